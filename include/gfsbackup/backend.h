@@ -1,0 +1,136 @@
+/*
+ * backend: where a repository's objects are stored.
+ *
+ * One interface (put, get, read a range, list, remove, stat) over typed,
+ * named objects; `local` (a directory) and `mem` (tests) implement it, and
+ * `s3` will.  A backend knows nothing of the format: it moves whole objects
+ * and makes each put atomic (the object exists whole or not at all).
+ */
+#ifndef GFSBACKUP_BACKEND_H
+#define GFSBACKUP_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gfsbackup/util.h>
+
+struct gfsb_ctx;
+
+/* Object types: each has its own namespace ("directory"). */
+enum gfsb_obj {
+	GFSB_OBJ_CONFIG = 0, /* the single object "config" */
+	GFSB_OBJ_KEY,	     /* keys/<id> */
+	GFSB_OBJ_PACK,	     /* data/<first two hex digits>/<id> */
+	GFSB_OBJ_INDEX,	     /* index/<id> */
+	GFSB_OBJ_SNAPSHOT,   /* snapshots/<id> */
+	GFSB_OBJ_LOCK,	     /* locks/<id> */
+	GFSB_OBJ_NTYPES
+};
+
+struct gfsb_backend;
+
+/*
+ * A listing callback: one call per object with its name (the hex id; "config"
+ * for the config) and size.  Return GFSB_OK to continue; any other value
+ * stops the listing and is returned by gfsb_backend_list.
+ */
+typedef gfsb_err gfsb_backend_list_fn(void *cookie, const char *name,
+    uint64_t size);
+
+/*
+ * gfsb_backend_open(ctx, url, out):
+ * Open the backend for url: a local directory path (absolute or relative;
+ * "file://" prefix allowed).  Does not check that a repository is there.
+ * GFSB_EINVAL for an unknown URL scheme, GFSB_ENOMEM.  Close with
+ * gfsb_backend_close.
+ */
+gfsb_err gfsb_backend_open(struct gfsb_ctx *ctx, const char *url,
+    struct gfsb_backend **out) GFSB_WUR;
+
+/*
+ * gfsb_backend_mem_new(ctx, out):
+ * A backend that keeps objects in memory, for tests.
+ */
+gfsb_err gfsb_backend_mem_new(struct gfsb_ctx *ctx, struct gfsb_backend **out)
+    GFSB_WUR;
+
+/*
+ * gfsb_backend_close(be):
+ * Release be.  NULL is allowed.
+ */
+void gfsb_backend_close(struct gfsb_backend *be);
+
+/*
+ * gfsb_backend_create(be):
+ * Prepare an empty location for a new repository (directories).
+ * GFSB_EEXIST if a repository config is already there; GFSB_EIO.
+ */
+gfsb_err gfsb_backend_create(struct gfsb_backend *be) GFSB_WUR;
+
+/*
+ * gfsb_backend_put(be, type, name, p, n):
+ * Store an object atomically.  Storing a name that exists replaces it (for
+ * hash-named objects the bytes are the same).  GFSB_EIO (detail in ctx).
+ * Thread-safe.
+ */
+gfsb_err gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const uint8_t *p, size_t n) GFSB_WUR;
+
+/*
+ * gfsb_backend_get(be, type, name, out):
+ * Append the object's bytes to out.  GFSB_ENOTFOUND, GFSB_EIO, GFSB_ENOMEM.
+ * Thread-safe.
+ */
+gfsb_err gfsb_backend_get(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, struct gfsb_buf *out) GFSB_WUR;
+
+/*
+ * gfsb_backend_read(be, type, name, off, dst, n):
+ * Read exactly n bytes at offset off into dst.  GFSB_ENOTFOUND,
+ * GFSB_ECORRUPT if the object is shorter, GFSB_EIO.  Thread-safe.
+ */
+gfsb_err gfsb_backend_read(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, uint64_t off, uint8_t *dst, size_t n) GFSB_WUR;
+
+/*
+ * gfsb_backend_list(be, type, fn, cookie):
+ * Call fn for every object of type (order unspecified).  Temporary files of
+ * unfinished puts are not listed.  Returns fn's first non-OK result, or
+ * GFSB_EIO.
+ */
+gfsb_err gfsb_backend_list(struct gfsb_backend *be, enum gfsb_obj type,
+    gfsb_backend_list_fn *fn, void *cookie) GFSB_WUR;
+
+/*
+ * gfsb_backend_remove(be, type, name):
+ * Delete an object.  GFSB_ENOTFOUND if it was not there, GFSB_EIO.
+ */
+gfsb_err gfsb_backend_remove(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name) GFSB_WUR;
+
+/*
+ * gfsb_backend_stat(be, type, name, size):
+ * The object's size.  GFSB_ENOTFOUND, GFSB_EIO.
+ */
+gfsb_err gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, uint64_t *size) GFSB_WUR;
+
+/*
+ * gfsb_backend_location(be):
+ * A printable description of where the backend stores (path or URL).
+ */
+const char *gfsb_backend_location(const struct gfsb_backend *be);
+
+/*
+ * gfsb_backend_ctx(be):
+ * The context the backend reports errors to.
+ */
+struct gfsb_ctx *gfsb_backend_ctx(const struct gfsb_backend *be);
+
+/*
+ * gfsb_backend_type_name(type):
+ * "config", "keys", "data", "index", "snapshots" or "locks".
+ */
+const char *gfsb_backend_type_name(enum gfsb_obj type);
+
+#endif /* !GFSBACKUP_BACKEND_H */

@@ -1,0 +1,150 @@
+/*
+ * crypto: hashes, authenticated encryption, master keys and passphrase
+ * derivation.
+ *
+ * SHA-256 (OpenSSL's libcrypto, which uses SHA-NI) names stored objects;
+ * keyed BLAKE2b-256 names blobs; XChaCha20-Poly1305 with a random 24-byte
+ * nonce seals everything; Argon2id turns a passphrase into a key that seals
+ * the master keys.  All from libsodium except SHA-256.
+ */
+#ifndef GFSBACKUP_CRYPTO_H
+#define GFSBACKUP_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gfsbackup/util.h>
+
+#define GFSB_KEY_LEN 32	   /* every symmetric key */
+#define GFSB_ID_LEN 32	   /* blob ids and object names (binary) */
+#define GFSB_ID_HEX 65	   /* hex id plus NUL */
+#define GFSB_NONCE_LEN 24  /* XChaCha20-Poly1305 nonce */
+#define GFSB_TAG_LEN 16	   /* Poly1305 tag */
+#define GFSB_SEAL_OVERHEAD (GFSB_NONCE_LEN + GFSB_TAG_LEN)
+#define GFSB_SALT_LEN 16   /* Argon2id salt */
+#define GFSB_MASTER_LEN 64 /* serialized master keys */
+
+/*
+ * gfsb_crypto_sha256(p, n, out):
+ * out = SHA-256(p[0..n)).  Thread-safe.
+ */
+void gfsb_crypto_sha256(const void *p, size_t n, uint8_t out[GFSB_ID_LEN]);
+
+struct gfsb_sha256;
+
+/*
+ * gfsb_crypto_sha256_new(out), _feed(h, p, n), _finish(h, digest),
+ * _free(h):
+ * Streaming SHA-256.  _new returns GFSB_ENOMEM on failure; _finish may be
+ * called once; _free accepts NULL.  A state is used by one thread at once.
+ */
+gfsb_err gfsb_crypto_sha256_new(struct gfsb_sha256 **out) GFSB_WUR;
+void gfsb_crypto_sha256_feed(struct gfsb_sha256 *h, const void *p, size_t n);
+void gfsb_crypto_sha256_finish(struct gfsb_sha256 *h,
+    uint8_t out[GFSB_ID_LEN]);
+void gfsb_crypto_sha256_free(struct gfsb_sha256 *h);
+
+/*
+ * Master keys: an encryption key and a blob-id (MAC) key, held in
+ * sodium_malloc'd memory (guard pages, locked, never swapped, wiped on
+ * free) and read-only once created.
+ */
+struct gfsb_keys;
+
+/*
+ * gfsb_crypto_keys_new(out):
+ * Generate fresh random master keys.  GFSB_ENOMEM on failure.  Free with
+ * gfsb_crypto_keys_free.
+ */
+gfsb_err gfsb_crypto_keys_new(struct gfsb_keys **out) GFSB_WUR;
+
+/*
+ * gfsb_crypto_keys_import(raw, out):
+ * Build master keys from their GFSB_MASTER_LEN-byte serialization.
+ */
+gfsb_err gfsb_crypto_keys_import(const uint8_t raw[GFSB_MASTER_LEN],
+    struct gfsb_keys **out) GFSB_WUR;
+
+/*
+ * gfsb_crypto_keys_export(k, raw):
+ * Write the serialization of k to raw, which should itself be secure
+ * memory (gfsb_crypto_secure_alloc).
+ */
+void gfsb_crypto_keys_export(const struct gfsb_keys *k,
+    uint8_t raw[GFSB_MASTER_LEN]);
+
+/*
+ * gfsb_crypto_keys_free(k):
+ * Wipe and free k.  NULL is allowed.
+ */
+void gfsb_crypto_keys_free(struct gfsb_keys *k);
+
+/*
+ * gfsb_crypto_blob_id(k, p, n, id):
+ * id = BLAKE2b-256 keyed with the id key over p[0..n).  Without the key an
+ * observer cannot test whether a known file is in the repository.
+ * Thread-safe.
+ */
+void gfsb_crypto_blob_id(const struct gfsb_keys *k, const void *p, size_t n,
+    uint8_t id[GFSB_ID_LEN]);
+
+/*
+ * gfsb_crypto_seal(k, out, in, n, ad, adlen):
+ * Encrypt and authenticate in[0..n) under a fresh random nonce, binding
+ * ad[0..adlen).  Writes n + GFSB_SEAL_OVERHEAD bytes to out: nonce,
+ * ciphertext, tag.  out and in must not overlap.  Thread-safe.
+ */
+void gfsb_crypto_seal(const struct gfsb_keys *k, uint8_t *out,
+    const uint8_t *in, size_t n, const uint8_t *ad, size_t adlen);
+
+/*
+ * gfsb_crypto_open(k, out, in, n, ad, adlen):
+ * Check and decrypt a sealed item of n bytes into out (n -
+ * GFSB_SEAL_OVERHEAD bytes).  GFSB_ECORRUPT if it is too short or fails
+ * authentication (out is then zeroed).  Thread-safe.
+ */
+gfsb_err gfsb_crypto_open(const struct gfsb_keys *k, uint8_t *out,
+    const uint8_t *in, size_t n, const uint8_t *ad, size_t adlen) GFSB_WUR;
+
+/*
+ * gfsb_crypto_seal_with(key, ...), gfsb_crypto_open_with(key, ...):
+ * The same with an explicit key (for key files, sealed under a key derived
+ * from a passphrase).
+ */
+void gfsb_crypto_seal_with(const uint8_t key[GFSB_KEY_LEN], uint8_t *out,
+    const uint8_t *in, size_t n, const uint8_t *ad, size_t adlen);
+gfsb_err gfsb_crypto_open_with(const uint8_t key[GFSB_KEY_LEN], uint8_t *out,
+    const uint8_t *in, size_t n, const uint8_t *ad, size_t adlen) GFSB_WUR;
+
+/*
+ * gfsb_crypto_pwhash(key, pass, passlen, salt, opslimit, memlimit):
+ * Derive a GFSB_KEY_LEN-byte key from a passphrase with Argon2id.
+ * GFSB_ENOMEM if the memory limit cannot be allocated, GFSB_EINVAL if the
+ * parameters are out of libsodium's range.
+ */
+gfsb_err gfsb_crypto_pwhash(uint8_t key[GFSB_KEY_LEN], const char *pass,
+    size_t passlen, const uint8_t salt[GFSB_SALT_LEN], uint64_t opslimit,
+    uint64_t memlimit) GFSB_WUR;
+
+/*
+ * gfsb_crypto_expand(seed, out, n):
+ * Fill out with n pseudo-random bytes determined by the secret seed
+ * (XChaCha20 keystream).  Used to derive the chunker's gear table.
+ */
+void gfsb_crypto_expand(const uint8_t seed[GFSB_KEY_LEN], void *out, size_t n);
+
+/*
+ * gfsb_crypto_random(p, n):
+ * Fill p with n bytes from the system CSPRNG.
+ */
+void gfsb_crypto_random(void *p, size_t n);
+
+/*
+ * gfsb_crypto_secure_alloc(n), gfsb_crypto_secure_free(p):
+ * Memory for secrets (passphrases, derived keys): guarded, locked and wiped
+ * on free.  _alloc returns NULL on failure; _free accepts NULL.
+ */
+void *gfsb_crypto_secure_alloc(size_t n);
+void gfsb_crypto_secure_free(void *p);
+
+#endif /* !GFSBACKUP_CRYPTO_H */

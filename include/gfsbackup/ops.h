@@ -1,0 +1,186 @@
+/*
+ * ops: the engines behind the commands (backup, restore, ls), each built
+ * on the repo module.  Nothing here prints: progress, warnings and errors
+ * go through callbacks and the context's log.
+ */
+#ifndef GFSBACKUP_OPS_H
+#define GFSBACKUP_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gfsbackup/repo.h>
+#include <gfsbackup/util.h>
+
+struct gfsb_repo;
+
+/* ---- path patterns (exclude, include) ---- */
+
+struct gfsb_patterns;
+
+/*
+ * gfsb_ops_patterns_new(pats, n, out):
+ * Compile glob patterns, matched against absolute paths component by
+ * component: `*`, `?` and `[...]` within one component, `**` for any
+ * number of components.  A pattern that does not start with `/` may match
+ * at any depth ("*.tmp" excludes every .tmp file; "/var/cache" only that
+ * one).  A trailing `/` is ignored.  GFSB_EINVAL for an empty pattern.
+ * n may be 0 (then nothing matches).
+ */
+gfsb_err gfsb_ops_patterns_new(const char *const *pats, size_t n,
+    struct gfsb_patterns **out) GFSB_WUR;
+void gfsb_ops_patterns_free(struct gfsb_patterns *p);
+
+/*
+ * gfsb_ops_patterns_match(p, path):
+ * Non-zero if the absolute path matches any pattern.
+ */
+int gfsb_ops_patterns_match(const struct gfsb_patterns *p, const char *path);
+
+/*
+ * gfsb_ops_patterns_may_match_below(p, dir):
+ * Non-zero if some pattern could match a path inside directory dir (so an
+ * include filter must look into it).
+ */
+int gfsb_ops_patterns_may_match_below(const struct gfsb_patterns *p,
+    const char *dir);
+
+/*
+ * gfsb_ops_patterns_read_file(path, out, n):
+ * Read patterns from a file, one per line; blank lines and lines starting
+ * with '#' are skipped, trailing spaces and CR are dropped.  *out is a
+ * malloc'd array of malloc'd strings.  GFSB_EIO naming the file.
+ */
+gfsb_err gfsb_ops_patterns_read_file(struct gfsb_ctx *ctx, const char *path,
+    char ***out, size_t *n) GFSB_WUR;
+
+/* ---- backup ---- */
+
+struct gfsb_backup_progress {
+	uint64_t files_done;
+	uint64_t bytes_done;
+	uint64_t files_total; /* valid when totals_known */
+	uint64_t bytes_total;
+	int totals_known;     /* the counting scan has finished */
+	double seconds;	      /* since the backup started */
+};
+
+typedef void gfsb_backup_progress_fn(void *cookie,
+    const struct gfsb_backup_progress *p);
+
+struct gfsb_backup_opts {
+	const char *const *paths; /* what to back up (made absolute) */
+	size_t npaths;
+	const char *const *excludes; /* patterns */
+	size_t nexcludes;
+	const char *const *tags;
+	size_t ntags;
+	const char *host;      /* hostname to record; NULL = this host */
+	int one_file_system;   /* do not cross mount points */
+	int has_time;	       /* record `time` instead of now */
+	struct gfsb_time time;
+	const char *parent;    /* parent snapshot id; NULL = automatic */
+	int force;	       /* read every file (no parent shortcut) */
+	unsigned threads;      /* workers; 0 = one per CPU */
+	gfsb_backup_progress_fn *progress; /* called ~4 times a second */
+	void *progress_cookie;
+};
+
+struct gfsb_backup_result {
+	char snapshot_id[GFSB_ID_HEX];
+	char parent[GFSB_ID_HEX]; /* "" when there was none */
+	struct gfsb_snapshot_summary summary;
+	size_t recovered_packs; /* packs of an interrupted backup reused */
+	double seconds;
+};
+
+/*
+ * gfsb_ops_backup(r, opts, res):
+ * Back up opts->paths into a new snapshot: take a shared lock, load the
+ * index (and recover packs an interrupted backup left unindexed), find the
+ * parent snapshot (latest of the same host and paths) so unchanged files
+ * are not read, then walk, chunk, deduplicate, compress, seal and pack with
+ * one worker per CPU, write the index and finally the snapshot.
+ *
+ * Files that cannot be read are skipped with a warning in the log and
+ * counted in res->summary.warnings; the snapshot is still written.  A path
+ * that does not exist is such a warning; if none exists, GFSB_ENOTFOUND.
+ * GFSB_ECANCELED if the context was cancelled: packs already written are
+ * indexed (the next backup reuses them) and no snapshot is written.
+ * GFSB_ELOCKED, GFSB_EIO, GFSB_ENOMEM otherwise (detail in the context).
+ */
+gfsb_err gfsb_ops_backup(struct gfsb_repo *r,
+    const struct gfsb_backup_opts *opts, struct gfsb_backup_result *res)
+    GFSB_WUR;
+
+/* ---- restore ---- */
+
+struct gfsb_restore_opts {
+	const char *snapshot;	/* id prefix or "latest" */
+	const char *subpath;	/* restore only this path; NULL = all */
+	const char *target;	/* directory to restore into, or NULL */
+	const char *tar;	/* pax archive path, "-" for stdout, or NULL */
+	int tar_fd;		/* used when tar is "-" */
+	const char *const *includes;
+	size_t nincludes;
+	const char *const *excludes;
+	size_t nexcludes;
+	const char *host;	/* for "latest" */
+	unsigned threads;	/* 0 = one per CPU */
+};
+
+struct gfsb_restore_result {
+	char snapshot_id[GFSB_ID_HEX];
+	uint64_t files, dirs, others, bytes;
+	uint64_t damaged_files; /* files with blobs that failed checks */
+	uint64_t warnings;	/* metadata that could not be set */
+	double seconds;
+};
+
+/*
+ * gfsb_ops_restore(r, opts, res):
+ * Restore a snapshot (or the path opts->subpath inside it) into
+ * opts->target, which must be empty or absent, or as a pax archive to
+ * opts->tar.  Files, directories, symlinks, hard links, holes, FIFOs and
+ * devices, modes, times, owners (when run as root), xattrs and ACLs come
+ * back.  Writes go through libarchive's disk writer with its secure
+ * flags: no entry can write outside the target.  Every blob is
+ * authenticated and checked before it is written.  A damaged blob fails
+ * only the files that use it: each is named in the log (its damaged range
+ * is left as a hole) and counted in res->damaged_files, everything else is
+ * restored, and the call returns GFSB_ECORRUPT at the end.
+ * GFSB_ENOTFOUND (snapshot or path), GFSB_EEXIST (target not empty).
+ */
+gfsb_err gfsb_ops_restore(struct gfsb_repo *r,
+    const struct gfsb_restore_opts *opts, struct gfsb_restore_result *res)
+    GFSB_WUR;
+
+/* ---- ls ---- */
+
+/* Called for every listed entry with its absolute path in the snapshot. */
+typedef gfsb_err gfsb_ls_fn(void *cookie, const char *path,
+    const struct gfsb_node *node);
+
+/*
+ * gfsb_ops_ls(r, snapshot, host, path, recursive, fn, cookie, out):
+ * List the snapshot's entries under path (all when path is NULL or "/"),
+ * depth first, in name order.  *out gets the resolved snapshot (caller
+ * frees with gfsb_repo_snapshot_free) if out is not NULL.
+ * GFSB_ENOTFOUND for a missing snapshot or path.
+ */
+gfsb_err gfsb_ops_ls(struct gfsb_repo *r, const char *snapshot,
+    const char *host, const char *path, gfsb_ls_fn *fn, void *cookie,
+    struct gfsb_snapshot **out) GFSB_WUR;
+
+/* ---- helpers shared by the engines and the CLI ---- */
+
+/*
+ * gfsb_ops_path_clean(path, out, len):
+ * Make path absolute (relative to the working directory) and lexically
+ * clean: no "." or ".." components, no doubled or trailing slashes.
+ * GFSB_EINVAL if it does not fit in len.
+ */
+gfsb_err gfsb_ops_path_clean(const char *path, char *out, size_t len)
+    GFSB_WUR;
+
+#endif /* !GFSBACKUP_OPS_H */

@@ -1,0 +1,481 @@
+/*
+ * repo: the repository format (docs/FORMAT.md) and its objects: config,
+ * key files, packs of sealed blobs, the index, trees, snapshots and locks.
+ *
+ * A repository is opened with a passphrase; from then on every object read
+ * is checked against its name (SHA-256), every sealed item against its MAC,
+ * and every blob against its id.  Writes keep the crash-safe order: packs,
+ * then the index that names them, then snapshots.
+ */
+#ifndef GFSBACKUP_REPO_H
+#define GFSBACKUP_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gfsbackup/chunker.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/util.h>
+
+struct gfsb_ctx;
+struct gfsb_backend;
+struct gfsb_repo;
+struct gfsb_repo_io;
+
+/* The format version this code writes and reads. */
+#define GFSB_FORMAT_VERSION 1
+
+#define GFSB_PACK_SIZE_DEFAULT (16U << 20)
+#define GFSB_PACK_SIZE_MIN (1U << 20)
+#define GFSB_PACK_SIZE_MAX (1U << 30)
+
+/* Argon2id defaults: RFC 9106's second recommended option (t=3, 64 MiB). */
+#define GFSB_KDF_OPS_DEFAULT 3
+#define GFSB_KDF_MEM_DEFAULT (64U << 20)
+
+/* Blob types. */
+enum gfsb_blob_type {
+	GFSB_BLOB_DATA = 0,
+	GFSB_BLOB_TREE = 1
+};
+
+/* Parameters chosen at init and kept in the config. */
+struct gfsb_repo_params {
+	struct gfsb_chunker_params chunk;
+	uint32_t pack_size;   /* target pack size in bytes */
+	int compression;      /* zstd level, 0 = off */
+	uint64_t kdf_ops;     /* Argon2id passes for the first key */
+	uint64_t kdf_mem;     /* Argon2id memory in bytes */
+};
+
+/*
+ * gfsb_repo_params_default(p):
+ * Fill p with the defaults (chunks 512 KiB / 1 MiB / 8 MiB, packs 16 MiB,
+ * zstd level 3, Argon2id t=3 m=64 MiB).
+ */
+void gfsb_repo_params_default(struct gfsb_repo_params *p);
+
+/*
+ * gfsb_repo_probe(ctx, be):
+ * GFSB_OK if a repository config exists at be, GFSB_ENOREPO if not,
+ * GFSB_EIO if the location cannot be read.  Needs no passphrase.
+ */
+gfsb_err gfsb_repo_probe(struct gfsb_ctx *ctx, struct gfsb_backend *be)
+    GFSB_WUR;
+
+/*
+ * gfsb_repo_init(ctx, be, pass, passlen, params, out):
+ * Create a repository: fresh master keys, one key file sealed under pass,
+ * the config.  GFSB_EEXIST if one is there, GFSB_EINVAL for bad params,
+ * GFSB_EIO.  On success *out is open (caller closes it with
+ * gfsb_repo_close); be must outlive it.
+ */
+gfsb_err gfsb_repo_init(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const char *pass, size_t passlen, const struct gfsb_repo_params *params,
+    struct gfsb_repo **out) GFSB_WUR;
+
+/*
+ * gfsb_repo_open(ctx, be, pass, passlen, out):
+ * Open a repository: find the key file pass opens, read the config.
+ * GFSB_ENOREPO if there is none, GFSB_EAUTH if no key file opens with pass,
+ * GFSB_ECORRUPT / GFSB_EUNSUPPORTED for a damaged or newer config.  The
+ * index is not loaded (gfsb_repo_index_load).
+ */
+gfsb_err gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const char *pass, size_t passlen, struct gfsb_repo **out) GFSB_WUR;
+
+/*
+ * gfsb_repo_close(r):
+ * Release r and wipe its keys.  Blobs written but not flushed are lost (the
+ * packs already stored are found again by gfsb_repo_pack_recover).  NULL is
+ * allowed.
+ */
+void gfsb_repo_close(struct gfsb_repo *r);
+
+/* Accessors; the results are borrowed for r's lifetime. */
+struct gfsb_ctx *gfsb_repo_ctx(const struct gfsb_repo *r);
+struct gfsb_backend *gfsb_repo_backend(const struct gfsb_repo *r);
+const char *gfsb_repo_id(const struct gfsb_repo *r);
+const struct gfsb_chunker *gfsb_repo_chunker(const struct gfsb_repo *r);
+const struct gfsb_repo_params *gfsb_repo_params(const struct gfsb_repo *r);
+
+/*
+ * gfsb_repo_set_compression(r, level), gfsb_repo_set_pack_size(r, n):
+ * Override the config's compression level or pack size for this session's
+ * writes.  GFSB_EINVAL when out of range.  Call before writing blobs.
+ */
+gfsb_err gfsb_repo_set_compression(struct gfsb_repo *r, int level) GFSB_WUR;
+gfsb_err gfsb_repo_set_pack_size(struct gfsb_repo *r, uint32_t n) GFSB_WUR;
+
+/*
+ * gfsb_repo_blob_id(r, p, n, id):
+ * The blob id of p[0..n) in this repository (keyed BLAKE2b-256).
+ * Thread-safe.
+ */
+void gfsb_repo_blob_id(const struct gfsb_repo *r, const void *p, size_t n,
+    uint8_t id[GFSB_ID_LEN]);
+
+/* ---- keys ---- */
+
+struct gfsb_key_info {
+	char id[GFSB_ID_HEX];
+	struct gfsb_time created;
+	char hostname[256];
+	char username[64];
+	int current; /* the key this session opened the repository with */
+};
+
+/*
+ * gfsb_repo_key_add(r, pass, passlen, ops, mem, idhex):
+ * Add a key file that opens the repository with pass (Argon2id with ops
+ * passes and mem bytes; 0 means the default).  Its id goes to idhex (65
+ * bytes) if not NULL.
+ */
+gfsb_err gfsb_repo_key_add(struct gfsb_repo *r, const char *pass,
+    size_t passlen, uint64_t ops, uint64_t mem, char *idhex) GFSB_WUR;
+
+/*
+ * gfsb_repo_key_passwd(r, pass, passlen):
+ * Change the passphrase of the current key: write a new key file, then
+ * remove the old one (so a crash leaves at least one that opens).  The
+ * new key becomes current.
+ */
+gfsb_err gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass,
+    size_t passlen) GFSB_WUR;
+
+/*
+ * gfsb_repo_key_list(r, out, n):
+ * Describe every key file; *out is malloc'd (caller frees).
+ */
+gfsb_err gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out,
+    size_t *n) GFSB_WUR;
+
+/* ---- index and blobs ---- */
+
+/* Where a blob is stored. */
+struct gfsb_blob_loc {
+	uint8_t pack[GFSB_ID_LEN];
+	uint32_t offset;     /* within the pack */
+	uint32_t length;     /* sealed length */
+	uint32_t raw_length; /* plaintext length */
+	uint8_t type;	     /* enum gfsb_blob_type */
+	uint8_t flags;	     /* GFSB_BLOB_F_* */
+};
+
+#define GFSB_BLOB_F_ZSTD 0x01
+
+/*
+ * gfsb_repo_index_load(r):
+ * Read every index file (skipping those a newer one supersedes) into the
+ * in-memory index.  GFSB_ECORRUPT names a damaged index file.  Loading an
+ * already loaded index does nothing.
+ */
+gfsb_err gfsb_repo_index_load(struct gfsb_repo *r) GFSB_WUR;
+
+/*
+ * gfsb_repo_index_lookup(r, type, id, loc):
+ * Find a stored blob.  GFSB_ENOTFOUND if it is not in the index (or only
+ * in a pack still being written).  loc may be NULL.  Thread-safe.
+ */
+gfsb_err gfsb_repo_index_lookup(struct gfsb_repo *r, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN], struct gfsb_blob_loc *loc) GFSB_WUR;
+
+/*
+ * gfsb_repo_index_count(r):
+ * Number of blobs in the in-memory index.
+ */
+size_t gfsb_repo_index_count(struct gfsb_repo *r);
+
+/*
+ * gfsb_repo_pack_recover(r, count):
+ * Find packs that no index names (left by an interrupted backup), read
+ * their headers and add their blobs to the index, so they are reused and
+ * named by the next index written.  *count gets the number of packs
+ * recovered.  A damaged pack is reported in the log and skipped.
+ */
+gfsb_err gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count) GFSB_WUR;
+
+/*
+ * gfsb_repo_io_new(r, out), gfsb_repo_io_free(io):
+ * Per-thread state for reading and writing blobs (compression contexts,
+ * scratch buffers).  Each thread uses its own.
+ */
+gfsb_err gfsb_repo_io_new(struct gfsb_repo *r, struct gfsb_repo_io **out)
+    GFSB_WUR;
+void gfsb_repo_io_free(struct gfsb_repo_io *io);
+
+/*
+ * gfsb_repo_blob_read(io, type, id, out):
+ * Read a blob: fetch, authenticate, decompress, check its id.  The
+ * plaintext replaces out's contents.  GFSB_ENOTFOUND if it is not indexed,
+ * GFSB_ECORRUPT (naming the pack) if it fails any check.
+ */
+gfsb_err gfsb_repo_blob_read(struct gfsb_repo_io *io,
+    enum gfsb_blob_type type, const uint8_t id[GFSB_ID_LEN],
+    struct gfsb_buf *out) GFSB_WUR;
+
+/*
+ * gfsb_repo_blob_open(io, loc, id, sealed, out):
+ * Authenticate, decompress and check a blob whose sealed bytes are in
+ * sealed[0..loc->length), located by loc.  For callers that fetch pack
+ * ranges themselves.  The plaintext replaces out's contents.
+ */
+gfsb_err gfsb_repo_blob_open(struct gfsb_repo_io *io,
+    const struct gfsb_blob_loc *loc, const uint8_t id[GFSB_ID_LEN],
+    const uint8_t *sealed, struct gfsb_buf *out) GFSB_WUR;
+
+/*
+ * gfsb_repo_blob_write(io, type, p, n, id, id_known, added):
+ * Store a blob unless the repository (or this session) already has it.
+ * If id_known, id already holds the blob's id (computed by the caller);
+ * otherwise the id is computed and written to id.  *added is 1 if new data
+ * was stored, 0 if it was a duplicate.  The
+ * blob is durable only after its pack is written and indexed
+ * (gfsb_repo_flush).  Thread-safe with one io per thread.
+ */
+gfsb_err gfsb_repo_blob_write(struct gfsb_repo_io *io,
+    enum gfsb_blob_type type, const uint8_t *p, size_t n,
+    uint8_t id[GFSB_ID_LEN], int id_known, int *added) GFSB_WUR;
+
+/*
+ * gfsb_repo_flush(r):
+ * Write the packs being filled and an index naming every pack written in
+ * this session that no index names yet.  After it returns, every blob
+ * written so far is durable and findable.
+ */
+gfsb_err gfsb_repo_flush(struct gfsb_repo *r) GFSB_WUR;
+
+/* Counters for what this session stored. */
+struct gfsb_repo_stats {
+	uint64_t blobs_added[2];  /* by gfsb_blob_type */
+	uint64_t raw_added[2];	  /* plaintext bytes of new blobs */
+	uint64_t stored_added[2]; /* sealed bytes of new blobs */
+	uint64_t packs_written;
+	uint64_t pack_bytes;
+	uint64_t index_files;
+};
+
+/*
+ * gfsb_repo_stats_get(r, out):
+ * A snapshot of the counters.  Thread-safe.
+ */
+void gfsb_repo_stats_get(struct gfsb_repo *r, struct gfsb_repo_stats *out);
+
+/* ---- trees ---- */
+
+enum gfsb_node_kind {
+	GFSB_NODE_FILE = 1,
+	GFSB_NODE_DIR = 2,
+	GFSB_NODE_SYMLINK = 3,
+	GFSB_NODE_FIFO = 4,
+	GFSB_NODE_CHARDEV = 5,
+	GFSB_NODE_BLOCKDEV = 6,
+	GFSB_NODE_SOCKET = 7
+};
+
+struct gfsb_xattr {
+	char *name;
+	uint8_t *value;
+	uint32_t len;
+};
+
+/* A piece of a file's content: a blob, or a hole of len zero bytes. */
+struct gfsb_extent {
+	uint8_t hole;
+	uint8_t id[GFSB_ID_LEN];
+	uint64_t len;
+};
+
+/* One directory entry.  Strings are NUL-terminated and owned by the node. */
+struct gfsb_node {
+	enum gfsb_node_kind kind;
+	char *name;
+	uint32_t mode; /* st_mode */
+	uint32_t uid, gid;
+	char *user, *group; /* may be NULL */
+	struct gfsb_time mtime, ctime;
+	uint64_t inode, dev, rdev, size;
+	uint32_t nlink;
+	struct gfsb_xattr *xattrs;
+	size_t nxattrs;
+	struct gfsb_extent *extents; /* files */
+	size_t nextents;
+	uint8_t subtree[GFSB_ID_LEN]; /* directories */
+	char *target;		      /* symlinks */
+};
+
+struct gfsb_tree {
+	struct gfsb_node *nodes;
+	size_t n;
+	size_t cap;
+};
+
+/* Limits enforced by the tree decoder (and encoder). */
+#define GFSB_TREE_MAX_NAME 4096
+#define GFSB_TREE_MAX_TARGET 65536
+#define GFSB_TREE_MAX_XATTR_VALUE (1U << 20)
+
+void gfsb_repo_tree_init(struct gfsb_tree *t);
+void gfsb_repo_tree_fini(struct gfsb_tree *t);
+
+/*
+ * gfsb_repo_node_fini(n):
+ * Free what node n owns.
+ */
+void gfsb_repo_node_fini(struct gfsb_node *n);
+
+/*
+ * gfsb_repo_tree_add(t, n):
+ * Append a node, taking ownership of what it points to (n is cleared).
+ */
+gfsb_err gfsb_repo_tree_add(struct gfsb_tree *t, struct gfsb_node *n)
+    GFSB_WUR;
+
+/*
+ * gfsb_repo_tree_sort(t):
+ * Sort nodes by name (bytewise), the order the encoding requires.
+ */
+void gfsb_repo_tree_sort(struct gfsb_tree *t);
+
+/*
+ * gfsb_repo_tree_encode(t, out):
+ * Append the canonical encoding of t (nodes must be sorted, names unique
+ * and valid) to out.  GFSB_EINVAL for a bad tree.
+ */
+gfsb_err gfsb_repo_tree_encode(const struct gfsb_tree *t,
+    struct gfsb_buf *out) GFSB_WUR;
+
+/*
+ * gfsb_repo_tree_decode(p, n, t):
+ * Decode a tree, checking every length and rejecting unsorted or duplicate
+ * names and names that are empty, ".", "..", or contain '/' or NUL.
+ * GFSB_ECORRUPT for any defect (t is left empty); never reads outside p.
+ */
+gfsb_err gfsb_repo_tree_decode(const uint8_t *p, size_t n,
+    struct gfsb_tree *t) GFSB_WUR;
+
+/*
+ * gfsb_repo_tree_find(t, name):
+ * The node called name, or NULL.  t must be sorted.
+ */
+const struct gfsb_node *gfsb_repo_tree_find(const struct gfsb_tree *t,
+    const char *name);
+
+/*
+ * gfsb_repo_tree_load(io, id, t):
+ * Read and decode the tree blob id.
+ */
+gfsb_err gfsb_repo_tree_load(struct gfsb_repo_io *io,
+    const uint8_t id[GFSB_ID_LEN], struct gfsb_tree *t) GFSB_WUR;
+
+/* ---- snapshots ---- */
+
+struct gfsb_snapshot_summary {
+	uint64_t files_new, files_changed, files_unmodified;
+	uint64_t dirs_new, dirs_changed, dirs_unmodified;
+	uint64_t data_blobs, tree_blobs;
+	uint64_t data_added;	    /* plaintext bytes of new blobs */
+	uint64_t data_added_packed; /* bytes they take in packs */
+	uint64_t total_files_processed;
+	uint64_t total_bytes_processed;
+	uint64_t warnings; /* files that could not be read */
+	struct gfsb_time backup_start, backup_end;
+};
+
+struct gfsb_snapshot {
+	char id[GFSB_ID_HEX]; /* set by load and save */
+	struct gfsb_time time;
+	char *hostname;
+	char *username;
+	uint32_t uid, gid;
+	char **paths;
+	size_t npaths;
+	char **tags;
+	size_t ntags;
+	char **excludes;
+	size_t nexcludes;
+	uint8_t tree[GFSB_ID_LEN];
+	char parent[GFSB_ID_HEX]; /* "" when none */
+	char *program_version;
+	int has_summary;
+	struct gfsb_snapshot_summary summary;
+};
+
+/*
+ * gfsb_repo_snapshot_free(s):
+ * Free a snapshot and everything it points to.  NULL is allowed.
+ */
+void gfsb_repo_snapshot_free(struct gfsb_snapshot *s);
+
+/*
+ * gfsb_repo_snapshot_save(r, s):
+ * Store s as a new snapshot object and set s->id.  Call only after
+ * gfsb_repo_flush: the snapshot must not name blobs that are not durable.
+ */
+gfsb_err gfsb_repo_snapshot_save(struct gfsb_repo *r, struct gfsb_snapshot *s)
+    GFSB_WUR;
+
+/*
+ * gfsb_repo_snapshot_load(r, id, out):
+ * Read the snapshot with full hex id.  GFSB_ENOTFOUND, GFSB_ECORRUPT.
+ */
+gfsb_err gfsb_repo_snapshot_load(struct gfsb_repo *r, const char *id,
+    struct gfsb_snapshot **out) GFSB_WUR;
+
+/*
+ * gfsb_repo_snapshot_list(r, out, n):
+ * Load every snapshot, sorted oldest first (ties by id).  *out is a
+ * malloc'd array the caller frees with gfsb_repo_snapshot_list_free.  A
+ * snapshot that cannot be read makes the call fail, naming it.
+ */
+gfsb_err gfsb_repo_snapshot_list(struct gfsb_repo *r,
+    struct gfsb_snapshot ***out, size_t *n) GFSB_WUR;
+void gfsb_repo_snapshot_list_free(struct gfsb_snapshot **list, size_t n);
+
+/*
+ * gfsb_repo_snapshot_find(r, spec, host, out):
+ * Resolve "latest" (newest, of host if host is not NULL) or a unique id
+ * prefix.  GFSB_ENOTFOUND, GFSB_EINVAL if the prefix is ambiguous.
+ */
+gfsb_err gfsb_repo_snapshot_find(struct gfsb_repo *r, const char *spec,
+    const char *host, struct gfsb_snapshot **out) GFSB_WUR;
+
+/*
+ * gfsb_repo_snapshot_json(list, n):
+ * A malloc'd JSON array describing the snapshots in restic's shape (id,
+ * short_id, time, hostname, username, uid, gid, paths, tags, tree, parent,
+ * excludes, program_version, summary).  NULL on allocation failure.
+ */
+char *gfsb_repo_snapshot_json(struct gfsb_snapshot *const *list, size_t n);
+
+/* ---- locks ---- */
+
+struct gfsb_lock;
+
+/*
+ * gfsb_repo_lock(r, exclusive, out):
+ * Take a lock: shared (backup, restore) or exclusive (prune, forget, key
+ * changes).  Conflicting live locks give GFSB_ELOCKED with the holder's
+ * host, pid and age in the error detail.  Stale locks (holder dead on
+ * this host, or not refreshed for 30 minutes) do not conflict; they are
+ * reported in the log.  A held lock is refreshed in the background every
+ * five minutes.  Release with gfsb_repo_unlock.
+ */
+gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int exclusive,
+    struct gfsb_lock **out) GFSB_WUR;
+
+/*
+ * gfsb_repo_unlock(l):
+ * Stop refreshing and remove the lock object.  NULL is allowed.
+ */
+void gfsb_repo_unlock(struct gfsb_lock *l);
+
+/*
+ * gfsb_repo_unlock_stale(r, all, removed):
+ * Remove stale locks (or every lock when all is set); *removed counts
+ * them.
+ */
+gfsb_err gfsb_repo_unlock_stale(struct gfsb_repo *r, int all,
+    size_t *removed) GFSB_WUR;
+
+#endif /* !GFSBACKUP_REPO_H */

@@ -1,0 +1,309 @@
+/*
+ * util: errors, the library context, byte buffers, hex, sizes and time.
+ *
+ * Everything else in the library builds on these.  The library never prints:
+ * messages go to the context's log callback and the error slot, and the
+ * program decides what a person sees.
+ */
+#ifndef GFSBACKUP_UTIL_H
+#define GFSBACKUP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Error codes.  New values go at the end only. */
+typedef enum gfsb_err {
+	GFSB_OK = 0,
+	GFSB_ENOMEM,	  /* out of memory */
+	GFSB_EIO,	  /* an I/O error (errno recorded in the message) */
+	GFSB_ENOTFOUND,	  /* the named object, snapshot or file does not exist */
+	GFSB_ECORRUPT,	  /* data failed a check (hash, MAC, format) */
+	GFSB_EAUTH,	  /* wrong passphrase: no key file opens */
+	GFSB_ELOCKED,	  /* the repository is locked by another process */
+	GFSB_ENET,	  /* network failure */
+	GFSB_EINVAL,	  /* invalid argument or input */
+	GFSB_ENOREPO,	  /* there is no repository at that location */
+	GFSB_EEXIST,	  /* something is already there */
+	GFSB_ECANCELED,	  /* the operation was cancelled (signal) */
+	GFSB_EUNSUPPORTED /* a format version or feature we do not know */
+} gfsb_err;
+
+#if defined(__GNUC__)
+#define GFSB_WUR __attribute__((warn_unused_result))
+#define GFSB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define GFSB_WUR
+#define GFSB_PRINTF(f, a)
+#endif
+
+/*
+ * gfsb_strerror(err):
+ * Return a short static description of err.  Thread-safe.
+ */
+const char *gfsb_strerror(gfsb_err err);
+
+/* Log levels, most severe first. */
+enum gfsb_log_level {
+	GFSB_LOG_ERROR = 0,
+	GFSB_LOG_WARN = 1,
+	GFSB_LOG_INFO = 2,
+	GFSB_LOG_DEBUG = 3
+};
+
+/* A log callback receives one complete line without a trailing newline. */
+typedef void gfsb_log_fn(void *cookie, enum gfsb_log_level level,
+    const char *msg);
+
+struct gfsb_ctx;
+
+/*
+ * gfsb_ctx_new(out):
+ * Create a library context: the log callback, the error slot and the
+ * cancellation flag.  Initialises libsodium.  Returns GFSB_ENOMEM, or
+ * GFSB_EIO if libsodium cannot start.  The caller frees *out with
+ * gfsb_ctx_free.
+ */
+gfsb_err gfsb_ctx_new(struct gfsb_ctx **out) GFSB_WUR;
+
+/*
+ * gfsb_ctx_free(ctx):
+ * Free ctx.  NULL is allowed.
+ */
+void gfsb_ctx_free(struct gfsb_ctx *ctx);
+
+/*
+ * gfsb_ctx_set_log(ctx, fn, cookie):
+ * Route messages to fn.  With fn NULL, messages are dropped.  Call before
+ * starting any operation; the callback may be called from worker threads,
+ * one call at a time.
+ */
+void gfsb_ctx_set_log(struct gfsb_ctx *ctx, gfsb_log_fn *fn, void *cookie);
+
+/*
+ * gfsb_ctx_log(ctx, level, fmt, ...):
+ * Send one formatted line to the log callback.  Thread-safe.
+ */
+void gfsb_ctx_log(struct gfsb_ctx *ctx, enum gfsb_log_level level,
+    const char *fmt, ...) GFSB_PRINTF(3, 4);
+
+/*
+ * gfsb_ctx_seterr(ctx, err, fmt, ...):
+ * Record the detail of an error (which object, which file, errno) unless a
+ * detail is already recorded: the first error is the root cause and is
+ * kept.  Returns err, so a caller can write `return gfsb_ctx_seterr(...)`.
+ * Thread-safe.
+ */
+gfsb_err gfsb_ctx_seterr(struct gfsb_ctx *ctx, gfsb_err err, const char *fmt,
+    ...) GFSB_PRINTF(3, 4);
+
+/*
+ * gfsb_ctx_errmsg(ctx):
+ * The recorded error detail, or "" when none.  Borrowed until the next
+ * gfsb_ctx_seterr or gfsb_ctx_clearerr.
+ */
+const char *gfsb_ctx_errmsg(struct gfsb_ctx *ctx);
+
+/*
+ * gfsb_ctx_clearerr(ctx):
+ * Forget the recorded error detail.
+ */
+void gfsb_ctx_clearerr(struct gfsb_ctx *ctx);
+
+/*
+ * gfsb_ctx_cancel(ctx):
+ * Ask running operations to stop at the next safe point; they return
+ * GFSB_ECANCELED.  Async-signal-safe: may be called from a signal handler.
+ */
+void gfsb_ctx_cancel(struct gfsb_ctx *ctx);
+
+/*
+ * gfsb_ctx_canceled(ctx):
+ * Non-zero once gfsb_ctx_cancel was called.  Thread-safe.
+ */
+int gfsb_ctx_canceled(const struct gfsb_ctx *ctx);
+
+/*
+ * A growable byte buffer.  Transparent so that callers can read data/len
+ * directly; change it only through the functions below.
+ */
+struct gfsb_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+/*
+ * gfsb_buf_init(b):
+ * Make b empty, owning nothing.
+ */
+void gfsb_buf_init(struct gfsb_buf *b);
+
+/*
+ * gfsb_buf_fini(b):
+ * Free what b owns and make it empty.
+ */
+void gfsb_buf_fini(struct gfsb_buf *b);
+
+/*
+ * gfsb_buf_wipe(b):
+ * Overwrite the buffer's whole capacity with zeros, then gfsb_buf_fini.
+ * For buffers that held secrets or plaintext.
+ */
+void gfsb_buf_wipe(struct gfsb_buf *b);
+
+/*
+ * gfsb_buf_reserve(b, extra):
+ * Make room for extra more bytes after len.  GFSB_ENOMEM on failure (b is
+ * unchanged).
+ */
+gfsb_err gfsb_buf_reserve(struct gfsb_buf *b, size_t extra) GFSB_WUR;
+
+/*
+ * gfsb_buf_append(b, p, n):
+ * Append n bytes.  GFSB_ENOMEM on failure (b is unchanged).
+ */
+gfsb_err gfsb_buf_append(struct gfsb_buf *b, const void *p, size_t n)
+    GFSB_WUR;
+
+/*
+ * gfsb_buf_put_u8/u16/u32/u64(b, v):
+ * Append v in little-endian byte order.  GFSB_ENOMEM on failure.
+ */
+gfsb_err gfsb_buf_put_u8(struct gfsb_buf *b, uint8_t v) GFSB_WUR;
+gfsb_err gfsb_buf_put_u16(struct gfsb_buf *b, uint16_t v) GFSB_WUR;
+gfsb_err gfsb_buf_put_u32(struct gfsb_buf *b, uint32_t v) GFSB_WUR;
+gfsb_err gfsb_buf_put_u64(struct gfsb_buf *b, uint64_t v) GFSB_WUR;
+
+/*
+ * gfsb_buf_take(b, len):
+ * Return b's data (the caller frees it with free()) and its length in *len;
+ * b becomes empty.  Returns NULL for an empty buffer.
+ */
+uint8_t *gfsb_buf_take(struct gfsb_buf *b, size_t *len);
+
+/*
+ * A bounds-checked little-endian reader over borrowed bytes.  Reads past
+ * the end set `bad` and return zero, so a decoder can read a whole record
+ * and check `bad` once.
+ */
+struct gfsb_rd {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	int bad;
+};
+
+void gfsb_rd_init(struct gfsb_rd *r, const void *p, size_t len);
+uint8_t gfsb_rd_u8(struct gfsb_rd *r);
+uint16_t gfsb_rd_u16(struct gfsb_rd *r);
+uint32_t gfsb_rd_u32(struct gfsb_rd *r);
+uint64_t gfsb_rd_u64(struct gfsb_rd *r);
+
+/*
+ * gfsb_rd_bytes(r, n):
+ * Return a pointer to the next n bytes and skip them, or NULL (and set bad)
+ * if fewer remain.
+ */
+const uint8_t *gfsb_rd_bytes(struct gfsb_rd *r, size_t n);
+
+/*
+ * gfsb_rd_left(r):
+ * How many bytes remain.
+ */
+size_t gfsb_rd_left(const struct gfsb_rd *r);
+
+/* Little-endian load/store helpers for fixed layouts. */
+void gfsb_le32_put(uint8_t *p, uint32_t v);
+uint32_t gfsb_le32_get(const uint8_t *p);
+
+/*
+ * gfsb_hex_encode(in, n, out):
+ * Write 2n lowercase hex digits and a NUL to out (2n + 1 bytes).
+ */
+void gfsb_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/*
+ * gfsb_hex_decode(hex, out, n):
+ * Decode exactly 2n hex digits (either case) into n bytes.  GFSB_EINVAL if
+ * hex is not exactly that.
+ */
+gfsb_err gfsb_hex_decode(const char *hex, uint8_t *out, size_t n) GFSB_WUR;
+
+/*
+ * gfsb_size_parse(s, out):
+ * Parse a byte count: digits with an optional suffix K, M, G, T (powers of
+ * 1024, optionally followed by "iB" or "B").  GFSB_EINVAL when malformed or
+ * when it overflows.
+ */
+gfsb_err gfsb_size_parse(const char *s, uint64_t *out) GFSB_WUR;
+
+/*
+ * gfsb_size_format(n, buf, len):
+ * Format n bytes for people ("1.5 GiB", "312 B") into buf.  Returns buf.
+ */
+char *gfsb_size_format(uint64_t n, char *buf, size_t len);
+
+/* A point in time: seconds since the epoch and nanoseconds. */
+struct gfsb_time {
+	int64_t sec;
+	int32_t nsec;
+};
+
+/*
+ * gfsb_time_now(t):
+ * The current wall-clock time.
+ */
+void gfsb_time_now(struct gfsb_time *t);
+
+/*
+ * gfsb_time_parse_local(s, t):
+ * Parse "YYYY-MM-DD HH:MM:SS" (or "YYYY-MM-DDTHH:MM:SS") in the local time
+ * zone (TZ honoured).  GFSB_EINVAL when malformed or not a valid time.
+ */
+gfsb_err gfsb_time_parse_local(const char *s, struct gfsb_time *t) GFSB_WUR;
+
+/*
+ * gfsb_time_format_rfc3339(t, buf, len):
+ * Format t as RFC 3339 in local time with nanoseconds and the UTC offset,
+ * as restic does ("2026-11-22T01:02:03.123456789+01:00").  len >= 40.
+ */
+void gfsb_time_format_rfc3339(const struct gfsb_time *t, char *buf,
+    size_t len);
+
+/*
+ * gfsb_time_parse_rfc3339(s, t):
+ * Parse an RFC 3339 time with optional fraction and a "Z" or "+hh:mm"
+ * offset.  GFSB_EINVAL when malformed.
+ */
+gfsb_err gfsb_time_parse_rfc3339(const char *s, struct gfsb_time *t)
+    GFSB_WUR;
+
+/*
+ * gfsb_time_format_local(t, buf, len):
+ * Format t as "YYYY-MM-DD HH:MM:SS" in local time.  len >= 20.
+ */
+void gfsb_time_format_local(const struct gfsb_time *t, char *buf, size_t len);
+
+/*
+ * gfsb_time_cmp(a, b):
+ * Negative, zero or positive as a is before, equal to or after b.
+ */
+int gfsb_time_cmp(const struct gfsb_time *a, const struct gfsb_time *b);
+
+/*
+ * gfsb_monotonic_seconds():
+ * Seconds on a monotonic clock, for durations.
+ */
+double gfsb_monotonic_seconds(void);
+
+/*
+ * gfsb_sys_hostname(buf, len), gfsb_sys_username(buf, len):
+ * This host's name (short form, as `hostname` prints it) and the name of
+ * the effective user (or its numeric id if it has no name).  Truncated to
+ * len - 1 bytes.
+ */
+void gfsb_sys_hostname(char *buf, size_t len);
+void gfsb_sys_username(char *buf, size_t len);
+
+#endif /* !GFSBACKUP_UTIL_H */

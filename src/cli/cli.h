@@ -1,0 +1,127 @@
+/*
+ * Shared by the gfsbackup program's subcommands: option parsing with the
+ * global options, passphrase sources, opening the repository, printing,
+ * and the mapping from library errors to documented exit statuses.
+ */
+#ifndef GFSB_CLI_H
+#define GFSB_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+#include <gfsbackup/util.h>
+
+/* Exit statuses (ARCHITECTURE.md, command-line surface). */
+#define EXIT_OK 0
+#define EXIT_FATAL 1
+#define EXIT_USAGE 2
+#define EXIT_PARTIAL 3
+#define EXIT_NOREPO 10
+#define EXIT_LOCKED 11
+#define EXIT_WRONGPASS 12
+
+/* Global options, and state every command shares. */
+struct cli {
+	const char *prog;
+	const char *cmd;
+	const char *repo;
+	const char *password_file;
+	const char *password_command;
+	int quiet;
+	int verbose;
+	int progress_shown; /* a progress line is on the terminal */
+	const char *usage;  /* the command's usage text, for --help */
+	struct gfsb_ctx *ctx;
+	struct gfsb_backend *be;
+	struct gfsb_repo *r;
+};
+
+/* The global long options; commands append theirs (see cli_getopt). */
+enum {
+	OPT_REPO = 'r',
+	OPT_QUIET = 'q',
+	OPT_VERBOSE = 'v',
+	OPT_HELP = 'h',
+	OPT_PASSWORD_FILE = 1000,
+	OPT_PASSWORD_COMMAND,
+	OPT_CMD_BASE = 1100
+};
+
+/* Every command's option table starts with these. */
+#define CLI_GLOBAL_SHORT "r:qvh"
+#define CLI_GLOBAL_OPTIONS                                                \
+	{ "repo", required_argument, NULL, OPT_REPO },                    \
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },  \
+	{ "password-command", required_argument, NULL,                    \
+	    OPT_PASSWORD_COMMAND },                                       \
+	{ "quiet", no_argument, NULL, OPT_QUIET },                        \
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },                    \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/*
+ * cli_getopt(c, argc, argv, shortopts, longopts):
+ * getopt_long over a command's options (whose table includes
+ * CLI_GLOBAL_OPTIONS); global options are handled here.  Returns the
+ * option for the command to handle, -1 at the end, or '?' after printing
+ * a usage error.  --help prints c->usage and exits 0.
+ */
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+    const struct option *longopts);
+
+/* Print "gfsbackup: CMD: message" for a usage error; return EXIT_USAGE. */
+int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
+
+/* Print the error for e (the context's detail if any); return its exit
+ * status. */
+int cli_fail(struct cli *c, gfsb_err e);
+
+/* The exit status for e. */
+int cli_exit_status(gfsb_err e);
+
+/* Print a line to stderr, clearing a progress line first. */
+void cli_msg(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
+
+/* Draw (or clear, with NULL) the one-line progress display on stderr. */
+void cli_progress(struct cli *c, const char *line);
+
+/* Is stderr a terminal on which to draw progress? */
+int cli_tty(struct cli *c);
+
+/*
+ * cli_passphrase(c, confirm, prompt, out, len):
+ * Obtain a passphrase from --password-file, --password-command,
+ * GFSBACKUP_PASSWORD_FILE, GFSBACKUP_PASSWORD or a prompt on the terminal
+ * (twice if confirm).  *out is secure memory (free with
+ * gfsb_crypto_secure_free).  Returns an exit status (EXIT_OK on success).
+ */
+int cli_passphrase(struct cli *c, int confirm, const char *prompt,
+    char **out, size_t *len);
+
+/* Read a passphrase from a file (first line). */
+int cli_passphrase_file(struct cli *c, const char *path, char **out,
+    size_t *len);
+
+/* Open the backend for -r (or GFSBACKUP_REPOSITORY); exit status. */
+int cli_open_backend(struct cli *c);
+
+/* Open the backend and the repository (asks for the passphrase). */
+int cli_open_repo(struct cli *c);
+
+/* Release what cli_open_* opened. */
+void cli_close(struct cli *c);
+
+/* Append s to a growable array of strings; 0 on success. */
+int cli_strv_add(const char ***v, size_t *n, const char *s);
+
+/* Command entry points: argc/argv start at the command name. */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_snapshots(struct cli *c, int argc, char **argv);
+int cmd_ls(struct cli *c, int argc, char **argv);
+int cmd_restore(struct cli *c, int argc, char **argv);
+int cmd_key(struct cli *c, int argc, char **argv);
+int cmd_unlock(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,415 @@
+/*
+ * What every subcommand shares: global options, passphrases, opening the
+ * repository, messages, and exit statuses.
+ *
+ * Passphrases are never taken from argv: they come from a file, a command,
+ * the environment or the terminal, and live in secure memory (locked, out
+ * of core dumps, wiped when freed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+
+#include "cli.h"
+
+#define PASS_MAX 4096
+
+int
+cli_tty(struct cli *c)
+{
+	return !c->quiet && isatty(STDERR_FILENO);
+}
+
+void
+cli_progress(struct cli *c, const char *line)
+{
+	if (!cli_tty(c))
+		return;
+	if (line == NULL) {
+		if (c->progress_shown)
+			fputs("\r\033[K", stderr);
+		c->progress_shown = 0;
+	} else {
+		fprintf(stderr, "\r\033[K%s", line);
+		c->progress_shown = 1;
+	}
+	fflush(stderr);
+}
+
+void
+cli_msg(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	cli_progress(c, NULL);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s%s", c->prog, c->cmd ? c->cmd : "",
+	    c->cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see `%s %s--help`)\n", c->prog,
+	    c->cmd ? c->cmd : "");
+	return EXIT_USAGE;
+}
+
+int
+cli_exit_status(gfsb_err e)
+{
+	switch (e) {
+	case GFSB_OK: return EXIT_OK;
+	case GFSB_ENOREPO: return EXIT_NOREPO;
+	case GFSB_ELOCKED: return EXIT_LOCKED;
+	case GFSB_EAUTH: return EXIT_WRONGPASS;
+	default: return EXIT_FATAL;
+	}
+}
+
+int
+cli_fail(struct cli *c, gfsb_err e)
+{
+	const char *detail = c->ctx ? gfsb_ctx_errmsg(c->ctx) : "";
+
+	cli_progress(c, NULL);
+	fprintf(stderr, "%s: %s: %s\n", c->prog, c->cmd ? c->cmd : "error",
+	    detail[0] ? detail : gfsb_strerror(e));
+	return cli_exit_status(e);
+}
+
+int
+cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	int o;
+
+	for (;;) {
+		o = getopt_long(argc, argv, shortopts, longopts, NULL);
+		switch (o) {
+		case OPT_REPO:
+			c->repo = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			c->password_file = optarg;
+			break;
+		case OPT_PASSWORD_COMMAND:
+			c->password_command = optarg;
+			break;
+		case OPT_QUIET:
+			c->quiet = 1;
+			break;
+		case OPT_VERBOSE:
+			c->verbose++;
+			break;
+		case OPT_HELP:
+			fputs(c->usage ? c->usage : "", stdout);
+			exit(EXIT_OK);
+		case '?':
+		case ':':
+			fprintf(stderr, "%s: %s: see `%s %s --help`\n",
+			    c->prog, c->cmd, c->prog, c->cmd);
+			return '?';
+		default:
+			return o;
+		}
+	}
+}
+
+/* Strip one trailing newline (and CR); refuse empty or embedded NULs. */
+static int
+finish_pass(struct cli *c, char *buf, size_t n, const char *from,
+    size_t *len)
+{
+	if (memchr(buf, '\0', n) != NULL) {
+		fprintf(stderr, "%s: %s: passphrase from %s contains a NUL "
+		    "byte\n", c->prog, c->cmd, from);
+		return EXIT_FATAL;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "%s: %s: empty passphrase from %s\n", c->prog,
+		    c->cmd, from);
+		return EXIT_FATAL;
+	}
+	*len = n;
+	return EXIT_OK;
+}
+
+/* Read up to the first newline from fd into secure memory. */
+static int
+read_line_fd(int fd, char *buf, size_t cap, size_t *n)
+{
+	ssize_t r;
+	size_t k = 0;
+	char ch;
+
+	for (;;) {
+		r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		if (k + 1 >= cap)
+			return -2;
+		buf[k++] = ch;
+		if (ch == '\n')
+			break;
+	}
+	*n = k;
+	return 0;
+}
+
+int
+cli_passphrase_file(struct cli *c, const char *path, char **out, size_t *len)
+{
+	char *buf;
+	size_t n;
+	int fd, r, rc;
+
+	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
+		return EXIT_FATAL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "%s: %s: cannot read password file %s: %s\n",
+		    c->prog, c->cmd, path, strerror(errno));
+		gfsb_crypto_secure_free(buf);
+		return EXIT_FATAL;
+	}
+	r = read_line_fd(fd, buf, PASS_MAX, &n);
+	close(fd);
+	if (r != 0) {
+		fprintf(stderr, "%s: %s: cannot read password file %s: %s\n",
+		    c->prog, c->cmd, path, r == -2 ? "line too long" :
+		    strerror(errno));
+		gfsb_crypto_secure_free(buf);
+		return EXIT_FATAL;
+	}
+	if ((rc = finish_pass(c, buf, n, path, len)) != EXIT_OK) {
+		gfsb_crypto_secure_free(buf);
+		return rc;
+	}
+	*out = buf;
+	return EXIT_OK;
+}
+
+static int
+pass_command(struct cli *c, const char *cmd, char **out, size_t *len)
+{
+	char *buf, drain[256];
+	int pfd[2], status, r, rc;
+	size_t n = 0;
+	pid_t pid;
+
+	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
+		return EXIT_FATAL;
+	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "%s: %s: cannot run password command: %s\n",
+		    c->prog, c->cmd, strerror(errno));
+		gfsb_crypto_secure_free(buf);
+		return EXIT_FATAL;
+	}
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	r = read_line_fd(pfd[0], buf, PASS_MAX, &n);
+	while (read(pfd[0], drain, sizeof(drain)) > 0)
+		;
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "%s: %s: password command failed\n", c->prog,
+		    c->cmd);
+		gfsb_crypto_secure_free(buf);
+		return EXIT_FATAL;
+	}
+	if ((rc = finish_pass(c, buf, n, "the password command", len)) !=
+	    EXIT_OK) {
+		gfsb_crypto_secure_free(buf);
+		return rc;
+	}
+	*out = buf;
+	return EXIT_OK;
+}
+
+static int
+prompt_tty(struct cli *c, const char *prompt, char *buf, size_t *n)
+{
+	struct termios old, quiet;
+	int fd, r, have;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
+		return -1;
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		close(fd);
+		return -1;
+	}
+	have = tcgetattr(fd, &old) == 0;
+	if (have) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	r = read_line_fd(fd, buf, PASS_MAX, n);
+	if (have)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		r = -1;
+	close(fd);
+	(void)c;
+	return r;
+}
+
+int
+cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
+    size_t *len)
+{
+	const char *env;
+	char *buf = NULL, *again = NULL;
+	size_t n, n2;
+	int rc;
+
+	if (c->password_file != NULL)
+		return cli_passphrase_file(c, c->password_file, out, len);
+	if (c->password_command != NULL)
+		return pass_command(c, c->password_command, out, len);
+	if ((env = getenv("GFSBACKUP_PASSWORD_FILE")) != NULL && *env)
+		return cli_passphrase_file(c, env, out, len);
+	if ((env = getenv("GFSBACKUP_PASSWORD_COMMAND")) != NULL && *env)
+		return pass_command(c, env, out, len);
+	if ((env = getenv("GFSBACKUP_PASSWORD")) != NULL && *env) {
+		n = strlen(env);
+		if (n >= PASS_MAX ||
+		    (buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
+			return EXIT_FATAL;
+		memcpy(buf, env, n + 1);
+		/* Leave no copy in the environment (children, /proc). */
+		explicit_bzero((char *)(uintptr_t)env, n);
+		unsetenv("GFSBACKUP_PASSWORD");
+		*out = buf;
+		*len = n;
+		return EXIT_OK;
+	}
+	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL ||
+	    (again = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL) {
+		gfsb_crypto_secure_free(buf);
+		return EXIT_FATAL;
+	}
+	rc = EXIT_FATAL;
+	if (prompt_tty(c, prompt, buf, &n) != 0) {
+		fprintf(stderr, "%s: %s: no passphrase: use --password-file, "
+		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "
+		    "terminal\n", c->prog, c->cmd);
+		goto out;
+	}
+	if ((rc = finish_pass(c, buf, n, "the terminal", len)) != EXIT_OK)
+		goto out;
+	if (confirm) {
+		rc = EXIT_FATAL;
+		if (prompt_tty(c, "enter it again: ", again, &n2) != 0 ||
+		    finish_pass(c, again, n2, "the terminal", &n2) !=
+		    EXIT_OK)
+			goto out;
+		if (n2 != *len || memcmp(buf, again, n2) != 0) {
+			fprintf(stderr, "%s: %s: the passphrases do not "
+			    "match\n", c->prog, c->cmd);
+			goto out;
+		}
+		rc = EXIT_OK;
+	}
+out:
+	gfsb_crypto_secure_free(again);
+	if (rc != EXIT_OK) {
+		gfsb_crypto_secure_free(buf);
+		return rc;
+	}
+	*out = buf;
+	return EXIT_OK;
+}
+
+int
+cli_open_backend(struct cli *c)
+{
+	gfsb_err e;
+
+	if (c->repo == NULL)
+		c->repo = getenv("GFSBACKUP_REPOSITORY");
+	if (c->repo == NULL || *c->repo == '\0')
+		return cli_usage_error(c, "no repository: give -r REPO or "
+		    "set GFSBACKUP_REPOSITORY");
+	if ((e = gfsb_backend_open(c->ctx, c->repo, &c->be)) != GFSB_OK)
+		return cli_fail(c, e);
+	return EXIT_OK;
+}
+
+int
+cli_open_repo(struct cli *c)
+{
+	char *pass = NULL;
+	size_t len = 0;
+	gfsb_err e;
+	int rc;
+
+	if ((rc = cli_open_backend(c)) != EXIT_OK)
+		return rc;
+	/* Say the repository is missing before asking for a passphrase. */
+	if ((e = gfsb_repo_probe(c->ctx, c->be)) != GFSB_OK)
+		return cli_fail(c, e);
+	if ((rc = cli_passphrase(c, 0, "repository passphrase: ", &pass,
+	    &len)) != EXIT_OK)
+		return rc;
+	e = gfsb_repo_open(c->ctx, c->be, pass, len, &c->r);
+	gfsb_crypto_secure_free(pass);
+	if (e != GFSB_OK)
+		return cli_fail(c, e);
+	return EXIT_OK;
+}
+
+void
+cli_close(struct cli *c)
+{
+	gfsb_repo_close(c->r);
+	c->r = NULL;
+	gfsb_backend_close(c->be);
+	c->be = NULL;
+}
+
+int
+cli_strv_add(const char ***v, size_t *n, const char *s)
+{
+	const char **grown;
+
+	if ((grown = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
+		return -1;
+	grown[(*n)++] = s;
+	*v = grown;
+	return 0;
+}

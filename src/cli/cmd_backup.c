@@ -1,0 +1,253 @@
+/*
+ * gfsbackup backup: back paths up into a new snapshot.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "cli.h"
+
+static const char usage[] =
+"usage: gfsbackup backup -r REPO [options] PATH...\n"
+"\n"
+"Back up files and directories into a new snapshot.  Files unchanged since\n"
+"the parent snapshot (the latest of this host with the same paths) are not\n"
+"read again.\n"
+"\n"
+"  -e, --exclude PATTERN      leave out matching paths (repeatable); `*`,\n"
+"                             `?`, `[..]` within a name, `**` across\n"
+"                             directories; anchored with a leading /\n"
+"      --exclude-file FILE    read patterns from FILE, one per line\n"
+"  -x, --one-file-system      do not cross into other file systems\n"
+"      --tag TAG              tag the snapshot (repeatable)\n"
+"      --host HOST            record HOST instead of this host's name\n"
+"      --time 'YYYY-MM-DD HH:MM:SS'  record this time (local time zone)\n"
+"      --parent SNAPSHOT      compare with this snapshot instead\n"
+"      --force                read every file, ignoring the parent\n"
+"      --compression LEVEL    zstd level for this backup (0-19)\n"
+"      --threads N            worker threads (default: one per CPU)\n"
+"\n"
+"Exit status 3: the snapshot was written but some files could not be\n"
+"read (each is named in a warning).\n";
+
+enum {
+	O_EXCLFILE = OPT_CMD_BASE, O_TAG, O_HOST, O_TIME, O_PARENT, O_FORCE,
+	O_COMP, O_THREADS
+};
+
+static void
+progress(void *cookie, const struct gfsb_backup_progress *p)
+{
+	struct cli *c = cookie;
+	char line[256], done[32], total[32], eta[32] = "";
+	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
+	unsigned s = (unsigned)p->seconds;
+
+	gfsb_size_format(p->bytes_done, done, sizeof(done));
+	if (p->totals_known && rate > 0 && p->bytes_total > p->bytes_done) {
+		unsigned left = (unsigned)((double)(p->bytes_total -
+		    p->bytes_done) / rate);
+
+		snprintf(eta, sizeof(eta), ", ETA %u:%02u", left / 60,
+		    left % 60);
+	}
+	if (p->totals_known) {
+		gfsb_size_format(p->bytes_total, total, sizeof(total));
+		snprintf(line, sizeof(line), "[%u:%02u] %llu of %llu files, "
+		    "%s of %s, %.0f MB/s%s", s / 60, s % 60,
+		    (unsigned long long)p->files_done,
+		    (unsigned long long)p->files_total, done, total,
+		    rate / 1e6, eta);
+	} else {
+		snprintf(line, sizeof(line), "[%u:%02u] %llu files, %s, "
+		    "%.0f MB/s", s / 60, s % 60,
+		    (unsigned long long)p->files_done, done, rate / 1e6);
+	}
+	cli_progress(c, line);
+}
+
+int
+cmd_backup(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "exclude", required_argument, NULL, 'e' },
+		{ "exclude-file", required_argument, NULL, O_EXCLFILE },
+		{ "one-file-system", no_argument, NULL, 'x' },
+		{ "tag", required_argument, NULL, O_TAG },
+		{ "host", required_argument, NULL, O_HOST },
+		{ "time", required_argument, NULL, O_TIME },
+		{ "parent", required_argument, NULL, O_PARENT },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "compression", required_argument, NULL, O_COMP },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result res;
+	const char **excl = NULL, **tags = NULL, **files = NULL,
+	    **owned = NULL;
+	char **fromfile = NULL, *end, added[32], stored[32], total[32];
+	size_t nexcl = 0, ntags = 0, nfiles = 0, nowned = 0, nfrom, i, k;
+	long comp = -1, threads = 0;
+	gfsb_err e;
+	int o, rc = EXIT_OK;
+
+	c->usage = usage;
+	memset(&bo, 0, sizeof(bo));
+	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "e:x",
+	    opts)) != -1) {
+		switch (o) {
+		case 'e':
+			if (*optarg == '\0') {
+				rc = cli_usage_error(c, "empty exclude "
+				    "pattern");
+				goto out;
+			}
+			if (cli_strv_add(&excl, &nexcl, optarg) != 0)
+				goto nomem;
+			break;
+		case O_EXCLFILE:
+			if (cli_strv_add(&files, &nfiles, optarg) != 0)
+				goto nomem;
+			break;
+		case 'x':
+			bo.one_file_system = 1;
+			break;
+		case O_TAG:
+			if (*optarg == '\0' || strchr(optarg, ',') != NULL) {
+				rc = cli_usage_error(c, "invalid tag \"%s\"",
+				    optarg);
+				goto out;
+			}
+			if (cli_strv_add(&tags, &ntags, optarg) != 0)
+				goto nomem;
+			break;
+		case O_HOST:
+			if (*optarg == '\0') {
+				rc = cli_usage_error(c, "empty host name");
+				goto out;
+			}
+			bo.host = optarg;
+			break;
+		case O_TIME:
+			if (gfsb_time_parse_local(optarg, &bo.time) !=
+			    GFSB_OK) {
+				rc = cli_usage_error(c, "invalid time \"%s\": "
+				    "use 'YYYY-MM-DD HH:MM:SS'", optarg);
+				goto out;
+			}
+			bo.has_time = 1;
+			break;
+		case O_PARENT:
+			bo.parent = optarg;
+			break;
+		case O_FORCE:
+			bo.force = 1;
+			break;
+		case O_COMP:
+			comp = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || comp < 0 ||
+			    comp > 19) {
+				rc = cli_usage_error(c, "invalid compression "
+				    "level %s (0-19)", optarg);
+				goto out;
+			}
+			break;
+		case O_THREADS:
+			threads = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || threads < 1 ||
+			    threads > 64) {
+				rc = cli_usage_error(c, "invalid thread count "
+				    "%s (1-64)", optarg);
+				goto out;
+			}
+			break;
+		default:
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind == argc) {
+		rc = cli_usage_error(c, "no paths to back up");
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++) {
+		if ((e = gfsb_ops_patterns_read_file(c->ctx, files[i],
+		    &fromfile, &nfrom)) != GFSB_OK) {
+			rc = cli_fail(c, e);
+			goto out;
+		}
+		for (k = 0; k < nfrom; k++) {
+			if (cli_strv_add(&excl, &nexcl, fromfile[k]) != 0 ||
+			    cli_strv_add(&owned, &nowned, fromfile[k]) != 0) {
+				while (k < nfrom)
+					free(fromfile[k++]);
+				free(fromfile);
+				goto nomem;
+			}
+		}
+		free(fromfile);
+		fromfile = NULL;
+	}
+	bo.paths = (const char *const *)argv + optind;
+	bo.npaths = (size_t)(argc - optind);
+	bo.excludes = excl;
+	bo.nexcludes = nexcl;
+	bo.tags = tags;
+	bo.ntags = ntags;
+	bo.threads = (unsigned)threads;
+	if (cli_tty(c)) {
+		bo.progress = progress;
+		bo.progress_cookie = c;
+	}
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		goto out;
+	if (comp >= 0 && (e = gfsb_repo_set_compression(c->r, (int)comp)) !=
+	    GFSB_OK) {
+		rc = cli_fail(c, e);
+		goto out;
+	}
+	e = gfsb_ops_backup(c->r, &bo, &res);
+	cli_progress(c, NULL);
+	if (e != GFSB_OK) {
+		rc = cli_fail(c, e);
+		goto out;
+	}
+	gfsb_size_format(res.summary.total_bytes_processed, total,
+	    sizeof(total));
+	gfsb_size_format(res.summary.data_added, added, sizeof(added));
+	gfsb_size_format(res.summary.data_added_packed, stored,
+	    sizeof(stored));
+	printf("snapshot %.8s saved: %llu files (%llu new, %llu changed, "
+	    "%llu unchanged), %s processed, %s new data (%s stored) in "
+	    "%.1f s\n", res.snapshot_id,
+	    (unsigned long long)res.summary.total_files_processed,
+	    (unsigned long long)res.summary.files_new,
+	    (unsigned long long)res.summary.files_changed,
+	    (unsigned long long)res.summary.files_unmodified, total, added,
+	    stored, res.seconds);
+	if (res.summary.warnings > 0) {
+		cli_msg(c, "%s: backup: %llu warning(s): some files could not "
+		    "be read (see above)", c->prog,
+		    (unsigned long long)res.summary.warnings);
+		rc = EXIT_PARTIAL;
+	}
+	goto out;
+nomem:
+	fprintf(stderr, "%s: backup: out of memory\n", c->prog);
+	rc = EXIT_FATAL;
+out:
+	/* Patterns read from files are ours; those from argv are not. */
+	for (i = 0; i < nowned; i++)
+		free((char *)(uintptr_t)owned[i]);
+	free(owned);
+	free(excl);
+	free(tags);
+	free(files);
+	return rc;
+}

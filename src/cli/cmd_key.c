@@ -1,0 +1,109 @@
+/*
+ * gfsbackup key passwd|add|list: the repository's key files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+
+#include "cli.h"
+
+static const char usage[] =
+"usage: gfsbackup key passwd -r REPO [--new-password-file FILE]\n"
+"       gfsbackup key add -r REPO [--new-password-file FILE]\n"
+"       gfsbackup key list -r REPO\n"
+"\n"
+"passwd changes the passphrase of the key in use (a new key file is\n"
+"written before the old one is removed); add adds another passphrase;\n"
+"list shows the key files.  The new passphrase comes from\n"
+"--new-password-file or is asked twice on the terminal.\n";
+
+enum { O_NEWPASS = OPT_CMD_BASE };
+
+static int
+new_pass(struct cli *c, const char *file, char **pass, size_t *len)
+{
+	struct cli tmp = *c;
+
+	if (file != NULL)
+		return cli_passphrase_file(c, file, pass, len);
+	/* Only the terminal: the usual sources hold the current one. */
+	tmp.password_file = NULL;
+	tmp.password_command = NULL;
+	unsetenv("GFSBACKUP_PASSWORD_FILE");
+	unsetenv("GFSBACKUP_PASSWORD_COMMAND");
+	unsetenv("GFSBACKUP_PASSWORD");
+	return cli_passphrase(&tmp, 1, "new passphrase: ", pass, len);
+}
+
+int
+cmd_key(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "new-password-file", required_argument, NULL, O_NEWPASS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct gfsb_key_info *keys = NULL;
+	struct gfsb_lock *lock = NULL;
+	const char *newfile = NULL, *verb;
+	char *pass = NULL, when[32], id[GFSB_ID_HEX];
+	size_t len, n, i;
+	gfsb_err e = GFSB_OK;
+	int o, rc;
+
+	c->usage = usage;
+	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
+		switch (o) {
+		case O_NEWPASS: newfile = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind == argc)
+		return cli_usage_error(c, "give passwd, add or list");
+	verb = argv[optind];
+	if (strcmp(verb, "passwd") != 0 && strcmp(verb, "add") != 0 &&
+	    strcmp(verb, "list") != 0)
+		return cli_usage_error(c, "unknown key command %s", verb);
+	if (argc - optind > 1)
+		return cli_usage_error(c, "unexpected argument %s",
+		    argv[optind + 1]);
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		return rc;
+	if (strcmp(verb, "list") == 0) {
+		if ((e = gfsb_repo_key_list(c->r, &keys, &n)) != GFSB_OK)
+			return cli_fail(c, e);
+		printf("  %-8s  %-19s  %-16s  %s\n", "ID", "Created", "Host",
+		    "User");
+		for (i = 0; i < n; i++) {
+			gfsb_time_format_local(&keys[i].created, when,
+			    sizeof(when));
+			printf("%c %-8.8s  %-19s  %-16s  %s\n",
+			    keys[i].current ? '*' : ' ', keys[i].id, when,
+			    keys[i].hostname, keys[i].username);
+		}
+		free(keys);
+		return EXIT_OK;
+	}
+	if ((rc = new_pass(c, newfile, &pass, &len)) != EXIT_OK)
+		return rc;
+	/* Changing keys excludes prune and other key changes. */
+	if ((e = gfsb_repo_lock(c->r, 1, &lock)) == GFSB_OK) {
+		if (strcmp(verb, "passwd") == 0) {
+			e = gfsb_repo_key_passwd(c->r, pass, len);
+			if (e == GFSB_OK)
+				printf("passphrase changed\n");
+		} else {
+			e = gfsb_repo_key_add(c->r, pass, len, 0, 0, id);
+			if (e == GFSB_OK)
+				printf("key %.8s added\n", id);
+		}
+		gfsb_repo_unlock(lock);
+	}
+	gfsb_crypto_secure_free(pass);
+	if (e != GFSB_OK)
+		return cli_fail(c, e);
+	return EXIT_OK;
+}

@@ -1,0 +1,156 @@
+/*
+ * gfsbackup: parse the command line, run one command, map the outcome to
+ * the documented exit status.  Every command is a thin layer over the
+ * library (src/cli/cmd_*.c).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <gfsbackup/util.h>
+
+#include "cli.h"
+
+static struct gfsb_ctx *sig_ctx;
+
+static void
+on_signal(int sig)
+{
+	static volatile sig_atomic_t count;
+
+	/* First signal: stop cleanly (index what is stored).  Second: now. */
+	if (count++ > 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	if (sig_ctx != NULL)
+		gfsb_ctx_cancel(sig_ctx);
+}
+
+static void
+on_log(void *cookie, enum gfsb_log_level level, const char *msg)
+{
+	struct cli *c = cookie;
+
+	if (level == GFSB_LOG_DEBUG && c->verbose < 2)
+		return;
+	if (level == GFSB_LOG_INFO && c->verbose < 1)
+		return;
+	cli_msg(c, "%s: %s%s", c->prog, level == GFSB_LOG_ERROR ? "error: " :
+	    level == GFSB_LOG_WARN ? "warning: " : "", msg);
+}
+
+static const char usage[] =
+"usage: gfsbackup COMMAND [options]\n"
+"\n"
+"Commands:\n"
+"  init       create a repository\n"
+"  backup     back up files and directories into a new snapshot\n"
+"  snapshots  list snapshots\n"
+"  ls         list the files in a snapshot\n"
+"  restore    restore a snapshot to a directory or a tar archive\n"
+"  key        passwd | add | list: manage the repository's keys\n"
+"  unlock     remove stale locks\n"
+"\n"
+"Global options (every command):\n"
+"  -r, --repo REPO            repository (or GFSBACKUP_REPOSITORY)\n"
+"      --password-file FILE   read the passphrase from FILE\n"
+"                             (or GFSBACKUP_PASSWORD_FILE)\n"
+"      --password-command CMD run CMD for the passphrase\n"
+"                             (or GFSBACKUP_PASSWORD_COMMAND);\n"
+"                             GFSBACKUP_PASSWORD also works, else a prompt\n"
+"  -q, --quiet                no progress, no information messages\n"
+"  -v, --verbose              more messages\n"
+"  -h, --help                 help for a command\n"
+"\n"
+"Exit status: 0 ok, 1 fatal error, 2 usage error, 3 some source files\n"
+"could not be read, 10 no repository, 11 repository locked, 12 wrong\n"
+"passphrase.\n";
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *c, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "init", cmd_init },
+	{ "backup", cmd_backup },
+	{ "snapshots", cmd_snapshots },
+	{ "ls", cmd_ls },
+	{ "restore", cmd_restore },
+	{ "key", cmd_key },
+	{ "unlock", cmd_unlock },
+};
+
+/* Keys in memory must never reach a core file or another process. */
+static void
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Deep trees hold one directory descriptor per level. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct cli c;
+	size_t i;
+	int rc;
+
+	harden();
+	memset(&c, 0, sizeof(c));
+	c.prog = "gfsbackup";
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("gfsbackup %s\n", GFSB_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "gfsbackup: unknown command %s (see "
+		    "`gfsbackup --help`)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	c.cmd = commands[i].name;
+	if (gfsb_ctx_new(&c.ctx) != GFSB_OK) {
+		fprintf(stderr, "gfsbackup: cannot initialise (libsodium)\n");
+		return EXIT_FATAL;
+	}
+	gfsb_ctx_set_log(c.ctx, on_log, &c);
+	sig_ctx = c.ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = commands[i].run(&c, argc - 1, argv + 1);
+	cli_close(&c);
+	sig_ctx = NULL;
+	gfsb_ctx_free(c.ctx);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * zstd compression of blobs.
+ *
+ * One context per thread, reused for every blob (creating a CCtx per blob
+ * would dominate the cost of small files).  Decompression writes into a
+ * buffer of exactly the expected size: zstd refuses to write past it, so a
+ * frame claiming or expanding to more is an error, not an allocation.
+ */
+#include <stdlib.h>
+
+#include <zstd.h>
+
+#include <gfsbackup/compress.h>
+
+struct gfsb_compress {
+	int level;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+};
+
+gfsb_err
+gfsb_compress_new(int level, struct gfsb_compress **out)
+{
+	struct gfsb_compress *z;
+
+	if (level < 0 || level > GFSB_COMPRESS_LEVEL_MAX)
+		return GFSB_EINVAL;
+	if ((z = calloc(1, sizeof(*z))) == NULL)
+		return GFSB_ENOMEM;
+	z->level = level;
+	if ((z->cctx = ZSTD_createCCtx()) == NULL ||
+	    (z->dctx = ZSTD_createDCtx()) == NULL) {
+		gfsb_compress_free(z);
+		return GFSB_ENOMEM;
+	}
+	if (level > 0 && ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx,
+	    ZSTD_c_compressionLevel, level))) {
+		gfsb_compress_free(z);
+		return GFSB_EINVAL;
+	}
+	/* The blob's size is in the index; the frame need not repeat it. */
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 0);
+	*out = z;
+	return GFSB_OK;
+}
+
+void
+gfsb_compress_free(struct gfsb_compress *z)
+{
+	if (z == NULL)
+		return;
+	ZSTD_freeCCtx(z->cctx);
+	ZSTD_freeDCtx(z->dctx);
+	free(z);
+}
+
+size_t
+gfsb_compress_bound(size_t n)
+{
+	return ZSTD_compressBound(n);
+}
+
+gfsb_err
+gfsb_compress_blob(struct gfsb_compress *z, const uint8_t *in, size_t n,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t r;
+
+	*outlen = 0;
+	if (z->level == 0 || n < 64)
+		return GFSB_OK;
+	r = ZSTD_compress2(z->cctx, out, cap, in, n);
+	if (ZSTD_isError(r))
+		return GFSB_ENOMEM;
+	if (r <= n - n / 32)
+		*outlen = r;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_compress_unblob(struct gfsb_compress *z, const uint8_t *in, size_t n,
+    uint8_t *out, size_t rawlen)
+{
+	size_t r;
+
+	r = ZSTD_decompressDCtx(z->dctx, out, rawlen, in, n);
+	if (ZSTD_isError(r) || r != rawlen)
+		return GFSB_ECORRUPT;
+	return GFSB_OK;
+}

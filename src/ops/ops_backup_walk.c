@@ -1,0 +1,1320 @@
+/*
+ * The backup producer: walk, capture metadata, read and chunk.
+ *
+ * The walk never follows a symlink inside the tree: every directory is
+ * opened relative to its parent's descriptor with O_NOFOLLOW and checked
+ * (device, inode) against the lstat that listed it, and every entry is
+ * examined with fstatat(AT_SYMLINK_NOFOLLOW) relative to that descriptor.
+ * A directory replaced by a symlink mid-walk is therefore noticed, not
+ * followed.  Only the components of the paths the operator named are
+ * resolved as the system resolves them.
+ *
+ * A file unchanged since the parent snapshot (same size, mtime, ctime and
+ * inode, all its blobs indexed) is not opened: its chunk list and xattrs
+ * are taken from the parent.  Small files (at most the minimum chunk size)
+ * are read whole by the workers, so many small files are read in parallel;
+ * larger ones are read here, chunked as they stream in, and their chunks
+ * queued.  Sparse files are read region by region (SEEK_DATA/SEEK_HOLE):
+ * holes are recorded, never read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <gfsbackup/chunker.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_internal.h"
+
+#define READ_STEP (256U << 10)
+#define XATTR_LIST_CAP (64U << 10)
+
+void
+bk_warn(struct bk *b, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&b->warnings, 1);
+	gfsb_ctx_log(b->ctx, GFSB_LOG_WARN, "%s", msg);
+}
+
+void
+bk_fail(struct bk *b, gfsb_err e)
+{
+	pthread_mutex_lock(&b->mu);
+	if (b->err == GFSB_OK)
+		b->err = e;
+	pthread_cond_broadcast(&b->cv_work);
+	pthread_cond_broadcast(&b->cv_space);
+	pthread_cond_broadcast(&b->cv_done);
+	pthread_cond_broadcast(&b->cv_ev);
+	pthread_cond_broadcast(&b->cv_evspace);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static int
+stopping(struct bk *b)
+{
+	int s;
+
+	if (gfsb_ctx_canceled(b->ctx))
+		return 1;
+	pthread_mutex_lock(&b->mu);
+	s = b->err != GFSB_OK;
+	pthread_mutex_unlock(&b->mu);
+	return s;
+}
+
+void
+bk_dirref_release(struct bk *b, struct dirref *d)
+{
+	int last;
+
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&b->mu);
+	last = --d->refs == 0;
+	pthread_mutex_unlock(&b->mu);
+	if (last) {
+		close(d->fd);
+		free(d);
+	}
+}
+
+static void
+xattrs_free(struct gfsb_xattr *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(x[i].name);
+		free(x[i].value);
+	}
+	free(x);
+}
+
+void
+bk_fjob_release(struct bk *b, struct fjob *f)
+{
+	int last;
+
+	pthread_mutex_lock(&b->mu);
+	last = --f->refs == 0;
+	pthread_mutex_unlock(&b->mu);
+	if (!last)
+		return;
+	bk_dirref_release(b, f->dir);
+	free(f->name);
+	free(f->path);
+	free(f->ext);
+	xattrs_free(f->xattrs, f->nxattrs);
+	free(f);
+}
+
+gfsb_err
+bk_emit(struct bk *b, struct event *ev)
+{
+	gfsb_err e;
+
+	pthread_mutex_lock(&b->mu);
+	while (b->nev >= b->ev_limit && b->err == GFSB_OK)
+		pthread_cond_wait(&b->cv_evspace, &b->mu);
+	e = b->err;
+	if (e == GFSB_OK) {
+		ev->next = NULL;
+		if (b->ev_tail != NULL)
+			b->ev_tail->next = ev;
+		else
+			b->ev_head = ev;
+		b->ev_tail = ev;
+		b->nev++;
+		pthread_cond_signal(&b->cv_ev);
+	}
+	pthread_mutex_unlock(&b->mu);
+	if (e != GFSB_OK) {
+		if (ev->job != NULL)
+			bk_fjob_release(b, ev->job);
+		gfsb_repo_node_fini(&ev->node);
+		free(ev);
+	}
+	return e;
+}
+
+static gfsb_err
+emit_simple(struct bk *b, int type, struct gfsb_node *node, int status,
+    struct fjob *job, const uint8_t *old)
+{
+	struct event *ev;
+
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		if (job != NULL)
+			bk_fjob_release(b, job);
+		gfsb_repo_node_fini(node);
+		bk_fail(b, GFSB_ENOMEM);
+		return GFSB_ENOMEM;
+	}
+	ev->type = type;
+	ev->status = status;
+	ev->job = job;
+	if (node != NULL) {
+		ev->node = *node;
+		memset(node, 0, sizeof(*node));
+	}
+	if (old != NULL)
+		memcpy(ev->old_subtree, old, GFSB_ID_LEN);
+	return bk_emit(b, ev);
+}
+
+/* ---- metadata ---- */
+
+static char *
+cached_name(struct namecache *c, uint32_t id, int group)
+{
+	char buf[4096], *name = NULL;
+	struct passwd pw, *pr = NULL;
+	struct group gr, *gp = NULL;
+	int i;
+
+	for (i = 0; i < c->used; i++)
+		if (c->id[i] == id)
+			return c->name[i] ? strdup(c->name[i]) : NULL;
+	if (group) {
+		if (getgrgid_r(id, &gr, buf, sizeof(buf), &gp) == 0 &&
+		    gp != NULL)
+			name = strdup(gp->gr_name);
+	} else {
+		if (getpwuid_r(id, &pw, buf, sizeof(buf), &pr) == 0 &&
+		    pr != NULL)
+			name = strdup(pr->pw_name);
+	}
+	if (c->used < 64) {
+		i = c->used++;
+	} else {
+		i = (int)(c->next++ % 64);
+		free(c->name[i]);
+	}
+	c->id[i] = id;
+	c->name[i] = name;
+	return name ? strdup(name) : NULL;
+}
+
+static enum gfsb_node_kind
+kind_of(mode_t m)
+{
+	if (S_ISREG(m))
+		return GFSB_NODE_FILE;
+	if (S_ISDIR(m))
+		return GFSB_NODE_DIR;
+	if (S_ISLNK(m))
+		return GFSB_NODE_SYMLINK;
+	if (S_ISFIFO(m))
+		return GFSB_NODE_FIFO;
+	if (S_ISCHR(m))
+		return GFSB_NODE_CHARDEV;
+	if (S_ISBLK(m))
+		return GFSB_NODE_BLOCKDEV;
+	return GFSB_NODE_SOCKET;
+}
+
+static gfsb_err
+node_from_stat(struct bk *b, const char *name, const struct stat *st,
+    struct gfsb_node *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->kind = kind_of(st->st_mode);
+	if (name != NULL && (n->name = strdup(name)) == NULL)
+		return GFSB_ENOMEM;
+	n->mode = (uint32_t)st->st_mode;
+	n->uid = (uint32_t)st->st_uid;
+	n->gid = (uint32_t)st->st_gid;
+	n->user = cached_name(&b->users, n->uid, 0);
+	n->group = cached_name(&b->groups, n->gid, 1);
+	n->mtime.sec = st->st_mtim.tv_sec;
+	n->mtime.nsec = (int32_t)st->st_mtim.tv_nsec;
+	n->ctime.sec = st->st_ctim.tv_sec;
+	n->ctime.nsec = (int32_t)st->st_ctim.tv_nsec;
+	n->inode = (uint64_t)st->st_ino;
+	n->dev = (uint64_t)st->st_dev;
+	if (n->kind == GFSB_NODE_CHARDEV || n->kind == GFSB_NODE_BLOCKDEV)
+		n->rdev = (uint64_t)st->st_rdev;
+	if (n->kind == GFSB_NODE_FILE) {
+		n->size = (uint64_t)st->st_size;
+		n->nlink = (uint32_t)st->st_nlink;
+	}
+	return GFSB_OK;
+}
+
+static int
+xattrcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct gfsb_xattr *)a)->name,
+	    ((const struct gfsb_xattr *)b)->name);
+}
+
+/*
+ * Read the extended attributes (and so the POSIX ACLs, which Linux keeps
+ * in system.posix_acl_*) of an open file, or of `path` without following a
+ * final symlink when fd < 0.  Problems are warnings: the content matters
+ * more than a lost attribute.
+ */
+static void
+read_xattrs(struct bk *b, int fd, const char *path, const char *shown,
+    struct gfsb_xattr **out, size_t *nout)
+{
+	char *list = NULL, *p;
+	ssize_t len, vlen;
+	struct gfsb_xattr *v = NULL, *x;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	*nout = 0;
+	len = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
+	if (len <= 0) {
+		if (len < 0 && errno != ENOTSUP && errno != ENOSYS &&
+		    errno != ENOENT)
+			bk_warn(b, "%s: cannot list extended attributes: %s",
+			    shown, strerror(errno));
+		return;
+	}
+	if ((size_t)len > XATTR_LIST_CAP || (list = malloc((size_t)len)) ==
+	    NULL)
+		goto fail;
+	len = fd >= 0 ? flistxattr(fd, list, (size_t)len) :
+	    llistxattr(path, list, (size_t)len);
+	if (len < 0)
+		goto fail;
+	for (p = list; p < list + len; p += strlen(p) + 1) {
+		if (*p == '\0')
+			continue;
+		vlen = fd >= 0 ? fgetxattr(fd, p, NULL, 0) :
+		    lgetxattr(path, p, NULL, 0);
+		if (vlen < 0 || (size_t)vlen > GFSB_TREE_MAX_XATTR_VALUE) {
+			bk_warn(b, "%s: cannot read extended attribute %s",
+			    shown, p);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			if ((x = realloc(v, cap * sizeof(*v))) == NULL)
+				goto fail;
+			v = x;
+		}
+		x = &v[n];
+		memset(x, 0, sizeof(*x));
+		if ((x->name = strdup(p)) == NULL ||
+		    (x->value = malloc(vlen ? (size_t)vlen : 1)) == NULL) {
+			free(x->name);
+			goto fail;
+		}
+		vlen = fd >= 0 ? fgetxattr(fd, p, x->value, (size_t)vlen) :
+		    lgetxattr(path, p, x->value, (size_t)vlen);
+		if (vlen < 0) {
+			free(x->name);
+			free(x->value);
+			bk_warn(b, "%s: extended attribute %s changed while "
+			    "reading", shown, p);
+			continue;
+		}
+		x->len = (uint32_t)vlen;
+		n++;
+	}
+	free(list);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), xattrcmp);
+	*out = v;
+	*nout = n;
+	return;
+fail:
+	bk_warn(b, "%s: cannot read extended attributes", shown);
+	free(list);
+	xattrs_free(v, n);
+}
+
+/* /proc path naming `name` in the directory open as dirfd. */
+static void
+proc_path(char *buf, size_t len, int dirfd, const char *name)
+{
+	snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
+}
+
+/* ---- reading and chunking ---- */
+
+/* Append an extent to f; returns its index.  bk->mu held. */
+static gfsb_err
+ext_append_locked(struct fjob *f, int hole, uint64_t len, size_t *idx)
+{
+	struct gfsb_extent *grown;
+
+	if (f->next == f->cap) {
+		size_t ncap = f->cap ? 2 * f->cap : 4;
+
+		if ((grown = realloc(f->ext, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		f->ext = grown;
+		f->cap = ncap;
+	}
+	memset(&f->ext[f->next], 0, sizeof(f->ext[0]));
+	f->ext[f->next].hole = (uint8_t)hole;
+	f->ext[f->next].len = len;
+	*idx = f->next++;
+	return GFSB_OK;
+}
+
+gfsb_err
+bk_store_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
+    size_t idx, const uint8_t *data, size_t len)
+{
+	uint8_t id[GFSB_ID_LEN];
+	int added;
+	gfsb_err e;
+
+	e = gfsb_repo_blob_write(io, GFSB_BLOB_DATA, data, len, id, 0, &added);
+	if (e != GFSB_OK) {
+		bk_fail(b, e);
+		return e;
+	}
+	pthread_mutex_lock(&b->mu);
+	memcpy(f->ext[idx].id, id, GFSB_ID_LEN);
+	pthread_mutex_unlock(&b->mu);
+	atomic_fetch_add(&b->bytes_done, len);
+	return GFSB_OK;
+}
+
+/*
+ * Hand one chunk on: stored right here in a worker (io set), else queued
+ * for the workers.  Takes ownership of data.
+ */
+static gfsb_err
+emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
+    uint8_t *data, size_t len)
+{
+	struct cjob *j = NULL;
+	size_t idx;
+	gfsb_err e;
+
+	if (io == NULL && (j = calloc(1, sizeof(*j))) == NULL) {
+		free(data);
+		return GFSB_ENOMEM;
+	}
+	pthread_mutex_lock(&b->mu);
+	e = ext_append_locked(f, 0, len, &idx);
+	if (e != GFSB_OK || io != NULL) {
+		pthread_mutex_unlock(&b->mu);
+		if (e == GFSB_OK)
+			e = bk_store_chunk(b, io, f, idx, data, len);
+		free(data);
+		free(j);
+		return e;
+	}
+	while (b->inflight > 0 && b->inflight + len > b->inflight_limit &&
+	    b->err == GFSB_OK)
+		pthread_cond_wait(&b->cv_space, &b->mu);
+	if ((e = b->err) != GFSB_OK) {
+		pthread_mutex_unlock(&b->mu);
+		free(data);
+		free(j);
+		return e;
+	}
+	f->pending++;
+	f->refs++; /* the job's */
+	j->f = f;
+	j->idx = idx;
+	j->data = data;
+	j->len = len;
+	j->charge = len;
+	b->inflight += len;
+	if (b->wq_tail != NULL)
+		b->wq_tail->next = j;
+	else
+		b->wq_head = j;
+	b->wq_tail = j;
+	pthread_cond_signal(&b->cv_work);
+	pthread_mutex_unlock(&b->mu);
+	return GFSB_OK;
+}
+
+/* Outcome of reading a region: done, a read error (file fails), fatal. */
+enum { RD_OK = 0, RD_FILE = 1, RD_FATAL = 2 };
+
+/*
+ * Read [off, end) (or to EOF) from fd, cutting chunks as the data arrives.
+ * The chunker resumes its scan where it stopped, so reading in steps
+ * gives the same boundaries as reading the file at once.  *got counts the
+ * bytes read.
+ */
+static int
+chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
+    uint64_t off, uint64_t end, uint64_t *got)
+{
+	struct gfsb_chunker_scan scan;
+	uint8_t *buf = NULL, *nb;
+	size_t len = 0, cap = 0, cut, want;
+	ssize_t n;
+
+	*got = 0;
+	gfsb_chunker_scan_init(&scan);
+	for (;;) {
+		if (stopping(b))
+			goto fatal;
+		want = len < b->chunk_min ? b->chunk_min - len : READ_STEP;
+		if (end != UINT64_MAX && want > end - off)
+			want = (size_t)(end - off);
+		if (want == 0)
+			break;
+		if (len + want > cap) {
+			size_t ncap = cap ? cap + cap / 2 : b->chunk_min +
+			    READ_STEP;
+
+			if (ncap < len + want)
+				ncap = len + want;
+			if ((nb = realloc(buf, ncap)) == NULL)
+				goto fatal_nomem;
+			buf = nb;
+			cap = ncap;
+		}
+		n = pread(fd, buf + len, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			bk_warn(b, "%s: read error: %s", f->path,
+			    strerror(errno));
+			free(buf);
+			return RD_FILE;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		off += (uint64_t)n;
+		*got += (uint64_t)n;
+		while ((cut = gfsb_chunker_find(b->ck, &scan, buf, len)) > 0) {
+			/* The tail (at most one read step) starts the next
+			 * chunk; the chunk keeps the buffer. */
+			size_t tail = len - cut, ncap = cap;
+
+			if ((nb = malloc(ncap)) == NULL)
+				goto fatal_nomem;
+			memcpy(nb, buf + cut, tail);
+			if (emit_chunk(b, io, f, buf, cut) != GFSB_OK) {
+				free(nb);
+				return RD_FATAL;
+			}
+			buf = nb;
+			len = tail;
+			gfsb_chunker_scan_init(&scan);
+		}
+	}
+	if (len > 0)
+		return emit_chunk(b, io, f, buf, len) == GFSB_OK ? RD_OK :
+		    RD_FATAL;
+	free(buf);
+	return RD_OK;
+fatal_nomem:
+	bk_fail(b, GFSB_ENOMEM);
+fatal:
+	free(buf);
+	return RD_FATAL;
+}
+
+static int
+add_hole(struct bk *b, struct fjob *f, uint64_t len)
+{
+	size_t idx;
+	gfsb_err e;
+
+	pthread_mutex_lock(&b->mu);
+	e = ext_append_locked(f, 1, len, &idx);
+	pthread_mutex_unlock(&b->mu);
+	if (e != GFSB_OK) {
+		bk_fail(b, e);
+		return RD_FATAL;
+	}
+	return RD_OK;
+}
+
+/*
+ * Read the content of f from fd: check it is still the file we listed,
+ * take its xattrs, then read its data regions.  Sets f->failed on a read
+ * error.
+ */
+static void
+read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd)
+{
+	struct stat st, st2;
+	uint64_t pos = 0, got;
+	off_t data, hole;
+	int rc = RD_OK, sparse;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_dev != f->dev || st.st_ino != f->ino) {
+		bk_warn(b, "%s: replaced while backing up; skipped", f->path);
+		f->failed = 1;
+		return;
+	}
+	read_xattrs(b, fd, NULL, f->path, &f->xattrs, &f->nxattrs);
+	sparse = st.st_size > 0 &&
+	    (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size;
+	if (sparse) {
+		while (pos < (uint64_t)st.st_size && rc == RD_OK) {
+			data = lseek(fd, (off_t)pos, SEEK_DATA);
+			if (data < 0 && errno == ENXIO) {
+				rc = add_hole(b, f, (uint64_t)st.st_size - pos);
+				pos = (uint64_t)st.st_size;
+				break;
+			}
+			if (data < 0) {
+				if (pos == 0 && errno == EINVAL) {
+					sparse = 0; /* no SEEK_DATA here */
+					break;
+				}
+				bk_warn(b, "%s: seek error: %s", f->path,
+				    strerror(errno));
+				rc = RD_FILE;
+				break;
+			}
+			hole = lseek(fd, data, SEEK_HOLE);
+			if (hole < 0 || hole <= data) {
+				hole = st.st_size;
+			}
+			if ((uint64_t)data > pos)
+				rc = add_hole(b, f, (uint64_t)data - pos);
+			if (rc != RD_OK)
+				break;
+			rc = chunk_region(b, io, f, fd, (uint64_t)data,
+			    (uint64_t)hole, &got);
+			pos = (uint64_t)data + got;
+			if (got < (uint64_t)(hole - data))
+				break; /* shrank while we read */
+		}
+	}
+	if (!sparse && rc == RD_OK) {
+		rc = chunk_region(b, io, f, fd, 0, UINT64_MAX, &got);
+		pos = got;
+	}
+	if (rc == RD_FILE)
+		f->failed = 1;
+	f->size = pos;
+	if (rc == RD_OK && fstat(fd, &st2) == 0 &&
+	    (st2.st_size != st.st_size ||
+	    st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+	    st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec))
+		gfsb_ctx_log(b->ctx, GFSB_LOG_WARN,
+		    "%s: changed while being read; saved as read", f->path);
+}
+
+static int
+open_nofollow(int dirfd, const char *name, int flags)
+{
+	int fd;
+
+	/* O_NOATIME keeps a backup from touching atimes, but only the owner
+	 * (or root) may use it. */
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+void
+bk_read_small(struct bk *b, struct gfsb_repo_io *io, struct fjob *f)
+{
+	int fd;
+
+	fd = open_nofollow(f->dir->fd, f->name, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		bk_warn(b, "%s: cannot open: %s", f->path, strerror(errno));
+		f->failed = 1;
+		return;
+	}
+	read_content(b, io, f, fd);
+	close(fd);
+}
+
+/* ---- the walk ---- */
+
+struct dent {
+	char *name;
+	struct stat st;
+};
+
+static int
+dentcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dent *)a)->name,
+	    ((const struct dent *)b)->name);
+}
+
+static void
+dents_free(struct dent *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* List a directory with each entry's lstat, sorted by name. */
+static gfsb_err
+list_dir(struct bk *b, int dirfd, const char *path, struct dent **out,
+    size_t *nout)
+{
+	struct dent *v = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*out = NULL;
+	*nout = 0;
+	if ((fd = dup(dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		bk_warn(b, "%s: cannot list: %s", path, strerror(errno));
+		return GFSB_OK;
+	}
+	rewinddir(d);
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			if ((grown = realloc(v, cap * sizeof(*v))) == NULL)
+				goto nomem;
+			v = grown;
+		}
+		if (fstatat(dirfd, de->d_name, &v[n].st,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				bk_warn(b, "%s/%s: cannot stat: %s", path,
+				    de->d_name, strerror(errno));
+			continue; /* vanished since readdir */
+		}
+		if ((v[n].name = strdup(de->d_name)) == NULL)
+			goto nomem;
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), dentcmp);
+	*out = v;
+	*nout = n;
+	return GFSB_OK;
+nomem:
+	closedir(d);
+	dents_free(v, n);
+	return GFSB_ENOMEM;
+}
+
+static gfsb_err do_entry(struct bk *b, struct dirref *dir, const char *path,
+    const char *name, const struct stat *st, const struct gfsb_node *pnode,
+    dev_t fsdev);
+
+static int
+same_time(const struct gfsb_time *t, const struct timespec *ts)
+{
+	return t->sec == ts->tv_sec && t->nsec == ts->tv_nsec;
+}
+
+/* Can the parent's node stand for this file without reading it? */
+static int
+unchanged(struct bk *b, const struct gfsb_node *pn, const struct stat *st)
+{
+	size_t i;
+
+	if (b->o->force || pn == NULL || pn->kind != GFSB_NODE_FILE ||
+	    pn->size != (uint64_t)st->st_size ||
+	    pn->inode != (uint64_t)st->st_ino ||
+	    !same_time(&pn->mtime, &st->st_mtim) ||
+	    !same_time(&pn->ctime, &st->st_ctim))
+		return 0;
+	for (i = 0; i < pn->nextents; i++)
+		if (!pn->extents[i].hole &&
+		    gfsb_repo_index_lookup(b->r, GFSB_BLOB_DATA,
+		    pn->extents[i].id, NULL) != GFSB_OK)
+			return 0;
+	return 1;
+}
+
+static struct fjob *
+link_find(struct bk *b, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < b->nlinks; i++)
+		if (b->links[i].dev == st->st_dev &&
+		    b->links[i].ino == st->st_ino)
+			return b->links[i].job;
+	return NULL;
+}
+
+static gfsb_err
+link_add(struct bk *b, struct fjob *f)
+{
+	struct linkent *grown;
+
+	if (b->nlinks == b->caplinks) {
+		size_t ncap = b->caplinks ? 2 * b->caplinks : 16;
+
+		if ((grown = realloc(b->links, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		b->links = grown;
+		b->caplinks = ncap;
+	}
+	b->links[b->nlinks].dev = f->dev;
+	b->links[b->nlinks].ino = f->ino;
+	b->links[b->nlinks].job = f;
+	b->nlinks++;
+	pthread_mutex_lock(&b->mu);
+	f->refs++; /* the link table's reference, dropped at the end */
+	pthread_mutex_unlock(&b->mu);
+	return GFSB_OK;
+}
+
+static gfsb_err
+do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
+    const struct stat *st, const struct gfsb_node *pn)
+{
+	struct gfsb_node node;
+	struct fjob *f;
+	struct cjob *j;
+	gfsb_err e;
+	size_t i;
+	int fd, status;
+
+	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK)
+		return e;
+	if (unchanged(b, pn, st)) {
+		if (pn->nextents > 0) {
+			node.extents = malloc(pn->nextents *
+			    sizeof(*node.extents));
+			if (node.extents == NULL)
+				goto nomem;
+			memcpy(node.extents, pn->extents,
+			    pn->nextents * sizeof(*node.extents));
+			node.nextents = pn->nextents;
+		}
+		if (pn->nxattrs > 0) {
+			node.xattrs = calloc(pn->nxattrs, sizeof(*node.xattrs));
+			if (node.xattrs == NULL)
+				goto nomem;
+			for (i = 0; i < pn->nxattrs; i++) {
+				struct gfsb_xattr *x = &node.xattrs[i];
+
+				node.nxattrs = i + 1;
+				x->len = pn->xattrs[i].len;
+				if ((x->name = strdup(pn->xattrs[i].name)) ==
+				    NULL || (x->value = malloc(x->len ?
+				    x->len : 1)) == NULL)
+					goto nomem;
+				memcpy(x->value, pn->xattrs[i].value, x->len);
+			}
+		}
+		return emit_simple(b, EV_NODE, &node, ST_UNMODIFIED, NULL,
+		    NULL);
+	}
+	status = (pn != NULL && pn->kind == GFSB_NODE_FILE) ? ST_CHANGED :
+	    ST_NEW;
+	/* A second name of a file read in this backup: share its content. */
+	if (st->st_nlink > 1 && (f = link_find(b, st)) != NULL) {
+		pthread_mutex_lock(&b->mu);
+		f->refs++;
+		pthread_mutex_unlock(&b->mu);
+		return emit_simple(b, EV_NODE, &node, status, f, NULL);
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->path = strdup(path)) == NULL) {
+		free(f);
+		goto nomem;
+	}
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->size_hint = (uint64_t)st->st_size;
+	f->pending = 1;
+	f->refs = 2; /* the event's and ours */
+	if (st->st_nlink > 1 && link_add(b, f) != GFSB_OK) {
+		bk_fjob_release(b, f);
+		bk_fjob_release(b, f);
+		goto nomem;
+	}
+	if ((e = emit_simple(b, EV_NODE, &node, status, f, NULL)) !=
+	    GFSB_OK) {
+		bk_fjob_release(b, f);
+		return e;
+	}
+	if ((uint64_t)st->st_size <= b->chunk_min &&
+	    (uint64_t)st->st_blocks * 512 >= (uint64_t)st->st_size) {
+		/* Small: a worker opens and reads it (in parallel). */
+		if ((j = calloc(1, sizeof(*j))) == NULL ||
+		    (f->name = strdup(name)) == NULL) {
+			free(j);
+			f->failed = 1;
+			e = GFSB_ENOMEM;
+			goto done;
+		}
+		pthread_mutex_lock(&b->mu);
+		dir->refs++;
+		f->dir = dir;
+		f->refs++; /* the job's */
+		while (b->inflight > 0 && b->inflight + f->size_hint >
+		    b->inflight_limit && b->err == GFSB_OK)
+			pthread_cond_wait(&b->cv_space, &b->mu);
+		j->f = f;
+		j->small = 1;
+		j->charge = (size_t)f->size_hint;
+		b->inflight += j->charge;
+		if (b->wq_tail != NULL)
+			b->wq_tail->next = j;
+		else
+			b->wq_head = j;
+		b->wq_tail = j;
+		pthread_cond_signal(&b->cv_work);
+		pthread_mutex_unlock(&b->mu);
+		bk_fjob_release(b, f);
+		return GFSB_OK;
+	}
+	fd = open_nofollow(dir->fd, name, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		bk_warn(b, "%s: cannot open: %s", path, strerror(errno));
+		f->failed = 1;
+	} else {
+		read_content(b, NULL, f, fd);
+		close(fd);
+	}
+	e = GFSB_OK;
+done:
+	pthread_mutex_lock(&b->mu);
+	if (--f->pending == 0)
+		pthread_cond_broadcast(&b->cv_done);
+	pthread_mutex_unlock(&b->mu);
+	bk_fjob_release(b, f);
+	if (e != GFSB_OK)
+		bk_fail(b, e);
+	return e;
+nomem:
+	gfsb_repo_node_fini(&node);
+	bk_fail(b, GFSB_ENOMEM);
+	return GFSB_ENOMEM;
+}
+
+/* Load the parent snapshot's tree for directory node pn, if any. */
+static void
+parent_subtree(struct bk *b, const struct gfsb_node *pn, struct gfsb_tree *t,
+    int *have)
+{
+	*have = 0;
+	gfsb_repo_tree_init(t);
+	if (pn == NULL || pn->kind != GFSB_NODE_DIR)
+		return;
+	if (gfsb_repo_tree_load(b->prod_io, pn->subtree, t) != GFSB_OK) {
+		/* Not fatal: the directory is simply read in full. */
+		gfsb_ctx_log(b->ctx, GFSB_LOG_WARN,
+		    "parent snapshot tree unreadable (%s); reading all files",
+		    gfsb_ctx_errmsg(b->ctx));
+		gfsb_ctx_clearerr(b->ctx);
+		return;
+	}
+	*have = 1;
+}
+
+/* Walk the open directory d's entries into the current tree. */
+static gfsb_err
+walk_entries(struct bk *b, struct dirref *d, const char *path,
+    const struct gfsb_tree *pt, dev_t fsdev)
+{
+	char child[PATH_MAX];
+	struct dent *v;
+	size_t n, i;
+	gfsb_err e;
+
+	if ((e = list_dir(b, d->fd, path, &v, &n)) != GFSB_OK) {
+		bk_fail(b, e);
+		return e;
+	}
+	for (i = 0; i < n && e == GFSB_OK; i++) {
+		if (snprintf(child, sizeof(child), "%s/%s",
+		    strcmp(path, "/") == 0 ? "" : path, v[i].name) >=
+		    (int)sizeof(child)) {
+			bk_warn(b, "%s/%s: path too long; skipped", path,
+			    v[i].name);
+			continue;
+		}
+		if (gfsb_ops_patterns_match(b->excl, child))
+			continue;
+		e = do_entry(b, d, child, v[i].name, &v[i].st,
+		    pt ? gfsb_repo_tree_find(pt, v[i].name) : NULL, fsdev);
+		if (e == GFSB_OK && stopping(b))
+			e = b->err != GFSB_OK ? b->err : GFSB_ECANCELED;
+	}
+	dents_free(v, n);
+	return e;
+}
+
+static gfsb_err
+do_dir(struct bk *b, struct dirref *parent, const char *path,
+    const char *name, const struct stat *st, const struct gfsb_node *pn,
+    dev_t fsdev)
+{
+	struct gfsb_node node;
+	struct gfsb_tree pt;
+	struct dirref *d = NULL;
+	struct stat fst;
+	int have_pt, fd;
+	gfsb_err e;
+
+	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK)
+		goto nomem;
+	fd = open_nofollow(parent->fd, name, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0 && (fstat(fd, &fst) != 0 || fst.st_dev != st->st_dev ||
+	    fst.st_ino != st->st_ino)) {
+		close(fd);
+		fd = -1;
+		errno = ESTALE;
+	}
+	if (fd < 0) {
+		bk_warn(b, "%s: cannot open directory: %s; saved empty", path,
+		    errno == ESTALE ? "replaced during the backup" :
+		    strerror(errno));
+		if ((e = emit_simple(b, EV_ENTER, &node, 0, NULL, NULL)) !=
+		    GFSB_OK)
+			return e;
+		return emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		close(fd);
+		goto nomem;
+	}
+	d->fd = fd;
+	d->refs = 1;
+	read_xattrs(b, fd, NULL, path, &node.xattrs, &node.nxattrs);
+	parent_subtree(b, pn, &pt, &have_pt);
+	e = emit_simple(b, EV_ENTER, &node, have_pt, NULL,
+	    have_pt ? pn->subtree : NULL);
+	if (e == GFSB_OK) {
+		if (!b->o->one_file_system || st->st_dev == fsdev)
+			e = walk_entries(b, d, path, have_pt ? &pt : NULL,
+			    fsdev);
+		if (e == GFSB_OK)
+			e = emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+	}
+	gfsb_repo_tree_fini(&pt);
+	bk_dirref_release(b, d);
+	return e;
+nomem:
+	gfsb_repo_node_fini(&node);
+	bk_fail(b, GFSB_ENOMEM);
+	return GFSB_ENOMEM;
+}
+
+static gfsb_err
+do_entry(struct bk *b, struct dirref *dir, const char *path, const char *name,
+    const struct stat *st, const struct gfsb_node *pn, dev_t fsdev)
+{
+	struct gfsb_node node;
+	char proc[PATH_MAX], target[PATH_MAX + 1];
+	ssize_t tl;
+	gfsb_err e;
+
+	if (S_ISDIR(st->st_mode))
+		return do_dir(b, dir, path, name, st, pn, fsdev);
+	if (S_ISREG(st->st_mode))
+		return do_file(b, dir, path, name, st, pn);
+	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK) {
+		bk_fail(b, e);
+		return e;
+	}
+	if (S_ISLNK(st->st_mode)) {
+		tl = readlinkat(dir->fd, name, target, sizeof(target) - 1);
+		if (tl <= 0) {
+			bk_warn(b, "%s: cannot read symlink: %s", path,
+			    tl < 0 ? strerror(errno) : "empty");
+			gfsb_repo_node_fini(&node);
+			return GFSB_OK;
+		}
+		target[tl] = '\0';
+		if ((node.target = strdup(target)) == NULL) {
+			gfsb_repo_node_fini(&node);
+			bk_fail(b, GFSB_ENOMEM);
+			return GFSB_ENOMEM;
+		}
+		node.size = 0;
+	} else {
+		proc_path(proc, sizeof(proc), dir->fd, name);
+		read_xattrs(b, -1, proc, path, &node.xattrs, &node.nxattrs);
+	}
+	return emit_simple(b, EV_NODE, &node,
+	    pn != NULL ? ST_CHANGED : ST_NEW, NULL, NULL);
+}
+
+/* ---- the paths named on the command line ---- */
+
+/* A trie of the requested paths: /srv/www and /etc give / -> srv -> www
+ * and / -> etc, so the snapshot's root tree mirrors the file system. */
+struct trie {
+	char *name;
+	int selected; /* this path itself is backed up (whole) */
+	struct trie *kids;
+	size_t nkids;
+};
+
+static void
+trie_free(struct trie *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nkids; i++)
+		trie_free(&t->kids[i]);
+	free(t->kids);
+	free(t->name);
+}
+
+static gfsb_err
+trie_add(struct trie *t, const char *path)
+{
+	const char *p = path, *end;
+	struct trie *k, *grown;
+	size_t len, i;
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0') {
+			t->selected = 1;
+			return GFSB_OK;
+		}
+		if (t->selected)
+			return GFSB_OK; /* already under a selected path */
+		end = strchr(p, '/');
+		len = end ? (size_t)(end - p) : strlen(p);
+		k = NULL;
+		for (i = 0; i < t->nkids; i++)
+			if (strlen(t->kids[i].name) == len &&
+			    strncmp(t->kids[i].name, p, len) == 0)
+				k = &t->kids[i];
+		if (k == NULL) {
+			grown = realloc(t->kids, (t->nkids + 1) *
+			    sizeof(*grown));
+			if (grown == NULL)
+				return GFSB_ENOMEM;
+			t->kids = grown;
+			k = &t->kids[t->nkids++];
+			memset(k, 0, sizeof(*k));
+			if ((k->name = strndup(p, len)) == NULL)
+				return GFSB_ENOMEM;
+		}
+		t = k;
+		p += len;
+	}
+}
+
+static int
+triecmp(const void *a, const void *b)
+{
+	return strcmp(((const struct trie *)a)->name,
+	    ((const struct trie *)b)->name);
+}
+
+static void
+trie_sort(struct trie *t)
+{
+	size_t i;
+
+	if (t->nkids > 1)
+		qsort(t->kids, t->nkids, sizeof(t->kids[0]), triecmp);
+	for (i = 0; i < t->nkids; i++)
+		trie_sort(&t->kids[i]);
+}
+
+/* Walk the children of trie node t, whose directory is open as d. */
+static gfsb_err
+walk_trie(struct bk *b, struct trie *t, struct dirref *d, const char *path,
+    const struct gfsb_tree *pt)
+{
+	char child[PATH_MAX];
+	struct gfsb_node node;
+	struct gfsb_tree sub;
+	struct dirref *cd;
+	struct stat st;
+	const struct gfsb_node *pn;
+	size_t i;
+	int fd, have;
+	gfsb_err e = GFSB_OK;
+
+	for (i = 0; i < t->nkids && e == GFSB_OK; i++) {
+		struct trie *k = &t->kids[i];
+
+		snprintf(child, sizeof(child), "%s/%s",
+		    strcmp(path, "/") == 0 ? "" : path, k->name);
+		pn = pt ? gfsb_repo_tree_find(pt, k->name) : NULL;
+		if (k->selected) {
+			if (fstatat(d->fd, k->name, &st,
+			    AT_SYMLINK_NOFOLLOW) != 0) {
+				bk_warn(b, "%s: %s", child, strerror(errno));
+				continue;
+			}
+			if (gfsb_ops_patterns_match(b->excl, child))
+				continue;
+			e = do_entry(b, d, child, k->name, &st, pn, st.st_dev);
+			continue;
+		}
+		/* An intermediate directory of a requested path: resolved
+		 * as the system resolves the path the operator named. */
+		fd = openat(d->fd, k->name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			bk_warn(b, "%s: %s", child, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if ((cd = calloc(1, sizeof(*cd))) == NULL) {
+			close(fd);
+			bk_fail(b, GFSB_ENOMEM);
+			return GFSB_ENOMEM;
+		}
+		cd->fd = fd;
+		cd->refs = 1;
+		if ((e = node_from_stat(b, k->name, &st, &node)) != GFSB_OK) {
+			bk_dirref_release(b, cd);
+			bk_fail(b, e);
+			return e;
+		}
+		parent_subtree(b, pn, &sub, &have);
+		e = emit_simple(b, EV_ENTER, &node, have, NULL,
+		    have ? pn->subtree : NULL);
+		if (e == GFSB_OK)
+			e = walk_trie(b, k, cd, child, have ? &sub : NULL);
+		if (e == GFSB_OK)
+			e = emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+		gfsb_repo_tree_fini(&sub);
+		bk_dirref_release(b, cd);
+	}
+	return e;
+}
+
+gfsb_err
+bk_walk(struct bk *b, char *const *paths, size_t npaths,
+    const struct gfsb_tree *parent_root)
+{
+	struct trie root;
+	struct dirref *d;
+	struct stat st;
+	size_t i;
+	int fd;
+	gfsb_err e = GFSB_OK;
+
+	memset(&root, 0, sizeof(root));
+	for (i = 0; i < npaths && e == GFSB_OK; i++)
+		e = trie_add(&root, paths[i]);
+	if (e != GFSB_OK)
+		goto out;
+	trie_sort(&root);
+	if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = calloc(1, sizeof(*d))) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		e = gfsb_ctx_seterr(b->ctx, GFSB_EIO, "cannot open /");
+		goto out;
+	}
+	d->fd = fd;
+	d->refs = 1;
+	e = emit_simple(b, EV_ENTER, NULL, parent_root != NULL, NULL, NULL);
+	if (e == GFSB_OK) {
+		if (root.selected) {
+			/* Backing up "/" itself: its entries are the root. */
+			if (fstat(fd, &st) == 0)
+				e = walk_entries(b, d, "/", parent_root,
+				    st.st_dev);
+		} else {
+			e = walk_trie(b, &root, d, "/", parent_root);
+		}
+	}
+	if (e == GFSB_OK)
+		e = emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+	bk_dirref_release(b, d);
+out:
+	trie_free(&root);
+	if (e != GFSB_OK)
+		bk_fail(b, e);
+	return e;
+}
+
+/* ---- counting for the ETA ---- */
+
+static void
+scan_dir(struct bk *b, int dirfd, const char *path, dev_t fsdev, int depth)
+{
+	char child[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if (depth > 4096 || atomic_load(&b->scan_done))
+		return;
+	if ((d = fdopendir(dirfd)) == NULL) {
+		close(dirfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL && !gfsb_ctx_canceled(b->ctx)) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		snprintf(child, sizeof(child), "%s/%s",
+		    strcmp(path, "/") == 0 ? "" : path, de->d_name);
+		if (gfsb_ops_patterns_match(b->excl, child))
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			atomic_fetch_add(&b->scan_files, 1);
+			atomic_fetch_add(&b->scan_bytes, (uint64_t)st.st_size);
+		} else if (S_ISDIR(st.st_mode) && (!b->o->one_file_system ||
+		    st.st_dev == fsdev)) {
+			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				scan_dir(b, fd, child, fsdev, depth + 1);
+		}
+	}
+	closedir(d);
+}
+
+void
+bk_scan(struct bk *b, char *const *paths, size_t npaths)
+{
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < npaths && !gfsb_ctx_canceled(b->ctx); i++) {
+		if (lstat(paths[i], &st) != 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			atomic_fetch_add(&b->scan_files, 1);
+			atomic_fetch_add(&b->scan_bytes, (uint64_t)st.st_size);
+		} else if (S_ISDIR(st.st_mode)) {
+			fd = open(paths[i], O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				scan_dir(b, fd, paths[i], st.st_dev, 0);
+		}
+	}
+}

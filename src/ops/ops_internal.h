@@ -1,0 +1,156 @@
+/*
+ * Declarations shared inside the ops module: the backup pipeline's
+ * session, jobs and events, and snapshot path helpers.
+ *
+ * Backup threads:
+ *   producer (caller's thread)  walks the tree in name order, lstat()s,
+ *       reads and chunks large files, queues chunks and small files for
+ *       the workers, and emits one event per entry to the completion
+ *       thread, in order;
+ *   workers (one per CPU)       id, deduplicate, compress, seal and pack
+ *       chunks; read small files whole;
+ *   completion                  consumes events in order, waits for each
+ *       file's chunks, builds each directory's tree and stores it.
+ * One mutex guards the queues and job state; the expensive work (reading,
+ * hashing, compressing, sealing) happens outside it.  Memory is bounded by
+ * the bytes queued for workers and the number of queued events.
+ */
+#ifndef GFSB_OPS_INTERNAL_H
+#define GFSB_OPS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+enum { ST_NEW = 0, ST_CHANGED = 1, ST_UNMODIFIED = 2 };
+
+/* A directory opened by the producer; small-file jobs borrow it. */
+struct dirref {
+	int fd;
+	int refs; /* bk->mu */
+};
+
+/* The content of one regular file being read. */
+struct fjob {
+	struct dirref *dir;	/* where `name` is (small files) */
+	char *name;		/* entry name in dir (small files) */
+	char *path;		/* full path, for messages */
+	dev_t dev;		/* identity from lstat: what we must read */
+	ino_t ino;
+	uint64_t size_hint;
+	struct gfsb_extent *ext; /* bk->mu */
+	size_t next, cap;
+	uint64_t size;		/* bytes covered (data and holes) */
+	int pending;		/* chunks in flight + 1 while reading */
+	int failed;		/* unreadable: the file is left out */
+	int refs;		/* events referring to it (hard links) */
+	struct gfsb_xattr *xattrs; /* read where the file was opened */
+	size_t nxattrs;
+};
+
+/* A unit of work for a worker. */
+struct cjob {
+	struct cjob *next;
+	struct fjob *f;
+	int small;	  /* read the whole file f (worker side) */
+	size_t idx;	  /* extent index, for chunks */
+	uint8_t *data;	  /* chunk bytes (owned) */
+	size_t len;
+	size_t charge;	  /* bytes counted against the in-flight limit */
+};
+
+enum { EV_ENTER = 1, EV_NODE = 2, EV_LEAVE = 3, EV_END = 4 };
+
+struct event {
+	struct event *next;
+	int type;
+	int status;		 /* ST_* for files; ENTER: dir had a parent */
+	struct gfsb_node node;	 /* ENTER: the directory (name NULL: root) */
+	struct fjob *job;	 /* NODE: content being read, or NULL */
+	uint8_t old_subtree[GFSB_ID_LEN];
+};
+
+struct namecache {
+	uint32_t id[64];
+	char *name[64];
+	int used;
+	unsigned next;
+};
+
+struct linkent {
+	dev_t dev;
+	ino_t ino;
+	struct fjob *job;
+};
+
+struct bk {
+	struct gfsb_repo *r;
+	struct gfsb_ctx *ctx;
+	const struct gfsb_backup_opts *o;
+	struct gfsb_patterns *excl;
+	const struct gfsb_chunker *ck;
+	uint32_t chunk_min, chunk_max;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work;	 /* workers: job queued or stop */
+	pthread_cond_t cv_space; /* producer: in-flight bytes released */
+	pthread_cond_t cv_done;	 /* completion: a file finished */
+	pthread_cond_t cv_ev;	 /* completion: event queued */
+	pthread_cond_t cv_evspace; /* producer: event consumed */
+
+	struct cjob *wq_head, *wq_tail;
+	size_t inflight, inflight_limit;
+	int stop_workers;
+
+	struct event *ev_head, *ev_tail;
+	size_t nev, ev_limit;
+
+	gfsb_err err; /* first fatal error; stops everything */
+
+	struct gfsb_repo_io *prod_io; /* producer: parent trees */
+	struct gfsb_repo_io *comp_io; /* completion: tree blobs */
+
+	/* Producer-only state. */
+	struct namecache users, groups;
+	struct linkent *links;
+	size_t nlinks, caplinks;
+	uint8_t *readbuf_unused;
+
+	/* Results (completion thread, or under mu). */
+	uint8_t root[GFSB_ID_LEN];
+	int have_root;
+	uint64_t files_new, files_changed, files_unmodified;
+	uint64_t dirs_new, dirs_changed, dirs_unmodified;
+	uint64_t total_files, total_bytes;
+	atomic_uint_fast64_t warnings;
+	atomic_uint_fast64_t files_done, bytes_done;
+	atomic_uint_fast64_t scan_files, scan_bytes;
+	atomic_int scan_done;
+};
+
+/* ops_backup_walk.c: the producer. */
+gfsb_err bk_walk(struct bk *b, char *const *paths, size_t npaths,
+    const struct gfsb_tree *parent_root);
+/* Read and chunk a small file in a worker. */
+void bk_read_small(struct bk *b, struct gfsb_repo_io *io, struct fjob *f);
+/* Hash, deduplicate and store one chunk; records its id in f. */
+gfsb_err bk_store_chunk(struct bk *b, struct gfsb_repo_io *io,
+    struct fjob *f, size_t idx, const uint8_t *data, size_t len);
+void bk_warn(struct bk *b, const char *fmt, ...) GFSB_PRINTF(2, 3);
+void bk_fail(struct bk *b, gfsb_err e);
+void bk_fjob_release(struct bk *b, struct fjob *f);
+void bk_dirref_release(struct bk *b, struct dirref *d);
+/* Queue an event for the completion thread (waits for room). */
+gfsb_err bk_emit(struct bk *b, struct event *ev);
+/* Count files and bytes for the progress ETA (its own thread). */
+void bk_scan(struct bk *b, char *const *paths, size_t npaths);
+
+/* ops_select.c: finding things in snapshots. */
+gfsb_err ops_find_path(struct gfsb_repo_io *io, const uint8_t root[GFSB_ID_LEN],
+    const char *path, struct gfsb_node *node, int *is_root);
+gfsb_err ops_node_copy(const struct gfsb_node *src, struct gfsb_node *dst);
+
+#endif

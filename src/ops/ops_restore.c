@@ -1,0 +1,945 @@
+/*
+ * Restore: a snapshot back to disk (through libarchive's disk writer) or
+ * into a pax archive (libarchive's writer).
+ *
+ * Threads: a planner walks the snapshot's trees in order and queues one
+ * item per entry, plus one fetch per data extent for the workers; workers
+ * fetch, authenticate, decompress and check blobs; the caller's thread
+ * writes items in order as their blobs arrive.  Fetched bytes in flight
+ * are bounded, so memory does not grow with the snapshot.
+ *
+ * Safety: names in trees are single path components (the decoder refuses
+ * "..", "/" and duplicates), and on top of that the disk writer runs with
+ * ARCHIVE_EXTRACT_SECURE_NODOTDOT, _SECURE_SYMLINKS and
+ * _SECURE_NOABSOLUTEPATHS relative to the target directory, so no entry
+ * can make us write outside it.  A blob that fails its checks is a hole in
+ * the file that uses it; the file is named and everything else restored.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_internal.h"
+
+#define RS_INFLIGHT (64U << 20)
+#define RS_MAX_DEPTH 65536
+
+struct fetch {
+	struct fetch *next;
+	uint8_t id[GFSB_ID_LEN];
+	uint64_t len;
+	struct gfsb_buf buf;
+	gfsb_err err;
+	int done;
+};
+
+struct ritem {
+	struct ritem *next;
+	char *path;		  /* relative to the target / archive root */
+	char *abspath;		  /* in the snapshot, for messages */
+	struct gfsb_node node;
+	char *hardlink;		  /* earlier path to link to, or NULL */
+	struct fetch **fx;	  /* per extent; NULL for holes */
+	int end;		  /* sentinel: no more items */
+};
+
+struct linkpath {
+	uint64_t dev, ino;
+	char *path;
+};
+
+struct rs {
+	struct gfsb_repo *r;
+	struct gfsb_ctx *ctx;
+	const struct gfsb_restore_opts *o;
+	struct gfsb_restore_result *res;
+	struct gfsb_patterns *incl, *excl;
+	struct gfsb_repo_io *plan_io;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv_fetch;  /* workers: fetch queued or stop */
+	pthread_cond_t cv_done;	  /* writer: a fetch finished */
+	pthread_cond_t cv_item;	  /* writer: item queued */
+	pthread_cond_t cv_space;  /* planner: bytes released */
+	struct fetch *fq_head, *fq_tail;
+	struct ritem *iq_head, *iq_tail;
+	uint64_t inflight, limit;
+	int stop;
+	gfsb_err err;
+
+	/* planner only */
+	struct linkpath *links;
+	size_t nlinks, caplinks;
+	struct ritem **pending; /* directories not yet emitted (includes) */
+	size_t npending, cappending;
+};
+
+static void
+rs_fail(struct rs *s, gfsb_err e)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->err == GFSB_OK)
+		s->err = e;
+	pthread_cond_broadcast(&s->cv_fetch);
+	pthread_cond_broadcast(&s->cv_done);
+	pthread_cond_broadcast(&s->cv_item);
+	pthread_cond_broadcast(&s->cv_space);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+item_free(struct ritem *it)
+{
+	size_t i;
+
+	if (it == NULL)
+		return;
+	if (it->fx != NULL) {
+		for (i = 0; i < it->node.nextents; i++) {
+			if (it->fx[i] == NULL)
+				continue;
+			gfsb_buf_fini(&it->fx[i]->buf);
+			free(it->fx[i]);
+		}
+		free(it->fx);
+	}
+	gfsb_repo_node_fini(&it->node);
+	free(it->path);
+	free(it->abspath);
+	free(it->hardlink);
+	free(it);
+}
+
+/* ---- workers ---- */
+
+static void *
+fetch_main(void *arg)
+{
+	struct rs *s = arg;
+	struct gfsb_repo_io *io = NULL;
+	struct fetch *f;
+	gfsb_err e;
+
+	e = gfsb_repo_io_new(s->r, &io);
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (s->fq_head == NULL && !s->stop)
+			pthread_cond_wait(&s->cv_fetch, &s->mu);
+		if ((f = s->fq_head) == NULL) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		s->fq_head = f->next;
+		if (s->fq_head == NULL)
+			s->fq_tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+		if (e != GFSB_OK)
+			f->err = e;
+		else
+			f->err = gfsb_repo_blob_read(io, GFSB_BLOB_DATA, f->id,
+			    &f->buf);
+		if (f->err == GFSB_OK && f->buf.len != f->len)
+			f->err = GFSB_ECORRUPT;
+		pthread_mutex_lock(&s->mu);
+		f->done = 1;
+		pthread_cond_broadcast(&s->cv_done);
+		pthread_mutex_unlock(&s->mu);
+	}
+	gfsb_repo_io_free(io);
+	return NULL;
+}
+
+/* ---- planner ---- */
+
+static gfsb_err
+queue_item(struct rs *s, struct ritem *it)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->err != GFSB_OK) {
+		pthread_mutex_unlock(&s->mu);
+		item_free(it);
+		return s->err;
+	}
+	/* Fetches first, in file order, bounded by bytes in flight. */
+	for (i = 0; it->fx != NULL && i < it->node.nextents; i++) {
+		struct fetch *f = it->fx[i];
+
+		if (f == NULL)
+			continue;
+		while (s->inflight > 0 && s->inflight + f->len > s->limit &&
+		    s->err == GFSB_OK)
+			pthread_cond_wait(&s->cv_space, &s->mu);
+		s->inflight += f->len;
+		if (s->fq_tail != NULL)
+			s->fq_tail->next = f;
+		else
+			s->fq_head = f;
+		s->fq_tail = f;
+		pthread_cond_signal(&s->cv_fetch);
+	}
+	if (s->iq_tail != NULL)
+		s->iq_tail->next = it;
+	else
+		s->iq_head = it;
+	s->iq_tail = it;
+	pthread_cond_signal(&s->cv_item);
+	pthread_mutex_unlock(&s->mu);
+	return GFSB_OK;
+}
+
+/* Emit directories held back until something inside them is restored. */
+static gfsb_err
+flush_pending(struct rs *s)
+{
+	size_t i;
+	gfsb_err e = GFSB_OK;
+
+	for (i = 0; i < s->npending && e == GFSB_OK; i++) {
+		if (s->pending[i] == NULL)
+			continue;
+		e = queue_item(s, s->pending[i]);
+		s->pending[i] = NULL;
+	}
+	return e;
+}
+
+static const char *
+link_find(struct rs *s, const struct gfsb_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlinks; i++)
+		if (s->links[i].dev == n->dev && s->links[i].ino == n->inode)
+			return s->links[i].path;
+	return NULL;
+}
+
+static gfsb_err
+link_add(struct rs *s, const struct gfsb_node *n, const char *path)
+{
+	struct linkpath *grown;
+
+	if (s->nlinks == s->caplinks) {
+		size_t ncap = s->caplinks ? 2 * s->caplinks : 16;
+
+		if ((grown = realloc(s->links, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		s->links = grown;
+		s->caplinks = ncap;
+	}
+	if ((s->links[s->nlinks].path = strdup(path)) == NULL)
+		return GFSB_ENOMEM;
+	s->links[s->nlinks].dev = n->dev;
+	s->links[s->nlinks].ino = n->inode;
+	s->nlinks++;
+	return GFSB_OK;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	char *p;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if ((p = malloc(la + lb + 2)) == NULL)
+		return NULL;
+	if (la == 0) {
+		memcpy(p, b, lb + 1);
+	} else {
+		memcpy(p, a, la);
+		p[la] = '/';
+		memcpy(p + la + 1, b, lb + 1);
+	}
+	return p;
+}
+
+/* Build the item for node n at rel (archive path) / abs (snapshot path). */
+static gfsb_err
+make_item(struct rs *s, const struct gfsb_node *n, const char *rel,
+    const char *abs, struct ritem **out)
+{
+	struct ritem *it;
+	const char *first;
+	size_t i;
+	gfsb_err e;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return GFSB_ENOMEM;
+	if ((it->path = strdup(rel)) == NULL ||
+	    (it->abspath = strdup(abs)) == NULL ||
+	    (e = ops_node_copy(n, &it->node)) != GFSB_OK) {
+		item_free(it);
+		return GFSB_ENOMEM;
+	}
+	if (n->kind == GFSB_NODE_FILE && n->nlink > 1) {
+		if ((first = link_find(s, n)) != NULL) {
+			if ((it->hardlink = strdup(first)) == NULL) {
+				item_free(it);
+				return GFSB_ENOMEM;
+			}
+			*out = it;
+			return GFSB_OK;
+		}
+		if (link_add(s, n, rel) != GFSB_OK) {
+			item_free(it);
+			return GFSB_ENOMEM;
+		}
+	}
+	if (n->kind == GFSB_NODE_FILE && n->nextents > 0) {
+		if ((it->fx = calloc(n->nextents, sizeof(*it->fx))) == NULL) {
+			item_free(it);
+			return GFSB_ENOMEM;
+		}
+		for (i = 0; i < n->nextents; i++) {
+			if (n->extents[i].hole)
+				continue;
+			if ((it->fx[i] = calloc(1, sizeof(struct fetch))) ==
+			    NULL) {
+				item_free(it);
+				return GFSB_ENOMEM;
+			}
+			memcpy(it->fx[i]->id, n->extents[i].id, GFSB_ID_LEN);
+			it->fx[i]->len = n->extents[i].len;
+			gfsb_buf_init(&it->fx[i]->buf);
+		}
+	}
+	*out = it;
+	return GFSB_OK;
+}
+
+static gfsb_err plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN],
+    const char *rel, const char *abs, int selected, int depth);
+
+/* Plan node n: selected says an ancestor matched the include filter. */
+static gfsb_err
+plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
+    const char *abs, int selected, int depth)
+{
+	struct ritem *it = NULL, **grown;
+	int match, below;
+	gfsb_err e;
+
+	if (gfsb_ops_patterns_match(s->excl, abs))
+		return GFSB_OK;
+	match = selected || s->incl == NULL ||
+	    gfsb_ops_patterns_match(s->incl, abs);
+	below = n->kind == GFSB_NODE_DIR && !match &&
+	    gfsb_ops_patterns_may_match_below(s->incl, abs);
+	if (!match && !below)
+		return GFSB_OK;
+	if ((e = make_item(s, n, rel, abs, &it)) != GFSB_OK)
+		return e;
+	if (match) {
+		if ((e = flush_pending(s)) != GFSB_OK ||
+		    (e = queue_item(s, it)) != GFSB_OK)
+			return e;
+	} else {
+		/* Held back until something inside is restored. */
+		if (s->npending == s->cappending) {
+			size_t ncap = s->cappending ? 2 * s->cappending : 16;
+
+			grown = realloc(s->pending, ncap * sizeof(*grown));
+			if (grown == NULL) {
+				item_free(it);
+				return GFSB_ENOMEM;
+			}
+			s->pending = grown;
+			s->cappending = ncap;
+		}
+		s->pending[s->npending++] = it;
+	}
+	if (n->kind == GFSB_NODE_DIR)
+		e = plan_tree(s, n->subtree, rel, abs, match, depth + 1);
+	if (!match) {
+		s->npending--;
+		item_free(s->pending[s->npending]); /* NULL if emitted */
+	}
+	return e;
+}
+
+static gfsb_err
+plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN], const char *rel,
+    const char *abs, int selected, int depth)
+{
+	struct gfsb_tree t;
+	char *crel, *cabs;
+	size_t i;
+	gfsb_err e;
+
+	if (depth > RS_MAX_DEPTH)
+		return gfsb_ctx_seterr(s->ctx, GFSB_ECORRUPT,
+		    "snapshot nests directories too deep");
+	if ((e = gfsb_repo_tree_load(s->plan_io, id, &t)) != GFSB_OK)
+		return e;
+	for (i = 0; i < t.n && e == GFSB_OK; i++) {
+		crel = join(rel, t.nodes[i].name);
+		cabs = join(strcmp(abs, "/") == 0 ? "" : abs,
+		    t.nodes[i].name);
+		if (crel == NULL || cabs == NULL)
+			e = GFSB_ENOMEM;
+		else
+			e = plan_node(s, &t.nodes[i], crel, cabs, selected,
+			    depth);
+		free(crel);
+		free(cabs);
+		pthread_mutex_lock(&s->mu);
+		if (e == GFSB_OK && s->err != GFSB_OK)
+			e = s->err;
+		pthread_mutex_unlock(&s->mu);
+	}
+	gfsb_repo_tree_fini(&t);
+	return e;
+}
+
+struct planarg {
+	struct rs *s;
+	struct gfsb_node top; /* what was asked for */
+	int is_root;
+	char abs[PATH_MAX];
+};
+
+static void *
+plan_main(void *arg)
+{
+	struct planarg *pa = arg;
+	struct rs *s = pa->s;
+	struct ritem *end;
+	const char *base;
+	gfsb_err e;
+
+	if (pa->is_root || pa->top.kind == GFSB_NODE_DIR) {
+		/* The directory's contents go into the target itself. */
+		e = plan_tree(s, pa->top.subtree, "", pa->abs, 0, 0);
+	} else {
+		base = strrchr(pa->abs, '/');
+		base = base ? base + 1 : pa->abs;
+		e = plan_node(s, &pa->top, base, pa->abs, 0, 0);
+	}
+	if (e != GFSB_OK) {
+		rs_fail(s, e);
+		return NULL;
+	}
+	if ((end = calloc(1, sizeof(*end))) == NULL) {
+		rs_fail(s, GFSB_ENOMEM);
+		return NULL;
+	}
+	end->end = 1;
+	(void)queue_item(s, end);
+	return NULL;
+}
+
+/* ---- writer ---- */
+
+/* Linux POSIX ACL xattr format: u32 version 2, then {u16 tag, u16 perm,
+ * u32 id} entries, little-endian. */
+#define ACL_XATTR_ACCESS "system.posix_acl_access"
+#define ACL_XATTR_DEFAULT "system.posix_acl_default"
+
+static int
+acl_tag(unsigned tag)
+{
+	switch (tag) {
+	case 0x01: return ARCHIVE_ENTRY_ACL_USER_OBJ;
+	case 0x02: return ARCHIVE_ENTRY_ACL_USER;
+	case 0x04: return ARCHIVE_ENTRY_ACL_GROUP_OBJ;
+	case 0x08: return ARCHIVE_ENTRY_ACL_GROUP;
+	case 0x10: return ARCHIVE_ENTRY_ACL_MASK;
+	case 0x20: return ARCHIVE_ENTRY_ACL_OTHER;
+	}
+	return -1;
+}
+
+/* Turn a posix_acl xattr into libarchive ACL entries; 0 if malformed. */
+static int
+add_acl(struct archive_entry *ae, const struct gfsb_xattr *x, int type)
+{
+	struct gfsb_rd rd;
+	unsigned tag, perm;
+	uint32_t id;
+	int t;
+
+	gfsb_rd_init(&rd, x->value, x->len);
+	if (x->len < 4 || (x->len - 4) % 8 != 0 || gfsb_rd_u32(&rd) != 2)
+		return 0;
+	while (gfsb_rd_left(&rd) >= 8) {
+		tag = gfsb_rd_u16(&rd);
+		perm = gfsb_rd_u16(&rd) & 7;
+		id = gfsb_rd_u32(&rd);
+		if ((t = acl_tag(tag)) < 0)
+			return 0;
+		archive_entry_acl_add_entry(ae, type, (int)perm, t,
+		    (t == ARCHIVE_ENTRY_ACL_USER || t == ARCHIVE_ENTRY_ACL_GROUP)
+		    ? (int)id : -1, NULL);
+	}
+	return 1;
+}
+
+static unsigned
+ae_type(enum gfsb_node_kind k)
+{
+	switch (k) {
+	case GFSB_NODE_FILE: return AE_IFREG;
+	case GFSB_NODE_DIR: return AE_IFDIR;
+	case GFSB_NODE_SYMLINK: return AE_IFLNK;
+	case GFSB_NODE_FIFO: return AE_IFIFO;
+	case GFSB_NODE_CHARDEV: return AE_IFCHR;
+	case GFSB_NODE_BLOCKDEV: return AE_IFBLK;
+	case GFSB_NODE_SOCKET: return AE_IFSOCK;
+	}
+	return AE_IFREG;
+}
+
+static void
+fill_entry(struct rs *s, struct archive_entry *ae, const struct ritem *it,
+    int tar)
+{
+	const struct gfsb_node *n = &it->node;
+	uint64_t off = 0;
+	size_t i;
+
+	archive_entry_set_pathname(ae, it->path);
+	archive_entry_set_filetype(ae, ae_type(n->kind));
+	archive_entry_set_perm(ae, n->mode & 07777);
+	archive_entry_set_uid(ae, n->uid);
+	archive_entry_set_gid(ae, n->gid);
+	if (n->user != NULL)
+		archive_entry_set_uname(ae, n->user);
+	if (n->group != NULL)
+		archive_entry_set_gname(ae, n->group);
+	archive_entry_set_mtime(ae, n->mtime.sec, n->mtime.nsec);
+	archive_entry_set_atime(ae, n->mtime.sec, n->mtime.nsec);
+	if (it->hardlink != NULL) {
+		archive_entry_set_hardlink(ae, it->hardlink);
+		archive_entry_set_size(ae, 0);
+		return;
+	}
+	if (n->kind == GFSB_NODE_SYMLINK)
+		archive_entry_set_symlink(ae, n->target);
+	if (n->kind == GFSB_NODE_CHARDEV || n->kind == GFSB_NODE_BLOCKDEV)
+		archive_entry_set_rdev(ae, (dev_t)n->rdev);
+	if (n->kind == GFSB_NODE_FILE) {
+		archive_entry_set_size(ae, (la_int64_t)n->size);
+		/* A pax archive records holes as a sparse map of the data. */
+		if (tar) {
+			int holes = 0;
+
+			for (i = 0; i < n->nextents; i++)
+				holes |= n->extents[i].hole;
+			for (i = 0; holes && i < n->nextents; i++) {
+				if (!n->extents[i].hole)
+					archive_entry_sparse_add_entry(ae,
+					    (la_int64_t)off,
+					    (la_int64_t)n->extents[i].len);
+				off += n->extents[i].len;
+			}
+		}
+	}
+	for (i = 0; i < n->nxattrs; i++) {
+		const struct gfsb_xattr *x = &n->xattrs[i];
+
+		if (strcmp(x->name, ACL_XATTR_ACCESS) == 0) {
+			if (add_acl(ae, x, ARCHIVE_ENTRY_ACL_TYPE_ACCESS))
+				continue;
+		} else if (strcmp(x->name, ACL_XATTR_DEFAULT) == 0) {
+			if (add_acl(ae, x, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT))
+				continue;
+		}
+		archive_entry_xattr_add_entry(ae, x->name, x->value, x->len);
+	}
+	(void)s;
+}
+
+static const uint8_t zeros[64 << 10];
+
+/* Write one item's header and data.  Fatal errors are returned. */
+static gfsb_err
+write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
+{
+	struct archive_entry *ae;
+	const struct gfsb_node *n = &it->node;
+	uint64_t off = 0, left;
+	int r, damaged = 0, ok;
+	size_t i, k;
+	char idhex[GFSB_ID_HEX];
+	la_ssize_t w;
+	gfsb_err e = GFSB_OK;
+
+	if ((ae = archive_entry_new()) == NULL)
+		return GFSB_ENOMEM;
+	fill_entry(s, ae, it, tar);
+	r = archive_write_header(a, ae);
+	if (r == ARCHIVE_FATAL) {
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s", it->abspath,
+		    archive_error_string(a));
+		goto out;
+	}
+	ok = r >= ARCHIVE_WARN;
+	if (r != ARCHIVE_OK) {
+		s->res->warnings++;
+		gfsb_ctx_log(s->ctx, r == ARCHIVE_WARN ? GFSB_LOG_WARN :
+		    GFSB_LOG_ERROR, "%s: %s", it->abspath,
+		    archive_error_string(a));
+	}
+	if (n->kind == GFSB_NODE_DIR)
+		s->res->dirs++;
+	else if (n->kind == GFSB_NODE_FILE)
+		s->res->files++;
+	else
+		s->res->others++;
+	for (i = 0; it->hardlink == NULL && i < n->nextents; i++) {
+		struct fetch *f = it->fx ? it->fx[i] : NULL;
+
+		if (f == NULL) {
+			off += n->extents[i].len; /* a hole: nothing to write */
+			continue;
+		}
+		pthread_mutex_lock(&s->mu);
+		while (!f->done && s->err == GFSB_OK)
+			pthread_cond_wait(&s->cv_done, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		if (!f->done) {
+			e = s->err;
+			goto out;
+		}
+		if (f->err != GFSB_OK) {
+			gfsb_hex_encode(f->id, GFSB_ID_LEN, idhex);
+			if (!damaged)
+				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
+				    "%s: damaged: blob %.16s (bytes %llu-%llu) "
+				    "%s; restored with that range as a hole",
+				    it->abspath, idhex,
+				    (unsigned long long)off,
+				    (unsigned long long)(off + f->len),
+				    f->err == GFSB_ENOTFOUND ?
+				    "is missing from the index" :
+				    "failed its integrity check");
+			damaged = 1;
+			/* In an archive the bytes must be there: zeros. */
+			for (left = f->len; tar && ok && left > 0;) {
+				k = left < sizeof(zeros) ? (size_t)left :
+				    sizeof(zeros);
+				if (archive_write_data(a, zeros, k) < 0) {
+					e = GFSB_EIO;
+					goto out;
+				}
+				left -= k;
+			}
+		} else if (ok) {
+			if (tar)
+				w = archive_write_data(a, f->buf.data,
+				    f->buf.len);
+			else
+				w = archive_write_data_block(a, f->buf.data,
+				    f->buf.len, (la_int64_t)off);
+			if (w < 0) {
+				ok = 0;
+				s->res->warnings++;
+				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
+				    "%s: cannot write: %s", it->abspath,
+				    archive_error_string(a));
+				if (tar) {
+					e = gfsb_ctx_seterr(s->ctx, GFSB_EIO,
+					    "cannot write the archive: %s",
+					    archive_error_string(a));
+					goto out;
+				}
+			} else {
+				s->res->bytes += f->buf.len;
+			}
+		}
+		off += f->len;
+		pthread_mutex_lock(&s->mu);
+		s->inflight -= f->len;
+		pthread_cond_broadcast(&s->cv_space);
+		pthread_mutex_unlock(&s->mu);
+		gfsb_buf_fini(&f->buf);
+	}
+	if (damaged)
+		s->res->damaged_files++;
+	r = archive_write_finish_entry(a);
+	if (r == ARCHIVE_FATAL) {
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s", it->abspath,
+		    archive_error_string(a));
+	} else if (r != ARCHIVE_OK && ok) {
+		s->res->warnings++;
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: %s", it->abspath,
+		    archive_error_string(a));
+	}
+out:
+	archive_entry_free(ae);
+	return e;
+}
+
+static struct ritem *
+next_item(struct rs *s)
+{
+	struct ritem *it;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->iq_head == NULL && s->err == GFSB_OK)
+		pthread_cond_wait(&s->cv_item, &s->mu);
+	if ((it = s->iq_head) != NULL) {
+		s->iq_head = it->next;
+		if (s->iq_head == NULL)
+			s->iq_tail = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return it;
+}
+
+/* ---- target ---- */
+
+static gfsb_err
+prepare_target(struct rs *s, const char *target)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int empty = 1;
+
+	if (lstat(target, &st) != 0) {
+		if (errno != ENOENT)
+			return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
+			    target, strerror(errno));
+		if (mkdir(target, 0700) != 0)
+			return gfsb_ctx_seterr(s->ctx, GFSB_EIO,
+			    "cannot create target %s: %s", target,
+			    strerror(errno));
+		return GFSB_OK;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return gfsb_ctx_seterr(s->ctx, GFSB_EEXIST,
+		    "target %s exists and is not a directory", target);
+	if ((d = opendir(target)) == NULL)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s", target,
+		    strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	if (!empty)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EEXIST,
+		    "target %s is not empty: restore into a new or empty "
+		    "directory", target);
+	return GFSB_OK;
+}
+
+static unsigned
+ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : (n > 16 ? 16 : (unsigned)n);
+}
+
+gfsb_err
+gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
+    struct gfsb_restore_result *res)
+{
+	struct gfsb_snapshot *snap = NULL;
+	struct gfsb_lock *lock = NULL;
+	struct archive *a = NULL;
+	struct planarg pa;
+	struct ritem *it, *failed = NULL;
+	pthread_t plan, *workers = NULL;
+	unsigned nw, started = 0, i;
+	int plan_started = 0, cwd = -1, tar = o->tar != NULL, flags;
+	double t0 = gfsb_monotonic_seconds();
+	struct rs s;
+	gfsb_err e, e2;
+
+	memset(res, 0, sizeof(*res));
+	memset(&s, 0, sizeof(s));
+	memset(&pa, 0, sizeof(pa));
+	s.r = r;
+	s.ctx = gfsb_repo_ctx(r);
+	s.o = o;
+	s.res = res;
+	s.limit = RS_INFLIGHT;
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv_fetch, NULL);
+	pthread_cond_init(&s.cv_done, NULL);
+	pthread_cond_init(&s.cv_item, NULL);
+	pthread_cond_init(&s.cv_space, NULL);
+	if ((o->target == NULL) == (o->tar == NULL)) {
+		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL,
+		    "give exactly one of a target directory and a tar file");
+		goto out;
+	}
+	if (o->nincludes > 0 && (e = gfsb_ops_patterns_new(o->includes,
+	    o->nincludes, &s.incl)) != GFSB_OK) {
+		gfsb_ctx_seterr(s.ctx, e, "invalid include pattern");
+		goto out;
+	}
+	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &s.excl)) !=
+	    GFSB_OK) {
+		gfsb_ctx_seterr(s.ctx, e, "invalid exclude pattern");
+		goto out;
+	}
+	if ((e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK ||
+	    (e = gfsb_repo_snapshot_find(r, o->snapshot, o->host, &snap)) !=
+	    GFSB_OK || (e = gfsb_repo_index_load(r)) != GFSB_OK ||
+	    (e = gfsb_repo_io_new(r, &s.plan_io)) != GFSB_OK)
+		goto out;
+	snprintf(res->snapshot_id, sizeof(res->snapshot_id), "%s", snap->id);
+	snprintf(pa.abs, sizeof(pa.abs), "%s", o->subpath ? o->subpath : "/");
+	if (gfsb_ops_path_clean(pa.abs, pa.abs, sizeof(pa.abs)) != GFSB_OK) {
+		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL, "invalid path %s",
+		    o->subpath);
+		goto out;
+	}
+	if ((e = ops_find_path(s.plan_io, snap->tree, pa.abs, &pa.top,
+	    &pa.is_root)) != GFSB_OK) {
+		if (e == GFSB_ENOTFOUND)
+			gfsb_ctx_seterr(s.ctx, e, "%s: not in snapshot %.8s",
+			    pa.abs, snap->id);
+		goto out;
+	}
+	pa.s = &s;
+
+	if (tar) {
+		if ((a = archive_write_new()) == NULL ||
+		    archive_write_set_format_pax(a) != ARCHIVE_OK) {
+			e = GFSB_ENOMEM;
+			goto out;
+		}
+		archive_write_set_bytes_in_last_block(a, 1);
+		if (strcmp(o->tar, "-") == 0)
+			flags = archive_write_open_fd(a, o->tar_fd);
+		else
+			flags = archive_write_open_filename(a, o->tar);
+		if (flags != ARCHIVE_OK) {
+			e = gfsb_ctx_seterr(s.ctx, GFSB_EIO,
+			    "cannot write %s: %s", o->tar,
+			    archive_error_string(a));
+			goto out;
+		}
+	} else {
+		if ((e = prepare_target(&s, o->target)) != GFSB_OK)
+			goto out;
+		if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    chdir(o->target) != 0) {
+			e = gfsb_ctx_seterr(s.ctx, GFSB_EIO,
+			    "cannot enter %s: %s", o->target,
+			    strerror(errno));
+			goto out;
+		}
+		flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+		    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+		    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+		    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+		if (geteuid() == 0)
+			flags |= ARCHIVE_EXTRACT_OWNER;
+		if ((a = archive_write_disk_new()) == NULL ||
+		    archive_write_disk_set_options(a, flags) != ARCHIVE_OK ||
+		    archive_write_disk_set_standard_lookup(a) != ARCHIVE_OK) {
+			e = GFSB_ENOMEM;
+			goto out;
+		}
+	}
+
+	nw = o->threads ? o->threads : ncpus();
+	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	for (started = 0; started < nw; started++)
+		if (pthread_create(&workers[started], NULL, fetch_main, &s) !=
+		    0)
+			break;
+	if (started == 0 || pthread_create(&plan, NULL, plan_main, &pa) != 0) {
+		e = GFSB_ENOMEM;
+		rs_fail(&s, e);
+	} else {
+		plan_started = 1;
+	}
+	while (plan_started && (it = next_item(&s)) != NULL) {
+		if (it->end) {
+			item_free(it);
+			break;
+		}
+		e = write_item(&s, a, it, tar);
+		if (e != GFSB_OK) {
+			/* Its fetches may still be in the workers' hands:
+			 * free it only after they have stopped. */
+			failed = it;
+			rs_fail(&s, e);
+			break;
+		}
+		item_free(it);
+		if (gfsb_ctx_canceled(s.ctx)) {
+			rs_fail(&s, GFSB_ECANCELED);
+			break;
+		}
+	}
+	if (plan_started)
+		pthread_join(plan, NULL);
+	pthread_mutex_lock(&s.mu);
+	s.stop = 1;
+	pthread_cond_broadcast(&s.cv_fetch);
+	pthread_mutex_unlock(&s.mu);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	/* Closing applies the deferred directory modes and times. */
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		e2 = gfsb_ctx_seterr(s.ctx, GFSB_EIO, "cannot finish: %s",
+		    archive_error_string(a));
+		if (s.err == GFSB_OK)
+			s.err = e2;
+	}
+	e = s.err;
+	if (e == GFSB_OK && res->damaged_files > 0)
+		e = gfsb_ctx_seterr(s.ctx, GFSB_ECORRUPT,
+		    "%llu file(s) could not be restored intact (named above)",
+		    (unsigned long long)res->damaged_files);
+out:
+	if (a != NULL)
+		archive_write_free(a);
+	if (cwd >= 0) {
+		if (fchdir(cwd) != 0 && e == GFSB_OK)
+			e = GFSB_EIO;
+		close(cwd);
+	}
+	/* Anything still queued after a failure (workers have stopped). */
+	item_free(failed);
+	while ((it = s.iq_head) != NULL) {
+		s.iq_head = it->next;
+		item_free(it);
+	}
+	for (i = 0; i < s.nlinks; i++)
+		free(s.links[i].path);
+	free(s.links);
+	for (i = 0; i < s.npending; i++)
+		item_free(s.pending[i]);
+	free(s.pending);
+	free(workers);
+	gfsb_repo_node_fini(&pa.top);
+	gfsb_repo_io_free(s.plan_io);
+	gfsb_ops_patterns_free(s.incl);
+	gfsb_ops_patterns_free(s.excl);
+	gfsb_repo_snapshot_free(snap);
+	gfsb_repo_unlock(lock);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv_fetch);
+	pthread_cond_destroy(&s.cv_done);
+	pthread_cond_destroy(&s.cv_item);
+	pthread_cond_destroy(&s.cv_space);
+	res->seconds = gfsb_monotonic_seconds() - t0;
+	return e;
+}

@@ -1,0 +1,103 @@
+/*
+ * Finding paths inside snapshots.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_internal.h"
+
+gfsb_err
+ops_node_copy(const struct gfsb_node *src, struct gfsb_node *dst)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->name = NULL;
+	dst->user = dst->group = dst->target = NULL;
+	dst->xattrs = NULL;
+	dst->extents = NULL;
+	dst->nxattrs = dst->nextents = 0;
+	if ((src->name && (dst->name = strdup(src->name)) == NULL) ||
+	    (src->user && (dst->user = strdup(src->user)) == NULL) ||
+	    (src->group && (dst->group = strdup(src->group)) == NULL) ||
+	    (src->target && (dst->target = strdup(src->target)) == NULL))
+		goto nomem;
+	if (src->nextents > 0) {
+		if ((dst->extents = malloc(src->nextents *
+		    sizeof(*dst->extents))) == NULL)
+			goto nomem;
+		memcpy(dst->extents, src->extents,
+		    src->nextents * sizeof(*dst->extents));
+		dst->nextents = src->nextents;
+	}
+	if (src->nxattrs > 0) {
+		if ((dst->xattrs = calloc(src->nxattrs,
+		    sizeof(*dst->xattrs))) == NULL)
+			goto nomem;
+		for (i = 0; i < src->nxattrs; i++) {
+			struct gfsb_xattr *x = &dst->xattrs[i];
+
+			dst->nxattrs = i + 1;
+			x->len = src->xattrs[i].len;
+			if ((x->name = strdup(src->xattrs[i].name)) == NULL ||
+			    (x->value = malloc(x->len ? x->len : 1)) == NULL)
+				goto nomem;
+			memcpy(x->value, src->xattrs[i].value, x->len);
+		}
+	}
+	return GFSB_OK;
+nomem:
+	gfsb_repo_node_fini(dst);
+	return GFSB_ENOMEM;
+}
+
+gfsb_err
+ops_find_path(struct gfsb_repo_io *io, const uint8_t root[GFSB_ID_LEN],
+    const char *path, struct gfsb_node *node, int *is_root)
+{
+	char buf[PATH_MAX], *comp, *save = NULL;
+	uint8_t cur[GFSB_ID_LEN];
+	const struct gfsb_node *n = NULL;
+	struct gfsb_tree t;
+	gfsb_err e;
+
+	*is_root = 0;
+	memset(node, 0, sizeof(*node));
+	if (gfsb_ops_path_clean(path, buf, sizeof(buf)) != GFSB_OK)
+		return GFSB_EINVAL;
+	if (strcmp(buf, "/") == 0) {
+		*is_root = 1;
+		node->kind = GFSB_NODE_DIR;
+		node->mode = S_IFDIR | 0755;
+		memcpy(node->subtree, root, GFSB_ID_LEN);
+		return GFSB_OK;
+	}
+	memcpy(cur, root, GFSB_ID_LEN);
+	gfsb_repo_tree_init(&t);
+	for (comp = strtok_r(buf, "/", &save); comp != NULL;
+	    comp = strtok_r(NULL, "/", &save)) {
+		if (n != NULL && n->kind != GFSB_NODE_DIR) {
+			e = GFSB_ENOTFOUND;
+			goto out;
+		}
+		gfsb_repo_tree_fini(&t);
+		if ((e = gfsb_repo_tree_load(io, cur, &t)) != GFSB_OK)
+			goto out;
+		if ((n = gfsb_repo_tree_find(&t, comp)) == NULL) {
+			e = GFSB_ENOTFOUND;
+			goto out;
+		}
+		if (n->kind == GFSB_NODE_DIR)
+			memcpy(cur, n->subtree, GFSB_ID_LEN);
+	}
+	e = ops_node_copy(n, node);
+out:
+	gfsb_repo_tree_fini(&t);
+	return e;
+}

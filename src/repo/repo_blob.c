@@ -1,0 +1,215 @@
+/*
+ * Blobs: deduplicate, compress, seal and pack on the way in; fetch,
+ * authenticate, decompress and check the id on the way out.
+ *
+ * A blob's associated data is its id, type, compression flag and plain
+ * length, so a blob cannot be moved under another id, turned from data into
+ * a tree, or made to decompress to a different size without failing
+ * authentication.  Reading also recomputes the id from the plaintext.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/compress.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+void
+repo_blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t id[GFSB_ID_LEN],
+    uint8_t type, uint8_t flags, uint32_t raw_length)
+{
+	memcpy(ad, id, GFSB_ID_LEN);
+	ad[GFSB_ID_LEN] = type;
+	ad[GFSB_ID_LEN + 1] = flags;
+	gfsb_le32_put(ad + GFSB_ID_LEN + 2, raw_length);
+}
+
+gfsb_err
+gfsb_repo_io_new(struct gfsb_repo *r, struct gfsb_repo_io **out)
+{
+	struct gfsb_repo_io *io;
+	gfsb_err e;
+
+	if ((io = calloc(1, sizeof(*io))) == NULL)
+		return GFSB_ENOMEM;
+	io->r = r;
+	gfsb_buf_init(&io->a);
+	gfsb_buf_init(&io->b);
+	if ((e = gfsb_compress_new(r->params.compression, &io->z)) !=
+	    GFSB_OK) {
+		free(io);
+		return e;
+	}
+	*out = io;
+	return GFSB_OK;
+}
+
+void
+gfsb_repo_io_free(struct gfsb_repo_io *io)
+{
+	if (io == NULL)
+		return;
+	gfsb_compress_free(io->z);
+	gfsb_buf_wipe(&io->a);
+	gfsb_buf_wipe(&io->b);
+	free(io);
+}
+
+static gfsb_err
+blob_bad(struct gfsb_repo *r, const struct gfsb_blob_loc *loc,
+    const uint8_t id[GFSB_ID_LEN], const char *why)
+{
+	char idhex[GFSB_ID_HEX], packhex[GFSB_ID_HEX];
+
+	gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
+	gfsb_hex_encode(loc->pack, GFSB_ID_LEN, packhex);
+	return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+	    "blob %.16s in pack %s is damaged: %s", idhex, packhex, why);
+}
+
+gfsb_err
+gfsb_repo_blob_open(struct gfsb_repo_io *io, const struct gfsb_blob_loc *loc,
+    const uint8_t id[GFSB_ID_LEN], const uint8_t *sealed,
+    struct gfsb_buf *out)
+{
+	struct gfsb_repo *r = io->r;
+	uint8_t ad[BLOB_AD_LEN], check[GFSB_ID_LEN];
+	size_t clen;
+	gfsb_err e;
+
+	out->len = 0;
+	if (loc->length < GFSB_SEAL_OVERHEAD || loc->raw_length > MAX_BLOB_RAW)
+		return blob_bad(r, loc, id, "impossible size");
+	clen = loc->length - GFSB_SEAL_OVERHEAD;
+	repo_blob_ad(ad, id, loc->type, loc->flags, loc->raw_length);
+	if ((e = gfsb_buf_reserve(out, (size_t)loc->raw_length + 1)) !=
+	    GFSB_OK)
+		return e;
+	if (loc->flags & GFSB_BLOB_F_ZSTD) {
+		io->b.len = 0;
+		if ((e = gfsb_buf_reserve(&io->b, clen + 1)) != GFSB_OK)
+			return e;
+		if (gfsb_crypto_open(r->keys, io->b.data, sealed, loc->length,
+		    ad, sizeof(ad)) != GFSB_OK)
+			return blob_bad(r, loc, id, "authentication failed");
+		if (gfsb_compress_unblob(io->z, io->b.data, clen, out->data,
+		    loc->raw_length) != GFSB_OK)
+			return blob_bad(r, loc, id, "does not decompress");
+	} else {
+		if (clen != loc->raw_length)
+			return blob_bad(r, loc, id, "size mismatch");
+		if (gfsb_crypto_open(r->keys, out->data, sealed, loc->length,
+		    ad, sizeof(ad)) != GFSB_OK)
+			return blob_bad(r, loc, id, "authentication failed");
+	}
+	out->len = loc->raw_length;
+	gfsb_crypto_blob_id(r->keys, out->data, out->len, check);
+	if (sodium_memcmp(check, id, GFSB_ID_LEN) != 0) {
+		out->len = 0;
+		return blob_bad(r, loc, id, "content does not match its id");
+	}
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN], struct gfsb_buf *out)
+{
+	struct gfsb_repo *r = io->r;
+	struct gfsb_blob_loc loc;
+	char idhex[GFSB_ID_HEX], packhex[GFSB_ID_HEX];
+	gfsb_err e;
+
+	if ((e = gfsb_repo_index_lookup(r, type, id, &loc)) != GFSB_OK) {
+		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
+		return gfsb_ctx_seterr(r->ctx, e, "%s blob %.16s is not in "
+		    "the index", type == GFSB_BLOB_TREE ? "tree" : "data",
+		    idhex);
+	}
+	io->a.len = 0;
+	if ((e = gfsb_buf_reserve(&io->a, loc.length)) != GFSB_OK)
+		return e;
+	gfsb_hex_encode(loc.pack, GFSB_ID_LEN, packhex);
+	if ((e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, packhex, loc.offset,
+	    io->a.data, loc.length)) != GFSB_OK) {
+		if (e == GFSB_ENOTFOUND)
+			e = GFSB_ECORRUPT; /* the index names a missing pack */
+		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
+		return gfsb_ctx_seterr(r->ctx, e,
+		    "cannot read blob %.16s from pack %s", idhex, packhex);
+	}
+	return gfsb_repo_blob_open(io, &loc, id, io->a.data, out);
+}
+
+struct sealjob {
+	struct gfsb_repo *r;
+	const uint8_t *src;
+	size_t n;
+	uint8_t ad[BLOB_AD_LEN];
+};
+
+static void
+seal_into(void *cookie, uint8_t *dst)
+{
+	struct sealjob *j = cookie;
+
+	gfsb_crypto_seal(j->r->keys, dst, j->src, j->n, j->ad, sizeof(j->ad));
+}
+
+gfsb_err
+gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
+    const uint8_t *p, size_t n, uint8_t id[GFSB_ID_LEN], int id_known,
+    int *added)
+{
+	struct gfsb_repo *r = io->r;
+	struct ientry ne;
+	struct hdrent h;
+	struct sealjob job;
+	size_t clen = 0;
+	gfsb_err e;
+
+	*added = 0;
+	if (n > MAX_BLOB_RAW)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "blob of %zu bytes is too large", n);
+	if (!id_known)
+		gfsb_crypto_blob_id(r->keys, p, n, id);
+	/* Claim the id: from now on other writers treat it as stored. */
+	memset(&ne, 0, sizeof(ne));
+	memcpy(ne.id, id, GFSB_ID_LEN);
+	ne.type = (uint8_t)type;
+	ne.pack = PACK_NONE;
+	pthread_mutex_lock(&r->idx.lock);
+	e = rindex_add_locked(&r->idx, &ne);
+	pthread_mutex_unlock(&r->idx.lock);
+	if (e == GFSB_EEXIST)
+		return GFSB_OK;
+	if (e != GFSB_OK)
+		return e;
+
+	io->a.len = 0;
+	if ((e = gfsb_buf_reserve(&io->a, gfsb_compress_bound(n))) != GFSB_OK)
+		return e;
+	if ((e = gfsb_compress_blob(io->z, p, n, io->a.data, io->a.cap,
+	    &clen)) != GFSB_OK)
+		return e;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.id, id, GFSB_ID_LEN);
+	h.type = (uint8_t)type;
+	h.flags = clen > 0 ? GFSB_BLOB_F_ZSTD : 0;
+	h.raw_length = (uint32_t)n;
+	job.r = r;
+	job.src = clen > 0 ? io->a.data : p;
+	job.n = clen > 0 ? clen : n;
+	h.length = (uint32_t)(job.n + GFSB_SEAL_OVERHEAD);
+	repo_blob_ad(job.ad, id, h.type, h.flags, h.raw_length);
+	if ((e = repo_pack_add(r, &h, seal_into, &job)) != GFSB_OK)
+		return e;
+	*added = 1;
+	return GFSB_OK;
+}

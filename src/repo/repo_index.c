@@ -1,0 +1,455 @@
+/*
+ * The index: which pack holds each blob.
+ *
+ * In memory it is a dense array of 52-byte entries with an open-addressing
+ * table of 32-bit slots over it (load factor <= 3/4), about 60 bytes a
+ * blob.  Blob ids are keyed hashes, so their first bytes are already
+ * uniformly distributed and serve as the hash.  Entries for blobs still
+ * being packed carry PACK_NONE or a pack not yet stored: they count for
+ * deduplication but are not found by lookups.
+ *
+ * On disk an index file lists packs and their blobs, and may name older
+ * index files it supersedes (prune writes the replacement before deleting
+ * what it replaces, so after a crash both may exist: the superseded ones
+ * are ignored).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+#define INDEX_VERSION 1
+
+static size_t
+hash_id(const uint8_t id[GFSB_ID_LEN])
+{
+	uint64_t h = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		h = h << 8 | id[i];
+	return (size_t)h;
+}
+
+gfsb_err
+rindex_init(struct rindex *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (pthread_mutex_init(&x->lock, NULL) != 0)
+		return GFSB_ENOMEM;
+	return GFSB_OK;
+}
+
+void
+rindex_fini(struct rindex *x)
+{
+	free(x->e);
+	free(x->slots);
+	free(x->packs);
+	pthread_mutex_destroy(&x->lock);
+}
+
+static gfsb_err
+grow_slots(struct rindex *x)
+{
+	size_t nslots = x->nslots ? 2 * x->nslots : 1024, i, j;
+	uint32_t *s;
+
+	if ((s = calloc(nslots, sizeof(*s))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < x->n; i++) {
+		j = hash_id(x->e[i].id) & (nslots - 1);
+		while (s[j] != 0)
+			j = (j + 1) & (nslots - 1);
+		s[j] = (uint32_t)(i + 1);
+	}
+	free(x->slots);
+	x->slots = s;
+	x->nslots = nslots;
+	return GFSB_OK;
+}
+
+struct ientry *
+rindex_find_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
+    uint8_t type)
+{
+	size_t j;
+	struct ientry *e;
+
+	if (x->nslots == 0)
+		return NULL;
+	j = hash_id(id) & (x->nslots - 1);
+	while (x->slots[j] != 0) {
+		e = &x->e[x->slots[j] - 1];
+		if (e->type == type && memcmp(e->id, id, GFSB_ID_LEN) == 0)
+			return e;
+		j = (j + 1) & (x->nslots - 1);
+	}
+	return NULL;
+}
+
+gfsb_err
+rindex_add_locked(struct rindex *x, const struct ientry *ne)
+{
+	struct ientry *grown;
+	size_t j;
+	gfsb_err err;
+
+	if (rindex_find_locked(x, ne->id, ne->type) != NULL)
+		return GFSB_EEXIST;
+	if (x->n >= UINT32_MAX - 1)
+		return GFSB_ENOMEM;
+	if ((x->n + 1) * 4 > x->nslots * 3 &&
+	    (err = grow_slots(x)) != GFSB_OK)
+		return err;
+	if (x->n == x->cap) {
+		size_t ncap = x->cap ? 2 * x->cap : 1024;
+
+		if ((grown = realloc(x->e, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		x->e = grown;
+		x->cap = ncap;
+	}
+	x->e[x->n] = *ne;
+	j = hash_id(ne->id) & (x->nslots - 1);
+	while (x->slots[j] != 0)
+		j = (j + 1) & (x->nslots - 1);
+	x->slots[j] = (uint32_t)(++x->n);
+	return GFSB_OK;
+}
+
+gfsb_err
+rindex_pack_add_locked(struct rindex *x, const uint8_t *id, uint32_t *slot)
+{
+	struct ipack *grown;
+
+	if (x->npacks >= UINT32_MAX - 1)
+		return GFSB_ENOMEM;
+	if (x->npacks == x->packcap) {
+		size_t ncap = x->packcap ? 2 * x->packcap : 256;
+
+		if ((grown = realloc(x->packs, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		x->packs = grown;
+		x->packcap = ncap;
+	}
+	memset(&x->packs[x->npacks], 0, sizeof(x->packs[0]));
+	if (id != NULL) {
+		memcpy(x->packs[x->npacks].id, id, GFSB_ID_LEN);
+		x->packs[x->npacks].stored = 1;
+	}
+	*slot = (uint32_t)x->npacks++;
+	return GFSB_OK;
+}
+
+int
+rindex_has_pack_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < x->npacks; i++)
+		if (x->packs[i].stored &&
+		    memcmp(x->packs[i].id, id, GFSB_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+gfsb_err
+rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
+    const struct hdrent *ents, size_t n)
+{
+	struct ientry ne;
+	uint32_t slot;
+	size_t i;
+	gfsb_err e;
+
+	pthread_mutex_lock(&x->lock);
+	if ((e = rindex_pack_add_locked(x, id, &slot)) != GFSB_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		memcpy(ne.id, ents[i].id, GFSB_ID_LEN);
+		ne.pack = slot;
+		ne.offset = ents[i].offset;
+		ne.length = ents[i].length;
+		ne.raw_length = ents[i].raw_length;
+		ne.type = ents[i].type;
+		ne.flags = ents[i].flags;
+		e = rindex_add_locked(x, &ne);
+		if (e == GFSB_EEXIST) {
+			x->duplicates++; /* same blob in two packs: keep one */
+			e = GFSB_OK;
+		}
+		if (e != GFSB_OK)
+			goto out;
+	}
+out:
+	pthread_mutex_unlock(&x->lock);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_index_lookup(struct gfsb_repo *r, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN], struct gfsb_blob_loc *loc)
+{
+	struct ientry *e;
+	gfsb_err err = GFSB_ENOTFOUND;
+
+	pthread_mutex_lock(&r->idx.lock);
+	e = rindex_find_locked(&r->idx, id, (uint8_t)type);
+	if (e != NULL && e->pack != PACK_NONE &&
+	    r->idx.packs[e->pack].stored) {
+		if (loc != NULL) {
+			memcpy(loc->pack, r->idx.packs[e->pack].id,
+			    GFSB_ID_LEN);
+			loc->offset = e->offset;
+			loc->length = e->length;
+			loc->raw_length = e->raw_length;
+			loc->type = e->type;
+			loc->flags = e->flags;
+		}
+		err = GFSB_OK;
+	}
+	pthread_mutex_unlock(&r->idx.lock);
+	return err;
+}
+
+size_t
+gfsb_repo_index_count(struct gfsb_repo *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->idx.lock);
+	n = r->idx.n;
+	pthread_mutex_unlock(&r->idx.lock);
+	return n;
+}
+
+/* ---- index files ---- */
+
+static gfsb_err
+put_entry(struct gfsb_buf *b, const struct hdrent *h)
+{
+	gfsb_err e;
+
+	if ((e = gfsb_buf_append(b, h->id, GFSB_ID_LEN)) != GFSB_OK ||
+	    (e = gfsb_buf_put_u8(b, h->type)) != GFSB_OK ||
+	    (e = gfsb_buf_put_u8(b, h->flags)) != GFSB_OK ||
+	    (e = gfsb_buf_put_u16(b, 0)) != GFSB_OK ||
+	    (e = gfsb_buf_put_u32(b, h->offset)) != GFSB_OK ||
+	    (e = gfsb_buf_put_u32(b, h->length)) != GFSB_OK)
+		return e;
+	return gfsb_buf_put_u32(b, h->raw_length);
+}
+
+gfsb_err
+repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
+    size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup)
+{
+	struct gfsb_buf b;
+	char name[GFSB_ID_HEX];
+	size_t i, j;
+	gfsb_err e;
+
+	gfsb_buf_init(&b);
+	if ((e = gfsb_buf_put_u8(&b, INDEX_VERSION)) != GFSB_OK ||
+	    (e = gfsb_buf_put_u32(&b, (uint32_t)nsup)) != GFSB_OK)
+		goto out;
+	for (i = 0; i < nsup; i++)
+		if ((e = gfsb_buf_append(&b, supersedes[i], GFSB_ID_LEN)) !=
+		    GFSB_OK)
+			goto out;
+	if ((e = gfsb_buf_put_u32(&b, (uint32_t)npacks)) != GFSB_OK)
+		goto out;
+	for (i = 0; i < npacks; i++) {
+		if ((e = gfsb_buf_append(&b, packs[i].id, GFSB_ID_LEN)) !=
+		    GFSB_OK ||
+		    (e = gfsb_buf_put_u32(&b, (uint32_t)packs[i].n)) !=
+		    GFSB_OK)
+			goto out;
+		for (j = 0; j < packs[i].n; j++)
+			if ((e = put_entry(&b, &packs[i].ents[j])) != GFSB_OK)
+				goto out;
+	}
+	if ((e = repo_obj_store(r, GFSB_OBJ_INDEX, ENV_INDEX, b.data, b.len,
+	    name)) != GFSB_OK)
+		goto out;
+	pthread_mutex_lock(&r->pack_lock);
+	r->stats.index_files++;
+	pthread_mutex_unlock(&r->pack_lock);
+out:
+	gfsb_buf_fini(&b);
+	return e;
+}
+
+/* A decoded index file. */
+struct ifile {
+	char name[GFSB_ID_HEX];
+	uint8_t (*sup)[GFSB_ID_LEN];
+	size_t nsup;
+	struct donepack *packs;
+	size_t npacks;
+	int superseded;
+};
+
+static void
+ifile_fini(struct ifile *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->npacks; i++)
+		free(f->packs[i].ents);
+	free(f->packs);
+	free(f->sup);
+	f->packs = NULL;
+	f->sup = NULL;
+	f->npacks = f->nsup = 0;
+}
+
+/*
+ * Decode an index plaintext.  Every count is checked against the bytes
+ * that remain before anything is allocated for it.
+ */
+static gfsb_err
+index_decode(const uint8_t *p, size_t n, struct ifile *f)
+{
+	struct gfsb_rd rd;
+	struct hdrent *h;
+	uint32_t nsup, npacks, cnt;
+	size_t i, j;
+	const uint8_t *b;
+
+	gfsb_rd_init(&rd, p, n);
+	if (gfsb_rd_u8(&rd) != INDEX_VERSION)
+		return GFSB_ECORRUPT;
+	nsup = gfsb_rd_u32(&rd);
+	if (rd.bad || nsup > gfsb_rd_left(&rd) / GFSB_ID_LEN)
+		return GFSB_ECORRUPT;
+	if (nsup > 0 && (f->sup = malloc(nsup * sizeof(*f->sup))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < nsup; i++)
+		memcpy(f->sup[i], gfsb_rd_bytes(&rd, GFSB_ID_LEN),
+		    GFSB_ID_LEN);
+	f->nsup = nsup;
+	npacks = gfsb_rd_u32(&rd);
+	if (rd.bad || npacks > gfsb_rd_left(&rd) / (GFSB_ID_LEN + 4))
+		return GFSB_ECORRUPT;
+	if (npacks > 0 &&
+	    (f->packs = calloc(npacks, sizeof(*f->packs))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < npacks; i++) {
+		if ((b = gfsb_rd_bytes(&rd, GFSB_ID_LEN)) == NULL)
+			return GFSB_ECORRUPT;
+		memcpy(f->packs[i].id, b, GFSB_ID_LEN);
+		cnt = gfsb_rd_u32(&rd);
+		if (rd.bad || cnt > gfsb_rd_left(&rd) / INDEX_ENTRY_LEN)
+			return GFSB_ECORRUPT;
+		f->npacks = i + 1;
+		if (cnt > 0 && (f->packs[i].ents = malloc(cnt *
+		    sizeof(struct hdrent))) == NULL)
+			return GFSB_ENOMEM;
+		f->packs[i].n = cnt;
+		for (j = 0; j < cnt; j++) {
+			h = &f->packs[i].ents[j];
+			memcpy(h->id, gfsb_rd_bytes(&rd, GFSB_ID_LEN),
+			    GFSB_ID_LEN);
+			h->type = gfsb_rd_u8(&rd);
+			h->flags = gfsb_rd_u8(&rd);
+			(void)gfsb_rd_u16(&rd);
+			h->offset = gfsb_rd_u32(&rd);
+			h->length = gfsb_rd_u32(&rd);
+			h->raw_length = gfsb_rd_u32(&rd);
+			if (h->type > GFSB_BLOB_TREE ||
+			    (h->flags & ~GFSB_BLOB_F_ZSTD) != 0 ||
+			    h->length < GFSB_SEAL_OVERHEAD ||
+			    h->raw_length > MAX_BLOB_RAW ||
+			    (uint64_t)h->offset + h->length > UINT32_MAX)
+				return GFSB_ECORRUPT;
+		}
+	}
+	if (rd.bad || gfsb_rd_left(&rd) != 0)
+		return GFSB_ECORRUPT;
+	f->npacks = npacks;
+	return GFSB_OK;
+}
+
+struct ilist {
+	struct ifile *v;
+	size_t n, cap;
+};
+
+static gfsb_err
+collect_index(void *cookie, const char *name, uint64_t size)
+{
+	struct ilist *l = cookie;
+	struct ifile *grown;
+
+	(void)size;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 16;
+
+		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		l->v = grown;
+		l->cap = ncap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	snprintf(l->v[l->n++].name, GFSB_ID_HEX, "%s", name);
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_index_load(struct gfsb_repo *r)
+{
+	struct ilist l = { NULL, 0, 0 };
+	struct gfsb_buf plain;
+	char hex[GFSB_ID_HEX];
+	size_t i, j, k;
+	gfsb_err e;
+
+	if (r->index_loaded)
+		return GFSB_OK;
+	gfsb_buf_init(&plain);
+	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_INDEX, collect_index,
+	    &l)) != GFSB_OK)
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		if ((e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX,
+		    l.v[i].name, MAX_INDEX, &plain)) != GFSB_OK)
+			goto out;
+		if ((e = index_decode(plain.data, plain.len, &l.v[i])) !=
+		    GFSB_OK) {
+			e = gfsb_ctx_seterr(r->ctx, e,
+			    "index/%s is malformed", l.v[i].name);
+			goto out;
+		}
+	}
+	/* Ignore index files that a newer one replaced. */
+	for (i = 0; i < l.n; i++)
+		for (j = 0; j < l.v[i].nsup; j++) {
+			gfsb_hex_encode(l.v[i].sup[j], GFSB_ID_LEN, hex);
+			for (k = 0; k < l.n; k++)
+				if (strcmp(l.v[k].name, hex) == 0)
+					l.v[k].superseded = 1;
+		}
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].superseded)
+			continue;
+		for (j = 0; j < l.v[i].npacks; j++)
+			if ((e = rindex_add_pack(&r->idx, l.v[i].packs[j].id,
+			    l.v[i].packs[j].ents, l.v[i].packs[j].n)) !=
+			    GFSB_OK)
+				goto out;
+		ifile_fini(&l.v[i]);
+	}
+	r->index_loaded = 1;
+out:
+	for (i = 0; i < l.n; i++)
+		ifile_fini(&l.v[i]);
+	free(l.v);
+	gfsb_buf_fini(&plain);
+	return e;
+}

@@ -1,0 +1,201 @@
+/*
+ * Declarations shared inside the repo module: the repository handle, the
+ * in-memory index, the pack writers and the sealed-object envelope.
+ */
+#ifndef GFSB_REPO_INTERNAL_H
+#define GFSB_REPO_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/compress.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+
+/* Envelope of every sealed object that is not a blob (docs/FORMAT.md). */
+#define ENV_MAGIC "GFSB"
+#define ENV_HDR_LEN 8
+#define ENV_OVERHEAD (ENV_HDR_LEN + GFSB_SEAL_OVERHEAD)
+#define ENV_F_ZSTD 0x01
+
+enum env_kind {
+	ENV_CONFIG = 1,
+	ENV_INDEX = 2,
+	ENV_SNAPSHOT = 3,
+	ENV_LOCK = 4,
+	ENV_PACKHDR = 5
+};
+
+/* Caps on the plaintext of sealed objects, checked before allocating. */
+#define MAX_CONFIG (64U << 10)
+#define MAX_KEYFILE (64U << 10)
+#define MAX_LOCK (64U << 10)
+#define MAX_SNAPSHOT (64U << 20)
+#define MAX_INDEX (1U << 30)
+#define MAX_PACKHDR (64U << 20)
+
+/* Blob limits: the largest chunk plus room for trees of huge directories. */
+#define MAX_BLOB_RAW (256U << 20)
+
+/* Blob associated data: id, type, flags, raw length. */
+#define BLOB_AD_LEN (GFSB_ID_LEN + 1 + 1 + 4)
+
+/* Pack header entries: type, flags, reserved u16, length, raw length, id. */
+#define PACKHDR_ENTRY_LEN (1 + 1 + 2 + 4 + 4 + GFSB_ID_LEN)
+
+/* Index entries: id, type, flags, reserved u16, offset, length, raw. */
+#define INDEX_ENTRY_LEN (GFSB_ID_LEN + 1 + 1 + 2 + 4 + 4 + 4)
+
+/* A pack slot that is not yet assigned (blob being compressed). */
+#define PACK_NONE UINT32_MAX
+
+/* Write an index file after this many packs, so a long backup that dies
+ * leaves most of its packs named (the rest are recovered from headers). */
+#define PACKS_PER_INDEX 64
+
+/* One blob in the in-memory index: 52 bytes (target <= 64 with slots). */
+struct ientry {
+	uint8_t id[GFSB_ID_LEN];
+	uint32_t pack; /* slot in rindex.packs, or PACK_NONE */
+	uint32_t offset;
+	uint32_t length;
+	uint32_t raw_length;
+	uint8_t type;
+	uint8_t flags;
+};
+
+struct ipack {
+	uint8_t id[GFSB_ID_LEN];
+	uint8_t stored; /* 0 while the pack is being filled */
+};
+
+/* The in-memory index: entries in an array, open addressing over them. */
+struct rindex {
+	pthread_mutex_t lock;
+	struct ientry *e;
+	size_t n, cap;
+	uint32_t *slots; /* entry index + 1; 0 = empty */
+	size_t nslots;	 /* power of two */
+	struct ipack *packs;
+	size_t npacks, packcap;
+	uint64_t duplicates;
+};
+
+/* A blob recorded in a pack header (and, later, in an index file). */
+struct hdrent {
+	uint8_t id[GFSB_ID_LEN];
+	uint32_t offset;
+	uint32_t length;
+	uint32_t raw_length;
+	uint8_t type;
+	uint8_t flags;
+};
+
+/* A pack being filled.  Writers reserve a region under the pack lock and
+ * seal into it without the lock; the last writer out of a closed pack
+ * finalizes it. */
+struct pack {
+	uint32_t slot;
+	uint8_t *buf;
+	size_t used, cap;
+	unsigned writers;
+	int closed;
+	struct hdrent *ents;
+	size_t nents, entcap;
+};
+
+/* A written pack that no index file names yet. */
+struct donepack {
+	uint8_t id[GFSB_ID_LEN];
+	struct hdrent *ents;
+	size_t n;
+};
+
+struct gfsb_repo {
+	struct gfsb_ctx *ctx;
+	struct gfsb_backend *be;
+	struct gfsb_keys *keys;
+	char key_id[GFSB_ID_HEX];
+	char id[GFSB_ID_HEX];
+	struct gfsb_repo_params params;
+	struct gfsb_chunker *chunker;
+	struct rindex idx;
+	int index_loaded;
+
+	pthread_mutex_t pack_lock;
+	pthread_cond_t pack_cond;
+	struct pack *cur[2]; /* by blob type */
+	struct donepack *done;
+	size_t ndone, capdone;
+	unsigned finalizing;
+	struct gfsb_repo_stats stats;
+};
+
+struct gfsb_repo_io {
+	struct gfsb_repo *r;
+	struct gfsb_compress *z;
+	struct gfsb_buf a, b; /* scratch */
+};
+
+/* repo_object.c: the envelope and hash-named objects. */
+gfsb_err repo_obj_seal(struct gfsb_repo *r, enum env_kind kind,
+    const uint8_t *plain, size_t n, struct gfsb_buf *out);
+gfsb_err repo_obj_open(struct gfsb_repo *r, enum env_kind kind,
+    const char *name, const uint8_t *p, size_t n, size_t maxplain,
+    struct gfsb_buf *plain);
+gfsb_err repo_obj_put(struct gfsb_repo *r, enum gfsb_obj type,
+    const uint8_t *p, size_t n, char name[GFSB_ID_HEX]);
+gfsb_err repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type,
+    const char *name, size_t maxlen, struct gfsb_buf *out);
+gfsb_err repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type,
+    enum env_kind kind, const char *name, size_t maxplain,
+    struct gfsb_buf *plain);
+gfsb_err repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type,
+    enum env_kind kind, const uint8_t *plain, size_t n,
+    char name[GFSB_ID_HEX]);
+
+/* repo_key.c */
+gfsb_err repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const struct gfsb_keys *keys, const char *pass, size_t passlen,
+    uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX]);
+gfsb_err repo_key_find(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const char *pass, size_t passlen, struct gfsb_keys **keys,
+    char idhex[GFSB_ID_HEX]);
+
+/* repo_index.c: the in-memory index. */
+gfsb_err rindex_init(struct rindex *x);
+void rindex_fini(struct rindex *x);
+/* Add an entry; GFSB_EEXIST if (id, type) is there.  Lock held by caller. */
+gfsb_err rindex_add_locked(struct rindex *x, const struct ientry *e);
+/* Find (id, type); NULL if absent.  Lock held by caller. */
+struct ientry *rindex_find_locked(struct rindex *x,
+    const uint8_t id[GFSB_ID_LEN], uint8_t type);
+/* A new pack slot; id NULL for a pack being filled.  Lock held. */
+gfsb_err rindex_pack_add_locked(struct rindex *x, const uint8_t *id,
+    uint32_t *slot);
+/* Does the index know this pack?  Lock held. */
+int rindex_has_pack_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN]);
+/* Add a whole pack's entries (from an index file or a header). */
+gfsb_err rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
+    const struct hdrent *ents, size_t n);
+
+/* Encode and write an index file naming packs; supersedes may be empty. */
+gfsb_err repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
+    size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup);
+
+/* repo_pack.c */
+gfsb_err repo_pack_header_decode(struct gfsb_repo *r, const uint8_t *p,
+    size_t n, uint64_t packsize, struct hdrent **ents, size_t *nents);
+gfsb_err repo_pack_read_header(struct gfsb_repo *r, const char *name,
+    uint64_t size, struct hdrent **ents, size_t *nents);
+void repo_pack_free_all(struct gfsb_repo *r);
+/* Store one blob of h->length sealed bytes: `seal` writes them to dst. */
+gfsb_err repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
+    void (*seal)(void *cookie, uint8_t *dst), void *cookie);
+
+/* repo_blob.c */
+void repo_blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t id[GFSB_ID_LEN],
+    uint8_t type, uint8_t flags, uint32_t raw_length);
+
+#endif

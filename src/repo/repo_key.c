@@ -1,0 +1,401 @@
+/*
+ * Key files: the master keys sealed under a key derived from a passphrase.
+ *
+ * A key file is plain JSON (so that its KDF parameters can be read before
+ * the passphrase is known) holding an Argon2id salt and parameters and the
+ * sealed master keys.  The associated data binds the parameters, so they
+ * cannot be altered to weaken the derivation without the open failing.
+ * Key files are named by the SHA-256 of their bytes like every object;
+ * changing a passphrase writes a new file, then removes the old one.
+ * Parameters read from a key file are capped, so a planted key file cannot
+ * make us allocate unbounded memory or spin for hours.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+#define KEY_AD_PREFIX "gfsb-key-v1"
+#define KDF_OPS_CAP 64
+#define KDF_MEM_CAP (4ULL << 30)
+
+/* AD = prefix || salt || ops (LE64) || mem (LE64). */
+static size_t
+key_ad(uint8_t *ad, const uint8_t salt[GFSB_SALT_LEN], uint64_t ops,
+    uint64_t mem)
+{
+	size_t n = sizeof(KEY_AD_PREFIX) - 1;
+	int i;
+
+	memcpy(ad, KEY_AD_PREFIX, n);
+	memcpy(ad + n, salt, GFSB_SALT_LEN);
+	n += GFSB_SALT_LEN;
+	for (i = 0; i < 8; i++)
+		ad[n + (size_t)i] = (uint8_t)(ops >> (8 * i));
+	n += 8;
+	for (i = 0; i < 8; i++)
+		ad[n + (size_t)i] = (uint8_t)(mem >> (8 * i));
+	return n + 8;
+}
+
+gfsb_err
+repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const struct gfsb_keys *keys, const char *pass, size_t passlen,
+    uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX])
+{
+	uint8_t salt[GFSB_SALT_LEN], ad[64], sealed[GFSB_MASTER_LEN +
+	    GFSB_SEAL_OVERHEAD], h[GFSB_ID_LEN];
+	char salthex[2 * GFSB_SALT_LEN + 1], datahex[2 * sizeof(sealed) + 1];
+	char created[48], host[256], user[64];
+	uint8_t *derived = NULL, *raw = NULL;
+	struct gfsb_time now;
+	json_t *o = NULL;
+	char *text = NULL;
+	size_t adlen;
+	gfsb_err e;
+
+	if (ops == 0)
+		ops = GFSB_KDF_OPS_DEFAULT;
+	if (mem == 0)
+		mem = GFSB_KDF_MEM_DEFAULT;
+	if (ops > KDF_OPS_CAP || mem > KDF_MEM_CAP)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
+		    "key derivation parameters too large");
+	derived = gfsb_crypto_secure_alloc(GFSB_KEY_LEN);
+	raw = gfsb_crypto_secure_alloc(GFSB_MASTER_LEN);
+	if (derived == NULL || raw == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	gfsb_crypto_random(salt, sizeof(salt));
+	if ((e = gfsb_crypto_pwhash(derived, pass, passlen, salt, ops, mem)) !=
+	    GFSB_OK) {
+		gfsb_ctx_seterr(ctx, e, "cannot derive key (Argon2id t=%llu "
+		    "m=%llu): %s", (unsigned long long)ops,
+		    (unsigned long long)mem, gfsb_strerror(e));
+		goto out;
+	}
+	gfsb_crypto_keys_export(keys, raw);
+	adlen = key_ad(ad, salt, ops, mem);
+	gfsb_crypto_seal_with(derived, sealed, raw, GFSB_MASTER_LEN, ad, adlen);
+	gfsb_hex_encode(salt, sizeof(salt), salthex);
+	gfsb_hex_encode(sealed, sizeof(sealed), datahex);
+	gfsb_time_now(&now);
+	gfsb_time_format_rfc3339(&now, created, sizeof(created));
+	gfsb_sys_hostname(host, sizeof(host));
+	gfsb_sys_username(user, sizeof(user));
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+	    "version", 1, "created", created, "hostname", host, "username",
+	    user, "kdf", "argon2id", "opslimit", (json_int_t)ops, "memlimit",
+	    (json_int_t)mem, "salt", salthex, "data", datahex);
+	if (o == NULL || (text = json_dumps(o, JSON_INDENT(2) |
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	gfsb_crypto_sha256(text, strlen(text), h);
+	gfsb_hex_encode(h, sizeof(h), idhex);
+	e = gfsb_backend_put(be, GFSB_OBJ_KEY, idhex, (const uint8_t *)text,
+	    strlen(text));
+out:
+	free(text);
+	json_decref(o);
+	gfsb_crypto_secure_free(derived);
+	gfsb_crypto_secure_free(raw);
+	return e;
+}
+
+/* A parsed key file. */
+struct keyfile {
+	uint64_t ops, mem;
+	uint8_t salt[GFSB_SALT_LEN];
+	uint8_t sealed[GFSB_MASTER_LEN + GFSB_SEAL_OVERHEAD];
+	struct gfsb_time created;
+	char hostname[256];
+	char username[64];
+};
+
+static gfsb_err
+keyfile_parse(const uint8_t *p, size_t n, struct keyfile *kf)
+{
+	const char *kdf = NULL, *salt = NULL, *data = NULL, *created = NULL;
+	const char *host = "", *user = "";
+	json_int_t version = 0, ops = 0, mem = 0;
+	json_error_t jerr;
+	json_t *o;
+	gfsb_err e = GFSB_ECORRUPT;
+
+	if ((o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL)
+		return GFSB_ECORRUPT;
+	if (json_unpack(o, "{s:I, s:s, s:s, s:I, s:I, s:s, s:s, s?s, s?s}",
+	    "version", &version, "created", &created, "kdf", &kdf,
+	    "opslimit", &ops, "memlimit", &mem, "salt", &salt, "data", &data,
+	    "hostname", &host, "username", &user) != 0)
+		goto out;
+	if (version != 1) {
+		e = GFSB_EUNSUPPORTED;
+		goto out;
+	}
+	if (strcmp(kdf, "argon2id") != 0 || ops < 1 || ops > KDF_OPS_CAP ||
+	    mem < 8192 || (uint64_t)mem > KDF_MEM_CAP)
+		goto out;
+	if (gfsb_hex_decode(salt, kf->salt, sizeof(kf->salt)) != GFSB_OK ||
+	    gfsb_hex_decode(data, kf->sealed, sizeof(kf->sealed)) != GFSB_OK)
+		goto out;
+	if (gfsb_time_parse_rfc3339(created, &kf->created) != GFSB_OK)
+		kf->created.sec = kf->created.nsec = 0;
+	kf->ops = (uint64_t)ops;
+	kf->mem = (uint64_t)mem;
+	snprintf(kf->hostname, sizeof(kf->hostname), "%s", host);
+	snprintf(kf->username, sizeof(kf->username), "%s", user);
+	e = GFSB_OK;
+out:
+	json_decref(o);
+	return e;
+}
+
+/* Fetch and parse key file `name`, checking its name. */
+static gfsb_err
+keyfile_load(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *name,
+    struct keyfile *kf)
+{
+	uint8_t h[GFSB_ID_LEN];
+	char hex[GFSB_ID_HEX];
+	struct gfsb_buf b;
+	uint64_t size;
+	gfsb_err e;
+
+	gfsb_buf_init(&b);
+	if ((e = gfsb_backend_stat(be, GFSB_OBJ_KEY, name, &size)) != GFSB_OK)
+		goto out;
+	if (size > MAX_KEYFILE) {
+		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
+		    "key file %s is too large", name);
+		goto out;
+	}
+	if ((e = gfsb_backend_get(be, GFSB_OBJ_KEY, name, &b)) != GFSB_OK)
+		goto out;
+	gfsb_crypto_sha256(b.data, b.len, h);
+	gfsb_hex_encode(h, sizeof(h), hex);
+	if (strcmp(hex, name) != 0) {
+		e = GFSB_ECORRUPT;
+		goto out;
+	}
+	e = keyfile_parse(b.data, b.len, kf);
+out:
+	gfsb_buf_fini(&b);
+	return e;
+}
+
+/* Try to open key file kf with pass; *keys on success, GFSB_EAUTH if not. */
+static gfsb_err
+keyfile_open(const struct keyfile *kf, const char *pass, size_t passlen,
+    struct gfsb_keys **keys)
+{
+	uint8_t *derived, *raw, ad[64];
+	size_t adlen;
+	gfsb_err e;
+
+	derived = gfsb_crypto_secure_alloc(GFSB_KEY_LEN);
+	raw = gfsb_crypto_secure_alloc(GFSB_MASTER_LEN);
+	if (derived == NULL || raw == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	if ((e = gfsb_crypto_pwhash(derived, pass, passlen, kf->salt, kf->ops,
+	    kf->mem)) != GFSB_OK)
+		goto out;
+	adlen = key_ad(ad, kf->salt, kf->ops, kf->mem);
+	if (gfsb_crypto_open_with(derived, raw, kf->sealed,
+	    sizeof(kf->sealed), ad, adlen) != GFSB_OK) {
+		e = GFSB_EAUTH;
+		goto out;
+	}
+	e = gfsb_crypto_keys_import(raw, keys);
+out:
+	gfsb_crypto_secure_free(derived);
+	gfsb_crypto_secure_free(raw);
+	return e;
+}
+
+struct names {
+	char (*v)[GFSB_ID_HEX];
+	size_t n, cap;
+};
+
+static gfsb_err
+collect_name(void *cookie, const char *name, uint64_t size)
+{
+	struct names *ns = cookie;
+	void *p;
+
+	(void)size;
+	if (ns->n == ns->cap) {
+		size_t ncap = ns->cap ? 2 * ns->cap : 8;
+
+		if ((p = realloc(ns->v, ncap * sizeof(*ns->v))) == NULL)
+			return GFSB_ENOMEM;
+		ns->v = p;
+		ns->cap = ncap;
+	}
+	snprintf(ns->v[ns->n++], GFSB_ID_HEX, "%s", name);
+	return GFSB_OK;
+}
+
+static int
+namecmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* List key file names, sorted (so that the order of attempts is stable). */
+static gfsb_err
+list_keys(struct gfsb_backend *be, struct names *ns)
+{
+	gfsb_err e;
+
+	memset(ns, 0, sizeof(*ns));
+	if ((e = gfsb_backend_list(be, GFSB_OBJ_KEY, collect_name, ns)) !=
+	    GFSB_OK) {
+		free(ns->v);
+		return e;
+	}
+	if (ns->n > 0)
+		qsort(ns->v, ns->n, sizeof(*ns->v), namecmp);
+	return GFSB_OK;
+}
+
+/*
+ * Open the first key file (after `after`, in name order) that pass opens.
+ * The caller checks the config with the keys and calls again with `after`
+ * set if the config does not open (a key file left by an interrupted init).
+ */
+static gfsb_err
+key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const char *pass, size_t passlen, const char *after,
+    struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
+{
+	struct keyfile kf;
+	struct names ns;
+	size_t i, readable = 0;
+	gfsb_err e;
+
+	if ((e = list_keys(be, &ns)) != GFSB_OK)
+		return e;
+	e = GFSB_EAUTH;
+	for (i = 0; i < ns.n; i++) {
+		if (after != NULL && strcmp(ns.v[i], after) <= 0)
+			continue;
+		if (keyfile_load(ctx, be, ns.v[i], &kf) != GFSB_OK) {
+			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
+			    "key file %s is damaged; skipped", ns.v[i]);
+			continue;
+		}
+		readable++;
+		e = keyfile_open(&kf, pass, passlen, keys);
+		if (e == GFSB_OK) {
+			snprintf(idhex, GFSB_ID_HEX, "%s", ns.v[i]);
+			break;
+		}
+		if (e != GFSB_EAUTH)
+			break;
+	}
+	if (e == GFSB_EAUTH && after == NULL && readable == 0)
+		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
+		    "repository has no readable key file");
+	free(ns.v);
+	return e;
+}
+
+gfsb_err
+repo_key_find(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *pass,
+    size_t passlen, struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
+{
+	char after[GFSB_ID_HEX];
+	int first = idhex[0] == '\0';
+
+	if (first)
+		return key_find_after(ctx, be, pass, passlen, NULL, keys,
+		    idhex);
+	snprintf(after, sizeof(after), "%s", idhex);
+	return key_find_after(ctx, be, pass, passlen, after, keys, idhex);
+}
+
+gfsb_err
+gfsb_repo_key_add(struct gfsb_repo *r, const char *pass, size_t passlen,
+    uint64_t ops, uint64_t mem, char *idhex)
+{
+	char id[GFSB_ID_HEX];
+	gfsb_err e;
+
+	e = repo_key_write(r->ctx, r->be, r->keys, pass, passlen, ops, mem,
+	    id);
+	if (e == GFSB_OK && idhex != NULL)
+		snprintf(idhex, GFSB_ID_HEX, "%s", id);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass, size_t passlen)
+{
+	struct keyfile kf;
+	char id[GFSB_ID_HEX];
+	gfsb_err e;
+
+	/* Keep the current key's cost parameters. */
+	if ((e = keyfile_load(r->ctx, r->be, r->key_id, &kf)) != GFSB_OK)
+		return gfsb_ctx_seterr(r->ctx, e, "cannot read key file %s",
+		    r->key_id);
+	if ((e = repo_key_write(r->ctx, r->be, r->keys, pass, passlen, kf.ops,
+	    kf.mem, id)) != GFSB_OK)
+		return e;
+	if (strcmp(id, r->key_id) != 0 &&
+	    (e = gfsb_backend_remove(r->be, GFSB_OBJ_KEY, r->key_id)) !=
+	    GFSB_OK)
+		return e;
+	snprintf(r->key_id, sizeof(r->key_id), "%s", id);
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
+{
+	struct gfsb_key_info *v = NULL;
+	struct keyfile kf;
+	struct names ns;
+	size_t i;
+	gfsb_err e;
+
+	if ((e = list_keys(r->be, &ns)) != GFSB_OK)
+		return e;
+	if (ns.n > 0 && (v = calloc(ns.n, sizeof(*v))) == NULL) {
+		free(ns.v);
+		return GFSB_ENOMEM;
+	}
+	for (i = 0; i < ns.n; i++) {
+		snprintf(v[i].id, sizeof(v[i].id), "%s", ns.v[i]);
+		v[i].current = strcmp(ns.v[i], r->key_id) == 0;
+		if (keyfile_load(r->ctx, r->be, ns.v[i], &kf) != GFSB_OK) {
+			snprintf(v[i].hostname, sizeof(v[i].hostname),
+			    "(damaged)");
+			continue;
+		}
+		v[i].created = kf.created;
+		snprintf(v[i].hostname, sizeof(v[i].hostname), "%s",
+		    kf.hostname);
+		snprintf(v[i].username, sizeof(v[i].username), "%s",
+		    kf.username);
+	}
+	free(ns.v);
+	*out = v;
+	*n = ns.n;
+	return GFSB_OK;
+}

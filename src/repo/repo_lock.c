@@ -1,0 +1,321 @@
+/*
+ * Locks: sealed objects under locks/ saying who works on the repository.
+ *
+ * Backups and restores take shared locks and may run side by side;
+ * operations that delete (prune, forget, key changes) take an exclusive
+ * one.  Taking a lock is check, write, check again: two processes racing
+ * for conflicting locks both see each other on the second check and back
+ * off.  A lock is refreshed every five minutes by a background thread; one
+ * older than 30 minutes, or whose process is gone on this very host, is
+ * stale and does not block anyone (it is reported, and removed by
+ * `unlock`).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+#define LOCK_STALE_SECONDS (30 * 60)
+#define LOCK_REFRESH_SECONDS (5 * 60)
+
+struct lockinfo {
+	char name[GFSB_ID_HEX];
+	struct gfsb_time time;
+	int exclusive;
+	char hostname[256];
+	char username[64];
+	long pid;
+};
+
+struct gfsb_lock {
+	struct gfsb_repo *r;
+	int exclusive;
+	char name[GFSB_ID_HEX];
+	pthread_t thread;
+	int have_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+};
+
+/* Remove a lock object; failure only delays others until it goes stale. */
+static void
+lock_remove(struct gfsb_repo *r, const char *name)
+{
+	if (gfsb_backend_remove(r->be, GFSB_OBJ_LOCK, name) != GFSB_OK) {
+		gfsb_ctx_log(r->ctx, GFSB_LOG_WARN,
+		    "cannot remove lock %.8s: %s", name,
+		    gfsb_ctx_errmsg(r->ctx));
+	}
+}
+
+static gfsb_err
+lock_write(struct gfsb_repo *r, int exclusive, char name[GFSB_ID_HEX])
+{
+	char host[256], user[64], when[64];
+	struct gfsb_time now;
+	json_t *o;
+	char *text = NULL;
+	gfsb_err e = GFSB_ENOMEM;
+
+	gfsb_time_now(&now);
+	gfsb_time_format_rfc3339(&now, when, sizeof(when));
+	gfsb_sys_hostname(host, sizeof(host));
+	gfsb_sys_username(user, sizeof(user));
+	o = json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I}", "time", when,
+	    "exclusive", exclusive, "hostname", host, "username", user, "pid",
+	    (json_int_t)getpid(), "uid", (json_int_t)getuid(), "gid",
+	    (json_int_t)getgid());
+	if (o != NULL && (text = json_dumps(o, JSON_COMPACT)) != NULL)
+		e = repo_obj_store(r, GFSB_OBJ_LOCK, ENV_LOCK,
+		    (const uint8_t *)text, strlen(text), name);
+	free(text);
+	json_decref(o);
+	return e;
+}
+
+static gfsb_err
+lock_read(struct gfsb_repo *r, const char *name, struct lockinfo *li)
+{
+	const char *when = NULL, *host = NULL, *user = "";
+	json_int_t pid = 0;
+	struct gfsb_buf plain;
+	json_error_t jerr;
+	json_t *o = NULL;
+	int excl = 0;
+	gfsb_err e;
+
+	gfsb_buf_init(&plain);
+	memset(li, 0, sizeof(*li));
+	snprintf(li->name, sizeof(li->name), "%s", name);
+	if ((e = repo_obj_load(r, GFSB_OBJ_LOCK, ENV_LOCK, name, MAX_LOCK,
+	    &plain)) != GFSB_OK)
+		goto out;
+	e = GFSB_ECORRUPT;
+	if ((o = json_loadb((const char *)plain.data, plain.len, 0, &jerr)) ==
+	    NULL || json_unpack(o, "{s:s, s:b, s:s, s?s, s:I}", "time", &when,
+	    "exclusive", &excl, "hostname", &host, "username", &user, "pid",
+	    &pid) != 0 || gfsb_time_parse_rfc3339(when, &li->time) != GFSB_OK)
+		goto out;
+	li->exclusive = excl;
+	li->pid = (long)pid;
+	snprintf(li->hostname, sizeof(li->hostname), "%s", host);
+	snprintf(li->username, sizeof(li->username), "%s", user);
+	e = GFSB_OK;
+out:
+	json_decref(o);
+	gfsb_buf_fini(&plain);
+	return e;
+}
+
+static int
+lock_stale(const struct lockinfo *li)
+{
+	struct gfsb_time now;
+	char host[256];
+
+	gfsb_time_now(&now);
+	if (now.sec - li->time.sec > LOCK_STALE_SECONDS)
+		return 1;
+	gfsb_sys_hostname(host, sizeof(host));
+	if (strcmp(host, li->hostname) == 0 && li->pid > 0 &&
+	    kill((pid_t)li->pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	return 0;
+}
+
+struct scan {
+	struct gfsb_repo *r;
+	const char *self;
+	int exclusive;
+	int remove_stale, remove_all;
+	size_t removed;
+	int conflict;
+	struct lockinfo holder;
+};
+
+static gfsb_err
+scan_one(void *cookie, const char *name, uint64_t size)
+{
+	struct scan *s = cookie;
+	struct lockinfo li;
+	char when[32];
+	gfsb_err e;
+
+	(void)size;
+	if (s->self != NULL && strcmp(name, s->self) == 0)
+		return GFSB_OK;
+	if (s->remove_all) {
+		if (gfsb_backend_remove(s->r->be, GFSB_OBJ_LOCK, name) ==
+		    GFSB_OK)
+			s->removed++;
+		return GFSB_OK;
+	}
+	e = lock_read(s->r, name, &li);
+	if (e == GFSB_ENOTFOUND) {
+		gfsb_ctx_clearerr(s->r->ctx); /* released meanwhile */
+		return GFSB_OK;
+	}
+	if (e != GFSB_OK) {
+		gfsb_ctx_clearerr(s->r->ctx);
+		gfsb_ctx_log(s->r->ctx, GFSB_LOG_WARN,
+		    "lock %.16s is unreadable (%s); ignored", name,
+		    gfsb_strerror(e));
+		return GFSB_OK;
+	}
+	if (lock_stale(&li)) {
+		gfsb_time_format_local(&li.time, when, sizeof(when));
+		if (s->remove_stale) {
+			if (gfsb_backend_remove(s->r->be, GFSB_OBJ_LOCK,
+			    name) == GFSB_OK)
+				s->removed++;
+		} else {
+			gfsb_ctx_log(s->r->ctx, GFSB_LOG_WARN,
+			    "stale lock %.8s of pid %ld on %s since %s is "
+			    "ignored (remove it with `gfsbackup unlock`)",
+			    name, li.pid, li.hostname, when);
+		}
+		return GFSB_OK;
+	}
+	if ((s->exclusive || li.exclusive) && !s->conflict) {
+		s->conflict = 1;
+		s->holder = li;
+	}
+	return GFSB_OK;
+}
+
+static gfsb_err
+check_conflicts(struct gfsb_repo *r, int exclusive, const char *self)
+{
+	struct scan s;
+	char when[32];
+	struct gfsb_time now;
+	gfsb_err e;
+
+	memset(&s, 0, sizeof(s));
+	s.r = r;
+	s.self = self;
+	s.exclusive = exclusive;
+	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_LOCK, scan_one, &s)) !=
+	    GFSB_OK)
+		return e;
+	if (!s.conflict)
+		return GFSB_OK;
+	gfsb_time_now(&now);
+	gfsb_time_format_local(&s.holder.time, when, sizeof(when));
+	return gfsb_ctx_seterr(r->ctx, GFSB_ELOCKED,
+	    "repository is locked %s by pid %ld of %s on %s since %s "
+	    "(lock %.8s)", s.holder.exclusive ? "exclusively" : "(shared)",
+	    s.holder.pid, s.holder.username, s.holder.hostname, when,
+	    s.holder.name);
+}
+
+static void *
+refresher(void *arg)
+{
+	struct gfsb_lock *l = arg;
+	struct timespec until;
+	char fresh[GFSB_ID_HEX];
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += LOCK_REFRESH_SECONDS;
+		while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu,
+		    &until) != ETIMEDOUT)
+			;
+		if (l->stop)
+			break;
+		pthread_mutex_unlock(&l->mu);
+		/* New lock object first, then drop the old: never unlocked. */
+		if (lock_write(l->r, l->exclusive, fresh) == GFSB_OK) {
+			pthread_mutex_lock(&l->mu);
+			if (strcmp(fresh, l->name) != 0)
+				lock_remove(l->r, l->name);
+			snprintf(l->name, sizeof(l->name), "%s", fresh);
+			pthread_mutex_unlock(&l->mu);
+		} else {
+			gfsb_ctx_log(l->r->ctx, GFSB_LOG_WARN,
+			    "cannot refresh the repository lock");
+		}
+		pthread_mutex_lock(&l->mu);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+gfsb_err
+gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+{
+	struct gfsb_lock *l;
+	gfsb_err e;
+
+	if ((e = check_conflicts(r, exclusive, NULL)) != GFSB_OK)
+		return e;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return GFSB_ENOMEM;
+	l->r = r;
+	l->exclusive = exclusive;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	if ((e = lock_write(r, exclusive, l->name)) != GFSB_OK)
+		goto fail;
+	/* Someone may have locked between our check and our write. */
+	if ((e = check_conflicts(r, exclusive, l->name)) != GFSB_OK) {
+		lock_remove(r, l->name);
+		goto fail;
+	}
+	if (pthread_create(&l->thread, NULL, refresher, l) == 0)
+		l->have_thread = 1;
+	*out = l;
+	return GFSB_OK;
+fail:
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+	return e;
+}
+
+void
+gfsb_repo_unlock(struct gfsb_lock *l)
+{
+	if (l == NULL)
+		return;
+	if (l->have_thread) {
+		pthread_mutex_lock(&l->mu);
+		l->stop = 1;
+		pthread_cond_signal(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->thread, NULL);
+	}
+	lock_remove(l->r, l->name);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+}
+
+gfsb_err
+gfsb_repo_unlock_stale(struct gfsb_repo *r, int all, size_t *removed)
+{
+	struct scan s;
+	gfsb_err e;
+
+	memset(&s, 0, sizeof(s));
+	s.r = r;
+	s.remove_stale = 1;
+	s.remove_all = all;
+	e = gfsb_backend_list(r->be, GFSB_OBJ_LOCK, scan_one, &s);
+	*removed = s.removed;
+	return e;
+}

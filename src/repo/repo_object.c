@@ -1,0 +1,230 @@
+/*
+ * Sealed objects: the envelope shared by config, index, snapshots, locks
+ * and pack headers, and hash-named storage.
+ *
+ * Envelope: "GFSB", version, kind, flags, reserved, then nonce, ciphertext
+ * and tag.  The 8-byte header is the associated data, so an index cannot be
+ * passed off as a snapshot and the compression flag cannot be flipped.
+ * With the zstd flag the plaintext is a u32 raw length and one zstd frame,
+ * so decompression is bounded before it starts.  Objects other than the
+ * config are named by the SHA-256 of their stored bytes, and every get
+ * checks that name before anything else looks at the bytes.
+ */
+#include <string.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/compress.h>
+#include <gfsbackup/crypto.h>
+
+#include "repo_internal.h"
+
+static const char *
+kind_name(enum env_kind kind)
+{
+	switch (kind) {
+	case ENV_CONFIG: return "config";
+	case ENV_INDEX: return "index";
+	case ENV_SNAPSHOT: return "snapshot";
+	case ENV_LOCK: return "lock";
+	case ENV_PACKHDR: return "pack header";
+	}
+	return "object";
+}
+
+gfsb_err
+repo_obj_seal(struct gfsb_repo *r, enum env_kind kind, const uint8_t *plain,
+    size_t n, struct gfsb_buf *out)
+{
+	struct gfsb_compress *z = NULL;
+	struct gfsb_buf tmp;
+	const uint8_t *src = plain;
+	size_t srclen = n, clen = 0;
+	uint8_t hdr[ENV_HDR_LEN];
+	gfsb_err e;
+
+	gfsb_buf_init(&tmp);
+	memcpy(hdr, ENV_MAGIC, 4);
+	hdr[4] = GFSB_FORMAT_VERSION;
+	hdr[5] = (uint8_t)kind;
+	hdr[6] = 0;
+	hdr[7] = 0;
+	/* Compress what is worth it; small objects and pack headers (ids,
+	 * which do not compress) are sealed as they are. */
+	if (n >= 512 && kind != ENV_PACKHDR && r->params.compression > 0) {
+		if ((e = gfsb_compress_new(r->params.compression, &z)) !=
+		    GFSB_OK)
+			goto out;
+		if ((e = gfsb_buf_reserve(&tmp, 4 + gfsb_compress_bound(n))) !=
+		    GFSB_OK)
+			goto out;
+		gfsb_le32_put(tmp.data, (uint32_t)n);
+		if ((e = gfsb_compress_blob(z, plain, n, tmp.data + 4,
+		    tmp.cap - 4, &clen)) != GFSB_OK)
+			goto out;
+		if (clen > 0 && n <= UINT32_MAX) {
+			hdr[6] = ENV_F_ZSTD;
+			src = tmp.data;
+			srclen = 4 + clen;
+		}
+	}
+	if ((e = gfsb_buf_reserve(out, ENV_OVERHEAD + srclen)) != GFSB_OK)
+		goto out;
+	memcpy(out->data + out->len, hdr, ENV_HDR_LEN);
+	gfsb_crypto_seal(r->keys, out->data + out->len + ENV_HDR_LEN, src,
+	    srclen, hdr, ENV_HDR_LEN);
+	out->len += ENV_OVERHEAD + srclen;
+out:
+	gfsb_compress_free(z);
+	gfsb_buf_wipe(&tmp);
+	return e;
+}
+
+gfsb_err
+repo_obj_open(struct gfsb_repo *r, enum env_kind kind, const char *name,
+    const uint8_t *p, size_t n, size_t maxplain, struct gfsb_buf *plain)
+{
+	struct gfsb_compress *z = NULL;
+	struct gfsb_buf tmp;
+	size_t len, raw;
+	gfsb_err e;
+
+	gfsb_buf_init(&tmp);
+	if (n < ENV_OVERHEAD || memcmp(p, ENV_MAGIC, 4) != 0)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s %s is not a gfsbackup object", kind_name(kind), name);
+	if (p[4] != GFSB_FORMAT_VERSION)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EUNSUPPORTED,
+		    "%s %s has format version %u; this gfsbackup reads %u",
+		    kind_name(kind), name, p[4], GFSB_FORMAT_VERSION);
+	if (p[5] != kind || (p[6] & ~ENV_F_ZSTD) != 0 || p[7] != 0)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s %s has a bad header", kind_name(kind), name);
+	len = n - ENV_OVERHEAD;
+	if (len > maxplain + 4)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s %s is too large (%zu bytes)", kind_name(kind), name,
+		    n);
+	if ((e = gfsb_buf_reserve(&tmp, len + 1)) != GFSB_OK)
+		goto out;
+	if (gfsb_crypto_open(r->keys, tmp.data, p + ENV_HDR_LEN,
+	    n - ENV_HDR_LEN, p, ENV_HDR_LEN) != GFSB_OK) {
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s %s fails authentication (damaged or not of this "
+		    "repository)", kind_name(kind), name);
+		goto out;
+	}
+	tmp.len = len;
+	plain->len = 0;
+	if (!(p[6] & ENV_F_ZSTD)) {
+		if (len > maxplain) {
+			e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+			    "%s %s is too large", kind_name(kind), name);
+			goto out;
+		}
+		e = gfsb_buf_append(plain, tmp.data, len);
+		goto out;
+	}
+	if (len < 4 || (raw = gfsb_le32_get(tmp.data)) > maxplain) {
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s %s has a bad compressed size", kind_name(kind),
+		    name);
+		goto out;
+	}
+	if ((e = gfsb_compress_new(0, &z)) != GFSB_OK ||
+	    (e = gfsb_buf_reserve(plain, raw + 1)) != GFSB_OK)
+		goto out;
+	if (gfsb_compress_unblob(z, tmp.data + 4, len - 4, plain->data,
+	    raw) != GFSB_OK) {
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s %s does not decompress", kind_name(kind), name);
+		goto out;
+	}
+	plain->len = raw;
+out:
+	gfsb_compress_free(z);
+	gfsb_buf_wipe(&tmp);
+	return e;
+}
+
+gfsb_err
+repo_obj_put(struct gfsb_repo *r, enum gfsb_obj type, const uint8_t *p,
+    size_t n, char name[GFSB_ID_HEX])
+{
+	uint8_t h[GFSB_ID_LEN];
+
+	gfsb_crypto_sha256(p, n, h);
+	gfsb_hex_encode(h, sizeof(h), name);
+	return gfsb_backend_put(r->be, type, name, p, n);
+}
+
+gfsb_err
+repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
+    size_t maxlen, struct gfsb_buf *out)
+{
+	uint8_t h[GFSB_ID_LEN];
+	char hex[GFSB_ID_HEX];
+	uint64_t size;
+	gfsb_err e;
+
+	if ((e = gfsb_backend_stat(r->be, type, name, &size)) != GFSB_OK) {
+		if (e == GFSB_ENOTFOUND)
+			return gfsb_ctx_seterr(r->ctx, e, "%s/%s not found",
+			    gfsb_backend_type_name(type), name);
+		return e;
+	}
+	if (size > maxlen)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s/%s is too large (%llu bytes)",
+		    gfsb_backend_type_name(type), name,
+		    (unsigned long long)size);
+	out->len = 0;
+	if ((e = gfsb_backend_get(r->be, type, name, out)) != GFSB_OK)
+		return e;
+	if (type == GFSB_OBJ_CONFIG)
+		return GFSB_OK;
+	gfsb_crypto_sha256(out->data, out->len, h);
+	gfsb_hex_encode(h, sizeof(h), hex);
+	if (strcmp(hex, name) != 0)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		    "%s/%s is damaged: its contents hash to %.16s...",
+		    gfsb_backend_type_name(type), name, hex);
+	return GFSB_OK;
+}
+
+gfsb_err
+repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
+    const char *name, size_t maxplain, struct gfsb_buf *plain)
+{
+	struct gfsb_buf raw;
+	gfsb_err e;
+
+	gfsb_buf_init(&raw);
+	e = repo_obj_get(r, type, name, maxplain + ENV_OVERHEAD + 4, &raw);
+	if (e == GFSB_OK)
+		e = repo_obj_open(r, kind, name, raw.data, raw.len, maxplain,
+		    plain);
+	gfsb_buf_fini(&raw);
+	return e;
+}
+
+gfsb_err
+repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
+    const uint8_t *plain, size_t n, char name[GFSB_ID_HEX])
+{
+	struct gfsb_buf sealed;
+	gfsb_err e;
+
+	gfsb_buf_init(&sealed);
+	if ((e = repo_obj_seal(r, kind, plain, n, &sealed)) == GFSB_OK) {
+		if (type == GFSB_OBJ_CONFIG) {
+			strcpy(name, "config");
+			e = gfsb_backend_put(r->be, type, name, sealed.data,
+			    sealed.len);
+		} else {
+			e = repo_obj_put(r, type, sealed.data, sealed.len,
+			    name);
+		}
+	}
+	gfsb_buf_fini(&sealed);
+	return e;
+}

@@ -1,0 +1,350 @@
+/*
+ * Creating and opening repositories; the config.
+ *
+ * init writes the key file first and the config last: the config's
+ * presence is what makes a repository exist, so an interrupted init leaves
+ * nothing that looks like a repository (at worst an orphan key file, which
+ * open skips because the config does not authenticate under its keys).
+ * The config is sealed: format version, repository id, chunker seed and
+ * sizes, compression level and pack size.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/chunker.h>
+#include <gfsbackup/compress.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+void
+gfsb_repo_params_default(struct gfsb_repo_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->chunk.min = GFSB_CHUNK_MIN_DEFAULT;
+	p->chunk.avg = GFSB_CHUNK_AVG_DEFAULT;
+	p->chunk.max = GFSB_CHUNK_MAX_DEFAULT;
+	p->pack_size = GFSB_PACK_SIZE_DEFAULT;
+	p->compression = GFSB_COMPRESS_LEVEL_DEFAULT;
+	p->kdf_ops = GFSB_KDF_OPS_DEFAULT;
+	p->kdf_mem = GFSB_KDF_MEM_DEFAULT;
+}
+
+static gfsb_err
+params_check(struct gfsb_ctx *ctx, const struct gfsb_repo_params *p)
+{
+	if (gfsb_chunker_params_check(&p->chunk) != GFSB_OK)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
+		    "invalid chunk sizes %u/%u/%u: need %u <= min < avg < "
+		    "max <= %u with avg a power of two", p->chunk.min,
+		    p->chunk.avg, p->chunk.max, GFSB_CHUNK_MIN_LIMIT,
+		    GFSB_CHUNK_MAX_LIMIT);
+	if (p->pack_size < GFSB_PACK_SIZE_MIN ||
+	    p->pack_size > GFSB_PACK_SIZE_MAX)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
+		    "invalid pack size %u: must be 1 MiB to 1 GiB",
+		    p->pack_size);
+	if (p->compression < 0 || p->compression > GFSB_COMPRESS_LEVEL_MAX)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
+		    "invalid compression level %d: must be 0 to %d",
+		    p->compression, GFSB_COMPRESS_LEVEL_MAX);
+	return GFSB_OK;
+}
+
+static gfsb_err
+repo_alloc(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    struct gfsb_repo **out)
+{
+	struct gfsb_repo *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return GFSB_ENOMEM;
+	r->ctx = ctx;
+	r->be = be;
+	if (rindex_init(&r->idx) != GFSB_OK) {
+		free(r);
+		return GFSB_ENOMEM;
+	}
+	pthread_mutex_init(&r->pack_lock, NULL);
+	pthread_cond_init(&r->pack_cond, NULL);
+	*out = r;
+	return GFSB_OK;
+}
+
+static gfsb_err
+make_chunker(struct gfsb_repo *r, const uint8_t seed[GFSB_KEY_LEN])
+{
+	uint64_t gear[256];
+	gfsb_err e;
+
+	gfsb_crypto_expand(seed, gear, sizeof(gear));
+	e = gfsb_chunker_new(&r->params.chunk, gear, &r->chunker);
+	sodium_memzero(gear, sizeof(gear));
+	return e;
+}
+
+static gfsb_err
+config_write(struct gfsb_repo *r, const uint8_t seed[GFSB_KEY_LEN])
+{
+	char seedhex[2 * GFSB_KEY_LEN + 1], name[GFSB_ID_HEX];
+	json_t *o = NULL;
+	char *text = NULL;
+	gfsb_err e = GFSB_ENOMEM;
+
+	gfsb_hex_encode(seed, GFSB_KEY_LEN, seedhex);
+	o = json_pack("{s:i, s:s, s:{s:i, s:i, s:i, s:s}, s:i, s:i}",
+	    "version", GFSB_FORMAT_VERSION, "id", r->id, "chunker", "min",
+	    (int)r->params.chunk.min, "avg", (int)r->params.chunk.avg, "max",
+	    (int)r->params.chunk.max, "seed", seedhex, "compression",
+	    r->params.compression, "pack_size", (int)r->params.pack_size);
+	if (o != NULL && (text = json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) != NULL)
+		e = repo_obj_store(r, GFSB_OBJ_CONFIG, ENV_CONFIG,
+		    (const uint8_t *)text, strlen(text), name);
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	sodium_memzero(seedhex, sizeof(seedhex));
+	free(text);
+	json_decref(o);
+	return e;
+}
+
+static gfsb_err
+config_read(struct gfsb_repo *r)
+{
+	json_int_t version = 0, min = 0, avg = 0, max = 0, comp = 0,
+	    packsize = 0;
+	const char *id = NULL, *seedhex = NULL;
+	uint8_t seed[GFSB_KEY_LEN], idbin[GFSB_ID_LEN];
+	struct gfsb_buf plain;
+	json_error_t jerr;
+	json_t *o = NULL;
+	gfsb_err e;
+
+	gfsb_buf_init(&plain);
+	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
+	    MAX_CONFIG, &plain)) != GFSB_OK)
+		goto out;
+	e = GFSB_ECORRUPT;
+	if ((o = json_loadb((const char *)plain.data, plain.len,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    json_unpack(o, "{s:I, s:s, s:{s:I, s:I, s:I, s:s}, s:I, s:I}",
+	    "version", &version, "id", &id, "chunker", "min", &min, "avg", &avg,
+	    "max", &max, "seed", &seedhex, "compression", &comp, "pack_size",
+	    &packsize) != 0) {
+		gfsb_ctx_seterr(r->ctx, e, "config is malformed");
+		goto out;
+	}
+	if (version != GFSB_FORMAT_VERSION) {
+		e = gfsb_ctx_seterr(r->ctx, GFSB_EUNSUPPORTED,
+		    "repository format version %lld is not supported",
+		    (long long)version);
+		goto out;
+	}
+	if (gfsb_hex_decode(id, idbin, sizeof(idbin)) != GFSB_OK ||
+	    gfsb_hex_decode(seedhex, seed, sizeof(seed)) != GFSB_OK ||
+	    min < 0 || avg < 0 || max < 0 || min > UINT32_MAX ||
+	    avg > UINT32_MAX || max > UINT32_MAX || packsize < 0 ||
+	    packsize > UINT32_MAX || comp < 0 || comp > 100) {
+		gfsb_ctx_seterr(r->ctx, e, "config has invalid values");
+		goto out;
+	}
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->params.chunk.min = (uint32_t)min;
+	r->params.chunk.avg = (uint32_t)avg;
+	r->params.chunk.max = (uint32_t)max;
+	r->params.pack_size = (uint32_t)packsize;
+	r->params.compression = (int)comp;
+	if (params_check(r->ctx, &r->params) != GFSB_OK) {
+		e = GFSB_ECORRUPT;
+		goto out;
+	}
+	e = make_chunker(r, seed);
+out:
+	sodium_memzero(seed, sizeof(seed));
+	json_decref(o);
+	gfsb_buf_wipe(&plain);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_probe(struct gfsb_ctx *ctx, struct gfsb_backend *be)
+{
+	uint64_t size;
+	gfsb_err e;
+
+	e = gfsb_backend_stat(be, GFSB_OBJ_CONFIG, "config", &size);
+	if (e == GFSB_ENOTFOUND)
+		return gfsb_ctx_seterr(ctx, GFSB_ENOREPO,
+		    "there is no repository at %s",
+		    gfsb_backend_location(be));
+	return e;
+}
+
+gfsb_err
+gfsb_repo_init(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const char *pass, size_t passlen, const struct gfsb_repo_params *params,
+    struct gfsb_repo **out)
+{
+	uint8_t seed[GFSB_KEY_LEN], id[GFSB_ID_LEN];
+	struct gfsb_repo *r = NULL;
+	gfsb_err e;
+
+	if ((e = params_check(ctx, params)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_backend_create(be)) != GFSB_OK) {
+		if (e == GFSB_EEXIST)
+			gfsb_ctx_seterr(ctx, e,
+			    "a repository already exists at %s",
+			    gfsb_backend_location(be));
+		return e;
+	}
+	if ((e = repo_alloc(ctx, be, &r)) != GFSB_OK)
+		return e;
+	r->params = *params;
+	r->index_loaded = 1; /* a new repository has an empty index */
+	if ((e = gfsb_crypto_keys_new(&r->keys)) != GFSB_OK)
+		goto fail;
+	if ((e = repo_key_write(ctx, be, r->keys, pass, passlen,
+	    params->kdf_ops, params->kdf_mem, r->key_id)) != GFSB_OK)
+		goto fail;
+	gfsb_crypto_random(id, sizeof(id));
+	gfsb_hex_encode(id, sizeof(id), r->id);
+	gfsb_crypto_random(seed, sizeof(seed));
+	if ((e = make_chunker(r, seed)) != GFSB_OK)
+		goto fail;
+	e = config_write(r, seed);
+	sodium_memzero(seed, sizeof(seed));
+	if (e != GFSB_OK)
+		goto fail;
+	*out = r;
+	return GFSB_OK;
+fail:
+	sodium_memzero(seed, sizeof(seed));
+	gfsb_repo_close(r);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const char *pass, size_t passlen, struct gfsb_repo **out)
+{
+	struct gfsb_repo *r = NULL;
+	int opened_any = 0;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_probe(ctx, be)) != GFSB_OK)
+		return e;
+	if ((e = repo_alloc(ctx, be, &r)) != GFSB_OK)
+		return e;
+	/* Every key the passphrase opens is tried against the config: an
+	 * interrupted init may have left a key for other master keys. */
+	for (;;) {
+		e = repo_key_find(ctx, be, pass, passlen, &r->keys, r->key_id);
+		if (e == GFSB_EAUTH && opened_any) {
+			e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
+			    "config does not authenticate under any key: "
+			    "damaged, or not of this repository");
+			goto fail;
+		}
+		if (e == GFSB_EAUTH) {
+			gfsb_ctx_seterr(ctx, e, "wrong passphrase: no key in "
+			    "%s opens with it", gfsb_backend_location(be));
+			goto fail;
+		}
+		if (e != GFSB_OK)
+			goto fail;
+		opened_any = 1;
+		e = config_read(r);
+		if (e == GFSB_OK)
+			break;
+		if (e != GFSB_ECORRUPT)
+			goto fail;
+		gfsb_ctx_clearerr(ctx);
+		gfsb_crypto_keys_free(r->keys);
+		r->keys = NULL;
+	}
+	*out = r;
+	return GFSB_OK;
+fail:
+	gfsb_repo_close(r);
+	return e;
+}
+
+void
+gfsb_repo_close(struct gfsb_repo *r)
+{
+	if (r == NULL)
+		return;
+	repo_pack_free_all(r);
+	rindex_fini(&r->idx);
+	gfsb_chunker_free(r->chunker);
+	gfsb_crypto_keys_free(r->keys);
+	pthread_mutex_destroy(&r->pack_lock);
+	pthread_cond_destroy(&r->pack_cond);
+	free(r);
+}
+
+struct gfsb_ctx *
+gfsb_repo_ctx(const struct gfsb_repo *r)
+{
+	return r->ctx;
+}
+
+struct gfsb_backend *
+gfsb_repo_backend(const struct gfsb_repo *r)
+{
+	return r->be;
+}
+
+const char *
+gfsb_repo_id(const struct gfsb_repo *r)
+{
+	return r->id;
+}
+
+const struct gfsb_chunker *
+gfsb_repo_chunker(const struct gfsb_repo *r)
+{
+	return r->chunker;
+}
+
+const struct gfsb_repo_params *
+gfsb_repo_params(const struct gfsb_repo *r)
+{
+	return &r->params;
+}
+
+gfsb_err
+gfsb_repo_set_compression(struct gfsb_repo *r, int level)
+{
+	if (level < 0 || level > GFSB_COMPRESS_LEVEL_MAX)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "invalid compression level %d: must be 0 to %d", level,
+		    GFSB_COMPRESS_LEVEL_MAX);
+	r->params.compression = level;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_set_pack_size(struct gfsb_repo *r, uint32_t n)
+{
+	if (n < GFSB_PACK_SIZE_MIN || n > GFSB_PACK_SIZE_MAX)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "invalid pack size %u: must be 1 MiB to 1 GiB", n);
+	r->params.pack_size = n;
+	return GFSB_OK;
+}
+
+void
+gfsb_repo_blob_id(const struct gfsb_repo *r, const void *p, size_t n,
+    uint8_t id[GFSB_ID_LEN])
+{
+	gfsb_crypto_blob_id(r->keys, p, n, id);
+}

@@ -1,0 +1,438 @@
+/*
+ * Snapshots: one small sealed JSON object per backup, naming the root tree.
+ *
+ * JSON because a snapshot is small, read by people through `snapshots
+ * --json`, and will grow fields; field names follow restic's so that
+ * operators' scripts carry over.  A snapshot is written only after the
+ * packs and index it depends on (the caller flushes first).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+#define SNAP_MAX_LIST 100000
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+gfsb_repo_snapshot_free(struct gfsb_snapshot *s)
+{
+	if (s == NULL)
+		return;
+	free(s->hostname);
+	free(s->username);
+	strv_free(s->paths, s->npaths);
+	strv_free(s->tags, s->ntags);
+	strv_free(s->excludes, s->nexcludes);
+	free(s->program_version);
+	free(s);
+}
+
+void
+gfsb_repo_snapshot_list_free(struct gfsb_snapshot **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		gfsb_repo_snapshot_free(list[i]);
+	free(list);
+}
+
+static json_t *
+strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+time_json(const struct gfsb_time *t)
+{
+	char buf[64];
+
+	gfsb_time_format_rfc3339(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *
+summary_json(const struct gfsb_snapshot_summary *m)
+{
+	return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I}",
+	    "backup_start", time_json(&m->backup_start),
+	    "backup_end", time_json(&m->backup_end),
+	    "files_new", (json_int_t)m->files_new,
+	    "files_changed", (json_int_t)m->files_changed,
+	    "files_unmodified", (json_int_t)m->files_unmodified,
+	    "dirs_new", (json_int_t)m->dirs_new,
+	    "dirs_changed", (json_int_t)m->dirs_changed,
+	    "dirs_unmodified", (json_int_t)m->dirs_unmodified,
+	    "data_blobs", (json_int_t)m->data_blobs,
+	    "tree_blobs", (json_int_t)m->tree_blobs,
+	    "data_added", (json_int_t)m->data_added,
+	    "data_added_packed", (json_int_t)m->data_added_packed,
+	    "total_files_processed", (json_int_t)m->total_files_processed,
+	    "total_bytes_processed", (json_int_t)m->total_bytes_processed,
+	    "warnings", (json_int_t)m->warnings);
+}
+
+/* The JSON form; with `listing`, add id and short_id as restic prints. */
+static json_t *
+snap_json(const struct gfsb_snapshot *s, int listing)
+{
+	char tree[GFSB_ID_HEX], shortid[9];
+	json_t *o;
+
+	gfsb_hex_encode(s->tree, GFSB_ID_LEN, tree);
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	if (listing) {
+		snprintf(shortid, sizeof(shortid), "%.8s", s->id);
+		json_object_set_new(o, "id", json_string(s->id));
+		json_object_set_new(o, "short_id", json_string(shortid));
+	}
+	json_object_set_new(o, "time", time_json(&s->time));
+	json_object_set_new(o, "tree", json_string(tree));
+	json_object_set_new(o, "paths", strv_json(s->paths, s->npaths));
+	json_object_set_new(o, "hostname", json_string(s->hostname));
+	json_object_set_new(o, "username", json_string(s->username));
+	json_object_set_new(o, "uid", json_integer(s->uid));
+	json_object_set_new(o, "gid", json_integer(s->gid));
+	if (s->ntags > 0 || !listing)
+		json_object_set_new(o, "tags", strv_json(s->tags, s->ntags));
+	if (s->nexcludes > 0 || !listing)
+		json_object_set_new(o, "excludes",
+		    strv_json(s->excludes, s->nexcludes));
+	if (s->parent[0] != '\0')
+		json_object_set_new(o, "parent", json_string(s->parent));
+	if (s->program_version != NULL)
+		json_object_set_new(o, "program_version",
+		    json_string(s->program_version));
+	if (s->has_summary)
+		json_object_set_new(o, "summary", summary_json(&s->summary));
+	return o;
+}
+
+gfsb_err
+gfsb_repo_snapshot_save(struct gfsb_repo *r, struct gfsb_snapshot *s)
+{
+	json_t *o;
+	char *text = NULL;
+	gfsb_err e = GFSB_ENOMEM;
+
+	if ((o = snap_json(s, 0)) == NULL)
+		return GFSB_ENOMEM;
+	json_object_set_new(o, "version", json_integer(1));
+	if ((text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) != NULL)
+		e = repo_obj_store(r, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT,
+		    (const uint8_t *)text, strlen(text), s->id);
+	free(text);
+	json_decref(o);
+	return e;
+}
+
+static gfsb_err
+strv_parse(json_t *a, char ***out, size_t *n)
+{
+	char **v;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (a == NULL)
+		return GFSB_OK;
+	if (!json_is_array(a))
+		return GFSB_ECORRUPT;
+	if (json_array_size(a) == 0)
+		return GFSB_OK;
+	if ((v = calloc(json_array_size(a), sizeof(*v))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+
+		if (s == NULL || (v[i] = strdup(s)) == NULL) {
+			strv_free(v, i);
+			return s == NULL ? GFSB_ECORRUPT : GFSB_ENOMEM;
+		}
+	}
+	*out = v;
+	*n = i;
+	return GFSB_OK;
+}
+
+static gfsb_err
+summary_parse(json_t *o, struct gfsb_snapshot_summary *m)
+{
+	const char *bs = NULL, *be = NULL;
+	json_int_t v[13] = { 0 };
+	int i;
+
+	if (json_unpack(o, "{s:s, s:s, s?I, s?I, s?I, s?I, s?I, s?I, s?I, "
+	    "s?I, s?I, s?I, s?I, s?I, s?I}", "backup_start", &bs,
+	    "backup_end", &be, "files_new", &v[0], "files_changed", &v[1],
+	    "files_unmodified", &v[2], "dirs_new", &v[3], "dirs_changed",
+	    &v[4], "dirs_unmodified", &v[5], "data_blobs", &v[6],
+	    "tree_blobs", &v[7], "data_added", &v[8], "data_added_packed",
+	    &v[9], "total_files_processed", &v[10], "total_bytes_processed",
+	    &v[11], "warnings", &v[12]) != 0)
+		return GFSB_ECORRUPT;
+	for (i = 0; i < 13; i++)
+		if (v[i] < 0)
+			return GFSB_ECORRUPT;
+	if (gfsb_time_parse_rfc3339(bs, &m->backup_start) != GFSB_OK ||
+	    gfsb_time_parse_rfc3339(be, &m->backup_end) != GFSB_OK)
+		return GFSB_ECORRUPT;
+	m->files_new = (uint64_t)v[0];
+	m->files_changed = (uint64_t)v[1];
+	m->files_unmodified = (uint64_t)v[2];
+	m->dirs_new = (uint64_t)v[3];
+	m->dirs_changed = (uint64_t)v[4];
+	m->dirs_unmodified = (uint64_t)v[5];
+	m->data_blobs = (uint64_t)v[6];
+	m->tree_blobs = (uint64_t)v[7];
+	m->data_added = (uint64_t)v[8];
+	m->data_added_packed = (uint64_t)v[9];
+	m->total_files_processed = (uint64_t)v[10];
+	m->total_bytes_processed = (uint64_t)v[11];
+	m->warnings = (uint64_t)v[12];
+	return GFSB_OK;
+}
+
+static gfsb_err
+snap_parse(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
+{
+	const char *time = NULL, *tree = NULL, *host = NULL, *user = NULL,
+	    *parent = NULL, *version = NULL;
+	json_t *o, *paths = NULL, *tags = NULL, *excl = NULL, *sum = NULL;
+	json_int_t fmt = 0, uid = 0, gid = 0;
+	json_error_t jerr;
+	gfsb_err e = GFSB_ECORRUPT;
+
+	if ((o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL)
+		return GFSB_ECORRUPT;
+	if (json_unpack(o, "{s:I, s:s, s:s, s:o, s:s, s:s, s?I, s?I, s?o, "
+	    "s?o, s?s, s?s, s?o}", "version", &fmt, "time", &time, "tree",
+	    &tree, "paths", &paths, "hostname", &host, "username", &user,
+	    "uid", &uid, "gid", &gid, "tags", &tags, "excludes", &excl,
+	    "parent", &parent, "program_version", &version, "summary",
+	    &sum) != 0)
+		goto out;
+	if (fmt != 1) {
+		e = GFSB_EUNSUPPORTED;
+		goto out;
+	}
+	if (gfsb_time_parse_rfc3339(time, &s->time) != GFSB_OK ||
+	    gfsb_hex_decode(tree, s->tree, GFSB_ID_LEN) != GFSB_OK ||
+	    uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX)
+		goto out;
+	if (parent != NULL) {
+		uint8_t tmp[GFSB_ID_LEN];
+
+		if (gfsb_hex_decode(parent, tmp, sizeof(tmp)) != GFSB_OK)
+			goto out;
+		snprintf(s->parent, sizeof(s->parent), "%s", parent);
+	}
+	s->uid = (uint32_t)uid;
+	s->gid = (uint32_t)gid;
+	if ((s->hostname = strdup(host)) == NULL ||
+	    (s->username = strdup(user)) == NULL ||
+	    (version != NULL &&
+	    (s->program_version = strdup(version)) == NULL)) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	if ((e = strv_parse(paths, &s->paths, &s->npaths)) != GFSB_OK ||
+	    (e = strv_parse(tags, &s->tags, &s->ntags)) != GFSB_OK ||
+	    (e = strv_parse(excl, &s->excludes, &s->nexcludes)) != GFSB_OK)
+		goto out;
+	if (sum != NULL) {
+		if ((e = summary_parse(sum, &s->summary)) != GFSB_OK)
+			goto out;
+		s->has_summary = 1;
+	}
+	e = GFSB_OK;
+out:
+	json_decref(o);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_snapshot_load(struct gfsb_repo *r, const char *id,
+    struct gfsb_snapshot **out)
+{
+	struct gfsb_snapshot *s;
+	struct gfsb_buf plain;
+	gfsb_err e;
+
+	gfsb_buf_init(&plain);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return GFSB_ENOMEM;
+	if ((e = repo_obj_load(r, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT, id,
+	    MAX_SNAPSHOT, &plain)) != GFSB_OK)
+		goto fail;
+	if ((e = snap_parse(plain.data, plain.len, s)) != GFSB_OK) {
+		gfsb_ctx_seterr(r->ctx, e, "snapshot %s is malformed", id);
+		goto fail;
+	}
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	gfsb_buf_fini(&plain);
+	*out = s;
+	return GFSB_OK;
+fail:
+	gfsb_buf_fini(&plain);
+	gfsb_repo_snapshot_free(s);
+	return e;
+}
+
+struct snaplist {
+	struct gfsb_repo *r;
+	struct gfsb_snapshot **v;
+	size_t n, cap;
+};
+
+static gfsb_err
+collect_snapshot(void *cookie, const char *name, uint64_t size)
+{
+	struct snaplist *l = cookie;
+	struct gfsb_snapshot **grown;
+	gfsb_err e;
+
+	(void)size;
+	if (l->n >= SNAP_MAX_LIST)
+		return gfsb_ctx_seterr(l->r->ctx, GFSB_ECORRUPT,
+		    "more than %d snapshots", SNAP_MAX_LIST);
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 32;
+
+		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		l->v = grown;
+		l->cap = ncap;
+	}
+	if ((e = gfsb_repo_snapshot_load(l->r, name, &l->v[l->n])) != GFSB_OK)
+		return e;
+	l->n++;
+	return GFSB_OK;
+}
+
+static int
+snapcmp(const void *a, const void *b)
+{
+	const struct gfsb_snapshot *x = *(struct gfsb_snapshot *const *)a;
+	const struct gfsb_snapshot *y = *(struct gfsb_snapshot *const *)b;
+	int c = gfsb_time_cmp(&x->time, &y->time);
+
+	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+gfsb_err
+gfsb_repo_snapshot_list(struct gfsb_repo *r, struct gfsb_snapshot ***out,
+    size_t *n)
+{
+	struct snaplist l = { r, NULL, 0, 0 };
+	gfsb_err e;
+
+	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_SNAPSHOT, collect_snapshot,
+	    &l)) != GFSB_OK) {
+		gfsb_repo_snapshot_list_free(l.v, l.n);
+		return e;
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(l.v[0]), snapcmp);
+	*out = l.v;
+	*n = l.n;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_snapshot_find(struct gfsb_repo *r, const char *spec,
+    const char *host, struct gfsb_snapshot **out)
+{
+	struct gfsb_snapshot **list = NULL, *found = NULL;
+	size_t n = 0, i, plen = strlen(spec), matches = 0;
+	gfsb_err e;
+
+	if (strcmp(spec, "latest") != 0 &&
+	    (plen == 0 || plen > 64 || strspn(spec, "0123456789abcdef") !=
+	    plen))
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "invalid snapshot %s: give an id (prefix) or \"latest\"",
+		    spec);
+	if ((e = gfsb_repo_snapshot_list(r, &list, &n)) != GFSB_OK)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (strcmp(spec, "latest") == 0) {
+			if (host == NULL || strcmp(list[i]->hostname, host) ==
+			    0)
+				found = list[i]; /* sorted: last wins */
+		} else if (strncmp(list[i]->id, spec, plen) == 0) {
+			found = list[i];
+			matches++;
+		}
+	}
+	if (found == NULL) {
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ENOTFOUND,
+		    "no snapshot %s%s%s", spec, host ? " for host " : "",
+		    host ? host : "");
+	} else if (matches > 1) {
+		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "snapshot prefix %s is ambiguous (%zu matches)", spec,
+		    matches);
+	} else {
+		for (i = 0; i < n; i++)
+			if (list[i] == found)
+				list[i] = NULL;
+		*out = found;
+		e = GFSB_OK;
+	}
+	for (i = 0; i < n; i++)
+		gfsb_repo_snapshot_free(list[i]);
+	free(list);
+	return e;
+}
+
+char *
+gfsb_repo_snapshot_json(struct gfsb_snapshot *const *list, size_t n)
+{
+	json_t *a = json_array(), *o;
+	char *text = NULL;
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((o = snap_json(list[i], 1)) == NULL ||
+		    json_array_append_new(a, o) != 0)
+			goto out;
+	}
+	text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+	json_decref(a);
+	return text;
+}

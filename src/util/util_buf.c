@@ -1,0 +1,199 @@
+/*
+ * Byte buffers and a bounds-checked reader.
+ *
+ * All multi-byte integers in our formats are little-endian; these helpers
+ * are the only place that knows it.  Growth doubles capacity and refuses
+ * sizes whose doubling would overflow.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <gfsbackup/util.h>
+
+void
+gfsb_buf_init(struct gfsb_buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void
+gfsb_buf_fini(struct gfsb_buf *b)
+{
+	free(b->data);
+	gfsb_buf_init(b);
+}
+
+void
+gfsb_buf_wipe(struct gfsb_buf *b)
+{
+	if (b->data != NULL)
+		sodium_memzero(b->data, b->cap);
+	gfsb_buf_fini(b);
+}
+
+gfsb_err
+gfsb_buf_reserve(struct gfsb_buf *b, size_t extra)
+{
+	size_t need, ncap;
+	uint8_t *p;
+
+	if (extra > SIZE_MAX - b->len)
+		return GFSB_ENOMEM;
+	need = b->len + extra;
+	if (need <= b->cap)
+		return GFSB_OK;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2) {
+			ncap = need;
+			break;
+		}
+		ncap *= 2;
+	}
+	if ((p = realloc(b->data, ncap)) == NULL)
+		return GFSB_ENOMEM;
+	b->data = p;
+	b->cap = ncap;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_buf_append(struct gfsb_buf *b, const void *p, size_t n)
+{
+	gfsb_err e;
+
+	if (n == 0)
+		return GFSB_OK;
+	if ((e = gfsb_buf_reserve(b, n)) != GFSB_OK)
+		return e;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_buf_put_u8(struct gfsb_buf *b, uint8_t v)
+{
+	return gfsb_buf_append(b, &v, 1);
+}
+
+gfsb_err
+gfsb_buf_put_u16(struct gfsb_buf *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	return gfsb_buf_append(b, x, 2);
+}
+
+gfsb_err
+gfsb_buf_put_u32(struct gfsb_buf *b, uint32_t v)
+{
+	uint8_t x[4];
+
+	gfsb_le32_put(x, v);
+	return gfsb_buf_append(b, x, 4);
+}
+
+gfsb_err
+gfsb_buf_put_u64(struct gfsb_buf *b, uint64_t v)
+{
+	uint8_t x[8];
+
+	gfsb_le32_put(x, (uint32_t)v);
+	gfsb_le32_put(x + 4, (uint32_t)(v >> 32));
+	return gfsb_buf_append(b, x, 8);
+}
+
+uint8_t *
+gfsb_buf_take(struct gfsb_buf *b, size_t *len)
+{
+	uint8_t *p = b->data;
+
+	*len = b->len;
+	gfsb_buf_init(b);
+	return p;
+}
+
+void
+gfsb_le32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+uint32_t
+gfsb_le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+void
+gfsb_rd_init(struct gfsb_rd *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+	r->bad = 0;
+}
+
+const uint8_t *
+gfsb_rd_bytes(struct gfsb_rd *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->bad || n > r->len - r->off) {
+		r->bad = 1;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+size_t
+gfsb_rd_left(const struct gfsb_rd *r)
+{
+	return r->bad ? 0 : r->len - r->off;
+}
+
+uint8_t
+gfsb_rd_u8(struct gfsb_rd *r)
+{
+	const uint8_t *p = gfsb_rd_bytes(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+uint16_t
+gfsb_rd_u16(struct gfsb_rd *r)
+{
+	const uint8_t *p = gfsb_rd_bytes(r, 2);
+
+	return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+
+uint32_t
+gfsb_rd_u32(struct gfsb_rd *r)
+{
+	const uint8_t *p = gfsb_rd_bytes(r, 4);
+
+	return p ? gfsb_le32_get(p) : 0;
+}
+
+uint64_t
+gfsb_rd_u64(struct gfsb_rd *r)
+{
+	const uint8_t *p = gfsb_rd_bytes(r, 8);
+
+	if (p == NULL)
+		return 0;
+	return (uint64_t)gfsb_le32_get(p) |
+	    (uint64_t)gfsb_le32_get(p + 4) << 32;
+}

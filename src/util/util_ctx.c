@@ -1,0 +1,153 @@
+/*
+ * The library context: error slot, log callback and cancellation flag.
+ *
+ * There is no global state in the library; every operation takes a context.
+ * The first error recorded is kept (it is the root cause); callers clear it
+ * between independent operations.  The cancel flag is a lock-free atomic so
+ * that a signal handler may set it.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <gfsbackup/util.h>
+
+#define ERRMSG_MAX 1024
+
+struct gfsb_ctx {
+	pthread_mutex_t lock;
+	gfsb_log_fn *log;
+	void *log_cookie;
+	int have_err;
+	char errmsg[ERRMSG_MAX];
+	atomic_int canceled;
+};
+
+static const char *const errnames[] = {
+	[GFSB_OK] = "success",
+	[GFSB_ENOMEM] = "out of memory",
+	[GFSB_EIO] = "input/output error",
+	[GFSB_ENOTFOUND] = "not found",
+	[GFSB_ECORRUPT] = "data is corrupt",
+	[GFSB_EAUTH] = "wrong passphrase",
+	[GFSB_ELOCKED] = "repository is locked",
+	[GFSB_ENET] = "network error",
+	[GFSB_EINVAL] = "invalid argument",
+	[GFSB_ENOREPO] = "repository does not exist",
+	[GFSB_EEXIST] = "already exists",
+	[GFSB_ECANCELED] = "interrupted",
+	[GFSB_EUNSUPPORTED] = "unsupported format or feature",
+};
+
+const char *
+gfsb_strerror(gfsb_err err)
+{
+	if ((size_t)err >= sizeof(errnames) / sizeof(errnames[0]) ||
+	    errnames[err] == NULL)
+		return "unknown error";
+	return errnames[err];
+}
+
+gfsb_err
+gfsb_ctx_new(struct gfsb_ctx **out)
+{
+	struct gfsb_ctx *ctx;
+
+	if (sodium_init() < 0)
+		return GFSB_EIO;
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+		return GFSB_ENOMEM;
+	if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+		free(ctx);
+		return GFSB_ENOMEM;
+	}
+	atomic_init(&ctx->canceled, 0);
+	*out = ctx;
+	return GFSB_OK;
+}
+
+void
+gfsb_ctx_free(struct gfsb_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}
+
+void
+gfsb_ctx_set_log(struct gfsb_ctx *ctx, gfsb_log_fn *fn, void *cookie)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->log = fn;
+	ctx->log_cookie = cookie;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+void
+gfsb_ctx_log(struct gfsb_ctx *ctx, enum gfsb_log_level level,
+    const char *fmt, ...)
+{
+	char line[ERRMSG_MAX];
+	va_list ap;
+
+	if (ctx == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* Hold the lock across the call: the callback sees one line at once. */
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->log != NULL)
+		ctx->log(ctx->log_cookie, level, line);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+gfsb_err
+gfsb_ctx_seterr(struct gfsb_ctx *ctx, gfsb_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx == NULL)
+		return err;
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->have_err) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+		va_end(ap);
+		ctx->have_err = 1;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return err;
+}
+
+const char *
+gfsb_ctx_errmsg(struct gfsb_ctx *ctx)
+{
+	return ctx->have_err ? ctx->errmsg : "";
+}
+
+void
+gfsb_ctx_clearerr(struct gfsb_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->have_err = 0;
+	ctx->errmsg[0] = '\0';
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+void
+gfsb_ctx_cancel(struct gfsb_ctx *ctx)
+{
+	atomic_store(&ctx->canceled, 1);
+}
+
+int
+gfsb_ctx_canceled(const struct gfsb_ctx *ctx)
+{
+	return atomic_load(&ctx->canceled);
+}
