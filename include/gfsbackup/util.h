@@ -298,6 +298,38 @@ int gfsb_time_cmp(const struct gfsb_time *a, const struct gfsb_time *b);
 double gfsb_monotonic_seconds(void);
 
 /*
+ * A pool of reusable large buffers.  The pipelines allocate and free
+ * megabyte buffers in different threads; without reuse, malloc's per-thread
+ * arenas keep the freed memory resident and the peak grows far beyond what
+ * is live.  A pool keeps at most `max` idle buffers and frees the rest.
+ */
+struct gfsb_pool;
+
+/*
+ * gfsb_pool_new(max, out), gfsb_pool_free(p):
+ * Create a pool keeping up to max idle buffers; free it and every idle
+ * buffer (NULL allowed).  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_pool_new(size_t max, struct gfsb_pool **out) GFSB_WUR;
+void gfsb_pool_free(struct gfsb_pool *p);
+
+/*
+ * gfsb_pool_get(p, need, cap):
+ * A buffer of at least need bytes (an idle one, grown if necessary, or a
+ * new one); its capacity goes to *cap.  NULL when out of memory.  The
+ * caller returns it with gfsb_pool_put or frees it with free().
+ * Thread-safe.
+ */
+void *gfsb_pool_get(struct gfsb_pool *p, size_t need, size_t *cap);
+
+/*
+ * gfsb_pool_put(p, buf, cap):
+ * Give a buffer back (freed if the pool is full).  NULL buf is ignored.
+ * Thread-safe.
+ */
+void gfsb_pool_put(struct gfsb_pool *p, void *buf, size_t cap);
+
+/*
  * gfsb_sys_hostname(buf, len), gfsb_sys_username(buf, len):
  * This host's name (short form, as `hostname` prints it) and the name of
  * the effective user (or its numeric id if it has no name).  Truncated to

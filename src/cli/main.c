@@ -3,6 +3,7 @@
  * the documented exit status.  Every command is a thin layer over the
  * library (src/cli/cmd_*.c).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,14 @@ main(int argc, char **argv)
 	size_t i;
 	int rc;
 
+	/*
+	 * Megabyte buffers are pooled and reused by the pipelines; those that
+	 * are not must go back to the system when freed.  glibc's adaptive
+	 * threshold would otherwise move them into per-thread arenas that
+	 * keep them resident (measured: peak RSS 222 -> 140 MiB on a 1 GiB
+	 * backup, no slower).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	harden();
 	memset(&c, 0, sizeof(c));
 	c.prog = "gfsbackup";

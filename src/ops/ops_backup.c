@@ -22,7 +22,7 @@
 #include "ops_internal.h"
 
 #define EVENT_LIMIT 4096
-#define INFLIGHT_MIN (32U << 20)
+#define INFLIGHT_MIN (16U << 20)
 
 /* ---- workers ---- */
 
@@ -59,7 +59,7 @@ worker_main(void *arg)
 		else
 			(void)bk_store_chunk(b, io, j->f, j->idx, j->data,
 			    j->len);
-		free(j->data);
+		gfsb_pool_put(b->bufs, j->data, j->cap);
 		pthread_mutex_lock(&b->mu);
 		b->inflight -= j->charge;
 		pthread_cond_broadcast(&b->cv_space);
@@ -496,8 +496,8 @@ bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 	b->chunk_min = cp->min;
 	b->chunk_max = cp->max;
 	b->inflight_limit = INFLIGHT_MIN;
-	if (b->inflight_limit < 4 * (size_t)cp->max)
-		b->inflight_limit = 4 * (size_t)cp->max;
+	if (b->inflight_limit < 2 * (size_t)cp->max)
+		b->inflight_limit = 2 * (size_t)cp->max;
 	b->ev_limit = EVENT_LIMIT;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv_work, NULL);
@@ -514,7 +514,8 @@ bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &b->excl)) !=
 	    GFSB_OK)
 		return gfsb_ctx_seterr(b->ctx, e, "invalid exclude pattern");
-	if ((e = gfsb_repo_io_new(r, &b->prod_io)) != GFSB_OK ||
+	if ((e = gfsb_pool_new(4, &b->bufs)) != GFSB_OK ||
+	    (e = gfsb_repo_io_new(r, &b->prod_io)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &b->comp_io)) != GFSB_OK)
 		return e;
 	return GFSB_OK;
@@ -534,6 +535,7 @@ bk_fini(struct bk *b)
 	for (k = 0; k < b->groups.used; k++)
 		free(b->groups.name[k]);
 	gfsb_ops_patterns_free(b->excl);
+	gfsb_pool_free(b->bufs);
 	gfsb_repo_io_free(b->prod_io);
 	gfsb_repo_io_free(b->comp_io);
 	pthread_mutex_destroy(&b->mu);

@@ -402,14 +402,14 @@ bk_store_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
  */
 static gfsb_err
 emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
-    uint8_t *data, size_t len)
+    uint8_t *data, size_t len, size_t cap)
 {
 	struct cjob *j = NULL;
 	size_t idx;
 	gfsb_err e;
 
 	if (io == NULL && (j = calloc(1, sizeof(*j))) == NULL) {
-		free(data);
+		gfsb_pool_put(b->bufs, data, cap);
 		return GFSB_ENOMEM;
 	}
 	pthread_mutex_lock(&b->mu);
@@ -418,7 +418,7 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 		pthread_mutex_unlock(&b->mu);
 		if (e == GFSB_OK)
 			e = bk_store_chunk(b, io, f, idx, data, len);
-		free(data);
+		gfsb_pool_put(b->bufs, data, cap);
 		free(j);
 		return e;
 	}
@@ -427,7 +427,7 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 		pthread_cond_wait(&b->cv_space, &b->mu);
 	if ((e = b->err) != GFSB_OK) {
 		pthread_mutex_unlock(&b->mu);
-		free(data);
+		gfsb_pool_put(b->bufs, data, cap);
 		free(j);
 		return e;
 	}
@@ -437,6 +437,7 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 	j->idx = idx;
 	j->data = data;
 	j->len = len;
+	j->cap = cap;
 	j->charge = len;
 	b->inflight += len;
 	if (b->wq_tail != NULL)
@@ -447,6 +448,17 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 	pthread_cond_signal(&b->cv_work);
 	pthread_mutex_unlock(&b->mu);
 	return GFSB_OK;
+}
+
+/* The first buffer for a region: a small file needs only its size. */
+static size_t
+first_cap(struct bk *b, const struct fjob *f, uint64_t off)
+{
+	uint64_t left = f->size_hint > off ? f->size_hint - off : 0;
+
+	if (left + 4096 < (uint64_t)b->chunk_min + READ_STEP)
+		return (size_t)left + 4096;
+	return (size_t)b->chunk_min + READ_STEP;
 }
 
 /* Outcome of reading a region: done, a read error (file fails), fatal. */
@@ -477,9 +489,11 @@ chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
 			want = (size_t)(end - off);
 		if (want == 0)
 			break;
+		if (buf == NULL && (buf = gfsb_pool_get(b->bufs, first_cap(b,
+		    f, off), &cap)) == NULL)
+			goto fatal_nomem;
 		if (len + want > cap) {
-			size_t ncap = cap ? cap + cap / 2 : b->chunk_min +
-			    READ_STEP;
+			size_t ncap = cap + cap / 2;
 
 			if (ncap < len + want)
 				ncap = len + want;
@@ -505,29 +519,31 @@ chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
 		while ((cut = gfsb_chunker_find(b->ck, &scan, buf, len)) > 0) {
 			/* The tail (at most one read step) starts the next
 			 * chunk; the chunk keeps the buffer. */
-			size_t tail = len - cut, ncap = cap;
+			size_t tail = len - cut, ncap;
 
-			if ((nb = malloc(ncap)) == NULL)
+			if ((nb = gfsb_pool_get(b->bufs, tail + READ_STEP +
+			    b->chunk_min, &ncap)) == NULL)
 				goto fatal_nomem;
 			memcpy(nb, buf + cut, tail);
-			if (emit_chunk(b, io, f, buf, cut) != GFSB_OK) {
-				free(nb);
+			if (emit_chunk(b, io, f, buf, cut, cap) != GFSB_OK) {
+				gfsb_pool_put(b->bufs, nb, ncap);
 				return RD_FATAL;
 			}
 			buf = nb;
+			cap = ncap;
 			len = tail;
 			gfsb_chunker_scan_init(&scan);
 		}
 	}
 	if (len > 0)
-		return emit_chunk(b, io, f, buf, len) == GFSB_OK ? RD_OK :
+		return emit_chunk(b, io, f, buf, len, cap) == GFSB_OK ? RD_OK :
 		    RD_FATAL;
-	free(buf);
+	gfsb_pool_put(b->bufs, buf, cap);
 	return RD_OK;
 fatal_nomem:
 	bk_fail(b, GFSB_ENOMEM);
 fatal:
-	free(buf);
+	gfsb_pool_put(b->bufs, buf, cap);
 	return RD_FATAL;
 }
 

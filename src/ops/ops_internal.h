@@ -57,8 +57,9 @@ struct cjob {
 	struct fjob *f;
 	int small;	  /* read the whole file f (worker side) */
 	size_t idx;	  /* extent index, for chunks */
-	uint8_t *data;	  /* chunk bytes (owned) */
+	uint8_t *data;	  /* chunk bytes (owned; from b->bufs) */
 	size_t len;
+	size_t cap;	  /* capacity of data, for the pool */
 	size_t charge;	  /* bytes counted against the in-flight limit */
 };
 
@@ -110,6 +111,7 @@ struct bk {
 
 	gfsb_err err; /* first fatal error; stops everything */
 
+	struct gfsb_pool *bufs;	      /* chunk buffers, reused */
 	struct gfsb_repo_io *prod_io; /* producer: parent trees */
 	struct gfsb_repo_io *comp_io; /* completion: tree blobs */
 
@@ -117,7 +119,6 @@ struct bk {
 	struct namecache users, groups;
 	struct linkent *links;
 	size_t nlinks, caplinks;
-	uint8_t *readbuf_unused;
 
 	/* Results (completion thread, or under mu). */
 	uint8_t root[GFSB_ID_LEN];

@@ -33,7 +33,7 @@
 
 #include "ops_internal.h"
 
-#define RS_INFLIGHT (64U << 20)
+#define RS_INFLIGHT (16U << 20)
 #define RS_MAX_DEPTH 65536
 
 struct fetch {
@@ -67,6 +67,7 @@ struct rs {
 	struct gfsb_restore_result *res;
 	struct gfsb_patterns *incl, *excl;
 	struct gfsb_repo_io *plan_io;
+	struct gfsb_pool *bufs; /* blob buffers, reused */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_fetch;  /* workers: fetch queued or stop */
@@ -145,6 +146,10 @@ fetch_main(void *arg)
 		if (s->fq_head == NULL)
 			s->fq_tail = NULL;
 		pthread_mutex_unlock(&s->mu);
+		f->buf.data = gfsb_pool_get(s->bufs, f->len + 1, &f->buf.cap);
+		f->buf.len = 0;
+		if (f->buf.data == NULL)
+			f->buf.cap = 0;
 		if (e != GFSB_OK)
 			f->err = e;
 		else
@@ -174,7 +179,16 @@ queue_item(struct rs *s, struct ritem *it)
 		item_free(it);
 		return s->err;
 	}
-	/* Fetches first, in file order, bounded by bytes in flight. */
+	/* The item first, so the writer can consume its blobs while the
+	 * rest are queued: fetches of one large file may exceed the limit.
+	 * The writer frees the item only after its last fetch is done, and
+	 * that fetch cannot even be dequeued before we release the lock. */
+	if (s->iq_tail != NULL)
+		s->iq_tail->next = it;
+	else
+		s->iq_head = it;
+	s->iq_tail = it;
+	pthread_cond_signal(&s->cv_item);
 	for (i = 0; it->fx != NULL && i < it->node.nextents; i++) {
 		struct fetch *f = it->fx[i];
 
@@ -191,12 +205,6 @@ queue_item(struct rs *s, struct ritem *it)
 		s->fq_tail = f;
 		pthread_cond_signal(&s->cv_fetch);
 	}
-	if (s->iq_tail != NULL)
-		s->iq_tail->next = it;
-	else
-		s->iq_head = it;
-	s->iq_tail = it;
-	pthread_cond_signal(&s->cv_item);
 	pthread_mutex_unlock(&s->mu);
 	return GFSB_OK;
 }
@@ -563,7 +571,21 @@ fill_entry(struct rs *s, struct archive_entry *ae, const struct ritem *it,
 	(void)s;
 }
 
-static const uint8_t zeros[64 << 10];
+static const uint8_t zeros[1 << 20];
+
+static gfsb_err
+write_zeros(struct archive *a, uint64_t left)
+{
+	size_t k;
+
+	while (left > 0) {
+		k = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+		if (archive_write_data(a, zeros, k) < 0)
+			return GFSB_EIO;
+		left -= k;
+	}
+	return GFSB_OK;
+}
 
 /* Write one item's header and data.  Fatal errors are returned. */
 static gfsb_err
@@ -571,9 +593,9 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 {
 	struct archive_entry *ae;
 	const struct gfsb_node *n = &it->node;
-	uint64_t off = 0, left;
+	uint64_t off = 0;
 	int r, damaged = 0, ok;
-	size_t i, k;
+	size_t i;
 	char idhex[GFSB_ID_HEX];
 	la_ssize_t w;
 	gfsb_err e = GFSB_OK;
@@ -604,7 +626,13 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 		struct fetch *f = it->fx ? it->fx[i] : NULL;
 
 		if (f == NULL) {
-			off += n->extents[i].len; /* a hole: nothing to write */
+			/* A hole.  On disk: skip it.  libarchive's pax writer
+			 * takes the whole logical stream and drops the bytes
+			 * its sparse map calls holes, so feed it zeros. */
+			if (tar && ok && (e = write_zeros(a,
+			    n->extents[i].len)) != GFSB_OK)
+				goto out;
+			off += n->extents[i].len;
 			continue;
 		}
 		pthread_mutex_lock(&s->mu);
@@ -629,15 +657,9 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 				    "failed its integrity check");
 			damaged = 1;
 			/* In an archive the bytes must be there: zeros. */
-			for (left = f->len; tar && ok && left > 0;) {
-				k = left < sizeof(zeros) ? (size_t)left :
-				    sizeof(zeros);
-				if (archive_write_data(a, zeros, k) < 0) {
-					e = GFSB_EIO;
-					goto out;
-				}
-				left -= k;
-			}
+			if (tar && ok && (e = write_zeros(a, f->len)) !=
+			    GFSB_OK)
+				goto out;
 		} else if (ok) {
 			if (tar)
 				w = archive_write_data(a, f->buf.data,
@@ -666,7 +688,8 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 		s->inflight -= f->len;
 		pthread_cond_broadcast(&s->cv_space);
 		pthread_mutex_unlock(&s->mu);
-		gfsb_buf_fini(&f->buf);
+		gfsb_pool_put(s->bufs, f->buf.data, f->buf.cap);
+		gfsb_buf_init(&f->buf);
 	}
 	if (damaged)
 		s->res->damaged_files++;
@@ -791,7 +814,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		gfsb_ctx_seterr(s.ctx, e, "invalid exclude pattern");
 		goto out;
 	}
-	if ((e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK ||
+	if ((e = gfsb_pool_new(4, &s.bufs)) != GFSB_OK ||
+	    (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK ||
 	    (e = gfsb_repo_snapshot_find(r, o->snapshot, o->host, &snap)) !=
 	    GFSB_OK || (e = gfsb_repo_index_load(r)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &s.plan_io)) != GFSB_OK)
@@ -813,9 +837,15 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	pa.s = &s;
 
 	if (tar) {
+		/* Extended attributes in SCHILY.xattr, which GNU tar and
+		 * libarchive both read.  Names that are not UTF-8 are kept
+		 * as bytes (hdrcharset=BINARY, with a warning). */
 		if ((a = archive_write_new()) == NULL ||
-		    archive_write_set_format_pax(a) != ARCHIVE_OK) {
-			e = GFSB_ENOMEM;
+		    archive_write_set_format_pax(a) != ARCHIVE_OK ||
+		    archive_write_set_format_option(a, "pax", "xattrheader",
+		    "SCHILY") != ARCHIVE_OK) {
+			e = gfsb_ctx_seterr(s.ctx, GFSB_ENOMEM,
+			    "cannot set up the archive writer");
 			goto out;
 		}
 		archive_write_set_bytes_in_last_block(a, 1);
@@ -931,6 +961,7 @@ out:
 	free(workers);
 	gfsb_repo_node_fini(&pa.top);
 	gfsb_repo_io_free(s.plan_io);
+	gfsb_pool_free(s.bufs);
 	gfsb_ops_patterns_free(s.incl);
 	gfsb_ops_patterns_free(s.excl);
 	gfsb_repo_snapshot_free(snap);

@@ -47,6 +47,12 @@ enum env_kind {
 /* Index entries: id, type, flags, reserved u16, offset, length, raw. */
 #define INDEX_ENTRY_LEN (GFSB_ID_LEN + 1 + 1 + 2 + 4 + 4 + 4)
 
+/* Pack buffers alive at once per blob type: one filling and one being
+ * stored for data (a third waits: the disk is the bottleneck then), one
+ * for trees.  Each is pack_size bytes of memory. */
+#define LIVE_DATA_PACKS 2
+#define LIVE_TREE_PACKS 1
+
 /* A pack slot that is not yet assigned (blob being compressed). */
 #define PACK_NONE UINT32_MAX
 
@@ -97,6 +103,7 @@ struct hdrent {
  * finalizes it. */
 struct pack {
 	uint32_t slot;
+	uint8_t type;
 	uint8_t *buf;
 	size_t used, cap;
 	unsigned writers;
@@ -125,10 +132,11 @@ struct gfsb_repo {
 
 	pthread_mutex_t pack_lock;
 	pthread_cond_t pack_cond;
+	struct gfsb_pool *packbufs; /* pack buffers, reused */
 	struct pack *cur[2]; /* by blob type */
 	struct donepack *done;
 	size_t ndone, capdone;
-	unsigned finalizing;
+	unsigned live[2];	    /* pack buffers alive, by blob type */
 	struct gfsb_repo_stats stats;
 };
 

@@ -71,6 +71,11 @@ repo_alloc(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		free(r);
 		return GFSB_ENOMEM;
 	}
+	if (gfsb_pool_new(1, &r->packbufs) != GFSB_OK) {
+		rindex_fini(&r->idx);
+		free(r);
+		return GFSB_ENOMEM;
+	}
 	pthread_mutex_init(&r->pack_lock, NULL);
 	pthread_cond_init(&r->pack_cond, NULL);
 	*out = r;
@@ -283,6 +288,7 @@ gfsb_repo_close(struct gfsb_repo *r)
 	if (r == NULL)
 		return;
 	repo_pack_free_all(r);
+	gfsb_pool_free(r->packbufs);
 	rindex_fini(&r->idx);
 	gfsb_chunker_free(r->chunker);
 	gfsb_crypto_keys_free(r->keys);

@@ -27,12 +27,26 @@
 
 #define PACKHDR_VERSION 1
 
+/* Give a pack's buffer back and let a writer waiting for one go on. */
 static void
-pack_free(struct pack *pk)
+pack_drop_buf(struct gfsb_repo *r, struct pack *pk)
+{
+	if (pk->buf == NULL)
+		return;
+	gfsb_pool_put(r->packbufs, pk->buf, pk->cap);
+	pk->buf = NULL;
+	pthread_mutex_lock(&r->pack_lock);
+	r->live[pk->type]--;
+	pthread_cond_broadcast(&r->pack_cond);
+	pthread_mutex_unlock(&r->pack_lock);
+}
+
+static void
+pack_free(struct gfsb_repo *r, struct pack *pk)
 {
 	if (pk == NULL)
 		return;
-	free(pk->buf);
+	pack_drop_buf(r, pk);
 	free(pk->ents);
 	free(pk);
 }
@@ -42,8 +56,8 @@ repo_pack_free_all(struct gfsb_repo *r)
 {
 	size_t i;
 
-	pack_free(r->cur[0]);
-	pack_free(r->cur[1]);
+	pack_free(r, r->cur[0]);
+	pack_free(r, r->cur[1]);
 	r->cur[0] = r->cur[1] = NULL;
 	for (i = 0; i < r->ndone; i++)
 		free(r->done[i].ents);
@@ -54,7 +68,8 @@ repo_pack_free_all(struct gfsb_repo *r)
 
 /* Start a pack able to hold at least `need` bytes of blobs.  Pack lock. */
 static gfsb_err
-pack_new_locked(struct gfsb_repo *r, size_t need, struct pack **out)
+pack_new_locked(struct gfsb_repo *r, uint8_t type, size_t need,
+    struct pack **out)
 {
 	struct pack *pk;
 	size_t cap = r->params.pack_size;
@@ -64,18 +79,22 @@ pack_new_locked(struct gfsb_repo *r, size_t need, struct pack **out)
 		cap = need;
 	if ((pk = calloc(1, sizeof(*pk))) == NULL)
 		return GFSB_ENOMEM;
-	if ((pk->buf = malloc(cap)) == NULL) {
+	/* The header is appended at the end: leave it room. */
+	if ((pk->buf = gfsb_pool_get(r->packbufs, cap + cap / 64 + 4096,
+	    &pk->cap)) == NULL) {
 		free(pk);
 		return GFSB_ENOMEM;
 	}
-	pk->cap = cap;
+	pk->type = type;
 	pthread_mutex_lock(&r->idx.lock);
 	e = rindex_pack_add_locked(&r->idx, NULL, &pk->slot);
 	pthread_mutex_unlock(&r->idx.lock);
 	if (e != GFSB_OK) {
-		pack_free(pk);
+		gfsb_pool_put(r->packbufs, pk->buf, pk->cap);
+		free(pk);
 		return e;
 	}
+	r->live[type]++;
 	*out = pk;
 	return GFSB_OK;
 }
@@ -176,7 +195,7 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 	gfsb_buf_init(&hdr);
 	gfsb_buf_init(&sealed);
 	if (pk->nents == 0) {
-		pack_free(pk);
+		pack_free(r, pk);
 		return GFSB_OK;
 	}
 	if ((e = header_encode(pk, &hdr)) != GFSB_OK ||
@@ -199,9 +218,8 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 	if ((e = gfsb_backend_put(r->be, GFSB_OBJ_PACK, name, pk->buf,
 	    total)) != GFSB_OK)
 		goto out;
-	/* Free the pack's memory before taking locks: it is on disk now. */
-	free(pk->buf);
-	pk->buf = NULL;
+	/* Recycle the pack's memory first: it is stored. */
+	pack_drop_buf(r, pk);
 	pthread_mutex_lock(&r->idx.lock);
 	memcpy(r->idx.packs[pk->slot].id, id, GFSB_ID_LEN);
 	r->idx.packs[pk->slot].stored = 1;
@@ -217,39 +235,54 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 	if (e == GFSB_OK && ndone >= PACKS_PER_INDEX)
 		e = write_done(r);
 out:
-	pack_free(pk);
+	pack_free(r, pk);
 	gfsb_buf_fini(&hdr);
 	gfsb_buf_fini(&sealed);
 	return e;
 }
 
 /*
- * Reserve room for a sealed blob of `len` bytes in the current pack of
+ * Reserve room for a sealed blob of h->length bytes in the current pack of
  * `type`, recording its header entry.  Returns the pack and the offset; the
  * caller seals into pk->buf + off and then calls pack_release.  If the
- * current pack had to be closed and nobody is writing into it, *fin is set
- * and the caller finalizes it.
+ * current pack had to be closed and nobody is writing into it, *pkp is
+ * NULL and *fin is set: the caller finalizes it and tries again.  Waits
+ * while too many pack buffers are alive (those are being stored).
  */
 static gfsb_err
 pack_reserve(struct gfsb_repo *r, uint8_t type, const struct hdrent *h,
     struct pack **pkp, uint32_t *off, struct pack **fin)
 {
+	unsigned limit = type == GFSB_BLOB_TREE ? LIVE_TREE_PACKS :
+	    LIVE_DATA_PACKS;
 	struct pack *pk;
 	struct hdrent *grown;
 	struct ientry *ie;
 	gfsb_err e = GFSB_OK;
 
 	*fin = NULL;
+	*pkp = NULL;
 	pthread_mutex_lock(&r->pack_lock);
 	pk = r->cur[type];
-	if (pk != NULL && pk->used + h->length > pk->cap) {
+	if (pk != NULL && pk->used > 0 &&
+	    pk->used + h->length > r->params.pack_size) {
 		pk->closed = 1;
-		if (pk->writers == 0)
+		r->cur[type] = NULL;
+		if (pk->writers == 0) {
 			*fin = pk;
-		r->cur[type] = pk = NULL;
+			goto out;
+		}
+		pk = NULL;
+	}
+	while ((pk = r->cur[type]) == NULL && r->live[type] >= limit)
+		pthread_cond_wait(&r->pack_cond, &r->pack_lock);
+	if (pk != NULL && pk->used > 0 &&
+	    pk->used + h->length > r->params.pack_size) {
+		/* Another writer opened it meanwhile and it filled: retry. */
+		goto out;
 	}
 	if (pk == NULL) {
-		if ((e = pack_new_locked(r, h->length, &pk)) != GFSB_OK)
+		if ((e = pack_new_locked(r, type, h->length, &pk)) != GFSB_OK)
 			goto out;
 		r->cur[type] = pk;
 	}
@@ -310,12 +343,17 @@ repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
 	uint32_t off;
 	gfsb_err e, e2 = GFSB_OK;
 
-	if ((e = pack_reserve(r, h->type, h, &pk, &off, &fin)) != GFSB_OK)
-		return e;
+	for (;;) {
+		if ((e = pack_reserve(r, h->type, h, &pk, &off, &fin)) !=
+		    GFSB_OK)
+			return e;
+		if (pk != NULL)
+			break;
+		if (fin != NULL && (e = pack_finalize(r, fin)) != GFSB_OK)
+			return e;
+	}
 	seal(cookie, pk->buf + off);
 	fin2 = pack_release(r, pk);
-	if (fin != NULL)
-		e = pack_finalize(r, fin);
 	if (fin2 != NULL)
 		e2 = pack_finalize(r, fin2);
 	pthread_mutex_lock(&r->pack_lock);

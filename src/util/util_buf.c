@@ -5,6 +5,7 @@
  * are the only place that knows it.  Growth doubles capacity and refuses
  * sizes whose doubling would overflow.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,4 +197,98 @@ gfsb_rd_u64(struct gfsb_rd *r)
 		return 0;
 	return (uint64_t)gfsb_le32_get(p) |
 	    (uint64_t)gfsb_le32_get(p + 4) << 32;
+}
+
+/* ---- buffer pool ---- */
+
+struct gfsb_pool {
+	pthread_mutex_t mu;
+	size_t max, n;
+	void **buf;
+	size_t *cap;
+};
+
+gfsb_err
+gfsb_pool_new(size_t max, struct gfsb_pool **out)
+{
+	struct gfsb_pool *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return GFSB_ENOMEM;
+	p->max = max;
+	if (max > 0 && ((p->buf = calloc(max, sizeof(*p->buf))) == NULL ||
+	    (p->cap = calloc(max, sizeof(*p->cap))) == NULL)) {
+		free(p->buf);
+		free(p);
+		return GFSB_ENOMEM;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	*out = p;
+	return GFSB_OK;
+}
+
+void
+gfsb_pool_free(struct gfsb_pool *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++)
+		free(p->buf[i]);
+	free(p->buf);
+	free(p->cap);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+void *
+gfsb_pool_get(struct gfsb_pool *p, size_t need, size_t *cap)
+{
+	void *b = NULL, *grown;
+	size_t c = 0, i, best = SIZE_MAX;
+
+	pthread_mutex_lock(&p->mu);
+	/* The smallest idle buffer that fits, else the largest one. */
+	for (i = 0; i < p->n; i++) {
+		if (p->cap[i] >= need && (best == SIZE_MAX ||
+		    p->cap[i] < p->cap[best]))
+			best = i;
+	}
+	if (best == SIZE_MAX && p->n > 0)
+		for (i = best = 0; i < p->n; i++)
+			if (p->cap[i] > p->cap[best])
+				best = i;
+	if (best != SIZE_MAX) {
+		b = p->buf[best];
+		c = p->cap[best];
+		p->buf[best] = p->buf[--p->n];
+		p->cap[best] = p->cap[p->n];
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (b != NULL && c >= need) {
+		*cap = c;
+		return b;
+	}
+	if ((grown = realloc(b, need ? need : 1)) == NULL) {
+		free(b);
+		return NULL;
+	}
+	*cap = need;
+	return grown;
+}
+
+void
+gfsb_pool_put(struct gfsb_pool *p, void *buf, size_t cap)
+{
+	if (buf == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (p->n < p->max) {
+		p->buf[p->n] = buf;
+		p->cap[p->n++] = cap;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(buf);
 }

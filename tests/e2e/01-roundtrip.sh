@@ -1,0 +1,100 @@
+#!/bin/bash
+# Back up a tree holding every kind of file and metadata, restore it to a
+# directory and as a pax archive, and compare everything.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/src/srv/data
+mkdir -p "$S/dir/sub" "$S/empty" "$S/dir/sub/deeper"
+printf 'hello\n' >"$S/dir/hello.txt"
+head -c 3000000 /dev/urandom >"$S/dir/random.bin"
+head -c 5000000 < <(yes "2026-11-22T01:02:03 web1 nginx: GET / 200") \
+	>"$S/dir/app.log"
+: >"$S/emptyfile"
+ln -s hello.txt "$S/dir/link"
+ln -s /nonexistent/target "$S/dangling"
+ln "$S/dir/hello.txt" "$S/hardlink"
+ln "$S/dir/random.bin" "$S/dir/sub/random-again"
+truncate -s 2G "$S/sparse.img"
+printf 'middle' | dd of="$S/sparse.img" bs=1 seek=1000000000 conv=notrunc \
+	status=none
+printf 'end' >>"$S/sparse.img"
+mkfifo "$S/fifo"
+printf 'x' >"$S/tab	name"
+printf 'x' >"$S/space name"
+printf 'x' >"$S/$(printf 'latin1-\xe9\xff')"
+printf 'x' >"$S/new
+line"
+setfattr -n user.comment -v "hello attr" "$S/dir/hello.txt"
+setfattr -n user.bin -v 0x00ff00 "$S/dir/sub"
+setfacl -m u:1234:rw,g:2345:r "$S/dir/app.log"
+setfacl -d -m g:2345:rx "$S/dir/sub"
+if is_root; then
+	mknod "$S/null" c 1 3
+	mknod "$S/loopish" b 7 200
+	chown 1234:5678 "$S/dir/random.bin"
+	chown nobody:nogroup "$S/emptyfile"
+	chown -h 4321:4321 "$S/dir/link"
+fi
+# After chown, which clears setuid.
+chmod 4755 "$S/dir/random.bin"
+chmod 1777 "$S/empty"
+chmod 0600 "$S/dir/app.log"
+chmod 0750 "$S/dir/sub"
+touch -d '2001-02-03 04:05:06.123456789' "$S/dir/hello.txt"
+find "$S" -type d -exec touch -d '2010-01-01 00:00:00.5' {} +
+
+R=$T/repo
+init_repo "$R"
+
+step "backup of every file kind"
+expect 0 "$GFSB" backup -r "$R" "$S"
+out_has "snapshot "
+grep -Eq 'saved: [0-9]+ files' "$T/out" || fail "no summary line"
+
+step "snapshots lists it"
+expect 0 "$GFSB" snapshots -r "$R"
+out_has "$S"
+out_has "1 snapshot"
+
+step "ls shows every entry with its type"
+expect 0 "$GFSB" ls -r "$R" latest -l
+out_has "$S/dir/link -> hello.txt"
+grep -q "^p.* $S/fifo\$" "$T/out" || fail "fifo not listed as p"
+grep -q "^-rwsr-xr-x .* $S/dir/random.bin\$" "$T/out" ||
+	fail "setuid mode not listed"
+
+step "restore to a directory: bytes and metadata identical"
+expect 0 "$GFSB" restore -r "$R" latest --target "$T/restore"
+out_has "restored snapshot"
+if is_root; then owner=; else owner=--no-owner; fi
+$PY "$HERE/treecmp.py" "$S" "$T/restore$S" $owner --sparse sparse.img ||
+	fail "restored tree differs"
+getfacl -cp "$T/restore$S/dir/app.log" | grep -q "user:1234:rw-" ||
+	fail "ACL not restored"
+getfacl -cpd "$T/restore$S/dir/sub" | grep -q "group:2345:r-x" ||
+	fail "default ACL not restored"
+
+step "restore of a path inside the snapshot"
+expect 0 "$GFSB" restore -r "$R" "latest:$S/dir" --target "$T/part"
+[ -f "$T/part/hello.txt" ] && [ -f "$T/part/sub/random-again" ] ||
+	fail "subtree not restored into the target"
+[ ! -e "$T/part/app.log" ] || cmp -s "$T/part/app.log" "$S/dir/app.log" ||
+	fail "subtree content differs"
+
+step "restore --to-tar - piped into tar"
+"$GFSB" restore -r "$R" latest --to-tar - 2>"$T/err" | tar -tvf - >"$T/list"
+grep -q "srv/data/dir/hello.txt" "$T/list" || fail "tar lacks hello.txt"
+grep -q "srv/data/sparse.img" "$T/list" || fail "tar lacks the sparse file"
+grep -q "srv/data/hardlink link to" "$T/list" ||
+	grep -q "srv/data/dir/hello.txt link to" "$T/list" ||
+	fail "hard link not in the archive as a link"
+mkdir "$T/tarx"
+"$GFSB" restore -r "$R" latest --to-tar "$T/a.tar" -q >/dev/null
+tar -xf "$T/a.tar" -C "$T/tarx"
+$PY "$HERE/treecmp.py" "$S" "$T/tarx$S" --content-only ||
+	fail "archive content differs"
+
+step "a second restore into the same target is refused"
+expect 1 "$GFSB" restore -r "$R" latest --target "$T/restore"
+one_line_error "not empty"
+echo "PASS"

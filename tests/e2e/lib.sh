@@ -1,0 +1,64 @@
+# Shared by the end-to-end scenarios: a private temporary directory that is
+# always removed, a repository passphrase in a file, and assertions on exit
+# statuses and messages.  Sourced by tests/e2e/NN-*.sh.
+set -euo pipefail
+
+GFSB=${GFSB:?set GFSB to the gfsbackup binary}
+TESTTOOL=${GFSB_TESTTOOL:-$(dirname "$GFSB")/tests/gfsb_testtool}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T=$(mktemp -d /tmp/gfsb-e2e.XXXXXX)
+BGPIDS=()
+
+cleanup() {
+	local p
+	for p in "${BGPIDS[@]+"${BGPIDS[@]}"}"; do
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	chmod -R u+rwX "$T" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+printf 'e2e passphrase' >"$T/pw"
+chmod 600 "$T/pw"
+export GFSBACKUP_PASSWORD_FILE=$T/pw
+unset GFSBACKUP_PASSWORD GFSBACKUP_PASSWORD_COMMAND GFSBACKUP_REPOSITORY
+export TZ=UTC
+
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# expect STATUS cmd...: run cmd (stdout in $T/out, stderr in $T/err) and
+# check its exit status.
+expect() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "--- stdout:"; cat "$T/out"
+		echo "--- stderr:"; cat "$T/err"
+		fail "expected exit status $want, got $rc: $*"
+	fi
+}
+
+# The last command's error is one line that contains $1.
+one_line_error() {
+	local n
+	n=$(grep -c . "$T/err" || true)
+	[ "$n" = 1 ] || { cat "$T/err"; fail "error is $n lines, not 1"; }
+	grep -qF -- "$1" "$T/err" || { cat "$T/err"; fail "error lacks: $1"; }
+}
+
+err_has() { grep -qF -- "$1" "$T/err" || { cat "$T/err"; fail "stderr lacks: $1"; }; }
+out_has() { grep -qF -- "$1" "$T/out" || { cat "$T/out"; fail "stdout lacks: $1"; }; }
+
+# A repository with a fast key derivation (the format is the same).
+init_repo() { "$GFSB" init -r "$1" --kdf-memory 8M --kdf-iterations 1 -q >/dev/null; }
+
+nfiles() { find "$1" -type f | wc -l; }
+
+# The JSON of the snapshots (restic's shape), for python checks.
+snap_json() { "$GFSB" snapshots -r "$1" --json; }

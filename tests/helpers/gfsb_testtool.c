@@ -1,0 +1,188 @@
+/*
+ * gfsb_testtool: what the end-to-end tests need and the CLI must never
+ * offer.
+ *
+ *   gfsb_testtool hold-lock REPO exclusive|shared
+ *       take a lock and hold it until SIGTERM (prints "locked")
+ *   gfsb_testtool hostile-snapshot REPO NAME
+ *       write a snapshot whose tree holds a file called NAME, bypassing
+ *       the encoder's checks (an attacker who has the key, or a bug),
+ *       and print its id
+ *
+ * The passphrase comes from GFSBACKUP_PASSWORD_FILE.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+#include <gfsbackup/util.h>
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+fail(struct gfsb_ctx *ctx, const char *what, gfsb_err e)
+{
+	fprintf(stderr, "gfsb_testtool: %s: %s (%s)\n", what,
+	    gfsb_strerror(e), ctx ? gfsb_ctx_errmsg(ctx) : "");
+	return 1;
+}
+
+static int
+open_repo(const char *url, struct gfsb_ctx **ctx, struct gfsb_backend **be,
+    struct gfsb_repo **r)
+{
+	const char *pf = getenv("GFSBACKUP_PASSWORD_FILE");
+	char pass[256];
+	size_t n;
+	FILE *f;
+	gfsb_err e;
+
+	if (pf == NULL || (f = fopen(pf, "r")) == NULL)
+		return fail(NULL, "need GFSBACKUP_PASSWORD_FILE", GFSB_EINVAL);
+	n = fread(pass, 1, sizeof(pass) - 1, f);
+	fclose(f);
+	pass[n] = '\0';
+	if (n > 0 && pass[n - 1] == '\n')
+		pass[--n] = '\0';
+	if ((e = gfsb_ctx_new(ctx)) != GFSB_OK ||
+	    (e = gfsb_backend_open(*ctx, url, be)) != GFSB_OK ||
+	    (e = gfsb_repo_open(*ctx, *be, pass, n, r)) != GFSB_OK)
+		return fail(*ctx, "open", e);
+	return 0;
+}
+
+static int
+hold_lock(struct gfsb_repo *r, struct gfsb_ctx *ctx, int exclusive)
+{
+	struct gfsb_lock *l;
+	gfsb_err e;
+
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	if ((e = gfsb_repo_lock(r, exclusive, &l)) != GFSB_OK)
+		return fail(ctx, "lock", e);
+	printf("locked\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+	gfsb_repo_unlock(l);
+	return 0;
+}
+
+/* Encode a tree of one node named like `name` (same length), then patch
+ * the real name into the bytes and store the result as a tree blob. */
+static gfsb_err
+hostile_tree(struct gfsb_repo_io *io, struct gfsb_node *n, const char *name,
+    uint8_t id[GFSB_ID_LEN])
+{
+	struct gfsb_tree t;
+	struct gfsb_buf b;
+	size_t len = strlen(name);
+	uint8_t *p;
+	int added;
+	gfsb_err e;
+
+	gfsb_repo_tree_init(&t);
+	gfsb_buf_init(&b);
+	n->name = malloc(len + 1);
+	memset(n->name, 'q', len);
+	n->name[len] = '\0';
+	if ((e = gfsb_repo_tree_add(&t, n)) != GFSB_OK ||
+	    (e = gfsb_repo_tree_encode(&t, &b)) != GFSB_OK)
+		goto out;
+	p = memmem(b.data, b.len, t.nodes[0].name, len);
+	memcpy(p, name, len);
+	e = gfsb_repo_blob_write(io, GFSB_BLOB_TREE, b.data, b.len, id, 0,
+	    &added);
+out:
+	gfsb_repo_tree_fini(&t);
+	gfsb_buf_fini(&b);
+	return e;
+}
+
+static int
+hostile_snapshot(struct gfsb_repo *r, struct gfsb_ctx *ctx, const char *name)
+{
+	static const char content[] = "written outside the target\n";
+	struct gfsb_snapshot s;
+	struct gfsb_repo_io *io;
+	struct gfsb_node n, dir;
+	uint8_t id[GFSB_ID_LEN], sub[GFSB_ID_LEN];
+	char *paths[1] = { "/x" };
+	int added;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_index_load(r)) != GFSB_OK ||
+	    (e = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+		return fail(ctx, "index", e);
+	memset(&n, 0, sizeof(n));
+	n.kind = GFSB_NODE_FILE;
+	n.mode = S_IFREG | 0644;
+	n.size = sizeof(content) - 1;
+	n.nextents = 1;
+	n.extents = calloc(1, sizeof(*n.extents));
+	n.extents[0].len = n.size;
+	if ((e = gfsb_repo_blob_write(io, GFSB_BLOB_DATA,
+	    (const uint8_t *)content, n.size, n.extents[0].id, 0, &added)) !=
+	    GFSB_OK || (e = hostile_tree(io, &n, name, sub)) != GFSB_OK)
+		return fail(ctx, "write", e);
+	/* Root: a directory "x" holding the hostile entry. */
+	memset(&dir, 0, sizeof(dir));
+	dir.kind = GFSB_NODE_DIR;
+	dir.mode = S_IFDIR | 0755;
+	memcpy(dir.subtree, sub, GFSB_ID_LEN);
+	if ((e = hostile_tree(io, &dir, "x", id)) != GFSB_OK ||
+	    (e = gfsb_repo_flush(r)) != GFSB_OK)
+		return fail(ctx, "write", e);
+	memset(&s, 0, sizeof(s));
+	gfsb_time_now(&s.time);
+	s.hostname = "attacker";
+	s.username = "mallory";
+	s.paths = paths;
+	s.npaths = 1;
+	memcpy(s.tree, id, GFSB_ID_LEN);
+	if ((e = gfsb_repo_snapshot_save(r, &s)) != GFSB_OK)
+		return fail(ctx, "snapshot", e);
+	printf("%s\n", s.id);
+	gfsb_repo_io_free(io);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gfsb_ctx *ctx = NULL;
+	struct gfsb_backend *be = NULL;
+	struct gfsb_repo *r = NULL;
+	int rc;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: gfsb_testtool hold-lock REPO "
+		    "exclusive|shared | hostile-snapshot REPO NAME\n");
+		return 2;
+	}
+	if ((rc = open_repo(argv[2], &ctx, &be, &r)) != 0)
+		return rc;
+	if (strcmp(argv[1], "hold-lock") == 0)
+		rc = hold_lock(r, ctx, strcmp(argv[3], "exclusive") == 0);
+	else if (strcmp(argv[1], "hostile-snapshot") == 0)
+		rc = hostile_snapshot(r, ctx, argv[3]);
+	else
+		rc = 2;
+	gfsb_repo_close(r);
+	gfsb_backend_close(be);
+	gfsb_ctx_free(ctx);
+	return rc;
+}

@@ -1,0 +1,129 @@
+/* compress: round trips, raw storage of incompressible data, and
+ * decompression bounded by the expected size (no bombs). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <zstd.h>
+
+#include <gfsbackup/compress.h>
+#include <gfsbackup/crypto.h>
+
+static void
+test_round_trip(void **state)
+{
+	struct gfsb_compress *z;
+	size_t n = 1 << 20, clen, i;
+	uint8_t *in = malloc(n), *c = malloc(gfsb_compress_bound(n)),
+	    *out = malloc(n);
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		in[i] = "log line 2026-11-22 host=web1 status=200\n"[i % 41];
+	assert_int_equal(gfsb_compress_new(3, &z), GFSB_OK);
+	assert_int_equal(gfsb_compress_blob(z, in, n, c,
+	    gfsb_compress_bound(n), &clen), GFSB_OK);
+	assert_true(clen > 0 && clen < n / 10);
+	assert_int_equal(gfsb_compress_unblob(z, c, clen, out, n), GFSB_OK);
+	assert_memory_equal(in, out, n);
+	/* The wrong expected size is an error either way. */
+	assert_int_equal(gfsb_compress_unblob(z, c, clen, out, n - 1),
+	    GFSB_ECORRUPT);
+	assert_int_equal(gfsb_compress_unblob(z, c, clen - 1, out, n),
+	    GFSB_ECORRUPT);
+	gfsb_compress_free(z);
+	free(in);
+	free(c);
+	free(out);
+}
+
+static void
+test_incompressible_stored_raw(void **state)
+{
+	struct gfsb_compress *z, *off;
+	size_t n = 256 << 10, clen = 99;
+	uint8_t *in = malloc(n), *c = malloc(gfsb_compress_bound(n));
+
+	(void)state;
+	gfsb_crypto_random(in, n);
+	assert_int_equal(gfsb_compress_new(3, &z), GFSB_OK);
+	assert_int_equal(gfsb_compress_blob(z, in, n, c,
+	    gfsb_compress_bound(n), &clen), GFSB_OK);
+	assert_int_equal(clen, 0);
+	/* Level 0 never compresses. */
+	memset(in, 'a', n);
+	assert_int_equal(gfsb_compress_new(0, &off), GFSB_OK);
+	clen = 99;
+	assert_int_equal(gfsb_compress_blob(off, in, n, c,
+	    gfsb_compress_bound(n), &clen), GFSB_OK);
+	assert_int_equal(clen, 0);
+	assert_int_equal(gfsb_compress_new(20, &off), GFSB_EINVAL);
+	gfsb_compress_free(z);
+	gfsb_compress_free(off);
+	free(in);
+	free(c);
+}
+
+/* A frame that expands to 1 GiB is refused without allocating it. */
+static void
+test_bomb_is_bounded(void **state)
+{
+	struct gfsb_compress *z;
+	size_t big = 1U << 30, cap = ZSTD_compressBound(64 << 20), clen;
+	uint8_t *zeros = calloc(1, 64 << 20), *c = malloc(cap), *out;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_outBuffer ob = { c, cap, 0 };
+	size_t i;
+
+	(void)state;
+	/* Stream 16 x 64 MiB of zeros into one frame of about 32 KiB. */
+	ZSTD_CCtx_setPledgedSrcSize(cc, big);
+	for (i = 0; i < 16; i++) {
+		ZSTD_inBuffer ib = { zeros, 64 << 20, 0 };
+
+		while (ib.pos < ib.size)
+			assert_false(ZSTD_isError(ZSTD_compressStream2(cc, &ob,
+			    &ib, ZSTD_e_continue)));
+	}
+	{
+		ZSTD_inBuffer ib = { NULL, 0, 0 };
+
+		while (ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end) != 0)
+			;
+	}
+	clen = ob.pos;
+	assert_true(clen < (1 << 20));
+	assert_int_equal(gfsb_compress_new(3, &z), GFSB_OK);
+	out = malloc(1 << 20);
+	assert_int_equal(gfsb_compress_unblob(z, c, clen, out, 1 << 20),
+	    GFSB_ECORRUPT);
+	/* Garbage is an error, not a crash. */
+	memset(c, 0xa5, 4096);
+	assert_int_equal(gfsb_compress_unblob(z, c, 4096, out, 1 << 20),
+	    GFSB_ECORRUPT);
+	gfsb_compress_free(z);
+	ZSTD_freeCCtx(cc);
+	free(out);
+	free(zeros);
+	free(c);
+}
+
+int
+main(void)
+{
+	struct gfsb_ctx *ctx;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_incompressible_stored_raw),
+		cmocka_unit_test(test_bomb_is_bounded),
+	};
+
+	if (gfsb_ctx_new(&ctx) != GFSB_OK)
+		return 1;
+	gfsb_ctx_free(ctx);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,830 @@
+/* repo: the format round trips, and every decoder refuses truncated,
+ * garbage or hostile input with an error instead of a crash (run under
+ * ASan+UBSan in CI).  Uses the in-memory backend. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/crypto.h>
+#include <gfsbackup/repo.h>
+#include <gfsbackup/util.h>
+
+#include "repo/repo_internal.h"
+
+#define PASS "correct horse battery staple"
+
+struct fx {
+	struct gfsb_ctx *ctx;
+	struct gfsb_backend *be;
+	struct gfsb_repo *r;
+};
+
+static void
+params(struct gfsb_repo_params *p)
+{
+	gfsb_repo_params_default(p);
+	p->kdf_ops = 1;		/* fast tests; the format is the same */
+	p->kdf_mem = 8 << 20;
+	p->pack_size = 1 << 20;
+	p->chunk.min = 1024;
+	p->chunk.avg = 4096;
+	p->chunk.max = 16384;
+}
+
+static int
+setup(void **state)
+{
+	struct gfsb_repo_params p;
+	struct fx *f = calloc(1, sizeof(*f));
+
+	params(&p);
+	if (f == NULL || gfsb_ctx_new(&f->ctx) != GFSB_OK ||
+	    gfsb_backend_mem_new(f->ctx, &f->be) != GFSB_OK ||
+	    gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p, &f->r) !=
+	    GFSB_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	gfsb_repo_close(f->r);
+	gfsb_backend_close(f->be);
+	gfsb_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+/* Reopen the repository from the backend, as a new process would. */
+static struct gfsb_repo *
+reopen(struct fx *f)
+{
+	struct gfsb_repo *r;
+
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &r), GFSB_OK);
+	return r;
+}
+
+struct names {
+	char v[64][GFSB_ID_HEX];
+	int n;
+};
+
+static gfsb_err
+collect(void *cookie, const char *name, uint64_t size)
+{
+	struct names *ns = cookie;
+
+	(void)size;
+	if (ns->n < 64)
+		snprintf(ns->v[ns->n++], GFSB_ID_HEX, "%s", name);
+	return GFSB_OK;
+}
+
+static void
+list(struct fx *f, enum gfsb_obj type, struct names *ns)
+{
+	ns->n = 0;
+	assert_int_equal(gfsb_backend_list(f->be, type, collect, ns), GFSB_OK);
+}
+
+/* Flip one bit of a stored object in place. */
+static void
+flip(struct fx *f, enum gfsb_obj type, const char *name, size_t off)
+{
+	struct gfsb_buf b;
+
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_backend_get(f->be, type, name, &b), GFSB_OK);
+	b.data[off % b.len] ^= 0x10;
+	assert_int_equal(gfsb_backend_put(f->be, type, name, b.data, b.len),
+	    GFSB_OK);
+	gfsb_buf_fini(&b);
+}
+
+static void
+test_open_and_passphrases(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo *r;
+	struct gfsb_backend *empty;
+	struct gfsb_repo_params p;
+	struct gfsb_key_info *keys;
+	struct names ns;
+	size_t n;
+
+	r = reopen(f);
+	assert_string_equal(gfsb_repo_id(r), gfsb_repo_id(f->r));
+	gfsb_repo_close(r);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, "wrong", 5, &r),
+	    GFSB_EAUTH);
+	gfsb_ctx_clearerr(f->ctx);
+	/* A second init on the same location is refused. */
+	params(&p);
+	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
+	    &r), GFSB_EEXIST);
+	gfsb_ctx_clearerr(f->ctx);
+	/* No repository: a distinct error, before any passphrase work. */
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &empty), GFSB_OK);
+	assert_int_equal(gfsb_repo_probe(f->ctx, empty), GFSB_ENOREPO);
+	assert_int_equal(gfsb_repo_open(f->ctx, empty, PASS, strlen(PASS), &r),
+	    GFSB_ENOREPO);
+	gfsb_ctx_clearerr(f->ctx);
+	/* Invalid parameters are refused at init. */
+	p.chunk.avg = 3000;
+	assert_int_equal(gfsb_repo_init(f->ctx, empty, PASS, strlen(PASS), &p,
+	    &r), GFSB_EINVAL);
+	gfsb_backend_close(empty);
+	gfsb_ctx_clearerr(f->ctx);
+
+	/* Change the passphrase: the old one stops working. */
+	assert_int_equal(gfsb_repo_key_passwd(f->r, "new pass", 8), GFSB_OK);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS), &r),
+	    GFSB_EAUTH);
+	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, "new pass", 8, &r),
+	    GFSB_OK);
+	/* Add a key: both work; still one key file per passphrase. */
+	assert_int_equal(gfsb_repo_key_add(r, PASS, strlen(PASS), 1, 8 << 20,
+	    NULL), GFSB_OK);
+	gfsb_repo_close(r);
+	r = reopen(f);
+	assert_int_equal(gfsb_repo_key_list(r, &keys, &n), GFSB_OK);
+	assert_int_equal(n, 2);
+	assert_true(keys[0].current + keys[1].current == 1);
+	free(keys);
+	gfsb_repo_close(r);
+	list(f, GFSB_OBJ_KEY, &ns);
+	assert_int_equal(ns.n, 2);
+}
+
+static void
+test_key_file_tampering(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo *r;
+	struct names ns;
+
+	list(f, GFSB_OBJ_KEY, &ns);
+	assert_int_equal(ns.n, 1);
+	/* Any change to a key file: it no longer opens (its name is its
+	 * hash, and the sealed keys are authenticated). */
+	flip(f, GFSB_OBJ_KEY, ns.v[0], 40);
+	assert_int_not_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &r), GFSB_OK);
+	gfsb_ctx_clearerr(f->ctx);
+}
+
+static void
+test_config_tampering(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo *r;
+
+	flip(f, GFSB_OBJ_CONFIG, "config", 50);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS), &r),
+	    GFSB_ECORRUPT);
+	gfsb_ctx_clearerr(f->ctx);
+}
+
+static void
+test_blobs_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo_io *io;
+	struct gfsb_repo *r2;
+	struct gfsb_buf out;
+	struct gfsb_repo_stats st;
+	struct names ns;
+	uint8_t data[3][20000], id[3][GFSB_ID_LEN], idx[GFSB_ID_LEN];
+	int added, i;
+
+	gfsb_buf_init(&out);
+	for (i = 0; i < 3; i++)
+		memset(data[i], 'a' + i, sizeof(data[i]));
+	gfsb_crypto_random(data[2], sizeof(data[2])); /* incompressible */
+	assert_int_equal(gfsb_repo_io_new(f->r, &io), GFSB_OK);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA,
+		    data[i], sizeof(data[i]), id[i], 0, &added), GFSB_OK);
+		assert_int_equal(added, 1);
+	}
+	/* Deduplicated within the session, before anything is stored. */
+	assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA, data[0],
+	    sizeof(data[0]), idx, 0, &added), GFSB_OK);
+	assert_int_equal(added, 0);
+	assert_memory_equal(idx, id[0], GFSB_ID_LEN);
+	/* Not findable until its pack is stored. */
+	assert_int_equal(gfsb_repo_index_lookup(f->r, GFSB_BLOB_DATA, id[0],
+	    NULL), GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_repo_flush(f->r), GFSB_OK);
+	gfsb_repo_stats_get(f->r, &st);
+	assert_true(st.blobs_added[GFSB_BLOB_DATA] == 3);
+	assert_true(st.stored_added[GFSB_BLOB_DATA] < 2 * 20000 + 20000 + 500);
+	assert_true(st.packs_written == 1 && st.index_files == 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id[i],
+		    &out), GFSB_OK);
+		assert_int_equal(out.len, sizeof(data[i]));
+		assert_memory_equal(out.data, data[i], out.len);
+	}
+	/* The same bytes as a tree are a different blob. */
+	assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_TREE, id[0], &out),
+	    GFSB_ENOTFOUND);
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_io_free(io);
+
+	/* Another process sees them through the index. */
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_count(r2), 3);
+	assert_int_equal(gfsb_repo_io_new(r2, &io), GFSB_OK);
+	assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id[1], &out),
+	    GFSB_OK);
+	assert_memory_equal(out.data, data[1], sizeof(data[1]));
+	/* And a flipped bit in the pack is caught, naming the pack. */
+	list(f, GFSB_OBJ_PACK, &ns);
+	assert_int_equal(ns.n, 1);
+	flip(f, GFSB_OBJ_PACK, ns.v[0], 100);
+	for (i = 0, added = 0; i < 3; i++)
+		if (gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id[i], &out) ==
+		    GFSB_ECORRUPT)
+			added++;
+	assert_int_equal(added, 1);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), ns.v[0]));
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_io_free(io);
+	gfsb_repo_close(r2);
+	gfsb_buf_fini(&out);
+}
+
+/* Packs fill up and split; headers decode; damaged headers are refused. */
+static void
+test_packs_and_headers(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo_io *io;
+	struct names ns;
+	struct hdrent *ents;
+	struct gfsb_buf raw, plain;
+	uint8_t *blob = malloc(300000), id[GFSB_ID_LEN];
+	size_t nents, cut, total = 0;
+	uint64_t size;
+	uint32_t hlen;
+	int added, i, j;
+
+	gfsb_buf_init(&raw);
+	gfsb_buf_init(&plain);
+	assert_int_equal(gfsb_repo_io_new(f->r, &io), GFSB_OK);
+	for (i = 0; i < 8; i++) {
+		gfsb_crypto_random(blob, 300000);
+		assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA, blob,
+		    300000, id, 0, &added), GFSB_OK);
+	}
+	assert_int_equal(gfsb_repo_flush(f->r), GFSB_OK);
+	list(f, GFSB_OBJ_PACK, &ns);
+	assert_true(ns.n >= 2); /* 2.4 MB of blobs in 1 MiB packs */
+	for (i = 0; i < ns.n; i++) {
+		assert_int_equal(gfsb_backend_stat(f->be, GFSB_OBJ_PACK,
+		    ns.v[i], &size), GFSB_OK);
+		assert_true(size <= (1 << 20) + 4096);
+		assert_int_equal(repo_pack_read_header(f->r, ns.v[i], size,
+		    &ents, &nents), GFSB_OK);
+		total += nents;
+		free(ents);
+	}
+	assert_int_equal(total, 8);
+
+	/* Decode the header plaintext of one pack after every truncation
+	 * and many bit flips: errors, never crashes. */
+	raw.len = 0;
+	assert_int_equal(gfsb_backend_get(f->be, GFSB_OBJ_PACK, ns.v[0], &raw),
+	    GFSB_OK);
+	hlen = gfsb_le32_get(raw.data + raw.len - 4);
+	assert_int_equal(repo_obj_open(f->r, ENV_PACKHDR, "test",
+	    raw.data + raw.len - 4 - hlen, hlen, MAX_PACKHDR, &plain),
+	    GFSB_OK);
+	for (cut = 0; cut < plain.len; cut++) {
+		assert_int_equal(repo_pack_header_decode(f->r, plain.data,
+		    cut, raw.len, &ents, &nents), GFSB_ECORRUPT);
+	}
+	for (j = 0; j < (int)plain.len * 8; j += 7) {
+		plain.data[j / 8] ^= (uint8_t)(1 << (j % 8));
+		if (repo_pack_header_decode(f->r, plain.data, plain.len,
+		    raw.len, &ents, &nents) == GFSB_OK)
+			free(ents);
+		plain.data[j / 8] ^= (uint8_t)(1 << (j % 8));
+	}
+	/* A pack truncated or with a bad length field is refused. */
+	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, ns.v[0],
+	    raw.data, raw.len - 1), GFSB_OK);
+	assert_int_equal(repo_pack_read_header(f->r, ns.v[0], raw.len - 1,
+	    &ents, &nents), GFSB_ECORRUPT);
+	gfsb_le32_put(raw.data + raw.len - 4, 0xffffffff);
+	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, ns.v[0],
+	    raw.data, raw.len), GFSB_OK);
+	assert_int_equal(repo_pack_read_header(f->r, ns.v[0], raw.len, &ents,
+	    &nents), GFSB_ECORRUPT);
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_io_free(io);
+	gfsb_buf_fini(&raw);
+	gfsb_buf_fini(&plain);
+	free(blob);
+}
+
+/* Packs stored without an index (a backup killed -9) are recovered. */
+static void
+test_pack_recovery(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo_io *io;
+	struct gfsb_repo *r2;
+	struct gfsb_buf out;
+	struct names ns;
+	uint8_t blob[5000], id[GFSB_ID_LEN];
+	size_t count;
+	int added, i;
+
+	gfsb_buf_init(&out);
+	assert_int_equal(gfsb_repo_io_new(f->r, &io), GFSB_OK);
+	gfsb_crypto_random(blob, sizeof(blob));
+	assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA, blob,
+	    sizeof(blob), id, 0, &added), GFSB_OK);
+	assert_int_equal(gfsb_repo_flush(f->r), GFSB_OK);
+	gfsb_repo_io_free(io);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	for (i = 0; i < ns.n; i++)
+		assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_INDEX,
+		    ns.v[i]), GFSB_OK);
+
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_count(r2), 0);
+	assert_int_equal(gfsb_repo_pack_recover(r2, &count), GFSB_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(gfsb_repo_io_new(r2, &io), GFSB_OK);
+	assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id, &out),
+	    GFSB_OK);
+	assert_memory_equal(out.data, blob, sizeof(blob));
+	/* Re-writing the blob is a duplicate: nothing is stored twice. */
+	assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA, blob,
+	    sizeof(blob), id, 0, &added), GFSB_OK);
+	assert_int_equal(added, 0);
+	/* The flush names the recovered pack in a new index. */
+	assert_int_equal(gfsb_repo_flush(r2), GFSB_OK);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(ns.n, 1);
+	gfsb_repo_io_free(io);
+	gfsb_repo_close(r2);
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_count(r2), 1);
+	assert_int_equal(gfsb_repo_pack_recover(r2, &count), GFSB_OK);
+	assert_int_equal(count, 0);
+	gfsb_repo_close(r2);
+	gfsb_buf_fini(&out);
+}
+
+/* An index superseded by a newer one is ignored, and damage is named. */
+static void
+test_index_files(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo *r2;
+	struct donepack a, b;
+	struct hdrent ea, eb;
+	struct names ns;
+	uint8_t sup[1][GFSB_ID_LEN];
+	int i;
+
+	memset(&ea, 0, sizeof(ea));
+	memset(&eb, 0, sizeof(eb));
+	memset(ea.id, 1, GFSB_ID_LEN);
+	memset(eb.id, 2, GFSB_ID_LEN);
+	ea.length = eb.length = 100;
+	ea.raw_length = eb.raw_length = 60;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(a.id, 0xaa, GFSB_ID_LEN);
+	memset(b.id, 0xbb, GFSB_ID_LEN);
+	a.ents = &ea;
+	a.n = 1;
+	b.ents = &eb;
+	b.n = 1;
+	assert_int_equal(repo_index_write(f->r, &a, 1, NULL, 0), GFSB_OK);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(ns.n, 1);
+	assert_int_equal(gfsb_hex_decode(ns.v[0], sup[0], GFSB_ID_LEN),
+	    GFSB_OK);
+	assert_int_equal(repo_index_write(f->r, &b, 1,
+	    (const uint8_t (*)[GFSB_ID_LEN])sup, 1), GFSB_OK);
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_count(r2), 1);
+	assert_int_equal(gfsb_repo_index_lookup(r2, GFSB_BLOB_DATA, eb.id,
+	    NULL), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_lookup(r2, GFSB_BLOB_DATA, ea.id,
+	    NULL), GFSB_ENOTFOUND);
+	gfsb_repo_close(r2);
+	/* Damage an index file: loading fails and names it. */
+	list(f, GFSB_OBJ_INDEX, &ns);
+	for (i = 0; i < ns.n; i++) {
+		if (strncmp(ns.v[i], ns.v[0], 64) == 0) {
+			flip(f, GFSB_OBJ_INDEX, ns.v[i], 60);
+			break;
+		}
+	}
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_ECORRUPT);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), ns.v[0]));
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_close(r2);
+}
+
+/* Sealed garbage (valid MAC, nonsense inside) is a format error. */
+static void
+test_index_garbage(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo *r2;
+	char name[GFSB_ID_HEX];
+	uint8_t junk[300];
+	size_t cut;
+
+	gfsb_crypto_random(junk, sizeof(junk));
+	junk[0] = 1; /* the right version, then nonsense */
+	for (cut = 1; cut < sizeof(junk); cut += 37) {
+		assert_int_equal(repo_obj_store(f->r, GFSB_OBJ_INDEX,
+		    ENV_INDEX, junk, cut, name), GFSB_OK);
+		r2 = reopen(f);
+		assert_int_equal(gfsb_repo_index_load(r2), GFSB_ECORRUPT);
+		gfsb_ctx_clearerr(f->ctx);
+		gfsb_repo_close(r2);
+		assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_INDEX,
+		    name), GFSB_OK);
+	}
+	/* The wrong kind of object under index/ is refused too. */
+	assert_int_equal(repo_obj_store(f->r, GFSB_OBJ_INDEX, ENV_SNAPSHOT,
+	    junk, 10, name), GFSB_OK);
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_ECORRUPT);
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_close(r2);
+}
+
+static void
+make_node(struct gfsb_node *n, enum gfsb_node_kind kind, const char *name)
+{
+	static const unsigned fmt[] = { 0, S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO,
+		S_IFCHR, S_IFBLK, S_IFSOCK };
+
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->name = strdup(name);
+	n->mode = fmt[kind] | 0640;
+	n->uid = 1000;
+	n->gid = 100;
+	n->user = strdup("alice");
+	n->mtime.sec = 1700000000;
+	n->mtime.nsec = 123456789;
+	n->ctime.sec = 1700000001;
+	n->inode = 42;
+	n->dev = 7;
+	if (kind == GFSB_NODE_FILE) {
+		n->nextents = 2;
+		n->extents = calloc(2, sizeof(*n->extents));
+		n->extents[0].len = 1000;
+		memset(n->extents[0].id, 9, GFSB_ID_LEN);
+		n->extents[1].hole = 1;
+		n->extents[1].len = 1ULL << 40; /* a terabyte hole */
+		n->size = 1000 + (1ULL << 40);
+		n->nlink = 2;
+		n->nxattrs = 1;
+		n->xattrs = calloc(1, sizeof(*n->xattrs));
+		n->xattrs[0].name = strdup("user.comment");
+		n->xattrs[0].value = (uint8_t *)strdup("hi");
+		n->xattrs[0].len = 2;
+	} else if (kind == GFSB_NODE_DIR) {
+		memset(n->subtree, 5, GFSB_ID_LEN);
+	} else if (kind == GFSB_NODE_SYMLINK) {
+		n->target = strdup("../target");
+	} else if (kind == GFSB_NODE_CHARDEV) {
+		n->rdev = 0x0501;
+	}
+}
+
+static void
+build_tree(struct gfsb_tree *t)
+{
+	static const char *names[] = { "", "file", "dir", "link", "fifo",
+		"chr", "blk", "sock" };
+	struct gfsb_node n;
+	int k;
+
+	gfsb_repo_tree_init(t);
+	for (k = GFSB_NODE_FILE; k <= GFSB_NODE_SOCKET; k++) {
+		make_node(&n, (enum gfsb_node_kind)k, names[k]);
+		assert_int_equal(gfsb_repo_tree_add(t, &n), GFSB_OK);
+	}
+	make_node(&n, GFSB_NODE_FILE, "\xff\xfe not utf-8");
+	assert_int_equal(gfsb_repo_tree_add(t, &n), GFSB_OK);
+	gfsb_repo_tree_sort(t);
+}
+
+static void
+test_tree_round_trip(void **state)
+{
+	struct gfsb_tree t, u;
+	struct gfsb_buf b, b2;
+	const struct gfsb_node *n;
+	size_t cut;
+
+	(void)state;
+	gfsb_buf_init(&b);
+	gfsb_buf_init(&b2);
+	build_tree(&t);
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_OK);
+	assert_int_equal(gfsb_repo_tree_decode(b.data, b.len, &u), GFSB_OK);
+	assert_int_equal(u.n, t.n);
+	/* Canonical: decoding and encoding again gives the same bytes. */
+	assert_int_equal(gfsb_repo_tree_encode(&u, &b2), GFSB_OK);
+	assert_int_equal(b.len, b2.len);
+	assert_memory_equal(b.data, b2.data, b.len);
+	n = gfsb_repo_tree_find(&u, "file");
+	assert_non_null(n);
+	assert_true(n->size == 1000 + (1ULL << 40));
+	assert_int_equal(n->extents[1].hole, 1);
+	assert_string_equal(n->user, "alice");
+	assert_null(n->group);
+	assert_int_equal(n->mtime.nsec, 123456789);
+	assert_string_equal(n->xattrs[0].name, "user.comment");
+	assert_string_equal(gfsb_repo_tree_find(&u, "link")->target,
+	    "../target");
+	assert_true(gfsb_repo_tree_find(&u, "chr")->rdev == 0x0501);
+	assert_null(gfsb_repo_tree_find(&u, "nope"));
+	gfsb_repo_tree_fini(&u);
+	/* Every truncation is an error. */
+	for (cut = 0; cut < b.len; cut++)
+		assert_int_equal(gfsb_repo_tree_decode(b.data, cut, &u),
+		    GFSB_ECORRUPT);
+	/* Trailing bytes too. */
+	assert_int_equal(gfsb_buf_put_u8(&b, 0), GFSB_OK);
+	assert_int_equal(gfsb_repo_tree_decode(b.data, b.len, &u),
+	    GFSB_ECORRUPT);
+	gfsb_repo_tree_fini(&t);
+	gfsb_buf_fini(&b);
+	gfsb_buf_fini(&b2);
+}
+
+static void
+test_tree_bit_flips(void **state)
+{
+	struct gfsb_tree t, u;
+	struct gfsb_buf b;
+	size_t bit;
+
+	(void)state;
+	gfsb_buf_init(&b);
+	build_tree(&t);
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_OK);
+	for (bit = 0; bit < b.len * 8; bit++) {
+		b.data[bit / 8] ^= (uint8_t)(1 << (bit % 8));
+		if (gfsb_repo_tree_decode(b.data, b.len, &u) == GFSB_OK)
+			gfsb_repo_tree_fini(&u);
+		b.data[bit / 8] ^= (uint8_t)(1 << (bit % 8));
+	}
+	gfsb_repo_tree_fini(&t);
+	gfsb_buf_fini(&b);
+}
+
+/* Encode a one-entry tree named `good`, then patch the name bytes. */
+static void
+hostile(const char *good, const char *bad, size_t badlen)
+{
+	struct gfsb_tree t, u;
+	struct gfsb_node n;
+	struct gfsb_buf b;
+	uint8_t *p;
+
+	gfsb_buf_init(&b);
+	gfsb_repo_tree_init(&t);
+	make_node(&n, GFSB_NODE_FIFO, good);
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_OK);
+	assert_int_equal(strlen(good), badlen);
+	p = memmem(b.data, b.len, good, badlen);
+	assert_non_null(p);
+	memcpy(p, bad, badlen);
+	assert_int_equal(gfsb_repo_tree_decode(b.data, b.len, &u),
+	    GFSB_ECORRUPT);
+	gfsb_repo_tree_fini(&t);
+	gfsb_buf_fini(&b);
+}
+
+static void
+test_tree_hostile_names(void **state)
+{
+	struct gfsb_tree t;
+	struct gfsb_node n;
+	struct gfsb_buf b;
+
+	(void)state;
+	hostile("xx", "..", 2);
+	hostile("x", ".", 1);
+	hostile("a_b", "a/b", 3);
+	hostile("abc", "a\0c", 3);
+	hostile("aaaa", "/etc", 4);
+	/* The encoder refuses them too, and duplicates, and size lies. */
+	gfsb_buf_init(&b);
+	gfsb_repo_tree_init(&t);
+	make_node(&n, GFSB_NODE_FIFO, "..");
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_EINVAL);
+	gfsb_repo_tree_fini(&t);
+	make_node(&n, GFSB_NODE_FIFO, "same");
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	make_node(&n, GFSB_NODE_FIFO, "same");
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	b.len = 0;
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_EINVAL);
+	gfsb_repo_tree_fini(&t);
+	make_node(&n, GFSB_NODE_FILE, "f");
+	n.size += 1;
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	b.len = 0;
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_EINVAL);
+	gfsb_repo_tree_fini(&t);
+	/* Duplicate names written by hand are refused on decode. */
+	make_node(&n, GFSB_NODE_FIFO, "aa");
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	make_node(&n, GFSB_NODE_FIFO, "ab");
+	assert_int_equal(gfsb_repo_tree_add(&t, &n), GFSB_OK);
+	b.len = 0;
+	assert_int_equal(gfsb_repo_tree_encode(&t, &b), GFSB_OK);
+	{
+		uint8_t *p = memmem(b.data, b.len, "ab", 2);
+		struct gfsb_tree u;
+
+		p[1] = 'a';
+		assert_int_equal(gfsb_repo_tree_decode(b.data, b.len, &u),
+		    GFSB_ECORRUPT);
+	}
+	gfsb_repo_tree_fini(&t);
+	gfsb_buf_fini(&b);
+}
+
+static struct gfsb_snapshot *
+snap(const char *host, int64_t t)
+{
+	struct gfsb_snapshot *s = calloc(1, sizeof(*s));
+
+	s->time.sec = t;
+	s->hostname = strdup(host);
+	s->username = strdup("root");
+	s->npaths = 1;
+	s->paths = calloc(1, sizeof(char *));
+	s->paths[0] = strdup("/srv");
+	s->ntags = 1;
+	s->tags = calloc(1, sizeof(char *));
+	s->tags[0] = strdup("daily");
+	memset(s->tree, 3, GFSB_ID_LEN);
+	s->has_summary = 1;
+	s->summary.files_new = 12;
+	s->summary.backup_start.sec = t - 5;
+	s->summary.backup_end.sec = t;
+	return s;
+}
+
+static void
+test_snapshots(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_snapshot *a = snap("web1", 1700000000), *b =
+	    snap("web2", 1700003600), *c = snap("web1", 1700007200), *got;
+	struct gfsb_snapshot **all;
+	char prefix[9], *json;
+	size_t n;
+
+	assert_int_equal(gfsb_repo_snapshot_save(f->r, a), GFSB_OK);
+	assert_int_equal(gfsb_repo_snapshot_save(f->r, b), GFSB_OK);
+	snprintf(c->parent, sizeof(c->parent), "%s", a->id);
+	assert_int_equal(gfsb_repo_snapshot_save(f->r, c), GFSB_OK);
+	assert_int_equal(gfsb_repo_snapshot_list(f->r, &all, &n), GFSB_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(all[0]->id, a->id); /* oldest first */
+	assert_string_equal(all[2]->id, c->id);
+	assert_string_equal(all[2]->parent, a->id);
+	assert_true(all[2]->summary.files_new == 12);
+	json = gfsb_repo_snapshot_json(all, n);
+	assert_non_null(strstr(json, "\"short_id\""));
+	assert_non_null(strstr(json, "\"hostname\":\"web2\""));
+	free(json);
+	gfsb_repo_snapshot_list_free(all, n);
+	assert_int_equal(gfsb_repo_snapshot_find(f->r, "latest", NULL, &got),
+	    GFSB_OK);
+	assert_string_equal(got->id, c->id);
+	gfsb_repo_snapshot_free(got);
+	assert_int_equal(gfsb_repo_snapshot_find(f->r, "latest", "web2", &got),
+	    GFSB_OK);
+	assert_string_equal(got->id, b->id);
+	gfsb_repo_snapshot_free(got);
+	snprintf(prefix, sizeof(prefix), "%.8s", b->id);
+	assert_int_equal(gfsb_repo_snapshot_find(f->r, prefix, NULL, &got),
+	    GFSB_OK);
+	assert_string_equal(got->tags[0], "daily");
+	gfsb_repo_snapshot_free(got);
+	assert_int_equal(gfsb_repo_snapshot_find(f->r, "", NULL, &got),
+	    GFSB_EINVAL);
+	assert_int_equal(gfsb_repo_snapshot_find(f->r, "zz", NULL, &got),
+	    GFSB_EINVAL);
+	assert_int_equal(gfsb_repo_snapshot_find(f->r, "latest", "db9", &got),
+	    GFSB_ENOTFOUND);
+	gfsb_ctx_clearerr(f->ctx);
+	/* A damaged snapshot is named, not skipped. */
+	flip(f, GFSB_OBJ_SNAPSHOT, b->id, 30);
+	assert_int_equal(gfsb_repo_snapshot_load(f->r, b->id, &got),
+	    GFSB_ECORRUPT);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), b->id));
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_snapshot_free(a);
+	gfsb_repo_snapshot_free(b);
+	gfsb_repo_snapshot_free(c);
+}
+
+static void
+test_locks(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_lock *x, *s1, *s2;
+	struct names ns;
+	char name[GFSB_ID_HEX];
+	const char *old = "{\"time\":\"2020-01-01T00:00:00Z\",\"exclusive\":"
+	    "true,\"hostname\":\"elsewhere\",\"username\":\"u\",\"pid\":1}";
+	size_t removed;
+
+	assert_int_equal(gfsb_repo_lock(f->r, 0, &s1), GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(f->r, 0, &s2), GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(f->r, 1, &x), GFSB_ELOCKED);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "locked"));
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_unlock(s1);
+	gfsb_repo_unlock(s2);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 0);
+	assert_int_equal(gfsb_repo_lock(f->r, 1, &x), GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(f->r, 0, &s1), GFSB_ELOCKED);
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_unlock(x);
+	/* A lock not refreshed for 30 minutes does not block. */
+	assert_int_equal(repo_obj_store(f->r, GFSB_OBJ_LOCK, ENV_LOCK,
+	    (const uint8_t *)old, strlen(old), name), GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(f->r, 1, &x), GFSB_OK);
+	gfsb_repo_unlock(x);
+	assert_int_equal(gfsb_repo_unlock_stale(f->r, 0, &removed), GFSB_OK);
+	assert_int_equal(removed, 1);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_and_passphrases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file_tampering,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_tampering, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_blobs_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_packs_and_headers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pack_recovery, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_index_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_index_garbage, setup,
+		    teardown),
+		cmocka_unit_test(test_tree_round_trip),
+		cmocka_unit_test(test_tree_bit_flips),
+		cmocka_unit_test(test_tree_hostile_names),
+		cmocka_unit_test_setup_teardown(test_snapshots, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,172 @@
+/* util: buffers, the bounded reader, hex, sizes, times. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <gfsbackup/util.h>
+
+static void
+test_buf_and_reader(void **state)
+{
+	struct gfsb_buf b;
+	struct gfsb_rd r;
+	size_t len;
+	uint8_t *p;
+
+	(void)state;
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_buf_put_u8(&b, 0x12), GFSB_OK);
+	assert_int_equal(gfsb_buf_put_u16(&b, 0x3456), GFSB_OK);
+	assert_int_equal(gfsb_buf_put_u32(&b, 0x789abcde), GFSB_OK);
+	assert_int_equal(gfsb_buf_put_u64(&b, 0x0102030405060708ULL), GFSB_OK);
+	assert_int_equal(b.len, 15);
+	assert_int_equal(b.data[1], 0x56); /* little-endian */
+	gfsb_rd_init(&r, b.data, b.len);
+	assert_int_equal(gfsb_rd_u8(&r), 0x12);
+	assert_int_equal(gfsb_rd_u16(&r), 0x3456);
+	assert_int_equal(gfsb_rd_u32(&r), 0x789abcde);
+	assert_true(gfsb_rd_u64(&r) == 0x0102030405060708ULL);
+	assert_false(r.bad);
+	assert_int_equal(gfsb_rd_left(&r), 0);
+	/* Reading past the end is sticky and returns zeros. */
+	assert_int_equal(gfsb_rd_u32(&r), 0);
+	assert_true(r.bad);
+	assert_null(gfsb_rd_bytes(&r, 1));
+	gfsb_rd_init(&r, b.data, 3);
+	assert_null(gfsb_rd_bytes(&r, 4));
+	assert_true(r.bad);
+	p = gfsb_buf_take(&b, &len);
+	assert_int_equal(len, 15);
+	assert_null(b.data);
+	free(p);
+}
+
+static void
+test_hex(void **state)
+{
+	uint8_t in[4] = { 0x00, 0xab, 0xcd, 0xff }, out[4];
+	char hex[9];
+
+	(void)state;
+	gfsb_hex_encode(in, 4, hex);
+	assert_string_equal(hex, "00abcdff");
+	assert_int_equal(gfsb_hex_decode("00ABcdff", out, 4), GFSB_OK);
+	assert_memory_equal(in, out, 4);
+	assert_int_equal(gfsb_hex_decode("00abcdf", out, 4), GFSB_EINVAL);
+	assert_int_equal(gfsb_hex_decode("00abcdffff", out, 4), GFSB_EINVAL);
+	assert_int_equal(gfsb_hex_decode("00abcdfg", out, 4), GFSB_EINVAL);
+}
+
+static void
+test_sizes(void **state)
+{
+	uint64_t v;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(gfsb_size_parse("16M", &v), GFSB_OK);
+	assert_true(v == 16ULL << 20);
+	assert_int_equal(gfsb_size_parse("512KiB", &v), GFSB_OK);
+	assert_true(v == 512ULL << 10);
+	assert_int_equal(gfsb_size_parse("7", &v), GFSB_OK);
+	assert_true(v == 7);
+	assert_int_equal(gfsb_size_parse("1G", &v), GFSB_OK);
+	assert_true(v == 1ULL << 30);
+	assert_int_equal(gfsb_size_parse("", &v), GFSB_EINVAL);
+	assert_int_equal(gfsb_size_parse("M", &v), GFSB_EINVAL);
+	assert_int_equal(gfsb_size_parse("12X", &v), GFSB_EINVAL);
+	assert_int_equal(gfsb_size_parse("-1", &v), GFSB_EINVAL);
+	assert_int_equal(gfsb_size_parse("99999999999999999999", &v),
+	    GFSB_EINVAL);
+	assert_int_equal(gfsb_size_parse("99999999999T", &v), GFSB_EINVAL);
+	assert_string_equal(gfsb_size_format(312, buf, sizeof(buf)), "312 B");
+	assert_string_equal(gfsb_size_format(3ULL << 29, buf, sizeof(buf)),
+	    "1.50 GiB");
+}
+
+static void
+test_times(void **state)
+{
+	struct gfsb_time t, u;
+	char buf[64];
+
+	(void)state;
+	setenv("TZ", "Europe/Paris", 1);
+	assert_int_equal(gfsb_time_parse_local("2026-03-29 01:30:00", &t),
+	    GFSB_OK);
+	assert_true(t.sec == 1774744200); /* 00:30 UTC, before DST */
+	gfsb_time_format_rfc3339(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-03-29T01:30:00.000000000+01:00");
+	assert_int_equal(gfsb_time_parse_rfc3339(buf, &u), GFSB_OK);
+	assert_int_equal(gfsb_time_cmp(&t, &u), 0);
+	assert_int_equal(gfsb_time_parse_rfc3339("2026-07-01T12:00:00.5Z",
+	    &u), GFSB_OK);
+	assert_int_equal(u.nsec, 500000000);
+	gfsb_time_format_local(&u, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-07-01 14:00:00"); /* CEST */
+	/* Malformed or impossible input is refused. */
+	assert_int_equal(gfsb_time_parse_local("2026-02-30 00:00:00", &t),
+	    GFSB_EINVAL);
+	assert_int_equal(gfsb_time_parse_local("2026-13-01 00:00:00", &t),
+	    GFSB_EINVAL);
+	assert_int_equal(gfsb_time_parse_local("2026-01-01", &t), GFSB_EINVAL);
+	assert_int_equal(gfsb_time_parse_local("2026-01-01 00:00:00x", &t),
+	    GFSB_EINVAL);
+	assert_int_equal(gfsb_time_parse_rfc3339("2026-01-01T00:00:00", &t),
+	    GFSB_EINVAL);
+	unsetenv("TZ");
+}
+
+static int log_calls;
+
+static void
+count_log(void *cookie, enum gfsb_log_level level, const char *msg)
+{
+	(void)cookie;
+	(void)level;
+	(void)msg;
+	log_calls++;
+}
+
+static void
+test_ctx(void **state)
+{
+	struct gfsb_ctx *ctx;
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "");
+	assert_int_equal(gfsb_ctx_seterr(ctx, GFSB_EIO, "first %d", 1),
+	    GFSB_EIO);
+	gfsb_ctx_seterr(ctx, GFSB_ECORRUPT, "second");
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "first 1");
+	gfsb_ctx_clearerr(ctx);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "");
+	gfsb_ctx_set_log(ctx, count_log, NULL);
+	gfsb_ctx_log(ctx, GFSB_LOG_WARN, "x");
+	assert_int_equal(log_calls, 1);
+	assert_false(gfsb_ctx_canceled(ctx));
+	gfsb_ctx_cancel(ctx);
+	assert_true(gfsb_ctx_canceled(ctx));
+	assert_string_equal(gfsb_strerror(GFSB_EAUTH), "wrong passphrase");
+	assert_string_equal(gfsb_strerror((gfsb_err)999), "unknown error");
+	gfsb_ctx_free(ctx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_and_reader),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_ctx),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
