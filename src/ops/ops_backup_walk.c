@@ -1191,9 +1191,9 @@ walk_trie(struct bk *b, struct trie *t, struct dirref *d, const char *path,
 			continue;
 		}
 		/* An intermediate directory of a requested path: resolved
-		 * as the system resolves the path the operator named. */
-		fd = openat(d->fd, k->name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
+		 * as the system resolves the path the operator named, and
+		 * needing only search permission (O_PATH), as a path does. */
+		fd = openat(d->fd, k->name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) != 0) {
 			bk_warn(b, "%s: %s", child, strerror(errno));
 			if (fd >= 0)

@@ -257,6 +257,7 @@ link_add(struct rs *s, const struct gfsb_node *n, const char *path)
 	return GFSB_OK;
 }
 
+/* a/b; "" and "/" as a give "b" and "/b". */
 static char *
 join(const char *a, const char *b)
 {
@@ -267,6 +268,9 @@ join(const char *a, const char *b)
 		return NULL;
 	if (la == 0) {
 		memcpy(p, b, lb + 1);
+	} else if (la == 1 && a[0] == '/') {
+		p[0] = '/';
+		memcpy(p + 1, b, lb + 1);
 	} else {
 		memcpy(p, a, la);
 		p[la] = '/';
@@ -395,8 +399,7 @@ plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN], const char *rel,
 		return e;
 	for (i = 0; i < t.n && e == GFSB_OK; i++) {
 		crel = join(rel, t.nodes[i].name);
-		cabs = join(strcmp(abs, "/") == 0 ? "" : abs,
-		    t.nodes[i].name);
+		cabs = join(abs, t.nodes[i].name);
 		if (crel == NULL || cabs == NULL)
 			e = GFSB_ENOMEM;
 		else
@@ -726,6 +729,28 @@ next_item(struct rs *s)
 
 /* ---- target ---- */
 
+/* mkdir -p, new directories private (0700) until the restore is done. */
+static int
+mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (strlen(path) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0700);
+}
+
 static gfsb_err
 prepare_target(struct rs *s, const char *target)
 {
@@ -738,7 +763,7 @@ prepare_target(struct rs *s, const char *target)
 		if (errno != ENOENT)
 			return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
 			    target, strerror(errno));
-		if (mkdir(target, 0700) != 0)
+		if (mkdir_p(target) != 0)
 			return gfsb_ctx_seterr(s->ctx, GFSB_EIO,
 			    "cannot create target %s: %s", target,
 			    strerror(errno));

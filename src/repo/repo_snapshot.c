@@ -335,7 +335,13 @@ collect_snapshot(void *cookie, const char *name, uint64_t size)
 		l->v = grown;
 		l->cap = ncap;
 	}
-	if ((e = gfsb_repo_snapshot_load(l->r, name, &l->v[l->n])) != GFSB_OK)
+	e = gfsb_repo_snapshot_load(l->r, name, &l->v[l->n]);
+	if (e == GFSB_ENOTFOUND) {
+		/* Forgotten between the listing and the read. */
+		gfsb_ctx_clearerr(l->r->ctx);
+		return GFSB_OK;
+	}
+	if (e != GFSB_OK)
 		return e;
 	l->n++;
 	return GFSB_OK;

@@ -14,8 +14,8 @@ ln -s hello.txt "$S/dir/link"
 ln -s /nonexistent/target "$S/dangling"
 ln "$S/dir/hello.txt" "$S/hardlink"
 ln "$S/dir/random.bin" "$S/dir/sub/random-again"
-truncate -s 2G "$S/sparse.img"
-printf 'middle' | dd of="$S/sparse.img" bs=1 seek=1000000000 conv=notrunc \
+truncate -s 300M "$S/sparse.img"
+printf 'middle' | dd of="$S/sparse.img" bs=1 seek=200000000 conv=notrunc \
 	status=none
 printf 'end' >>"$S/sparse.img"
 mkfifo "$S/fifo"

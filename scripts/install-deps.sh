@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install what gfsbackup needs to build and test on Debian 12.
+#   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh --bench  also restic, borg and hyperfine
+set -euo pipefail
+
+pkgs=(
+	build-essential cmake pkg-config
+	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
+	libcurl4-openssl-dev libexpat1-dev libinih-dev libcmocka-dev
+	acl attr tar util-linux python3
+)
+if [ "${1:-}" = "--bench" ]; then
+	pkgs+=(restic borgbackup hyperfine time)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
+echo "installing: ${missing[*]}"
+if ! $sudo "${apt[@]}" install --no-install-recommends "${missing[@]}"; then
+	$sudo "${apt[@]}" update
+	$sudo "${apt[@]}" install --no-install-recommends "${missing[@]}"
+fi

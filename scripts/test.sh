@@ -1,0 +1,27 @@
+#!/bin/bash
+# The whole test suite, as CI runs it:
+#   1. build with -Werror and run every test (cmocka unit tests and the
+#      end-to-end scenarios on real files and repositories);
+#   2. build with AddressSanitizer + UndefinedBehaviorSanitizer and run
+#      the unit tests and the end-to-end scenarios again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGFSBACKUP_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+echo "== tests"
+(cd build && ctest --output-on-failure)
+
+echo "== build with AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGFSBACKUP_SANITIZE=ON \
+	-DGFSBACKUP_WERROR=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+echo "== tests under the sanitizers"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure)
+echo "== all tests passed"

@@ -1,0 +1,75 @@
+#!/bin/bash
+# A backup killed mid-way (kill -9, SIGINT, SIGTERM) leaves a valid
+# repository with no half-written snapshot; the next backup reuses the packs
+# already stored, and everything restores.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/src
+mkdir -p "$S"
+for i in 1 2 3 4 5 6; do head -c 100000000 /dev/urandom >"$S/f$i.bin"; done
+for i in $(seq 1 200); do echo "small $i" >"$S/s$i.txt"; done
+total=$(du -sb "$S" | cut -f1)
+
+# Start a backup and stop it with signal $2 once it has stored $3 packs.
+interrupt() {
+	local repo=$1 sig=$2 want=$3 pid n=0
+	"$GFSB" backup -r "$repo" -v "$S" >"$T/out" 2>"$T/err" &
+	pid=$!
+	BGPIDS+=("$pid")
+	for _ in $(seq 1 600); do
+		n=$(find "$repo/data" -type f ! -name '.tmp-*' | wc -l)
+		[ "$n" -ge "$want" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -0 "$pid" 2>/dev/null || fail "the backup ended before it could be interrupted"
+	kill "-$sig" "$pid"
+	rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	echo "interrupted with SIG$sig after $n packs: exit status $rc"
+}
+
+added() {
+	snap_json "$1" | $PY -c "import json,sys; print(json.load(sys.stdin)[-1]['summary']['data_added'])"
+}
+
+step "kill -9 in the middle of a backup"
+R=$T/repo
+init_repo "$R"
+interrupt "$R" KILL 8
+[ "$(nfiles "$R/snapshots")" = 0 ] || fail "a snapshot was written"
+stored=$(du -sb "$R/data" | cut -f1)
+
+step "the next backup reuses the packs already stored"
+expect 0 "$GFSB" backup -r "$R" -v "$S"
+err_has "reusing"
+err_has "stale lock"
+a=$(added "$R")
+echo "second backup added $a of $total bytes ($stored bytes were stored before the kill)"
+[ "$a" -lt $((total - stored / 2)) ] || fail "packs were not reused"
+
+step "everything restores"
+expect 0 "$GFSB" restore -r "$R" latest --target "$T/r1"
+$PY "$HERE/treecmp.py" "$S" "$T/r1$S" || fail "restore differs"
+rm -rf "$T/r1"
+
+for sig in INT TERM; do
+	step "SIG$sig: stops cleanly, indexes what it stored, no snapshot"
+	R=$T/repo-$sig
+	init_repo "$R"
+	interrupt "$R" "$sig" 8
+	[ "$rc" = 1 ] || fail "exit status $rc after SIG$sig"
+	err_has "interrupted"
+	[ "$(nfiles "$R/snapshots")" = 0 ] || fail "a snapshot was written"
+	[ "$(nfiles "$R/index")" -ge 1 ] || fail "no index written"
+	[ "$(nfiles "$R/locks")" = 0 ] || fail "lock left behind"
+	expect 0 "$GFSB" backup -r "$R" -v "$S"
+	grep -q reusing "$T/err" && fail "packs needed recovery after SIG$sig"
+	a=$(added "$R")
+	echo "the next backup added $a of $total bytes"
+	[ "$a" -lt "$total" ] || fail "nothing was reused"
+	expect 0 "$GFSB" restore -r "$R" latest --target "$T/r-$sig"
+	$PY "$HERE/treecmp.py" "$S" "$T/r-$sig$S" || fail "restore differs"
+	rm -rf "$T/r-$sig"
+done
+echo "PASS"

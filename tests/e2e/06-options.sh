@@ -1,0 +1,113 @@
+#!/bin/bash
+# The backup and restore options an operator relies on: excludes, one file
+# system, several paths, tags, host and time, the JSON shape of
+# `snapshots`, include/exclude on restore, and key management.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/src
+mkdir -p "$S/www/cache" "$S/www/html" "$S/etc" "$S/other"
+echo page >"$S/www/html/index.html"
+echo junk >"$S/www/cache/c1"
+echo tmp >"$S/www/html/x.tmp"
+echo iso >"$S/www/big.iso"
+echo conf >"$S/etc/app.conf"
+echo other >"$S/other/o.txt"
+printf '# comment\n*.iso\n' >"$T/excludes"
+R=$T/repo
+init_repo "$R"
+
+step "several paths, --exclude, --exclude-file, --tag, --host, --time"
+expect 0 "$GFSB" backup -r "$R" "$S/www" "$S/etc" --exclude '*.tmp' \
+	-e "$S/www/cache" --exclude-file "$T/excludes" --tag daily \
+	--tag web --host web1 --time '2026-03-01 02:00:00'
+expect 0 "$GFSB" ls -r "$R" latest
+out_has "$S/www/html/index.html"
+out_has "$S/etc/app.conf"
+for gone in x.tmp cache big.iso other; do
+	grep -q "$gone" "$T/out" && fail "$gone should be excluded"
+done
+grep -qx "$S" "$T/out" || fail "intermediate directory not listed"
+
+step "ls of a path inside the snapshot"
+expect 0 "$GFSB" ls -r "$R" latest "$S/etc"
+[ "$(cat "$T/out")" = "$S/etc
+$S/etc/app.conf" ] || { cat "$T/out"; fail "ls PATH lists the wrong entries"; }
+expect 1 "$GFSB" ls -r "$R" latest "$S/nope"
+one_line_error "not in snapshot"
+
+step "snapshots --json has restic's shape"
+expect 0 "$GFSB" snapshots -r "$R" --json
+$PY - "$T/out" "$S" <<'PYEOF'
+import json, sys
+snaps = json.load(open(sys.argv[1]))
+s = snaps[0]
+for key in ("id", "short_id", "time", "hostname", "username", "paths",
+            "tags", "tree", "program_version", "summary"):
+    assert key in s, key
+assert s["short_id"] == s["id"][:8]
+assert s["hostname"] == "web1"
+assert s["tags"] == ["daily", "web"], s["tags"]
+assert s["paths"] == [sys.argv[2] + "/etc", sys.argv[2] + "/www"], s["paths"]
+assert s["time"].startswith("2026-03-01T02:00:00"), s["time"]
+assert len(s["tree"]) == 64 and len(s["id"]) == 64
+PYEOF
+
+step "snapshot filters and latest by host"
+expect 0 "$GFSB" backup -r "$R" "$S/other" --host db1
+expect 0 "$GFSB" snapshots -r "$R" --host web1
+out_has "1 snapshot"
+expect 0 "$GFSB" snapshots -r "$R" --tag web
+out_has "1 snapshot"
+expect 0 "$GFSB" ls -r "$R" latest --host web1
+out_has "index.html"
+expect 1 "$GFSB" ls -r "$R" latest --host nosuchhost
+one_line_error "no snapshot"
+
+step "restore with --include and --exclude"
+expect 0 "$GFSB" restore -r "$R" latest --host web1 --target "$T/r1" \
+	--include '*.html'
+[ -f "$T/r1$S/www/html/index.html" ] || fail "included file missing"
+[ ! -e "$T/r1$S/etc" ] || fail "etc restored despite --include"
+expect 0 "$GFSB" restore -r "$R" latest --host web1 --target "$T/r2" \
+	--exclude "$S/www"
+[ -f "$T/r2$S/etc/app.conf" ] && [ ! -e "$T/r2$S/www" ] ||
+	fail "--exclude not honoured"
+
+step "snapshot prefixes: unique, ambiguous, unknown"
+expect 1 "$GFSB" ls -r "$R" 0000000000000000
+one_line_error "no snapshot"
+expect 1 "$GFSB" ls -r "$R" not-hex
+one_line_error "invalid snapshot"
+
+mkdir -p "$S/mnt"
+if is_root && mount -t tmpfs -o size=1m gfsbtest "$S/mnt" 2>/dev/null; then
+	step "--one-file-system stops at a mount point"
+	echo "on another fs" >"$S/mnt/inside.txt"
+	rc=0
+	"$GFSB" backup -r "$R" "$S" --one-file-system -q >/dev/null || rc=$?
+	"$GFSB" ls -r "$R" latest >"$T/out" || rc=$?
+	umount "$S/mnt"
+	[ "$rc" = 0 ] || fail "backup with --one-file-system failed"
+	out_has "$S/mnt"
+	grep -q inside.txt "$T/out" && fail "crossed into another file system"
+else
+	echo "(--one-file-system not tested: cannot mount here)"
+fi
+
+step "key passwd, add, list"
+printf 'second passphrase' >"$T/pw2"
+printf 'third passphrase' >"$T/pw3"
+expect 0 "$GFSB" key passwd -r "$R" --new-password-file "$T/pw2"
+expect 12 "$GFSB" snapshots -r "$R"
+expect 0 "$GFSB" snapshots -r "$R" --password-file "$T/pw2"
+expect 0 "$GFSB" key add -r "$R" --password-file "$T/pw2" \
+	--new-password-file "$T/pw3"
+expect 0 "$GFSB" key list -r "$R" --password-file "$T/pw3"
+[ "$(grep -c '^[ *] [0-9a-f]\{8\}' "$T/out")" = 2 ] || fail "not two keys"
+grep -q '^\*' "$T/out" || fail "current key not marked"
+for k in "$R"/keys/*; do
+	[ "$(stat -c %a "$k")" = 600 ] || fail "key file $k is not 0600"
+done
+expect 0 env GFSBACKUP_PASSWORD_FILE="$T/pw3" "$GFSB" restore -r "$R" \
+	latest --host web1 --target "$T/r3"
+echo "PASS"
