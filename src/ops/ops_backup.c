@@ -527,9 +527,10 @@ bk_fini(struct bk *b)
 	size_t i;
 	int k;
 
-	for (i = 0; i < b->nlinks; i++)
-		bk_fjob_release(b, b->links[i].job);
-	free(b->links);
+	for (i = 0; i < b->links.cap; i++)
+		if (b->links.v[i].val != NULL)
+			bk_fjob_release(b, b->links.v[i].val);
+	ops_linkmap_fini(&b->links);
 	for (k = 0; k < b->users.used; k++)
 		free(b->users.name[k]);
 	for (k = 0; k < b->groups.used; k++)

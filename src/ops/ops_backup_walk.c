@@ -769,37 +769,16 @@ unchanged(struct bk *b, const struct gfsb_node *pn, const struct stat *st)
 	return 1;
 }
 
-static struct fjob *
-link_find(struct bk *b, const struct stat *st)
-{
-	size_t i;
-
-	for (i = 0; i < b->nlinks; i++)
-		if (b->links[i].dev == st->st_dev &&
-		    b->links[i].ino == st->st_ino)
-			return b->links[i].job;
-	return NULL;
-}
-
 static gfsb_err
 link_add(struct bk *b, struct fjob *f)
 {
-	struct linkent *grown;
+	gfsb_err e;
 
-	if (b->nlinks == b->caplinks) {
-		size_t ncap = b->caplinks ? 2 * b->caplinks : 16;
-
-		if ((grown = realloc(b->links, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		b->links = grown;
-		b->caplinks = ncap;
-	}
-	b->links[b->nlinks].dev = f->dev;
-	b->links[b->nlinks].ino = f->ino;
-	b->links[b->nlinks].job = f;
-	b->nlinks++;
+	if ((e = ops_linkmap_add(&b->links, (uint64_t)f->dev,
+	    (uint64_t)f->ino, f)) != GFSB_OK)
+		return e;
 	pthread_mutex_lock(&b->mu);
-	f->refs++; /* the link table's reference, dropped at the end */
+	f->refs++; /* the link map's reference, dropped at the end */
 	pthread_mutex_unlock(&b->mu);
 	return GFSB_OK;
 }
@@ -849,7 +828,8 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 	status = (pn != NULL && pn->kind == GFSB_NODE_FILE) ? ST_CHANGED :
 	    ST_NEW;
 	/* A second name of a file read in this backup: share its content. */
-	if (st->st_nlink > 1 && (f = link_find(b, st)) != NULL) {
+	if (st->st_nlink > 1 && (f = ops_linkmap_find(&b->links,
+	    (uint64_t)st->st_dev, (uint64_t)st->st_ino)) != NULL) {
 		pthread_mutex_lock(&b->mu);
 		f->refs++;
 		pthread_mutex_unlock(&b->mu);

@@ -81,10 +81,15 @@ struct namecache {
 	unsigned next;
 };
 
-struct linkent {
-	dev_t dev;
-	ino_t ino;
-	struct fjob *job;
+/* Hard links seen so far: (device, inode) -> value, open addressing. */
+struct linkslot {
+	uint64_t dev, ino;
+	void *val; /* NULL: empty slot */
+};
+
+struct linkmap {
+	struct linkslot *v;
+	size_t n, cap; /* cap is 0 or a power of two */
 };
 
 struct bk {
@@ -117,8 +122,7 @@ struct bk {
 
 	/* Producer-only state. */
 	struct namecache users, groups;
-	struct linkent *links;
-	size_t nlinks, caplinks;
+	struct linkmap links; /* fjob of each hard-linked file read */
 
 	/* Results (completion thread, or under mu). */
 	uint8_t root[GFSB_ID_LEN];
@@ -149,7 +153,11 @@ gfsb_err bk_emit(struct bk *b, struct event *ev);
 /* Count files and bytes for the progress ETA (its own thread). */
 void bk_scan(struct bk *b, char *const *paths, size_t npaths);
 
-/* ops_select.c: finding things in snapshots. */
+/* ops_select.c: finding things in snapshots; the hard-link map. */
+void ops_linkmap_fini(struct linkmap *m);
+void *ops_linkmap_find(const struct linkmap *m, uint64_t dev, uint64_t ino);
+gfsb_err ops_linkmap_add(struct linkmap *m, uint64_t dev, uint64_t ino,
+    void *val);
 gfsb_err ops_find_path(struct gfsb_repo_io *io, const uint8_t root[GFSB_ID_LEN],
     const char *path, struct gfsb_node *node, int *is_root);
 gfsb_err ops_node_copy(const struct gfsb_node *src, struct gfsb_node *dst);

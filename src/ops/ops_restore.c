@@ -55,11 +55,6 @@ struct ritem {
 	int end;		  /* sentinel: no more items */
 };
 
-struct linkpath {
-	uint64_t dev, ino;
-	char *path;
-};
-
 struct rs {
 	struct gfsb_repo *r;
 	struct gfsb_ctx *ctx;
@@ -81,8 +76,7 @@ struct rs {
 	gfsb_err err;
 
 	/* planner only */
-	struct linkpath *links;
-	size_t nlinks, caplinks;
+	struct linkmap links; /* (dev, inode) -> first restored path */
 	struct ritem **pending; /* directories not yet emitted (includes) */
 	size_t npending, cappending;
 };
@@ -225,38 +219,6 @@ flush_pending(struct rs *s)
 	return e;
 }
 
-static const char *
-link_find(struct rs *s, const struct gfsb_node *n)
-{
-	size_t i;
-
-	for (i = 0; i < s->nlinks; i++)
-		if (s->links[i].dev == n->dev && s->links[i].ino == n->inode)
-			return s->links[i].path;
-	return NULL;
-}
-
-static gfsb_err
-link_add(struct rs *s, const struct gfsb_node *n, const char *path)
-{
-	struct linkpath *grown;
-
-	if (s->nlinks == s->caplinks) {
-		size_t ncap = s->caplinks ? 2 * s->caplinks : 16;
-
-		if ((grown = realloc(s->links, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		s->links = grown;
-		s->caplinks = ncap;
-	}
-	if ((s->links[s->nlinks].path = strdup(path)) == NULL)
-		return GFSB_ENOMEM;
-	s->links[s->nlinks].dev = n->dev;
-	s->links[s->nlinks].ino = n->inode;
-	s->nlinks++;
-	return GFSB_OK;
-}
-
 /* a/b; "" and "/" as a give "b" and "/b". */
 static char *
 join(const char *a, const char *b)
@@ -286,6 +248,7 @@ make_item(struct rs *s, const struct gfsb_node *n, const char *rel,
 {
 	struct ritem *it;
 	const char *first;
+	char *copy = NULL;
 	size_t i;
 	gfsb_err e;
 
@@ -298,7 +261,8 @@ make_item(struct rs *s, const struct gfsb_node *n, const char *rel,
 		return GFSB_ENOMEM;
 	}
 	if (n->kind == GFSB_NODE_FILE && n->nlink > 1) {
-		if ((first = link_find(s, n)) != NULL) {
+		if ((first = ops_linkmap_find(&s->links, n->dev, n->inode)) !=
+		    NULL) {
 			if ((it->hardlink = strdup(first)) == NULL) {
 				item_free(it);
 				return GFSB_ENOMEM;
@@ -306,7 +270,10 @@ make_item(struct rs *s, const struct gfsb_node *n, const char *rel,
 			*out = it;
 			return GFSB_OK;
 		}
-		if (link_add(s, n, rel) != GFSB_OK) {
+		if ((copy = strdup(rel)) == NULL ||
+		    ops_linkmap_add(&s->links, n->dev, n->inode, copy) !=
+		    GFSB_OK) {
+			free(copy);
 			item_free(it);
 			return GFSB_ENOMEM;
 		}
@@ -977,9 +944,9 @@ out:
 		s.iq_head = it->next;
 		item_free(it);
 	}
-	for (i = 0; i < s.nlinks; i++)
-		free(s.links[i].path);
-	free(s.links);
+	for (i = 0; i < s.links.cap; i++)
+		free(s.links.v[i].val);
+	ops_linkmap_fini(&s.links);
 	for (i = 0; i < s.npending; i++)
 		item_free(s.pending[i]);
 	free(s.pending);

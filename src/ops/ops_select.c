@@ -101,3 +101,64 @@ out:
 	gfsb_repo_tree_fini(&t);
 	return e;
 }
+
+/* ---- hard links ---- */
+
+static size_t
+link_hash(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = ino * 0x9E3779B97F4A7C15ULL ^ dev;
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+void
+ops_linkmap_fini(struct linkmap *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+void *
+ops_linkmap_find(const struct linkmap *m, uint64_t dev, uint64_t ino)
+{
+	size_t j;
+
+	if (m->cap == 0)
+		return NULL;
+	for (j = link_hash(dev, ino) & (m->cap - 1); m->v[j].val != NULL;
+	    j = (j + 1) & (m->cap - 1))
+		if (m->v[j].dev == dev && m->v[j].ino == ino)
+			return m->v[j].val;
+	return NULL;
+}
+
+gfsb_err
+ops_linkmap_add(struct linkmap *m, uint64_t dev, uint64_t ino, void *val)
+{
+	struct linkslot *old = m->v, *v;
+	size_t oldcap = m->cap, i, j;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? 2 * m->cap : 64;
+
+		if ((v = calloc(ncap, sizeof(*v))) == NULL)
+			return GFSB_ENOMEM;
+		m->v = v;
+		m->cap = ncap;
+		m->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].val != NULL)
+				(void)ops_linkmap_add(m, old[i].dev,
+				    old[i].ino, old[i].val);
+		free(old);
+	}
+	for (j = link_hash(dev, ino) & (m->cap - 1); m->v[j].val != NULL;
+	    j = (j + 1) & (m->cap - 1))
+		;
+	m->v[j].dev = dev;
+	m->v[j].ino = ino;
+	m->v[j].val = val;
+	m->n++;
+	return GFSB_OK;
+}

@@ -11,6 +11,8 @@
 
 #include <gfsbackup/ops.h>
 
+#include "ops/ops_internal.h"
+
 static struct gfsb_patterns *
 compile(const char *a, const char *b)
 {
@@ -128,6 +130,26 @@ test_path_clean(void **state)
 	assert_int_equal(gfsb_ops_path_clean("/abcdef", out, 4), GFSB_EINVAL);
 }
 
+/* The hard-link map: many entries, collisions, growth. */
+static void
+test_linkmap(void **state)
+{
+	struct linkmap m = { NULL, 0, 0 };
+	uintptr_t i;
+
+	(void)state;
+	assert_null(ops_linkmap_find(&m, 1, 1));
+	for (i = 1; i <= 20000; i++)
+		assert_int_equal(ops_linkmap_add(&m, i % 3, i * 4096,
+		    (void *)i), GFSB_OK);
+	for (i = 1; i <= 20000; i++)
+		assert_true(ops_linkmap_find(&m, i % 3, i * 4096) ==
+		    (void *)i);
+	assert_null(ops_linkmap_find(&m, 1, 3 * 4096));
+	assert_null(ops_linkmap_find(&m, 7, 4096));
+	ops_linkmap_fini(&m);
+}
+
 int
 main(void)
 {
@@ -137,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_bad_patterns),
 		cmocka_unit_test(test_pattern_file),
 		cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_linkmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
