@@ -114,7 +114,6 @@ event_free(struct bk *b, struct event *ev)
 static int
 take_content(struct bk *b, struct fjob *f, struct gfsb_node *node)
 {
-	size_t i;
 	int ok;
 
 	pthread_mutex_lock(&b->mu);
@@ -125,28 +124,10 @@ take_content(struct bk *b, struct fjob *f, struct gfsb_node *node)
 	if (!ok)
 		return 0;
 	node->size = f->size;
-	if (f->next > 0) {
-		node->extents = malloc(f->next * sizeof(*node->extents));
-		if (node->extents == NULL)
-			return -1;
-		memcpy(node->extents, f->ext, f->next * sizeof(*f->ext));
-		node->nextents = f->next;
-	}
-	if (f->nxattrs > 0) {
-		node->xattrs = calloc(f->nxattrs, sizeof(*node->xattrs));
-		if (node->xattrs == NULL)
-			return -1;
-		for (i = 0; i < f->nxattrs; i++) {
-			struct gfsb_xattr *x = &node->xattrs[i];
-
-			node->nxattrs = i + 1;
-			x->len = f->xattrs[i].len;
-			if ((x->name = strdup(f->xattrs[i].name)) == NULL ||
-			    (x->value = malloc(x->len ? x->len : 1)) == NULL)
-				return -1;
-			memcpy(x->value, f->xattrs[i].value, x->len);
-		}
-	}
+	/* Copies: a hard-linked file's content serves several nodes. */
+	if (ops_extents_copy(f->ext, f->next, node) != GFSB_OK ||
+	    ops_xattrs_copy(f->xattrs, f->nxattrs, node) != GFSB_OK)
+		return -1;
 	return 1;
 }
 
@@ -547,14 +528,6 @@ bk_fini(struct bk *b)
 	pthread_cond_destroy(&b->cv_evspace);
 }
 
-static unsigned
-ncpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : (n > 64 ? 64 : (unsigned)n);
-}
-
 gfsb_err
 gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
     struct gfsb_backup_result *res)
@@ -613,7 +586,7 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 	}
 	gfsb_repo_stats_get(r, &before);
 
-	nw = o->threads ? o->threads : ncpus();
+	nw = o->threads ? o->threads : ops_ncpus(64);
 	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
 		e = GFSB_ENOMEM;
 		goto out;

@@ -791,37 +791,16 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 	struct fjob *f;
 	struct cjob *j;
 	gfsb_err e;
-	size_t i;
 	int fd, status;
 
 	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK)
 		return e;
 	if (unchanged(b, pn, st)) {
-		if (pn->nextents > 0) {
-			node.extents = malloc(pn->nextents *
-			    sizeof(*node.extents));
-			if (node.extents == NULL)
-				goto nomem;
-			memcpy(node.extents, pn->extents,
-			    pn->nextents * sizeof(*node.extents));
-			node.nextents = pn->nextents;
-		}
-		if (pn->nxattrs > 0) {
-			node.xattrs = calloc(pn->nxattrs, sizeof(*node.xattrs));
-			if (node.xattrs == NULL)
-				goto nomem;
-			for (i = 0; i < pn->nxattrs; i++) {
-				struct gfsb_xattr *x = &node.xattrs[i];
-
-				node.nxattrs = i + 1;
-				x->len = pn->xattrs[i].len;
-				if ((x->name = strdup(pn->xattrs[i].name)) ==
-				    NULL || (x->value = malloc(x->len ?
-				    x->len : 1)) == NULL)
-					goto nomem;
-				memcpy(x->value, pn->xattrs[i].value, x->len);
-			}
-		}
+		/* Unchanged ctime: the xattrs (and ACLs) are unchanged too. */
+		if (ops_extents_copy(pn->extents, pn->nextents, &node) !=
+		    GFSB_OK || ops_xattrs_copy(pn->xattrs, pn->nxattrs,
+		    &node) != GFSB_OK)
+			goto nomem;
 		return emit_simple(b, EV_NODE, &node, ST_UNMODIFIED, NULL,
 		    NULL);
 	}

@@ -161,5 +161,12 @@ gfsb_err ops_linkmap_add(struct linkmap *m, uint64_t dev, uint64_t ino,
 gfsb_err ops_find_path(struct gfsb_repo_io *io, const uint8_t root[GFSB_ID_LEN],
     const char *path, struct gfsb_node *node, int *is_root);
 gfsb_err ops_node_copy(const struct gfsb_node *src, struct gfsb_node *dst);
+/* Deep copies of a node's extended attributes and extents into dst. */
+gfsb_err ops_xattrs_copy(const struct gfsb_xattr *src, size_t n,
+    struct gfsb_node *dst);
+gfsb_err ops_extents_copy(const struct gfsb_extent *src, size_t n,
+    struct gfsb_node *dst);
+/* Worker threads to use: one per CPU, at most cap. */
+unsigned ops_ncpus(unsigned cap);
 
 #endif

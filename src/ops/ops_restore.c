@@ -754,14 +754,6 @@ prepare_target(struct rs *s, const char *target)
 	return GFSB_OK;
 }
 
-static unsigned
-ncpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : (n > 16 ? 16 : (unsigned)n);
-}
-
 gfsb_err
 gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
     struct gfsb_restore_result *res)
@@ -876,7 +868,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		}
 	}
 
-	nw = o->threads ? o->threads : ncpus();
+	nw = o->threads ? o->threads : ops_ncpus(16);
 	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
 		e = GFSB_ENOMEM;
 		goto out;

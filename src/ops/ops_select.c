@@ -6,17 +6,59 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
 #include "ops_internal.h"
 
+unsigned
+ops_ncpus(unsigned cap)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : (n > (long)cap ? cap : (unsigned)n);
+}
+
+gfsb_err
+ops_xattrs_copy(const struct gfsb_xattr *src, size_t n, struct gfsb_node *dst)
+{
+	struct gfsb_xattr *x;
+	size_t i;
+
+	if (n == 0)
+		return GFSB_OK;
+	if ((dst->xattrs = calloc(n, sizeof(*dst->xattrs))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < n; i++) {
+		x = &dst->xattrs[i];
+		dst->nxattrs = i + 1; /* so the node's fini frees what is set */
+		x->len = src[i].len;
+		if ((x->name = strdup(src[i].name)) == NULL ||
+		    (x->value = malloc(x->len ? x->len : 1)) == NULL)
+			return GFSB_ENOMEM;
+		memcpy(x->value, src[i].value, x->len);
+	}
+	return GFSB_OK;
+}
+
+gfsb_err
+ops_extents_copy(const struct gfsb_extent *src, size_t n,
+    struct gfsb_node *dst)
+{
+	if (n == 0)
+		return GFSB_OK;
+	if ((dst->extents = malloc(n * sizeof(*dst->extents))) == NULL)
+		return GFSB_ENOMEM;
+	memcpy(dst->extents, src, n * sizeof(*dst->extents));
+	dst->nextents = n;
+	return GFSB_OK;
+}
+
 gfsb_err
 ops_node_copy(const struct gfsb_node *src, struct gfsb_node *dst)
 {
-	size_t i;
-
 	*dst = *src;
 	dst->name = NULL;
 	dst->user = dst->group = dst->target = NULL;
@@ -26,35 +68,13 @@ ops_node_copy(const struct gfsb_node *src, struct gfsb_node *dst)
 	if ((src->name && (dst->name = strdup(src->name)) == NULL) ||
 	    (src->user && (dst->user = strdup(src->user)) == NULL) ||
 	    (src->group && (dst->group = strdup(src->group)) == NULL) ||
-	    (src->target && (dst->target = strdup(src->target)) == NULL))
-		goto nomem;
-	if (src->nextents > 0) {
-		if ((dst->extents = malloc(src->nextents *
-		    sizeof(*dst->extents))) == NULL)
-			goto nomem;
-		memcpy(dst->extents, src->extents,
-		    src->nextents * sizeof(*dst->extents));
-		dst->nextents = src->nextents;
-	}
-	if (src->nxattrs > 0) {
-		if ((dst->xattrs = calloc(src->nxattrs,
-		    sizeof(*dst->xattrs))) == NULL)
-			goto nomem;
-		for (i = 0; i < src->nxattrs; i++) {
-			struct gfsb_xattr *x = &dst->xattrs[i];
-
-			dst->nxattrs = i + 1;
-			x->len = src->xattrs[i].len;
-			if ((x->name = strdup(src->xattrs[i].name)) == NULL ||
-			    (x->value = malloc(x->len ? x->len : 1)) == NULL)
-				goto nomem;
-			memcpy(x->value, src->xattrs[i].value, x->len);
-		}
+	    (src->target && (dst->target = strdup(src->target)) == NULL) ||
+	    ops_extents_copy(src->extents, src->nextents, dst) != GFSB_OK ||
+	    ops_xattrs_copy(src->xattrs, src->nxattrs, dst) != GFSB_OK) {
+		gfsb_repo_node_fini(dst);
+		return GFSB_ENOMEM;
 	}
 	return GFSB_OK;
-nomem:
-	gfsb_repo_node_fini(dst);
-	return GFSB_ENOMEM;
 }
 
 gfsb_err
