@@ -16,7 +16,6 @@ expect 0 "$GFSB" backup -r "$R" "$S"
 
 # Packs by size: data packs are about 1 MiB, the tree pack is small.
 largest() { find "$R/data" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2; }
-flip() { printf '\xff' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 step "a corrupted data pack fails only the file that uses it"
 P=$(largest)

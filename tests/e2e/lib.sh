@@ -62,3 +62,16 @@ nfiles() { find "$1" -type f | wc -l; }
 
 # The JSON of the snapshots (restic's shape), for python checks.
 snap_json() { "$GFSB" snapshots -r "$1" --json; }
+
+# flip FILE OFFSET: invert one byte in place (a write of a fixed value
+# would change nothing when the byte already had it).
+flip() {
+	$PY - "$1" "$2" <<'PYEOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]))
+    b = f.read(1)
+    f.seek(int(sys.argv[2]))
+    f.write(bytes([b[0] ^ 0xFF]))
+PYEOF
+}
