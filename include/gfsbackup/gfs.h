@@ -1,0 +1,169 @@
+/*
+ * gfs: retention policies and decisions (grandfather-father-son).
+ *
+ * A policy says which snapshots to keep: the last N, the newest of each of
+ * the last N hours/days/weeks/months/years that hold a snapshot, every
+ * snapshot (or the newest per period) within a duration of the newest one,
+ * and those carrying given tags.  The decisions follow restic's `forget`
+ * exactly, plus its newer "oldest" rule (docs/RETENTION.md), so that
+ * operators who know restic get no surprises.  This module knows nothing of
+ * repositories: it decides over times and tags.
+ */
+#ifndef GFSBACKUP_GFS_H
+#define GFSBACKUP_GFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gfsbackup/util.h>
+
+struct gfsb_ctx;
+
+/* A calendar duration, as restic writes it: "1y6m", "7d", "36h". */
+struct gfsb_duration {
+	int years, months, days, hours;
+};
+
+/* The count rules, in the order restic applies them. */
+enum gfsb_gfs_rule {
+	GFSB_RULE_LAST = 0,
+	GFSB_RULE_HOURLY,
+	GFSB_RULE_DAILY,
+	GFSB_RULE_WEEKLY,
+	GFSB_RULE_MONTHLY,
+	GFSB_RULE_YEARLY,
+	GFSB_RULE_COUNT
+};
+
+/* Roles a kept snapshot plays (bits). */
+#define GFSB_ROLE_LAST (1u << GFSB_RULE_LAST)
+#define GFSB_ROLE_HOURLY (1u << GFSB_RULE_HOURLY)
+#define GFSB_ROLE_DAILY (1u << GFSB_RULE_DAILY)     /* son */
+#define GFSB_ROLE_WEEKLY (1u << GFSB_RULE_WEEKLY)   /* father */
+#define GFSB_ROLE_MONTHLY (1u << GFSB_RULE_MONTHLY) /* grandfather */
+#define GFSB_ROLE_YEARLY (1u << GFSB_RULE_YEARLY)
+#define GFSB_ROLE_WITHIN (1u << 6)
+#define GFSB_ROLE_TAG (1u << 7)
+
+struct gfsb_policy {
+	int keep[GFSB_RULE_COUNT]; /* counts by enum gfsb_gfs_rule; 0 = off */
+	/* keep-within, then keep-within-hourly/daily/weekly/monthly/yearly
+	 * (indexed like keep[], with LAST standing for plain keep-within) */
+	struct gfsb_duration within[GFSB_RULE_COUNT];
+	char ***tags;	/* tag lists: a snapshot with all tags of one list */
+	size_t *ntags;	/* tags in each list */
+	size_t nlists;
+};
+
+/*
+ * gfsb_gfs_policy_new(out), gfsb_gfs_policy_free(p):
+ * An empty policy; free one (NULL allowed).
+ */
+gfsb_err gfsb_gfs_policy_new(struct gfsb_policy **out) GFSB_WUR;
+void gfsb_gfs_policy_free(struct gfsb_policy *p);
+
+/*
+ * gfsb_gfs_policy_set(ctx, p, key, value, where):
+ * Apply one rule: key is a policy-file key ("keep-daily", "keep-within",
+ * "keep-tag", ...) and value its text.  GFSB_EINVAL with a message starting
+ * with `where` (e.g. "standard.policy:4") for an unknown key, a count that
+ * is negative or not a number, a malformed duration, or a count or
+ * duration given twice.
+ */
+gfsb_err gfsb_gfs_policy_set(struct gfsb_ctx *ctx, struct gfsb_policy *p,
+    const char *key, const char *value, const char *where) GFSB_WUR;
+
+/*
+ * gfsb_gfs_policy_load(ctx, path, out):
+ * Read a policy file: `key = value` lines, `#` or `;` comments, no
+ * sections.  Every error names the file and line.  GFSB_ENOTFOUND or
+ * GFSB_EIO if it cannot be read, GFSB_EINVAL for its content (including a
+ * policy that keeps nothing at all).
+ */
+gfsb_err gfsb_gfs_policy_load(struct gfsb_ctx *ctx, const char *path,
+    struct gfsb_policy **out) GFSB_WUR;
+
+/*
+ * gfsb_gfs_policy_empty(p):
+ * Non-zero if p has no rule at all.
+ */
+int gfsb_gfs_policy_empty(const struct gfsb_policy *p);
+
+/*
+ * gfsb_gfs_policy_describe(p, buf, len):
+ * A one-line summary ("keep-daily 7, keep-weekly 4, ...").  Returns buf.
+ */
+char *gfsb_gfs_policy_describe(const struct gfsb_policy *p, char *buf,
+    size_t len);
+
+/*
+ * gfsb_gfs_duration_parse(s, d):
+ * Parse "1y5m7d2h"-style durations (each part optional, at least one).
+ * GFSB_EINVAL when malformed or zero.
+ */
+gfsb_err gfsb_gfs_duration_parse(const char *s, struct gfsb_duration *d)
+    GFSB_WUR;
+
+/*
+ * gfsb_gfs_duration_format(d, buf, len):
+ * Format as restic does ("1y5m7d2h", parts that are zero left out).
+ */
+char *gfsb_gfs_duration_format(const struct gfsb_duration *d, char *buf,
+    size_t len);
+
+/* One snapshot, as the retention engine sees it. */
+struct gfsb_gfs_item {
+	struct gfsb_time time;
+	char *const *tags;
+	size_t ntags;
+};
+
+/* The decision for one item. */
+struct gfsb_gfs_decision {
+	int keep;
+	unsigned roles;		 /* GFSB_ROLE_* bits */
+	char reasons[8][48];	 /* restic's match strings, "daily snapshot" */
+	size_t nreasons;
+	int counters[GFSB_RULE_COUNT]; /* counts left after this one */
+};
+
+/*
+ * gfsb_gfs_apply(p, items, n, out):
+ * Decide for each of the n items (one group; any order) whether to keep
+ * it, with its roles and reasons; out[i] is the decision for items[i].
+ * Periods are calendar periods in the local time zone (TZ), weeks are ISO
+ * 8601 weeks.  GFSB_EINVAL for an empty policy, GFSB_ENOMEM.
+ */
+gfsb_err gfsb_gfs_apply(const struct gfsb_policy *p,
+    const struct gfsb_gfs_item *items, size_t n,
+    struct gfsb_gfs_decision *out) GFSB_WUR;
+
+/*
+ * gfsb_gfs_period(rule, t):
+ * The period of time t for a count rule (hourly: YYYYMMDDhh, daily:
+ * YYYYMMDD, weekly: ISO year * 100 + ISO week, monthly: YYYYMM, yearly:
+ * YYYY), in the local time zone.  For tests and `policy show`.
+ */
+long gfsb_gfs_period(enum gfsb_gfs_rule rule, const struct gfsb_time *t);
+
+/* The result of simulating a policy over daily backups. */
+struct gfsb_gfs_sim {
+	size_t days;
+	size_t held;	     /* snapshots held at the end */
+	size_t max_held;     /* most held on any day */
+	int *age_days;	     /* ages of those held, newest first (held) */
+	unsigned *roles;     /* their roles */
+};
+
+/*
+ * gfsb_gfs_simulate(p, days, end, out):
+ * Simulate one backup a day for `days` days, the last at `end`, with the
+ * policy applied (and what it removes forgotten) after every backup.
+ * Fills *out (free with gfsb_gfs_sim_fini).  GFSB_EINVAL for an empty
+ * policy or days == 0.
+ */
+gfsb_err gfsb_gfs_simulate(const struct gfsb_policy *p, size_t days,
+    const struct gfsb_time *end, struct gfsb_gfs_sim *out) GFSB_WUR;
+void gfsb_gfs_sim_fini(struct gfsb_gfs_sim *s);
+
+#endif /* !GFSBACKUP_GFS_H */
