@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gfsbackup/gfs.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
@@ -171,6 +172,92 @@ typedef gfsb_err gfsb_ls_fn(void *cookie, const char *path,
 gfsb_err gfsb_ops_ls(struct gfsb_repo *r, const char *snapshot,
     const char *host, const char *path, gfsb_ls_fn *fn, void *cookie,
     struct gfsb_snapshot **out) GFSB_WUR;
+
+/* ---- forget ---- */
+
+/* What snapshots are grouped by (bits); restic's default is host,paths. */
+#define GFSB_GROUP_HOST 1u
+#define GFSB_GROUP_PATHS 2u
+#define GFSB_GROUP_TAGS 4u
+
+struct gfsb_forget_opts {
+	const struct gfsb_policy *policy;
+	unsigned group_by;  /* GFSB_GROUP_* bits; 0 = one group */
+	const char *host;   /* consider only this host's snapshots */
+	int dry_run;	    /* decide, remove nothing */
+	int locked;	    /* the caller holds the exclusive lock */
+};
+
+/* One group and its decisions, newest snapshot first. */
+struct gfsb_forget_group {
+	const char *host;	/* NULL when not grouped by host */
+	char *const *paths;	/* NULL when not grouped by paths */
+	size_t npaths;
+	char *const *tags;	/* NULL when not grouped by tags */
+	size_t ntags;
+	struct gfsb_snapshot **snaps; /* borrowed from the result */
+	struct gfsb_gfs_decision *dec;
+	size_t n, nkeep;
+};
+
+struct gfsb_forget_result {
+	struct gfsb_snapshot **all;
+	size_t nall;
+	struct gfsb_forget_group *groups;
+	size_t ngroups;
+	size_t kept, removed;
+};
+
+/*
+ * gfsb_ops_forget(r, opts, res):
+ * Group the snapshots, apply the policy to each group, and (unless
+ * dry_run) remove the snapshot objects the policy does not keep, under an
+ * exclusive lock.  Only snapshot objects are removed; their data stays
+ * until a prune.  GFSB_EINVAL (nothing removed) for an empty policy or one
+ * that would remove every snapshot of a group.  Free res with
+ * gfsb_ops_forget_fini, even on error.
+ */
+gfsb_err gfsb_ops_forget(struct gfsb_repo *r,
+    const struct gfsb_forget_opts *opts, struct gfsb_forget_result *res)
+    GFSB_WUR;
+void gfsb_ops_forget_fini(struct gfsb_forget_result *res);
+
+/*
+ * gfsb_ops_forget_json(res):
+ * A malloc'd JSON array in restic's shape: per group {tags, host, paths,
+ * keep, remove, reasons: [{snapshot, matches, counters}]}.
+ */
+char *gfsb_ops_forget_json(const struct gfsb_forget_result *res);
+
+/*
+ * gfsb_ops_role_names(roles, buf, len):
+ * "son/daily, father/weekly, ..." for GFSB_ROLE_* bits.  Returns buf.
+ */
+char *gfsb_ops_role_names(unsigned roles, char *buf, size_t len);
+
+/* ---- prune ---- */
+
+struct gfsb_prune_opts {
+	double max_unused; /* per pack, as a fraction (0.05 = 5%) */
+	int dry_run;
+	int locked;	   /* the caller holds the exclusive lock */
+};
+
+struct gfsb_prune_result {
+	struct gfsb_compact_stats st;
+	size_t snapshots, trees;
+	double seconds;
+};
+
+/*
+ * gfsb_ops_prune(r, opts, res):
+ * Take the exclusive lock, mark every blob the snapshots use (walking all
+ * their trees), then compact the repository (gfsb_repo_compact).  If a
+ * snapshot needs a blob no index names, the repository is damaged and
+ * nothing is deleted (GFSB_ECORRUPT naming the snapshot and blob).
+ */
+gfsb_err gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
+    struct gfsb_prune_result *res) GFSB_WUR;
 
 /* ---- helpers shared by the engines and the CLI ---- */
 

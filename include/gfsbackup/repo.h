@@ -261,6 +261,50 @@ struct gfsb_repo_stats {
  */
 void gfsb_repo_stats_get(struct gfsb_repo *r, struct gfsb_repo_stats *out);
 
+/* ---- pruning ---- */
+
+/*
+ * gfsb_repo_index_mark(r, type, id):
+ * Mark a blob as used by a snapshot (before gfsb_repo_compact).
+ * GFSB_OK if newly marked, GFSB_EEXIST if it already was (so a tree need
+ * not be walked twice), GFSB_ENOTFOUND if the index lacks it.  Thread-safe.
+ */
+gfsb_err gfsb_repo_index_mark(struct gfsb_repo *r, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN]) GFSB_WUR;
+
+struct gfsb_compact_opts {
+	double max_unused; /* repack a pack whose unused share exceeds this */
+	int dry_run;	   /* decide and count, change nothing */
+};
+
+struct gfsb_compact_stats {
+	uint64_t packs, pack_bytes;	   /* indexed packs before */
+	uint64_t blobs, blobs_unused, unused_bytes;
+	uint64_t packs_deleted;		   /* nothing in them was used */
+	uint64_t packs_repacked;	   /* used blobs copied, then deleted */
+	uint64_t packs_written;		   /* new packs of copies */
+	uint64_t unindexed_deleted;	   /* leftovers of interrupted runs */
+	uint64_t bytes_freed;		   /* net, in the backend */
+	uint64_t bytes_repacked;	   /* used bytes in repacked packs */
+	uint64_t bytes_copied;		   /* of those, copied (not dry run) */
+	uint64_t unused_bytes_after;	   /* left in kept packs */
+	uint64_t index_files_written, index_files_removed;
+};
+
+/*
+ * gfsb_repo_compact(r, opts, stats):
+ * Delete the packs holding no marked blob, repack those whose unused share
+ * exceeds opts->max_unused, delete packs no index names, and replace the
+ * index (in an order that a kill -9 at any instant cannot harm; a later
+ * compaction finishes an interrupted one).  Every copied blob is checked
+ * first.  The caller holds the exclusive lock and has marked every used
+ * blob.  GFSB_ECORRUPT (nothing deleted) if a pack with used blobs is
+ * missing or a blob to copy is damaged.  Afterwards the index is reloaded.
+ */
+gfsb_err gfsb_repo_compact(struct gfsb_repo *r,
+    const struct gfsb_compact_opts *opts, struct gfsb_compact_stats *stats)
+    GFSB_WUR;
+
 /* ---- trees ---- */
 
 enum gfsb_node_kind {
@@ -447,6 +491,21 @@ gfsb_err gfsb_repo_snapshot_find(struct gfsb_repo *r, const char *spec,
  * excludes, program_version, summary).  NULL on allocation failure.
  */
 char *gfsb_repo_snapshot_json(struct gfsb_snapshot *const *list, size_t n);
+
+/*
+ * gfsb_repo_snapshot_json_one(s, with_id):
+ * A malloc'd JSON object for one snapshot in restic's shape, with id and
+ * short_id if with_id.  NULL on allocation failure.
+ */
+char *gfsb_repo_snapshot_json_one(const struct gfsb_snapshot *s, int with_id);
+
+/*
+ * gfsb_repo_snapshot_remove(r, id):
+ * Delete a snapshot object (the data it used stays until a prune).
+ * GFSB_ENOTFOUND if it is already gone.
+ */
+gfsb_err gfsb_repo_snapshot_remove(struct gfsb_repo *r, const char *id)
+    GFSB_WUR;
 
 /* ---- locks ---- */
 

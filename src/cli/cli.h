@@ -123,5 +123,16 @@ int cmd_ls(struct cli *c, int argc, char **argv);
 int cmd_restore(struct cli *c, int argc, char **argv);
 int cmd_key(struct cli *c, int argc, char **argv);
 int cmd_unlock(struct cli *c, int argc, char **argv);
+int cmd_forget(struct cli *c, int argc, char **argv);
+int cmd_prune(struct cli *c, int argc, char **argv);
+int cmd_policy(struct cli *c, int argc, char **argv);
+
+/* Parse "5%", "5" (percent) or "0.5%" into a fraction; -1 if invalid. */
+double cli_percent(const char *s);
+
+/* Print prune's outcome (shared by prune and forget --prune). */
+struct gfsb_prune_result;
+void cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
+    double max_unused, int dry_run);
 
 #endif

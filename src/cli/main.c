@@ -56,6 +56,9 @@ static const char usage[] =
 "  restore    restore a snapshot to a directory or a tar archive\n"
 "  key        passwd | add | list: manage the repository's keys\n"
 "  unlock     remove stale locks\n"
+"  forget     apply a GFS retention policy (keep/remove, with reasons)\n"
+"  prune      reclaim the space of data no snapshot uses\n"
+"  policy     show FILE: what a retention policy holds over time\n"
 "\n"
 "Global options (every command):\n"
 "  -r, --repo REPO            repository (or GFSBACKUP_REPOSITORY)\n"
@@ -85,6 +88,9 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore },
 	{ "key", cmd_key },
 	{ "unlock", cmd_unlock },
+	{ "forget", cmd_forget },
+	{ "prune", cmd_prune },
+	{ "policy", cmd_policy },
 };
 
 /* Keys in memory must never reach a core file or another process. */

@@ -208,7 +208,7 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	job.n = clen > 0 ? clen : n;
 	h.length = (uint32_t)(job.n + GFSB_SEAL_OVERHEAD);
 	repo_blob_ad(job.ad, id, h.type, h.flags, h.raw_length);
-	if ((e = repo_pack_add(r, &h, seal_into, &job)) != GFSB_OK)
+	if ((e = repo_pack_add(r, &h, seal_into, &job, 1)) != GFSB_OK)
 		return e;
 	*added = 1;
 	return GFSB_OK;

@@ -123,6 +123,28 @@ rindex_add_locked(struct rindex *x, const struct ientry *ne)
 }
 
 gfsb_err
+rindex_append_dup_locked(struct rindex *x, const struct ientry *ne)
+{
+	struct ientry *grown;
+
+	if (x->n >= UINT32_MAX - 1)
+		return GFSB_ENOMEM;
+	if (x->n == x->cap) {
+		size_t ncap = x->cap ? 2 * x->cap : 1024;
+
+		if ((grown = realloc(x->e, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		x->e = grown;
+		x->cap = ncap;
+	}
+	x->e[x->n] = *ne;
+	x->e[x->n].dup = 1;
+	x->n++;
+	x->duplicates++;
+	return GFSB_OK;
+}
+
+gfsb_err
 rindex_pack_add_locked(struct rindex *x, const uint8_t *id, uint32_t *slot)
 {
 	struct ipack *grown;
@@ -170,6 +192,7 @@ rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
 	pthread_mutex_lock(&x->lock);
 	if ((e = rindex_pack_add_locked(x, id, &slot)) != GFSB_OK)
 		goto out;
+	memset(&ne, 0, sizeof(ne));
 	for (i = 0; i < n; i++) {
 		memcpy(ne.id, ents[i].id, GFSB_ID_LEN);
 		ne.pack = slot;
@@ -179,10 +202,10 @@ rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
 		ne.type = ents[i].type;
 		ne.flags = ents[i].flags;
 		e = rindex_add_locked(x, &ne);
-		if (e == GFSB_EEXIST) {
-			x->duplicates++; /* same blob in two packs: keep one */
-			e = GFSB_OK;
-		}
+		/* The same blob in two packs (after a crash): lookups find the
+		 * first; prune sees the second and drops it. */
+		if (e == GFSB_EEXIST)
+			e = rindex_append_dup_locked(x, &ne);
 		if (e != GFSB_OK)
 			goto out;
 	}
@@ -401,6 +424,52 @@ collect_index(void *cookie, const char *name, uint64_t size)
 	return GFSB_OK;
 }
 
+struct packref {
+	const uint8_t *id;
+	struct donepack *dp;
+};
+
+static int
+packrefcmp(const void *a, const void *b)
+{
+	const struct packref *x = a, *y = b;
+	int c = memcmp(x->id, y->id, GFSB_ID_LEN);
+
+	if (c != 0)
+		return c;
+	return x->dp < y->dp ? -1 : x->dp > y->dp;
+}
+
+/* Mark every repetition of a pack after its first (n = -1). */
+static gfsb_err
+mark_repeated_packs(struct ilist *l)
+{
+	struct packref *v;
+	size_t n = 0, i, j;
+
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].superseded)
+			n += l->v[i].npacks;
+	if (n < 2)
+		return GFSB_OK;
+	if ((v = malloc(n * sizeof(*v))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0, n = 0; i < l->n; i++) {
+		if (l->v[i].superseded)
+			continue;
+		for (j = 0; j < l->v[i].npacks; j++) {
+			v[n].id = l->v[i].packs[j].id;
+			v[n++].dp = &l->v[i].packs[j];
+		}
+	}
+	qsort(v, n, sizeof(*v), packrefcmp);
+	for (i = 1; i < n; i++)
+		if (memcmp(v[i].id, v[i - 1].id, GFSB_ID_LEN) == 0)
+			v[i].dp->n = (size_t)-1;
+	free(v);
+	return GFSB_OK;
+}
+
 gfsb_err
 gfsb_repo_index_load(struct gfsb_repo *r)
 {
@@ -435,16 +504,33 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 				if (strcmp(l.v[k].name, hex) == 0)
 					l.v[k].superseded = 1;
 		}
+	/* A pack named by two index files (a prune interrupted while it
+	 * wrote its new index) is added once. */
+	if ((e = mark_repeated_packs(&l)) != GFSB_OK)
+		goto out;
 	for (i = 0; i < l.n; i++) {
 		if (l.v[i].superseded)
 			continue;
-		for (j = 0; j < l.v[i].npacks; j++)
+		for (j = 0; j < l.v[i].npacks; j++) {
+			if (l.v[i].packs[j].n == (size_t)-1)
+				continue;
 			if ((e = rindex_add_pack(&r->idx, l.v[i].packs[j].id,
 			    l.v[i].packs[j].ents, l.v[i].packs[j].n)) !=
 			    GFSB_OK)
 				goto out;
-		ifile_fini(&l.v[i]);
+		}
 	}
+	/* Prune replaces all of them, superseded ones included. */
+	free(r->index_names);
+	r->nindex_names = 0;
+	if (l.n > 0 && (r->index_names = malloc(l.n *
+	    sizeof(*r->index_names))) == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < l.n; i++)
+		memcpy(r->index_names[r->nindex_names++], l.v[i].name,
+		    GFSB_ID_HEX);
 	r->index_loaded = 1;
 out:
 	for (i = 0; i < l.n; i++)

@@ -69,6 +69,8 @@ struct ientry {
 	uint32_t raw_length;
 	uint8_t type;
 	uint8_t flags;
+	uint8_t mark; /* prune: used by a snapshot */
+	uint8_t dup;  /* a second copy: in the array, not in the slots */
 };
 
 struct ipack {
@@ -137,6 +139,9 @@ struct gfsb_repo {
 	struct donepack *done;
 	size_t ndone, capdone;
 	unsigned live[2];	    /* pack buffers alive, by blob type */
+	int no_auto_index;	    /* prune: it writes the index itself */
+	char (*index_names)[GFSB_ID_HEX]; /* index files loaded (all) */
+	size_t nindex_names;
 	struct gfsb_repo_stats stats;
 };
 
@@ -184,9 +189,13 @@ gfsb_err rindex_pack_add_locked(struct rindex *x, const uint8_t *id,
     uint32_t *slot);
 /* Does the index know this pack?  Lock held. */
 int rindex_has_pack_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN]);
-/* Add a whole pack's entries (from an index file or a header). */
+/* Add a whole pack's entries (from an index file or a header).  A blob
+ * the index already has is kept as a duplicate entry (found by prune, not
+ * by lookups). */
 gfsb_err rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
     const struct hdrent *ents, size_t n);
+/* Append an entry without indexing it (a duplicate).  Lock held. */
+gfsb_err rindex_append_dup_locked(struct rindex *x, const struct ientry *e);
 
 /* Encode and write an index file naming packs; supersedes may be empty. */
 gfsb_err repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
@@ -198,9 +207,13 @@ gfsb_err repo_pack_header_decode(struct gfsb_repo *r, const uint8_t *p,
 gfsb_err repo_pack_read_header(struct gfsb_repo *r, const char *name,
     uint64_t size, struct hdrent **ents, size_t *nents);
 void repo_pack_free_all(struct gfsb_repo *r);
-/* Store one blob of h->length sealed bytes: `seal` writes them to dst. */
+/* Store one blob of h->length sealed bytes: `seal` writes them to dst.
+ * With index_it, the blob's index entry is pointed at its new pack; a
+ * prune's copies leave the index alone (it writes a new one). */
 gfsb_err repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
-    void (*seal)(void *cookie, uint8_t *dst), void *cookie);
+    void (*seal)(void *cookie, uint8_t *dst), void *cookie, int index_it);
+/* Finalize the packs being filled, without writing an index. */
+gfsb_err repo_flush_packs(struct gfsb_repo *r);
 
 /* repo_blob.c */
 void repo_blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t id[GFSB_ID_LEN],

@@ -288,6 +288,7 @@ gfsb_repo_close(struct gfsb_repo *r)
 	if (r == NULL)
 		return;
 	repo_pack_free_all(r);
+	free(r->index_names);
 	gfsb_pool_free(r->packbufs);
 	rindex_fini(&r->idx);
 	gfsb_chunker_free(r->chunker);

@@ -232,7 +232,7 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 		pk->ents = NULL;
 	ndone = r->ndone;
 	pthread_mutex_unlock(&r->pack_lock);
-	if (e == GFSB_OK && ndone >= PACKS_PER_INDEX)
+	if (e == GFSB_OK && ndone >= PACKS_PER_INDEX && !r->no_auto_index)
 		e = write_done(r);
 out:
 	pack_free(r, pk);
@@ -251,7 +251,7 @@ out:
  */
 static gfsb_err
 pack_reserve(struct gfsb_repo *r, uint8_t type, const struct hdrent *h,
-    struct pack **pkp, uint32_t *off, struct pack **fin)
+    int index_it, struct pack **pkp, uint32_t *off, struct pack **fin)
 {
 	unsigned limit = type == GFSB_BLOB_TREE ? LIVE_TREE_PACKS :
 	    LIVE_DATA_PACKS;
@@ -306,7 +306,8 @@ pack_reserve(struct gfsb_repo *r, uint8_t type, const struct hdrent *h,
 	*pkp = pk;
 	/* Point the index entry at its pack (not yet findable: not stored). */
 	pthread_mutex_lock(&r->idx.lock);
-	if ((ie = rindex_find_locked(&r->idx, h->id, type)) != NULL) {
+	if (index_it && (ie = rindex_find_locked(&r->idx, h->id, type)) !=
+	    NULL) {
 		ie->pack = pk->slot;
 		ie->offset = *off;
 		ie->length = h->length;
@@ -337,15 +338,15 @@ pack_release(struct gfsb_repo *r, struct pack *pk)
 
 gfsb_err
 repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
-    void (*seal)(void *cookie, uint8_t *dst), void *cookie)
+    void (*seal)(void *cookie, uint8_t *dst), void *cookie, int index_it)
 {
 	struct pack *pk, *fin, *fin2;
 	uint32_t off;
 	gfsb_err e, e2 = GFSB_OK;
 
 	for (;;) {
-		if ((e = pack_reserve(r, h->type, h, &pk, &off, &fin)) !=
-		    GFSB_OK)
+		if ((e = pack_reserve(r, h->type, h, index_it, &pk, &off,
+		    &fin)) != GFSB_OK)
 			return e;
 		if (pk != NULL)
 			break;
@@ -366,6 +367,16 @@ repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
 
 gfsb_err
 gfsb_repo_flush(struct gfsb_repo *r)
+{
+	gfsb_err e;
+
+	if ((e = repo_flush_packs(r)) != GFSB_OK)
+		return e;
+	return write_done(r);
+}
+
+gfsb_err
+repo_flush_packs(struct gfsb_repo *r)
 {
 	struct pack *pk;
 	gfsb_err e = GFSB_OK, e2;
@@ -388,9 +399,7 @@ gfsb_repo_flush(struct gfsb_repo *r)
 		    e == GFSB_OK)
 			e = e2;
 	}
-	if (e != GFSB_OK)
-		return e;
-	return write_done(r);
+	return e;
 }
 
 void

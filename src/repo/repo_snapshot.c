@@ -442,3 +442,26 @@ out:
 	json_decref(a);
 	return text;
 }
+
+char *
+gfsb_repo_snapshot_json_one(const struct gfsb_snapshot *s, int with_id)
+{
+	json_t *o = snap_json(s, 1);
+	char *text = NULL;
+
+	if (o == NULL)
+		return NULL;
+	if (!with_id) {
+		json_object_del(o, "id");
+		json_object_del(o, "short_id");
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+}
+
+gfsb_err
+gfsb_repo_snapshot_remove(struct gfsb_repo *r, const char *id)
+{
+	return gfsb_backend_remove(r->be, GFSB_OBJ_SNAPSHOT, id);
+}

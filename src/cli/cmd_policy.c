@@ -1,0 +1,135 @@
+/*
+ * gfsbackup policy show: what a retention policy means, without any
+ * repository: simulate daily backups and show what would be held.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/gfs.h>
+#include <gfsbackup/ops.h>
+
+#include "cli.h"
+
+static const char usage[] =
+"usage: gfsbackup policy show FILE [--days N] [--end 'YYYY-MM-DD HH:MM:SS']\n"
+"\n"
+"Simulate N days (default: enough to fill every rule) of one backup a day,\n"
+"forgetting after each as the daily job does, and show which snapshots\n"
+"the policy holds at the end, by role, with their ages, and the most it\n"
+"ever holds.  No repository is used.\n";
+
+enum { O_DAYS = OPT_CMD_BASE, O_END };
+
+/* Enough days for every rule to be full, and then one. */
+static size_t
+horizon(const struct gfsb_policy *p)
+{
+	static const int span[GFSB_RULE_COUNT] = { 1, 1, 1, 7, 31, 366 };
+	size_t d = 1, w;
+	int r;
+
+	for (r = 0; r < GFSB_RULE_COUNT; r++) {
+		if ((size_t)p->keep[r] * (size_t)span[r] > d)
+			d = (size_t)p->keep[r] * (size_t)span[r];
+		w = (size_t)p->within[r].years * 366 +
+		    (size_t)p->within[r].months * 31 +
+		    (size_t)p->within[r].days + (size_t)p->within[r].hours / 24;
+		if (w > d)
+			d = w;
+	}
+	d += d / 10 + 7;
+	return d > 36600 ? 36600 : d;
+}
+
+int
+cmd_policy(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "days", required_argument, NULL, O_DAYS },
+		{ "end", required_argument, NULL, O_END },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} roles[] = {
+		{ GFSB_ROLE_DAILY, "son/daily" },
+		{ GFSB_ROLE_WEEKLY, "father/weekly" },
+		{ GFSB_ROLE_MONTHLY, "grandfather/monthly" },
+		{ GFSB_ROLE_YEARLY, "yearly" },
+		{ GFSB_ROLE_HOURLY, "hourly" },
+		{ GFSB_ROLE_LAST, "last" },
+		{ GFSB_ROLE_WITHIN, "within" },
+	};
+	struct gfsb_policy *p = NULL;
+	struct gfsb_gfs_sim sim;
+	struct gfsb_time end;
+	char desc[512], *x, when[32];
+	size_t days = 0, i, k, cnt;
+	long v;
+	gfsb_err e;
+	int o, rc = EXIT_OK;
+
+	c->usage = usage;
+	gfsb_time_now(&end);
+	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
+		switch (o) {
+		case O_DAYS:
+			v = strtol(optarg, &x, 10);
+			if (*optarg == '\0' || *x != '\0' || v < 1 ||
+			    v > 36600)
+				return cli_usage_error(c, "invalid --days %s "
+				    "(1 to 36600)", optarg);
+			days = (size_t)v;
+			break;
+		case O_END:
+			if (gfsb_time_parse_local(optarg, &end) != GFSB_OK)
+				return cli_usage_error(c, "invalid --end \"%s\"",
+				    optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2 || strcmp(argv[optind], "show") != 0)
+		return cli_usage_error(c, "use: policy show FILE");
+	if ((e = gfsb_gfs_policy_load(c->ctx, argv[optind + 1], &p)) !=
+	    GFSB_OK)
+		return cli_fail(c, e);
+	if (days == 0)
+		days = horizon(p);
+	if ((e = gfsb_gfs_simulate(p, days, &end, &sim)) != GFSB_OK) {
+		rc = cli_fail(c, e);
+		goto out;
+	}
+	gfsb_time_format_local(&end, when, sizeof(when));
+	printf("policy %s: %s\n", argv[optind + 1],
+	    gfsb_gfs_policy_describe(p, desc, sizeof(desc)));
+	printf("simulated %zu daily backups up to %s, forgetting after each\n",
+	    days, when);
+	printf("held at the end: %zu snapshots (at most %zu at any time); "
+	    "the oldest is %d days old\n", sim.held, sim.max_held,
+	    sim.held ? sim.age_days[sim.held - 1] : 0);
+	for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
+		for (i = cnt = 0; i < sim.held; i++)
+			cnt += (sim.roles[i] & roles[k].bit) != 0;
+		if (cnt == 0)
+			continue;
+		printf("  %-20s %3zu  ages (days):", roles[k].name, cnt);
+		for (i = 0; i < sim.held; i++)
+			if (sim.roles[i] & roles[k].bit)
+				printf(" %d", sim.age_days[i]);
+		printf("\n");
+	}
+	for (i = cnt = 0; i < sim.held; i++)
+		cnt += (sim.roles[i] & GFSB_ROLE_TAG) != 0;
+	if (p->nlists > 0)
+		printf("  (snapshots with the policy's tags are also kept, "
+		    "whatever their age)\n");
+	gfsb_gfs_sim_fini(&sim);
+out:
+	gfsb_gfs_policy_free(p);
+	return rc;
+}

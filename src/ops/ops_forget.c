@@ -1,0 +1,341 @@
+/*
+ * forget: apply a retention policy to each group of snapshots and remove
+ * the snapshot objects it does not keep.
+ *
+ * Groups are formed as restic forms them (host and paths by default).  All
+ * decisions are made before anything is removed, and a policy that would
+ * leave a group with no snapshot is refused as a whole: a typo in a policy
+ * must not empty a repository.  Only snapshot objects are removed, first
+ * in the crash-safe delete order; the data goes at the next prune.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <gfsbackup/gfs.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_internal.h"
+
+char *
+gfsb_ops_role_names(unsigned roles, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ GFSB_ROLE_DAILY, "son/daily" },
+		{ GFSB_ROLE_WEEKLY, "father/weekly" },
+		{ GFSB_ROLE_MONTHLY, "grandfather/monthly" },
+		{ GFSB_ROLE_YEARLY, "yearly" },
+		{ GFSB_ROLE_HOURLY, "hourly" },
+		{ GFSB_ROLE_LAST, "last" },
+		{ GFSB_ROLE_WITHIN, "within" },
+		{ GFSB_ROLE_TAG, "tag" },
+	};
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && o < len; i++)
+		if (roles & names[i].bit)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o ? ", " : "", names[i].name);
+	return buf;
+}
+
+static int
+strv_eq(char *const *a, size_t na, char *const *b, size_t nb, int sorted)
+{
+	size_t i, j;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++) {
+		if (sorted) {
+			if (strcmp(a[i], b[i]) != 0)
+				return 0;
+			continue;
+		}
+		for (j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0)
+				break;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
+/* Do snapshots a and b belong to the same group? */
+static int
+same_group(const struct gfsb_snapshot *a, const struct gfsb_snapshot *b,
+    unsigned by)
+{
+	if ((by & GFSB_GROUP_HOST) && strcmp(a->hostname, b->hostname) != 0)
+		return 0;
+	if ((by & GFSB_GROUP_PATHS) && !strv_eq(a->paths, a->npaths, b->paths,
+	    b->npaths, 1))
+		return 0;
+	if ((by & GFSB_GROUP_TAGS) && !strv_eq(a->tags, a->ntags, b->tags,
+	    b->ntags, 0))
+		return 0;
+	return 1;
+}
+
+void
+gfsb_ops_forget_fini(struct gfsb_forget_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->ngroups; i++) {
+		free(res->groups[i].snaps);
+		free(res->groups[i].dec);
+	}
+	free(res->groups);
+	gfsb_repo_snapshot_list_free(res->all, res->nall);
+	memset(res, 0, sizeof(*res));
+}
+
+static gfsb_err
+add_to_group(struct gfsb_forget_result *res, struct gfsb_snapshot *s,
+    unsigned by)
+{
+	struct gfsb_forget_group *g = NULL, *grown;
+	struct gfsb_snapshot **sv;
+	size_t i;
+
+	for (i = 0; i < res->ngroups; i++)
+		if (same_group(res->groups[i].snaps[0], s, by)) {
+			g = &res->groups[i];
+			break;
+		}
+	if (g == NULL) {
+		grown = realloc(res->groups, (res->ngroups + 1) *
+		    sizeof(*grown));
+		if (grown == NULL)
+			return GFSB_ENOMEM;
+		res->groups = grown;
+		g = &res->groups[res->ngroups++];
+		memset(g, 0, sizeof(*g));
+		if (by & GFSB_GROUP_HOST)
+			g->host = s->hostname;
+		if (by & GFSB_GROUP_PATHS) {
+			g->paths = s->paths;
+			g->npaths = s->npaths;
+		}
+		if (by & GFSB_GROUP_TAGS) {
+			g->tags = s->tags;
+			g->ntags = s->ntags;
+		}
+	}
+	if ((sv = realloc(g->snaps, (g->n + 1) * sizeof(*sv))) == NULL)
+		return GFSB_ENOMEM;
+	g->snaps = sv;
+	g->snaps[g->n++] = s;
+	return GFSB_OK;
+}
+
+/* A group in words, for messages. */
+static void
+group_name(const struct gfsb_forget_group *g, char *buf, size_t len)
+{
+	size_t o = 0, i;
+
+	buf[0] = '\0';
+	if (g->host)
+		o += (size_t)snprintf(buf, len, "host %s", g->host);
+	for (i = 0; g->paths && i < g->npaths && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i == 0 ?
+		    (o ? ", paths " : "paths ") : " ", g->paths[i]);
+	for (i = 0; g->tags && i < g->ntags && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i == 0 ?
+		    (o ? ", tags " : "tags ") : ",", g->tags[i]);
+	if (o == 0)
+		snprintf(buf, len, "all snapshots");
+}
+
+gfsb_err
+gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
+    struct gfsb_forget_result *res)
+{
+	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
+	struct gfsb_lock *lock = NULL;
+	struct gfsb_gfs_item *items = NULL;
+	struct gfsb_snapshot **list = NULL, *t;
+	char what[1024];
+	size_t n = 0, i, j, k;
+	gfsb_err e;
+
+	memset(res, 0, sizeof(*res));
+	if (o->policy == NULL || gfsb_gfs_policy_empty(o->policy))
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the policy has no "
+		    "rule: refusing to decide (it would keep nothing)");
+	if (!o->dry_run && !o->locked &&
+	    (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_repo_snapshot_list(r, &list, &n)) != GFSB_OK)
+		goto out;
+	res->all = list;
+	res->nall = n;
+	/* Newest first in each group, as restic lists them. */
+	for (i = n; i-- > 0;) {
+		if (o->host != NULL && strcmp(list[i]->hostname, o->host) != 0)
+			continue;
+		if ((e = add_to_group(res, list[i], o->group_by)) != GFSB_OK)
+			goto out;
+	}
+	for (i = 0; i < res->ngroups; i++) {
+		struct gfsb_forget_group *g = &res->groups[i];
+
+		free(items);
+		if ((items = calloc(g->n, sizeof(*items))) == NULL ||
+		    (g->dec = calloc(g->n, sizeof(*g->dec))) == NULL) {
+			e = GFSB_ENOMEM;
+			goto out;
+		}
+		for (j = 0; j < g->n; j++) {
+			items[j].time = g->snaps[j]->time;
+			items[j].tags = g->snaps[j]->tags;
+			items[j].ntags = g->snaps[j]->ntags;
+		}
+		if ((e = gfsb_gfs_apply(o->policy, items, g->n, g->dec)) !=
+		    GFSB_OK)
+			goto out;
+		for (j = 0; j < g->n; j++)
+			g->nkeep += g->dec[j].keep != 0;
+		res->kept += g->nkeep;
+		res->removed += g->n - g->nkeep;
+		if (g->nkeep == 0) {
+			group_name(g, what, sizeof(what));
+			e = gfsb_ctx_seterr(ctx, GFSB_EINVAL,
+			    "the policy would remove every snapshot of %s: "
+			    "refused, nothing removed", what);
+			goto out;
+		}
+	}
+	/* Groups in a stable order: by host, then first path. */
+	for (i = 1; i < res->ngroups; i++)
+		for (k = i; k > 0; k--) {
+			struct gfsb_forget_group *a = &res->groups[k - 1],
+			    *b = &res->groups[k], tmp;
+			int c = strcmp(a->snaps[0]->hostname,
+			    b->snaps[0]->hostname);
+
+			if (c == 0 && a->snaps[0]->npaths > 0 &&
+			    b->snaps[0]->npaths > 0)
+				c = strcmp(a->snaps[0]->paths[0],
+				    b->snaps[0]->paths[0]);
+			if (c <= 0)
+				break;
+			tmp = *a;
+			*a = *b;
+			*b = tmp;
+		}
+	if (o->dry_run)
+		goto out;
+	for (i = 0; i < res->ngroups; i++)
+		for (j = 0; j < res->groups[i].n; j++) {
+			if (res->groups[i].dec[j].keep)
+				continue;
+			t = res->groups[i].snaps[j];
+			e = gfsb_repo_snapshot_remove(r, t->id);
+			if (e == GFSB_ENOTFOUND) {
+				gfsb_ctx_clearerr(ctx); /* removed meanwhile */
+				e = GFSB_OK;
+			}
+			if (e != GFSB_OK)
+				goto out;
+		}
+	e = GFSB_OK;
+out:
+	free(items);
+	gfsb_repo_unlock(lock);
+	return e;
+}
+
+static json_t *
+strv_or_null(char *const *v, size_t n, int present)
+{
+	json_t *a;
+	size_t i;
+
+	if (!present || n == 0)
+		return json_null();
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *
+snap_obj(const struct gfsb_snapshot *s, int with_id)
+{
+	char *text = gfsb_repo_snapshot_json_one(s, with_id);
+	json_t *o;
+
+	if (text == NULL)
+		return NULL;
+	o = json_loads(text, 0, NULL);
+	free(text);
+	return o;
+}
+
+char *
+gfsb_ops_forget_json(const struct gfsb_forget_result *res)
+{
+	static const char *const cnames[GFSB_RULE_COUNT] = { "last",
+		"hourly", "daily", "weekly", "monthly", "yearly" };
+	json_t *out = json_array(), *g, *keep, *remove, *reasons, *r, *m,
+	    *cnt;
+	char *text = NULL;
+	size_t i, j, k;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < res->ngroups; i++) {
+		const struct gfsb_forget_group *gr = &res->groups[i];
+
+		keep = json_array();
+		remove = json_array();
+		reasons = json_array();
+		for (j = 0; j < gr->n; j++) {
+			json_array_append_new(gr->dec[j].keep ? keep : remove,
+			    snap_obj(gr->snaps[j], 1));
+			if (!gr->dec[j].keep)
+				continue;
+			m = json_array();
+			for (k = 0; k < gr->dec[j].nreasons; k++)
+				json_array_append_new(m,
+				    json_string(gr->dec[j].reasons[k]));
+			cnt = json_object();
+			for (k = 0; k < GFSB_RULE_COUNT; k++)
+				if (gr->dec[j].counters[k] > 0)
+					json_object_set_new(cnt, cnames[k],
+					    json_integer(gr->dec[j].counters[k]));
+			r = json_pack("{s:o, s:o, s:o}", "snapshot",
+			    snap_obj(gr->snaps[j], 0), "matches", m,
+			    "counters", cnt);
+			json_array_append_new(reasons, r);
+		}
+		if (json_array_size(remove) == 0) {
+			json_decref(remove);
+			remove = json_null();
+		}
+		g = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+		    "tags", strv_or_null(gr->tags, gr->ntags, gr->tags != NULL),
+		    "host", gr->host ? json_string(gr->host) :
+		    json_string(""),
+		    "paths", strv_or_null(gr->paths, gr->npaths,
+		    gr->paths != NULL),
+		    "keep", keep, "remove", remove, "reasons", reasons);
+		if (g == NULL || json_array_append_new(out, g) != 0)
+			goto done;
+	}
+	text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+done:
+	json_decref(out);
+	return text;
+}

@@ -1,0 +1,148 @@
+/*
+ * prune: find what the remaining snapshots use, then let the repository
+ * drop the rest (gfsb_repo_compact).
+ *
+ * The walk is iterative (a work list of tree ids), so a very deep snapshot
+ * cannot exhaust the stack, and each tree is read once however many
+ * snapshots share it: marking a tree that is already marked says so.  A
+ * blob a snapshot needs but no index names means the repository is damaged:
+ * prune stops before deleting anything.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_internal.h"
+
+struct work {
+	uint8_t id[GFSB_ID_LEN];
+	const char *snap; /* which snapshot led here, for messages */
+};
+
+struct worklist {
+	struct work *v;
+	size_t n, cap;
+};
+
+static gfsb_err
+push(struct worklist *w, const uint8_t id[GFSB_ID_LEN], const char *snap)
+{
+	struct work *grown;
+
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? 2 * w->cap : 256;
+
+		if ((grown = realloc(w->v, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		w->v = grown;
+		w->cap = ncap;
+	}
+	memcpy(w->v[w->n].id, id, GFSB_ID_LEN);
+	w->v[w->n++].snap = snap;
+	return GFSB_OK;
+}
+
+static gfsb_err
+missing(struct gfsb_repo *r, const char *snap, const char *what,
+    const uint8_t id[GFSB_ID_LEN])
+{
+	char hex[GFSB_ID_HEX];
+
+	gfsb_hex_encode(id, GFSB_ID_LEN, hex);
+	return gfsb_ctx_seterr(gfsb_repo_ctx(r), GFSB_ECORRUPT,
+	    "snapshot %.8s needs %s blob %.16s, which no index names: the "
+	    "repository is damaged; prune refused, nothing deleted", snap,
+	    what, hex);
+}
+
+/* Mark everything reachable from the snapshots' root trees. */
+static gfsb_err
+mark_all(struct gfsb_repo *r, struct gfsb_snapshot **snaps, size_t n,
+    size_t *trees)
+{
+	struct worklist w = { NULL, 0, 0 };
+	struct gfsb_repo_io *io = NULL;
+	struct gfsb_tree t;
+	struct work cur;
+	size_t i, j, k;
+	gfsb_err e;
+
+	gfsb_repo_tree_init(&t);
+	if ((e = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+		return e;
+	for (i = 0; i < n && e == GFSB_OK; i++)
+		e = push(&w, snaps[i]->tree, snaps[i]->id);
+	while (e == GFSB_OK && w.n > 0) {
+		cur = w.v[--w.n];
+		e = gfsb_repo_index_mark(r, GFSB_BLOB_TREE, cur.id);
+		if (e == GFSB_EEXIST) {
+			e = GFSB_OK;
+			continue;
+		}
+		if (e == GFSB_ENOTFOUND) {
+			e = missing(r, cur.snap, "tree", cur.id);
+			break;
+		}
+		if (e != GFSB_OK ||
+		    (e = gfsb_repo_tree_load(io, cur.id, &t)) != GFSB_OK)
+			break;
+		(*trees)++;
+		for (j = 0; j < t.n && e == GFSB_OK; j++) {
+			const struct gfsb_node *nd = &t.nodes[j];
+
+			if (nd->kind == GFSB_NODE_DIR) {
+				e = push(&w, nd->subtree, cur.snap);
+				continue;
+			}
+			for (k = 0; k < nd->nextents && e == GFSB_OK; k++) {
+				if (nd->extents[k].hole)
+					continue;
+				e = gfsb_repo_index_mark(r, GFSB_BLOB_DATA,
+				    nd->extents[k].id);
+				if (e == GFSB_EEXIST)
+					e = GFSB_OK;
+				else if (e == GFSB_ENOTFOUND)
+					e = missing(r, cur.snap, "data",
+					    nd->extents[k].id);
+			}
+		}
+		gfsb_repo_tree_fini(&t);
+	}
+	gfsb_repo_tree_fini(&t);
+	gfsb_repo_io_free(io);
+	free(w.v);
+	return e;
+}
+
+gfsb_err
+gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
+    struct gfsb_prune_result *res)
+{
+	struct gfsb_snapshot **snaps = NULL;
+	struct gfsb_compact_opts co;
+	struct gfsb_lock *lock = NULL;
+	double t0 = gfsb_monotonic_seconds();
+	size_t n = 0;
+	gfsb_err e;
+
+	memset(res, 0, sizeof(*res));
+	if (!o->locked && (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_repo_index_load(r)) != GFSB_OK ||
+	    (e = gfsb_repo_snapshot_list(r, &snaps, &n)) != GFSB_OK)
+		goto out;
+	res->snapshots = n;
+	if ((e = mark_all(r, snaps, n, &res->trees)) != GFSB_OK)
+		goto out;
+	co.max_unused = o->max_unused;
+	co.dry_run = o->dry_run;
+	e = gfsb_repo_compact(r, &co, &res->st);
+out:
+	gfsb_repo_snapshot_list_free(snaps, n);
+	gfsb_repo_unlock(lock);
+	res->seconds = gfsb_monotonic_seconds() - t0;
+	return e;
+}

@@ -1,0 +1,448 @@
+/*
+ * Compaction: reclaim the space of blobs no snapshot uses.
+ *
+ * The caller marks every blob the remaining snapshots use
+ * (gfsb_repo_index_mark).  Then each pack is: kept (all or nearly all of it
+ * used), deleted (nothing used), or repacked (more than max_unused of it
+ * unused: its used blobs are copied into new packs).  Sealed blobs are
+ * copied as they are: their associated data does not depend on the pack,
+ * so nothing is decrypted except to check it first.
+ *
+ * Order, so that a kill -9 at any instant loses nothing:
+ *   1. new packs (copies) are written;
+ *   2. the new index is written: every file but the last plain, the last
+ *      one naming all the old index files as superseded;
+ *   3. the old index files are deleted;
+ *   4. the packs no longer needed are deleted.
+ * Until 2 completes the old index rules and the new packs are merely
+ * unindexed; after it, the old packs are unindexed.  Unindexed packs are
+ * what the next compaction deletes first, so it finishes the job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+#define ENTRIES_PER_INDEX 100000
+
+gfsb_err
+gfsb_repo_index_mark(struct gfsb_repo *r, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN])
+{
+	struct ientry *e;
+	gfsb_err err;
+
+	pthread_mutex_lock(&r->idx.lock);
+	e = rindex_find_locked(&r->idx, id, (uint8_t)type);
+	if (e == NULL || e->pack == PACK_NONE ||
+	    !r->idx.packs[e->pack].stored) {
+		err = GFSB_ENOTFOUND;
+	} else if (e->mark) {
+		err = GFSB_EEXIST;
+	} else {
+		e->mark = 1;
+		err = GFSB_OK;
+	}
+	pthread_mutex_unlock(&r->idx.lock);
+	return err;
+}
+
+/* What compaction knows of each pack slot. */
+struct pinfo {
+	uint64_t bytes, used_bytes; /* sealed bytes of its blobs */
+	uint32_t blobs, used;
+	uint64_t size;		    /* in the backend */
+	int present;
+	enum { P_KEEP, P_DELETE, P_REPACK } fate;
+};
+
+struct bpack {
+	uint8_t id[GFSB_ID_LEN];
+	uint64_t size;
+	int indexed;
+};
+
+struct blist {
+	struct bpack *v;
+	size_t n, cap;
+};
+
+static gfsb_err
+collect(void *cookie, const char *name, uint64_t size)
+{
+	struct blist *l = cookie;
+	struct bpack *grown;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 256;
+
+		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		l->v = grown;
+		l->cap = ncap;
+	}
+	if (gfsb_hex_decode(name, l->v[l->n].id, GFSB_ID_LEN) != GFSB_OK)
+		return GFSB_OK;
+	l->v[l->n].size = size;
+	l->v[l->n].indexed = 0;
+	l->n++;
+	return GFSB_OK;
+}
+
+static int
+bpackcmp(const void *a, const void *b)
+{
+	return memcmp(a, b, GFSB_ID_LEN);
+}
+
+static void
+seal_copy(void *cookie, uint8_t *dst)
+{
+	const struct hdrent *h = cookie;
+
+	/* The sealed bytes follow the entry in the caller's frame. */
+	memcpy(dst, (const uint8_t *)(h + 1), h->length);
+}
+
+/* Copy the used blobs of pack `slot` into new packs, checking each. */
+static gfsb_err
+repack(struct gfsb_repo *r, struct gfsb_repo_io *io, uint32_t slot,
+    const uint32_t *ents, size_t n, uint64_t *copied)
+{
+	struct gfsb_buf pack, plain, job;
+	struct gfsb_blob_loc loc;
+	const struct ientry *e;
+	struct hdrent *h;
+	char name[GFSB_ID_HEX];
+	size_t i;
+	gfsb_err err;
+
+	gfsb_buf_init(&pack);
+	gfsb_buf_init(&plain);
+	gfsb_buf_init(&job);
+	gfsb_hex_encode(r->idx.packs[slot].id, GFSB_ID_LEN, name);
+	if ((err = repo_obj_get(r, GFSB_OBJ_PACK, name, (size_t)1 << 31,
+	    &pack)) != GFSB_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		e = &r->idx.e[ents[i]];
+		if (!e->mark || e->dup)
+			continue;
+		if ((uint64_t)e->offset + e->length > pack.len) {
+			err = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+			    "pack %s is shorter than its index says", name);
+			goto out;
+		}
+		memcpy(loc.pack, r->idx.packs[slot].id, GFSB_ID_LEN);
+		loc.offset = e->offset;
+		loc.length = e->length;
+		loc.raw_length = e->raw_length;
+		loc.type = e->type;
+		loc.flags = e->flags;
+		/* Never carry damage forward: check before copying. */
+		if ((err = gfsb_repo_blob_open(io, &loc, e->id,
+		    pack.data + e->offset, &plain)) != GFSB_OK)
+			goto out;
+		job.len = 0;
+		if ((err = gfsb_buf_reserve(&job, sizeof(*h) + e->length)) !=
+		    GFSB_OK)
+			goto out;
+		h = (struct hdrent *)(void *)job.data;
+		memset(h, 0, sizeof(*h));
+		memcpy(h->id, e->id, GFSB_ID_LEN);
+		h->type = e->type;
+		h->flags = e->flags;
+		h->length = e->length;
+		h->raw_length = e->raw_length;
+		memcpy(job.data + sizeof(*h), pack.data + e->offset, e->length);
+		if ((err = repo_pack_add(r, h, seal_copy, h, 0)) != GFSB_OK)
+			goto out;
+		*copied += e->length;
+	}
+out:
+	gfsb_buf_fini(&pack);
+	gfsb_buf_wipe(&plain);
+	gfsb_buf_fini(&job);
+	return err;
+}
+
+/* Write the new index: kept packs and the new ones; the last file
+ * supersedes every index file that was there. */
+static gfsb_err
+write_new_index(struct gfsb_repo *r, const struct pinfo *pi,
+    const uint32_t *order, const size_t *start, struct donepack *fresh,
+    size_t nfresh, uint64_t *files)
+{
+	struct donepack *batch = NULL;
+	struct hdrent *ents = NULL;
+	uint8_t (*sup)[GFSB_ID_LEN] = NULL;
+	size_t nb = 0, ne = 0, s, i, k, total = 0, nsup = 0, cap;
+	const struct ientry *e;
+	gfsb_err err = GFSB_ENOMEM;
+
+	cap = r->idx.npacks + nfresh;
+	if ((batch = calloc(cap ? cap : 1, sizeof(*batch))) == NULL)
+		goto out;
+	if ((ents = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*ents))) ==
+	    NULL)
+		goto out;
+	if (r->nindex_names > 0 &&
+	    (sup = malloc(r->nindex_names * sizeof(*sup))) == NULL)
+		goto out;
+	for (i = 0; i < r->nindex_names; i++)
+		if (gfsb_hex_decode(r->index_names[i], sup[nsup],
+		    GFSB_ID_LEN) == GFSB_OK)
+			nsup++;
+	/* Kept packs, with every entry (duplicates included). */
+	for (s = 0; s < r->idx.npacks; s++) {
+		if (!r->idx.packs[s].stored || pi[s].fate != P_KEEP ||
+		    start[s] == start[s + 1])
+			continue;
+		memcpy(batch[nb].id, r->idx.packs[s].id, GFSB_ID_LEN);
+		batch[nb].ents = ents + ne;
+		for (k = start[s]; k < start[s + 1]; k++) {
+			e = &r->idx.e[order[k]];
+			memcpy(ents[ne].id, e->id, GFSB_ID_LEN);
+			ents[ne].offset = e->offset;
+			ents[ne].length = e->length;
+			ents[ne].raw_length = e->raw_length;
+			ents[ne].type = e->type;
+			ents[ne].flags = e->flags;
+			ne++;
+		}
+		batch[nb].n = start[s + 1] - start[s];
+		nb++;
+	}
+	for (i = 0; i < nfresh; i++)
+		batch[nb++] = fresh[i];
+	/* In files of about ENTRIES_PER_INDEX blobs; supersede in the last. */
+	for (i = k = 0; i <= nb; i++) {
+		if (i < nb && (total == 0 || total + batch[i].n <=
+		    ENTRIES_PER_INDEX)) {
+			total += batch[i].n;
+			continue;
+		}
+		if (i < nb) {
+			if ((err = repo_index_write(r, batch + k, i - k, NULL,
+			    0)) != GFSB_OK)
+				goto out;
+			(*files)++;
+			k = i;
+			total = batch[i].n;
+			continue;
+		}
+		if ((err = repo_index_write(r, batch + k, nb - k,
+		    (const uint8_t (*)[GFSB_ID_LEN])sup, nsup)) != GFSB_OK)
+			goto out;
+		(*files)++;
+	}
+	err = GFSB_OK;
+out:
+	free(batch);
+	free(ents);
+	free(sup);
+	return err;
+}
+
+gfsb_err
+gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    struct gfsb_compact_stats *st)
+{
+	struct blist bl = { NULL, 0, 0 };
+	struct pinfo *pi = NULL;
+	struct bpack *bp, key;
+	struct gfsb_repo_io *io = NULL;
+	uint32_t *order = NULL;
+	size_t *start = NULL, i, s, np, nfresh = 0;
+	struct donepack *fresh = NULL;
+	char name[GFSB_ID_HEX];
+	const struct ientry *e;
+	uint64_t written_before;
+	gfsb_err err;
+
+	memset(st, 0, sizeof(*st));
+	if (!r->index_loaded)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "compaction needs the index loaded and marked");
+	if ((err = gfsb_backend_list(r->be, GFSB_OBJ_PACK, collect, &bl)) !=
+	    GFSB_OK)
+		goto out;
+	if (bl.n > 1)
+		qsort(bl.v, bl.n, sizeof(*bl.v), bpackcmp);
+	np = r->idx.npacks;
+	err = GFSB_ENOMEM;
+	if ((pi = calloc(np + 1, sizeof(*pi))) == NULL ||
+	    (start = calloc(np + 2, sizeof(*start))) == NULL ||
+	    (order = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*order))) ==
+	    NULL)
+		goto out;
+	for (s = 0; s < np; s++) {
+		if (!r->idx.packs[s].stored)
+			continue;
+		memcpy(key.id, r->idx.packs[s].id, GFSB_ID_LEN);
+		bp = bl.n ? bsearch(&key, bl.v, bl.n, sizeof(*bl.v),
+		    bpackcmp) : NULL;
+		if (bp != NULL) {
+			bp->indexed = 1;
+			pi[s].present = 1;
+			pi[s].size = bp->size;
+		}
+	}
+	/* Entries grouped by pack (counting sort), and what each pack
+	 * holds and uses. */
+	for (i = 0; i < r->idx.n; i++) {
+		e = &r->idx.e[i];
+		if (e->pack == PACK_NONE)
+			continue;
+		start[e->pack + 1]++;
+		pi[e->pack].blobs++;
+		pi[e->pack].bytes += e->length;
+		st->blobs++;
+		if (e->mark && !e->dup) {
+			pi[e->pack].used++;
+			pi[e->pack].used_bytes += e->length;
+		} else {
+			st->blobs_unused++;
+			st->unused_bytes += e->length;
+		}
+	}
+	for (s = 0; s < np; s++)
+		start[s + 1] += start[s];
+	{
+		size_t *fill = calloc(np + 1, sizeof(*fill));
+
+		if (fill == NULL)
+			goto out;
+		for (i = 0; i < r->idx.n; i++) {
+			e = &r->idx.e[i];
+			if (e->pack != PACK_NONE)
+				order[start[e->pack] + fill[e->pack]++] =
+				    (uint32_t)i;
+		}
+		free(fill);
+	}
+	/* Decide each pack's fate. */
+	for (s = 0; s < np; s++) {
+		if (!r->idx.packs[s].stored)
+			continue;
+		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		if (!pi[s].present && pi[s].used > 0) {
+			err = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+			    "pack %s is missing but holds %u blobs that "
+			    "snapshots use: prune refused, nothing deleted",
+			    name, pi[s].used);
+			goto out;
+		}
+		st->packs++;
+		st->pack_bytes += pi[s].size;
+		if (pi[s].used == 0)
+			pi[s].fate = P_DELETE;
+		else if ((double)(pi[s].bytes - pi[s].used_bytes) >
+		    o->max_unused * (double)pi[s].bytes)
+			pi[s].fate = P_REPACK;
+		else
+			pi[s].fate = P_KEEP;
+		if (pi[s].fate == P_DELETE && pi[s].present) {
+			st->packs_deleted++;
+			st->bytes_freed += pi[s].size;
+		} else if (pi[s].fate == P_REPACK) {
+			st->packs_repacked++;
+			st->bytes_freed += pi[s].size;
+			st->bytes_repacked += pi[s].used_bytes;
+		} else if (pi[s].fate == P_KEEP) {
+			st->unused_bytes_after += pi[s].bytes -
+			    pi[s].used_bytes;
+		}
+	}
+	for (i = 0; i < bl.n; i++)
+		if (!bl.v[i].indexed) {
+			st->unindexed_deleted++;
+			st->bytes_freed += bl.v[i].size;
+		}
+	if (o->dry_run) {
+		/* Estimate: the copies take about what they took before. */
+		st->bytes_freed -= st->bytes_repacked;
+		err = GFSB_OK;
+		goto out;
+	}
+
+	/* 1. Copies. */
+	r->no_auto_index = 1;
+	pthread_mutex_lock(&r->pack_lock);
+	written_before = r->stats.pack_bytes;
+	pthread_mutex_unlock(&r->pack_lock);
+	if ((err = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+		goto out;
+	for (s = 0; s < np; s++) {
+		if (!r->idx.packs[s].stored || pi[s].fate != P_REPACK)
+			continue;
+		if ((err = repack(r, io, (uint32_t)s, order + start[s],
+		    start[s + 1] - start[s], &st->bytes_copied)) != GFSB_OK)
+			goto out;
+	}
+	if ((err = repo_flush_packs(r)) != GFSB_OK)
+		goto out;
+	pthread_mutex_lock(&r->pack_lock);
+	fresh = r->done;
+	nfresh = r->ndone;
+	r->done = NULL;
+	r->ndone = r->capdone = 0;
+	st->packs_written = nfresh;
+	st->bytes_freed -= r->stats.pack_bytes - written_before;
+	pthread_mutex_unlock(&r->pack_lock);
+
+	/* 2. The new index, superseding every old file. */
+	if ((err = write_new_index(r, pi, order, start, fresh, nfresh,
+	    &st->index_files_written)) != GFSB_OK)
+		goto out;
+	/* 3. Old index files. */
+	for (i = 0; i < r->nindex_names; i++) {
+		err = gfsb_backend_remove(r->be, GFSB_OBJ_INDEX,
+		    r->index_names[i]);
+		if (err != GFSB_OK && err != GFSB_ENOTFOUND)
+			goto out;
+		st->index_files_removed += err == GFSB_OK;
+		gfsb_ctx_clearerr(r->ctx);
+	}
+	/* 4. Packs no longer needed, and leftovers nobody indexed. */
+	for (s = 0; s < np; s++) {
+		if (!r->idx.packs[s].stored || !pi[s].present ||
+		    pi[s].fate == P_KEEP)
+			continue;
+		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK, name)) !=
+		    GFSB_OK && err != GFSB_ENOTFOUND)
+			goto out;
+	}
+	for (i = 0; i < bl.n; i++) {
+		if (bl.v[i].indexed)
+			continue;
+		gfsb_hex_encode(bl.v[i].id, GFSB_ID_LEN, name);
+		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK, name)) !=
+		    GFSB_OK && err != GFSB_ENOTFOUND)
+			goto out;
+	}
+	err = GFSB_OK;
+	gfsb_ctx_clearerr(r->ctx);
+	/* The in-memory index described the old packs: read the new one. */
+	rindex_fini(&r->idx);
+	if ((err = rindex_init(&r->idx)) == GFSB_OK) {
+		r->index_loaded = 0;
+		err = gfsb_repo_index_load(r);
+	}
+out:
+	r->no_auto_index = 0;
+	for (i = 0; i < nfresh; i++)
+		free(fresh[i].ents);
+	free(fresh);
+	gfsb_repo_io_free(io);
+	free(pi);
+	free(start);
+	free(order);
+	free(bl.v);
+	return err;
+}
