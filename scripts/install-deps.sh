@@ -1,17 +1,19 @@
 #!/bin/bash
 # Install what gfsbackup needs to build and test on Debian 12.
 #   scripts/install-deps.sh          build and test dependencies
-#   scripts/install-deps.sh --bench  also restic, borg and hyperfine
+#   scripts/install-deps.sh --bench  also borg and hyperfine
+# (restic is a test dependency: retention decisions are checked against it)
 set -euo pipefail
 
 pkgs=(
 	build-essential cmake pkg-config
 	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
 	libcurl4-openssl-dev libexpat1-dev libinih-dev libcmocka-dev
-	acl attr tar util-linux python3
+	acl attr tar util-linux python3 strace
+	restic
 )
 if [ "${1:-}" = "--bench" ]; then
-	pkgs+=(restic borgbackup hyperfine time)
+	pkgs+=(borgbackup hyperfine time)
 fi
 
 missing=()

@@ -3,7 +3,8 @@
 #   1. build with -Werror and run every test (cmocka unit tests and the
 #      end-to-end scenarios on real files and repositories);
 #   2. build with AddressSanitizer + UndefinedBehaviorSanitizer and run
-#      the unit tests and the end-to-end scenarios again.
+#      the unit tests and the end-to-end scenarios again (all but the
+#      retention cross-check against restic, which tests semantics).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,5 +24,5 @@ cmake --build build-asan -j "$jobs"
 echo "== tests under the sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure)
+(cd build-asan && ctest --output-on-failure -LE restic)
 echo "== all tests passed"

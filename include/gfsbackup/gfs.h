@@ -128,14 +128,16 @@ struct gfsb_gfs_decision {
 };
 
 /*
- * gfsb_gfs_apply(p, items, n, out):
+ * gfsb_gfs_apply(p, items, n, now, out):
  * Decide for each of the n items (one group; any order) whether to keep
  * it, with its roles and reasons; out[i] is the decision for items[i].
  * Periods are calendar periods in the local time zone (TZ), weeks are ISO
- * 8601 weeks.  GFSB_EINVAL for an empty policy, GFSB_ENOMEM.
+ * 8601 weeks.  keep-within windows end at the newest item that is not
+ * after `now` (a snapshot with a clock error in the future must not
+ * expire the history).  GFSB_EINVAL for an empty policy, GFSB_ENOMEM.
  */
 gfsb_err gfsb_gfs_apply(const struct gfsb_policy *p,
-    const struct gfsb_gfs_item *items, size_t n,
+    const struct gfsb_gfs_item *items, size_t n, const struct gfsb_time *now,
     struct gfsb_gfs_decision *out) GFSB_WUR;
 
 /*

@@ -186,6 +186,8 @@ struct gfsb_forget_opts {
 	const char *host;   /* consider only this host's snapshots */
 	int dry_run;	    /* decide, remove nothing */
 	int locked;	    /* the caller holds the exclusive lock */
+	int has_now;	    /* decide as if at `now` (else the clock) */
+	struct gfsb_time now;
 };
 
 /* One group and its decisions, newest snapshot first. */

@@ -90,6 +90,9 @@ cutoff(const struct gfsb_time *latest, const struct gfsb_duration *d)
 	struct tm tm;
 	time_t tt = (time_t)latest->sec;
 
+	if (latest->sec == INT64_MIN / 2)
+		return *latest;
+
 	localtime_r(&tt, &tm);
 	tm.tm_year -= d->years;
 	tm.tm_mon -= d->months;
@@ -162,7 +165,7 @@ sort_newest_first(const struct gfsb_gfs_item *items, size_t *ord, size_t n)
 
 gfsb_err
 gfsb_gfs_apply(const struct gfsb_policy *p, const struct gfsb_gfs_item *items,
-    size_t n, struct gfsb_gfs_decision *out)
+    size_t n, const struct gfsb_time *now, struct gfsb_gfs_decision *out)
 {
 	struct gfsb_time latest, cut[GFSB_RULE_COUNT];
 	long last[GFSB_RULE_COUNT], wlast[GFSB_RULE_COUNT], val;
@@ -182,7 +185,15 @@ gfsb_gfs_apply(const struct gfsb_policy *p, const struct gfsb_gfs_item *items,
 		free(ord);
 		return GFSB_ENOMEM;
 	}
-	latest = items[ord[0]].time;
+	/* The newest snapshot not in the future (restic does the same); if
+	 * every one is, windows reach back to the beginning of time. */
+	latest.sec = INT64_MIN / 2;
+	latest.nsec = 0;
+	for (nr = 0; nr < n; nr++)
+		if (gfsb_time_cmp(&items[ord[nr]].time, now) < 0) {
+			latest = items[ord[nr]].time;
+			break;
+		}
 	for (r = 0; r < GFSB_RULE_COUNT; r++) {
 		count[r] = p->keep[r];
 		last[r] = wlast[r] = -1;
@@ -278,6 +289,7 @@ gfsb_gfs_simulate(const struct gfsb_policy *p, size_t days,
 {
 	struct gfsb_gfs_item *held = NULL;
 	struct gfsb_gfs_decision *dec = NULL;
+	struct gfsb_time now;
 	long *age = NULL;
 	size_t n = 0, day, i, k;
 	gfsb_err e = GFSB_ENOMEM;
@@ -294,7 +306,9 @@ gfsb_gfs_simulate(const struct gfsb_policy *p, size_t days,
 		held[n].time = days_before(end, (long)(days - 1 - day));
 		age[n] = (long)(days - 1 - day);
 		n++;
-		if ((e = gfsb_gfs_apply(p, held, n, dec)) != GFSB_OK)
+		now = held[n - 1].time;
+		now.sec++;
+		if ((e = gfsb_gfs_apply(p, held, n, &now, dec)) != GFSB_OK)
 			goto out;
 		for (i = k = 0; i < n; i++) {
 			if (!dec[i].keep)

@@ -164,11 +164,16 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 	struct gfsb_lock *lock = NULL;
 	struct gfsb_gfs_item *items = NULL;
 	struct gfsb_snapshot **list = NULL, *t;
+	struct gfsb_time now;
 	char what[1024];
 	size_t n = 0, i, j, k;
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
+	if (o->has_now)
+		now = o->now;
+	else
+		gfsb_time_now(&now);
 	if (o->policy == NULL || gfsb_gfs_policy_empty(o->policy))
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the policy has no "
 		    "rule: refusing to decide (it would keep nothing)");
@@ -200,8 +205,8 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 			items[j].tags = g->snaps[j]->tags;
 			items[j].ntags = g->snaps[j]->ntags;
 		}
-		if ((e = gfsb_gfs_apply(o->policy, items, g->n, g->dec)) !=
-		    GFSB_OK)
+		if ((e = gfsb_gfs_apply(o->policy, items, g->n, &now,
+		    g->dec)) != GFSB_OK)
 			goto out;
 		for (j = 0; j < g->n; j++)
 			g->nkeep += g->dec[j].keep != 0;

@@ -173,7 +173,7 @@ out:
 /* Write the new index: kept packs and the new ones; the last file
  * supersedes every index file that was there. */
 static gfsb_err
-write_new_index(struct gfsb_repo *r, const struct pinfo *pi,
+write_new_index(struct gfsb_repo *r, const struct pinfo *pi, size_t np,
     const uint32_t *order, const size_t *start, struct donepack *fresh,
     size_t nfresh, uint64_t *files)
 {
@@ -197,8 +197,9 @@ write_new_index(struct gfsb_repo *r, const struct pinfo *pi,
 		if (gfsb_hex_decode(r->index_names[i], sup[nsup],
 		    GFSB_ID_LEN) == GFSB_OK)
 			nsup++;
-	/* Kept packs, with every entry (duplicates included). */
-	for (s = 0; s < r->idx.npacks; s++) {
+	/* Kept packs, with every entry (duplicates included).  The copies
+	 * added pack slots after the first np: those are in `fresh`. */
+	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored || pi[s].fate != P_KEEP ||
 		    start[s] == start[s + 1])
 			continue;
@@ -396,7 +397,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	pthread_mutex_unlock(&r->pack_lock);
 
 	/* 2. The new index, superseding every old file. */
-	if ((err = write_new_index(r, pi, order, start, fresh, nfresh,
+	if ((err = write_new_index(r, pi, np, order, start, fresh, nfresh,
 	    &st->index_files_written)) != GFSB_OK)
 		goto out;
 	/* 3. Old index files. */

@@ -75,3 +75,39 @@ with open(sys.argv[1], "r+b") as f:
     f.write(bytes([b[0] ^ 0xFF]))
 PYEOF
 }
+
+# make_history REPO N: N daily backups of $S (one new 1.5 MB file a day,
+# the file of three days before deleted, a small file edited), each at
+# 2026-01-DD 01:00, with a copy of the source as it was in $T/copies/DD.
+make_history() {
+	local repo=$1 n=$2 d
+	mkdir -p "$S" "$T/copies"
+	for d in $(seq -w 1 "$n"); do
+		head -c 1500000 /dev/urandom >"$S/day$d.bin"
+		rm -f "$S/day$(printf %02d $((10#$d - 3))).bin"
+		echo "edit $d" >>"$S/notes.txt"
+		"$GFSB" backup -r "$repo" -q --time "2026-01-$d 01:00:00" "$S" \
+			>/dev/null
+		cp -a "$S" "$T/copies/$d"
+	done
+}
+
+# check_kept REPO: every snapshot left restores bit-identically to the
+# copy of the source taken when it was made.
+check_kept() {
+	local repo=$1 id day
+	snap_json "$repo" | $PY -c '
+import json, sys
+for s in json.load(sys.stdin):
+    print(s["id"], s["time"][8:10])' >"$T/kept"
+	[ -s "$T/kept" ] || fail "no snapshot left"
+	while read -r id day; do
+		rm -rf "$T/check"
+		"$GFSB" restore -r "$repo" -q "$id" --target "$T/check" \
+			>/dev/null 2>"$T/check.err" || { cat "$T/check.err";
+			fail "snapshot $id (day $day) does not restore"; }
+		$PY "$HERE/treecmp.py" "$T/copies/$day" "$T/check$S" >/dev/null ||
+			fail "snapshot $id (day $day) restores differently"
+	done <"$T/kept"
+	rm -rf "$T/check"
+}

@@ -64,10 +64,13 @@ policy(const char *k1, const char *v1, const char *k2, const char *v2)
 	return p;
 }
 
+/* "Now" for the tests: after every history. */
+static const struct gfsb_time now = { 4102444800LL, 0 }; /* 2100-01-01 */
+
 static void
 run(struct gfsb_policy *p)
 {
-	assert_int_equal(gfsb_gfs_apply(p, items, n, dec), GFSB_OK);
+	assert_int_equal(gfsb_gfs_apply(p, items, n, &now, dec), GFSB_OK);
 	gfsb_gfs_policy_free(p);
 }
 
@@ -371,6 +374,27 @@ test_within_periods(void **state)
 	assert_int_equal(kept(), 1);
 }
 
+/* A snapshot from the future (a clock error) does not move the window. */
+static void
+test_future_snapshot(void **state)
+{
+	struct gfsb_policy *p = policy("keep-within", "7d", NULL, NULL);
+	struct gfsb_time today;
+
+	(void)state;
+	tz("UTC");
+	reset();
+	add("2026-06-01 01:00:00");
+	add("2026-06-05 01:00:00");
+	add("2099-01-01 01:00:00"); /* clock error */
+	today = at("2026-06-06 00:00:00");
+	assert_int_equal(gfsb_gfs_apply(p, items, n, &today, dec), GFSB_OK);
+	expect("2099-01-01 01:00:00", 1, "within 7d");
+	expect("2026-06-05 01:00:00", 1, "within 7d");
+	expect("2026-06-01 01:00:00", 1, "within 7d");
+	gfsb_gfs_policy_free(p);
+}
+
 static void
 test_tags(void **state)
 {
@@ -460,7 +484,7 @@ test_empty_policy_refused(void **state)
 	add("2026-01-01 01:00:00");
 	assert_int_equal(gfsb_gfs_policy_new(&p), GFSB_OK);
 	assert_true(gfsb_gfs_policy_empty(p));
-	assert_int_equal(gfsb_gfs_apply(p, items, n, dec), GFSB_EINVAL);
+	assert_int_equal(gfsb_gfs_apply(p, items, n, &now, dec), GFSB_EINVAL);
 	gfsb_gfs_policy_free(p);
 	/* A count of 0 is no rule either. */
 	p = policy("keep-daily", "0", NULL, NULL);
@@ -615,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_dst),
 		cmocka_unit_test(test_leap_day),
 		cmocka_unit_test(test_within_periods),
+		cmocka_unit_test(test_future_snapshot),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_standard_policy),
 		cmocka_unit_test(test_empty_policy_refused),

@@ -1,0 +1,104 @@
+#!/bin/bash
+# forget explains and removes only what the policy says; prune reclaims the
+# space; every kept snapshot restores bit-identically afterwards.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/src
+R=$T/repo
+"$GFSB" init -r "$R" --kdf-memory 8M --kdf-iterations 1 --pack-size 1M -q \
+	>/dev/null
+make_history "$R" 14
+
+step "--dry-run explains and removes nothing"
+expect 0 "$GFSB" forget -r "$R" --policy "$HERE/../../schedules/minimal.policy" --dry-run
+out_has "son/daily"
+out_has "father/weekly"
+out_has "grandfather/monthly"
+out_has "total: keep"
+out_has "dry run: nothing was removed"
+[ "$(nfiles "$R/snapshots")" = 14 ] || fail "dry run removed snapshots"
+
+step "--json has restic's shape and agrees with the table"
+expect 0 "$GFSB" forget -r "$R" --keep-daily 3 --keep-weekly 2 --dry-run --json
+$PY - "$T/out" <<'PYEOF'
+import json, sys
+groups = json.load(open(sys.argv[1]))
+assert len(groups) == 1, groups
+g = groups[0]
+for key in ("tags", "host", "paths", "keep", "remove", "reasons"):
+    assert key in g, key
+assert len(g["keep"]) == len(g["reasons"])
+days = sorted(s["time"][8:10] for s in g["keep"])
+# 3 days (12-14) and the newest of the week before (Sunday the 11th):
+assert days == ["11", "12", "13", "14"], days
+r = {x["snapshot"]["time"][8:10]: x["matches"] for x in g["reasons"]}
+assert r["14"] == ["daily snapshot", "weekly snapshot"], r["14"]
+assert r["11"] == ["weekly snapshot"], r["11"]
+assert len(g["remove"]) == 10
+PYEOF
+
+step "refusals: nothing removed"
+expect 2 "$GFSB" forget -r "$R"
+one_line_error "no policy"
+expect 2 "$GFSB" forget -r "$R" --keep-daily -1
+one_line_error "negative count"
+expect 2 "$GFSB" forget -r "$R" --keep-within 3x
+one_line_error "malformed duration"
+printf 'keep-daily = 7\nkeep-weekly = four\n' >"$T/bad.policy"
+expect 1 "$GFSB" forget -r "$R" --policy "$T/bad.policy"
+one_line_error "$T/bad.policy:2: keep-weekly"
+expect 1 "$GFSB" forget -r "$R" --keep-tag nosuchtag
+one_line_error "would remove every snapshot"
+[ "$(nfiles "$R/snapshots")" = 14 ] || fail "a refused forget removed snapshots"
+
+step "forget and prune need the exclusive lock"
+"$TESTTOOL" hold-lock "$R" shared >"$T/lockout" 2>&1 &
+BGPIDS+=($!)
+for _ in $(seq 1 100); do grep -q locked "$T/lockout" && break; sleep 0.1; done
+expect 11 "$GFSB" forget -r "$R" --keep-last 1
+expect 11 "$GFSB" prune -r "$R"
+kill "${BGPIDS[-1]}"
+wait "${BGPIDS[-1]}" 2>/dev/null || true
+
+step "forget removes snapshot objects only"
+packs=$(nfiles "$R/data")
+size0=$(du -sb "$R/data" | cut -f1)
+expect 0 "$GFSB" forget -r "$R" --keep-last 6
+out_has "total: keep 6, remove 8 snapshots"
+[ "$(nfiles "$R/snapshots")" = 6 ] || fail "not 6 snapshots left"
+[ "$(nfiles "$R/data")" = "$packs" ] || fail "forget touched packs"
+
+step "prune --dry-run changes nothing"
+expect 0 "$GFSB" prune -r "$R" --dry-run
+out_has "would delete"
+[ "$(du -sb "$R/data" | cut -f1)" = "$size0" ] || fail "dry run changed packs"
+
+step "prune frees the removed data; kept snapshots restore identically"
+expect 0 "$GFSB" prune -r "$R"
+cat "$T/out"
+size1=$(du -sb "$R/data" | cut -f1)
+echo "data: $size0 -> $size1 bytes"
+# Days 1-8 each added 1.5 MB that no kept snapshot has (days 7 and 8's
+# files are still in the kept days 9 and 10): at least 6 x 1.5 MB freed.
+[ $((size0 - size1)) -gt 9000000 ] || fail "prune freed too little"
+check_kept "$R"
+expect 0 "$GFSB" prune -r "$R" --dry-run
+out_has "delete 0 unindexed"
+
+step "--max-unused 0% repacks every partly used pack"
+expect 0 "$GFSB" forget -r "$R" --keep-last 3 --prune --max-unused 0%
+out_has "remove 3 snapshots"
+out_has "freed"
+check_kept "$R"
+expect 0 "$GFSB" prune -r "$R" --dry-run --max-unused 0%
+grep -q "; 0 unused (0 B)" "$T/out" || { cat "$T/out"; fail "unused data left"; }
+expect 0 "$GFSB" backup -r "$R" "$S"
+
+step "policy show needs no repository"
+expect 0 "$GFSB" policy show "$HERE/../../schedules/standard.policy" \
+	--end '2026-11-22 01:00:00'
+out_has "held at the end: 26 snapshots (at most 27 at any time)"
+out_has "son/daily"
+expect 1 "$GFSB" policy show "$T/bad.policy"
+one_line_error "$T/bad.policy:2"
+echo "PASS"
