@@ -253,8 +253,9 @@ struct gfsb_prune_result {
 
 /*
  * gfsb_ops_prune(r, opts, res):
- * Take the exclusive lock, mark every blob the snapshots use (walking all
- * their trees), then compact the repository (gfsb_repo_compact).  If a
+ * Take the exclusive lock (not for a dry run), mark every blob the
+ * snapshots use (walking all their trees), then compact the repository
+ * (gfsb_repo_compact).  If a
  * snapshot needs a blob no index names, the repository is damaged and
  * nothing is deleted (GFSB_ECORRUPT naming the snapshot and blob).
  */

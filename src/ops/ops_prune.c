@@ -129,7 +129,10 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
-	if (!o->locked && (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+	/* A dry run changes nothing: it needs no lock, so it can be run
+	 * while a backup is going on. */
+	if (!o->locked && !o->dry_run &&
+	    (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
 		return e;
 	if ((e = gfsb_repo_index_load(r)) != GFSB_OK ||
 	    (e = gfsb_repo_snapshot_list(r, &snaps, &n)) != GFSB_OK)
