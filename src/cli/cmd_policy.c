@@ -51,22 +51,13 @@ cmd_policy(struct cli *c, int argc, char **argv)
 		{ "end", required_argument, NULL, O_END },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} roles[] = {
-		{ GFSB_ROLE_DAILY, "son/daily" },
-		{ GFSB_ROLE_WEEKLY, "father/weekly" },
-		{ GFSB_ROLE_MONTHLY, "grandfather/monthly" },
-		{ GFSB_ROLE_YEARLY, "yearly" },
-		{ GFSB_ROLE_HOURLY, "hourly" },
-		{ GFSB_ROLE_LAST, "last" },
-		{ GFSB_ROLE_WITHIN, "within" },
-	};
+	static const unsigned roles[] = { GFSB_ROLE_DAILY, GFSB_ROLE_WEEKLY,
+		GFSB_ROLE_MONTHLY, GFSB_ROLE_YEARLY, GFSB_ROLE_HOURLY,
+		GFSB_ROLE_LAST, GFSB_ROLE_WITHIN };
 	struct gfsb_policy *p = NULL;
 	struct gfsb_gfs_sim sim;
 	struct gfsb_time end;
-	char desc[512], *x, when[32];
+	char desc[512], *x, when[32], name[32];
 	size_t days = 0, i, k, cnt;
 	long v;
 	gfsb_err e;
@@ -114,17 +105,16 @@ cmd_policy(struct cli *c, int argc, char **argv)
 	    sim.held ? sim.age_days[sim.held - 1] : 0);
 	for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
 		for (i = cnt = 0; i < sim.held; i++)
-			cnt += (sim.roles[i] & roles[k].bit) != 0;
+			cnt += (sim.roles[i] & roles[k]) != 0;
 		if (cnt == 0)
 			continue;
-		printf("  %-20s %3zu  ages (days):", roles[k].name, cnt);
+		printf("  %-20s %3zu  ages (days):", gfsb_ops_role_names(
+		    roles[k], name, sizeof(name)), cnt);
 		for (i = 0; i < sim.held; i++)
-			if (sim.roles[i] & roles[k].bit)
+			if (sim.roles[i] & roles[k])
 				printf(" %d", sim.age_days[i]);
 		printf("\n");
 	}
-	for (i = cnt = 0; i < sim.held; i++)
-		cnt += (sim.roles[i] & GFSB_ROLE_TAG) != 0;
 	if (p->nlists > 0)
 		printf("  (snapshots with the policy's tags are also kept, "
 		    "whatever their age)\n");

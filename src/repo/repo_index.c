@@ -92,28 +92,38 @@ rindex_find_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
 	return NULL;
 }
 
+/* Room for one more entry in the dense array. */
+static gfsb_err
+grow_entries(struct rindex *x)
+{
+	struct ientry *grown;
+	size_t ncap;
+
+	if (x->n >= UINT32_MAX - 1)
+		return GFSB_ENOMEM;
+	if (x->n < x->cap)
+		return GFSB_OK;
+	ncap = x->cap ? 2 * x->cap : 1024;
+	if ((grown = realloc(x->e, ncap * sizeof(*grown))) == NULL)
+		return GFSB_ENOMEM;
+	x->e = grown;
+	x->cap = ncap;
+	return GFSB_OK;
+}
+
 gfsb_err
 rindex_add_locked(struct rindex *x, const struct ientry *ne)
 {
-	struct ientry *grown;
 	size_t j;
 	gfsb_err err;
 
 	if (rindex_find_locked(x, ne->id, ne->type) != NULL)
 		return GFSB_EEXIST;
-	if (x->n >= UINT32_MAX - 1)
-		return GFSB_ENOMEM;
 	if ((x->n + 1) * 4 > x->nslots * 3 &&
 	    (err = grow_slots(x)) != GFSB_OK)
 		return err;
-	if (x->n == x->cap) {
-		size_t ncap = x->cap ? 2 * x->cap : 1024;
-
-		if ((grown = realloc(x->e, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		x->e = grown;
-		x->cap = ncap;
-	}
+	if ((err = grow_entries(x)) != GFSB_OK)
+		return err;
 	x->e[x->n] = *ne;
 	j = hash_id(ne->id) & (x->nslots - 1);
 	while (x->slots[j] != 0)
@@ -125,18 +135,10 @@ rindex_add_locked(struct rindex *x, const struct ientry *ne)
 gfsb_err
 rindex_append_dup_locked(struct rindex *x, const struct ientry *ne)
 {
-	struct ientry *grown;
+	gfsb_err err;
 
-	if (x->n >= UINT32_MAX - 1)
-		return GFSB_ENOMEM;
-	if (x->n == x->cap) {
-		size_t ncap = x->cap ? 2 * x->cap : 1024;
-
-		if ((grown = realloc(x->e, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		x->e = grown;
-		x->cap = ncap;
-	}
+	if ((err = grow_entries(x)) != GFSB_OK)
+		return err;
 	x->e[x->n] = *ne;
 	x->e[x->n].dup = 1;
 	x->n++;
@@ -401,28 +403,8 @@ index_decode(const uint8_t *p, size_t n, struct ifile *f)
 
 struct ilist {
 	struct ifile *v;
-	size_t n, cap;
+	size_t n;
 };
-
-static gfsb_err
-collect_index(void *cookie, const char *name, uint64_t size)
-{
-	struct ilist *l = cookie;
-	struct ifile *grown;
-
-	(void)size;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? 2 * l->cap : 16;
-
-		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		l->v = grown;
-		l->cap = ncap;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[0]));
-	snprintf(l->v[l->n++].name, GFSB_ID_HEX, "%s", name);
-	return GFSB_OK;
-}
 
 struct packref {
 	const uint8_t *id;
@@ -473,7 +455,8 @@ mark_repeated_packs(struct ilist *l)
 gfsb_err
 gfsb_repo_index_load(struct gfsb_repo *r)
 {
-	struct ilist l = { NULL, 0, 0 };
+	struct ilist l = { NULL, 0 };
+	struct objlist names;
 	struct gfsb_buf plain;
 	char hex[GFSB_ID_HEX];
 	size_t i, j, k;
@@ -482,9 +465,15 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 	if (r->index_loaded)
 		return GFSB_OK;
 	gfsb_buf_init(&plain);
-	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_INDEX, collect_index,
-	    &l)) != GFSB_OK)
-		goto out;
+	if ((e = repo_objlist(r->be, GFSB_OBJ_INDEX, &names)) != GFSB_OK)
+		return e;
+	if (names.n > 0 && (l.v = calloc(names.n, sizeof(*l.v))) == NULL) {
+		repo_objlist_fini(&names);
+		return GFSB_ENOMEM;
+	}
+	for (l.n = 0; l.n < names.n; l.n++)
+		memcpy(l.v[l.n].name, names.v[l.n].name, GFSB_ID_HEX);
+	repo_objlist_fini(&names);
 	for (i = 0; i < l.n; i++) {
 		if ((e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX,
 		    l.v[i].name, MAX_INDEX, &plain)) != GFSB_OK)

@@ -168,6 +168,22 @@ gfsb_err repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type,
     enum env_kind kind, const uint8_t *plain, size_t n,
     char name[GFSB_ID_HEX]);
 
+/* Every object of one type: names, ids and sizes, sorted by name. */
+struct objent {
+	char name[GFSB_ID_HEX];
+	uint8_t id[GFSB_ID_LEN];
+	uint64_t size;
+};
+
+struct objlist {
+	struct objent *v;
+	size_t n, cap;
+};
+
+gfsb_err repo_objlist(struct gfsb_backend *be, enum gfsb_obj type,
+    struct objlist *out);
+void repo_objlist_fini(struct objlist *l);
+
 /* repo_key.c */
 gfsb_err repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const struct gfsb_keys *keys, const char *pass, size_t passlen,

@@ -226,53 +226,6 @@ out:
 	return e;
 }
 
-struct names {
-	char (*v)[GFSB_ID_HEX];
-	size_t n, cap;
-};
-
-static gfsb_err
-collect_name(void *cookie, const char *name, uint64_t size)
-{
-	struct names *ns = cookie;
-	void *p;
-
-	(void)size;
-	if (ns->n == ns->cap) {
-		size_t ncap = ns->cap ? 2 * ns->cap : 8;
-
-		if ((p = realloc(ns->v, ncap * sizeof(*ns->v))) == NULL)
-			return GFSB_ENOMEM;
-		ns->v = p;
-		ns->cap = ncap;
-	}
-	snprintf(ns->v[ns->n++], GFSB_ID_HEX, "%s", name);
-	return GFSB_OK;
-}
-
-static int
-namecmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* List key file names, sorted (so that the order of attempts is stable). */
-static gfsb_err
-list_keys(struct gfsb_backend *be, struct names *ns)
-{
-	gfsb_err e;
-
-	memset(ns, 0, sizeof(*ns));
-	if ((e = gfsb_backend_list(be, GFSB_OBJ_KEY, collect_name, ns)) !=
-	    GFSB_OK) {
-		free(ns->v);
-		return e;
-	}
-	if (ns->n > 0)
-		qsort(ns->v, ns->n, sizeof(*ns->v), namecmp);
-	return GFSB_OK;
-}
-
 /*
  * Open the first key file (after `after`, in name order) that pass opens.
  * The caller checks the config with the keys and calls again with `after`
@@ -284,25 +237,26 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
 {
 	struct keyfile kf;
-	struct names ns;
+	struct objlist ns;
 	size_t i, readable = 0;
 	gfsb_err e;
 
-	if ((e = list_keys(be, &ns)) != GFSB_OK)
+	/* In name order, so that the order of attempts is stable. */
+	if ((e = repo_objlist(be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
 		return e;
 	e = GFSB_EAUTH;
 	for (i = 0; i < ns.n; i++) {
-		if (after != NULL && strcmp(ns.v[i], after) <= 0)
+		if (after != NULL && strcmp(ns.v[i].name, after) <= 0)
 			continue;
-		if (keyfile_load(ctx, be, ns.v[i], &kf) != GFSB_OK) {
+		if (keyfile_load(ctx, be, ns.v[i].name, &kf) != GFSB_OK) {
 			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
-			    "key file %s is damaged; skipped", ns.v[i]);
+			    "key file %s is damaged; skipped", ns.v[i].name);
 			continue;
 		}
 		readable++;
 		e = keyfile_open(&kf, pass, passlen, keys);
 		if (e == GFSB_OK) {
-			snprintf(idhex, GFSB_ID_HEX, "%s", ns.v[i]);
+			snprintf(idhex, GFSB_ID_HEX, "%s", ns.v[i].name);
 			break;
 		}
 		if (e != GFSB_EAUTH)
@@ -311,7 +265,7 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	if (e == GFSB_EAUTH && after == NULL && readable == 0)
 		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
 		    "repository has no readable key file");
-	free(ns.v);
+	repo_objlist_fini(&ns);
 	return e;
 }
 
@@ -370,20 +324,21 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 {
 	struct gfsb_key_info *v = NULL;
 	struct keyfile kf;
-	struct names ns;
+	struct objlist ns;
 	size_t i;
 	gfsb_err e;
 
-	if ((e = list_keys(r->be, &ns)) != GFSB_OK)
+	if ((e = repo_objlist(r->be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
 		return e;
 	if (ns.n > 0 && (v = calloc(ns.n, sizeof(*v))) == NULL) {
-		free(ns.v);
+		repo_objlist_fini(&ns);
 		return GFSB_ENOMEM;
 	}
 	for (i = 0; i < ns.n; i++) {
-		snprintf(v[i].id, sizeof(v[i].id), "%s", ns.v[i]);
-		v[i].current = strcmp(ns.v[i], r->key_id) == 0;
-		if (keyfile_load(r->ctx, r->be, ns.v[i], &kf) != GFSB_OK) {
+		snprintf(v[i].id, sizeof(v[i].id), "%s", ns.v[i].name);
+		v[i].current = strcmp(ns.v[i].name, r->key_id) == 0;
+		if (keyfile_load(r->ctx, r->be, ns.v[i].name, &kf) !=
+		    GFSB_OK) {
 			snprintf(v[i].hostname, sizeof(v[i].hostname),
 			    "(damaged)");
 			continue;
@@ -394,8 +349,8 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 		snprintf(v[i].username, sizeof(v[i].username), "%s",
 		    kf.username);
 	}
-	free(ns.v);
 	*out = v;
 	*n = ns.n;
+	repo_objlist_fini(&ns);
 	return GFSB_OK;
 }

@@ -10,6 +10,8 @@
  * config are named by the SHA-256 of their stored bytes, and every get
  * checks that name before anything else looks at the bytes.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gfsbackup/backend.h>
@@ -227,4 +229,55 @@ repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
 	}
 	gfsb_buf_fini(&sealed);
 	return e;
+}
+
+static gfsb_err
+objlist_add(void *cookie, const char *name, uint64_t size)
+{
+	struct objlist *l = cookie;
+	struct objent *grown;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 64;
+
+		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		l->v = grown;
+		l->cap = ncap;
+	}
+	if (gfsb_hex_decode(name, l->v[l->n].id, GFSB_ID_LEN) != GFSB_OK)
+		return GFSB_OK; /* the backend lists valid names only */
+	snprintf(l->v[l->n].name, GFSB_ID_HEX, "%s", name);
+	l->v[l->n++].size = size;
+	return GFSB_OK;
+}
+
+static int
+objentcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct objent *)a)->name,
+	    ((const struct objent *)b)->name);
+}
+
+gfsb_err
+repo_objlist(struct gfsb_backend *be, enum gfsb_obj type, struct objlist *out)
+{
+	gfsb_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = gfsb_backend_list(be, type, objlist_add, out)) != GFSB_OK) {
+		repo_objlist_fini(out);
+		return e;
+	}
+	/* Hex names sort like their ids: bsearch works on either. */
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(out->v[0]), objentcmp);
+	return GFSB_OK;
+}
+
+void
+repo_objlist_fini(struct objlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }

@@ -507,34 +507,6 @@ out:
 
 /* ---- recovering unindexed packs ---- */
 
-struct packlist {
-	char (*name)[GFSB_ID_HEX];
-	uint64_t *size;
-	size_t n, cap;
-};
-
-static gfsb_err
-collect_pack(void *cookie, const char *name, uint64_t size)
-{
-	struct packlist *l = cookie;
-	void *a, *b;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? 2 * l->cap : 256;
-
-		if ((a = realloc(l->name, ncap * sizeof(*l->name))) == NULL)
-			return GFSB_ENOMEM;
-		l->name = a;
-		if ((b = realloc(l->size, ncap * sizeof(*l->size))) == NULL)
-			return GFSB_ENOMEM;
-		l->size = b;
-		l->cap = ncap;
-	}
-	snprintf(l->name[l->n], GFSB_ID_HEX, "%s", name);
-	l->size[l->n++] = size;
-	return GFSB_OK;
-}
-
 static int
 idcmp(const void *a, const void *b)
 {
@@ -544,16 +516,15 @@ idcmp(const void *a, const void *b)
 gfsb_err
 gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 {
-	struct packlist l = { NULL, NULL, 0, 0 };
+	struct objlist l = { NULL, 0, 0 };
 	uint8_t (*known)[GFSB_ID_LEN] = NULL;
-	uint8_t id[GFSB_ID_LEN];
+	const uint8_t *id;
 	struct hdrent *ents;
 	size_t nknown = 0, i, nents, found = 0;
 	gfsb_err e;
 
 	*count = 0;
-	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_PACK, collect_pack, &l)) !=
-	    GFSB_OK)
+	if ((e = repo_objlist(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
 		goto out;
 	pthread_mutex_lock(&r->idx.lock);
 	if (r->idx.npacks > 0 &&
@@ -570,17 +541,16 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 	if (nknown > 0)
 		qsort(known, nknown, sizeof(*known), idcmp);
 	for (i = 0; i < l.n; i++) {
-		if (gfsb_hex_decode(l.name[i], id, sizeof(id)) != GFSB_OK)
-			continue;
+		id = l.v[i].id;
 		if (nknown > 0 && bsearch(id, known, nknown, sizeof(*known),
 		    idcmp) != NULL)
 			continue;
-		e = repo_pack_read_header(r, l.name[i], l.size[i], &ents,
+		e = repo_pack_read_header(r, l.v[i].name, l.v[i].size, &ents,
 		    &nents);
 		if (e == GFSB_ECORRUPT || e == GFSB_ENOTFOUND) {
 			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN,
 			    "unindexed pack %s is unreadable (%s); not reused",
-			    l.name[i], gfsb_strerror(e));
+			    l.v[i].name, gfsb_strerror(e));
 			gfsb_ctx_clearerr(r->ctx);
 			continue;
 		}
@@ -603,7 +573,6 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 	*count = found;
 out:
 	free(known);
-	free(l.name);
-	free(l.size);
+	repo_objlist_fini(&l);
 	return e;
 }

@@ -60,43 +60,11 @@ struct pinfo {
 	enum { P_KEEP, P_DELETE, P_REPACK } fate;
 };
 
-struct bpack {
-	uint8_t id[GFSB_ID_LEN];
-	uint64_t size;
-	int indexed;
-};
-
-struct blist {
-	struct bpack *v;
-	size_t n, cap;
-};
-
-static gfsb_err
-collect(void *cookie, const char *name, uint64_t size)
-{
-	struct blist *l = cookie;
-	struct bpack *grown;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? 2 * l->cap : 256;
-
-		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		l->v = grown;
-		l->cap = ncap;
-	}
-	if (gfsb_hex_decode(name, l->v[l->n].id, GFSB_ID_LEN) != GFSB_OK)
-		return GFSB_OK;
-	l->v[l->n].size = size;
-	l->v[l->n].indexed = 0;
-	l->n++;
-	return GFSB_OK;
-}
-
 static int
-bpackcmp(const void *a, const void *b)
+objentcmp(const void *a, const void *b)
 {
-	return memcmp(a, b, GFSB_ID_LEN);
+	return strcmp(((const struct objent *)a)->name,
+	    ((const struct objent *)b)->name);
 }
 
 static void
@@ -253,9 +221,10 @@ gfsb_err
 gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
     struct gfsb_compact_stats *st)
 {
-	struct blist bl = { NULL, 0, 0 };
+	struct objlist bl = { NULL, 0, 0 };
 	struct pinfo *pi = NULL;
-	struct bpack *bp, key;
+	struct objent key, *bp;
+	char *indexed = NULL;
 	struct gfsb_repo_io *io = NULL;
 	uint32_t *order = NULL;
 	size_t *start = NULL, i, s, np, nfresh = 0;
@@ -269,14 +238,12 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	if (!r->index_loaded)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
 		    "compaction needs the index loaded and marked");
-	if ((err = gfsb_backend_list(r->be, GFSB_OBJ_PACK, collect, &bl)) !=
-	    GFSB_OK)
+	if ((err = repo_objlist(r->be, GFSB_OBJ_PACK, &bl)) != GFSB_OK)
 		goto out;
-	if (bl.n > 1)
-		qsort(bl.v, bl.n, sizeof(*bl.v), bpackcmp);
 	np = r->idx.npacks;
 	err = GFSB_ENOMEM;
-	if ((pi = calloc(np + 1, sizeof(*pi))) == NULL ||
+	if ((indexed = calloc(bl.n + 1, 1)) == NULL ||
+	    (pi = calloc(np + 1, sizeof(*pi))) == NULL ||
 	    (start = calloc(np + 2, sizeof(*start))) == NULL ||
 	    (order = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*order))) ==
 	    NULL)
@@ -284,11 +251,11 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored)
 			continue;
-		memcpy(key.id, r->idx.packs[s].id, GFSB_ID_LEN);
+		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, key.name);
 		bp = bl.n ? bsearch(&key, bl.v, bl.n, sizeof(*bl.v),
-		    bpackcmp) : NULL;
+		    objentcmp) : NULL;
 		if (bp != NULL) {
-			bp->indexed = 1;
+			indexed[bp - bl.v] = 1;
 			pi[s].present = 1;
 			pi[s].size = bp->size;
 		}
@@ -360,7 +327,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 		}
 	}
 	for (i = 0; i < bl.n; i++)
-		if (!bl.v[i].indexed) {
+		if (!indexed[i]) {
 			st->unindexed_deleted++;
 			st->bytes_freed += bl.v[i].size;
 		}
@@ -420,10 +387,10 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 			goto out;
 	}
 	for (i = 0; i < bl.n; i++) {
-		if (bl.v[i].indexed)
+		if (indexed[i])
 			continue;
-		gfsb_hex_encode(bl.v[i].id, GFSB_ID_LEN, name);
-		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK, name)) !=
+		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK,
+		    bl.v[i].name)) !=
 		    GFSB_OK && err != GFSB_ENOTFOUND)
 			goto out;
 	}
@@ -444,6 +411,7 @@ out:
 	free(pi);
 	free(start);
 	free(order);
-	free(bl.v);
+	free(indexed);
+	repo_objlist_fini(&bl);
 	return err;
 }
