@@ -37,15 +37,39 @@ struct gfsb_backend;
 typedef gfsb_err gfsb_backend_list_fn(void *cookie, const char *name,
     uint64_t size);
 
+/* How to reach remote storage; all fields optional (zero/NULL). */
+struct gfsb_backend_opts {
+	const char *s3_endpoint;	  /* http(s)://HOST[:PORT]; else
+					     GFSBACKUP_S3_ENDPOINT, else AWS */
+	const char *s3_region;		  /* else AWS_REGION,
+					     AWS_DEFAULT_REGION, us-east-1 */
+	const char *s3_credentials_file;  /* INI ([default] or AWS_PROFILE);
+					     else AWS_ACCESS_KEY_ID, ... */
+	int s3_virtual_host;		  /* bucket.host addressing */
+	const char *cacert;		  /* extra CA bundle for TLS */
+	int connections;		  /* transfers at once (default 4) */
+	uint64_t limit_upload;		  /* bytes per second, 0 = none */
+};
+
 /*
  * gfsb_backend_open(ctx, url, out):
  * Open the backend for url: a local directory path (absolute or relative;
- * "file://" prefix allowed).  Does not check that a repository is there.
- * GFSB_EINVAL for an unknown URL scheme, GFSB_ENOMEM.  Close with
- * gfsb_backend_close.
+ * "file://" prefix allowed) or s3://BUCKET/PREFIX.  Does not check that a
+ * repository is there.  GFSB_EINVAL for an unknown scheme or a malformed
+ * URL, endpoint or credentials file (a credentials file readable by other
+ * users is refused), GFSB_ENOMEM.  Close with gfsb_backend_close.
+ * gfsb_backend_open_opts takes the remote settings (o may be NULL).
  */
 gfsb_err gfsb_backend_open(struct gfsb_ctx *ctx, const char *url,
     struct gfsb_backend **out) GFSB_WUR;
+gfsb_err gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
+    const struct gfsb_backend_opts *o, struct gfsb_backend **out) GFSB_WUR;
+
+/*
+ * gfsb_backend_is_remote(be):
+ * Non-zero for backends over a network (worth a local cache).
+ */
+int gfsb_backend_is_remote(const struct gfsb_backend *be);
 
 /*
  * gfsb_backend_mem_new(ctx, out):

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gfsbackup/backend.h>
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
@@ -261,6 +262,52 @@ struct gfsb_prune_result {
  */
 gfsb_err gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
     struct gfsb_prune_result *res) GFSB_WUR;
+
+/* ---- sync ---- */
+
+struct gfsb_sync_progress {
+	uint64_t objects_done, objects_total;
+	uint64_t bytes_done, bytes_total;
+	double seconds;
+};
+
+typedef void gfsb_sync_progress_fn(void *cookie,
+    const struct gfsb_sync_progress *p);
+
+struct gfsb_sync_opts {
+	unsigned threads;   /* objects copied at once; 0 = 4 */
+	int no_delete;	    /* copy, never delete */
+	int dry_run;	    /* count what would be done */
+	gfsb_sync_progress_fn *progress;
+	void *progress_cookie;
+};
+
+struct gfsb_sync_result {
+	uint64_t copied, copied_bytes; /* objects and bytes copied */
+	uint64_t present;	       /* already at the destination */
+	uint64_t deleted;	       /* mirrored deletions */
+	uint64_t failed;	       /* objects that could not be copied */
+	int initialized;	       /* the destination was created */
+	double seconds;
+};
+
+/*
+ * gfsb_ops_sync(src, dst, opts, res):
+ * Make dst (another backend) an exact copy of src's repository: copy
+ * every object dst lacks, in the crash-safe order (keys, packs, then
+ * index, then snapshots), checking each one's SHA-256 against its name,
+ * then delete what src no longer has (snapshots first, packs last).  A
+ * destination without a repository is created from src's config and keys.
+ * Takes a shared lock on src and an exclusive one on dst.  Interrupted, it
+ * leaves dst consistent; run again, it copies only what is missing.  An
+ * object that cannot be copied stops the sync after its phase (nothing
+ * that depends on it is copied, nothing is deleted) with GFSB_ECORRUPT or
+ * GFSB_ENET.  Deletions are refused when src has no snapshot left but dst
+ * has some (a wiped source must not wipe its mirror): GFSB_EINVAL.
+ */
+gfsb_err gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
+    const struct gfsb_sync_opts *opts, struct gfsb_sync_result *res)
+    GFSB_WUR;
 
 /* ---- helpers shared by the engines and the CLI ---- */
 

@@ -85,6 +85,16 @@ gfsb_err gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const char *pass, size_t passlen, struct gfsb_repo **out) GFSB_WUR;
 
 /*
+ * gfsb_repo_open_mirror(src, be, out):
+ * Open the copy of src's repository at be (an offsite mirror) with src's
+ * keys, already in memory: no passphrase is asked.  GFSB_ENOREPO if be
+ * holds no repository, GFSB_EINVAL if it holds another one (its config
+ * does not open with these keys, or names another repository id).
+ */
+gfsb_err gfsb_repo_open_mirror(const struct gfsb_repo *src,
+    struct gfsb_backend *be, struct gfsb_repo **out) GFSB_WUR;
+
+/*
  * gfsb_repo_close(r):
  * Release r and wipe its keys.  Blobs written but not flushed are lost (the
  * packs already stored are found again by gfsb_repo_pack_recover).  NULL is

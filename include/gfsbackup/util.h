@@ -26,7 +26,8 @@ typedef enum gfsb_err {
 	GFSB_ENOREPO,	  /* there is no repository at that location */
 	GFSB_EEXIST,	  /* something is already there */
 	GFSB_ECANCELED,	  /* the operation was cancelled (signal) */
-	GFSB_EUNSUPPORTED /* a format version or feature we do not know */
+	GFSB_EUNSUPPORTED, /* a format version or feature we do not know */
+	GFSB_EDENIED	  /* the storage refused our credentials or access */
 } gfsb_err;
 
 #if defined(__GNUC__)

@@ -4,8 +4,11 @@
  * Every name is checked here before an implementation sees it, so no
  * implementation can be made to touch a path outside its repository.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include <gfsbackup/backend.h>
 
@@ -52,19 +55,53 @@ bad_name(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 	    gfsb_backend_type_name(type));
 }
 
-gfsb_err
-gfsb_backend_open(struct gfsb_ctx *ctx, const char *url,
-    struct gfsb_backend **out)
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void
+init_curl(void)
 {
+	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+gfsb_err
+gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
+    const struct gfsb_backend_opts *o, struct gfsb_backend **out)
+{
+	gfsb_err e;
+
+	if (strncmp(url, "s3://", 5) == 0) {
+		pthread_once(&curl_once, init_curl);
+		if (!curl_ok)
+			return gfsb_ctx_seterr(ctx, GFSB_ENOMEM,
+			    "cannot initialise libcurl");
+		if ((e = gfsb_backend_s3_open(ctx, url, o, out)) == GFSB_OK)
+			(*out)->remote = 1;
+		return e;
+	}
 	if (strncmp(url, "file://", 7) == 0)
 		url += 7;
 	if (strstr(url, "://") != NULL)
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
-		    "unsupported repository URL %s", url);
+		    "unsupported repository URL %s (use a path or "
+		    "s3://BUCKET/PREFIX)", url);
 	if (*url == '\0')
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
 		    "empty repository path");
 	return gfsb_backend_local_open(ctx, url, out);
+}
+
+gfsb_err
+gfsb_backend_open(struct gfsb_ctx *ctx, const char *url,
+    struct gfsb_backend **out)
+{
+	return gfsb_backend_open_opts(ctx, url, NULL, out);
+}
+
+int
+gfsb_backend_is_remote(const struct gfsb_backend *be)
+{
+	return be->remote;
 }
 
 void

@@ -30,6 +30,7 @@ struct gfsb_backend_ops {
 
 struct gfsb_backend {
 	const struct gfsb_backend_ops *ops;
+	int remote;
 	struct gfsb_ctx *ctx;
 	char *location;
 	void *impl;
@@ -40,5 +41,7 @@ int gfsb_backend_name_ok(enum gfsb_obj type, const char *name);
 
 gfsb_err gfsb_backend_local_open(struct gfsb_ctx *ctx, const char *path,
     struct gfsb_backend **out);
+gfsb_err gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
+    const struct gfsb_backend_opts *o, struct gfsb_backend **out);
 
 #endif

@@ -33,6 +33,7 @@ struct cli {
 	int verbose;
 	int progress_shown; /* a progress line is on the terminal */
 	const char *usage;  /* the command's usage text, for --help */
+	struct gfsb_backend_opts remote; /* --s3-*, --cacert, ... */
 	struct gfsb_ctx *ctx;
 	struct gfsb_backend *be;
 	struct gfsb_repo *r;
@@ -46,6 +47,13 @@ enum {
 	OPT_HELP = 'h',
 	OPT_PASSWORD_FILE = 1000,
 	OPT_PASSWORD_COMMAND,
+	OPT_S3_ENDPOINT,
+	OPT_S3_REGION,
+	OPT_S3_CREDENTIALS,
+	OPT_S3_VHOST,
+	OPT_CACERT,
+	OPT_CONNECTIONS,
+	OPT_LIMIT_UPLOAD,
 	OPT_CMD_BASE = 1100
 };
 
@@ -58,7 +66,15 @@ enum {
 	    OPT_PASSWORD_COMMAND },                                       \
 	{ "quiet", no_argument, NULL, OPT_QUIET },                        \
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },                    \
-	{ "help", no_argument, NULL, OPT_HELP }
+	{ "help", no_argument, NULL, OPT_HELP },                          \
+	{ "s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT },      \
+	{ "s3-region", required_argument, NULL, OPT_S3_REGION },          \
+	{ "s3-credentials-file", required_argument, NULL,                 \
+	    OPT_S3_CREDENTIALS },                                         \
+	{ "s3-virtual-host", no_argument, NULL, OPT_S3_VHOST },           \
+	{ "cacert", required_argument, NULL, OPT_CACERT },                \
+	{ "connections", required_argument, NULL, OPT_CONNECTIONS },      \
+	{ "limit-upload", required_argument, NULL, OPT_LIMIT_UPLOAD }
 
 /*
  * cli_getopt(c, argc, argv, shortopts, longopts):
@@ -126,6 +142,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv);
 int cmd_forget(struct cli *c, int argc, char **argv);
 int cmd_prune(struct cli *c, int argc, char **argv);
 int cmd_policy(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
 
 /* Parse "5%", "5" (percent) or "0.5%" into a fraction; -1 if invalid. */
 double cli_percent(const char *s);

@@ -97,10 +97,28 @@ cli_fail(struct cli *c, gfsb_err e)
 	return cli_exit_status(e);
 }
 
+static const char remote_usage[] =
+"\n"
+"Repository options (every command):\n"
+"  -r, --repo REPO             a directory, or s3://BUCKET/PREFIX\n"
+"  --s3-endpoint URL           http(s)://HOST[:PORT] of an S3-compatible\n"
+"                              server (or GFSBACKUP_S3_ENDPOINT; else AWS)\n"
+"  --s3-region REGION          (or AWS_REGION / AWS_DEFAULT_REGION;\n"
+"                              default us-east-1)\n"
+"  --s3-credentials-file FILE  aws_access_key_id/aws_secret_access_key in\n"
+"                              [default]; mode 0600 (else AWS_ACCESS_KEY_ID,\n"
+"                              AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)\n"
+"  --s3-virtual-host           BUCKET.HOST addressing (default: path style)\n"
+"  --cacert FILE               trust this CA too (TLS is always verified)\n"
+"  --connections N             transfers at once (default 4)\n"
+"  --limit-upload KIB          upload at most KIB KiB/s\n";
+
 int
 cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {
+	char *end;
+	long v;
 	int o;
 
 	for (;;) {
@@ -123,7 +141,42 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 			break;
 		case OPT_HELP:
 			fputs(c->usage ? c->usage : "", stdout);
+			fputs(remote_usage, stdout);
 			exit(EXIT_OK);
+		case OPT_S3_ENDPOINT:
+			c->remote.s3_endpoint = optarg;
+			break;
+		case OPT_S3_REGION:
+			c->remote.s3_region = optarg;
+			break;
+		case OPT_S3_CREDENTIALS:
+			c->remote.s3_credentials_file = optarg;
+			break;
+		case OPT_S3_VHOST:
+			c->remote.s3_virtual_host = 1;
+			break;
+		case OPT_CACERT:
+			c->remote.cacert = optarg;
+			break;
+		case OPT_CONNECTIONS:
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > 64) {
+				cli_usage_error(c, "invalid --connections %s "
+				    "(1 to 64)", optarg);
+				return '?';
+			}
+			c->remote.connections = (int)v;
+			break;
+		case OPT_LIMIT_UPLOAD:
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1) {
+				cli_usage_error(c, "invalid --limit-upload %s "
+				    "(KiB/s)", optarg);
+				return '?';
+			}
+			c->remote.limit_upload = (uint64_t)v * 1024;
+			break;
 		case '?':
 		case ':':
 			fprintf(stderr, "%s: %s: see `%s %s --help`\n",
@@ -365,8 +418,15 @@ cli_open_backend(struct cli *c)
 	if (c->repo == NULL || *c->repo == '\0')
 		return cli_usage_error(c, "no repository: give -r REPO or "
 		    "set GFSBACKUP_REPOSITORY");
-	if ((e = gfsb_backend_open(c->ctx, c->repo, &c->be)) != GFSB_OK)
+	if ((e = gfsb_backend_open_opts(c->ctx, c->repo, &c->remote,
+	    &c->be)) != GFSB_OK) {
+		/* A malformed URL or endpoint is a usage error. */
+		if (e == GFSB_EINVAL) {
+			cli_fail(c, e);
+			return EXIT_USAGE;
+		}
 		return cli_fail(c, e);
+	}
 	return EXIT_OK;
 }
 

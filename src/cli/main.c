@@ -59,6 +59,7 @@ static const char usage[] =
 "  forget     apply a GFS retention policy (keep/remove, with reasons)\n"
 "  prune      reclaim the space of data no snapshot uses\n"
 "  policy     show FILE: what a retention policy holds over time\n"
+"  sync       copy the repository to an offsite mirror (--to REPO2)\n"
 "\n"
 "Global options (every command):\n"
 "  -r, --repo REPO            repository (or GFSBACKUP_REPOSITORY)\n"
@@ -70,6 +71,17 @@ static const char usage[] =
 "  -q, --quiet                no progress, no information messages\n"
 "  -v, --verbose              more messages\n"
 "  -h, --help                 help for a command\n"
+"\n"
+"S3 repositories (s3://BUCKET/PREFIX):\n"
+"      --s3-endpoint URL      http(s)://HOST[:PORT] (or GFSBACKUP_S3_ENDPOINT;\n"
+"                             default AWS)\n"
+"      --s3-region REGION     (or AWS_REGION, AWS_DEFAULT_REGION; us-east-1)\n"
+"      --s3-credentials-file FILE  INI file, mode 0600 (else AWS_ACCESS_KEY_ID,\n"
+"                             AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)\n"
+"      --s3-virtual-host      BUCKET.HOST addressing instead of HOST/BUCKET\n"
+"      --cacert FILE          trust this CA bundle too (TLS is always checked)\n"
+"      --connections N        transfers at once (default 4)\n"
+"      --limit-upload KIB     upload at most KIB KiB/s\n"
 "\n"
 "Exit status: 0 ok, 1 fatal error, 2 usage error, 3 some source files\n"
 "could not be read, 10 no repository, 11 repository locked, 12 wrong\n"
@@ -91,6 +103,7 @@ static const struct command commands[] = {
 	{ "forget", cmd_forget },
 	{ "prune", cmd_prune },
 	{ "policy", cmd_policy },
+	{ "sync", cmd_sync },
 };
 
 /* Keys in memory must never reach a core file or another process. */

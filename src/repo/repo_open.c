@@ -282,6 +282,41 @@ fail:
 	return e;
 }
 
+gfsb_err
+gfsb_repo_open_mirror(const struct gfsb_repo *src, struct gfsb_backend *be,
+    struct gfsb_repo **out)
+{
+	struct gfsb_repo *r = NULL;
+	uint8_t *raw = NULL;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_probe(src->ctx, be)) != GFSB_OK)
+		return e;
+	if ((e = repo_alloc(src->ctx, be, &r)) != GFSB_OK)
+		return e;
+	if ((raw = gfsb_crypto_secure_alloc(GFSB_MASTER_LEN)) == NULL) {
+		e = GFSB_ENOMEM;
+		goto fail;
+	}
+	gfsb_crypto_keys_export(src->keys, raw);
+	e = gfsb_crypto_keys_import(raw, &r->keys);
+	gfsb_crypto_secure_free(raw);
+	if (e != GFSB_OK)
+		goto fail;
+	if ((e = config_read(r)) != GFSB_OK || strcmp(r->id, src->id) != 0) {
+		gfsb_ctx_clearerr(src->ctx);
+		e = gfsb_ctx_seterr(src->ctx, GFSB_EINVAL, "%s holds another "
+		    "repository, not a copy of %.8s", gfsb_backend_location(be),
+		    src->id);
+		goto fail;
+	}
+	*out = r;
+	return GFSB_OK;
+fail:
+	gfsb_repo_close(r);
+	return e;
+}
+
 void
 gfsb_repo_close(struct gfsb_repo *r)
 {

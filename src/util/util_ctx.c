@@ -41,6 +41,7 @@ static const char *const errnames[] = {
 	[GFSB_EEXIST] = "already exists",
 	[GFSB_ECANCELED] = "interrupted",
 	[GFSB_EUNSUPPORTED] = "unsupported format or feature",
+	[GFSB_EDENIED] = "access denied by the storage",
 };
 
 const char *

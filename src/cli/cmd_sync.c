@@ -1,0 +1,163 @@
+/*
+ * gfsbackup sync: keep an offsite mirror of a repository, object for
+ * object (either way: local to S3 every night, S3 to local to recover).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "cli.h"
+
+static const char usage[] =
+"usage: gfsbackup sync -r REPO --to REPO2 [--no-delete] [--dry-run]\n"
+"                      [--threads N]\n"
+"\n"
+"Make REPO2 an exact copy of REPO (same keys, same objects): copy every\n"
+"object REPO2 lacks (packs, then indexes, then snapshots), checking each\n"
+"one's SHA-256 against its name, then delete what REPO no longer has\n"
+"(snapshots first, packs last).  REPO2 is created when it holds no\n"
+"repository.  Either side may be local or s3://BUCKET/PREFIX; the S3\n"
+"options apply to both.  Interrupted, the mirror stays consistent; run\n"
+"sync again and only what is missing is copied.\n"
+"\n"
+"  --to REPO2      the mirror\n"
+"  --no-delete     copy only; never delete from the mirror\n"
+"  -n, --dry-run   count what would be copied and deleted; change nothing\n"
+"  --threads N     objects copied at once (default: --connections, 4)\n";
+
+enum { O_TO = OPT_CMD_BASE, O_NODELETE, O_THREADS };
+
+struct sync_view {
+	struct cli *c;
+	double drawn; /* when the progress line was last drawn */
+};
+
+static void
+progress(void *cookie, const struct gfsb_sync_progress *p)
+{
+	struct sync_view *v = cookie;
+	char line[256], done[32], total[32];
+	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
+	unsigned s = (unsigned)p->seconds;
+
+	if (p->objects_done < p->objects_total && p->seconds - v->drawn < 0.2)
+		return;
+	v->drawn = p->seconds;
+	gfsb_size_format(p->bytes_done, done, sizeof(done));
+	gfsb_size_format(p->bytes_total, total, sizeof(total));
+	snprintf(line, sizeof(line), "[%u:%02u] %llu of %llu objects, %s of "
+	    "%s, %.1f MB/s", s / 60, s % 60,
+	    (unsigned long long)p->objects_done,
+	    (unsigned long long)p->objects_total, done, total, rate / 1e6);
+	cli_progress(v->c, line);
+}
+
+static void
+print_result(const struct gfsb_sync_result *res, int dry_run)
+{
+	char bytes[32];
+	double rate = res->seconds > 0 ? (double)res->copied_bytes /
+	    res->seconds : 0;
+
+	gfsb_size_format(res->copied_bytes, bytes, sizeof(bytes));
+	if (dry_run) {
+		printf("would copy %llu objects, delete %llu; %llu already "
+		    "at the mirror (dry run: nothing was changed)\n",
+		    (unsigned long long)res->copied,
+		    (unsigned long long)res->deleted,
+		    (unsigned long long)res->present);
+		return;
+	}
+	printf("%scopied %llu objects (%s), %llu already present, deleted "
+	    "%llu, %llu failed in %.1f s (%.1f MB/s)\n",
+	    res->initialized ? "created the mirror; " : "",
+	    (unsigned long long)res->copied, bytes,
+	    (unsigned long long)res->present,
+	    (unsigned long long)res->deleted,
+	    (unsigned long long)res->failed, res->seconds, rate / 1e6);
+}
+
+int
+cmd_sync(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "to", required_argument, NULL, O_TO },
+		{ "no-delete", no_argument, NULL, O_NODELETE },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct gfsb_sync_opts so;
+	struct gfsb_sync_result res;
+	struct sync_view view;
+	struct gfsb_backend *dst = NULL;
+	const char *to = NULL;
+	char *end;
+	long threads = 0;
+	gfsb_err e;
+	int o, rc;
+
+	c->usage = usage;
+	memset(&so, 0, sizeof(so));
+	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
+	    -1) {
+		switch (o) {
+		case O_TO:
+			to = optarg;
+			break;
+		case O_NODELETE:
+			so.no_delete = 1;
+			break;
+		case 'n':
+			so.dry_run = 1;
+			break;
+		case O_THREADS:
+			threads = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || threads < 1 ||
+			    threads > 64)
+				return cli_usage_error(c, "invalid --threads "
+				    "%s: give 1 to 64", optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(c, "unexpected argument %s",
+		    argv[optind]);
+	if (to == NULL || *to == '\0')
+		return cli_usage_error(c, "no mirror: give --to REPO2");
+	so.threads = threads > 0 ? (unsigned)threads :
+	    c->remote.connections > 0 ? (unsigned)c->remote.connections : 4;
+	if ((e = gfsb_backend_open_opts(c->ctx, to, &c->remote, &dst)) !=
+	    GFSB_OK) {
+		rc = cli_fail(c, e);
+		return e == GFSB_EINVAL ? EXIT_USAGE : rc;
+	}
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		goto out;
+	if (strcmp(gfsb_backend_location(c->be),
+	    gfsb_backend_location(dst)) == 0) {
+		rc = cli_usage_error(c, "--to %s is the repository itself", to);
+		goto out;
+	}
+	memset(&view, 0, sizeof(view));
+	view.c = c;
+	view.drawn = -1;
+	if (cli_tty(c)) {
+		so.progress = progress;
+		so.progress_cookie = &view;
+	}
+	e = gfsb_ops_sync(c->r, dst, &so, &res);
+	cli_progress(c, NULL);
+	if (!c->quiet || e != GFSB_OK)
+		print_result(&res, so.dry_run);
+	rc = e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
+out:
+	gfsb_backend_close(dst);
+	return rc;
+}
