@@ -140,6 +140,16 @@ gfsb_err gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, uint64_t *size) GFSB_WUR;
 
 /*
+ * gfsb_backend_cleanup(be, removed):
+ * Remove what interrupted writes left behind: temporary files of a local
+ * repository, unfinished multipart uploads under an S3 prefix.  Only
+ * under the exclusive lock (a writer's work in progress looks the same).
+ * *removed: how many.  GFSB_EIO, GFSB_ENET.
+ */
+gfsb_err gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
+    GFSB_WUR;
+
+/*
  * gfsb_backend_location(be):
  * A printable description of where the backend stores (path or URL).
  */

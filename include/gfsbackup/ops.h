@@ -249,6 +249,7 @@ struct gfsb_prune_opts {
 struct gfsb_prune_result {
 	struct gfsb_compact_stats st;
 	size_t snapshots, trees;
+	uint64_t leftovers; /* temporary files / multipart uploads removed */
 	double seconds;
 };
 
@@ -256,7 +257,9 @@ struct gfsb_prune_result {
  * gfsb_ops_prune(r, opts, res):
  * Take the exclusive lock (not for a dry run), mark every blob the
  * snapshots use (walking all their trees), then compact the repository
- * (gfsb_repo_compact).  If a
+ * (gfsb_repo_compact), then remove what interrupted writes left behind
+ * (gfsb_backend_cleanup: temporary files, unfinished multipart uploads).
+ * If a
  * snapshot needs a blob no index names, the repository is damaged and
  * nothing is deleted (GFSB_ECORRUPT naming the snapshot and blob).
  */

@@ -95,6 +95,22 @@ gfsb_err gfsb_repo_open_mirror(const struct gfsb_repo *src,
     struct gfsb_backend *be, struct gfsb_repo **out) GFSB_WUR;
 
 /*
+ * gfsb_repo_set_cache(r, dir):
+ * Keep local copies of the repository's index files, snapshots and tree
+ * packs under dir/<repository id>/ (dir "": the default, dir NULL: no
+ * cache).  Repositories on remote storage get the default cache when they
+ * are opened: $GFSBACKUP_CACHE_DIR, else $XDG_CACHE_HOME/gfsbackup, else
+ * $HOME/.cache/gfsbackup.  The copies are the sealed objects themselves,
+ * checked against their names when used; a cache that cannot be created
+ * or written is a warning, and the repository is read directly.
+ * GFSB_ENOMEM only.
+ */
+gfsb_err gfsb_repo_set_cache(struct gfsb_repo *r, const char *dir) GFSB_WUR;
+
+/* The cache directory in use (dir/<repository id>), or NULL. */
+const char *gfsb_repo_cache_path(const struct gfsb_repo *r);
+
+/*
  * gfsb_repo_close(r):
  * Release r and wipe its keys.  Blobs written but not flushed are lost (the
  * packs already stored are found again by gfsb_repo_pack_recover).  NULL is

@@ -172,6 +172,14 @@ gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
 	return be->ops->stat(be, type, name, size);
 }
 
+gfsb_err
+gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
+{
+	*removed = 0;
+	return be->ops->cleanup != NULL ? be->ops->cleanup(be, removed) :
+	    GFSB_OK;
+}
+
 const char *
 gfsb_backend_location(const struct gfsb_backend *be)
 {

@@ -25,6 +25,7 @@ struct gfsb_backend_ops {
 	    const char *name);
 	gfsb_err (*stat)(struct gfsb_backend *be, enum gfsb_obj type,
 	    const char *name, uint64_t *size);
+	gfsb_err (*cleanup)(struct gfsb_backend *be, uint64_t *removed);
 	void (*close)(struct gfsb_backend *be);
 };
 

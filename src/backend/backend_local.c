@@ -344,6 +344,52 @@ local_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	return GFSB_OK;
 }
 
+/* Temporary files of writes that never reached their rename. */
+static gfsb_err
+clean_dir(struct gfsb_backend *be, const char *dir, uint64_t *removed)
+{
+	struct dirent *d;
+	DIR *dh;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? GFSB_OK : ioerr(be, "cannot open",
+		    dir);
+	if ((dh = fdopendir(fd)) == NULL) {
+		close(fd);
+		return ioerr(be, "cannot open", dir);
+	}
+	while ((d = readdir(dh)) != NULL)
+		if (strncmp(d->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
+		    unlinkat(fd, d->d_name, 0) == 0)
+			(*removed)++;
+	closedir(dh);
+	return GFSB_OK;
+}
+
+static gfsb_err
+local_cleanup(struct gfsb_backend *be, uint64_t *removed)
+{
+	static const enum gfsb_obj types[] = { GFSB_OBJ_CONFIG, GFSB_OBJ_KEY,
+		GFSB_OBJ_INDEX, GFSB_OBJ_SNAPSHOT, GFSB_OBJ_LOCK };
+	char dir[PATH_MAX];
+	size_t i;
+	gfsb_err e;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		obj_dir(be, types[i], "", dir, sizeof(dir));
+		if ((e = clean_dir(be, dir, removed)) != GFSB_OK)
+			return e;
+	}
+	for (i = 0; i < 256; i++) {
+		snprintf(dir, sizeof(dir), "%s/data/%02zx", L(be)->root, i);
+		if ((e = clean_dir(be, dir, removed)) != GFSB_OK)
+			return e;
+	}
+	return GFSB_OK;
+}
+
 static void
 local_close(struct gfsb_backend *be)
 {
@@ -363,6 +409,7 @@ static const struct gfsb_backend_ops local_ops = {
 	.list = local_list,
 	.remove = local_remove,
 	.stat = local_stat,
+	.cleanup = local_cleanup,
 	.close = local_close,
 };
 

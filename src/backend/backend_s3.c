@@ -664,6 +664,74 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
 	return e;
 }
 
+/*
+ * Abort the multipart uploads a killed process left under the prefix
+ * (each holds its parts' storage, billed, until aborted).  Aborted ones
+ * leave the listing, so it is read again until it is not truncated.
+ */
+static gfsb_err
+s3_cleanup(struct gfsb_backend *be, uint64_t *removed)
+{
+	struct s3 *s = S(be);
+	char pfx[2048], epfx[4096], query[4200];
+	struct s3_upload *ups = NULL;
+	struct gfsb_buf ans;
+	struct req q;
+	size_t n = 0, i, plen, aborted;
+	int truncated = 1, rounds;
+	gfsb_err e = GFSB_OK;
+
+	snprintf(pfx, sizeof(pfx), "%s%s", s->prefix, s->prefix[0] ? "/" :
+	    "");
+	plen = strlen(pfx);
+	if (s3_uri_encode(pfx, epfx, sizeof(epfx), 0) != 0)
+		return GFSB_EINVAL;
+	snprintf(query, sizeof(query), "prefix=%s&uploads=", epfx);
+	gfsb_buf_init(&ans);
+	for (rounds = 0; truncated && rounds < 1000 && e == GFSB_OK;
+	    rounds++) {
+		memset(&q, 0, sizeof(q));
+		q.method = "GET";
+		q.query = query;
+		q.resp = &ans;
+		q.resp_cap = MAX_ANSWER;
+		ans.len = 0;
+		if ((e = run_req(be, &q)) != GFSB_OK)
+			break;
+		if (s3_xml_uploads((const char *)ans.data, ans.len, &ups, &n,
+		    &truncated) != 0) {
+			e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s/%s: "
+			    "malformed list of multipart uploads", s->bucket,
+			    pfx);
+			break;
+		}
+		for (i = 0, aborted = 0; i < n && e == GFSB_OK; i++) {
+			if (strncmp(ups[i].key, pfx, plen) != 0)
+				continue;
+			e = abort_upload(be, ups[i].key, ups[i].id);
+			if (e == GFSB_ENOTFOUND) { /* finished meanwhile */
+				gfsb_ctx_clearerr(be->ctx);
+				e = GFSB_OK;
+				continue;
+			}
+			if (e == GFSB_OK) {
+				aborted++;
+				(*removed)++;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			free(ups[i].key);
+			free(ups[i].id);
+		}
+		free(ups);
+		ups = NULL;
+		if (aborted == 0)
+			break; /* nothing of ours on this page: stop */
+	}
+	gfsb_buf_fini(&ans);
+	return e;
+}
+
 static gfsb_err
 s3_create(struct gfsb_backend *be)
 {
@@ -725,6 +793,7 @@ static const struct gfsb_backend_ops s3_ops = {
 	.list = s3_list,
 	.remove = s3_remove,
 	.stat = s3_stat,
+	.cleanup = s3_cleanup,
 	.close = s3_close,
 };
 

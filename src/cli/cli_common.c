@@ -111,7 +111,11 @@ static const char remote_usage[] =
 "  --s3-virtual-host           BUCKET.HOST addressing (default: path style)\n"
 "  --cacert FILE               trust this CA too (TLS is always verified)\n"
 "  --connections N             transfers at once (default 4)\n"
-"  --limit-upload KIB          upload at most KIB KiB/s\n";
+"  --limit-upload KIB          upload at most KIB KiB/s\n"
+"  --cache-dir DIR             cache of a remote repository's metadata\n"
+"                              (default $XDG_CACHE_HOME/gfsbackup or\n"
+"                              ~/.cache/gfsbackup; GFSBACKUP_CACHE_DIR)\n"
+"  --no-cache                  read everything from the repository\n";
 
 int
 cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,

@@ -66,6 +66,10 @@ cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
 	    "%.1f s%s\n", dry_run ? "would free about" : "freed", freed,
 	    left, max_unused * 100, res->seconds,
 	    dry_run ? " (dry run: nothing was changed)" : "");
+	if (res->leftovers > 0)
+		printf("removed %llu leftovers of interrupted writes "
+		    "(temporary files, unfinished uploads)\n",
+		    (unsigned long long)res->leftovers);
 }
 
 int

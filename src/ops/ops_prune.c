@@ -143,6 +143,9 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	co.max_unused = o->max_unused;
 	co.dry_run = o->dry_run;
 	e = gfsb_repo_compact(r, &co, &res->st);
+	if (e == GFSB_OK && !o->dry_run)
+		e = gfsb_backend_cleanup(gfsb_repo_backend(r),
+		    &res->leftovers);
 out:
 	gfsb_repo_snapshot_list_free(snaps, n);
 	gfsb_repo_unlock(lock);

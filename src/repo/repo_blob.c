@@ -135,6 +135,18 @@ gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	if ((e = gfsb_buf_reserve(&io->a, loc.length)) != GFSB_OK)
 		return e;
 	gfsb_hex_encode(loc.pack, GFSB_ID_LEN, packhex);
+	/* Trees from the cached copy of their pack when there is one; a
+	 * copy that fails the blob's checks is dropped and the repository
+	 * read instead. */
+	if (type == GFSB_BLOB_TREE && r->cache != NULL &&
+	    repo_cache_pack_read(r, packhex, loc.offset, io->a.data,
+	    loc.length) == GFSB_OK) {
+		if ((e = gfsb_repo_blob_open(io, &loc, id, io->a.data, out)) ==
+		    GFSB_OK)
+			return GFSB_OK;
+		gfsb_ctx_clearerr(r->ctx);
+		repo_cache_remove(r, GFSB_OBJ_PACK, packhex);
+	}
 	if ((e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, packhex, loc.offset,
 	    io->a.data, loc.length)) != GFSB_OK) {
 		if (e == GFSB_ENOTFOUND)

@@ -452,6 +452,34 @@ mark_repeated_packs(struct ilist *l)
 	return GFSB_OK;
 }
 
+/* Cache sweeps: keep copies of the index files and packs in use. */
+static int
+keep_index(void *cookie, const char *name)
+{
+	struct gfsb_repo *r = cookie;
+	size_t i;
+
+	for (i = 0; i < r->nindex_names; i++)
+		if (strcmp(r->index_names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+keep_pack(void *cookie, const char *name)
+{
+	struct gfsb_repo *r = cookie;
+	uint8_t id[GFSB_ID_LEN];
+	int keep;
+
+	if (gfsb_hex_decode(name, id, sizeof(id)) != GFSB_OK)
+		return 0;
+	pthread_mutex_lock(&r->idx.lock);
+	keep = rindex_has_pack_locked(&r->idx, id);
+	pthread_mutex_unlock(&r->idx.lock);
+	return keep;
+}
+
 gfsb_err
 gfsb_repo_index_load(struct gfsb_repo *r)
 {
@@ -521,6 +549,8 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 		memcpy(r->index_names[r->nindex_names++], l.v[i].name,
 		    GFSB_ID_HEX);
 	r->index_loaded = 1;
+	repo_cache_sweep(r, GFSB_OBJ_INDEX, keep_index, r);
+	repo_cache_sweep(r, GFSB_OBJ_PACK, keep_pack, r);
 out:
 	for (i = 0; i < l.n; i++)
 		ifile_fini(&l.v[i]);

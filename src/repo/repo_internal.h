@@ -143,6 +143,7 @@ struct gfsb_repo {
 	char (*index_names)[GFSB_ID_HEX]; /* index files loaded (all) */
 	size_t nindex_names;
 	struct gfsb_repo_stats stats;
+	struct repo_cache *cache;   /* remote repositories: see repo_cache.c */
 };
 
 struct gfsb_repo_io {
@@ -167,6 +168,21 @@ gfsb_err repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type,
 gfsb_err repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type,
     enum env_kind kind, const uint8_t *plain, size_t n,
     char name[GFSB_ID_HEX]);
+
+/* repo_cache.c: local copies of a remote repository's metadata.  get and
+ * pack_read return GFSB_ENOTFOUND when the cache cannot serve. */
+struct repo_cache;
+void repo_cache_close(struct gfsb_repo *r);
+gfsb_err repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type,
+    const char *name, size_t maxlen, struct gfsb_buf *out);
+void repo_cache_put(struct gfsb_repo *r, enum gfsb_obj type,
+    const char *name, const uint8_t *p, size_t n);
+void repo_cache_remove(struct gfsb_repo *r, enum gfsb_obj type,
+    const char *name);
+void repo_cache_sweep(struct gfsb_repo *r, enum gfsb_obj type,
+    int (*keep)(void *cookie, const char *name), void *cookie);
+gfsb_err repo_cache_pack_read(struct gfsb_repo *r, const char *name,
+    uint64_t off, uint8_t *buf, size_t len);
 
 /* Every object of one type: names, ids and sizes, sorted by name. */
 struct objent {

@@ -154,9 +154,13 @@ repo_obj_put(struct gfsb_repo *r, enum gfsb_obj type, const uint8_t *p,
 {
 	uint8_t h[GFSB_ID_LEN];
 
+	gfsb_err e;
+
 	gfsb_crypto_sha256(p, n, h);
 	gfsb_hex_encode(h, sizeof(h), name);
-	return gfsb_backend_put(r->be, type, name, p, n);
+	if ((e = gfsb_backend_put(r->be, type, name, p, n)) == GFSB_OK)
+		repo_cache_put(r, type, name, p, n);
+	return e;
 }
 
 gfsb_err
@@ -168,6 +172,8 @@ repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 	uint64_t size;
 	gfsb_err e;
 
+	if ((e = repo_cache_get(r, type, name, maxlen, out)) != GFSB_ENOTFOUND)
+		return e;
 	if ((e = gfsb_backend_stat(r->be, type, name, &size)) != GFSB_OK) {
 		if (e == GFSB_ENOTFOUND)
 			return gfsb_ctx_seterr(r->ctx, e, "%s/%s not found",
@@ -190,6 +196,7 @@ repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s/%s is damaged: its contents hash to %.16s...",
 		    gfsb_backend_type_name(type), name, hex);
+	repo_cache_put(r, type, name, out->data, out->len);
 	return GFSB_OK;
 }
 

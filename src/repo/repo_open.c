@@ -228,6 +228,9 @@ gfsb_repo_init(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	sodium_memzero(seed, sizeof(seed));
 	if (e != GFSB_OK)
 		goto fail;
+	if (gfsb_backend_is_remote(be) && (e = gfsb_repo_set_cache(r, "")) !=
+	    GFSB_OK)
+		goto fail;
 	*out = r;
 	return GFSB_OK;
 fail:
@@ -275,6 +278,9 @@ gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		gfsb_crypto_keys_free(r->keys);
 		r->keys = NULL;
 	}
+	if (gfsb_backend_is_remote(be) && (e = gfsb_repo_set_cache(r, "")) !=
+	    GFSB_OK)
+		goto fail;
 	*out = r;
 	return GFSB_OK;
 fail:
@@ -322,6 +328,7 @@ gfsb_repo_close(struct gfsb_repo *r)
 {
 	if (r == NULL)
 		return;
+	repo_cache_close(r);
 	repo_pack_free_all(r);
 	free(r->index_names);
 	gfsb_pool_free(r->packbufs);

@@ -218,6 +218,9 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 	if ((e = gfsb_backend_put(r->be, GFSB_OBJ_PACK, name, pk->buf,
 	    total)) != GFSB_OK)
 		goto out;
+	/* Trees are read again by the next backup and every restore. */
+	if (pk->type == GFSB_BLOB_TREE)
+		repo_cache_put(r, GFSB_OBJ_PACK, name, pk->buf, total);
 	/* Recycle the pack's memory first: it is stored. */
 	pack_drop_buf(r, pk);
 	pthread_mutex_lock(&r->idx.lock);

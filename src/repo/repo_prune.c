@@ -369,6 +369,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 		goto out;
 	/* 3. Old index files. */
 	for (i = 0; i < r->nindex_names; i++) {
+		repo_cache_remove(r, GFSB_OBJ_INDEX, r->index_names[i]);
 		err = gfsb_backend_remove(r->be, GFSB_OBJ_INDEX,
 		    r->index_names[i]);
 		if (err != GFSB_OK && err != GFSB_ENOTFOUND)
@@ -382,6 +383,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 		    pi[s].fate == P_KEEP)
 			continue;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		repo_cache_remove(r, GFSB_OBJ_PACK, name);
 		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK, name)) !=
 		    GFSB_OK && err != GFSB_ENOTFOUND)
 			goto out;

@@ -357,6 +357,19 @@ snapcmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->id, y->id);
 }
 
+/* Cache sweep: keep copies of the snapshots just listed. */
+static int
+keep_snapshot(void *cookie, const char *name)
+{
+	struct snaplist *l = cookie;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i]->id, name) == 0)
+			return 1;
+	return 0;
+}
+
 gfsb_err
 gfsb_repo_snapshot_list(struct gfsb_repo *r, struct gfsb_snapshot ***out,
     size_t *n)
@@ -369,6 +382,7 @@ gfsb_repo_snapshot_list(struct gfsb_repo *r, struct gfsb_snapshot ***out,
 		gfsb_repo_snapshot_list_free(l.v, l.n);
 		return e;
 	}
+	repo_cache_sweep(r, GFSB_OBJ_SNAPSHOT, keep_snapshot, &l);
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof(l.v[0]), snapcmp);
 	*out = l.v;
@@ -463,5 +477,6 @@ gfsb_repo_snapshot_json_one(const struct gfsb_snapshot *s, int with_id)
 gfsb_err
 gfsb_repo_snapshot_remove(struct gfsb_repo *r, const char *id)
 {
+	repo_cache_remove(r, GFSB_OBJ_SNAPSHOT, id);
 	return gfsb_backend_remove(r->be, GFSB_OBJ_SNAPSHOT, id);
 }
