@@ -9,8 +9,11 @@ pkgs=(
 	build-essential cmake pkg-config
 	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
 	libcurl4-openssl-dev libexpat1-dev libinih-dev libcmocka-dev
-	acl attr tar util-linux python3 strace
+	acl attr tar util-linux python3 strace curl
 	restic
+	# A real S3 server for the integration tests (tests/s3/ceph.sh), and
+	# an independent S3 client to check what gfsbackup stored.
+	ceph-mon ceph-osd radosgw ceph-common rclone
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(borgbackup hyperfine time)

@@ -4,9 +4,11 @@
  * Every name is checked here before an implementation sees it, so no
  * implementation can be made to touch a path outside its repository.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -64,6 +66,22 @@ init_curl(void)
 	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
+/* "s3:/b/x", "s3:bucket", "S3://..." are mistyped URLs, not directories
+ * (a directory of that name is still reachable as ./s3:bucket). */
+static int
+looks_like_url(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	return *p == ':' && p - s >= 2 && (strncasecmp(s, "s3:", 3) == 0 ||
+	    strncasecmp(s, "file:", 5) == 0 || p[1] == '/');
+}
+
 gfsb_err
 gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
     const struct gfsb_backend_opts *o, struct gfsb_backend **out)
@@ -81,10 +99,10 @@ gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
 	}
 	if (strncmp(url, "file://", 7) == 0)
 		url += 7;
-	if (strstr(url, "://") != NULL)
+	if (strstr(url, "://") != NULL || looks_like_url(url))
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
-		    "unsupported repository URL %s (use a path or "
-		    "s3://BUCKET/PREFIX)", url);
+		    "malformed or unsupported repository URL %s (use a path "
+		    "or s3://BUCKET/PREFIX)", url);
 	if (*url == '\0')
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
 		    "empty repository path");

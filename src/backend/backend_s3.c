@@ -14,6 +14,7 @@
  * are sent in parts; a multipart upload that fails is aborted, never left
  * dangling.  TLS is always verified.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,10 @@ fail_msg(struct gfsb_backend *be, struct req *q, struct s3_xfer *x,
 		e = GFSB_ENET;
 	if (e == GFSB_ENOTFOUND)
 		return gfsb_ctx_seterr(be->ctx, e, "%s: not found", what);
+	if (e == GFSB_EDENIED && q->code[0] == '\0')
+		return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld: access "
+		    "denied (check the S3 credentials and the bucket's "
+		    "permissions)", what, x->status);
 	return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld%s%s%s%s%s", what,
 	    x->status, q->code[0] ? " " : "", q->code,
 	    msg[0] ? ": " : "", msg, tries > 1 ? " (after retries)" : "");
@@ -293,12 +298,9 @@ run_req(struct gfsb_backend *be, struct req *q)
 			return gfsb_ctx_seterr(be->ctx, e, "cannot build the "
 			    "request for %s", q->key ? q->key : s->bucket);
 		}
-		/* Error bodies go to errbody when the caller wants none. */
-		if (q->resp == NULL && q->dst == NULL) {
-			errbody.len = 0;
-			x.resp = &errbody;
-			x.resp_cap = MAX_ANSWER;
-		}
+		/* Error answers go to errbody, never into the caller's. */
+		errbody.len = 0;
+		x.errbody = &errbody;
 		s3_engine_submit(s->eng, &x);
 		s3_engine_wait(s->eng, &x);
 		xfer_fini(&x);
@@ -324,7 +326,7 @@ run_req(struct gfsb_backend *be, struct req *q)
 		    "HTTP", x.status);
 		sleep_backoff(s, attempt);
 	}
-	e = fail_msg(be, q, &x, q->resp ? q->resp : &errbody, attempt);
+	e = fail_msg(be, q, &x, &errbody, attempt);
 	gfsb_buf_fini(&errbody);
 	return e;
 }
@@ -432,8 +434,8 @@ put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
 		goto abort;
 	/* A 200 can still carry an error; and some servers answer without
 	 * an ETag: check that the object is there, whole. */
-	if (strstr((const char *)answer.data ? (const char *)answer.data : "",
-	    "<Error>") != NULL) {
+	if (answer.len > 0 && memmem(answer.data, answer.len, "<Error>", 7) !=
+	    NULL) {
 		e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s/%s: completing "
 		    "the multipart upload failed", s->bucket, key);
 		goto abort;
@@ -568,6 +570,29 @@ s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 		}
 		gfsb_ctx_clearerr(be->ctx);
 		return GFSB_ENOTFOUND;
+	}
+	if (e == GFSB_EDENIED) {
+		/* HEAD has no body: a one-byte GET tells which S3 error
+		 * (InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied). */
+		struct gfsb_buf body;
+		char first[512];
+
+		snprintf(first, sizeof(first), "%s", gfsb_ctx_errmsg(be->ctx));
+		gfsb_buf_init(&body);
+		memset(&q, 0, sizeof(q));
+		q.method = "GET";
+		q.key = key;
+		q.query = "";
+		q.range = "bytes=0-0";
+		q.resp = &body;
+		q.resp_cap = 64 << 10;
+		gfsb_ctx_clearerr(be->ctx);
+		e = run_req(be, &q);
+		gfsb_buf_fini(&body);
+		if (e != GFSB_EDENIED || q.code[0] == '\0') {
+			gfsb_ctx_clearerr(be->ctx);
+			e = gfsb_ctx_seterr(be->ctx, GFSB_EDENIED, "%s", first);
+		}
 	}
 	return e;
 }
@@ -799,6 +824,68 @@ static const struct gfsb_backend_ops s3_ops = {
 
 /* ---- opening: URL, endpoint, region, credentials ---- */
 
+/* HOST[:PORT] of an endpoint: a name, IPv4 or [IPv6] address, and a port
+ * from 1 to 65535. */
+static int
+hostport_ok(const char *h, size_t n)
+{
+	unsigned long port = 0;
+	size_t i;
+
+	if (h[0] == '[') {
+		for (i = 1; i < n && h[i] != ']'; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return 0;
+		if (i >= n || i == 1)
+			return 0;
+		i++;
+	} else {
+		for (i = 0; i < n && (isalnum((unsigned char)h[i]) ||
+		    h[i] == '.' || h[i] == '-' || h[i] == '_'); i++)
+			;
+		if (i == 0)
+			return 0;
+	}
+	if (i == n)
+		return 1;
+	if (h[i++] != ':' || i == n)
+		return 0;
+	for (; i < n; i++) {
+		if (!isdigit((unsigned char)h[i]))
+			return 0;
+		port = port * 10 + (unsigned long)(h[i] - '0');
+		if (port > 65535)
+			return 0;
+	}
+	return port > 0;
+}
+
+/* Segments of a prefix: not empty, not "." or "..", no control bytes
+ * (servers and other clients treat those differently). */
+static int
+prefix_ok(const char *p)
+{
+	const char *seg = p, *end, *lim;
+	size_t n;
+
+	if (*p == '\0')
+		return 1;
+	for (;;) {
+		end = strchr(seg, '/');
+		n = end ? (size_t)(end - seg) : strlen(seg);
+		if (n == 0 || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		for (lim = seg + n; seg < lim; seg++)
+			if ((unsigned char)*seg < 0x20 || *seg == 0x7f)
+				return 0;
+		if (end == NULL)
+			return 1;
+		seg = end + 1;
+	}
+}
+
 struct credfile {
 	const char *profile;
 	char *ak, *sk, *token;
@@ -949,10 +1036,10 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 		goto fail;
 	for (blen = strlen(s->prefix); blen > 0 && s->prefix[blen - 1] == '/';)
 		s->prefix[--blen] = '\0';
-	if (strstr(s->prefix, "//") != NULL || strstr(s->prefix, "/../") ||
-	    strcmp(s->prefix, "..") == 0) {
+	if (!prefix_ok(s->prefix)) {
 		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed repository "
-		    "URL %s: bad prefix", url);
+		    "URL %s: the prefix may not have empty, \".\" or \"..\" "
+		    "segments, or control characters", url);
 		goto fail;
 	}
 	/* Region and endpoint: option, environment, then AWS's default. */
@@ -981,10 +1068,11 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 		goto fail;
 	}
 	blen = strcspn(hostpart, "/");
-	if (blen == 0 || (hostpart[blen] != '\0' &&
-	    strcmp(hostpart + blen, "/") != 0)) {
+	if (blen == 0 || !hostport_ok(hostpart, blen) ||
+	    (hostpart[blen] != '\0' && strcmp(hostpart + blen, "/") != 0)) {
 		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 endpoint "
-		    "%s: no path allowed", endpoint);
+		    "%s: want http(s)://HOST[:PORT] (a port from 1 to 65535, "
+		    "no path)", endpoint);
 		goto fail;
 	}
 	if (s->virtual_host) {

@@ -33,6 +33,13 @@ on_write(char *p, size_t size, size_t n, void *ud)
 	struct s3_xfer *x = ud;
 	size_t len = size * n;
 
+	/* An error answer is not the object: keep it apart, for its code. */
+	if (x->hstatus >= 300 || x->hstatus < 200) {
+		if (x->errbody != NULL && x->errbody->len + len <= 64 << 10 &&
+		    gfsb_buf_append(x->errbody, p, len) != GFSB_OK)
+			return 0;
+		return len;
+	}
 	if (x->dst != NULL) {
 		if (len > x->dst_cap - x->dst_len) {
 			x->overflow = 1;
@@ -83,7 +90,13 @@ on_header(char *p, size_t size, size_t n, void *ud)
 	struct s3_xfer *x = ud;
 	size_t len = size * n, v, e;
 
-	if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+	if (len > 12 && strncmp(p, "HTTP/", 5) == 0) {
+		/* "HTTP/1.1 200 OK": each status line (100 Continue first). */
+		const char *sp = memchr(p, ' ', len);
+
+		if (sp != NULL && (size_t)(sp - p) + 4 <= len)
+			x->hstatus = strtol(sp + 1, NULL, 10);
+	} else if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
 		for (v = 5; v < len && (p[v] == ' ' || p[v] == '"'); v++)
 			;
 		for (e = len; e > v && (p[e - 1] == '\r' || p[e - 1] == '\n'
@@ -277,6 +290,7 @@ s3_engine_submit(struct s3_engine *e, struct s3_xfer *x)
 	x->errbuf[0] = '\0';
 	x->have_length = 0;
 	x->content_length = 0;
+	x->hstatus = 0;
 	pthread_mutex_lock(&e->mu);
 	if (e->pending_tail != NULL)
 		e->pending_tail->next = x;

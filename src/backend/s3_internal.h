@@ -101,6 +101,7 @@ struct s3_xfer {
 	size_t dst_cap;
 	struct gfsb_buf *resp;	     /* else appended here, up to resp_cap */
 	size_t resp_cap;
+	struct gfsb_buf *errbody;    /* the body of a non-2xx answer (capped) */
 	/* results */
 	int curl_code;		     /* CURLcode */
 	long status;
@@ -111,6 +112,7 @@ struct s3_xfer {
 	int have_length;
 	char errbuf[256];
 	/* engine */
+	long hstatus;		     /* from the latest status line */
 	size_t body_off;
 	int done;
 	void *easy;

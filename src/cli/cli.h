@@ -34,6 +34,8 @@ struct cli {
 	int progress_shown; /* a progress line is on the terminal */
 	const char *usage;  /* the command's usage text, for --help */
 	struct gfsb_backend_opts remote; /* --s3-*, --cacert, ... */
+	const char *cache_dir;	  /* --cache-dir */
+	int no_cache;		  /* --no-cache */
 	struct gfsb_ctx *ctx;
 	struct gfsb_backend *be;
 	struct gfsb_repo *r;
@@ -54,6 +56,8 @@ enum {
 	OPT_CACERT,
 	OPT_CONNECTIONS,
 	OPT_LIMIT_UPLOAD,
+	OPT_CACHE_DIR,
+	OPT_NO_CACHE,
 	OPT_CMD_BASE = 1100
 };
 
@@ -74,7 +78,9 @@ enum {
 	{ "s3-virtual-host", no_argument, NULL, OPT_S3_VHOST },           \
 	{ "cacert", required_argument, NULL, OPT_CACERT },                \
 	{ "connections", required_argument, NULL, OPT_CONNECTIONS },      \
-	{ "limit-upload", required_argument, NULL, OPT_LIMIT_UPLOAD }
+	{ "limit-upload", required_argument, NULL, OPT_LIMIT_UPLOAD },    \
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },          \
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE }
 
 /*
  * cli_getopt(c, argc, argv, shortopts, longopts):
@@ -124,6 +130,9 @@ int cli_open_backend(struct cli *c);
 
 /* Open the backend and the repository (asks for the passphrase). */
 int cli_open_repo(struct cli *c);
+
+/* Apply --cache-dir / --no-cache to c->r; exit status. */
+int cli_apply_cache(struct cli *c);
 
 /* Release what cli_open_* opened. */
 void cli_close(struct cli *c);

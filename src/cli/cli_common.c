@@ -69,8 +69,8 @@ cli_usage_error(struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see `%s %s--help`)\n", c->prog,
-	    c->cmd ? c->cmd : "");
+	fprintf(stderr, " (see `%s %s%s--help`)\n", c->prog,
+	    c->cmd ? c->cmd : "", c->cmd ? " " : "");
 	return EXIT_USAGE;
 }
 
@@ -180,6 +180,17 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 				return '?';
 			}
 			c->remote.limit_upload = (uint64_t)v * 1024;
+			break;
+		case OPT_CACHE_DIR:
+			if (*optarg != '/') {
+				cli_usage_error(c, "--cache-dir %s: give an "
+				    "absolute path", optarg);
+				return '?';
+			}
+			c->cache_dir = optarg;
+			break;
+		case OPT_NO_CACHE:
+			c->no_cache = 1;
 			break;
 		case '?':
 		case ':':
@@ -454,7 +465,20 @@ cli_open_repo(struct cli *c)
 	gfsb_crypto_secure_free(pass);
 	if (e != GFSB_OK)
 		return cli_fail(c, e);
-	return EXIT_OK;
+	return cli_apply_cache(c);
+}
+
+int
+cli_apply_cache(struct cli *c)
+{
+	gfsb_err e = GFSB_OK;
+
+	/* Remote repositories have the default cache already. */
+	if (c->no_cache)
+		e = gfsb_repo_set_cache(c->r, NULL);
+	else if (c->cache_dir != NULL && gfsb_backend_is_remote(c->be))
+		e = gfsb_repo_set_cache(c->r, c->cache_dir);
+	return e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 }
 
 void

@@ -141,9 +141,14 @@ phase_worker(void *arg)
 			ph->res->failed++;
 			if (ph->err == GFSB_OK)
 				ph->err = e;
+			const char *why = gfsb_ctx_errmsg(ph->ctx);
+
+			/* Named here, each on its line; the sync's own error
+			 * (the count) is set at the end. */
 			gfsb_ctx_log(ph->ctx, GFSB_LOG_ERROR, "%s/%s: not "
 			    "copied: %s", gfsb_backend_type_name(ph->type),
-			    ob->name, gfsb_ctx_errmsg(ph->ctx));
+			    ob->name, why[0] ? why : gfsb_strerror(e));
+			gfsb_ctx_clearerr(ph->ctx);
 		} else {
 			ph->res->copied++;
 			ph->res->copied_bytes += b.len;
@@ -339,12 +344,14 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 		e = copy_phase(sb, dst, order[i], &sl[i], &dl[i], o, res, &prog,
 		    t0);
 		if (e != GFSB_OK) {
-			if (res->failed > 0)
+			if (res->failed > 0) {
+				gfsb_ctx_clearerr(ctx);
 				e = gfsb_ctx_seterr(ctx, e, "%llu object(s) "
 				    "could not be copied (named above); the "
 				    "mirror is consistent but behind: run "
 				    "sync again", (unsigned long long)
 				    res->failed);
+			}
 			goto out;
 		}
 	}

@@ -9,9 +9,13 @@ PY=/usr/bin/python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d /tmp/gfsb-e2e.XXXXXX)
 BGPIDS=()
+CLEANUPS=() # commands run at exit, before the temporary directory goes
 
 cleanup() {
-	local p
+	local p c
+	for c in "${CLEANUPS[@]+"${CLEANUPS[@]}"}"; do
+		eval "$c" || true
+	done
 	for p in "${BGPIDS[@]+"${BGPIDS[@]}"}"; do
 		kill -9 "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
@@ -82,7 +86,7 @@ PYEOF
 make_history() {
 	local repo=$1 n=$2 d
 	mkdir -p "$S" "$T/copies"
-	for d in $(seq -w 1 "$n"); do
+	for d in $(seq -f %02g 1 "$n"); do
 		head -c 1500000 /dev/urandom >"$S/day$d.bin"
 		rm -f "$S/day$(printf %02d $((10#$d - 3))).bin"
 		echo "edit $d" >>"$S/notes.txt"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/util.h>
 
@@ -261,6 +262,79 @@ test_xml_multipart(void **state)
 	free(u);
 }
 
+/* Repository URLs and endpoints: what opens, and what is a usage error
+ * (GFSB_EINVAL) before any request is made. */
+static gfsb_err
+try_open(const char *url, const char *endpoint)
+{
+	struct gfsb_backend_opts o;
+	struct gfsb_backend *be = NULL;
+	struct gfsb_ctx *ctx;
+	gfsb_err e;
+
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	memset(&o, 0, sizeof(o));
+	o.s3_endpoint = endpoint;
+	e = gfsb_backend_open_opts(ctx, url, &o, &be);
+	if (e == GFSB_OK) {
+		assert_true(gfsb_backend_is_remote(be) ==
+		    (strncmp(url, "s3://", 5) == 0));
+		gfsb_backend_close(be);
+	} else {
+		assert_true(gfsb_ctx_errmsg(ctx)[0] != '\0');
+	}
+	gfsb_ctx_free(ctx);
+	return e;
+}
+
+static void
+test_urls(void **state)
+{
+	static const char *const good[] = {
+		"s3://bucket/prefix", "s3://bucket", "s3://bucket/",
+		"s3://my.bucket-1/a b/ä+=&%20~(1)/x", "s3://bucket/a/b/c/",
+	};
+	static const char *const bad[] = {
+		"s3://", "s3:///x", "s3://Bad_Bucket/x", "s3://ab/x",
+		"s3://bucket/a//b", "s3://bucket/../x", "s3://bucket/a/./b",
+		"s3://bucket/a/..", "s3://bucket/a\tb", "s3:/bucket/x",
+		"s3:bucket", "S3://bucket/x", "http://bucket/x", "ftp://x/y",
+		"",
+	};
+	static const char *const good_ep[] = {
+		"http://127.0.0.1:9000", "https://s3.example.com",
+		"http://[::1]:8080", "https://host/", "http://a-b.c_d:1",
+	};
+	static const char *const bad_ep[] = {
+		"ftp://127.0.0.1", "http://", "127.0.0.1:9000",
+		"http://h:99999", "http://h:0", "http://h:", "http://h:80x",
+		"http://h/path", "http://[::1", "http://[]:80", "http://h h",
+		"http://user@h",
+	};
+	size_t i;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", AK, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", SK, 1);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (try_open(good[i], "http://127.0.0.1:9") != GFSB_OK)
+			fail_msg("refused %s", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (try_open(bad[i], "http://127.0.0.1:9") != GFSB_EINVAL)
+			fail_msg("accepted %s", bad[i]);
+	for (i = 0; i < sizeof(good_ep) / sizeof(good_ep[0]); i++)
+		if (try_open("s3://bucket/x", good_ep[i]) != GFSB_OK)
+			fail_msg("refused endpoint %s", good_ep[i]);
+	for (i = 0; i < sizeof(bad_ep) / sizeof(bad_ep[0]); i++)
+		if (try_open("s3://bucket/x", bad_ep[i]) != GFSB_EINVAL)
+			fail_msg("accepted endpoint %s", bad_ep[i]);
+	/* No credentials at all: refused before any request. */
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	assert_int_not_equal(try_open("s3://bucket/x", "http://127.0.0.1:9"),
+	    GFSB_OK);
+}
+
 int
 main(void)
 {
@@ -275,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_xml_list),
 		cmocka_unit_test(test_xml_hostile),
 		cmocka_unit_test(test_xml_multipart),
+		cmocka_unit_test(test_urls),
 	};
 
 	if (gfsb_ctx_new(&ctx) != GFSB_OK)

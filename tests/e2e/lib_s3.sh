@@ -1,0 +1,100 @@
+# Shared by the S3 scenarios (tests/e2e/1x-s3-*.sh): a single-node Ceph
+# cluster with its RADOS Gateway on 127.0.0.1 (tests/s3/ceph.sh), started
+# for the scenario and stopped at exit by pid; rclone as an independent
+# client; the fault-injecting proxy (tests/s3/faultproxy.py).  Source after
+# lib.sh.
+
+S3DIR=$(cd "$HERE/../s3" && pwd)
+
+# s3_setup: start Ceph; export the endpoint and credentials; a private
+# cache directory.  Without Ceph installed the scenario is skipped (status
+# 77), unless GFSB_REQUIRE_S3 is set (CI sets it: no silent skips there).
+s3_setup() {
+	if ! command -v radosgw >/dev/null || ! command -v rclone >/dev/null
+	then
+		[ -n "${GFSB_REQUIRE_S3:-}" ] &&
+			fail "Ceph or rclone missing (tests/s3/install-deps.sh)"
+		echo "SKIP: Ceph or rclone not installed"
+		exit 77
+	fi
+	CEPH=$T/ceph
+	CLEANUPS+=("bash '$S3DIR/ceph.sh' stop '$CEPH' >/dev/null 2>&1")
+	bash "$S3DIR/ceph.sh" start "$CEPH" >"$T/ceph.log" 2>&1 ||
+		{ cat "$T/ceph.log"; fail "Ceph did not start"; }
+	# shellcheck disable=SC1091
+	. "$CEPH/env"
+	export GFSBACKUP_S3_ENDPOINT=$GFSB_S3_ENDPOINT
+	export XDG_CACHE_HOME=$T/cache
+	unset GFSBACKUP_CACHE_DIR AWS_SESSION_TOKEN AWS_PROFILE
+	# Faults and dead servers are given up on quickly in tests.
+	export GFSBACKUP_S3_BACKOFF_MS=20
+	RCLONE=(env -u AWS_CA_BUNDLE rclone --config "$CEPH/rclone.conf")
+}
+
+mkbucket() { bash "$S3DIR/ceph.sh" mkbucket "$CEPH" "$1" >/dev/null; }
+
+# s3_listing BUCKET[/PREFIX]: "size path" of every object but locks, sorted.
+s3_listing() {
+	"${RCLONE[@]}" lsf -R --files-only --format sp --separator " " \
+		"ceph:$1" | grep -v '^[0-9]* \(.*/\)\{0,1\}locks/' | sort
+}
+
+# s3_check_names BUCKET/PREFIX: rclone downloads every object and checks
+# that the SHA-256 of each (config and locks excepted) is its name.
+s3_check_names() {
+	local n
+	"${RCLONE[@]}" hashsum sha256 --download "ceph:$1" >"$T/hashes" ||
+		fail "rclone hashsum failed"
+	n=$($PY - "$T/hashes" <<'PYEOF'
+import os, sys
+n = 0
+for line in open(sys.argv[1]):
+    digest, path = line.rstrip("\n").split("  ", 1)
+    if path == "config" or path.startswith("locks/"):
+        continue
+    if os.path.basename(path) != digest:
+        sys.exit("%s: its SHA-256 is %s" % (path, digest))
+    n += 1
+print(n)
+PYEOF
+) || fail "an object's SHA-256 does not match its name"
+	[ "$n" -gt 0 ] || fail "no object in $1"
+	echo "   $n objects checked by rclone: every SHA-256 matches its name"
+}
+
+# s3_uploads BUCKET: keys of unfinished multipart uploads.
+s3_uploads() {
+	curl -sS --noproxy '*' --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		"$GFSB_S3_ENDPOINT/$1?uploads=" |
+		grep -o '<Key>[^<]*' | sed 's/<Key>//' || true
+}
+
+# proxy_start: the fault proxy in front of the gateway; $PROXY is its URL.
+proxy_start() {
+	local i
+	/usr/bin/python3 "$S3DIR/faultproxy.py" --listen-port 0 \
+		--upstream "$GFSB_S3_ENDPOINT" --port-file "$T/proxy.port" \
+		2>"$T/proxy.log" &
+	BGPIDS+=($!)
+	for i in $(seq 1 100); do
+		[ -s "$T/proxy.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/proxy.port" ] || { cat "$T/proxy.log"; fail "no proxy"; }
+	PROXY=http://127.0.0.1:$(cat "$T/proxy.port")
+}
+
+# faults JSON: replace the proxy's fault configuration.
+faults() {
+	curl -sS --noproxy '*' -X POST -d "$1" "$PROXY/__fault__" >/dev/null ||
+		fail "cannot configure the proxy"
+}
+
+# proxy_counter NAME: a counter of the proxy (requests, matched,
+# faults_total, ...).
+proxy_counter() {
+	curl -sS --noproxy '*' "$PROXY/__fault__" |
+		$PY -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
