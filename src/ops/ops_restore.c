@@ -8,6 +8,19 @@
  * writes items in order as their blobs arrive.  Fetched bytes in flight
  * are bounded, so memory does not grow with the snapshot.
  *
+ * Reads: the planner gathers the blobs it queues into runs, one per pack
+ * region: a blob joins an open run of its pack when it lies within
+ * RS_RUN_GAP of the run's bytes and the run stays under RS_RUN_MAX.  A run
+ * is one range read, then its blobs are opened one by one.  Backup
+ * interleaves the chunks of files it reads at once, and a directory's
+ * small files sit among them, so runs span small gaps (read and dropped)
+ * to turn thousands of small requests into a few large ones; the gap
+ * bound keeps a partial restore from reading much it does not need.
+ * Runs are handed to the workers when full, when more than RS_OPEN_RUNS
+ * are open (oldest first), and all of them before the planner waits for
+ * memory, which it then does until half the in-flight budget is free, so
+ * that the next batch gathers long runs again.
+ *
  * Safety: names in trees are single path components (the decoder refuses
  * "..", "/" and duplicates), and on top of that the disk writer runs with
  * ARCHIVE_EXTRACT_SECURE_NODOTDOT, _SECURE_SYMLINKS and
@@ -33,13 +46,21 @@
 
 #include "ops_internal.h"
 
-#define RS_INFLIGHT (16U << 20)
+#define RS_INFLIGHT (32U << 20)	/* twice that from remote storage */
+#define RS_RUN_MAX (8U << 20)
+#define RS_RUN_GAP (1U << 20)
+#define RS_OPEN_RUNS 8
 #define RS_MAX_DEPTH 65536
 
 struct fetch {
-	struct fetch *next;
+	struct fetch *next;	  /* in the workers' queue (run leaders) */
+	struct fetch *run_next;	  /* the next blob of the same run */
+	uint64_t win_start;	  /* leader: the run's bytes in the pack */
+	uint64_t win_len;
 	uint8_t id[GFSB_ID_LEN];
 	uint64_t len;
+	struct gfsb_blob_loc loc; /* valid if have_loc */
+	int have_loc;
 	struct gfsb_buf buf;
 	gfsb_err err;
 	int done;
@@ -70,6 +91,11 @@ struct rs {
 	pthread_cond_t cv_item;	  /* writer: item queued */
 	pthread_cond_t cv_space;  /* planner: bytes released */
 	struct fetch *fq_head, *fq_tail;
+	struct orun {		      /* planner: runs being gathered */
+		struct fetch *head, *tail;
+		uint64_t start, end;  /* bytes of the pack they cover */
+	} runs[RS_OPEN_RUNS];	      /* oldest first */
+	unsigned nruns;
 	struct ritem *iq_head, *iq_tail;
 	uint64_t inflight, limit;
 	int stop;
@@ -119,14 +145,68 @@ item_free(struct ritem *it)
 
 /* ---- workers ---- */
 
+static void
+fetch_done(struct rs *s, struct fetch *f)
+{
+	pthread_mutex_lock(&s->mu);
+	f->done = 1;
+	pthread_cond_broadcast(&s->cv_done);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+fetch_buf(struct rs *s, struct fetch *f)
+{
+	f->buf.data = gfsb_pool_get(s->bufs, f->len + 1, &f->buf.cap);
+	f->buf.len = 0;
+	if (f->buf.data == NULL)
+		f->buf.cap = 0;
+}
+
+/* A run: one range read for all its blobs, then each opened and checked
+ * (one damaged blob fails only itself). */
+static void
+fetch_run(struct rs *s, struct gfsb_repo_io *io, struct fetch *f,
+    struct gfsb_buf *raw)
+{
+	struct fetch *m, *next;
+	char packhex[GFSB_ID_HEX], idhex[GFSB_ID_HEX];
+	uint64_t total = f->win_len, base = f->win_start;
+	gfsb_err e;
+
+	/* Once a blob is done the writer may free it: f included. */
+	raw->len = 0;
+	gfsb_hex_encode(f->loc.pack, GFSB_ID_LEN, packhex);
+	if ((e = gfsb_buf_reserve(raw, total)) == GFSB_OK &&
+	    (e = gfsb_backend_read(gfsb_repo_backend(s->r), GFSB_OBJ_PACK,
+	    packhex, base, raw->data, total)) != GFSB_OK) {
+		if (e == GFSB_ENOTFOUND)
+			e = GFSB_ECORRUPT; /* the index names a missing pack */
+		gfsb_hex_encode(f->id, GFSB_ID_LEN, idhex);
+		gfsb_ctx_seterr(s->ctx, e, "cannot read blob %.16s from pack "
+		    "%s", idhex, packhex);
+	}
+	for (m = f; m != NULL; m = next) {
+		next = m->run_next; /* m may be freed once done */
+		fetch_buf(s, m);
+		m->err = e != GFSB_OK ? e : gfsb_repo_blob_open(io, &m->loc,
+		    m->id, raw->data + (m->loc.offset - base), &m->buf);
+		if (m->err == GFSB_OK && m->buf.len != m->len)
+			m->err = GFSB_ECORRUPT;
+		fetch_done(s, m);
+	}
+}
+
 static void *
 fetch_main(void *arg)
 {
 	struct rs *s = arg;
 	struct gfsb_repo_io *io = NULL;
+	struct gfsb_buf raw;
 	struct fetch *f;
 	gfsb_err e;
 
+	gfsb_buf_init(&raw);
 	e = gfsb_repo_io_new(s->r, &io);
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -140,10 +220,11 @@ fetch_main(void *arg)
 		if (s->fq_head == NULL)
 			s->fq_tail = NULL;
 		pthread_mutex_unlock(&s->mu);
-		f->buf.data = gfsb_pool_get(s->bufs, f->len + 1, &f->buf.cap);
-		f->buf.len = 0;
-		if (f->buf.data == NULL)
-			f->buf.cap = 0;
+		if (e == GFSB_OK && f->have_loc) {
+			fetch_run(s, io, f, &raw);
+			continue;
+		}
+		fetch_buf(s, f);
 		if (e != GFSB_OK)
 			f->err = e;
 		else
@@ -151,16 +232,97 @@ fetch_main(void *arg)
 			    &f->buf);
 		if (f->err == GFSB_OK && f->buf.len != f->len)
 			f->err = GFSB_ECORRUPT;
-		pthread_mutex_lock(&s->mu);
-		f->done = 1;
-		pthread_cond_broadcast(&s->cv_done);
-		pthread_mutex_unlock(&s->mu);
+		fetch_done(s, f);
 	}
+	gfsb_buf_fini(&raw);
 	gfsb_repo_io_free(io);
 	return NULL;
 }
 
 /* ---- planner ---- */
+
+/* Hand run k to the workers.  Under s->mu. */
+static void
+run_flush_one_locked(struct rs *s, unsigned k)
+{
+	struct orun *o = &s->runs[k];
+	struct fetch *f = o->head;
+
+	f->win_start = o->start;
+	f->win_len = o->end - o->start;
+	if (s->fq_tail != NULL)
+		s->fq_tail->next = f;
+	else
+		s->fq_head = f;
+	s->fq_tail = f;
+	pthread_cond_signal(&s->cv_fetch);
+	memmove(&s->runs[k], &s->runs[k + 1], (s->nruns - k - 1) *
+	    sizeof(s->runs[0]));
+	s->nruns--;
+}
+
+/* Every open run, oldest first.  Under s->mu. */
+static void
+run_flush_locked(struct rs *s)
+{
+	while (s->nruns > 0)
+		run_flush_one_locked(s, 0);
+}
+
+static void
+run_flush(struct rs *s)
+{
+	pthread_mutex_lock(&s->mu);
+	run_flush_locked(s);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Add f to an open run of its pack, or open a new one.  Under s->mu. */
+static void
+run_add_locked(struct rs *s, struct fetch *f)
+{
+	uint64_t fs = f->loc.offset, fe = fs + f->loc.length, ns, ne;
+	struct orun *o;
+	unsigned k;
+
+	if (!f->have_loc) {
+		/* Not in the index: alone, to be reported by the worker. */
+		f->win_start = f->win_len = 0;
+		if (s->fq_tail != NULL)
+			s->fq_tail->next = f;
+		else
+			s->fq_head = f;
+		s->fq_tail = f;
+		pthread_cond_signal(&s->cv_fetch);
+		return;
+	}
+	for (k = 0; k < s->nruns; k++)
+		if (memcmp(s->runs[k].head->loc.pack, f->loc.pack,
+		    GFSB_ID_LEN) == 0)
+			break;
+	if (k < s->nruns) {
+		o = &s->runs[k];
+		ns = fs < o->start ? fs : o->start;
+		ne = fe > o->end ? fe : o->end;
+		if (fs + RS_RUN_GAP >= o->start && fe <= o->end + RS_RUN_GAP &&
+		    ne - ns <= RS_RUN_MAX) {
+			o->tail->run_next = f;
+			o->tail = f;
+			o->start = ns;
+			o->end = ne;
+			if (ne - ns >= RS_RUN_MAX - RS_RUN_MAX / 8)
+				run_flush_one_locked(s, k);
+			return;
+		}
+		run_flush_one_locked(s, k);
+	}
+	if (s->nruns == RS_OPEN_RUNS)
+		run_flush_one_locked(s, 0);
+	o = &s->runs[s->nruns++];
+	o->head = o->tail = f;
+	o->start = fs;
+	o->end = fe;
+}
 
 static gfsb_err
 queue_item(struct rs *s, struct ritem *it)
@@ -188,16 +350,16 @@ queue_item(struct rs *s, struct ritem *it)
 
 		if (f == NULL)
 			continue;
-		while (s->inflight > 0 && s->inflight + f->len > s->limit &&
-		    s->err == GFSB_OK)
-			pthread_cond_wait(&s->cv_space, &s->mu);
+		if (s->inflight > 0 && s->inflight + f->len > s->limit) {
+			/* The writer may be waiting for a run: hand them all
+			 * over, then wait until half the budget is free. */
+			run_flush_locked(s);
+			while (s->inflight > 0 && s->inflight + f->len >
+			    s->limit / 2 && s->err == GFSB_OK)
+				pthread_cond_wait(&s->cv_space, &s->mu);
+		}
 		s->inflight += f->len;
-		if (s->fq_tail != NULL)
-			s->fq_tail->next = f;
-		else
-			s->fq_head = f;
-		s->fq_tail = f;
-		pthread_cond_signal(&s->cv_fetch);
+		run_add_locked(s, f);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return GFSB_OK;
@@ -293,6 +455,9 @@ make_item(struct rs *s, const struct gfsb_node *n, const char *rel,
 			}
 			memcpy(it->fx[i]->id, n->extents[i].id, GFSB_ID_LEN);
 			it->fx[i]->len = n->extents[i].len;
+			it->fx[i]->have_loc = gfsb_repo_index_lookup(s->r,
+			    GFSB_BLOB_DATA, n->extents[i].id,
+			    &it->fx[i]->loc) == GFSB_OK;
 			gfsb_buf_init(&it->fx[i]->buf);
 		}
 	}
@@ -416,6 +581,7 @@ plan_main(void *arg)
 		return NULL;
 	}
 	end->end = 1;
+	run_flush(s);
 	(void)queue_item(s, end);
 	return NULL;
 }
@@ -613,6 +779,13 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 			e = s->err;
 			goto out;
 		}
+		if (f->err != GFSB_OK && f->err != GFSB_ECORRUPT &&
+		    f->err != GFSB_ENOTFOUND) {
+			/* Not damage: the repository cannot be read (network,
+			 * credentials, disk, memory).  Stop, saying why. */
+			e = f->err;
+			goto out;
+		}
 		if (f->err != GFSB_OK) {
 			gfsb_hex_encode(f->id, GFSB_ID_LEN, idhex);
 			if (!damaged)
@@ -778,6 +951,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	s.o = o;
 	s.res = res;
 	s.limit = RS_INFLIGHT;
+	if (gfsb_backend_is_remote(gfsb_repo_backend(r)))
+		s.limit *= 2; /* longer runs: fewer, larger requests */
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv_fetch, NULL);
 	pthread_cond_init(&s.cv_done, NULL);
@@ -869,6 +1044,11 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	}
 
 	nw = o->threads ? o->threads : ops_ncpus(16);
+	/* Remote reads wait on the network, not the CPU: keep as many in
+	 * flight as the backend has connections (4 by default). */
+	if (o->threads == 0 && gfsb_backend_is_remote(gfsb_repo_backend(r)) &&
+	    nw < 4)
+		nw = 4;
 	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
 		e = GFSB_ENOMEM;
 		goto out;
