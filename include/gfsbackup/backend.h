@@ -46,7 +46,8 @@ struct gfsb_backend_opts {
 	const char *s3_credentials_file;  /* INI ([default] or AWS_PROFILE);
 					     else AWS_ACCESS_KEY_ID, ... */
 	int s3_virtual_host;		  /* bucket.host addressing */
-	const char *cacert;		  /* extra CA bundle for TLS */
+	const char *cacert;		  /* CA bundle for TLS; else
+					     AWS_CA_BUNDLE, else system's */
 	int connections;		  /* transfers at once (default 4) */
 	uint64_t limit_upload;		  /* bytes per second, 0 = none */
 };

@@ -53,6 +53,7 @@ struct s3 {
 	double backoff;	    /* first retry delay, seconds */
 	size_t multipart;   /* objects larger than this go in parts */
 	size_t part_size;
+	long list_page;	    /* max-keys of a listing; 0: the server's */
 	struct s3_engine *eng;
 };
 
@@ -616,7 +617,7 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
     gfsb_backend_list_fn *fn, void *cookie)
 {
 	struct s3 *s = S(be);
-	char pfx[2048], epfx[4096], etok[4096], query[8192];
+	char pfx[2048], epfx[4096], etok[4096], query[8192], maxkeys[32] = "";
 	const char *name, *slash;
 	struct s3_list_page pg;
 	struct gfsb_buf ans;
@@ -634,6 +635,11 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
 		return e == GFSB_ENOTFOUND || e == GFSB_ENOREPO ? GFSB_OK : e;
 	}
 	gfsb_buf_init(&ans);
+	/* Pages of the server's size (1000 on AWS); smaller on request, so
+	 * that tests walk many pages of a real server's listing. */
+	if (s->list_page > 0)
+		snprintf(maxkeys, sizeof(maxkeys), "&max-keys=%ld",
+		    s->list_page);
 	snprintf(pfx, sizeof(pfx), "%s%s%s/", s->prefix, s->prefix[0] ? "/" :
 	    "", gfsb_backend_type_name(type));
 	plen = strlen(pfx);
@@ -647,14 +653,14 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
 				break;
 			}
 			if (snprintf(query, sizeof(query), "continuation-"
-			    "token=%s&list-type=2&prefix=%s", etok, epfx) >=
-			    (int)sizeof(query)) {
+			    "token=%s&list-type=2%s&prefix=%s", etok, maxkeys,
+			    epfx) >= (int)sizeof(query)) {
 				e = GFSB_EINVAL;
 				break;
 			}
 		} else {
-			snprintf(query, sizeof(query), "list-type=2&prefix=%s",
-			    epfx);
+			snprintf(query, sizeof(query), "list-type=2%s&prefix=%s",
+			    maxkeys, epfx);
 		}
 		memset(&q, 0, sizeof(q));
 		q.method = "GET";
@@ -1094,11 +1100,21 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 	s->multipart = (size_t)env_long("GFSBACKUP_S3_MULTIPART_MIB", 64)
 	    << 20;
 	s->part_size = (size_t)env_long("GFSBACKUP_S3_PART_MIB", 16) << 20;
+	s->list_page = env_long("GFSBACKUP_S3_LIST_PAGE", 0);
 	if (s->part_size < MIN_PART)
 		s->part_size = MIN_PART;
 	memset(&eo, 0, sizeof(eo));
 	eo.connections = o && o->connections > 0 ? o->connections : 4;
-	eo.cacert = o ? o->cacert : NULL;
+	/* --cacert, else AWS_CA_BUNDLE (as AWS's own tools), else the
+	 * system's bundle. */
+	eo.cacert = o && o->cacert ? o->cacert : getenv("AWS_CA_BUNDLE");
+	if (eo.cacert != NULL && *eo.cacert == '\0')
+		eo.cacert = NULL;
+	if (eo.cacert != NULL && access(eo.cacert, R_OK) != 0) {
+		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "CA bundle %s: %s",
+		    eo.cacert, strerror(errno));
+		goto fail;
+	}
 	eo.limit_upload = o ? o->limit_upload : 0;
 	eo.timeout = env_long("GFSBACKUP_S3_TIMEOUT", 60);
 	if (s3_engine_new(&eo, &s->eng) != 0) {

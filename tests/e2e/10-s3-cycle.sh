@@ -151,6 +151,22 @@ done
 expect 2 "$GFSB" snapshots -r "$R" --connections 0
 expect 2 "$GFSB" snapshots -r "$R" --cache-dir relative/dir
 
+step "TLS is always verified: --cacert for a private CA"
+tls_proxy_start good "DNS:localhost,IP:127.0.0.1"
+good=$TLSPROXY
+expect 0 "$GFSB" snapshots -r "$R" --s3-endpoint "$good" --cacert "$T/good.crt"
+out_has "4 snapshots"
+expect 0 env AWS_CA_BUNDLE="$T/good.crt" "$GFSB" snapshots -r "$R" \
+	--s3-endpoint "$good"
+expect 1 env -u AWS_CA_BUNDLE "$GFSB" snapshots -r "$R" --s3-endpoint "$good"
+one_line_error "certificate"
+tls_proxy_start wrongname "DNS:backup.example.com"
+expect 1 "$GFSB" snapshots -r "$R" --s3-endpoint "$TLSPROXY" \
+	--cacert "$T/wrongname.crt"
+one_line_error "127.0.0.1"
+expect 2 "$GFSB" snapshots -r "$R" --s3-endpoint "$good" --cacert "$T/none.crt"
+one_line_error "CA bundle"
+
 step "after all that, the repository is intact"
 s3_listing "$BUCKET" >"$T/after"
 cmp -s "$T/before" "$T/after" || fail "failed commands changed the bucket"

@@ -6,6 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/lib_s3.sh"
 s3_setup
+# Listings in pages of 3 keys: every listing walks many pages of the real
+# server's ListObjectsV2 (continuation tokens), and the mirror must still
+# be the exact set of objects.
+export GFSBACKUP_S3_LIST_PAGE=3
 
 L=$T/local
 M=s3://gfsb-mirror/offsite
@@ -62,6 +66,16 @@ echo "   objects to copy: $want; copied after the kill: $got"
 	fail "resume copied $got of $want objects"
 cmp -s <(local_listing "$L") <(s3_listing gfsb-mirror/offsite) ||
 	{ diff <(local_listing "$L") <(s3_listing gfsb-mirror/offsite); fail "the resumed mirror differs"; }
+
+step "--limit-upload caps the rate"
+bytes=$(du -sb "$L" | cut -f1)
+start=$(date +%s.%N)
+expect 0 "$GFSB" sync -r "$L" --to s3://gfsb-mirror/slow --limit-upload 4096
+secs=$($PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" \
+	"$start" "$(date +%s.%N)")
+echo "   $bytes bytes at 4096 KiB/s at most: $secs s"
+$PY -c "import sys; sys.exit(float(sys.argv[1]) < 0.9 * int(sys.argv[2]) / 4194304)" \
+	"$secs" "$bytes" || fail "sent faster than --limit-upload allows"
 
 step "forget and prune locally; sync mirrors the deletions"
 expect 0 "$GFSB" forget -r "$L" --keep-last 2 --prune --max-unused 0%

@@ -86,6 +86,28 @@ proxy_start() {
 	PROXY=http://127.0.0.1:$(cat "$T/proxy.port")
 }
 
+# tls_proxy_start NAME SAN: an HTTPS proxy (no faults) with a fresh
+# self-signed certificate for SAN ("DNS:localhost,IP:127.0.0.1"); its URL in
+# $TLSPROXY, the certificate in $T/NAME.crt.
+tls_proxy_start() {
+	local name=$1 san=$2 i
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/$name.key" -out "$T/$name.crt" -days 2 \
+		-subj "/CN=gfsbackup test $name" -addext "subjectAltName=$san" \
+		2>"$T/openssl.log" || { cat "$T/openssl.log"; fail "openssl"; }
+	/usr/bin/python3 "$S3DIR/faultproxy.py" --listen-port 0 \
+		--upstream "$GFSB_S3_ENDPOINT" --port-file "$T/$name.port" \
+		--tls-cert "$T/$name.crt" --tls-key "$T/$name.key" \
+		2>"$T/$name.log" &
+	BGPIDS+=($!)
+	for i in $(seq 1 100); do
+		[ -s "$T/$name.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/$name.port" ] || { cat "$T/$name.log"; fail "no TLS proxy"; }
+	TLSPROXY=https://127.0.0.1:$(cat "$T/$name.port")
+}
+
 # faults JSON: replace the proxy's fault configuration.
 faults() {
 	curl -sS --noproxy '*' -X POST -d "$1" "$PROXY/__fault__" >/dev/null ||

@@ -3,8 +3,10 @@
 
     faultproxy.py --listen-port P --upstream http://127.0.0.1:Q
                   [--port-file F] [--pid-file F] [--log F] [-v]
+                  [--tls-cert CERT.pem --tls-key KEY.pem]
 
-Listens on 127.0.0.1:P (P = 0: a free port, written to --port-file) and
+Listens on 127.0.0.1:P (P = 0: a free port, written to --port-file; with
+--tls-cert/--tls-key it speaks HTTPS to its clients) and
 forwards every request byte for byte -- request line, headers (Host
 included, so SigV4 signatures stay valid) and body, streamed -- to the
 upstream server over a kept-alive connection, and relays the response the
@@ -30,6 +32,7 @@ import os
 import random
 import re
 import select
+import ssl
 import signal
 import socket
 import socketserver
@@ -428,6 +431,15 @@ class Handler(socketserver.BaseRequestHandler):
         self.request.sendall(data)
 
     def handle(self):
+        if self.server.tls is not None:
+            try:
+                self.request = self.server.tls.wrap_socket(
+                    self.request, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                self.server.state.count("client_errors")
+                self.server.log("%s TLS handshake failed: %s"
+                                % (self.client_address[1], e))
+                return
         sock = self.request
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(self.server.client_timeout)
@@ -770,8 +782,9 @@ class ProxyServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     request_queue_size = 128
 
     def __init__(self, addr, up_host, up_port, state, client_timeout,
-                 upstream_timeout, verbose, logf):
+                 upstream_timeout, verbose, logf, tls=None):
         super().__init__(addr, Handler)
+        self.tls = tls
         self.up_host, self.up_port = up_host, up_port
         self.state = state
         self.client_timeout = client_timeout
@@ -819,7 +832,15 @@ def main():
     ap.add_argument("--upstream-timeout", type=float, default=300.0,
                     help="seconds to wait on the upstream server")
     ap.add_argument("--config", help="initial fault configuration (JSON)")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate")
+    ap.add_argument("--tls-key", help="... and this private key")
     args = ap.parse_args()
+    tls = None
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
 
     u = urllib.parse.urlsplit(args.upstream)
     if u.scheme != "http" or not u.hostname:
@@ -836,7 +857,7 @@ def main():
 
     server = ProxyServer(("127.0.0.1", args.listen_port), u.hostname, up_port,
                          state, args.client_timeout, args.upstream_timeout,
-                         args.verbose, logf)
+                         args.verbose, logf, tls)
     port = server.server_address[1]
     pid = os.getpid()
 
