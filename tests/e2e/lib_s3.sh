@@ -71,26 +71,32 @@ s3_uploads() {
 		grep -o '<Key>[^<]*' | sed 's/<Key>//' || true
 }
 
+# proxy_port BASE: wait (at most 10 s) for a proxy started with
+# --port-file BASE.port (log in BASE.log) and print its port.
+proxy_port() {
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$1.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$1.port" ] || { cat "$1.log" >&2; fail "the proxy did not start"; }
+	cat "$1.port"
+}
+
 # proxy_start: the fault proxy in front of the gateway; $PROXY is its URL.
 proxy_start() {
-	local i
 	/usr/bin/python3 "$S3DIR/faultproxy.py" --listen-port 0 \
 		--upstream "$GFSB_S3_ENDPOINT" --port-file "$T/proxy.port" \
 		2>"$T/proxy.log" &
 	BGPIDS+=($!)
-	for i in $(seq 1 100); do
-		[ -s "$T/proxy.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T/proxy.port" ] || { cat "$T/proxy.log"; fail "no proxy"; }
-	PROXY=http://127.0.0.1:$(cat "$T/proxy.port")
+	PROXY=http://127.0.0.1:$(proxy_port "$T/proxy")
 }
 
 # tls_proxy_start NAME SAN: an HTTPS proxy (no faults) with a fresh
 # self-signed certificate for SAN ("DNS:localhost,IP:127.0.0.1"); its URL in
 # $TLSPROXY, the certificate in $T/NAME.crt.
 tls_proxy_start() {
-	local name=$1 san=$2 i
+	local name=$1 san=$2
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$T/$name.key" -out "$T/$name.crt" -days 2 \
 		-subj "/CN=gfsbackup test $name" -addext "subjectAltName=$san" \
@@ -100,12 +106,7 @@ tls_proxy_start() {
 		--tls-cert "$T/$name.crt" --tls-key "$T/$name.key" \
 		2>"$T/$name.log" &
 	BGPIDS+=($!)
-	for i in $(seq 1 100); do
-		[ -s "$T/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T/$name.port" ] || { cat "$T/$name.log"; fail "no TLS proxy"; }
-	TLSPROXY=https://127.0.0.1:$(cat "$T/$name.port")
+	TLSPROXY=https://127.0.0.1:$(proxy_port "$T/$name")
 }
 
 # faults JSON: replace the proxy's fault configuration.
