@@ -179,9 +179,15 @@ curl -sS --noproxy '*' --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
 	--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 	-X POST "$GFSB_S3_ENDPOINT/$BUCKET/$key?uploads=" >/dev/null
-[ -n "$(s3_uploads "$BUCKET")" ] || fail "test setup: no upload started"
+# An upload of someone else's, beside the repository: not ours to abort.
+curl -sS --noproxy '*' --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
+	--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+	-X POST "$GFSB_S3_ENDPOINT/$BUCKET/team%20a/other-file?uploads=" >/dev/null
+[ "$(s3_uploads "$BUCKET" | wc -l)" = 2 ] || fail "test setup: uploads"
 expect 0 "$GFSB" prune -r "$R"
 out_has "removed 1 leftovers"
-[ -z "$(s3_uploads "$BUCKET")" ] || fail "prune left the upload"
+[ "$(s3_uploads "$BUCKET")" = "team a/other-file" ] ||
+	fail "prune left its upload or aborted another's: $(s3_uploads "$BUCKET")"
 check_kept "$R"
 echo "PASS"
