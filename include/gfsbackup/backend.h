@@ -2,8 +2,8 @@
  * backend: where a repository's objects are stored.
  *
  * One interface (put, get, read a range, list, remove, stat) over typed,
- * named objects; `local` (a directory) and `mem` (tests) implement it, and
- * `s3` will.  A backend knows nothing of the format: it moves whole objects
+ * named objects; `local` (a directory), `s3` (s3://BUCKET/PREFIX) and `mem`
+ * (tests) implement it.  A backend knows nothing of the format: it moves whole objects
  * and makes each put atomic (the object exists whole or not at all).
  */
 #ifndef GFSBACKUP_BACKEND_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gfsbackup/crypto.h>
 #include <gfsbackup/util.h>
 
 struct gfsb_ctx;
@@ -125,6 +126,33 @@ gfsb_err gfsb_backend_read(struct gfsb_backend *be, enum gfsb_obj type,
  */
 gfsb_err gfsb_backend_list(struct gfsb_backend *be, enum gfsb_obj type,
     gfsb_backend_list_fn *fn, void *cookie) GFSB_WUR;
+
+/* Every hash-named object of one type, sorted by name (hex names sort
+ * like their ids, so either can be searched). */
+struct gfsb_objent {
+	char name[GFSB_ID_HEX];
+	uint8_t id[GFSB_ID_LEN];
+	uint64_t size;
+};
+
+struct gfsb_objlist {
+	struct gfsb_objent *v;
+	size_t n, cap;
+};
+
+/*
+ * gfsb_backend_list_all(be, type, out):
+ * List every object of type (not the config) into out, sorted.  Errors as
+ * gfsb_backend_list, and GFSB_ENOMEM.  Free with gfsb_objlist_fini.
+ */
+gfsb_err gfsb_backend_list_all(struct gfsb_backend *be, enum gfsb_obj type,
+    struct gfsb_objlist *out) GFSB_WUR;
+
+/* The entry named name in a sorted list, or NULL. */
+const struct gfsb_objent *gfsb_objlist_find(const struct gfsb_objlist *l,
+    const char *name);
+
+void gfsb_objlist_fini(struct gfsb_objlist *l);
 
 /*
  * gfsb_backend_remove(be, type, name):

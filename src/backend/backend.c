@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -188,6 +189,68 @@ gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
 	return be->ops->stat(be, type, name, size);
+}
+
+static gfsb_err
+objlist_add(void *cookie, const char *name, uint64_t size)
+{
+	struct gfsb_objlist *l = cookie;
+	struct gfsb_objent *grown;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 64;
+
+		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
+			return GFSB_ENOMEM;
+		l->v = grown;
+		l->cap = ncap;
+	}
+	if (gfsb_hex_decode(name, l->v[l->n].id, GFSB_ID_LEN) != GFSB_OK)
+		return GFSB_OK; /* "config": not hash-named */
+	snprintf(l->v[l->n].name, GFSB_ID_HEX, "%s", name);
+	l->v[l->n++].size = size;
+	return GFSB_OK;
+}
+
+static int
+objentcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct gfsb_objent *)a)->name,
+	    ((const struct gfsb_objent *)b)->name);
+}
+
+gfsb_err
+gfsb_backend_list_all(struct gfsb_backend *be, enum gfsb_obj type,
+    struct gfsb_objlist *out)
+{
+	gfsb_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = gfsb_backend_list(be, type, objlist_add, out)) != GFSB_OK) {
+		gfsb_objlist_fini(out);
+		return e;
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(out->v[0]), objentcmp);
+	return GFSB_OK;
+}
+
+const struct gfsb_objent *
+gfsb_objlist_find(const struct gfsb_objlist *l, const char *name)
+{
+	struct gfsb_objent key;
+
+	if (l->n == 0 || strlen(name) >= sizeof(key.name))
+		return NULL;
+	memcpy(key.name, name, strlen(name) + 1);
+	return bsearch(&key, l->v, l->n, sizeof(*l->v), objentcmp);
+}
+
+void
+gfsb_objlist_fini(struct gfsb_objlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
 gfsb_err

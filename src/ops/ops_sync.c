@@ -21,74 +21,12 @@
 
 #include "ops_internal.h"
 
-struct obj {
-	char name[GFSB_ID_HEX];
-	uint64_t size;
-};
-
-struct olist {
-	struct obj *v;
-	size_t n, cap;
-};
-
-static gfsb_err
-olist_add(void *cookie, const char *name, uint64_t size)
-{
-	struct olist *l = cookie;
-	struct obj *grown;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? 2 * l->cap : 256;
-
-		if ((grown = realloc(l->v, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		l->v = grown;
-		l->cap = ncap;
-	}
-	snprintf(l->v[l->n].name, GFSB_ID_HEX, "%s", name);
-	l->v[l->n++].size = size;
-	return GFSB_OK;
-}
-
-static int
-objcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct obj *)a)->name,
-	    ((const struct obj *)b)->name);
-}
-
-static gfsb_err
-olist_load(struct gfsb_backend *be, enum gfsb_obj type, struct olist *l)
-{
-	gfsb_err e;
-
-	memset(l, 0, sizeof(*l));
-	if ((e = gfsb_backend_list(be, type, olist_add, l)) != GFSB_OK) {
-		free(l->v);
-		return e;
-	}
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), objcmp);
-	return GFSB_OK;
-}
-
-static const struct obj *
-olist_find(const struct olist *l, const char *name)
-{
-	struct obj key;
-
-	if (l->n == 0)
-		return NULL;
-	snprintf(key.name, sizeof(key.name), "%s", name);
-	return bsearch(&key, l->v, l->n, sizeof(*l->v), objcmp);
-}
-
 /* One phase of copies, shared by its worker threads. */
 struct phase {
 	struct gfsb_backend *src, *dst;
 	struct gfsb_ctx *ctx;
 	enum gfsb_obj type;
-	const struct obj **todo;
+	const struct gfsb_objent **todo;
 	size_t n, next;
 	pthread_mutex_t mu;
 	struct gfsb_sync_result *res;
@@ -99,7 +37,8 @@ struct phase {
 };
 
 static gfsb_err
-copy_one(struct phase *ph, const struct obj *ob, struct gfsb_buf *b)
+copy_one(struct phase *ph, const struct gfsb_objent *ob,
+    struct gfsb_buf *b)
 {
 	uint8_t h[GFSB_ID_LEN];
 	char hex[GFSB_ID_HEX];
@@ -122,7 +61,7 @@ static void *
 phase_worker(void *arg)
 {
 	struct phase *ph = arg;
-	const struct obj *ob;
+	const struct gfsb_objent *ob;
 	struct gfsb_buf b;
 	gfsb_err e;
 
@@ -168,13 +107,13 @@ phase_worker(void *arg)
 /* Copy the objects of `type` that dst lacks (or holds damaged). */
 static gfsb_err
 copy_phase(struct gfsb_backend *src, struct gfsb_backend *dst,
-    enum gfsb_obj type, const struct olist *s, const struct olist *d,
+    enum gfsb_obj type, const struct gfsb_objlist *s, const struct gfsb_objlist *d,
     const struct gfsb_sync_opts *o, struct gfsb_sync_result *res,
     struct gfsb_sync_progress *prog, double t0)
 {
 	struct phase ph;
 	pthread_t th[64];
-	const struct obj *have;
+	const struct gfsb_objent *have;
 	unsigned nt = o->threads ? o->threads : 4, started, i;
 	size_t k;
 
@@ -190,7 +129,7 @@ copy_phase(struct gfsb_backend *src, struct gfsb_backend *dst,
 	if (s->n > 0 && (ph.todo = calloc(s->n, sizeof(*ph.todo))) == NULL)
 		return GFSB_ENOMEM;
 	for (k = 0; k < s->n; k++) {
-		have = olist_find(d, s->v[k].name);
+		have = gfsb_objlist_find(d, s->v[k].name);
 		if (have != NULL && have->size == s->v[k].size) {
 			res->present++;
 			continue;
@@ -222,14 +161,14 @@ copy_phase(struct gfsb_backend *src, struct gfsb_backend *dst,
 /* Delete the objects of `type` that src no longer has. */
 static gfsb_err
 delete_phase(struct gfsb_backend *dst, enum gfsb_obj type,
-    const struct olist *s, const struct olist *d, int dry_run,
+    const struct gfsb_objlist *s, const struct gfsb_objlist *d, int dry_run,
     struct gfsb_sync_result *res)
 {
 	size_t k;
 	gfsb_err e;
 
 	for (k = 0; k < d->n; k++) {
-		if (olist_find(s, d->v[k].name) != NULL)
+		if (gfsb_objlist_find(s, d->v[k].name) != NULL)
 			continue;
 		res->deleted++;
 		if (dry_run)
@@ -254,7 +193,7 @@ init_mirror(struct gfsb_repo *src, struct gfsb_backend *dst,
 	struct gfsb_backend *sb = gfsb_repo_backend(src);
 	struct gfsb_sync_opts o;
 	struct gfsb_sync_progress prog;
-	struct olist keys, none;
+	struct gfsb_objlist keys, none;
 	struct gfsb_buf b;
 	gfsb_err e;
 
@@ -264,12 +203,12 @@ init_mirror(struct gfsb_repo *src, struct gfsb_backend *dst,
 	gfsb_buf_init(&b);
 	if ((e = gfsb_backend_create(dst)) != GFSB_OK)
 		return e;
-	if ((e = olist_load(sb, GFSB_OBJ_KEY, &keys)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(sb, GFSB_OBJ_KEY, &keys)) != GFSB_OK)
 		return e;
 	e = copy_phase(sb, dst, GFSB_OBJ_KEY, &keys, &none, &o, res, &prog,
 	    0);
 	*nkeys = keys.n;
-	free(keys.v);
+	gfsb_objlist_fini(&keys);
 	if (e != GFSB_OK)
 		return e;
 	/* The config last: its presence is what makes a repository. */
@@ -295,7 +234,7 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 		GFSB_OBJ_INDEX, GFSB_OBJ_PACK, GFSB_OBJ_KEY };
 	struct gfsb_ctx *ctx = gfsb_repo_ctx(src);
 	struct gfsb_backend *sb = gfsb_repo_backend(src);
-	struct olist sl[4], dl[4];
+	struct gfsb_objlist sl[4], dl[4];
 	struct gfsb_lock *slock = NULL, *dlock = NULL;
 	struct gfsb_repo *mirror = NULL;
 	struct gfsb_sync_progress prog;
@@ -326,13 +265,13 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 			goto out;
 	}
 	for (i = 0; i < 4; i++) {
-		if ((e = olist_load(sb, order[i], &sl[i])) != GFSB_OK)
+		if ((e = gfsb_backend_list_all(sb, order[i], &sl[i])) != GFSB_OK)
 			goto out;
 		if (mirror != NULL &&
-		    (e = olist_load(dst, order[i], &dl[i])) != GFSB_OK)
+		    (e = gfsb_backend_list_all(dst, order[i], &dl[i])) != GFSB_OK)
 			goto out;
 		for (k = 0; k < sl[i].n; k++) {
-			if (olist_find(&dl[i], sl[i].v[k].name) != NULL)
+			if (gfsb_objlist_find(&dl[i], sl[i].v[k].name) != NULL)
 				continue;
 			prog.objects_total++;
 			prog.bytes_total += sl[i].v[k].size;
@@ -379,8 +318,8 @@ out:
 	gfsb_repo_unlock(slock);
 	gfsb_repo_close(mirror);
 	for (i = 0; i < 4; i++) {
-		free(sl[i].v);
-		free(dl[i].v);
+		gfsb_objlist_fini(&sl[i]);
+		gfsb_objlist_fini(&dl[i]);
 	}
 	res->present -= res->present >= nkeys ? nkeys : res->present;
 	res->seconds = gfsb_monotonic_seconds() - t0;

@@ -484,7 +484,7 @@ gfsb_err
 gfsb_repo_index_load(struct gfsb_repo *r)
 {
 	struct ilist l = { NULL, 0 };
-	struct objlist names;
+	struct gfsb_objlist names;
 	struct gfsb_buf plain;
 	char hex[GFSB_ID_HEX];
 	size_t i, j, k;
@@ -493,15 +493,15 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 	if (r->index_loaded)
 		return GFSB_OK;
 	gfsb_buf_init(&plain);
-	if ((e = repo_objlist(r->be, GFSB_OBJ_INDEX, &names)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_INDEX, &names)) != GFSB_OK)
 		return e;
 	if (names.n > 0 && (l.v = calloc(names.n, sizeof(*l.v))) == NULL) {
-		repo_objlist_fini(&names);
+		gfsb_objlist_fini(&names);
 		return GFSB_ENOMEM;
 	}
 	for (l.n = 0; l.n < names.n; l.n++)
 		memcpy(l.v[l.n].name, names.v[l.n].name, GFSB_ID_HEX);
-	repo_objlist_fini(&names);
+	gfsb_objlist_fini(&names);
 	for (i = 0; i < l.n; i++) {
 		if ((e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX,
 		    l.v[i].name, MAX_INDEX, &plain)) != GFSB_OK)

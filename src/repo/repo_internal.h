@@ -184,21 +184,6 @@ void repo_cache_sweep(struct gfsb_repo *r, enum gfsb_obj type,
 gfsb_err repo_cache_pack_read(struct gfsb_repo *r, const char *name,
     uint64_t off, uint8_t *buf, size_t len);
 
-/* Every object of one type: names, ids and sizes, sorted by name. */
-struct objent {
-	char name[GFSB_ID_HEX];
-	uint8_t id[GFSB_ID_LEN];
-	uint64_t size;
-};
-
-struct objlist {
-	struct objent *v;
-	size_t n, cap;
-};
-
-gfsb_err repo_objlist(struct gfsb_backend *be, enum gfsb_obj type,
-    struct objlist *out);
-void repo_objlist_fini(struct objlist *l);
 
 /* repo_key.c */
 gfsb_err repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,

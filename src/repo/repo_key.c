@@ -237,12 +237,12 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
 {
 	struct keyfile kf;
-	struct objlist ns;
+	struct gfsb_objlist ns;
 	size_t i, readable = 0;
 	gfsb_err e;
 
 	/* In name order, so that the order of attempts is stable. */
-	if ((e = repo_objlist(be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
 		return e;
 	e = GFSB_EAUTH;
 	for (i = 0; i < ns.n; i++) {
@@ -265,7 +265,7 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	if (e == GFSB_EAUTH && after == NULL && readable == 0)
 		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
 		    "repository has no readable key file");
-	repo_objlist_fini(&ns);
+	gfsb_objlist_fini(&ns);
 	return e;
 }
 
@@ -324,14 +324,14 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 {
 	struct gfsb_key_info *v = NULL;
 	struct keyfile kf;
-	struct objlist ns;
+	struct gfsb_objlist ns;
 	size_t i;
 	gfsb_err e;
 
-	if ((e = repo_objlist(r->be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
 		return e;
 	if (ns.n > 0 && (v = calloc(ns.n, sizeof(*v))) == NULL) {
-		repo_objlist_fini(&ns);
+		gfsb_objlist_fini(&ns);
 		return GFSB_ENOMEM;
 	}
 	for (i = 0; i < ns.n; i++) {
@@ -351,6 +351,6 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 	}
 	*out = v;
 	*n = ns.n;
-	repo_objlist_fini(&ns);
+	gfsb_objlist_fini(&ns);
 	return GFSB_OK;
 }

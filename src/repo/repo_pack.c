@@ -519,7 +519,7 @@ idcmp(const void *a, const void *b)
 gfsb_err
 gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 {
-	struct objlist l = { NULL, 0, 0 };
+	struct gfsb_objlist l = { NULL, 0, 0 };
 	uint8_t (*known)[GFSB_ID_LEN] = NULL;
 	const uint8_t *id;
 	struct hdrent *ents;
@@ -527,7 +527,7 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 	gfsb_err e;
 
 	*count = 0;
-	if ((e = repo_objlist(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
 		goto out;
 	pthread_mutex_lock(&r->idx.lock);
 	if (r->idx.npacks > 0 &&
@@ -576,6 +576,6 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 	*count = found;
 out:
 	free(known);
-	repo_objlist_fini(&l);
+	gfsb_objlist_fini(&l);
 	return e;
 }

@@ -60,13 +60,6 @@ struct pinfo {
 	enum { P_KEEP, P_DELETE, P_REPACK } fate;
 };
 
-static int
-objentcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct objent *)a)->name,
-	    ((const struct objent *)b)->name);
-}
-
 static void
 seal_copy(void *cookie, uint8_t *dst)
 {
@@ -221,9 +214,9 @@ gfsb_err
 gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
     struct gfsb_compact_stats *st)
 {
-	struct objlist bl = { NULL, 0, 0 };
+	struct gfsb_objlist bl = { NULL, 0, 0 };
 	struct pinfo *pi = NULL;
-	struct objent key, *bp;
+	const struct gfsb_objent *bp;
 	char *indexed = NULL;
 	struct gfsb_repo_io *io = NULL;
 	uint32_t *order = NULL;
@@ -238,7 +231,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	if (!r->index_loaded)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
 		    "compaction needs the index loaded and marked");
-	if ((err = repo_objlist(r->be, GFSB_OBJ_PACK, &bl)) != GFSB_OK)
+	if ((err = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &bl)) != GFSB_OK)
 		goto out;
 	np = r->idx.npacks;
 	err = GFSB_ENOMEM;
@@ -251,9 +244,8 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored)
 			continue;
-		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, key.name);
-		bp = bl.n ? bsearch(&key, bl.v, bl.n, sizeof(*bl.v),
-		    objentcmp) : NULL;
+		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		bp = gfsb_objlist_find(&bl, name);
 		if (bp != NULL) {
 			indexed[bp - bl.v] = 1;
 			pi[s].present = 1;
@@ -414,6 +406,6 @@ out:
 	free(start);
 	free(order);
 	free(indexed);
-	repo_objlist_fini(&bl);
+	gfsb_objlist_fini(&bl);
 	return err;
 }
