@@ -180,7 +180,8 @@ scan_one(void *cookie, const char *name, uint64_t size)
 			if (gfsb_backend_remove(s->r->be, GFSB_OBJ_LOCK,
 			    name) == GFSB_OK)
 				s->removed++;
-		} else {
+		} else if (s->self == NULL) {
+			/* (Not again in the re-check after our own lock.) */
 			gfsb_ctx_log(s->r->ctx, GFSB_LOG_WARN,
 			    "stale lock %.8s of pid %ld on %s since %s is "
 			    "ignored (remove it with `gfsbackup unlock`)",

@@ -91,6 +91,7 @@ for _ in $(seq 1 100); do grep -q locked "$T/lockout" && break; sleep 0.1; done
 [ "$(nfiles "$R/locks")" = 1 ] || fail "the dead holder's lock is gone"
 expect 0 "$GFSB" backup -r "$R" "$S"
 err_has "stale lock"
+[ "$(grep -c 'stale lock' "$T/err")" = 1 ] || fail "stale lock reported twice"
 expect 0 "$GFSB" unlock -r "$R"
 out_has "removed 1 lock"
 [ "$(nfiles "$R/locks")" = 0 ] || fail "stale lock not removed"
