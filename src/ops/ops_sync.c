@@ -184,43 +184,41 @@ delete_phase(struct gfsb_backend *dst, enum gfsb_obj type,
 	return GFSB_OK;
 }
 
-/* A new mirror: its location, the key files, then the config.  *nkeys:
- * the keys copied (the key phase proper then finds them present). */
-static gfsb_err
-init_mirror(struct gfsb_repo *src, struct gfsb_backend *dst,
-    struct gfsb_sync_result *res, size_t *nkeys)
+/* Phases, in copy order; deletions go in the reverse order. */
+#define NPHASES 4
+static const enum gfsb_obj phase_type[NPHASES] = { GFSB_OBJ_KEY,
+	GFSB_OBJ_PACK, GFSB_OBJ_INDEX, GFSB_OBJ_SNAPSHOT };
+enum { PH_KEYS = 0, PH_SNAPSHOTS = NPHASES - 1 };
+
+/* Count what phase i will copy into the progress totals. */
+static void
+add_totals(struct gfsb_sync_progress *prog, const struct gfsb_objlist *s,
+    const struct gfsb_objlist *d)
 {
-	struct gfsb_backend *sb = gfsb_repo_backend(src);
-	struct gfsb_sync_opts o;
-	struct gfsb_sync_progress prog;
-	struct gfsb_objlist keys, none;
+	size_t k;
+
+	for (k = 0; k < s->n; k++) {
+		if (gfsb_objlist_find(d, s->v[k].name) != NULL)
+			continue;
+		prog->objects_total++;
+		prog->bytes_total += s->v[k].size;
+	}
+}
+
+/* The config of a new mirror, copied after its keys: the config's
+ * presence is what makes a repository. */
+static gfsb_err
+copy_config(struct gfsb_backend *sb, struct gfsb_backend *dst)
+{
 	struct gfsb_buf b;
 	gfsb_err e;
 
-	memset(&o, 0, sizeof(o));
-	memset(&prog, 0, sizeof(prog));
-	memset(&none, 0, sizeof(none));
 	gfsb_buf_init(&b);
-	if ((e = gfsb_backend_create(dst)) != GFSB_OK)
-		return e;
-	if ((e = gfsb_backend_list_all(sb, GFSB_OBJ_KEY, &keys)) != GFSB_OK)
-		return e;
-	e = copy_phase(sb, dst, GFSB_OBJ_KEY, &keys, &none, &o, res, &prog,
-	    0);
-	*nkeys = keys.n;
-	gfsb_objlist_fini(&keys);
-	if (e != GFSB_OK)
-		return e;
-	/* The config last: its presence is what makes a repository. */
 	if ((e = gfsb_backend_get(sb, GFSB_OBJ_CONFIG, "config", &b)) ==
 	    GFSB_OK)
 		e = gfsb_backend_put(dst, GFSB_OBJ_CONFIG, "config", b.data,
 		    b.len);
 	gfsb_buf_fini(&b);
-	if (e == GFSB_OK) {
-		res->copied++;
-		res->initialized = 1;
-	}
 	return e;
 }
 
@@ -228,60 +226,66 @@ gfsb_err
 gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
     const struct gfsb_sync_opts *o, struct gfsb_sync_result *res)
 {
-	static const enum gfsb_obj order[] = { GFSB_OBJ_KEY, GFSB_OBJ_PACK,
-		GFSB_OBJ_INDEX, GFSB_OBJ_SNAPSHOT };
-	static const enum gfsb_obj del_order[] = { GFSB_OBJ_SNAPSHOT,
-		GFSB_OBJ_INDEX, GFSB_OBJ_PACK, GFSB_OBJ_KEY };
 	struct gfsb_ctx *ctx = gfsb_repo_ctx(src);
 	struct gfsb_backend *sb = gfsb_repo_backend(src);
-	struct gfsb_objlist sl[4], dl[4];
+	struct gfsb_objlist sl[NPHASES], dl[NPHASES];
 	struct gfsb_lock *slock = NULL, *dlock = NULL;
 	struct gfsb_repo *mirror = NULL;
 	struct gfsb_sync_progress prog;
 	double t0 = gfsb_monotonic_seconds();
-	size_t i, k, nkeys = 0;
+	size_t i, first = 0;
+	int fresh;
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
 	memset(&prog, 0, sizeof(prog));
 	memset(sl, 0, sizeof(sl));
 	memset(dl, 0, sizeof(dl));
+	/* A destination holding another repository is refused before
+	 * anything is locked or written. */
 	e = gfsb_repo_probe(ctx, dst);
-	if (e == GFSB_ENOREPO && !o->dry_run) {
+	if ((fresh = e == GFSB_ENOREPO))
 		gfsb_ctx_clearerr(ctx);
-		if ((e = init_mirror(src, dst, res, &nkeys)) != GFSB_OK)
-			goto out;
-	} else if (e == GFSB_ENOREPO) {
-		gfsb_ctx_clearerr(ctx);
-	} else if (e != GFSB_OK) {
+	else if (e != GFSB_OK ||
+	    (e = gfsb_repo_open_mirror(src, dst, &mirror)) != GFSB_OK)
 		goto out;
+	if (!o->dry_run && (e = gfsb_repo_lock(src, 0, &slock)) != GFSB_OK)
+		goto out;
+	for (i = 0; i < NPHASES; i++)
+		if ((e = gfsb_backend_list_all(sb, phase_type[i], &sl[i])) !=
+		    GFSB_OK)
+			goto out;
+	if (fresh && !o->dry_run) {
+		/* A new mirror: its location, the keys, then the config. */
+		add_totals(&prog, &sl[PH_KEYS], &dl[PH_KEYS]);
+		if ((e = gfsb_backend_create(dst)) != GFSB_OK ||
+		    (e = copy_phase(sb, dst, GFSB_OBJ_KEY, &sl[PH_KEYS],
+		    &dl[PH_KEYS], o, res, &prog, t0)) != GFSB_OK ||
+		    (e = copy_config(sb, dst)) != GFSB_OK)
+			goto out;
+		res->copied++;
+		res->initialized = 1;
+		first = PH_KEYS + 1;
 	}
-	if (!(e == GFSB_ENOREPO && o->dry_run)) {
-		if ((e = gfsb_repo_open_mirror(src, dst, &mirror)) != GFSB_OK)
+	if (fresh && !o->dry_run &&
+	    (e = gfsb_repo_open_mirror(src, dst, &mirror)) != GFSB_OK)
+		goto out;
+	if (mirror != NULL) {
+		if (!o->dry_run &&
+		    (e = gfsb_repo_lock(mirror, 1, &dlock)) != GFSB_OK)
 			goto out;
-		if (!o->dry_run && ((e = gfsb_repo_lock(src, 0, &slock)) !=
-		    GFSB_OK || (e = gfsb_repo_lock(mirror, 1, &dlock)) !=
-		    GFSB_OK))
-			goto out;
+		for (i = first; i < NPHASES; i++)
+			if ((e = gfsb_backend_list_all(dst, phase_type[i],
+			    &dl[i])) != GFSB_OK)
+				goto out;
 	}
-	for (i = 0; i < 4; i++) {
-		if ((e = gfsb_backend_list_all(sb, order[i], &sl[i])) != GFSB_OK)
-			goto out;
-		if (mirror != NULL &&
-		    (e = gfsb_backend_list_all(dst, order[i], &dl[i])) != GFSB_OK)
-			goto out;
-		for (k = 0; k < sl[i].n; k++) {
-			if (gfsb_objlist_find(&dl[i], sl[i].v[k].name) != NULL)
-				continue;
-			prog.objects_total++;
-			prog.bytes_total += sl[i].v[k].size;
-		}
-	}
+	for (i = first; i < NPHASES; i++)
+		add_totals(&prog, &sl[i], &dl[i]);
 	/* Copies, one phase at a time: nothing is copied that names an
 	 * object the destination does not have yet. */
-	for (i = 0; i < 4; i++) {
-		e = copy_phase(sb, dst, order[i], &sl[i], &dl[i], o, res, &prog,
-		    t0);
+	for (i = first; i < NPHASES; i++) {
+		e = copy_phase(sb, dst, phase_type[i], &sl[i], &dl[i], o, res,
+		    &prog, t0);
 		if (e != GFSB_OK) {
 			if (res->failed > 0) {
 				gfsb_ctx_clearerr(ctx);
@@ -297,31 +301,25 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 	if (o->no_delete)
 		goto out;
 	/* A source with no snapshot left must not empty its mirror. */
-	if (sl[3].n == 0 && dl[3].n > 0) {
+	if (sl[PH_SNAPSHOTS].n == 0 && dl[PH_SNAPSHOTS].n > 0) {
 		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the source has no "
 		    "snapshot but the destination has %zu: refusing to mirror "
 		    "deletions (restore from the mirror, or sync --no-delete)",
-		    dl[3].n);
+		    dl[PH_SNAPSHOTS].n);
 		goto out;
 	}
-	for (i = 0; i < 4; i++) {
-		size_t j;
-
-		for (j = 0; j < 4 && order[j] != del_order[i]; j++)
-			;
-		if ((e = delete_phase(dst, del_order[i], &sl[j], &dl[j],
+	for (i = NPHASES; i-- > 0;)
+		if ((e = delete_phase(dst, phase_type[i], &sl[i], &dl[i],
 		    o->dry_run, res)) != GFSB_OK)
 			goto out;
-	}
 out:
 	gfsb_repo_unlock(dlock);
 	gfsb_repo_unlock(slock);
 	gfsb_repo_close(mirror);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NPHASES; i++) {
 		gfsb_objlist_fini(&sl[i]);
 		gfsb_objlist_fini(&dl[i]);
 	}
-	res->present -= res->present >= nkeys ? nkeys : res->present;
 	res->seconds = gfsb_monotonic_seconds() - t0;
 	return e;
 }
