@@ -241,6 +241,17 @@ gfsb_err gfsb_repo_blob_read(struct gfsb_repo_io *io,
     struct gfsb_buf *out) GFSB_WUR;
 
 /*
+ * gfsb_repo_pack_read(r, pack, off, dst, n):
+ * Read exactly n bytes at off of a pack (sealed blobs, for callers that
+ * open them with gfsb_repo_blob_open).  GFSB_ECORRUPT if the pack is
+ * missing or shorter, GFSB_ENET / GFSB_EIO / GFSB_EDENIED if the storage
+ * cannot be read.  Thread-safe.
+ */
+gfsb_err gfsb_repo_pack_read(struct gfsb_repo *r,
+    const uint8_t pack[GFSB_ID_LEN], uint64_t off, uint8_t *dst, size_t n)
+    GFSB_WUR;
+
+/*
  * gfsb_repo_blob_open(io, loc, id, sealed, out):
  * Authenticate, decompress and check a blob whose sealed bytes are in
  * sealed[0..loc->length), located by loc.  For callers that fetch pack

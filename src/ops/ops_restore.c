@@ -55,12 +55,9 @@
 struct fetch {
 	struct fetch *next;	  /* in the workers' queue (run leaders) */
 	struct fetch *run_next;	  /* the next blob of the same run */
-	uint64_t win_start;	  /* leader: the run's bytes in the pack */
-	uint64_t win_len;
 	uint8_t id[GFSB_ID_LEN];
 	uint64_t len;
-	struct gfsb_blob_loc loc; /* valid if have_loc */
-	int have_loc;
+	struct gfsb_blob_loc loc; /* where the index says it is */
 	struct gfsb_buf buf;
 	gfsb_err err;
 	int done;
@@ -163,29 +160,29 @@ fetch_buf(struct rs *s, struct fetch *f)
 		f->buf.cap = 0;
 }
 
-/* A run: one range read for all its blobs, then each opened and checked
- * (one damaged blob fails only itself). */
+/* A run: one range read over all its blobs, then each opened and
+ * checked (one damaged blob fails only itself).  e: the worker's own
+ * failure, given to every blob. */
 static void
 fetch_run(struct rs *s, struct gfsb_repo_io *io, struct fetch *f,
-    struct gfsb_buf *raw)
+    struct gfsb_buf *raw, gfsb_err e)
 {
 	struct fetch *m, *next;
-	char packhex[GFSB_ID_HEX], idhex[GFSB_ID_HEX];
-	uint64_t total = f->win_len, base = f->win_start;
-	gfsb_err e;
+	uint64_t base = f->loc.offset, end = base;
 
-	/* Once a blob is done the writer may free it: f included. */
-	raw->len = 0;
-	gfsb_hex_encode(f->loc.pack, GFSB_ID_LEN, packhex);
-	if ((e = gfsb_buf_reserve(raw, total)) == GFSB_OK &&
-	    (e = gfsb_backend_read(gfsb_repo_backend(s->r), GFSB_OBJ_PACK,
-	    packhex, base, raw->data, total)) != GFSB_OK) {
-		if (e == GFSB_ENOTFOUND)
-			e = GFSB_ECORRUPT; /* the index names a missing pack */
-		gfsb_hex_encode(f->id, GFSB_ID_LEN, idhex);
-		gfsb_ctx_seterr(s->ctx, e, "cannot read blob %.16s from pack "
-		    "%s", idhex, packhex);
+	/* The run's bytes, before any blob is done: the writer may free a
+	 * blob (f included) once it is. */
+	for (m = f; m != NULL; m = m->run_next) {
+		if (m->loc.offset < base)
+			base = m->loc.offset;
+		if (m->loc.offset + (uint64_t)m->loc.length > end)
+			end = m->loc.offset + (uint64_t)m->loc.length;
 	}
+	raw->len = 0;
+	if (e == GFSB_OK && (e = gfsb_buf_reserve(raw, end - base)) ==
+	    GFSB_OK)
+		e = gfsb_repo_pack_read(s->r, f->loc.pack, base, raw->data,
+		    end - base);
 	for (m = f; m != NULL; m = next) {
 		next = m->run_next; /* m may be freed once done */
 		fetch_buf(s, m);
@@ -220,19 +217,7 @@ fetch_main(void *arg)
 		if (s->fq_head == NULL)
 			s->fq_tail = NULL;
 		pthread_mutex_unlock(&s->mu);
-		if (e == GFSB_OK && f->have_loc) {
-			fetch_run(s, io, f, &raw);
-			continue;
-		}
-		fetch_buf(s, f);
-		if (e != GFSB_OK)
-			f->err = e;
-		else
-			f->err = gfsb_repo_blob_read(io, GFSB_BLOB_DATA, f->id,
-			    &f->buf);
-		if (f->err == GFSB_OK && f->buf.len != f->len)
-			f->err = GFSB_ECORRUPT;
-		fetch_done(s, f);
+		fetch_run(s, io, f, &raw, e);
 	}
 	gfsb_buf_fini(&raw);
 	gfsb_repo_io_free(io);
@@ -245,11 +230,8 @@ fetch_main(void *arg)
 static void
 run_flush_one_locked(struct rs *s, unsigned k)
 {
-	struct orun *o = &s->runs[k];
-	struct fetch *f = o->head;
+	struct fetch *f = s->runs[k].head;
 
-	f->win_start = o->start;
-	f->win_len = o->end - o->start;
 	if (s->fq_tail != NULL)
 		s->fq_tail->next = f;
 	else
@@ -285,17 +267,6 @@ run_add_locked(struct rs *s, struct fetch *f)
 	struct orun *o;
 	unsigned k;
 
-	if (!f->have_loc) {
-		/* Not in the index: alone, to be reported by the worker. */
-		f->win_start = f->win_len = 0;
-		if (s->fq_tail != NULL)
-			s->fq_tail->next = f;
-		else
-			s->fq_head = f;
-		s->fq_tail = f;
-		pthread_cond_signal(&s->cv_fetch);
-		return;
-	}
 	for (k = 0; k < s->nruns; k++)
 		if (memcmp(s->runs[k].head->loc.pack, f->loc.pack,
 		    GFSB_ID_LEN) == 0)
@@ -359,7 +330,8 @@ queue_item(struct rs *s, struct ritem *it)
 				pthread_cond_wait(&s->cv_space, &s->mu);
 		}
 		s->inflight += f->len;
-		run_add_locked(s, f);
+		if (!f->done) /* not already failed by the planner */
+			run_add_locked(s, f);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return GFSB_OK;
@@ -455,9 +427,13 @@ make_item(struct rs *s, const struct gfsb_node *n, const char *rel,
 			}
 			memcpy(it->fx[i]->id, n->extents[i].id, GFSB_ID_LEN);
 			it->fx[i]->len = n->extents[i].len;
-			it->fx[i]->have_loc = gfsb_repo_index_lookup(s->r,
-			    GFSB_BLOB_DATA, n->extents[i].id,
-			    &it->fx[i]->loc) == GFSB_OK;
+			/* A blob the index lacks is a damaged file, known
+			 * now: the writer reports it; no worker sees it. */
+			if (gfsb_repo_index_lookup(s->r, GFSB_BLOB_DATA,
+			    n->extents[i].id, &it->fx[i]->loc) != GFSB_OK) {
+				it->fx[i]->err = GFSB_ENOTFOUND;
+				it->fx[i]->done = 1;
+			}
 			gfsb_buf_init(&it->fx[i]->buf);
 		}
 	}
@@ -938,7 +914,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	struct ritem *it, *failed = NULL;
 	pthread_t plan, *workers = NULL;
 	unsigned nw, started = 0, i;
-	int plan_started = 0, cwd = -1, tar = o->tar != NULL, flags;
+	int plan_started = 0, cwd = -1, tar = o->tar != NULL, flags, remote;
 	double t0 = gfsb_monotonic_seconds();
 	struct rs s;
 	gfsb_err e, e2;
@@ -950,9 +926,11 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	s.ctx = gfsb_repo_ctx(r);
 	s.o = o;
 	s.res = res;
-	s.limit = RS_INFLIGHT;
-	if (gfsb_backend_is_remote(gfsb_repo_backend(r)))
-		s.limit *= 2; /* longer runs: fewer, larger requests */
+	/* Remote reads wait on the network: longer runs (fewer, larger
+	 * requests) and as many reads in flight as the backend has
+	 * connections (4 by default). */
+	remote = gfsb_backend_is_remote(gfsb_repo_backend(r));
+	s.limit = remote ? 2 * RS_INFLIGHT : RS_INFLIGHT;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv_fetch, NULL);
 	pthread_cond_init(&s.cv_done, NULL);
@@ -1044,10 +1022,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	}
 
 	nw = o->threads ? o->threads : ops_ncpus(16);
-	/* Remote reads wait on the network, not the CPU: keep as many in
-	 * flight as the backend has connections (4 by default). */
-	if (o->threads == 0 && gfsb_backend_is_remote(gfsb_repo_backend(r)) &&
-	    nw < 4)
+	if (o->threads == 0 && remote && nw < 4)
 		nw = 4;
 	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
 		e = GFSB_ENOMEM;

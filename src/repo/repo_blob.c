@@ -117,6 +117,24 @@ gfsb_repo_blob_open(struct gfsb_repo_io *io, const struct gfsb_blob_loc *loc,
 }
 
 gfsb_err
+gfsb_repo_pack_read(struct gfsb_repo *r, const uint8_t pack[GFSB_ID_LEN],
+    uint64_t off, uint8_t *dst, size_t n)
+{
+	char packhex[GFSB_ID_HEX];
+	gfsb_err e;
+
+	gfsb_hex_encode(pack, GFSB_ID_LEN, packhex);
+	if ((e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, packhex, off, dst,
+	    n)) == GFSB_OK)
+		return GFSB_OK;
+	if (e == GFSB_ENOTFOUND)
+		e = GFSB_ECORRUPT; /* the index names a missing pack */
+	return gfsb_ctx_seterr(r->ctx, e, "cannot read bytes %llu-%llu of "
+	    "pack %s", (unsigned long long)off, (unsigned long long)(off + n),
+	    packhex);
+}
+
+gfsb_err
 gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
     const uint8_t id[GFSB_ID_LEN], struct gfsb_buf *out)
 {
@@ -147,14 +165,9 @@ gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 		gfsb_ctx_clearerr(r->ctx);
 		repo_cache_remove(r, GFSB_OBJ_PACK, packhex);
 	}
-	if ((e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, packhex, loc.offset,
-	    io->a.data, loc.length)) != GFSB_OK) {
-		if (e == GFSB_ENOTFOUND)
-			e = GFSB_ECORRUPT; /* the index names a missing pack */
-		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
-		return gfsb_ctx_seterr(r->ctx, e,
-		    "cannot read blob %.16s from pack %s", idhex, packhex);
-	}
+	if ((e = gfsb_repo_pack_read(r, loc.pack, loc.offset, io->a.data,
+	    loc.length)) != GFSB_OK)
+		return e;
 	return gfsb_repo_blob_open(io, &loc, id, io->a.data, out);
 }
 
