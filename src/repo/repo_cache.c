@@ -205,6 +205,27 @@ matches(const uint8_t *p, size_t n, const char *name)
 	return strcmp(hex, name) == 0;
 }
 
+static int
+open_entry(const struct repo_cache *c, const char *rel)
+{
+	return openat(c->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* Read up to n bytes at off; the number read (short at end of file or on
+ * an error: the caller compares it with what it wanted). */
+static size_t
+read_at(int fd, uint8_t *buf, size_t n, uint64_t off)
+{
+	size_t done;
+	ssize_t got;
+
+	for (done = 0; done < n; done += (size_t)got)
+		if ((got = pread(fd, buf + done, n - done,
+		    (off_t)(off + done))) <= 0)
+			break;
+	return done;
+}
+
 gfsb_err
 repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
     size_t maxlen, struct gfsb_buf *out)
@@ -212,14 +233,12 @@ repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 	struct repo_cache *c = r->cache;
 	char rel[GFSB_ID_HEX + 16];
 	struct stat st;
-	ssize_t got;
 	size_t off;
 	int fd;
 
 	if (c == NULL || entry_path(type, name, rel, sizeof(rel)) != 0)
 		return GFSB_ENOTFOUND;
-	if ((fd = openat(c->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) <
-	    0)
+	if ((fd = open_entry(c, rel)) < 0)
 		return GFSB_ENOTFOUND;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > maxlen) {
@@ -231,11 +250,7 @@ repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 		close(fd);
 		return GFSB_ENOMEM;
 	}
-	for (off = 0; off < (size_t)st.st_size; off += (size_t)got) {
-		got = read(fd, out->data + off, (size_t)st.st_size - off);
-		if (got <= 0)
-			break;
-	}
+	off = read_at(fd, out->data, (size_t)st.st_size, 0);
 	close(fd);
 	if (off != (size_t)st.st_size || !matches(out->data, off, name)) {
 		/* Damaged copy: drop it, the caller fetches the object. */
@@ -341,7 +356,6 @@ repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
 	struct repo_cache *c = r->cache;
 	char rel[GFSB_ID_HEX + 16];
 	struct gfsb_buf whole;
-	ssize_t got;
 	size_t done;
 	gfsb_err e;
 	int fd;
@@ -349,12 +363,10 @@ repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
 	if (c == NULL || entry_path(GFSB_OBJ_PACK, name, rel, sizeof(rel)) !=
 	    0)
 		return GFSB_ENOTFOUND;
-	if ((fd = openat(c->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) <
-	    0) {
+	if ((fd = open_entry(c, rel)) < 0) {
 		pthread_mutex_lock(&c->fetch);
 		/* Another thread may have fetched it meanwhile. */
-		if ((fd = openat(c->dirfd, rel, O_RDONLY | O_CLOEXEC |
-		    O_NOFOLLOW)) < 0) {
+		if ((fd = open_entry(c, rel)) < 0) {
 			gfsb_buf_init(&whole);
 			e = gfsb_backend_get(r->be, GFSB_OBJ_PACK, name,
 			    &whole);
@@ -365,18 +377,13 @@ repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
 			else
 				gfsb_ctx_clearerr(r->ctx);
 			gfsb_buf_fini(&whole);
-			fd = openat(c->dirfd, rel, O_RDONLY | O_CLOEXEC |
-			    O_NOFOLLOW);
+			fd = open_entry(c, rel);
 		}
 		pthread_mutex_unlock(&c->fetch);
 		if (fd < 0)
 			return GFSB_ENOTFOUND;
 	}
-	for (done = 0; done < len; done += (size_t)got) {
-		got = pread(fd, buf + done, len - done, (off_t)(off + done));
-		if (got <= 0)
-			break;
-	}
+	done = read_at(fd, buf, len, off);
 	close(fd);
 	/* A short copy is damaged: drop it.  (The blob's MAC catches any
 	 * other damage; the caller then reads the repository.) */

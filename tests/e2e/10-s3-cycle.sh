@@ -78,6 +78,19 @@ out_has "4 snapshots"
 [ "$(proxy_counter matched)" = 1 ] || fail "damaged copy not refetched"
 [ "$(sha256sum <"$victim" | cut -c1-64)" = "$(basename "$victim")" ] ||
 	fail "damaged copy not replaced"
+step "damaged cached tree packs are dropped and the repository read"
+for p in "$cache"/packs/*; do
+	$PY -c 'import os, sys; n = os.path.getsize(sys.argv[1]); open(sys.argv[1], "r+b").write(bytes(n))' "$p"
+done
+expect 0 "$GFSB" restore -r "$R" latest --target "$T/r3"
+$PY "$HERE/treecmp.py" "$T/copies/06" "$T/r3$S" || fail "restore differs"
+fixed=0
+for p in "$cache"/packs/*; do
+	[ "$(sha256sum <"$p" | cut -c1-64)" = "$(basename "$p")" ] &&
+		fixed=$((fixed + 1))
+done
+[ "$fixed" -ge 1 ] || fail "no damaged cached pack was replaced"
+
 step "--no-cache reads every snapshot"
 faults '{"rate": 0, "methods": ["GET"], "path": "/snapshots/", "reset_counters": true}'
 expect 0 "$GFSB" snapshots -r "$R" --s3-endpoint "$PROXY" --no-cache
@@ -149,6 +162,11 @@ for ep in "ftp://127.0.0.1" "http://" "127.0.0.1:9000" "http://h:99999"; do
 	one_line_error "malformed S3 endpoint"
 done
 expect 2 "$GFSB" snapshots -r "$R" --connections 0
+one_line_error "--connections"
+for v in 0 abc -5 12k; do
+	expect 2 "$GFSB" sync -r "$R" --to "$T/m" --limit-upload "$v"
+	one_line_error "--limit-upload"
+done
 expect 2 "$GFSB" snapshots -r "$R" --cache-dir relative/dir
 
 step "TLS is always verified: --cacert for a private CA"
