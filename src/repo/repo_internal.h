@@ -231,6 +231,9 @@ gfsb_err repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
     void (*seal)(void *cookie, uint8_t *dst), void *cookie, int index_it);
 /* Finalize the packs being filled, without writing an index. */
 gfsb_err repo_flush_packs(struct gfsb_repo *r);
+/* Take the written packs no index names yet (the caller indexes and frees
+ * them); *n of them.  Pack lock held. */
+struct donepack *repo_take_done_locked(struct gfsb_repo *r, size_t *n);
 
 /* repo_blob.c */
 void repo_blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t id[GFSB_ID_LEN],

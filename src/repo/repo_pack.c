@@ -143,6 +143,17 @@ done_add_locked(struct gfsb_repo *r, const uint8_t id[GFSB_ID_LEN],
 	return GFSB_OK;
 }
 
+struct donepack *
+repo_take_done_locked(struct gfsb_repo *r, size_t *n)
+{
+	struct donepack *list = r->done;
+
+	*n = r->ndone;
+	r->done = NULL;
+	r->ndone = r->capdone = 0;
+	return list;
+}
+
 /* Write an index file for the stored packs no index names yet. */
 static gfsb_err
 write_done(struct gfsb_repo *r)
@@ -152,10 +163,7 @@ write_done(struct gfsb_repo *r)
 	gfsb_err e;
 
 	pthread_mutex_lock(&r->pack_lock);
-	list = r->done;
-	n = r->ndone;
-	r->done = NULL;
-	r->ndone = r->capdone = 0;
+	list = repo_take_done_locked(r, &n);
 	pthread_mutex_unlock(&r->pack_lock);
 	if (n == 0)
 		return GFSB_OK;

@@ -347,10 +347,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	if ((err = repo_flush_packs(r)) != GFSB_OK)
 		goto out;
 	pthread_mutex_lock(&r->pack_lock);
-	fresh = r->done;
-	nfresh = r->ndone;
-	r->done = NULL;
-	r->ndone = r->capdone = 0;
+	fresh = repo_take_done_locked(r, &nfresh);
 	st->packs_written = nfresh;
 	st->bytes_freed -= r->stats.pack_bytes - written_before;
 	pthread_mutex_unlock(&r->pack_lock);
