@@ -101,6 +101,17 @@ struct req {
 	uint64_t length;
 };
 
+/* A request for key (NULL: the bucket) with query (NULL: none). */
+static void
+req_init(struct req *q, const char *method, const char *key,
+    const char *query)
+{
+	memset(q, 0, sizeof(*q));
+	q->method = method;
+	q->key = key;
+	q->query = query != NULL ? query : "";
+}
+
 static int
 retryable(const struct s3_xfer *x)
 {
@@ -343,10 +354,7 @@ abort_upload(struct gfsb_backend *be, const char *key, const char *id)
 	if (s3_uri_encode(id, enc, sizeof(enc), 0) != 0)
 		return GFSB_EINVAL;
 	snprintf(query, sizeof(query), "uploadId=%s", enc);
-	memset(&q, 0, sizeof(q));
-	q.method = "DELETE";
-	q.key = key;
-	q.query = query;
+	req_init(&q, "DELETE", key, query);
 	return run_req(be, &q);
 }
 
@@ -370,10 +378,7 @@ put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
 
 	gfsb_buf_init(&answer);
 	gfsb_buf_init(&xml);
-	memset(&q, 0, sizeof(q));
-	q.method = "POST";
-	q.key = key;
-	q.query = "uploads=";
+	req_init(&q, "POST", key, "uploads=");
 	q.resp = &answer;
 	q.resp_cap = MAX_ANSWER;
 	if ((e = run_req(be, &q)) != GFSB_OK)
@@ -397,10 +402,7 @@ put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
 
 		snprintf(query, sizeof(query), "partNumber=%zu&uploadId=%s",
 		    i + 1, enc);
-		memset(&q, 0, sizeof(q));
-		q.method = "PUT";
-		q.key = key;
-		q.query = query;
+		req_init(&q, "PUT", key, query);
 		q.body = p + off;
 		q.body_len = len;
 		if ((e = run_req(be, &q)) != GFSB_OK)
@@ -423,10 +425,7 @@ put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
 	    GFSB_OK)
 		goto abort;
 	snprintf(query, sizeof(query), "uploadId=%s", enc);
-	memset(&q, 0, sizeof(q));
-	q.method = "POST";
-	q.key = key;
-	q.query = query;
+	req_init(&q, "POST", key, query);
 	q.body = xml.data;
 	q.body_len = xml.len;
 	q.resp = &answer;
@@ -441,10 +440,7 @@ put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
 		    "the multipart upload failed", s->bucket, key);
 		goto abort;
 	}
-	memset(&q, 0, sizeof(q));
-	q.method = "HEAD";
-	q.key = key;
-	q.query = "";
+	req_init(&q, "HEAD", key, NULL);
 	if ((e = run_req(be, &q)) != GFSB_OK)
 		goto out;
 	size = q.length;
@@ -478,10 +474,7 @@ s3_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	object_key(s, type, name, key, sizeof(key));
 	if (n > s->multipart && n > MIN_PART)
 		return put_multipart(be, key, p, n);
-	memset(&q, 0, sizeof(q));
-	q.method = "PUT";
-	q.key = key;
-	q.query = "";
+	req_init(&q, "PUT", key, NULL);
 	q.body = p;
 	q.body_len = n;
 	/* The name of a hash-named object is its digest: sign it as is. */
@@ -501,10 +494,7 @@ s3_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 	gfsb_buf_init(&tmp);
 	object_key(S(be), type, name, key, sizeof(key));
-	memset(&q, 0, sizeof(q));
-	q.method = "GET";
-	q.key = key;
-	q.query = "";
+	req_init(&q, "GET", key, NULL);
 	q.resp = &tmp;
 	q.resp_cap = MAX_OBJECT;
 	if ((e = run_req(be, &q)) == GFSB_OK)
@@ -526,10 +516,7 @@ s3_read(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	object_key(S(be), type, name, key, sizeof(key));
 	snprintf(range, sizeof(range), "bytes=%llu-%llu",
 	    (unsigned long long)off, (unsigned long long)(off + n - 1));
-	memset(&q, 0, sizeof(q));
-	q.method = "GET";
-	q.key = key;
-	q.query = "";
+	req_init(&q, "GET", key, NULL);
 	q.range = range;
 	q.dst = dst;
 	q.dst_cap = n;
@@ -549,19 +536,14 @@ s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	gfsb_err e;
 
 	object_key(S(be), type, name, key, sizeof(key));
-	memset(&q, 0, sizeof(q));
-	q.method = "HEAD";
-	q.key = key;
-	q.query = "";
+	req_init(&q, "HEAD", key, NULL);
 	if ((e = run_req(be, &q)) == GFSB_OK) {
 		*size = q.length;
 		return GFSB_OK;
 	}
 	if (e == GFSB_ENOTFOUND && type == GFSB_OBJ_CONFIG) {
 		/* HEAD has no body: ask the bucket why. */
-		memset(&q, 0, sizeof(q));
-		q.method = "HEAD";
-		q.query = "";
+		req_init(&q, "HEAD", NULL, NULL);
 		gfsb_ctx_clearerr(be->ctx);
 		if (run_req(be, &q) == GFSB_ENOTFOUND) {
 			gfsb_ctx_clearerr(be->ctx);
@@ -580,10 +562,7 @@ s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 		snprintf(first, sizeof(first), "%s", gfsb_ctx_errmsg(be->ctx));
 		gfsb_buf_init(&body);
-		memset(&q, 0, sizeof(q));
-		q.method = "GET";
-		q.key = key;
-		q.query = "";
+		req_init(&q, "GET", key, NULL);
 		q.range = "bytes=0-0";
 		q.resp = &body;
 		q.resp_cap = 64 << 10;
@@ -605,10 +584,7 @@ s3_remove(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 	struct req q;
 
 	object_key(S(be), type, name, key, sizeof(key));
-	memset(&q, 0, sizeof(q));
-	q.method = "DELETE";
-	q.key = key;
-	q.query = "";
+	req_init(&q, "DELETE", key, NULL);
 	return run_req(be, &q);
 }
 
@@ -662,9 +638,7 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
 			snprintf(query, sizeof(query), "list-type=2%s&prefix=%s",
 			    maxkeys, epfx);
 		}
-		memset(&q, 0, sizeof(q));
-		q.method = "GET";
-		q.query = query;
+		req_init(&q, "GET", NULL, query);
 		q.resp = &ans;
 		q.resp_cap = MAX_ANSWER;
 		if ((e = run_req(be, &q)) != GFSB_OK)
@@ -721,9 +695,7 @@ s3_cleanup(struct gfsb_backend *be, uint64_t *removed)
 	gfsb_buf_init(&ans);
 	for (rounds = 0; truncated && rounds < 1000 && e == GFSB_OK;
 	    rounds++) {
-		memset(&q, 0, sizeof(q));
-		q.method = "GET";
-		q.query = query;
+		req_init(&q, "GET", NULL, query);
 		q.resp = &ans;
 		q.resp_cap = MAX_ANSWER;
 		ans.len = 0;
@@ -771,15 +743,11 @@ s3_create(struct gfsb_backend *be)
 	gfsb_err e;
 
 	/* The bucket: create it if it is not there, as restic does. */
-	memset(&q, 0, sizeof(q));
-	q.method = "HEAD";
-	q.query = "";
+	req_init(&q, "HEAD", NULL, NULL);
 	e = run_req(be, &q);
 	if (e == GFSB_ENOTFOUND) {
 		gfsb_ctx_clearerr(be->ctx);
-		memset(&q, 0, sizeof(q));
-		q.method = "PUT";
-		q.query = "";
+		req_init(&q, "PUT", NULL, NULL);
 		if ((e = run_req(be, &q)) != GFSB_OK)
 			return e;
 	} else if (e != GFSB_OK) {

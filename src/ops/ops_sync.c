@@ -104,10 +104,12 @@ phase_worker(void *arg)
 	return NULL;
 }
 
-/* Copy the objects of `type` that dst lacks (or holds damaged). */
+/* Copy the objects of `type` that dst lacks, or holds with another size
+ * (cut short); same-size damage at the mirror is for verify to find. */
 static gfsb_err
 copy_phase(struct gfsb_backend *src, struct gfsb_backend *dst,
-    enum gfsb_obj type, const struct gfsb_objlist *s, const struct gfsb_objlist *d,
+    enum gfsb_obj type, const struct gfsb_objlist *s,
+    const struct gfsb_objlist *d,
     const struct gfsb_sync_opts *o, struct gfsb_sync_result *res,
     struct gfsb_sync_progress *prog, double t0)
 {
