@@ -125,6 +125,10 @@ int cli_passphrase(struct cli *c, int confirm, const char *prompt,
 int cli_passphrase_file(struct cli *c, const char *path, char **out,
     size_t *len);
 
+/* Open the backend for url with the remote options; exit status (a
+ * malformed URL or endpoint is a usage error). */
+int cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out);
+
 /* Open the backend for -r (or GFSBACKUP_REPOSITORY); exit status. */
 int cli_open_backend(struct cli *c);
 

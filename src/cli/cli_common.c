@@ -425,25 +425,28 @@ out:
 }
 
 int
-cli_open_backend(struct cli *c)
+cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
 {
 	gfsb_err e;
+	int rc;
 
+	if ((e = gfsb_backend_open_opts(c->ctx, url, &c->remote, out)) ==
+	    GFSB_OK)
+		return EXIT_OK;
+	rc = cli_fail(c, e);
+	/* A malformed URL or endpoint is a usage error. */
+	return e == GFSB_EINVAL ? EXIT_USAGE : rc;
+}
+
+int
+cli_open_backend(struct cli *c)
+{
 	if (c->repo == NULL)
 		c->repo = getenv("GFSBACKUP_REPOSITORY");
 	if (c->repo == NULL || *c->repo == '\0')
 		return cli_usage_error(c, "no repository: give -r REPO or "
 		    "set GFSBACKUP_REPOSITORY");
-	if ((e = gfsb_backend_open_opts(c->ctx, c->repo, &c->remote,
-	    &c->be)) != GFSB_OK) {
-		/* A malformed URL or endpoint is a usage error. */
-		if (e == GFSB_EINVAL) {
-			cli_fail(c, e);
-			return EXIT_USAGE;
-		}
-		return cli_fail(c, e);
-	}
-	return EXIT_OK;
+	return cli_open_url(c, c->repo, &c->be);
 }
 
 int

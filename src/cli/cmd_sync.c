@@ -133,11 +133,8 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "no mirror: give --to REPO2");
 	so.threads = threads > 0 ? (unsigned)threads :
 	    c->remote.connections > 0 ? (unsigned)c->remote.connections : 4;
-	if ((e = gfsb_backend_open_opts(c->ctx, to, &c->remote, &dst)) !=
-	    GFSB_OK) {
-		rc = cli_fail(c, e);
-		return e == GFSB_EINVAL ? EXIT_USAGE : rc;
-	}
+	if ((rc = cli_open_url(c, to, &dst)) != EXIT_OK)
+		return rc;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
 	if (strcmp(gfsb_backend_location(c->be),
