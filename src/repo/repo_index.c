@@ -170,16 +170,39 @@ rindex_pack_add_locked(struct rindex *x, const uint8_t *id, uint32_t *slot)
 	return GFSB_OK;
 }
 
-int
-rindex_has_pack_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN])
+static int
+idcmp(const void *a, const void *b)
+{
+	return memcmp(a, b, GFSB_ID_LEN);
+}
+
+gfsb_err
+repo_index_pack_ids(struct gfsb_repo *r, struct packids *out)
 {
 	size_t i;
 
-	for (i = 0; i < x->npacks; i++)
-		if (x->packs[i].stored &&
-		    memcmp(x->packs[i].id, id, GFSB_ID_LEN) == 0)
-			return 1;
-	return 0;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&r->idx.lock);
+	if (r->idx.npacks > 0 && (out->v = malloc(r->idx.npacks *
+	    sizeof(*out->v))) == NULL) {
+		pthread_mutex_unlock(&r->idx.lock);
+		return GFSB_ENOMEM;
+	}
+	for (i = 0; i < r->idx.npacks; i++)
+		if (r->idx.packs[i].stored)
+			memcpy(out->v[out->n++], r->idx.packs[i].id,
+			    GFSB_ID_LEN);
+	pthread_mutex_unlock(&r->idx.lock);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), idcmp);
+	return GFSB_OK;
+}
+
+int
+repo_packids_has(const struct packids *p, const uint8_t id[GFSB_ID_LEN])
+{
+	return p->n > 0 && bsearch(id, p->v, p->n, sizeof(*p->v), idcmp) !=
+	    NULL;
 }
 
 gfsb_err
@@ -468,16 +491,10 @@ keep_index(void *cookie, const char *name)
 static int
 keep_pack(void *cookie, const char *name)
 {
-	struct gfsb_repo *r = cookie;
 	uint8_t id[GFSB_ID_LEN];
-	int keep;
 
-	if (gfsb_hex_decode(name, id, sizeof(id)) != GFSB_OK)
-		return 0;
-	pthread_mutex_lock(&r->idx.lock);
-	keep = rindex_has_pack_locked(&r->idx, id);
-	pthread_mutex_unlock(&r->idx.lock);
-	return keep;
+	return gfsb_hex_decode(name, id, sizeof(id)) == GFSB_OK &&
+	    repo_packids_has(cookie, id);
 }
 
 gfsb_err
@@ -550,7 +567,13 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 		    GFSB_ID_HEX);
 	r->index_loaded = 1;
 	repo_cache_sweep(r, GFSB_OBJ_INDEX, keep_index, r);
-	repo_cache_sweep(r, GFSB_OBJ_PACK, keep_pack, r);
+	if (r->cache != NULL) {
+		struct packids ids;
+
+		if (repo_index_pack_ids(r, &ids) == GFSB_OK)
+			repo_cache_sweep(r, GFSB_OBJ_PACK, keep_pack, &ids);
+		free(ids.v);
+	}
 out:
 	for (i = 0; i < l.n; i++)
 		ifile_fini(&l.v[i]);

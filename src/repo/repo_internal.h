@@ -205,7 +205,13 @@ struct ientry *rindex_find_locked(struct rindex *x,
 gfsb_err rindex_pack_add_locked(struct rindex *x, const uint8_t *id,
     uint32_t *slot);
 /* Does the index know this pack?  Lock held. */
-int rindex_has_pack_locked(struct rindex *x, const uint8_t id[GFSB_ID_LEN]);
+/* The ids of the stored packs the index names, sorted (free v). */
+struct packids {
+	uint8_t (*v)[GFSB_ID_LEN];
+	size_t n;
+};
+gfsb_err repo_index_pack_ids(struct gfsb_repo *r, struct packids *out);
+int repo_packids_has(const struct packids *p, const uint8_t id[GFSB_ID_LEN]);
 /* Add a whole pack's entries (from an index file or a header).  A blob
  * the index already has is kept as a duplicate entry (found by prune, not
  * by lookups). */

@@ -518,43 +518,21 @@ out:
 
 /* ---- recovering unindexed packs ---- */
 
-static int
-idcmp(const void *a, const void *b)
-{
-	return memcmp(a, b, GFSB_ID_LEN);
-}
-
 gfsb_err
 gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 {
 	struct gfsb_objlist l = { NULL, 0, 0 };
-	uint8_t (*known)[GFSB_ID_LEN] = NULL;
-	const uint8_t *id;
+	struct packids known = { NULL, 0 };
 	struct hdrent *ents;
-	size_t nknown = 0, i, nents, found = 0;
+	size_t i, nents, found = 0;
 	gfsb_err e;
 
 	*count = 0;
-	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK ||
+	    (e = repo_index_pack_ids(r, &known)) != GFSB_OK)
 		goto out;
-	pthread_mutex_lock(&r->idx.lock);
-	if (r->idx.npacks > 0 &&
-	    (known = malloc(r->idx.npacks * sizeof(*known))) == NULL) {
-		pthread_mutex_unlock(&r->idx.lock);
-		e = GFSB_ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < r->idx.npacks; i++)
-		if (r->idx.packs[i].stored)
-			memcpy(known[nknown++], r->idx.packs[i].id,
-			    GFSB_ID_LEN);
-	pthread_mutex_unlock(&r->idx.lock);
-	if (nknown > 0)
-		qsort(known, nknown, sizeof(*known), idcmp);
 	for (i = 0; i < l.n; i++) {
-		id = l.v[i].id;
-		if (nknown > 0 && bsearch(id, known, nknown, sizeof(*known),
-		    idcmp) != NULL)
+		if (repo_packids_has(&known, l.v[i].id))
 			continue;
 		e = repo_pack_read_header(r, l.v[i].name, l.v[i].size, &ents,
 		    &nents);
@@ -567,13 +545,13 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 		}
 		if (e != GFSB_OK)
 			goto out;
-		if ((e = rindex_add_pack(&r->idx, id, ents, nents)) !=
+		if ((e = rindex_add_pack(&r->idx, l.v[i].id, ents, nents)) !=
 		    GFSB_OK) {
 			free(ents);
 			goto out;
 		}
 		pthread_mutex_lock(&r->pack_lock);
-		e = done_add_locked(r, id, ents, nents);
+		e = done_add_locked(r, l.v[i].id, ents, nents);
 		pthread_mutex_unlock(&r->pack_lock);
 		if (e != GFSB_OK) {
 			free(ents);
@@ -583,7 +561,7 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 	}
 	*count = found;
 out:
-	free(known);
+	free(known.v);
 	gfsb_objlist_fini(&l);
 	return e;
 }
