@@ -960,17 +960,26 @@ bucket_ok(const char *b, size_t n)
 	return 1;
 }
 
-static long
-env_long(const char *name, long def)
+/* A tuning knob from the environment: unset, the default; else a whole
+ * number from 1 to max, or the open fails naming it. */
+static gfsb_err
+env_long(struct gfsb_ctx *ctx, const char *name, long def, long max,
+    long *out)
 {
 	const char *v = getenv(name);
 	char *end;
 	long r;
 
+	*out = def;
 	if (v == NULL || *v == '\0')
-		return def;
+		return GFSB_OK;
+	errno = 0;
 	r = strtol(v, &end, 10);
-	return *end == '\0' && r > 0 ? r : def;
+	if (end == v || *end != '\0' || errno != 0 || r < 1 || r > max)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s=%s: want a whole "
+		    "number from 1 to %ld", name, v, max);
+	*out = r;
+	return GFSB_OK;
 }
 
 gfsb_err
@@ -983,6 +992,7 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 	const char *p = url + 5, *slash, *endpoint, *hostpart;
 	char buf[1024];
 	size_t blen;
+	long v;
 	gfsb_err e;
 
 	if ((slash = strchr(p, '/')) == NULL)
@@ -1063,15 +1073,30 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 	if ((e = load_credentials(ctx, s, o ? o->s3_credentials_file :
 	    NULL)) != GFSB_OK)
 		goto fail;
-	s->attempts = (int)env_long("GFSBACKUP_S3_ATTEMPTS", 8);
-	s->backoff = (double)env_long("GFSBACKUP_S3_BACKOFF_MS", 250) / 1000.0;
-	s->multipart = (size_t)env_long("GFSBACKUP_S3_MULTIPART_MIB", 64)
-	    << 20;
-	s->part_size = (size_t)env_long("GFSBACKUP_S3_PART_MIB", 16) << 20;
-	s->list_page = env_long("GFSBACKUP_S3_LIST_PAGE", 0);
+	memset(&eo, 0, sizeof(eo));
+	if ((e = env_long(ctx, "GFSBACKUP_S3_ATTEMPTS", 8, 100, &v)) !=
+	    GFSB_OK)
+		goto fail;
+	s->attempts = (int)v;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_BACKOFF_MS", 250, 60000, &v)) !=
+	    GFSB_OK)
+		goto fail;
+	s->backoff = (double)v / 1000.0;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_MULTIPART_MIB", 64, 5120, &v)) !=
+	    GFSB_OK)
+		goto fail;
+	s->multipart = (size_t)v << 20;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_PART_MIB", 16, 5120, &v)) !=
+	    GFSB_OK)
+		goto fail;
+	s->part_size = (size_t)v << 20;
 	if (s->part_size < MIN_PART)
 		s->part_size = MIN_PART;
-	memset(&eo, 0, sizeof(eo));
+	if ((e = env_long(ctx, "GFSBACKUP_S3_LIST_PAGE", 0, 1000,
+	    &s->list_page)) != GFSB_OK ||
+	    (e = env_long(ctx, "GFSBACKUP_S3_TIMEOUT", 60, 3600,
+	    &eo.timeout)) != GFSB_OK)
+		goto fail;
 	eo.connections = o && o->connections > 0 ? o->connections : 4;
 	/* --cacert, else AWS_CA_BUNDLE (as AWS's own tools), else the
 	 * system's bundle. */
@@ -1084,7 +1109,6 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 		goto fail;
 	}
 	eo.limit_upload = o ? o->limit_upload : 0;
-	eo.timeout = env_long("GFSBACKUP_S3_TIMEOUT", 60);
 	if (s3_engine_new(&eo, &s->eng) != 0) {
 		e = GFSB_ENOMEM;
 		goto fail;

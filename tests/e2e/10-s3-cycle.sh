@@ -168,6 +168,12 @@ for v in 0 abc -5 12k; do
 	one_line_error "--limit-upload"
 done
 expect 2 "$GFSB" snapshots -r "$R" --cache-dir relative/dir
+one_line_error "absolute path"
+for v in GFSBACKUP_S3_TIMEOUT=10s GFSBACKUP_S3_ATTEMPTS=0 \
+	GFSBACKUP_S3_PART_MIB=-1 GFSBACKUP_S3_LIST_PAGE=1001; do
+	expect 2 env "$v" "$GFSB" snapshots -r "$R"
+	one_line_error "${v%%=*}"
+done
 
 step "TLS is always verified: --cacert for a private CA"
 tls_proxy_start good "DNS:localhost,IP:127.0.0.1"
