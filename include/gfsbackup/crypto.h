@@ -30,6 +30,12 @@
  */
 void gfsb_crypto_sha256(const void *p, size_t n, uint8_t out[GFSB_ID_LEN]);
 
+/*
+ * gfsb_crypto_sha256_hex(p, n, out):
+ * The same digest in lowercase hex: an object's name.  Thread-safe.
+ */
+void gfsb_crypto_sha256_hex(const void *p, size_t n, char out[GFSB_ID_HEX]);
+
 struct gfsb_sha256;
 
 /*

@@ -158,14 +158,12 @@ build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 	    hdr[1200];
 	struct s3_header h[6];
 	struct s3_sign_req sr;
-	uint8_t d[32];
 	size_t nh = 0;
 
 	if (q->payload_hash != NULL) {
 		snprintf(hash, 65, "%s", q->payload_hash);
 	} else if (q->body_len > 0) {
-		gfsb_crypto_sha256(q->body, q->body_len, d);
-		gfsb_hex_encode(d, sizeof(d), hash);
+		gfsb_crypto_sha256_hex(q->body, q->body_len, hash);
 	} else {
 		snprintf(hash, 65, "%s", EMPTY_SHA256);
 	}

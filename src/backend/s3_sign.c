@@ -143,8 +143,7 @@ s3_sign(const struct s3_sign_req *r, char *auth, size_t len)
 	if (n < 0 || (size_t)n >= sizeof(canon) - o)
 		return -1;
 	o += (size_t)n;
-	gfsb_crypto_sha256(canon, o, h);
-	gfsb_hex_encode(h, sizeof(h), hexhash);
+	gfsb_crypto_sha256_hex(canon, o, hexhash);
 	snprintf(scope, sizeof(scope), "%s/%s/s3/aws4_request", date,
 	    r->region);
 	snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s\n%s",

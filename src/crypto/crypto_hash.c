@@ -23,6 +23,15 @@ gfsb_crypto_sha256(const void *p, size_t n, uint8_t out[GFSB_ID_LEN])
 	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
 }
 
+void
+gfsb_crypto_sha256_hex(const void *p, size_t n, char out[GFSB_ID_HEX])
+{
+	uint8_t d[GFSB_ID_LEN];
+
+	gfsb_crypto_sha256(p, n, d);
+	gfsb_hex_encode(d, sizeof(d), out);
+}
+
 gfsb_err
 gfsb_crypto_sha256_new(struct gfsb_sha256 **out)
 {

@@ -40,15 +40,13 @@ static gfsb_err
 copy_one(struct phase *ph, const struct gfsb_objent *ob,
     struct gfsb_buf *b)
 {
-	uint8_t h[GFSB_ID_LEN];
 	char hex[GFSB_ID_HEX];
 	gfsb_err e;
 
 	b->len = 0;
 	if ((e = gfsb_backend_get(ph->src, ph->type, ob->name, b)) != GFSB_OK)
 		return e;
-	gfsb_crypto_sha256(b->data, b->len, h);
-	gfsb_hex_encode(h, sizeof(h), hex);
+	gfsb_crypto_sha256_hex(b->data, b->len, hex);
 	if (strcmp(hex, ob->name) != 0)
 		return gfsb_ctx_seterr(ph->ctx, GFSB_ECORRUPT,
 		    "%s/%s in the source is damaged (its bytes hash to "

@@ -197,11 +197,9 @@ entry_path(enum gfsb_obj type, const char *name, char *out, size_t len)
 static int
 matches(const uint8_t *p, size_t n, const char *name)
 {
-	uint8_t h[GFSB_ID_LEN];
 	char hex[GFSB_ID_HEX];
 
-	gfsb_crypto_sha256(p, n, h);
-	gfsb_hex_encode(h, sizeof(h), hex);
+	gfsb_crypto_sha256_hex(p, n, hex);
 	return strcmp(hex, name) == 0;
 }
 

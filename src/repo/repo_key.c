@@ -51,7 +51,7 @@ repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX])
 {
 	uint8_t salt[GFSB_SALT_LEN], ad[64], sealed[GFSB_MASTER_LEN +
-	    GFSB_SEAL_OVERHEAD], h[GFSB_ID_LEN];
+	    GFSB_SEAL_OVERHEAD];
 	char salthex[2 * GFSB_SALT_LEN + 1], datahex[2 * sizeof(sealed) + 1];
 	char created[48], host[256], user[64];
 	uint8_t *derived = NULL, *raw = NULL;
@@ -100,8 +100,7 @@ repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		e = GFSB_ENOMEM;
 		goto out;
 	}
-	gfsb_crypto_sha256(text, strlen(text), h);
-	gfsb_hex_encode(h, sizeof(h), idhex);
+	gfsb_crypto_sha256_hex(text, strlen(text), idhex);
 	e = gfsb_backend_put(be, GFSB_OBJ_KEY, idhex, (const uint8_t *)text,
 	    strlen(text));
 out:
@@ -167,7 +166,6 @@ static gfsb_err
 keyfile_load(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *name,
     struct keyfile *kf)
 {
-	uint8_t h[GFSB_ID_LEN];
 	char hex[GFSB_ID_HEX];
 	struct gfsb_buf b;
 	uint64_t size;
@@ -183,8 +181,7 @@ keyfile_load(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *name,
 	}
 	if ((e = gfsb_backend_get(be, GFSB_OBJ_KEY, name, &b)) != GFSB_OK)
 		goto out;
-	gfsb_crypto_sha256(b.data, b.len, h);
-	gfsb_hex_encode(h, sizeof(h), hex);
+	gfsb_crypto_sha256_hex(b.data, b.len, hex);
 	if (strcmp(hex, name) != 0) {
 		e = GFSB_ECORRUPT;
 		goto out;

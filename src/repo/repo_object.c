@@ -152,12 +152,10 @@ gfsb_err
 repo_obj_put(struct gfsb_repo *r, enum gfsb_obj type, const uint8_t *p,
     size_t n, char name[GFSB_ID_HEX])
 {
-	uint8_t h[GFSB_ID_LEN];
 
 	gfsb_err e;
 
-	gfsb_crypto_sha256(p, n, h);
-	gfsb_hex_encode(h, sizeof(h), name);
+	gfsb_crypto_sha256_hex(p, n, name);
 	if ((e = gfsb_backend_put(r->be, type, name, p, n)) == GFSB_OK)
 		repo_cache_put(r, type, name, p, n);
 	return e;
@@ -167,7 +165,6 @@ gfsb_err
 repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
     size_t maxlen, struct gfsb_buf *out)
 {
-	uint8_t h[GFSB_ID_LEN];
 	char hex[GFSB_ID_HEX];
 	uint64_t size;
 	gfsb_err e;
@@ -190,8 +187,7 @@ repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 		return e;
 	if (type == GFSB_OBJ_CONFIG)
 		return GFSB_OK;
-	gfsb_crypto_sha256(out->data, out->len, h);
-	gfsb_hex_encode(h, sizeof(h), hex);
+	gfsb_crypto_sha256_hex(out->data, out->len, hex);
 	if (strcmp(hex, name) != 0)
 		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s/%s is damaged: its contents hash to %.16s...",
