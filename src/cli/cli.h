@@ -61,6 +61,9 @@ enum {
 	OPT_CMD_BASE = 1100
 };
 
+/* The help for the global options, printed after each command's own. */
+extern const char cli_global_usage[];
+
 /* Every command's option table starts with these. */
 #define CLI_GLOBAL_SHORT "r:qvh"
 #define CLI_GLOBAL_OPTIONS                                                \

@@ -97,10 +97,20 @@ cli_fail(struct cli *c, gfsb_err e)
 	return cli_exit_status(e);
 }
 
-static const char remote_usage[] =
+const char cli_global_usage[] =
 "\n"
-"Repository options (every command):\n"
+"Global options (every command):\n"
 "  -r, --repo REPO             a directory, or s3://BUCKET/PREFIX\n"
+"                              (or GFSBACKUP_REPOSITORY)\n"
+"  --password-file FILE        read the passphrase from FILE\n"
+"                              (or GFSBACKUP_PASSWORD_FILE)\n"
+"  --password-command CMD      run CMD for the passphrase\n"
+"                              (or GFSBACKUP_PASSWORD_COMMAND);\n"
+"                              GFSBACKUP_PASSWORD also works, else a prompt\n"
+"  -q, --quiet                 no progress, no information messages\n"
+"  -v, --verbose               more messages\n"
+"  -h, --help                  help for a command\n"
+"S3 repositories:\n"
 "  --s3-endpoint URL           http(s)://HOST[:PORT] of an S3-compatible\n"
 "                              server (or GFSBACKUP_S3_ENDPOINT; else AWS)\n"
 "  --s3-region REGION          (or AWS_REGION / AWS_DEFAULT_REGION;\n"
@@ -146,7 +156,7 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 			break;
 		case OPT_HELP:
 			fputs(c->usage ? c->usage : "", stdout);
-			fputs(remote_usage, stdout);
+			fputs(cli_global_usage, stdout);
 			exit(EXIT_OK);
 		case OPT_S3_ENDPOINT:
 			c->remote.s3_endpoint = optarg;

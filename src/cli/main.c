@@ -45,7 +45,7 @@ on_log(void *cookie, enum gfsb_log_level level, const char *msg)
 	    level == GFSB_LOG_WARN ? "warning: " : "", msg);
 }
 
-static const char usage[] =
+static const char usage_head[] =
 "usage: gfsbackup COMMAND [options]\n"
 "\n"
 "Commands:\n"
@@ -59,37 +59,21 @@ static const char usage[] =
 "  forget     apply a GFS retention policy (keep/remove, with reasons)\n"
 "  prune      reclaim the space of data no snapshot uses\n"
 "  policy     show FILE: what a retention policy holds over time\n"
-"  sync       copy the repository to an offsite mirror (--to REPO2)\n"
-"\n"
-"Global options (every command):\n"
-"  -r, --repo REPO            repository (or GFSBACKUP_REPOSITORY)\n"
-"      --password-file FILE   read the passphrase from FILE\n"
-"                             (or GFSBACKUP_PASSWORD_FILE)\n"
-"      --password-command CMD run CMD for the passphrase\n"
-"                             (or GFSBACKUP_PASSWORD_COMMAND);\n"
-"                             GFSBACKUP_PASSWORD also works, else a prompt\n"
-"  -q, --quiet                no progress, no information messages\n"
-"  -v, --verbose              more messages\n"
-"  -h, --help                 help for a command\n"
-"\n"
-"S3 repositories (s3://BUCKET/PREFIX):\n"
-"      --s3-endpoint URL      http(s)://HOST[:PORT] (or GFSBACKUP_S3_ENDPOINT;\n"
-"                             default AWS)\n"
-"      --s3-region REGION     (or AWS_REGION, AWS_DEFAULT_REGION; us-east-1)\n"
-"      --s3-credentials-file FILE  INI file, mode 0600 (else AWS_ACCESS_KEY_ID,\n"
-"                             AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)\n"
-"      --s3-virtual-host      BUCKET.HOST addressing instead of HOST/BUCKET\n"
-"      --cacert FILE          CA certificates to verify servers with (or\n"
-"                             AWS_CA_BUNDLE; else the system's)\n"
-"      --connections N        transfers at once (default 4)\n"
-"      --limit-upload KIB     upload at most KIB KiB/s\n"
-"      --cache-dir DIR        where to cache the repository's metadata\n"
-"                             (default ~/.cache/gfsbackup; GFSBACKUP_CACHE_DIR)\n"
-"      --no-cache             no local cache of a remote repository\n"
+"  sync       copy the repository to an offsite mirror (--to REPO2)\n";
+
+static const char usage_tail[] =
 "\n"
 "Exit status: 0 ok, 1 fatal error, 2 usage error, 3 some source files\n"
 "could not be read, 10 no repository, 11 repository locked, 12 wrong\n"
 "passphrase.\n";
+
+static void
+print_usage(FILE *f)
+{
+	fputs(usage_head, f);
+	fputs(cli_global_usage, f);
+	fputs(usage_tail, f);
+}
 
 struct command {
 	const char *name;
@@ -145,7 +129,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.prog = "gfsbackup";
 	if (argc < 2) {
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 ||
@@ -155,7 +139,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage, stdout);
+		print_usage(stdout);
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
