@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Error codes.  New values go at the end only. */
 typedef enum gfsb_err {
@@ -338,5 +339,17 @@ void gfsb_pool_put(struct gfsb_pool *p, void *buf, size_t cap);
  */
 void gfsb_sys_hostname(char *buf, size_t len);
 void gfsb_sys_username(char *buf, size_t len);
+
+/*
+ * gfsb_sys_write_full(fd, p, n):
+ * Write all n bytes (retrying short writes and EINTR).  0, or -1 with
+ * errno set.
+ *
+ * gfsb_sys_pread_full(fd, p, n, off):
+ * Read up to n bytes at off (retrying short reads and EINTR): the count
+ * read, short only at the end of the file; -1 with errno set on an error.
+ */
+int gfsb_sys_write_full(int fd, const void *p, size_t n);
+ssize_t gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off);
 
 #endif /* !GFSBACKUP_UTIL_H */

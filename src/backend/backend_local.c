@@ -84,23 +84,6 @@ fsync_dir(const char *dir)
 	return r;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static gfsb_err
 local_create(struct gfsb_backend *be)
 {
@@ -157,7 +140,7 @@ local_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	}
 	if (fd < 0)
 		return ioerr(be, "cannot create", tmp);
-	if (write_all(fd, p, n) != 0) {
+	if (gfsb_sys_write_full(fd, p, n) != 0) {
 		e = ioerr(be, "cannot write", tmp);
 		goto fail;
 	}
@@ -193,7 +176,6 @@ local_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	struct stat st;
 	gfsb_err e = GFSB_OK;
 	ssize_t r;
-	size_t want;
 	int fd;
 
 	obj_path(be, type, name, path, sizeof(path));
@@ -203,22 +185,15 @@ local_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 		e = ioerr(be, "cannot stat", path);
 		goto out;
 	}
-	want = (size_t)st.st_size;
-	if ((e = gfsb_buf_reserve(out, want)) != GFSB_OK)
+	if ((e = gfsb_buf_reserve(out, (size_t)st.st_size)) != GFSB_OK)
 		goto out;
-	while (want > 0) {
-		r = read(fd, out->data + out->len, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = ioerr(be, "cannot read", path);
-			goto out;
-		}
-		if (r == 0)
-			break; /* shrank under us; the hash check will tell */
-		out->len += (size_t)r;
-		want -= (size_t)r;
+	/* Shorter if it shrank under us: the hash check will tell. */
+	if ((r = gfsb_sys_pread_full(fd, out->data + out->len,
+	    (size_t)st.st_size, 0)) < 0) {
+		e = ioerr(be, "cannot read", path);
+		goto out;
 	}
+	out->len += (size_t)r;
 out:
 	close(fd);
 	return e;
@@ -236,23 +211,11 @@ local_read(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	obj_path(be, type, name, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return ioerr(be, "cannot open", path);
-	while (n > 0) {
-		r = pread(fd, dst, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = ioerr(be, "cannot read", path);
-			break;
-		}
-		if (r == 0) {
-			e = gfsb_ctx_seterr(be->ctx, GFSB_ECORRUPT,
-			    "%s is truncated", path);
-			break;
-		}
-		dst += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
+	if ((r = gfsb_sys_pread_full(fd, dst, n, off)) < 0)
+		e = ioerr(be, "cannot read", path);
+	else if ((size_t)r < n)
+		e = gfsb_ctx_seterr(be->ctx, GFSB_ECORRUPT, "%s is truncated",
+		    path);
 	close(fd);
 	return e;
 }

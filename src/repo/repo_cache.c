@@ -209,21 +209,6 @@ open_entry(const struct repo_cache *c, const char *rel)
 	return openat(c->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
-/* Read up to n bytes at off; the number read (short at end of file or on
- * an error: the caller compares it with what it wanted). */
-static size_t
-read_at(int fd, uint8_t *buf, size_t n, uint64_t off)
-{
-	size_t done;
-	ssize_t got;
-
-	for (done = 0; done < n; done += (size_t)got)
-		if ((got = pread(fd, buf + done, n - done,
-		    (off_t)(off + done))) <= 0)
-			break;
-	return done;
-}
-
 gfsb_err
 repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
     size_t maxlen, struct gfsb_buf *out)
@@ -231,7 +216,7 @@ repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 	struct repo_cache *c = r->cache;
 	char rel[GFSB_ID_HEX + 16];
 	struct stat st;
-	size_t off;
+	ssize_t got;
 	int fd;
 
 	if (c == NULL || entry_path(type, name, rel, sizeof(rel)) != 0)
@@ -248,15 +233,15 @@ repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 		close(fd);
 		return GFSB_ENOMEM;
 	}
-	off = read_at(fd, out->data, (size_t)st.st_size, 0);
+	got = gfsb_sys_pread_full(fd, out->data, (size_t)st.st_size, 0);
 	close(fd);
-	if (off != (size_t)st.st_size || !matches(out->data, off, name)) {
+	if (got != (ssize_t)st.st_size ||
+	    !matches(out->data, (size_t)got, name)) {
 		/* Damaged copy: drop it, the caller fetches the object. */
 		unlinkat(c->dirfd, rel, 0);
-		out->len = 0;
 		return GFSB_ENOTFOUND;
 	}
-	out->len = off;
+	out->len = (size_t)got;
 	return GFSB_OK;
 }
 
@@ -267,8 +252,6 @@ repo_cache_put(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 	struct repo_cache *c = r->cache;
 	char rel[GFSB_ID_HEX + 16], tmp[GFSB_ID_HEX + 64];
 	unsigned char rnd[8];
-	ssize_t put;
-	size_t off;
 	int fd, err = 0;
 
 	if (c == NULL || entry_path(type, name, rel, sizeof(rel)) != 0)
@@ -281,11 +264,8 @@ repo_cache_put(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 		cache_warn(r, "cannot write", errno);
 		return;
 	}
-	for (off = 0; off < n; off += (size_t)put)
-		if ((put = write(fd, p + off, n - off)) < 0) {
-			err = errno;
-			break;
-		}
+	if (gfsb_sys_write_full(fd, p, n) != 0)
+		err = errno;
 	if (close(fd) != 0 && err == 0)
 		err = errno;
 	if (err == 0 && renameat(c->dirfd, tmp, c->dirfd, rel) != 0)
@@ -354,7 +334,7 @@ repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
 	struct repo_cache *c = r->cache;
 	char rel[GFSB_ID_HEX + 16];
 	struct gfsb_buf whole;
-	size_t done;
+	ssize_t got;
 	gfsb_err e;
 	int fd;
 
@@ -381,11 +361,11 @@ repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
 		if (fd < 0)
 			return GFSB_ENOTFOUND;
 	}
-	done = read_at(fd, buf, len, off);
+	got = gfsb_sys_pread_full(fd, buf, len, off);
 	close(fd);
 	/* A short copy is damaged: drop it.  (The blob's MAC catches any
 	 * other damage; the caller then reads the repository.) */
-	if (done != len) {
+	if (got != (ssize_t)len) {
 		unlinkat(c->dirfd, rel, 0);
 		return GFSB_ENOTFOUND;
 	}

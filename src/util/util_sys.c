@@ -1,6 +1,8 @@
 /*
- * Facts about the running system recorded in snapshots, keys and locks.
+ * Facts about the running system recorded in snapshots, keys and locks,
+ * and whole reads and writes of file descriptors.
  */
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,4 +35,42 @@ gfsb_sys_username(char *buf, size_t len)
 		snprintf(buf, len, "%s", res->pw_name);
 	else
 		snprintf(buf, len, "%u", (unsigned)uid);
+}
+
+int
+gfsb_sys_write_full(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, b, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t
+gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off)
+{
+	uint8_t *b = p;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = pread(fd, b + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
 }

@@ -3,8 +3,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <gfsbackup/util.h>
@@ -157,6 +160,38 @@ test_ctx(void **state)
 	gfsb_ctx_free(ctx);
 }
 
+/* Whole writes and reads of a real file: a read past the end is short,
+ * a bad descriptor is an error with errno. */
+static void
+test_fd_io(void **state)
+{
+	char path[] = "/tmp/gfsb-test-util-XXXXXX";
+	uint8_t data[200000], back[sizeof(data)];
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + i / 256);
+	assert_true((fd = mkstemp(path)) >= 0);
+	unlink(path);
+	assert_int_equal(gfsb_sys_write_full(fd, data, sizeof(data)), 0);
+	assert_int_equal(gfsb_sys_pread_full(fd, back, sizeof(back), 0),
+	    (ssize_t)sizeof(back));
+	assert_memory_equal(data, back, sizeof(data));
+	assert_int_equal(gfsb_sys_pread_full(fd, back, 100, 1000), 100);
+	assert_memory_equal(data + 1000, back, 100);
+	assert_int_equal(gfsb_sys_pread_full(fd, back, 100, sizeof(data) - 40),
+	    40);
+	assert_int_equal(gfsb_sys_pread_full(fd, back, 100, sizeof(data)), 0);
+	close(fd);
+	errno = 0;
+	assert_int_equal(gfsb_sys_pread_full(fd, back, 10, 0), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(gfsb_sys_write_full(fd, data, 10), -1);
+	assert_int_equal(errno, EBADF);
+}
+
 int
 main(void)
 {
@@ -166,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_ctx),
+		cmocka_unit_test(test_fd_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
