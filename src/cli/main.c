@@ -59,7 +59,8 @@ static const char usage_head[] =
 "  forget     apply a GFS retention policy (keep/remove, with reasons)\n"
 "  prune      reclaim the space of data no snapshot uses\n"
 "  policy     show FILE: what a retention policy holds over time\n"
-"  sync       copy the repository to an offsite mirror (--to REPO2)\n";
+"  sync       copy the repository to an offsite mirror (--to REPO2)\n"
+"  verify     check the repository, read a slice of it, mail the report\n";
 
 static const char usage_tail[] =
 "\n"
@@ -92,6 +93,7 @@ static const struct command commands[] = {
 	{ "prune", cmd_prune },
 	{ "policy", cmd_policy },
 	{ "sync", cmd_sync },
+	{ "verify", cmd_verify },
 };
 
 /* Keys in memory must never reach a core file or another process. */

@@ -1,0 +1,2 @@
+/* ops_verify: placeholder, written next. */
+#include <gfsbackup/ops.h>

@@ -1,0 +1,173 @@
+/*
+ * report: the facts of a report and the lines appended to it.  The status
+ * only ever rises: an error or a damaged object makes the report FAILED,
+ * a warning makes it at least WARNING, and nothing makes it better again.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/report.h>
+
+const char *
+gfsb_report_status_name(enum gfsb_report_status s)
+{
+	switch (s) {
+	case GFSB_REPORT_OK:
+		return "OK";
+	case GFSB_REPORT_WARNING:
+		return "WARNING";
+	case GFSB_REPORT_FAILED:
+		return "FAILED";
+	}
+	return "FAILED";
+}
+
+void
+gfsb_report_init(struct gfsb_report *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->status = GFSB_REPORT_OK;
+	r->backup_seconds = -1;
+	r->days_since_all_read = -1;
+	for (i = 0; i < GFSB_REPORT_DAYS; i++) {
+		r->days[i].repo_size = -1;
+		r->days[i].new_data = -1;
+	}
+}
+
+static void
+free_lines(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+gfsb_report_fini(struct gfsb_report *r)
+{
+	size_t i;
+
+	free(r->host);
+	free(r->repo);
+	free(r->policy);
+	free(r->snaps);
+	free(r->offsite_repo);
+	free(r->offsite_error);
+	free(r->read_mode);
+	free_lines(r->damage, r->ndamage);
+	free_lines(r->errors, r->nerrors);
+	free_lines(r->warnings, r->nwarnings);
+	for (i = 0; i < r->nstages; i++) {
+		free(r->stages[i].name);
+		free(r->stages[i].summary);
+	}
+	free(r->stages);
+	gfsb_report_init(r);
+}
+
+static void
+raise_status(struct gfsb_report *r, enum gfsb_report_status s)
+{
+	if (s > r->status)
+		r->status = s;
+}
+
+static gfsb_err
+add_line(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char **nv, *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return GFSB_ENOMEM;
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+		free(s);
+		return GFSB_ENOMEM;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_report_add_error(struct gfsb_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	gfsb_err e;
+
+	va_start(ap, fmt);
+	e = add_line(&r->errors, &r->nerrors, fmt, ap);
+	va_end(ap);
+	raise_status(r, GFSB_REPORT_FAILED);
+	return e;
+}
+
+gfsb_err
+gfsb_report_add_warning(struct gfsb_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	gfsb_err e;
+
+	va_start(ap, fmt);
+	e = add_line(&r->warnings, &r->nwarnings, fmt, ap);
+	va_end(ap);
+	raise_status(r, GFSB_REPORT_WARNING);
+	return e;
+}
+
+gfsb_err
+gfsb_report_add_damage(struct gfsb_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	gfsb_err e;
+
+	va_start(ap, fmt);
+	e = add_line(&r->damage, &r->ndamage, fmt, ap);
+	va_end(ap);
+	raise_status(r, GFSB_REPORT_FAILED);
+	return e;
+}
+
+gfsb_err
+gfsb_report_add_stage(struct gfsb_report *r, const char *name,
+    enum gfsb_report_status status, const char *fmt, ...)
+{
+	struct gfsb_report_stage *nv;
+	char *n, *s;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return GFSB_ENOMEM;
+	if ((n = strdup(name)) == NULL ||
+	    (nv = realloc(r->stages, (r->nstages + 1) * sizeof(*nv))) == NULL) {
+		free(n);
+		free(s);
+		return GFSB_ENOMEM;
+	}
+	nv[r->nstages].name = n;
+	nv[r->nstages].status = status;
+	nv[r->nstages].summary = s;
+	r->stages = nv;
+	r->nstages++;
+	raise_status(r, status);
+	return GFSB_OK;
+}
+
+char *
+gfsb_report_subject(const struct gfsb_report *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "[gfsbackup] %s %s: %s",
+	    gfsb_report_status_name(r->status),
+	    r->host != NULL ? r->host : "?", r->repo != NULL ? r->repo : "?");
+	return buf;
+}
