@@ -312,6 +312,142 @@ gfsb_err gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
     const struct gfsb_sync_opts *opts, struct gfsb_sync_result *res)
     GFSB_WUR;
 
+/* ---- verify ---- */
+
+/* Which packs a verification reads (all of them are checked for
+ * structure: present, right size, indexed, every snapshot's tree whole). */
+enum gfsb_verify_read {
+	GFSB_VERIFY_READ_NONE = 0, /* structure only */
+	GFSB_VERIFY_READ_ALL,	   /* every pack */
+	GFSB_VERIFY_READ_SLICE,	   /* slice `slice` (1-based) of `slices` */
+	GFSB_VERIFY_READ_ROTATE,   /* today's slice of `slices` */
+	GFSB_VERIFY_READ_PERCENT   /* `percent` of the packs, at random */
+};
+
+/*
+ * gfsb_ops_verify_parse_subset(s, read, slice, slices, percent):
+ * Parse a --read-data-subset value: "N/T" (1 <= N <= T <= 100000),
+ * "rotate/T", or "P%" (0 < P <= 100).  GFSB_EINVAL when malformed.
+ */
+gfsb_err gfsb_ops_verify_parse_subset(const char *s,
+    enum gfsb_verify_read *read, uint32_t *slice, uint32_t *slices,
+    double *percent) GFSB_WUR;
+
+/*
+ * gfsb_ops_verify_slice_of(pack, slices):
+ * The slice (0-based) a pack belongs to: its id's first 8 bytes modulo
+ * slices.  A pack keeps its slice for life, so `rotate/T` on T
+ * consecutive days reads every pack once, new packs included.
+ */
+uint32_t gfsb_ops_verify_slice_of(const uint8_t pack[GFSB_ID_LEN],
+    uint32_t slices);
+
+/*
+ * gfsb_ops_verify_day(t):
+ * The local calendar day of t as a day number (days since 1970-01-01),
+ * the clock that `rotate/T` and the state file count in.
+ */
+int64_t gfsb_ops_verify_day(const struct gfsb_time *t);
+
+struct gfsb_verify_progress {
+	const char *phase;	 /* "index", "snapshots", "trees", "read" */
+	uint64_t done, total;	 /* in the phase's own unit */
+	uint64_t bytes;		 /* read so far */
+	double seconds;
+};
+
+typedef void gfsb_verify_progress_fn(void *cookie,
+    const struct gfsb_verify_progress *p);
+
+struct gfsb_verify_opts {
+	enum gfsb_verify_read read;
+	uint32_t slice, slices;
+	double percent;
+	struct gfsb_time now;	/* "today" for rotate/T and the state file */
+	const char *state_file; /* read dates and nightly sizes; NULL: none */
+	unsigned threads;	/* packs read at once; 0: 2 */
+	size_t max_files;	/* broken files listed; 0: 1000 */
+	gfsb_verify_progress_fn *progress;
+	void *progress_cookie;
+};
+
+/* A damaged object. */
+struct gfsb_verify_damage {
+	char kind[12];	      /* "key", "index", "snapshot", "pack", "blob" */
+	char id[GFSB_ID_HEX]; /* its name */
+	char *why;
+};
+
+/* A file (or directory) a damaged object breaks. */
+struct gfsb_verify_broken {
+	char snapshot[GFSB_ID_HEX];
+	char *path;
+	char *why;
+};
+
+/* A night in the state file's history. */
+struct gfsb_verify_night {
+	int64_t day;	    /* gfsb_ops_verify_day */
+	uint64_t repo_size; /* bytes stored */
+	uint64_t packs, snapshots;
+	uint64_t new_data;  /* packed bytes the day's snapshots added */
+};
+
+struct gfsb_verify_result {
+	size_t keys, index_files, snapshots, trees;
+	uint64_t data_blobs;		/* distinct data blobs used */
+	uint64_t packs, pack_bytes;	/* stored packs the index names */
+	uint64_t repo_bytes;		/* everything stored */
+	uint64_t packs_read, bytes_read, blobs_read;
+	uint64_t duplicates, orphaned;
+	size_t locks_live, locks_stale;
+	char mode[64];			/* "rotate/7: slice 3 of 7", ... */
+
+	struct gfsb_verify_damage *damage;
+	size_t ndamage;
+	char **warnings;
+	size_t nwarnings;
+	struct gfsb_verify_broken *broken; /* at most opts.max_files */
+	size_t nbroken;
+	uint64_t broken_total;
+	char (*broken_snapshots)[GFSB_ID_HEX];
+	size_t nbroken_snapshots;
+	char (*read)[GFSB_ID_HEX];	/* the packs read, sorted */
+	size_t nread;
+
+	/* Coverage, from the state file (have_state 0: none given). */
+	int have_state;
+	int64_t days_since_all_read;	/* -1: some pack never read */
+	uint64_t never_read;
+	struct gfsb_verify_night *nights; /* oldest first */
+	size_t nnights;
+
+	double seconds;
+};
+
+/*
+ * gfsb_ops_verify(r, opts, res):
+ * Check the repository (with its index not yet loaded): every key file,
+ * index file and snapshot opens; every tree of every snapshot opens and
+ * every blob it uses is indexed; every pack the index names is stored
+ * with the size its entries imply.  Then read the packs opts selects,
+ * each whole from storage (never from the cache): its SHA-256 against its
+ * name, its header against the index, and every blob in it.  What is
+ * damaged is mapped to the snapshots and files it breaks.  Orphaned packs,
+ * duplicate blobs and stale locks are warnings.  Takes a shared lock (a
+ * prune cannot delete what is being read).  With a state file, packs read
+ * cleanly are recorded with today's date and tonight's repository size is
+ * added to the history, for coverage and the report.
+ * Returns GFSB_OK when the check ran, damage or not (res says); an error
+ * only when it could not run (storage unreachable: GFSB_ENET/GFSB_EIO,
+ * GFSB_ELOCKED, GFSB_ENOMEM, GFSB_ECANCELED).  Free res with
+ * gfsb_ops_verify_result_fini.
+ */
+gfsb_err gfsb_ops_verify(struct gfsb_repo *r,
+    const struct gfsb_verify_opts *opts, struct gfsb_verify_result *res)
+    GFSB_WUR;
+void gfsb_ops_verify_result_fini(struct gfsb_verify_result *res);
+
 /* ---- helpers shared by the engines and the CLI ---- */
 
 /*

@@ -149,6 +149,7 @@ struct gfsb_key_info {
 	char hostname[256];
 	char username[64];
 	int current; /* the key this session opened the repository with */
+	int damaged; /* the file does not match its name or does not parse */
 };
 
 /*
@@ -341,6 +342,74 @@ struct gfsb_compact_stats {
 gfsb_err gfsb_repo_compact(struct gfsb_repo *r,
     const struct gfsb_compact_opts *opts, struct gfsb_compact_stats *stats)
     GFSB_WUR;
+
+/* ---- checking (verify) ---- */
+
+/*
+ * gfsb_repo_index_load_check(r, bad, cookie):
+ * Like gfsb_repo_index_load, but an index file that cannot be read or
+ * decoded is passed to bad (its name, the error, the error detail) and
+ * skipped instead of failing the load: the rest of the index is still
+ * usable, so a check can say what the damage breaks.  Errors of the
+ * storage itself (GFSB_EIO, GFSB_ENET, ...) still fail the load.
+ */
+gfsb_err gfsb_repo_index_load_check(struct gfsb_repo *r,
+    void (*bad)(void *cookie, const char *name, gfsb_err e,
+    const char *detail), void *cookie) GFSB_WUR;
+
+/* Every blob the index places in one pack, by offset. */
+struct gfsb_pack_blobs {
+	uint8_t id[GFSB_ID_LEN];
+	uint64_t size;		    /* the pack's size as its entries imply */
+	struct gfsb_blob_loc *locs; /* sorted by offset */
+	uint8_t (*ids)[GFSB_ID_LEN];
+	size_t n;
+};
+
+/*
+ * gfsb_repo_index_packs(r, out, n):
+ * Group the loaded index by pack: every stored pack it names, sorted by
+ * id, with its blobs (duplicates included) and expected size.  Free with
+ * gfsb_repo_index_packs_free.  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_repo_index_packs(struct gfsb_repo *r,
+    struct gfsb_pack_blobs **out, size_t *n) GFSB_WUR;
+void gfsb_repo_index_packs_free(struct gfsb_pack_blobs *v, size_t n);
+
+/*
+ * gfsb_repo_index_duplicates(r):
+ * How many blobs the index holds more than once (in two packs).
+ */
+uint64_t gfsb_repo_index_duplicates(struct gfsb_repo *r);
+
+/* What gfsb_repo_pack_check found in one pack. */
+struct gfsb_pack_check {
+	int name_ok;	     /* SHA-256 of the bytes is the pack's name */
+	int header_ok;	     /* the sealed header opens and matches the index */
+	char header_why[96]; /* why not */
+	size_t *bad;	     /* indices into pb->locs of blobs that fail */
+	size_t nbad;
+};
+
+/*
+ * gfsb_repo_pack_check(io, pb, data, len, out):
+ * Check a whole pack read from storage: its SHA-256 against its name, its
+ * header against the index, and every blob the index places in it
+ * (authenticate, decompress, recompute the id).  Damage is reported in
+ * *out (free out->bad), not as an error: the call fails only with
+ * GFSB_ENOMEM.  Thread-safe with one io per thread.
+ */
+gfsb_err gfsb_repo_pack_check(struct gfsb_repo_io *io,
+    const struct gfsb_pack_blobs *pb, const uint8_t *data, size_t len,
+    struct gfsb_pack_check *out) GFSB_WUR;
+
+/*
+ * gfsb_repo_lock_count(r, live, stale):
+ * Count the locks held (by live processes) and the stale ones, without
+ * removing anything.
+ */
+gfsb_err gfsb_repo_lock_count(struct gfsb_repo *r, size_t *live,
+    size_t *stale) GFSB_WUR;
 
 /* ---- trees ---- */
 

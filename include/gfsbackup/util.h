@@ -350,6 +350,13 @@ void gfsb_sys_username(char *buf, size_t len);
  * read, short only at the end of the file; -1 with errno set on an error.
  */
 int gfsb_sys_write_full(int fd, const void *p, size_t n);
+
+/*
+ * gfsb_sys_mkdirs(path):
+ * mkdir -p: create path and its missing parents, mode 0700 for what it
+ * creates.  Returns 0 or an errno value.
+ */
+int gfsb_sys_mkdirs(const char *path);
 ssize_t gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off);
 
 #endif /* !GFSBACKUP_UTIL_H */

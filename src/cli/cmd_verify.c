@@ -1,14 +1,518 @@
-/* gfsbackup verify: placeholder, written next. */
+/*
+ * gfsbackup verify: check the repository's structure, read a slice of its
+ * data, say precisely what is damaged and what that breaks, and make the
+ * morning report (saved, mailed).  Exit 0 when nothing is damaged (there
+ * may be warnings), 1 when something is, or when the report could not be
+ * delivered.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <gfsbackup/gfs.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/report.h>
 
 #include "cli.h"
+#include "cli_report.h"
+
+static const char usage[] =
+"usage: gfsbackup verify -r REPO [--read-data | --read-data-subset SUBSET]\n"
+"                        [--json] [--time T] [--threads N] [--state-dir DIR]\n"
+"                        [--policy FILE] [--offsite REPO2] [--report DIR]\n"
+"                        [--mail --smtp-url URL --mail-from ADDR\n"
+"                         --mail-to ADDR... [--smtp-user U\n"
+"                         --smtp-password-file F] [--smtp-cacert F]\n"
+"                         [--mail-on always|failure]]\n"
+"\n"
+"Check that every key, index file, snapshot and tree opens, that every\n"
+"blob a snapshot uses is indexed, and that every pack the index names is\n"
+"stored with the right size.  With --read-data (or a subset), also read\n"
+"packs whole from storage: SHA-256 against the name, every blob opened\n"
+"and its id recomputed.  Damage is named with the snapshots and files it\n"
+"breaks.  Exit 0 when nothing is damaged, 1 when something is.\n"
+"\n"
+"  --read-data                read every pack\n"
+"  --read-data-subset SUBSET  N/T: the Nth of T slices; rotate/T: today's\n"
+"                             slice (T consecutive days read every pack\n"
+"                             once); P%: that share of packs at random\n"
+"  --json                     print the result as JSON on stdout\n"
+"  --time 'YYYY-MM-DD HH:MM:SS'  run as if at that local time (today's\n"
+"                             slice, the state file, the report)\n"
+"  --threads N                packs read at once (default 2; remote: 4)\n"
+"  --state-dir DIR            where the dates packs were last read and the\n"
+"                             nightly sizes are kept (default\n"
+"                             ~/.local/state/gfsbackup)\n"
+"  --no-state                 keep no state (coverage unknown)\n"
+"  --policy FILE              retention policy, for the report's GFS table\n"
+"  --offsite REPO2            report how far the offsite mirror is behind\n"
+"  --report DIR               save the report as DIR/report-TIME.{txt,html}\n"
+"  --mail                     mail the report (then it is also saved, in\n"
+"                             --report DIR or STATE-DIR/reports)\n"
+"  --smtp-url URL             smtp://HOST[:PORT] (STARTTLS when offered)\n"
+"                             or smtps://HOST[:PORT]\n"
+"  --mail-from ADDR           sender\n"
+"  --mail-to ADDR             recipient (repeat, or separate with commas)\n"
+"  --smtp-user USER           log in as USER ...\n"
+"  --smtp-password-file FILE  ... with the password in FILE (mode 0600)\n"
+"  --smtp-cacert FILE         CA certificates for the server's TLS\n"
+"  --mail-on always|failure   mail every report, or only those not OK\n"
+"                             (default always)\n";
+
+enum {
+	O_READ = OPT_CMD_BASE, O_SUBSET, O_JSON, O_TIME, O_THREADS,
+	O_STATEDIR, O_NOSTATE, O_POLICY, O_OFFSITE, O_REPORT, O_MAIL,
+	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON
+};
+
+struct verify_view {
+	struct cli *c;
+	double drawn;
+};
+
+static void
+progress(void *cookie, const struct gfsb_verify_progress *p)
+{
+	struct verify_view *v = cookie;
+	char line[160], b[32];
+	unsigned s = (unsigned)p->seconds;
+
+	if (p->seconds - v->drawn < 0.2 && p->done < p->total)
+		return;
+	v->drawn = p->seconds;
+	if (strcmp(p->phase, "read") == 0) {
+		gfsb_size_format(p->bytes, b, sizeof(b));
+		snprintf(line, sizeof(line), "[%u:%02u] reading packs: %llu of "
+		    "%llu, %s", s / 60, s % 60, (unsigned long long)p->done,
+		    (unsigned long long)p->total, b);
+	} else if (p->total > 0) {
+		snprintf(line, sizeof(line), "[%u:%02u] checking %s: %llu of "
+		    "%llu", s / 60, s % 60, p->phase,
+		    (unsigned long long)p->done, (unsigned long long)p->total);
+	} else {
+		snprintf(line, sizeof(line), "[%u:%02u] checking %s", s / 60,
+		    s % 60, p->phase);
+	}
+	cli_progress(v->c, line);
+}
+
+static int
+is_clean(const struct gfsb_verify_result *res)
+{
+	return res->ndamage == 0 && res->broken_total == 0;
+}
+
+static void
+print_text(struct cli *c, const struct gfsb_verify_result *res)
+{
+	char b1[32], b2[32];
+	size_t i;
+
+	for (i = 0; i < res->nwarnings; i++)
+		cli_msg(c, "warning: %s", res->warnings[i]);
+	gfsb_size_format(res->pack_bytes, b1, sizeof(b1));
+	printf("checked %zu keys, %zu index files, %zu snapshots, %zu trees, "
+	    "%llu data blobs, %llu packs (%s)\n", res->keys, res->index_files,
+	    res->snapshots, res->trees, (unsigned long long)res->data_blobs,
+	    (unsigned long long)res->packs, b1);
+	gfsb_size_format(res->bytes_read, b2, sizeof(b2));
+	printf("read (%s): %llu packs, %s, %llu blobs in %.1f s",
+	    res->mode, (unsigned long long)res->packs_read, b2,
+	    (unsigned long long)res->blobs_read, res->seconds);
+	if (res->seconds > 0 && res->bytes_read > 0)
+		printf(" (%.1f MB/s)", (double)res->bytes_read / 1e6 /
+		    res->seconds);
+	printf("\n");
+	if (res->have_state) {
+		if (res->days_since_all_read >= 0)
+			printf("coverage: every pack read in the last %lld "
+			    "days\n", (long long)res->days_since_all_read);
+		else
+			printf("coverage: %llu of %llu packs not read yet\n",
+			    (unsigned long long)res->never_read,
+			    (unsigned long long)res->packs);
+	}
+	for (i = 0; i < res->ndamage; i++)
+		printf("DAMAGED %s %.16s: %s\n", res->damage[i].kind,
+		    res->damage[i].id, res->damage[i].why);
+	for (i = 0; i < res->nbroken; i++)
+		printf("BROKEN snapshot %.8s %s: %s\n", res->broken[i].snapshot,
+		    res->broken[i].path, res->broken[i].why);
+	if (res->broken_total > res->nbroken)
+		printf("... and %llu more broken files\n",
+		    (unsigned long long)(res->broken_total - res->nbroken));
+	if (is_clean(res))
+		printf("no damage found\n");
+	else
+		printf("DAMAGE FOUND: %zu damaged objects break %llu files in "
+		    "%zu snapshots\n", res->ndamage,
+		    (unsigned long long)res->broken_total,
+		    res->nbroken_snapshots);
+}
+
+static int
+print_json(const struct gfsb_verify_result *res, const struct gfsb_time *now)
+{
+	json_t *o, *a, *x;
+	char when[40], *s;
+	size_t i;
+	int ok = 1;
+
+	gfsb_time_format_rfc3339(now, when, sizeof(when));
+	o = json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:f}",
+	    "status", is_clean(res) ? "ok" : "damaged",
+	    "time", when, "mode", res->mode, "counts",
+	    "keys", (json_int_t)res->keys,
+	    "index_files", (json_int_t)res->index_files,
+	    "snapshots", (json_int_t)res->snapshots,
+	    "trees", (json_int_t)res->trees,
+	    "data_blobs", (json_int_t)res->data_blobs,
+	    "packs", (json_int_t)res->packs,
+	    "pack_bytes", (json_int_t)res->pack_bytes,
+	    "repo_bytes", (json_int_t)res->repo_bytes,
+	    "packs_read", (json_int_t)res->packs_read,
+	    "bytes_read", (json_int_t)res->bytes_read,
+	    "blobs_read", (json_int_t)res->blobs_read,
+	    "duplicates", (json_int_t)res->duplicates,
+	    "orphaned_packs", (json_int_t)res->orphaned,
+	    "stale_locks", (json_int_t)res->locks_stale,
+	    "broken_files", (json_int_t)res->broken_total,
+	    "seconds", res->seconds);
+	if (o == NULL)
+		return -1;
+	if ((a = json_array()) == NULL || json_object_set_new(o, "damage", a))
+		ok = 0;
+	for (i = 0; ok && i < res->ndamage; i++)
+		ok = (x = json_pack("{s:s, s:s, s:s}", "kind",
+		    res->damage[i].kind, "id", res->damage[i].id, "why",
+		    res->damage[i].why)) != NULL && !json_array_append_new(a, x);
+	if (ok && ((a = json_array()) == NULL ||
+	    json_object_set_new(o, "broken", a)))
+		ok = 0;
+	for (i = 0; ok && i < res->nbroken; i++)
+		ok = (x = json_pack("{s:s, s:s, s:s}", "snapshot",
+		    res->broken[i].snapshot, "path", res->broken[i].path, "why",
+		    res->broken[i].why)) != NULL && !json_array_append_new(a, x);
+	if (ok && ((a = json_array()) == NULL ||
+	    json_object_set_new(o, "broken_snapshots", a)))
+		ok = 0;
+	for (i = 0; ok && i < res->nbroken_snapshots; i++)
+		ok = !json_array_append_new(a,
+		    json_string(res->broken_snapshots[i]));
+	if (ok && ((a = json_array()) == NULL ||
+	    json_object_set_new(o, "warnings", a)))
+		ok = 0;
+	for (i = 0; ok && i < res->nwarnings; i++)
+		ok = !json_array_append_new(a, json_string(res->warnings[i]));
+	if (ok && ((a = json_array()) == NULL ||
+	    json_object_set_new(o, "packs_read", a)))
+		ok = 0;
+	for (i = 0; ok && i < res->nread; i++)
+		ok = !json_array_append_new(a, json_string(res->read[i]));
+	if (ok && res->have_state)
+		ok = !json_object_set_new(o, "coverage", json_pack("{s:I, s:I}",
+		    "days_since_all_read", (json_int_t)res->days_since_all_read,
+		    "never_read", (json_int_t)res->never_read));
+	if (ok && (s = json_dumps(o, JSON_INDENT(2))) != NULL) {
+		printf("%s\n", s);
+		free(s);
+	} else {
+		ok = 0;
+	}
+	json_decref(o);
+	return ok ? 0 : -1;
+}
+
+/* --mail-to takes one address or several separated by commas. */
+static int
+add_recipients(struct cli *c, const char ***to, size_t *nto, char *arg)
+{
+	char *p, *save = NULL;
+
+	for (p = strtok_r(arg, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		while (*p == ' ')
+			p++;
+		if (*p != '\0' && cli_strv_add(to, nto, p) != 0)
+			return cli_fail(c, GFSB_ENOMEM);
+	}
+	return EXIT_OK;
+}
 
 int
 cmd_verify(struct cli *c, int argc, char **argv)
 {
-	(void)c;
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "gfsbackup: verify is not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		CLI_GLOBAL_OPTIONS,
+		{ "read-data", no_argument, NULL, O_READ },
+		{ "read-data-subset", required_argument, NULL, O_SUBSET },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "time", required_argument, NULL, O_TIME },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "state-dir", required_argument, NULL, O_STATEDIR },
+		{ "no-state", no_argument, NULL, O_NOSTATE },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "offsite", required_argument, NULL, O_OFFSITE },
+		{ "report", required_argument, NULL, O_REPORT },
+		{ "mail", no_argument, NULL, O_MAIL },
+		{ "smtp-url", required_argument, NULL, O_SMTPURL },
+		{ "mail-from", required_argument, NULL, O_FROM },
+		{ "mail-to", required_argument, NULL, O_TO },
+		{ "smtp-user", required_argument, NULL, O_SMTPUSER },
+		{ "smtp-password-file", required_argument, NULL, O_SMTPPASS },
+		{ "smtp-cacert", required_argument, NULL, O_SMTPCA },
+		{ "mail-on", required_argument, NULL, O_MAILON },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result res;
+	struct gfsb_report rep;
+	struct gfsb_policy *pol = NULL;
+	struct verify_view view;
+	struct cli_mail mail;
+	const char *state_dir = NULL, *policy = NULL, *offsite = NULL;
+	const char *report_dir = NULL, **to = NULL;
+	char *state = NULL, *reports = NULL, *end;
+	size_t nto = 0;
+	int o, rc = EXIT_OK, json = 0, no_state = 0, want_mail = 0;
+	int have_read = 0, have_time = 0, rc2;
+	long threads = 0;
+	gfsb_err e;
+
+	c->usage = usage;
+	memset(&vo, 0, sizeof(vo));
+	memset(&mail, 0, sizeof(mail));
+	memset(&res, 0, sizeof(res));
+	gfsb_report_init(&rep);
+	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
+		switch (o) {
+		case O_READ:
+		case O_SUBSET:
+			if (have_read++) {
+				rc = cli_usage_error(c, "give --read-data or "
+				    "--read-data-subset once");
+				goto out;
+			}
+			if (o == O_READ) {
+				vo.read = GFSB_VERIFY_READ_ALL;
+			} else if (gfsb_ops_verify_parse_subset(optarg,
+			    &vo.read, &vo.slice, &vo.slices, &vo.percent) !=
+			    GFSB_OK) {
+				rc = cli_usage_error(c, "invalid "
+				    "--read-data-subset %s: give N/T, "
+				    "rotate/T or P%%", optarg);
+				goto out;
+			}
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case O_TIME:
+			if (gfsb_time_parse_local(optarg, &vo.now) != GFSB_OK) {
+				rc = cli_usage_error(c, "invalid --time %s: "
+				    "give 'YYYY-MM-DD HH:MM:SS'", optarg);
+				goto out;
+			}
+			have_time = 1;
+			break;
+		case O_THREADS:
+			threads = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || threads < 1 ||
+			    threads > 16) {
+				rc = cli_usage_error(c, "invalid --threads %s: "
+				    "give 1 to 16", optarg);
+				goto out;
+			}
+			break;
+		case O_STATEDIR:
+			state_dir = optarg;
+			break;
+		case O_NOSTATE:
+			no_state = 1;
+			break;
+		case O_POLICY:
+			policy = optarg;
+			break;
+		case O_OFFSITE:
+			offsite = optarg;
+			break;
+		case O_REPORT:
+			report_dir = optarg;
+			break;
+		case O_MAIL:
+			want_mail = 1;
+			break;
+		case O_SMTPURL:
+			mail.url = optarg;
+			break;
+		case O_FROM:
+			mail.from = optarg;
+			break;
+		case O_TO:
+			if ((rc = add_recipients(c, &to, &nto, optarg)) !=
+			    EXIT_OK)
+				goto out;
+			break;
+		case O_SMTPUSER:
+			mail.user = optarg;
+			break;
+		case O_SMTPPASS:
+			mail.password_file = optarg;
+			break;
+		case O_SMTPCA:
+			mail.cacert = optarg;
+			break;
+		case O_MAILON:
+			if (strcmp(optarg, "always") == 0) {
+				mail.failures_only = 0;
+			} else if (strcmp(optarg, "failure") == 0) {
+				mail.failures_only = 1;
+			} else {
+				rc = cli_usage_error(c, "invalid --mail-on %s: "
+				    "give always or failure", optarg);
+				goto out;
+			}
+			break;
+		default:
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		rc = cli_usage_error(c, "unexpected argument %s", argv[optind]);
+		goto out;
+	}
+	if (want_mail && (mail.url == NULL || mail.from == NULL || nto == 0)) {
+		rc = cli_usage_error(c, "--mail needs --smtp-url, --mail-from "
+		    "and --mail-to");
+		goto out;
+	}
+	if (!want_mail && (mail.url != NULL || mail.from != NULL || nto > 0 ||
+	    mail.user != NULL || mail.password_file != NULL)) {
+		rc = cli_usage_error(c, "mail settings without --mail");
+		goto out;
+	}
+	if ((mail.user == NULL) != (mail.password_file == NULL)) {
+		rc = cli_usage_error(c, "give both --smtp-user and "
+		    "--smtp-password-file, or neither");
+		goto out;
+	}
+	if (no_state && state_dir != NULL) {
+		rc = cli_usage_error(c, "--no-state and --state-dir conflict");
+		goto out;
+	}
+	mail.to = to;
+	mail.nto = nto;
+	if (!have_time)
+		gfsb_time_now(&vo.now);
+	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
+	    &pol)) != GFSB_OK) {
+		rc = e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
+		    cli_fail(c, e);
+		goto out;
+	}
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		goto out;
+	if (!no_state && (rc = cli_state_file(c, state_dir, &state)) !=
+	    EXIT_OK)
+		goto out;
+	vo.state_file = state;
+	vo.threads = threads > 0 ? (unsigned)threads :
+	    gfsb_backend_is_remote(c->be) ? (c->remote.connections > 0 ?
+	    (unsigned)c->remote.connections : 4) : 2;
+	memset(&view, 0, sizeof(view));
+	view.c = c;
+	view.drawn = -1;
+	if (cli_tty(c) && !json) {
+		vo.progress = progress;
+		vo.progress_cookie = &view;
+	}
+	e = gfsb_ops_verify(c->r, &vo, &res);
+	cli_progress(c, NULL);
+	if (e != GFSB_OK) {
+		rc = cli_fail(c, e);
+		/* The report still goes out: a verification that could not
+		 * run is exactly what the operators must hear about. */
+		if (gfsb_report_add_stage(&rep, "verify", GFSB_REPORT_FAILED,
+		    "could not run: %s", *gfsb_ctx_errmsg(c->ctx) ?
+		    gfsb_ctx_errmsg(c->ctx) : gfsb_strerror(e)) != GFSB_OK ||
+		    gfsb_report_add_error(&rep, "verification could not run: "
+		    "%s", *gfsb_ctx_errmsg(c->ctx) ? gfsb_ctx_errmsg(c->ctx) :
+		    gfsb_strerror(e)) != GFSB_OK)
+			goto out;
+		gfsb_ctx_clearerr(c->ctx);
+	} else {
+		if (json) {
+			if (print_json(&res, &vo.now) != 0)
+				rc = cli_fail(c, GFSB_ENOMEM);
+		} else if (!c->quiet || !is_clean(&res)) {
+			print_text(c, &res);
+		}
+		if (!is_clean(&res))
+			rc = EXIT_FATAL;
+	}
+	if (!want_mail && report_dir == NULL)
+		goto out;
+	/* The report. */
+	if ((rc2 = cli_report_fill_repo(c, &rep, pol, &vo.now)) != EXIT_OK) {
+		rc = rc2;
+		goto out;
+	}
+	if (e == GFSB_OK) {
+		if ((rc2 = cli_report_fill_verify(c, &rep, &res)) != EXIT_OK) {
+			rc = rc2;
+			goto out;
+		}
+		if (gfsb_report_add_stage(&rep, "verify", is_clean(&res) ?
+		    (res.nwarnings ? GFSB_REPORT_WARNING : GFSB_REPORT_OK) :
+		    GFSB_REPORT_FAILED, "%s; %llu of %llu packs read, %s",
+		    res.mode, (unsigned long long)res.packs_read,
+		    (unsigned long long)res.packs, is_clean(&res) ?
+		    "no damage" : "DAMAGE FOUND") != GFSB_OK) {
+			rc = cli_fail(c, GFSB_ENOMEM);
+			goto out;
+		}
+	}
+	if (offsite != NULL &&
+	    (rc2 = cli_report_fill_offsite(c, &rep, offsite)) != EXIT_OK) {
+		rc = rc2;
+		goto out;
+	}
+	if (report_dir == NULL) {
+		/* A mailed report is also kept: if the mail fails, it is
+		 * what is left. */
+		char *sf = state;
+
+		if (sf == NULL && (rc2 = cli_state_file(c, state_dir, &sf)) !=
+		    EXIT_OK) {
+			rc = rc2;
+			goto out;
+		}
+		end = strrchr(sf, '/');
+		if (asprintf(&reports, "%.*s/reports", (int)(end - sf), sf) <
+		    0)
+			reports = NULL;
+		if (sf != state)
+			free(sf);
+		if (reports == NULL) {
+			rc = cli_fail(c, GFSB_ENOMEM);
+			goto out;
+		}
+		report_dir = reports;
+	}
+	rc2 = cli_report_deliver(c, &rep, want_mail ? &mail : NULL,
+	    report_dir);
+	if (rc2 != EXIT_OK && rc == EXIT_OK)
+		rc = rc2;
+out:
+	gfsb_ops_verify_result_fini(&res);
+	gfsb_report_fini(&rep);
+	gfsb_gfs_policy_free(pol);
+	free(state);
+	free(reports);
+	free(to);
+	return rc;
 }

@@ -68,27 +68,6 @@ cache_warn(struct gfsb_repo *r, const char *what, int err)
 	    "repository directly)", c->path, what, strerror(err));
 }
 
-/* mkdir -p for an absolute path, mode 0700 for what it creates. */
-static int
-mkdirs(const char *path)
-{
-	char p[PATH_MAX];
-	size_t i, n = strlen(path);
-
-	if (n == 0 || n >= sizeof(p))
-		return ENAMETOOLONG;
-	memcpy(p, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			return errno;
-		p[i] = i == n ? '\0' : '/';
-	}
-	return 0;
-}
-
 /* The default base: $GFSBACKUP_CACHE_DIR, $XDG_CACHE_HOME/gfsbackup or
  * $HOME/.cache/gfsbackup. */
 static int
@@ -133,7 +112,7 @@ gfsb_repo_set_cache(struct gfsb_repo *r, const char *dir)
 		repo_cache_close(r);
 		return GFSB_OK;
 	}
-	if ((err = mkdirs(base)) != 0) {
+	if ((err = gfsb_sys_mkdirs(base)) != 0) {
 		cache_warn(r, "cannot create it", err);
 		repo_cache_close(r);
 		return GFSB_OK;

@@ -497,8 +497,13 @@ keep_pack(void *cookie, const char *name)
 	    repo_packids_has(cookie, id);
 }
 
-gfsb_err
-gfsb_repo_index_load(struct gfsb_repo *r)
+/*
+ * Load the index.  With bad NULL, a damaged index file fails the load;
+ * otherwise it is handed to bad and skipped.
+ */
+static gfsb_err
+index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
+    gfsb_err e, const char *detail), void *cookie)
 {
 	struct ilist l = { NULL, 0 };
 	struct gfsb_objlist names;
@@ -520,15 +525,23 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 		memcpy(l.v[l.n].name, names.v[l.n].name, GFSB_ID_HEX);
 	gfsb_objlist_fini(&names);
 	for (i = 0; i < l.n; i++) {
-		if ((e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX,
-		    l.v[i].name, MAX_INDEX, &plain)) != GFSB_OK)
-			goto out;
-		if ((e = index_decode(plain.data, plain.len, &l.v[i])) !=
-		    GFSB_OK) {
+		e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, l.v[i].name,
+		    MAX_INDEX, &plain);
+		if (e == GFSB_OK &&
+		    (e = index_decode(plain.data, plain.len, &l.v[i])) !=
+		    GFSB_OK && e != GFSB_ENOMEM)
 			e = gfsb_ctx_seterr(r->ctx, e,
 			    "index/%s is malformed", l.v[i].name);
+		if (e == GFSB_OK)
+			continue;
+		if (bad == NULL || (e != GFSB_ECORRUPT &&
+		    e != GFSB_ENOTFOUND && e != GFSB_EUNSUPPORTED))
 			goto out;
-		}
+		bad(cookie, l.v[i].name, e, gfsb_ctx_errmsg(r->ctx));
+		gfsb_ctx_clearerr(r->ctx);
+		ifile_fini(&l.v[i]);
+		l.v[i].superseded = 1; /* nothing of it is used */
+		e = GFSB_OK;
 	}
 	/* Ignore index files that a newer one replaced. */
 	for (i = 0; i < l.n; i++)
@@ -580,4 +593,28 @@ out:
 	free(l.v);
 	gfsb_buf_fini(&plain);
 	return e;
+}
+
+gfsb_err
+gfsb_repo_index_load(struct gfsb_repo *r)
+{
+	return index_load(r, NULL, NULL);
+}
+
+gfsb_err
+gfsb_repo_index_load_check(struct gfsb_repo *r, void (*bad)(void *cookie,
+    const char *name, gfsb_err e, const char *detail), void *cookie)
+{
+	return index_load(r, bad, cookie);
+}
+
+uint64_t
+gfsb_repo_index_duplicates(struct gfsb_repo *r)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&r->idx.lock);
+	n = r->idx.duplicates;
+	pthread_mutex_unlock(&r->idx.lock);
+	return n;
 }

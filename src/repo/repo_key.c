@@ -338,6 +338,8 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 		    GFSB_OK) {
 			snprintf(v[i].hostname, sizeof(v[i].hostname),
 			    "(damaged)");
+			v[i].damaged = 1;
+			gfsb_ctx_clearerr(r->ctx);
 			continue;
 		}
 		v[i].created = kf.created;

@@ -139,8 +139,8 @@ struct scan {
 	struct gfsb_repo *r;
 	const char *self;
 	int exclusive;
-	int remove_stale, remove_all;
-	size_t removed;
+	int remove_stale, remove_all, count_only;
+	size_t removed, live, stale;
 	int conflict;
 	struct lockinfo holder;
 };
@@ -167,11 +167,32 @@ scan_one(void *cookie, const char *name, uint64_t size)
 		gfsb_ctx_clearerr(s->r->ctx); /* released meanwhile */
 		return GFSB_OK;
 	}
+	if (e != GFSB_OK && s->remove_stale) {
+		/* Unreadable (damaged or forged): it blocks nobody, and
+		 * `unlock` is how it goes away. */
+		gfsb_ctx_clearerr(s->r->ctx);
+		if (gfsb_backend_remove(s->r->be, GFSB_OBJ_LOCK, name) ==
+		    GFSB_OK)
+			s->removed++;
+		return GFSB_OK;
+	}
+	if (e != GFSB_OK && s->count_only) {
+		gfsb_ctx_clearerr(s->r->ctx);
+		s->stale++; /* unreadable: blocks nobody, worth removing */
+		return GFSB_OK;
+	}
 	if (e != GFSB_OK) {
 		gfsb_ctx_clearerr(s->r->ctx);
 		gfsb_ctx_log(s->r->ctx, GFSB_LOG_WARN,
 		    "lock %.16s is unreadable (%s); ignored", name,
 		    gfsb_strerror(e));
+		return GFSB_OK;
+	}
+	if (s->count_only) {
+		if (lock_stale(&li))
+			s->stale++;
+		else
+			s->live++;
 		return GFSB_OK;
 	}
 	if (lock_stale(&li)) {
@@ -319,4 +340,21 @@ gfsb_repo_unlock_stale(struct gfsb_repo *r, int all, size_t *removed)
 	e = gfsb_backend_list(r->be, GFSB_OBJ_LOCK, scan_one, &s);
 	*removed = s.removed;
 	return e;
+}
+
+gfsb_err
+gfsb_repo_lock_count(struct gfsb_repo *r, size_t *live, size_t *stale)
+{
+	struct scan s;
+	gfsb_err e;
+
+	memset(&s, 0, sizeof(s));
+	s.r = r;
+	s.count_only = 1;
+	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_LOCK, scan_one, &s)) !=
+	    GFSB_OK)
+		return e;
+	*live = s.live;
+	*stale = s.stale;
+	return GFSB_OK;
 }

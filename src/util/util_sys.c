@@ -3,9 +3,11 @@
  * and whole reads and writes of file descriptors.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gfsbackup/util.h>
@@ -73,4 +75,24 @@ gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off)
 		done += (size_t)r;
 	}
 	return (ssize_t)done;
+}
+
+int
+gfsb_sys_mkdirs(const char *path)
+{
+	char p[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(p))
+		return ENAMETOOLONG;
+	memcpy(p, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			return errno;
+		p[i] = i == n ? '\0' : '/';
+	}
+	return 0;
 }

@@ -1,0 +1,56 @@
+/*
+ * The report as the program builds it (shared by verify and run).
+ */
+#ifndef GFSB_CLI_REPORT_H
+#define GFSB_CLI_REPORT_H
+
+#include <gfsbackup/gfs.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/report.h>
+
+struct cli;
+
+/* Where and to whom the report is mailed (url NULL: not mailed). */
+struct cli_mail {
+	const char *url;
+	const char *from;
+	const char **to;
+	size_t nto;
+	const char *user;
+	const char *password_file;
+	const char *cacert;
+	int failures_only; /* send only reports that are not OK */
+};
+
+/*
+ * cli_state_file(c, dir, out):
+ * The verification state file of the open repository at its location:
+ * DIR/<repository id>/verify-<location hash>.json, DIR being dir, else
+ * $GFSBACKUP_STATE_DIR, $STATE_DIRECTORY (systemd), $XDG_STATE_HOME/
+ * gfsbackup or ~/.local/state/gfsbackup.  *out is malloc'd.  Exit status.
+ */
+int cli_state_file(struct cli *c, const char *dir, char **out);
+
+/* Fill the report's host, repository, newest backup and GFS roles (under
+ * pol, which may be NULL).  Exit status. */
+int cli_report_fill_repo(struct cli *c, struct gfsb_report *rep,
+    const struct gfsb_policy *pol, const struct gfsb_time *now);
+
+/* Add a verification's outcome and the 30-night history.  Exit status. */
+int cli_report_fill_verify(struct cli *c, struct gfsb_report *rep,
+    const struct gfsb_verify_result *res);
+
+/* Compare the repository with its offsite mirror at url.  Exit status. */
+int cli_report_fill_offsite(struct cli *c, struct gfsb_report *rep,
+    const char *url);
+
+/*
+ * cli_report_deliver(c, rep, m, dir):
+ * Render the report; save it as dir/report-<time>.{txt,html} (dir NULL:
+ * not saved); mail it when m says so.  A failure to save or to send is
+ * said on stderr and gives EXIT_FATAL; the saved files stay.
+ */
+int cli_report_deliver(struct cli *c, const struct gfsb_report *rep,
+    const struct cli_mail *m, const char *dir);
+
+#endif
