@@ -111,7 +111,7 @@ tls_proxy_start() {
 
 # faults JSON: replace the proxy's fault configuration.
 faults() {
-	curl -sS --noproxy '*' -X POST -d "$1" "$PROXY/__fault__" >/dev/null ||
+	curl -fsS --noproxy '*' -X POST -d "$1" "$PROXY/__fault__" >/dev/null ||
 		fail "cannot configure the proxy"
 }
 

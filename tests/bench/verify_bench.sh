@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Benchmark `gfsbackup verify --read-data` against `restic check --read-data`
+# (and `borg check --verify-data` with --with-borg) on the same data.
+#
+# Usage: tests/bench/verify_bench.sh [--size-mib N] [--runs N] [--with-borg]
+#                                    [--gfsbackup PATH] [--workdir DIR]
+#
+# The data set is bench.sh's (gen_data.py); each tool backs it up once into
+# its own repository, then each check is run --runs times (median printed,
+# warm page cache for all of them alike: the repositories are read from
+# memory, so the numbers measure the checking, not the disk).  Throughput is
+# the repository's size on disk divided by the wall time.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd -P)
+PY=/usr/bin/python3
+TIME=/usr/bin/time
+SIZE_MIB=1024
+RUNS=3
+WITH_BORG=0
+GFS="$REPO_ROOT/build/gfsbackup"
+WORKDIR=""
+
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--size-mib) SIZE_MIB=$2; shift 2 ;;
+	--runs) RUNS=$2; shift 2 ;;
+	--with-borg) WITH_BORG=1; shift ;;
+	--gfsbackup) GFS=$2; shift 2 ;;
+	--workdir) WORKDIR=$2; shift 2 ;;
+	-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "verify_bench.sh: unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+[[ $SIZE_MIB =~ ^[1-9][0-9]*$ && $RUNS =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "verify_bench.sh: bad --size-mib or --runs" >&2; exit 2; }
+command -v restic >/dev/null || { echo "restic not found" >&2; exit 1; }
+[[ -x $GFS ]] || { echo "no gfsbackup at $GFS (build first)" >&2; exit 1; }
+if [[ -z $WORKDIR ]]; then
+	WORKDIR=$(mktemp -d /var/tmp/gfsb-vbench.XXXXXX)
+	trap 'rm -rf "$WORKDIR"' EXIT
+fi
+mkdir -p "$WORKDIR"
+DATA=$WORKDIR/data
+export HOME=$WORKDIR/home
+mkdir -p "$HOME"
+printf 'bench passphrase' >"$WORKDIR/pw"
+chmod 600 "$WORKDIR/pw"
+export GFSBACKUP_PASSWORD_FILE=$WORKDIR/pw RESTIC_PASSWORD_FILE=$WORKDIR/pw
+export BORG_PASSPHRASE="bench passphrase" BORG_BASE_DIR=$HOME
+export RESTIC_CACHE_DIR=$HOME/restic-cache GFSBACKUP_STATE_DIR=$HOME/state
+
+echo "generating $SIZE_MIB MiB of data ..." >&2
+$PY "$SCRIPT_DIR/gen_data.py" "$DATA" --size-mib "$SIZE_MIB" >/dev/null
+"$GFS" init -r "$WORKDIR/gfsb" -q >/dev/null
+"$GFS" backup -r "$WORKDIR/gfsb" -q "$DATA" >/dev/null
+restic -r "$WORKDIR/restic" --quiet init >/dev/null
+restic -r "$WORKDIR/restic" --quiet backup "$DATA" >/dev/null
+tools=(gfsbackup restic)
+if [[ $WITH_BORG = 1 ]]; then
+	borg init -e repokey "$WORKDIR/borg" >/dev/null 2>&1
+	borg create "$WORKDIR/borg::a" "$DATA" >/dev/null 2>&1
+	tools+=(borg)
+fi
+
+cmd_of() {
+	case $1 in
+	gfsbackup) CMD=("$GFS" verify -r "$WORKDIR/gfsb" --read-data -q --no-state) ;;
+	restic) CMD=(restic -r "$WORKDIR/restic" --quiet check --read-data) ;;
+	borg) CMD=(borg check --verify-data "$WORKDIR/borg") ;;
+	esac
+}
+
+declare -A WALL RSS SIZE
+for t in "${tools[@]}"; do
+	case $t in
+	gfsbackup) SIZE[$t]=$(du -sb "$WORKDIR/gfsb" | cut -f1) ;;
+	restic) SIZE[$t]=$(du -sb "$WORKDIR/restic" | cut -f1) ;;
+	borg) SIZE[$t]=$(du -sb "$WORKDIR/borg" | cut -f1) ;;
+	esac
+	cmd_of "$t"
+	"${CMD[@]}" >/dev/null 2>&1 # warm the page cache
+	walls=() rsss=()
+	for ((i = 0; i < RUNS; i++)); do
+		$TIME -f '%e %M' -o "$WORKDIR/time" "${CMD[@]}" >/dev/null 2>"$WORKDIR/err" ||
+			{ cat "$WORKDIR/err" >&2; echo "$t check failed" >&2; exit 1; }
+		read -r w m <"$WORKDIR/time"
+		walls+=("$w") rsss+=("$m")
+	done
+	WALL[$t]=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	RSS[$t]=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	echo "$t: ${walls[*]} s" >&2
+done
+
+echo
+echo "verify --read-data, $SIZE_MIB MiB data set, median of $RUNS, $(nproc) cores"
+echo
+echo "| tool | repository MiB | wall s | MB/s | peak RSS MiB | wall vs gfsbackup |"
+echo "|---|---:|---:|---:|---:|---:|"
+for t in "${tools[@]}"; do
+	$PY - "$t" "${SIZE[$t]}" "${WALL[$t]}" "${RSS[$t]}" "${WALL[gfsbackup]}" <<'PYEOF'
+import sys
+t, size, wall, rss, gw = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+print(f"| {t} | {size/2**20:.1f} | {wall:.2f} | {size/1e6/max(wall,1e-3):.1f} | {rss/1024:.1f} | {wall/max(gw,1e-3):.2f}× |")
+PYEOF
+done
