@@ -14,6 +14,9 @@ pkgs=(
 	# A real S3 server for the integration tests (tests/s3/ceph.sh), and
 	# an independent S3 client to check what gfsbackup stored.
 	ceph-mon ceph-osd radosgw ceph-common rclone
+	# A real SMTP server for the mail test (tests/smtp/smtpd.py) and
+	# certificates for its TLS.
+	python3-aiosmtpd openssl
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(borgbackup hyperfine time)

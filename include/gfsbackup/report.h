@@ -183,12 +183,18 @@ struct gfsb_mail_opts {
  * text/html part (UTF-8, quoted-printable), a Date, a Message-ID and the
  * Subject encoded per RFC 2047 when it is not plain ASCII.  smtp:// uses
  * STARTTLS when the server offers it (and requires it when a password is
- * to be sent); smtps:// is TLS from the start.  GFSB_EINVAL for bad
- * options or an unreadable or group/world-readable password file, GFSB_ENET
- * when the server cannot be reached or the transfer fails, GFSB_EDENIED
- * when it refuses the login, the sender or every recipient.  The error
- * detail names the server and what it said; it never contains the
- * password.
+ * to be sent); smtps:// is TLS from the start; certificates are always
+ * verified.  Addresses are bare local@domain (ASCII).  GFSB_EINVAL for bad
+ * options (a URL with a user or password in it, a malformed address, a CR
+ * or LF in the subject, sender or a recipient) or an unreadable or
+ * group/world-readable password file, all found before connecting;
+ * GFSB_ENET when the server cannot be reached, TLS fails or is required
+ * but not offered, or the transfer fails; GFSB_EDENIED when it refuses
+ * the login, the sender, every recipient or the message; GFSB_ECANCELED
+ * when ctx is cancelled.  Recipients refused while others are accepted
+ * are logged as warnings and the call succeeds.  The error detail names
+ * the server (host:port) and what it said; it never contains the
+ * password.  Thread-safe for distinct contexts.  docs/MAIL.md has more.
  */
 gfsb_err gfsb_mail_send(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
     const char *subject, const char *text, const char *html) GFSB_WUR;

@@ -104,6 +104,10 @@ harden(void)
 
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* libcurl's OpenSSL backend writes every TLS session key to this
+	 * file when it is set: the S3 and SMTP logins would be readable by
+	 * whoever reads it.  Nothing of ours wants that. */
+	unsetenv("SSLKEYLOGFILE");
 	/* Deep trees hold one directory descriptor per level. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
