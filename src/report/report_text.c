@@ -1,10 +1,416 @@
-/* report_text: the text rendering (placeholder until written). */
+/*
+ * report_text: the text rendering, for terminals and the text part of the
+ * mail.  Plain ASCII framing around the report's strings, at most 80
+ * columns for everything the report itself lays out, in the order an
+ * operator reads in the morning: the status, what needs attention, then
+ * the details and the two pictures (GFS timeline, last 30 nights).  Every
+ * string that comes from outside goes through report_put_clean, so a file
+ * name cannot break a line or send a terminal escape.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
 #include <gfsbackup/report.h>
+
+#include "report_internal.h"
+
+/* Days per line block of the timeline: 60 columns fit beside the labels. */
+#define TL_BLOCK 60
+/* Width of the 30-day chart's bars. */
+#define BAR 30
+
+static void
+heading(struct report_out *o, const char *title)
+{
+	report_printf(o, "\n%s\n", title);
+}
+
+/* "  key          " : the start of a key/value line. */
+static void
+key(struct report_out *o, const char *k)
+{
+	report_printf(o, "  %-13s", k);
+}
+
+static void
+clean_line(struct report_out *o, const char *k, const char *v)
+{
+	key(o, k);
+	report_put_clean(o, v, 0);
+	report_put(o, "\n");
+}
+
+static void
+banner(struct report_out *o, const struct gfsb_report *r)
+{
+	char t[32];
+
+	report_printf(o, "gfsbackup: %s\n", gfsb_report_status_name(r->status));
+	clean_line(o, "host", r->host);
+	clean_line(o, "repository", r->repo);
+	key(o, "report time");
+	report_printf(o, "%s\n", report_fmt_time(&r->now, t, sizeof(t)));
+}
+
+static void
+lines(struct report_out *o, const char *what, char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		report_printf(o, "  %-9s", what);
+		report_put_clean(o, v[i], 0);
+		report_put(o, "\n");
+	}
+}
+
+static void
+problems(struct report_out *o, const struct gfsb_report *r)
+{
+	if (r->ndamage + r->nerrors + r->nwarnings == 0)
+		return;
+	heading(o, "NEEDS ATTENTION");
+	lines(o, "damage", r->damage, r->ndamage);
+	lines(o, "error", r->errors, r->nerrors);
+	lines(o, "warning", r->warnings, r->nwarnings);
+}
+
+static void
+stages(struct report_out *o, const struct gfsb_report *r)
+{
+	size_t i, w = 5, nw;
+
+	if (r->nstages == 0)
+		return;
+	for (i = 0; i < r->nstages; i++)
+		if ((nw = report_clean_width(r->stages[i].name)) > w)
+			w = nw;
+	if (w > 16)
+		w = 16;
+	heading(o, "STAGES");
+	for (i = 0; i < r->nstages; i++) {
+		report_put(o, "  ");
+		report_put_clean(o, r->stages[i].name, 0);
+		nw = report_clean_width(r->stages[i].name);
+		report_printf(o, "%*s  %-8s ", (int)(nw < w ? w - nw : 0), "",
+		    gfsb_report_status_name(r->stages[i].status));
+		report_put_clean(o, r->stages[i].summary, 0);
+		report_put(o, "\n");
+	}
+}
+
+static void
+last_backup(struct report_out *o, const struct gfsb_report *r)
+{
+	char a[64], b[64], c[64], id[sizeof(r->backup_id)];
+
+	heading(o, "LAST BACKUP");
+	if (!r->has_backup) {
+		report_put(o, "  no snapshot in the repository\n");
+		return;
+	}
+	memcpy(id, r->backup_id, sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	clean_line(o, "snapshot", id);
+	key(o, "taken");
+	report_printf(o, "%s (%s)\n",
+	    report_fmt_time(&r->backup_time, a, sizeof(a)),
+	    report_fmt_age(&r->backup_time, &r->now, b, sizeof(b)));
+	if (r->backup_seconds >= 0) {
+		key(o, "duration");
+		report_printf(o, "%s\n",
+		    report_fmt_duration(r->backup_seconds, a, sizeof(a)));
+	}
+	key(o, "files");
+	report_printf(o, "%s (%s new, %s changed)\n",
+	    report_fmt_count(r->files_total, a, sizeof(a)),
+	    report_fmt_count(r->files_new, b, sizeof(b)),
+	    report_fmt_count(r->files_changed, c, sizeof(c)));
+	key(o, "processed");
+	report_printf(o, "%s\n", report_fmt_size(r->bytes_total, a, sizeof(a)));
+	key(o, "new data");
+	report_printf(o, "%s after dedup, %s stored after compression\n",
+	    report_fmt_size(r->data_added, a, sizeof(a)),
+	    report_fmt_size(r->data_stored, b, sizeof(b)));
+	key(o, "unreadable");
+	report_printf(o, "%s file%s\n",
+	    report_fmt_count(r->backup_warnings, a, sizeof(a)),
+	    r->backup_warnings == 1 ? "" : "s");
+}
+
+static void
+retention(struct report_out *o, const struct gfsb_report *r)
+{
+	struct report_role_stat st[REPORT_NROLES];
+	char a[64], b[64];
+	size_t k, shown = 0;
+
+	heading(o, "RETENTION");
+	report_role_stats(r, st);
+	for (k = 0; k < REPORT_NROLES; k++) {
+		if (st[k].count == 0)
+			continue;
+		if (shown++ == 0)
+			report_printf(o, "  %-21s %6s  %-16s  %s\n", "role",
+			    "held", "oldest", "newest");
+		report_printf(o, "  %-21s %6zu  %-16s  %s\n",
+		    report_roles[k].label, st[k].count,
+		    report_fmt_time(&st[k].oldest, a, sizeof(a)),
+		    report_fmt_time(&st[k].newest, b, sizeof(b)));
+	}
+	key(o, "snapshots");
+	report_printf(o, "%zu held\n", r->nsnaps);
+	clean_line(o, "policy",
+	    r->policy != NULL ? r->policy : "no retention policy given");
+	key(o, "retention");
+	if (r->retention_ran)
+		report_printf(o, "removed %s snapshot%s\n",
+		    report_fmt_count(r->snapshots_removed, a, sizeof(a)),
+		    r->snapshots_removed == 1 ? "" : "s");
+	else
+		report_put(o, "not run in this job\n");
+	key(o, "prune");
+	if (r->prune_ran)
+		report_printf(o, "freed %s pack%s, %s\n",
+		    report_fmt_count(r->packs_freed, a, sizeof(a)),
+		    r->packs_freed == 1 ? "" : "s",
+		    report_fmt_size(r->bytes_freed, b, sizeof(b)));
+	else
+		report_put(o, "not run in this job\n");
+	key(o, "repo size");
+	report_printf(o, "%s\n", report_fmt_size(r->repo_size, a, sizeof(a)));
+}
+
+static void
+offsite(struct report_out *o, const struct gfsb_report *r)
+{
+	char a[64], b[64];
+
+	heading(o, "OFFSITE");
+	key(o, "state");
+	switch (r->offsite) {
+	case GFSB_OFFSITE_NONE:
+		report_put(o, "none configured\n");
+		return;
+	case GFSB_OFFSITE_IN_SYNC:
+		report_put(o, "in sync\n");
+		break;
+	case GFSB_OFFSITE_BEHIND:
+		report_printf(o, "behind: %s object%s, %s\n",
+		    report_fmt_count(r->behind_objects, a, sizeof(a)),
+		    r->behind_objects == 1 ? "" : "s",
+		    report_fmt_size(r->behind_bytes, b, sizeof(b)));
+		break;
+	case GFSB_OFFSITE_UNKNOWN:
+	default:
+		report_put(o, "unknown: ");
+		report_put_clean(o,
+		    r->offsite_error != NULL ? r->offsite_error : "not checked",
+		    0);
+		report_put(o, "\n");
+		break;
+	}
+	if (r->offsite_repo != NULL)
+		clean_line(o, "mirror", r->offsite_repo);
+}
+
+static void
+verification(struct report_out *o, const struct gfsb_report *r)
+{
+	char a[64], b[64];
+
+	heading(o, "VERIFICATION");
+	if (!r->verify_ran) {
+		report_put(o, "  not run in this job\n");
+		return;
+	}
+	key(o, "packs read");
+	report_printf(o, "%s of %s today",
+	    report_fmt_count(r->packs_read, a, sizeof(a)),
+	    report_fmt_count(r->packs_total, b, sizeof(b)));
+	if (r->packs_total > 0)
+		report_printf(o, " (%.1f%%)",
+		    100.0 * (double)r->packs_read / (double)r->packs_total);
+	report_put(o, "\n");
+	key(o, "bytes read");
+	report_printf(o, "%s\n", report_fmt_size(r->bytes_read, a, sizeof(a)));
+	clean_line(o, "read mode", r->read_mode != NULL ? r->read_mode : "?");
+	key(o, "coverage");
+	if (r->days_since_all_read >= 0)
+		report_printf(o, "every pack read within the last %lld day%s\n",
+		    (long long)r->days_since_all_read,
+		    r->days_since_all_read == 1 ? "" : "s");
+	else
+		report_printf(o, "%s pack%s never read yet\n",
+		    report_fmt_count(r->packs_never_read, a, sizeof(a)),
+		    r->packs_never_read == 1 ? "" : "s");
+}
+
+static void
+tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
+{
+	char from[16], to[16], row[TL_BLOCK + 1];
+	size_t k, a, n;
+
+	report_printf(o, "  %s to %s\n",
+	    report_fmt_day(tl->today - (long)hi, from, sizeof(from)),
+	    report_fmt_day(tl->today - (long)lo, to, sizeof(to)));
+	for (k = 0; k < REPORT_TL_ROWS; k++) {
+		if (!(tl->rows & (1u << k)))
+			continue;
+		/* Older left, newer right: column 0 is age hi. */
+		n = 0;
+		for (a = hi + 1; a-- > lo;)
+			row[n++] = (tl->cell[a] & (1u << k)) ? '#' : '.';
+		row[n] = '\0';
+		report_printf(o, "    %-8s %s\n", report_tl_name[k], row);
+	}
+}
+
+static gfsb_err
+timeline(struct report_out *o, const struct gfsb_report *r)
+{
+	struct report_tl tl;
+	size_t k, lo, hi, glo, ghi;
+	char gap[128];
+	int in_gap = 0;
+	gfsb_err e;
+
+	heading(o, "GFS TIMELINE");
+	if ((e = report_tl_build(r, &tl)) != GFSB_OK)
+		return e;
+	if (r->nsnaps == 0) {
+		report_put(o, "  no snapshot held\n");
+		goto out;
+	}
+	if (tl.rows == 0) {
+		report_put(o, "  no snapshot is kept by a daily, weekly, "
+		              "monthly or yearly rule\n");
+		goto out;
+	}
+	report_put(o, "  one column per day, older left, newer right; "
+	              "# = a snapshot kept that day\n");
+	glo = ghi = 0;
+	/* Newest block first; a run of empty blocks becomes one line. */
+	for (k = 0; report_tl_block(&tl, TL_BLOCK, k, &lo, &hi); k++) {
+		if (report_tl_empty(&tl, lo, hi)) {
+			if (!in_gap)
+				glo = lo;
+			ghi = hi;
+			in_gap = 1;
+			continue;
+		}
+		if (in_gap)
+			report_printf(o, "  %s\n",
+			    report_tl_gap(&tl, glo, ghi, gap, sizeof(gap)));
+		in_gap = 0;
+		tl_block(o, &tl, lo, hi);
+	}
+	if (in_gap)
+		report_printf(o, "  %s\n",
+		    report_tl_gap(&tl, glo, ghi, gap, sizeof(gap)));
+out:
+	if (tl.not_drawn > 0)
+		report_printf(o,
+		    "  %zu snapshot%s not drawn: dated after the "
+		    "report or more than a century before\n",
+		    tl.not_drawn, tl.not_drawn == 1 ? "" : "s");
+	report_tl_fini(&tl);
+	return GFSB_OK;
+}
+
+/* Round v * BAR / max, at least one column for anything above zero. */
+static size_t
+columns(int64_t v, int64_t max)
+{
+	size_t n;
+
+	if (v <= 0 || max <= 0)
+		return 0;
+	n = (size_t)((double)v * BAR / (double)max + 0.5);
+	if (n > BAR)
+		n = BAR;
+	return n > 0 ? n : 1;
+}
+
+/*
+ * One line per night.  The bar is the repository size, and its last
+ * columns, drawn '+', what that night added: one stacked bar says both
+ * how big the repository is and how fast it grows, in 80 columns.
+ */
+static void
+chart(struct report_out *o, const struct gfsb_report *r)
+{
+	const struct gfsb_report_day *d;
+	char bar[BAR + 1], size[32], add[40], nd[32], md[8];
+	int64_t max = 0;
+	size_t i, n, k;
+	int known = 0;
+	struct tm tm;
+	time_t tt;
+
+	heading(o, "LAST 30 NIGHTS");
+	for (i = 0; i < GFSB_REPORT_DAYS; i++) {
+		d = &r->days[i];
+		if (d->repo_size >= 0 || d->new_data >= 0)
+			known = 1;
+		if (d->repo_size > max)
+			max = d->repo_size;
+	}
+	if (!known) {
+		report_put(o, "  no figures for the last 30 nights\n");
+		return;
+	}
+	report_printf(o, "  %-5s  %-*s  %10s  %s\n", "night", BAR,
+	    "repository size (+ new)", "", "new data");
+	for (i = 0; i < GFSB_REPORT_DAYS; i++) {
+		d = &r->days[i];
+		tt = (time_t)d->day.sec;
+		if (localtime_r(&tt, &tm) == NULL ||
+		    strftime(md, sizeof(md), "%m-%d", &tm) == 0)
+			snprintf(md, sizeof(md), "?");
+		if (d->repo_size < 0) {
+			snprintf(bar, sizeof(bar), "?");
+			snprintf(size, sizeof(size), "?");
+		} else {
+			n = columns(d->repo_size, max);
+			k = columns(d->new_data, max);
+			if (k > n)
+				k = n;
+			memset(bar, '#', n - k);
+			memset(bar + (n - k), '+', k);
+			bar[n] = '\0';
+			report_fmt_size(
+			    (uint64_t)d->repo_size, size, sizeof(size));
+		}
+		if (d->new_data < 0)
+			snprintf(add, sizeof(add), "?");
+		else
+			snprintf(add, sizeof(add), "+%s",
+			    report_fmt_size(
+			        (uint64_t)d->new_data, nd, sizeof(nd)));
+		report_printf(
+		    o, "  %-5s  %-*s  %10s  %s\n", md, BAR, bar, size, add);
+	}
+}
 
 gfsb_err
 gfsb_report_render_text(const struct gfsb_report *r, struct gfsb_buf *out)
 {
-	(void)r;
-	(void)out;
-	return GFSB_EUNSUPPORTED;
+	struct report_out o;
+	gfsb_err e;
+
+	report_out_init(&o, out);
+	banner(&o, r);
+	problems(&o, r);
+	stages(&o, r);
+	last_backup(&o, r);
+	retention(&o, r);
+	offsite(&o, r);
+	verification(&o, r);
+	if ((e = timeline(&o, r)) != GFSB_OK && o.err == GFSB_OK)
+		o.err = e;
+	chart(&o, r);
+	return report_out_finish(&o);
 }
