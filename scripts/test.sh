@@ -13,7 +13,7 @@ scripts/install-deps.sh
 jobs=$(nproc)
 # The S3 scenarios run against Ceph, which install-deps.sh installed: in
 # CI they must never skip.
-export GFSB_REQUIRE_S3=1
+export GFSB_REQUIRE_S3=1 GFSB_REQUIRE_SMTP=1
 
 echo "== build (warnings are errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGFSBACKUP_WERROR=ON >/dev/null
