@@ -28,5 +28,5 @@ cmake --build build-asan -j "$jobs"
 echo "== tests under the sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -LE restic)
+(cd build-asan && GFSB_RUN_DAYS=60 ctest --output-on-failure -LE restic)
 echo "== all tests passed"

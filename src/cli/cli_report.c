@@ -25,38 +25,55 @@
 #define STALE_BACKUP_HOURS 30
 
 int
-cli_state_file(struct cli *c, const char *dir, char **out)
+cli_state_base(struct cli *c, const char *dir, char *base, size_t len)
 {
-	char base[4096], hex[GFSB_ID_HEX];
-	const char *env, *loc;
+	const char *env;
 
-	*out = NULL;
 	if (dir != NULL && *dir != '\0')
-		snprintf(base, sizeof(base), "%s", dir);
+		snprintf(base, len, "%s", dir);
 	else if ((env = getenv("GFSBACKUP_STATE_DIR")) != NULL && *env)
-		snprintf(base, sizeof(base), "%s", env);
+		snprintf(base, len, "%s", env);
 	else if ((env = getenv("STATE_DIRECTORY")) != NULL && *env)
 		/* systemd's StateDirectory= (may list several: take the
 		 * first) */
-		snprintf(base, sizeof(base), "%.*s", (int)strcspn(env, ":"),
-		    env);
+		snprintf(base, len, "%.*s", (int)strcspn(env, ":"), env);
 	else if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
-		snprintf(base, sizeof(base), "%s/gfsbackup", env);
+		snprintf(base, len, "%s/gfsbackup", env);
 	else if ((env = getenv("HOME")) != NULL && *env == '/')
-		snprintf(base, sizeof(base), "%s/.local/state/gfsbackup", env);
+		snprintf(base, len, "%s/.local/state/gfsbackup", env);
 	else
 		return cli_usage_error(c, "no state directory: set HOME or "
 		    "give --state-dir");
+	return EXIT_OK;
+}
+
+int
+cli_state_file_for(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out)
+{
+	char base[4096], hex[GFSB_ID_HEX];
+	const char *loc;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_state_base(c, dir, base, sizeof(base))) != EXIT_OK)
+		return rc;
 	/* One file per repository and location: a mirror has the same
 	 * repository id, but its packs are read on their own days. */
-	loc = gfsb_backend_location(c->be);
+	loc = gfsb_backend_location(be);
 	gfsb_crypto_sha256_hex(loc, strlen(loc), hex);
-	if (asprintf(out, "%s/%s/verify-%.16s.json", base, gfsb_repo_id(c->r),
+	if (asprintf(out, "%s/%s/verify-%.16s.json", base, gfsb_repo_id(r),
 	    hex) < 0) {
 		*out = NULL;
 		return cli_fail(c, GFSB_ENOMEM);
 	}
 	return EXIT_OK;
+}
+
+int
+cli_state_file(struct cli *c, const char *dir, char **out)
+{
+	return cli_state_file_for(c, dir, c->r, c->be, out);
 }
 
 static int

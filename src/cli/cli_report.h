@@ -9,12 +9,14 @@
 #include <gfsbackup/report.h>
 
 struct cli;
+struct gfsb_repo;
+struct gfsb_backend;
 
 /* Where and to whom the report is mailed (url NULL: not mailed). */
 struct cli_mail {
 	const char *url;
 	const char *from;
-	const char **to;
+	const char *const *to;
 	size_t nto;
 	const char *user;
 	const char *password_file;
@@ -30,6 +32,13 @@ struct cli_mail {
  * gfsbackup or ~/.local/state/gfsbackup.  *out is malloc'd.  Exit status.
  */
 int cli_state_file(struct cli *c, const char *dir, char **out);
+
+/* The same for repository r at backend be (an offsite mirror). */
+int cli_state_file_for(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out);
+
+/* The state directory itself (dir, or the default); exit status. */
+int cli_state_base(struct cli *c, const char *dir, char *base, size_t len);
 
 /* Fill the report's host, repository, newest backup and GFS roles (under
  * pol, which may be NULL).  Exit status. */

@@ -60,7 +60,8 @@ static const char usage_head[] =
 "  prune      reclaim the space of data no snapshot uses\n"
 "  policy     show FILE: what a retention policy holds over time\n"
 "  sync       copy the repository to an offsite mirror (--to REPO2)\n"
-"  verify     check the repository, read a slice of it, mail the report\n";
+"  verify     check the repository, read a slice of it, mail the report\n"
+"  run        the daily job from a configuration file (--config FILE)\n";
 
 static const char usage_tail[] =
 "\n"
@@ -94,6 +95,7 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy },
 	{ "sync", cmd_sync },
 	{ "verify", cmd_verify },
+	{ "run", cmd_run },
 };
 
 /* Keys in memory must never reach a core file or another process. */

@@ -1,0 +1,530 @@
+/*
+ * The daily job's configuration file.  libinih does the INI syntax; this
+ * file knows the sections and keys, checks each value as it arrives (so
+ * the error can name its line), and refuses a file, or a secret it names,
+ * that someone else could read or change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "cli.h"
+#include "cli_config.h"
+
+struct cfgload {
+	struct cli_config *cfg;
+	struct gfsb_ctx *ctx;
+	FILE *f;
+	int line;	/* lines read so far: the handler's current line */
+	int err_line;
+	int failed;	/* 1: a usage error in msg; 2: out of memory */
+	char msg[768];
+	char seen[64][48]; /* "section.key" already given */
+	size_t nseen;
+	int inline_rules;
+};
+
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct cfgload *s = stream;
+	char *r = fgets(str, num, s->f);
+
+	if (r != NULL)
+		s->line++;
+	return r;
+}
+
+static int
+bad(struct cfgload *s, const char *section, const char *key,
+    const char *fmt, ...) GFSB_PRINTF(4, 5);
+
+/* Record the first error, with its line, section and key. */
+static int
+bad(struct cfgload *s, const char *section, const char *key,
+    const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (s->failed)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (section[0] != '\0')
+		snprintf(s->msg, sizeof(s->msg), "[%s] %s: %s", section, key,
+		    what);
+	else
+		snprintf(s->msg, sizeof(s->msg), "%s: %s", key, what);
+	s->err_line = s->line;
+	s->failed = 1;
+	return 0;
+}
+
+static int
+oom(struct cfgload *s)
+{
+	s->failed = 2;
+	return 0;
+}
+
+/*
+ * A secret (or the config itself) must be a regular file of ours (or
+ * root's) that nobody else can read or write.  Returns NULL or why not.
+ */
+static const char *
+private_file(const char *path, char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		snprintf(why, len, "cannot read %s: %s", path,
+		    strerror(errno));
+		return why;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s is not a regular file", path);
+		return why;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(why, len, "%s belongs to uid %u, not to the user "
+		    "running gfsbackup", path, (unsigned)st.st_uid);
+		return why;
+	}
+	if ((st.st_mode & 077) != 0) {
+		snprintf(why, len, "%s is accessible to other users (mode "
+		    "%04o): chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+		return why;
+	}
+	return NULL;
+}
+
+static int
+set_str(struct cfgload *s, char **dst, const char *value)
+{
+	if ((*dst = strdup(value)) == NULL)
+		return oom(s);
+	return 1;
+}
+
+static int
+set_path(struct cfgload *s, const char *section, const char *key,
+    char **dst, const char *value)
+{
+	if (value[0] != '/')
+		return bad(s, section, key, "\"%s\" is not an absolute path",
+		    value);
+	return set_str(s, dst, value);
+}
+
+static int
+set_secret(struct cfgload *s, const char *section, const char *key,
+    char **dst, const char *value)
+{
+	char why[600];
+
+	if (value[0] != '/')
+		return bad(s, section, key, "\"%s\" is not an absolute path",
+		    value);
+	if (private_file(value, why, sizeof(why)) != NULL)
+		return bad(s, section, key, "%s", why);
+	return set_str(s, dst, value);
+}
+
+/* Split on the separators into a malloc'd vector (empty items dropped). */
+static int
+set_list(struct cfgload *s, const char *section, const char *key,
+    char ***dst, size_t *n, const char *value, const char *seps, int paths)
+{
+	char *copy, *p, *save = NULL, **nv;
+
+	if ((copy = strdup(value)) == NULL)
+		return oom(s);
+	for (p = strtok_r(copy, seps, &save); p != NULL;
+	    p = strtok_r(NULL, seps, &save)) {
+		if (paths && p[0] != '/') {
+			bad(s, section, key, "\"%s\" is not an absolute path",
+			    p);
+			free(copy);
+			return 0;
+		}
+		if ((nv = realloc(*dst, (*n + 1) * sizeof(*nv))) == NULL) {
+			free(copy);
+			return oom(s);
+		}
+		*dst = nv;
+		if ((nv[*n] = strdup(p)) == NULL) {
+			free(copy);
+			return oom(s);
+		}
+		(*n)++;
+	}
+	free(copy);
+	if (*n == 0)
+		return bad(s, section, key, "no value");
+	return 1;
+}
+
+static int
+set_bool(struct cfgload *s, const char *section, const char *key, int *dst,
+    const char *value)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+	    strcmp(value, "on") == 0 || strcmp(value, "1") == 0)
+		*dst = 1;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+	    strcmp(value, "off") == 0 || strcmp(value, "0") == 0)
+		*dst = 0;
+	else
+		return bad(s, section, key, "\"%s\" is not yes or no", value);
+	return 1;
+}
+
+static int
+on_repository(struct cfgload *s, const char *k, const char *v)
+{
+	struct cli_config *c = s->cfg;
+
+	if (strcmp(k, "url") == 0)
+		return set_str(s, &c->repo_url, v);
+	if (strcmp(k, "password-file") == 0)
+		return set_secret(s, "repository", k, &c->password_file, v);
+	if (strcmp(k, "cache-dir") == 0)
+		return set_path(s, "repository", k, &c->cache_dir, v);
+	if (strcmp(k, "state-dir") == 0)
+		return set_path(s, "repository", k, &c->state_dir, v);
+	return bad(s, "repository", k, "unknown key (url, password-file, "
+	    "cache-dir, state-dir)");
+}
+
+static int
+on_offsite(struct cfgload *s, const char *k, const char *v)
+{
+	struct cli_config *c = s->cfg;
+
+	if (strcmp(k, "url") == 0)
+		return set_str(s, &c->offsite_url, v);
+	if (strcmp(k, "endpoint") == 0) {
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			return bad(s, "offsite", k, "\"%s\" is not an "
+			    "http(s):// URL", v);
+		return set_str(s, &c->offsite_endpoint, v);
+	}
+	if (strcmp(k, "region") == 0)
+		return set_str(s, &c->offsite_region, v);
+	if (strcmp(k, "credentials-file") == 0)
+		return set_secret(s, "offsite", k, &c->offsite_credentials, v);
+	if (strcmp(k, "cacert") == 0)
+		return set_path(s, "offsite", k, &c->offsite_cacert, v);
+	return bad(s, "offsite", k, "unknown key (url, endpoint, region, "
+	    "credentials-file, cacert)");
+}
+
+static int
+on_backup(struct cfgload *s, const char *k, const char *v)
+{
+	struct cli_config *c = s->cfg;
+
+	if (strcmp(k, "paths") == 0)
+		return set_list(s, "backup", k, &c->paths, &c->npaths, v,
+		    " \t", 1);
+	if (strcmp(k, "exclude") == 0)
+		return set_list(s, "backup", k, &c->excludes, &c->nexcludes, v,
+		    " \t", 0);
+	if (strcmp(k, "exclude-file") == 0)
+		return set_path(s, "backup", k, &c->exclude_file, v);
+	if (strcmp(k, "one-file-system") == 0)
+		return set_bool(s, "backup", k, &c->one_file_system, v);
+	if (strcmp(k, "host") == 0)
+		return set_str(s, &c->host, v);
+	if (strcmp(k, "tags") == 0)
+		return set_list(s, "backup", k, &c->tags, &c->ntags, v,
+		    " \t,", 0);
+	return bad(s, "backup", k, "unknown key (paths, exclude, "
+	    "exclude-file, one-file-system, host, tags)");
+}
+
+static int
+on_retention(struct cfgload *s, const char *k, const char *v)
+{
+	struct cli_config *c = s->cfg;
+	char where[64];
+
+	if (strcmp(k, "prune") == 0) {
+		if (strcmp(v, "daily") == 0)
+			c->prune = PRUNE_DAILY;
+		else if (strcmp(v, "weekly") == 0)
+			c->prune = PRUNE_WEEKLY;
+		else if (strcmp(v, "never") == 0)
+			c->prune = PRUNE_NEVER;
+		else
+			return bad(s, "retention", k, "\"%s\" is not daily, "
+			    "weekly or never", v);
+		return 1;
+	}
+	if (strcmp(k, "policy") == 0) {
+		if (s->inline_rules)
+			return bad(s, "retention", k, "give a policy file or "
+			    "keep-* rules, not both");
+		if (v[0] != '/')
+			return bad(s, "retention", k, "\"%s\" is not an "
+			    "absolute path", v);
+		gfsb_ctx_clearerr(s->ctx);
+		if (gfsb_gfs_policy_load(s->ctx, v, &c->policy) != GFSB_OK)
+			return bad(s, "retention", k, "%s",
+			    gfsb_ctx_errmsg(s->ctx));
+		return set_str(s, &c->policy_file, v);
+	}
+	if (strncmp(k, "keep-", 5) == 0) {
+		if (c->policy_file != NULL)
+			return bad(s, "retention", k, "give a policy file or "
+			    "keep-* rules, not both");
+		if (c->policy == NULL &&
+		    gfsb_gfs_policy_new(&c->policy) != GFSB_OK)
+			return oom(s);
+		s->inline_rules = 1;
+		snprintf(where, sizeof(where), "@");
+		gfsb_ctx_clearerr(s->ctx);
+		if (gfsb_gfs_policy_set(s->ctx, c->policy, k, v, where) !=
+		    GFSB_OK)
+			return bad(s, "retention", k, "%s",
+			    gfsb_ctx_errmsg(s->ctx) + 3); /* drop "@: " */
+		return 1;
+	}
+	return bad(s, "retention", k, "unknown key (policy, keep-*, prune)");
+}
+
+static int
+on_verify(struct cfgload *s, const char *k, const char *v)
+{
+	struct cli_config *c = s->cfg;
+
+	if (strcmp(k, "read-data-subset") == 0) {
+		if (strcmp(v, "all") == 0) {
+			c->read = GFSB_VERIFY_READ_ALL;
+		} else if (strcmp(v, "none") == 0) {
+			c->read = GFSB_VERIFY_READ_NONE;
+		} else if (gfsb_ops_verify_parse_subset(v, &c->read, &c->slice,
+		    &c->slices, &c->percent) != GFSB_OK) {
+			return bad(s, "verify", k, "\"%s\" is not N/T, "
+			    "rotate/T, P%%, all or none", v);
+		}
+		return set_str(s, &c->subset, v);
+	}
+	return bad(s, "verify", k, "unknown key (read-data-subset)");
+}
+
+static int
+on_report(struct cfgload *s, const char *k, const char *v)
+{
+	struct cli_config *c = s->cfg;
+
+	if (strcmp(k, "smtp-url") == 0) {
+		if (strncmp(v, "smtp://", 7) != 0 &&
+		    strncmp(v, "smtps://", 8) != 0)
+			return bad(s, "report", k, "\"%s\" is not an smtp:// "
+			    "or smtps:// URL", v);
+		return set_str(s, &c->smtp_url, v);
+	}
+	if (strcmp(k, "from") == 0)
+		return set_str(s, &c->mail_from, v);
+	if (strcmp(k, "to") == 0)
+		return set_list(s, "report", k, &c->mail_to, &c->nmail_to, v,
+		    ", \t", 0);
+	if (strcmp(k, "smtp-user") == 0)
+		return set_str(s, &c->smtp_user, v);
+	if (strcmp(k, "smtp-password-file") == 0)
+		return set_secret(s, "report", k, &c->smtp_password_file, v);
+	if (strcmp(k, "smtp-cacert") == 0)
+		return set_path(s, "report", k, &c->smtp_cacert, v);
+	if (strcmp(k, "send") == 0) {
+		if (strcmp(v, "always") == 0)
+			c->send_failures_only = 0;
+		else if (strcmp(v, "failure") == 0)
+			c->send_failures_only = 1;
+		else
+			return bad(s, "report", k, "\"%s\" is not always or "
+			    "failure", v);
+		return 1;
+	}
+	if (strcmp(k, "dir") == 0)
+		return set_path(s, "report", k, &c->report_dir, v);
+	return bad(s, "report", k, "unknown key (smtp-url, from, to, "
+	    "smtp-user, smtp-password-file, smtp-cacert, send, dir)");
+}
+
+static int
+on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct cfgload *s = user;
+	char sk[48];
+	size_t i;
+
+	if (s->failed)
+		return 0;
+	snprintf(sk, sizeof(sk), "%s.%s", section, name);
+	for (i = 0; i < s->nseen; i++)
+		if (strcmp(s->seen[i], sk) == 0)
+			return bad(s, section, name, "given twice");
+	if (s->nseen < sizeof(s->seen) / sizeof(s->seen[0]))
+		snprintf(s->seen[s->nseen++], sizeof(s->seen[0]), "%s", sk);
+	if (section[0] == '\0')
+		return bad(s, "", name, "outside of any section");
+	if (value[0] == '\0')
+		return bad(s, section, name, "no value");
+	if (strcmp(section, "repository") == 0)
+		return on_repository(s, name, value);
+	if (strcmp(section, "offsite") == 0)
+		return on_offsite(s, name, value);
+	if (strcmp(section, "backup") == 0)
+		return on_backup(s, name, value);
+	if (strcmp(section, "retention") == 0)
+		return on_retention(s, name, value);
+	if (strcmp(section, "verify") == 0)
+		return on_verify(s, name, value);
+	if (strcmp(section, "report") == 0)
+		return on_report(s, name, value);
+	return bad(s, section, name, "unknown section (repository, offsite, "
+	    "backup, retention, verify, report)");
+}
+
+/* Settings that need each other, checked once the whole file is read. */
+static const char *
+check_whole(struct cli_config *c, char *why, size_t len)
+{
+	if (c->repo_url == NULL)
+		return "[repository] url: missing";
+	if (c->password_file == NULL)
+		return "[repository] password-file: missing";
+	if (c->npaths == 0)
+		return "[backup] paths: missing";
+	if (c->policy != NULL && gfsb_gfs_policy_empty(c->policy))
+		return "[retention]: the policy keeps nothing";
+	if (c->policy == NULL && c->prune != PRUNE_NEVER)
+		return "[retention] prune: needs a policy or keep-* rules";
+	if ((c->offsite_endpoint || c->offsite_region ||
+	    c->offsite_credentials || c->offsite_cacert) &&
+	    c->offsite_url == NULL)
+		return "[offsite] url: missing";
+	if (c->offsite_url != NULL && c->repo_url != NULL &&
+	    strcmp(c->offsite_url, c->repo_url) == 0)
+		return "[offsite] url: the same as [repository] url";
+	if (c->smtp_url != NULL && (c->mail_from == NULL || c->nmail_to == 0))
+		return "[report]: smtp-url needs from and to";
+	if (c->smtp_url == NULL && (c->mail_from != NULL || c->nmail_to > 0 ||
+	    c->smtp_user != NULL))
+		return "[report] smtp-url: missing (from and to need it)";
+	if ((c->smtp_user == NULL) != (c->smtp_password_file == NULL))
+		return "[report]: give smtp-user and smtp-password-file "
+		    "together";
+	(void)why;
+	(void)len;
+	return NULL;
+}
+
+void
+cli_config_fini(struct cli_config *c)
+{
+	size_t i;
+
+	free(c->path);
+	free(c->repo_url);
+	free(c->password_file);
+	free(c->cache_dir);
+	free(c->state_dir);
+	free(c->offsite_url);
+	free(c->offsite_endpoint);
+	free(c->offsite_region);
+	free(c->offsite_credentials);
+	free(c->offsite_cacert);
+	for (i = 0; i < c->npaths; i++)
+		free(c->paths[i]);
+	free(c->paths);
+	for (i = 0; i < c->nexcludes; i++)
+		free(c->excludes[i]);
+	free(c->excludes);
+	free(c->exclude_file);
+	free(c->host);
+	for (i = 0; i < c->ntags; i++)
+		free(c->tags[i]);
+	free(c->tags);
+	gfsb_gfs_policy_free(c->policy);
+	free(c->policy_file);
+	free(c->subset);
+	free(c->smtp_url);
+	free(c->mail_from);
+	for (i = 0; i < c->nmail_to; i++)
+		free(c->mail_to[i]);
+	free(c->mail_to);
+	free(c->smtp_user);
+	free(c->smtp_password_file);
+	free(c->smtp_cacert);
+	free(c->report_dir);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
+{
+	struct cfgload s;
+	char why[600];
+	const char *w;
+	int line, rc = EXIT_USAGE;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&s, 0, sizeof(s));
+	cfg->prune = PRUNE_WEEKLY;
+	cfg->read = GFSB_VERIFY_READ_ROTATE;
+	cfg->slices = 7;
+	s.cfg = cfg;
+	s.ctx = c->ctx;
+	if (path[0] == '\0') {
+		cli_msg(c, "%s: %s: --config: no file given", c->prog, c->cmd);
+		return EXIT_USAGE;
+	}
+	if ((s.f = fopen(path, "re")) == NULL) {
+		cli_msg(c, "%s: %s: cannot read the configuration %s: %s",
+		    c->prog, c->cmd, path, strerror(errno));
+		return EXIT_FATAL;
+	}
+	if ((w = private_file(path, why, sizeof(why))) != NULL) {
+		fclose(s.f);
+		cli_msg(c, "%s: %s: configuration refused: %s", c->prog,
+		    c->cmd, w);
+		return EXIT_USAGE;
+	}
+	if ((cfg->path = strdup(path)) == NULL) {
+		fclose(s.f);
+		return cli_fail(c, GFSB_ENOMEM);
+	}
+	line = ini_parse_stream(read_line, &s, on_key, &s);
+	fclose(s.f);
+	gfsb_ctx_clearerr(c->ctx);
+	if (s.failed == 2) {
+		rc = cli_fail(c, GFSB_ENOMEM);
+	} else if (line < 0) {
+		cli_msg(c, "%s: %s: cannot read the configuration %s",
+		    c->prog, c->cmd, path);
+		rc = EXIT_FATAL;
+	} else if (s.failed && (line == 0 || s.err_line <= line)) {
+		cli_msg(c, "%s: %s: %s:%d: %s", c->prog, c->cmd, path,
+		    s.err_line, s.msg);
+	} else if (line > 0) {
+		cli_msg(c, "%s: %s: %s:%d: expected \"key = value\" or "
+		    "\"[section]\"", c->prog, c->cmd, path, line);
+	} else if ((w = check_whole(cfg, why, sizeof(why))) != NULL) {
+		cli_msg(c, "%s: %s: %s: %s", c->prog, c->cmd, path, w);
+	} else {
+		return EXIT_OK;
+	}
+	cli_config_fini(cfg);
+	return rc;
+}
