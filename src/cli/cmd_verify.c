@@ -16,6 +16,7 @@
 #include <gfsbackup/report.h>
 
 #include "cli.h"
+#include "cli_config.h"
 #include "cli_report.h"
 
 static const char usage[] =
@@ -25,7 +26,7 @@ static const char usage[] =
 "                        [--mail --smtp-url URL --mail-from ADDR\n"
 "                         --mail-to ADDR... [--smtp-user U\n"
 "                         --smtp-password-file F] [--smtp-cacert F]\n"
-"                         [--mail-on always|failure]]\n"
+"                         [--mail-on always|failure]] [--config FILE]\n"
 "\n"
 "Check that every key, index file, snapshot and tree opens, that every\n"
 "blob a snapshot uses is indexed, and that every pack the index names is\n"
@@ -59,12 +60,17 @@ static const char usage[] =
 "  --smtp-password-file FILE  ... with the password in FILE (mode 0600)\n"
 "  --smtp-cacert FILE         CA certificates for the server's TLS\n"
 "  --mail-on always|failure   mail every report, or only those not OK\n"
-"                             (default always)\n";
+"                             (default always)\n"
+"  --config FILE              take the repository, passphrase file, state\n"
+"                             and cache directories, policy, subset,\n"
+"                             offsite copy and mail settings from the daily\n"
+"                             job's configuration (options given here win)\n";
 
 enum {
 	O_READ = OPT_CMD_BASE, O_SUBSET, O_JSON, O_TIME, O_THREADS,
 	O_STATEDIR, O_NOSTATE, O_POLICY, O_OFFSITE, O_REPORT, O_MAIL,
-	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON
+	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON,
+	O_CONFIG
 };
 
 struct verify_view {
@@ -265,6 +271,7 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		{ "smtp-password-file", required_argument, NULL, O_SMTPPASS },
 		{ "smtp-cacert", required_argument, NULL, O_SMTPCA },
 		{ "mail-on", required_argument, NULL, O_MAILON },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gfsb_verify_opts vo;
@@ -273,12 +280,14 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	struct gfsb_policy *pol = NULL;
 	struct verify_view view;
 	struct cli_mail mail;
-	const char *state_dir = NULL, *policy = NULL, *offsite = NULL;
+	struct cli_config cfg;
+	struct gfsb_backend_opts saved_remote;
+	const char *config = NULL, *state_dir = NULL, *policy = NULL, *offsite = NULL;
 	const char *report_dir = NULL, **to = NULL;
 	char *state = NULL, *reports = NULL, *end;
 	size_t nto = 0;
 	int o, rc = EXIT_OK, json = 0, no_state = 0, want_mail = 0;
-	int have_read = 0, have_time = 0, rc2;
+	int have_read = 0, have_time = 0, rc2, have_mailon = 0;
 	long threads = 0;
 	gfsb_err e;
 
@@ -286,6 +295,7 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	memset(&vo, 0, sizeof(vo));
 	memset(&mail, 0, sizeof(mail));
 	memset(&res, 0, sizeof(res));
+	memset(&cfg, 0, sizeof(cfg));
 	gfsb_report_init(&rep);
 	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
 		switch (o) {
@@ -365,7 +375,11 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		case O_SMTPCA:
 			mail.cacert = optarg;
 			break;
+		case O_CONFIG:
+			config = optarg;
+			break;
 		case O_MAILON:
+			have_mailon = 1;
 			if (strcmp(optarg, "always") == 0) {
 				mail.failures_only = 0;
 			} else if (strcmp(optarg, "failure") == 0) {
@@ -384,6 +398,49 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	if (optind != argc) {
 		rc = cli_usage_error(c, "unexpected argument %s", argv[optind]);
 		goto out;
+	}
+	if (config != NULL) {
+		/* The daily job's settings, under what was given here. */
+		if ((rc = cli_config_load(c, config, &cfg)) != EXIT_OK)
+			goto out;
+		if (c->repo == NULL)
+			c->repo = cfg.repo_url;
+		if (c->password_file == NULL)
+			c->password_file = cfg.password_file;
+		if (c->cache_dir == NULL)
+			c->cache_dir = cfg.cache_dir;
+		if (state_dir == NULL)
+			state_dir = cfg.state_dir;
+		if (!have_read) {
+			vo.read = cfg.read;
+			vo.slice = cfg.slice;
+			vo.slices = cfg.slices;
+			vo.percent = cfg.percent;
+		}
+		if (report_dir == NULL)
+			report_dir = cfg.report_dir;
+		if (want_mail && mail.url == NULL) {
+			mail.url = cfg.smtp_url;
+			if (mail.from == NULL)
+				mail.from = cfg.mail_from;
+			if (nto == 0) {
+				to = malloc((cfg.nmail_to + 1) * sizeof(*to));
+				if (to == NULL) {
+					rc = cli_fail(c, GFSB_ENOMEM);
+					goto out;
+				}
+				for (; nto < cfg.nmail_to; nto++)
+					to[nto] = cfg.mail_to[nto];
+			}
+			if (mail.user == NULL) {
+				mail.user = cfg.smtp_user;
+				mail.password_file = cfg.smtp_password_file;
+			}
+			if (mail.cacert == NULL)
+				mail.cacert = cfg.smtp_cacert;
+			if (!have_mailon)
+				mail.failures_only = cfg.send_failures_only;
+		}
 	}
 	if (want_mail && (mail.url == NULL || mail.from == NULL || nto == 0)) {
 		rc = cli_usage_error(c, "--mail needs --smtp-url, --mail-from "
@@ -408,7 +465,10 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	mail.nto = nto;
 	if (!have_time)
 		gfsb_time_now(&vo.now);
-	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
+	if (policy == NULL && cfg.policy != NULL) {
+		pol = cfg.policy; /* lent: freed with cfg */
+		cfg.policy = NULL;
+	} else if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
 	    &pol)) != GFSB_OK) {
 		rc = e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
 		    cli_fail(c, e);
@@ -476,8 +536,18 @@ cmd_verify(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (offsite != NULL &&
-	    (rc2 = cli_report_fill_offsite(c, &rep, offsite)) != EXIT_OK) {
+	saved_remote = c->remote;
+	if (offsite == NULL && cfg.offsite_url != NULL) {
+		offsite = cfg.offsite_url;
+		c->remote.s3_endpoint = cfg.offsite_endpoint;
+		c->remote.s3_region = cfg.offsite_region;
+		c->remote.s3_credentials_file = cfg.offsite_credentials;
+		c->remote.cacert = cfg.offsite_cacert;
+	}
+	rc2 = offsite != NULL ? cli_report_fill_offsite(c, &rep, offsite) :
+	    EXIT_OK;
+	c->remote = saved_remote;
+	if (rc2 != EXIT_OK) {
 		rc = rc2;
 		goto out;
 	}
@@ -511,6 +581,17 @@ out:
 	gfsb_ops_verify_result_fini(&res);
 	gfsb_report_fini(&rep);
 	gfsb_gfs_policy_free(pol);
+	if (config != NULL) {
+		/* c's strings may point into cfg: forget them first. */
+		cli_close(c);
+		if (c->repo == cfg.repo_url)
+			c->repo = NULL;
+		if (c->password_file == cfg.password_file)
+			c->password_file = NULL;
+		if (c->cache_dir == cfg.cache_dir)
+			c->cache_dir = NULL;
+	}
+	cli_config_fini(&cfg);
 	free(state);
 	free(reports);
 	free(to);

@@ -157,6 +157,38 @@ eml=$(ls "$T"/srv/mail/*.eml | tail -1)
 check_mail "$eml" WARNING
 txt_has "hours old"
 
+step "the mail settings from the daily job's configuration"
+cat >"$T/gfsbackup.conf" <<EOF
+[repository]
+url = $R
+password-file = $T/pw
+[backup]
+paths = $S
+[retention]
+policy = $T/test.policy
+[verify]
+read-data-subset = 1/3
+[report]
+smtp-url = smtp://127.0.0.1:$PORT
+from = backup@$HOST.example
+to = ops@example.org, dba@example.org, cto@example.org
+smtp-user = gfsb
+smtp-password-file = $T/smtp-pass
+smtp-cacert = $T/smtp.crt
+dir = $T/cfg-reports
+EOF
+chmod 600 "$T/gfsbackup.conf"
+"$GFSB" forget -r "$R" -q --policy "$T/test.policy" >/dev/null
+n=$(nmail srv)
+expect 0 env -u GFSBACKUP_PASSWORD_FILE "$GFSB" verify --config \
+	"$T/gfsbackup.conf" --mail --time '2026-06-11 05:00:00' --json
+[ "$(nmail srv)" = $((n + 1)) ] || fail "no mail with the configuration's settings"
+grep -qF '"mode": "slice 1 of 3"' "$T/out" || fail "the configuration's subset was not used"
+eml=$(ls "$T"/srv/mail/*.eml | tail -1)
+check_mail "$eml" OK
+txt_has "daily (son)"
+[ -n "$(ls "$T"/cfg-reports/report-*.txt)" ] || fail "not saved in the configuration's dir"
+
 step "SMTP down: clear error, non-zero exit, the report kept on disk"
 n=$(nmail srv)
 expect 1 "$GFSB" verify -r "$R" --time '2026-06-11 07:00:00' --mail \
