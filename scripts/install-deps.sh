@@ -17,6 +17,10 @@ pkgs=(
 	# A real SMTP server for the mail test (tests/smtp/smtpd.py) and
 	# certificates for its TLS.
 	python3-aiosmtpd openssl
+	# The Debian package (cpack -G DEB, dpkg-shlibdeps) and its test
+	# (tests/e2e/18-package.sh): units checked with systemd-analyze, man
+	# pages with man, groff and mandoc.
+	dpkg-dev systemd man-db groff-base mandoc
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(borgbackup hyperfine time)

@@ -28,6 +28,7 @@ struct cfgload {
 	char seen[64][48]; /* "section.key" already given */
 	size_t nseen;
 	int inline_rules;
+	int prune_given;
 };
 
 static char *
@@ -259,6 +260,7 @@ on_retention(struct cfgload *s, const char *k, const char *v)
 	char where[64];
 
 	if (strcmp(k, "prune") == 0) {
+		s->prune_given = 1;
 		if (strcmp(v, "daily") == 0)
 			c->prune = PRUNE_DAILY;
 		else if (strcmp(v, "weekly") == 0)
@@ -398,7 +400,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 
 /* Settings that need each other, checked once the whole file is read. */
 static const char *
-check_whole(struct cli_config *c, char *why, size_t len)
+check_whole(struct cli_config *c, int prune_given, char *why, size_t len)
 {
 	if (c->repo_url == NULL)
 		return "[repository] url: missing";
@@ -408,8 +410,10 @@ check_whole(struct cli_config *c, char *why, size_t len)
 		return "[backup] paths: missing";
 	if (c->policy != NULL && gfsb_gfs_policy_empty(c->policy))
 		return "[retention]: the policy keeps nothing";
-	if (c->policy == NULL && c->prune != PRUNE_NEVER)
+	if (c->policy == NULL && prune_given && c->prune != PRUNE_NEVER)
 		return "[retention] prune: needs a policy or keep-* rules";
+	if (c->policy == NULL)
+		c->prune = PRUNE_NEVER; /* no retention: nothing to prune */
 	if ((c->offsite_endpoint || c->offsite_region ||
 	    c->offsite_credentials || c->offsite_cacert) &&
 	    c->offsite_url == NULL)
@@ -520,7 +524,7 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 	} else if (line > 0) {
 		cli_msg(c, "%s: %s: %s:%d: expected \"key = value\" or "
 		    "\"[section]\"", c->prog, c->cmd, path, line);
-	} else if ((w = check_whole(cfg, why, sizeof(why))) != NULL) {
+	} else if ((w = check_whole(cfg, s.prune_given, why, sizeof(why))) != NULL) {
 		cli_msg(c, "%s: %s: %s: %s", c->prog, c->cmd, path, w);
 	} else {
 		return EXIT_OK;

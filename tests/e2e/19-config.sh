@@ -74,6 +74,16 @@ PYEOF
 [ "$(ls "$R/snapshots" | wc -l)" = 1 ] || fail "no snapshot"
 [ -n "$(ls "$T"/reports/report-*.txt)" ] || fail "no report saved"
 
+step "without [retention] there is no forget and no prune"
+good | sed '/^\[retention\]/,/^$/d' >"$C"
+chmod 600 "$C"
+expect 0 "$GFSB" run --config "$C" --time '2026-03-02 01:00:00' --json
+$PY - "$T/out" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [s["name"] for s in r["stages"]] == ["backup", "verify"], r
+PYEOF
+
 step "each kind of mistake: one line, file and line, exit 2"
 before=$(cd "$R" && find . -type f ! -path './locks/*' | sort | xargs sha256sum)
 bad 8 "[nosuch] paths: unknown section" 's/^\[backup\]/[nosuch]/'
