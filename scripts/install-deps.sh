@@ -10,6 +10,8 @@ pkgs=(
 	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
 	libcurl4-openssl-dev libexpat1-dev libinih-dev libcmocka-dev
 	acl attr tar util-linux python3 strace curl
+	# The fuzz targets (tests/fuzz): clang and its libFuzzer runtime.
+	clang libclang-rt-14-dev
 	restic
 	# A real S3 server for the integration tests (tests/s3/ceph.sh), and
 	# an independent S3 client to check what gfsbackup stored.

@@ -29,4 +29,11 @@ echo "== tests under the sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && GFSB_RUN_DAYS=60 ctest --output-on-failure -LE restic)
+echo "== fuzz targets (libFuzzer, ASan+UBSan), 20 s each on their seeds"
+# 11 targets, one per core at a time: about 2 minutes.  A longer
+# campaign: tests/fuzz/README.md.
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DGFSBACKUP_FUZZ=ON -DGFSBACKUP_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs"
+tests/fuzz/run.sh 20
 echo "== all tests passed"

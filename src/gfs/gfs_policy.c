@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -314,6 +315,7 @@ gfsb_gfs_policy_load(struct gfsb_ctx *ctx, const char *path,
     struct gfsb_policy **out)
 {
 	struct loadstate s;
+	struct stat st;
 	FILE *f;
 	int line;
 	gfsb_err e;
@@ -323,6 +325,13 @@ gfsb_gfs_policy_load(struct gfsb_ctx *ctx, const char *path,
 		return gfsb_ctx_seterr(ctx, errno == ENOENT ? GFSB_ENOTFOUND :
 		    GFSB_EIO, "cannot read policy %s: %s", path,
 		    strerror(errno));
+	/* Only a regular file: /dev/zero or a FIFO named by a hostile or
+	 * mistaken configuration would keep the parser reading forever. */
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
+		    "policy %s is not a regular file", path);
+	}
 	if ((e = gfsb_gfs_policy_new(&s.p)) != GFSB_OK) {
 		fclose(f);
 		return e;

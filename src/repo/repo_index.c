@@ -424,6 +424,29 @@ index_decode(const uint8_t *p, size_t n, struct ifile *f)
 	return GFSB_OK;
 }
 
+gfsb_err
+repo_index_decode(const uint8_t *p, size_t n, size_t *nsup, size_t *npacks,
+    size_t *nblobs)
+{
+	struct ifile f;
+	size_t i, blobs = 0;
+	gfsb_err e;
+
+	memset(&f, 0, sizeof(f));
+	if ((e = index_decode(p, n, &f)) == GFSB_OK) {
+		for (i = 0; i < f.npacks; i++)
+			blobs += f.packs[i].n;
+		if (nsup != NULL)
+			*nsup = f.nsup;
+		if (npacks != NULL)
+			*npacks = f.npacks;
+		if (nblobs != NULL)
+			*nblobs = blobs;
+	}
+	ifile_fini(&f);
+	return e;
+}
+
 struct ilist {
 	struct ifile *v;
 	size_t n;

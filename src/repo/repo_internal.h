@@ -245,4 +245,29 @@ struct donepack *repo_take_done_locked(struct gfsb_repo *r, size_t *n);
 void repo_blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t id[GFSB_ID_LEN],
     uint8_t type, uint8_t flags, uint32_t raw_length);
 
+/*
+ * The decoders of what the repository reads, on plaintext bytes, so that
+ * the fuzz targets (tests/fuzz) and tests/unit/test_hostile.c can reach
+ * the parsing code without passing a MAC first.  Each refuses bad input
+ * with GFSB_ECORRUPT (or GFSB_EUNSUPPORTED for a newer version).
+ */
+/* repo_index.c: decode an index file and throw the result away; the
+ * counts (any may be NULL) say what it held. */
+gfsb_err repo_index_decode(const uint8_t *p, size_t n, size_t *nsup,
+    size_t *npacks, size_t *nblobs);
+/* repo_key.c: parse a key file (not open it); its KDF parameters. */
+gfsb_err repo_keyfile_decode(const uint8_t *p, size_t n, uint64_t *ops,
+    uint64_t *mem);
+/* repo_open.c: decode and check a config (ctx gets the detail); the
+ * repository id, parameters (chunk sizes, pack size, compression) and
+ * chunker seed on success. */
+gfsb_err repo_config_decode(struct gfsb_ctx *ctx, const uint8_t *p,
+    size_t n, char id[GFSB_ID_HEX], struct gfsb_repo_params *params,
+    uint8_t seed[GFSB_KEY_LEN]);
+/* repo_snapshot.c: decode a snapshot into s (zeroed by the caller; free
+ * its contents with gfsb_repo_snapshot_free even on failure). */
+struct gfsb_snapshot;
+gfsb_err repo_snapshot_decode(const uint8_t *p, size_t n,
+    struct gfsb_snapshot *s);
+
 #endif

@@ -161,6 +161,19 @@ out:
 	return e;
 }
 
+gfsb_err
+repo_keyfile_decode(const uint8_t *p, size_t n, uint64_t *ops, uint64_t *mem)
+{
+	struct keyfile kf;
+	gfsb_err e;
+
+	if ((e = keyfile_parse(p, n, &kf)) == GFSB_OK) {
+		*ops = kf.ops;
+		*mem = kf.mem;
+	}
+	return e;
+}
+
 /* Fetch and parse key file `name`, checking its name. */
 static gfsb_err
 keyfile_load(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *name,

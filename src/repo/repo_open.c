@@ -120,60 +120,78 @@ config_write(struct gfsb_repo *r, const uint8_t seed[GFSB_KEY_LEN])
 	return e;
 }
 
-static gfsb_err
-config_read(struct gfsb_repo *r)
+gfsb_err
+repo_config_decode(struct gfsb_ctx *ctx, const uint8_t *p, size_t n,
+    char idout[GFSB_ID_HEX], struct gfsb_repo_params *params,
+    uint8_t seed[GFSB_KEY_LEN])
 {
 	json_int_t version = 0, min = 0, avg = 0, max = 0, comp = 0,
 	    packsize = 0;
 	const char *id = NULL, *seedhex = NULL;
-	uint8_t seed[GFSB_KEY_LEN], idbin[GFSB_ID_LEN];
-	struct gfsb_buf plain;
+	uint8_t idbin[GFSB_ID_LEN];
+	struct gfsb_repo_params pp;
 	json_error_t jerr;
 	json_t *o = NULL;
+	gfsb_err e = GFSB_ECORRUPT;
+
+	if ((o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL ||
+	    json_unpack(o, "{s:I, s:s, s:{s:I, s:I, s:I, s:s}, s:I, s:I}",
+	    "version", &version, "id", &id, "chunker", "min", &min, "avg", &avg,
+	    "max", &max, "seed", &seedhex, "compression", &comp, "pack_size",
+	    &packsize) != 0) {
+		gfsb_ctx_seterr(ctx, e, "config is malformed");
+		goto out;
+	}
+	if (version != GFSB_FORMAT_VERSION) {
+		e = gfsb_ctx_seterr(ctx, GFSB_EUNSUPPORTED,
+		    "repository format version %lld is not supported",
+		    (long long)version);
+		goto out;
+	}
+	if (gfsb_hex_decode(id, idbin, sizeof(idbin)) != GFSB_OK ||
+	    gfsb_hex_decode(seedhex, seed, GFSB_KEY_LEN) != GFSB_OK ||
+	    min < 0 || avg < 0 || max < 0 || min > UINT32_MAX ||
+	    avg > UINT32_MAX || max > UINT32_MAX || packsize < 0 ||
+	    packsize > UINT32_MAX || comp < 0 || comp > 100) {
+		gfsb_ctx_seterr(ctx, e, "config has invalid values");
+		goto out;
+	}
+	pp = *params;
+	pp.chunk.min = (uint32_t)min;
+	pp.chunk.avg = (uint32_t)avg;
+	pp.chunk.max = (uint32_t)max;
+	pp.pack_size = (uint32_t)packsize;
+	pp.compression = (int)comp;
+	if (params_check(ctx, &pp) != GFSB_OK)
+		goto out;
+	snprintf(idout, GFSB_ID_HEX, "%s", id);
+	*params = pp;
+	e = GFSB_OK;
+out:
+	if (e != GFSB_OK)
+		sodium_memzero(seed, GFSB_KEY_LEN);
+	json_decref(o);
+	return e;
+}
+
+static gfsb_err
+config_read(struct gfsb_repo *r)
+{
+	uint8_t seed[GFSB_KEY_LEN];
+	struct gfsb_buf plain;
 	gfsb_err e;
 
 	gfsb_buf_init(&plain);
 	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
 	    MAX_CONFIG, &plain)) != GFSB_OK)
 		goto out;
-	e = GFSB_ECORRUPT;
-	if ((o = json_loadb((const char *)plain.data, plain.len,
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-	    json_unpack(o, "{s:I, s:s, s:{s:I, s:I, s:I, s:s}, s:I, s:I}",
-	    "version", &version, "id", &id, "chunker", "min", &min, "avg", &avg,
-	    "max", &max, "seed", &seedhex, "compression", &comp, "pack_size",
-	    &packsize) != 0) {
-		gfsb_ctx_seterr(r->ctx, e, "config is malformed");
+	if ((e = repo_config_decode(r->ctx, plain.data, plain.len, r->id,
+	    &r->params, seed)) != GFSB_OK)
 		goto out;
-	}
-	if (version != GFSB_FORMAT_VERSION) {
-		e = gfsb_ctx_seterr(r->ctx, GFSB_EUNSUPPORTED,
-		    "repository format version %lld is not supported",
-		    (long long)version);
-		goto out;
-	}
-	if (gfsb_hex_decode(id, idbin, sizeof(idbin)) != GFSB_OK ||
-	    gfsb_hex_decode(seedhex, seed, sizeof(seed)) != GFSB_OK ||
-	    min < 0 || avg < 0 || max < 0 || min > UINT32_MAX ||
-	    avg > UINT32_MAX || max > UINT32_MAX || packsize < 0 ||
-	    packsize > UINT32_MAX || comp < 0 || comp > 100) {
-		gfsb_ctx_seterr(r->ctx, e, "config has invalid values");
-		goto out;
-	}
-	snprintf(r->id, sizeof(r->id), "%s", id);
-	r->params.chunk.min = (uint32_t)min;
-	r->params.chunk.avg = (uint32_t)avg;
-	r->params.chunk.max = (uint32_t)max;
-	r->params.pack_size = (uint32_t)packsize;
-	r->params.compression = (int)comp;
-	if (params_check(r->ctx, &r->params) != GFSB_OK) {
-		e = GFSB_ECORRUPT;
-		goto out;
-	}
 	e = make_chunker(r, seed);
 out:
 	sodium_memzero(seed, sizeof(seed));
-	json_decref(o);
 	gfsb_buf_wipe(&plain);
 	return e;
 }

@@ -223,8 +223,8 @@ summary_parse(json_t *o, struct gfsb_snapshot_summary *m)
 	return GFSB_OK;
 }
 
-static gfsb_err
-snap_parse(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
+gfsb_err
+repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 {
 	const char *time = NULL, *tree = NULL, *host = NULL, *user = NULL,
 	    *parent = NULL, *version = NULL;
@@ -296,7 +296,7 @@ gfsb_repo_snapshot_load(struct gfsb_repo *r, const char *id,
 	if ((e = repo_obj_load(r, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT, id,
 	    MAX_SNAPSHOT, &plain)) != GFSB_OK)
 		goto fail;
-	if ((e = snap_parse(plain.data, plain.len, s)) != GFSB_OK) {
+	if ((e = repo_snapshot_decode(plain.data, plain.len, s)) != GFSB_OK) {
 		gfsb_ctx_seterr(r->ctx, e, "snapshot %s is malformed", id);
 		goto fail;
 	}

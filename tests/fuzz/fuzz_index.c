@@ -1,0 +1,23 @@
+/* Index file plaintext (index_decode, through repo_index_decode). */
+#include "fuzz_common.h"
+#include "repo/repo_internal.h"
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
+{
+	size_t nsup, npacks, nblobs;
+
+	if (repo_index_decode(p, n, &nsup, &npacks, &nblobs) == GFSB_OK &&
+	    1 + 4 + nsup * GFSB_ID_LEN + 4 + npacks * (GFSB_ID_LEN + 4) +
+	    nblobs * INDEX_ENTRY_LEN != n)
+		abort(); /* the decoder must account for every byte */
+	return 0;
+}
