@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +268,7 @@ read_line_fd(int fd, char *buf, size_t cap, size_t *n)
 int
 cli_passphrase_file(struct cli *c, const char *path, char **out, size_t *len)
 {
+	struct stat st;
 	char *buf;
 	size_t n;
 	int fd, r, rc;
@@ -278,6 +280,17 @@ cli_passphrase_file(struct cli *c, const char *path, char **out, size_t *len)
 		    c->prog, c->cmd, path, strerror(errno));
 		gfsb_crypto_secure_free(buf);
 		return EXIT_FATAL;
+	}
+	/* Like ssh with a private key: a passphrase others can read is a
+	 * mistake to stop at, not to use. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 077) != 0) {
+		fprintf(stderr, "%s: %s: password file %s is accessible to "
+		    "other users (mode %04o): chmod 600 it\n", c->prog, c->cmd,
+		    path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		gfsb_crypto_secure_free(buf);
+		return EXIT_USAGE;
 	}
 	r = read_line_fd(fd, buf, PASS_MAX, &n);
 	close(fd);

@@ -140,7 +140,9 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	e = gfsb_ops_restore(c->r, &ro, &res);
 	/* With the archive on standard output, talk on standard error. */
 	out = ro.tar != NULL && strcmp(ro.tar, "-") == 0 ? stderr : stdout;
-	if (e == GFSB_OK || e == GFSB_ECORRUPT) {
+	/* A damaged restore still says what it brought back; one that
+	 * failed before it started (no snapshot id yet) says nothing. */
+	if (e == GFSB_OK || (e == GFSB_ECORRUPT && res.snapshot_id[0] != '\0')) {
 		gfsb_size_format(res.bytes, bytes, sizeof(bytes));
 		fprintf(out, "restored snapshot %.8s: %llu files, %llu "
 		    "directories, %llu other entries, %s in %.1f s%s\n",

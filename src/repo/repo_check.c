@@ -110,7 +110,8 @@ gfsb_repo_index_packs(struct gfsb_repo *r, struct gfsb_pack_blobs **out,
 		}
 	}
 	pthread_mutex_unlock(&x->lock);
-	qsort(v, npacks, sizeof(*v), pbcmp);
+	if (npacks > 0)
+		qsort(v, npacks, sizeof(*v), pbcmp);
 	free(refs);
 	*out = v;
 	*nout = npacks;

@@ -541,6 +541,7 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 			    "unindexed pack %s is unreadable (%s); not reused",
 			    l.v[i].name, gfsb_strerror(e));
 			gfsb_ctx_clearerr(r->ctx);
+			e = GFSB_OK; /* not ours to fail on: prune removes it */
 			continue;
 		}
 		if (e != GFSB_OK)

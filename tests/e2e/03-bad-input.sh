@@ -48,6 +48,7 @@ unchanged
 
 step "wrong passphrase: exit 12"
 printf 'not the passphrase' >"$T/wrong"
+chmod 600 "$T/wrong"
 for cmd in "snapshots" "backup $S" "restore latest --target $T/t" \
 	"key passwd --new-password-file $T/wrong"; do
 	# shellcheck disable=SC2086
@@ -65,6 +66,10 @@ expect 1 setsid -w env -u GFSBACKUP_PASSWORD_FILE "$GFSB" snapshots -r "$R"
 one_line_error "no passphrase"
 expect 1 "$GFSB" snapshots -r "$R" --password-file "$T/missing"
 one_line_error "$T/missing"
+cp "$T/pw" "$T/open-pw"
+chmod 644 "$T/open-pw"
+expect 2 "$GFSB" snapshots -r "$R" --password-file "$T/open-pw"
+one_line_error "accessible to other users (mode 0644)"
 expect 1 "$GFSB" snapshots -r "$R" --password-command "exit 3"
 one_line_error "password command failed"
 

@@ -97,6 +97,7 @@ fi
 step "key passwd, add, list"
 printf 'second passphrase' >"$T/pw2"
 printf 'third passphrase' >"$T/pw3"
+chmod 600 "$T/pw2" "$T/pw3"
 expect 0 "$GFSB" key passwd -r "$R" --new-password-file "$T/pw2"
 expect 12 "$GFSB" snapshots -r "$R"
 expect 0 "$GFSB" snapshots -r "$R" --password-file "$T/pw2"

@@ -136,6 +136,7 @@ def main():
     pw = os.path.join(work, "pw")
     with open(pw, "w") as f:
         f.write("xcheck passphrase")
+    os.chmod(pw, 0o600)
     env["RESTIC_PASSWORD_FILE"] = pw
     env["RESTIC_CACHE_DIR"] = os.path.join(work, "restic-cache")
     env["GFSBACKUP_PASSWORD_FILE"] = pw
