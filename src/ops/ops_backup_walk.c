@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -41,17 +42,37 @@
 #define READ_STEP (256U << 10)
 #define XATTR_LIST_CAP (64U << 10)
 
+/*
+ * Log lines are capped (1 KiB) and a path in a deep tree is longer than
+ * that: the reason, at the end of the message, was cut off.  A long
+ * message keeps its start and its end, with "..." for the middle.
+ */
+#define WARN_HEAD 300
+#define WARN_TAIL 600
+
 void
 bk_warn(struct bk *b, const char *fmt, ...)
 {
-	char msg[1024];
+	char small[1024], *msg = small;
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if (len >= (int)sizeof(small) && (msg = malloc((size_t)len + 1)) !=
+	    NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+		memcpy(msg + WARN_HEAD, "...", 3);
+		memmove(msg + WARN_HEAD + 3, msg + len - WARN_TAIL,
+		    WARN_TAIL + 1);
+	}
 	atomic_fetch_add(&b->warnings, 1);
-	gfsb_ctx_log(b->ctx, GFSB_LOG_WARN, "%s", msg);
+	gfsb_ctx_log(b->ctx, GFSB_LOG_WARN, "%s", msg ? msg : small);
+	if (msg != small)
+		free(msg);
 }
 
 void
@@ -909,53 +930,109 @@ parent_subtree(struct bk *b, const struct gfsb_node *pn, struct gfsb_tree *t,
 	*have = 1;
 }
 
-/* Walk the open directory d's entries into the current tree. */
-static gfsb_err
-walk_entries(struct bk *b, struct dirref *d, const char *path,
-    const struct gfsb_tree *pt, dev_t fsdev)
-{
-	char child[PATH_MAX];
-	struct dent *v;
-	size_t n, i;
-	gfsb_err e;
+/*
+ * The walk below a directory is iterative, over a stack of frames on the
+ * heap, not recursive: a recursive walk put about 12 KiB of the caller's
+ * stack per level (path buffers) and crashed (SIGSEGV) on a tree some 700
+ * levels deep, which any user can make in a directory we back up.  Paths
+ * are allocated, so a tree deeper than PATH_MAX characters is walked too
+ * (through the directory descriptors, never by its full path).  Depth is
+ * bounded by the descriptors the walk may hold (one per level): it leaves
+ * WALK_FD_RESERVE of the process's limit to the workers, the progress
+ * count (SCAN_MAX_DEPTH) and the repository, and stops at WALK_MAX_DEPTH
+ * levels from "/" (restore and ls refuse deeper snapshots); a directory
+ * beyond either bound is saved empty, with a warning.
+ * (tests/e2e/22-hostile-source.sh backs up a 10,000-level tree.)
+ */
+#define WALK_FD_RESERVE 512
+#define WALK_MAX_DEPTH 65000
 
-	if ((e = list_dir(b, d->fd, path, &v, &n)) != GFSB_OK) {
-		bk_fail(b, e);
-		return e;
-	}
-	for (i = 0; i < n && e == GFSB_OK; i++) {
-		if (snprintf(child, sizeof(child), "%s/%s",
-		    strcmp(path, "/") == 0 ? "" : path, v[i].name) >=
-		    (int)sizeof(child)) {
-			bk_warn(b, "%s/%s: path too long; skipped", path,
-			    v[i].name);
-			continue;
-		}
-		if (gfsb_ops_patterns_match(b->excl, child))
-			continue;
-		e = do_entry(b, d, child, v[i].name, &v[i].st,
-		    pt ? gfsb_repo_tree_find(pt, v[i].name) : NULL, fsdev);
-		if (e == GFSB_OK && stopping(b))
-			e = b->err != GFSB_OK ? b->err : GFSB_ECANCELED;
-	}
-	dents_free(v, n);
-	return e;
+struct wframe {
+	struct dirref *d;	  /* open directory (a reference) */
+	char *path;		  /* its path, for messages and excludes */
+	struct dent *v;		  /* its entries, sorted */
+	size_t n, i;		  /* entries, next one */
+	struct gfsb_tree pt;	  /* the parent snapshot's tree of it */
+	int have_pt;
+};
+
+static void
+wframe_fini(struct bk *b, struct wframe *f)
+{
+	bk_dirref_release(b, f->d);
+	free(f->path);
+	dents_free(f->v, f->n);
+	gfsb_repo_tree_fini(&f->pt);
+	memset(f, 0, sizeof(*f));
 }
 
+/* How many levels below a directory at `path` the walk may hold open. */
+static size_t
+walk_depth_limit(const char *path)
+{
+	struct rlimit rl;
+	size_t base = 0, lim = WALK_MAX_DEPTH;
+	const char *p;
+
+	for (p = path; *p != '\0'; p++)
+		if (*p == '/' && p[1] != '/' && p[1] != '\0')
+			base++;
+	lim = base < lim ? lim - base : 1;
+	/* The named path's own levels hold a descriptor each, too. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
+	    RLIM_INFINITY) {
+		if (rl.rlim_cur < 2 * WALK_FD_RESERVE + base)
+			rl.rlim_cur = 2 * WALK_FD_RESERVE + base;
+		if (rl.rlim_cur - WALK_FD_RESERVE - base < lim)
+			lim = (size_t)(rl.rlim_cur - WALK_FD_RESERVE - base);
+	}
+	return lim;
+}
+
+/* "path/name" (path "/" gives "/name"); NULL when out of memory. */
+static char *
+path_join(const char *path, const char *name)
+{
+	size_t lp = strlen(path), ln = strlen(name);
+	char *c;
+
+	if (lp == 1 && path[0] == '/')
+		lp = 0;
+	if ((c = malloc(lp + ln + 2)) == NULL)
+		return NULL;
+	memcpy(c, path, lp);
+	c[lp] = '/';
+	memcpy(c + lp + 1, name, ln + 1);
+	return c;
+}
+
+/*
+ * Enter directory `name` (listed with *st) of parent: emit its EV_ENTER
+ * and, when its entries are to be walked, fill fr (taking `path`) and
+ * leave its EV_LEAVE to the caller; otherwise (cannot be opened, replaced,
+ * another file system, too deep) it is saved empty: EV_LEAVE is emitted
+ * here and fr->d stays NULL.  `path` is freed unless taken.
+ */
 static gfsb_err
-do_dir(struct bk *b, struct dirref *parent, const char *path,
-    const char *name, const struct stat *st, const struct gfsb_node *pn,
-    dev_t fsdev)
+enter_dir(struct bk *b, struct dirref *parent, char *path, const char *name,
+    const struct stat *st, const struct gfsb_node *pn, dev_t fsdev,
+    int too_deep, struct wframe *fr)
 {
 	struct gfsb_node node;
-	struct gfsb_tree pt;
 	struct dirref *d = NULL;
 	struct stat fst;
-	int have_pt, fd;
+	int fd = -1;
 	gfsb_err e;
 
+	memset(fr, 0, sizeof(*fr));
+	gfsb_repo_tree_init(&fr->pt);
 	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK)
 		goto nomem;
+	if (too_deep) {
+		bk_warn(b, "%s: directory too deep to walk; saved empty",
+		    path);
+		goto empty;
+	}
 	fd = open_nofollow(parent->fd, name, O_RDONLY | O_DIRECTORY);
 	if (fd >= 0 && (fstat(fd, &fst) != 0 || fst.st_dev != st->st_dev ||
 	    fst.st_ino != st->st_ino)) {
@@ -967,10 +1044,7 @@ do_dir(struct bk *b, struct dirref *parent, const char *path,
 		bk_warn(b, "%s: cannot open directory: %s; saved empty", path,
 		    errno == ESTALE ? "replaced during the backup" :
 		    strerror(errno));
-		if ((e = emit_simple(b, EV_ENTER, &node, 0, NULL, NULL)) !=
-		    GFSB_OK)
-			return e;
-		return emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+		goto empty;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		close(fd);
@@ -979,23 +1053,145 @@ do_dir(struct bk *b, struct dirref *parent, const char *path,
 	d->fd = fd;
 	d->refs = 1;
 	read_xattrs(b, fd, NULL, path, &node.xattrs, &node.nxattrs);
-	parent_subtree(b, pn, &pt, &have_pt);
-	e = emit_simple(b, EV_ENTER, &node, have_pt, NULL,
-	    have_pt ? pn->subtree : NULL);
-	if (e == GFSB_OK) {
-		if (!b->o->one_file_system || st->st_dev == fsdev)
-			e = walk_entries(b, d, path, have_pt ? &pt : NULL,
-			    fsdev);
-		if (e == GFSB_OK)
-			e = emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+	parent_subtree(b, pn, &fr->pt, &fr->have_pt);
+	e = emit_simple(b, EV_ENTER, &node, fr->have_pt, NULL,
+	    fr->have_pt ? pn->subtree : NULL);
+	if (e == GFSB_OK && (!b->o->one_file_system ||
+	    st->st_dev == fsdev)) {
+		fr->d = d;
+		fr->path = path;
+		return GFSB_OK;
 	}
-	gfsb_repo_tree_fini(&pt);
 	bk_dirref_release(b, d);
-	return e;
+	gfsb_repo_tree_fini(&fr->pt);
+	gfsb_repo_tree_init(&fr->pt);
+	free(path);
+	if (e != GFSB_OK)
+		return e;
+	return emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+empty:
+	free(path);
+	if ((e = emit_simple(b, EV_ENTER, &node, 0, NULL, NULL)) != GFSB_OK)
+		return e;
+	return emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
 nomem:
+	free(path);
 	gfsb_repo_node_fini(&node);
 	bk_fail(b, GFSB_ENOMEM);
 	return GFSB_ENOMEM;
+}
+
+/*
+ * Walk everything below the open directory d (already entered by the
+ * caller, who emits its EV_LEAVE): every entry in name order, depth first.
+ */
+static gfsb_err
+walk_below(struct bk *b, struct dirref *d, const char *path,
+    const struct gfsb_tree *pt, dev_t fsdev)
+{
+	struct wframe *stack = NULL, *grown, *top, fr;
+	size_t depth = 0, cap = 0, limit = walk_depth_limit(path);
+	const struct gfsb_tree *tpt;
+	const char *tpath;
+	struct dirref *td;
+	struct dent *de;
+	char *child;
+	gfsb_err e;
+
+	/* The base frame borrows d, path and pt. */
+	if ((stack = calloc(1, sizeof(*stack))) == NULL) {
+		bk_fail(b, GFSB_ENOMEM);
+		return GFSB_ENOMEM;
+	}
+	cap = depth = 1;
+	gfsb_repo_tree_init(&stack[0].pt);
+	e = list_dir(b, d->fd, path, &stack[0].v, &stack[0].n);
+	while (e == GFSB_OK && depth > 0) {
+		top = &stack[depth - 1];
+		td = depth == 1 ? d : top->d;
+		tpath = depth == 1 ? path : top->path;
+		tpt = depth == 1 ? pt : top->have_pt ? &top->pt : NULL;
+		if (top->i == top->n) {
+			if (depth > 1)
+				e = emit_simple(b, EV_LEAVE, NULL, 0, NULL,
+				    NULL);
+			wframe_fini(b, top);
+			depth--;
+			continue;
+		}
+		de = &top->v[top->i++];
+		if ((child = path_join(tpath, de->name)) == NULL) {
+			e = GFSB_ENOMEM;
+			break;
+		}
+		if (gfsb_ops_patterns_match(b->excl, child)) {
+			free(child);
+			continue;
+		}
+		if (!S_ISDIR(de->st.st_mode)) {
+			e = do_entry(b, td, child, de->name, &de->st,
+			    tpt ? gfsb_repo_tree_find(tpt, de->name) : NULL,
+			    fsdev);
+			free(child);
+		} else {
+			e = enter_dir(b, td, child, de->name, &de->st,
+			    tpt ? gfsb_repo_tree_find(tpt, de->name) : NULL,
+			    fsdev, depth >= limit, &fr);
+			if (e == GFSB_OK && fr.d != NULL) {
+				e = list_dir(b, fr.d->fd, fr.path, &fr.v,
+				    &fr.n);
+				if (e == GFSB_OK && depth == cap) {
+					grown = realloc(stack, 2 * cap *
+					    sizeof(*stack));
+					if (grown == NULL)
+						e = GFSB_ENOMEM;
+					else {
+						stack = grown;
+						cap *= 2;
+					}
+				}
+				if (e != GFSB_OK)
+					wframe_fini(b, &fr);
+				else
+					stack[depth++] = fr; /* top moved */
+			}
+		}
+		if (e == GFSB_OK && stopping(b))
+			e = b->err != GFSB_OK ? b->err : GFSB_ECANCELED;
+	}
+	/* After a failure: drop what is still open (no more events). */
+	while (depth > 1)
+		wframe_fini(b, &stack[--depth]);
+	if (depth == 1)
+		dents_free(stack[0].v, stack[0].n);
+	free(stack);
+	if (e != GFSB_OK)
+		bk_fail(b, e);
+	return e;
+}
+
+/* A directory named on the command line (or "/"'s own subdirectories). */
+static gfsb_err
+do_dir(struct bk *b, struct dirref *parent, const char *path,
+    const char *name, const struct stat *st, const struct gfsb_node *pn,
+    dev_t fsdev)
+{
+	struct wframe fr;
+	char *copy;
+	gfsb_err e;
+
+	if ((copy = strdup(path)) == NULL) {
+		bk_fail(b, GFSB_ENOMEM);
+		return GFSB_ENOMEM;
+	}
+	e = enter_dir(b, parent, copy, name, st, pn, fsdev, 0, &fr);
+	if (e != GFSB_OK || fr.d == NULL)
+		return e;
+	e = walk_below(b, fr.d, fr.path, fr.have_pt ? &fr.pt : NULL, fsdev);
+	if (e == GFSB_OK)
+		e = emit_simple(b, EV_LEAVE, NULL, 0, NULL, NULL);
+	wframe_fini(b, &fr);
+	return e;
 }
 
 static gfsb_err
@@ -1215,7 +1411,7 @@ bk_walk(struct bk *b, char *const *paths, size_t npaths,
 		if (root.selected) {
 			/* Backing up "/" itself: its entries are the root. */
 			if (fstat(fd, &st) == 0)
-				e = walk_entries(b, d, "/", parent_root,
+				e = walk_below(b, d, "/", parent_root,
 				    st.st_dev);
 		} else {
 			e = walk_trie(b, &root, d, "/", parent_root);
@@ -1233,31 +1429,45 @@ out:
 
 /* ---- counting for the ETA ---- */
 
+/*
+ * The count is only for the ETA, so it stops at SCAN_MAX_DEPTH levels: it
+ * holds one descriptor per level while the walk holds its own (see
+ * WALK_FD_RESERVE), and each level used to put a PATH_MAX buffer on this
+ * thread's stack, which a deep tree overflowed (SIGSEGV at about 1,900
+ * levels, with progress shown on a terminal).  Paths are allocated now.
+ */
+#define SCAN_MAX_DEPTH 128
+
 static void
 scan_dir(struct bk *b, int dirfd, const char *path, dev_t fsdev, int depth)
 {
-	char child[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
+	char *child;
 	DIR *d;
 	int fd;
 
-	if (depth > 4096 || atomic_load(&b->scan_done))
+	if (depth > SCAN_MAX_DEPTH || atomic_load(&b->scan_done)) {
+		close(dirfd);
 		return;
+	}
 	if ((d = fdopendir(dirfd)) == NULL) {
 		close(dirfd);
 		return;
 	}
-	while ((de = readdir(d)) != NULL && !gfsb_ctx_canceled(b->ctx)) {
+	while ((de = readdir(d)) != NULL && !gfsb_ctx_canceled(b->ctx) &&
+	    !atomic_load(&b->scan_done)) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
-		snprintf(child, sizeof(child), "%s/%s",
-		    strcmp(path, "/") == 0 ? "" : path, de->d_name);
-		if (gfsb_ops_patterns_match(b->excl, child))
+		if ((child = path_join(path, de->d_name)) == NULL)
+			break;
+		if (gfsb_ops_patterns_match(b->excl, child)) {
+			free(child);
 			continue;
+		}
 		if (S_ISREG(st.st_mode)) {
 			atomic_fetch_add(&b->scan_files, 1);
 			atomic_fetch_add(&b->scan_bytes, (uint64_t)st.st_size);
@@ -1268,6 +1478,7 @@ scan_dir(struct bk *b, int dirfd, const char *path, dev_t fsdev, int depth)
 			if (fd >= 0)
 				scan_dir(b, fd, child, fsdev, depth + 1);
 		}
+		free(child);
 	}
 	closedir(d);
 }

@@ -699,6 +699,26 @@ write_zeros(struct archive *a, uint64_t left)
 	return GFSB_OK;
 }
 
+/*
+ * A path for a message: log lines are capped at 1 KiB, and a path in a
+ * deep tree is longer, so that the reason after it was cut off; keep the
+ * start and the end of such a path.
+ */
+#define SHOWN_PART 300
+
+static const char *
+shown(const char *path, char buf[2 * SHOWN_PART + 4])
+{
+	size_t len = strlen(path);
+
+	if (len <= 2 * SHOWN_PART + 3)
+		return path;
+	memcpy(buf, path, SHOWN_PART);
+	memcpy(buf + SHOWN_PART, "...", 3);
+	memcpy(buf + SHOWN_PART + 3, path + len - SHOWN_PART, SHOWN_PART + 1);
+	return buf;
+}
+
 /* Write one item's header and data.  Fatal errors are returned. */
 static gfsb_err
 write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
@@ -708,7 +728,7 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 	uint64_t off = 0;
 	int r, damaged = 0, ok;
 	size_t i;
-	char idhex[GFSB_ID_HEX];
+	char idhex[GFSB_ID_HEX], sbuf[2 * SHOWN_PART + 4];
 	la_ssize_t w;
 	gfsb_err e = GFSB_OK;
 
@@ -717,15 +737,15 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 	fill_entry(s, ae, it, tar);
 	r = archive_write_header(a, ae);
 	if (r == ARCHIVE_FATAL) {
-		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s", it->abspath,
-		    archive_error_string(a));
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
+		    shown(it->abspath, sbuf), archive_error_string(a));
 		goto out;
 	}
 	ok = r >= ARCHIVE_WARN;
 	if (r != ARCHIVE_OK) {
 		s->res->warnings++;
 		gfsb_ctx_log(s->ctx, r == ARCHIVE_WARN ? GFSB_LOG_WARN :
-		    GFSB_LOG_ERROR, "%s: %s", it->abspath,
+		    GFSB_LOG_ERROR, "%s: %s", shown(it->abspath, sbuf),
 		    archive_error_string(a));
 	}
 	if (n->kind == GFSB_NODE_DIR)
@@ -768,7 +788,7 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
 				    "%s: damaged: blob %.16s (bytes %llu-%llu) "
 				    "%s; restored with that range as a hole",
-				    it->abspath, idhex,
+				    shown(it->abspath, sbuf), idhex,
 				    (unsigned long long)off,
 				    (unsigned long long)(off + f->len),
 				    f->err == GFSB_ENOTFOUND ?
@@ -790,7 +810,8 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 				ok = 0;
 				s->res->warnings++;
 				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
-				    "%s: cannot write: %s", it->abspath,
+				    "%s: cannot write: %s",
+				    shown(it->abspath, sbuf),
 				    archive_error_string(a));
 				if (tar) {
 					e = gfsb_ctx_seterr(s->ctx, GFSB_EIO,
@@ -814,12 +835,12 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 		s->res->damaged_files++;
 	r = archive_write_finish_entry(a);
 	if (r == ARCHIVE_FATAL) {
-		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s", it->abspath,
-		    archive_error_string(a));
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
+		    shown(it->abspath, sbuf), archive_error_string(a));
 	} else if (r != ARCHIVE_OK && ok) {
 		s->res->warnings++;
-		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: %s", it->abspath,
-		    archive_error_string(a));
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: %s",
+		    shown(it->abspath, sbuf), archive_error_string(a));
 	}
 out:
 	archive_entry_free(ae);
