@@ -8,10 +8,12 @@
  * ambiguous (a key given twice) is refused rather than guessed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -317,20 +319,26 @@ gfsb_gfs_policy_load(struct gfsb_ctx *ctx, const char *path,
 	struct loadstate s;
 	struct stat st;
 	FILE *f;
+	int fd;
 	int line;
 	gfsb_err e;
 
 	memset(&s, 0, sizeof(s));
-	if ((f = fopen(path, "re")) == NULL)
+	/* Only a regular file: /dev/zero or a FIFO named by a hostile or
+	 * mistaken configuration would keep the parser reading (or open()
+	 * waiting) forever; O_NONBLOCK lets a FIFO's open return. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return gfsb_ctx_seterr(ctx, errno == ENOENT ? GFSB_ENOTFOUND :
 		    GFSB_EIO, "cannot read policy %s: %s", path,
 		    strerror(errno));
-	/* Only a regular file: /dev/zero or a FIFO named by a hostile or
-	 * mistaken configuration would keep the parser reading forever. */
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
 		    "policy %s is not a regular file", path);
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return GFSB_ENOMEM;
 	}
 	if ((e = gfsb_gfs_policy_new(&s.p)) != GFSB_OK) {
 		fclose(f);

@@ -95,6 +95,7 @@ struct rs {
 	unsigned nruns;
 	struct ritem *iq_head, *iq_tail;
 	uint64_t inflight, limit;
+	uint64_t lost_dirs;	/* planner: directories whose tree is lost */
 	int stop;
 	gfsb_err err;
 
@@ -445,6 +446,26 @@ static gfsb_err plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN],
     const char *rel, const char *abs, int selected, int depth);
 
 /* Plan node n: selected says an ancestor matched the include filter. */
+/*
+ * A path for a message: log lines are capped at 1 KiB, and a path in a
+ * deep tree is longer, so that the reason after it was cut off; keep the
+ * start and the end of such a path.
+ */
+#define SHOWN_PART 300
+
+static const char *
+shown(const char *path, char buf[2 * SHOWN_PART + 4])
+{
+	size_t len = strlen(path);
+
+	if (len <= 2 * SHOWN_PART + 3)
+		return path;
+	memcpy(buf, path, SHOWN_PART);
+	memcpy(buf + SHOWN_PART, "...", 3);
+	memcpy(buf + SHOWN_PART + 3, path + len - SHOWN_PART, SHOWN_PART + 1);
+	return buf;
+}
+
 static gfsb_err
 plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
     const char *abs, int selected, int depth)
@@ -503,8 +524,22 @@ plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN], const char *rel,
 	if (depth > RS_MAX_DEPTH)
 		return gfsb_ctx_seterr(s->ctx, GFSB_ECORRUPT,
 		    "snapshot nests directories too deep");
-	if ((e = gfsb_repo_tree_load(s->plan_io, id, &t)) != GFSB_OK)
-		return e;
+	if ((e = gfsb_repo_tree_load(s->plan_io, id, &t)) != GFSB_OK) {
+		char sbuf[2 * SHOWN_PART + 4];
+
+		/* A lost directory loses what is below it, nothing else:
+		 * the directory itself is restored empty and named, the
+		 * rest of the snapshot still comes back (as verify says). */
+		if (depth == 0 || (e != GFSB_ECORRUPT &&
+		    e != GFSB_ENOTFOUND && e != GFSB_EUNSUPPORTED))
+			return e;
+		gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR, "%s/: damaged: the "
+		    "directory's contents are lost (%s); restored empty",
+		    shown(abs, sbuf), gfsb_ctx_errmsg(s->ctx));
+		gfsb_ctx_clearerr(s->ctx);
+		s->lost_dirs++; /* this thread's own count */
+		return GFSB_OK;
+	}
 	for (i = 0; i < t.n && e == GFSB_OK; i++) {
 		crel = join(rel, t.nodes[i].name);
 		cabs = join(abs, t.nodes[i].name);
@@ -697,26 +732,6 @@ write_zeros(struct archive *a, uint64_t left)
 		left -= k;
 	}
 	return GFSB_OK;
-}
-
-/*
- * A path for a message: log lines are capped at 1 KiB, and a path in a
- * deep tree is longer, so that the reason after it was cut off; keep the
- * start and the end of such a path.
- */
-#define SHOWN_PART 300
-
-static const char *
-shown(const char *path, char buf[2 * SHOWN_PART + 4])
-{
-	size_t len = strlen(path);
-
-	if (len <= 2 * SHOWN_PART + 3)
-		return path;
-	memcpy(buf, path, SHOWN_PART);
-	memcpy(buf + SHOWN_PART, "...", 3);
-	memcpy(buf + SHOWN_PART + 3, path + len - SHOWN_PART, SHOWN_PART + 1);
-	return buf;
 }
 
 /* Write one item's header and data.  Fatal errors are returned. */
@@ -1094,6 +1109,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 			s.err = e2;
 	}
 	e = s.err;
+	/* The planner has finished (joined) by now. */
+	res->damaged_files += s.lost_dirs;
 	if (e == GFSB_OK && res->damaged_files > 0)
 		e = gfsb_ctx_seterr(s.ctx, GFSB_ECORRUPT,
 		    "%llu file(s) could not be restored intact (named above)",

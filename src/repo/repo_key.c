@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include <jansson.h>
 
 #include <gfsbackup/backend.h>
@@ -236,46 +238,95 @@ out:
 	return e;
 }
 
+/* A key file, for ordering the attempts. */
+struct keytry {
+	char name[GFSB_ID_HEX];
+	struct keyfile kf;
+};
+
+/* Cheapest key derivation first, then by name: a planted key file that
+ * asks Argon2id for gigabytes must not delay (or, under a memory limit,
+ * prevent) trying the real one, and the order stays stable. */
+static int
+keytrycmp(const void *a, const void *b)
+{
+	const struct keytry *x = a, *y = b;
+
+	if (x->kf.mem != y->kf.mem)
+		return x->kf.mem < y->kf.mem ? -1 : 1;
+	if (x->kf.ops != y->kf.ops)
+		return x->kf.ops < y->kf.ops ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 /*
- * Open the first key file (after `after`, in name order) that pass opens.
- * The caller checks the config with the keys and calls again with `after`
- * set if the config does not open (a key file left by an interrupted init).
+ * Try the key files, in the order above, starting after the one named
+ * `after` (NULL: from the first), until one opens with pass.  A key file
+ * that cannot be read, or whose derivation cannot get its memory, is
+ * skipped with a warning.  GFSB_EAUTH if none opens (GFSB_ENOMEM when
+ * the only ones left untried were those too big for this process).
  */
 static gfsb_err
 key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const char *pass, size_t passlen, const char *after,
     struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
 {
-	struct keyfile kf;
+	struct keytry *v = NULL;
 	struct gfsb_objlist ns;
-	size_t i, readable = 0;
+	size_t i, n = 0, start = 0, readable = 0, toobig = 0;
 	gfsb_err e;
 
-	/* In name order, so that the order of attempts is stable. */
 	if ((e = gfsb_backend_list_all(be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
 		return e;
-	e = GFSB_EAUTH;
+	if (ns.n > 0 && (v = calloc(ns.n, sizeof(*v))) == NULL) {
+		gfsb_objlist_fini(&ns);
+		return GFSB_ENOMEM;
+	}
 	for (i = 0; i < ns.n; i++) {
-		if (after != NULL && strcmp(ns.v[i].name, after) <= 0)
-			continue;
-		if (keyfile_load(ctx, be, ns.v[i].name, &kf) != GFSB_OK) {
+		if (keyfile_load(ctx, be, ns.v[i].name, &v[n].kf) != GFSB_OK) {
 			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
 			    "key file %s is damaged; skipped", ns.v[i].name);
+			gfsb_ctx_clearerr(ctx);
 			continue;
 		}
+		snprintf(v[n++].name, GFSB_ID_HEX, "%s", ns.v[i].name);
+	}
+	gfsb_objlist_fini(&ns);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), keytrycmp);
+	if (after != NULL)
+		for (i = 0; i < n; i++)
+			if (strcmp(v[i].name, after) == 0)
+				start = i + 1;
+	e = GFSB_EAUTH;
+	for (i = start; i < n; i++) {
 		readable++;
-		e = keyfile_open(&kf, pass, passlen, keys);
+		e = keyfile_open(&v[i].kf, pass, passlen, keys);
 		if (e == GFSB_OK) {
-			snprintf(idhex, GFSB_ID_HEX, "%s", ns.v[i].name);
+			snprintf(idhex, GFSB_ID_HEX, "%s", v[i].name);
 			break;
+		}
+		if (e == GFSB_ENOMEM) {
+			gfsb_ctx_log(ctx, GFSB_LOG_WARN, "key file %.16s asks "
+			    "for %llu MiB for its key derivation, more than "
+			    "this process can get; skipped", v[i].name,
+			    (unsigned long long)(v[i].kf.mem >> 20));
+			toobig++;
+			e = GFSB_EAUTH;
+			continue;
 		}
 		if (e != GFSB_EAUTH)
 			break;
 	}
-	if (e == GFSB_EAUTH && after == NULL && readable == 0)
+	if (e == GFSB_EAUTH && toobig > 0)
+		e = gfsb_ctx_seterr(ctx, GFSB_ENOMEM, "no key file opens with "
+		    "this passphrase within the memory this process can get "
+		    "(%zu skipped as too big)", toobig);
+	else if (e == GFSB_EAUTH && after == NULL && readable == 0)
 		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
 		    "repository has no readable key file");
-	gfsb_objlist_fini(&ns);
+	sodium_memzero(v, n * sizeof(*v));
+	free(v);
 	return e;
 }
 

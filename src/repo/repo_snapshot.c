@@ -394,46 +394,77 @@ gfsb_err
 gfsb_repo_snapshot_find(struct gfsb_repo *r, const char *spec,
     const char *host, struct gfsb_snapshot **out)
 {
-	struct gfsb_snapshot **list = NULL, *found = NULL;
-	size_t n = 0, i, plen = strlen(spec), matches = 0;
+	struct gfsb_objlist names = { NULL, 0, 0 };
+	struct gfsb_snapshot *found = NULL, *s;
+	size_t plen = strlen(spec), matches = 0, i, which = 0;
+	int latest = strcmp(spec, "latest") == 0;
 	gfsb_err e;
 
-	if (strcmp(spec, "latest") != 0 &&
-	    (plen == 0 || plen > 64 || strspn(spec, "0123456789abcdef") !=
-	    plen))
+	if (!latest && (plen == 0 || plen > 64 ||
+	    strspn(spec, "0123456789abcdef") != plen))
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
 		    "invalid snapshot %s: give an id (prefix) or \"latest\"",
 		    spec);
-	if ((e = gfsb_repo_snapshot_list(r, &list, &n)) != GFSB_OK)
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_SNAPSHOT, &names)) !=
+	    GFSB_OK)
 		return e;
-	for (i = 0; i < n; i++) {
-		if (strcmp(spec, "latest") == 0) {
-			if (host == NULL || strcmp(list[i]->hostname, host) ==
-			    0)
-				found = list[i]; /* sorted: last wins */
-		} else if (strncmp(list[i]->id, spec, plen) == 0) {
-			found = list[i];
-			matches++;
+	if (!latest) {
+		/* An id is found by name: a snapshot object that cannot be
+		 * read (damaged, another repository's) must not stand in
+		 * the way of the others. */
+		for (i = 0; i < names.n; i++)
+			if (strncmp(names.v[i].name, spec, plen) == 0) {
+				matches++;
+				which = i;
+			}
+		if (matches == 0)
+			e = gfsb_ctx_seterr(r->ctx, GFSB_ENOTFOUND,
+			    "no snapshot %s", spec);
+		else if (matches > 1)
+			e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+			    "snapshot prefix %s is ambiguous (%zu matches)",
+			    spec, matches);
+		else
+			e = gfsb_repo_snapshot_load(r, names.v[which].name,
+			    out);
+		gfsb_objlist_fini(&names);
+		return e;
+	}
+	/* The newest readable one (ties by id, as the list sorts). */
+	for (i = 0; i < names.n; i++) {
+		e = gfsb_repo_snapshot_load(r, names.v[i].name, &s);
+		if (e == GFSB_ECORRUPT || e == GFSB_EUNSUPPORTED ||
+		    e == GFSB_ENOTFOUND) {
+			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "snapshot %.16s is "
+			    "unreadable and skipped: %s", names.v[i].name,
+			    gfsb_ctx_errmsg(r->ctx));
+			gfsb_ctx_clearerr(r->ctx);
+			continue;
 		}
+		if (e != GFSB_OK)
+			goto out;
+		if ((host != NULL && strcmp(s->hostname, host) != 0) ||
+		    (found != NULL && (gfsb_time_cmp(&s->time,
+		    &found->time) < 0 || (gfsb_time_cmp(&s->time,
+		    &found->time) == 0 && strcmp(s->id, found->id) < 0)))) {
+			gfsb_repo_snapshot_free(s);
+			continue;
+		}
+		gfsb_repo_snapshot_free(found);
+		found = s;
 	}
 	if (found == NULL) {
 		e = gfsb_ctx_seterr(r->ctx, GFSB_ENOTFOUND,
 		    "no snapshot %s%s%s", spec, host ? " for host " : "",
 		    host ? host : "");
-	} else if (matches > 1) {
-		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
-		    "snapshot prefix %s is ambiguous (%zu matches)", spec,
-		    matches);
-	} else {
-		for (i = 0; i < n; i++)
-			if (list[i] == found)
-				list[i] = NULL;
-		*out = found;
-		e = GFSB_OK;
+		goto out;
 	}
-	for (i = 0; i < n; i++)
-		gfsb_repo_snapshot_free(list[i]);
-	free(list);
+	*out = found;
+	found = NULL;
+	e = GFSB_OK;
+out:
+	gfsb_repo_snapshot_free(found);
+	gfsb_objlist_fini(&names);
 	return e;
 }
 

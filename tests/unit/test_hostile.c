@@ -771,6 +771,20 @@ test_policy(void **state)
 	assert_int_equal(gfsb_gfs_policy_load(f->ctx, "/dev/zero", &p),
 	    GFSB_EINVAL);
 	gfsb_ctx_clearerr(f->ctx);
+	/* A FIFO with no writer used to block in open() forever. */
+	{
+		char fifo[] = "/tmp/gfsb-hostile-fifo.XXXXXX";
+		int fd = mkstemp(fifo);
+
+		assert_true(fd >= 0);
+		close(fd);
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(gfsb_gfs_policy_load(f->ctx, fifo, &p),
+		    GFSB_EINVAL);
+		gfsb_ctx_clearerr(f->ctx);
+		unlink(fifo);
+	}
 }
 
 int
