@@ -51,6 +51,10 @@
 #define RS_RUN_GAP (1U << 20)
 #define RS_OPEN_RUNS 8
 #define RS_MAX_DEPTH 65536
+/* Items queued for the writer at most: bytes in flight bound the data,
+ * this bounds the entries without data (a million empty files queued at
+ * once took 500 MiB). */
+#define RS_MAX_ITEMS 4096
 
 struct fetch {
 	struct fetch *next;	  /* in the workers' queue (run leaders) */
@@ -94,6 +98,7 @@ struct rs {
 	} runs[RS_OPEN_RUNS];	      /* oldest first */
 	unsigned nruns;
 	struct ritem *iq_head, *iq_tail;
+	size_t nitems;		/* in the item queue */
 	uint64_t inflight, limit;
 	uint64_t lost_dirs;	/* planner: directories whose tree is lost */
 	int stop;
@@ -311,11 +316,24 @@ queue_item(struct rs *s, struct ritem *it)
 	 * rest are queued: fetches of one large file may exceed the limit.
 	 * The writer frees the item only after its last fetch is done, and
 	 * that fetch cannot even be dequeued before we release the lock. */
+	if (s->nitems >= RS_MAX_ITEMS) {
+		/* As for bytes below: hand the runs over, then wait until
+		 * the writer has caught up by half. */
+		run_flush_locked(s);
+		while (s->nitems >= RS_MAX_ITEMS / 2 && s->err == GFSB_OK)
+			pthread_cond_wait(&s->cv_space, &s->mu);
+		if (s->err != GFSB_OK) {
+			pthread_mutex_unlock(&s->mu);
+			item_free(it);
+			return s->err;
+		}
+	}
 	if (s->iq_tail != NULL)
 		s->iq_tail->next = it;
 	else
 		s->iq_head = it;
 	s->iq_tail = it;
+	s->nitems++;
 	pthread_cond_signal(&s->cv_item);
 	for (i = 0; it->fx != NULL && i < it->node.nextents; i++) {
 		struct fetch *f = it->fx[i];
@@ -512,6 +530,21 @@ plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
 	return e;
 }
 
+/* Say that a directory's tree is lost.  Out of line: plan_tree recurses
+ * once per directory level, and this message buffer must not be on every
+ * level's stack frame. */
+static __attribute__((noinline)) void
+lost_dir(struct rs *s, const char *abs)
+{
+	char sbuf[2 * SHOWN_PART + 4];
+
+	gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR, "%s/: damaged: the directory's "
+	    "contents are lost (%s); restored empty", shown(abs, sbuf),
+	    gfsb_ctx_errmsg(s->ctx));
+	gfsb_ctx_clearerr(s->ctx);
+	s->lost_dirs++; /* the planner's own count */
+}
+
 static gfsb_err
 plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN], const char *rel,
     const char *abs, int selected, int depth)
@@ -525,19 +558,13 @@ plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN], const char *rel,
 		return gfsb_ctx_seterr(s->ctx, GFSB_ECORRUPT,
 		    "snapshot nests directories too deep");
 	if ((e = gfsb_repo_tree_load(s->plan_io, id, &t)) != GFSB_OK) {
-		char sbuf[2 * SHOWN_PART + 4];
-
 		/* A lost directory loses what is below it, nothing else:
 		 * the directory itself is restored empty and named, the
 		 * rest of the snapshot still comes back (as verify says). */
 		if (depth == 0 || (e != GFSB_ECORRUPT &&
 		    e != GFSB_ENOTFOUND && e != GFSB_EUNSUPPORTED))
 			return e;
-		gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR, "%s/: damaged: the "
-		    "directory's contents are lost (%s); restored empty",
-		    shown(abs, sbuf), gfsb_ctx_errmsg(s->ctx));
-		gfsb_ctx_clearerr(s->ctx);
-		s->lost_dirs++; /* this thread's own count */
+		lost_dir(s, abs);
 		return GFSB_OK;
 	}
 	for (i = 0; i < t.n && e == GFSB_OK; i++) {
@@ -874,6 +901,8 @@ next_item(struct rs *s)
 		s->iq_head = it->next;
 		if (s->iq_head == NULL)
 			s->iq_tail = NULL;
+		if (--s->nitems == RS_MAX_ITEMS / 2 - 1)
+			pthread_cond_broadcast(&s->cv_space);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return it;

@@ -404,7 +404,7 @@ def tar(path, depth):
         for m in t:
             if m.name.endswith("/leaf"):
                 best = (m.name.split("/").count("d"), t.extractfile(m).read())
-    print("tar: leaf below %s levels: %r" % best)
+    print("tar: deepest leaf found (levels, content): %r" % (best,))
     return best is not None and best[0] == depth and \
         best[1] == b"the leaf at depth %d\n" % depth
 cmd = sys.argv[1]
