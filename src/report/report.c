@@ -79,6 +79,9 @@ raise_status(struct gfsb_report *r, enum gfsb_report_status s)
 		r->status = s;
 }
 
+static gfsb_err add_line(char ***v, size_t *n, const char *fmt, va_list ap)
+    GFSB_PRINTF(3, 0);
+
 static gfsb_err
 add_line(char ***v, size_t *n, const char *fmt, va_list ap)
 {
