@@ -130,7 +130,7 @@ PYEOF
 short=$(basename "$victim" | cut -c1-16)
 grep -qF "$short" "$eml.txt" || { cat "$eml.txt"; fail "report text does not name the pack"; }
 grep -qF "$short" "$eml.html" || fail "report HTML does not name the pack"
-grep -qE "snapshot [0-9a-f]{8} $S/day[0-9]+\.bin" "$eml.txt" ||
+grep -qE "snapshot [0-9a-f]{8} $S/(day[0-9]+\.bin|log\.txt)" "$eml.txt" ||
 	{ cat "$eml.txt"; fail "report does not name a broken file"; }
 
 step "an offsite mirror behind is a WARNING with the lag"
