@@ -16,8 +16,11 @@
 
 # Memory: every command runs under a 1 GiB address-space limit and its
 # peak RSS must stay under 300 MiB.  AddressSanitizer reserves terabytes
-# of address space and doubles RSS, so under it only RSS is checked.
-if ldd "$GFSB" 2>/dev/null | grep -q libasan; then
+# of address space and doubles RSS, so under it only RSS is checked.  The
+# build says so (GFSB_SANITIZED); run by hand, the binary is asked.
+if [ "${GFSB_SANITIZED:-}" = 1 ] ||
+	{ [ -z "${GFSB_SANITIZED:-}" ] &&
+		nm -D "$GFSB" 2>/dev/null | grep -q __asan_init; }; then
 	ASAN=1
 	LIMIT=()
 	RSS_MAX_MIB=900
