@@ -5,9 +5,32 @@
 # Phase 1 kills prune at each of its crash points in turn: strace injects
 # SIGKILL at the k-th rename (every stored object completes with one) or
 # unlink (every deletion), for k = 1, 2, ... until a prune runs through.
-# Phase 2 kills at random moments.  After every kill, every snapshot left
-# is restored and compared with the source it was made from.
+# Phase 2 kills at random moments.  After every kill, verify --read-data
+# must find every blob of every snapshot left readable and intact, and one
+# snapshot (a different one each time) is restored and compared with the
+# source it was made from; after every batch of kills, all of them are.
 . "$(dirname "$0")/lib.sh"
+
+# check_killed REPO N: the check after the N-th kill.
+check_killed() {
+	local repo=$1 n=$2 id day
+	"$GFSB" verify -r "$repo" --read-data --no-state >"$T/verify.out" \
+		2>&1 || { cat "$T/verify.out";
+		fail "verify finds damage after kill $n"; }
+	snap_json "$repo" | $PY -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s[int(sys.argv[1]) % len(s)]["id"], s[int(sys.argv[1]) % len(s)]["time"][8:10])
+' "$n" >"$T/one"
+	read -r id day <"$T/one"
+	rm -rf "$T/check"
+	"$GFSB" restore -r "$repo" -q "$id" --target "$T/check" \
+		>/dev/null 2>"$T/check.err" || { cat "$T/check.err";
+		fail "snapshot $id (day $day) does not restore after kill $n"; }
+	$PY "$HERE/treecmp.py" "$T/copies/$day" "$T/check$S" >/dev/null ||
+		fail "snapshot $id (day $day) restores differently after kill $n"
+	rm -rf "$T/check"
+}
 
 command -v strace >/dev/null || fail "strace is not installed (scripts/install-deps.sh)"
 S=$T/src
@@ -50,9 +73,10 @@ for batch in 1 2 3; do
 			break
 		fi
 		kills=$((kills + 1))
-		check_kept "$R"
+		check_killed "$R" "$kills"
 	done
 	[ "$rc" = 0 ] || fail "prune never ran through"
+	check_kept "$R"
 done
 echo "phase 1: $kills prunes killed at a crash point"
 [ "$kills" -ge 10 ] || fail "too few crash points exercised"
@@ -69,8 +93,9 @@ for i in $(seq 1 6); do
 	sleep "0.0$(printf %02d $((RANDOM % 60)))"
 	kill -9 "$pid" 2>/dev/null && random_kills=$((random_kills + 1))
 	{ wait "$pid"; } 2>/dev/null || true
-	check_kept "$R"
+	check_killed "$R" "$i"
 done
+check_kept "$R"
 echo "phase 2: $random_kills of 6 prunes were still running when killed"
 
 step "a later prune finishes the job"
