@@ -36,6 +36,8 @@ done
 [[ $SIZE_MIB =~ ^[1-9][0-9]*$ && $RUNS =~ ^[1-9][0-9]*$ ]] ||
 	{ echo "verify_bench.sh: bad --size-mib or --runs" >&2; exit 2; }
 command -v restic >/dev/null || { echo "restic not found" >&2; exit 1; }
+[[ $WITH_BORG = 0 ]] || command -v borg >/dev/null ||
+	{ echo "borg not found (apt-get install borgbackup)" >&2; exit 1; }
 [[ -x $GFS ]] || { echo "no gfsbackup at $GFS (build first)" >&2; exit 1; }
 if [[ -z $WORKDIR ]]; then
 	WORKDIR=$(mktemp -d /var/tmp/gfsb-vbench.XXXXXX)
