@@ -107,7 +107,8 @@ attempt() {
 			kills=$((kills + 1))
 		fi
 	fi
-	wait "$pid" || rc=$?
+	# (braces and 2>/dev/null: bash's own "Killed" notice is not news)
+	{ wait "$pid"; } 2>/dev/null || rc=$?
 	if [ "$rc" != 0 ] && [ "$rc" != 137 ] && [ "$kill_it" = 0 ]; then
 		# A failure without a kill must be a fault we injected.
 		if ! grep -q "sync" <<<"$name"; then
