@@ -478,6 +478,24 @@ dry_verify(struct run *r, const char *name)
 	    "structure and read %s", what);
 }
 
+/*
+ * Ends a verification stage: damage fails it, warnings make it a
+ * WARNING; frees the result.
+ */
+static void
+verify_end(struct run *r, const char *stage, struct gfsb_verify_result *res)
+{
+	int clean = res->ndamage == 0 && res->broken_total == 0;
+
+	stage_end(r, stage, clean ? EXIT_OK : EXIT_FATAL, !clean ?
+	    GFSB_REPORT_FAILED : res->nwarnings ? GFSB_REPORT_WARNING :
+	    GFSB_REPORT_OK, "%s: %llu of %llu packs read, %s", res->mode,
+	    (unsigned long long)res->packs_read,
+	    (unsigned long long)res->packs, clean ? "no damage" :
+	    "DAMAGE FOUND");
+	gfsb_ops_verify_result_fini(res);
+}
+
 static void
 stage_verify(struct run *r)
 {
@@ -485,7 +503,7 @@ stage_verify(struct run *r)
 	struct gfsb_verify_result res;
 	char *state = NULL;
 	gfsb_err e;
-	int rc, clean;
+	int rc;
 
 	stage_begin(r);
 	if (r->dry) {
@@ -514,14 +532,7 @@ stage_verify(struct run *r)
 	}
 	if (cli_report_fill_verify(r->c, &r->rep, &res) != EXIT_OK)
 		worsen(r, EXIT_FATAL);
-	clean = res.ndamage == 0 && res.broken_total == 0;
-	stage_end(r, "verify", clean ? EXIT_OK : EXIT_FATAL, !clean ?
-	    GFSB_REPORT_FAILED : res.nwarnings ? GFSB_REPORT_WARNING :
-	    GFSB_REPORT_OK, "%s: %llu of %llu packs read, %s", res.mode,
-	    (unsigned long long)res.packs_read,
-	    (unsigned long long)res.packs, clean ? "no damage" :
-	    "DAMAGE FOUND");
-	gfsb_ops_verify_result_fini(&res);
+	verify_end(r, "verify", &res);
 }
 
 static void
@@ -533,7 +544,7 @@ stage_verify_offsite(struct run *r)
 	char *state = NULL;
 	size_t i;
 	gfsb_err e;
-	int rc, clean, bad = 0;
+	int rc, bad = 0;
 
 	stage_begin(r);
 	if (r->dry) {
@@ -588,14 +599,7 @@ stage_verify_offsite(struct run *r)
 		    res.warnings[i]) != GFSB_OK;
 	if (bad)
 		worsen(r, EXIT_FATAL);
-	clean = res.ndamage == 0 && res.broken_total == 0;
-	stage_end(r, "verify-offsite", clean ? EXIT_OK : EXIT_FATAL, !clean ?
-	    GFSB_REPORT_FAILED : res.nwarnings ? GFSB_REPORT_WARNING :
-	    GFSB_REPORT_OK, "%s: %llu of %llu packs read, %s", res.mode,
-	    (unsigned long long)res.packs_read,
-	    (unsigned long long)res.packs, clean ? "no damage" :
-	    "DAMAGE FOUND");
-	gfsb_ops_verify_result_fini(&res);
+	verify_end(r, "verify-offsite", &res);
 	gfsb_repo_close(mirror);
 }
 
