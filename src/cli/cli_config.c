@@ -481,7 +481,7 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 	struct cfgload s;
 	char why[600];
 	const char *w;
-	int line, rc = EXIT_USAGE;
+	int fd, line, rc = EXIT_USAGE;
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&s, 0, sizeof(s));
@@ -494,9 +494,14 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 		cli_msg(c, "%s: %s: --config: no file given", c->prog, c->cmd);
 		return EXIT_USAGE;
 	}
-	if ((s.f = fopen(path, "re")) == NULL) {
+	/* Opened without blocking: a FIFO named by mistake is refused
+	 * below (not a regular file) instead of waiting for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+	    (s.f = fdopen(fd, "r")) == NULL) {
 		cli_msg(c, "%s: %s: cannot read the configuration %s: %s",
 		    c->prog, c->cmd, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return EXIT_FATAL;
 	}
 	if ((w = private_file(path, why, sizeof(why))) != NULL) {

@@ -132,5 +132,10 @@ expect 2 "$GFSB" run --config "$C" --time soon
 one_line_error "--time"
 expect 1 "$GFSB" run --config "$T/absent.conf"
 one_line_error "cannot read the configuration"
+mkfifo "$T/fifo.conf"
+chmod 600 "$T/fifo.conf"
+# A FIFO is refused at once, not waited on (timeout: a hang fails).
+expect 2 timeout 10 "$GFSB" run --config "$T/fifo.conf"
+one_line_error "is not a regular file"
 
 echo "ok"
