@@ -84,11 +84,11 @@ gfsb_compress_unblob(struct gfsb_compress *z, const uint8_t *in, size_t n,
 	unsigned long long claimed;
 	size_t r;
 
-	/* A frame that declares another size is refused before any work
-	 * (ours always declare it: ZSTD_compress2 knows the size). */
+	/* A frame must declare its size, and the expected one: refused
+	 * before any work otherwise (ours always declare it: ZSTD_compress2
+	 * knows the size; docs/FORMAT.md). */
 	claimed = ZSTD_getFrameContentSize(in, n);
-	if (claimed == ZSTD_CONTENTSIZE_ERROR ||
-	    (claimed != ZSTD_CONTENTSIZE_UNKNOWN && claimed != rawlen))
+	if (claimed != rawlen)
 		return GFSB_ECORRUPT;
 	r = ZSTD_decompressDCtx(z->dctx, out, rawlen, in, n);
 	if (ZSTD_isError(r) || r != rawlen)

@@ -112,6 +112,42 @@ test_bomb_is_bounded(void **state)
 	free(c);
 }
 
+/*
+ * A frame must declare its content size, and declare the expected one:
+ * every writer of ours does (ZSTD_compress2 knows the size), so a frame
+ * without one was not written by us, and refusing it lets a reader know
+ * what a frame expands to before decompressing anything.
+ */
+static void
+test_size_must_be_declared(void **state)
+{
+	struct gfsb_compress *z;
+	uint8_t in[4096], c[8192], out[4096];
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	size_t clen;
+
+	(void)state;
+	memset(in, 'x', sizeof(in));
+	assert_int_equal(gfsb_compress_new(3, &z), GFSB_OK);
+	/* Ours declares it and opens. */
+	assert_int_equal(gfsb_compress_blob(z, in, sizeof(in), c, sizeof(c),
+	    &clen), GFSB_OK);
+	assert_int_equal(ZSTD_getFrameContentSize(c, clen), sizeof(in));
+	assert_int_equal(gfsb_compress_unblob(z, c, clen, out, sizeof(out)),
+	    GFSB_OK);
+	assert_memory_equal(in, out, sizeof(in));
+	/* The same bytes in a frame that does not declare its size. */
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+	clen = ZSTD_compress2(cc, c, sizeof(c), in, sizeof(in));
+	assert_false(ZSTD_isError(clen));
+	assert_true(ZSTD_getFrameContentSize(c, clen) ==
+	    ZSTD_CONTENTSIZE_UNKNOWN);
+	assert_int_equal(gfsb_compress_unblob(z, c, clen, out, sizeof(out)),
+	    GFSB_ECORRUPT);
+	ZSTD_freeCCtx(cc);
+	gfsb_compress_free(z);
+}
+
 int
 main(void)
 {
@@ -120,6 +156,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_incompressible_stored_raw),
 		cmocka_unit_test(test_bomb_is_bounded),
+		cmocka_unit_test(test_size_must_be_declared),
 	};
 
 	if (gfsb_ctx_new(&ctx) != GFSB_OK)
