@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_config.h"
+#include "cli_report.h"
 
 struct cfgload {
 	struct cli_config *cfg;
@@ -359,8 +360,23 @@ on_report(struct cfgload *s, const char *k, const char *v)
 	}
 	if (strcmp(k, "dir") == 0)
 		return set_path(s, "report", k, &c->report_dir, v);
+	if (strcmp(k, "keep-days") == 0) {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+		    n > CLI_REPORT_KEEP_DAYS_MAX)
+			return bad(s, "report", k, "\"%s\" is not a number of "
+			    "days from 0 (keep all) to %u", v,
+			    CLI_REPORT_KEEP_DAYS_MAX);
+		c->report_keep_days = (unsigned)n;
+		return 1;
+	}
 	return bad(s, "report", k, "unknown key (smtp-url, from, to, "
-	    "smtp-user, smtp-password-file, smtp-cacert, send, dir)");
+	    "smtp-user, smtp-password-file, smtp-cacert, send, dir, "
+	    "keep-days)");
 }
 
 static int
@@ -486,6 +502,7 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&s, 0, sizeof(s));
 	cfg->prune = PRUNE_WEEKLY;
+	cfg->report_keep_days = CLI_REPORT_KEEP_DAYS;
 	cfg->read = GFSB_VERIFY_READ_ROTATE;
 	cfg->slices = 7;
 	s.cfg = cfg;

@@ -69,6 +69,7 @@ struct cli_config {
 	char *smtp_cacert;
 	int send_failures_only;
 	char *report_dir;
+	unsigned report_keep_days;	/* 0: keep every saved report */
 };
 
 /*

@@ -5,6 +5,7 @@
  * mirror; then rendered, saved, and mailed.  A report that cannot be
  * mailed is still saved, and the failure is said on stderr.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -340,9 +341,78 @@ save(const char *path, const struct gfsb_buf *b)
 	return err;
 }
 
+/* The number in the len digits at p, or -1 if they are not all digits. */
+static int
+digits(const char *p, int len)
+{
+	int v = 0;
+
+	for (; len > 0; len--, p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+/*
+ * The time a saved report's name gives (report-YYYY-MM-DD-HHMMSS.txt or
+ * .html, local time), or -1 for a name that is not exactly that.
+ */
+static time_t
+report_name_time(const char *name)
+{
+	struct tm tm;
+
+	if (strlen(name) < 24 || strncmp(name, "report-", 7) != 0 ||
+	    name[11] != '-' || name[14] != '-' || name[17] != '-' ||
+	    (strcmp(name + 24, ".txt") != 0 &&
+	    strcmp(name + 24, ".html") != 0))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if ((tm.tm_year = digits(name + 7, 4)) < 0 ||
+	    (tm.tm_mon = digits(name + 12, 2)) < 0 ||
+	    (tm.tm_mday = digits(name + 15, 2)) < 0 ||
+	    (tm.tm_hour = digits(name + 18, 2)) < 0 ||
+	    (tm.tm_min = digits(name + 20, 2)) < 0 ||
+	    (tm.tm_sec = digits(name + 22, 2)) < 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+/* Remove the saved reports dated more than keep_days before now. */
+static void
+prune_reports(struct cli *c, const char *dir, time_t now, unsigned keep_days)
+{
+	struct dirent *de;
+	struct tm tm;
+	time_t cutoff, t;
+	DIR *d;
+
+	if (keep_days == 0 || (d = opendir(dir)) == NULL)
+		return;
+	/* Calendar days, as the names are dated: the same local time
+	 * keep_days days back, whatever daylight saving did between. */
+	localtime_r(&now, &tm);
+	tm.tm_mday -= (int)keep_days;
+	tm.tm_isdst = -1;
+	cutoff = mktime(&tm);
+	while ((de = readdir(d)) != NULL) {
+		if ((t = report_name_time(de->d_name)) == -1 || t >= cutoff)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+			cli_msg(c, "%s: cannot remove the old report %s/%s: %s",
+			    c->prog, dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+}
+
 int
 cli_report_deliver(struct cli *c, const struct gfsb_report *rep,
-    const struct cli_mail *m, const char *dir)
+    const struct cli_mail *m, const char *dir, unsigned keep_days)
 {
 	struct gfsb_buf text, html;
 	struct gfsb_mail_opts mo;
@@ -389,6 +459,8 @@ cli_report_deliver(struct cli *c, const struct gfsb_report *rep,
 		if (rc == EXIT_OK && c->verbose)
 			cli_msg(c, "report saved as %s/report-%s.{txt,html}",
 			    dir, stamp);
+		if (rc == EXIT_OK)
+			prune_reports(c, dir, tt, keep_days);
 	}
 	send = m != NULL && m->url != NULL &&
 	    (!m->failures_only || rep->status != GFSB_REPORT_OK);

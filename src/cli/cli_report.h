@@ -53,13 +53,21 @@ int cli_report_fill_verify(struct cli *c, struct gfsb_report *rep,
 int cli_report_fill_offsite(struct cli *c, struct gfsb_report *rep,
     const char *url);
 
+/* How long saved reports are kept by default, and at most ([report]
+ * keep-days; 0 keeps them all). */
+#define CLI_REPORT_KEEP_DAYS		90
+#define CLI_REPORT_KEEP_DAYS_MAX	36500
+
 /*
- * cli_report_deliver(c, rep, m, dir):
+ * cli_report_deliver(c, rep, m, dir, keep_days):
  * Render the report; save it as dir/report-<time>.{txt,html} (dir NULL:
  * not saved); mail it when m says so.  A failure to save or to send is
- * said on stderr and gives EXIT_FATAL; the saved files stay.
+ * said on stderr and gives EXIT_FATAL; the saved files stay.  Once this
+ * report is saved, the reports in dir whose name dates them more than
+ * keep_days days before this one are removed (keep_days 0: none; files
+ * not named exactly like a report are never touched).
  */
 int cli_report_deliver(struct cli *c, const struct gfsb_report *rep,
-    const struct cli_mail *m, const char *dir);
+    const struct cli_mail *m, const char *dir, unsigned keep_days);
 
 #endif

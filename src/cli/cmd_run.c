@@ -646,7 +646,7 @@ stage_report(struct run *r)
 		return;
 	}
 	rc = cli_report_deliver(r->c, &r->rep, cfg->smtp_url != NULL ? &mail :
-	    NULL, dir);
+	    NULL, dir, cfg->report_keep_days);
 	worsen(r, rc);
 	cli_msg(r->c, "%s: run: report: %s: %s%s (%.1f s)", r->c->prog,
 	    gfsb_report_status_name(r->rep.status), rc == EXIT_OK ? "saved in " :

@@ -573,8 +573,11 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		}
 		report_dir = reports;
 	}
+	/* cfg.report_keep_days: the configuration's, else the default
+	 * (cli_config_load sets it; a verify without --config did not). */
 	rc2 = cli_report_deliver(c, &rep, want_mail ? &mail : NULL,
-	    report_dir);
+	    report_dir, config != NULL ? cfg.report_keep_days :
+	    CLI_REPORT_KEEP_DAYS);
 	if (rc2 != EXIT_OK && rc == EXIT_OK)
 		rc = rc2;
 out:

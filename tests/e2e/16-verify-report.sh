@@ -218,4 +218,49 @@ one_line_error "the report was not mailed"
 grep -rqF "mail secret" "$T/out" "$T/err" && fail "password printed"
 grep -rqF "wrong" "$T/err" && fail "password printed"
 
+step "saved reports older than keep-days go; nothing else in the dir does"
+O=$T/old-reports
+mkdir -p "$O"
+# 2026-06-11 is the day of the verification below: 90 days (the default)
+# back is 2026-03-13 09:00.
+for f in report-2026-03-13-085959.txt report-2026-03-13-085959.html \
+	report-2025-01-01-010000.txt; do echo old >"$O/$f"; done
+for f in report-2026-03-13-090001.txt report-2026-06-01-010000.html \
+	report-2025-01-01-010000.txt.bak notes.txt report-2025-01-01.txt \
+	report-2025-01-01-01000x.txt my-report-2025-01-01-010000.txt; do
+	echo keep >"$O/$f"
+done
+expect 0 "$GFSB" verify -r "$R" --time '2026-06-11 09:00:00' --report "$O"
+for f in report-2026-03-13-085959.txt report-2026-03-13-085959.html \
+	report-2025-01-01-010000.txt; do
+	[ ! -e "$O/$f" ] || fail "old report $f kept"
+done
+for f in report-2026-03-13-090001.txt report-2026-06-01-010000.html \
+	report-2025-01-01-010000.txt.bak notes.txt report-2025-01-01.txt \
+	report-2025-01-01-01000x.txt my-report-2025-01-01-010000.txt \
+	report-2026-06-11-090000.txt report-2026-06-11-090000.html; do
+	[ -e "$O/$f" ] || fail "$f removed"
+done
+# The configuration's keep-days: 0 keeps everything, 2 keeps two days.
+grep -v -e "^keep-days" -e "^dir =" "$T/gfsbackup.conf" >"$T/keep.conf"
+printf 'keep-days = 0\ndir = %s\n' "$O" >>"$T/keep.conf"
+chmod 600 "$T/keep.conf"
+n=$(ls "$O" | wc -l)
+expect 0 env -u GFSBACKUP_PASSWORD_FILE "$GFSB" verify --config \
+	"$T/keep.conf" --time '2026-06-11 10:00:00'
+[ "$(ls "$O" | wc -l)" = $((n + 2)) ] || fail "keep-days = 0 removed reports"
+sed -i 's/^keep-days = 0$/keep-days = 2/' "$T/keep.conf"
+expect 0 env -u GFSBACKUP_PASSWORD_FILE "$GFSB" verify --config \
+	"$T/keep.conf" --time '2026-06-11 11:00:00'
+left=$(cd "$O" && ls | grep -E '^report-[0-9-]{17}\.(txt|html)$' | sort |
+	tr '\n' ' ')
+want=
+for h in 09 10 11; do
+	want="${want}report-2026-06-11-${h}0000.html report-2026-06-11-${h}0000.txt "
+done
+[ "$left" = "$want" ] ||
+	fail "keep-days = 2 left: $left"
+[ -e "$O/notes.txt" ] && [ -e "$O/report-2025-01-01-010000.txt.bak" ] ||
+	fail "keep-days = 2 removed a file that is not a report"
+
 echo "ok"

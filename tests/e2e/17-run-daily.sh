@@ -130,6 +130,13 @@ for i, f in enumerate(files, 1):
         assert subj.startswith("[gfsbackup] OK ") or \
             subj.startswith("[gfsbackup] WARNING "), (i, subj, text[:3000])
 PYEOF
+# The saved copies: the last 90 nights' (keep-days' default) and no more.
+want=$((DAYS < 91 ? DAYS : 91))
+[ "$(ls "$T/reports" | grep -c '^report-.*\.txt$')" = "$want" ] &&
+	[ "$(ls "$T/reports" | grep -c '^report-.*\.html$')" = "$want" ] ||
+	fail "$(ls "$T/reports" | wc -l) saved reports, not $want of each kind"
+[ -e "$T/reports/report-$(date -d "$(tail -1 "$T/nights")" +%F-%H%M%S).txt" ] ||
+	fail "the last night's report is not saved"
 
 step "the snapshots kept are exactly those the policy keeps"
 "$GFSB" snapshots -r "$R" --json >"$T/snaps.json"

@@ -105,6 +105,10 @@ bad 14 "[retention] keep-weekly: give a policy file or keep-* rules, not both" \
 	'/^policy = /a keep-weekly = 4'
 bad 0 "[report]: smtp-url needs from and to" '$a smtp-url = smtp://127.0.0.1:25'
 bad 21 "[report] smtp-url: \"http://x\" is not an smtp://" '$a smtp-url = http://x'
+for v in x -1 36501 5d 99999999999999999999; do
+	bad 21 "[report] keep-days: \"$v\" is not a number of days" \
+		"\$a keep-days = $v"
+done
 bad 0 "[offsite] url: missing" -e '$a [offsite]' -e '$a region = eu'
 printf 'secret' >"$T/open-pass"
 chmod 644 "$T/open-pass"
