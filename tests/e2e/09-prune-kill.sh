@@ -23,13 +23,7 @@ s = json.load(sys.stdin)
 print(s[int(sys.argv[1]) % len(s)]["id"], s[int(sys.argv[1]) % len(s)]["time"][8:10])
 ' "$n" >"$T/one"
 	read -r id day <"$T/one"
-	rm -rf "$T/check"
-	"$GFSB" restore -r "$repo" -q "$id" --target "$T/check" \
-		>/dev/null 2>"$T/check.err" || { cat "$T/check.err";
-		fail "snapshot $id (day $day) does not restore after kill $n"; }
-	$PY "$HERE/treecmp.py" "$T/copies/$day" "$T/check$S" >/dev/null ||
-		fail "snapshot $id (day $day) restores differently after kill $n"
-	rm -rf "$T/check"
+	check_restores "$repo" "$id" "$day" "after kill $n"
 }
 
 command -v strace >/dev/null || fail "strace is not installed (scripts/install-deps.sh)"

@@ -106,12 +106,19 @@ for s in json.load(sys.stdin):
     print(s["id"], s["time"][8:10])' >"$T/kept"
 	[ -s "$T/kept" ] || fail "no snapshot left"
 	while read -r id day; do
-		rm -rf "$T/check"
-		"$GFSB" restore -r "$repo" -q "$id" --target "$T/check" \
-			>/dev/null 2>"$T/check.err" || { cat "$T/check.err";
-			fail "snapshot $id (day $day) does not restore"; }
-		$PY "$HERE/treecmp.py" "$T/copies/$day" "$T/check$S" >/dev/null ||
-			fail "snapshot $id (day $day) restores differently"
+		check_restores "$repo" "$id" "$day"
 	done <"$T/kept"
+}
+
+# check_restores REPO ID DAY [WHEN]: snapshot ID restores bit-identically
+# to $T/copies/DAY (WHEN, e.g. "after kill 3", goes in the failure).
+check_restores() {
+	local repo=$1 id=$2 day=$3 when=${4:+ $4}
+	rm -rf "$T/check"
+	"$GFSB" restore -r "$repo" -q "$id" --target "$T/check" \
+		>/dev/null 2>"$T/check.err" || { cat "$T/check.err";
+		fail "snapshot $id (day $day) does not restore$when"; }
+	$PY "$HERE/treecmp.py" "$T/copies/$day" "$T/check$S" >/dev/null ||
+		fail "snapshot $id (day $day) restores differently$when"
 	rm -rf "$T/check"
 }
