@@ -74,16 +74,12 @@ expect 1 "$GFSB" snapshots -r "$R" --password-command "exit 3"
 one_line_error "password command failed"
 
 step "locked exclusively by another process: exit 11"
-"$TESTTOOL" hold-lock "$R" exclusive >"$T/lockout" 2>&1 &
-BGPIDS+=($!)
-for _ in $(seq 1 100); do grep -q locked "$T/lockout" && break; sleep 0.1; done
-grep -q locked "$T/lockout" || fail "the lock holder did not start"
+hold_lock "$R" exclusive
 expect 11 "$GFSB" backup -r "$R" "$S"
 one_line_error "locked exclusively by pid"
 expect 11 "$GFSB" restore -r "$R" latest --target "$T/t"
 [ ! -e "$T/t" ] || fail "restore target created while locked"
-kill "${BGPIDS[-1]}"
-wait "${BGPIDS[-1]}" || true
+release_lock
 unchanged
 expect 0 "$GFSB" backup -r "$R" "$S"
 before=$(repo_state)

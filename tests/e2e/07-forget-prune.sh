@@ -52,13 +52,10 @@ one_line_error "would remove every snapshot"
 [ "$(nfiles "$R/snapshots")" = 14 ] || fail "a refused forget removed snapshots"
 
 step "forget and prune need the exclusive lock"
-"$TESTTOOL" hold-lock "$R" shared >"$T/lockout" 2>&1 &
-BGPIDS+=($!)
-for _ in $(seq 1 100); do grep -q locked "$T/lockout" && break; sleep 0.1; done
+hold_lock "$R" shared
 expect 11 "$GFSB" forget -r "$R" --keep-last 1
 expect 11 "$GFSB" prune -r "$R"
-kill "${BGPIDS[-1]}"
-wait "${BGPIDS[-1]}" 2>/dev/null || true
+release_lock
 
 step "forget removes snapshot objects only"
 packs=$(nfiles "$R/data")

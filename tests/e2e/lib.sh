@@ -64,6 +64,22 @@ init_repo() { "$GFSB" init -r "$1" --kdf-memory 8M --kdf-iterations 1 -q >/dev/n
 
 nfiles() { find "$1" -type f | wc -l; }
 
+# hold_lock REPO shared|exclusive: another process takes the repository's
+# lock and holds it until release_lock.
+hold_lock() {
+	"$TESTTOOL" hold-lock "$1" "$2" >"$T/lockout" 2>&1 &
+	BGPIDS+=($!)
+	for _ in $(seq 1 100); do
+		grep -q locked "$T/lockout" && break
+		sleep 0.1
+	done
+	grep -q locked "$T/lockout" || fail "the lock holder did not start"
+}
+release_lock() {
+	kill "${BGPIDS[-1]}"
+	wait "${BGPIDS[-1]}" 2>/dev/null || true
+}
+
 # The JSON of the snapshots (restic's shape), for python checks.
 snap_json() { "$GFSB" snapshots -r "$1" --json; }
 
