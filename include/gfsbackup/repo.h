@@ -343,6 +343,46 @@ gfsb_err gfsb_repo_compact(struct gfsb_repo *r,
     const struct gfsb_compact_opts *opts, struct gfsb_compact_stats *stats)
     GFSB_WUR;
 
+/* ---- repairing the index ---- */
+
+struct gfsb_index_repair_opts {
+	int read_data; /* read every pack whole: index only blobs that open */
+	int dry_run;   /* count what would change, write nothing */
+};
+
+struct gfsb_index_repair_stats {
+	uint64_t index_files;	      /* index files there before */
+	uint64_t index_damaged;	      /* of those, unreadable */
+	uint64_t blobs_before;	      /* blobs the readable ones named */
+	uint64_t packs;		      /* packs stored */
+	uint64_t packs_indexed;	      /* of those, in the new index */
+	uint64_t packs_adopted;	      /* indexed now, by no index before */
+	uint64_t packs_unreadable;    /* header or all blobs damaged */
+	uint64_t packs_salvaged;      /* read_data: some blobs damaged, the
+				       * others copied; left out */
+	uint64_t packs_written;	      /* new packs of those copies */
+	uint64_t packs_deleted;	      /* read_data: the damaged ones */
+	uint64_t packs_missing;	      /* named by the old index, not stored */
+	uint64_t blobs_damaged;	      /* read_data: blobs left out */
+	uint64_t blobs;		      /* blobs in the new index */
+	uint64_t index_files_written, index_files_removed;
+};
+
+/*
+ * gfsb_repo_index_repair(r, opts, stats):
+ * Rebuild the index from the packs themselves: read every stored pack's
+ * sealed header (with read_data, the whole pack, keeping only the blobs
+ * that authenticate and hash to their id), write a new index naming
+ * exactly those blobs, superseding every old index file, then delete the
+ * old files.  Damaged index files, packs no index named, and index entries
+ * for packs that are gone or damaged are all put right; the warnings name
+ * each.  The caller holds the exclusive lock and has not loaded the index.
+ * Fails (changing nothing) only if the storage cannot be read or listed.
+ */
+gfsb_err gfsb_repo_index_repair(struct gfsb_repo *r,
+    const struct gfsb_index_repair_opts *opts,
+    struct gfsb_index_repair_stats *stats) GFSB_WUR;
+
 /* ---- checking (verify) ---- */
 
 /*

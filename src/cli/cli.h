@@ -160,6 +160,7 @@ int cmd_prune(struct cli *c, int argc, char **argv);
 int cmd_policy(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_repair(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
 
 /* Parse "5%", "5" (percent) or "0.5%" into a fraction; -1 if invalid. */

@@ -149,13 +149,18 @@ print_text(struct cli *c, const struct gfsb_verify_result *res)
 	if (res->broken_total > res->nbroken)
 		printf("... and %llu more broken files\n",
 		    (unsigned long long)(res->broken_total - res->nbroken));
-	if (is_clean(res))
+	if (is_clean(res)) {
 		printf("no damage found\n");
-	else
+	} else {
 		printf("DAMAGE FOUND: %zu damaged objects break %llu files in "
 		    "%zu snapshots\n", res->ndamage,
 		    (unsigned long long)res->broken_total,
 		    res->nbroken_snapshots);
+		printf("to repair: `gfsbackup sync` from an intact copy; "
+		    "otherwise `gfsbackup repair index --read-data`,\n"
+		    "then the next backup stores again what the server "
+		    "still has\n");
+	}
 }
 
 static int

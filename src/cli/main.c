@@ -61,6 +61,7 @@ static const char usage_head[] =
 "  policy     show FILE: what a retention policy holds over time\n"
 "  sync       copy the repository to an offsite mirror (--to REPO2)\n"
 "  verify     check the repository, read a slice of it, mail the report\n"
+"  repair     index: rebuild the index from the packs after damage\n"
 "  run        the daily job from a configuration file (--config FILE)\n";
 
 static const char usage_tail[] =
@@ -95,6 +96,7 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy },
 	{ "sync", cmd_sync },
 	{ "verify", cmd_verify },
+	{ "repair", cmd_repair },
 	{ "run", cmd_run },
 };
 

@@ -333,6 +333,69 @@ out:
 	return e;
 }
 
+/*
+ * Write packs[0..n) as new index files of about ENTRIES_PER_INDEX blobs;
+ * the last one names every index file loaded (r->index_names) as
+ * superseded, so that from the moment it is stored the old files no
+ * longer count, even before they are deleted.  *files counts the files.
+ */
+gfsb_err
+repo_index_replace(struct gfsb_repo *r, const struct donepack *packs,
+    size_t n, uint64_t *files)
+{
+	uint8_t (*sup)[GFSB_ID_LEN] = NULL;
+	size_t i, k, total = 0, nsup = 0;
+	gfsb_err e;
+
+	if (r->nindex_names > 0 &&
+	    (sup = malloc(r->nindex_names * sizeof(*sup))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < r->nindex_names; i++)
+		if (gfsb_hex_decode(r->index_names[i], sup[nsup],
+		    GFSB_ID_LEN) == GFSB_OK)
+			nsup++;
+	for (i = k = 0; i < n; i++) {
+		if (total == 0 || total + packs[i].n <= ENTRIES_PER_INDEX) {
+			total += packs[i].n;
+			continue;
+		}
+		if ((e = repo_index_write(r, packs + k, i - k, NULL, 0)) !=
+		    GFSB_OK)
+			goto out;
+		(*files)++;
+		k = i;
+		total = packs[i].n;
+	}
+	if ((e = repo_index_write(r, packs + k, n - k,
+	    (const uint8_t (*)[GFSB_ID_LEN])sup, nsup)) == GFSB_OK)
+		(*files)++;
+out:
+	free(sup);
+	return e;
+}
+
+/*
+ * Delete the index files loaded (after repo_index_replace superseded
+ * them).  One already gone is fine.  *removed counts the files deleted.
+ */
+gfsb_err
+repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed)
+{
+	size_t i;
+	gfsb_err e;
+
+	for (i = 0; i < r->nindex_names; i++) {
+		repo_cache_remove(r, GFSB_OBJ_INDEX, r->index_names[i]);
+		e = gfsb_backend_remove(r->be, GFSB_OBJ_INDEX,
+		    r->index_names[i]);
+		if (e != GFSB_OK && e != GFSB_ENOTFOUND)
+			return e;
+		*removed += e == GFSB_OK;
+		gfsb_ctx_clearerr(r->ctx);
+	}
+	return GFSB_OK;
+}
+
 /* A decoded index file. */
 struct ifile {
 	char name[GFSB_ID_HEX];
@@ -557,9 +620,20 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 			    "index/%s is malformed", l.v[i].name);
 		if (e == GFSB_OK)
 			continue;
-		if (bad == NULL || (e != GFSB_ECORRUPT &&
-		    e != GFSB_ENOTFOUND && e != GFSB_EUNSUPPORTED))
+		if (e != GFSB_ECORRUPT && e != GFSB_ENOTFOUND &&
+		    e != GFSB_EUNSUPPORTED)
 			goto out;
+		if (bad == NULL) {
+			char msg[512];
+
+			/* Say the way out: the packs hold what it held. */
+			snprintf(msg, sizeof(msg), "%s",
+			    gfsb_ctx_errmsg(r->ctx));
+			gfsb_ctx_clearerr(r->ctx);
+			e = gfsb_ctx_seterr(r->ctx, e, "%s (`gfsbackup repair "
+			    "index` rebuilds the index from the packs)", msg);
+			goto out;
+		}
 		bad(cookie, l.v[i].name, e, gfsb_ctx_errmsg(r->ctx));
 		gfsb_ctx_clearerr(r->ctx);
 		ifile_fini(&l.v[i]);

@@ -223,6 +223,11 @@ gfsb_err rindex_append_dup_locked(struct rindex *x, const struct ientry *e);
 /* Encode and write an index file naming packs; supersedes may be empty. */
 gfsb_err repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
     size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup);
+/* Blobs per index file written by prune and repair. */
+#define ENTRIES_PER_INDEX 100000
+gfsb_err repo_index_replace(struct gfsb_repo *r, const struct donepack *packs,
+    size_t n, uint64_t *files);
+gfsb_err repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed);
 
 /* repo_pack.c */
 gfsb_err repo_pack_header_decode(struct gfsb_repo *r, const uint8_t *p,
@@ -235,6 +240,9 @@ void repo_pack_free_all(struct gfsb_repo *r);
  * prune's copies leave the index alone (it writes a new one). */
 gfsb_err repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
     void (*seal)(void *cookie, uint8_t *dst), void *cookie, int index_it);
+/* A `seal` for repo_pack_add copying sealed bytes as they are: cookie is
+ * a struct hdrent followed in memory by its h->length sealed bytes. */
+void repo_seal_copy(void *cookie, uint8_t *dst);
 /* Finalize the packs being filled, without writing an index. */
 gfsb_err repo_flush_packs(struct gfsb_repo *r);
 /* Take the written packs no index names yet (the caller indexes and frees

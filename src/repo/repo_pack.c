@@ -516,6 +516,15 @@ out:
 	return e;
 }
 
+void
+repo_seal_copy(void *cookie, uint8_t *dst)
+{
+	const struct hdrent *h = cookie;
+
+	/* The sealed bytes follow the entry in the caller's frame. */
+	memcpy(dst, (const uint8_t *)(h + 1), h->length);
+}
+
 /* ---- recovering unindexed packs ---- */
 
 gfsb_err

@@ -27,7 +27,6 @@
 
 #include "repo_internal.h"
 
-#define ENTRIES_PER_INDEX 100000
 
 gfsb_err
 gfsb_repo_index_mark(struct gfsb_repo *r, enum gfsb_blob_type type,
@@ -59,15 +58,6 @@ struct pinfo {
 	int present;
 	enum { P_KEEP, P_DELETE, P_REPACK } fate;
 };
-
-static void
-seal_copy(void *cookie, uint8_t *dst)
-{
-	const struct hdrent *h = cookie;
-
-	/* The sealed bytes follow the entry in the caller's frame. */
-	memcpy(dst, (const uint8_t *)(h + 1), h->length);
-}
 
 /* Copy the used blobs of pack `slot` into new packs, checking each. */
 static gfsb_err
@@ -120,7 +110,8 @@ repack(struct gfsb_repo *r, struct gfsb_repo_io *io, uint32_t slot,
 		h->length = e->length;
 		h->raw_length = e->raw_length;
 		memcpy(job.data + sizeof(*h), pack.data + e->offset, e->length);
-		if ((err = repo_pack_add(r, h, seal_copy, h, 0)) != GFSB_OK)
+		if ((err = repo_pack_add(r, h, repo_seal_copy, h, 0)) !=
+		    GFSB_OK)
 			goto out;
 		*copied += e->length;
 	}
@@ -140,8 +131,7 @@ write_new_index(struct gfsb_repo *r, const struct pinfo *pi, size_t np,
 {
 	struct donepack *batch = NULL;
 	struct hdrent *ents = NULL;
-	uint8_t (*sup)[GFSB_ID_LEN] = NULL;
-	size_t nb = 0, ne = 0, s, i, k, total = 0, nsup = 0, cap;
+	size_t nb = 0, ne = 0, s, i, k, cap;
 	const struct ientry *e;
 	gfsb_err err = GFSB_ENOMEM;
 
@@ -151,13 +141,6 @@ write_new_index(struct gfsb_repo *r, const struct pinfo *pi, size_t np,
 	if ((ents = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*ents))) ==
 	    NULL)
 		goto out;
-	if (r->nindex_names > 0 &&
-	    (sup = malloc(r->nindex_names * sizeof(*sup))) == NULL)
-		goto out;
-	for (i = 0; i < r->nindex_names; i++)
-		if (gfsb_hex_decode(r->index_names[i], sup[nsup],
-		    GFSB_ID_LEN) == GFSB_OK)
-			nsup++;
 	/* Kept packs, with every entry (duplicates included).  The copies
 	 * added pack slots after the first np: those are in `fresh`. */
 	for (s = 0; s < np; s++) {
@@ -181,32 +164,10 @@ write_new_index(struct gfsb_repo *r, const struct pinfo *pi, size_t np,
 	}
 	for (i = 0; i < nfresh; i++)
 		batch[nb++] = fresh[i];
-	/* In files of about ENTRIES_PER_INDEX blobs; supersede in the last. */
-	for (i = k = 0; i <= nb; i++) {
-		if (i < nb && (total == 0 || total + batch[i].n <=
-		    ENTRIES_PER_INDEX)) {
-			total += batch[i].n;
-			continue;
-		}
-		if (i < nb) {
-			if ((err = repo_index_write(r, batch + k, i - k, NULL,
-			    0)) != GFSB_OK)
-				goto out;
-			(*files)++;
-			k = i;
-			total = batch[i].n;
-			continue;
-		}
-		if ((err = repo_index_write(r, batch + k, nb - k,
-		    (const uint8_t (*)[GFSB_ID_LEN])sup, nsup)) != GFSB_OK)
-			goto out;
-		(*files)++;
-	}
-	err = GFSB_OK;
+	err = repo_index_replace(r, batch, nb, files);
 out:
 	free(batch);
 	free(ents);
-	free(sup);
 	return err;
 }
 
@@ -357,15 +318,9 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	    &st->index_files_written)) != GFSB_OK)
 		goto out;
 	/* 3. Old index files. */
-	for (i = 0; i < r->nindex_names; i++) {
-		repo_cache_remove(r, GFSB_OBJ_INDEX, r->index_names[i]);
-		err = gfsb_backend_remove(r->be, GFSB_OBJ_INDEX,
-		    r->index_names[i]);
-		if (err != GFSB_OK && err != GFSB_ENOTFOUND)
-			goto out;
-		st->index_files_removed += err == GFSB_OK;
-		gfsb_ctx_clearerr(r->ctx);
-	}
+	if ((err = repo_index_remove_old(r, &st->index_files_removed)) !=
+	    GFSB_OK)
+		goto out;
 	/* 4. Packs no longer needed, and leftovers nobody indexed. */
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored || !pi[s].present ||

@@ -397,6 +397,105 @@ test_pack_recovery(void **state)
 	gfsb_buf_fini(&out);
 }
 
+/* known[n] = the one name in ns that is not in known[0..n). */
+static void
+new_name(const struct names *ns, char (*known)[GFSB_ID_HEX], int n)
+{
+	int i, j, found = 0;
+
+	for (i = 0; i < ns->n; i++) {
+		for (j = 0; j < n && strcmp(known[j], ns->v[i]) != 0; j++)
+			;
+		if (j == n) {
+			memcpy(known[n], ns->v[i], GFSB_ID_HEX);
+			found++;
+		}
+	}
+	assert_int_equal(found, 1);
+}
+
+/*
+ * repair index: with one index file damaged and one pack deleted, the
+ * rebuilt index names exactly the blobs of the packs left, and the old
+ * index files are gone.
+ */
+static void
+test_index_repair(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_index_repair_opts ro = { 0, 0 };
+	struct gfsb_index_repair_stats st;
+	struct gfsb_repo_io *io;
+	struct gfsb_repo *r2;
+	struct gfsb_buf out;
+	struct names ns;
+	char idx[3][GFSB_ID_HEX], pack[3][GFSB_ID_HEX];
+	uint8_t blob[3][5000], id[3][GFSB_ID_LEN];
+	int added, i;
+
+	gfsb_buf_init(&out);
+	/* Three blobs, each in a pack and an index file of its own. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(gfsb_repo_io_new(f->r, &io), GFSB_OK);
+		gfsb_crypto_random(blob[i], sizeof(blob[i]));
+		assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA,
+		    blob[i], sizeof(blob[i]), id[i], 0, &added), GFSB_OK);
+		gfsb_repo_io_free(io);
+		assert_int_equal(gfsb_repo_flush(f->r), GFSB_OK);
+		list(f, GFSB_OBJ_INDEX, &ns);
+		new_name(&ns, idx, i);
+		list(f, GFSB_OBJ_PACK, &ns);
+		new_name(&ns, pack, i);
+	}
+	/* The first blob's index file damaged, the second blob's pack gone:
+	 * the first pack must be taken in, the second's blob left out. */
+	flip(f, GFSB_OBJ_INDEX, idx[0], 60);
+	assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_PACK, pack[1]),
+	    GFSB_OK);
+
+	/* A dry run counts and changes nothing. */
+	r2 = reopen(f);
+	ro.dry_run = 1;
+	assert_int_equal(gfsb_repo_index_repair(r2, &ro, &st), GFSB_OK);
+	assert_int_equal(st.index_files, 3);
+	assert_int_equal(st.index_damaged, 1);
+	assert_int_equal(st.blobs_before, 2);
+	assert_int_equal(st.packs, 2);
+	assert_int_equal(st.packs_indexed, 2);
+	assert_int_equal(st.packs_adopted, 1);
+	assert_int_equal(st.packs_missing, 1);
+	assert_int_equal(st.blobs, 2);
+	assert_int_equal(st.index_files_written, 0);
+	gfsb_repo_close(r2);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(ns.n, 3);
+
+	r2 = reopen(f);
+	ro.dry_run = 0;
+	assert_int_equal(gfsb_repo_index_repair(r2, &ro, &st), GFSB_OK);
+	assert_int_equal(st.index_files_written, 1);
+	assert_int_equal(st.index_files_removed, 3);
+	gfsb_repo_close(r2);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(ns.n, 1);
+
+	/* A new process finds exactly the blobs still stored. */
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_count(r2), 2);
+	assert_int_equal(gfsb_repo_index_lookup(r2, GFSB_BLOB_DATA, id[1],
+	    NULL), GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_repo_io_new(r2, &io), GFSB_OK);
+	for (i = 0; i < 3; i += 2) {
+		assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_DATA,
+		    id[i], &out), GFSB_OK);
+		assert_memory_equal(out.data, blob[i], sizeof(blob[i]));
+	}
+	gfsb_repo_io_free(io);
+	gfsb_repo_close(r2);
+	gfsb_buf_fini(&out);
+}
+
 /* An index superseded by a newer one is ignored, and damage is named. */
 static void
 test_index_files(void **state)
@@ -813,6 +912,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_packs_and_headers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pack_recovery, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_index_repair, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_index_files, setup,
 		    teardown),

@@ -1,0 +1,285 @@
+/*
+ * Rebuilding the index from the packs.
+ *
+ * The index is a cache of what the packs' own sealed headers say, so it
+ * can always be made again from them.  That matters when it is wrong:
+ *   - an index file is damaged: every command that needs the index stops
+ *     (its packs hold intact data nobody can find);
+ *   - a pack is gone or damaged: the index still names its blobs, so every
+ *     later backup deduplicates against them and no new snapshot stores
+ *     those files again until they change.
+ * Repair reads every stored pack's header (with read_data, every blob as
+ * well: the intact blobs of a pack with a damaged one are copied into new
+ * packs, as prune copies, and the damaged pack is left unindexed for prune
+ * to delete), writes a new index naming exactly the blobs that are there
+ * and open, superseding every old index file in its last file, and only
+ * then deletes the old files.  A kill at any instant leaves either the old
+ * index or the new one in force (a pack named by both is counted once;
+ * copies not yet indexed are unindexed packs, which backup takes in and
+ * prune deletes).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/repo.h>
+
+#include "repo_internal.h"
+
+struct repair {
+	struct gfsb_repo *r;
+	struct gfsb_index_repair_stats *st;
+};
+
+static void
+damaged_index(void *cookie, const char *name, gfsb_err e, const char *detail)
+{
+	struct repair *rp = cookie;
+
+	rp->st->index_damaged++;
+	if (detail != NULL && *detail != '\0')
+		gfsb_ctx_log(rp->r->ctx, GFSB_LOG_WARN,
+		    "%s; the packs will say what it held", detail);
+	else
+		gfsb_ctx_log(rp->r->ctx, GFSB_LOG_WARN, "index/%s: %s; the "
+		    "packs will say what it held", name, gfsb_strerror(e));
+}
+
+/* Copy the sealed blobs ents[0..n) of a pack read into `pack` into new
+ * packs, as they are (each was checked by the caller). */
+static gfsb_err
+copy_blobs(struct gfsb_repo *r, const struct gfsb_buf *pack,
+    const struct hdrent *ents, size_t n, struct gfsb_buf *job)
+{
+	struct hdrent *h;
+	size_t i;
+	gfsb_err e;
+
+	for (i = 0; i < n; i++) {
+		job->len = 0;
+		if ((e = gfsb_buf_reserve(job, sizeof(*h) + ents[i].length)) !=
+		    GFSB_OK)
+			return e;
+		h = (struct hdrent *)(void *)job->data;
+		*h = ents[i];
+		memcpy(job->data + sizeof(*h), pack->data + ents[i].offset,
+		    ents[i].length);
+		if ((e = repo_pack_add(r, h, repo_seal_copy, h, 0)) != GFSB_OK)
+			return e;
+	}
+	return GFSB_OK;
+}
+
+/*
+ * Read the whole pack and keep the entries whose blob opens (authenticates,
+ * decompresses, hashes to its id); *n is updated and *bad counts the rest.
+ * If some are damaged, the intact ones are copied into new packs (unless
+ * dry_run), *n is set to 0 and *drop to 1: the damaged pack is not indexed
+ * and is deleted once the new index is in force (left there, the next
+ * backup would take it in again from its intact header).
+ */
+static gfsb_err
+keep_good_blobs(struct gfsb_repo *r, struct gfsb_repo_io *io,
+    const struct gfsb_objent *p, struct hdrent *ents, size_t *n,
+    int dry_run, struct gfsb_index_repair_stats *st, struct gfsb_buf *bufs,
+    uint8_t *drop)
+{
+	struct gfsb_blob_loc loc;
+	char hex[GFSB_ID_HEX];
+	size_t i, k;
+	gfsb_err e;
+
+	bufs[0].len = 0;
+	if (p->size > (uint64_t)GFSB_PACK_SIZE_MAX * 2) {
+		/* Its header opened, so we wrote it: cannot happen. */
+		st->blobs_damaged += *n;
+		*n = 0;
+		*drop = 1;
+		return GFSB_OK;
+	}
+	if ((e = gfsb_buf_reserve(&bufs[0], p->size)) != GFSB_OK ||
+	    (e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, p->name, 0,
+	    bufs[0].data, p->size)) != GFSB_OK)
+		return e;
+	bufs[0].len = p->size;
+	memcpy(loc.pack, p->id, GFSB_ID_LEN);
+	for (i = k = 0; i < *n; i++) {
+		loc.offset = ents[i].offset;
+		loc.length = ents[i].length;
+		loc.raw_length = ents[i].raw_length;
+		loc.type = ents[i].type;
+		loc.flags = ents[i].flags;
+		e = gfsb_repo_blob_open(io, &loc, ents[i].id,
+		    bufs[0].data + ents[i].offset, &bufs[1]);
+		if (e == GFSB_ENOMEM)
+			return e;
+		if (e != GFSB_OK) {
+			gfsb_hex_encode(ents[i].id, GFSB_ID_LEN, hex);
+			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN,
+			    "pack %s: blob %.16s is damaged (%s); left out",
+			    p->name, hex, gfsb_ctx_errmsg(r->ctx));
+			gfsb_ctx_clearerr(r->ctx);
+			st->blobs_damaged++;
+			continue;
+		}
+		ents[k++] = ents[i];
+	}
+	if (k == *n)
+		return GFSB_OK;
+	/* The intact blobs move to new packs; this one goes unindexed. */
+	if (k == 0) {
+		st->packs_unreadable++;
+	} else {
+		st->packs_salvaged++;
+		if (!dry_run && (e = copy_blobs(r, &bufs[0], ents, k,
+		    &bufs[2])) != GFSB_OK)
+			return e;
+	}
+	*n = 0;
+	*drop = 1;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_index_repair(struct gfsb_repo *r,
+    const struct gfsb_index_repair_opts *o,
+    struct gfsb_index_repair_stats *st)
+{
+	struct gfsb_objlist l = { NULL, 0, 0 };
+	struct packids known = { NULL, 0 };
+	struct donepack *packs = NULL;
+	struct gfsb_repo_io *io = NULL;
+	struct gfsb_buf bufs[3]; /* pack, plaintext, copy job */
+	struct repair rp = { r, st };
+	struct hdrent *ents;
+	size_t i, n, np = 0, listed_known = 0, nfresh = 0;
+	struct donepack *fresh = NULL, *grown;
+	uint8_t *drop = NULL;
+	gfsb_err e;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < 3; i++)
+		gfsb_buf_init(&bufs[i]);
+	if ((e = gfsb_repo_index_load_check(r, damaged_index, &rp)) != GFSB_OK)
+		return e;
+	st->index_files = r->nindex_names;
+	st->blobs_before = gfsb_repo_index_count(r);
+	if ((e = repo_index_pack_ids(r, &known)) != GFSB_OK ||
+	    (e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
+		goto out;
+	if (o->read_data && (e = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+		goto out;
+	r->no_auto_index = 1; /* copies are indexed with the rest */
+	if (l.n > 0 && ((packs = calloc(l.n, sizeof(*packs))) == NULL ||
+	    (drop = calloc(l.n, 1)) == NULL)) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	st->packs = l.n;
+	for (i = 0; i < l.n; i++) {
+		int was_known = repo_packids_has(&known, l.v[i].id);
+
+		listed_known += was_known;
+		e = repo_pack_read_header(r, l.v[i].name, l.v[i].size, &ents,
+		    &n);
+		if (e == GFSB_ECORRUPT || e == GFSB_ENOTFOUND) {
+			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "pack %s: %s; its "
+			    "blobs are left out of the index", l.v[i].name,
+			    e == GFSB_ENOTFOUND ? "gone while read" :
+			    gfsb_ctx_errmsg(r->ctx));
+			gfsb_ctx_clearerr(r->ctx);
+			st->packs_unreadable++;
+			continue;
+		}
+		if (e != GFSB_OK)
+			goto out;
+		if (o->read_data && (e = keep_good_blobs(r, io, &l.v[i], ents,
+		    &n, o->dry_run, st, bufs, &drop[i])) != GFSB_OK) {
+			free(ents);
+			goto out;
+		}
+		if (n == 0) {
+			free(ents);
+			continue;
+		}
+		memcpy(packs[np].id, l.v[i].id, GFSB_ID_LEN);
+		packs[np].ents = ents;
+		packs[np++].n = n;
+		st->blobs += n;
+		st->packs_adopted += !was_known;
+	}
+	/* The copies: written now, indexed with the rest. */
+	if (st->packs_salvaged > 0 && !o->dry_run) {
+		if ((e = repo_flush_packs(r)) != GFSB_OK)
+			goto out;
+		pthread_mutex_lock(&r->pack_lock);
+		fresh = repo_take_done_locked(r, &nfresh);
+		pthread_mutex_unlock(&r->pack_lock);
+		if (nfresh > 0 && (grown = realloc(packs, (np + nfresh) *
+		    sizeof(*packs))) == NULL) {
+			e = GFSB_ENOMEM;
+			goto out;
+		}
+		if (nfresh > 0)
+			packs = grown;
+		for (i = 0; i < nfresh; i++) {
+			packs[np++] = fresh[i];
+			st->blobs += fresh[i].n;
+		}
+		free(fresh);
+		fresh = NULL;
+		st->packs_written = nfresh;
+		nfresh = 0;
+	}
+	st->packs_indexed = np;
+	st->packs_missing = known.n - listed_known;
+	if (st->packs_missing > 0)
+		gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "%llu pack%s the index "
+		    "named %s not stored: %s blobs are left out of the index",
+		    (unsigned long long)st->packs_missing,
+		    st->packs_missing == 1 ? "" : "s",
+		    st->packs_missing == 1 ? "is" : "are",
+		    st->packs_missing == 1 ? "its" : "their");
+	if (o->dry_run)
+		goto out;
+	/* The new index first: until its last file is stored, the old one
+	 * rules; from then on the old files no longer count. */
+	if ((e = repo_index_replace(r, packs, np,
+	    &st->index_files_written)) != GFSB_OK ||
+	    (e = repo_index_remove_old(r, &st->index_files_removed)) !=
+	    GFSB_OK)
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		if (!drop[i])
+			continue;
+		repo_cache_remove(r, GFSB_OBJ_PACK, l.v[i].name);
+		if ((e = gfsb_backend_remove(r->be, GFSB_OBJ_PACK,
+		    l.v[i].name)) != GFSB_OK && e != GFSB_ENOTFOUND)
+			goto out;
+		gfsb_ctx_clearerr(r->ctx);
+		st->packs_deleted++;
+	}
+	/* The in-memory index described the old files: read the new one. */
+	rindex_fini(&r->idx);
+	if ((e = rindex_init(&r->idx)) == GFSB_OK) {
+		r->index_loaded = 0;
+		e = gfsb_repo_index_load(r);
+	}
+out:
+	for (i = 0; i < np; i++)
+		free(packs[i].ents);
+	free(packs);
+	free(drop);
+	for (i = 0; i < nfresh; i++)
+		free(fresh[i].ents);
+	free(fresh);
+	free(known.v);
+	gfsb_objlist_fini(&l);
+	gfsb_repo_io_free(io);
+	gfsb_buf_fini(&bufs[0]);
+	gfsb_buf_wipe(&bufs[1]);
+	gfsb_buf_fini(&bufs[2]);
+	r->no_auto_index = 0;
+	return e;
+}
