@@ -438,14 +438,20 @@ done
 	fail "a command wrote to a repository it could not open"
 
 step "an edited key file"
+# (Each edit must change the file: a salt that already begins with the
+# character written would stay valid, so such an edit writes another one.)
 edit_key() { # edit_key SED-EXPRESSION: edit the only key file, rename it
 	fresh key
+	local before
+	before=$(sha "$A"/keys/*)
 	sed -i "$1" "$A"/keys/*
+	[ "$(sha "$A"/keys/*)" != "$before" ] || fail "edit $1 changed nothing"
 	rename_to_sha "$A"/keys/* >/dev/null
 }
 for ed in 's/"opslimit": *[0-9]*/"opslimit": 2/' \
 	's/"memlimit": *[0-9]*/"memlimit": 16777216/' \
-	's/"salt": *"./"salt": "0/' 's/"data": *"../"data": "00/'; do
+	's/"salt": *"0/"salt": "1/;t;s/"salt": *"./"salt": "0/' \
+	's/"data": *"00/"data": "11/;t;s/"data": *"../"data": "00/'; do
 	edit_key "$ed"
 	bounded 12 "$GFSB" snapshots -r "$A"
 	one_line_error "wrong passphrase"
