@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark `gfsbackup verify --read-data` against `restic check --read-data`
-# (and `borg check --verify-data` with --with-borg) on the same data.
+# (and `borg check --verify-data` with --with-borg) on the same data, then
+# rebuilding the index from the packs: `gfsbackup repair index` against
+# `restic rebuild-index` (headers only), and with --read-data against
+# `restic rebuild-index --read-all-packs` (every pack read).
 #
 # Usage: tests/bench/verify_bench.sh [--size-mib N] [--runs N] [--with-borg]
 #                                    [--gfsbackup PATH] [--workdir DIR]
@@ -29,7 +32,7 @@ while [[ $# -gt 0 ]]; do
 	--with-borg) WITH_BORG=1; shift ;;
 	--gfsbackup) GFS=$2; shift 2 ;;
 	--workdir) WORKDIR=$2; shift 2 ;;
-	-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "verify_bench.sh: unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -105,5 +108,50 @@ for t in "${tools[@]}"; do
 import sys
 t, size, wall, rss, gw = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 print(f"| {t} | {size/2**20:.1f} | {wall:.2f} | {size/1e6/max(wall,1e-3):.1f} | {rss/1024:.1f} | {wall/max(gw,1e-3):.2f}× |")
+PYEOF
+done
+
+# Rebuilding the index (both leave their repository as it was: the packs
+# are intact, so the new index names the same blobs).
+repair_cmd() {
+	case $1 in
+	gfsbackup) CMD=("$GFS" repair -r "$WORKDIR/gfsb" -q index) ;;
+	gfsbackup-read) CMD=("$GFS" repair -r "$WORKDIR/gfsb" -q index --read-data) ;;
+	restic) CMD=(restic -r "$WORKDIR/restic" --quiet rebuild-index) ;;
+	restic-read) CMD=(restic -r "$WORKDIR/restic" --quiet rebuild-index --read-all-packs) ;;
+	esac
+}
+declare -A RWALL RRSS
+for t in gfsbackup restic gfsbackup-read restic-read; do
+	repair_cmd "$t"
+	walls=() rsss=()
+	for ((i = 0; i < RUNS; i++)); do
+		$TIME -f '%e %M' -o "$WORKDIR/time" "${CMD[@]}" >/dev/null 2>"$WORKDIR/err" ||
+			{ cat "$WORKDIR/err" >&2; echo "$t repair failed" >&2; exit 1; }
+		read -r w m <"$WORKDIR/time"
+		walls+=("$w") rsss+=("$m")
+	done
+	RWALL[$t]=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	RRSS[$t]=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	echo "repair $t: ${walls[*]} s" >&2
+done
+# Still whole afterwards.
+"$GFS" verify -r "$WORKDIR/gfsb" --read-data -q --no-state >/dev/null ||
+	{ echo "gfsbackup repository damaged by repair" >&2; exit 1; }
+restic -r "$WORKDIR/restic" --quiet check --read-data >/dev/null ||
+	{ echo "restic repository damaged by rebuild-index" >&2; exit 1; }
+
+echo
+echo "rebuilding the index, $SIZE_MIB MiB data set, median of $RUNS"
+echo
+echo "| what | gfsbackup s | gfsbackup RSS MiB | restic s | restic RSS MiB | restic vs gfsbackup |"
+echo "|---|---:|---:|---:|---:|---:|"
+for row in "headers only (repair index / rebuild-index):gfsbackup:restic" \
+	"every pack read (--read-data / --read-all-packs):gfsbackup-read:restic-read"; do
+	IFS=: read -r what g r <<<"$row"
+	$PY - "$what" "${RWALL[$g]}" "${RRSS[$g]}" "${RWALL[$r]}" "${RRSS[$r]}" <<'PYEOF'
+import sys
+what, gw, gr, rw, rr = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+print(f"| {what} | {gw:.2f} | {gr/1024:.1f} | {rw:.2f} | {rr/1024:.1f} | {rw/max(gw,1e-3):.2f}× |")
 PYEOF
 done
