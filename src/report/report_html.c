@@ -193,6 +193,12 @@ problems(struct report_out *o, const struct gfsb_report *r)
 	              "cellspacing=\"0\" style=\"border-collapse:separate;"
 	              "border-spacing:0 2px;width:100%\">\n");
 	lines(o, "damage", "#b02a37", "#fbeaec", r->damage, r->ndamage);
+	if (r->ndamage > 0) {
+		char *const advice[] = { REPORT_DAMAGE_ADVICE1 " "
+		    REPORT_DAMAGE_ADVICE2 " " REPORT_DAMAGE_ADVICE3 };
+
+		lines(o, "to do", "#1f4e79", "#eaf1fb", advice, 1);
+	}
 	lines(o, "error", "#b02a37", "#fbeaec", r->errors, r->nerrors);
 	lines(o, "warning", "#b36b00", "#fdf3e4", r->warnings, r->nwarnings);
 	report_put(o, "</table>\n");

@@ -72,6 +72,10 @@ problems(struct report_out *o, const struct gfsb_report *r)
 		return;
 	heading(o, "NEEDS ATTENTION");
 	lines(o, "damage", r->damage, r->ndamage);
+	if (r->ndamage > 0)
+		report_put(o, "  to do    " REPORT_DAMAGE_ADVICE1 "\n"
+		    "           " REPORT_DAMAGE_ADVICE2 "\n"
+		    "           " REPORT_DAMAGE_ADVICE3 "\n");
 	lines(o, "error", r->errors, r->nerrors);
 	lines(o, "warning", r->warnings, r->nwarnings);
 }

@@ -132,6 +132,10 @@ grep -qF "$short" "$eml.txt" || { cat "$eml.txt"; fail "report text does not nam
 grep -qF "$short" "$eml.html" || fail "report HTML does not name the pack"
 grep -qE "snapshot [0-9a-f]{8} $S/(day[0-9]+\.bin|log\.txt)" "$eml.txt" ||
 	{ cat "$eml.txt"; fail "report does not name a broken file"; }
+for part in txt html; do
+	grep -qF 'gfsbackup repair index --read-data' "$eml.$part" ||
+		fail "report $part does not say what to do about damage"
+done
 
 step "an offsite mirror behind is a WARNING with the lag"
 expect 0 "$GFSB" sync -r "$R" --to "$T/mirror"

@@ -368,6 +368,10 @@ test_text_sample(void **state)
 	assert_true(pos(t, "  damage   pack 3fa2c1d0e5") <
 	            pos(t, "  damage   snapshot 1a2b3c4d /srv/www/shop/img/"));
 	assert_true(pos(t, "  damage   snapshot") < pos(t, "  warning  /srv"));
+	/* Damage says the way back, once, after the damage lines. */
+	assert_true(pos(t, "  damage   snapshot") <
+	            pos(t, "  to do    if the other copy verifies clean"));
+	assert_int_equal(count(t, "gfsbackup repair index --read-data"), 1);
 	/* The facts, in the words the operator reads. */
 	assert_non_null(strstr(t, "  host         web01\n"));
 	assert_non_null(strstr(t, "  report time  2026-11-22 06:15\n"));
@@ -438,6 +442,8 @@ test_html_sample(void **state)
 	assert_true(
 	    pos(h, ">GFS timeline</h2>") < pos(h, ">Last 30 nights</h2>"));
 	assert_true(pos(h, "pack 3fa2c1d0e5: SHA-256 mismatch") <
+	            pos(h, ">Stages</h2>"));
+	assert_true(pos(h, "gfsbackup repair index --read-data") <
 	            pos(h, ">Stages</h2>"));
 	assert_non_null(strstr(h, "1,234,567 (120 new, 3,456 changed)"));
 	assert_non_null(strstr(h, "(5 h 14 min ago)"));
@@ -982,6 +988,7 @@ test_empty(void **state)
 	check_text_clean(t);
 	assert_int_equal(pos(t, "gfsbackup: OK\n"), 0);
 	assert_non_null(strstr(t, "  host         ?\n"));
+	assert_null(strstr(t, "repair index")); /* no damage, no advice */
 	free(t);
 	h = render(&r, 1);
 	check_html_safe(h);
