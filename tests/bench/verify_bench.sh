@@ -78,6 +78,20 @@ cmd_of() {
 	esac
 }
 
+# time_runs WHAT: run CMD RUNS times; MED_WALL and MED_RSS get the medians.
+time_runs() {
+	local walls=() rsss=() i w m
+	for ((i = 0; i < RUNS; i++)); do
+		$TIME -f '%e %M' -o "$WORKDIR/time" "${CMD[@]}" >/dev/null 2>"$WORKDIR/err" ||
+			{ cat "$WORKDIR/err" >&2; echo "$1 failed" >&2; exit 1; }
+		read -r w m <"$WORKDIR/time"
+		walls+=("$w") rsss+=("$m")
+	done
+	MED_WALL=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	MED_RSS=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
+	echo "$1: ${walls[*]} s" >&2
+}
+
 declare -A WALL RSS SIZE
 for t in "${tools[@]}"; do
 	case $t in
@@ -87,16 +101,8 @@ for t in "${tools[@]}"; do
 	esac
 	cmd_of "$t"
 	"${CMD[@]}" >/dev/null 2>&1 # warm the page cache
-	walls=() rsss=()
-	for ((i = 0; i < RUNS; i++)); do
-		$TIME -f '%e %M' -o "$WORKDIR/time" "${CMD[@]}" >/dev/null 2>"$WORKDIR/err" ||
-			{ cat "$WORKDIR/err" >&2; echo "$t check failed" >&2; exit 1; }
-		read -r w m <"$WORKDIR/time"
-		walls+=("$w") rsss+=("$m")
-	done
-	WALL[$t]=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-	RSS[$t]=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-	echo "$t: ${walls[*]} s" >&2
+	time_runs "$t check"
+	WALL[$t]=$MED_WALL RSS[$t]=$MED_RSS
 done
 
 echo
@@ -124,16 +130,8 @@ repair_cmd() {
 declare -A RWALL RRSS
 for t in gfsbackup restic gfsbackup-read; do
 	repair_cmd "$t"
-	walls=() rsss=()
-	for ((i = 0; i < RUNS; i++)); do
-		$TIME -f '%e %M' -o "$WORKDIR/time" "${CMD[@]}" >/dev/null 2>"$WORKDIR/err" ||
-			{ cat "$WORKDIR/err" >&2; echo "$t repair failed" >&2; exit 1; }
-		read -r w m <"$WORKDIR/time"
-		walls+=("$w") rsss+=("$m")
-	done
-	RWALL[$t]=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-	RRSS[$t]=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-	echo "repair $t: ${walls[*]} s" >&2
+	time_runs "$t repair"
+	RWALL[$t]=$MED_WALL RRSS[$t]=$MED_RSS
 done
 # Still whole afterwards.
 "$GFS" verify -r "$WORKDIR/gfsb" --read-data -q --no-state >/dev/null ||
