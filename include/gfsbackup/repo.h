@@ -376,8 +376,11 @@ struct gfsb_index_repair_stats {
  * exactly those blobs, superseding every old index file, then delete the
  * old files.  Damaged index files, packs no index named, and index entries
  * for packs that are gone or damaged are all put right; the warnings name
- * each.  The caller holds the exclusive lock and has not loaded the index.
- * Fails (changing nothing) only if the storage cannot be read or listed.
+ * each.  The caller holds the exclusive lock (shared for a dry run) and
+ * has not loaded the index.  Fails only if the storage cannot be read,
+ * listed or written; the old index then stays in force (copies already
+ * written are unindexed packs, which the next backup takes in or prune
+ * deletes).
  */
 gfsb_err gfsb_repo_index_repair(struct gfsb_repo *r,
     const struct gfsb_index_repair_opts *opts,

@@ -234,6 +234,9 @@ gfsb_err repo_pack_header_decode(struct gfsb_repo *r, const uint8_t *p,
     size_t n, uint64_t packsize, struct hdrent **ents, size_t *nents);
 gfsb_err repo_pack_read_header(struct gfsb_repo *r, const char *name,
     uint64_t size, struct hdrent **ents, size_t *nents);
+/* The same from a whole pack already read into memory (size bytes). */
+gfsb_err repo_pack_header_in(struct gfsb_repo *r, const char *name,
+    const uint8_t *pack, uint64_t size, struct hdrent **ents, size_t *nents);
 void repo_pack_free_all(struct gfsb_repo *r);
 /* Store one blob of h->length sealed bytes: `seal` writes them to dst.
  * With index_it, the blob's index entry is pointed at its new pack; a

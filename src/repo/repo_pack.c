@@ -472,9 +472,22 @@ repo_pack_header_decode(struct gfsb_repo *r, const uint8_t *p, size_t n,
 	return GFSB_OK;
 }
 
-gfsb_err
-repo_pack_read_header(struct gfsb_repo *r, const char *name, uint64_t size,
-    struct hdrent **ents, size_t *nents)
+/* n bytes at off of pack `name`: from `whole` when the caller holds the
+ * whole pack, else from storage.  The caller checked the bounds. */
+static gfsb_err
+pack_bytes(struct gfsb_repo *r, const char *name, const uint8_t *whole,
+    uint64_t off, uint8_t *dst, size_t n)
+{
+	if (whole != NULL) {
+		memcpy(dst, whole + off, n);
+		return GFSB_OK;
+	}
+	return gfsb_backend_read(r->be, GFSB_OBJ_PACK, name, off, dst, n);
+}
+
+static gfsb_err
+pack_header(struct gfsb_repo *r, const char *name, const uint8_t *whole,
+    uint64_t size, struct hdrent **ents, size_t *nents)
 {
 	struct gfsb_buf sealed, plain;
 	uint8_t tail[4];
@@ -487,8 +500,7 @@ repo_pack_read_header(struct gfsb_repo *r, const char *name, uint64_t size,
 		e = GFSB_ECORRUPT;
 		goto bad;
 	}
-	if ((e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, name, size - 4, tail,
-	    4)) != GFSB_OK)
+	if ((e = pack_bytes(r, name, whole, size - 4, tail, 4)) != GFSB_OK)
 		goto out;
 	hlen = gfsb_le32_get(tail);
 	if (hlen < ENV_OVERHEAD || hlen > size - 4 ||
@@ -497,8 +509,8 @@ repo_pack_read_header(struct gfsb_repo *r, const char *name, uint64_t size,
 		goto bad;
 	}
 	if ((e = gfsb_buf_reserve(&sealed, hlen)) != GFSB_OK ||
-	    (e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, name, size - 4 - hlen,
-	    sealed.data, hlen)) != GFSB_OK)
+	    (e = pack_bytes(r, name, whole, size - 4 - hlen, sealed.data,
+	    hlen)) != GFSB_OK)
 		goto out;
 	sealed.len = hlen;
 	if ((e = repo_obj_open(r, ENV_PACKHDR, name, sealed.data, sealed.len,
@@ -514,6 +526,20 @@ out:
 	gfsb_buf_fini(&sealed);
 	gfsb_buf_fini(&plain);
 	return e;
+}
+
+gfsb_err
+repo_pack_read_header(struct gfsb_repo *r, const char *name, uint64_t size,
+    struct hdrent **ents, size_t *nents)
+{
+	return pack_header(r, name, NULL, size, ents, nents);
+}
+
+gfsb_err
+repo_pack_header_in(struct gfsb_repo *r, const char *name,
+    const uint8_t *pack, uint64_t size, struct hdrent **ents, size_t *nents)
+{
+	return pack_header(r, name, pack, size, ents, nents);
 }
 
 void

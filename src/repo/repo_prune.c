@@ -27,7 +27,6 @@
 
 #include "repo_internal.h"
 
-
 gfsb_err
 gfsb_repo_index_mark(struct gfsb_repo *r, enum gfsb_blob_type type,
     const uint8_t id[GFSB_ID_LEN])

@@ -8,12 +8,12 @@
  *   - a pack is gone or damaged: the index still names its blobs, so every
  *     later backup deduplicates against them and no new snapshot stores
  *     those files again until they change.
- * Repair reads every stored pack's header (with read_data, every blob as
- * well: the intact blobs of a pack with a damaged one are copied into new
- * packs, as prune copies, and the damaged pack is left unindexed for prune
- * to delete), writes a new index naming exactly the blobs that are there
- * and open, superseding every old index file in its last file, and only
- * then deletes the old files.  A kill at any instant leaves either the old
+ * Repair reads every stored pack's header (with read_data, the whole pack
+ * once, every blob checked: the intact blobs of a pack with a damaged one
+ * are copied into new packs, as prune copies, and the damaged pack is
+ * deleted last), writes a new index naming exactly the blobs that are
+ * there and open, superseding every old index file in its last file, and
+ * only then deletes the old files.  A kill at any instant leaves either the old
  * index or the new one in force (a pack named by both is counted once;
  * copies not yet indexed are unindexed packs, which backup takes in and
  * prune deletes).
@@ -71,13 +71,32 @@ copy_blobs(struct gfsb_repo *r, const struct gfsb_buf *pack,
 	return GFSB_OK;
 }
 
+/* Read the whole pack p into pack. */
+static gfsb_err
+read_pack(struct gfsb_repo *r, const struct gfsb_objent *p,
+    struct gfsb_buf *pack)
+{
+	gfsb_err e;
+
+	pack->len = 0;
+	if (p->size > (uint64_t)GFSB_PACK_SIZE_MAX * 2)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "%llu bytes, "
+		    "more than any pack", (unsigned long long)p->size);
+	if ((e = gfsb_buf_reserve(pack, p->size)) != GFSB_OK ||
+	    (e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, p->name, 0,
+	    pack->data, p->size)) != GFSB_OK)
+		return e;
+	pack->len = p->size;
+	return GFSB_OK;
+}
+
 /*
- * Read the whole pack and keep the entries whose blob opens (authenticates,
- * decompresses, hashes to its id); *n is updated and *bad counts the rest.
- * If some are damaged, the intact ones are copied into new packs (unless
- * dry_run), *n is set to 0 and *drop to 1: the damaged pack is not indexed
- * and is deleted once the new index is in force (left there, the next
- * backup would take it in again from its intact header).
+ * Of the pack p read into bufs[0], keep the entries whose blob opens
+ * (authenticates, decompresses, hashes to its id); *n is updated.  If some
+ * are damaged, the intact ones are copied into new packs (unless dry_run),
+ * *n is set to 0 and *drop to 1: the damaged pack is not indexed and is
+ * deleted once the new index is in force (left there, the next backup
+ * would take it in again from its intact header).
  */
 static gfsb_err
 keep_good_blobs(struct gfsb_repo *r, struct gfsb_repo_io *io,
@@ -90,19 +109,6 @@ keep_good_blobs(struct gfsb_repo *r, struct gfsb_repo_io *io,
 	size_t i, k;
 	gfsb_err e;
 
-	bufs[0].len = 0;
-	if (p->size > (uint64_t)GFSB_PACK_SIZE_MAX * 2) {
-		/* Its header opened, so we wrote it: cannot happen. */
-		st->blobs_damaged += *n;
-		*n = 0;
-		*drop = 1;
-		return GFSB_OK;
-	}
-	if ((e = gfsb_buf_reserve(&bufs[0], p->size)) != GFSB_OK ||
-	    (e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, p->name, 0,
-	    bufs[0].data, p->size)) != GFSB_OK)
-		return e;
-	bufs[0].len = p->size;
 	memcpy(loc.pack, p->id, GFSB_ID_LEN);
 	for (i = k = 0; i < *n; i++) {
 		loc.offset = ents[i].offset;
@@ -165,7 +171,13 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 		return e;
 	st->index_files = r->nindex_names;
 	st->blobs_before = gfsb_repo_index_count(r);
-	if ((e = repo_index_pack_ids(r, &known)) != GFSB_OK ||
+	if ((e = repo_index_pack_ids(r, &known)) != GFSB_OK)
+		goto out;
+	/* The old index is not needed any more (only its file names, to
+	 * supersede them): free it now rather than hold both at once. */
+	rindex_fini(&r->idx);
+	r->index_loaded = 0;
+	if ((e = rindex_init(&r->idx)) != GFSB_OK ||
 	    (e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
 		goto out;
 	if (o->read_data && (e = gfsb_repo_io_new(r, &io)) != GFSB_OK)
@@ -178,14 +190,21 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 	}
 	st->packs = l.n;
 	for (i = 0; i < l.n; i++) {
-		int was_known = repo_packids_has(&known, l.v[i].id);
+		const struct gfsb_objent *p = &l.v[i];
+		int was_known = repo_packids_has(&known, p->id);
 
 		listed_known += was_known;
-		e = repo_pack_read_header(r, l.v[i].name, l.v[i].size, &ents,
-		    &n);
+		/* With read_data the header comes from the pack in memory:
+		 * each pack is read once. */
+		if (!o->read_data)
+			e = repo_pack_read_header(r, p->name, p->size, &ents,
+			    &n);
+		else if ((e = read_pack(r, p, &bufs[0])) == GFSB_OK)
+			e = repo_pack_header_in(r, p->name, bufs[0].data,
+			    p->size, &ents, &n);
 		if (e == GFSB_ECORRUPT || e == GFSB_ENOTFOUND) {
 			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "pack %s: %s; its "
-			    "blobs are left out of the index", l.v[i].name,
+			    "blobs are left out of the index", p->name,
 			    e == GFSB_ENOTFOUND ? "gone while read" :
 			    gfsb_ctx_errmsg(r->ctx));
 			gfsb_ctx_clearerr(r->ctx);
@@ -194,8 +213,8 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 		}
 		if (e != GFSB_OK)
 			goto out;
-		if (o->read_data && (e = keep_good_blobs(r, io, &l.v[i], ents,
-		    &n, o->dry_run, st, bufs, &drop[i])) != GFSB_OK) {
+		if (o->read_data && (e = keep_good_blobs(r, io, p, ents, &n,
+		    o->dry_run, st, bufs, &drop[i])) != GFSB_OK) {
 			free(ents);
 			goto out;
 		}
@@ -203,7 +222,7 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 			free(ents);
 			continue;
 		}
-		memcpy(packs[np].id, l.v[i].id, GFSB_ID_LEN);
+		memcpy(packs[np].id, p->id, GFSB_ID_LEN);
 		packs[np].ents = ents;
 		packs[np++].n = n;
 		st->blobs += n;
@@ -260,12 +279,7 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 		gfsb_ctx_clearerr(r->ctx);
 		st->packs_deleted++;
 	}
-	/* The in-memory index described the old files: read the new one. */
-	rindex_fini(&r->idx);
-	if ((e = rindex_init(&r->idx)) == GFSB_OK) {
-		r->index_loaded = 0;
-		e = gfsb_repo_index_load(r);
-	}
+	e = gfsb_repo_index_load(r);
 out:
 	for (i = 0; i < np; i++)
 		free(packs[i].ents);
