@@ -44,12 +44,18 @@ backup_day() {
 # new_file_pack NAME DD: add a 600 kB file NAME to $S, back up as day DD;
 # NEWPACK is the largest pack that backup wrote (the file's data).
 new_file_pack() {
-	ls "$R"/data/*/* | sort >"$T/packs.before"
+	packs_before "$R"
 	head -c 600000 /dev/urandom >"$S/$1"
 	backup_day "$2"
-	NEWPACK=$(ls "$R"/data/*/* | sort | comm -13 "$T/packs.before" - |
+	largest_new_pack "$R"
+}
+# packs_before REPO, then largest_new_pack REPO: NEWPACK is the largest of
+# the packs written in between.
+packs_before() { ls "$1"/data/*/* | sort >"$T/packs.before"; }
+largest_new_pack() {
+	NEWPACK=$(ls "$1"/data/*/* | sort | comm -13 "$T/packs.before" - |
 		xargs ls -S | head -1)
-	[ -n "$NEWPACK" ] || fail "the backup of $1 wrote no pack"
+	[ -n "$NEWPACK" ] || fail "no new pack in $1"
 }
 # The newest snapshot restores exactly and verify maps no loss to it.
 latest_whole() {
@@ -190,6 +196,23 @@ print(" ".join(s["id"] for s in json.load(sys.stdin)))'); do
 	expect 0 "$GFSB" restore -r "$R2" -q "$id" --target "$T/r2"
 	diff -r "$S2" "$T/r2$S2" >/dev/null || fail "snapshot $id differs"
 done
+
+step "a pack whose only blob is damaged: --read-data deletes it"
+packs_before "$R2"
+head -c 50000 /dev/urandom >"$S2/single"
+expect 0 "$GFSB" backup -r "$R2" "$S2"
+largest_new_pack "$R2"
+flip "$NEWPACK" 100
+expect 0 "$GFSB" repair -r "$R2" index --read-data
+out_has "1 unreadable, 1 damaged blob left out"
+out_has "wrote 0 packs, deleted 1 damaged"
+[ ! -e "$NEWPACK" ] || fail "the damaged pack is still there"
+expect 0 "$GFSB" backup -r "$R2" "$S2"
+out_has "1 changed"
+expect 0 "$GFSB" verify -r "$R2" --read-data --no-state
+rm -rf "$T/r2"
+expect 0 "$GFSB" restore -r "$R2" -q latest --target "$T/r2"
+diff -r "$S2" "$T/r2$S2" >/dev/null || fail "the latest snapshot differs"
 
 step "a damaged pack header: the pack is left out"
 new_file_pack keep2.bin 10
