@@ -29,6 +29,13 @@ enum gfsb_report_status {
 /* "OK", "WARNING", "FAILED". */
 const char *gfsb_report_status_name(enum gfsb_report_status s);
 
+/*
+ * What to do when verification found damage (README, section 7), in lines
+ * of at most 68 columns, NULL-terminated: the report shows them under the
+ * damage, and verify's text output after it.
+ */
+extern const char *const gfsb_report_damage_advice[];
+
 /* A stage of the job (backup, forget, prune, sync, verify, ...). */
 struct gfsb_report_stage {
 	char *name;			/* "verify" */

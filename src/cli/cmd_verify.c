@@ -156,10 +156,9 @@ print_text(struct cli *c, const struct gfsb_verify_result *res)
 		    "%zu snapshots\n", res->ndamage,
 		    (unsigned long long)res->broken_total,
 		    res->nbroken_snapshots);
-		printf("to repair: `gfsbackup sync` from an intact copy; "
-		    "otherwise `gfsbackup repair index --read-data`,\n"
-		    "then the next backup stores again what the server "
-		    "still has\n");
+		for (i = 0; gfsb_report_damage_advice[i] != NULL; i++)
+			printf("%-7s%s\n", i == 0 ? "to do:" : "",
+			    gfsb_report_damage_advice[i]);
 	}
 }
 

@@ -10,6 +10,13 @@
 
 #include <gfsbackup/report.h>
 
+const char *const gfsb_report_damage_advice[] = {
+	"if the other copy verifies clean, `gfsbackup sync` from it;",
+	"otherwise `gfsbackup repair index --read-data`; the next backup",
+	"then stores again what the server still has",
+	NULL
+};
+
 const char *
 gfsb_report_status_name(enum gfsb_report_status s)
 {

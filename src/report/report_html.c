@@ -163,6 +163,22 @@ banner(struct report_out *o, const struct gfsb_report *r)
 	    report_fmt_time(&r->now, t, sizeof(t)));
 }
 
+/* A row of "Needs attention", up to its text: the caller writes the text
+ * and closes it with "</td></tr>". */
+static void
+line_open(struct report_out *o, const char *what, const char *colour,
+    const char *bg)
+{
+	report_printf(o,
+	    "<tr><td style=\"padding:4px 8px;background:%s;"
+	    "border-left:4px solid %s;color:%s;"
+	    "font-weight:bold;vertical-align:top;"
+	    "white-space:nowrap\">%s</td>"
+	    "<td style=\"padding:4px 8px;background:%s;"
+	    "vertical-align:top;word-break:break-all;" ST_MONO "\">",
+	    bg, colour, colour, what, bg);
+}
+
 static void
 lines(struct report_out *o, const char *what, const char *colour,
     const char *bg, char *const *v, size_t n)
@@ -170,14 +186,7 @@ lines(struct report_out *o, const char *what, const char *colour,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		report_printf(o,
-		    "<tr><td style=\"padding:4px 8px;background:%s;"
-		    "border-left:4px solid %s;color:%s;"
-		    "font-weight:bold;vertical-align:top;"
-		    "white-space:nowrap\">%s</td>"
-		    "<td style=\"padding:4px 8px;background:%s;"
-		    "vertical-align:top;word-break:break-all;" ST_MONO "\">",
-		    bg, colour, colour, what, bg);
+		line_open(o, what, colour, bg);
 		esc(o, v[i]);
 		report_put(o, "</td></tr>\n");
 	}
@@ -186,6 +195,8 @@ lines(struct report_out *o, const char *what, const char *colour,
 static void
 problems(struct report_out *o, const struct gfsb_report *r)
 {
+	size_t i;
+
 	if (r->ndamage + r->nerrors + r->nwarnings == 0)
 		return;
 	section(o, "Needs attention");
@@ -194,10 +205,13 @@ problems(struct report_out *o, const struct gfsb_report *r)
 	              "border-spacing:0 2px;width:100%\">\n");
 	lines(o, "damage", "#b02a37", "#fbeaec", r->damage, r->ndamage);
 	if (r->ndamage > 0) {
-		char *const advice[] = { REPORT_DAMAGE_ADVICE1 " "
-		    REPORT_DAMAGE_ADVICE2 " " REPORT_DAMAGE_ADVICE3 };
-
-		lines(o, "to do", "#1f4e79", "#eaf1fb", advice, 1);
+		/* One row: the advice's lines are for a terminal's width. */
+		line_open(o, "to do", "#1f4e79", "#eaf1fb");
+		for (i = 0; gfsb_report_damage_advice[i] != NULL; i++) {
+			report_put(o, i ? " " : "");
+			esc(o, gfsb_report_damage_advice[i]);
+		}
+		report_put(o, "</td></tr>\n");
 	}
 	lines(o, "error", "#b02a37", "#fbeaec", r->errors, r->nerrors);
 	lines(o, "warning", "#b36b00", "#fdf3e4", r->warnings, r->nwarnings);

@@ -64,13 +64,6 @@ struct report_role {
 	const char *label; /* "daily (son)" */
 };
 
-/* Under damage in both renderings: the way back (README, section 7). */
-#define REPORT_DAMAGE_ADVICE1 \
-	"if the other copy verifies clean, `gfsbackup sync` from it;"
-#define REPORT_DAMAGE_ADVICE2 \
-	"otherwise `gfsbackup repair index --read-data`; the next backup"
-#define REPORT_DAMAGE_ADVICE3 "then stores again what the server still has"
-
 #define REPORT_NROLES 8
 extern const struct report_role report_roles[REPORT_NROLES];
 

@@ -68,14 +68,15 @@ lines(struct report_out *o, const char *what, char *const *v, size_t n)
 static void
 problems(struct report_out *o, const struct gfsb_report *r)
 {
+	size_t i;
+
 	if (r->ndamage + r->nerrors + r->nwarnings == 0)
 		return;
 	heading(o, "NEEDS ATTENTION");
 	lines(o, "damage", r->damage, r->ndamage);
-	if (r->ndamage > 0)
-		report_put(o, "  to do    " REPORT_DAMAGE_ADVICE1 "\n"
-		    "           " REPORT_DAMAGE_ADVICE2 "\n"
-		    "           " REPORT_DAMAGE_ADVICE3 "\n");
+	for (i = 0; r->ndamage > 0 && gfsb_report_damage_advice[i]; i++)
+		report_printf(o, "  %-9s%s\n", i == 0 ? "to do" : "",
+		    gfsb_report_damage_advice[i]);
 	lines(o, "error", r->errors, r->nerrors);
 	lines(o, "warning", r->warnings, r->nwarnings);
 }
