@@ -79,8 +79,10 @@ one_line_error "offsite/data/"
 faults '{"rate": 0}'
 
 step "repair index in the bucket: a damaged index file"
+# sort reads all of rclone's output: rclone writes a line at a time, and
+# head alone would exit early and kill it with SIGPIPE (fatal here).
 idx=$("${RCLONE[@]}" lsf --files-only ceph:gfsb-verify/offsite/index |
-	head -1)
+	sort | head -1)
 "${RCLONE[@]}" cat "ceph:gfsb-verify/offsite/index/$idx" >"$T/idx"
 flip "$T/idx" 100
 "${RCLONE[@]}" rcat "ceph:gfsb-verify/offsite/index/$idx" <"$T/idx"

@@ -20,7 +20,7 @@
 # build says so (GFSB_SANITIZED); run by hand, the binary is asked.
 if [ "${GFSB_SANITIZED:-}" = 1 ] ||
 	{ [ -z "${GFSB_SANITIZED:-}" ] &&
-		nm -D "$GFSB" 2>/dev/null | grep -q __asan_init; }; then
+		nm -D "$GFSB" 2>/dev/null | grep -c __asan_init >/dev/null; }; then
 	ASAN=1
 	LIMIT=()
 	RSS_MAX_MIB=900

@@ -230,9 +230,12 @@ else
 	kill -STOP "$pid"
 	[ -n "$(ls "$T/nb/repo/locks")" ] || fail "the backup never locked"
 	[ -r "/proc/$pid/environ" ] || fail "backup already over"
-	tr '\0' '\n' <"/proc/$pid/environ" | grep -qF "GFSBACKUP_PASSWORD=$PASS" &&
+	# Into a file first: grep -q on a pipe may exit before tr is done,
+	# and with pipefail the SIGPIPE would hide a match.
+	tr '\0' '\n' <"/proc/$pid/environ" >"$T/environ"
+	grep -qF "GFSBACKUP_PASSWORD=$PASS" "$T/environ" &&
 		finding "the passphrase is still in /proc/$pid/environ"
-	tr '\0' '\n' <"/proc/$pid/environ" | grep -qF "$PASS" &&
+	grep -qF "$PASS" "$T/environ" &&
 		finding "the passphrase (in any variable) is in /proc/$pid/environ"
 	grep -qaF "$PASS" "/proc/$pid/cmdline" &&
 		finding "the passphrase is in /proc/$pid/cmdline"
