@@ -19,7 +19,10 @@ echo "== build (warnings are errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGFSBACKUP_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
-(cd build && ctest --output-on-failure)
+# One test per core at a time: each scenario starts its own servers on
+# ports it picks free and works in its own directory, so they do not
+# meet; the costliest start first (COST in tests/CMakeLists.txt).
+(cd build && ctest -j "$jobs" --output-on-failure)
 
 echo "== build with AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGFSBACKUP_SANITIZE=ON \
@@ -32,7 +35,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # plays the full ones): 60 nights of the daily job instead of 400, 20
 # chaos rounds instead of 40, 50,000 empty files instead of 200,000.
 (cd build-asan && GFSB_RUN_DAYS=60 GFSB_CHAOS_ROUNDS=20 \
-	GFSB_HOSTILE_FILES=50000 ctest --output-on-failure -LE restic)
+	GFSB_HOSTILE_FILES=50000 ctest -j "$jobs" --output-on-failure -LE restic)
 echo "== fuzz targets (libFuzzer, ASan+UBSan), 30 s each on their seeds"
 # 11 targets, one per core at a time: about 3 minutes.  A longer
 # campaign: tests/fuzz/README.md.

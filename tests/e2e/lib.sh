@@ -29,6 +29,11 @@ printf 'e2e passphrase' >"$T/pw"
 chmod 600 "$T/pw"
 export GFSBACKUP_PASSWORD_FILE=$T/pw
 unset GFSBACKUP_PASSWORD GFSBACKUP_PASSWORD_COMMAND GFSBACKUP_REPOSITORY
+# The cache and the verify state default to the scenario's own directory,
+# never the user's: scenarios running side by side (ctest -j) and runs
+# before them share nothing.  A scenario may still set its own.
+export XDG_CACHE_HOME=$T/cache XDG_STATE_HOME=$T/state-home
+unset GFSBACKUP_CACHE_DIR GFSBACKUP_STATE_DIR STATE_DIRECTORY
 export TZ=UTC
 
 step() { echo "== $*"; }
