@@ -243,9 +243,11 @@ void repo_pack_free_all(struct gfsb_repo *r);
  * prune's copies leave the index alone (it writes a new one). */
 gfsb_err repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
     void (*seal)(void *cookie, uint8_t *dst), void *cookie, int index_it);
-/* A `seal` for repo_pack_add copying sealed bytes as they are: cookie is
- * a struct hdrent followed in memory by its h->length sealed bytes. */
-void repo_seal_copy(void *cookie, uint8_t *dst);
+/* Store a copy of a blob sealed elsewhere (from->length bytes at sealed,
+ * already checked by the caller) as it is, without indexing it: prune's
+ * and repair's copies are indexed with the new index they write. */
+gfsb_err repo_pack_copy(struct gfsb_repo *r, const struct hdrent *from,
+    const uint8_t *sealed);
 /* Finalize the packs being filled, without writing an index. */
 gfsb_err repo_flush_packs(struct gfsb_repo *r);
 /* Take the written packs no index names yet (the caller indexes and frees

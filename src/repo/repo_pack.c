@@ -542,13 +542,30 @@ repo_pack_header_in(struct gfsb_repo *r, const char *name,
 	return pack_header(r, name, pack, size, ents, nents);
 }
 
-void
-repo_seal_copy(void *cookie, uint8_t *dst)
-{
-	const struct hdrent *h = cookie;
+/* What seal_copy writes: a blob sealed elsewhere, as it is. */
+struct sealed_copy {
+	struct hdrent h;
+	const uint8_t *p; /* h.length sealed bytes */
+};
 
-	/* The sealed bytes follow the entry in the caller's frame. */
-	memcpy(dst, (const uint8_t *)(h + 1), h->length);
+static void
+seal_copy(void *cookie, uint8_t *dst)
+{
+	const struct sealed_copy *c = cookie;
+
+	memcpy(dst, c->p, c->h.length);
+}
+
+gfsb_err
+repo_pack_copy(struct gfsb_repo *r, const struct hdrent *from,
+    const uint8_t *sealed)
+{
+	struct sealed_copy c;
+
+	c.h = *from;
+	c.h.offset = 0; /* the new pack places it */
+	c.p = sealed;
+	return repo_pack_add(r, &c.h, seal_copy, &c, 0);
 }
 
 /* ---- recovering unindexed packs ---- */

@@ -63,17 +63,16 @@ static gfsb_err
 repack(struct gfsb_repo *r, struct gfsb_repo_io *io, uint32_t slot,
     const uint32_t *ents, size_t n, uint64_t *copied)
 {
-	struct gfsb_buf pack, plain, job;
+	struct gfsb_buf pack, plain;
 	struct gfsb_blob_loc loc;
 	const struct ientry *e;
-	struct hdrent *h;
+	struct hdrent h;
 	char name[GFSB_ID_HEX];
 	size_t i;
 	gfsb_err err;
 
 	gfsb_buf_init(&pack);
 	gfsb_buf_init(&plain);
-	gfsb_buf_init(&job);
 	gfsb_hex_encode(r->idx.packs[slot].id, GFSB_ID_LEN, name);
 	if ((err = repo_obj_get(r, GFSB_OBJ_PACK, name, (size_t)1 << 31,
 	    &pack)) != GFSB_OK)
@@ -97,19 +96,13 @@ repack(struct gfsb_repo *r, struct gfsb_repo_io *io, uint32_t slot,
 		if ((err = gfsb_repo_blob_open(io, &loc, e->id,
 		    pack.data + e->offset, &plain)) != GFSB_OK)
 			goto out;
-		job.len = 0;
-		if ((err = gfsb_buf_reserve(&job, sizeof(*h) + e->length)) !=
-		    GFSB_OK)
-			goto out;
-		h = (struct hdrent *)(void *)job.data;
-		memset(h, 0, sizeof(*h));
-		memcpy(h->id, e->id, GFSB_ID_LEN);
-		h->type = e->type;
-		h->flags = e->flags;
-		h->length = e->length;
-		h->raw_length = e->raw_length;
-		memcpy(job.data + sizeof(*h), pack.data + e->offset, e->length);
-		if ((err = repo_pack_add(r, h, repo_seal_copy, h, 0)) !=
+		memset(&h, 0, sizeof(h));
+		memcpy(h.id, e->id, GFSB_ID_LEN);
+		h.type = e->type;
+		h.flags = e->flags;
+		h.length = e->length;
+		h.raw_length = e->raw_length;
+		if ((err = repo_pack_copy(r, &h, pack.data + e->offset)) !=
 		    GFSB_OK)
 			goto out;
 		*copied += e->length;
@@ -117,7 +110,6 @@ repack(struct gfsb_repo *r, struct gfsb_repo_io *io, uint32_t slot,
 out:
 	gfsb_buf_fini(&pack);
 	gfsb_buf_wipe(&plain);
-	gfsb_buf_fini(&job);
 	return err;
 }
 

@@ -50,24 +50,15 @@ damaged_index(void *cookie, const char *name, gfsb_err e, const char *detail)
  * packs, as they are (each was checked by the caller). */
 static gfsb_err
 copy_blobs(struct gfsb_repo *r, const struct gfsb_buf *pack,
-    const struct hdrent *ents, size_t n, struct gfsb_buf *job)
+    const struct hdrent *ents, size_t n)
 {
-	struct hdrent *h;
 	size_t i;
 	gfsb_err e;
 
-	for (i = 0; i < n; i++) {
-		job->len = 0;
-		if ((e = gfsb_buf_reserve(job, sizeof(*h) + ents[i].length)) !=
-		    GFSB_OK)
+	for (i = 0; i < n; i++)
+		if ((e = repo_pack_copy(r, &ents[i],
+		    pack->data + ents[i].offset)) != GFSB_OK)
 			return e;
-		h = (struct hdrent *)(void *)job->data;
-		*h = ents[i];
-		memcpy(job->data + sizeof(*h), pack->data + ents[i].offset,
-		    ents[i].length);
-		if ((e = repo_pack_add(r, h, repo_seal_copy, h, 0)) != GFSB_OK)
-			return e;
-	}
 	return GFSB_OK;
 }
 
@@ -138,8 +129,8 @@ keep_good_blobs(struct gfsb_repo *r, struct gfsb_repo_io *io,
 		st->packs_unreadable++;
 	} else {
 		st->packs_salvaged++;
-		if (!dry_run && (e = copy_blobs(r, &bufs[0], ents, k,
-		    &bufs[2])) != GFSB_OK)
+		if (!dry_run && (e = copy_blobs(r, &bufs[0], ents, k)) !=
+		    GFSB_OK)
 			return e;
 	}
 	*n = 0;
@@ -156,7 +147,7 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 	struct packids known = { NULL, 0 };
 	struct donepack *packs = NULL;
 	struct gfsb_repo_io *io = NULL;
-	struct gfsb_buf bufs[3]; /* pack, plaintext, copy job */
+	struct gfsb_buf bufs[2]; /* pack, plaintext */
 	struct repair rp = { r, st };
 	struct hdrent *ents;
 	size_t i, n, np = 0, listed_known = 0, nfresh = 0;
@@ -165,8 +156,8 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 	gfsb_err e;
 
 	memset(st, 0, sizeof(*st));
-	for (i = 0; i < 3; i++)
-		gfsb_buf_init(&bufs[i]);
+	gfsb_buf_init(&bufs[0]);
+	gfsb_buf_init(&bufs[1]);
 	if ((e = gfsb_repo_index_load_check(r, damaged_index, &rp)) != GFSB_OK)
 		return e;
 	st->index_files = r->nindex_names;
@@ -293,7 +284,6 @@ out:
 	gfsb_repo_io_free(io);
 	gfsb_buf_fini(&bufs[0]);
 	gfsb_buf_wipe(&bufs[1]);
-	gfsb_buf_fini(&bufs[2]);
 	r->no_auto_index = 0;
 	return e;
 }
