@@ -148,6 +148,15 @@ struct gfsb_objlist {
 gfsb_err gfsb_backend_list_all(struct gfsb_backend *be, enum gfsb_obj type,
     struct gfsb_objlist *out) GFSB_WUR;
 
+/*
+ * gfsb_objlist_add(l, id, size), gfsb_objlist_sort(l):
+ * Build a list by hand: append an entry for id (then the list is not
+ * sorted), and sort it, dropping repeated names.  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_objlist_add(struct gfsb_objlist *l, const uint8_t id[GFSB_ID_LEN],
+    uint64_t size) GFSB_WUR;
+void gfsb_objlist_sort(struct gfsb_objlist *l);
+
 /* The entry named name in a sorted list, or NULL. */
 const struct gfsb_objent *gfsb_objlist_find(const struct gfsb_objlist *l,
     const char *name);

@@ -419,6 +419,38 @@ gfsb_err gfsb_repo_index_packs(struct gfsb_repo *r,
     struct gfsb_pack_blobs **out, size_t *n) GFSB_WUR;
 void gfsb_repo_index_packs_free(struct gfsb_pack_blobs *v, size_t n);
 
+/* ---- index files as whole objects (sync) ---- */
+
+/* One index file: the index files it supersedes and the packs it names
+ * (each with its blobs and its size as the entries imply). */
+struct gfsb_index_file {
+	uint8_t (*supersedes)[GFSB_ID_LEN];
+	size_t nsupersedes;
+	struct gfsb_pack_blobs *packs; /* in file order */
+	size_t npacks;
+};
+
+/*
+ * gfsb_repo_index_file_read(r, name, out):
+ * Read and decode the index file `name` (checked against its name and its
+ * MAC like every read).  GFSB_ENOTFOUND, GFSB_ECORRUPT naming the file,
+ * GFSB_ENOMEM, the storage's errors.  Free out with
+ * gfsb_repo_index_file_fini, even on error.
+ */
+gfsb_err gfsb_repo_index_file_read(struct gfsb_repo *r, const char *name,
+    struct gfsb_index_file *out) GFSB_WUR;
+void gfsb_repo_index_file_fini(struct gfsb_index_file *f);
+
+/*
+ * gfsb_repo_index_file_write(r, packs, n, name):
+ * Write a new index file naming the packs *packs[0..n) and their blobs,
+ * superseding nothing; its id goes to name.  For a mirror that keeps
+ * packs its source no longer indexes.  GFSB_EINVAL for n == 0.
+ */
+gfsb_err gfsb_repo_index_file_write(struct gfsb_repo *r,
+    const struct gfsb_pack_blobs *const *packs, size_t n,
+    char name[GFSB_ID_HEX]) GFSB_WUR;
+
 /*
  * gfsb_repo_index_duplicates(r):
  * How many blobs the index holds more than once (in two packs).

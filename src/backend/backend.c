@@ -235,6 +235,30 @@ gfsb_backend_list_all(struct gfsb_backend *be, enum gfsb_obj type,
 	return GFSB_OK;
 }
 
+gfsb_err
+gfsb_objlist_add(struct gfsb_objlist *l, const uint8_t id[GFSB_ID_LEN],
+    uint64_t size)
+{
+	char hex[GFSB_ID_HEX];
+
+	gfsb_hex_encode(id, GFSB_ID_LEN, hex);
+	return objlist_add(l, hex, size);
+}
+
+void
+gfsb_objlist_sort(struct gfsb_objlist *l)
+{
+	size_t i, k;
+
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof(l->v[0]), objentcmp);
+	for (i = k = 1; i < l->n; i++)
+		if (strcmp(l->v[i].name, l->v[k - 1].name) != 0)
+			l->v[k++] = l->v[i];
+	l->n = k;
+}
+
 const struct gfsb_objent *
 gfsb_objlist_find(const struct gfsb_objlist *l, const char *name)
 {

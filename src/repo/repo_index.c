@@ -297,8 +297,18 @@ gfsb_err
 repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
     size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup)
 {
-	struct gfsb_buf b;
 	char name[GFSB_ID_HEX];
+
+	return repo_index_write_named(r, packs, npacks, supersedes, nsup,
+	    name);
+}
+
+gfsb_err
+repo_index_write_named(struct gfsb_repo *r, const struct donepack *packs,
+    size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup,
+    char name[GFSB_ID_HEX])
+{
+	struct gfsb_buf b;
 	size_t i, j;
 	gfsb_err e;
 
@@ -396,18 +406,8 @@ repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed)
 	return GFSB_OK;
 }
 
-/* A decoded index file. */
-struct ifile {
-	char name[GFSB_ID_HEX];
-	uint8_t (*sup)[GFSB_ID_LEN];
-	size_t nsup;
-	struct donepack *packs;
-	size_t npacks;
-	int superseded;
-};
-
-static void
-ifile_fini(struct ifile *f)
+void
+repo_ifile_fini(struct ifile *f)
 {
 	size_t i;
 
@@ -424,8 +424,8 @@ ifile_fini(struct ifile *f)
  * Decode an index plaintext.  Every count is checked against the bytes
  * that remain before anything is allocated for it.
  */
-static gfsb_err
-index_decode(const uint8_t *p, size_t n, struct ifile *f)
+gfsb_err
+repo_ifile_decode(const uint8_t *p, size_t n, struct ifile *f)
 {
 	struct gfsb_rd rd;
 	struct hdrent *h;
@@ -496,7 +496,7 @@ repo_index_decode(const uint8_t *p, size_t n, size_t *nsup, size_t *npacks,
 	gfsb_err e;
 
 	memset(&f, 0, sizeof(f));
-	if ((e = index_decode(p, n, &f)) == GFSB_OK) {
+	if ((e = repo_ifile_decode(p, n, &f)) == GFSB_OK) {
 		for (i = 0; i < f.npacks; i++)
 			blobs += f.packs[i].n;
 		if (nsup != NULL)
@@ -506,7 +506,7 @@ repo_index_decode(const uint8_t *p, size_t n, size_t *nsup, size_t *npacks,
 		if (nblobs != NULL)
 			*nblobs = blobs;
 	}
-	ifile_fini(&f);
+	repo_ifile_fini(&f);
 	return e;
 }
 
@@ -614,7 +614,7 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 		e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, l.v[i].name,
 		    MAX_INDEX, &plain);
 		if (e == GFSB_OK &&
-		    (e = index_decode(plain.data, plain.len, &l.v[i])) !=
+		    (e = repo_ifile_decode(plain.data, plain.len, &l.v[i])) !=
 		    GFSB_OK && e != GFSB_ENOMEM)
 			e = gfsb_ctx_seterr(r->ctx, e,
 			    "index/%s is malformed", l.v[i].name);
@@ -636,7 +636,7 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 		}
 		bad(cookie, l.v[i].name, e, gfsb_ctx_errmsg(r->ctx));
 		gfsb_ctx_clearerr(r->ctx);
-		ifile_fini(&l.v[i]);
+		repo_ifile_fini(&l.v[i]);
 		l.v[i].superseded = 1; /* nothing of it is used */
 		e = GFSB_OK;
 	}
@@ -686,7 +686,7 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 	}
 out:
 	for (i = 0; i < l.n; i++)
-		ifile_fini(&l.v[i]);
+		repo_ifile_fini(&l.v[i]);
 	free(l.v);
 	gfsb_buf_fini(&plain);
 	return e;

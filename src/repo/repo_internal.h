@@ -220,9 +220,28 @@ gfsb_err rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
 /* Append an entry without indexing it (a duplicate).  Lock held. */
 gfsb_err rindex_append_dup_locked(struct rindex *x, const struct ientry *e);
 
+/* A decoded index file. */
+struct ifile {
+	char name[GFSB_ID_HEX];
+	uint8_t (*sup)[GFSB_ID_LEN];
+	size_t nsup;
+	struct donepack *packs;
+	size_t npacks;
+	int superseded;
+};
+/* Decode an index plaintext into f (zeroed by the caller; free it with
+ * repo_ifile_fini even on failure).  GFSB_ECORRUPT, GFSB_ENOMEM. */
+gfsb_err repo_ifile_decode(const uint8_t *p, size_t n, struct ifile *f);
+void repo_ifile_fini(struct ifile *f);
+
 /* Encode and write an index file naming packs; supersedes may be empty. */
 gfsb_err repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
     size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup);
+/* The same, with the new file's id in name. */
+gfsb_err repo_index_write_named(struct gfsb_repo *r,
+    const struct donepack *packs, size_t npacks,
+    const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup,
+    char name[GFSB_ID_HEX]);
 /* Blobs per index file written by prune and repair. */
 #define ENTRIES_PER_INDEX 100000
 gfsb_err repo_index_replace(struct gfsb_repo *r, const struct donepack *packs,
