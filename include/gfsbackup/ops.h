@@ -277,9 +277,19 @@ struct gfsb_sync_progress {
 typedef void gfsb_sync_progress_fn(void *cookie,
     const struct gfsb_sync_progress *p);
 
+/* What a mirror does with what its source deleted. */
+enum gfsb_sync_delete {
+	GFSB_SYNC_DELETE_AFTER_LOCK = 0, /* delete it too, once no lock
+					    holds it (unlocked: at once) */
+	GFSB_SYNC_DELETE_NEVER = 1	 /* keep it: an append-only mirror */
+};
+
+/* Objects copied at once, at most. */
+#define GFSB_SYNC_THREADS_MAX 64
+
 struct gfsb_sync_opts {
 	unsigned threads;   /* objects copied at once; 0 = 4 */
-	int no_delete;	    /* copy, never delete */
+	enum gfsb_sync_delete delete_mode;
 	int dry_run;	    /* count what would be done */
 	gfsb_sync_progress_fn *progress;
 	void *progress_cookie;
@@ -289,6 +299,11 @@ struct gfsb_sync_result {
 	uint64_t copied, copied_bytes; /* objects and bytes copied */
 	uint64_t present;	       /* already at the destination */
 	uint64_t deleted;	       /* mirrored deletions */
+	uint64_t kept;		       /* objects the source no longer has
+					  that the mirror keeps */
+	uint64_t keys_kept;	       /* key files only the mirror has */
+	uint64_t index_written;	       /* index files written for the
+					  mirror alone */
 	uint64_t failed;	       /* objects that could not be copied */
 	int initialized;	       /* the destination was created */
 	double seconds;
@@ -296,17 +311,27 @@ struct gfsb_sync_result {
 
 /*
  * gfsb_ops_sync(src, dst, opts, res):
- * Make dst (another backend) an exact copy of src's repository: copy
- * every object dst lacks, in the crash-safe order (keys, packs, then
- * index, then snapshots), checking each one's SHA-256 against its name,
- * then delete what src no longer has (snapshots first, packs last).  A
- * destination without a repository is created from src's config and keys.
- * Takes a shared lock on src and an exclusive one on dst.  Interrupted, it
- * leaves dst consistent; run again, it copies only what is missing.  An
- * object that cannot be copied stops the sync after its phase (nothing
- * that depends on it is copied, nothing is deleted) with GFSB_ECORRUPT or
- * GFSB_ENET.  Deletions are refused when src has no snapshot left but dst
- * has some (a wiped source must not wipe its mirror): GFSB_EINVAL.
+ * Make dst (another backend) a copy of src's repository: copy every
+ * object dst lacks, checking each one's SHA-256 against its name, and
+ * apply what src deleted as opts->delete_mode says.  A destination
+ * without a repository is created from src's config and keys.  Key files
+ * are only ever added and the config is never written again, so a key
+ * added at the mirror alone survives and a passphrase changed at the
+ * source leaves the old key at the mirror (res->keys_kept counts keys
+ * only the mirror has).  The mirror is consistent at every instant: the
+ * snapshots src forgot are deleted (or kept) before src's new index is
+ * copied, and a mirror that keeps snapshots src has dropped gets an
+ * index file of its own naming their packs before src's new index
+ * supersedes the files that named them (res->index_written); superseded
+ * index files, then packs, go last.  A pack that src's index still names
+ * is never deleted from the mirror, even if src lost it.  Takes a shared
+ * lock on src and an exclusive one on dst.  Interrupted, it leaves dst
+ * consistent; run again, it copies only what is missing.  An object that
+ * cannot be copied stops the sync after its phase (nothing that depends
+ * on it is copied, nothing is deleted) with GFSB_ECORRUPT or GFSB_ENET.
+ * When src has no snapshot left but dst has some, nothing is deleted and
+ * the call ends with GFSB_EINVAL after copying (a wiped source must not
+ * wipe its mirror).
  */
 gfsb_err gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
     const struct gfsb_sync_opts *opts, struct gfsb_sync_result *res)

@@ -12,23 +12,27 @@
 #include "cli.h"
 
 static const char usage[] =
-"usage: gfsbackup sync -r REPO --to REPO2 [--no-delete] [--dry-run]\n"
-"                      [--threads N]\n"
+"usage: gfsbackup sync -r REPO --to REPO2 [--delete never|after-lock]\n"
+"                      [--dry-run] [--threads N]\n"
 "\n"
-"Make REPO2 an exact copy of REPO (same keys, same objects): copy every\n"
-"object REPO2 lacks (packs, then indexes, then snapshots), checking each\n"
-"one's SHA-256 against its name, then delete what REPO no longer has\n"
-"(snapshots first, packs last).  REPO2 is created when it holds no\n"
-"repository.  Either side may be local or s3://BUCKET/PREFIX; the S3\n"
-"options apply to both.  Interrupted, the mirror stays consistent; run\n"
-"sync again and only what is missing is copied.\n"
+"Make REPO2 a copy of REPO (same keys, same objects): copy every object\n"
+"REPO2 lacks (packs, then indexes, then snapshots), checking each one's\n"
+"SHA-256 against its name, then apply what REPO deleted (snapshots\n"
+"first, packs last).  Key files are only ever added and the config is\n"
+"never rewritten: a key added at the mirror alone survives.  REPO2 is\n"
+"created when it holds no repository.  Either side may be local or\n"
+"s3://BUCKET/PREFIX; the S3 options apply to both.  Interrupted, the\n"
+"mirror stays consistent; run sync again and only what is missing is\n"
+"copied.\n"
 "\n"
 "  --to REPO2      the mirror\n"
-"  --no-delete     copy only; never delete from the mirror\n"
+"  --delete MODE   after-lock (default): delete what REPO deleted;\n"
+"                  never: keep everything (an append-only mirror)\n"
+"  --no-delete     the same as --delete never\n"
 "  -n, --dry-run   count what would be copied and deleted; change nothing\n"
 "  --threads N     objects copied at once (default: --connections, 4)\n";
 
-enum { O_TO = OPT_CMD_BASE, O_NODELETE, O_THREADS };
+enum { O_TO = OPT_CMD_BASE, O_NODELETE, O_DELETE, O_THREADS };
 
 struct sync_view {
 	struct cli *c;
@@ -78,6 +82,15 @@ print_result(const struct gfsb_sync_result *res, int dry_run)
 	    (unsigned long long)res->present,
 	    (unsigned long long)res->deleted,
 	    (unsigned long long)res->failed, res->seconds, rate / 1e6);
+	if (res->kept > 0 || res->index_written > 0)
+		printf("kept %llu objects the source no longer has%s\n",
+		    (unsigned long long)res->kept, res->index_written > 0 ?
+		    "; wrote an index for the mirror alone, naming what it "
+		    "keeps" : "");
+	if (res->keys_kept > 0)
+		printf("%llu key file%s only at the mirror (kept)\n",
+		    (unsigned long long)res->keys_kept,
+		    res->keys_kept == 1 ? "" : "s");
 }
 
 int
@@ -87,6 +100,7 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		CLI_GLOBAL_OPTIONS,
 		{ "to", required_argument, NULL, O_TO },
 		{ "no-delete", no_argument, NULL, O_NODELETE },
+		{ "delete", required_argument, NULL, O_DELETE },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ NULL, 0, NULL, 0 }
@@ -110,7 +124,16 @@ cmd_sync(struct cli *c, int argc, char **argv)
 			to = optarg;
 			break;
 		case O_NODELETE:
-			so.no_delete = 1;
+			so.delete_mode = GFSB_SYNC_DELETE_NEVER;
+			break;
+		case O_DELETE:
+			if (strcmp(optarg, "never") == 0)
+				so.delete_mode = GFSB_SYNC_DELETE_NEVER;
+			else if (strcmp(optarg, "after-lock") == 0)
+				so.delete_mode = GFSB_SYNC_DELETE_AFTER_LOCK;
+			else
+				return cli_usage_error(c, "invalid --delete "
+				    "%s: give never or after-lock", optarg);
 			break;
 		case 'n':
 			so.dry_run = 1;
@@ -118,9 +141,10 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		case O_THREADS:
 			threads = strtol(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || threads < 1 ||
-			    threads > 64)
+			    threads > GFSB_SYNC_THREADS_MAX)
 				return cli_usage_error(c, "invalid --threads "
-				    "%s: give 1 to 64", optarg);
+				    "%s: give 1 to %d", optarg,
+				    GFSB_SYNC_THREADS_MAX);
 			break;
 		default:
 			return EXIT_USAGE;

@@ -5,9 +5,23 @@
  * sync is a verified copy, never a re-encryption: every object read from
  * the source is checked against its name (SHA-256) before it is written,
  * and an S3 destination checks it again (the name is the signed payload
- * hash).  Order keeps the mirror restorable at every instant: packs before
- * the index that names them, index before snapshots; deletions in the
- * reverse order, snapshots first.  Locks are never copied.
+ * hash).  Locks are never copied.
+ *
+ * The mirror must survive a source that has been taken over, so sync only
+ * ever adds key files (a key added at the mirror alone survives, and a
+ * passphrase changed at the source leaves the old key in place), never
+ * rewrites the config after creating the mirror, and deletes only what
+ * the source deleted when the mirror's delete mode allows it (never, for
+ * an append-only mirror).
+ *
+ * Order keeps the mirror consistent at every instant: a snapshot is never
+ * listed without an index that names all of its blobs, nor an index
+ * without its packs.  So: keys, packs; the snapshots the source forgot
+ * (deleted, or kept); an index file for the mirror alone naming the packs
+ * that what it keeps still needs, before the source's new index
+ * supersedes the files that named them; the source's index files; its
+ * snapshots; then the superseded index files, then the packs.
+ * docs/DESIGN.md ("sync") has the crash analysis.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,18 +35,44 @@
 
 #include "ops_internal.h"
 
+/* Phases, in copy order. */
+enum { P_KEYS = 0, P_PACKS, P_INDEX, P_SNAPS, NPHASES };
+static const enum gfsb_obj phase_type[NPHASES] = { GFSB_OBJ_KEY,
+	GFSB_OBJ_PACK, GFSB_OBJ_INDEX, GFSB_OBJ_SNAPSHOT };
+
+struct ifent;
+
+/* One run. */
+struct sync {
+	struct gfsb_repo *src, *mirror;
+	struct gfsb_backend *sb, *dst;
+	struct gfsb_ctx *ctx;
+	const struct gfsb_sync_opts *o;
+	struct gfsb_sync_result *res;
+	struct gfsb_sync_progress prog;
+	double t0;
+	struct gfsb_objlist sl[NPHASES], dl[NPHASES];
+	/* The mirror keeps what the source dropped: delete mode never, or
+	 * deletions refused because the source has no snapshot left. */
+	int keeps;
+	int refused;
+	/* What is at stake when the source dropped something (decide()). */
+	struct ifent *ix;	      /* every index file of both sides */
+	size_t nix;
+	struct gfsb_objlist srcpacks; /* named by the source's index */
+	struct gfsb_objlist own;      /* named by the mirror's own files */
+	struct gfsb_objlist keep;     /* mirror packs the source lacks, kept */
+};
+
+/* ---- copying ---- */
+
 /* One phase of copies, shared by its worker threads. */
 struct phase {
-	struct gfsb_backend *src, *dst;
-	struct gfsb_ctx *ctx;
+	struct sync *s;
 	enum gfsb_obj type;
 	const struct gfsb_objent **todo;
 	size_t n, next;
 	pthread_mutex_t mu;
-	struct gfsb_sync_result *res;
-	struct gfsb_sync_progress *prog;
-	const struct gfsb_sync_opts *o;
-	double t0;
 	gfsb_err err;
 };
 
@@ -40,25 +80,27 @@ static gfsb_err
 copy_one(struct phase *ph, const struct gfsb_objent *ob,
     struct gfsb_buf *b)
 {
+	struct sync *s = ph->s;
 	char hex[GFSB_ID_HEX];
 	gfsb_err e;
 
 	b->len = 0;
-	if ((e = gfsb_backend_get(ph->src, ph->type, ob->name, b)) != GFSB_OK)
+	if ((e = gfsb_backend_get(s->sb, ph->type, ob->name, b)) != GFSB_OK)
 		return e;
 	gfsb_crypto_sha256_hex(b->data, b->len, hex);
 	if (strcmp(hex, ob->name) != 0)
-		return gfsb_ctx_seterr(ph->ctx, GFSB_ECORRUPT,
+		return gfsb_ctx_seterr(s->ctx, GFSB_ECORRUPT,
 		    "%s/%s in the source is damaged (its bytes hash to "
 		    "%.16s...): not copied", gfsb_backend_type_name(ph->type),
 		    ob->name, hex);
-	return gfsb_backend_put(ph->dst, ph->type, ob->name, b->data, b->len);
+	return gfsb_backend_put(s->dst, ph->type, ob->name, b->data, b->len);
 }
 
 static void *
 phase_worker(void *arg)
 {
 	struct phase *ph = arg;
+	struct sync *s = ph->s;
 	const struct gfsb_objent *ob;
 	struct gfsb_buf b;
 	gfsb_err e;
@@ -66,7 +108,7 @@ phase_worker(void *arg)
 	gfsb_buf_init(&b);
 	for (;;) {
 		pthread_mutex_lock(&ph->mu);
-		if (ph->next >= ph->n || gfsb_ctx_canceled(ph->ctx)) {
+		if (ph->next >= ph->n || gfsb_ctx_canceled(s->ctx)) {
 			pthread_mutex_unlock(&ph->mu);
 			break;
 		}
@@ -75,26 +117,26 @@ phase_worker(void *arg)
 		e = copy_one(ph, ob, &b);
 		pthread_mutex_lock(&ph->mu);
 		if (e != GFSB_OK) {
-			ph->res->failed++;
+			s->res->failed++;
 			if (ph->err == GFSB_OK)
 				ph->err = e;
-			const char *why = gfsb_ctx_errmsg(ph->ctx);
+			const char *why = gfsb_ctx_errmsg(s->ctx);
 
 			/* Named here, each on its line; the sync's own error
 			 * (the count) is set at the end. */
-			gfsb_ctx_log(ph->ctx, GFSB_LOG_ERROR, "%s/%s: not "
+			gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR, "%s/%s: not "
 			    "copied: %s", gfsb_backend_type_name(ph->type),
 			    ob->name, why[0] ? why : gfsb_strerror(e));
-			gfsb_ctx_clearerr(ph->ctx);
+			gfsb_ctx_clearerr(s->ctx);
 		} else {
-			ph->res->copied++;
-			ph->res->copied_bytes += b.len;
-			ph->prog->bytes_done += ob->size;
+			s->res->copied++;
+			s->res->copied_bytes += b.len;
+			s->prog.bytes_done += ob->size;
 		}
-		ph->prog->objects_done++;
-		if (ph->o->progress != NULL) {
-			ph->prog->seconds = gfsb_monotonic_seconds() - ph->t0;
-			ph->o->progress(ph->o->progress_cookie, ph->prog);
+		s->prog.objects_done++;
+		if (s->o->progress != NULL) {
+			s->prog.seconds = gfsb_monotonic_seconds() - s->t0;
+			s->o->progress(s->o->progress_cookie, &s->prog);
 		}
 		pthread_mutex_unlock(&ph->mu);
 	}
@@ -102,111 +144,474 @@ phase_worker(void *arg)
 	return NULL;
 }
 
-/* Copy the objects of `type` that dst lacks, or holds with another size
- * (cut short); same-size damage at the mirror is for verify to find. */
+/* Copy the objects of phase i that the mirror lacks, or holds with
+ * another size (cut short); same-size damage at the mirror is for verify
+ * to find.  An object that cannot be copied stops the sync after its
+ * phase: nothing that names it is copied. */
 static gfsb_err
-copy_phase(struct gfsb_backend *src, struct gfsb_backend *dst,
-    enum gfsb_obj type, const struct gfsb_objlist *s,
-    const struct gfsb_objlist *d,
-    const struct gfsb_sync_opts *o, struct gfsb_sync_result *res,
-    struct gfsb_sync_progress *prog, double t0)
+copy_phase(struct sync *s, int i)
 {
-	struct phase ph;
-	pthread_t th[64];
+	const struct gfsb_objlist *src = &s->sl[i], *dst = &s->dl[i];
 	const struct gfsb_objent *have;
-	unsigned nt = o->threads ? o->threads : 4, started, i;
+	struct phase ph;
+	pthread_t th[GFSB_SYNC_THREADS_MAX];
+	unsigned nt = s->o->threads ? s->o->threads : 4, started, t;
 	size_t k;
 
 	memset(&ph, 0, sizeof(ph));
-	ph.src = src;
-	ph.dst = dst;
-	ph.ctx = gfsb_backend_ctx(src);
-	ph.type = type;
-	ph.res = res;
-	ph.prog = prog;
-	ph.o = o;
-	ph.t0 = t0;
-	if (s->n > 0 && (ph.todo = calloc(s->n, sizeof(*ph.todo))) == NULL)
+	ph.s = s;
+	ph.type = phase_type[i];
+	if (src->n > 0 && (ph.todo = calloc(src->n, sizeof(*ph.todo))) ==
+	    NULL)
 		return GFSB_ENOMEM;
-	for (k = 0; k < s->n; k++) {
-		have = gfsb_objlist_find(d, s->v[k].name);
-		if (have != NULL && have->size == s->v[k].size) {
-			res->present++;
+	for (k = 0; k < src->n; k++) {
+		have = gfsb_objlist_find(dst, src->v[k].name);
+		if (have != NULL && have->size == src->v[k].size) {
+			s->res->present++;
 			continue;
 		}
-		ph.todo[ph.n++] = &s->v[k];
+		ph.todo[ph.n++] = &src->v[k];
 	}
-	if (o->dry_run || ph.n == 0) {
-		res->copied += o->dry_run ? ph.n : 0;
+	if (s->o->dry_run || ph.n == 0) {
+		s->res->copied += s->o->dry_run ? ph.n : 0;
 		free(ph.todo);
 		return GFSB_OK;
 	}
 	pthread_mutex_init(&ph.mu, NULL);
-	if (nt > 64)
-		nt = 64;
+	if (nt > GFSB_SYNC_THREADS_MAX)
+		nt = GFSB_SYNC_THREADS_MAX;
 	for (started = 0; started < nt && started < ph.n; started++)
 		if (pthread_create(&th[started], NULL, phase_worker, &ph) != 0)
 			break;
 	if (started == 0)
 		phase_worker(&ph);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	for (t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
 	pthread_mutex_destroy(&ph.mu);
 	free(ph.todo);
-	if (ph.err == GFSB_OK && gfsb_ctx_canceled(ph.ctx))
+	if (ph.err == GFSB_OK && gfsb_ctx_canceled(s->ctx))
 		ph.err = GFSB_ECANCELED;
+	if (ph.err != GFSB_OK && s->res->failed > 0) {
+		gfsb_ctx_clearerr(s->ctx);
+		return gfsb_ctx_seterr(s->ctx, ph.err, "%llu object(s) could "
+		    "not be copied (named above); the mirror is consistent but "
+		    "behind: run sync again",
+		    (unsigned long long)s->res->failed);
+	}
 	return ph.err;
 }
 
-/* Delete the objects of `type` that src no longer has. */
-static gfsb_err
-delete_phase(struct gfsb_backend *dst, enum gfsb_obj type,
-    const struct gfsb_objlist *s, const struct gfsb_objlist *d, int dry_run,
-    struct gfsb_sync_result *res)
+/* Count what phase i will copy into the progress totals. */
+static void
+add_totals(struct sync *s, int i)
 {
+	size_t k;
+
+	for (k = 0; k < s->sl[i].n; k++) {
+		if (gfsb_objlist_find(&s->dl[i], s->sl[i].v[k].name) != NULL)
+			continue;
+		s->prog.objects_total++;
+		s->prog.bytes_total += s->sl[i].v[k].size;
+	}
+}
+
+/* May the mirror's copies of what the source no longer has be deleted?
+ * Not in delete mode never, nor when deletions are refused. */
+static int
+may_delete(const struct sync *s)
+{
+	return !s->keeps;
+}
+
+/* ---- what the mirror keeps ---- */
+
+/*
+ * Every index file of either side, as sync sees it.  The mirror's own
+ * files are those it holds that the source does not and nothing present
+ * supersedes: sync wrote them to keep packs the source no longer indexes
+ * named (or an older gfsbackup's copy of a source file left behind).
+ */
+struct ifent {
+	char name[GFSB_ID_HEX];
+	int at_src, at_mirror;
+	struct gfsb_index_file f;
+	int sup_after;	/* superseded once the source's files are copied */
+	int retire;	/* one of the mirror's own, going tonight */
+	int deleted;
+};
+
+static int
+ifentcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ifent *)a)->name,
+	    ((const struct ifent *)b)->name);
+}
+
+/* Has the lock on a mirror object passed (or is there none)? */
+static int
+lock_passed(const struct sync *s, enum gfsb_obj type, const char *name)
+{
+	(void)s;
+	(void)type;
+	(void)name;
+	return 1;
+}
+
+/* Does index file f supersede the file called name? */
+static int
+supersedes(const struct gfsb_index_file *f, const char *name)
+{
+	char hex[GFSB_ID_HEX];
+	size_t j;
+
+	for (j = 0; j < f->nsupersedes; j++) {
+		gfsb_hex_encode(f->supersedes[j], GFSB_ID_LEN, hex);
+		if (strcmp(hex, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A pack some index file names, with the entries it gives. */
+struct packref {
+	uint8_t id[GFSB_ID_LEN];
+	const struct gfsb_pack_blobs *pb;
+};
+
+static int
+packrefcmp(const void *a, const void *b)
+{
+	return memcmp(((const struct packref *)a)->id,
+	    ((const struct packref *)b)->id, GFSB_ID_LEN);
+}
+
+/*
+ * Is there anything at stake tonight?  Only when the mirror holds index
+ * files or packs the source does not, or a source file it lacks would
+ * supersede one it has (a prune the source has not finished).  Reads
+ * only the source files the mirror lacks.
+ */
+static gfsb_err
+at_stake(struct sync *s, int *stake)
+{
+	const struct gfsb_objlist *si = &s->sl[P_INDEX], *mi = &s->dl[P_INDEX];
+	struct gfsb_index_file f;
+	size_t k, j;
+	gfsb_err e = GFSB_OK;
+
+	*stake = 0;
+	for (k = 0; k < mi->n && !*stake; k++)
+		*stake = gfsb_objlist_find(si, mi->v[k].name) == NULL;
+	for (k = 0; k < s->dl[P_PACKS].n && !*stake; k++)
+		*stake = gfsb_objlist_find(&s->sl[P_PACKS],
+		    s->dl[P_PACKS].v[k].name) == NULL;
+	for (k = 0; k < si->n && !*stake && e == GFSB_OK; k++) {
+		if (gfsb_objlist_find(mi, si->v[k].name) != NULL)
+			continue;
+		if ((e = gfsb_repo_index_file_read(s->src, si->v[k].name,
+		    &f)) == GFSB_OK)
+			for (j = 0; j < mi->n && !*stake; j++)
+				*stake = supersedes(&f, mi->v[j].name);
+		gfsb_repo_index_file_fini(&f);
+	}
+	return e;
+}
+
+/* Read every index file of both sides (the source's from the source,
+ * the mirror's own and superseded ones from the mirror). */
+static gfsb_err
+read_index_files(struct sync *s)
+{
+	const struct gfsb_objlist *si = &s->sl[P_INDEX], *mi = &s->dl[P_INDEX];
+	struct ifent *v;
+	size_t k, n = 0;
+	gfsb_err e;
+
+	if ((v = calloc(si->n + mi->n + 1, sizeof(*v))) == NULL)
+		return GFSB_ENOMEM;
+	s->ix = v;
+	for (k = 0; k < si->n; k++) {
+		memcpy(v[n].name, si->v[k].name, GFSB_ID_HEX);
+		v[n].at_src = 1;
+		v[n++].at_mirror = gfsb_objlist_find(mi, si->v[k].name) !=
+		    NULL;
+	}
+	for (k = 0; k < mi->n; k++) {
+		if (gfsb_objlist_find(si, mi->v[k].name) != NULL)
+			continue;
+		memcpy(v[n].name, mi->v[k].name, GFSB_ID_HEX);
+		v[n++].at_mirror = 1;
+	}
+	s->nix = n;
+	qsort(v, n, sizeof(*v), ifentcmp);
+	for (k = 0; k < n; k++)
+		if ((e = gfsb_repo_index_file_read(v[k].at_src ? s->src :
+		    s->mirror, v[k].name, &v[k].f)) != GFSB_OK)
+			return e;
+	return GFSB_OK;
+}
+
+/*
+ * Decide what the mirror keeps.  Afterwards: s->ix holds every index
+ * file with what supersedes it, s->srcpacks the packs the source's index
+ * in force names, s->keep the packs of the mirror's that stay, and
+ * s->own the packs that the mirror's own files going on name.
+ */
+static gfsb_err
+decide(struct sync *s)
+{
+	const struct gfsb_objlist *mp = &s->dl[P_PACKS];
+	struct ifent *v;
+	size_t k, j;
+	int ok;
+	gfsb_err e;
+
+	if ((e = read_index_files(s)) != GFSB_OK)
+		return e;
+	v = s->ix;
+	/* Superseded once the source's files are at the mirror. */
+	for (k = 0; k < s->nix; k++)
+		for (j = 0; j < s->nix && !v[k].sup_after; j++)
+			v[k].sup_after = j != k &&
+			    supersedes(&v[j].f, v[k].name);
+	/* The source's index in force. */
+	for (k = 0; k < s->nix; k++)
+		if (v[k].at_src && !v[k].sup_after)
+			for (j = 0; j < v[k].f.npacks; j++)
+				if ((e = gfsb_objlist_add(&s->srcpacks,
+				    v[k].f.packs[j].id, 0)) != GFSB_OK)
+					return e;
+	gfsb_objlist_sort(&s->srcpacks);
+	/* The mirror's own files retire once every pack they name may go,
+	 * and they may themselves. */
+	for (k = 0; k < s->nix; k++) {
+		if (v[k].at_src || v[k].sup_after)
+			continue;
+		ok = may_delete(s) && lock_passed(s, GFSB_OBJ_INDEX, v[k].name);
+		for (j = 0; j < v[k].f.npacks && ok; j++) {
+			char hex[GFSB_ID_HEX];
+
+			gfsb_hex_encode(v[k].f.packs[j].id, GFSB_ID_LEN, hex);
+			ok = gfsb_objlist_find(&s->sl[P_PACKS], hex) == NULL &&
+			    gfsb_objlist_find(&s->srcpacks, hex) == NULL &&
+			    lock_passed(s, GFSB_OBJ_PACK, hex);
+		}
+		v[k].retire = ok;
+		if (ok)
+			continue;
+		for (j = 0; j < v[k].f.npacks; j++)
+			if ((e = gfsb_objlist_add(&s->own, v[k].f.packs[j].id,
+			    0)) != GFSB_OK)
+				return e;
+	}
+	gfsb_objlist_sort(&s->own);
+	/* A pack the source no longer has stays while anything names it in
+	 * force (a pack the source lost is not deleted from the mirror
+	 * either), deletions are off, or its lock holds. */
+	for (k = 0; k < mp->n; k++) {
+		const char *p = mp->v[k].name;
+
+		if (gfsb_objlist_find(&s->sl[P_PACKS], p) != NULL)
+			continue;
+		if (may_delete(s) && gfsb_objlist_find(&s->srcpacks, p) ==
+		    NULL && gfsb_objlist_find(&s->own, p) == NULL &&
+		    lock_passed(s, GFSB_OBJ_PACK, p))
+			continue;
+		if ((e = gfsb_objlist_add(&s->keep, mp->v[k].id,
+		    mp->v[k].size)) != GFSB_OK)
+			return e;
+	}
+	gfsb_objlist_sort(&s->keep);
+	return GFSB_OK;
+}
+
+/*
+ * Before the source's index files are copied: every pack the mirror
+ * keeps that neither the source's index in force nor the mirror's own
+ * files go on naming gets named by one new file for the mirror alone,
+ * with the entries some index file (in force or superseded) gave it.
+ */
+static gfsb_err
+cover(struct sync *s)
+{
+	const struct gfsb_pack_blobs **want = NULL;
+	struct packref *refs = NULL, key, *hit;
+	char name[GFSB_ID_HEX];
+	size_t k, j, nrefs = 0, nwant = 0;
+	gfsb_err e = GFSB_ENOMEM;
+
+	if (s->keep.n == 0)
+		return GFSB_OK;
+	for (k = 0; k < s->nix; k++)
+		nrefs += s->ix[k].f.npacks;
+	if ((refs = calloc(nrefs + 1, sizeof(*refs))) == NULL ||
+	    (want = calloc(s->keep.n, sizeof(*want))) == NULL)
+		goto out;
+	for (k = 0, nrefs = 0; k < s->nix; k++)
+		for (j = 0; j < s->ix[k].f.npacks; j++) {
+			memcpy(refs[nrefs].id, s->ix[k].f.packs[j].id,
+			    GFSB_ID_LEN);
+			refs[nrefs++].pb = &s->ix[k].f.packs[j];
+		}
+	qsort(refs, nrefs, sizeof(*refs), packrefcmp);
+	for (k = 0; k < s->keep.n; k++) {
+		const char *p = s->keep.v[k].name;
+
+		if (gfsb_objlist_find(&s->srcpacks, p) != NULL ||
+		    gfsb_objlist_find(&s->own, p) != NULL)
+			continue;
+		memcpy(key.id, s->keep.v[k].id, GFSB_ID_LEN);
+		if ((hit = bsearch(&key, refs, nrefs, sizeof(*refs),
+		    packrefcmp)) != NULL)
+			want[nwant++] = hit->pb;
+	}
+	e = GFSB_OK;
+	if (nwant > 0 && !s->o->dry_run &&
+	    (e = gfsb_repo_index_file_write(s->mirror, want, nwant, name)) ==
+	    GFSB_OK)
+		s->res->index_written++;
+out:
+	free(refs);
+	free(want);
+	return e;
+}
+
+/* Delete one mirror object (dry run: count it). */
+static gfsb_err
+remove_one(struct sync *s, enum gfsb_obj type, const char *name)
+{
+	gfsb_err e;
+
+	s->res->deleted++;
+	if (s->o->dry_run)
+		return GFSB_OK;
+	e = gfsb_backend_remove(s->dst, type, name);
+	if (e == GFSB_ENOTFOUND) {
+		gfsb_ctx_clearerr(s->ctx);
+		return GFSB_OK;
+	}
+	return e;
+}
+
+/* The snapshots the source forgot, before its new index can supersede
+ * the files that named their blobs: deleted, or kept. */
+static gfsb_err
+drop_snapshots(struct sync *s)
+{
+	const struct gfsb_objlist *m = &s->dl[P_SNAPS];
 	size_t k;
 	gfsb_err e;
 
-	for (k = 0; k < d->n; k++) {
-		if (gfsb_objlist_find(s, d->v[k].name) != NULL)
+	for (k = 0; k < m->n; k++) {
+		if (gfsb_objlist_find(&s->sl[P_SNAPS], m->v[k].name) != NULL)
 			continue;
-		res->deleted++;
-		if (dry_run)
-			continue;
-		e = gfsb_backend_remove(dst, type, d->v[k].name);
-		if (e == GFSB_ENOTFOUND) {
-			gfsb_ctx_clearerr(gfsb_backend_ctx(dst));
+		if (!may_delete(s) ||
+		    !lock_passed(s, GFSB_OBJ_SNAPSHOT, m->v[k].name)) {
+			s->res->kept++;
 			continue;
 		}
-		if (e != GFSB_OK)
+		if ((e = remove_one(s, GFSB_OBJ_SNAPSHOT, m->v[k].name)) !=
+		    GFSB_OK)
 			return e;
 	}
 	return GFSB_OK;
 }
 
-/* Phases, in copy order; deletions go in the reverse order. */
-#define NPHASES 4
-static const enum gfsb_obj phase_type[NPHASES] = { GFSB_OBJ_KEY,
-	GFSB_OBJ_PACK, GFSB_OBJ_INDEX, GFSB_OBJ_SNAPSHOT };
-enum { PH_KEYS = 0, PH_SNAPSHOTS = NPHASES - 1 };
-
-/* Count what phase i will copy into the progress totals. */
-static void
-add_totals(struct gfsb_sync_progress *prog, const struct gfsb_objlist *s,
-    const struct gfsb_objlist *d)
+/* Would deleting index file k leave a file it supersedes in force? */
+static int
+resurrects(const struct sync *s, size_t k)
 {
-	size_t k;
+	size_t j;
 
-	for (k = 0; k < s->n; k++) {
-		if (gfsb_objlist_find(d, s->v[k].name) != NULL)
-			continue;
-		prog->objects_total++;
-		prog->bytes_total += s->v[k].size;
-	}
+	for (j = 0; j < s->nix; j++)
+		if (s->ix[j].at_mirror && !s->ix[j].deleted && j != k &&
+		    supersedes(&s->ix[k].f, s->ix[j].name))
+			return 1;
+	return 0;
 }
 
+/*
+ * After the source's files are copied, the mirror's index files the
+ * source does not have: its own that retire, and superseded ones, oldest
+ * link of a chain first (a file that supersedes one still present stays,
+ * or that one would count again).
+ */
+static gfsb_err
+delete_index(struct sync *s)
+{
+	struct ifent *v = s->ix;
+	size_t k;
+	int more;
+	gfsb_err e;
+
+	do {
+		more = 0;
+		for (k = 0; k < s->nix; k++) {
+			if (!v[k].at_mirror || v[k].at_src || v[k].deleted ||
+			    !(v[k].retire || (v[k].sup_after &&
+			    may_delete(s))))
+				continue;
+			if (!lock_passed(s, GFSB_OBJ_INDEX, v[k].name) ||
+			    resurrects(s, k))
+				continue;
+			if ((e = remove_one(s, GFSB_OBJ_INDEX, v[k].name)) !=
+			    GFSB_OK)
+				return e;
+			v[k].deleted = more = 1;
+		}
+	} while (more);
+	for (k = 0; k < s->nix; k++)
+		if (v[k].at_mirror && !v[k].at_src && !v[k].deleted)
+			s->res->kept++;
+	return GFSB_OK;
+}
+
+/* A dry run counts the index files and packs an exact mirror would
+ * delete, without reading any index file: what the report calls
+ * "behind". */
+static void
+dry_deletions(struct sync *s)
+{
+	size_t k;
+	int i;
+
+	for (i = P_PACKS; i <= P_INDEX; i++)
+		for (k = 0; k < s->dl[i].n; k++)
+			if (gfsb_objlist_find(&s->sl[i], s->dl[i].v[k].name) ==
+			    NULL) {
+				if (may_delete(s))
+					s->res->deleted++;
+				else
+					s->res->kept++;
+			}
+}
+
+/* Packs the source no longer has and nothing keeps, last. */
+static gfsb_err
+delete_packs(struct sync *s)
+{
+	const struct gfsb_objlist *m = &s->dl[P_PACKS];
+	size_t k;
+	gfsb_err e;
+
+	for (k = 0; k < m->n; k++) {
+		if (gfsb_objlist_find(&s->sl[P_PACKS], m->v[k].name) != NULL)
+			continue;
+		if (gfsb_objlist_find(&s->keep, m->v[k].name) != NULL) {
+			s->res->kept++;
+			continue;
+		}
+		if ((e = remove_one(s, GFSB_OBJ_PACK, m->v[k].name)) !=
+		    GFSB_OK)
+			return e;
+	}
+	return GFSB_OK;
+}
+
+/* ---- the run ---- */
+
 /* The config of a new mirror, copied after its keys: the config's
- * presence is what makes a repository. */
+ * presence is what makes a repository.  It is never written again. */
 static gfsb_err
 copy_config(struct gfsb_backend *sb, struct gfsb_backend *dst)
 {
@@ -222,104 +627,131 @@ copy_config(struct gfsb_backend *sb, struct gfsb_backend *dst)
 	return e;
 }
 
+/* Open the mirror, or create it (its location, the keys, then the
+ * config); list both sides. */
+static gfsb_err
+prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
+{
+	int fresh, i;
+	gfsb_err e;
+
+	/* A destination holding another repository is refused before
+	 * anything is locked or written. */
+	e = gfsb_repo_probe(s->ctx, s->dst);
+	if ((fresh = e == GFSB_ENOREPO))
+		gfsb_ctx_clearerr(s->ctx);
+	else if (e != GFSB_OK ||
+	    (e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
+	    GFSB_OK)
+		return e;
+	if (!s->o->dry_run && (e = gfsb_repo_lock(s->src, 0, slock)) !=
+	    GFSB_OK)
+		return e;
+	for (i = 0; i < NPHASES; i++)
+		if ((e = gfsb_backend_list_all(s->sb, phase_type[i],
+		    &s->sl[i])) != GFSB_OK)
+			return e;
+	if (fresh && !s->o->dry_run) {
+		add_totals(s, P_KEYS);
+		if ((e = gfsb_backend_create(s->dst)) != GFSB_OK ||
+		    (e = copy_phase(s, P_KEYS)) != GFSB_OK ||
+		    (e = copy_config(s->sb, s->dst)) != GFSB_OK)
+			return e;
+		s->res->copied++;
+		s->res->initialized = 1;
+		if ((e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
+		    GFSB_OK)
+			return e;
+	}
+	if (s->mirror != NULL) {
+		if (!s->o->dry_run &&
+		    (e = gfsb_repo_lock(s->mirror, 1, dlock)) != GFSB_OK)
+			return e;
+		for (i = 0; i < NPHASES; i++)
+			if ((e = gfsb_backend_list_all(s->dst, phase_type[i],
+			    &s->dl[i])) != GFSB_OK)
+				return e;
+	}
+	for (i = 0; i < NPHASES; i++)
+		add_totals(s, i);
+	return GFSB_OK;
+}
+
+/* Key files the mirror has and the source does not: kept, counted. */
+static void
+count_own_keys(struct sync *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->dl[P_KEYS].n; k++)
+		if (gfsb_objlist_find(&s->sl[P_KEYS],
+		    s->dl[P_KEYS].v[k].name) == NULL)
+			s->res->keys_kept++;
+}
+
 gfsb_err
 gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
     const struct gfsb_sync_opts *o, struct gfsb_sync_result *res)
 {
-	struct gfsb_ctx *ctx = gfsb_repo_ctx(src);
-	struct gfsb_backend *sb = gfsb_repo_backend(src);
-	struct gfsb_objlist sl[NPHASES], dl[NPHASES];
 	struct gfsb_lock *slock = NULL, *dlock = NULL;
-	struct gfsb_repo *mirror = NULL;
-	struct gfsb_sync_progress prog;
-	double t0 = gfsb_monotonic_seconds();
-	size_t i, first = 0;
-	int fresh;
+	struct sync s;
+	size_t i;
+	int stake = 0;
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
-	memset(&prog, 0, sizeof(prog));
-	memset(sl, 0, sizeof(sl));
-	memset(dl, 0, sizeof(dl));
-	/* A destination holding another repository is refused before
-	 * anything is locked or written. */
-	e = gfsb_repo_probe(ctx, dst);
-	if ((fresh = e == GFSB_ENOREPO))
-		gfsb_ctx_clearerr(ctx);
-	else if (e != GFSB_OK ||
-	    (e = gfsb_repo_open_mirror(src, dst, &mirror)) != GFSB_OK)
+	memset(&s, 0, sizeof(s));
+	s.src = src;
+	s.sb = gfsb_repo_backend(src);
+	s.dst = dst;
+	s.ctx = gfsb_repo_ctx(src);
+	s.o = o;
+	s.res = res;
+	s.t0 = gfsb_monotonic_seconds();
+	if ((e = prepare(&s, &slock, &dlock)) != GFSB_OK)
 		goto out;
-	if (!o->dry_run && (e = gfsb_repo_lock(src, 0, &slock)) != GFSB_OK)
-		goto out;
-	for (i = 0; i < NPHASES; i++)
-		if ((e = gfsb_backend_list_all(sb, phase_type[i], &sl[i])) !=
-		    GFSB_OK)
-			goto out;
-	if (fresh && !o->dry_run) {
-		/* A new mirror: its location, the keys, then the config. */
-		add_totals(&prog, &sl[PH_KEYS], &dl[PH_KEYS]);
-		if ((e = gfsb_backend_create(dst)) != GFSB_OK ||
-		    (e = copy_phase(sb, dst, GFSB_OBJ_KEY, &sl[PH_KEYS],
-		    &dl[PH_KEYS], o, res, &prog, t0)) != GFSB_OK ||
-		    (e = copy_config(sb, dst)) != GFSB_OK)
-			goto out;
-		res->copied++;
-		res->initialized = 1;
-		first = PH_KEYS + 1;
-	}
-	if (fresh && !o->dry_run &&
-	    (e = gfsb_repo_open_mirror(src, dst, &mirror)) != GFSB_OK)
-		goto out;
-	if (mirror != NULL) {
-		if (!o->dry_run &&
-		    (e = gfsb_repo_lock(mirror, 1, &dlock)) != GFSB_OK)
-			goto out;
-		for (i = first; i < NPHASES; i++)
-			if ((e = gfsb_backend_list_all(dst, phase_type[i],
-			    &dl[i])) != GFSB_OK)
-				goto out;
-	}
-	for (i = first; i < NPHASES; i++)
-		add_totals(&prog, &sl[i], &dl[i]);
-	/* Copies, one phase at a time: nothing is copied that names an
-	 * object the destination does not have yet. */
-	for (i = first; i < NPHASES; i++) {
-		e = copy_phase(sb, dst, phase_type[i], &sl[i], &dl[i], o, res,
-		    &prog, t0);
-		if (e != GFSB_OK) {
-			if (res->failed > 0) {
-				gfsb_ctx_clearerr(ctx);
-				e = gfsb_ctx_seterr(ctx, e, "%llu object(s) "
-				    "could not be copied (named above); the "
-				    "mirror is consistent but behind: run "
-				    "sync again", (unsigned long long)
-				    res->failed);
-			}
-			goto out;
-		}
-	}
-	if (o->no_delete)
-		goto out;
+	count_own_keys(&s);
 	/* A source with no snapshot left must not empty its mirror. */
-	if (sl[PH_SNAPSHOTS].n == 0 && dl[PH_SNAPSHOTS].n > 0) {
-		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the source has no "
-		    "snapshot but the destination has %zu: refusing to mirror "
-		    "deletions (restore from the mirror, or sync --no-delete)",
-		    dl[PH_SNAPSHOTS].n);
+	s.refused = o->delete_mode != GFSB_SYNC_DELETE_NEVER &&
+	    s.sl[P_SNAPS].n == 0 && s.dl[P_SNAPS].n > 0;
+	s.keeps = o->delete_mode == GFSB_SYNC_DELETE_NEVER || s.refused;
+	/* Keys only ever added (the first sync copied them already). */
+	if (!res->initialized && (e = copy_phase(&s, P_KEYS)) != GFSB_OK)
+		goto out;
+	if ((e = copy_phase(&s, P_PACKS)) != GFSB_OK ||
+	    (e = drop_snapshots(&s)) != GFSB_OK)
+		goto out;
+	if (o->dry_run) {
+		dry_deletions(&s);
 		goto out;
 	}
-	for (i = NPHASES; i-- > 0;)
-		if ((e = delete_phase(dst, phase_type[i], &sl[i], &dl[i],
-		    o->dry_run, res)) != GFSB_OK)
-			goto out;
+	if ((e = at_stake(&s, &stake)) != GFSB_OK ||
+	    (stake && ((e = decide(&s)) != GFSB_OK ||
+	    (e = cover(&s)) != GFSB_OK)) ||
+	    (e = copy_phase(&s, P_INDEX)) != GFSB_OK ||
+	    (e = copy_phase(&s, P_SNAPS)) != GFSB_OK ||
+	    (e = delete_index(&s)) != GFSB_OK ||
+	    (e = delete_packs(&s)) != GFSB_OK)
+		goto out;
+	if (s.refused)
+		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL, "the source has no "
+		    "snapshot but the destination has %zu: refusing to mirror "
+		    "deletions (restore from the mirror, or sync --delete "
+		    "never)", s.dl[P_SNAPS].n);
 out:
 	gfsb_repo_unlock(dlock);
 	gfsb_repo_unlock(slock);
-	gfsb_repo_close(mirror);
+	gfsb_repo_close(s.mirror);
 	for (i = 0; i < NPHASES; i++) {
-		gfsb_objlist_fini(&sl[i]);
-		gfsb_objlist_fini(&dl[i]);
+		gfsb_objlist_fini(&s.sl[i]);
+		gfsb_objlist_fini(&s.dl[i]);
 	}
-	res->seconds = gfsb_monotonic_seconds() - t0;
+	for (i = 0; i < s.nix; i++)
+		gfsb_repo_index_file_fini(&s.ix[i].f);
+	free(s.ix);
+	gfsb_objlist_fini(&s.srcpacks);
+	gfsb_objlist_fini(&s.own);
+	gfsb_objlist_fini(&s.keep);
+	res->seconds = gfsb_monotonic_seconds() - s.t0;
 	return e;
 }
