@@ -12,6 +12,7 @@
 #include <gfsbackup/backend.h>
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/repo.h>
+#include <gfsbackup/report.h>
 #include <gfsbackup/util.h>
 
 struct gfsb_repo;
@@ -472,6 +473,41 @@ gfsb_err gfsb_ops_verify(struct gfsb_repo *r,
     const struct gfsb_verify_opts *opts, struct gfsb_verify_result *res)
     GFSB_WUR;
 void gfsb_ops_verify_result_fini(struct gfsb_verify_result *res);
+
+/* ---- the report's facts ---- */
+
+/*
+ * gfsb_ops_report_verify(rep, res, now):
+ * Put a verification's outcome in the report: packs and bytes read, the
+ * read mode, the coverage, the repository size, every damage and broken
+ * file and warning (as gfsb_ops_report_verify_problems with no prefix),
+ * and the last GFSB_REPORT_DAYS nights of res's history, the newest being
+ * now's local calendar day (now: the opts.now the verification ran with).
+ * Reads nothing else of rep, so it may come before or after the other
+ * facts are filled.  GFSB_ENOMEM (rep then holds part of it, and is still
+ * freed by gfsb_report_fini).
+ */
+gfsb_err gfsb_ops_report_verify(struct gfsb_report *rep,
+    const struct gfsb_verify_result *res, const struct gfsb_time *now)
+    GFSB_WUR;
+
+/*
+ * gfsb_ops_report_verify_problems(rep, res, prefix):
+ * Add a verification's damage, broken files (with a last line for those
+ * beyond res->nbroken) and warnings to the report, each line starting
+ * with prefix ("offsite: " for a mirror; "" for none).  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_report_verify_problems(struct gfsb_report *rep,
+    const struct gfsb_verify_result *res, const char *prefix) GFSB_WUR;
+
+/*
+ * gfsb_ops_report_verify_stage(res, summary, len):
+ * The verification's row in the report's stages: its status (FAILED for
+ * damage, WARNING for warnings, else OK), returned, and its one-line
+ * summary, written to summary (truncated to len).
+ */
+enum gfsb_report_status gfsb_ops_report_verify_stage(
+    const struct gfsb_verify_result *res, char *summary, size_t len);
 
 /* ---- helpers shared by the engines and the CLI ---- */
 

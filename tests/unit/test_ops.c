@@ -1,4 +1,7 @@
-/* ops: exclude/include pattern semantics and path cleaning. */
+/*
+ * ops: exclude/include pattern semantics, path cleaning, and a
+ * verification's facts in the report.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -150,6 +154,164 @@ test_linkmap(void **state)
 	ops_linkmap_fini(&m);
 }
 
+static void
+tz(const char *zone)
+{
+	setenv("TZ", zone, 1);
+	tzset();
+}
+
+static void
+night(struct gfsb_verify_night *n, int64_t day, uint64_t size, uint64_t add)
+{
+	memset(n, 0, sizeof(*n));
+	n->day = day;
+	n->repo_size = size;
+	n->new_data = add;
+}
+
+/*
+ * The chart's 30 nights end on the night given, never on the report's
+ * time: the daily job puts the verification in before it sets that time
+ * (and its report once had no figures at all).  Nights are local
+ * midnights, one per calendar day across the change to summer time.
+ */
+static void
+test_report_verify_nights(void **state)
+{
+	struct gfsb_verify_night nights[4];
+	struct gfsb_verify_result res;
+	struct gfsb_report rep;
+	struct gfsb_time now;
+	int64_t today;
+	struct tm tm;
+	time_t tt;
+	size_t i;
+	int known = 0;
+
+	(void)state;
+	tz("Europe/Berlin");
+	/* 2026-03-29 is 23 hours long in Berlin. */
+	assert_int_equal(gfsb_time_parse_local("2026-03-31 00:30:00", &now),
+	    GFSB_OK);
+	today = gfsb_ops_verify_day(&now);
+	night(&nights[0], today - 30, 100, 1);	/* too old for the chart */
+	night(&nights[1], today - 29, 200, 2);
+	night(&nights[2], today - 2, 300, 3);	/* 03-29 */
+	night(&nights[3], today, 400, 4);	/* no night 03-30 */
+	memset(&res, 0, sizeof(res));
+	res.nights = nights;
+	res.nnights = 4;
+	res.packs = 8;
+	res.packs_read = 2;
+	res.bytes_read = 1000;
+	res.repo_bytes = 400;
+	res.have_state = 1;
+	res.days_since_all_read = 3;
+	snprintf(res.mode, sizeof(res.mode), "rotate/7: today's slice is 6 "
+	    "of 7");
+	gfsb_report_init(&rep);	/* rep.now unset, as the daily job has it */
+	assert_int_equal(gfsb_ops_report_verify(&rep, &res, &now), GFSB_OK);
+	assert_int_equal(rep.now.sec, 0);
+	for (i = 0; i < GFSB_REPORT_DAYS; i++) {
+		tt = (time_t)rep.days[i].day.sec;
+		assert_non_null(localtime_r(&tt, &tm));
+		assert_int_equal(tm.tm_hour * 3600 + tm.tm_min * 60 +
+		    tm.tm_sec, 0);
+		assert_int_equal(gfsb_ops_verify_day(&rep.days[i].day),
+		    today - (int64_t)(GFSB_REPORT_DAYS - 1 - i));
+		if (rep.days[i].repo_size >= 0 || rep.days[i].new_data >= 0)
+			known++;
+	}
+	assert_int_equal(known, 3);
+	assert_int_equal(rep.days[0].repo_size, 200);
+	assert_int_equal(rep.days[0].new_data, 2);
+	assert_int_equal(rep.days[27].repo_size, 300);
+	assert_int_equal(rep.days[27].new_data, 3);
+	assert_int_equal(rep.days[28].repo_size, -1);
+	assert_int_equal(rep.days[28].new_data, -1);
+	assert_int_equal(rep.days[29].repo_size, 400);
+	assert_int_equal(rep.days[29].new_data, 4);
+	assert_true(rep.verify_ran);
+	assert_int_equal(rep.packs_total, 8);
+	assert_int_equal(rep.packs_read, 2);
+	assert_int_equal(rep.bytes_read, 1000);
+	assert_int_equal(rep.repo_size, 400);
+	assert_int_equal(rep.days_since_all_read, 3);
+	assert_string_equal(rep.read_mode, res.mode);
+	assert_int_equal(rep.status, GFSB_REPORT_OK);
+	assert_int_equal(rep.ndamage + rep.nwarnings + rep.nerrors, 0);
+	gfsb_report_fini(&rep);
+	/* Without a state file: coverage unknown, no figures. */
+	res.have_state = 0;
+	res.nnights = 0;
+	gfsb_report_init(&rep);
+	assert_int_equal(gfsb_ops_report_verify(&rep, &res, &now), GFSB_OK);
+	assert_int_equal(rep.days_since_all_read, -1);
+	for (i = 0; i < GFSB_REPORT_DAYS; i++)
+		assert_int_equal(rep.days[i].repo_size, -1);
+	gfsb_report_fini(&rep);
+	tz("UTC");
+}
+
+/* Damage, broken files and warnings, prefixed; the stage row. */
+static void
+test_report_verify_problems(void **state)
+{
+	char why[] = "pack 3fa2c1d0e5: SHA-256 mismatch", path[] =
+	    "/etc/passwd", bwhy[] = "blob 9f8e missing", w[] =
+	    "2 stale locks", *warnings[1] = { w }, sum[128];
+	struct gfsb_verify_damage dmg;
+	struct gfsb_verify_broken br;
+	struct gfsb_verify_result res;
+	struct gfsb_report rep;
+
+	(void)state;
+	memset(&dmg, 0, sizeof(dmg));
+	memset(&br, 0, sizeof(br));
+	memset(&res, 0, sizeof(res));
+	dmg.why = why;
+	snprintf(br.snapshot, sizeof(br.snapshot), "1a2b3c4d5e6f");
+	br.path = path;
+	br.why = bwhy;
+	res.damage = &dmg;
+	res.ndamage = 1;
+	res.broken = &br;
+	res.nbroken = 1;
+	res.broken_total = 5;
+	res.warnings = warnings;
+	res.nwarnings = 1;
+	res.packs = 10;
+	res.packs_read = 3;
+	snprintf(res.mode, sizeof(res.mode), "all");
+	assert_int_equal(gfsb_ops_report_verify_stage(&res, sum, sizeof(sum)),
+	    GFSB_REPORT_FAILED);
+	assert_string_equal(sum, "all; 3 of 10 packs read, DAMAGE FOUND");
+	gfsb_report_init(&rep);
+	assert_int_equal(gfsb_ops_report_verify_problems(&rep, &res,
+	    "offsite: "), GFSB_OK);
+	assert_int_equal(rep.ndamage, 3);
+	assert_string_equal(rep.damage[0],
+	    "offsite: pack 3fa2c1d0e5: SHA-256 mismatch");
+	assert_string_equal(rep.damage[1],
+	    "offsite: snapshot 1a2b3c4d /etc/passwd: blob 9f8e missing");
+	assert_string_equal(rep.damage[2],
+	    "offsite: ... and 4 more broken files");
+	assert_int_equal(rep.nwarnings, 1);
+	assert_string_equal(rep.warnings[0], "offsite: 2 stale locks");
+	assert_int_equal(rep.status, GFSB_REPORT_FAILED);
+	gfsb_report_fini(&rep);
+	/* Clean: warnings make the row a WARNING, else it is OK. */
+	res.ndamage = res.nbroken = 0;
+	res.broken_total = 0;
+	assert_int_equal(gfsb_ops_report_verify_stage(&res, sum, sizeof(sum)),
+	    GFSB_REPORT_WARNING);
+	assert_string_equal(sum, "all; 3 of 10 packs read, no damage");
+	res.nwarnings = 0;
+	assert_int_equal(gfsb_ops_report_verify_stage(&res, sum, sizeof(sum)),
+	    GFSB_REPORT_OK);
+}
+
 int
 main(void)
 {
@@ -160,6 +322,8 @@ main(void)
 		cmocka_unit_test(test_pattern_file),
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_linkmap),
+		cmocka_unit_test(test_report_verify_nights),
+		cmocka_unit_test(test_report_verify_problems),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
