@@ -1,9 +1,10 @@
 /*
  * The morning report, as the program assembles it: facts from the
- * repository (the newest backup, the GFS roles under a policy, the nightly
- * history in the state file), from a verification, and from the offsite
- * mirror; then rendered, saved, and mailed.  A report that cannot be
- * mailed is still saved, and the failure is said on stderr.
+ * repository (the newest backup, the GFS roles under a policy) and from
+ * the offsite mirror, next to a verification's (gfsb_ops_report_verify:
+ * the nightly history in the state file among them); then rendered,
+ * saved, and mailed.  A report that cannot be mailed is still saved, and
+ * the failure is said on stderr.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -212,60 +213,6 @@ cli_report_fill_repo(struct cli *c, struct gfsb_report *rep,
 		e = gfsb_report_add_error(rep, "retention roles unavailable: "
 		    "%s", gfsb_ctx_errmsg(c->ctx));
 		gfsb_ctx_clearerr(c->ctx);
-	}
-	return e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
-}
-
-int
-cli_report_fill_verify(struct cli *c, struct gfsb_report *rep,
-    const struct gfsb_verify_result *res)
-{
-	struct gfsb_report_day *d;
-	int64_t today = gfsb_ops_verify_day(&rep->now), day;
-	size_t i, k;
-	gfsb_err e = GFSB_OK;
-	time_t tt;
-	struct tm tm;
-
-	rep->verify_ran = 1;
-	rep->packs_total = res->packs;
-	rep->packs_read = res->packs_read;
-	rep->bytes_read = res->bytes_read;
-	rep->repo_size = res->repo_bytes;
-	rep->days_since_all_read = res->have_state ?
-	    res->days_since_all_read : -1;
-	rep->packs_never_read = res->never_read;
-	free(rep->read_mode);
-	if ((rep->read_mode = strdup(res->mode)) == NULL)
-		return cli_fail(c, GFSB_ENOMEM);
-	for (i = 0; e == GFSB_OK && i < res->ndamage; i++)
-		e = gfsb_report_add_damage(rep, "%s", res->damage[i].why);
-	for (i = 0; e == GFSB_OK && i < res->nbroken; i++)
-		e = gfsb_report_add_damage(rep, "snapshot %.8s %s: %s",
-		    res->broken[i].snapshot, res->broken[i].path,
-		    res->broken[i].why);
-	if (e == GFSB_OK && res->broken_total > res->nbroken)
-		e = gfsb_report_add_damage(rep, "... and %llu more broken "
-		    "files", (unsigned long long)(res->broken_total -
-		    res->nbroken));
-	for (i = 0; e == GFSB_OK && i < res->nwarnings; i++)
-		e = gfsb_report_add_warning(rep, "%s", res->warnings[i]);
-	/* The 30 nights: local midnights, stepping by calendar day. */
-	for (i = 0; i < GFSB_REPORT_DAYS; i++) {
-		d = &rep->days[i];
-		day = today - (int64_t)(GFSB_REPORT_DAYS - 1 - i);
-		tt = (time_t)rep->now.sec;
-		localtime_r(&tt, &tm);
-		tm.tm_mday -= (int)(GFSB_REPORT_DAYS - 1 - i);
-		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-		tm.tm_isdst = -1;
-		d->day.sec = (int64_t)mktime(&tm);
-		d->day.nsec = 0;
-		for (k = 0; k < res->nnights; k++)
-			if (res->nights[k].day == day) {
-				d->repo_size = (int64_t)res->nights[k].repo_size;
-				d->new_data = (int64_t)res->nights[k].new_data;
-			}
 	}
 	return e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 }

@@ -45,10 +45,6 @@ int cli_state_base(struct cli *c, const char *dir, char *base, size_t len);
 int cli_report_fill_repo(struct cli *c, struct gfsb_report *rep,
     const struct gfsb_policy *pol, const struct gfsb_time *now);
 
-/* Add a verification's outcome and the 30-night history.  Exit status. */
-int cli_report_fill_verify(struct cli *c, struct gfsb_report *rep,
-    const struct gfsb_verify_result *res);
-
 /* Compare the repository with its offsite mirror at url.  Exit status. */
 int cli_report_fill_offsite(struct cli *c, struct gfsb_report *rep,
     const char *url);

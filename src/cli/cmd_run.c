@@ -485,14 +485,12 @@ dry_verify(struct run *r, const char *name)
 static void
 verify_end(struct run *r, const char *stage, struct gfsb_verify_result *res)
 {
-	int clean = res->ndamage == 0 && res->broken_total == 0;
+	enum gfsb_report_status st;
+	char summary[512];
 
-	stage_end(r, stage, clean ? EXIT_OK : EXIT_FATAL, !clean ?
-	    GFSB_REPORT_FAILED : res->nwarnings ? GFSB_REPORT_WARNING :
-	    GFSB_REPORT_OK, "%s: %llu of %llu packs read, %s", res->mode,
-	    (unsigned long long)res->packs_read,
-	    (unsigned long long)res->packs, clean ? "no damage" :
-	    "DAMAGE FOUND");
+	st = gfsb_ops_report_verify_stage(res, summary, sizeof(summary));
+	stage_end(r, stage, st == GFSB_REPORT_FAILED ? EXIT_FATAL : EXIT_OK,
+	    st, "%s", summary);
 	gfsb_ops_verify_result_fini(res);
 }
 
@@ -530,8 +528,10 @@ stage_verify(struct run *r)
 		stage_failed(r, "verify", e);
 		return;
 	}
-	if (cli_report_fill_verify(r->c, &r->rep, &res) != EXIT_OK)
-		worsen(r, EXIT_FATAL);
+	/* r->now, not the report's time: that is filled last, in
+	 * stage_report. */
+	if ((e = gfsb_ops_report_verify(&r->rep, &res, &r->now)) != GFSB_OK)
+		worsen(r, cli_fail(r->c, e));
 	verify_end(r, "verify", &res);
 }
 
@@ -542,9 +542,8 @@ stage_verify_offsite(struct run *r)
 	struct gfsb_verify_result res;
 	struct gfsb_repo *mirror = NULL;
 	char *state = NULL;
-	size_t i;
 	gfsb_err e;
-	int rc, bad = 0;
+	int rc;
 
 	stage_begin(r);
 	if (r->dry) {
@@ -587,18 +586,9 @@ stage_verify_offsite(struct run *r)
 		gfsb_repo_close(mirror);
 		return;
 	}
-	for (i = 0; i < res.ndamage && !bad; i++)
-		bad = gfsb_report_add_damage(&r->rep, "offsite: %s",
-		    res.damage[i].why) != GFSB_OK;
-	for (i = 0; i < res.nbroken && !bad; i++)
-		bad = gfsb_report_add_damage(&r->rep, "offsite: snapshot %.8s "
-		    "%s: %s", res.broken[i].snapshot, res.broken[i].path,
-		    res.broken[i].why) != GFSB_OK;
-	for (i = 0; i < res.nwarnings && !bad; i++)
-		bad = gfsb_report_add_warning(&r->rep, "offsite: %s",
-		    res.warnings[i]) != GFSB_OK;
-	if (bad)
-		worsen(r, EXIT_FATAL);
+	if ((e = gfsb_ops_report_verify_problems(&r->rep, &res,
+	    "offsite: ")) != GFSB_OK)
+		worsen(r, cli_fail(r->c, e));
 	verify_end(r, "verify-offsite", &res);
 	gfsb_repo_close(mirror);
 }

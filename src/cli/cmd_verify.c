@@ -526,16 +526,14 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (e == GFSB_OK) {
-		if ((rc2 = cli_report_fill_verify(c, &rep, &res)) != EXIT_OK) {
-			rc = rc2;
-			goto out;
-		}
-		if (gfsb_report_add_stage(&rep, "verify", is_clean(&res) ?
-		    (res.nwarnings ? GFSB_REPORT_WARNING : GFSB_REPORT_OK) :
-		    GFSB_REPORT_FAILED, "%s; %llu of %llu packs read, %s",
-		    res.mode, (unsigned long long)res.packs_read,
-		    (unsigned long long)res.packs, is_clean(&res) ?
-		    "no damage" : "DAMAGE FOUND") != GFSB_OK) {
+		char summary[512];
+		enum gfsb_report_status st;
+
+		st = gfsb_ops_report_verify_stage(&res, summary,
+		    sizeof(summary));
+		if (gfsb_ops_report_verify(&rep, &res, &vo.now) != GFSB_OK ||
+		    gfsb_report_add_stage(&rep, "verify", st, "%s", summary) !=
+		    GFSB_OK) {
 			rc = cli_fail(c, GFSB_ENOMEM);
 			goto out;
 		}
