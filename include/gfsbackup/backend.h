@@ -133,6 +133,8 @@ struct gfsb_objent {
 	char name[GFSB_ID_HEX];
 	uint8_t id[GFSB_ID_LEN];
 	uint64_t size;
+	int64_t mtime; /* when it was stored (seconds since the epoch);
+			  0: unknown */
 };
 
 struct gfsb_objlist {

@@ -393,6 +393,12 @@ struct gfsb_verify_opts {
 	const char *state_file; /* read dates and nightly sizes; NULL: none */
 	unsigned threads;	/* packs read at once; 0: 2 */
 	size_t max_files;	/* broken files listed; 0: 1000 */
+	/* The retention policy, to tell snapshots the policy dropped from
+	 * snapshots that vanished (NULL: gone snapshots are a warning), and
+	 * how it groups snapshots (GFSB_GROUP_*; 0: host and paths). */
+	const struct gfsb_policy *policy;
+	unsigned group_by;
+	int no_lock;		/* take no lock (read-only credentials) */
 	gfsb_verify_progress_fn *progress;
 	void *progress_cookie;
 };
@@ -440,6 +446,13 @@ struct gfsb_verify_result {
 	size_t nbroken_snapshots;
 	char (*read)[GFSB_ID_HEX];	/* the packs read, sorted */
 	size_t nread;
+
+	/* Tamper evidence: changes to the history since the state file's
+	 * last verification (snapshots gone that the policy keeps, key
+	 * files added or removed, the config changed, new snapshots that
+	 * claim to be old).  Each is a failure, like damage. */
+	char **tamper;
+	size_t ntamper;
 
 	/* Coverage, from the state file (have_state 0: none given). */
 	int have_state;

@@ -445,6 +445,8 @@ verify_opts(struct run *r, struct gfsb_verify_opts *vo)
 	vo->slices = r->cfg->slices;
 	vo->percent = r->cfg->percent;
 	vo->now = r->now;
+	/* Snapshots gone are judged by the policy forget applies. */
+	vo->policy = r->cfg->policy;
 }
 
 /* What a verification would read, for a dry run. */

@@ -22,7 +22,8 @@
 static const char usage[] =
 "usage: gfsbackup verify -r REPO [--read-data | --read-data-subset SUBSET]\n"
 "                        [--json] [--time T] [--threads N] [--state-dir DIR]\n"
-"                        [--policy FILE] [--offsite REPO2] [--report DIR]\n"
+"                        [--policy FILE] [--no-lock] [--offsite REPO2]\n"
+"                        [--report DIR]\n"
 "                        [--mail --smtp-url URL --mail-from ADDR\n"
 "                         --mail-to ADDR... [--smtp-user U\n"
 "                         --smtp-password-file F] [--smtp-cacert F]\n"
@@ -33,7 +34,10 @@ static const char usage[] =
 "stored with the right size.  With --read-data (or a subset), also read\n"
 "packs whole from storage: SHA-256 against the name, every blob opened\n"
 "and its id recomputed.  Damage is named with the snapshots and files it\n"
-"breaks.  Exit 0 when nothing is damaged, 1 when something is.\n"
+"breaks.  With a state file, changes to the history since the last\n"
+"verification are named too: snapshots gone that the policy keeps, key\n"
+"files added or removed, a changed config, new snapshots claiming to be\n"
+"old.  Exit 0 when nothing is damaged or changed, 1 otherwise.\n"
 "\n"
 "  --read-data                read every pack\n"
 "  --read-data-subset SUBSET  N/T: the Nth of T slices; rotate/T: today's\n"
@@ -47,7 +51,11 @@ static const char usage[] =
 "                             nightly sizes are kept (default\n"
 "                             ~/.local/state/gfsbackup)\n"
 "  --no-state                 keep no state (coverage unknown)\n"
-"  --policy FILE              retention policy, for the report's GFS table\n"
+"  --policy FILE              retention policy: the report's GFS table, and\n"
+"                             which snapshots gone since the last\n"
+"                             verification the policy still keeps\n"
+"  --no-lock                  take no lock (for a verifier with read-only\n"
+"                             credentials)\n"
 "  --offsite REPO2            report how far the offsite mirror is behind\n"
 "  --report DIR               save the report as DIR/report-TIME.{txt,html}\n"
 "  --mail                     mail the report (then it is also saved, in\n"
@@ -70,7 +78,7 @@ enum {
 	O_READ = OPT_CMD_BASE, O_SUBSET, O_JSON, O_TIME, O_THREADS,
 	O_STATEDIR, O_NOSTATE, O_POLICY, O_OFFSITE, O_REPORT, O_MAIL,
 	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON,
-	O_CONFIG
+	O_CONFIG, O_NOLOCK
 };
 
 struct verify_view {
@@ -107,7 +115,8 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 static int
 is_clean(const struct gfsb_verify_result *res)
 {
-	return res->ndamage == 0 && res->broken_total == 0;
+	return res->ndamage == 0 && res->broken_total == 0 &&
+	    res->ntamper == 0;
 }
 
 static void
@@ -149,7 +158,13 @@ print_text(struct cli *c, const struct gfsb_verify_result *res)
 	if (res->broken_total > res->nbroken)
 		printf("... and %llu more broken files\n",
 		    (unsigned long long)(res->broken_total - res->nbroken));
-	if (is_clean(res)) {
+	for (i = 0; i < res->ntamper; i++)
+		printf("HISTORY CHANGED: %s\n", res->tamper[i]);
+	if (res->ntamper > 0)
+		printf("TAMPERING SUSPECTED: the repository's history changed "
+		    "in %zu way%s since the last verification (above)\n",
+		    res->ntamper, res->ntamper == 1 ? "" : "s");
+	if (res->ndamage == 0 && res->broken_total == 0) {
 		printf("no damage found\n");
 	} else {
 		printf("DAMAGE FOUND: %zu damaged objects break %llu files in "
@@ -173,7 +188,8 @@ print_json(const struct gfsb_verify_result *res, const struct gfsb_time *now)
 	gfsb_time_format_rfc3339(now, when, sizeof(when));
 	o = json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:f}",
-	    "status", is_clean(res) ? "ok" : "damaged",
+	    "status", res->ndamage > 0 || res->broken_total > 0 ? "damaged" :
+	    res->ntamper > 0 ? "history-changed" : "ok",
 	    "time", when, "mode", res->mode, "counts",
 	    "keys", (json_int_t)res->keys,
 	    "index_files", (json_int_t)res->index_files,
@@ -217,6 +233,11 @@ print_json(const struct gfsb_verify_result *res, const struct gfsb_time *now)
 		ok = 0;
 	for (i = 0; ok && i < res->nwarnings; i++)
 		ok = !json_array_append_new(a, json_string(res->warnings[i]));
+	if (ok && ((a = json_array()) == NULL ||
+	    json_object_set_new(o, "history_changed", a)))
+		ok = 0;
+	for (i = 0; ok && i < res->ntamper; i++)
+		ok = !json_array_append_new(a, json_string(res->tamper[i]));
 	if (ok && ((a = json_array()) == NULL ||
 	    json_object_set_new(o, "packs_read", a)))
 		ok = 0;
@@ -276,6 +297,7 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		{ "smtp-cacert", required_argument, NULL, O_SMTPCA },
 		{ "mail-on", required_argument, NULL, O_MAILON },
 		{ "config", required_argument, NULL, O_CONFIG },
+		{ "no-lock", no_argument, NULL, O_NOLOCK },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gfsb_verify_opts vo;
@@ -382,6 +404,9 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		case O_CONFIG:
 			config = optarg;
 			break;
+		case O_NOLOCK:
+			vo.no_lock = 1;
+			break;
 		case O_MAILON:
 			have_mailon = 1;
 			if (strcmp(optarg, "always") == 0) {
@@ -484,6 +509,7 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	    EXIT_OK)
 		goto out;
 	vo.state_file = state;
+	vo.policy = pol;
 	vo.threads = threads > 0 ? (unsigned)threads :
 	    gfsb_backend_is_remote(c->be) ? (c->remote.connections > 0 ?
 	    (unsigned)c->remote.connections : 4) : 2;

@@ -84,6 +84,58 @@ same_group(const struct gfsb_snapshot *a, const struct gfsb_snapshot *b,
 	return 1;
 }
 
+gfsb_err
+ops_decide(const struct gfsb_policy *p, unsigned group_by,
+    struct gfsb_snapshot *const *snaps, size_t n, const struct gfsb_time *now,
+    struct gfsb_gfs_decision *dec)
+{
+	struct gfsb_gfs_item *items = NULL;
+	struct gfsb_gfs_decision *gd = NULL;
+	size_t *grp = NULL, *members = NULL, i, j, m;
+	gfsb_err e = GFSB_ENOMEM;
+
+	if (n == 0)
+		return GFSB_OK;
+	/* grp[i]: the first snapshot of i's group. */
+	if ((grp = malloc(n * sizeof(*grp))) == NULL ||
+	    (members = malloc(n * sizeof(*members))) == NULL ||
+	    (items = calloc(n, sizeof(*items))) == NULL ||
+	    (gd = calloc(n, sizeof(*gd))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		grp[i] = i;
+		for (j = 0; j < i; j++)
+			if (grp[j] == j && same_group(snaps[j], snaps[i],
+			    group_by)) {
+				grp[i] = j;
+				break;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		if (grp[i] != i)
+			continue;
+		for (j = i, m = 0; j < n; j++) {
+			if (grp[j] != i)
+				continue;
+			members[m] = j;
+			items[m].time = snaps[j]->time;
+			items[m].tags = snaps[j]->tags;
+			items[m++].ntags = snaps[j]->ntags;
+		}
+		if ((e = gfsb_gfs_apply(p, items, m, now, gd)) != GFSB_OK)
+			goto out;
+		for (j = 0; j < m; j++)
+			dec[members[j]] = gd[j];
+	}
+	e = GFSB_OK;
+out:
+	free(grp);
+	free(members);
+	free(items);
+	free(gd);
+	return e;
+}
+
 void
 gfsb_ops_forget_fini(struct gfsb_forget_result *res)
 {

@@ -166,6 +166,24 @@ gfsb_err ops_xattrs_copy(const struct gfsb_xattr *src, size_t n,
     struct gfsb_node *dst);
 gfsb_err ops_extents_copy(const struct gfsb_extent *src, size_t n,
     struct gfsb_node *dst);
+/* ops_forget.c: the policy's decision for each of snaps[0..n) (any
+ * order), grouped as forget groups them (group_by: GFSB_GROUP_* bits);
+ * dec[i] is snaps[i]'s.  GFSB_EINVAL for an empty policy, GFSB_ENOMEM. */
+gfsb_err ops_decide(const struct gfsb_policy *p, unsigned group_by,
+    struct gfsb_snapshot *const *snaps, size_t n, const struct gfsb_time *now,
+    struct gfsb_gfs_decision *dec);
+
+/* ops_tamper.c: compare what a verification saw (snaps, the snapshot
+ * listing with storage times, the keys, the config) with the "seen"
+ * record of old_state (NULL: none), adding findings and warnings to res,
+ * and write tonight's record into new_state. */
+struct json_t;
+gfsb_err ops_tamper(struct gfsb_repo *r, const struct gfsb_verify_opts *o,
+    const struct json_t *old_state, struct json_t *new_state,
+    struct gfsb_snapshot *const *snaps, size_t n,
+    const struct gfsb_objlist *listed, const struct gfsb_key_info *keys,
+    size_t nkeys, struct gfsb_verify_result *res);
+
 /* Worker threads to use: one per CPU, at most cap. */
 unsigned ops_ncpus(unsigned cap);
 

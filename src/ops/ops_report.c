@@ -34,6 +34,9 @@ gfsb_ops_report_verify_problems(struct gfsb_report *rep,
 		e = gfsb_report_add_damage(rep, "%s... and %llu more broken "
 		    "files", prefix, (unsigned long long)(res->broken_total -
 		    res->nbroken));
+	for (i = 0; e == GFSB_OK && i < res->ntamper; i++)
+		e = gfsb_report_add_error(rep, "%shistory changed: %s", prefix,
+		    res->tamper[i]);
 	for (i = 0; e == GFSB_OK && i < res->nwarnings; i++)
 		e = gfsb_report_add_warning(rep, "%s%s", prefix,
 		    res->warnings[i]);
@@ -108,11 +111,11 @@ gfsb_ops_report_verify_stage(const struct gfsb_verify_result *res,
 
 	/* The mode may hold a colon ("rotate/7: today's slice is 3 of
 	 * 7"): a semicolon keeps the two parts apart. */
-	snprintf(summary, len, "%s; %llu of %llu packs read, %s", res->mode,
+	snprintf(summary, len, "%s; %llu of %llu packs read, %s%s", res->mode,
 	    (unsigned long long)res->packs_read,
 	    (unsigned long long)res->packs, clean ? "no damage" :
-	    "DAMAGE FOUND");
-	if (!clean)
+	    "DAMAGE FOUND", res->ntamper > 0 ? "; HISTORY CHANGED" : "");
+	if (!clean || res->ntamper > 0)
 		return GFSB_REPORT_FAILED;
 	return res->nwarnings > 0 ? GFSB_REPORT_WARNING : GFSB_REPORT_OK;
 }

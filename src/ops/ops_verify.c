@@ -266,6 +266,9 @@ struct verify {
 	struct gfsb_pack_blobs *packs;	/* the index, by pack */
 	size_t npacks;
 	struct gfsb_objlist stored;	/* the pack listing */
+	struct gfsb_objlist snapnames;	/* the snapshot listing */
+	struct gfsb_key_info *keys;	/* the key files */
+	size_t nkeys;
 	uint8_t *read_it;		/* per pack: read in phase 3 */
 	uint8_t *read_ok;		/* per pack: read and clean */
 	struct idset bad;		/* damaged or missing blobs */
@@ -417,12 +420,13 @@ check_keys(struct verify *v)
 	if ((e = gfsb_repo_key_list(v->r, &keys, &n)) != GFSB_OK)
 		return e;
 	v->res->keys = n;
+	v->keys = keys;
+	v->nkeys = n;
 	for (i = 0; i < n && e == GFSB_OK; i++)
 		if (keys[i].damaged)
 			e = add_damage(v, "key", keys[i].id, "key file %.16s "
 			    "does not match its name or does not parse",
 			    keys[i].id);
-	free(keys);
 	return e;
 }
 
@@ -528,6 +532,7 @@ check_snapshots(struct verify *v)
 {
 	struct gfsb_objlist names = { NULL, 0, 0 };
 	struct gfsb_snapshot *s;
+	gfsb_err e2;
 	size_t i;
 	gfsb_err e;
 
@@ -561,8 +566,10 @@ check_snapshots(struct verify *v)
 	v->res->snapshots = v->nsnaps;
 	e = GFSB_OK;
 out:
-	gfsb_objlist_fini(&names);
-	return e;
+	/* The listing stays: tamper evidence compares it with the state. */
+	e2 = e;
+	v->snapnames = names;
+	return e2;
 }
 
 /* Walk every tree once; check that every blob used is indexed. */
@@ -1084,7 +1091,7 @@ state_update(struct verify *v)
 	int64_t today = gfsb_ops_verify_day(&v->o->now), d, oldest = 0;
 	size_t i, nnv = 0, idx;
 	int fd = -1, have_all = 1, rc;
-	gfsb_err e = GFSB_ENOMEM;
+	gfsb_err e = GFSB_ENOMEM, fatal = GFSB_OK;
 
 	res->have_state = 1;
 	root = json_load_file(path, 0, &jerr);
@@ -1100,6 +1107,16 @@ state_update(struct verify *v)
 		if (add_warning(v, "state file %s is not a gfsbackup state "
 		    "file; verification coverage starts over", path) !=
 		    GFSB_OK)
+			goto out;
+	}
+	if (root != NULL && json_is_string(json_object_get(root,
+	    "repository")) && strcmp(json_string_value(json_object_get(root,
+	    "repository")), gfsb_repo_id(v->r)) != 0) {
+		json_decref(root);
+		root = NULL;
+		if (add_warning(v, "state file %s belongs to another "
+		    "repository; verification coverage and history start "
+		    "over", path) != GFSB_OK)
 			goto out;
 	}
 	packs = root != NULL ? json_object_get(root, "packs") : NULL;
@@ -1190,6 +1207,13 @@ state_update(struct verify *v)
 	res->nights = nv;
 	res->nnights = nnv;
 	nv = NULL;
+	/* A storage failure here fails the verification, as anywhere. */
+	if ((e = ops_tamper(v->r, v->o, root, nroot, v->snaps, v->nsnaps,
+	    &v->snapnames, v->keys, v->nkeys, res)) != GFSB_OK) {
+		fatal = e;
+		goto out;
+	}
+	e = GFSB_ENOMEM;
 	/* Write it whole or not at all: temporary file, fsync, rename. */
 	if ((dir = strdup(path)) == NULL)
 		goto out;
@@ -1222,6 +1246,8 @@ state_update(struct verify *v)
 out:
 	if (e != GFSB_OK && e != GFSB_ENOMEM)
 		e = GFSB_OK;
+	if (fatal != GFSB_OK)
+		e = fatal;
 	free(nv);
 	free(tmp);
 	free(dir);
@@ -1280,7 +1306,7 @@ gfsb_ops_verify(struct gfsb_repo *r, const struct gfsb_verify_opts *o,
 	    (o->slice == 0 || o->slice > o->slices))))
 		return gfsb_ctx_seterr(v.ctx, GFSB_EINVAL,
 		    "bad read-data subset %u/%u", o->slice, o->slices);
-	if ((e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK)
+	if (!o->no_lock && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK)
 		return e;
 	if ((e = gfsb_repo_io_new(r, &v.io)) != GFSB_OK)
 		goto out;
@@ -1324,6 +1350,8 @@ out:
 	gfsb_repo_snapshot_list_free(v.snaps, v.nsnaps);
 	gfsb_repo_index_packs_free(v.packs, v.npacks);
 	gfsb_objlist_fini(&v.stored);
+	gfsb_objlist_fini(&v.snapnames);
+	free(v.keys);
 	free(v.read_it);
 	free(v.read_ok);
 	idset_fini(&v.bad);
@@ -1352,5 +1380,8 @@ gfsb_ops_verify_result_fini(struct gfsb_verify_result *res)
 	free(res->broken_snapshots);
 	free(res->read);
 	free(res->nights);
+	for (i = 0; i < res->ntamper; i++)
+		free(res->tamper[i]);
+	free(res->tamper);
 	memset(res, 0, sizeof(*res));
 }

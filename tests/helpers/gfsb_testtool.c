@@ -8,6 +8,10 @@
  *       write a snapshot whose tree holds a file called NAME, bypassing
  *       the encoder's checks (an attacker who has the key, or a bug),
  *       and print its id
+ *   gfsb_testtool reseal-config REPO KEY=NUMBER
+ *       rewrite the config with one number changed, sealed with the
+ *       repository's keys (an attacker who holds the server replacing the
+ *       config with one that opens)
  *
  * The passphrase comes from GFSBACKUP_PASSWORD_FILE.
  */
@@ -18,9 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include <gfsbackup/backend.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
+
+#include "repo/repo_internal.h"
 
 static volatile sig_atomic_t stop;
 
@@ -160,6 +168,43 @@ hostile_snapshot(struct gfsb_repo *r, struct gfsb_ctx *ctx, const char *name)
 	return 0;
 }
 
+static int
+reseal_config(struct gfsb_repo *r, struct gfsb_ctx *ctx, const char *kv)
+{
+	struct gfsb_buf plain;
+	char key[64], name[GFSB_ID_HEX], *text = NULL;
+	const char *eq = strchr(kv, '=');
+	json_t *o = NULL;
+	gfsb_err e;
+	int rc = 1;
+
+	if (eq == NULL || (size_t)(eq - kv) >= sizeof(key))
+		return 2;
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+	gfsb_buf_init(&plain);
+	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
+	    MAX_CONFIG, &plain)) != GFSB_OK) {
+		rc = fail(ctx, "read config", e);
+		goto out;
+	}
+	if ((o = json_loadb((const char *)plain.data, plain.len, 0, NULL)) ==
+	    NULL || json_object_set_new(o, key, json_integer(atoll(eq + 1))) !=
+	    0 || (text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		goto out;
+	if ((e = repo_obj_store(r, GFSB_OBJ_CONFIG, ENV_CONFIG,
+	    (const uint8_t *)text, strlen(text), name)) != GFSB_OK) {
+		rc = fail(ctx, "write config", e);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	json_decref(o);
+	gfsb_buf_wipe(&plain);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -170,7 +215,8 @@ main(int argc, char **argv)
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: gfsb_testtool hold-lock REPO "
-		    "exclusive|shared | hostile-snapshot REPO NAME\n");
+		    "exclusive|shared | hostile-snapshot REPO NAME | "
+		    "reseal-config REPO KEY=NUMBER\n");
 		return 2;
 	}
 	if ((rc = open_repo(argv[2], &ctx, &be, &r)) != 0)
@@ -179,6 +225,8 @@ main(int argc, char **argv)
 		rc = hold_lock(r, ctx, strcmp(argv[3], "exclusive") == 0);
 	else if (strcmp(argv[1], "hostile-snapshot") == 0)
 		rc = hostile_snapshot(r, ctx, argv[3]);
+	else if (strcmp(argv[1], "reseal-config") == 0)
+		rc = reseal_config(r, ctx, argv[3]);
 	else
 		rc = 2;
 	gfsb_repo_close(r);
