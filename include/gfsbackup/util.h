@@ -45,6 +45,19 @@ typedef enum gfsb_err {
  */
 const char *gfsb_strerror(gfsb_err err);
 
+/*
+ * gfsb_err_is_damage(err):
+ * Non-zero if err says something about the stored data itself: an object
+ * was read and its bytes are wrong (GFSB_ECORRUPT), are in a format this
+ * version does not read (GFSB_EUNSUPPORTED), or the object the index or
+ * a listing named is not there (GFSB_ENOTFOUND).  That is damage, to be
+ * named and worked around.  Every other error (GFSB_ENET, GFSB_EDENIED,
+ * GFSB_EIO, GFSB_ENOMEM, GFSB_ECANCELED, ...) is a failure to look: the
+ * object may well be intact, nothing may be concluded about it, and the
+ * operation stops with that error.  Thread-safe.
+ */
+int gfsb_err_is_damage(gfsb_err err);
+
 /* Log levels, most severe first. */
 enum gfsb_log_level {
 	GFSB_LOG_ERROR = 0,
@@ -93,8 +106,11 @@ void gfsb_ctx_log(struct gfsb_ctx *ctx, enum gfsb_log_level level,
  * gfsb_ctx_seterr(ctx, err, fmt, ...):
  * Record the detail of an error (which object, which file, errno) unless a
  * detail is already recorded: the first error is the root cause and is
- * kept.  Returns err, so a caller can write `return gfsb_ctx_seterr(...)`.
- * Thread-safe.
+ * kept.  One exception: the detail of damage (gfsb_err_is_damage) gives
+ * way to a later failure to look, as checks that find damage record it
+ * and go on (verify's and restore's workers), while a failure to look
+ * stops the operation and is what its user must read.  Returns err, so a
+ * caller can write `return gfsb_ctx_seterr(...)`.  Thread-safe.
  */
 gfsb_err gfsb_ctx_seterr(struct gfsb_ctx *ctx, gfsb_err err, const char *fmt,
     ...) GFSB_PRINTF(3, 4);

@@ -2,8 +2,9 @@
  * The library context: error slot, log callback and cancellation flag.
  *
  * There is no global state in the library; every operation takes a context.
- * The first error recorded is kept (it is the root cause); callers clear it
- * between independent operations.  The cancel flag is a lock-free atomic so
+ * The first error recorded is kept (it is the root cause), unless it was
+ * damage and a failure to look follows; callers clear it between
+ * independent operations.  The cancel flag is a lock-free atomic so
  * that a signal handler may set it.
  */
 #include <pthread.h>
@@ -23,6 +24,7 @@ struct gfsb_ctx {
 	gfsb_log_fn *log;
 	void *log_cookie;
 	int have_err;
+	gfsb_err err;		/* of the detail recorded */
 	char errmsg[ERRMSG_MAX];
 	atomic_int canceled;
 };
@@ -51,6 +53,13 @@ gfsb_strerror(gfsb_err err)
 	    errnames[err] == NULL)
 		return "unknown error";
 	return errnames[err];
+}
+
+int
+gfsb_err_is_damage(gfsb_err err)
+{
+	return err == GFSB_ECORRUPT || err == GFSB_ENOTFOUND ||
+	    err == GFSB_EUNSUPPORTED;
 }
 
 gfsb_err
@@ -116,11 +125,16 @@ gfsb_ctx_seterr(struct gfsb_ctx *ctx, gfsb_err err, const char *fmt, ...)
 	if (ctx == NULL)
 		return err;
 	pthread_mutex_lock(&ctx->lock);
-	if (!ctx->have_err) {
+	/* Damage a check recorded and went on from must not hide the
+	 * storage failure that stopped the operation (a verify reader's
+	 * 500 after another reader's damaged blob). */
+	if (!ctx->have_err || (gfsb_err_is_damage(ctx->err) &&
+	    !gfsb_err_is_damage(err))) {
 		va_start(ap, fmt);
 		vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
 		va_end(ap);
 		ctx->have_err = 1;
+		ctx->err = err;
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return err;

@@ -149,6 +149,24 @@ test_ctx(void **state)
 	assert_string_equal(gfsb_ctx_errmsg(ctx), "first 1");
 	gfsb_ctx_clearerr(ctx);
 	assert_string_equal(gfsb_ctx_errmsg(ctx), "");
+	/* Damage recorded by a check that went on gives way to the failure
+	 * to look that stopped the operation; not the other way round. */
+	gfsb_ctx_seterr(ctx, GFSB_ECORRUPT, "blob damaged");
+	gfsb_ctx_seterr(ctx, GFSB_ENOTFOUND, "pack missing");
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "blob damaged");
+	gfsb_ctx_seterr(ctx, GFSB_ENET, "GET data/x: HTTP 500");
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "GET data/x: HTTP 500");
+	gfsb_ctx_seterr(ctx, GFSB_ECORRUPT, "blob damaged");
+	gfsb_ctx_seterr(ctx, GFSB_EDENIED, "403");
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "GET data/x: HTTP 500");
+	gfsb_ctx_clearerr(ctx);
+	assert_true(gfsb_err_is_damage(GFSB_ECORRUPT));
+	assert_true(gfsb_err_is_damage(GFSB_ENOTFOUND));
+	assert_true(gfsb_err_is_damage(GFSB_EUNSUPPORTED));
+	assert_false(gfsb_err_is_damage(GFSB_ENET));
+	assert_false(gfsb_err_is_damage(GFSB_EDENIED));
+	assert_false(gfsb_err_is_damage(GFSB_EIO));
+	assert_false(gfsb_err_is_damage(GFSB_OK));
 	gfsb_ctx_set_log(ctx, count_log, NULL);
 	gfsb_ctx_log(ctx, GFSB_LOG_WARN, "x");
 	assert_int_equal(log_calls, 1);
