@@ -81,6 +81,17 @@ gfsb_err gfsb_backend_mem_new(struct gfsb_ctx *ctx, struct gfsb_backend **out)
     GFSB_WUR;
 
 /*
+ * gfsb_backend_mem_fault(be, type, name, err):
+ * For tests: from now on every get and read of the object (type, name)
+ * (name NULL: of every object of type) fails with err, its detail naming
+ * the object, as a storage outage would fail it; stat, list, put and
+ * remove still work.  err GFSB_OK ends that.  One fault per type at a
+ * time.  be must come from gfsb_backend_mem_new.  Thread-safe.
+ */
+void gfsb_backend_mem_fault(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, gfsb_err err);
+
+/*
  * gfsb_backend_close(be):
  * Release be.  NULL is allowed.
  */

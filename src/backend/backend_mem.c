@@ -1,8 +1,13 @@
 /*
  * An in-memory backend for unit tests: a mutex-protected array of objects.
- * Puts replace whole objects, as the local backend's renames do.
+ * Puts replace whole objects, as the local backend's renames do.  A test
+ * can make every read of one object type fail (gfsb_backend_mem_fault),
+ * as a storage outage would, to check that what reads it never takes
+ * that failure for damage.
  */
+#include <assert.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +26,8 @@ struct mem {
 	struct memobj *objs;
 	size_t n, cap;
 	int created;
+	gfsb_err fault[GFSB_OBJ_NTYPES]; /* reads of a type fail with it */
+	char fault_name[GFSB_OBJ_NTYPES][65]; /* only this one; "": all */
 };
 
 static struct mem *
@@ -40,6 +47,21 @@ find(struct mem *m, enum gfsb_obj type, const char *name)
 		    strcmp(m->objs[i].name, name) == 0)
 			return &m->objs[i];
 	return NULL;
+}
+
+/* An injected read failure of (type, name), if any; lock held.  The
+ * detail names the object, as a real backend's does. */
+static gfsb_err
+faulted(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
+{
+	struct mem *m = M(be);
+	gfsb_err e = m->fault[type];
+
+	if (e == GFSB_OK || (m->fault_name[type][0] != '\0' &&
+	    strcmp(m->fault_name[type], name) != 0))
+		return GFSB_OK;
+	return gfsb_ctx_seterr(be->ctx, e, "GET mem:%s/%s: injected failure "
+	    "(%s)", gfsb_backend_type_name(type), name, gfsb_strerror(e));
 }
 
 static gfsb_err
@@ -102,10 +124,12 @@ mem_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	gfsb_err e;
 
 	pthread_mutex_lock(&m->lock);
-	if ((o = find(m, type, name)) == NULL)
-		e = GFSB_ENOTFOUND;
-	else
-		e = gfsb_buf_append(out, o->data.data, o->data.len);
+	if ((e = faulted(be, type, name)) == GFSB_OK) {
+		if ((o = find(m, type, name)) == NULL)
+			e = GFSB_ENOTFOUND;
+		else
+			e = gfsb_buf_append(out, o->data.data, o->data.len);
+	}
 	pthread_mutex_unlock(&m->lock);
 	return e;
 }
@@ -119,12 +143,15 @@ mem_read(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	gfsb_err e = GFSB_OK;
 
 	pthread_mutex_lock(&m->lock);
+	if ((e = faulted(be, type, name)) != GFSB_OK)
+		goto out;
 	if ((o = find(m, type, name)) == NULL)
 		e = GFSB_ENOTFOUND;
 	else if (off > o->data.len || n > o->data.len - off)
 		e = GFSB_ECORRUPT;
 	else
 		memcpy(dst, o->data.data + off, n);
+out:
 	pthread_mutex_unlock(&m->lock);
 	return e;
 }
@@ -223,6 +250,21 @@ static const struct gfsb_backend_ops mem_ops = {
 	.stat = mem_stat,
 	.close = mem_close,
 };
+
+void
+gfsb_backend_mem_fault(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, gfsb_err err)
+{
+	struct mem *m;
+
+	assert(be->ops == &mem_ops && (unsigned)type < GFSB_OBJ_NTYPES);
+	m = M(be);
+	pthread_mutex_lock(&m->lock);
+	m->fault[type] = err;
+	snprintf(m->fault_name[type], sizeof(m->fault_name[type]), "%s",
+	    name != NULL ? name : "");
+	pthread_mutex_unlock(&m->lock);
+}
 
 gfsb_err
 gfsb_backend_mem_new(struct gfsb_ctx *ctx, struct gfsb_backend **out)

@@ -278,9 +278,11 @@ fail_msg(struct gfsb_backend *be, struct req *q, struct s3_xfer *x,
 		return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld: access "
 		    "denied (check the S3 credentials and the bucket's "
 		    "permissions)", what, x->status);
-	return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld%s%s%s%s%s", what,
-	    x->status, q->code[0] ? " " : "", q->code,
-	    msg[0] ? ": " : "", msg, tries > 1 ? " (after retries)" : "");
+	/* What the server said and how often it was asked: an operator
+	 * must tell a storage outage from anything the data did. */
+	return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld%s%s%s%s (after %d "
+	    "%s)", what, x->status, q->code[0] ? " " : "", q->code,
+	    msg[0] ? ": " : "", msg, tries, tries == 1 ? "try" : "tries");
 }
 
 /*
