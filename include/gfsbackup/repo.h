@@ -78,8 +78,11 @@ gfsb_err gfsb_repo_init(struct gfsb_ctx *ctx, struct gfsb_backend *be,
  * gfsb_repo_open(ctx, be, pass, passlen, out):
  * Open a repository: find the key file pass opens, read the config.
  * GFSB_ENOREPO if there is none, GFSB_EAUTH if no key file opens with pass,
- * GFSB_ECORRUPT / GFSB_EUNSUPPORTED for a damaged or newer config.  The
- * index is not loaded (gfsb_repo_index_load).
+ * GFSB_ECORRUPT / GFSB_EUNSUPPORTED for a damaged or newer config.  A key
+ * file or the config that cannot be read (the storage's GFSB_ENET,
+ * GFSB_EDENIED, GFSB_EIO) fails the open with that error, never with
+ * GFSB_ECORRUPT or GFSB_EAUTH.  The index is not loaded
+ * (gfsb_repo_index_load).
  */
 gfsb_err gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const char *pass, size_t passlen, struct gfsb_repo **out) GFSB_WUR;
@@ -89,7 +92,8 @@ gfsb_err gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
  * Open the copy of src's repository at be (an offsite mirror) with src's
  * keys, already in memory: no passphrase is asked.  GFSB_ENOREPO if be
  * holds no repository, GFSB_EINVAL if it holds another one (its config
- * does not open with these keys, or names another repository id).
+ * does not open with these keys, or names another repository id); a
+ * config that cannot be read fails with the storage's error.
  */
 gfsb_err gfsb_repo_open_mirror(const struct gfsb_repo *src,
     struct gfsb_backend *be, struct gfsb_repo **out) GFSB_WUR;
@@ -172,7 +176,10 @@ gfsb_err gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass,
 
 /*
  * gfsb_repo_key_list(r, out, n):
- * Describe every key file; *out is malloc'd (caller frees).
+ * Describe every key file; *out is malloc'd (caller frees).  A key file
+ * that is read and found damaged is listed with `damaged` set; one that
+ * cannot be read (GFSB_ENET, GFSB_EDENIED, GFSB_EIO) fails the call, as
+ * nothing is known about it; one removed since the listing is left out.
  */
 gfsb_err gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out,
     size_t *n) GFSB_WUR;
@@ -698,8 +705,10 @@ struct gfsb_lock;
  * changes).  Conflicting live locks give GFSB_ELOCKED with the holder's
  * host, pid and age in the error detail.  Stale locks (holder dead on
  * this host, or not refreshed for 30 minutes) do not conflict; they are
- * reported in the log.  A held lock is refreshed in the background every
- * five minutes.  Release with gfsb_repo_unlock.
+ * reported in the log, and so are damaged ones.  A lock that cannot be
+ * read (the storage's error) is neither ignored nor removed: the call
+ * fails with that error.  A held lock is refreshed in the background
+ * every five minutes.  Release with gfsb_repo_unlock.
  */
 gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int exclusive,
     struct gfsb_lock **out) GFSB_WUR;
@@ -712,8 +721,9 @@ void gfsb_repo_unlock(struct gfsb_lock *l);
 
 /*
  * gfsb_repo_unlock_stale(r, all, removed):
- * Remove stale locks (or every lock when all is set); *removed counts
- * them.
+ * Remove stale and damaged locks (or every lock when all is set);
+ * *removed counts them.  A lock that cannot be read is kept, and the
+ * storage's error returned: it may be a live one.
  */
 gfsb_err gfsb_repo_unlock_stale(struct gfsb_repo *r, int all,
     size_t *removed) GFSB_WUR;

@@ -163,15 +163,19 @@ gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	gfsb_hex_encode(loc.pack, GFSB_ID_LEN, packhex);
 	/* Trees from the cached copy of their pack when there is one; a
 	 * copy that fails the blob's checks is dropped and the repository
-	 * read instead. */
-	if (type == GFSB_BLOB_TREE && r->cache != NULL &&
-	    repo_cache_pack_read(r, packhex, loc.offset, io->a.data,
-	    loc.length) == GFSB_OK) {
-		if ((e = gfsb_repo_blob_open(io, &loc, id, io->a.data, out)) ==
-		    GFSB_OK)
+	 * read instead.  A pack the storage failed to give stops here. */
+	if (type == GFSB_BLOB_TREE && r->cache != NULL) {
+		e = repo_cache_pack_read(r, packhex, loc.offset, io->a.data,
+		    loc.length);
+		if (e != GFSB_OK && e != GFSB_ENOTFOUND)
+			return e;
+		if (e == GFSB_OK && (e = gfsb_repo_blob_open(io, &loc, id,
+		    io->a.data, out)) == GFSB_OK)
 			return GFSB_OK;
-		gfsb_ctx_clearerr(r->ctx);
-		repo_cache_remove(r, GFSB_OBJ_PACK, packhex);
+		if (e != GFSB_ENOTFOUND) {
+			gfsb_ctx_clearerr(r->ctx);
+			repo_cache_remove(r, GFSB_OBJ_PACK, packhex);
+		}
 	}
 	if ((e = gfsb_repo_pack_read(r, loc.pack, loc.offset, io->a.data,
 	    loc.length)) != GFSB_OK)

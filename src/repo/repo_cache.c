@@ -304,7 +304,10 @@ repo_cache_sweep(struct gfsb_repo *r, enum gfsb_obj type,
 /*
  * A range of a pack, from the cached copy; the first use of a pack
  * downloads it whole (and checks it against its name).  GFSB_ENOTFOUND
- * when the cache cannot serve it (the caller reads the repository).
+ * when the cache cannot serve it (the caller reads the repository).  A
+ * download that failed for want of the storage (not a missing or damaged
+ * pack) returns that error: reading the repository again would only
+ * repeat every retry.
  */
 gfsb_err
 repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
@@ -331,9 +334,13 @@ repo_cache_pack_read(struct gfsb_repo *r, const char *name, uint64_t off,
 			    name))
 				repo_cache_put(r, GFSB_OBJ_PACK, name,
 				    whole.data, whole.len);
-			else
+			else if (e == GFSB_OK || gfsb_err_is_damage(e))
 				gfsb_ctx_clearerr(r->ctx);
 			gfsb_buf_fini(&whole);
+			if (e != GFSB_OK && !gfsb_err_is_damage(e)) {
+				pthread_mutex_unlock(&c->fetch);
+				return e;
+			}
 			fd = open_entry(c, rel);
 		}
 		pthread_mutex_unlock(&c->fetch);

@@ -620,8 +620,10 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 			    "index/%s is malformed", l.v[i].name);
 		if (e == GFSB_OK)
 			continue;
-		if (e != GFSB_ECORRUPT && e != GFSB_ENOTFOUND &&
-		    e != GFSB_EUNSUPPORTED)
+		/* Damaged or gone (the listing named it, we hold a lock):
+		 * the file is lost.  Any other failure is the storage's, and
+		 * says nothing about the file: stop with it. */
+		if (!gfsb_err_is_damage(e))
 			goto out;
 		if (bad == NULL) {
 			char msg[512];

@@ -170,7 +170,8 @@ gfsb_err repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type,
     char name[GFSB_ID_HEX]);
 
 /* repo_cache.c: local copies of a remote repository's metadata.  get and
- * pack_read return GFSB_ENOTFOUND when the cache cannot serve. */
+ * pack_read return GFSB_ENOTFOUND when the cache cannot serve; pack_read
+ * returns the storage's error when its download could not be done. */
 struct repo_cache;
 void repo_cache_close(struct gfsb_repo *r);
 gfsb_err repo_cache_get(struct gfsb_repo *r, enum gfsb_obj type,

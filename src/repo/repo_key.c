@@ -260,11 +260,83 @@ keytrycmp(const void *a, const void *b)
 }
 
 /*
+ * Read and parse every listed key file into *out (*nout of them, sorted
+ * as above).  A damaged one is skipped with a warning.  One gone since
+ * the listing was removed meanwhile (a passphrase change writes the new
+ * file, then removes the old): the files are listed and read once more,
+ * so the new one is found.  Any other failure to read one (the storage
+ * unreachable after its retries, access denied) is returned as it is:
+ * it says nothing about the key file, and skipping the file could end
+ * in "wrong passphrase".
+ */
+static gfsb_err
+keys_load(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    struct keytry **out, size_t *nout)
+{
+	struct keytry *v = NULL;
+	struct gfsb_objlist ns = { NULL, 0, 0 };
+	size_t i, n = 0, vanished;
+	int round;
+	gfsb_err e = GFSB_OK;
+
+	for (round = 0; round < 2; round++) {
+		if ((e = gfsb_backend_list_all(be, GFSB_OBJ_KEY, &ns)) !=
+		    GFSB_OK)
+			goto out;
+		if (ns.n > 0 && (v = calloc(ns.n, sizeof(*v))) == NULL) {
+			e = GFSB_ENOMEM;
+			goto out;
+		}
+		for (i = 0, n = 0, vanished = 0; i < ns.n; i++) {
+			e = keyfile_load(ctx, be, ns.v[i].name, &v[n].kf);
+			if (e == GFSB_OK) {
+				snprintf(v[n++].name, GFSB_ID_HEX, "%s",
+				    ns.v[i].name);
+				continue;
+			}
+			if (!gfsb_err_is_damage(e))
+				goto out;
+			if (e == GFSB_ENOTFOUND && round == 0)
+				vanished++;
+			else if (e == GFSB_ENOTFOUND)
+				gfsb_ctx_log(ctx, GFSB_LOG_WARN, "key file %s "
+				    "was listed but is gone; skipped",
+				    ns.v[i].name);
+			else
+				gfsb_ctx_log(ctx, GFSB_LOG_WARN, "key file %s "
+				    "is damaged; skipped", ns.v[i].name);
+			gfsb_ctx_clearerr(ctx);
+		}
+		gfsb_objlist_fini(&ns);
+		e = GFSB_OK;
+		if (vanished == 0)
+			break;
+		sodium_memzero(v, n * sizeof(*v));
+		free(v);
+		v = NULL;
+		n = 0;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), keytrycmp);
+	*out = v;
+	*nout = n;
+	v = NULL;
+	n = 0;
+out:
+	gfsb_objlist_fini(&ns);
+	if (v != NULL)
+		sodium_memzero(v, n * sizeof(*v));
+	free(v);
+	return e;
+}
+
+/*
  * Try the key files, in the order above, starting after the one named
  * `after` (NULL: from the first), until one opens with pass.  A key file
- * that cannot be read, or whose derivation cannot get its memory, is
- * skipped with a warning.  GFSB_EAUTH if none opens (GFSB_ENOMEM when
- * the only ones left untried were those too big for this process).
+ * that is damaged, or whose derivation cannot get its memory, is skipped
+ * with a warning; one that cannot be read fails the search (keys_load).
+ * GFSB_EAUTH if none opens (GFSB_ENOMEM when the only ones left untried
+ * were those too big for this process).
  */
 static gfsb_err
 key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
@@ -272,28 +344,11 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
 {
 	struct keytry *v = NULL;
-	struct gfsb_objlist ns;
 	size_t i, n = 0, start = 0, readable = 0, toobig = 0;
 	gfsb_err e;
 
-	if ((e = gfsb_backend_list_all(be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
+	if ((e = keys_load(ctx, be, &v, &n)) != GFSB_OK)
 		return e;
-	if (ns.n > 0 && (v = calloc(ns.n, sizeof(*v))) == NULL) {
-		gfsb_objlist_fini(&ns);
-		return GFSB_ENOMEM;
-	}
-	for (i = 0; i < ns.n; i++) {
-		if (keyfile_load(ctx, be, ns.v[i].name, &v[n].kf) != GFSB_OK) {
-			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
-			    "key file %s is damaged; skipped", ns.v[i].name);
-			gfsb_ctx_clearerr(ctx);
-			continue;
-		}
-		snprintf(v[n++].name, GFSB_ID_HEX, "%s", ns.v[i].name);
-	}
-	gfsb_objlist_fini(&ns);
-	if (n > 0)
-		qsort(v, n, sizeof(*v), keytrycmp);
 	if (after != NULL)
 		for (i = 0; i < n; i++)
 			if (strcmp(v[i].name, after) == 0)
@@ -325,7 +380,8 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	else if (e == GFSB_EAUTH && after == NULL && readable == 0)
 		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
 		    "repository has no readable key file");
-	sodium_memzero(v, n * sizeof(*v));
+	if (v != NULL)
+		sodium_memzero(v, n * sizeof(*v));
 	free(v);
 	return e;
 }
@@ -386,7 +442,7 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 	struct gfsb_key_info *v = NULL;
 	struct keyfile kf;
 	struct gfsb_objlist ns;
-	size_t i;
+	size_t i, k;
 	gfsb_err e;
 
 	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_KEY, &ns)) != GFSB_OK)
@@ -395,25 +451,37 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 		gfsb_objlist_fini(&ns);
 		return GFSB_ENOMEM;
 	}
-	for (i = 0; i < ns.n; i++) {
-		snprintf(v[i].id, sizeof(v[i].id), "%s", ns.v[i].name);
-		v[i].current = strcmp(ns.v[i].name, r->key_id) == 0;
-		if (keyfile_load(r->ctx, r->be, ns.v[i].name, &kf) !=
-		    GFSB_OK) {
-			snprintf(v[i].hostname, sizeof(v[i].hostname),
-			    "(damaged)");
-			v[i].damaged = 1;
+	for (i = 0, k = 0; i < ns.n; i++) {
+		e = keyfile_load(r->ctx, r->be, ns.v[i].name, &kf);
+		if (e == GFSB_ENOTFOUND) {
+			/* Removed since the listing (a passphrase change). */
 			gfsb_ctx_clearerr(r->ctx);
 			continue;
 		}
-		v[i].created = kf.created;
-		snprintf(v[i].hostname, sizeof(v[i].hostname), "%s",
+		if (e != GFSB_OK && !gfsb_err_is_damage(e)) {
+			/* Not read, so not known to be damaged: fail. */
+			free(v);
+			gfsb_objlist_fini(&ns);
+			return e;
+		}
+		snprintf(v[k].id, sizeof(v[k].id), "%s", ns.v[i].name);
+		v[k].current = strcmp(ns.v[i].name, r->key_id) == 0;
+		if (e != GFSB_OK) {
+			snprintf(v[k].hostname, sizeof(v[k].hostname),
+			    "(damaged)");
+			v[k++].damaged = 1;
+			gfsb_ctx_clearerr(r->ctx);
+			continue;
+		}
+		v[k].created = kf.created;
+		snprintf(v[k].hostname, sizeof(v[k].hostname), "%s",
 		    kf.hostname);
-		snprintf(v[i].username, sizeof(v[i].username), "%s",
+		snprintf(v[k].username, sizeof(v[k].username), "%s",
 		    kf.username);
+		k++;
 	}
 	*out = v;
-	*n = ns.n;
+	*n = k;
 	gfsb_objlist_fini(&ns);
 	return GFSB_OK;
 }

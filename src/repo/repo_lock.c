@@ -167,6 +167,10 @@ scan_one(void *cookie, const char *name, uint64_t size)
 		gfsb_ctx_clearerr(s->r->ctx); /* released meanwhile */
 		return GFSB_OK;
 	}
+	/* A lock that could not be read may be a live one: neither ignored
+	 * nor removed, the scan fails with the storage's error. */
+	if (e != GFSB_OK && !gfsb_err_is_damage(e))
+		return e;
 	if (e != GFSB_OK && s->remove_stale) {
 		/* Unreadable (damaged or forged): it blocks nobody, and
 		 * `unlock` is how it goes away. */

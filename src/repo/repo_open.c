@@ -327,7 +327,10 @@ gfsb_repo_open_mirror(const struct gfsb_repo *src, struct gfsb_backend *be,
 	gfsb_crypto_secure_free(raw);
 	if (e != GFSB_OK)
 		goto fail;
-	if ((e = config_read(r)) != GFSB_OK || strcmp(r->id, src->id) != 0) {
+	/* Only a config that was read tells whose repository it is. */
+	if ((e = config_read(r)) != GFSB_OK && !gfsb_err_is_damage(e))
+		goto fail;
+	if (e != GFSB_OK || strcmp(r->id, src->id) != 0) {
 		gfsb_ctx_clearerr(src->ctx);
 		e = gfsb_ctx_seterr(src->ctx, GFSB_EINVAL, "%s holds another "
 		    "repository, not a copy of %.8s", gfsb_backend_location(be),

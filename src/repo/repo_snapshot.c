@@ -433,8 +433,7 @@ gfsb_repo_snapshot_find(struct gfsb_repo *r, const char *spec,
 	/* The newest readable one (ties by id, as the list sorts). */
 	for (i = 0; i < names.n; i++) {
 		e = gfsb_repo_snapshot_load(r, names.v[i].name, &s);
-		if (e == GFSB_ECORRUPT || e == GFSB_EUNSUPPORTED ||
-		    e == GFSB_ENOTFOUND) {
+		if (gfsb_err_is_damage(e)) {
 			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "snapshot %.16s is "
 			    "unreadable and skipped: %s", names.v[i].name,
 			    gfsb_ctx_errmsg(r->ctx));

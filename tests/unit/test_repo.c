@@ -897,6 +897,206 @@ test_locks(void **state)
 	assert_int_equal(ns.n, 0);
 }
 
+/* ---- a storage that fails: never taken for damage ---- */
+
+/* Every warning and error logged, one line after another. */
+struct logbuf {
+	char text[8192];
+};
+
+static void
+logcap(void *cookie, enum gfsb_log_level level, const char *msg)
+{
+	struct logbuf *l = cookie;
+	size_t n = strlen(l->text);
+
+	(void)level;
+	snprintf(l->text + n, sizeof(l->text) - n, "%s\n", msg);
+}
+
+/* The error of a failed read: the storage's, naming the object; nothing
+ * logged or recorded calls anything damaged. */
+static void
+storage_error(struct fx *f, const struct logbuf *log, gfsb_err got,
+    gfsb_err want, const char *object)
+{
+	assert_int_equal(got, want);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), object));
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "injected failure"));
+	assert_null(strstr(gfsb_ctx_errmsg(f->ctx), "damage"));
+	assert_null(strstr(log->text, "damage"));
+	gfsb_ctx_clearerr(f->ctx);
+}
+
+static void
+missing_index(void *cookie, const char *name, gfsb_err e, const char *detail)
+{
+	int *calls = cookie;
+
+	(void)name;
+	(void)detail;
+	assert_int_equal(e, GFSB_ENOTFOUND);
+	(*calls)++;
+}
+
+/* Keys and config: the open fails with the storage's error, not with
+ * "damaged", "no readable key file" or "wrong passphrase". */
+static void
+test_unreadable_keys_and_config(void **state)
+{
+	struct fx *f = *state;
+	struct logbuf log = { "" };
+	struct gfsb_key_info *keys;
+	struct gfsb_repo *r;
+	struct names ns;
+	char obj[GFSB_ID_HEX + 8];
+	size_t n;
+
+	gfsb_ctx_set_log(f->ctx, logcap, &log);
+	list(f, GFSB_OBJ_KEY, &ns);
+	assert_int_equal(ns.n, 1);
+	snprintf(obj, sizeof(obj), "keys/%s", ns.v[0]);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_open(f->ctx, f->be, PASS,
+	    strlen(PASS), &r), GFSB_ENET, obj);
+	/* A wrong passphrase makes no difference: nothing was tried. */
+	storage_error(f, &log, gfsb_repo_open(f->ctx, f->be, "wrong", 5, &r),
+	    GFSB_ENET, obj);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_EDENIED);
+	storage_error(f, &log, gfsb_repo_open(f->ctx, f->be, PASS,
+	    strlen(PASS), &r), GFSB_EDENIED, obj);
+	/* Listed, then not found, twice: the key file is missing. */
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &r), GFSB_ECORRUPT);
+	assert_non_null(strstr(log.text, "was listed but is gone"));
+	gfsb_ctx_clearerr(f->ctx);
+	log.text[0] = '\0';
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_OK);
+
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_CONFIG, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_open(f->ctx, f->be, PASS,
+	    strlen(PASS), &r), GFSB_ENET, "config");
+	/* A mirror whose config cannot be read is not "another one". */
+	storage_error(f, &log, gfsb_repo_open_mirror(f->r, f->be, &r),
+	    GFSB_ENET, "config");
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_CONFIG, NULL, GFSB_OK);
+
+	/* Open, then the key files stop answering: the listing of keys
+	 * (verify's) fails, it does not call them damaged. */
+	r = reopen(f);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_key_list(r, &keys, &n), GFSB_ENET,
+	    obj);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_repo_key_list(r, &keys, &n), GFSB_OK);
+	assert_int_equal(n, 0); /* removed since the listing */
+	free(keys);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_KEY, NULL, GFSB_OK);
+	gfsb_repo_close(r);
+	gfsb_ctx_set_log(f->ctx, NULL, NULL);
+}
+
+/* Index files, snapshots, packs and locks that cannot be read. */
+static void
+test_unreadable_objects(void **state)
+{
+	struct fx *f = *state;
+	struct logbuf log = { "" };
+	struct gfsb_snapshot *s = snap("web1", 1700000000), *got, **all;
+	struct gfsb_repo_io *io;
+	struct gfsb_lock *held, *l;
+	struct gfsb_repo *r;
+	struct gfsb_buf out;
+	struct names ns;
+	uint8_t blob[5000], id[GFSB_ID_LEN];
+	char obj[GFSB_ID_HEX + 16];
+	size_t n;
+	int added, calls = 0;
+
+	gfsb_buf_init(&out);
+	assert_int_equal(gfsb_repo_io_new(f->r, &io), GFSB_OK);
+	gfsb_crypto_random(blob, sizeof(blob));
+	assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA, blob,
+	    sizeof(blob), id, 0, &added), GFSB_OK);
+	assert_int_equal(gfsb_repo_flush(f->r), GFSB_OK);
+	gfsb_repo_io_free(io);
+	assert_int_equal(gfsb_repo_snapshot_save(f->r, s), GFSB_OK);
+	gfsb_ctx_set_log(f->ctx, logcap, &log);
+	r = reopen(f);
+
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(ns.n, 1);
+	snprintf(obj, sizeof(obj), "index/%s", ns.v[0]);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_INDEX, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_index_load(r), GFSB_ENET, obj);
+	/* Not handed to verify's and repair's "damaged index" either. */
+	storage_error(f, &log, gfsb_repo_index_load_check(r, missing_index,
+	    &calls), GFSB_ENET, obj);
+	assert_int_equal(calls, 0);
+	/* Gone although listed: missing, which is damage. */
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_INDEX, NULL, GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_repo_index_load_check(r, missing_index, &calls),
+	    GFSB_OK);
+	assert_int_equal(calls, 1);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_INDEX, NULL, GFSB_OK);
+	gfsb_repo_close(r);
+	r = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r), GFSB_OK);
+
+	snprintf(obj, sizeof(obj), "snapshots/%s", s->id);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_SNAPSHOT, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_snapshot_list(r, &all, &n), GFSB_ENET,
+	    obj);
+	/* "latest" does not skip it as unreadable and pick another. */
+	storage_error(f, &log, gfsb_repo_snapshot_find(r, "latest", NULL,
+	    &got), GFSB_ENET, obj);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_SNAPSHOT, NULL, GFSB_OK);
+
+	list(f, GFSB_OBJ_PACK, &ns);
+	assert_int_equal(ns.n, 1);
+	snprintf(obj, sizeof(obj), "data/%s", ns.v[0]);
+	assert_int_equal(gfsb_repo_io_new(r, &io), GFSB_OK);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id,
+	    &out), GFSB_ENET, obj);
+	/* A pack the index names and storage lacks is missing: damage. */
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id, &out),
+	    GFSB_ECORRUPT);
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	assert_int_equal(gfsb_repo_blob_read(io, GFSB_BLOB_DATA, id, &out),
+	    GFSB_OK);
+	assert_memory_equal(out.data, blob, sizeof(blob));
+	gfsb_repo_io_free(io);
+
+	/* A live lock that cannot be read is neither ignored (an exclusive
+	 * lock taken beside it) nor removed as unreadable. */
+	assert_int_equal(gfsb_repo_lock(f->r, 0, &held), GFSB_OK);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 1);
+	snprintf(obj, sizeof(obj), "locks/%s", ns.v[0]);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_LOCK, NULL, GFSB_ENET);
+	storage_error(f, &log, gfsb_repo_lock(r, 1, &l), GFSB_ENET, obj);
+	storage_error(f, &log, gfsb_repo_unlock_stale(r, 0, &n), GFSB_ENET,
+	    obj);
+	assert_int_equal(n, 0);
+	storage_error(f, &log, gfsb_repo_lock_count(r, &n, &n), GFSB_ENET,
+	    obj);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 1);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_LOCK, NULL, GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(r, 1, &l), GFSB_ELOCKED);
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_repo_unlock(held);
+
+	gfsb_repo_close(r);
+	gfsb_repo_snapshot_free(s);
+	gfsb_buf_fini(&out);
+	gfsb_ctx_set_log(f->ctx, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -925,6 +1125,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_keys_and_config,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_objects, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
