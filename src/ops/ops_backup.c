@@ -574,14 +574,16 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 	if ((e = find_parent(&b, host, paths, npaths, &parent)) != GFSB_OK)
 		goto out;
 	if (parent != NULL && !o->force) {
-		if (gfsb_repo_tree_load(b.prod_io, parent->tree,
-		    &parent_root) == GFSB_OK) {
+		e = gfsb_repo_tree_load(b.prod_io, parent->tree, &parent_root);
+		if (e == GFSB_OK) {
 			have_parent_root = 1;
-		} else {
+		} else if (gfsb_err_is_damage(e)) {
 			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
 			    "parent snapshot %.8s unreadable (%s); reading "
 			    "all files", parent->id, gfsb_ctx_errmsg(ctx));
 			gfsb_ctx_clearerr(ctx);
+		} else {
+			goto out; /* the storage failed, not the parent */
 		}
 	}
 	gfsb_repo_stats_get(r, &before);

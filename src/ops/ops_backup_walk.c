@@ -910,16 +910,24 @@ nomem:
 	return GFSB_ENOMEM;
 }
 
-/* Load the parent snapshot's tree for directory node pn, if any. */
+/* Load the parent snapshot's tree for directory node pn, if any.  A
+ * storage failure (not a damaged tree) stops the backup: bk_fail. */
 static void
 parent_subtree(struct bk *b, const struct gfsb_node *pn, struct gfsb_tree *t,
     int *have)
 {
+	gfsb_err e;
+
 	*have = 0;
 	gfsb_repo_tree_init(t);
 	if (pn == NULL || pn->kind != GFSB_NODE_DIR)
 		return;
-	if (gfsb_repo_tree_load(b->prod_io, pn->subtree, t) != GFSB_OK) {
+	if ((e = gfsb_repo_tree_load(b->prod_io, pn->subtree, t)) !=
+	    GFSB_OK) {
+		if (!gfsb_err_is_damage(e)) {
+			bk_fail(b, e);
+			return;
+		}
 		/* Not fatal: the directory is simply read in full. */
 		gfsb_ctx_log(b->ctx, GFSB_LOG_WARN,
 		    "parent snapshot tree unreadable (%s); reading all files",

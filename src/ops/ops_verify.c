@@ -390,14 +390,6 @@ mark_bad(struct verify *v, const uint8_t *id, uint8_t type, const char *why)
 	return GFSB_OK;
 }
 
-/* Errors that mean "damaged", as opposed to "could not look". */
-static int
-is_damage(gfsb_err e)
-{
-	return e == GFSB_ECORRUPT || e == GFSB_ENOTFOUND ||
-	    e == GFSB_EUNSUPPORTED;
-}
-
 static void
 index_bad(void *cookie, const char *name, gfsb_err e, const char *detail)
 {
@@ -551,7 +543,7 @@ check_snapshots(struct verify *v)
 			v->snaps[v->nsnaps++] = s;
 			continue;
 		}
-		if (!is_damage(e))
+		if (!gfsb_err_is_damage(e))
 			goto out;
 		e = add_damage(v, "snapshot", names.v[i].name, "%s",
 		    gfsb_ctx_errmsg(v->ctx));
@@ -618,7 +610,7 @@ check_trees(struct verify *v)
 			}
 			gfsb_repo_tree_fini(&t);
 			e = gfsb_repo_tree_load(v->io, id, &t);
-			if (is_damage(e)) {
+			if (gfsb_err_is_damage(e)) {
 				snprintf(why, sizeof(why), "tree does not "
 				    "open: %.60s", gfsb_ctx_errmsg(v->ctx));
 				gfsb_ctx_clearerr(v->ctx);
@@ -682,7 +674,7 @@ struct reader {
 	size_t next;		/* next pack to consider */
 	uint64_t done, total, bytes;
 	gfsb_err err;
-	char errmsg[256];
+	char errmsg[1024];
 };
 
 static gfsb_err
@@ -784,9 +776,19 @@ reader_main(void *arg)
 			v->res->bytes_read += buf.len;
 		}
 		if (e != GFSB_OK && rd->err == GFSB_OK) {
+			/* Not read, so not checked: no verdict on the pack,
+			 * and none on the repository.  The storage's detail
+			 * names the object (another reader's, maybe). */
+			const char *why = gfsb_ctx_errmsg(v->ctx);
+
 			rd->err = e;
-			snprintf(rd->errmsg, sizeof(rd->errmsg), "pack %.16s: "
-			    "%s", st->name, gfsb_ctx_errmsg(v->ctx));
+			if (*why != '\0')
+				snprintf(rd->errmsg, sizeof(rd->errmsg), "not "
+				    "every pack could be checked: %s", why);
+			else
+				snprintf(rd->errmsg, sizeof(rd->errmsg), "pack "
+				    "%s could not be checked: %s", st->name,
+				    gfsb_strerror(e));
 		}
 		progress(v, "read", rd->done, rd->total, rd->bytes);
 		pthread_mutex_unlock(&rd->mu);
@@ -901,8 +903,10 @@ read_packs(struct verify *v)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&rd.mu);
 	if (rd.err != GFSB_OK && rd.err != GFSB_ENOMEM &&
-	    rd.err != GFSB_ECANCELED)
+	    rd.err != GFSB_ECANCELED) {
+		gfsb_ctx_clearerr(v->ctx); /* the storage's, in errmsg */
 		return gfsb_ctx_seterr(v->ctx, rd.err, "%s", rd.errmsg);
+	}
 	gfsb_ctx_clearerr(v->ctx); /* blob checks leave their detail */
 	return rd.err;
 }
@@ -984,7 +988,7 @@ tree_damaged(struct verify *v, const uint8_t *id, int *out)
 	}
 	gfsb_repo_tree_init(&t);
 	if ((e = gfsb_repo_tree_load(v->io, id, &t)) != GFSB_OK) {
-		if (!is_damage(e))
+		if (!gfsb_err_is_damage(e))
 			return e;
 		gfsb_ctx_clearerr(v->ctx);
 		*out = 1;

@@ -1,6 +1,7 @@
 /*
- * ops: exclude/include pattern semantics, path cleaning, and a
- * verification's facts in the report.
+ * ops: exclude/include pattern semantics, path cleaning, a
+ * verification's facts in the report; verify never takes a storage
+ * failure for damage (in-memory backend).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <gfsbackup/backend.h>
+#include <gfsbackup/crypto.h>
 #include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
 
 #include "ops/ops_internal.h"
 
@@ -312,6 +316,159 @@ test_report_verify_problems(void **state)
 	    GFSB_REPORT_OK);
 }
 
+/* ---- verify over a storage that fails ---- */
+
+#define VPASS "verify pass"
+
+static struct gfsb_repo *
+vopen(struct gfsb_ctx *ctx, struct gfsb_backend *be)
+{
+	struct gfsb_repo *r;
+
+	assert_int_equal(gfsb_repo_open(ctx, be, VPASS, strlen(VPASS), &r),
+	    GFSB_OK);
+	return r;
+}
+
+static gfsb_err
+vrun(struct gfsb_ctx *ctx, struct gfsb_backend *be, enum gfsb_verify_read rd,
+    struct gfsb_verify_result *res)
+{
+	struct gfsb_verify_opts vo;
+	struct gfsb_repo *r = vopen(ctx, be);
+	gfsb_err e;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.read = rd;
+	vo.threads = 1; /* packs in id order */
+	e = gfsb_ops_verify(r, &vo, res);
+	gfsb_repo_close(r);
+	return e;
+}
+
+static void
+vflip(struct gfsb_backend *be, const char *name, size_t off)
+{
+	struct gfsb_buf b;
+
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_backend_get(be, GFSB_OBJ_PACK, name, &b),
+	    GFSB_OK);
+	b.data[off] ^= 0x10;
+	assert_int_equal(gfsb_backend_put(be, GFSB_OBJ_PACK, name, b.data,
+	    b.len), GFSB_OK);
+	gfsb_buf_fini(&b);
+}
+
+/*
+ * A pack read that fails is "could not be checked": the verification
+ * stops with the storage's error, naming the object, even when a reader
+ * found real damage before (whose detail must not stand in for it).
+ */
+static void
+test_verify_storage_failure(void **state)
+{
+	char dir[] = "/tmp/gfsb-vfail-XXXXXX", path[64];
+	const char *paths[1] = { dir };
+	struct gfsb_repo_params p;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result bres;
+	struct gfsb_verify_result res;
+	struct gfsb_pack_blobs *packs;
+	struct gfsb_backend *be;
+	struct gfsb_repo *r;
+	struct gfsb_ctx *ctx;
+	char data[2][GFSB_ID_HEX];
+	uint32_t off = 0;
+	size_t np, i, nd = 0;
+	uint8_t *buf;
+	FILE *fp;
+	int k;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(buf = malloc(1 << 20));
+	for (k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, k);
+		gfsb_crypto_random(buf, 1 << 20);
+		assert_non_null(fp = fopen(path, "w"));
+		assert_int_equal(fwrite(buf, 1, 1 << 20, fp), 1 << 20);
+		fclose(fp);
+	}
+	free(buf);
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(ctx, &be), GFSB_OK);
+	gfsb_repo_params_default(&p);
+	p.kdf_ops = 1;
+	p.kdf_mem = 8 << 20;
+	p.pack_size = 1 << 20;
+	assert_int_equal(gfsb_repo_init(ctx, be, VPASS, strlen(VPASS), &p, &r),
+	    GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(r, &bo, &bres), GFSB_OK);
+	gfsb_repo_close(r);
+
+	/* Two data packs, in the order the reader takes them. */
+	r = vopen(ctx, be);
+	assert_int_equal(gfsb_repo_index_load(r), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_packs(r, &packs, &np), GFSB_OK);
+	for (i = 0; i < np && nd < 2; i++) {
+		if (packs[i].locs[0].type != GFSB_BLOB_DATA)
+			continue;
+		if (nd == 0)
+			off = packs[i].locs[0].offset + 40;
+		gfsb_hex_encode(packs[i].id, GFSB_ID_LEN, data[nd++]);
+	}
+	assert_int_equal(nd, 2);
+	gfsb_repo_index_packs_free(packs, np);
+	gfsb_repo_close(r);
+	assert_int_equal(vrun(ctx, be, GFSB_VERIFY_READ_ALL, &res), GFSB_OK);
+	assert_int_equal(res.ndamage, 0);
+	gfsb_ops_verify_result_fini(&res);
+
+	/* Damage in the first, a failing storage for the second. */
+	vflip(be, data[0], off);
+	gfsb_backend_mem_fault(be, GFSB_OBJ_PACK, data[1], GFSB_ENET);
+	assert_int_equal(vrun(ctx, be, GFSB_VERIFY_READ_ALL, &res), GFSB_ENET);
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx),
+	    "not every pack could be checked"));
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx), data[1]));
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx), "injected failure"));
+	assert_null(strstr(gfsb_ctx_errmsg(ctx), "damage"));
+	gfsb_ctx_clearerr(ctx);
+	/* The storage answers again: the damage is found, nothing else. */
+	gfsb_backend_mem_fault(be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	assert_int_equal(vrun(ctx, be, GFSB_VERIFY_READ_ALL, &res), GFSB_OK);
+	assert_true(res.ndamage >= 1);
+	for (i = 0; i < res.ndamage; i++)
+		assert_null(strstr(res.damage[i].why, data[1]));
+	gfsb_ops_verify_result_fini(&res);
+	gfsb_ctx_clearerr(ctx);
+	vflip(be, data[0], off);
+
+	/* Trees that cannot be read: not "does not open", a failure. */
+	gfsb_backend_mem_fault(be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
+	assert_int_equal(vrun(ctx, be, GFSB_VERIFY_READ_NONE, &res),
+	    GFSB_ENET);
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx), "injected failure"));
+	gfsb_ctx_clearerr(ctx);
+	gfsb_backend_mem_fault(be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	assert_int_equal(vrun(ctx, be, GFSB_VERIFY_READ_ALL, &res), GFSB_OK);
+	assert_int_equal(res.ndamage, 0);
+	gfsb_ops_verify_result_fini(&res);
+
+	gfsb_backend_close(be);
+	gfsb_ctx_free(ctx);
+	for (k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, k);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -324,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_linkmap),
 		cmocka_unit_test(test_report_verify_nights),
 		cmocka_unit_test(test_report_verify_problems),
+		cmocka_unit_test(test_verify_storage_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
