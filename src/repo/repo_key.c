@@ -275,7 +275,7 @@ keys_load(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 {
 	struct keytry *v = NULL;
 	struct gfsb_objlist ns = { NULL, 0, 0 };
-	size_t i, n = 0, vanished;
+	size_t i, n = 0, cap = 0, vanished;
 	int round;
 	gfsb_err e = GFSB_OK;
 
@@ -287,6 +287,7 @@ keys_load(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 			e = GFSB_ENOMEM;
 			goto out;
 		}
+		cap = ns.n;
 		for (i = 0, n = 0, vanished = 0; i < ns.n; i++) {
 			e = keyfile_load(ctx, be, ns.v[i].name, &v[n].kf);
 			if (e == GFSB_OK) {
@@ -311,21 +312,20 @@ keys_load(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		e = GFSB_OK;
 		if (vanished == 0)
 			break;
-		sodium_memzero(v, n * sizeof(*v));
+		sodium_memzero(v, cap * sizeof(*v));
 		free(v);
 		v = NULL;
-		n = 0;
+		cap = n = 0;
 	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), keytrycmp);
 	*out = v;
 	*nout = n;
 	v = NULL;
-	n = 0;
 out:
 	gfsb_objlist_fini(&ns);
 	if (v != NULL)
-		sodium_memzero(v, n * sizeof(*v));
+		sodium_memzero(v, cap * sizeof(*v));
 	free(v);
 	return e;
 }
