@@ -5,6 +5,13 @@
  * named objects; `local` (a directory), `s3` (s3://BUCKET/PREFIX) and `mem`
  * (tests) implement it.  A backend knows nothing of the format: it moves whole objects
  * and makes each put atomic (the object exists whole or not at all).
+ *
+ * For an offsite copy that must outlive an attacker who owns the backed-up
+ * server (and its S3 keys), the same interface also offers S3 Object Lock
+ * (per-object retain-until dates the server enforces), and a read-only view
+ * of a versioned bucket as it stood at a past moment ("as of").  Every call
+ * works on every backend: a directory has no locks and no history, which
+ * each call's comment says how it reports.
  */
 #ifndef GFSBACKUP_BACKEND_H
 #define GFSBACKUP_BACKEND_H
@@ -38,6 +45,23 @@ struct gfsb_backend;
 typedef gfsb_err gfsb_backend_list_fn(void *cookie, const char *name,
     uint64_t size);
 
+/* Object Lock retention modes (S3's names).  GOVERNANCE can be lifted by a
+ * user with the bypass permission (we never use it); COMPLIANCE by nobody,
+ * not even the account's root, until the date passes. */
+enum gfsb_lock_mode {
+	GFSB_LOCK_NONE = 0,
+	GFSB_LOCK_GOVERNANCE = 1,
+	GFSB_LOCK_COMPLIANCE = 2
+};
+
+/* An object's retention: it may not be deleted (its version, on S3) before
+ * `until`. */
+struct gfsb_retention {
+	enum gfsb_lock_mode mode;
+	int64_t until;	/* retain-until, seconds since the epoch, UTC; 0 with
+			   GFSB_LOCK_NONE */
+};
+
 /* How to reach remote storage; all fields optional (zero/NULL). */
 struct gfsb_backend_opts {
 	const char *s3_endpoint;	  /* http(s)://HOST[:PORT]; else
@@ -51,6 +75,10 @@ struct gfsb_backend_opts {
 					     AWS_CA_BUNDLE, else system's */
 	int connections;		  /* transfers at once (default 4) */
 	uint64_t limit_upload;		  /* bytes per second, 0 = none */
+	int64_t as_of;			  /* seconds since the epoch: a
+					     read-only view of a versioned
+					     S3 bucket at that moment; 0:
+					     now, read-write */
 };
 
 /*
@@ -61,6 +89,17 @@ struct gfsb_backend_opts {
  * URL, endpoint or credentials file (a credentials file readable by other
  * users is refused), GFSB_ENOMEM.  Close with gfsb_backend_close.
  * gfsb_backend_open_opts takes the remote settings (o may be NULL).
+ *
+ * With o->as_of set, the backend is a read-only view of an S3 bucket as it
+ * stood at that moment: for each object, the newest version or delete
+ * marker whose LastModified is at or before as_of (to the millisecond)
+ * decides; a version is visible with its bytes and size, a delete marker
+ * or no entry hides the object.  Listings, get, read and stat see that
+ * state; put, put_locked, remove, retention_set, create and cleanup fail
+ * with GFSB_EDENIED.  Open asks the server whether the bucket is versioned
+ * (GFSB_EINVAL if it never was; the errors of a request otherwise); each
+ * type's versions are listed on first use.  as_of on a local path:
+ * GFSB_EINVAL.  A negative as_of: GFSB_EINVAL.
  */
 gfsb_err gfsb_backend_open(struct gfsb_ctx *ctx, const char *url,
     struct gfsb_backend **out) GFSB_WUR;
@@ -92,6 +131,28 @@ void gfsb_backend_mem_fault(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, gfsb_err err);
 
 /*
+ * gfsb_backend_mem_set_lock(be, enabled):
+ * For tests: the mem backend be emulates a bucket with Object Lock enabled
+ * (non-zero) or not (0, the default).  With it, retentions are enforced:
+ * gfsb_backend_remove of an object whose retain-until date has not passed
+ * on the mem clock fails with GFSB_EDENIED ("locked until ..."), in
+ * GOVERNANCE mode too (we never bypass), as S3 refuses to delete a locked
+ * version; and retention_set refuses to shorten.  Without it, retentions
+ * are recorded (retention_get returns them) but not enforced.  be must come
+ * from gfsb_backend_mem_new (else nothing happens).  Thread-safe.
+ */
+void gfsb_backend_mem_set_lock(struct gfsb_backend *be, int enabled);
+
+/*
+ * gfsb_backend_mem_set_time(be, now):
+ * For tests: set the mem backend's clock (seconds since the epoch), against
+ * which locks expire and which stamps each put's mtime.  Until it is set,
+ * the mem clock is the wall clock.  be must come from gfsb_backend_mem_new.
+ * Thread-safe.
+ */
+void gfsb_backend_mem_set_time(struct gfsb_backend *be, int64_t now);
+
+/*
  * gfsb_backend_close(be):
  * Release be.  NULL is allowed.
  */
@@ -100,18 +161,98 @@ void gfsb_backend_close(struct gfsb_backend *be);
 /*
  * gfsb_backend_create(be):
  * Prepare an empty location for a new repository (directories).
- * GFSB_EEXIST if a repository config is already there; GFSB_EIO.
+ * GFSB_EEXIST if a repository config is already there; GFSB_EIO;
+ * GFSB_EDENIED on an as-of view.
  */
 gfsb_err gfsb_backend_create(struct gfsb_backend *be) GFSB_WUR;
 
 /*
  * gfsb_backend_put(be, type, name, p, n):
  * Store an object atomically.  Storing a name that exists replaces it (for
- * hash-named objects the bytes are the same).  GFSB_EIO (detail in ctx).
- * Thread-safe.
+ * hash-named objects the bytes are the same).  The object gets the
+ * retention set by gfsb_backend_set_put_retention, if any.  GFSB_EIO
+ * (detail in ctx); GFSB_EDENIED on a read-only (as-of) view.  Thread-safe.
  */
 gfsb_err gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, const uint8_t *p, size_t n) GFSB_WUR;
+
+/*
+ * gfsb_backend_put_locked(be, type, name, p, n, ret):
+ * As gfsb_backend_put, with the Object Lock retention ret on the new object
+ * (S3: the headers x-amz-object-lock-mode and
+ * x-amz-object-lock-retain-until-date; for a multipart upload, on its
+ * CreateMultipartUpload).  ret NULL or mode GFSB_LOCK_NONE: a plain put,
+ * without the backend's default retention.  GFSB_EINVAL for an unknown
+ * mode or a mode without a date, or when the bucket has no Object Lock
+ * (S3 answers 400 InvalidRequest); otherwise as gfsb_backend_put.  The
+ * mem backend records ret; the local backend ignores it (a directory has
+ * no locks).  Thread-safe.
+ */
+gfsb_err gfsb_backend_put_locked(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const uint8_t *p, size_t n,
+    const struct gfsb_retention *ret) GFSB_WUR;
+
+/*
+ * gfsb_backend_set_put_retention(be, ret):
+ * Give every later gfsb_backend_put on be the retention *ret (copied), so
+ * that writers which know nothing of locks (the backup's pack writers)
+ * store locked objects.  NULL, or mode GFSB_LOCK_NONE, clears it (so does
+ * a lock mode without a date, with a warning to the log).  Puts
+ * already running keep the retention they started with.  Thread-safe
+ * against concurrent puts.
+ */
+void gfsb_backend_set_put_retention(struct gfsb_backend *be,
+    const struct gfsb_retention *ret);
+
+/*
+ * gfsb_backend_retention_set(be, type, name, ret):
+ * Set an existing object's retention to *ret, normally to extend it (S3:
+ * PUT ?retention= on the current version).  A server that refuses
+ * (shortening a lock, changing COMPLIANCE to GOVERNANCE, no permission)
+ * gives GFSB_EDENIED, with S3's code and message in ctx; GFSB_ENOTFOUND;
+ * GFSB_EINVAL for a mode of NONE or without a date, or a bucket without
+ * Object Lock.  The mem backend records it, and with
+ * gfsb_backend_mem_set_lock refuses as S3 does any shortening, or a change
+ * from COMPLIANCE to GOVERNANCE, while the lock holds (GOVERNANCE
+ * included: we never bypass).  The local backend:
+ * GFSB_EUNSUPPORTED.  GFSB_EDENIED on an as-of view.  Thread-safe.
+ */
+gfsb_err gfsb_backend_retention_set(struct gfsb_backend *be,
+    enum gfsb_obj type, const char *name, const struct gfsb_retention *ret)
+    GFSB_WUR;
+
+/*
+ * gfsb_backend_retention_get(be, type, name, out):
+ * The object's retention (S3: the x-amz-object-lock-* headers of a HEAD,
+ * of the visible version on an as-of view), whether or not its date has
+ * passed; mode GFSB_LOCK_NONE and until 0 when it has none (and always on
+ * the local backend).  S3 leaves the headers out for a caller without
+ * s3:GetObjectRetention, which then reads as NONE.  GFSB_ENOTFOUND,
+ * GFSB_EIO, GFSB_ENET.  Thread-safe.
+ */
+gfsb_err gfsb_backend_retention_get(struct gfsb_backend *be,
+    enum gfsb_obj type, const char *name, struct gfsb_retention *out)
+    GFSB_WUR;
+
+/*
+ * gfsb_backend_lock_enabled(be, enabled):
+ * *enabled = 1 if the bucket has Object Lock enabled (S3: GET
+ * /BUCKET?object-lock=, ObjectLockEnabled is "Enabled"; the 404
+ * ObjectLockConfigurationNotFoundError means 0).  Local: 0; mem: what
+ * gfsb_backend_mem_set_lock said.  GFSB_ENOREPO if the bucket does not
+ * exist, GFSB_EDENIED, GFSB_ENET.  Thread-safe.
+ */
+gfsb_err gfsb_backend_lock_enabled(struct gfsb_backend *be, int *enabled)
+    GFSB_WUR;
+
+/*
+ * gfsb_backend_versioning(be, state):
+ * The bucket's versioning state: 0 never enabled, 1 Enabled, 2 Suspended
+ * (S3: GET /BUCKET?versioning=).  Local and mem: 0.  Errors as
+ * gfsb_backend_lock_enabled.  Thread-safe.
+ */
+gfsb_err gfsb_backend_versioning(struct gfsb_backend *be, int *state)
+    GFSB_WUR;
 
 /*
  * gfsb_backend_get(be, type, name, out):
@@ -133,7 +274,7 @@ gfsb_err gfsb_backend_read(struct gfsb_backend *be, enum gfsb_obj type,
  * gfsb_backend_list(be, type, fn, cookie):
  * Call fn for every object of type (order unspecified).  Temporary files of
  * unfinished puts are not listed.  Returns fn's first non-OK result, or
- * GFSB_EIO.
+ * GFSB_EIO.  (gfsb_backend_list_all also gives each object's mtime.)
  */
 gfsb_err gfsb_backend_list(struct gfsb_backend *be, enum gfsb_obj type,
     gfsb_backend_list_fn *fn, void *cookie) GFSB_WUR;
@@ -144,8 +285,9 @@ struct gfsb_objent {
 	char name[GFSB_ID_HEX];
 	uint8_t id[GFSB_ID_LEN];
 	uint64_t size;
-	int64_t mtime; /* when it was stored (seconds since the epoch);
-			  0: unknown */
+	int64_t mtime;	/* when it was stored, seconds since the epoch: S3's
+			   LastModified (of the visible version as of), a
+			   file's st_mtime, a mem put's clock; 0 if unknown */
 };
 
 struct gfsb_objlist {
@@ -178,7 +320,11 @@ void gfsb_objlist_fini(struct gfsb_objlist *l);
 
 /*
  * gfsb_backend_remove(be, type, name):
- * Delete an object.  GFSB_ENOTFOUND if it was not there, GFSB_EIO.
+ * Delete an object.  GFSB_ENOTFOUND if it was not there, GFSB_EIO.  On a
+ * versioned S3 bucket this adds a delete marker (the versions stay, locked
+ * or not).  The mem backend with gfsb_backend_mem_set_lock refuses an
+ * object whose retention holds: GFSB_EDENIED.  GFSB_EDENIED on an as-of
+ * view.
  */
 gfsb_err gfsb_backend_remove(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name) GFSB_WUR;
@@ -195,7 +341,8 @@ gfsb_err gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
  * Remove what interrupted writes left behind: temporary files of a local
  * repository, unfinished multipart uploads under an S3 prefix.  Only
  * under the exclusive lock (a writer's work in progress looks the same).
- * *removed: how many.  GFSB_EIO, GFSB_ENET.
+ * *removed: how many.  GFSB_EIO, GFSB_ENET; GFSB_EDENIED on an as-of
+ * view.
  */
 gfsb_err gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
     GFSB_WUR;

@@ -1,8 +1,13 @@
 /*
- * The backend front end: URL dispatch and name checks.
+ * The backend front end: URL dispatch, name checks, and what every backend
+ * shares.
  *
  * Every name is checked here before an implementation sees it, so no
- * implementation can be made to touch a path outside its repository.
+ * implementation can be made to touch a path outside its repository.  So
+ * is every retention (a known mode, with a date), and a read-only (as-of)
+ * view refuses every write here, whatever the implementation would do.
+ * Storage without Object Lock or versions (a directory) leaves those
+ * operations out of its table, and gets the answers below.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -10,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -83,12 +89,57 @@ looks_like_url(const char *s)
 	    strncasecmp(s, "file:", 5) == 0 || p[1] == '/');
 }
 
+void
+gfsb_backend_base_init(struct gfsb_backend *be)
+{
+	pthread_mutex_init(&be->put_ret_mu, NULL);
+	be->mu_ok = 1;
+	memset(&be->put_ret, 0, sizeof(be->put_ret));
+}
+
+void
+gfsb_backend_fmt_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+}
+
+/* A write on a read-only view: refused before any request. */
+static gfsb_err
+read_only(struct gfsb_backend *be)
+{
+	return gfsb_ctx_seterr(be->ctx, GFSB_EDENIED, "%s", be->read_only);
+}
+
+static gfsb_err
+bad_retention(struct gfsb_backend *be, const struct gfsb_retention *r)
+{
+	return gfsb_ctx_seterr(be->ctx, GFSB_EINVAL, "invalid Object Lock "
+	    "retention (mode %d, until %lld): want GOVERNANCE or COMPLIANCE "
+	    "and a date", (int)r->mode, (long long)r->until);
+}
+
+/* A retention an implementation may be given: a mode that locks, a date. */
+static int
+retention_ok(const struct gfsb_retention *r)
+{
+	return (r->mode == GFSB_LOCK_GOVERNANCE ||
+	    r->mode == GFSB_LOCK_COMPLIANCE) && r->until > 0;
+}
+
 gfsb_err
 gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
     const struct gfsb_backend_opts *o, struct gfsb_backend **out)
 {
 	gfsb_err e;
 
+	if (o != NULL && o->as_of < 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--as-of: a time "
+		    "before 1970");
 	if (strncmp(url, "s3://", 5) == 0) {
 		pthread_once(&curl_once, init_curl);
 		if (!curl_ok)
@@ -107,6 +158,11 @@ gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
 	if (*url == '\0')
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
 		    "empty repository path");
+	/* A directory keeps no versions to look back into. */
+	if (o != NULL && o->as_of != 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--as-of needs an S3 "
+		    "repository on a versioned bucket (%s is a directory)",
+		    url);
 	return gfsb_backend_local_open(ctx, url, out);
 }
 
@@ -129,6 +185,9 @@ gfsb_backend_close(struct gfsb_backend *be)
 	if (be == NULL)
 		return;
 	free(be->location);
+	free(be->read_only);
+	if (be->mu_ok)
+		pthread_mutex_destroy(&be->put_ret_mu);
 	be->ops->close(be);
 	free(be);
 }
@@ -136,6 +195,8 @@ gfsb_backend_close(struct gfsb_backend *be)
 gfsb_err
 gfsb_backend_create(struct gfsb_backend *be)
 {
+	if (be->read_only != NULL)
+		return read_only(be);
 	return be->ops->create(be);
 }
 
@@ -143,9 +204,104 @@ gfsb_err
 gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, const uint8_t *p, size_t n)
 {
+	struct gfsb_retention r;
+
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
-	return be->ops->put(be, type, name, p, n);
+	if (be->read_only != NULL)
+		return read_only(be);
+	/* A copy: another thread may change the default meanwhile. */
+	pthread_mutex_lock(&be->put_ret_mu);
+	r = be->put_ret;
+	pthread_mutex_unlock(&be->put_ret_mu);
+	return be->ops->put(be, type, name, p, n, r.mode != GFSB_LOCK_NONE ?
+	    &r : NULL);
+}
+
+gfsb_err
+gfsb_backend_put_locked(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const uint8_t *p, size_t n,
+    const struct gfsb_retention *ret)
+{
+	if (!gfsb_backend_name_ok(type, name))
+		return bad_name(be, type, name);
+	if (ret != NULL && ret->mode == GFSB_LOCK_NONE)
+		ret = NULL;
+	if (ret != NULL && !retention_ok(ret))
+		return bad_retention(be, ret);
+	if (be->read_only != NULL)
+		return read_only(be);
+	return be->ops->put(be, type, name, p, n, ret);
+}
+
+void
+gfsb_backend_set_put_retention(struct gfsb_backend *be,
+    const struct gfsb_retention *ret)
+{
+	if (ret != NULL && ret->mode != GFSB_LOCK_NONE && !retention_ok(ret))
+		gfsb_ctx_log(be->ctx, GFSB_LOG_WARN, "invalid Object Lock "
+		    "retention (mode %d, until %lld) ignored: puts are not "
+		    "locked", (int)ret->mode, (long long)ret->until);
+	pthread_mutex_lock(&be->put_ret_mu);
+	if (ret != NULL && retention_ok(ret))
+		be->put_ret = *ret;
+	else
+		memset(&be->put_ret, 0, sizeof(be->put_ret));
+	pthread_mutex_unlock(&be->put_ret_mu);
+}
+
+gfsb_err
+gfsb_backend_retention_set(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const struct gfsb_retention *ret)
+{
+	if (!gfsb_backend_name_ok(type, name))
+		return bad_name(be, type, name);
+	if (ret == NULL || !retention_ok(ret))
+		return ret == NULL ? gfsb_ctx_seterr(be->ctx, GFSB_EINVAL,
+		    "no retention given") : bad_retention(be, ret);
+	if (be->read_only != NULL)
+		return read_only(be);
+	if (be->ops->retention_set == NULL)
+		return gfsb_ctx_seterr(be->ctx, GFSB_EUNSUPPORTED, "%s: no "
+		    "Object Lock on this storage (a directory has no locks)",
+		    be->location);
+	return be->ops->retention_set(be, type, name, ret);
+}
+
+gfsb_err
+gfsb_backend_retention_get(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, struct gfsb_retention *out)
+{
+	uint64_t size;
+	gfsb_err e;
+
+	if (!gfsb_backend_name_ok(type, name))
+		return bad_name(be, type, name);
+	if (be->ops->retention_get != NULL)
+		return be->ops->retention_get(be, type, name, out);
+	/* No locks here: NONE, for an object that exists. */
+	if ((e = be->ops->stat(be, type, name, &size)) != GFSB_OK)
+		return e;
+	memset(out, 0, sizeof(*out));
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_backend_lock_enabled(struct gfsb_backend *be, int *enabled)
+{
+	if (be->ops->lock_enabled != NULL)
+		return be->ops->lock_enabled(be, enabled);
+	*enabled = 0;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_backend_versioning(struct gfsb_backend *be, int *state)
+{
+	if (be->ops->versioning != NULL)
+		return be->ops->versioning(be, state);
+	*state = 0;
+	return GFSB_OK;
 }
 
 gfsb_err
@@ -166,11 +322,28 @@ gfsb_backend_read(struct gfsb_backend *be, enum gfsb_obj type,
 	return be->ops->read(be, type, name, off, dst, n);
 }
 
+/* The public callback, called from the richer internal one. */
+struct list_adapter {
+	gfsb_backend_list_fn *fn;
+	void *cookie;
+};
+
+static gfsb_err
+list_adapt(void *cookie, const char *name, uint64_t size, int64_t mtime)
+{
+	struct list_adapter *a = cookie;
+
+	(void)mtime;
+	return a->fn(a->cookie, name, size);
+}
+
 gfsb_err
 gfsb_backend_list(struct gfsb_backend *be, enum gfsb_obj type,
     gfsb_backend_list_fn *fn, void *cookie)
 {
-	return be->ops->list(be, type, fn, cookie);
+	struct list_adapter a = { fn, cookie };
+
+	return be->ops->list(be, type, list_adapt, &a);
 }
 
 gfsb_err
@@ -179,6 +352,8 @@ gfsb_backend_remove(struct gfsb_backend *be, enum gfsb_obj type,
 {
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
+	if (be->read_only != NULL)
+		return read_only(be);
 	return be->ops->remove(be, type, name);
 }
 
@@ -192,7 +367,7 @@ gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
 }
 
 static gfsb_err
-objlist_add(void *cookie, const char *name, uint64_t size)
+objlist_add(void *cookie, const char *name, uint64_t size, int64_t mtime)
 {
 	struct gfsb_objlist *l = cookie;
 	struct gfsb_objent *grown;
@@ -208,6 +383,7 @@ objlist_add(void *cookie, const char *name, uint64_t size)
 	if (gfsb_hex_decode(name, l->v[l->n].id, GFSB_ID_LEN) != GFSB_OK)
 		return GFSB_OK; /* "config": not hash-named */
 	snprintf(l->v[l->n].name, GFSB_ID_HEX, "%s", name);
+	l->v[l->n].mtime = mtime;
 	l->v[l->n++].size = size;
 	return GFSB_OK;
 }
@@ -226,7 +402,7 @@ gfsb_backend_list_all(struct gfsb_backend *be, enum gfsb_obj type,
 	gfsb_err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = gfsb_backend_list(be, type, objlist_add, out)) != GFSB_OK) {
+	if ((e = be->ops->list(be, type, objlist_add, out)) != GFSB_OK) {
 		gfsb_objlist_fini(out);
 		return e;
 	}
@@ -242,7 +418,7 @@ gfsb_objlist_add(struct gfsb_objlist *l, const uint8_t id[GFSB_ID_LEN],
 	char hex[GFSB_ID_HEX];
 
 	gfsb_hex_encode(id, GFSB_ID_LEN, hex);
-	return objlist_add(l, hex, size);
+	return objlist_add(l, hex, size, 0);
 }
 
 void
@@ -281,6 +457,8 @@ gfsb_err
 gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
 {
 	*removed = 0;
+	if (be->read_only != NULL)
+		return read_only(be);
 	return be->ops->cleanup != NULL ? be->ops->cleanup(be, removed) :
 	    GFSB_OK;
 }

@@ -114,9 +114,11 @@ local_create(struct gfsb_backend *be)
 	return GFSB_OK;
 }
 
+/* ret is ignored: a directory has no locks (its owner can delete
+ * anything). */
 static gfsb_err
 local_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    const uint8_t *p, size_t n)
+    const uint8_t *p, size_t n, const struct gfsb_retention *ret)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX];
 	uint8_t rnd[8];
@@ -124,6 +126,7 @@ local_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	gfsb_err e = GFSB_OK;
 	int fd = -1;
 
+	(void)ret;
 	obj_dir(be, type, name, dir, sizeof(dir));
 	obj_path(be, type, name, final, sizeof(final));
 	gfsb_crypto_random(rnd, sizeof(rnd));
@@ -222,7 +225,7 @@ local_read(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 static gfsb_err
 list_dir(struct gfsb_backend *be, enum gfsb_obj type, const char *dir,
-    gfsb_backend_list_fn *fn, void *cookie)
+    be_list_fn *fn, void *cookie)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -241,8 +244,8 @@ list_dir(struct gfsb_backend *be, enum gfsb_obj type, const char *dir,
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		if ((e = fn(cookie, de->d_name, (uint64_t)st.st_size)) !=
-		    GFSB_OK)
+		if ((e = fn(cookie, de->d_name, (uint64_t)st.st_size,
+		    (int64_t)st.st_mtime)) != GFSB_OK)
 			break;
 	}
 	closedir(d);
@@ -250,8 +253,8 @@ list_dir(struct gfsb_backend *be, enum gfsb_obj type, const char *dir,
 }
 
 static gfsb_err
-local_list(struct gfsb_backend *be, enum gfsb_obj type,
-    gfsb_backend_list_fn *fn, void *cookie)
+local_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
+    void *cookie)
 {
 	char dir[PATH_MAX];
 	struct stat st;
@@ -262,7 +265,8 @@ local_list(struct gfsb_backend *be, enum gfsb_obj type,
 		snprintf(dir, sizeof(dir), "%s/config", L(be)->root);
 		if (stat(dir, &st) != 0)
 			return GFSB_OK;
-		return fn(cookie, "config", (uint64_t)st.st_size);
+		return fn(cookie, "config", (uint64_t)st.st_size,
+		    (int64_t)st.st_mtime);
 	}
 	if (type != GFSB_OBJ_PACK) {
 		obj_dir(be, type, "", dir, sizeof(dir));
@@ -412,6 +416,7 @@ gfsb_backend_local_open(struct gfsb_ctx *ctx, const char *path,
 	be->ops = &local_ops;
 	be->ctx = ctx;
 	be->impl = l;
+	gfsb_backend_base_init(be);
 	*out = be;
 	return GFSB_OK;
 }

@@ -4,12 +4,23 @@
  * can make every read of one object type fail (gfsb_backend_mem_fault),
  * as a storage outage would, to check that what reads it never takes
  * that failure for damage.
+ *
+ * It also emulates a bucket with S3 Object Lock, so that the layers above
+ * can be tested against locks without a server: each object carries its
+ * retention, and with the lock switched on (gfsb_backend_mem_set_lock) a
+ * remove before the retain-until date is refused, as S3 refuses to delete
+ * a locked version, and a retention is never shortened, whatever the mode
+ * (we never use the governance bypass).  Dates are compared with the mem
+ * clock (gfsb_backend_mem_set_time), so a test can let locks expire.  There
+ * are no versions: a put over a locked object keeps the longer of the two
+ * retentions, since on S3 the locked version would survive the overwrite.
  */
 #include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gfsbackup/backend.h>
 
@@ -19,6 +30,8 @@ struct memobj {
 	enum gfsb_obj type;
 	char name[65];
 	struct gfsb_buf data;
+	struct gfsb_retention ret;
+	int64_t mtime;
 };
 
 struct mem {
@@ -28,12 +41,31 @@ struct mem {
 	int created;
 	gfsb_err fault[GFSB_OBJ_NTYPES]; /* reads of a type fail with it */
 	char fault_name[GFSB_OBJ_NTYPES][65]; /* only this one; "": all */
+	int lock_enabled;
+	int64_t now;	   /* the mem clock; 0: the wall clock */
 };
+
+static const struct gfsb_backend_ops mem_ops;
 
 static struct mem *
 M(struct gfsb_backend *be)
 {
 	return be->impl;
+}
+
+/* The mem clock; call with the lock held. */
+static int64_t
+now(const struct mem *m)
+{
+	return m->now != 0 ? m->now : (int64_t)time(NULL);
+}
+
+/* Does o's retention still forbid deleting it?  Lock held. */
+static int
+locked(const struct mem *m, const struct memobj *o)
+{
+	return m->lock_enabled && o->ret.mode != GFSB_LOCK_NONE &&
+	    o->ret.until > now(m);
 }
 
 /* Find an object; call with the lock held. */
@@ -80,7 +112,7 @@ mem_create(struct gfsb_backend *be)
 
 static gfsb_err
 mem_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    const uint8_t *p, size_t n)
+    const uint8_t *p, size_t n, const struct gfsb_retention *ret)
 {
 	struct mem *m = M(be);
 	struct memobj *o, *grown;
@@ -105,12 +137,20 @@ mem_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 			m->cap = ncap;
 		}
 		o = &m->objs[m->n++];
+		memset(o, 0, sizeof(*o));
 		o->type = type;
 		strcpy(o->name, name);
 	} else {
 		gfsb_buf_fini(&o->data);
 	}
 	o->data = b;
+	o->mtime = now(m);
+	/* The locked bytes would survive on S3 as an older version: an
+	 * overwrite never lifts or shortens a lock that still holds. */
+	if (!locked(m, o))
+		memset(&o->ret, 0, sizeof(o->ret));
+	if (ret != NULL && ret->until >= o->ret.until)
+		o->ret = *ret;
 	pthread_mutex_unlock(&m->lock);
 	return GFSB_OK;
 }
@@ -157,38 +197,35 @@ out:
 }
 
 static gfsb_err
-mem_list(struct gfsb_backend *be, enum gfsb_obj type,
-    gfsb_backend_list_fn *fn, void *cookie)
+mem_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
+    void *cookie)
 {
 	struct mem *m = M(be);
-	char (*names)[65] = NULL;
-	uint64_t *sizes = NULL;
+	struct listed {
+		char name[65];
+		uint64_t size;
+		int64_t mtime;
+	} *v = NULL;
 	size_t i, k = 0;
 	gfsb_err e = GFSB_OK;
 
 	/* Copy the names out so fn may call back into the backend. */
 	pthread_mutex_lock(&m->lock);
-	if (m->n > 0) {
-		names = malloc(m->n * sizeof(*names));
-		sizes = malloc(m->n * sizeof(*sizes));
-	}
-	if (m->n > 0 && (names == NULL || sizes == NULL)) {
+	if (m->n > 0 && (v = malloc(m->n * sizeof(*v))) == NULL) {
 		pthread_mutex_unlock(&m->lock);
-		free(names);
-		free(sizes);
 		return GFSB_ENOMEM;
 	}
 	for (i = 0; i < m->n; i++) {
 		if (m->objs[i].type != type)
 			continue;
-		strcpy(names[k], m->objs[i].name);
-		sizes[k++] = m->objs[i].data.len;
+		strcpy(v[k].name, m->objs[i].name);
+		v[k].size = m->objs[i].data.len;
+		v[k++].mtime = m->objs[i].mtime;
 	}
 	pthread_mutex_unlock(&m->lock);
 	for (i = 0; i < k && e == GFSB_OK; i++)
-		e = fn(cookie, names[i], sizes[i]);
-	free(names);
-	free(sizes);
+		e = fn(cookie, v[i].name, v[i].size, v[i].mtime);
+	free(v);
 	return e;
 }
 
@@ -197,17 +234,109 @@ mem_remove(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 {
 	struct mem *m = M(be);
 	struct memobj *o;
+	char until[32];
 	gfsb_err e = GFSB_OK;
 
 	pthread_mutex_lock(&m->lock);
 	if ((o = find(m, type, name)) == NULL) {
 		e = GFSB_ENOTFOUND;
+	} else if (locked(m, o)) {
+		gfsb_backend_fmt_time(o->ret.until, until, sizeof(until));
+		e = gfsb_ctx_seterr(be->ctx, GFSB_EDENIED, "mem: %s/%s: locked "
+		    "until %s (%s)", gfsb_backend_type_name(type), name, until,
+		    o->ret.mode == GFSB_LOCK_COMPLIANCE ? "COMPLIANCE" :
+		    "GOVERNANCE");
 	} else {
 		gfsb_buf_fini(&o->data);
 		*o = m->objs[--m->n];
 	}
 	pthread_mutex_unlock(&m->lock);
 	return e;
+}
+
+/* As S3: a lock that holds is only ever extended, and COMPLIANCE stays
+ * COMPLIANCE (GOVERNANCE could be lifted with the bypass permission, which
+ * we never use, so it is held to the same rule). */
+static gfsb_err
+mem_retention_set(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const struct gfsb_retention *ret)
+{
+	struct mem *m = M(be);
+	struct memobj *o;
+	char until[32];
+	gfsb_err e = GFSB_OK;
+
+	pthread_mutex_lock(&m->lock);
+	if ((o = find(m, type, name)) == NULL) {
+		e = gfsb_ctx_seterr(be->ctx, GFSB_ENOTFOUND, "mem: %s/%s: not "
+		    "found", gfsb_backend_type_name(type), name);
+	} else if (locked(m, o) && (ret->until < o->ret.until ||
+	    (o->ret.mode == GFSB_LOCK_COMPLIANCE &&
+	    ret->mode != GFSB_LOCK_COMPLIANCE))) {
+		gfsb_backend_fmt_time(o->ret.until, until, sizeof(until));
+		e = gfsb_ctx_seterr(be->ctx, GFSB_EDENIED, "mem: %s/%s: "
+		    "AccessDenied: the retention may not be shortened or "
+		    "weakened (locked until %s)", gfsb_backend_type_name(type),
+		    name, until);
+	} else {
+		o->ret = *ret;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
+static gfsb_err
+mem_retention_get(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, struct gfsb_retention *out)
+{
+	struct mem *m = M(be);
+	struct memobj *o;
+	gfsb_err e = GFSB_OK;
+
+	pthread_mutex_lock(&m->lock);
+	if ((o = find(m, type, name)) == NULL)
+		e = GFSB_ENOTFOUND;
+	else
+		*out = o->ret;
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
+static gfsb_err
+mem_lock_enabled(struct gfsb_backend *be, int *enabled)
+{
+	struct mem *m = M(be);
+
+	pthread_mutex_lock(&m->lock);
+	*enabled = m->lock_enabled;
+	pthread_mutex_unlock(&m->lock);
+	return GFSB_OK;
+}
+
+void
+gfsb_backend_mem_set_lock(struct gfsb_backend *be, int enabled)
+{
+	struct mem *m;
+
+	if (be == NULL || be->ops != &mem_ops)
+		return;
+	m = M(be);
+	pthread_mutex_lock(&m->lock);
+	m->lock_enabled = enabled != 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+gfsb_backend_mem_set_time(struct gfsb_backend *be, int64_t t)
+{
+	struct mem *m;
+
+	if (be == NULL || be->ops != &mem_ops)
+		return;
+	m = M(be);
+	pthread_mutex_lock(&m->lock);
+	m->now = t;
+	pthread_mutex_unlock(&m->lock);
 }
 
 static gfsb_err
@@ -249,6 +378,9 @@ static const struct gfsb_backend_ops mem_ops = {
 	.remove = mem_remove,
 	.stat = mem_stat,
 	.close = mem_close,
+	.retention_set = mem_retention_set,
+	.retention_get = mem_retention_get,
+	.lock_enabled = mem_lock_enabled,
 };
 
 void
@@ -284,6 +416,7 @@ gfsb_backend_mem_new(struct gfsb_ctx *ctx, struct gfsb_backend **out)
 	be->ops = &mem_ops;
 	be->ctx = ctx;
 	be->impl = m;
+	gfsb_backend_base_init(be);
 	*out = be;
 	return GFSB_OK;
 }

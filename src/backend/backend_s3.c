@@ -13,9 +13,19 @@
  * status and S3's error code.  Objects larger than the multipart threshold
  * are sent in parts; a multipart upload that fails is aborted, never left
  * dangling.  TLS is always verified.
+ *
+ * Every request with a body also carries its Content-MD5, signed: AWS
+ * wants it on buckets with Object Lock, and a body damaged on the way is
+ * refused twice over (BadDigest, XAmzContentSHA256Mismatch) and sent again.
+ * Object Lock: a put may carry a retention (on CreateMultipartUpload for
+ * multipart), PUT ?retention= extends one, HEAD reads it.  With as_of the
+ * backend is a read-only view of a versioned bucket at that moment: each
+ * type's versions are listed once (s3_asof.c decides which is visible) and
+ * reads name the version (?versionId=).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +48,13 @@
 #define MAX_OBJECT ((size_t)2 << 30)
 #define MAX_ANSWER (16U << 20)
 #define MIN_PART (5U << 20)
+/* The as-of view: versions asked for per page (S3's maximum), pages walked
+ * per type at most (a server that never ends its listing stops there), and
+ * objects kept per type (about 150 bytes each: 4M is 600 MB, a repository
+ * of 64 TiB in 16 MiB packs). */
+#define ASOF_PAGE 1000
+#define ASOF_MAX_PAGES 100000
+#define ASOF_MAX_OBJECTS ((size_t)4 << 20)
 
 struct s3 {
 	char *scheme_host;  /* "http://127.0.0.1:8080" */
@@ -55,6 +72,13 @@ struct s3 {
 	size_t part_size;
 	long list_page;	    /* max-keys of a listing; 0: the server's */
 	struct s3_engine *eng;
+	/* The as-of view (as_of != 0): each type's visible versions, listed
+	 * on first use under asof_mu, then read without it. */
+	int64_t as_of;
+	pthread_mutex_t asof_mu;
+	int asof_mu_ok;
+	struct s3_asof_map maps[GFSB_OBJ_NTYPES];
+	int built[GFSB_OBJ_NTYPES];
 };
 
 static struct s3 *
@@ -94,11 +118,17 @@ struct req {
 	struct gfsb_buf *resp;	  /* else appended here */
 	size_t resp_cap;
 	int no_retry_404;
+	const struct gfsb_retention *ret; /* Object Lock headers to send */
+	int einval_on_400;	  /* a 400 means a request we should not make */
+	char md5[25];		  /* Content-MD5, computed once for all tries */
 	/* results */
 	long status;
 	char code[64];
 	char etag[128];
 	uint64_t length;
+	int64_t last_modified;
+	char lock_mode[32];
+	char lock_until[64];
 };
 
 /* A request for key (NULL: the bucket) with query (NULL: none). */
@@ -133,6 +163,22 @@ retryable(const struct s3_xfer *x)
 	return x->status >= 500 || x->status == 429 || x->status == 408;
 }
 
+/* The server refused a body that did not match its digests: damaged on
+ * the way (the bytes we hold hashed right when the request was built), so
+ * worth sending again. */
+static int
+damaged_body(const struct s3_xfer *x, const struct gfsb_buf *errbody)
+{
+	char code[64], msg[8];
+
+	if (x->curl_code != CURLE_OK || x->status != 400)
+		return 0;
+	s3_xml_error((const char *)errbody->data, errbody->len, code,
+	    sizeof(code), msg, sizeof(msg));
+	return strcmp(code, "BadDigest") == 0 ||
+	    strcmp(code, "XAmzContentSHA256Mismatch") == 0;
+}
+
 static void
 sleep_backoff(struct s3 *s, int attempt)
 {
@@ -155,10 +201,10 @@ static gfsb_err
 build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 {
 	char path[4096], enc[4096], url[8192], date[17], auth[1024],
-	    hdr[1200];
-	struct s3_header h[6];
+	    hdr[1200], until[32];
+	struct s3_header h[10];
 	struct s3_sign_req sr;
-	size_t nh = 0;
+	size_t nh = 0, i, first_extra;
 
 	if (q->payload_hash != NULL) {
 		snprintf(hash, 65, "%s", q->payload_hash);
@@ -185,6 +231,18 @@ build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 	if (s->session_token != NULL)
 		h[nh++] = (struct s3_header){ "x-amz-security-token",
 		    s->session_token };
+	/* Signed like the rest: whoever alters them breaks the signature. */
+	first_extra = nh;
+	if (q->md5[0] != '\0')
+		h[nh++] = (struct s3_header){ "content-md5", q->md5 };
+	if (q->ret != NULL) {
+		gfsb_backend_fmt_time(q->ret->until, until, sizeof(until));
+		h[nh++] = (struct s3_header){ "x-amz-object-lock-mode",
+		    q->ret->mode == GFSB_LOCK_COMPLIANCE ? "COMPLIANCE" :
+		    "GOVERNANCE" };
+		h[nh++] = (struct s3_header){
+		    "x-amz-object-lock-retain-until-date", until };
+	}
 	memset(&sr, 0, sizeof(sr));
 	sr.method = q->method;
 	sr.path = enc;
@@ -214,6 +272,10 @@ build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 	if (s->session_token != NULL) {
 		snprintf(hdr, sizeof(hdr), "x-amz-security-token: %s",
 		    s->session_token);
+		x->headers = curl_slist_append(x->headers, hdr);
+	}
+	for (i = first_extra; i < nh; i++) {
+		snprintf(hdr, sizeof(hdr), "%s: %s", h[i].name, h[i].value);
 		x->headers = curl_slist_append(x->headers, hdr);
 	}
 	/* No 100-continue round trip, no form content type on POST. */
@@ -270,6 +332,8 @@ fail_msg(struct gfsb_backend *be, struct req *q, struct s3_xfer *x,
 		e = GFSB_ENOTFOUND;
 	else if (x->status == 416)
 		e = GFSB_ECORRUPT;
+	else if (x->status == 400 && q->einval_on_400)
+		e = GFSB_EINVAL;
 	else
 		e = GFSB_ENET;
 	if (e == GFSB_ENOTFOUND)
@@ -278,6 +342,11 @@ fail_msg(struct gfsb_backend *be, struct req *q, struct s3_xfer *x,
 		return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld: access "
 		    "denied (check the S3 credentials and the bucket's "
 		    "permissions)", what, x->status);
+	if (e == GFSB_EINVAL && q->ret != NULL)
+		return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld %s%s%s: Object "
+		    "Lock refused (is Object Lock enabled on bucket %s?)",
+		    what, x->status, q->code, msg[0] ? ": " : "", msg,
+		    s->bucket);
 	/* What the server said and how often it was asked: an operator
 	 * must tell a storage outage from anything the data did. */
 	return gfsb_ctx_seterr(be->ctx, e, "%s: HTTP %ld%s%s%s%s (after %d "
@@ -301,6 +370,14 @@ run_req(struct gfsb_backend *be, struct req *q)
 
 	gfsb_buf_init(&errbody);
 	q->code[0] = '\0';
+	/* Content-MD5 on every upload and every XML body (AWS refuses
+	 * uploads to buckets with default retention without it). */
+	if ((q->body_len > 0 || (strcmp(q->method, "PUT") == 0 &&
+	    q->key != NULL)) && s3_content_md5(q->body ? q->body :
+	    (const uint8_t *)"", q->body_len, q->md5) != 0)
+		return gfsb_ctx_seterr(be->ctx, GFSB_EUNSUPPORTED, "cannot "
+		    "compute the Content-MD5 of %s: this OpenSSL has no MD5 "
+		    "(FIPS mode?)", q->key ? q->key : s->bucket);
 	for (attempt = 1;; attempt++) {
 		memset(&x, 0, sizeof(x));
 		if (q->resp != NULL)
@@ -319,6 +396,9 @@ run_req(struct gfsb_backend *be, struct req *q)
 		q->status = x.status;
 		memcpy(q->etag, x.etag, sizeof(q->etag));
 		q->length = x.have_length ? x.content_length : 0;
+		q->last_modified = x.last_modified;
+		memcpy(q->lock_mode, x.lock_mode, sizeof(q->lock_mode));
+		memcpy(q->lock_until, x.lock_until, sizeof(q->lock_until));
 		if (x.curl_code == CURLE_OK && x.status >= 200 &&
 		    x.status < 300) {
 			/* A body cut short is a dropped connection too. */
@@ -330,7 +410,8 @@ run_req(struct gfsb_backend *be, struct req *q)
 				return GFSB_OK;
 			}
 		}
-		if (!retryable(&x) || attempt >= s->attempts)
+		if ((!retryable(&x) && !damaged_body(&x, &errbody)) ||
+		    attempt >= s->attempts)
 			break;
 		gfsb_ctx_log(be->ctx, GFSB_LOG_DEBUG, "%s %s: %s %ld; retrying",
 		    q->method, q->key ? q->key : s->bucket,
@@ -365,7 +446,7 @@ abort_upload(struct gfsb_backend *be, const char *key, const char *id)
  */
 static gfsb_err
 put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
-    size_t n)
+    size_t n, const struct gfsb_retention *ret)
 {
 	struct s3 *s = S(be);
 	struct gfsb_buf answer, xml;
@@ -378,7 +459,10 @@ put_multipart(struct gfsb_backend *be, const char *key, const uint8_t *p,
 
 	gfsb_buf_init(&answer);
 	gfsb_buf_init(&xml);
+	/* The object's retention goes on its creation, as with a PUT. */
 	req_init(&q, "POST", key, "uploads=");
+	q.ret = ret;
+	q.einval_on_400 = ret != NULL;
 	q.resp = &answer;
 	q.resp_cap = MAX_ANSWER;
 	if ((e = run_req(be, &q)) != GFSB_OK)
@@ -465,7 +549,7 @@ out:
 
 static gfsb_err
 s3_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    const uint8_t *p, size_t n)
+    const uint8_t *p, size_t n, const struct gfsb_retention *ret)
 {
 	struct s3 *s = S(be);
 	char key[2048];
@@ -473,28 +557,65 @@ s3_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 	object_key(s, type, name, key, sizeof(key));
 	if (n > s->multipart && n > MIN_PART)
-		return put_multipart(be, key, p, n);
+		return put_multipart(be, key, p, n, ret);
 	req_init(&q, "PUT", key, NULL);
 	q.body = p;
 	q.body_len = n;
+	/* A 400 to lock headers: the bucket has no Object Lock. */
+	q.ret = ret;
+	q.einval_on_400 = ret != NULL;
 	/* The name of a hash-named object is its digest: sign it as is. */
 	if (type != GFSB_OBJ_CONFIG)
 		q.payload_hash = name;
 	return run_req(be, &q);
 }
 
+/* ---- the as-of view ---- */
+
+static gfsb_err asof_lookup(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const struct s3_asof_ent **out);
+
+/*
+ * The query string that names the object's version: "" now, else
+ * "versionId=..." of the version visible at the moment (GFSB_ENOTFOUND if
+ * none was).  The id is percent-encoded: the signature covers the query as
+ * sent.
+ */
+static gfsb_err
+version_query(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
+    char *query, size_t len)
+{
+	const struct s3_asof_ent *v;
+	char enc[3 * 1024 + 1];
+	gfsb_err e;
+
+	query[0] = '\0';
+	if (S(be)->as_of == 0)
+		return GFSB_OK;
+	if ((e = asof_lookup(be, type, name, &v)) != GFSB_OK)
+		return e;
+	if (s3_uri_encode(v->version_id, enc, sizeof(enc), 0) != 0 ||
+	    snprintf(query, len, "versionId=%s", enc) >= (int)len)
+		return gfsb_ctx_seterr(be->ctx, GFSB_ENET, "%s/%s: version id "
+		    "too long", gfsb_backend_type_name(type), name);
+	return GFSB_OK;
+}
+
 static gfsb_err
 s3_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
     struct gfsb_buf *out)
 {
-	char key[2048];
+	char key[2048], query[4096];
 	struct gfsb_buf tmp;
 	struct req q;
 	gfsb_err e;
 
+	if ((e = version_query(be, type, name, query, sizeof(query))) !=
+	    GFSB_OK)
+		return e;
 	gfsb_buf_init(&tmp);
 	object_key(S(be), type, name, key, sizeof(key));
-	req_init(&q, "GET", key, NULL);
+	req_init(&q, "GET", key, query);
 	q.resp = &tmp;
 	q.resp_cap = MAX_OBJECT;
 	if ((e = run_req(be, &q)) == GFSB_OK)
@@ -507,16 +628,19 @@ static gfsb_err
 s3_read(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
     uint64_t off, uint8_t *dst, size_t n)
 {
-	char key[2048], range[64];
+	char key[2048], range[64], query[4096];
 	struct req q;
 	gfsb_err e;
 
 	if (n == 0)
 		return GFSB_OK;
+	if ((e = version_query(be, type, name, query, sizeof(query))) !=
+	    GFSB_OK)
+		return e;
 	object_key(S(be), type, name, key, sizeof(key));
 	snprintf(range, sizeof(range), "bytes=%llu-%llu",
 	    (unsigned long long)off, (unsigned long long)(off + n - 1));
-	req_init(&q, "GET", key, NULL);
+	req_init(&q, "GET", key, query);
 	q.range = range;
 	q.dst = dst;
 	q.dst_cap = n;
@@ -527,20 +651,22 @@ s3_read(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	return e;
 }
 
+/* HEAD the object (the version that query names), into *q; on failure,
+ * find out why as well as a HEAD's missing body allows. */
 static gfsb_err
-s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    uint64_t *size)
+head_obj(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
+    const char *query, struct req *qq)
 {
 	char key[2048];
 	struct req q;
 	gfsb_err e;
 
 	object_key(S(be), type, name, key, sizeof(key));
-	req_init(&q, "HEAD", key, NULL);
-	if ((e = run_req(be, &q)) == GFSB_OK) {
-		*size = q.length;
+	req_init(qq, "HEAD", key, query);
+	e = run_req(be, qq);
+	qq->key = NULL; /* key is ours */
+	if (e == GFSB_OK)
 		return GFSB_OK;
-	}
 	if (e == GFSB_ENOTFOUND && type == GFSB_OBJ_CONFIG) {
 		/* HEAD has no body: ask the bucket why. */
 		req_init(&q, "HEAD", NULL, NULL);
@@ -562,7 +688,7 @@ s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 		snprintf(first, sizeof(first), "%s", gfsb_ctx_errmsg(be->ctx));
 		gfsb_buf_init(&body);
-		req_init(&q, "GET", key, NULL);
+		req_init(&q, "GET", key, query);
 		q.range = "bytes=0-0";
 		q.resp = &body;
 		q.resp_cap = 64 << 10;
@@ -578,6 +704,26 @@ s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 }
 
 static gfsb_err
+s3_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
+    uint64_t *size)
+{
+	const struct s3_asof_ent *v;
+	struct req q;
+	gfsb_err e;
+
+	/* The listing of versions already said. */
+	if (S(be)->as_of != 0) {
+		if ((e = asof_lookup(be, type, name, &v)) != GFSB_OK)
+			return e;
+		*size = v->size;
+		return GFSB_OK;
+	}
+	if ((e = head_obj(be, type, name, NULL, &q)) == GFSB_OK)
+		*size = q.length;
+	return e;
+}
+
+static gfsb_err
 s3_remove(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 {
 	char key[2048];
@@ -588,13 +734,31 @@ s3_remove(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 	return run_req(be, &q);
 }
 
+/* The name of the object at key, for a listing of type under pfx (its
+ * plen bytes): NULL for a key that is not one of ours. */
+static const char *
+key_name(enum gfsb_obj type, const char *key, const char *pfx, size_t plen)
+{
+	const char *name, *slash;
+
+	if (strncmp(key, pfx, plen) != 0)
+		return NULL;
+	name = key + plen;
+	if (type == GFSB_OBJ_PACK && (slash = strchr(name, '/')) != NULL)
+		name = slash + 1;
+	return gfsb_backend_name_ok(type, name) ? name : NULL;
+}
+
+static gfsb_err asof_list(struct gfsb_backend *be, enum gfsb_obj type,
+    be_list_fn *fn, void *cookie);
+
 static gfsb_err
-s3_list(struct gfsb_backend *be, enum gfsb_obj type,
-    gfsb_backend_list_fn *fn, void *cookie)
+s3_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
+    void *cookie)
 {
 	struct s3 *s = S(be);
 	char pfx[2048], epfx[4096], etok[4096], query[8192], maxkeys[32] = "";
-	const char *name, *slash;
+	const char *name;
 	struct s3_list_page pg;
 	struct gfsb_buf ans;
 	char *token = NULL;
@@ -602,11 +766,11 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
 	size_t i, plen;
 	gfsb_err e = GFSB_OK;
 
+	if (s->as_of != 0)
+		return asof_list(be, type, fn, cookie);
 	if (type == GFSB_OBJ_CONFIG) {
-		uint64_t size;
-
-		if ((e = s3_stat(be, type, "config", &size)) == GFSB_OK)
-			return fn(cookie, "config", size);
+		if ((e = head_obj(be, type, "config", NULL, &q)) == GFSB_OK)
+			return fn(cookie, "config", q.length, q.last_modified);
 		gfsb_ctx_clearerr(be->ctx);
 		return e == GFSB_ENOTFOUND || e == GFSB_ENOREPO ? GFSB_OK : e;
 	}
@@ -649,15 +813,11 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type,
 			break;
 		}
 		for (i = 0; i < pg.n && e == GFSB_OK; i++) {
-			if (strncmp(pg.items[i].key, pfx, plen) != 0)
-				continue;
-			name = pg.items[i].key + plen;
-			if (type == GFSB_OBJ_PACK &&
-			    (slash = strchr(name, '/')) != NULL)
-				name = slash + 1;
-			if (!gfsb_backend_name_ok(type, name))
+			if ((name = key_name(type, pg.items[i].key, pfx,
+			    plen)) == NULL)
 				continue; /* not ours */
-			e = fn(cookie, name, pg.items[i].size);
+			e = fn(cookie, name, pg.items[i].size,
+			    pg.items[i].mtime_ms / 1000);
 		}
 		free(token);
 		token = pg.truncated ? pg.next_token : NULL;
@@ -763,14 +923,334 @@ s3_create(struct gfsb_backend *be)
 	return e;
 }
 
+
+/* ---- Object Lock and versioning ---- */
+
+static const char *
+mode_name(enum gfsb_lock_mode m)
+{
+	return m == GFSB_LOCK_COMPLIANCE ? "COMPLIANCE" : "GOVERNANCE";
+}
+
+/*
+ * PutObjectRetention on the current version.  S3 refuses to shorten a
+ * COMPLIANCE lock (or a GOVERNANCE one without the bypass header, which we
+ * never send): 403 AccessDenied, passed on as GFSB_EDENIED with S3's code
+ * and message.
+ */
+static gfsb_err
+s3_retention_set(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, const struct gfsb_retention *ret)
+{
+	char key[2048], body[512];
+	struct gfsb_buf ans;
+	struct req q;
+	int n;
+	gfsb_err e;
+
+	if ((n = s3_xml_retention_body(mode_name(ret->mode), ret->until, body,
+	    sizeof(body))) < 0)
+		return GFSB_EINVAL;
+	object_key(S(be), type, name, key, sizeof(key));
+	gfsb_buf_init(&ans);
+	req_init(&q, "PUT", key, "retention=");
+	q.body = (const uint8_t *)body;
+	q.body_len = (size_t)n;
+	q.einval_on_400 = 1;
+	q.resp = &ans;
+	q.resp_cap = 64 << 10;
+	e = run_req(be, &q);
+	gfsb_buf_fini(&ans);
+	return e;
+}
+
+/* The retention in a HEAD's headers; none -> NONE.  -1 if malformed. */
+int
+s3_lock_headers(const char *mode, const char *until,
+    struct gfsb_retention *out)
+{
+	int64_t ms;
+
+	memset(out, 0, sizeof(*out));
+	if (mode[0] == '\0' && until[0] == '\0')
+		return 0;
+	if (strcmp(mode, "COMPLIANCE") == 0)
+		out->mode = GFSB_LOCK_COMPLIANCE;
+	else if (strcmp(mode, "GOVERNANCE") == 0)
+		out->mode = GFSB_LOCK_GOVERNANCE;
+	else
+		return -1;
+	if (s3_parse_time_ms(until, &ms) != 0 || ms <= 0)
+		return -1;
+	out->until = ms / 1000;
+	return 0;
+}
+
+static gfsb_err
+s3_retention_get(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, struct gfsb_retention *out)
+{
+	char query[4096];
+	struct gfsb_retention r;
+	struct req q;
+	gfsb_err e;
+
+	if ((e = version_query(be, type, name, query, sizeof(query))) !=
+	    GFSB_OK || (e = head_obj(be, type, name, query, &q)) != GFSB_OK)
+		return e;
+	if (s3_lock_headers(q.lock_mode, q.lock_until, &r) != 0)
+		return gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s: %s/%s: "
+		    "malformed Object Lock headers (mode \"%.32s\", until "
+		    "\"%.64s\")", S(be)->bucket, gfsb_backend_type_name(type),
+		    name, q.lock_mode, q.lock_until);
+	*out = r;
+	return GFSB_OK;
+}
+
+/* GET /BUCKET?SUB= into ans. */
+static gfsb_err
+bucket_get(struct gfsb_backend *be, const char *sub, struct gfsb_buf *ans,
+    struct req *q)
+{
+	req_init(q, "GET", NULL, sub);
+	q->resp = ans;
+	q->resp_cap = 1 << 20;
+	return run_req(be, q);
+}
+
+static gfsb_err
+s3_lock_enabled(struct gfsb_backend *be, int *enabled)
+{
+	struct gfsb_buf ans;
+	struct req q;
+	int on = 0;
+	gfsb_err e;
+
+	gfsb_buf_init(&ans);
+	e = bucket_get(be, "object-lock=", &ans, &q);
+	if (e == GFSB_ENOTFOUND &&
+	    strcmp(q.code, "ObjectLockConfigurationNotFoundError") == 0) {
+		gfsb_ctx_clearerr(be->ctx);
+		e = GFSB_OK; /* never configured: no lock */
+	} else if (e == GFSB_OK && s3_xml_lock_config((const char *)ans.data,
+	    ans.len, &on) != 0) {
+		e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s: malformed "
+		    "Object Lock configuration", S(be)->bucket);
+	}
+	gfsb_buf_fini(&ans);
+	if (e == GFSB_OK)
+		*enabled = on;
+	return e;
+}
+
+static gfsb_err
+s3_versioning(struct gfsb_backend *be, int *state)
+{
+	struct gfsb_buf ans;
+	struct req q;
+	int st = 0;
+	gfsb_err e;
+
+	gfsb_buf_init(&ans);
+	if ((e = bucket_get(be, "versioning=", &ans, &q)) == GFSB_OK &&
+	    s3_xml_versioning((const char *)ans.data, ans.len, &st) != 0)
+		e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s: malformed "
+		    "versioning configuration", S(be)->bucket);
+	gfsb_buf_fini(&ans);
+	if (e == GFSB_OK)
+		*state = st;
+	return e;
+}
+
+/* ---- the as-of view: listing versions ---- */
+
+/*
+ * List every version and delete marker under type's prefix (the exact key
+ * PREFIX/config for the config), page by page, and keep in m the version
+ * of each object that was visible at the moment.
+ */
+static gfsb_err
+asof_build(struct gfsb_backend *be, enum gfsb_obj type,
+    struct s3_asof_map *m)
+{
+	struct s3 *s = S(be);
+	char pfx[2048], epfx[4096], ekey[4096], evid[3200], query[12000],
+	    maxkeys[32], want[2048];
+	char *kmark = NULL, *vmark = NULL;
+	const char *name;
+	struct s3_version_page pg;
+	struct gfsb_buf ans;
+	struct req q;
+	size_t i, plen, pages;
+	int r;
+	gfsb_err e = GFSB_OK;
+
+	s3_asof_init(m, s->as_of * 1000, ASOF_MAX_OBJECTS);
+	if (type == GFSB_OBJ_CONFIG)
+		object_key(s, type, "config", pfx, sizeof(pfx));
+	else
+		snprintf(pfx, sizeof(pfx), "%s%s%s/", s->prefix,
+		    s->prefix[0] ? "/" : "", gfsb_backend_type_name(type));
+	plen = strlen(pfx);
+	if (s3_uri_encode(pfx, epfx, sizeof(epfx), 0) != 0)
+		return GFSB_EINVAL;
+	snprintf(maxkeys, sizeof(maxkeys), "%ld", s->list_page > 0 ?
+	    s->list_page : ASOF_PAGE);
+	gfsb_buf_init(&ans);
+	for (pages = 0; e == GFSB_OK; pages++) {
+		if (pages >= ASOF_MAX_PAGES) {
+			e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s/%s: "
+			    "more than %d pages of versions: giving up",
+			    s->bucket, pfx, ASOF_MAX_PAGES);
+			break;
+		}
+		/* Parameters sorted, as the signature wants them. */
+		ekey[0] = evid[0] = '\0';
+		if ((kmark != NULL && s3_uri_encode(kmark, ekey, sizeof(ekey),
+		    0) != 0) || (vmark != NULL && s3_uri_encode(vmark, evid,
+		    sizeof(evid), 0) != 0)) {
+			e = GFSB_EINVAL;
+			break;
+		}
+		snprintf(query, sizeof(query), "%s%s%smax-keys=%s&prefix=%s"
+		    "%s%s&versions=", kmark ? "key-marker=" : "", ekey,
+		    kmark ? "&" : "", maxkeys, epfx,
+		    vmark ? "&version-id-marker=" : "", evid);
+		req_init(&q, "GET", NULL, query);
+		q.resp = &ans;
+		q.resp_cap = MAX_ANSWER;
+		if ((e = run_req(be, &q)) != GFSB_OK)
+			break;
+		if (s3_xml_versions((const char *)ans.data, ans.len,
+		    (size_t)(10 * ASOF_PAGE), &pg) != 0) {
+			e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s/%s: "
+			    "malformed listing of versions", s->bucket, pfx);
+			break;
+		}
+		for (i = 0, r = 0; i < pg.n && r == 0; i++) {
+			if (type == GFSB_OBJ_CONFIG)
+				name = "config";
+			else
+				name = key_name(type, pg.v[i].key, pfx, plen);
+			/* Exactly where we would put it, or not ours (the
+			 * reads ask for that key). */
+			if (name == NULL)
+				continue;
+			object_key(s, type, name, want, sizeof(want));
+			if (strcmp(pg.v[i].key, want) != 0)
+				continue;
+			r = s3_asof_offer(m, name, pg.v[i].version_id,
+			    pg.v[i].size, pg.v[i].mtime_ms,
+			    pg.v[i].is_marker);
+		}
+		if (r != 0) {
+			s3_xml_versions_fini(&pg);
+			e = r == -1 ? GFSB_ENOMEM : gfsb_ctx_seterr(be->ctx,
+			    GFSB_ENOMEM, "s3://%s/%s: more than %zu objects "
+			    "in the view as of the moment", s->bucket, pfx,
+			    (size_t)ASOF_MAX_OBJECTS);
+			break;
+		}
+		if (!pg.truncated) {
+			s3_xml_versions_fini(&pg);
+			break;
+		}
+		/* A server that does not move on would be asked forever. */
+		if (kmark != NULL && strcmp(kmark, pg.next_key) == 0 &&
+		    ((vmark == NULL && pg.next_version == NULL) ||
+		    (vmark != NULL && pg.next_version != NULL &&
+		    strcmp(vmark, pg.next_version) == 0))) {
+			s3_xml_versions_fini(&pg);
+			e = gfsb_ctx_seterr(be->ctx, GFSB_ENET, "s3://%s/%s: the "
+			    "listing of versions does not advance", s->bucket,
+			    pfx);
+			break;
+		}
+		free(kmark);
+		free(vmark);
+		kmark = pg.next_key;
+		vmark = pg.next_version != NULL && pg.next_version[0] != '\0' ?
+		    pg.next_version : NULL;
+		if (vmark == NULL)
+			free(pg.next_version);
+		pg.next_key = pg.next_version = NULL;
+		s3_xml_versions_fini(&pg);
+	}
+	free(kmark);
+	free(vmark);
+	gfsb_buf_fini(&ans);
+	if (e != GFSB_OK) {
+		s3_asof_fini(m);
+		return e;
+	}
+	s3_asof_finish(m);
+	return GFSB_OK;
+}
+
+/* type's map, listed on first use; then never changed until close. */
+static gfsb_err
+asof_map(struct gfsb_backend *be, enum gfsb_obj type,
+    const struct s3_asof_map **out)
+{
+	struct s3 *s = S(be);
+	gfsb_err e = GFSB_OK;
+
+	pthread_mutex_lock(&s->asof_mu);
+	if (!s->built[type] && (e = asof_build(be, type, &s->maps[type])) ==
+	    GFSB_OK)
+		s->built[type] = 1;
+	pthread_mutex_unlock(&s->asof_mu);
+	if (e == GFSB_OK)
+		*out = &s->maps[type];
+	return e;
+}
+
+static gfsb_err
+asof_lookup(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
+    const struct s3_asof_ent **out)
+{
+	const struct s3_asof_map *m;
+	char when[32];
+	gfsb_err e;
+
+	if ((e = asof_map(be, type, &m)) != GFSB_OK)
+		return e;
+	if ((*out = s3_asof_find(m, name)) != NULL)
+		return GFSB_OK;
+	gfsb_backend_fmt_time(S(be)->as_of, when, sizeof(when));
+	return gfsb_ctx_seterr(be->ctx, GFSB_ENOTFOUND, "%s/%s: not found as "
+	    "of %s", gfsb_backend_type_name(type), name, when);
+}
+
+static gfsb_err
+asof_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
+    void *cookie)
+{
+	const struct s3_asof_map *m;
+	size_t i;
+	gfsb_err e;
+
+	if ((e = asof_map(be, type, &m)) != GFSB_OK)
+		return e;
+	for (i = 0; i < m->n && e == GFSB_OK; i++)
+		e = fn(cookie, m->v[i].name, m->v[i].size,
+		    m->v[i].mtime_ms / 1000);
+	return e;
+}
+
 static void
 s3_close(struct gfsb_backend *be)
 {
 	struct s3 *s = S(be);
+	int i;
 
 	if (s == NULL)
 		return;
 	s3_engine_free(s->eng);
+	for (i = 0; i < GFSB_OBJ_NTYPES; i++)
+		s3_asof_fini(&s->maps[i]);
+	if (s->asof_mu_ok)
+		pthread_mutex_destroy(&s->asof_mu);
 	free(s->scheme_host);
 	free(s->host);
 	free(s->bucket);
@@ -794,6 +1274,10 @@ static const struct gfsb_backend_ops s3_ops = {
 	.stat = s3_stat,
 	.cleanup = s3_cleanup,
 	.close = s3_close,
+	.retention_set = s3_retention_set,
+	.retention_get = s3_retention_get,
+	.lock_enabled = s3_lock_enabled,
+	.versioning = s3_versioning,
 };
 
 /* ---- opening: URL, endpoint, region, credentials ---- */
@@ -982,6 +1466,37 @@ env_long(struct gfsb_ctx *ctx, const char *name, long def, long max,
 	return GFSB_OK;
 }
 
+/*
+ * Make be the read-only view of its bucket as of t.  Only a bucket that
+ * keeps versions has a past to look into; a Suspended one still keeps the
+ * versions made while it was Enabled.
+ */
+static gfsb_err
+open_as_of(struct gfsb_backend *be, int64_t t)
+{
+	struct s3 *s = S(be);
+	char when[32];
+	int state;
+	gfsb_err e;
+
+	if ((e = s3_versioning(be, &state)) != GFSB_OK)
+		return e;
+	if (state == 0)
+		return gfsb_ctx_seterr(be->ctx, GFSB_EINVAL, "--as-of needs a "
+		    "versioned bucket: %s has never had versioning enabled",
+		    s->bucket);
+	pthread_mutex_init(&s->asof_mu, NULL);
+	s->asof_mu_ok = 1;
+	s->as_of = t;
+	gfsb_backend_fmt_time(t, when, sizeof(when));
+	if (asprintf(&be->read_only, "read-only view of %s/%s as of %s",
+	    s->bucket, s->prefix, when) < 0) {
+		be->read_only = NULL;
+		return GFSB_ENOMEM;
+	}
+	return GFSB_OK;
+}
+
 gfsb_err
 gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
     const struct gfsb_backend_opts *o, struct gfsb_backend **out)
@@ -1113,11 +1628,16 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 		e = GFSB_ENOMEM;
 		goto fail;
 	}
+	if (o != NULL && o->as_of != 0 && (e = open_as_of(be, o->as_of)) !=
+	    GFSB_OK)
+		goto fail;
+	gfsb_backend_base_init(be);
 	*out = be;
 	return GFSB_OK;
 fail:
 	s3_close(be);
 	free(be->location);
+	free(be->read_only);
 	free(be);
 	return e;
 }

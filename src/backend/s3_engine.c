@@ -84,11 +84,31 @@ on_seek(void *ud, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* The value of a header line "Name: value\r\n" into out (trimmed);
+ * left as it was if it does not fit. */
+static void
+header_value(const char *p, size_t len, size_t namelen, char *out,
+    size_t olen)
+{
+	size_t v, e;
+
+	for (v = namelen; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+		;
+	for (e = len; e > v && (p[e - 1] == '\r' || p[e - 1] == '\n' ||
+	    p[e - 1] == ' ' || p[e - 1] == '\t'); e--)
+		;
+	if (e - v < olen) {
+		memcpy(out, p + v, e - v);
+		out[e - v] = '\0';
+	}
+}
+
 static size_t
 on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct s3_xfer *x = ud;
 	size_t len = size * n, v, e;
+	char date[64];
 
 	if (len > 12 && strncmp(p, "HTTP/", 5) == 0) {
 		/* "HTTP/1.1 200 OK": each status line (100 Continue first). */
@@ -109,6 +129,18 @@ on_header(char *p, size_t size, size_t n, void *ud)
 	} else if (len > 15 && strncasecmp(p, "Content-Length:", 15) == 0) {
 		x->content_length = strtoull(p + 15, NULL, 10);
 		x->have_length = 1;
+	} else if (len > 14 && strncasecmp(p, "Last-Modified:", 14) == 0) {
+		date[0] = '\0';
+		header_value(p, len, 14, date, sizeof(date));
+		x->last_modified = curl_getdate(date, NULL);
+		if (x->last_modified < 0)
+			x->last_modified = 0;
+	} else if (len > 23 && strncasecmp(p, "x-amz-object-lock-mode:",
+	    23) == 0) {
+		header_value(p, len, 23, x->lock_mode, sizeof(x->lock_mode));
+	} else if (len > 36 && strncasecmp(p,
+	    "x-amz-object-lock-retain-until-date:", 36) == 0) {
+		header_value(p, len, 36, x->lock_until, sizeof(x->lock_until));
 	}
 	return len;
 }
@@ -290,6 +322,9 @@ s3_engine_submit(struct s3_engine *e, struct s3_xfer *x)
 	x->errbuf[0] = '\0';
 	x->have_length = 0;
 	x->content_length = 0;
+	x->last_modified = 0;
+	x->lock_mode[0] = '\0';
+	x->lock_until[0] = '\0';
 	x->hstatus = 0;
 	pthread_mutex_lock(&e->mu);
 	if (e->pending_tail != NULL)

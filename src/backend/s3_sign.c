@@ -2,7 +2,9 @@
  * AWS Signature Version 4 for S3, done here rather than by libcurl: the
  * canonical request must match what is sent byte for byte (query order,
  * percent-encoding, the payload hash header), and a signer of our own can
- * be tested against AWS's published examples.
+ * be tested against AWS's published examples.  Beside it, the other bits
+ * of a request's integrity and S3's dates: Content-MD5, and parsing the
+ * ISO 8601 times S3 answers with.
  *
  * The payload hash is the SHA-256 of the body.  For hash-named objects it
  * is the object's name, computed once when the object was made: S3 then
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <gfsbackup/crypto.h>
@@ -55,6 +58,37 @@ s3_amz_date(char out[17], int64_t t)
 
 	gmtime_r(&tt, &tm);
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/*
+ * Content-MD5 is sent beside the signed SHA-256: AWS refuses a PUT to a
+ * bucket with default Object Lock retention without it (or an
+ * x-amz-checksum-* header, which Ceph 16 does not know), and RGW checks it
+ * too.  MD5 is no defence against a forger here, only against damage; the
+ * SHA-256 in the signature is the defence.
+ */
+int
+s3_content_md5(const void *p, size_t n, char out[25])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	/* An OpenSSL in FIPS mode has no MD5. */
+	if (EVP_Digest(p, n, d, &len, EVP_md5(), NULL) != 1 || len != 16)
+		return -1;
+	sodium_bin2base64(out, 25, d, 16, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int
+s3_parse_time_ms(const char *s, int64_t *ms)
+{
+	struct gfsb_time t;
+
+	if (gfsb_time_parse_rfc3339(s, &t) != GFSB_OK)
+		return -1;
+	*ms = t.sec * 1000 + t.nsec / 1000000;
+	return 0;
 }
 
 static void

@@ -1,6 +1,8 @@
 /* S3: the SigV4 signer against AWS's published examples ("Examples of
  * signature calculations", Amazon S3 API reference), percent-encoding,
- * and the XML readers on real and hostile answers. */
+ * Content-MD5 against RFC 1321's vectors, S3's dates, the XML readers on
+ * real and hostile answers, and the rule that picks the version visible at
+ * a past moment. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/util.h>
 
+#include "backend/backend_internal.h"
 #include "backend/s3_internal.h"
 
 #define AK "AKIAIOSFODNN7EXAMPLE"
@@ -262,6 +266,401 @@ test_xml_multipart(void **state)
 	free(u);
 }
 
+/* RFC 1321's test suite (appendix A.5), as Content-MD5 sends it: base64 of
+ * the digest (RFC 1864). */
+static void
+test_content_md5(void **state)
+{
+	static const struct {
+		const char *in, *hex, *b64;
+	} v[] = {
+		{ "", "d41d8cd98f00b204e9800998ecf8427e",
+		    "1B2M2Y8AsgTpgAmY7PhCfg==" },
+		{ "a", "0cc175b9c0f1b6a831c399e269772661",
+		    "DMF1ucDxtqgxw5niaXcmYQ==" },
+		{ "abc", "900150983cd24fb0d6963f7d28e17f72",
+		    "kAFQmDzST7DWlj99KOF/cg==" },
+		{ "message digest", "f96b697d7cb7938d525a2f31aaf161d0",
+		    "+WtpfXy3k41SWi8xqvFh0A==" },
+		{ "abcdefghijklmnopqrstuvwxyz",
+		    "c3fcd3d76192e4007dfb496cca67e13b",
+		    "w/zT12GS5AB9+0lsymfhOw==" },
+		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789", "d174ab98d277d9f5a5611c2c9f419d9f",
+		    "0XSrmNJ32fWlYRwsn0Gdnw==" },
+		{ "1234567890123456789012345678901234567890"
+		    "1234567890123456789012345678901234567890",
+		    "57edf4a22be3c955ac49da2e2107b67a",
+		    "V+30oivjyVWsSdouIQe2eg==" },
+	};
+	uint8_t d[16];
+	char out[25];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(s3_content_md5(v[i].in, strlen(v[i].in), out),
+		    0);
+		assert_string_equal(out, v[i].b64);
+		/* The base64 is of the RFC's digest, not of something else. */
+		assert_int_equal(gfsb_hex_decode(v[i].hex, d, sizeof(d)),
+		    GFSB_OK);
+		{
+			char b64[25];
+			size_t n;
+			uint8_t back[16];
+
+			snprintf(b64, sizeof(b64), "%s", out);
+			assert_int_equal(sodium_base642bin(back, sizeof(back),
+			    b64, strlen(b64), NULL, &n, NULL,
+			    sodium_base64_VARIANT_ORIGINAL), 0);
+			assert_int_equal(n, 16);
+			assert_memory_equal(back, d, 16);
+		}
+	}
+}
+
+/* S3 writes RFC 3339 / ISO 8601 UTC times: with milliseconds (AWS, Ceph
+ * listings), nanoseconds (Ceph's retain-until header) or none. */
+static void
+test_times(void **state)
+{
+	static const char *const bad[] = {
+		"", "2026-12-06", "2026-12-06T03:16:55", "2026-13-06T03:16:55Z",
+		"2026-12-06T25:16:55Z", "2026-12-06T03:16:55.Z",
+		"2026-12-06T03:16:55Zjunk", "Sun, 06 Dec 2026 03:16:55 GMT",
+		"2026-12-06T03:16:55+0100",
+	};
+	char buf[32];
+	int64_t ms;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(s3_parse_time_ms("2026-12-06T03:16:55.540Z", &ms), 0);
+	assert_true(ms == 1796527015540LL);
+	assert_int_equal(s3_parse_time_ms("2026-12-06T03:17:17.000000000Z",
+	    &ms), 0);
+	assert_true(ms == 1796527037000LL);
+	assert_int_equal(s3_parse_time_ms("2026-12-06T03:17:17Z", &ms), 0);
+	assert_true(ms == 1796527037000LL);
+	assert_int_equal(s3_parse_time_ms("2026-12-06T03:17:17.9999Z", &ms), 0);
+	assert_true(ms == 1796527037999LL); /* truncated, never rounded up */
+	assert_int_equal(s3_parse_time_ms("2026-12-06T04:17:17.5+01:00", &ms),
+	    0);
+	assert_true(ms == 1796527037500LL);
+	assert_int_equal(s3_parse_time_ms("1970-01-01T00:00:00.001Z", &ms), 0);
+	assert_true(ms == 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (s3_parse_time_ms(bad[i], &ms) == 0)
+			fail_msg("accepted %s", bad[i]);
+	gfsb_backend_fmt_time(1796527037, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-12-06T03:17:17Z");
+	gfsb_backend_fmt_time(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+	/* What we write, we read back. */
+	gfsb_backend_fmt_time(4102444799LL, buf, sizeof(buf));
+	assert_int_equal(s3_parse_time_ms(buf, &ms), 0);
+	assert_true(ms == 4102444799000LL);
+}
+
+/* A HEAD's Object Lock headers, as Ceph and AWS send them. */
+static void
+test_lock_headers(void **state)
+{
+	struct gfsb_retention r;
+
+	(void)state;
+	assert_int_equal(s3_lock_headers("COMPLIANCE",
+	    "2026-12-06T03:17:17.000000000Z", &r), 0);
+	assert_int_equal(r.mode, GFSB_LOCK_COMPLIANCE);
+	assert_true(r.until == 1796527037);
+	assert_int_equal(s3_lock_headers("GOVERNANCE",
+	    "2026-12-06T03:17:17.000Z", &r), 0);
+	assert_int_equal(r.mode, GFSB_LOCK_GOVERNANCE);
+	assert_int_equal(s3_lock_headers("", "", &r), 0);
+	assert_int_equal(r.mode, GFSB_LOCK_NONE);
+	assert_true(r.until == 0);
+	assert_int_equal(s3_lock_headers("compliance",
+	    "2026-12-06T03:17:17Z", &r), -1);
+	assert_int_equal(s3_lock_headers("COMPLIANCE", "", &r), -1);
+	assert_int_equal(s3_lock_headers("", "2026-12-06T03:17:17Z", &r), -1);
+	assert_int_equal(s3_lock_headers("COMPLIANCE", "tomorrow", &r), -1);
+}
+
+/* A ListVersionsResult as Ceph RGW 16.2 sends it. */
+static const char versions_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Name>b</Name><Prefix>r/config</Prefix><MaxKeys>3</MaxKeys>"
+    "<IsTruncated>true</IsTruncated><KeyMarker/><VersionIdMarker/>"
+    "<NextKeyMarker>r/config</NextKeyMarker>"
+    "<NextVersionIdMarker>v1.x-y</NextVersionIdMarker>"
+    "<DeleteMarker><Key>r/config</Key><VersionId>m3</VersionId>"
+    "<IsLatest>true</IsLatest>"
+    "<LastModified>2026-12-06T03:17:03.801Z</LastModified>"
+    "<Owner><ID>gfsb</ID><DisplayName>t</DisplayName></Owner>"
+    "<Type>Normal</Type></DeleteMarker>"
+    "<Version><Key>r/config</Key><VersionId>v2</VersionId>"
+    "<IsLatest>false</IsLatest>"
+    "<LastModified>2026-12-06T03:16:55.540Z</LastModified>"
+    "<ETag>&quot;5d41&quot;</ETag><Size>77</Size>"
+    "<StorageClass>STANDARD</StorageClass>"
+    "<Owner><ID>gfsb</ID><DisplayName>t</DisplayName></Owner>"
+    "<Type>Normal</Type></Version>"
+    "<Version><Key>r/config</Key><VersionId>v1.x-y</VersionId>"
+    "<IsLatest>false</IsLatest>"
+    "<LastModified>2026-12-06T03:16:55.000Z</LastModified>"
+    "<Size>5</Size></Version>"
+    "</ListVersionsResult>";
+
+static void
+test_xml_versions(void **state)
+{
+	const char *last = "<ListVersionsResult><IsTruncated>false"
+	    "</IsTruncated><Version><Key>k</Key><VersionId>null</VersionId>"
+	    "<LastModified>2026-12-06T03:16:55Z</LastModified><Size>1"
+	    "</Size></Version></ListVersionsResult>";
+	struct s3_version_page pg;
+
+	(void)state;
+	assert_int_equal(s3_xml_versions(versions_xml, strlen(versions_xml),
+	    1000, &pg), 0);
+	assert_int_equal(pg.n, 3);
+	assert_true(pg.truncated);
+	assert_string_equal(pg.next_key, "r/config");
+	assert_string_equal(pg.next_version, "v1.x-y");
+	assert_true(pg.v[0].is_marker);
+	assert_true(pg.v[0].is_latest);
+	assert_string_equal(pg.v[0].version_id, "m3");
+	assert_true(pg.v[0].size == 0);
+	assert_true(pg.v[0].mtime_ms == 1796527023801LL);
+	assert_false(pg.v[1].is_marker);
+	assert_false(pg.v[1].is_latest);
+	assert_string_equal(pg.v[1].key, "r/config");
+	assert_string_equal(pg.v[1].version_id, "v2");
+	assert_true(pg.v[1].size == 77);
+	assert_true(pg.v[1].mtime_ms == 1796527015540LL);
+	assert_true(pg.v[2].size == 5);
+	s3_xml_versions_fini(&pg);
+	/* The last page: not truncated, no markers needed. */
+	assert_int_equal(s3_xml_versions(last, strlen(last), 1000, &pg), 0);
+	assert_false(pg.truncated);
+	assert_int_equal(pg.n, 1);
+	assert_string_equal(pg.v[0].version_id, "null");
+	s3_xml_versions_fini(&pg);
+	/* More entries than allowed: refused, not cut. */
+	assert_int_equal(s3_xml_versions(versions_xml, strlen(versions_xml), 2,
+	    &pg), -1);
+}
+
+static void
+append(struct gfsb_buf *b, const char *s)
+{
+	assert_int_equal(gfsb_buf_append(b, s, strlen(s)), GFSB_OK);
+}
+
+/* Forged or broken version listings: refused whole, never half-read. */
+static void
+test_xml_versions_hostile(void **state)
+{
+	static const char *bad[] = {
+		"",
+		"<ListBucketResult></ListBucketResult>", /* another answer */
+		"<ListVersionsResult><Version><Key>k</Key>",
+		/* truncated without NextKeyMarker: would loop */
+		"<ListVersionsResult><IsTruncated>true</IsTruncated>"
+		    "</ListVersionsResult>",
+		/* no VersionId */
+		"<ListVersionsResult><Version><Key>k</Key><LastModified>"
+		    "2026-12-06T03:16:55Z</LastModified></Version>"
+		    "</ListVersionsResult>",
+		/* no LastModified: cannot be placed in time */
+		"<ListVersionsResult><DeleteMarker><Key>k</Key><VersionId>v"
+		    "</VersionId></DeleteMarker></ListVersionsResult>",
+		/* a date that is not one */
+		"<ListVersionsResult><Version><Key>k</Key><VersionId>v"
+		    "</VersionId><LastModified>yesterday</LastModified>"
+		    "</Version></ListVersionsResult>",
+		/* no key */
+		"<ListVersionsResult><Version><VersionId>v</VersionId>"
+		    "<LastModified>2026-12-06T03:16:55Z</LastModified>"
+		    "</Version></ListVersionsResult>",
+		"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+		    "<ListVersionsResult><Version><Key>&e;</Key><VersionId>v"
+		    "</VersionId><LastModified>2026-12-06T03:16:55Z"
+		    "</LastModified></Version></ListVersionsResult>",
+	};
+	struct s3_version_page pg;
+	struct gfsb_buf big;
+	size_t i, n;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (s3_xml_versions(bad[i], strlen(bad[i]), 1000, &pg) != -1)
+			fail_msg("accepted hostile listing %zu", i);
+	/* A version id longer than any server's (1024 bytes at most); 1024
+	 * itself is taken. */
+	gfsb_buf_init(&big);
+	for (n = 1024; n <= 1025; n++) {
+		big.len = 0;
+		append(&big, "<ListVersionsResult><Version><Key>k</Key>"
+		    "<VersionId>");
+		for (i = 0; i < n; i++)
+			append(&big, "v");
+		append(&big, "</VersionId><LastModified>2026-12-06T03:16:55Z"
+		    "</LastModified></Version></ListVersionsResult>");
+		r = s3_xml_versions((const char *)big.data, big.len, 1000,
+		    &pg);
+		assert_int_equal(r, n == 1024 ? 0 : -1);
+		if (r == 0) {
+			assert_int_equal(strlen(pg.v[0].version_id), 1024);
+			s3_xml_versions_fini(&pg);
+		}
+	}
+	/* A huge page: 200,000 entries, over the hard cap of 100,000 even
+	 * when the caller allows more; 100,000 pass. */
+	for (n = 100000; n <= 200000; n += 100000) {
+		big.len = 0;
+		append(&big, "<ListVersionsResult>");
+		for (i = 0; i < n; i++)
+			append(&big, "<DeleteMarker><Key>k</Key><VersionId>v"
+			    "</VersionId><LastModified>2026-12-06T03:16:55Z"
+			    "</LastModified></DeleteMarker>");
+		append(&big, "</ListVersionsResult>");
+		r = s3_xml_versions((const char *)big.data, big.len,
+		    (size_t)1 << 30, &pg);
+		assert_int_equal(r, n == 100000 ? 0 : -1);
+		if (r == 0) {
+			assert_int_equal(pg.n, 100000);
+			s3_xml_versions_fini(&pg);
+		}
+	}
+	gfsb_buf_fini(&big);
+}
+
+static void
+test_xml_bucket_config(void **state)
+{
+	const char *on = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<ObjectLockConfiguration><ObjectLockEnabled>Enabled"
+	    "</ObjectLockEnabled></ObjectLockConfiguration>";
+	const char *rule = "<ObjectLockConfiguration xmlns=\"http://s3."
+	    "amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled"
+	    "</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE"
+	    "</Mode><Days>30</Days></DefaultRetention></Rule>"
+	    "</ObjectLockConfiguration>";
+	const char *off = "<ObjectLockConfiguration></ObjectLockConfiguration>";
+	const char *ven = "<VersioningConfiguration xmlns=\"http://s3.amazonaws"
+	    ".com/doc/2006-03-01/\"><Status>Enabled</Status><MfaDelete>"
+	    "Disabled</MfaDelete></VersioningConfiguration>";
+	const char *vsus = "<VersioningConfiguration><Status>Suspended</Status>"
+	    "</VersioningConfiguration>";
+	const char *vnone = "<VersioningConfiguration xmlns=\"http://s3."
+	    "amazonaws.com/doc/2006-03-01/\"></VersioningConfiguration>";
+	const char *vbad = "<VersioningConfiguration><Status>Maybe</Status>"
+	    "</VersioningConfiguration>";
+	char body[512];
+	int v;
+
+	(void)state;
+	v = -1;
+	assert_int_equal(s3_xml_lock_config(on, strlen(on), &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(s3_xml_lock_config(rule, strlen(rule), &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(s3_xml_lock_config(off, strlen(off), &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(s3_xml_lock_config(ven, strlen(ven), &v), -1);
+	assert_int_equal(s3_xml_lock_config("<x", 2, &v), -1);
+	assert_int_equal(s3_xml_versioning(ven, strlen(ven), &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(s3_xml_versioning(vsus, strlen(vsus), &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(s3_xml_versioning(vnone, strlen(vnone), &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(s3_xml_versioning(vbad, strlen(vbad), &v), -1);
+	assert_int_equal(s3_xml_versioning(on, strlen(on), &v), -1);
+	/* The Retention we send (PUT ?retention=). */
+	v = s3_xml_retention_body("COMPLIANCE", 1796527037, body,
+	    sizeof(body));
+	assert_int_equal(v, (int)strlen(body));
+	assert_string_equal(body, "<Retention xmlns=\"http://s3.amazonaws.com/"
+	    "doc/2006-03-01/\"><Mode>COMPLIANCE</Mode><RetainUntilDate>"
+	    "2026-12-06T03:17:17Z</RetainUntilDate></Retention>");
+	assert_int_equal(s3_xml_retention_body("COMPLIANCE", 1796527037, body,
+	    40), -1);
+}
+
+/* The as-of rule: of an object's entries at or before the moment, the
+ * newest decides; a delete marker hides; ties go to the entry listed first
+ * (S3 lists a key's versions newest first). */
+static void
+test_asof_rule(void **state)
+{
+	const struct s3_asof_ent *e;
+	struct s3_asof_map m;
+
+	(void)state;
+	s3_asof_init(&m, 5000, 100);
+	/* "a": v3 (after the moment), v2, v1: v2 decides. */
+	assert_int_equal(s3_asof_offer(&m, "a", "v3", 30, 6000, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "a", "v2", 20, 4000, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "a", "v1", 10, 1000, 0), 0);
+	/* "b": deleted before the moment: hidden, whatever came before. */
+	assert_int_equal(s3_asof_offer(&m, "b", "m1", 0, 4500, 1), 0);
+	assert_int_equal(s3_asof_offer(&m, "b", "v1", 10, 1000, 0), 0);
+	/* "c": deleted after the moment: still there at the moment. */
+	assert_int_equal(s3_asof_offer(&m, "c", "m1", 0, 5001, 1), 0);
+	assert_int_equal(s3_asof_offer(&m, "c", "v1", 11, 5000, 0), 0);
+	/* "d": made after the moment: absent. */
+	assert_int_equal(s3_asof_offer(&m, "d", "v1", 10, 5001, 0), 0);
+	/* "e": a tie in LastModified: the first listed (newer) wins... */
+	assert_int_equal(s3_asof_offer(&m, "e", "new", 2, 3000, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "e", "old", 1, 3000, 0), 0);
+	/* ... a marker listed first in a tie hides the version. */
+	assert_int_equal(s3_asof_offer(&m, "f", "m", 0, 3000, 1), 0);
+	assert_int_equal(s3_asof_offer(&m, "f", "v", 1, 3000, 0), 0);
+	/* "g": a server that lists out of date order: the newer still wins. */
+	assert_int_equal(s3_asof_offer(&m, "g", "older", 1, 1000, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "g", "newer", 2, 2000, 0), 0);
+	/* "a" again, after other keys (an unsorted server): one winner. */
+	assert_int_equal(s3_asof_offer(&m, "a", "v2b", 21, 4999, 0), 0);
+	s3_asof_finish(&m);
+	assert_int_equal(m.n, 4);
+	assert_non_null(e = s3_asof_find(&m, "a"));
+	assert_string_equal(e->version_id, "v2b");
+	assert_true(e->size == 21);
+	assert_null(s3_asof_find(&m, "b"));
+	assert_non_null(e = s3_asof_find(&m, "c"));
+	assert_string_equal(e->version_id, "v1");
+	assert_true(e->mtime_ms == 5000);
+	assert_null(s3_asof_find(&m, "d"));
+	assert_non_null(e = s3_asof_find(&m, "e"));
+	assert_string_equal(e->version_id, "new");
+	assert_null(s3_asof_find(&m, "f"));
+	assert_non_null(e = s3_asof_find(&m, "g"));
+	assert_string_equal(e->version_id, "newer");
+	/* Sorted by name. */
+	assert_string_equal(m.v[0].name, "a");
+	assert_string_equal(m.v[3].name, "g");
+	s3_asof_fini(&m);
+	/* Before anything: empty. */
+	s3_asof_init(&m, 999, 100);
+	assert_int_equal(s3_asof_offer(&m, "a", "v1", 10, 1000, 0), 0);
+	s3_asof_finish(&m);
+	assert_int_equal(m.n, 0);
+	assert_null(s3_asof_find(&m, "a"));
+	s3_asof_fini(&m);
+	/* The cap on names kept: refused, not silently cut. */
+	s3_asof_init(&m, 5000, 2);
+	assert_int_equal(s3_asof_offer(&m, "a", "v", 1, 1, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "a", "w", 1, 2, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "b", "v", 1, 1, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "c", "v", 1, 1, 0), -2);
+	s3_asof_fini(&m);
+}
+
 /* Repository URLs and endpoints: what opens, and what is a usage error
  * (GFSB_EINVAL) before any request is made. */
 static gfsb_err
@@ -349,6 +748,13 @@ main(void)
 		cmocka_unit_test(test_xml_list),
 		cmocka_unit_test(test_xml_hostile),
 		cmocka_unit_test(test_xml_multipart),
+		cmocka_unit_test(test_content_md5),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_lock_headers),
+		cmocka_unit_test(test_xml_versions),
+		cmocka_unit_test(test_xml_versions_hostile),
+		cmocka_unit_test(test_xml_bucket_config),
+		cmocka_unit_test(test_asof_rule),
 		cmocka_unit_test(test_urls),
 	};
 
