@@ -12,6 +12,23 @@
  *       rewrite the config with one number changed, sealed with the
  *       repository's keys (an attacker who holds the server replacing the
  *       config with one that opens)
+ *   gfsb_testtool be [--as-of SECONDS] URL VERB [ARGS]
+ *       one backend call on the storage at URL, no repository needed
+ *       (Object Lock and the as-of view, before the CLI offers them):
+ *         put TYPE FILE [MODE UNTIL]  put_locked; prints the name (the
+ *                                     SHA-256 of FILE; "config" for config)
+ *         get TYPE NAME               the bytes, to stdout
+ *         stat TYPE NAME              the size
+ *         list TYPE                   "NAME SIZE MTIME" lines (list_all;
+ *                                     list for config)
+ *         rm TYPE NAME                remove
+ *         ret-get TYPE NAME           "MODE UNTIL"
+ *         ret-set TYPE NAME MODE UNTIL
+ *         lock-enabled                0 or 1
+ *         versioning                  0, 1 (Enabled) or 2 (Suspended)
+ *       TYPE is config, keys, data, index, snapshots or locks; MODE none,
+ *       governance or compliance; UNTIL seconds since the epoch.  A failed
+ *       call prints "gfsb_testtool: VERB: GFSB_E...: detail" and exits 1.
  *
  * The passphrase comes from GFSBACKUP_PASSWORD_FILE.
  */
@@ -25,6 +42,7 @@
 #include <jansson.h>
 
 #include <gfsbackup/backend.h>
+#include <gfsbackup/crypto.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
@@ -205,6 +223,196 @@ out:
 	return rc;
 }
 
+/* ---- be: one backend call ---- */
+
+static const char *const errnames[] = {
+	"GFSB_OK", "GFSB_ENOMEM", "GFSB_EIO", "GFSB_ENOTFOUND",
+	"GFSB_ECORRUPT", "GFSB_EAUTH", "GFSB_ELOCKED", "GFSB_ENET",
+	"GFSB_EINVAL", "GFSB_ENOREPO", "GFSB_EEXIST", "GFSB_ECANCELED",
+	"GFSB_EUNSUPPORTED", "GFSB_EDENIED",
+};
+
+static int
+be_fail(struct gfsb_ctx *ctx, const char *verb, gfsb_err e)
+{
+	fprintf(stderr, "gfsb_testtool: %s: %s: %s\n", verb,
+	    (size_t)e < sizeof(errnames) / sizeof(errnames[0]) ?
+	    errnames[e] : "?", gfsb_ctx_errmsg(ctx)[0] ?
+	    gfsb_ctx_errmsg(ctx) : gfsb_strerror(e));
+	return 1;
+}
+
+static int
+parse_type(const char *s, enum gfsb_obj *t)
+{
+	int i;
+
+	for (i = 0; i < GFSB_OBJ_NTYPES; i++)
+		if (strcmp(s, gfsb_backend_type_name((enum gfsb_obj)i)) == 0) {
+			*t = (enum gfsb_obj)i;
+			return 0;
+		}
+	fprintf(stderr, "gfsb_testtool: unknown type %s\n", s);
+	return -1;
+}
+
+static int
+parse_ret(const char *mode, const char *until, struct gfsb_retention *r)
+{
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	if (strcmp(mode, "governance") == 0)
+		r->mode = GFSB_LOCK_GOVERNANCE;
+	else if (strcmp(mode, "compliance") == 0)
+		r->mode = GFSB_LOCK_COMPLIANCE;
+	else if (strcmp(mode, "none") != 0)
+		return -1;
+	r->until = strtoll(until, &end, 10);
+	return *end == '\0' ? 0 : -1;
+}
+
+static int
+read_file(const char *path, struct gfsb_buf *b)
+{
+	char chunk[65536];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (gfsb_buf_append(b, chunk, n) != GFSB_OK) {
+			fclose(f);
+			return -1;
+		}
+	fclose(f);
+	return 0;
+}
+
+static gfsb_err
+print_config(void *cookie, const char *name, uint64_t size)
+{
+	(void)cookie;
+	printf("%s %llu\n", name, (unsigned long long)size);
+	return GFSB_OK;
+}
+
+static int
+be_verb(struct gfsb_ctx *ctx, struct gfsb_backend *be, int argc, char **argv)
+{
+	const char *verb = argv[0];
+	static const char *const modes[] = { "none", "governance",
+		"compliance" };
+	struct gfsb_retention ret;
+	struct gfsb_objlist l;
+	struct gfsb_buf b;
+	enum gfsb_obj t = GFSB_OBJ_CONFIG;
+	uint8_t id[GFSB_ID_LEN];
+	char name[GFSB_ID_HEX];
+	uint64_t size;
+	size_t i;
+	int v, rc = 0;
+	gfsb_err e = GFSB_OK;
+
+	gfsb_buf_init(&b);
+	if (argc >= 2 && parse_type(argv[1], &t) != 0)
+		return 2;
+	if (strcmp(verb, "put") == 0 && (argc == 3 || argc == 5)) {
+		if (read_file(argv[2], &b) != 0)
+			return 1;
+		if (argc == 5 && parse_ret(argv[3], argv[4], &ret) != 0)
+			return 2;
+		if (t == GFSB_OBJ_CONFIG) {
+			strcpy(name, "config");
+		} else {
+			gfsb_crypto_sha256(b.data, b.len, id);
+			gfsb_hex_encode(id, sizeof(id), name);
+		}
+		e = gfsb_backend_put_locked(be, t, name, b.data, b.len,
+		    argc == 5 ? &ret : NULL);
+		if (e == GFSB_OK)
+			printf("%s\n", name);
+	} else if (strcmp(verb, "get") == 0 && argc == 3) {
+		if ((e = gfsb_backend_get(be, t, argv[2], &b)) == GFSB_OK &&
+		    fwrite(b.data, 1, b.len, stdout) != b.len)
+			rc = 1;
+	} else if (strcmp(verb, "stat") == 0 && argc == 3) {
+		if ((e = gfsb_backend_stat(be, t, argv[2], &size)) == GFSB_OK)
+			printf("%llu\n", (unsigned long long)size);
+	} else if (strcmp(verb, "list") == 0 && argc == 2) {
+		if (t == GFSB_OBJ_CONFIG) {
+			e = gfsb_backend_list(be, t, print_config, NULL);
+		} else if ((e = gfsb_backend_list_all(be, t, &l)) == GFSB_OK) {
+			for (i = 0; i < l.n; i++)
+				printf("%s %llu %lld\n", l.v[i].name,
+				    (unsigned long long)l.v[i].size,
+				    (long long)l.v[i].mtime);
+			gfsb_objlist_fini(&l);
+		}
+	} else if (strcmp(verb, "rm") == 0 && argc == 3) {
+		e = gfsb_backend_remove(be, t, argv[2]);
+	} else if (strcmp(verb, "ret-get") == 0 && argc == 3) {
+		if ((e = gfsb_backend_retention_get(be, t, argv[2], &ret)) ==
+		    GFSB_OK)
+			printf("%s %lld\n", modes[ret.mode],
+			    (long long)ret.until);
+	} else if (strcmp(verb, "ret-set") == 0 && argc == 5) {
+		if (parse_ret(argv[3], argv[4], &ret) != 0)
+			return 2;
+		e = gfsb_backend_retention_set(be, t, argv[2], &ret);
+	} else if (strcmp(verb, "lock-enabled") == 0 && argc == 1) {
+		if ((e = gfsb_backend_lock_enabled(be, &v)) == GFSB_OK)
+			printf("%d\n", v);
+	} else if (strcmp(verb, "versioning") == 0 && argc == 1) {
+		if ((e = gfsb_backend_versioning(be, &v)) == GFSB_OK)
+			printf("%d\n", v);
+	} else {
+		fprintf(stderr, "gfsb_testtool: be: unknown verb or wrong "
+		    "arguments: %s\n", verb);
+		rc = 2;
+	}
+	gfsb_buf_fini(&b);
+	if (e != GFSB_OK)
+		return be_fail(ctx, verb, e);
+	return rc;
+}
+
+static int
+be_main(int argc, char **argv)
+{
+	struct gfsb_backend_opts o;
+	struct gfsb_ctx *ctx = NULL;
+	struct gfsb_backend *be = NULL;
+	char *end;
+	int rc;
+	gfsb_err e;
+
+	memset(&o, 0, sizeof(o));
+	if (argc >= 2 && strcmp(argv[0], "--as-of") == 0) {
+		o.as_of = strtoll(argv[1], &end, 10);
+		if (*end != '\0')
+			return 2;
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		return 2;
+	if ((e = gfsb_ctx_new(&ctx)) != GFSB_OK)
+		return 1;
+	if ((e = gfsb_backend_open_opts(ctx, argv[0], &o, &be)) != GFSB_OK) {
+		rc = be_fail(ctx, "open", e);
+		gfsb_ctx_free(ctx);
+		return rc;
+	}
+	rc = be_verb(ctx, be, argc - 1, argv + 1);
+	gfsb_backend_close(be);
+	gfsb_ctx_free(ctx);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,10 +421,13 @@ main(int argc, char **argv)
 	struct gfsb_repo *r = NULL;
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "be") == 0)
+		return be_main(argc - 2, argv + 2);
 	if (argc != 4) {
 		fprintf(stderr, "usage: gfsb_testtool hold-lock REPO "
 		    "exclusive|shared | hostile-snapshot REPO NAME | "
-		    "reseal-config REPO KEY=NUMBER\n");
+		    "reseal-config REPO KEY=NUMBER | be [--as-of T] URL VERB "
+		    "...\n");
 		return 2;
 	}
 	if ((rc = open_repo(argv[2], &ctx, &be, &r)) != 0)

@@ -23,10 +23,16 @@ A POST replaces the whole configuration (absent fields take their defaults)
 and restarts the "every" sequence; {"rate": 0} switches faults off. See
 README.md beside this file for every field and kind.
 
+Whatever the configuration, the body of every PUT and POST that has one is
+checked against its Content-MD5 header as it arrives from the client; the
+counters say how many were checked, missing or wrong.
+
 Standard library only; run it with /usr/bin/python3.
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import random
@@ -44,7 +50,9 @@ import urllib.parse
 from email.utils import formatdate
 
 CONTROL_PATH = "/__fault__"
-KINDS = ("500", "503slowdown", "429", "reset", "stall", "truncate", "delay")
+KINDS = ("500", "503slowdown", "429", "reset", "stall", "truncate", "delay",
+         "corrupt")
+MD5_FAILURES_KEPT = 20
 BUF = 64 * 1024
 MAX_HEAD = 64 * 1024
 
@@ -101,6 +109,16 @@ class FaultState:
             "upstream_errors": 0,   # 502 answered: upstream unreachable or broken
             "client_errors": 0,     # client vanished or sent garbage mid-request
             "connections": 0,
+            # Content-MD5 of PUT/POST bodies, as the client sent them:
+            "md5_checked": 0,       # bodies checked (Content-Length framed)
+            "md5_missing": 0,       # ... without a Content-MD5 header
+            "md5_wrong": 0,         # ... whose header does not match the body
+            "md5_unchecked": 0,     # chunked bodies (not checked)
+            "md5_failures": [],     # "METHOD TARGET: missing|wrong" (first 20)
+            # What the server answered to bodies the "corrupt" fault damaged:
+            "corrupt_refused": 0,   # 4xx/5xx: the server saw the damage
+            "corrupt_accepted": 0,  # 2xx: stored damaged bytes (a failure)
+            "corrupt_codes": {},    # S3 error code -> count
         }
 
     def configure(self, body):
@@ -177,6 +195,31 @@ class FaultState:
     def count(self, name):
         with self.lock:
             self.counters[name] += 1
+
+    def md5_result(self, method, target, header, digest):
+        """Count one body's Content-MD5 check (digest: the body's MD5)."""
+        with self.lock:
+            c = self.counters
+            c["md5_checked"] += 1
+            verdict = None
+            if header is None:
+                c["md5_missing"] += 1
+                verdict = "missing"
+            elif header.strip() != base64.b64encode(digest).decode():
+                c["md5_wrong"] += 1
+                verdict = "wrong"
+            if verdict and len(c["md5_failures"]) < MD5_FAILURES_KEPT:
+                c["md5_failures"].append("%s %s: %s" % (method, target, verdict))
+
+    def corrupt_result(self, status, code):
+        with self.lock:
+            c = self.counters
+            if 200 <= status < 300:
+                c["corrupt_accepted"] += 1
+            else:
+                c["corrupt_refused"] += 1
+                key = code or str(status)
+                c["corrupt_codes"][key] = c["corrupt_codes"].get(key, 0) + 1
 
     def snapshot(self):
         with self.lock:
@@ -537,6 +580,13 @@ class Handler(socketserver.BaseRequestHandler):
 
         kind, cfg = self.server.state.decide(method, target)
         reqid = "FAULTPROXY%010d" % self.server.next_id()
+        self.md5 = None
+        if method in ("PUT", "POST") and framing != "none":
+            if framing == "length":
+                self.md5 = (hashlib.md5(), method, target,
+                            req.get("content-md5"))
+            else:
+                self.server.state.count("md5_unchecked")
         if kind is not None:
             self.log("%s %s -> fault %s" % (method, target, kind))
         else:
@@ -544,10 +594,12 @@ class Handler(socketserver.BaseRequestHandler):
 
         if kind in ("500", "503slowdown", "429"):
             self.consume_body(framing, length, expect100)
+            self.md5_done()
             self.send_client(error_response(kind, method, target, client_keep, reqid))
             return client_keep
         if kind == "reset":
             self.consume_body(framing, length, expect100)
+            self.md5_done()
             self.close_client(reset=True)
             return False
         if kind == "stall":
@@ -557,7 +609,19 @@ class Handler(socketserver.BaseRequestHandler):
             time.sleep(cfg["delay_seconds"])
         return self.forward(method, req, framing, length, expect100, client_keep,
                             truncate=(kind == "truncate"),
-                            truncate_bytes=cfg["truncate_bytes"])
+                            truncate_bytes=cfg["truncate_bytes"],
+                            corrupt=(kind == "corrupt"))
+
+    def md5_feed(self, data):
+        if self.md5 is not None:
+            self.md5[0].update(data)
+
+    def md5_done(self):
+        """The whole body went by: count its Content-MD5 check."""
+        if self.md5 is not None:
+            h, method, target, header = self.md5
+            self.md5 = None
+            self.server.state.md5_result(method, target, header, h.digest())
 
     def consume_body(self, framing, length, expect100):
         """Read (and drop) the request body, as a server that received it."""
@@ -566,7 +630,7 @@ class Handler(socketserver.BaseRequestHandler):
         if expect100:
             self.send_client(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
-            copy_body(self.rfile, framing, length, None)
+            copy_body(self.rfile, framing, length, self.md5_feed)
         except (EOFError, ValueError) as e:
             self.server.state.count("client_errors")
             raise ClientGone("while reading request body: %s" % e)
@@ -635,8 +699,23 @@ class Handler(socketserver.BaseRequestHandler):
         return False
 
     def forward(self, method, req, framing, length, expect100, client_keep,
-                truncate=False, truncate_bytes=None):
+                truncate=False, truncate_bytes=None, corrupt=False):
         up = self.upstream
+        # "corrupt": one bit of the body's middle byte flipped on the way, as
+        # a faulty link or middlebox might; the length stays the same.
+        flip_at = length // 2 if corrupt and framing == "length" else None
+        seen = [0]
+
+        def to_upstream(data):
+            self.md5_feed(data)
+            if flip_at is not None and seen[0] <= flip_at < seen[0] + len(data):
+                i = flip_at - seen[0]
+                data = data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
+                self.log("corrupt: %s %s: flipped body byte %d"
+                         % (method, req.start.split(" ")[1], flip_at))
+            seen[0] += len(data)
+            up.send(data)
+
         # Send the head; a stale kept-alive connection gets one fresh retry.
         for attempt in (1, 2):
             try:
@@ -667,8 +746,9 @@ class Handler(socketserver.BaseRequestHandler):
         body_sent = False
         if resp is None:
             try:
-                copy_body(self.rfile, framing, length, up.send)
+                copy_body(self.rfile, framing, length, to_upstream)
                 body_sent = True
+                self.md5_done()
             except (EOFError, ValueError) as e:
                 self.server.state.count("client_errors")
                 up.close()
@@ -710,8 +790,20 @@ class Handler(socketserver.BaseRequestHandler):
             return False
 
         self.send_client(resp.raw)
+        captured = []
+
+        damaged = flip_at is not None and body_sent
+
+        def to_client(data):
+            if damaged and sum(len(c) for c in captured) < MAX_HEAD:
+                captured.append(data)
+            self.send_client(data)
         try:
-            copy_body(up.rfile, rframing, rlength, self.send_client)
+            copy_body(up.rfile, rframing, rlength, to_client)
+            if damaged:
+                m = re.search(rb"<Code>([^<]{1,64})</Code>", b"".join(captured))
+                self.server.state.corrupt_result(
+                    status, m.group(1).decode("latin-1") if m else "")
         except (EOFError, ValueError) as e:
             # Upstream broke mid-body: the client sees a short body and a close.
             self.server.state.count("upstream_errors")
