@@ -1195,6 +1195,9 @@ asof_map(struct gfsb_backend *be, enum gfsb_obj type,
 	struct s3 *s = S(be);
 	gfsb_err e = GFSB_OK;
 
+	if ((unsigned)type >= GFSB_OBJ_NTYPES)
+		return gfsb_ctx_seterr(be->ctx, GFSB_EINVAL, "unknown object "
+		    "type %d", (int)type);
 	pthread_mutex_lock(&s->asof_mu);
 	if (!s->built[type] && (e = asof_build(be, type, &s->maps[type])) ==
 	    GFSB_OK)
