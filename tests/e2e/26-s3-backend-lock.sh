@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/lib_s3.sh"
 s3_setup
+proxy_start
 
 LB=gfsb-lock	# Object Lock (and so versioning) enabled
 PB=gfsb-plain	# neither
@@ -132,6 +133,14 @@ cmp "$T/p1" "$T/p1.back" || fail "the as-of view read other bytes"
 	fail "as-of stat"
 [ "$("${BE[@]}" --as-of "$t_before_rm" "$L" ret-get data "$N")" = \
 	"compliance $until" ] || fail "as-of retention_get"
+# One entry per page: the delete marker, then the version (paging with
+# key-marker and version-id-marker through one key's entries).
+faults '{"rate": 0, "methods": ["GET"], "path": "versions=", "reset_counters": true}'
+GFSBACKUP_S3_ENDPOINT=$PROXY GFSBACKUP_S3_LIST_PAGE=1 \
+	"${BE[@]}" --as-of "$t_before_rm" "$L" get data "$N" >"$T/p1.back"
+cmp "$T/p1" "$T/p1.back" || fail "as-of read, one entry per page"
+[ "$(proxy_counter matched)" -ge 2 ] ||
+	fail "$(proxy_counter matched) page(s) of versions, not 2 or more"
 tick
 t_after_rm=$(date +%s)
 expect 0 "${BE[@]}" --as-of "$t_after_rm" "$L" list data
@@ -151,6 +160,9 @@ expect 0 "${BE[@]}" "$L" put config "$T/c2"
 cmp "$T/c2" "$T/c.now" || fail "now: not the second config"
 "${BE[@]}" --as-of "$t_c1" "$L" get config config >"$T/c.then"
 cmp "$T/c1" "$T/c.then" || fail "as of: not the first config"
+GFSBACKUP_S3_LIST_PAGE=1 "${BE[@]}" --as-of "$t_c1" "$L" get config config \
+	>"$T/c.then"
+cmp "$T/c1" "$T/c.then" || fail "as of, one entry per page: not the first config"
 [ "$("${BE[@]}" --as-of "$t_c1" "$L" list config)" = "config $(stat -c %s "$T/c1")" ] ||
 	fail "as-of list of the config"
 # A repository's writes cannot go through the view.
@@ -187,7 +199,6 @@ code=$(s3curl DELETE "/$LB/$K?versionId=$vid" -H "x-amz-content-sha256: $EMPTY" 
 [ -z "$(version_ids "$K")" ] || fail "the version is still there"
 
 step "Content-MD5 on every upload: backup and sync through the proxy"
-proxy_start
 faults '{"rate": 0, "methods": ["POST"], "path": "uploads=", "reset_counters": true}'
 S=$T/src
 mkdir -p "$S"
