@@ -21,6 +21,8 @@
 
 #include <gfsbackup/gfs.h>
 
+#include "gfs_internal.h"
+
 static const char *const count_reason[GFSB_RULE_COUNT] = {
 	"last snapshot", "hourly snapshot", "daily snapshot",
 	"weekly snapshot", "monthly snapshot", "yearly snapshot"
@@ -83,8 +85,8 @@ gfsb_gfs_period(enum gfsb_gfs_rule rule, const struct gfsb_time *t)
 
 /* latest minus a calendar duration, as Go's AddDate then Add(-hours):
  * fields are normalised in local time (Mar 31 minus a month is Mar 3). */
-static struct gfsb_time
-cutoff(const struct gfsb_time *latest, const struct gfsb_duration *d)
+struct gfsb_time
+gfs_cutoff(const struct gfsb_time *latest, const struct gfsb_duration *d)
 {
 	struct gfsb_time c;
 	struct tm tm;
@@ -144,8 +146,8 @@ ordcmp(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static gfsb_err
-sort_newest_first(const struct gfsb_gfs_item *items, size_t *ord, size_t n)
+gfsb_err
+gfs_sort_newest_first(const struct gfsb_gfs_item *items, size_t *ord, size_t n)
 {
 	struct ordkey *k;
 	size_t i;
@@ -181,7 +183,7 @@ gfsb_gfs_apply(const struct gfsb_policy *p, const struct gfsb_gfs_item *items,
 		return GFSB_OK;
 	if ((ord = malloc(n * sizeof(*ord))) == NULL)
 		return GFSB_ENOMEM;
-	if (sort_newest_first(items, ord, n) != GFSB_OK) {
+	if (gfs_sort_newest_first(items, ord, n) != GFSB_OK) {
 		free(ord);
 		return GFSB_ENOMEM;
 	}
@@ -197,7 +199,7 @@ gfsb_gfs_apply(const struct gfsb_policy *p, const struct gfsb_gfs_item *items,
 	for (r = 0; r < GFSB_RULE_COUNT; r++) {
 		count[r] = p->keep[r];
 		last[r] = wlast[r] = -1;
-		cut[r] = cutoff(&latest, &p->within[r]);
+		cut[r] = gfs_cutoff(&latest, &p->within[r]);
 	}
 	for (nr = 0; nr < n; nr++) {
 		cur = &items[ord[nr]];
