@@ -148,6 +148,69 @@ gfsb_err gfsb_gfs_apply(const struct gfsb_policy *p,
  */
 long gfsb_gfs_period(enum gfsb_gfs_rule rule, const struct gfsb_time *t);
 
+/* The largest lock margin: ten years. */
+#define GFSB_GFS_MARGIN_MAX ((int64_t)3650 * 86400)
+
+/*
+ * gfsb_gfs_lock_dates(p, items, n, dec, now, margin, until):
+ * The S3 Object Lock retain-until time (seconds since the epoch) that the
+ * objects of each of the n items of one group need: until[i] for
+ * items[i], given dec[0..n), the decisions gfsb_gfs_apply made for the
+ * same p, items and now.  An item the policy does not keep gets 0.  A
+ * kept one gets margin + the latest, over the rules that keep it, of the
+ * earliest moment snapshots taken at or after now could make that rule
+ * drop it, and at least margin + now: now for keep-last; for a count
+ * rule, the start of the (counters[r] + 1)-th period that can still hold
+ * a new snapshot (local calendar periods, DST-exact); for keep-within*,
+ * the first time a newest snapshot would put it outside the window; for
+ * keep-tag, gfsb_gfs_lock_longest(p, now, 0).  A role in a period still
+ * open at now, for a rule coarser than the finest count rule (the son;
+ * without count rules the finest keep-within-<period> rule), counts for
+ * nothing: a later snapshot can take it over, and the first call after
+ * the period closes extends the date instead.  Items after now (clock
+ * errors) are measured from their own time.  docs/RETENTION.md, "Object
+ * Lock dates", has the rules and their limits.  GFSB_EINVAL for an empty
+ * policy or a margin outside [0, GFSB_GFS_MARGIN_MAX]; GFSB_ENOMEM.
+ * Allocates O(n).  Reads the local time zone (TZ): thread-safe as long
+ * as nobody changes TZ meanwhile.
+ */
+gfsb_err gfsb_gfs_lock_dates(const struct gfsb_policy *p,
+    const struct gfsb_gfs_item *items, size_t n,
+    const struct gfsb_gfs_decision *dec, const struct gfsb_time *now,
+    int64_t margin, int64_t *until) GFSB_WUR;
+
+/*
+ * gfsb_gfs_lock_longest(p, now, margin):
+ * The longest lock p can ask for a snapshot taken at now: margin + the
+ * latest of now, the start of the period N periods after now's for each
+ * count rule with count N (hourly to yearly), and the end of each
+ * keep-within* window for a snapshot taken now.  For the repository's
+ * key files and config, and for tagged snapshots.  margin as from
+ * gfsb_gfs_margin_parse.  Thread-safe as gfsb_gfs_lock_dates.
+ */
+int64_t gfsb_gfs_lock_longest(const struct gfsb_policy *p,
+    const struct gfsb_time *now, int64_t margin);
+
+/*
+ * gfsb_gfs_margin_parse(s, seconds):
+ * Parse a lock margin: whole numbers each followed by d (days), h, m
+ * (minutes, not months) or s, units largest first and each at most once
+ * ("2d", "36h", "90s", "1d12h", "0s").  GFSB_EINVAL for NULL, an empty
+ * string, a sign, an unknown or repeated unit, a number without a unit,
+ * trailing text, or more than GFSB_GFS_MARGIN_MAX; *seconds is set only
+ * on success.
+ */
+gfsb_err gfsb_gfs_margin_parse(const char *s, int64_t *seconds) GFSB_WUR;
+
+/*
+ * gfsb_gfs_margin_format(s, buf, len):
+ * Format seconds s >= 0 as gfsb_gfs_margin_parse reads it: days, hours,
+ * then the rest below an hour in minutes if whole, else in seconds
+ * ("2d", "1d12h", "30m", "90s", "0s").  Truncated to fit len; "" for
+ * s < 0.  Returns buf.
+ */
+char *gfsb_gfs_margin_format(int64_t s, char *buf, size_t len);
+
 /* The result of simulating a policy over daily backups. */
 struct gfsb_gfs_sim {
 	size_t days;
