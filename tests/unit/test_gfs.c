@@ -1521,12 +1521,12 @@ sim_check(const struct gfsb_policy *p, const struct simopt *o, int son,
 		if (o->gaps ? u < want : u != want) {
 			struct gfsb_time x = { u - MARGIN, 0 }, y = { want -
 			    MARGIN, 0 };
+			char c[32];
 
-			gfsb_time_format_local(&x, a + 0, sizeof(a));
+			gfsb_time_format_local(&x, c, sizeof(c));
 			gfsb_time_format_local(&y, b, sizeof(b));
-			gfsb_time_format_local(&items[i].time, a, sizeof(a));
-			fail_msg("%s (roles %#x): until %lld, rules say %s%s",
-			    a, dec[i].roles, (long long)(u - MARGIN),
+			fail_msg("%s (roles %#x): until %s + margin, the rules "
+			    "say %s%s", a, dec[i].roles, c,
 			    o->gaps ? ">= " : "", b);
 		}
 		for (r = 0; r < GFSB_RULE_COUNT; r++)
@@ -1708,6 +1708,69 @@ test_lock_simulation_hourly(void **state)
 	gfsb_gfs_policy_free(p);
 }
 
+/* docs/RETENTION.md's worked example: the standard policy, margin 2d,
+ * one backup a night at 01:30 in Berlin; the retain-until dates (margin
+ * included) a Tuesday, a Sunday, January 31 and December 31 get on the
+ * night they are taken and on the next (when a closed week, month or
+ * year promotes them). */
+static void
+test_lock_worked_example(void **state)
+{
+	static const struct {
+		const char *snap, *night, *next;
+	} want[] = {
+		{ "2026-03-10 01:30:00", "2026-03-19 00:00:00",
+		    "2026-03-19 00:00:00" },
+		{ "2026-03-15 01:30:00", "2026-03-24 00:00:00",
+		    "2026-04-08 00:00:00" },
+		{ "2026-01-31 01:30:00", "2026-02-09 00:00:00",
+		    "2027-01-03 00:00:00" },
+		{ "2026-12-31 01:30:00", "2027-01-09 00:00:00",
+		    "2033-01-03 00:00:00" },
+	};
+	struct gfsb_policy *p = shipped("standard");
+	struct gfsb_time t;
+	struct tm tm;
+	time_t tt;
+	int64_t got[4][2];
+	size_t i, w;
+	int day;
+
+	(void)state;
+	tz("Europe/Berlin");
+	reset();
+	memset(got, 0, sizeof(got));
+	for (day = 0; day < 400; day++) {
+		t = at("2025-12-01 01:30:00");
+		tt = (time_t)t.sec;
+		localtime_r(&tt, &tm);
+		tm.tm_mday += day;
+		tm.tm_isdst = -1;
+		t.sec = mktime(&tm);
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n++].time = t;
+		t.sec++;
+		assert_int_equal(gfsb_gfs_apply(p, items, n, &t, dec),
+		    GFSB_OK);
+		assert_int_equal(gfsb_gfs_lock_dates(p, items, n, dec, &t,
+		    MARGIN, until), GFSB_OK);
+		for (w = 0; w < 4; w++)
+			for (i = 0; i < n; i++)
+				if (items[i].time.sec == secs(want[w].snap) &&
+				    got[w][1] == 0)
+					got[w][got[w][0] != 0] = until[i];
+		for (i = w = 0; i < n; i++)
+			if (dec[i].keep)
+				items[w++] = items[i];
+		n = w;
+	}
+	for (w = 0; w < 4; w++) {
+		assert_int_equal(got[w][0], secs(want[w].night));
+		assert_int_equal(got[w][1], secs(want[w].next));
+	}
+	gfsb_gfs_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -1741,6 +1804,7 @@ main(void)
 		cmocka_unit_test(test_lock_no_backup_today),
 		cmocka_unit_test(test_lock_missing_midnight),
 		cmocka_unit_test(test_lock_within_repeated_hour),
+		cmocka_unit_test(test_lock_worked_example),
 		cmocka_unit_test(test_lock_simulation),
 		cmocka_unit_test(test_lock_simulation_hourly),
 	};
