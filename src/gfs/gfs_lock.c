@@ -195,13 +195,6 @@ cut_at(int64_t l, const struct gfsb_duration *d)
 	return t.sec;
 }
 
-/* The earliest time L at which a snapshot makes keep-within d drop one
- * taken at s: the least L with cutoff(L) >= s.  Not simply s + d:
- * cutoff() is not monotone across month ends (March 31 minus a month is
- * March 3, April 1 minus a month March 1), so s + d can be up to three
- * days late, and a lock that late would refuse a deletion the policy
- * asks for.  Within one local month of L cutoff() is monotone: search
- * month by month from a week before s + d. */
 /* The least L in (lo, hi] with cutoff(L) >= s, given that cutoff(hi) >=
  * s and that cutoff is monotone there. */
 static int64_t
@@ -219,6 +212,13 @@ first_cut(int64_t lo, int64_t hi, int64_t s, const struct gfsb_duration *d)
 	return hi;
 }
 
+/* The earliest time L at which a snapshot makes keep-within d drop one
+ * taken at s: the least L with cutoff(L) >= s.  Not simply s + d:
+ * cutoff() is not monotone across month ends (March 31 minus a month is
+ * March 3, April 1 minus a month March 1), so s + d can be up to three
+ * days late, and a lock that late would refuse a deletion the policy
+ * asks for.  Within one local month of L cutoff() is monotone (but see
+ * below): search month by month from a week before s + d. */
 static int64_t
 within_end(int64_t s, const struct gfsb_duration *d)
 {
@@ -244,9 +244,11 @@ within_end(int64_t s, const struct gfsb_duration *d)
 		if (cut_at(lo, d) >= s)
 			return lo;
 		e = first_cut(lo, hi, s, d);
-		/* mktime moves a time in a skipped hour an hour on, so the
-		 * hour of L that lands there cuts off as much as the hour
-		 * after it: then the first moment is an hour earlier. */
+		/* Except around DST changes: mktime moves a time in a
+		 * skipped hour an hour on, and cut_at() reads a repeated
+		 * one as its second occurrence, so one hour of L cuts off
+		 * as much as the hour after it; the first moment can then
+		 * be an hour earlier. */
 		if (cut_at(e - 3600, d) >= s)
 			e = first_cut(e - 7200, e - 3600, s, d);
 		return e;
