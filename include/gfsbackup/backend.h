@@ -196,7 +196,8 @@ gfsb_err gfsb_backend_put_locked(struct gfsb_backend *be, enum gfsb_obj type,
  * gfsb_backend_set_put_retention(be, ret):
  * Give every later gfsb_backend_put on be the retention *ret (copied), so
  * that writers which know nothing of locks (the backup's pack writers)
- * store locked objects.  NULL, or mode GFSB_LOCK_NONE, clears it (so does
+ * store locked objects; lock files (GFSB_OBJ_LOCK, which come and go)
+ * are never retained.  NULL, or mode GFSB_LOCK_NONE, clears it (so does
  * a lock mode without a date, with a warning to the log).  Puts
  * already running keep the retention they started with.  Thread-safe
  * against concurrent puts.

@@ -210,6 +210,10 @@ struct gfsb_forget_result {
 	struct gfsb_forget_group *groups;
 	size_t ngroups;
 	size_t kept, removed;
+	size_t waiting;	       /* removed, but held by their Object Lock
+				  until waiting_until: a later forget
+				  removes them */
+	int64_t waiting_until;
 };
 
 /*
@@ -217,7 +221,8 @@ struct gfsb_forget_result {
  * Group the snapshots, apply the policy to each group, and (unless
  * dry_run) remove the snapshot objects the policy does not keep, under an
  * exclusive lock.  Only snapshot objects are removed; their data stays
- * until a prune.  GFSB_EINVAL (nothing removed) for an empty policy or one
+ * until a prune.  In a locked repository a snapshot whose Object Lock
+ * date has not passed is not removed yet (res->waiting).  GFSB_EINVAL (nothing removed) for an empty policy or one
  * that would remove every snapshot of a group.  Free res with
  * gfsb_ops_forget_fini, even on error.
  */
@@ -267,6 +272,49 @@ struct gfsb_prune_result {
 gfsb_err gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
     struct gfsb_prune_result *res) GFSB_WUR;
 
+/* ---- Object Lock dates ---- */
+
+/* How the dates of a locked repository's objects are derived. */
+struct gfsb_lock_opts {
+	const struct gfsb_policy *policy; /* the retention policy; NULL:
+					     every object gets the margin */
+	unsigned group_by;	/* GFSB_GROUP_*; 0: host and paths */
+	struct gfsb_time now;
+	int64_t margin;		/* seconds beyond the earliest drop */
+	const char *ledger;	/* file of the dates known to be set (kept
+				   per copy); NULL: read them from storage */
+	unsigned threads;	/* requests at once; 0: 4 */
+};
+
+struct gfsb_lock_result {
+	uint64_t extended;     /* locks extended (PutObjectRetention) */
+	uint64_t checked;      /* dates read from storage (HEAD) */
+	uint64_t requests;     /* all requests spent on locks */
+	uint64_t walked;       /* snapshots walked for their packs */
+	uint64_t trees;	       /* trees read on the way */
+	uint64_t waiting;      /* objects kept only by their lock */
+	int64_t waiting_until; /* the latest of those locks */
+	double seconds;
+};
+
+/*
+ * gfsb_ops_lock_extend(r, lo, res):
+ * For a repository locked with S3 Object Lock (gfsb_repo_lock_mode):
+ * extend every object's retain-until date to what the retention policy
+ * needs (docs/RETENTION.md, "Object Lock dates"): a snapshot until the
+ * policy could first drop it, plus lo->margin; a pack until the latest of
+ * the snapshots that use it; an index file until the latest of its
+ * packs; key files and the config the longest the policy can ask.  Only
+ * dates that fall short are extended, one son window beyond the need (so
+ * an object in use is extended once per window, not every night); the
+ * dates known to be set are remembered in lo->ledger.  Nothing for an
+ * unlocked repository.  GFSB_EDENIED if the storage refuses an extension,
+ * the storage's errors.
+ */
+gfsb_err gfsb_ops_lock_extend(struct gfsb_repo *r,
+    const struct gfsb_lock_opts *lo, struct gfsb_lock_result *res)
+    GFSB_WUR;
+
 /* ---- sync ---- */
 
 struct gfsb_sync_progress {
@@ -292,6 +340,16 @@ struct gfsb_sync_opts {
 	unsigned threads;   /* objects copied at once; 0 = 4 */
 	enum gfsb_sync_delete delete_mode;
 	int dry_run;	    /* count what would be done */
+	/* A new mirror is locked in this mode (its bucket must have Object
+	 * Lock enabled); an existing one must already be (GFSB_LOCK_NONE:
+	 * a new mirror is not locked, an existing one as it is). */
+	enum gfsb_lock_mode object_lock;
+	/* How a locked mirror's dates are derived (policy, margin, ledger,
+	 * now); NULL: every object gets GFSB_LOCK_MARGIN_DEFAULT. */
+	const struct gfsb_lock_opts *locks;
+	/* Cache of a remote mirror's index files: NULL none, "" the default
+	 * (as gfsb_repo_set_cache), else that directory. */
+	const char *mirror_cache;
 	gfsb_sync_progress_fn *progress;
 	void *progress_cookie;
 };
@@ -307,6 +365,8 @@ struct gfsb_sync_result {
 					  mirror alone */
 	uint64_t failed;	       /* objects that could not be copied */
 	int initialized;	       /* the destination was created */
+	enum gfsb_lock_mode locked;    /* the mirror's Object Lock mode */
+	struct gfsb_lock_result locks; /* its locks: extended, waiting */
 	double seconds;
 };
 

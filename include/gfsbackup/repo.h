@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gfsbackup/backend.h>
 #include <gfsbackup/chunker.h>
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/util.h>
@@ -29,6 +30,10 @@ struct gfsb_repo_io;
 #define GFSB_PACK_SIZE_MIN (1U << 20)
 #define GFSB_PACK_SIZE_MAX (1U << 30)
 
+/* The least every object of a locked repository is retained, whoever
+ * writes it: the nightly job, which knows the policy, extends it. */
+#define GFSB_LOCK_MARGIN_DEFAULT (2 * 86400)
+
 /* Argon2id defaults: RFC 9106's second recommended option (t=3, 64 MiB). */
 #define GFSB_KDF_OPS_DEFAULT 3
 #define GFSB_KDF_MEM_DEFAULT (64U << 20)
@@ -44,6 +49,8 @@ struct gfsb_repo_params {
 	struct gfsb_chunker_params chunk;
 	uint32_t pack_size;   /* target pack size in bytes */
 	int compression;      /* zstd level, 0 = off */
+	enum gfsb_lock_mode lock_mode; /* S3 Object Lock on every object
+				  (GFSB_LOCK_NONE: none) */
 	uint64_t kdf_ops;     /* Argon2id passes for the first key */
 	uint64_t kdf_mem;     /* Argon2id memory in bytes */
 };
@@ -128,6 +135,48 @@ struct gfsb_backend *gfsb_repo_backend(const struct gfsb_repo *r);
 const char *gfsb_repo_id(const struct gfsb_repo *r);
 const struct gfsb_chunker *gfsb_repo_chunker(const struct gfsb_repo *r);
 const struct gfsb_repo_params *gfsb_repo_params(const struct gfsb_repo *r);
+
+/*
+ * gfsb_repo_lock_mode(r):
+ * The Object Lock mode the repository's config names: its objects are
+ * written with retain-until dates and deleted only once those pass.
+ * GFSB_LOCK_NONE for an unlocked repository.
+ */
+enum gfsb_lock_mode gfsb_repo_lock_mode(const struct gfsb_repo *r);
+
+/*
+ * gfsb_repo_lock_held(r, type, name, until):
+ * Non-zero if r is locked and the object's retain-until date has not
+ * passed (by the clock, not a simulated time): it must not be deleted
+ * yet.  *until gets the date (0: none).  A date that cannot be read
+ * counts as held: nothing is deleted on a guess.  Unlocked: 0, and no
+ * request is made.
+ */
+int gfsb_repo_lock_held(struct gfsb_repo *r, enum gfsb_obj type,
+    const char *name, int64_t *until);
+
+/*
+ * gfsb_lock_mode_name(m), gfsb_lock_mode_parse(s, m):
+ * "none", "governance", "compliance"; parse one of them (GFSB_EINVAL).
+ */
+const char *gfsb_lock_mode_name(enum gfsb_lock_mode m);
+gfsb_err gfsb_lock_mode_parse(const char *s, enum gfsb_lock_mode *m)
+    GFSB_WUR;
+
+/*
+ * gfsb_repo_mirror_create(src, be, mode):
+ * Create the copy of src's repository at be (sync's new mirror), with
+ * src's key files and src's config, except that the config names Object
+ * Lock mode `mode` (sealed anew with src's keys: the copy is the same
+ * repository).  With a mode, the bucket must have Object Lock enabled
+ * (GFSB_EINVAL otherwise, naming the bucket), and the key files and config
+ * are written with `keep` as their retention (mode, until).  The config
+ * is written last: its presence is what makes a repository.  *keys gets
+ * the number of key files copied.
+ */
+gfsb_err gfsb_repo_mirror_create(const struct gfsb_repo *src,
+    struct gfsb_backend *be, const struct gfsb_retention *keep,
+    uint64_t *keys) GFSB_WUR;
 
 /*
  * gfsb_repo_set_compression(r, level), gfsb_repo_set_pack_size(r, n):
@@ -334,6 +383,8 @@ struct gfsb_compact_stats {
 	uint64_t bytes_copied;		   /* of those, copied (not dry run) */
 	uint64_t unused_bytes_after;	   /* left in kept packs */
 	uint64_t index_files_written, index_files_removed;
+	uint64_t waiting;		   /* locked: kept by their lock */
+	int64_t waiting_until;		   /* the latest of those dates */
 };
 
 /*
@@ -343,8 +394,11 @@ struct gfsb_compact_stats {
  * index (in an order that a kill -9 at any instant cannot harm; a later
  * compaction finishes an interrupted one).  Every copied blob is checked
  * first.  The caller holds the exclusive lock and has marked every used
- * blob.  GFSB_ECORRUPT (nothing deleted) if a pack with used blobs is
- * missing or a blob to copy is damaged.  Afterwards the index is reloaded.
+ * blob.  In a locked repository (gfsb_repo_lock_mode) nothing whose
+ * Object Lock date has not passed is deleted or repacked: it is counted
+ * in stats->waiting and left for a later compaction.  GFSB_ECORRUPT
+ * (nothing deleted) if a pack with used blobs is missing or a blob to
+ * copy is damaged.  Afterwards the index is reloaded.
  */
 gfsb_err gfsb_repo_compact(struct gfsb_repo *r,
     const struct gfsb_compact_opts *opts, struct gfsb_compact_stats *stats)

@@ -210,10 +210,13 @@ gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
 		return bad_name(be, type, name);
 	if (be->read_only != NULL)
 		return read_only(be);
-	/* A copy: another thread may change the default meanwhile. */
+	/* A copy: another thread may change the default meanwhile.  Lock
+	 * files come and go every few minutes: never retained. */
 	pthread_mutex_lock(&be->put_ret_mu);
 	r = be->put_ret;
 	pthread_mutex_unlock(&be->put_ret_mu);
+	if (type == GFSB_OBJ_LOCK)
+		r.mode = GFSB_LOCK_NONE;
 	return be->ops->put(be, type, name, p, n, r.mode != GFSB_LOCK_NONE ?
 	    &r : NULL);
 }

@@ -138,6 +138,13 @@ int cli_open_backend(struct cli *c);
 /* Open the backend and the repository (asks for the passphrase). */
 int cli_open_repo(struct cli *c);
 
+/* "N WHAT wait on their Object Lock, until DATE ..." on stdout. */
+void cli_print_waiting(const char *what, uint64_t n, int64_t until);
+
+/* --object-lock MODE: compliance or governance (exit status; a usage
+ * error otherwise). */
+int cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m);
+
 /* Apply --cache-dir / --no-cache to c->r; exit status. */
 int cli_apply_cache(struct cli *c);
 

@@ -496,6 +496,15 @@ cli_open_repo(struct cli *c)
 }
 
 int
+cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m)
+{
+	if (gfsb_lock_mode_parse(arg, m) != GFSB_OK || *m == GFSB_LOCK_NONE)
+		return cli_usage_error(c, "invalid --object-lock %s: give "
+		    "compliance or governance", arg);
+	return EXIT_OK;
+}
+
+int
 cli_apply_cache(struct cli *c)
 {
 	gfsb_err e = GFSB_OK;

@@ -226,8 +226,30 @@ on_offsite(struct cfgload *s, const char *k, const char *v)
 		return set_secret(s, "offsite", k, &c->offsite_credentials, v);
 	if (strcmp(k, "cacert") == 0)
 		return set_path(s, "offsite", k, &c->offsite_cacert, v);
+	if (strcmp(k, "object-lock") == 0) {
+		if (gfsb_lock_mode_parse(v, &c->offsite_lock) != GFSB_OK)
+			return bad(s, "offsite", k, "\"%s\" is not none, "
+			    "governance or compliance", v);
+		return 1;
+	}
+	if (strcmp(k, "delete") == 0) {
+		if (strcmp(v, "never") == 0)
+			c->offsite_delete = GFSB_SYNC_DELETE_NEVER;
+		else if (strcmp(v, "after-lock") == 0)
+			c->offsite_delete = GFSB_SYNC_DELETE_AFTER_LOCK;
+		else
+			return bad(s, "offsite", k, "\"%s\" is not never or "
+			    "after-lock", v);
+		return 1;
+	}
+	if (strcmp(k, "lock-margin") == 0) {
+		if (gfsb_gfs_margin_parse(v, &c->lock_margin) != GFSB_OK)
+			return bad(s, "offsite", k, "\"%s\" is not a margin "
+			    "like 2d, 36h or 90s", v);
+		return 1;
+	}
 	return bad(s, "offsite", k, "unknown key (url, endpoint, region, "
-	    "credentials-file, cacert)");
+	    "credentials-file, cacert, object-lock, delete, lock-margin)");
 }
 
 static int
@@ -431,6 +453,7 @@ check_whole(struct cli_config *c, int prune_given, char *why, size_t len)
 	if (c->policy == NULL)
 		c->prune = PRUNE_NEVER; /* no retention: nothing to prune */
 	if ((c->offsite_endpoint || c->offsite_region ||
+	    c->offsite_lock != GFSB_LOCK_NONE ||
 	    c->offsite_credentials || c->offsite_cacert) &&
 	    c->offsite_url == NULL)
 		return "[offsite] url: missing";
@@ -503,6 +526,7 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 	memset(&s, 0, sizeof(s));
 	cfg->prune = PRUNE_WEEKLY;
 	cfg->report_keep_days = CLI_REPORT_KEEP_DAYS;
+	cfg->lock_margin = GFSB_LOCK_MARGIN_DEFAULT;
 	cfg->read = GFSB_VERIFY_READ_ROTATE;
 	cfg->slices = 7;
 	s.cfg = cfg;

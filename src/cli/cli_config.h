@@ -36,6 +36,9 @@ struct cli_config {
 	char *offsite_region;
 	char *offsite_credentials;
 	char *offsite_cacert;
+	enum gfsb_lock_mode offsite_lock;	/* a new mirror's mode */
+	enum gfsb_sync_delete offsite_delete;
+	int64_t lock_margin;			/* seconds */
 
 	/* [backup] */
 	char **paths;

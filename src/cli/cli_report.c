@@ -49,9 +49,11 @@ cli_state_base(struct cli *c, const char *dir, char *base, size_t len)
 	return EXIT_OK;
 }
 
-int
-cli_state_file_for(struct cli *c, const char *dir, struct gfsb_repo *r,
-    struct gfsb_backend *be, char **out)
+/* STATE/<repository id>/<what>-<location hash><ext>: one file per
+ * repository and location (a mirror has the same repository id). */
+static int
+state_path(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, const char *what, const char *ext, char **out)
 {
 	char base[4096], hex[GFSB_ID_HEX];
 	const char *loc;
@@ -60,16 +62,29 @@ cli_state_file_for(struct cli *c, const char *dir, struct gfsb_repo *r,
 	*out = NULL;
 	if ((rc = cli_state_base(c, dir, base, sizeof(base))) != EXIT_OK)
 		return rc;
-	/* One file per repository and location: a mirror has the same
-	 * repository id, but its packs are read on their own days. */
 	loc = gfsb_backend_location(be);
 	gfsb_crypto_sha256_hex(loc, strlen(loc), hex);
-	if (asprintf(out, "%s/%s/verify-%.16s.json", base, gfsb_repo_id(r),
-	    hex) < 0) {
+	if (asprintf(out, "%s/%s/%s-%.16s%s", base, gfsb_repo_id(r), what, hex,
+	    ext) < 0) {
 		*out = NULL;
 		return cli_fail(c, GFSB_ENOMEM);
 	}
 	return EXIT_OK;
+}
+
+int
+cli_state_file_for(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out)
+{
+	/* A mirror's packs are read on their own days. */
+	return state_path(c, dir, r, be, "verify", ".json", out);
+}
+
+int
+cli_ledger_file(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out)
+{
+	return state_path(c, dir, r, be, "locks", ".bin", out);
 }
 
 int

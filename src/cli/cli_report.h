@@ -39,6 +39,9 @@ int cli_state_file_for(struct cli *c, const char *dir, struct gfsb_repo *r,
 
 /* The state directory itself (dir, or the default); exit status. */
 int cli_state_base(struct cli *c, const char *dir, char *base, size_t len);
+/* The ledger of the Object Lock dates set on the copy of r at be. */
+int cli_ledger_file(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out);
 
 /* Fill the report's host, repository, newest backup and GFS roles (under
  * pol, which may be NULL).  Exit status. */

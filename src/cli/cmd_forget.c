@@ -241,6 +241,9 @@ cmd_forget(struct cli *c, int argc, char **argv)
 		printf("total: keep %zu, remove %zu snapshots%s\n", res.kept,
 		    res.removed, fo.dry_run ? " (dry run: nothing was removed)" :
 		    "");
+		if (res.waiting > 0)
+			cli_print_waiting("snapshots", res.waiting,
+			    res.waiting_until);
 	}
 	if (prune && !fo.dry_run && res.removed > 0) {
 		if ((e = gfsb_ops_prune(c->r, &po, &pres)) != GFSB_OK) {

@@ -22,10 +22,15 @@ static const char usage[] =
 "  --chunk-avg SIZE       average chunk, a power of two (default 1M)\n"
 "  --chunk-max SIZE       largest chunk (default 8M)\n"
 "  --kdf-memory SIZE      Argon2id memory for the key (default 64M)\n"
-"  --kdf-iterations N     Argon2id passes (default 3)\n";
+"  --kdf-iterations N     Argon2id passes (default 3)\n"
+"  --object-lock MODE     compliance or governance: every object is\n"
+"                         stored with an S3 Object Lock retain-until\n"
+"                         date (an S3 bucket created with Object Lock;\n"
+"                         docs/OFFSITE-SECURITY.md)\n";
 
 enum {
-	O_PACK = OPT_CMD_BASE, O_COMP, O_CMIN, O_CAVG, O_CMAX, O_KMEM, O_KOPS
+	O_PACK = OPT_CMD_BASE, O_COMP, O_CMIN, O_CAVG, O_CMAX, O_KMEM, O_KOPS,
+	O_LOCK
 };
 
 static int
@@ -49,6 +54,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 		{ "chunk-max", required_argument, NULL, O_CMAX },
 		{ "kdf-memory", required_argument, NULL, O_KMEM },
 		{ "kdf-iterations", required_argument, NULL, O_KOPS },
+		{ "object-lock", required_argument, NULL, O_LOCK },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gfsb_repo_params p;
@@ -100,6 +106,9 @@ cmd_init(struct cli *c, int argc, char **argv)
 				    "iterations %s (1-64)", optarg);
 			p.kdf_ops = (uint64_t)lv;
 			break;
+		case O_LOCK:
+			rc = cli_lock_mode(c, optarg, &p.lock_mode);
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -122,7 +131,10 @@ cmd_init(struct cli *c, int argc, char **argv)
 	gfsb_crypto_secure_free(pass);
 	if (e != GFSB_OK)
 		return cli_fail(c, e);
-	printf("created repository %.8s at %s\n", gfsb_repo_id(c->r), c->repo);
+	printf("created repository %.8s at %s%s%s\n", gfsb_repo_id(c->r),
+	    c->repo, p.lock_mode != GFSB_LOCK_NONE ? ", locked in " : "",
+	    p.lock_mode != GFSB_LOCK_NONE ? gfsb_lock_mode_name(p.lock_mode) :
+	    "");
 	if (!c->quiet)
 		cli_msg(c, "Keep the passphrase safe: without it nothing in "
 		    "this repository can be restored.");

@@ -70,6 +70,21 @@ cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
 		printf("removed %llu leftovers of interrupted writes "
 		    "(temporary files, unfinished uploads)\n",
 		    (unsigned long long)res->leftovers);
+	if (st->waiting > 0)
+		cli_print_waiting("objects", st->waiting, st->waiting_until);
+}
+
+void
+cli_print_waiting(const char *what, uint64_t n, int64_t until)
+{
+	struct gfsb_time t;
+	char when[64];
+
+	t.sec = until;
+	t.nsec = 0;
+	gfsb_time_format_local(&t, when, sizeof(when));
+	printf("%llu %s wait on their Object Lock, until %s at the latest; "
+	    "a later run deletes them\n", (unsigned long long)n, what, when);
 }
 
 int

@@ -376,12 +376,98 @@ open_offsite(struct run *r, struct gfsb_backend **out)
 	return rc;
 }
 
+/* The mirror's locks in one line: extended, and what waits on them. */
+static void
+lock_summary(const struct gfsb_sync_result *sr, char *buf, size_t len)
+{
+	char until[64];
+	struct gfsb_time t;
+	int n;
+
+	buf[0] = '\0';
+	if (sr->locked == GFSB_LOCK_NONE)
+		return;
+	n = snprintf(buf, len, "offsite Object Lock (%s): %llu dates "
+	    "extended, %llu requests in %.1f s",
+	    gfsb_lock_mode_name(sr->locked),
+	    (unsigned long long)sr->locks.extended,
+	    (unsigned long long)sr->locks.requests, sr->locks.seconds);
+	if (sr->locks.waiting == 0 || n < 0 || (size_t)n >= len)
+		return;
+	t.sec = sr->locks.waiting_until;
+	t.nsec = 0;
+	gfsb_time_format_local(&t, until, sizeof(until));
+	snprintf(buf + n, len - (size_t)n, "; %llu objects the repository "
+	    "deleted wait on their locks, until %s at the latest",
+	    (unsigned long long)sr->locks.waiting, until);
+}
+
+/* How the night's Object Lock dates are derived, for one copy (the
+ * repository or its mirror at be); *ledger is the caller's to free. */
+static int
+lock_opts(struct run *r, struct gfsb_repo *repo, struct gfsb_backend *be,
+    struct gfsb_lock_opts *lo, char **ledger)
+{
+	int rc;
+
+	memset(lo, 0, sizeof(*lo));
+	*ledger = NULL;
+	if ((rc = cli_ledger_file(r->c, r->cfg->state_dir, repo, be,
+	    ledger)) != EXIT_OK)
+		return rc;
+	lo->policy = r->cfg->policy;
+	lo->now = r->now;
+	lo->margin = r->cfg->lock_margin;
+	lo->ledger = *ledger;
+	lo->threads = r->c->remote.connections > 0 ?
+	    (unsigned)r->c->remote.connections : 4;
+	return EXIT_OK;
+}
+
+/* A repository locked itself (an S3 repository made with init
+ * --object-lock): the night's promotions extend its objects' locks. */
+static void
+stage_locks(struct run *r)
+{
+	struct gfsb_lock_opts lo;
+	struct gfsb_lock_result lr;
+	char *ledger = NULL;
+	gfsb_err e;
+	int rc;
+
+	if (r->c->r == NULL ||
+	    gfsb_repo_lock_mode(r->c->r) == GFSB_LOCK_NONE)
+		return;
+	stage_begin(r);
+	if (r->dry) {
+		stage_end(r, "locks", EXIT_OK, GFSB_REPORT_OK, "would extend "
+		    "the Object Lock dates of %s", r->cfg->repo_url);
+		return;
+	}
+	if ((rc = lock_opts(r, r->c->r, r->c->be, &lo, &ledger)) != EXIT_OK) {
+		stage_end(r, "locks", rc, GFSB_REPORT_FAILED, "no state "
+		    "directory");
+		return;
+	}
+	e = gfsb_ops_lock_extend(r->c->r, &lo, &lr);
+	free(ledger);
+	if (e != GFSB_OK) {
+		stage_failed(r, "locks", e);
+		return;
+	}
+	stage_end(r, "locks", EXIT_OK, GFSB_REPORT_OK, "%llu Object Lock "
+	    "dates extended, %llu requests in %.1f s",
+	    (unsigned long long)lr.extended, (unsigned long long)lr.requests,
+	    lr.seconds);
+}
+
 static void
 stage_sync(struct run *r)
 {
 	struct gfsb_sync_opts so;
 	struct gfsb_sync_result sr;
-	char b[32];
+	struct gfsb_lock_opts lo;
+	char b[32], locks[256] = "", *ledger = NULL;
 	gfsb_err e;
 	int rc;
 
@@ -405,7 +491,19 @@ stage_sync(struct run *r)
 	so.dry_run = r->dry;
 	so.threads = r->c->remote.connections > 0 ?
 	    (unsigned)r->c->remote.connections : 4;
+	so.delete_mode = r->cfg->offsite_delete;
+	so.object_lock = r->cfg->offsite_lock;
+	so.mirror_cache = r->c->no_cache ? NULL : r->c->cache_dir != NULL ?
+	    r->c->cache_dir : "";
+	if ((rc = lock_opts(r, r->c->r, r->offsite, &lo, &ledger)) !=
+	    EXIT_OK) {
+		stage_end(r, "sync", rc, GFSB_REPORT_FAILED, "no state "
+		    "directory");
+		return;
+	}
+	so.locks = &lo;
 	e = gfsb_ops_sync(r->c->r, r->offsite, &so, &sr);
+	free(ledger);
 	if (e != GFSB_OK) {
 		r->rep.offsite_error = strdup(why(r, e));
 		stage_failed(r, "sync", e);
@@ -429,11 +527,16 @@ stage_sync(struct run *r)
 	r->rep.offsite = sr.failed == 0 ? GFSB_OFFSITE_IN_SYNC :
 	    GFSB_OFFSITE_BEHIND;
 	r->rep.behind_objects = sr.failed;
+	lock_summary(&sr, locks, sizeof(locks));
 	stage_end(r, "sync", EXIT_OK, GFSB_REPORT_OK, "%scopied %llu objects "
-	    "(%s), deleted %llu: %s is in sync",
+	    "(%s), deleted %llu%s%s: %s is in sync",
 	    sr.initialized ? "created the mirror; " : "",
 	    (unsigned long long)sr.copied, b, (unsigned long long)sr.deleted,
-	    r->cfg->offsite_url);
+	    sr.kept > 0 ? ", kept " : "", sr.kept > 0 ? "what the policy "
+	    "or the delete mode keeps" : "", r->cfg->offsite_url);
+	if (locks[0] != '\0' && gfsb_report_add_stage(&r->rep, "locks",
+	    GFSB_REPORT_OK, "%s", locks) != GFSB_OK)
+		worsen(r, cli_fail(r->c, GFSB_ENOMEM));
 }
 
 static void
@@ -801,6 +904,7 @@ cmd_run(struct cli *c, int argc, char **argv)
 		stage_forget(&r);
 		stage_prune(&r);
 	}
+	stage_locks(&r);
 	if (cfg.offsite_url != NULL)
 		stage_sync(&r);
 	stage_verify(&r);

@@ -10,10 +10,13 @@
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
+#include "cli_report.h"
 
 static const char usage[] =
 "usage: gfsbackup sync -r REPO --to REPO2 [--delete never|after-lock]\n"
-"                      [--dry-run] [--threads N]\n"
+"                      [--object-lock MODE] [--policy FILE]\n"
+"                      [--lock-margin D] [--state-dir DIR] [--dry-run]\n"
+"                      [--threads N]\n"
 "\n"
 "Make REPO2 a copy of REPO (same keys, same objects): copy every object\n"
 "REPO2 lacks (packs, then indexes, then snapshots), checking each one's\n"
@@ -29,10 +32,20 @@ static const char usage[] =
 "  --delete MODE   after-lock (default): delete what REPO deleted;\n"
 "                  never: keep everything (an append-only mirror)\n"
 "  --no-delete     the same as --delete never\n"
+"  --object-lock MODE  create the mirror locked (compliance or governance)\n"
+"                  on a bucket with Object Lock; an existing mirror must\n"
+"                  be locked so already\n"
+"  --policy FILE   the retention policy a locked mirror's dates come from\n"
+"                  (without it: every object is locked for the margin)\n"
+"  --lock-margin D added to every date (default 2d; s, m, h, d)\n"
+"  --state-dir DIR where the dates already set are remembered\n"
 "  -n, --dry-run   count what would be copied and deleted; change nothing\n"
 "  --threads N     objects copied at once (default: --connections, 4)\n";
 
-enum { O_TO = OPT_CMD_BASE, O_NODELETE, O_DELETE, O_THREADS };
+enum {
+	O_TO = OPT_CMD_BASE, O_NODELETE, O_DELETE, O_THREADS, O_LOCK, O_POLICY,
+	O_MARGIN, O_STATEDIR
+};
 
 struct sync_view {
 	struct cli *c;
@@ -91,6 +104,25 @@ print_result(const struct gfsb_sync_result *res, int dry_run)
 		printf("%llu key file%s only at the mirror (kept)\n",
 		    (unsigned long long)res->keys_kept,
 		    res->keys_kept == 1 ? "" : "s");
+	if (res->locked != GFSB_LOCK_NONE) {
+		char until[64] = "";
+		struct gfsb_time t;
+
+		printf("Object Lock (%s): %llu locks extended, %llu requests "
+		    "in %.1f s", gfsb_lock_mode_name(res->locked),
+		    (unsigned long long)res->locks.extended,
+		    (unsigned long long)res->locks.requests,
+		    res->locks.seconds);
+		if (res->locks.waiting > 0) {
+			t.sec = res->locks.waiting_until;
+			t.nsec = 0;
+			gfsb_time_format_local(&t, until, sizeof(until));
+			printf("; %llu objects the source deleted wait on "
+			    "their locks, until %s at the latest",
+			    (unsigned long long)res->locks.waiting, until);
+		}
+		printf("\n");
+	}
 }
 
 int
@@ -103,8 +135,16 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		{ "delete", required_argument, NULL, O_DELETE },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "object-lock", required_argument, NULL, O_LOCK },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "lock-margin", required_argument, NULL, O_MARGIN },
+		{ "state-dir", required_argument, NULL, O_STATEDIR },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct gfsb_policy *pol = NULL;
+	struct gfsb_lock_opts lo;
+	const char *policy = NULL, *state_dir = NULL;
+	char *ledger = NULL;
 	struct gfsb_sync_opts so;
 	struct gfsb_sync_result res;
 	struct sync_view view;
@@ -117,6 +157,8 @@ cmd_sync(struct cli *c, int argc, char **argv)
 
 	c->usage = usage;
 	memset(&so, 0, sizeof(so));
+	memset(&lo, 0, sizeof(lo));
+	lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
 	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
 	    -1) {
 		switch (o) {
@@ -138,6 +180,23 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		case 'n':
 			so.dry_run = 1;
 			break;
+		case O_LOCK:
+			if ((rc = cli_lock_mode(c, optarg, &so.object_lock)) !=
+			    EXIT_OK)
+				return rc;
+			break;
+		case O_POLICY:
+			policy = optarg;
+			break;
+		case O_MARGIN:
+			if (gfsb_gfs_margin_parse(optarg, &lo.margin) !=
+			    GFSB_OK)
+				return cli_usage_error(c, "invalid --lock-margin "
+				    "%s: give e.g. 2d, 36h, 90s", optarg);
+			break;
+		case O_STATEDIR:
+			state_dir = optarg;
+			break;
 		case O_THREADS:
 			threads = strtol(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || threads < 1 ||
@@ -157,8 +216,12 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "no mirror: give --to REPO2");
 	so.threads = threads > 0 ? (unsigned)threads :
 	    c->remote.connections > 0 ? (unsigned)c->remote.connections : 4;
+	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
+	    &pol)) != GFSB_OK)
+		return e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
+		    cli_fail(c, e);
 	if ((rc = cli_open_url(c, to, &dst)) != EXIT_OK)
-		return rc;
+		goto out;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
 	if (strcmp(gfsb_backend_location(c->be),
@@ -166,6 +229,16 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "--to %s is the repository itself", to);
 		goto out;
 	}
+	/* The dates of a locked mirror: the policy's, from now. */
+	if ((rc = cli_ledger_file(c, state_dir, c->r, dst, &ledger)) !=
+	    EXIT_OK)
+		goto out;
+	lo.policy = pol;
+	lo.ledger = ledger;
+	gfsb_time_now(&lo.now);
+	so.locks = &lo;
+	so.mirror_cache = c->no_cache ? NULL : c->cache_dir != NULL ?
+	    c->cache_dir : "";
 	memset(&view, 0, sizeof(view));
 	view.c = c;
 	view.drawn = -1;
@@ -180,5 +253,7 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	rc = e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 out:
 	gfsb_backend_close(dst);
+	gfsb_gfs_policy_free(pol);
+	free(ledger);
 	return rc;
 }

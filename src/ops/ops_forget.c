@@ -89,18 +89,30 @@ ops_decide(const struct gfsb_policy *p, unsigned group_by,
     struct gfsb_snapshot *const *snaps, size_t n, const struct gfsb_time *now,
     struct gfsb_gfs_decision *dec)
 {
+	return ops_decide_locks(p, group_by, snaps, n, now, 0, dec, NULL);
+}
+
+gfsb_err
+ops_decide_locks(const struct gfsb_policy *p, unsigned group_by,
+    struct gfsb_snapshot *const *snaps, size_t n, const struct gfsb_time *now,
+    int64_t margin, struct gfsb_gfs_decision *dec, int64_t *until)
+{
 	struct gfsb_gfs_item *items = NULL;
 	struct gfsb_gfs_decision *gd = NULL;
 	size_t *grp = NULL, *members = NULL, i, j, m;
+	int64_t *gu = NULL;
 	gfsb_err e = GFSB_ENOMEM;
 
 	if (n == 0)
 		return GFSB_OK;
+	if (group_by == 0)
+		group_by = GFSB_GROUP_HOST | GFSB_GROUP_PATHS;
 	/* grp[i]: the first snapshot of i's group. */
 	if ((grp = malloc(n * sizeof(*grp))) == NULL ||
 	    (members = malloc(n * sizeof(*members))) == NULL ||
 	    (items = calloc(n, sizeof(*items))) == NULL ||
-	    (gd = calloc(n, sizeof(*gd))) == NULL)
+	    (gd = calloc(n, sizeof(*gd))) == NULL ||
+	    (until != NULL && (gu = calloc(n, sizeof(*gu))) == NULL))
 		goto out;
 	for (i = 0; i < n; i++) {
 		grp[i] = i;
@@ -124,8 +136,14 @@ ops_decide(const struct gfsb_policy *p, unsigned group_by,
 		}
 		if ((e = gfsb_gfs_apply(p, items, m, now, gd)) != GFSB_OK)
 			goto out;
-		for (j = 0; j < m; j++)
+		if (until != NULL && (e = gfsb_gfs_lock_dates(p, items, m, gd,
+		    now, margin, gu)) != GFSB_OK)
+			goto out;
+		for (j = 0; j < m; j++) {
 			dec[members[j]] = gd[j];
+			if (until != NULL)
+				until[members[j]] = gu[j];
+		}
 	}
 	e = GFSB_OK;
 out:
@@ -218,6 +236,7 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 	struct gfsb_snapshot **list = NULL, *t;
 	struct gfsb_time now;
 	char what[1024];
+	int64_t until;
 	size_t n = 0, i, j, k;
 	gfsb_err e;
 
@@ -297,6 +316,15 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 			if (res->groups[i].dec[j].keep)
 				continue;
 			t = res->groups[i].snaps[j];
+			/* A locked repository keeps it until its date; the
+			 * next forget removes it. */
+			if (gfsb_repo_lock_held(r, GFSB_OBJ_SNAPSHOT, t->id,
+			    &until)) {
+				res->waiting++;
+				if (until > res->waiting_until)
+					res->waiting_until = until;
+				continue;
+			}
 			e = gfsb_repo_snapshot_remove(r, t->id);
 			if (e == GFSB_ENOTFOUND) {
 				gfsb_ctx_clearerr(ctx); /* removed meanwhile */

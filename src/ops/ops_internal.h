@@ -172,6 +172,11 @@ gfsb_err ops_extents_copy(const struct gfsb_extent *src, size_t n,
 gfsb_err ops_decide(const struct gfsb_policy *p, unsigned group_by,
     struct gfsb_snapshot *const *snaps, size_t n, const struct gfsb_time *now,
     struct gfsb_gfs_decision *dec);
+/* The same, and until[i], the retain-until date snaps[i]'s objects need
+ * (gfsb_gfs_lock_dates with margin; 0 for a snapshot not kept). */
+gfsb_err ops_decide_locks(const struct gfsb_policy *p, unsigned group_by,
+    struct gfsb_snapshot *const *snaps, size_t n, const struct gfsb_time *now,
+    int64_t margin, struct gfsb_gfs_decision *dec, int64_t *until);
 
 /* ops_tamper.c: compare what a verification saw (snaps, the snapshot
  * listing with storage times, the keys, the config) with the "seen"
@@ -183,6 +188,46 @@ gfsb_err ops_tamper(struct gfsb_repo *r, const struct gfsb_verify_opts *o,
     struct gfsb_snapshot *const *snaps, size_t n,
     const struct gfsb_objlist *listed, const struct gfsb_key_info *keys,
     size_t nkeys, struct gfsb_verify_result *res);
+
+/* ops_lock.c: Object Lock dates.  The ledger remembers the retain-until
+ * dates known to be set on one copy's objects (path NULL: in memory). */
+struct ops_ledger;
+gfsb_err ops_ledger_open(const char *path, struct ops_ledger **out);
+int64_t ops_ledger_get(struct ops_ledger *l, enum gfsb_obj type,
+    const char *name);
+gfsb_err ops_ledger_set(struct ops_ledger *l, enum gfsb_obj type,
+    const char *name, int64_t until);
+void ops_ledger_prune(struct ops_ledger *l, enum gfsb_obj type,
+    const struct gfsb_objlist *listed);
+gfsb_err ops_ledger_save(struct ops_ledger *l);
+void ops_ledger_free(struct ops_ledger *l);
+/* The plan: the date each object of r needs under lo's policy (walking
+ * only the snapshots whose date grew past what the ledger knows). */
+struct ops_lock_plan;
+gfsb_err ops_lock_plan_make(struct gfsb_repo *r,
+    const struct gfsb_lock_opts *lo, struct ops_ledger *ledger,
+    struct ops_lock_plan **out, struct gfsb_lock_result *res);
+void ops_lock_plan_free(struct ops_lock_plan *p);
+/* What (type, name) needs (0: nothing), what a new object no kept
+ * snapshot needs gets, and what keys and the config get. */
+int64_t ops_lock_need(const struct ops_lock_plan *p, enum gfsb_obj type,
+    const char *name);
+int64_t ops_lock_fresh(const struct ops_lock_plan *p);
+int64_t ops_lock_longest(const struct ops_lock_plan *p);
+/* The date set on (type, name) at be: the ledger's, else read (counted
+ * in *requests) and recorded. */
+gfsb_err ops_lock_known(struct gfsb_backend *be, struct ops_ledger *ledger,
+    enum gfsb_obj type, const char *name, int64_t *until,
+    uint64_t *requests);
+/* Extend what falls short of the plan among the config and the objects
+ * listed (lists[i] of types[i]), threads at a time. */
+gfsb_err ops_lock_apply(struct gfsb_backend *be, enum gfsb_lock_mode mode,
+    const struct ops_lock_plan *p, struct ops_ledger *ledger,
+    const struct gfsb_objlist *const *lists, const enum gfsb_obj *types,
+    size_t nlists, unsigned threads, struct gfsb_lock_result *res);
+/* Record the snapshots' dates as applied. */
+gfsb_err ops_lock_remember(const struct ops_lock_plan *p,
+    struct ops_ledger *ledger, const struct gfsb_objlist *snaps);
 
 /* Worker threads to use: one per CPU, at most cap. */
 unsigned ops_ncpus(unsigned cap);

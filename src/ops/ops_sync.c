@@ -56,6 +56,13 @@ struct sync {
 	 * deletions refused because the source has no snapshot left. */
 	int keeps;
 	int refused;
+	/* A locked mirror: its mode, the dates its objects need (from the
+	 * source's snapshots), and what is known of the dates set. */
+	enum gfsb_lock_mode mode;
+	struct ops_lock_plan *plan;
+	struct ops_ledger *ledger;
+	struct gfsb_lock_opts lo;
+	int64_t now;
 	/* What is at stake when the source dropped something (decide()). */
 	struct ifent *ix;	      /* every index file of both sides */
 	size_t nix;
@@ -81,6 +88,7 @@ copy_one(struct phase *ph, const struct gfsb_objent *ob,
     struct gfsb_buf *b)
 {
 	struct sync *s = ph->s;
+	struct gfsb_retention ret;
 	char hex[GFSB_ID_HEX];
 	gfsb_err e;
 
@@ -93,7 +101,18 @@ copy_one(struct phase *ph, const struct gfsb_objent *ob,
 		    "%s/%s in the source is damaged (its bytes hash to "
 		    "%.16s...): not copied", gfsb_backend_type_name(ph->type),
 		    ob->name, hex);
-	return gfsb_backend_put(s->dst, ph->type, ob->name, b->data, b->len);
+	if (s->mode == GFSB_LOCK_NONE)
+		return gfsb_backend_put(s->dst, ph->type, ob->name, b->data,
+		    b->len);
+	/* Locked from the start with the date it needs, and remembered. */
+	ret.mode = s->mode;
+	ret.until = ops_lock_need(s->plan, ph->type, ob->name);
+	if (ret.until < ops_lock_fresh(s->plan))
+		ret.until = ops_lock_fresh(s->plan);
+	if ((e = gfsb_backend_put_locked(s->dst, ph->type, ob->name, b->data,
+	    b->len, &ret)) != GFSB_OK)
+		return e;
+	return ops_ledger_set(s->ledger, ph->type, ob->name, ret.until);
 }
 
 static void *
@@ -238,6 +257,7 @@ struct ifent {
 	int sup_after;	/* superseded once the source's files are copied */
 	int retire;	/* one of the mirror's own, going tonight */
 	int deleted;
+	int counted;	/* counted as waiting on its lock */
 };
 
 static int
@@ -247,14 +267,50 @@ ifentcmp(const void *a, const void *b)
 	    ((const struct ifent *)b)->name);
 }
 
-/* Has the lock on a mirror object passed (or is there none)? */
+/*
+ * Does a lock still hold a mirror object?  The ledger answers for dates
+ * still to come; a date it says has passed is confirmed with the storage
+ * before anything is deleted.  A lock that cannot be read holds (nothing
+ * is deleted on a guess).  *until: the date, when held.
+ */
 static int
-lock_passed(const struct sync *s, enum gfsb_obj type, const char *name)
+lock_holds(struct sync *s, enum gfsb_obj type, const char *name,
+    int64_t *until)
 {
-	(void)s;
-	(void)type;
-	(void)name;
-	return 1;
+	struct gfsb_retention ret;
+
+	*until = 0;
+	if (s->mode == GFSB_LOCK_NONE)
+		return 0;
+	if ((*until = ops_ledger_get(s->ledger, type, name)) > s->now)
+		return 1;
+	s->res->locks.requests++;
+	s->res->locks.checked++;
+	if (gfsb_backend_retention_get(s->dst, type, name, &ret) != GFSB_OK) {
+		gfsb_ctx_clearerr(s->ctx);
+		*until = 0;
+		return 1;
+	}
+	*until = ret.mode != GFSB_LOCK_NONE ? ret.until : 0;
+	(void)ops_ledger_set(s->ledger, type, name, *until > 0 ? *until : 1);
+	return *until > s->now;
+}
+
+/* Count an object kept only by its lock. */
+static void
+waiting(struct sync *s, int64_t until)
+{
+	s->res->locks.waiting++;
+	if (until > s->res->locks.waiting_until)
+		s->res->locks.waiting_until = until;
+}
+
+static int
+lock_passed(struct sync *s, enum gfsb_obj type, const char *name)
+{
+	int64_t until;
+
+	return !lock_holds(s, type, name, &until);
 }
 
 /* Does index file f supersede the file called name? */
@@ -410,18 +466,58 @@ decide(struct sync *s)
 	 * either), deletions are off, or its lock holds. */
 	for (k = 0; k < mp->n; k++) {
 		const char *p = mp->v[k].name;
+		int64_t until;
 
 		if (gfsb_objlist_find(&s->sl[P_PACKS], p) != NULL)
 			continue;
 		if (may_delete(s) && gfsb_objlist_find(&s->srcpacks, p) ==
-		    NULL && gfsb_objlist_find(&s->own, p) == NULL &&
-		    lock_passed(s, GFSB_OBJ_PACK, p))
-			continue;
+		    NULL && gfsb_objlist_find(&s->own, p) == NULL) {
+			if (!lock_holds(s, GFSB_OBJ_PACK, p, &until))
+				continue;
+			waiting(s, until);
+		}
 		if ((e = gfsb_objlist_add(&s->keep, mp->v[k].id,
 		    mp->v[k].size)) != GFSB_OK)
 			return e;
 	}
 	gfsb_objlist_sort(&s->keep);
+	return GFSB_OK;
+}
+
+/* Puts that know no date (the mirror's own index file) get this. */
+static void
+lock_fresh(struct sync *s)
+{
+	struct gfsb_retention ret;
+
+	ret.mode = s->mode;
+	ret.until = ops_lock_fresh(s->plan);
+	gfsb_backend_set_put_retention(s->dst, &ret);
+}
+
+/* The mirror's own index file lives as long as the packs it names. */
+static gfsb_err
+own_retention(struct sync *s, const struct gfsb_pack_blobs **want, size_t n)
+{
+	struct gfsb_retention ret;
+	char hex[GFSB_ID_HEX];
+	int64_t until;
+	size_t k;
+	gfsb_err e;
+
+	if (s->mode == GFSB_LOCK_NONE)
+		return GFSB_OK;
+	ret.mode = s->mode;
+	ret.until = ops_lock_fresh(s->plan);
+	for (k = 0; k < n; k++) {
+		gfsb_hex_encode(want[k]->id, GFSB_ID_LEN, hex);
+		if ((e = ops_lock_known(s->dst, s->ledger, GFSB_OBJ_PACK, hex,
+		    &until, &s->res->locks.requests)) != GFSB_OK)
+			return e;
+		if (until > ret.until)
+			ret.until = until;
+	}
+	gfsb_backend_set_put_retention(s->dst, &ret);
 	return GFSB_OK;
 }
 
@@ -466,10 +562,15 @@ cover(struct sync *s)
 			want[nwant++] = hit->pb;
 	}
 	e = GFSB_OK;
-	if (nwant > 0 && !s->o->dry_run &&
-	    (e = gfsb_repo_index_file_write(s->mirror, want, nwant, name)) ==
-	    GFSB_OK)
-		s->res->index_written++;
+	if (nwant > 0 && !s->o->dry_run) {
+		if ((e = own_retention(s, want, nwant)) != GFSB_OK)
+			goto out;
+		e = gfsb_repo_index_file_write(s->mirror, want, nwant, name);
+		if (s->mode != GFSB_LOCK_NONE)
+			lock_fresh(s);
+		if (e == GFSB_OK)
+			s->res->index_written++;
+	}
 out:
 	free(refs);
 	free(want);
@@ -499,14 +600,19 @@ static gfsb_err
 drop_snapshots(struct sync *s)
 {
 	const struct gfsb_objlist *m = &s->dl[P_SNAPS];
+	int64_t until;
 	size_t k;
 	gfsb_err e;
 
 	for (k = 0; k < m->n; k++) {
 		if (gfsb_objlist_find(&s->sl[P_SNAPS], m->v[k].name) != NULL)
 			continue;
-		if (!may_delete(s) ||
-		    !lock_passed(s, GFSB_OBJ_SNAPSHOT, m->v[k].name)) {
+		if (!may_delete(s)) {
+			s->res->kept++;
+			continue;
+		}
+		if (lock_holds(s, GFSB_OBJ_SNAPSHOT, m->v[k].name, &until)) {
+			waiting(s, until);
 			s->res->kept++;
 			continue;
 		}
@@ -540,6 +646,7 @@ static gfsb_err
 delete_index(struct sync *s)
 {
 	struct ifent *v = s->ix;
+	int64_t until;
 	size_t k;
 	int more;
 	gfsb_err e;
@@ -551,9 +658,13 @@ delete_index(struct sync *s)
 			    !(v[k].retire || (v[k].sup_after &&
 			    may_delete(s))))
 				continue;
-			if (!lock_passed(s, GFSB_OBJ_INDEX, v[k].name) ||
-			    resurrects(s, k))
+			if (resurrects(s, k))
 				continue;
+			if (lock_holds(s, GFSB_OBJ_INDEX, v[k].name, &until)) {
+				if (!v[k].counted++)
+					waiting(s, until);
+				continue;
+			}
 			if ((e = remove_one(s, GFSB_OBJ_INDEX, v[k].name)) !=
 			    GFSB_OK)
 				return e;
@@ -610,8 +721,7 @@ delete_packs(struct sync *s)
 
 /* ---- the run ---- */
 
-/* The config of a new mirror, copied after its keys: the config's
- * presence is what makes a repository.  It is never written again. */
+/* The config of a new mirror as the source has it, byte for byte. */
 static gfsb_err
 copy_config(struct gfsb_backend *sb, struct gfsb_backend *dst)
 {
@@ -627,8 +737,71 @@ copy_config(struct gfsb_backend *sb, struct gfsb_backend *dst)
 	return e;
 }
 
-/* Open the mirror, or create it (its location, the keys, then the
- * config); list both sides. */
+/*
+ * A locked mirror's dates come from the source's snapshots, decided
+ * before anything is copied, so that every object is locked from the
+ * moment it lands.  The ledger says what is already set.
+ */
+static gfsb_err
+plan_locks(struct sync *s)
+{
+	struct gfsb_time now;
+
+	if (s->o->locks != NULL) {
+		s->lo = *s->o->locks;
+	} else {
+		memset(&s->lo, 0, sizeof(s->lo));
+		gfsb_time_now(&s->lo.now);
+		s->lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
+	}
+	s->lo.threads = s->o->threads;
+	gfsb_time_now(&now);
+	/* Locks expire in real time, whatever time the job runs as. */
+	s->now = now.sec;
+	if (s->mode == GFSB_LOCK_NONE)
+		return GFSB_OK;
+	gfsb_err e;
+
+	if ((e = ops_ledger_open(s->lo.ledger, &s->ledger)) != GFSB_OK)
+		return e;
+	if (s->o->dry_run)
+		return GFSB_OK;
+	return ops_lock_plan_make(s->src, &s->lo, s->ledger, &s->plan,
+	    &s->res->locks);
+}
+
+/* Create the mirror: its location, the keys, then the config (its
+ * presence is what makes a repository), locked in the mode asked. */
+static gfsb_err
+create_mirror(struct sync *s)
+{
+	struct gfsb_retention keep;
+	uint64_t keys = 0;
+	gfsb_err e;
+
+	add_totals(s, P_KEYS);
+	if (s->mode == GFSB_LOCK_NONE &&
+	    gfsb_repo_lock_mode(s->src) == GFSB_LOCK_NONE) {
+		/* The same bytes: nothing in the config to change. */
+		if ((e = gfsb_backend_create(s->dst)) != GFSB_OK ||
+		    (e = copy_phase(s, P_KEYS)) != GFSB_OK ||
+		    (e = copy_config(s->sb, s->dst)) != GFSB_OK)
+			return e;
+	} else {
+		keep.mode = s->mode;
+		keep.until = s->mode != GFSB_LOCK_NONE ?
+		    ops_lock_longest(s->plan) : 0;
+		if ((e = gfsb_repo_mirror_create(s->src, s->dst, s->mode !=
+		    GFSB_LOCK_NONE ? &keep : NULL, &keys)) != GFSB_OK)
+			return e;
+		s->res->copied += keys;
+	}
+	s->res->copied++;
+	s->res->initialized = 1;
+	return GFSB_OK;
+}
+
+/* Open the mirror, or create it; list both sides. */
 static gfsb_err
 prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 {
@@ -644,6 +817,17 @@ prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 	    (e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
 	    GFSB_OK)
 		return e;
+	s->mode = fresh ? s->o->object_lock : gfsb_repo_lock_mode(s->mirror);
+	if (!fresh && s->o->object_lock != GFSB_LOCK_NONE &&
+	    s->o->object_lock != s->mode)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "%s is %s%s, not "
+		    "%s: a mirror's Object Lock mode is set when it is "
+		    "created", gfsb_backend_location(s->dst),
+		    s->mode == GFSB_LOCK_NONE ? "not locked" : "locked in ",
+		    s->mode == GFSB_LOCK_NONE ? "" :
+		    gfsb_lock_mode_name(s->mode),
+		    gfsb_lock_mode_name(s->o->object_lock));
+	s->res->locked = s->mode;
 	if (!s->o->dry_run && (e = gfsb_repo_lock(s->src, 0, slock)) !=
 	    GFSB_OK)
 		return e;
@@ -651,19 +835,21 @@ prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 		if ((e = gfsb_backend_list_all(s->sb, phase_type[i],
 		    &s->sl[i])) != GFSB_OK)
 			return e;
+	if ((e = plan_locks(s)) != GFSB_OK)
+		return e;
 	if (fresh && !s->o->dry_run) {
-		add_totals(s, P_KEYS);
-		if ((e = gfsb_backend_create(s->dst)) != GFSB_OK ||
-		    (e = copy_phase(s, P_KEYS)) != GFSB_OK ||
-		    (e = copy_config(s->sb, s->dst)) != GFSB_OK)
-			return e;
-		s->res->copied++;
-		s->res->initialized = 1;
-		if ((e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
+		if ((e = create_mirror(s)) != GFSB_OK ||
+		    (e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
 		    GFSB_OK)
 			return e;
 	}
 	if (s->mirror != NULL) {
+		if (gfsb_backend_is_remote(s->dst) &&
+		    (e = gfsb_repo_set_cache(s->mirror, s->o->mirror_cache)) !=
+		    GFSB_OK)
+			return e;
+		if (s->mode != GFSB_LOCK_NONE && s->plan != NULL)
+			lock_fresh(s);
 		if (!s->o->dry_run &&
 		    (e = gfsb_repo_lock(s->mirror, 1, dlock)) != GFSB_OK)
 			return e;
@@ -674,6 +860,46 @@ prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 	}
 	for (i = 0; i < NPHASES; i++)
 		add_totals(s, i);
+	return GFSB_OK;
+}
+
+/*
+ * The nightly extension: every object the source has (all at the mirror
+ * now) whose lock falls short of what the policy needs tonight, the
+ * config and keys to the longest; then the dates applied are remembered
+ * and the ledger saved.
+ */
+static gfsb_err
+extend_locks(struct sync *s)
+{
+	const struct gfsb_objlist *lp[NPHASES];
+	struct gfsb_objlist both;
+	size_t i, k;
+	gfsb_err e;
+
+	if (s->mode == GFSB_LOCK_NONE || s->plan == NULL)
+		return GFSB_OK;
+	for (i = 0; i < NPHASES; i++)
+		lp[i] = &s->sl[i];
+	if ((e = ops_lock_apply(s->dst, s->mode, s->plan, s->ledger, lp,
+	    phase_type, NPHASES, s->o->threads, &s->res->locks)) != GFSB_OK ||
+	    (e = ops_lock_remember(s->plan, s->ledger, &s->sl[P_SNAPS])) !=
+	    GFSB_OK)
+		return e;
+	/* Forget what neither side has any more. */
+	for (i = 0; i < NPHASES; i++) {
+		memset(&both, 0, sizeof(both));
+		for (k = 0; k < s->sl[i].n && e == GFSB_OK; k++)
+			e = gfsb_objlist_add(&both, s->sl[i].v[k].id, 0);
+		for (k = 0; k < s->dl[i].n && e == GFSB_OK; k++)
+			e = gfsb_objlist_add(&both, s->dl[i].v[k].id, 0);
+		gfsb_objlist_sort(&both);
+		if (e == GFSB_OK)
+			ops_ledger_prune(s->ledger, phase_type[i], &both);
+		gfsb_objlist_fini(&both);
+		if (e != GFSB_OK)
+			return e;
+	}
 	return GFSB_OK;
 }
 
@@ -731,7 +957,8 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 	    (e = copy_phase(&s, P_INDEX)) != GFSB_OK ||
 	    (e = copy_phase(&s, P_SNAPS)) != GFSB_OK ||
 	    (e = delete_index(&s)) != GFSB_OK ||
-	    (e = delete_packs(&s)) != GFSB_OK)
+	    (e = delete_packs(&s)) != GFSB_OK ||
+	    (e = extend_locks(&s)) != GFSB_OK)
 		goto out;
 	if (s.refused)
 		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL, "the source has no "
@@ -739,6 +966,14 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 		    "deletions (restore from the mirror, or sync --delete "
 		    "never)", s.dl[P_SNAPS].n);
 out:
+	/* What was learnt of the dates is kept, even after a failure. */
+	if (s.ledger != NULL && !o->dry_run && ops_ledger_save(s.ledger) !=
+	    GFSB_OK)
+		gfsb_ctx_log(s.ctx, GFSB_LOG_WARN, "cannot write the lock "
+		    "ledger %s (the dates are read from storage next time)",
+		    s.lo.ledger);
+	ops_ledger_free(s.ledger);
+	ops_lock_plan_free(s.plan);
 	gfsb_repo_unlock(dlock);
 	gfsb_repo_unlock(slock);
 	gfsb_repo_close(s.mirror);

@@ -394,7 +394,14 @@ repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed)
 	size_t i;
 	gfsb_err e;
 
+	int64_t until;
+
 	for (i = 0; i < r->nindex_names; i++) {
+		/* A locked one stays until its date, superseded (the next
+		 * replacement supersedes it again). */
+		if (gfsb_repo_lock_held(r, GFSB_OBJ_INDEX, r->index_names[i],
+		    &until))
+			continue;
 		repo_cache_remove(r, GFSB_OBJ_INDEX, r->index_names[i]);
 		e = gfsb_backend_remove(r->be, GFSB_OBJ_INDEX,
 		    r->index_names[i]);

@@ -108,6 +108,14 @@ config_write(struct gfsb_repo *r, const uint8_t seed[GFSB_KEY_LEN])
 	    (int)r->params.chunk.min, "avg", (int)r->params.chunk.avg, "max",
 	    (int)r->params.chunk.max, "seed", seedhex, "compression",
 	    r->params.compression, "pack_size", (int)r->params.pack_size);
+	/* Older readers ignore the field: they never delete from a bucket
+	 * they do not know is locked, and S3 refuses what the lock holds. */
+	if (o != NULL && r->params.lock_mode != GFSB_LOCK_NONE &&
+	    json_object_set_new(o, "object_lock",
+	    json_string(gfsb_lock_mode_name(r->params.lock_mode))) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o != NULL && (text = json_dumps(o, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) != NULL)
 		e = repo_obj_store(r, GFSB_OBJ_CONFIG, ENV_CONFIG,
@@ -131,7 +139,7 @@ repo_config_decode(struct gfsb_ctx *ctx, const uint8_t *p, size_t n,
 	uint8_t idbin[GFSB_ID_LEN];
 	struct gfsb_repo_params pp;
 	json_error_t jerr;
-	json_t *o = NULL;
+	json_t *o = NULL, *lock;
 	gfsb_err e = GFSB_ECORRUPT;
 
 	if ((o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
@@ -158,6 +166,15 @@ repo_config_decode(struct gfsb_ctx *ctx, const uint8_t *p, size_t n,
 		goto out;
 	}
 	pp = *params;
+	pp.lock_mode = GFSB_LOCK_NONE;
+	lock = json_object_get(o, "object_lock");
+	if (lock != NULL && (!json_is_string(lock) ||
+	    gfsb_lock_mode_parse(json_string_value(lock), &pp.lock_mode) !=
+	    GFSB_OK || pp.lock_mode == GFSB_LOCK_NONE)) {
+		e = gfsb_ctx_seterr(ctx, GFSB_EUNSUPPORTED, "config names an "
+		    "Object Lock mode this version does not know");
+		goto out;
+	}
 	pp.chunk.min = (uint32_t)min;
 	pp.chunk.avg = (uint32_t)avg;
 	pp.chunk.max = (uint32_t)max;
@@ -196,6 +213,95 @@ out:
 	return e;
 }
 
+const char *
+gfsb_lock_mode_name(enum gfsb_lock_mode m)
+{
+	switch (m) {
+	case GFSB_LOCK_GOVERNANCE: return "governance";
+	case GFSB_LOCK_COMPLIANCE: return "compliance";
+	default: return "none";
+	}
+}
+
+gfsb_err
+gfsb_lock_mode_parse(const char *s, enum gfsb_lock_mode *m)
+{
+	if (strcmp(s, "none") == 0)
+		*m = GFSB_LOCK_NONE;
+	else if (strcmp(s, "governance") == 0)
+		*m = GFSB_LOCK_GOVERNANCE;
+	else if (strcmp(s, "compliance") == 0)
+		*m = GFSB_LOCK_COMPLIANCE;
+	else
+		return GFSB_EINVAL;
+	return GFSB_OK;
+}
+
+enum gfsb_lock_mode
+gfsb_repo_lock_mode(const struct gfsb_repo *r)
+{
+	return r->params.lock_mode;
+}
+
+int
+gfsb_repo_lock_held(struct gfsb_repo *r, enum gfsb_obj type,
+    const char *name, int64_t *until)
+{
+	struct gfsb_retention ret;
+	struct gfsb_time now;
+
+	*until = 0;
+	if (r->params.lock_mode == GFSB_LOCK_NONE)
+		return 0;
+	if (gfsb_backend_retention_get(r->be, type, name, &ret) != GFSB_OK) {
+		/* Nothing is deleted on a guess. */
+		gfsb_ctx_clearerr(r->ctx);
+		return 1;
+	}
+	gfsb_time_now(&now);
+	*until = ret.mode != GFSB_LOCK_NONE ? ret.until : 0;
+	return *until > now.sec;
+}
+
+/* A locked repository needs a bucket with Object Lock enabled; S3 turns
+ * it on only when a bucket is created, so gfsbackup never creates one. */
+static gfsb_err
+lock_check(struct gfsb_ctx *ctx, struct gfsb_backend *be)
+{
+	int enabled = 0;
+	gfsb_err e;
+
+	if (!gfsb_backend_is_remote(be))
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "Object Lock needs an "
+		    "S3 repository: %s is a directory",
+		    gfsb_backend_location(be));
+	if ((e = gfsb_backend_lock_enabled(be, &enabled)) != GFSB_OK)
+		return e;
+	if (!enabled)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the bucket of %s does "
+		    "not have Object Lock enabled: create the bucket with "
+		    "Object Lock (docs/OFFSITE-SECURITY.md)",
+		    gfsb_backend_location(be));
+	return GFSB_OK;
+}
+
+/* Every object a locked repository stores is retained at least
+ * GFSB_LOCK_MARGIN_DEFAULT, whoever writes it; a writer that knows the
+ * policy asks for more (gfsb_backend_set_put_retention). */
+static void
+lock_default(struct gfsb_repo *r)
+{
+	struct gfsb_retention ret;
+	struct gfsb_time now;
+
+	if (r->params.lock_mode == GFSB_LOCK_NONE)
+		return;
+	gfsb_time_now(&now);
+	ret.mode = r->params.lock_mode;
+	ret.until = now.sec + GFSB_LOCK_MARGIN_DEFAULT;
+	gfsb_backend_set_put_retention(r->be, &ret);
+}
+
 gfsb_err
 gfsb_repo_probe(struct gfsb_ctx *ctx, struct gfsb_backend *be)
 {
@@ -221,6 +327,9 @@ gfsb_repo_init(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 
 	if ((e = params_check(ctx, params)) != GFSB_OK)
 		return e;
+	if (params->lock_mode != GFSB_LOCK_NONE &&
+	    (e = lock_check(ctx, be)) != GFSB_OK)
+		return e;
 	if ((e = gfsb_backend_create(be)) != GFSB_OK) {
 		if (e == GFSB_EEXIST)
 			gfsb_ctx_seterr(ctx, e,
@@ -232,6 +341,7 @@ gfsb_repo_init(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		return e;
 	r->params = *params;
 	r->index_loaded = 1; /* a new repository has an empty index */
+	lock_default(r);
 	if ((e = gfsb_crypto_keys_new(&r->keys)) != GFSB_OK)
 		goto fail;
 	if ((e = repo_key_write(ctx, be, r->keys, pass, passlen,
@@ -299,6 +409,7 @@ gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	if (gfsb_backend_is_remote(be) && (e = gfsb_repo_set_cache(r, "")) !=
 	    GFSB_OK)
 		goto fail;
+	lock_default(r);
 	*out = r;
 	return GFSB_OK;
 fail:
@@ -337,6 +448,7 @@ gfsb_repo_open_mirror(const struct gfsb_repo *src, struct gfsb_backend *be,
 		    src->id);
 		goto fail;
 	}
+	lock_default(r);
 	*out = r;
 	return GFSB_OK;
 fail:
@@ -417,4 +529,102 @@ gfsb_repo_blob_id(const struct gfsb_repo *r, const void *p, size_t n,
     uint8_t id[GFSB_ID_LEN])
 {
 	gfsb_crypto_blob_id(r->keys, p, n, id);
+}
+
+/* Copy src's key files to be, each checked against its name. */
+static gfsb_err
+copy_keys(const struct gfsb_repo *src, struct gfsb_backend *be,
+    const struct gfsb_retention *keep, uint64_t *n)
+{
+	struct gfsb_objlist keys;
+	struct gfsb_buf b;
+	char hex[GFSB_ID_HEX];
+	size_t i;
+	gfsb_err e;
+
+	gfsb_buf_init(&b);
+	if ((e = gfsb_backend_list_all(src->be, GFSB_OBJ_KEY, &keys)) !=
+	    GFSB_OK)
+		return e;
+	for (i = 0; i < keys.n && e == GFSB_OK; i++) {
+		b.len = 0;
+		if ((e = gfsb_backend_get(src->be, GFSB_OBJ_KEY, keys.v[i].name,
+		    &b)) != GFSB_OK)
+			break;
+		gfsb_crypto_sha256_hex(b.data, b.len, hex);
+		if (strcmp(hex, keys.v[i].name) != 0) {
+			e = gfsb_ctx_seterr(src->ctx, GFSB_ECORRUPT, "keys/%s "
+			    "in the source is damaged: not copied",
+			    keys.v[i].name);
+			break;
+		}
+		if ((e = gfsb_backend_put_locked(be, GFSB_OBJ_KEY,
+		    keys.v[i].name, b.data, b.len, keep)) == GFSB_OK)
+			(*n)++;
+	}
+	gfsb_buf_fini(&b);
+	gfsb_objlist_fini(&keys);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_mirror_create(const struct gfsb_repo *src, struct gfsb_backend *be,
+    const struct gfsb_retention *keep, uint64_t *keys)
+{
+	struct gfsb_repo *r = NULL;
+	struct gfsb_buf plain, sealed;
+	json_t *o = NULL;
+	char *text = NULL;
+	gfsb_err e;
+
+	*keys = 0;
+	gfsb_buf_init(&plain);
+	gfsb_buf_init(&sealed);
+	if (keep != NULL && keep->mode != GFSB_LOCK_NONE &&
+	    (e = lock_check(src->ctx, be)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_backend_create(be)) != GFSB_OK ||
+	    (e = copy_keys(src, be, keep, keys)) != GFSB_OK)
+		return e;
+	/* The source's config as it is, but for the lock mode: sealed with
+	 * the same keys, so the copy is the same repository. */
+	if ((e = repo_alloc(src->ctx, src->be, &r)) != GFSB_OK)
+		return e;
+	r->keys = src->keys;
+	r->params = src->params;
+	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
+	    MAX_CONFIG, &plain)) != GFSB_OK)
+		goto out;
+	e = GFSB_ENOMEM;
+	if ((o = json_loadb((const char *)plain.data, plain.len, 0, NULL)) ==
+	    NULL) {
+		e = gfsb_ctx_seterr(src->ctx, GFSB_ECORRUPT, "config is "
+		    "malformed");
+		goto out;
+	}
+	json_object_del(o, "object_lock");
+	if (keep != NULL && keep->mode != GFSB_LOCK_NONE &&
+	    json_object_set_new(o, "object_lock",
+	    json_string(gfsb_lock_mode_name(keep->mode))) != 0)
+		goto out;
+	if ((text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		goto out;
+	if ((e = repo_obj_seal(r, ENV_CONFIG, (const uint8_t *)text,
+	    strlen(text), &sealed)) != GFSB_OK)
+		goto out;
+	e = gfsb_backend_put_locked(be, GFSB_OBJ_CONFIG, "config", sealed.data,
+	    sealed.len, keep);
+out:
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	free(text);
+	json_decref(o);
+	gfsb_buf_wipe(&plain);
+	gfsb_buf_fini(&sealed);
+	if (r != NULL) {
+		r->keys = NULL; /* src's */
+		gfsb_repo_close(r);
+	}
+	return e;
 }

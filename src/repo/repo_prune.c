@@ -55,8 +55,24 @@ struct pinfo {
 	uint32_t blobs, used;
 	uint64_t size;		    /* in the backend */
 	int present;
+	int held;		    /* to delete, but locked until later */
 	enum { P_KEEP, P_DELETE, P_REPACK } fate;
 };
+
+/* Is a locked repository's object still held by its date?  Counted. */
+static int
+held(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
+    struct gfsb_compact_stats *st)
+{
+	int64_t until;
+
+	if (!gfsb_repo_lock_held(r, type, name, &until))
+		return 0;
+	st->waiting++;
+	if (until > st->waiting_until)
+		st->waiting_until = until;
+	return 1;
+}
 
 /* Copy the used blobs of pack `slot` into new packs, checking each. */
 static gfsb_err
@@ -258,7 +274,16 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 			pi[s].fate = P_REPACK;
 		else
 			pi[s].fate = P_KEEP;
-		if (pi[s].fate == P_DELETE && pi[s].present) {
+		/* A locked pack stays until its date: copying what it holds
+		 * would only store it twice. */
+		if (pi[s].fate != P_KEEP && pi[s].present &&
+		    held(r, GFSB_OBJ_PACK, name, st)) {
+			if (pi[s].fate == P_REPACK)
+				pi[s].fate = P_KEEP;
+			else
+				pi[s].held = 1;
+		}
+		if (pi[s].fate == P_DELETE && pi[s].present && !pi[s].held) {
 			st->packs_deleted++;
 			st->bytes_freed += pi[s].size;
 		} else if (pi[s].fate == P_REPACK) {
@@ -272,6 +297,10 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	}
 	for (i = 0; i < bl.n; i++)
 		if (!indexed[i]) {
+			if (held(r, GFSB_OBJ_PACK, bl.v[i].name, st)) {
+				indexed[i] = 2; /* waits */
+				continue;
+			}
 			st->unindexed_deleted++;
 			st->bytes_freed += bl.v[i].size;
 		}
@@ -315,7 +344,7 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	/* 4. Packs no longer needed, and leftovers nobody indexed. */
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored || !pi[s].present ||
-		    pi[s].fate == P_KEEP)
+		    pi[s].fate == P_KEEP || pi[s].held)
 			continue;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
 		repo_cache_remove(r, GFSB_OBJ_PACK, name);
