@@ -113,6 +113,29 @@ gfsb_err gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
 int gfsb_backend_is_remote(const struct gfsb_backend *be);
 
 /*
+ * gfsb_backend_as_of(be):
+ * The moment (seconds since the epoch) of a read-only view opened with
+ * as_of (or made by gfsb_backend_mem_set_read_only); 0 for a backend that
+ * shows the present and can be written.
+ */
+int64_t gfsb_backend_as_of(const struct gfsb_backend *be);
+
+/*
+ * gfsb_backend_oldest_version(be, type, t):
+ * On a view of the past: *t = the first whole second (rounded up from S3's
+ * milliseconds) at which the oldest version the bucket keeps of any object
+ * of type was stored, whether that version is visible at the view's moment
+ * or not (delete markers do not count); 0 if the bucket keeps none.  So for
+ * GFSB_OBJ_CONFIG, the earliest as_of at which a repository can be seen
+ * there.  It comes from the listing of versions the view makes anyway
+ * (one per type, on first use).  The mem backend's view: the oldest mtime
+ * of its objects of type.  GFSB_EUNSUPPORTED on a backend that is not a
+ * view of the past; else the errors of a listing.  Thread-safe.
+ */
+gfsb_err gfsb_backend_oldest_version(struct gfsb_backend *be,
+    enum gfsb_obj type, int64_t *t) GFSB_WUR;
+
+/*
  * gfsb_backend_mem_new(ctx, out):
  * A backend that keeps objects in memory, for tests.
  */
@@ -151,6 +174,17 @@ void gfsb_backend_mem_set_lock(struct gfsb_backend *be, int enabled);
  * Thread-safe.
  */
 void gfsb_backend_mem_set_time(struct gfsb_backend *be, int64_t now);
+
+/*
+ * gfsb_backend_mem_set_read_only(be, as_of):
+ * For tests: from now on the mem backend be is a read-only view as of
+ * as_of, as an S3 backend opened with as_of is: every write fails with
+ * GFSB_EDENIED, gfsb_backend_as_of returns as_of.  It keeps no versions:
+ * the view shows what be holds.  as_of 0 makes it writable again.
+ * GFSB_ENOMEM.  Not thread-safe (call it before sharing be).
+ */
+gfsb_err gfsb_backend_mem_set_read_only(struct gfsb_backend *be,
+    int64_t as_of) GFSB_WUR;
 
 /*
  * gfsb_backend_close(be):

@@ -179,6 +179,26 @@ gfsb_backend_is_remote(const struct gfsb_backend *be)
 	return be->remote;
 }
 
+int64_t
+gfsb_backend_as_of(const struct gfsb_backend *be)
+{
+	return be->read_only != NULL ? be->as_of : 0;
+}
+
+gfsb_err
+gfsb_backend_oldest_version(struct gfsb_backend *be, enum gfsb_obj type,
+    int64_t *t)
+{
+	if ((unsigned)type >= GFSB_OBJ_NTYPES)
+		return gfsb_ctx_seterr(be->ctx, GFSB_EINVAL, "unknown object "
+		    "type %d", (int)type);
+	if (be->read_only == NULL || be->ops->oldest_version == NULL)
+		return gfsb_ctx_seterr(be->ctx, GFSB_EUNSUPPORTED, "%s: not a "
+		    "view of the past (no versions to look at)",
+		    be->location);
+	return be->ops->oldest_version(be, type, t);
+}
+
 void
 gfsb_backend_close(struct gfsb_backend *be)
 {

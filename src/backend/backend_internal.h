@@ -49,6 +49,10 @@ struct gfsb_backend_ops {
 	    const char *name, struct gfsb_retention *out);
 	gfsb_err (*lock_enabled)(struct gfsb_backend *be, int *enabled);
 	gfsb_err (*versioning)(struct gfsb_backend *be, int *state);
+	/* The as-of view: the oldest version of any object of type (NULL:
+	 * no history kept). */
+	gfsb_err (*oldest_version)(struct gfsb_backend *be, enum gfsb_obj type,
+	    int64_t *t);
 };
 
 struct gfsb_backend {
@@ -60,6 +64,7 @@ struct gfsb_backend {
 	/* Set by an implementation that opened a read-only view: every write
 	 * fails with GFSB_EDENIED and this message. */
 	char *read_only;
+	int64_t as_of;	/* the view's moment, with read_only; 0: now */
 	/* The retention of plain puts (gfsb_backend_set_put_retention). */
 	pthread_mutex_t put_ret_mu;
 	struct gfsb_retention put_ret;

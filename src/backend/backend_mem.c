@@ -339,6 +339,40 @@ gfsb_backend_mem_set_time(struct gfsb_backend *be, int64_t t)
 	pthread_mutex_unlock(&m->lock);
 }
 
+gfsb_err
+gfsb_backend_mem_set_read_only(struct gfsb_backend *be, int64_t as_of)
+{
+	char *msg = NULL;
+
+	if (be == NULL || be->ops != &mem_ops)
+		return GFSB_OK;
+	if (as_of != 0 && asprintf(&msg, "read-only view of mem: as of %lld",
+	    (long long)as_of) < 0)
+		return GFSB_ENOMEM;
+	free(be->read_only);
+	be->read_only = msg;
+	be->as_of = as_of;
+	return GFSB_OK;
+}
+
+/* Without versions, history starts with the oldest object kept. */
+static gfsb_err
+mem_oldest_version(struct gfsb_backend *be, enum gfsb_obj type, int64_t *t)
+{
+	struct mem *m = M(be);
+	int64_t oldest = 0;
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n; i++)
+		if (m->objs[i].type == type && (oldest == 0 ||
+		    m->objs[i].mtime < oldest))
+			oldest = m->objs[i].mtime;
+	pthread_mutex_unlock(&m->lock);
+	*t = oldest;
+	return GFSB_OK;
+}
+
 static gfsb_err
 mem_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
     uint64_t *size)
@@ -381,6 +415,7 @@ static const struct gfsb_backend_ops mem_ops = {
 	.retention_set = mem_retention_set,
 	.retention_get = mem_retention_get,
 	.lock_enabled = mem_lock_enabled,
+	.oldest_version = mem_oldest_version,
 };
 
 void

@@ -1241,6 +1241,19 @@ asof_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
 	return e;
 }
 
+static gfsb_err
+asof_oldest(struct gfsb_backend *be, enum gfsb_obj type, int64_t *t)
+{
+	const struct s3_asof_map *m = NULL;
+	gfsb_err e;
+
+	if ((e = asof_map(be, type, &m)) != GFSB_OK)
+		return e;
+	/* Rounded up: the first whole second whose view shows it. */
+	*t = (m->oldest_ms + 999) / 1000;
+	return GFSB_OK;
+}
+
 static void
 s3_close(struct gfsb_backend *be)
 {
@@ -1281,6 +1294,7 @@ static const struct gfsb_backend_ops s3_ops = {
 	.retention_get = s3_retention_get,
 	.lock_enabled = s3_lock_enabled,
 	.versioning = s3_versioning,
+	.oldest_version = asof_oldest,
 };
 
 /* ---- opening: URL, endpoint, region, credentials ---- */
@@ -1491,6 +1505,7 @@ open_as_of(struct gfsb_backend *be, int64_t t)
 	pthread_mutex_init(&s->asof_mu, NULL);
 	s->asof_mu_ok = 1;
 	s->as_of = t;
+	be->as_of = t;
 	gfsb_backend_fmt_time(t, when, sizeof(when));
 	if (asprintf(&be->read_only, "read-only view of %s/%s as of %s",
 	    s->bucket, s->prefix, when) < 0) {

@@ -43,6 +43,9 @@ s3_asof_offer(struct s3_asof_map *m, const char *name,
 	struct s3_asof_ent cand, *last, *grown;
 
 	m->seq++;
+	/* When history starts, for "nothing was there yet" messages. */
+	if (!marker && (m->oldest_ms == 0 || mtime_ms < m->oldest_ms))
+		m->oldest_ms = mtime_ms;
 	if (mtime_ms > m->as_of_ms)
 		return 0; /* did not exist yet at the moment */
 	if (strlen(name) >= sizeof(cand.name))

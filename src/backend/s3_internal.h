@@ -175,6 +175,8 @@ struct s3_asof_map {
 	uint64_t seq;
 	int64_t as_of_ms;
 	size_t max;		/* entries kept at most */
+	int64_t oldest_ms;	/* the oldest version offered, at any time
+				   (delete markers aside); 0: none */
 };
 
 /*
@@ -189,8 +191,10 @@ void s3_asof_init(struct s3_asof_map *m, int64_t as_of_ms, size_t max);
  * Offer one listing entry, in the server's order.  An entry newer than the
  * moment is passed over; of the others, for each name the newest by
  * LastModified wins, and of equally old ones the first offered (S3 lists
- * each key's versions newest first, so the listing breaks a tie).  Returns
- * 0, -1 when out of memory, -2 when more than max names are kept.
+ * each key's versions newest first, so the listing breaks a tie).  Every
+ * version (not a marker), newer than the moment or not, counts towards
+ * oldest_ms.  Returns 0, -1 when out of memory, -2 when more than max
+ * names are kept.
  */
 int s3_asof_offer(struct s3_asof_map *m, const char *name,
     const char *version_id, uint64_t size, int64_t mtime_ms, int marker);

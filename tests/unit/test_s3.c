@@ -645,12 +645,19 @@ test_asof_rule(void **state)
 	assert_string_equal(m.v[0].name, "a");
 	assert_string_equal(m.v[3].name, "g");
 	s3_asof_fini(&m);
-	/* Before anything: empty. */
+	/* Before anything: empty; history starts with the oldest version,
+	 * listed in any order, whatever the moment (markers aside). */
 	s3_asof_init(&m, 999, 100);
-	assert_int_equal(s3_asof_offer(&m, "a", "v1", 10, 1000, 0), 0);
+	assert_true(m.oldest_ms == 0);
+	assert_int_equal(s3_asof_offer(&m, "a", "m1", 0, 900, 1), 0);
+	assert_true(m.oldest_ms == 0);
+	assert_int_equal(s3_asof_offer(&m, "a", "v2", 10, 2500, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "a", "v1", 10, 1001, 0), 0);
+	assert_int_equal(s3_asof_offer(&m, "b", "v1", 10, 1700, 0), 0);
 	s3_asof_finish(&m);
 	assert_int_equal(m.n, 0);
 	assert_null(s3_asof_find(&m, "a"));
+	assert_true(m.oldest_ms == 1001);
 	s3_asof_fini(&m);
 	/* The cap on names kept: refused, not silently cut. */
 	s3_asof_init(&m, 5000, 2);
