@@ -65,7 +65,10 @@ void gfsb_repo_params_default(struct gfsb_repo_params *p);
 /*
  * gfsb_repo_probe(ctx, be):
  * GFSB_OK if a repository config exists at be, GFSB_ENOREPO if not,
- * GFSB_EIO if the location cannot be read.  Needs no passphrase.
+ * GFSB_EIO if the location cannot be read.  Needs no passphrase.  On a
+ * view of the past, the detail of GFSB_ENOREPO says as of when, and when
+ * the bucket's first config version is from (the earliest moment to ask
+ * for), or that the config had been deleted by then.
  */
 gfsb_err gfsb_repo_probe(struct gfsb_ctx *ctx, struct gfsb_backend *be)
     GFSB_WUR;
@@ -113,8 +116,11 @@ gfsb_err gfsb_repo_open_mirror(const struct gfsb_repo *src,
  * are opened: $GFSBACKUP_CACHE_DIR, else $XDG_CACHE_HOME/gfsbackup, else
  * $HOME/.cache/gfsbackup.  The copies are the sealed objects themselves,
  * checked against their names when used; a cache that cannot be created
- * or written is a warning, and the repository is read directly.
- * GFSB_ENOMEM only.
+ * or written is a warning, and the repository is read directly.  A
+ * repository on a read-only view of the past (gfsb_backend_as_of) is never
+ * cached, whatever dir says: the cache of its id follows the present state
+ * and drops what that state no longer lists, so the past would evict the
+ * present's copies and fill it with its own.  GFSB_ENOMEM only.
  */
 gfsb_err gfsb_repo_set_cache(struct gfsb_repo *r, const char *dir) GFSB_WUR;
 
@@ -763,6 +769,11 @@ struct gfsb_lock;
  * read (the storage's error) is neither ignored nor removed: the call
  * fails with that error.  A held lock is refreshed in the background
  * every five minutes.  Release with gfsb_repo_unlock.
+ *
+ * On a read-only view of the past (gfsb_backend_as_of non-zero) nothing
+ * can change and no lock can be stored: a shared lock is granted at once
+ * and stores nothing (nor does its unlock; other processes' locks are not
+ * looked at), an exclusive one is GFSB_EDENIED.
  */
 gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int exclusive,
     struct gfsb_lock **out) GFSB_WUR;

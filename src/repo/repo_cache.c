@@ -11,7 +11,9 @@
  * that fails (a torn write, a bad disk) is deleted and fetched again.
  * Copies of objects the repository no longer lists are deleted when the
  * listing is next read.  The cache is best effort: any failure in it is
- * a warning (once) and the repository is read directly.
+ * a warning (once) and the repository is read directly.  A read-only
+ * view of the past is never cached: the cache of a repository id mirrors
+ * its present listing, which the past's would evict.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
 
 #include "repo_internal.h"
@@ -96,7 +99,8 @@ gfsb_repo_set_cache(struct gfsb_repo *r, const char *dir)
 	int fd, err;
 
 	repo_cache_close(r);
-	if (dir == NULL)
+	/* A view of the past is read directly: see repo.h. */
+	if (dir == NULL || gfsb_backend_as_of(r->be) != 0)
 		return GFSB_OK;
 	if (*dir == '\0' ? default_base(base, sizeof(base)) != 0 :
 	    snprintf(base, sizeof(base), "%s", dir) >= (int)sizeof(base))

@@ -9,6 +9,11 @@
  * older than 30 minutes, or whose process is gone on this very host, is
  * stale and does not block anyone (it is reported, and removed by
  * `unlock`).
+ *
+ * A read-only view of the past (a backend opened "as of" a moment) cannot
+ * change, so there is nothing to exclude and nowhere to write a lock: a
+ * shared lock on it is granted without a word to the storage, and an
+ * exclusive one, which announces changes, is refused.
  */
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +52,7 @@ struct gfsb_lock {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
+	int view;	/* on a read-only view: nothing stored, nothing to do */
 };
 
 /* Remove a lock object; failure only delays others until it goes stale. */
@@ -281,12 +287,38 @@ refresher(void *arg)
 	return NULL;
 }
 
+/* The lock of a read-only view: shared only, and stored nowhere. */
+static gfsb_err
+view_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+{
+	struct gfsb_time when;
+	struct gfsb_lock *l;
+	char at[32];
+
+	if (exclusive) {
+		when.sec = gfsb_backend_as_of(r->be);
+		when.nsec = 0;
+		gfsb_time_format_local(&when, at, sizeof(at));
+		return gfsb_ctx_seterr(r->ctx, GFSB_EDENIED, "%s as of %s is "
+		    "a read-only view of the past: it cannot be changed",
+		    gfsb_backend_location(r->be), at);
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return GFSB_ENOMEM;
+	l->r = r;
+	l->view = 1;
+	*out = l;
+	return GFSB_OK;
+}
+
 gfsb_err
 gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
 {
 	struct gfsb_lock *l;
 	gfsb_err e;
 
+	if (gfsb_backend_as_of(r->be) != 0)
+		return view_lock(r, exclusive, out);
 	if ((e = check_conflicts(r, exclusive, NULL)) != GFSB_OK)
 		return e;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
@@ -318,6 +350,10 @@ gfsb_repo_unlock(struct gfsb_lock *l)
 {
 	if (l == NULL)
 		return;
+	if (l->view) {
+		free(l);
+		return;
+	}
 	if (l->have_thread) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;

@@ -302,6 +302,38 @@ lock_default(struct gfsb_repo *r)
 	gfsb_backend_set_put_retention(r->be, &ret);
 }
 
+/*
+ * No config in a view of the past: say when the bucket's history of the
+ * config starts, so that the operator knows which moment to ask for
+ * instead (the listing was made by the stat: it costs nothing more).
+ */
+static gfsb_err
+probe_past(struct gfsb_ctx *ctx, struct gfsb_backend *be)
+{
+	struct gfsb_time at, first;
+	char s_at[32], s_first[32];
+	int64_t t = 0;
+
+	at.sec = gfsb_backend_as_of(be);
+	at.nsec = 0;
+	gfsb_time_format_local(&at, s_at, sizeof(s_at));
+	if (gfsb_backend_oldest_version(be, GFSB_OBJ_CONFIG, &t) != GFSB_OK ||
+	    t == 0)
+		return gfsb_ctx_seterr(ctx, GFSB_ENOREPO, "there is no "
+		    "repository at %s as of %s", gfsb_backend_location(be),
+		    s_at);
+	first.sec = t;
+	first.nsec = 0;
+	gfsb_time_format_local(&first, s_first, sizeof(s_first));
+	if (t > at.sec)
+		return gfsb_ctx_seterr(ctx, GFSB_ENOREPO, "there is no "
+		    "repository at %s as of %s; its first config version is "
+		    "from %s", gfsb_backend_location(be), s_at, s_first);
+	return gfsb_ctx_seterr(ctx, GFSB_ENOREPO, "there is no repository at "
+	    "%s as of %s: its config had been deleted by then (its first "
+	    "version is from %s)", gfsb_backend_location(be), s_at, s_first);
+}
+
 gfsb_err
 gfsb_repo_probe(struct gfsb_ctx *ctx, struct gfsb_backend *be)
 {
@@ -309,6 +341,8 @@ gfsb_repo_probe(struct gfsb_ctx *ctx, struct gfsb_backend *be)
 	gfsb_err e;
 
 	e = gfsb_backend_stat(be, GFSB_OBJ_CONFIG, "config", &size);
+	if (e == GFSB_ENOTFOUND && gfsb_backend_as_of(be) != 0)
+		return probe_past(ctx, be);
 	if (e == GFSB_ENOTFOUND)
 		return gfsb_ctx_seterr(ctx, GFSB_ENOREPO,
 		    "there is no repository at %s",

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <gfsbackup/backend.h>
@@ -897,6 +898,70 @@ test_locks(void **state)
 	assert_int_equal(ns.n, 0);
 }
 
+/*
+ * A read-only view of the past: a shared lock is granted without a word
+ * to the storage (a live exclusive lock of the present does not stand in
+ * its way), an exclusive one is refused; no cache; a missing repository
+ * is said to be missing as of the moment.
+ */
+static void
+test_view_locks_cache_probe(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_backend *empty;
+	struct gfsb_lock *held, *s1, *x;
+	struct names ns;
+	char dir[] = "/tmp/gfsb-viewcache-XXXXXX", sub[64];
+	int64_t t;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(gfsb_backend_oldest_version(f->be, GFSB_OBJ_CONFIG,
+	    &t), GFSB_EUNSUPPORTED);
+	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(gfsb_repo_lock(f->r, 1, &held), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_set_read_only(f->be, 1767229200),
+	    GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(f->r, 0, &s1), GFSB_OK);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 1);
+	gfsb_repo_unlock(s1);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 1);
+	assert_int_equal(gfsb_repo_lock(f->r, 1, &x), GFSB_EDENIED);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx),
+	    "read-only view of the past"));
+	gfsb_ctx_clearerr(f->ctx);
+	/* Writes below the repository layer are refused too. */
+	assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_LOCK, ns.v[0]),
+	    GFSB_EDENIED);
+	gfsb_ctx_clearerr(f->ctx);
+
+	/* No cache, even one asked for by name: nothing is created. */
+	snprintf(sub, sizeof(sub), "%s/c", dir);
+	assert_int_equal(gfsb_repo_set_cache(f->r, sub), GFSB_OK);
+	assert_null(gfsb_repo_cache_path(f->r));
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_int_equal(gfsb_repo_probe(f->ctx, f->be), GFSB_OK);
+	assert_int_equal(gfsb_backend_oldest_version(f->be, GFSB_OBJ_CONFIG,
+	    &t), GFSB_OK);
+	assert_true(t > 0);
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &empty), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_set_read_only(empty, 1767229200),
+	    GFSB_OK);
+	assert_int_equal(gfsb_repo_probe(f->ctx, empty), GFSB_ENOREPO);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx),
+	    "there is no repository at mem: as of "));
+	gfsb_ctx_clearerr(f->ctx);
+	gfsb_backend_close(empty);
+
+	assert_int_equal(gfsb_backend_mem_set_read_only(f->be, 0), GFSB_OK);
+	assert_int_equal(gfsb_backend_as_of(f->be), 0);
+	gfsb_repo_unlock(held);
+	list(f, GFSB_OBJ_LOCK, &ns);
+	assert_int_equal(ns.n, 0);
+}
+
 /* ---- a storage that fails: never taken for damage ---- */
 
 /* Every warning and error logged, one line after another. */
@@ -1125,6 +1190,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_locks_cache_probe,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_keys_and_config,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_objects, setup,
