@@ -536,7 +536,9 @@ struct gfsb_verify_result {
  * duplicate blobs and stale locks are warnings.  Takes a shared lock (a
  * prune cannot delete what is being read).  With a state file, packs read
  * cleanly are recorded with today's date and tonight's repository size is
- * added to the history, for coverage and the report.
+ * added to the history, for coverage and the report.  On a read-only view
+ * of the past (gfsb_backend_as_of) locks are neither taken nor counted,
+ * and a state file is refused (GFSB_EINVAL): it records the present.
  * Returns GFSB_OK when the check ran, damage or not (res says); an error
  * only when it could not run (storage unreachable: GFSB_ENET/GFSB_EIO,
  * GFSB_ELOCKED, GFSB_ENOMEM, GFSB_ECANCELED).  Free res with

@@ -427,6 +427,10 @@ check_locks(struct verify *v)
 {
 	gfsb_err e;
 
+	/* A view of the past shows the locks of processes long gone, which
+	 * `unlock` could not remove anyway. */
+	if (gfsb_backend_as_of(gfsb_repo_backend(v->r)) != 0)
+		return GFSB_OK;
 	if ((e = gfsb_repo_lock_count(v->r, &v->res->locks_live,
 	    &v->res->locks_stale)) != GFSB_OK)
 		return e;
@@ -1310,6 +1314,13 @@ gfsb_ops_verify(struct gfsb_repo *r, const struct gfsb_verify_opts *o,
 	    (o->slice == 0 || o->slice > o->slices))))
 		return gfsb_ctx_seterr(v.ctx, GFSB_EINVAL,
 		    "bad read-data subset %u/%u", o->slice, o->slices);
+	/* The state is the live repository's history: a look at the past
+	 * must neither be compared with it nor recorded in it. */
+	if (o->state_file != NULL &&
+	    gfsb_backend_as_of(gfsb_repo_backend(r)) != 0)
+		return gfsb_ctx_seterr(v.ctx, GFSB_EINVAL, "a state file "
+		    "records the present repository: none with a view of the "
+		    "past");
 	if (!o->no_lock && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK)
 		return e;
 	if ((e = gfsb_repo_io_new(r, &v.io)) != GFSB_OK)

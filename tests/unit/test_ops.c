@@ -469,6 +469,176 @@ test_verify_storage_failure(void **state)
 	rmdir(dir);
 }
 
+/* A small file's bytes. */
+static size_t
+slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *fp;
+	size_t n;
+
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(buf, 1, cap, fp);
+	fclose(fp);
+	return n;
+}
+
+/* Objects of every type the backend holds. */
+static size_t
+nobjects(struct gfsb_backend *be)
+{
+	struct gfsb_objlist l = { NULL, 0, 0 };
+	uint64_t size;
+	size_t n = 0;
+	int t;
+
+	for (t = GFSB_OBJ_KEY; t < GFSB_OBJ_NTYPES; t++) {
+		assert_int_equal(gfsb_backend_list_all(be, (enum gfsb_obj)t,
+		    &l), GFSB_OK);
+		n += l.n;
+		gfsb_objlist_fini(&l);
+	}
+	return n + (gfsb_backend_stat(be, GFSB_OBJ_CONFIG, "config", &size) ==
+	    GFSB_OK);
+}
+
+/*
+ * A repository on a read-only view of the past is read whole (verify,
+ * restore, sync as a source) without a lock, even while the present one
+ * is locked exclusively, and nothing is written to it; a state file, and
+ * anything that would change it, are refused.
+ */
+static void
+test_view_of_the_past(void **state)
+{
+	char dir[] = "/tmp/gfsb-view-XXXXXX", out[] = "/tmp/gfsb-viewr-XXXXXX";
+	char path[96], back[128], statef[96];
+	const char *paths[1] = { dir };
+	struct gfsb_repo_params p;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result bres;
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result res;
+	struct gfsb_restore_opts ro;
+	struct gfsb_restore_result rres;
+	struct gfsb_prune_opts po;
+	struct gfsb_prune_result pres;
+	struct gfsb_sync_opts so;
+	struct gfsb_sync_result sres;
+	struct gfsb_backend *be, *dst;
+	struct gfsb_repo *r, *v, *m;
+	struct gfsb_lock *held;
+	struct gfsb_ctx *ctx;
+	char a[64], b[64];
+	size_t before, na;
+	FILE *fp;
+	int k;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(out));
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, k);
+		assert_non_null(fp = fopen(path, "w"));
+		fprintf(fp, "file %d of the past\n", k);
+		fclose(fp);
+	}
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(ctx, &be), GFSB_OK);
+	gfsb_repo_params_default(&p);
+	p.kdf_ops = 1;
+	p.kdf_mem = 8 << 20;
+	assert_int_equal(gfsb_repo_init(ctx, be, VPASS, strlen(VPASS), &p, &r),
+	    GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(r, &bo, &bres), GFSB_OK);
+	/* A prune of the present holds it exclusively. */
+	assert_int_equal(gfsb_repo_lock(r, 1, &held), GFSB_OK);
+	before = nobjects(be);
+	assert_int_equal(gfsb_backend_mem_set_read_only(be, 1767229200),
+	    GFSB_OK);
+	assert_int_equal(gfsb_backend_as_of(be), 1767229200);
+	v = vopen(ctx, be);
+
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	vo.threads = 1;
+	snprintf(statef, sizeof(statef), "%s.state", out);
+	vo.state_file = statef;
+	assert_int_equal(gfsb_ops_verify(v, &vo, &res), GFSB_EINVAL);
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx), "view of the past"));
+	assert_int_equal(access(statef, F_OK), -1);
+	gfsb_ctx_clearerr(ctx);
+	vo.state_file = NULL;
+	assert_int_equal(gfsb_ops_verify(v, &vo, &res), GFSB_OK);
+	assert_int_equal(res.ndamage, 0);
+	assert_int_equal(res.snapshots, 1);
+	assert_true(res.packs_read > 0);
+	assert_int_equal(res.locks_live + res.locks_stale, 0);
+	gfsb_ops_verify_result_fini(&res);
+
+	memset(&ro, 0, sizeof(ro));
+	ro.snapshot = "latest";
+	ro.target = out;
+	ro.threads = 1;
+	assert_int_equal(gfsb_ops_restore(v, &ro, &rres), GFSB_OK);
+	assert_int_equal(rres.files, 2);
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, k);
+		snprintf(back, sizeof(back), "%s%s/f%d", out, dir, k);
+		na = slurp(path, a, sizeof(a));
+		assert_true(na > 0);
+		assert_int_equal(slurp(back, b, sizeof(b)), na);
+		assert_memory_equal(a, b, na);
+		unlink(back);
+	}
+
+	/* Changing the past is refused before anything is done. */
+	memset(&po, 0, sizeof(po));
+	po.max_unused = 0.05;
+	assert_int_equal(gfsb_ops_prune(v, &po, &pres), GFSB_EDENIED);
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx), "read-only view"));
+	gfsb_ctx_clearerr(ctx);
+
+	/* As a sync's source: the mirror is a whole, writable repository. */
+	assert_int_equal(gfsb_backend_mem_new(ctx, &dst), GFSB_OK);
+	memset(&so, 0, sizeof(so));
+	so.threads = 1;
+	assert_int_equal(gfsb_ops_sync(v, dst, &so, &sres), GFSB_OK);
+	assert_true(sres.initialized);
+	assert_int_equal(sres.failed, 0);
+	assert_int_equal(gfsb_backend_as_of(dst), 0);
+	m = vopen(ctx, dst);
+	assert_int_equal(gfsb_ops_verify(m, &vo, &res), GFSB_OK);
+	assert_int_equal(res.ndamage, 0);
+	assert_int_equal(res.snapshots, 1);
+	gfsb_ops_verify_result_fini(&res);
+	gfsb_repo_close(m);
+	gfsb_backend_close(dst);
+
+	/* Nothing was written: the present's lock is all there is. */
+	assert_int_equal(nobjects(be), before);
+	gfsb_repo_close(v);
+	assert_int_equal(gfsb_backend_mem_set_read_only(be, 0), GFSB_OK);
+	gfsb_repo_unlock(held);
+	assert_int_equal(nobjects(be), before - 1);
+	gfsb_repo_close(r);
+	gfsb_backend_close(be);
+	gfsb_ctx_free(ctx);
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, k);
+		unlink(path);
+	}
+	snprintf(back, sizeof(back), "%s/tmp", out);
+	snprintf(path, sizeof(path), "%s%s", out, dir);
+	rmdir(path);
+	rmdir(back);
+	rmdir(out);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -482,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_report_verify_nights),
 		cmocka_unit_test(test_report_verify_problems),
 		cmocka_unit_test(test_verify_storage_failure),
+		cmocka_unit_test(test_view_of_the_past),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
