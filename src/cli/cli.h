@@ -36,6 +36,11 @@ struct cli {
 	struct gfsb_backend_opts remote; /* --s3-*, --cacert, ... */
 	const char *cache_dir;	  /* --cache-dir */
 	int no_cache;		  /* --no-cache */
+	int64_t as_of;		  /* --as-of: -r's repository as it stood
+				     then (seconds since the epoch); 0:
+				     now */
+	int as_of_ok;		  /* the command only reads: --as-of
+				     allowed (set by main) */
 	struct gfsb_ctx *ctx;
 	struct gfsb_backend *be;
 	struct gfsb_repo *r;
@@ -58,6 +63,7 @@ enum {
 	OPT_LIMIT_UPLOAD,
 	OPT_CACHE_DIR,
 	OPT_NO_CACHE,
+	OPT_AS_OF,
 	OPT_CMD_BASE = 1100
 };
 
@@ -83,14 +89,18 @@ extern const char cli_global_usage[];
 	{ "connections", required_argument, NULL, OPT_CONNECTIONS },      \
 	{ "limit-upload", required_argument, NULL, OPT_LIMIT_UPLOAD },    \
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },          \
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE }
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },                  \
+	{ "as-of", required_argument, NULL, OPT_AS_OF }
 
 /*
  * cli_getopt(c, argc, argv, shortopts, longopts):
  * getopt_long over a command's options (whose table includes
  * CLI_GLOBAL_OPTIONS); global options are handled here.  Returns the
  * option for the command to handle, -1 at the end, or '?' after printing
- * a usage error.  --help prints c->usage and exits 0.
+ * a usage error.  --help prints c->usage and exits 0.  --as-of is checked
+ * here, once for every command: a valid local time, not in the future,
+ * and only for a command that reads (c->as_of_ok); at the end of the
+ * options, a command that writes gets '?' after the usage error.
  */
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts);
@@ -132,7 +142,10 @@ int cli_passphrase_file(struct cli *c, const char *path, char **out,
  * malformed URL or endpoint is a usage error). */
 int cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out);
 
-/* Open the backend for -r (or GFSBACKUP_REPOSITORY); exit status. */
+/* Open the backend for -r (or GFSBACKUP_REPOSITORY), as of --as-of if
+ * given (only -r's repository: never --to, --offsite); exit status.  A
+ * view of the past where there can be none (a directory, a bucket never
+ * versioned) is a usage error, like a malformed URL. */
 int cli_open_backend(struct cli *c);
 
 /* Open the backend and the repository (asks for the passphrase). */

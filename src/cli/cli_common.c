@@ -127,7 +127,35 @@ const char cli_global_usage[] =
 "  --cache-dir DIR             cache of a remote repository's metadata\n"
 "                              (default $XDG_CACHE_HOME/gfsbackup or\n"
 "                              ~/.cache/gfsbackup; GFSBACKUP_CACHE_DIR)\n"
-"  --no-cache                  read everything from the repository\n";
+"  --no-cache                  read everything from the repository\n"
+"  --as-of 'YYYY-MM-DD HH:MM:SS'  read the repository as it stood at that\n"
+"                              local time (a versioned bucket; snapshots,\n"
+"                              ls, restore, verify, sync's source only)\n";
+
+/* --as-of: a moment of the past, in local time like every --time. */
+static int
+parse_as_of(struct cli *c, const char *arg)
+{
+	struct gfsb_time t, now;
+
+	if (gfsb_time_parse_local(arg, &t) != GFSB_OK) {
+		cli_usage_error(c, "invalid --as-of %s: give 'YYYY-MM-DD "
+		    "HH:MM:SS'", arg);
+		return -1;
+	}
+	gfsb_time_now(&now);
+	if (t.sec > now.sec) {
+		cli_usage_error(c, "--as-of %s is in the future: give a moment "
+		    "of the past", arg);
+		return -1;
+	}
+	if (t.sec <= 0) {
+		cli_usage_error(c, "--as-of %s is before 1970", arg);
+		return -1;
+	}
+	c->as_of = t.sec;
+	return 0;
+}
 
 int
 cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
@@ -140,6 +168,19 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	for (;;) {
 		o = getopt_long(argc, argv, shortopts, longopts, NULL);
 		switch (o) {
+		case -1:
+			/* A past state cannot be written to: say so before
+			 * anything is opened. */
+			if (c->as_of != 0 && !c->as_of_ok) {
+				cli_usage_error(c, "--as-of reads a past state: "
+				    "it cannot be used with %s", c->cmd);
+				return '?';
+			}
+			return -1;
+		case OPT_AS_OF:
+			if (parse_as_of(c, optarg) != 0)
+				return '?';
+			break;
 		case OPT_REPO:
 			c->repo = optarg;
 			break;
@@ -447,18 +488,27 @@ out:
 	return EXIT_OK;
 }
 
-int
-cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
+static int
+open_url(struct cli *c, const char *url, int64_t as_of,
+    struct gfsb_backend **out)
 {
+	struct gfsb_backend_opts o = c->remote;
 	gfsb_err e;
 	int rc;
 
-	if ((e = gfsb_backend_open_opts(c->ctx, url, &c->remote, out)) ==
-	    GFSB_OK)
+	o.as_of = as_of;
+	if ((e = gfsb_backend_open_opts(c->ctx, url, &o, out)) == GFSB_OK)
 		return EXIT_OK;
 	rc = cli_fail(c, e);
-	/* A malformed URL or endpoint is a usage error. */
+	/* A malformed URL or endpoint is a usage error; so is --as-of where
+	 * there is no past to read (a directory, an unversioned bucket). */
 	return e == GFSB_EINVAL ? EXIT_USAGE : rc;
+}
+
+int
+cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
+{
+	return open_url(c, url, 0, out);
 }
 
 int
@@ -469,7 +519,7 @@ cli_open_backend(struct cli *c)
 	if (c->repo == NULL || *c->repo == '\0')
 		return cli_usage_error(c, "no repository: give -r REPO or "
 		    "set GFSBACKUP_REPOSITORY");
-	return cli_open_url(c, c->repo, &c->be);
+	return open_url(c, c->repo, c->as_of, &c->be);
 }
 
 int

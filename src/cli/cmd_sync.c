@@ -26,10 +26,13 @@ static const char usage[] =
 "created when it holds no repository.  Either side may be local or\n"
 "s3://BUCKET/PREFIX; the S3 options apply to both.  Interrupted, the\n"
 "mirror stays consistent; run sync again and only what is missing is\n"
-"copied.\n"
+"copied.  With --as-of, REPO is read as it stood then and REPO2 is\n"
+"written as usual: a repository as it was before an attack, brought\n"
+"back whole into a new REPO2 (then --delete defaults to never).\n"
 "\n"
 "  --to REPO2      the mirror\n"
-"  --delete MODE   after-lock (default): delete what REPO deleted;\n"
+"  --delete MODE   after-lock (default without --as-of): delete what\n"
+"                  REPO deleted;\n"
 "                  never: keep everything (an append-only mirror)\n"
 "  --no-delete     the same as --delete never\n"
 "  --object-lock MODE  create the mirror locked (compliance or governance)\n"
@@ -153,7 +156,7 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	char *end;
 	long threads = 0;
 	gfsb_err e;
-	int o, rc;
+	int o, rc, have_delete = 0;
 
 	c->usage = usage;
 	memset(&so, 0, sizeof(so));
@@ -167,8 +170,10 @@ cmd_sync(struct cli *c, int argc, char **argv)
 			break;
 		case O_NODELETE:
 			so.delete_mode = GFSB_SYNC_DELETE_NEVER;
+			have_delete = 1;
 			break;
 		case O_DELETE:
+			have_delete = 1;
 			if (strcmp(optarg, "never") == 0)
 				so.delete_mode = GFSB_SYNC_DELETE_NEVER;
 			else if (strcmp(optarg, "after-lock") == 0)
@@ -214,6 +219,10 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		    argv[optind]);
 	if (to == NULL || *to == '\0')
 		return cli_usage_error(c, "no mirror: give --to REPO2");
+	/* A look at the past rolls nothing back unless asked: a mirror
+	 * that holds newer snapshots keeps them. */
+	if (c->as_of != 0 && !have_delete)
+		so.delete_mode = GFSB_SYNC_DELETE_NEVER;
 	so.threads = threads > 0 ? (unsigned)threads :
 	    c->remote.connections > 0 ? (unsigned)c->remote.connections : 4;
 	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,

@@ -37,7 +37,9 @@ static const char usage[] =
 "breaks.  With a state file, changes to the history since the last\n"
 "verification are named too: snapshots gone that the policy keeps, key\n"
 "files added or removed, a changed config, new snapshots claiming to be\n"
-"old.  Exit 0 when nothing is damaged or changed, 1 otherwise.\n"
+"old.  Exit 0 when nothing is damaged or changed, 1 otherwise.  With\n"
+"--as-of, the repository as it stood then is checked, with no state\n"
+"and no lock.\n"
 "\n"
 "  --read-data                read every pack\n"
 "  --read-data-subset SUBSET  N/T: the Nth of T slices; rotate/T: today's\n"
@@ -489,6 +491,18 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	if (no_state && state_dir != NULL) {
 		rc = cli_usage_error(c, "--no-state and --state-dir conflict");
 		goto out;
+	}
+	if (c->as_of != 0) {
+		/* The state follows the present repository (the library
+		 * refuses it with a view of the past): the configuration's
+		 * is left alone, one given here is a mistake. */
+		if (state_dir != NULL && (config == NULL ||
+		    state_dir != cfg.state_dir)) {
+			rc = cli_usage_error(c, "--as-of keeps no state: "
+			    "--state-dir does not apply");
+			goto out;
+		}
+		no_state = 1;
 	}
 	mail.to = to;
 	mail.nto = nto;

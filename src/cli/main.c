@@ -81,23 +81,24 @@ print_usage(FILE *f)
 struct command {
 	const char *name;
 	int (*run)(struct cli *c, int argc, char **argv);
+	int as_of;	/* reads only: may read a past state (--as-of) */
 };
 
 static const struct command commands[] = {
-	{ "init", cmd_init },
-	{ "backup", cmd_backup },
-	{ "snapshots", cmd_snapshots },
-	{ "ls", cmd_ls },
-	{ "restore", cmd_restore },
-	{ "key", cmd_key },
-	{ "unlock", cmd_unlock },
-	{ "forget", cmd_forget },
-	{ "prune", cmd_prune },
-	{ "policy", cmd_policy },
-	{ "sync", cmd_sync },
-	{ "verify", cmd_verify },
-	{ "repair", cmd_repair },
-	{ "run", cmd_run },
+	{ "init", cmd_init, 0 },
+	{ "backup", cmd_backup, 0 },
+	{ "snapshots", cmd_snapshots, 1 },
+	{ "ls", cmd_ls, 1 },
+	{ "restore", cmd_restore, 1 },
+	{ "key", cmd_key, 0 },
+	{ "unlock", cmd_unlock, 0 },
+	{ "forget", cmd_forget, 0 },
+	{ "prune", cmd_prune, 0 },
+	{ "policy", cmd_policy, 0 },
+	{ "sync", cmd_sync, 1 },	/* the source only; --to is written */
+	{ "verify", cmd_verify, 1 },
+	{ "repair", cmd_repair, 0 },
+	{ "run", cmd_run, 0 },
 };
 
 /* Keys in memory must never reach a core file or another process. */
@@ -161,6 +162,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c.cmd = commands[i].name;
+	c.as_of_ok = commands[i].as_of;
 	if (gfsb_ctx_new(&c.ctx) != GFSB_OK) {
 		fprintf(stderr, "gfsbackup: cannot initialise (libsodium)\n");
 		return EXIT_FATAL;
