@@ -14,6 +14,9 @@
  * clock (gfsb_backend_mem_set_time), so a test can let locks expire.  There
  * are no versions: a put over a locked object keeps the longer of the two
  * retentions, since on S3 the locked version would survive the overwrite.
+ * It can also play a read-only view of the past
+ * (gfsb_backend_mem_set_read_only), showing what it holds, so that the
+ * layers above can be tested on a view.
  */
 #include <assert.h>
 #include <pthread.h>
