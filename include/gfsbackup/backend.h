@@ -383,6 +383,18 @@ gfsb_err gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
     GFSB_WUR;
 
 /*
+ * gfsb_backend_clock(be):
+ * The time (seconds since the epoch) by which the storage judges whether
+ * a retain-until date has passed: the clock, or the mem backend's own
+ * (gfsb_backend_mem_set_time).  Never a simulated --time: locks expire in
+ * real time.
+ */
+int64_t gfsb_backend_clock(struct gfsb_backend *be);
+
+/* The mem backend's clock (0 for another backend).  For tests. */
+int64_t gfsb_backend_mem_clock(struct gfsb_backend *be);
+
+/*
  * gfsb_backend_location(be):
  * A printable description of where the backend stores (path or URL).
  */

@@ -486,6 +486,18 @@ gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
 	    GFSB_OK;
 }
 
+int64_t
+gfsb_backend_clock(struct gfsb_backend *be)
+{
+	int64_t t = gfsb_backend_mem_clock(be);
+	struct gfsb_time now;
+
+	if (t != 0)
+		return t;
+	gfsb_time_now(&now);
+	return now.sec;
+}
+
 const char *
 gfsb_backend_location(const struct gfsb_backend *be)
 {

@@ -329,6 +329,21 @@ gfsb_backend_mem_set_lock(struct gfsb_backend *be, int enabled)
 	pthread_mutex_unlock(&m->lock);
 }
 
+int64_t
+gfsb_backend_mem_clock(struct gfsb_backend *be)
+{
+	struct mem *m;
+	int64_t t;
+
+	if (be == NULL || be->ops != &mem_ops)
+		return 0;
+	m = M(be);
+	pthread_mutex_lock(&m->lock);
+	t = now(m);
+	pthread_mutex_unlock(&m->lock);
+	return t;
+}
+
 void
 gfsb_backend_mem_set_time(struct gfsb_backend *be, int64_t t)
 {

@@ -529,14 +529,11 @@ stage_sync(struct run *r)
 	r->rep.behind_objects = sr.failed;
 	lock_summary(&sr, locks, sizeof(locks));
 	stage_end(r, "sync", EXIT_OK, GFSB_REPORT_OK, "%scopied %llu objects "
-	    "(%s), deleted %llu%s%s: %s is in sync",
-	    sr.initialized ? "created the mirror; " : "",
+	    "(%s), deleted %llu, kept %llu the repository deleted: %s is in "
+	    "sync%s%s", sr.initialized ? "created the mirror; " : "",
 	    (unsigned long long)sr.copied, b, (unsigned long long)sr.deleted,
-	    sr.kept > 0 ? ", kept " : "", sr.kept > 0 ? "what the policy "
-	    "or the delete mode keeps" : "", r->cfg->offsite_url);
-	if (locks[0] != '\0' && gfsb_report_add_stage(&r->rep, "locks",
-	    GFSB_REPORT_OK, "%s", locks) != GFSB_OK)
-		worsen(r, cli_fail(r->c, GFSB_ENOMEM));
+	    (unsigned long long)sr.kept, r->cfg->offsite_url,
+	    locks[0] != '\0' ? "; " : "", locks);
 }
 
 static void

@@ -257,7 +257,9 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	}
 	e = gfsb_ops_sync(c->r, dst, &so, &res);
 	cli_progress(c, NULL);
-	if (!c->quiet || e != GFSB_OK)
+	/* A sync refused before it began is its error line alone. */
+	if ((!c->quiet && e == GFSB_OK) || (e != GFSB_OK && res.copied +
+	    res.deleted + res.failed + res.present > 0))
 		print_result(&res, so.dry_run);
 	rc = e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 out:

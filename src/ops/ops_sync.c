@@ -745,8 +745,6 @@ copy_config(struct gfsb_backend *sb, struct gfsb_backend *dst)
 static gfsb_err
 plan_locks(struct sync *s)
 {
-	struct gfsb_time now;
-
 	if (s->o->locks != NULL) {
 		s->lo = *s->o->locks;
 	} else {
@@ -755,9 +753,8 @@ plan_locks(struct sync *s)
 		s->lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
 	}
 	s->lo.threads = s->o->threads;
-	gfsb_time_now(&now);
 	/* Locks expire in real time, whatever time the job runs as. */
-	s->now = now.sec;
+	s->now = gfsb_backend_clock(s->dst);
 	if (s->mode == GFSB_LOCK_NONE)
 		return GFSB_OK;
 	gfsb_err e;
@@ -768,6 +765,22 @@ plan_locks(struct sync *s)
 		return GFSB_OK;
 	return ops_lock_plan_make(s->src, &s->lo, s->ledger, &s->plan,
 	    &s->res->locks);
+}
+
+static gfsb_err
+remember_keys(struct sync *s, int64_t until)
+{
+	size_t k;
+	gfsb_err e;
+
+	if ((e = ops_ledger_set(s->ledger, GFSB_OBJ_CONFIG, "config",
+	    until)) != GFSB_OK)
+		return e;
+	for (k = 0; k < s->sl[P_KEYS].n; k++)
+		if ((e = ops_ledger_set(s->ledger, GFSB_OBJ_KEY,
+		    s->sl[P_KEYS].v[k].name, until)) != GFSB_OK)
+			return e;
+	return GFSB_OK;
 }
 
 /* Create the mirror: its location, the keys, then the config (its
@@ -795,6 +808,10 @@ create_mirror(struct sync *s)
 		    GFSB_LOCK_NONE ? &keep : NULL, &keys)) != GFSB_OK)
 			return e;
 		s->res->copied += keys;
+		/* Their dates are known: no need to ask. */
+		if (s->mode != GFSB_LOCK_NONE &&
+		    (e = remember_keys(s, keep.until)) != GFSB_OK)
+			return e;
 	}
 	s->res->copied++;
 	s->res->initialized = 1;

@@ -248,7 +248,6 @@ gfsb_repo_lock_held(struct gfsb_repo *r, enum gfsb_obj type,
     const char *name, int64_t *until)
 {
 	struct gfsb_retention ret;
-	struct gfsb_time now;
 
 	*until = 0;
 	if (r->params.lock_mode == GFSB_LOCK_NONE)
@@ -258,9 +257,8 @@ gfsb_repo_lock_held(struct gfsb_repo *r, enum gfsb_obj type,
 		gfsb_ctx_clearerr(r->ctx);
 		return 1;
 	}
-	gfsb_time_now(&now);
 	*until = ret.mode != GFSB_LOCK_NONE ? ret.until : 0;
-	return *until > now.sec;
+	return *until > gfsb_backend_clock(r->be);
 }
 
 /* A locked repository needs a bucket with Object Lock enabled; S3 turns
@@ -271,18 +269,18 @@ lock_check(struct gfsb_ctx *ctx, struct gfsb_backend *be)
 	int enabled = 0;
 	gfsb_err e;
 
-	if (!gfsb_backend_is_remote(be))
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "Object Lock needs an "
-		    "S3 repository: %s is a directory",
-		    gfsb_backend_location(be));
 	if ((e = gfsb_backend_lock_enabled(be, &enabled)) != GFSB_OK)
 		return e;
-	if (!enabled)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the bucket of %s does "
-		    "not have Object Lock enabled: create the bucket with "
-		    "Object Lock (docs/OFFSITE-SECURITY.md)",
+	if (enabled)
+		return GFSB_OK;
+	if (!gfsb_backend_is_remote(be))
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "Object Lock needs an "
+		    "S3 bucket: %s is a directory (for a directory, sync "
+		    "--delete never keeps an append-only copy)",
 		    gfsb_backend_location(be));
-	return GFSB_OK;
+	return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the bucket of %s does not "
+	    "have Object Lock enabled: create the bucket with Object Lock "
+	    "(docs/OFFSITE-SECURITY.md)", gfsb_backend_location(be));
 }
 
 /* Every object a locked repository stores is retained at least
