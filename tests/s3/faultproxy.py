@@ -80,6 +80,8 @@ class FaultState:
     DEFAULTS = {
         "rate": 0.0,            # probability of a fault for a matching request
         "every": 0,             # >0: fault every Nth matching request instead
+        "from": 0,              # >0: fault every matching request from the
+                                #     Nth on (a crash before the Nth write)
         "kinds": ["500"],       # chosen at random (rate) or in turn (every)
         "methods": None,        # None: all methods
         "path": None,           # regex searched in the request target
@@ -136,6 +138,9 @@ class FaultState:
         cfg["every"] = int(cfg["every"] or 0)
         if cfg["every"] < 0:
             raise ValueError("every must be >= 0")
+        cfg["from"] = int(cfg["from"] or 0)
+        if cfg["from"] < 0:
+            raise ValueError("from must be >= 0")
         kinds = cfg["kinds"]
         if isinstance(kinds, str):
             kinds = [kinds]
@@ -179,7 +184,11 @@ class FaultState:
             self.matched_seq += 1
             if cfg["max_faults"] and self.faults_seq >= cfg["max_faults"]:
                 return None, cfg
-            if cfg["every"] > 0:
+            if cfg["from"] > 0:
+                if self.matched_seq < cfg["from"]:
+                    return None, cfg
+                kind = cfg["kinds"][self.faults_seq % len(cfg["kinds"])]
+            elif cfg["every"] > 0:
                 if self.matched_seq % cfg["every"]:
                     return None, cfg
                 kind = cfg["kinds"][self.faults_seq % len(cfg["kinds"])]
