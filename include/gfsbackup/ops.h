@@ -459,6 +459,14 @@ struct gfsb_verify_opts {
 	const struct gfsb_policy *policy;
 	unsigned group_by;
 	int no_lock;		/* take no lock (read-only credentials) */
+	/* Object Lock: the mode the repository must be locked in (its
+	 * config saying otherwise is a finding; GFSB_LOCK_NONE: whatever it
+	 * says), and the margin its dates were derived with.  With a policy,
+	 * a locked repository's dates are read (HEAD) for the config, keys,
+	 * index files, snapshots and the packs read tonight, and each that
+	 * falls short of what the policy needed a day ago is a finding. */
+	enum gfsb_lock_mode expect_lock;
+	int64_t lock_margin;	/* 0: GFSB_LOCK_MARGIN_DEFAULT */
 	gfsb_verify_progress_fn *progress;
 	void *progress_cookie;
 };
@@ -513,6 +521,8 @@ struct gfsb_verify_result {
 	 * claim to be old).  Each is a failure, like damage. */
 	char **tamper;
 	size_t ntamper;
+	uint64_t locks_checked;		/* Object Lock dates read */
+	uint64_t locks_short;		/* ... that fell short */
 
 	/* Coverage, from the state file (have_state 0: none given). */
 	int have_state;

@@ -529,8 +529,8 @@ stage_sync(struct run *r)
 	r->rep.behind_objects = sr.failed;
 	lock_summary(&sr, locks, sizeof(locks));
 	stage_end(r, "sync", EXIT_OK, GFSB_REPORT_OK, "%scopied %llu objects "
-	    "(%s), deleted %llu, kept %llu the repository deleted: %s is in "
-	    "sync%s%s", sr.initialized ? "created the mirror; " : "",
+	    "(%s), deleted %llu, kept %llu the repository no longer has: %s is "
+	    "in sync%s%s", sr.initialized ? "created the mirror; " : "",
 	    (unsigned long long)sr.copied, b, (unsigned long long)sr.deleted,
 	    (unsigned long long)sr.kept, r->cfg->offsite_url,
 	    locks[0] != '\0' ? "; " : "", locks);
@@ -545,8 +545,10 @@ verify_opts(struct run *r, struct gfsb_verify_opts *vo)
 	vo->slices = r->cfg->slices;
 	vo->percent = r->cfg->percent;
 	vo->now = r->now;
-	/* Snapshots gone are judged by the policy forget applies. */
+	/* Snapshots gone are judged by the policy forget applies; so are
+	 * the Object Lock dates. */
 	vo->policy = r->cfg->policy;
+	vo->lock_margin = r->cfg->lock_margin;
 }
 
 /* What a verification would read, for a dry run. */
@@ -672,6 +674,8 @@ stage_verify_offsite(struct run *r)
 		return;
 	}
 	verify_opts(r, &vo);
+	/* The mirror must be as locked as the configuration asks. */
+	vo.expect_lock = r->cfg->offsite_lock;
 	if ((rc = cli_state_file_for(r->c, r->cfg->state_dir, mirror,
 	    r->offsite, &state)) != EXIT_OK) {
 		gfsb_repo_close(mirror);

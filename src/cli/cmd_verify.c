@@ -22,7 +22,8 @@
 static const char usage[] =
 "usage: gfsbackup verify -r REPO [--read-data | --read-data-subset SUBSET]\n"
 "                        [--json] [--time T] [--threads N] [--state-dir DIR]\n"
-"                        [--policy FILE] [--no-lock] [--offsite REPO2]\n"
+"                        [--policy FILE] [--no-lock] [--object-lock MODE]\n"
+"                        [--lock-margin D] [--offsite REPO2]\n"
 "                        [--report DIR]\n"
 "                        [--mail --smtp-url URL --mail-from ADDR\n"
 "                         --mail-to ADDR... [--smtp-user U\n"
@@ -58,6 +59,10 @@ static const char usage[] =
 "                             verification the policy still keeps\n"
 "  --no-lock                  take no lock (for a verifier with read-only\n"
 "                             credentials)\n"
+"  --object-lock MODE         the repository must be locked in MODE\n"
+"                             (compliance, governance); with --policy, its\n"
+"                             Object Lock dates are checked too\n"
+"  --lock-margin D            the margin its dates were made with (2d)\n"
 "  --offsite REPO2            report how far the offsite mirror is behind\n"
 "  --report DIR               save the report as DIR/report-TIME.{txt,html}\n"
 "  --mail                     mail the report (then it is also saved, in\n"
@@ -80,7 +85,7 @@ enum {
 	O_READ = OPT_CMD_BASE, O_SUBSET, O_JSON, O_TIME, O_THREADS,
 	O_STATEDIR, O_NOSTATE, O_POLICY, O_OFFSITE, O_REPORT, O_MAIL,
 	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON,
-	O_CONFIG, O_NOLOCK
+	O_CONFIG, O_NOLOCK, O_LOCK, O_MARGIN
 };
 
 struct verify_view {
@@ -160,6 +165,10 @@ print_text(struct cli *c, const struct gfsb_verify_result *res)
 	if (res->broken_total > res->nbroken)
 		printf("... and %llu more broken files\n",
 		    (unsigned long long)(res->broken_total - res->nbroken));
+	if (res->locks_checked > 0)
+		printf("Object Lock: %llu dates read, %llu short of what the "
+		    "policy needs\n", (unsigned long long)res->locks_checked,
+		    (unsigned long long)res->locks_short);
 	for (i = 0; i < res->ntamper; i++)
 		printf("HISTORY CHANGED: %s\n", res->tamper[i]);
 	if (res->ntamper > 0)
@@ -300,6 +309,8 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		{ "mail-on", required_argument, NULL, O_MAILON },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "no-lock", no_argument, NULL, O_NOLOCK },
+		{ "object-lock", required_argument, NULL, O_LOCK },
+		{ "lock-margin", required_argument, NULL, O_MARGIN },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gfsb_verify_opts vo;
@@ -408,6 +419,19 @@ cmd_verify(struct cli *c, int argc, char **argv)
 			break;
 		case O_NOLOCK:
 			vo.no_lock = 1;
+			break;
+		case O_LOCK:
+			if ((rc = cli_lock_mode(c, optarg, &vo.expect_lock)) !=
+			    EXIT_OK)
+				goto out;
+			break;
+		case O_MARGIN:
+			if (gfsb_gfs_margin_parse(optarg, &vo.lock_margin) !=
+			    GFSB_OK) {
+				rc = cli_usage_error(c, "invalid --lock-margin "
+				    "%s: give e.g. 2d, 36h, 90s", optarg);
+				goto out;
+			}
 			break;
 		case O_MAILON:
 			have_mailon = 1;

@@ -225,6 +225,14 @@ gfsb_err ops_lock_apply(struct gfsb_backend *be, enum gfsb_lock_mode mode,
     const struct ops_lock_plan *p, struct ops_ledger *ledger,
     const struct gfsb_objlist *const *lists, const enum gfsb_obj *types,
     size_t nlists, unsigned threads, struct gfsb_lock_result *res);
+/* verify: read the Object Lock dates of the config, keys, index files,
+ * snapshots and the packs named, and hand a finding to `finding` for each
+ * that falls short of what the policy (lo) needed a day ago. */
+gfsb_err ops_lock_verify(struct gfsb_repo *r, const struct gfsb_lock_opts *lo,
+    const char (*packs)[GFSB_ID_HEX], size_t npacks,
+    gfsb_err (*finding)(void *cookie, const char *fmt, ...), void *cookie,
+    uint64_t *checked, uint64_t *short_);
+
 /* Record the snapshots' dates as applied. */
 gfsb_err ops_lock_remember(const struct ops_lock_plan *p,
     struct ops_ledger *ledger, const struct gfsb_objlist *snaps);

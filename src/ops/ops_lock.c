@@ -499,7 +499,10 @@ struct ifacts {
 	uint8_t id[GFSB_ID_LEN];
 	uint8_t (*packs)[GFSB_ID_LEN];
 	size_t npacks;
+	uint8_t (*sup)[GFSB_ID_LEN]; /* the files it replaced */
+	size_t nsup;
 	int supersedes; /* it replaced others: a prune or repair wrote it */
+	int superseded; /* another file replaced it: it needs nothing */
 };
 
 static void
@@ -507,9 +510,25 @@ ifacts_free(struct ifacts *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; v != NULL && i < n; i++)
+	for (i = 0; v != NULL && i < n; i++) {
 		free(v[i].packs);
+		free(v[i].sup);
+	}
 	free(v);
+}
+
+/* Mark the files another present file supersedes. */
+static void
+ifacts_superseded(struct ifacts *v, size_t n)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < v[i].nsup; j++)
+			for (k = 0; k < n; k++)
+				if (k != i && memcmp(v[k].id, v[i].sup[j],
+				    GFSB_ID_LEN) == 0)
+					v[k].superseded = 1;
 }
 
 /* Read every index file's pack list (a damaged one is verify's to
@@ -544,6 +563,10 @@ read_ifacts(struct gfsb_repo *r, struct ifacts **out, size_t *nout)
 		}
 		memcpy(v[n].id, names.v[i].id, GFSB_ID_LEN);
 		v[n].supersedes = f.nsupersedes > 0;
+		v[n].sup = f.supersedes;
+		v[n].nsup = f.nsupersedes;
+		f.supersedes = NULL;
+		f.nsupersedes = 0;
 		if (f.npacks > 0 && (v[n].packs = malloc(f.npacks *
 		    sizeof(*v[n].packs))) == NULL)
 			e = GFSB_ENOMEM;
@@ -557,12 +580,14 @@ read_ifacts(struct gfsb_repo *r, struct ifacts **out, size_t *nout)
 		ifacts_free(v, n);
 		return e;
 	}
+	ifacts_superseded(v, n);
 	*out = v;
 	*nout = n;
 	return GFSB_OK;
 }
 
-/* Index files: the latest date of the packs each names. */
+/* Index files in force: the latest date of the packs each names (one
+ * another file supersedes no longer counts, whatever it names). */
 static gfsb_err
 plan_index(struct ops_lock_plan *p, const struct ifacts *v, size_t n)
 {
@@ -571,6 +596,8 @@ plan_index(struct ops_lock_plan *p, const struct ifacts *v, size_t n)
 	gfsb_err e = GFSB_OK;
 
 	for (i = 0; i < n && e == GFSB_OK; i++) {
+		if (v[i].superseded)
+			continue;
 		for (j = 0, until = 0; j < v[i].npacks; j++)
 			if ((d = idmap_get(&p->packs, v[i].packs[j])) > until)
 				until = d;
@@ -946,5 +973,96 @@ out:
 	ops_lock_plan_free(p);
 	ops_ledger_free(ledger);
 	res->seconds = gfsb_monotonic_seconds() - t0;
+	return e;
+}
+
+/* ---- checking the dates (verify) ---- */
+
+/* How long a promotion may wait for the nightly job before a date that
+ * falls short is a finding: a day and a bit. */
+#define CHECK_GRACE (26 * 3600)
+
+struct check {
+	struct gfsb_backend *be;
+	struct ops_lock_plan *p;
+	int64_t clock;
+	gfsb_err (*finding)(void *cookie, const char *fmt, ...);
+	void *cookie;
+	uint64_t checked, short_;
+};
+
+static gfsb_err
+check_one(struct check *c, enum gfsb_obj type, const char *name)
+{
+	struct gfsb_retention ret;
+	struct gfsb_time t;
+	char have[64], need[64];
+	int64_t n = ops_lock_need(c->p, type, name);
+	gfsb_err e;
+
+	if (n <= 0)
+		return GFSB_OK;
+	c->checked++;
+	if ((e = gfsb_backend_retention_get(c->be, type, name, &ret)) !=
+	    GFSB_OK)
+		return e == GFSB_ENOTFOUND ? GFSB_OK : e;
+	if (ret.mode != GFSB_LOCK_NONE && ret.until >= n)
+		return GFSB_OK;
+	c->short_++;
+	t.nsec = 0;
+	t.sec = n;
+	gfsb_time_format_local(&t, need, sizeof(need));
+	if (ret.mode == GFSB_LOCK_NONE) {
+		return c->finding(c->cookie, "%s %.16s has no Object Lock; "
+		    "the policy needs it locked until %s",
+		    gfsb_backend_type_name(type), name, need);
+	}
+	t.sec = ret.until;
+	gfsb_time_format_local(&t, have, sizeof(have));
+	return c->finding(c->cookie, "%s %.16s is locked until %s; the "
+	    "policy needs %s%s", gfsb_backend_type_name(type), name, have,
+	    need, ret.until <= c->clock ? " (its lock has passed: it can be "
+	    "deleted now)" : "");
+}
+
+gfsb_err
+ops_lock_verify(struct gfsb_repo *r, const struct gfsb_lock_opts *lo,
+    const char (*packs)[GFSB_ID_HEX], size_t npacks,
+    gfsb_err (*finding)(void *cookie, const char *fmt, ...), void *cookie,
+    uint64_t *checked, uint64_t *short_)
+{
+	static const enum gfsb_obj types[] = { GFSB_OBJ_KEY, GFSB_OBJ_INDEX,
+		GFSB_OBJ_SNAPSHOT };
+	struct gfsb_lock_opts o = *lo;
+	struct gfsb_lock_result lr;
+	struct gfsb_objlist l;
+	struct check c;
+	size_t i, k;
+	gfsb_err e;
+
+	memset(&c, 0, sizeof(c));
+	memset(&lr, 0, sizeof(lr));
+	/* The dates the nightly job must have set by its last run. */
+	o.now.sec -= CHECK_GRACE;
+	o.ledger = NULL;
+	if ((e = ops_lock_plan_make(r, &o, NULL, &c.p, &lr)) != GFSB_OK)
+		return e;
+	c.be = gfsb_repo_backend(r);
+	c.clock = gfsb_backend_clock(c.be);
+	c.finding = finding;
+	c.cookie = cookie;
+	e = check_one(&c, GFSB_OBJ_CONFIG, "config");
+	for (i = 0; i < 3 && e == GFSB_OK; i++) {
+		if ((e = gfsb_backend_list_all(c.be, types[i], &l)) != GFSB_OK)
+			break;
+		for (k = 0; k < l.n && e == GFSB_OK; k++)
+			e = check_one(&c, types[i], l.v[k].name);
+		gfsb_objlist_fini(&l);
+	}
+	for (k = 0; k < npacks && e == GFSB_OK; k++)
+		e = check_one(&c, GFSB_OBJ_PACK, packs[k]);
+	ops_lock_plan_free(c.p);
+	*checked = c.checked;
+	*short_ = c.short_;
 	return e;
 }

@@ -19,6 +19,7 @@
  * and a pack written today is read on its slice's day.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1264,6 +1265,64 @@ out:
 	return e;
 }
 
+/* ---- Object Lock dates ---- */
+
+static gfsb_err
+lock_finding(void *cookie, const char *fmt, ...)
+{
+	struct gfsb_verify_result *res = cookie;
+	char **nv, *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return GFSB_ENOMEM;
+	if ((nv = realloc(res->tamper, (res->ntamper + 1) * sizeof(*nv))) ==
+	    NULL) {
+		free(s);
+		return GFSB_ENOMEM;
+	}
+	res->tamper = nv;
+	res->tamper[res->ntamper++] = s;
+	return GFSB_OK;
+}
+
+/*
+ * A repository that must be locked: its config must say so (an attacker
+ * with the key could reseal it without), and with the policy, the dates
+ * are read and compared with what the policy needed a day ago.  Not on a
+ * view of the past (its dates are the present's).
+ */
+static gfsb_err
+check_locks_dates(struct verify *v)
+{
+	enum gfsb_lock_mode mode = gfsb_repo_lock_mode(v->r);
+	struct gfsb_lock_opts lo;
+
+	if (gfsb_backend_as_of(gfsb_repo_backend(v->r)) != 0)
+		return GFSB_OK;
+	if (v->o->expect_lock != GFSB_LOCK_NONE && mode != v->o->expect_lock)
+		return lock_finding(v->res, "the config says the repository is "
+		    "%s%s, but it must be locked in %s",
+		    mode == GFSB_LOCK_NONE ? "not locked" : "locked in ",
+		    mode == GFSB_LOCK_NONE ? "" : gfsb_lock_mode_name(mode),
+		    gfsb_lock_mode_name(v->o->expect_lock));
+	if (mode == GFSB_LOCK_NONE || v->o->policy == NULL)
+		return GFSB_OK;
+	memset(&lo, 0, sizeof(lo));
+	lo.policy = v->o->policy;
+	lo.group_by = v->o->group_by;
+	lo.now = v->o->now;
+	lo.margin = v->o->lock_margin > 0 ? v->o->lock_margin :
+	    GFSB_LOCK_MARGIN_DEFAULT;
+	return ops_lock_verify(v->r, &lo, (const char (*)[GFSB_ID_HEX])
+	    v->res->read, v->res->nread, lock_finding, v->res,
+	    &v->res->locks_checked, &v->res->locks_short);
+}
+
 /* ---- the whole ---- */
 
 static int
@@ -1355,6 +1414,8 @@ gfsb_ops_verify(struct gfsb_repo *r, const struct gfsb_verify_opts *o,
 	    (e = read_packs(&v)) != GFSB_OK)
 		goto out;
 	if ((e = map_damage(&v)) != GFSB_OK)
+		goto out;
+	if ((e = check_locks_dates(&v)) != GFSB_OK)
 		goto out;
 	if (o->state_file != NULL && (e = state_update(&v)) != GFSB_OK)
 		goto out;
