@@ -107,6 +107,17 @@ gfsb_err gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
     const struct gfsb_backend_opts *o, struct gfsb_backend **out) GFSB_WUR;
 
 /*
+ * gfsb_backend_s3_url_split(ctx, url, bucket, blen, prefix, plen):
+ * The bucket and prefix of url, s3://BUCKET[/PREFIX], checked as
+ * gfsb_backend_open checks them; the prefix loses its leading and
+ * trailing slashes ("" when there is none).  Opens nothing.  GFSB_EINVAL
+ * naming url when it is not an s3:// URL, is malformed, or a part does
+ * not fit in its buffer (bucket: 64 bytes are enough).  Thread-safe.
+ */
+gfsb_err gfsb_backend_s3_url_split(struct gfsb_ctx *ctx, const char *url,
+    char *bucket, size_t blen, char *prefix, size_t plen) GFSB_WUR;
+
+/*
  * gfsb_backend_is_remote(be):
  * Non-zero for backends over a network (worth a local cache).
  */

@@ -594,6 +594,62 @@ gfsb_err gfsb_ops_report_verify_problems(struct gfsb_report *rep,
 enum gfsb_report_status gfsb_ops_report_verify_stage(
     const struct gfsb_verify_result *res, char *summary, size_t len);
 
+/* ---- the offsite bucket's policy ---- */
+
+/* Days a replaced or deleted version is kept by the lifecycle rule, by
+ * default and at most; days before an unfinished upload is aborted. */
+#define GFSB_BUCKET_NONCURRENT_DAYS 30
+#define GFSB_BUCKET_NONCURRENT_DAYS_MAX 36500
+#define GFSB_BUCKET_ABORT_UPLOAD_DAYS 7
+
+struct gfsb_bucket_policy_opts {
+	const char *url;	  /* s3://BUCKET[/PREFIX] of the offsite copy */
+	const char *server;	  /* ARN of the user or role the backed-up
+				     server writes with */
+	const char *verifier;	  /* ARN of the verifier's read-only
+				     principal; NULL: none */
+	unsigned noncurrent_days; /* lifecycle; 0: the default */
+};
+
+struct gfsb_bucket_policy {
+	char *policy;	 /* the bucket policy, JSON */
+	char *lifecycle; /* the lifecycle configuration, JSON in the form of
+			    aws s3api put-bucket-lifecycle-configuration */
+	char *guide;	 /* the owner's steps on AWS and Ceph RGW: a shell
+			    script, explained in its comments */
+};
+
+/*
+ * gfsb_ops_bucket_policy(ctx, o, out):
+ * What the owner of the offsite bucket applies so that the copy outlives
+ * an attacker who owns the server (docs/OFFSITE-SECURITY.md), as text:
+ * nothing is sent.  The policy allows the server exactly the requests the
+ * S3 backend makes on the prefix (reads, writes, delete markers, lock
+ * extensions, listings of keys and versions under the prefix, the
+ * bucket's Object Lock and versioning settings, unfinished uploads),
+ * denies the server and the verifier everything that could shorten or
+ * remove history (deleting versions, bypassing GOVERNANCE locks, legal
+ * holds, versioning, Object Lock and lifecycle settings, the policy
+ * itself, ACLs, the bucket), and allows the verifier reads only, denying
+ * it every object write.  The lifecycle rule expires replaced and
+ * deleted versions under the prefix after o->noncurrent_days (Object
+ * Lock keeps locked ones longer), lone delete markers, and unfinished
+ * uploads after GFSB_BUCKET_ABORT_UPLOAD_DAYS.  The same options give
+ * the same bytes.  GFSB_EINVAL, with a one-line message in ctx, for a
+ * URL that is not s3://BUCKET[/PREFIX], a prefix with '*', '?' or '${'
+ * (a policy's wildcards and variables), a missing server, an ARN that is
+ * not arn:PARTITION:iam::ACCOUNT:user/NAME or role/NAME (or
+ * arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION), a verifier that
+ * is the server, or more than GFSB_BUCKET_NONCURRENT_DAYS_MAX days.
+ * GFSB_ENOMEM.  On success the caller frees *out with
+ * gfsb_ops_bucket_policy_fini; on failure *out is untouched.
+ * Thread-safe.
+ */
+gfsb_err gfsb_ops_bucket_policy(struct gfsb_ctx *ctx,
+    const struct gfsb_bucket_policy_opts *o, struct gfsb_bucket_policy *out)
+    GFSB_WUR;
+void gfsb_ops_bucket_policy_fini(struct gfsb_bucket_policy *bp);
+
 /* ---- helpers shared by the engines and the CLI ---- */
 
 /*

@@ -1461,6 +1461,42 @@ bucket_ok(const char *b, size_t n)
 	return 1;
 }
 
+gfsb_err
+gfsb_backend_s3_url_split(struct gfsb_ctx *ctx, const char *url,
+    char *bucket, size_t blen, char *prefix, size_t plen)
+{
+	const char *p, *slash;
+	size_t n;
+
+	if (strncmp(url, "s3://", 5) != 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s is not an S3 URL "
+		    "(want s3://BUCKET/PREFIX)", url);
+	p = url + 5;
+	if ((slash = strchr(p, '/')) == NULL)
+		slash = p + strlen(p);
+	n = (size_t)(slash - p);
+	if (!bucket_ok(p, n) || n >= blen)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 URL %s: "
+		    "want s3://BUCKET/PREFIX with a bucket name of 3 to 63 "
+		    "lowercase letters, digits, '.', '-'", url);
+	memcpy(bucket, p, n);
+	bucket[n] = '\0';
+	while (*slash == '/')
+		slash++;
+	for (n = strlen(slash); n > 0 && slash[n - 1] == '/'; n--)
+		;
+	if (n >= plen)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 URL %s: "
+		    "the prefix is too long", url);
+	memcpy(prefix, slash, n);
+	prefix[n] = '\0';
+	if (!prefix_ok(prefix))
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 URL %s: "
+		    "the prefix may not have empty, \".\" or \"..\" segments, "
+		    "or control characters", url);
+	return GFSB_OK;
+}
+
 /* A tuning knob from the environment: unset, the default; else a whole
  * number from 1 to max, or the open fails naming it. */
 static gfsb_err

@@ -1,7 +1,7 @@
 /*
  * ops: exclude/include pattern semantics, path cleaning, a
  * verification's facts in the report; verify never takes a storage
- * failure for damage (in-memory backend).
+ * failure for damage (in-memory backend); the offsite bucket's policy.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <jansson.h>
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
@@ -639,6 +641,234 @@ test_view_of_the_past(void **state)
 	rmdir(dir);
 }
 
+/* ---- the offsite bucket's policy ---- */
+
+#define SRV "arn:aws:iam::123456789012:user/web1-backup"
+#define VER "arn:aws:iam::123456789012:role/backup-verifier"
+
+static gfsb_err
+bp(struct gfsb_ctx *ctx, const char *url, const char *srv, const char *ver,
+    unsigned days, struct gfsb_bucket_policy *out)
+{
+	struct gfsb_bucket_policy_opts o = { url, srv, ver, days };
+
+	gfsb_ctx_clearerr(ctx);
+	return gfsb_ops_bucket_policy(ctx, &o, out);
+}
+
+/* The statement named sid, or NULL. */
+static json_t *
+stmt(json_t *pol, const char *sid)
+{
+	json_t *st;
+	size_t i;
+
+	json_array_foreach(json_object_get(pol, "Statement"), i, st)
+		if (strcmp(json_string_value(json_object_get(st, "Sid")),
+		    sid) == 0)
+			return st;
+	return NULL;
+}
+
+/* Does the array a hold the string s? */
+static int
+has(json_t *a, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_bucket_policy(void **state)
+{
+	static const char *const history[] = { "s3:DeleteObjectVersion",
+		"s3:BypassGovernanceRetention", "s3:PutBucketVersioning",
+		"s3:PutLifecycleConfiguration", "s3:PutBucketPolicy",
+		"s3:DeleteBucketPolicy", "s3:PutBucketObjectLockConfiguration",
+		"s3:PutObjectLegalHold", NULL };
+	struct gfsb_bucket_policy a, b;
+	struct gfsb_ctx *ctx;
+	json_t *pol, *st, *lc, *rule;
+	const char *const *h;
+	json_error_t err;
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_int_equal(bp(ctx, "s3://acme-offsite/hosts/web1/", SRV, VER, 0,
+	    &a), GFSB_OK);
+	pol = json_loads(a.policy, JSON_REJECT_DUPLICATES, &err);
+	assert_non_null(pol);
+	assert_string_equal(json_string_value(json_object_get(pol,
+	    "Version")), "2012-10-17");
+	/* Writes only under the prefix (the trailing slash is dropped). */
+	st = stmt(pol, "ServerWriteObjects");
+	assert_non_null(st);
+	assert_true(has(json_object_get(st, "Resource"),
+	    "arn:aws:s3:::acme-offsite/hosts/web1/*"));
+	assert_int_equal(json_array_size(json_object_get(st, "Resource")), 1);
+	assert_true(has(json_object_get(st, "Action"), "s3:PutObject"));
+	assert_true(has(json_object_get(st, "Action"),
+	    "s3:PutObjectRetention"));
+	assert_false(has(json_object_get(json_object_get(st, "Principal"),
+	    "AWS"), VER));
+	/* Listings only of keys under the prefix. */
+	st = stmt(pol, "ListPrefix");
+	assert_non_null(st);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_object_get(json_object_get(st, "Condition"),
+	    "StringLikeIfExists"), "s3:prefix"), 0)), "hosts/web1/*");
+	/* History is denied to both, and allowed to neither. */
+	st = stmt(pol, "DenyRewritingHistory");
+	assert_non_null(st);
+	assert_string_equal(json_string_value(json_object_get(st, "Effect")),
+	    "Deny");
+	assert_true(has(json_object_get(json_object_get(st, "Principal"),
+	    "AWS"), SRV));
+	assert_true(has(json_object_get(json_object_get(st, "Principal"),
+	    "AWS"), VER));
+	for (h = history; *h != NULL; h++) {
+		size_t i;
+		json_t *s2;
+
+		assert_true(has(json_object_get(st, "Action"), *h));
+		json_array_foreach(json_object_get(pol, "Statement"), i, s2)
+			if (strcmp(json_string_value(json_object_get(s2,
+			    "Effect")), "Allow") == 0)
+				assert_false(has(json_object_get(s2, "Action"),
+				    *h));
+	}
+	/* The verifier may not write. */
+	st = stmt(pol, "VerifierReadOnly");
+	assert_non_null(st);
+	assert_true(has(json_object_get(st, "Action"), "s3:PutObject"));
+	assert_true(has(json_object_get(st, "Action"), "s3:DeleteObject"));
+	json_decref(pol);
+	/* The lifecycle rule: the prefix, 30 days, no count of versions. */
+	lc = json_loads(a.lifecycle, 0, &err);
+	assert_non_null(lc);
+	rule = json_array_get(json_object_get(lc, "Rules"), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    rule, "Filter"), "Prefix")), "hosts/web1/");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    rule, "NoncurrentVersionExpiration"), "NoncurrentDays")),
+	    GFSB_BUCKET_NONCURRENT_DAYS);
+	assert_null(json_object_get(json_object_get(rule,
+	    "NoncurrentVersionExpiration"), "NewerNoncurrentVersions"));
+	json_decref(lc);
+	assert_non_null(strstr(a.guide, "aws s3api put-bucket-policy "
+	    "--bucket acme-offsite --policy file://policy.json\n"));
+	assert_non_null(strstr(a.guide, "aws iam create-user --user-name "
+	    "web1-backup\n"));
+	assert_non_null(strstr(a.guide, a.lifecycle));
+	/* The same options give the same bytes. */
+	assert_int_equal(bp(ctx, "s3://acme-offsite/hosts/web1", SRV, VER, 0,
+	    &b), GFSB_OK);
+	assert_string_equal(a.policy, b.policy);
+	assert_string_equal(a.guide, b.guide);
+	gfsb_ops_bucket_policy_fini(&a);
+	gfsb_ops_bucket_policy_fini(&b);
+	gfsb_ops_bucket_policy_fini(NULL);
+
+	/* The whole bucket, no verifier: no condition, nobody else. */
+	assert_int_equal(bp(ctx, "s3://acme-offsite", "arn:aws:iam:::user/srv",
+	    NULL, 90, &a), GFSB_OK);
+	pol = json_loads(a.policy, 0, &err);
+	assert_non_null(pol);
+	assert_null(json_object_get(stmt(pol, "ListPrefix"), "Condition"));
+	assert_true(has(json_object_get(stmt(pol, "ServerWriteObjects"),
+	    "Resource"), "arn:aws:s3:::acme-offsite/*"));
+	assert_null(stmt(pol, "VerifierReadOnly"));
+	json_decref(pol);
+	assert_null(strstr(a.policy, "verifier"));
+	assert_non_null(strstr(a.lifecycle, "\"NoncurrentDays\": 90"));
+	assert_non_null(strstr(a.guide, "radosgw-admin user create --uid=srv "
+	    "--display-name='gfsbackup server'\n"));
+	gfsb_ops_bucket_policy_fini(&a);
+	gfsb_ctx_free(ctx);
+}
+
+static void
+test_bucket_policy_bad(void **state)
+{
+	static const struct {
+		const char *url, *srv, *ver, *msg;
+		unsigned days;
+	} bad[] = {
+		{ "/srv/backup", SRV, NULL, "is not an S3 URL", 0 },
+		{ "s3://A/x", SRV, NULL, "malformed S3 URL", 0 },
+		{ "s3://acme/a/../b", SRV, NULL, "malformed S3 URL", 0 },
+		{ "s3://acme/web*", SRV, NULL, "wildcards", 0 },
+		{ "s3://acme/w?b", SRV, NULL, "wildcards", 0 },
+		{ "s3://acme/${aws:username}", SRV, NULL, "wildcards", 0 },
+		{ NULL, SRV, NULL, "no bucket", 0 },
+		{ "s3://acme/web1", NULL, NULL, "no server principal", 0 },
+		{ "s3://acme/web1", "", NULL, "is not the ARN", 0 },
+		{ "s3://acme/web1", "web1", NULL, "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:root", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:user/", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:user/a*", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:user/a\"b", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:user/a b", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:group/ops", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:s3:::acme", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam:eu-west-1:1:user/a", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:sts::1:user/a", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn::iam::1:user/a", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "ARN:aws:iam::1:user/a", NULL,
+		    "is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:user/a", "x",
+		    "verifier principal \"x\" is not the ARN", 0 },
+		{ "s3://acme/web1", "arn:aws:iam::1:user/a",
+		    "arn:aws:iam::1:user/a", "must not be the server", 0 },
+		{ "s3://acme/web1", SRV, NULL, "at most",
+		    GFSB_BUCKET_NONCURRENT_DAYS_MAX + 1 },
+	};
+	struct gfsb_bucket_policy out = { NULL, NULL, NULL };
+	struct gfsb_ctx *ctx;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(bp(ctx, bad[i].url, bad[i].srv, bad[i].ver,
+		    bad[i].days, &out), GFSB_EINVAL);
+		if (strstr(gfsb_ctx_errmsg(ctx), bad[i].msg) == NULL)
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i,
+			    gfsb_ctx_errmsg(ctx), bad[i].msg);
+		assert_null(strchr(gfsb_ctx_errmsg(ctx), '\n'));
+		assert_null(out.policy);
+	}
+	/* What is allowed: a role, an assumed role, a Ceph tenant. */
+	assert_int_equal(bp(ctx, "s3://acme/web1",
+	    "arn:aws:sts::123456789012:assumed-role/backup/web1", NULL, 0,
+	    &out), GFSB_OK);
+	gfsb_ops_bucket_policy_fini(&out);
+	assert_int_equal(bp(ctx, "s3://acme/web1",
+	    "arn:aws-cn:iam::123456789012:role/path/backup", NULL, 0, &out),
+	    GFSB_OK);
+	gfsb_ops_bucket_policy_fini(&out);
+	assert_int_equal(bp(ctx, "s3://acme/web1", "arn:aws:iam::acme:user/s",
+	    NULL, 0, &out), GFSB_OK);
+	assert_non_null(strstr(out.guide, "--uid=s --tenant=acme "));
+	gfsb_ops_bucket_policy_fini(&out);
+	gfsb_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -653,6 +883,8 @@ main(void)
 		cmocka_unit_test(test_report_verify_problems),
 		cmocka_unit_test(test_verify_storage_failure),
 		cmocka_unit_test(test_view_of_the_past),
+		cmocka_unit_test(test_bucket_policy),
+		cmocka_unit_test(test_bucket_policy_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
