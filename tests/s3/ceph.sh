@@ -4,6 +4,17 @@
 #   tests/s3/ceph.sh start DIR                      start; writes DIR/env
 #   tests/s3/ceph.sh stop DIR                       stop the daemons started in DIR, delete DIR
 #   tests/s3/ceph.sh mkbucket DIR NAME [--object-lock]
+#   tests/s3/ceph.sh mkuser DIR UID ACCESS SECRET   a second S3 user (radosgw-admin),
+#                                                   principal arn:aws:iam:::user/UID
+#   tests/s3/ceph.sh setpolicy DIR BUCKET FILE      PUT ?policy= (FILE: JSON) as the owner
+#   tests/s3/ceph.sh setlifecycle DIR BUCKET FILE   PUT ?lifecycle= as the owner; FILE is
+#                                                   S3's XML or the JSON of `aws s3api
+#                                                   put-bucket-lifecycle-configuration`
+#
+# The S3 verbs act as the user of DIR/env (gfsb, owner of the buckets
+# mkbucket creates); on anything but 2xx they print the server's XML error
+# and exit 1.  mkuser's keys are throw-away test keys on a loopback gateway;
+# they are on its command line because radosgw-admin takes them there.
 #
 # Everything (config, keyring, mon/osd data, logs, pid files, admin sockets)
 # lives under DIR. No systemd; nothing is installed (see install-deps.sh).
@@ -480,6 +491,94 @@ cmd_mkbucket() {
     echo "$PROG: bucket $name created$( ((lock)) && echo ' (object lock enabled)')"
 }
 
+# ------------------------------------------------- users, policy, lifecycle --
+
+cmd_mkuser() {
+    local dir=$1 uid=$2 ak=$3 sk=$4
+    [[ "$uid" =~ ^[a-z0-9][a-z0-9_-]{0,62}$ ]] || die "invalid user id: $uid"
+    [[ "$ak" =~ ^[A-Z0-9]{16,128}$ ]] || die "mkuser: ACCESS must be 16 to 128 uppercase letters or digits"
+    [[ "$sk" =~ ^[A-Za-z0-9+/]{20,128}$ ]] || die "mkuser: SECRET must be 20 to 128 letters, digits, + or /"
+    load_env "$dir"
+    timeout 60 radosgw-admin -c "$GFSB_CEPH_DIR/ceph.conf" user create --uid="$uid" \
+        --display-name="$uid" --access-key="$ak" --secret-key="$sk" \
+        >"$GFSB_CEPH_DIR/log/user-create-$uid.out" 2>&1 || {
+        tail -n 5 "$GFSB_CEPH_DIR/log/user-create-$uid.out" >&2
+        die "radosgw-admin user create $uid failed"
+    }
+    echo "$PROG: user $uid created (principal arn:aws:iam:::user/$uid)"
+}
+
+# PUT /BUCKET?SUB= with FILE as the body, as the owner: signed over the
+# body's SHA-256, with its Content-MD5 (RGW requires one for ?lifecycle=).
+put_sub() {
+    local dir=$1 bucket=$2 sub=$3 file=$4 what=$5 out code
+    [[ "$bucket" =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "invalid bucket name: $bucket"
+    [[ -f "$file" && -r "$file" ]] || die "$what: cannot read $file"
+    load_env "$dir"
+    out=$(mktemp "$GFSB_CEPH_DIR/tmp/$sub.XXXXXX")
+    code=$(curl -sS --noproxy "*" --max-time 10 -X PUT \
+        --aws-sigv4 "aws:amz:${AWS_REGION}:s3" \
+        --user "${AWS_ACCESS_KEY_ID}:${AWS_SECRET_ACCESS_KEY}" \
+        -H "x-amz-content-sha256: $(sha256sum <"$file" | cut -c1-64)" \
+        -H "Content-MD5: $(openssl md5 -binary <"$file" | base64)" \
+        --data-binary @"$file" -o "$out" -w '%{http_code}' \
+        "${GFSB_S3_ENDPOINT}/${bucket}?${sub}=" || true)
+    if [[ "$code" != 2?? ]]; then
+        log "$what $bucket failed: HTTP $code"
+        cat "$out" >&2 || true; echo >&2
+        rm -f "$out"
+        exit 1
+    fi
+    rm -f "$out"
+}
+
+cmd_setpolicy() {
+    local dir=$1 bucket=$2 file=$3
+    put_sub "$dir" "$bucket" policy "$file" PutBucketPolicy
+    echo "$PROG: policy of $bucket set from $file"
+}
+
+# The JSON of `aws s3api put-bucket-lifecycle-configuration` as S3's XML:
+# objects become elements in their order, each of Rules a Rule, true and
+# false stay words.
+lifecycle_xml() {
+    "$PY" - "$1" <<'EOF'
+import json, sys
+from xml.sax.saxutils import escape
+def el(name, v):
+    if isinstance(v, dict):
+        return "<%s>%s</%s>" % (name, "".join(el(k, x) for k, x in v.items()), name)
+    if isinstance(v, bool):
+        v = "true" if v else "false"
+    return "<%s>%s</%s>" % (name, escape(str(v)), name)
+doc = json.load(open(sys.argv[1]))
+rules = doc.get("Rules") if isinstance(doc, dict) else None
+if not isinstance(rules, list) or not rules or not all(isinstance(r, dict) for r in rules):
+    sys.exit("no list of Rules in " + sys.argv[1])
+sys.stdout.write('<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                 + "".join(el("Rule", r) for r in rules) + "</LifecycleConfiguration>")
+EOF
+}
+
+cmd_setlifecycle() {
+    local dir=$1 bucket=$2 file=$3 first xml
+    [[ -f "$file" && -r "$file" ]] || die "setlifecycle: cannot read $file"
+    first=$(tr -d ' \t\r\n' <"$file" | head -c 1)
+    if [[ "$first" == "{" ]]; then
+        load_env "$dir"
+        xml=$(mktemp "$GFSB_CEPH_DIR/tmp/lifecycle.XXXXXX")
+        lifecycle_xml "$file" >"$xml" || {
+            rm -f "$xml"
+            die "setlifecycle: $file is not a lifecycle configuration"
+        }
+        put_sub "$dir" "$bucket" lifecycle "$xml" PutBucketLifecycleConfiguration
+        rm -f "$xml"
+    else
+        put_sub "$dir" "$bucket" lifecycle "$file" PutBucketLifecycleConfiguration
+    fi
+    echo "$PROG: lifecycle of $bucket set from $file"
+}
+
 # ------------------------------------------------------------------- main --
 
 (($# >= 2)) || usage
@@ -487,5 +586,8 @@ case "$1" in
     start) (($# == 2)) || usage; cmd_start "$2" ;;
     stop) (($# == 2)) || usage; cmd_stop "$2" ;;
     mkbucket) (($# >= 3)) || usage; cmd_mkbucket "$2" "$3" "${@:4}" ;;
+    mkuser) (($# == 5)) || usage; cmd_mkuser "$2" "$3" "$4" "$5" ;;
+    setpolicy) (($# == 4)) || usage; cmd_setpolicy "$2" "$3" "$4" ;;
+    setlifecycle) (($# == 4)) || usage; cmd_setlifecycle "$2" "$3" "$4" ;;
     *) usage ;;
 esac
