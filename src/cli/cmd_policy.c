@@ -32,8 +32,9 @@ static const char usage[] =
 "prefix and nothing that could shorten or remove the bucket's history,\n"
 "and gives a verifier (--verifier) read-only access.  Then, on standard\n"
 "error unless --json-only, the lifecycle rule (replaced versions expire\n"
-"after N days, default " XSTR(GFSB_BUCKET_NONCURRENT_DAYS) ") and the owner's commands for AWS and Ceph RGW.\n"
-"Nothing is sent: apply it as the bucket's owner\n"
+"after N days, default " XSTR(GFSB_BUCKET_NONCURRENT_DAYS)
+") and the owner's commands for AWS\n"
+"and Ceph RGW.  Nothing is sent: apply it as the bucket's owner\n"
 "(docs/OFFSITE-SECURITY.md).\n";
 
 enum { O_DAYS = OPT_CMD_BASE, O_END, O_SERVER, O_VERIFIER, O_JSON_ONLY,
