@@ -19,62 +19,9 @@ s3_setup
 B=gfsb-offsite
 P=web1
 URL=s3://$B/$P
-EMPTY=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-SARN=arn:aws:iam:::user/server
-VARN=arn:aws:iam:::user/verifier
+EMPTY=$EMPTY_SHA256
 
-# The owner's keys (ceph.sh start's user) and two new users' keys, each
-# in a 0600 curl config (never on a command line but mkuser's, which
-# radosgw-admin requires; they are throw-away keys on a loopback gateway).
-umask 077
-keys() { $PY -c 'import secrets, string as s
-print("".join(secrets.choice(s.ascii_uppercase + s.digits) for _ in range(20)),
-      "".join(secrets.choice(s.ascii_letters + s.digits) for _ in range(40)))'; }
-read -r SAK SSK < <(keys)
-read -r VAK VSK < <(keys)
-printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$T/owner.cfg"
-printf 'user = "%s:%s"\n' "$SAK" "$SSK" >"$T/server.cfg"
-printf 'user = "%s:%s"\n' "$VAK" "$VSK" >"$T/verifier.cfg"
-umask 022
-
-# s3 WHO METHOD PATH [curl args]: a request signed with WHO's keys (curl's
-# own SigV4); the answer's body in $T/s3.out, the HTTP status printed.
-s3() {
-	local who=$1 m=$2 p=$3
-	shift 3
-	curl -sS --noproxy '*' --max-time 10 -K "$T/$who.cfg" -X "$m" \
-		--aws-sigv4 "aws:amz:$AWS_REGION:s3" -o "$T/s3.out" \
-		-w '%{http_code}' "$@" "$GFSB_S3_ENDPOINT$p"
-}
-# s3_body WHO METHOD PATH FILE [curl args]: the same with FILE as body.
-s3_body() {
-	local who=$1 m=$2 p=$3 f=$4
-	shift 4
-	s3 "$who" "$m" "$p" --data-binary @"$f" \
-		-H "x-amz-content-sha256: $(sha256sum <"$f" | cut -c1-64)" \
-		-H "Content-MD5: $(openssl md5 -binary <"$f" | base64)" "$@"
-}
-# denied WHAT CODE: CODE (an s3 call's output) is 403 AccessDenied.
-denied() {
-	[ "$2" = 403 ] && grep -q '<Code>AccessDenied</Code>' "$T/s3.out" ||
-		{ cat "$T/s3.out"; echo; fail "$1: HTTP $2, not 403 AccessDenied"; }
-	echo "   refused: $1"
-}
-# as WHO cmd...: run cmd with WHO's keys in the environment.
-as() {
-	local who=$1
-	shift
-	(
-		case $who in
-		server) export AWS_ACCESS_KEY_ID=$SAK AWS_SECRET_ACCESS_KEY=$SSK ;;
-		verifier) export AWS_ACCESS_KEY_ID=$VAK AWS_SECRET_ACCESS_KEY=$VSK ;;
-		*) fail "who is $who?" ;;
-		esac
-		"$@"
-	)
-}
-# enc S: S percent-encoded for a query string.
-enc() { $PY -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1], safe=""))' "$1"; }
+s3_users
 # versions KEY: "Version ID" and "DeleteMarker ID" lines of KEY, newest
 # first, as the owner lists them.
 versions() {
@@ -96,22 +43,6 @@ owner_get() {
 		{ cat "$T/s3.out"; fail "owner: GET ?$1="; }
 	cp "$T/s3.out" "$T/$1.now"
 }
-# retention KEY: "MODE UNTIL" (seconds) of KEY's lock, from a HEAD by the
-# verifier: on Ceph an object belongs to the user who wrote it, and the
-# bucket's owner may not read the server's objects (403) unless a policy
-# says so.
-retention() {
-	curl -sS --noproxy '*' -K "$T/verifier.cfg" -I --aws-sigv4 \
-		"aws:amz:$AWS_REGION:s3" -H "x-amz-content-sha256: $EMPTY" \
-		"$GFSB_S3_ENDPOINT/$B/$1" >"$T/head" || fail "HEAD $1"
-	local mode until
-	mode=$(tr -d '\r' <"$T/head" | sed -n 's/^x-amz-object-lock-mode: //Ip')
-	until=$(tr -d '\r' <"$T/head" |
-		sed -n 's/^x-amz-object-lock-retain-until-date: //Ip')
-	[ -n "$mode" ] && [ -n "$until" ] || { cat "$T/head"; fail "no lock on $1"; }
-	echo "$mode $(date -u -d "$until" +%s)"
-}
-
 step "the lifecycle rule, with a 10 s day: versions to expire, under a lock or not"
 # Set up first: the worker takes its time, and the rest runs meanwhile.
 LB=gfsb-lc
@@ -306,9 +237,9 @@ head -c 2000 /dev/urandom >"$T/locked.bin"
 until=$(($(date +%s) + 600))
 N=$(as server "$TESTTOOL" be "$URL/t" put data "$T/locked.bin" governance "$until")
 LK=$P/t/data/${N:0:2}/$N
-[ "$(retention "$LK")" = "GOVERNANCE $until" ] || fail "lock: $(retention "$LK")"
+[ "$(retention "$B/$LK")" = "GOVERNANCE $until" ] || fail "lock: $(retention "$B/$LK")"
 as server expect 0 "$TESTTOOL" be "$URL/t" ret-set data "$N" governance $((until + 60))
-lock_set=$(retention "$LK")
+lock_set=$(retention "$B/$LK")
 [ "$lock_set" = "GOVERNANCE $((until + 60))" ] || fail "not extended: $lock_set"
 as server expect 1 "$TESTTOOL" be "$URL/t" ret-set data "$N" governance $((until - 60))
 err_has "GFSB_EDENIED"
@@ -366,8 +297,8 @@ destroy() {
 	denied "$who: DELETE the bucket" \
 		"$(s3 "$who" DELETE "/$B" -H "x-amz-content-sha256: $EMPTY")"
 	unchanged "$who's refused requests"
-	[ "$(retention "$LK")" = "$lock_set" ] ||
-		fail "the lock changed: $(retention "$LK"), was $lock_set"
+	[ "$(retention "$B/$LK")" = "$lock_set" ] ||
+		fail "the lock changed: $(retention "$B/$LK"), was $lock_set"
 }
 
 step "the server's keys: every request that rewrites history is refused"

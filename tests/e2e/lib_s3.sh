@@ -121,3 +121,104 @@ proxy_counter() {
 	curl -sS --noproxy '*' "$PROXY/__fault__" |
 		$PY -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
+
+# ---- the bucket's owner, the server and the verifier ----------------------
+# (docs/OFFSITE-SECURITY.md: the server writes with keys limited by the
+# bucket policy, the verifier reads with keys of its own.)
+
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+SARN=arn:aws:iam:::user/server
+VARN=arn:aws:iam:::user/verifier
+
+# s3_users: keys for two new users, the server's (SAK SSK) and the
+# verifier's (VAK VSK), and the owner's (ceph.sh start's user), each in a
+# 0600 curl config $T/WHO.cfg (never on a command line but mkuser's, which
+# radosgw-admin requires; they are throw-away keys on a loopback gateway).
+# The users are made at the gateway by s3_protect.
+s3_users() {
+	local old
+	old=$(umask)
+	umask 077
+	read -r SAK SSK < <(s3_keypair)
+	read -r VAK VSK < <(s3_keypair)
+	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
+		>"$T/owner.cfg"
+	printf 'user = "%s:%s"\n' "$SAK" "$SSK" >"$T/server.cfg"
+	printf 'user = "%s:%s"\n' "$VAK" "$VSK" >"$T/verifier.cfg"
+	umask "$old"
+}
+s3_keypair() { $PY -c 'import secrets, string as s
+print("".join(secrets.choice(s.ascii_uppercase + s.digits) for _ in range(20)),
+      "".join(secrets.choice(s.ascii_letters + s.digits) for _ in range(40)))'; }
+
+# s3_protect BUCKET PREFIX [DAYS]: as its owner, make BUCKET with Object
+# Lock, the two users, the lifecycle rule (noncurrent versions kept DAYS,
+# default 30) and the policy `gfsbackup policy bucket` prints for them.
+s3_protect() {
+	local b=$1 p=$2 days=${3:-30}
+	bash "$S3DIR/ceph.sh" mkbucket "$CEPH" "$b" --object-lock >/dev/null
+	bash "$S3DIR/ceph.sh" mkuser "$CEPH" server "$SAK" "$SSK" >/dev/null
+	bash "$S3DIR/ceph.sh" mkuser "$CEPH" verifier "$VAK" "$VSK" >/dev/null
+	"$GFSB" policy bucket "s3://$b/$p" --server "$SARN" --verifier "$VARN" \
+		--noncurrent-days "$days" >"$T/$b.policy" 2>"$T/$b.guide" ||
+		{ cat "$T/$b.guide"; fail "policy bucket"; }
+	sed -n "/^cat >lifecycle.json <<'EOF'\$/,/^EOF\$/p" "$T/$b.guide" |
+		sed '1d;$d' >"$T/$b.lifecycle"
+	bash "$S3DIR/ceph.sh" setlifecycle "$CEPH" "$b" "$T/$b.lifecycle" \
+		>/dev/null
+	bash "$S3DIR/ceph.sh" setpolicy "$CEPH" "$b" "$T/$b.policy" >/dev/null
+}
+
+# s3 WHO METHOD PATH [curl args]: a request signed with WHO's keys (curl's
+# own SigV4); the answer's body in $T/s3.out, the HTTP status printed.
+s3() {
+	local who=$1 m=$2 p=$3
+	shift 3
+	curl -sS --noproxy '*' --max-time 10 -K "$T/$who.cfg" -X "$m" \
+		--aws-sigv4 "aws:amz:$AWS_REGION:s3" -o "$T/s3.out" \
+		-w '%{http_code}' "$@" "$GFSB_S3_ENDPOINT$p"
+}
+# s3_body WHO METHOD PATH FILE [curl args]: the same with FILE as body.
+s3_body() {
+	local who=$1 m=$2 p=$3 f=$4
+	shift 4
+	s3 "$who" "$m" "$p" --data-binary @"$f" \
+		-H "x-amz-content-sha256: $(sha256sum <"$f" | cut -c1-64)" \
+		-H "Content-MD5: $(openssl md5 -binary <"$f" | base64)" "$@"
+}
+# denied WHAT CODE: CODE (an s3 call's output) is 403 AccessDenied.
+denied() {
+	[ "$2" = 403 ] && grep -q '<Code>AccessDenied</Code>' "$T/s3.out" ||
+		{ cat "$T/s3.out"; echo; fail "$1: HTTP $2, not 403 AccessDenied"; }
+	echo "   refused: $1"
+}
+# as WHO cmd...: run cmd with WHO's keys in the environment.
+as() {
+	local who=$1
+	shift
+	(
+		case $who in
+		server) export AWS_ACCESS_KEY_ID=$SAK AWS_SECRET_ACCESS_KEY=$SSK ;;
+		verifier) export AWS_ACCESS_KEY_ID=$VAK AWS_SECRET_ACCESS_KEY=$VSK ;;
+		*) fail "who is $who?" ;;
+		esac
+		"$@"
+	)
+}
+# enc S: S percent-encoded for a query string.
+enc() { $PY -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1], safe=""))' "$1"; }
+# retention BUCKET/KEY: "MODE UNTIL" (seconds) of KEY's lock, from a HEAD
+# by the verifier: on Ceph an object belongs to the user who wrote it, and
+# the bucket's owner may not read the server's objects (403) unless a
+# policy says so.
+retention() {
+	curl -sS --noproxy '*' -K "$T/verifier.cfg" -I --aws-sigv4 \
+		"aws:amz:$AWS_REGION:s3" -H "x-amz-content-sha256: $EMPTY_SHA256" \
+		"$GFSB_S3_ENDPOINT/$1" >"$T/head" || fail "HEAD $1"
+	local mode until
+	mode=$(tr -d '\r' <"$T/head" | sed -n 's/^x-amz-object-lock-mode: //Ip')
+	until=$(tr -d '\r' <"$T/head" |
+		sed -n 's/^x-amz-object-lock-retain-until-date: //Ip')
+	[ -n "$mode" ] && [ -n "$until" ] || { cat "$T/head"; fail "no lock on $1"; }
+	echo "$mode $(date -u -d "$until" +%s)"
+}
