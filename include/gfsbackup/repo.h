@@ -495,6 +495,9 @@ struct gfsb_index_file {
 	size_t nsupersedes;
 	struct gfsb_pack_blobs *packs; /* in file order */
 	size_t npacks;
+	int mirror_own; /* written by gfsb_repo_index_file_write: a mirror's
+			   own (loaded after the others, so that of a blob
+			   stored twice the source's copy is found) */
 };
 
 /*
@@ -511,8 +514,9 @@ void gfsb_repo_index_file_fini(struct gfsb_index_file *f);
 /*
  * gfsb_repo_index_file_write(r, packs, n, name):
  * Write a new index file naming the packs *packs[0..n) and their blobs,
- * superseding nothing; its id goes to name.  For a mirror that keeps
- * packs its source no longer indexes.  GFSB_EINVAL for n == 0.
+ * superseding nothing, marked as a mirror's own (docs/FORMAT.md); its id
+ * goes to name.  For a mirror that keeps packs its source no longer
+ * indexes.  GFSB_EINVAL for n == 0.
  */
 gfsb_err gfsb_repo_index_file_write(struct gfsb_repo *r,
     const struct gfsb_pack_blobs *const *packs, size_t n,

@@ -60,7 +60,7 @@ gfsb_repo_index_file_read(struct gfsb_repo *r, const char *name,
 {
 	struct gfsb_buf plain;
 	struct ifile f;
-	size_t i;
+	size_t i, k;
 	gfsb_err e;
 
 	memset(out, 0, sizeof(*out));
@@ -75,8 +75,13 @@ gfsb_repo_index_file_read(struct gfsb_repo *r, const char *name,
 			    name);
 		goto out;
 	}
+	/* The mark is not a file: it says whose the file is. */
+	out->mirror_own = repo_ifile_is_mirror_own(&f);
+	for (i = k = 0; i < f.nsup; i++)
+		if (memcmp(f.sup[i], MIRROR_OWN_MARK, GFSB_ID_LEN) != 0)
+			memmove(f.sup[k++], f.sup[i], GFSB_ID_LEN);
 	out->supersedes = f.sup;
-	out->nsupersedes = f.nsup;
+	out->nsupersedes = k;
 	f.sup = NULL;
 	f.nsup = 0;
 	if (f.npacks > 0 &&
@@ -127,7 +132,8 @@ gfsb_repo_index_file_write(struct gfsb_repo *r,
 		}
 		dp[i].n = packs[i]->n;
 	}
-	e = repo_index_write_named(r, dp, n, NULL, 0, name);
+	e = repo_index_write_named(r, dp, n,
+	    (const uint8_t (*)[GFSB_ID_LEN])MIRROR_OWN_MARK, 1, name);
 out:
 	for (i = 0; i < n; i++)
 		free(dp[i].ents);

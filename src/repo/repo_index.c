@@ -413,6 +413,17 @@ repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed)
 	return GFSB_OK;
 }
 
+int
+repo_ifile_is_mirror_own(const struct ifile *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nsup; i++)
+		if (memcmp(f->sup[i], MIRROR_OWN_MARK, GFSB_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 void
 repo_ifile_fini(struct ifile *f)
 {
@@ -603,6 +614,7 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 	struct gfsb_buf plain;
 	char hex[GFSB_ID_HEX];
 	size_t i, j, k;
+	int pass;
 	gfsb_err e;
 
 	if (r->index_loaded)
@@ -661,18 +673,24 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 	 * wrote its new index) is added once. */
 	if ((e = mark_repeated_packs(&l)) != GFSB_OK)
 		goto out;
-	for (i = 0; i < l.n; i++) {
-		if (l.v[i].superseded)
-			continue;
-		for (j = 0; j < l.v[i].npacks; j++) {
-			if (l.v[i].packs[j].n == (size_t)-1)
+	/* A mirror's own files last: of a blob stored twice (the source
+	 * repacked it, the mirror keeps the old pack under its lock), the
+	 * copy the source's index names is the one found, the one its
+	 * locks follow. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < l.n; i++) {
+			if (l.v[i].superseded ||
+			    repo_ifile_is_mirror_own(&l.v[i]) != pass)
 				continue;
-			if ((e = rindex_add_pack(&r->idx, l.v[i].packs[j].id,
-			    l.v[i].packs[j].ents, l.v[i].packs[j].n)) !=
-			    GFSB_OK)
-				goto out;
+			for (j = 0; j < l.v[i].npacks; j++) {
+				if (l.v[i].packs[j].n == (size_t)-1)
+					continue;
+				if ((e = rindex_add_pack(&r->idx,
+				    l.v[i].packs[j].id, l.v[i].packs[j].ents,
+				    l.v[i].packs[j].n)) != GFSB_OK)
+					goto out;
+			}
 		}
-	}
 	/* Prune replaces all of them, superseded ones included. */
 	free(r->index_names);
 	r->nindex_names = 0;

@@ -229,7 +229,16 @@ struct ifile {
 	struct donepack *packs;
 	size_t npacks;
 	int superseded;
+	int mirror_own; /* written by sync for a mirror alone */
 };
+
+/* What a mirror's own index file names among the files it supersedes: an
+ * id no index file can have (32 ASCII bytes, not a SHA-256), so readers
+ * that do not know it supersede nothing with it.  docs/FORMAT.md. */
+#define MIRROR_OWN_MARK "gfsbackup: a mirror's own index!"
+
+/* Is f a mirror's own index file? */
+int repo_ifile_is_mirror_own(const struct ifile *f);
 /* Decode an index plaintext into f (zeroed by the caller; free it with
  * repo_ifile_fini even on failure).  GFSB_ECORRUPT, GFSB_ENOMEM. */
 gfsb_err repo_ifile_decode(const uint8_t *p, size_t n, struct ifile *f);
