@@ -201,6 +201,17 @@ gfsb_err gfsb_buf_put_u64(struct gfsb_buf *b, uint64_t v) GFSB_WUR;
 uint8_t *gfsb_buf_take(struct gfsb_buf *b, size_t *len);
 
 /*
+ * gfsb_strv_addf(v, n, fmt, ...), gfsb_strv_vaddf(v, n, fmt, ap):
+ * Append a formatted, malloc'd line to the array *v of *n lines (the
+ * array grows by one; the caller frees each line and the array).
+ * GFSB_ENOMEM (nothing appended).
+ */
+gfsb_err gfsb_strv_addf(char ***v, size_t *n, const char *fmt, ...)
+    GFSB_PRINTF(3, 4) GFSB_WUR;
+gfsb_err gfsb_strv_vaddf(char ***v, size_t *n, const char *fmt, va_list ap)
+    GFSB_PRINTF(3, 0) GFSB_WUR;
+
+/*
  * A bounds-checked little-endian reader over borrowed bytes.  Reads past
  * the end set `bad` and return zero, so a decoder can read a whole record
  * and check `bad` once.

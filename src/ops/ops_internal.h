@@ -237,6 +237,13 @@ gfsb_err ops_lock_verify(struct gfsb_repo *r, const struct gfsb_lock_opts *lo,
 gfsb_err ops_lock_remember(const struct ops_lock_plan *p,
     struct ops_ledger *ledger, const struct gfsb_objlist *snaps);
 
+/* Run fn(arg) on `threads` threads (0: 4; at most OPS_WORKERS_MAX, and
+ * no more than `jobs`), each taking work until none is left; returns
+ * when all have.  Without any thread, fn runs on the caller's. */
+#define OPS_WORKERS_MAX 64
+void ops_run_workers(void *(*fn)(void *), void *arg, unsigned threads,
+    size_t jobs);
+
 /* Worker threads to use: one per CPU, at most cap. */
 unsigned ops_ncpus(unsigned cap);
 

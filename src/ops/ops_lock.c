@@ -858,8 +858,6 @@ ops_lock_apply(struct gfsb_backend *be, enum gfsb_lock_mode mode,
     size_t nlists, unsigned threads, struct gfsb_lock_result *res)
 {
 	struct pass ps;
-	pthread_t th[GFSB_SYNC_THREADS_MAX];
-	unsigned started, t;
 	size_t i, k, total = 1;
 	int64_t need;
 	double t0 = gfsb_monotonic_seconds();
@@ -891,17 +889,7 @@ ops_lock_apply(struct gfsb_backend *be, enum gfsb_lock_mode mode,
 			ps.jobs[ps.n++].need = need;
 		}
 	pthread_mutex_init(&ps.mu, NULL);
-	if (threads == 0)
-		threads = 4;
-	if (threads > GFSB_SYNC_THREADS_MAX)
-		threads = GFSB_SYNC_THREADS_MAX;
-	for (started = 0; started < threads && started < ps.n; started++)
-		if (pthread_create(&th[started], NULL, pass_worker, &ps) != 0)
-			break;
-	if (started == 0)
-		pass_worker(&ps);
-	for (t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	ops_run_workers(pass_worker, &ps, threads, ps.n);
 	pthread_mutex_destroy(&ps.mu);
 	free(ps.jobs);
 	res->seconds += gfsb_monotonic_seconds() - t0;

@@ -3,6 +3,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,27 @@ ops_ncpus(unsigned cap)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n < 1 ? 1 : (n > (long)cap ? cap : (unsigned)n);
+}
+
+void
+ops_run_workers(void *(*fn)(void *), void *arg, unsigned threads,
+    size_t jobs)
+{
+	pthread_t th[OPS_WORKERS_MAX];
+	unsigned started, t;
+
+	if (threads == 0)
+		threads = 4;
+	if (threads > OPS_WORKERS_MAX)
+		threads = OPS_WORKERS_MAX;
+	for (started = 0; started < threads && started < jobs; started++)
+		if (pthread_create(&th[started], NULL, fn, arg) != 0)
+			break;
+	/* No thread at all: the caller's does the work. */
+	if (started == 0)
+		fn(arg);
+	for (t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
 }
 
 gfsb_err

@@ -173,8 +173,6 @@ copy_phase(struct sync *s, int i)
 	const struct gfsb_objlist *src = &s->sl[i], *dst = &s->dl[i];
 	const struct gfsb_objent *have;
 	struct phase ph;
-	pthread_t th[GFSB_SYNC_THREADS_MAX];
-	unsigned nt = s->o->threads ? s->o->threads : 4, started, t;
 	size_t k;
 
 	memset(&ph, 0, sizeof(ph));
@@ -197,15 +195,7 @@ copy_phase(struct sync *s, int i)
 		return GFSB_OK;
 	}
 	pthread_mutex_init(&ph.mu, NULL);
-	if (nt > GFSB_SYNC_THREADS_MAX)
-		nt = GFSB_SYNC_THREADS_MAX;
-	for (started = 0; started < nt && started < ph.n; started++)
-		if (pthread_create(&th[started], NULL, phase_worker, &ph) != 0)
-			break;
-	if (started == 0)
-		phase_worker(&ph);
-	for (t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	ops_run_workers(phase_worker, &ph, s->o->threads, ph.n);
 	pthread_mutex_destroy(&ph.mu);
 	free(ph.todo);
 	if (ph.err == GFSB_OK && gfsb_ctx_canceled(s->ctx))

@@ -43,23 +43,6 @@ struct tamper {
 	char since[64]; /* when it was seen */
 };
 
-/* Append a formatted line to a list of lines. */
-static gfsb_err
-push(char ***v, size_t *n, const char *fmt, va_list ap)
-{
-	char **nv, *s;
-
-	if (vasprintf(&s, fmt, ap) < 0)
-		return GFSB_ENOMEM;
-	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
-		free(s);
-		return GFSB_ENOMEM;
-	}
-	*v = nv;
-	nv[(*n)++] = s;
-	return GFSB_OK;
-}
-
 /* A finding: what the history says was tampered with. */
 static gfsb_err
 finding(struct gfsb_verify_result *res, const char *fmt, ...)
@@ -72,23 +55,7 @@ finding(struct gfsb_verify_result *res, const char *fmt, ...)
 	gfsb_err e;
 
 	va_start(ap, fmt);
-	e = push(&res->tamper, &res->ntamper, fmt, ap);
-	va_end(ap);
-	return e;
-}
-
-static gfsb_err
-warning(struct gfsb_verify_result *res, const char *fmt, ...)
-    GFSB_PRINTF(2, 3);
-
-static gfsb_err
-warning(struct gfsb_verify_result *res, const char *fmt, ...)
-{
-	va_list ap;
-	gfsb_err e;
-
-	va_start(ap, fmt);
-	e = push(&res->warnings, &res->nwarnings, fmt, ap);
+	e = gfsb_strv_vaddf(&res->tamper, &res->ntamper, fmt, ap);
 	va_end(ap);
 	return e;
 }
@@ -218,7 +185,8 @@ check_gone(struct tamper *t, struct gfsb_snapshot *const *snaps, size_t n,
 	if (ngone == 0)
 		goto out;
 	if (t->o->policy == NULL) {
-		e = warning(t->res, "%zu snapshot%s gone since the "
+		e = gfsb_strv_addf(&t->res->warnings, &t->res->nwarnings,
+		    "%zu snapshot%s gone since the "
 		    "verification of %s (no retention policy given: give "
 		    "--policy to check that the policy dropped them)", ngone,
 		    ngone == 1 ? "" : "s", t->since);

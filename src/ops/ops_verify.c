@@ -345,24 +345,13 @@ add_warning(struct verify *v, const char *fmt, ...) GFSB_PRINTF(2, 3);
 static gfsb_err
 add_warning(struct verify *v, const char *fmt, ...)
 {
-	struct gfsb_verify_result *res = v->res;
-	char **nv, *s;
 	va_list ap;
-	int rc;
+	gfsb_err e;
 
 	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
+	e = gfsb_strv_vaddf(&v->res->warnings, &v->res->nwarnings, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return GFSB_ENOMEM;
-	if ((nv = realloc(res->warnings, (res->nwarnings + 1) *
-	    sizeof(*nv))) == NULL) {
-		free(s);
-		return GFSB_ENOMEM;
-	}
-	res->warnings = nv;
-	nv[res->nwarnings++] = s;
-	return GFSB_OK;
+	return e;
 }
 
 /* The listing entry of pack i, or NULL if it is not stored. */
@@ -1271,23 +1260,13 @@ static gfsb_err
 lock_finding(void *cookie, const char *fmt, ...)
 {
 	struct gfsb_verify_result *res = cookie;
-	char **nv, *s;
 	va_list ap;
-	int n;
+	gfsb_err e;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	e = gfsb_strv_vaddf(&res->tamper, &res->ntamper, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return GFSB_ENOMEM;
-	if ((nv = realloc(res->tamper, (res->ntamper + 1) * sizeof(*nv))) ==
-	    NULL) {
-		free(s);
-		return GFSB_ENOMEM;
-	}
-	res->tamper = nv;
-	res->tamper[res->ntamper++] = s;
-	return GFSB_OK;
+	return e;
 }
 
 /*

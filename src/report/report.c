@@ -86,25 +86,6 @@ raise_status(struct gfsb_report *r, enum gfsb_report_status s)
 		r->status = s;
 }
 
-static gfsb_err add_line(char ***v, size_t *n, const char *fmt, va_list ap)
-    GFSB_PRINTF(3, 0);
-
-static gfsb_err
-add_line(char ***v, size_t *n, const char *fmt, va_list ap)
-{
-	char **nv, *s;
-
-	if (vasprintf(&s, fmt, ap) < 0)
-		return GFSB_ENOMEM;
-	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
-		free(s);
-		return GFSB_ENOMEM;
-	}
-	nv[(*n)++] = s;
-	*v = nv;
-	return GFSB_OK;
-}
-
 gfsb_err
 gfsb_report_add_error(struct gfsb_report *r, const char *fmt, ...)
 {
@@ -112,7 +93,7 @@ gfsb_report_add_error(struct gfsb_report *r, const char *fmt, ...)
 	gfsb_err e;
 
 	va_start(ap, fmt);
-	e = add_line(&r->errors, &r->nerrors, fmt, ap);
+	e = gfsb_strv_vaddf(&r->errors, &r->nerrors, fmt, ap);
 	va_end(ap);
 	raise_status(r, GFSB_REPORT_FAILED);
 	return e;
@@ -125,7 +106,7 @@ gfsb_report_add_warning(struct gfsb_report *r, const char *fmt, ...)
 	gfsb_err e;
 
 	va_start(ap, fmt);
-	e = add_line(&r->warnings, &r->nwarnings, fmt, ap);
+	e = gfsb_strv_vaddf(&r->warnings, &r->nwarnings, fmt, ap);
 	va_end(ap);
 	raise_status(r, GFSB_REPORT_WARNING);
 	return e;
@@ -138,7 +119,7 @@ gfsb_report_add_damage(struct gfsb_report *r, const char *fmt, ...)
 	gfsb_err e;
 
 	va_start(ap, fmt);
-	e = add_line(&r->damage, &r->ndamage, fmt, ap);
+	e = gfsb_strv_vaddf(&r->damage, &r->ndamage, fmt, ap);
 	va_end(ap);
 	raise_status(r, GFSB_REPORT_FAILED);
 	return e;

@@ -6,6 +6,8 @@
  * sizes whose doubling would overflow.
  */
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,4 +293,32 @@ gfsb_pool_put(struct gfsb_pool *p, void *buf, size_t cap)
 	}
 	pthread_mutex_unlock(&p->mu);
 	free(buf);
+}
+
+gfsb_err
+gfsb_strv_vaddf(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char **nv, *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return GFSB_ENOMEM;
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+		free(s);
+		return GFSB_ENOMEM;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_strv_addf(char ***v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	gfsb_err e;
+
+	va_start(ap, fmt);
+	e = gfsb_strv_vaddf(v, n, fmt, ap);
+	va_end(ap);
+	return e;
 }
