@@ -364,6 +364,8 @@ struct gfsb_sync_result {
 	uint64_t index_written;	       /* index files written for the
 					  mirror alone */
 	uint64_t failed;	       /* objects that could not be copied */
+	uint64_t delete_refused;       /* deletions the storage refused (the
+					  objects are kept) */
 	int initialized;	       /* the destination was created */
 	enum gfsb_lock_mode locked;    /* the mirror's Object Lock mode */
 	struct gfsb_lock_result locks; /* its locks: extended, waiting */

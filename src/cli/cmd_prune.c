@@ -80,6 +80,11 @@ cli_print_waiting(const char *what, uint64_t n, int64_t until)
 	struct gfsb_time t;
 	char when[64];
 
+	if (until == 0) {
+		printf("%llu %s the storage would not delete yet; a later run "
+		    "deletes them\n", (unsigned long long)n, what);
+		return;
+	}
 	t.sec = until;
 	t.nsec = 0;
 	gfsb_time_format_local(&t, when, sizeof(when));

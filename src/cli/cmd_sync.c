@@ -103,6 +103,11 @@ print_result(const struct gfsb_sync_result *res, int dry_run)
 		    (unsigned long long)res->kept, res->index_written > 0 ?
 		    "; wrote an index for the mirror alone, naming what it "
 		    "keeps" : "");
+	if (res->delete_refused > 0)
+		printf("%llu deletion%s refused by the storage: kept, and what "
+		    "they need indexed\n",
+		    (unsigned long long)res->delete_refused,
+		    res->delete_refused == 1 ? "" : "s");
 	if (res->keys_kept > 0)
 		printf("%llu key file%s only at the mirror (kept)\n",
 		    (unsigned long long)res->keys_kept,

@@ -329,6 +329,12 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 			if (e == GFSB_ENOTFOUND) {
 				gfsb_ctx_clearerr(ctx); /* removed meanwhile */
 				e = GFSB_OK;
+			} else if (e == GFSB_EDENIED) {
+				/* The storage keeps it (a lock it did not
+				 * say, a policy allowing no deletes). */
+				gfsb_ctx_clearerr(ctx);
+				res->waiting++;
+				e = GFSB_OK;
 			}
 			if (e != GFSB_OK)
 				goto out;

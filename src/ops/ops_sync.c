@@ -573,14 +573,32 @@ remove_one(struct sync *s, enum gfsb_obj type, const char *name)
 {
 	gfsb_err e;
 
-	s->res->deleted++;
-	if (s->o->dry_run)
+	if (s->o->dry_run) {
+		s->res->deleted++;
 		return GFSB_OK;
+	}
 	e = gfsb_backend_remove(s->dst, type, name);
 	if (e == GFSB_ENOTFOUND) {
 		gfsb_ctx_clearerr(s->ctx);
 		return GFSB_OK;
 	}
+	/* A storage that refuses the delete (a policy that makes the
+	 * mirror append-only, a lock this copy did not know of) keeps the
+	 * object: the night's job goes on, and from here the mirror keeps
+	 * what the source dropped, indexed (as --delete never would). */
+	if (e == GFSB_EDENIED) {
+		if (s->res->delete_refused++ == 0)
+			gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "the storage refused "
+			    "to delete %s/%s (%s): kept, with what it needs",
+			    gfsb_backend_type_name(type), name,
+			    gfsb_ctx_errmsg(s->ctx));
+		gfsb_ctx_clearerr(s->ctx);
+		s->keeps = 1;
+		s->res->kept++;
+		return GFSB_OK;
+	}
+	if (e == GFSB_OK)
+		s->res->deleted++;
 	return e;
 }
 

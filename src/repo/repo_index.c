@@ -405,7 +405,8 @@ repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed)
 		repo_cache_remove(r, GFSB_OBJ_INDEX, r->index_names[i]);
 		e = gfsb_backend_remove(r->be, GFSB_OBJ_INDEX,
 		    r->index_names[i]);
-		if (e != GFSB_OK && e != GFSB_ENOTFOUND)
+		/* Refused by the storage: it stays, superseded. */
+		if (e != GFSB_OK && e != GFSB_ENOTFOUND && e != GFSB_EDENIED)
 			return e;
 		*removed += e == GFSB_OK;
 		gfsb_ctx_clearerr(r->ctx);

@@ -59,6 +59,25 @@ struct pinfo {
 	enum { P_KEEP, P_DELETE, P_REPACK } fate;
 };
 
+/* Delete a pack nothing needs.  Gone already: fine.  Refused by the
+ * storage (a lock this repository did not know of, a policy that allows
+ * no deletes): it stays, counted as waiting, and the compaction goes on
+ * (everything that named it is gone already). */
+static gfsb_err
+remove_pack(struct gfsb_repo *r, const char *name,
+    struct gfsb_compact_stats *st)
+{
+	gfsb_err e = gfsb_backend_remove(r->be, GFSB_OBJ_PACK, name);
+
+	if (e == GFSB_ENOTFOUND || e == GFSB_EDENIED) {
+		if (e == GFSB_EDENIED)
+			st->waiting++;
+		gfsb_ctx_clearerr(r->ctx);
+		return GFSB_OK;
+	}
+	return e;
+}
+
 /* Is a locked repository's object still held by its date?  Counted. */
 static int
 held(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
@@ -348,16 +367,13 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 			continue;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
 		repo_cache_remove(r, GFSB_OBJ_PACK, name);
-		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK, name)) !=
-		    GFSB_OK && err != GFSB_ENOTFOUND)
+		if ((err = remove_pack(r, name, st)) != GFSB_OK)
 			goto out;
 	}
 	for (i = 0; i < bl.n; i++) {
 		if (indexed[i])
 			continue;
-		if ((err = gfsb_backend_remove(r->be, GFSB_OBJ_PACK,
-		    bl.v[i].name)) !=
-		    GFSB_OK && err != GFSB_ENOTFOUND)
+		if ((err = remove_pack(r, bl.v[i].name, st)) != GFSB_OK)
 			goto out;
 	}
 	err = GFSB_OK;

@@ -493,6 +493,91 @@ test_lock_mode_refusals(void **state)
 	gfsb_ctx_clearerr(f->ctx);
 }
 
+/*
+ * A storage that refuses a deletion sync did not expect (here: an
+ * unlocked mirror whose forgotten snapshot the storage holds anyway):
+ * the sync still succeeds, keeps the snapshot and what it needs indexed,
+ * and the mirror stays whole.
+ */
+static void
+test_refused_delete(void **state)
+{
+	struct fx *f = *state;
+	const char *paths[1] = { f->dir };
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result br;
+	struct gfsb_forget_opts fo;
+	struct gfsb_forget_result fr;
+	struct gfsb_prune_opts po;
+	struct gfsb_prune_result pr;
+	struct gfsb_sync_opts so;
+	struct gfsb_sync_result sr;
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result vr;
+	struct gfsb_retention ret;
+	struct gfsb_snapshot **list;
+	struct gfsb_policy *last1;
+	struct gfsb_repo *m;
+	char path[256];
+	size_t n;
+	int day;
+
+	memset(&so, 0, sizeof(so));
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.has_time = 1;
+	bo.threads = 1;
+	for (day = 0; day < 2; day++) {
+		snprintf(path, sizeof(path), "f%d", day);
+		write_file(f->dir, path, 20000);
+		bo.time.sec = at(day, 1);
+		assert_int_equal(gfsb_ops_backup(f->src, &bo, &br), GFSB_OK);
+	}
+	assert_int_equal(gfsb_ops_sync(f->src, f->dst_be, &so, &sr), GFSB_OK);
+	/* The storage holds the first snapshot, which the mirror's config
+	 * knows nothing of (an unlocked mirror). */
+	gfsb_backend_mem_set_time(f->dst_be, at(2, 0));
+	assert_int_equal(gfsb_repo_snapshot_list(f->src, &list, &n), GFSB_OK);
+	ret.mode = GFSB_LOCK_COMPLIANCE;
+	ret.until = at(30, 0);
+	assert_int_equal(gfsb_backend_retention_set(f->dst_be,
+	    GFSB_OBJ_SNAPSHOT, list[0]->id, &ret), GFSB_OK);
+	gfsb_repo_snapshot_list_free(list, n);
+	/* The source forgets everything but the last and prunes. */
+	snprintf(path, sizeof(path), "%s/f0", f->dir);
+	unlink(path);
+	bo.time.sec = at(2, 1);
+	assert_int_equal(gfsb_ops_backup(f->src, &bo, &br), GFSB_OK);
+	memset(&fo, 0, sizeof(fo));
+	assert_int_equal(gfsb_gfs_policy_new(&last1), GFSB_OK);
+	assert_int_equal(gfsb_gfs_policy_set(f->ctx, last1, "keep-last", "1",
+	    "t"), GFSB_OK);
+	fo.policy = last1;
+	fo.group_by = GFSB_GROUP_HOST;
+	assert_int_equal(gfsb_ops_forget(f->src, &fo, &fr), GFSB_OK);
+	assert_int_equal(fr.removed, 2);
+	gfsb_ops_forget_fini(&fr);
+	gfsb_gfs_policy_free(last1);
+	memset(&po, 0, sizeof(po));
+	assert_int_equal(gfsb_ops_prune(f->src, &po, &pr), GFSB_OK);
+	assert_int_equal(gfsb_ops_sync(f->src, f->dst_be, &so, &sr), GFSB_OK);
+	assert_true(sr.delete_refused >= 1);
+	assert_true(sr.kept >= 1);
+	/* Whole: every snapshot it lists, the kept one included. */
+	assert_int_equal(gfsb_repo_open_mirror(f->src, f->dst_be, &m),
+	    GFSB_OK);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	vo.no_lock = 1;
+	assert_int_equal(gfsb_ops_verify(m, &vo, &vr), GFSB_OK);
+	assert_int_equal(vr.ndamage, 0);
+	assert_int_equal(vr.broken_total, 0);
+	assert_true(vr.snapshots >= 2);
+	gfsb_ops_verify_result_fini(&vr);
+	gfsb_repo_close(m);
+}
+
 int
 main(void)
 {
@@ -500,6 +585,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_locked_mirror_nights,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_mode_refusals,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_delete,
 		    setup, teardown),
 	};
 
