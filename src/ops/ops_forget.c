@@ -151,6 +151,7 @@ out:
 	free(members);
 	free(items);
 	free(gd);
+	free(gu);
 	return e;
 }
 
