@@ -133,79 +133,77 @@ print_result(const struct gfsb_sync_result *res, int dry_run)
 	}
 }
 
-int
-cmd_sync(struct cli *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "to", required_argument, NULL, O_TO },
-		{ "no-delete", no_argument, NULL, O_NODELETE },
-		{ "delete", required_argument, NULL, O_DELETE },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "object-lock", required_argument, NULL, O_LOCK },
-		{ "policy", required_argument, NULL, O_POLICY },
-		{ "lock-margin", required_argument, NULL, O_MARGIN },
-		{ "state-dir", required_argument, NULL, O_STATEDIR },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct gfsb_policy *pol = NULL;
-	struct gfsb_lock_opts lo;
-	const char *policy = NULL, *state_dir = NULL;
-	char *ledger = NULL;
+/* What the command line asks. */
+struct sync_args {
 	struct gfsb_sync_opts so;
-	struct gfsb_sync_result res;
-	struct sync_view view;
-	struct gfsb_backend *dst = NULL;
-	const char *to = NULL;
+	struct gfsb_lock_opts lo;
+	const char *to, *policy, *state_dir;
+};
+
+static const struct option opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	{ "to", required_argument, NULL, O_TO },
+	{ "no-delete", no_argument, NULL, O_NODELETE },
+	{ "delete", required_argument, NULL, O_DELETE },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "object-lock", required_argument, NULL, O_LOCK },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "lock-margin", required_argument, NULL, O_MARGIN },
+	{ "state-dir", required_argument, NULL, O_STATEDIR },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Parse the options into a; exit status. */
+static int
+parse(struct cli *c, int argc, char **argv, struct sync_args *a)
+{
 	char *end;
 	long threads = 0;
-	gfsb_err e;
 	int o, rc, have_delete = 0;
 
-	c->usage = usage;
-	memset(&so, 0, sizeof(so));
-	memset(&lo, 0, sizeof(lo));
-	lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
+	memset(a, 0, sizeof(*a));
+	a->lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
 	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
 	    -1) {
 		switch (o) {
 		case O_TO:
-			to = optarg;
+			a->to = optarg;
 			break;
 		case O_NODELETE:
-			so.delete_mode = GFSB_SYNC_DELETE_NEVER;
+			a->so.delete_mode = GFSB_SYNC_DELETE_NEVER;
 			have_delete = 1;
 			break;
 		case O_DELETE:
 			have_delete = 1;
 			if (strcmp(optarg, "never") == 0)
-				so.delete_mode = GFSB_SYNC_DELETE_NEVER;
+				a->so.delete_mode = GFSB_SYNC_DELETE_NEVER;
 			else if (strcmp(optarg, "after-lock") == 0)
-				so.delete_mode = GFSB_SYNC_DELETE_AFTER_LOCK;
+				a->so.delete_mode =
+				    GFSB_SYNC_DELETE_AFTER_LOCK;
 			else
 				return cli_usage_error(c, "invalid --delete "
 				    "%s: give never or after-lock", optarg);
 			break;
 		case 'n':
-			so.dry_run = 1;
+			a->so.dry_run = 1;
 			break;
 		case O_LOCK:
-			if ((rc = cli_lock_mode(c, optarg, &so.object_lock)) !=
-			    EXIT_OK)
+			if ((rc = cli_lock_mode(c, optarg,
+			    &a->so.object_lock)) != EXIT_OK)
 				return rc;
 			break;
 		case O_POLICY:
-			policy = optarg;
+			a->policy = optarg;
 			break;
 		case O_MARGIN:
-			if (gfsb_gfs_margin_parse(optarg, &lo.margin) !=
+			if (gfsb_gfs_margin_parse(optarg, &a->lo.margin) !=
 			    GFSB_OK)
 				return cli_usage_error(c, "invalid --lock-margin "
 				    "%s: give e.g. 2d, 36h, 90s", optarg);
 			break;
 		case O_STATEDIR:
-			state_dir = optarg;
+			a->state_dir = optarg;
 			break;
 		case O_THREADS:
 			threads = strtol(optarg, &end, 10);
@@ -222,50 +220,69 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(c, "unexpected argument %s",
 		    argv[optind]);
-	if (to == NULL || *to == '\0')
+	if (a->to == NULL || *a->to == '\0')
 		return cli_usage_error(c, "no mirror: give --to REPO2");
 	/* A look at the past rolls nothing back unless asked: a mirror
 	 * that holds newer snapshots keeps them. */
 	if (c->as_of != 0 && !have_delete)
-		so.delete_mode = GFSB_SYNC_DELETE_NEVER;
-	so.threads = threads > 0 ? (unsigned)threads :
+		a->so.delete_mode = GFSB_SYNC_DELETE_NEVER;
+	a->so.threads = threads > 0 ? (unsigned)threads :
 	    c->remote.connections > 0 ? (unsigned)c->remote.connections : 4;
-	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
+	return EXIT_OK;
+}
+
+int
+cmd_sync(struct cli *c, int argc, char **argv)
+{
+	struct gfsb_policy *pol = NULL;
+	struct gfsb_sync_result res;
+	struct sync_args a;
+	struct sync_view view;
+	struct gfsb_backend *dst = NULL;
+	char *ledger = NULL;
+	gfsb_err e;
+	int rc;
+
+	c->usage = usage;
+	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK)
+		return rc;
+	if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, a.policy,
 	    &pol)) != GFSB_OK)
 		return e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
 		    cli_fail(c, e);
-	if ((rc = cli_open_url(c, to, &dst)) != EXIT_OK)
+	if ((rc = cli_open_url(c, a.to, &dst)) != EXIT_OK)
 		goto out;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
 	if (strcmp(gfsb_backend_location(c->be),
 	    gfsb_backend_location(dst)) == 0) {
-		rc = cli_usage_error(c, "--to %s is the repository itself", to);
+		rc = cli_usage_error(c, "--to %s is the repository itself",
+		    a.to);
 		goto out;
 	}
 	/* The dates of a locked mirror: the policy's, from now. */
-	if ((rc = cli_ledger_file(c, state_dir, c->r, dst, &ledger)) !=
+	if ((rc = cli_ledger_file(c, a.state_dir, c->r, dst, &ledger)) !=
 	    EXIT_OK)
 		goto out;
-	lo.policy = pol;
-	lo.ledger = ledger;
-	gfsb_time_now(&lo.now);
-	so.locks = &lo;
-	so.mirror_cache = c->no_cache ? NULL : c->cache_dir != NULL ?
+	a.lo.policy = pol;
+	a.lo.ledger = ledger;
+	gfsb_time_now(&a.lo.now);
+	a.so.locks = &a.lo;
+	a.so.mirror_cache = c->no_cache ? NULL : c->cache_dir != NULL ?
 	    c->cache_dir : "";
 	memset(&view, 0, sizeof(view));
 	view.c = c;
 	view.drawn = -1;
 	if (cli_tty(c)) {
-		so.progress = progress;
-		so.progress_cookie = &view;
+		a.so.progress = progress;
+		a.so.progress_cookie = &view;
 	}
-	e = gfsb_ops_sync(c->r, dst, &so, &res);
+	e = gfsb_ops_sync(c->r, dst, &a.so, &res);
 	cli_progress(c, NULL);
 	/* A sync refused before it began is its error line alone. */
 	if ((!c->quiet && e == GFSB_OK) || (e != GFSB_OK && res.copied +
 	    res.deleted + res.failed + res.present > 0))
-		print_result(&res, so.dry_run);
+		print_result(&res, a.so.dry_run);
 	rc = e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 out:
 	gfsb_backend_close(dst);

@@ -9,9 +9,9 @@
 struct gfsb_time gfs_cutoff(const struct gfsb_time *latest,
     const struct gfsb_duration *d);
 
-/* ord[0..n) = indexes of items, newest first, ties in input order: the
- * order restic walks a group in.  GFSB_ENOMEM. */
-gfsb_err gfs_sort_newest_first(const struct gfsb_gfs_item *items, size_t *ord,
-    size_t n) GFSB_WUR;
+/* *out = a malloc'd array of the indexes of items[0..n), newest first,
+ * ties in input order: the order restic walks a group in.  GFSB_ENOMEM. */
+gfsb_err gfs_newest_first(const struct gfsb_gfs_item *items, size_t n,
+    size_t **out) GFSB_WUR;
 
 #endif

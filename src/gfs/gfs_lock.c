@@ -406,12 +406,8 @@ gfsb_gfs_lock_dates(const struct gfsb_policy *p,
 		return GFSB_EINVAL;
 	if (n == 0)
 		return GFSB_OK;
-	if ((ord = malloc(n * sizeof(*ord))) == NULL)
+	if (gfs_newest_first(items, n, &ord) != GFSB_OK)
 		return GFSB_ENOMEM;
-	if (gfs_sort_newest_first(items, ord, n) != GFSB_OK) {
-		free(ord);
-		return GFSB_ENOMEM;
-	}
 	memset(&k, 0, sizeof(k));
 	k.p = p;
 	k.now = now->sec;

@@ -147,13 +147,18 @@ ordcmp(const void *a, const void *b)
 }
 
 gfsb_err
-gfs_sort_newest_first(const struct gfsb_gfs_item *items, size_t *ord, size_t n)
+gfs_newest_first(const struct gfsb_gfs_item *items, size_t n, size_t **out)
 {
 	struct ordkey *k;
-	size_t i;
+	size_t *ord, i;
 
-	if ((k = malloc(n * sizeof(*k))) == NULL)
+	*out = NULL;
+	if ((ord = malloc(n * sizeof(*ord))) == NULL)
 		return GFSB_ENOMEM;
+	if ((k = malloc(n * sizeof(*k))) == NULL) {
+		free(ord);
+		return GFSB_ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		k[i].t = items[i].time;
 		k[i].i = i;
@@ -162,6 +167,7 @@ gfs_sort_newest_first(const struct gfsb_gfs_item *items, size_t *ord, size_t n)
 	for (i = 0; i < n; i++)
 		ord[i] = k[i].i;
 	free(k);
+	*out = ord;
 	return GFSB_OK;
 }
 
@@ -181,12 +187,8 @@ gfsb_gfs_apply(const struct gfsb_policy *p, const struct gfsb_gfs_item *items,
 		return GFSB_EINVAL;
 	if (n == 0)
 		return GFSB_OK;
-	if ((ord = malloc(n * sizeof(*ord))) == NULL)
+	if (gfs_newest_first(items, n, &ord) != GFSB_OK)
 		return GFSB_ENOMEM;
-	if (gfs_sort_newest_first(items, ord, n) != GFSB_OK) {
-		free(ord);
-		return GFSB_ENOMEM;
-	}
 	/* The newest snapshot not in the future (restic does the same); if
 	 * every one is, windows reach back to the beginning of time. */
 	latest.sec = INT64_MIN / 2;

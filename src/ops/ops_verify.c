@@ -1077,13 +1077,46 @@ nightcmp(const void *a, const void *b)
 	return x->day < y->day ? -1 : x->day > y->day;
 }
 
+/*
+ * The state as the last verification left it, or NULL (none yet, or one
+ * that cannot be used: unreadable, not a state file, another
+ * repository's; each a warning, and coverage and history start over).
+ */
+static gfsb_err
+state_read(struct verify *v, const char *path, json_t **out)
+{
+	json_error_t jerr;
+	json_t *root;
+	const char *why = NULL;
+
+	*out = NULL;
+	root = json_load_file(path, 0, &jerr);
+	if (root == NULL)
+		return access(path, F_OK) == 0 ? add_warning(v, "state file %s "
+		    "is unreadable (%s); verification coverage starts over",
+		    path, jerr.text) : GFSB_OK;
+	if (!json_is_object(root) || json_integer_value(json_object_get(root,
+	    "version")) != STATE_VERSION)
+		why = "is not a gfsbackup state file";
+	else if (json_is_string(json_object_get(root, "repository")) &&
+	    strcmp(json_string_value(json_object_get(root, "repository")),
+	    gfsb_repo_id(v->r)) != 0)
+		why = "belongs to another repository";
+	if (why != NULL) {
+		json_decref(root);
+		return add_warning(v, "state file %s %s; verification coverage "
+		    "and history start over", path, why);
+	}
+	*out = root;
+	return GFSB_OK;
+}
+
 static gfsb_err
 state_update(struct verify *v)
 {
 	struct gfsb_verify_result *res = v->res;
 	const char *path = v->o->state_file;
 	json_t *root = NULL, *packs, *nights, *nroot = NULL, *np, *nn, *it;
-	json_error_t jerr;
 	char hex[GFSB_ID_HEX], date[16], *tmp = NULL, *dir = NULL, *slash;
 	struct gfsb_verify_night *nv = NULL;
 	int64_t today = gfsb_ops_verify_day(&v->o->now), d, oldest = 0;
@@ -1092,31 +1125,9 @@ state_update(struct verify *v)
 	gfsb_err e = GFSB_ENOMEM, fatal = GFSB_OK;
 
 	res->have_state = 1;
-	root = json_load_file(path, 0, &jerr);
-	if (root == NULL && access(path, F_OK) == 0 &&
-	    add_warning(v, "state file %s is unreadable (%s); verification "
-	    "coverage starts over", path, jerr.text) != GFSB_OK)
+	if ((e = state_read(v, path, &root)) != GFSB_OK)
 		goto out;
-	if (root != NULL && (!json_is_object(root) ||
-	    json_integer_value(json_object_get(root, "version")) !=
-	    STATE_VERSION)) {
-		json_decref(root);
-		root = NULL;
-		if (add_warning(v, "state file %s is not a gfsbackup state "
-		    "file; verification coverage starts over", path) !=
-		    GFSB_OK)
-			goto out;
-	}
-	if (root != NULL && json_is_string(json_object_get(root,
-	    "repository")) && strcmp(json_string_value(json_object_get(root,
-	    "repository")), gfsb_repo_id(v->r)) != 0) {
-		json_decref(root);
-		root = NULL;
-		if (add_warning(v, "state file %s belongs to another "
-		    "repository; verification coverage and history start "
-		    "over", path) != GFSB_OK)
-			goto out;
-	}
+	e = GFSB_ENOMEM;
 	packs = root != NULL ? json_object_get(root, "packs") : NULL;
 	nights = root != NULL ? json_object_get(root, "nights") : NULL;
 	if ((nroot = json_object()) == NULL || (np = json_object()) == NULL ||
