@@ -250,6 +250,31 @@ cmp -s <(find "$L2/data" -type f -printf '%f\n' | sort) \
 	<(as verifier "$TESTTOOL" be "$M2" list data | awk '{print $1}' | sort) ||
 	fail "the mirror's packs are not the source's once the locks passed"
 
+step "a repository on S3 locked itself: its own nightly locks stage"
+R3=$URL/primary
+as server expect 0 "$GFSB" init -r "$R3" --object-lock compliance \
+	--kdf-memory 8M --kdf-iterations 1
+out_has "locked in compliance"
+printf '[repository]\nurl = %s\npassword-file = %s\nstate-dir = %s\n[backup]\npaths = %s\n[retention]\npolicy = %s\n' \
+	"$R3" "$T/pw" "$T/state3" "$T/s2" "$STD" >"$T/primary.conf"
+chmod 600 "$T/primary.conf"
+as server expect 0 "$GFSB" run --config "$T/primary.conf" \
+	--time "2028-02-01 01:30:00"
+err_has "locks: OK"
+snap=$(as verifier "$TESTTOOL" be "$R3" list snapshots | awk '{print $1}')
+read -r mode until < <(retention "$B/$P/primary/snapshots/$snap")
+# A son of Feb 1 2028, the newest of its week, month and year: locked
+# as a son, 7 days from Feb 1, plus 2.
+[ "$mode" = COMPLIANCE ] &&
+	[ "$until" -ge "$(date -u -d '2028-02-10 00:00:00' +%s)" ] ||
+	fail "the snapshot is locked $mode until $(date -u -d @"$until")"
+# prune and forget there delete nothing a lock holds.
+as server expect 0 "$GFSB" backup -r "$R3" -q "$T/s2"
+as server expect 0 "$GFSB" forget -r "$R3" --keep-last 1 --prune
+out_has "wait on their Object Lock"
+as verifier "$TESTTOOL" be "$R3" list snapshots | wc -l >"$T/n"
+[ "$(cat "$T/n")" = 2 ] || fail "forget deleted a locked snapshot"
+
 step "bad input: one line, nothing written"
 mkbucket gfsb-plain
 expect 1 "$GFSB" init -r s3://gfsb-plain/x --object-lock compliance \
