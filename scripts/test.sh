@@ -33,9 +33,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The longest scenarios play shorter campaigns here (the plain pass above
 # plays the full ones): 60 nights of the daily job instead of 400, 20
-# chaos rounds instead of 40, 50,000 empty files instead of 200,000.
+# chaos rounds instead of 40, 50,000 empty files instead of 200,000, and
+# sync killed at its renames and unlinks but not its fsyncs.
 (cd build-asan && GFSB_RUN_DAYS=60 GFSB_CHAOS_ROUNDS=20 \
-	GFSB_HOSTILE_FILES=50000 ctest -j "$jobs" --output-on-failure -LE restic)
+	GFSB_HOSTILE_FILES=50000 GFSB_SYNC_KILL_CALLS="rename unlink" \
+	ctest -j "$jobs" --output-on-failure -LE restic)
 echo "== fuzz targets (libFuzzer, ASan+UBSan), 30 s each on their seeds"
 # 11 targets, one per core at a time: about 3 minutes.  A longer
 # campaign: tests/fuzz/README.md.
