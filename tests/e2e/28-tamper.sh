@@ -94,6 +94,18 @@ out_has "snapshot ${forged:0:8} (host"
 out_has "before the newest one already seen of that host"
 check 12 0
 
+step "a snapshot that claims a time long before it was stored"
+# A host never seen (so only the storage time can tell), and a verification
+# at the real time (the storage time is not compared under --time).
+echo "backdated" >"$S/backdated.txt"
+ls "$R/snapshots" | sort >"$T/ids.before"
+"$GFSB" backup -r "$R" -q --host forger --time "2026-01-02 03:04:05" "$S" \
+	>/dev/null
+back=$(ls "$R/snapshots" | sort | comm -13 "$T/ids.before" -)
+expect 1 "$GFSB" verify -r "$R" --state-dir "$ST" --policy "$T/short.policy"
+out_has "snapshot ${back:0:8} (host forger) claims 2026-01-02 03:04:05 but was stored at"
+expect 0 "$GFSB" verify -r "$R" --state-dir "$ST" --policy "$T/short.policy"
+
 step "several snapshots gone at once (a forget --keep-last 1 by the attacker)"
 night 13
 night 14
