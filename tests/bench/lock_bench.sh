@@ -17,7 +17,7 @@
 #
 # Usage: tests/bench/lock_bench.sh [--nights N] [--gfsbackup PATH]
 #                                  [--workdir DIR] [--out FILE]
-# Requirements: tests/s3/install-deps.sh.  About 15 minutes for 365 nights.
+# Requirements: tests/s3/install-deps.sh.  About 50 minutes for 365 nights.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
