@@ -348,6 +348,32 @@ vrun(struct gfsb_ctx *ctx, struct gfsb_backend *be, enum gfsb_verify_read rd,
 	return e;
 }
 
+/* A new repository on be, with one backup of dir (pack_size 0: default). */
+static struct gfsb_repo *
+vinit_backup(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *dir,
+    uint32_t pack_size)
+{
+	const char *paths[1] = { dir };
+	struct gfsb_repo_params p;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result bres;
+	struct gfsb_repo *r;
+
+	gfsb_repo_params_default(&p);
+	p.kdf_ops = 1;
+	p.kdf_mem = 8 << 20;
+	if (pack_size != 0)
+		p.pack_size = pack_size;
+	assert_int_equal(gfsb_repo_init(ctx, be, VPASS, strlen(VPASS), &p, &r),
+	    GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(r, &bo, &bres), GFSB_OK);
+	return r;
+}
+
 static void
 vflip(struct gfsb_backend *be, const char *name, size_t off)
 {
@@ -371,10 +397,6 @@ static void
 test_verify_storage_failure(void **state)
 {
 	char dir[] = "/tmp/gfsb-vfail-XXXXXX", path[64];
-	const char *paths[1] = { dir };
-	struct gfsb_repo_params p;
-	struct gfsb_backup_opts bo;
-	struct gfsb_backup_result bres;
 	struct gfsb_verify_result res;
 	struct gfsb_pack_blobs *packs;
 	struct gfsb_backend *be;
@@ -400,18 +422,7 @@ test_verify_storage_failure(void **state)
 	free(buf);
 	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
 	assert_int_equal(gfsb_backend_mem_new(ctx, &be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	p.pack_size = 1 << 20;
-	assert_int_equal(gfsb_repo_init(ctx, be, VPASS, strlen(VPASS), &p, &r),
-	    GFSB_OK);
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.threads = 1;
-	assert_int_equal(gfsb_ops_backup(r, &bo, &bres), GFSB_OK);
-	gfsb_repo_close(r);
+	gfsb_repo_close(vinit_backup(ctx, be, dir, 1 << 20));
 
 	/* Two data packs, in the order the reader takes them. */
 	r = vopen(ctx, be);
@@ -514,10 +525,6 @@ test_view_of_the_past(void **state)
 {
 	char dir[] = "/tmp/gfsb-view-XXXXXX", out[] = "/tmp/gfsb-viewr-XXXXXX";
 	char path[96], back[128], statef[96];
-	const char *paths[1] = { dir };
-	struct gfsb_repo_params p;
-	struct gfsb_backup_opts bo;
-	struct gfsb_backup_result bres;
 	struct gfsb_verify_opts vo;
 	struct gfsb_verify_result res;
 	struct gfsb_restore_opts ro;
@@ -546,16 +553,7 @@ test_view_of_the_past(void **state)
 	}
 	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
 	assert_int_equal(gfsb_backend_mem_new(ctx, &be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	assert_int_equal(gfsb_repo_init(ctx, be, VPASS, strlen(VPASS), &p, &r),
-	    GFSB_OK);
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.threads = 1;
-	assert_int_equal(gfsb_ops_backup(r, &bo, &bres), GFSB_OK);
+	r = vinit_backup(ctx, be, dir, 0);
 	/* A prune of the present holds it exclusively. */
 	assert_int_equal(gfsb_repo_lock(r, 1, &held), GFSB_OK);
 	before = nobjects(be);
