@@ -88,6 +88,58 @@ bucket(struct cli *c, const struct gfsb_bucket_policy_opts *o, int json_only)
 	return EXIT_OK;
 }
 
+/* policy show: simulate the days, then print what is held, by role. */
+static int
+show(struct cli *c, const char *file, size_t days,
+    const struct gfsb_time *end)
+{
+	static const unsigned roles[] = { GFSB_ROLE_DAILY, GFSB_ROLE_WEEKLY,
+		GFSB_ROLE_MONTHLY, GFSB_ROLE_YEARLY, GFSB_ROLE_HOURLY,
+		GFSB_ROLE_LAST, GFSB_ROLE_WITHIN };
+	struct gfsb_policy *p = NULL;
+	struct gfsb_gfs_sim sim;
+	char desc[512], when[32], name[32];
+	size_t i, k, cnt;
+	gfsb_err e;
+	int rc = EXIT_OK;
+
+	if ((e = gfsb_gfs_policy_load(c->ctx, file, &p)) != GFSB_OK)
+		return cli_fail(c, e);
+	if (days == 0)
+		days = horizon(p);
+	if ((e = gfsb_gfs_simulate(p, days, end, &sim)) != GFSB_OK) {
+		rc = cli_fail(c, e);
+		goto out;
+	}
+	gfsb_time_format_local(end, when, sizeof(when));
+	printf("policy %s: %s\n", file,
+	    gfsb_gfs_policy_describe(p, desc, sizeof(desc)));
+	printf("simulated %zu daily backups up to %s, forgetting after each\n",
+	    days, when);
+	printf("held at the end: %zu snapshots (at most %zu at any time); "
+	    "the oldest is %d days old\n", sim.held, sim.max_held,
+	    sim.held ? sim.age_days[sim.held - 1] : 0);
+	for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
+		for (i = cnt = 0; i < sim.held; i++)
+			cnt += (sim.roles[i] & roles[k]) != 0;
+		if (cnt == 0)
+			continue;
+		printf("  %-20s %3zu  ages (days):", gfsb_ops_role_names(
+		    roles[k], name, sizeof(name)), cnt);
+		for (i = 0; i < sim.held; i++)
+			if (sim.roles[i] & roles[k])
+				printf(" %d", sim.age_days[i]);
+		printf("\n");
+	}
+	if (p->nlists > 0)
+		printf("  (snapshots with the policy's tags are also kept, "
+		    "whatever their age)\n");
+	gfsb_gfs_sim_fini(&sim);
+out:
+	gfsb_gfs_policy_free(p);
+	return rc;
+}
+
 int
 cmd_policy(struct cli *c, int argc, char **argv)
 {
@@ -104,17 +156,11 @@ cmd_policy(struct cli *c, int argc, char **argv)
 	struct gfsb_bucket_policy_opts bo = { NULL, NULL, NULL, 0 };
 	const char *show_opt = NULL, *bucket_opt = NULL;
 	int json_only = 0;
-	static const unsigned roles[] = { GFSB_ROLE_DAILY, GFSB_ROLE_WEEKLY,
-		GFSB_ROLE_MONTHLY, GFSB_ROLE_YEARLY, GFSB_ROLE_HOURLY,
-		GFSB_ROLE_LAST, GFSB_ROLE_WITHIN };
-	struct gfsb_policy *p = NULL;
-	struct gfsb_gfs_sim sim;
 	struct gfsb_time end;
-	char desc[512], *x, when[32], name[32];
-	size_t days = 0, i, k, cnt;
+	size_t days = 0;
+	char *x;
 	long v;
-	gfsb_err e;
-	int o, rc = EXIT_OK;
+	int o;
 
 	c->usage = usage;
 	gfsb_time_now(&end);
@@ -177,40 +223,5 @@ cmd_policy(struct cli *c, int argc, char **argv)
 	if (bucket_opt != NULL)
 		return cli_usage_error(c, "%s is for policy bucket",
 		    bucket_opt);
-	if ((e = gfsb_gfs_policy_load(c->ctx, argv[optind + 1], &p)) !=
-	    GFSB_OK)
-		return cli_fail(c, e);
-	if (days == 0)
-		days = horizon(p);
-	if ((e = gfsb_gfs_simulate(p, days, &end, &sim)) != GFSB_OK) {
-		rc = cli_fail(c, e);
-		goto out;
-	}
-	gfsb_time_format_local(&end, when, sizeof(when));
-	printf("policy %s: %s\n", argv[optind + 1],
-	    gfsb_gfs_policy_describe(p, desc, sizeof(desc)));
-	printf("simulated %zu daily backups up to %s, forgetting after each\n",
-	    days, when);
-	printf("held at the end: %zu snapshots (at most %zu at any time); "
-	    "the oldest is %d days old\n", sim.held, sim.max_held,
-	    sim.held ? sim.age_days[sim.held - 1] : 0);
-	for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
-		for (i = cnt = 0; i < sim.held; i++)
-			cnt += (sim.roles[i] & roles[k]) != 0;
-		if (cnt == 0)
-			continue;
-		printf("  %-20s %3zu  ages (days):", gfsb_ops_role_names(
-		    roles[k], name, sizeof(name)), cnt);
-		for (i = 0; i < sim.held; i++)
-			if (sim.roles[i] & roles[k])
-				printf(" %d", sim.age_days[i]);
-		printf("\n");
-	}
-	if (p->nlists > 0)
-		printf("  (snapshots with the policy's tags are also kept, "
-		    "whatever their age)\n");
-	gfsb_gfs_sim_fini(&sim);
-out:
-	gfsb_gfs_policy_free(p);
-	return rc;
+	return show(c, argv[optind + 1], days, &end);
 }
