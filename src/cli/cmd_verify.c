@@ -284,281 +284,371 @@ add_recipients(struct cli *c, const char ***to, size_t *nto, char *arg)
 	return EXIT_OK;
 }
 
-int
-cmd_verify(struct cli *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "read-data", no_argument, NULL, O_READ },
-		{ "read-data-subset", required_argument, NULL, O_SUBSET },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "time", required_argument, NULL, O_TIME },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "state-dir", required_argument, NULL, O_STATEDIR },
-		{ "no-state", no_argument, NULL, O_NOSTATE },
-		{ "policy", required_argument, NULL, O_POLICY },
-		{ "offsite", required_argument, NULL, O_OFFSITE },
-		{ "report", required_argument, NULL, O_REPORT },
-		{ "mail", no_argument, NULL, O_MAIL },
-		{ "smtp-url", required_argument, NULL, O_SMTPURL },
-		{ "mail-from", required_argument, NULL, O_FROM },
-		{ "mail-to", required_argument, NULL, O_TO },
-		{ "smtp-user", required_argument, NULL, O_SMTPUSER },
-		{ "smtp-password-file", required_argument, NULL, O_SMTPPASS },
-		{ "smtp-cacert", required_argument, NULL, O_SMTPCA },
-		{ "mail-on", required_argument, NULL, O_MAILON },
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "no-lock", no_argument, NULL, O_NOLOCK },
-		{ "object-lock", required_argument, NULL, O_LOCK },
-		{ "lock-margin", required_argument, NULL, O_MARGIN },
-		{ NULL, 0, NULL, 0 }
-	};
+/* What the command line, then --config, asked for. */
+struct vargs {
 	struct gfsb_verify_opts vo;
-	struct gfsb_verify_result res;
-	struct gfsb_report rep;
-	struct gfsb_policy *pol = NULL;
-	struct verify_view view;
 	struct cli_mail mail;
 	struct cli_config cfg;
-	struct gfsb_backend_opts saved_remote;
-	const char *config = NULL, *state_dir = NULL, *policy = NULL, *offsite = NULL;
-	const char *report_dir = NULL, **to = NULL;
-	char *state = NULL, *reports = NULL, *end;
-	size_t nto = 0;
-	int o, rc = EXIT_OK, json = 0, no_state = 0, want_mail = 0;
-	int have_read = 0, have_time = 0, rc2, have_mailon = 0;
-	long threads = 0;
-	gfsb_err e;
+	const char *config, *state_dir, *policy, *offsite, *report_dir;
+	const char **to;
+	size_t nto;
+	long threads;
+	int json, no_state, want_mail, have_read, have_time, have_mailon;
+};
 
-	c->usage = usage;
-	memset(&vo, 0, sizeof(vo));
-	memset(&mail, 0, sizeof(mail));
-	memset(&res, 0, sizeof(res));
-	memset(&cfg, 0, sizeof(cfg));
-	gfsb_report_init(&rep);
+static const struct option opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	{ "read-data", no_argument, NULL, O_READ },
+	{ "read-data-subset", required_argument, NULL, O_SUBSET },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "time", required_argument, NULL, O_TIME },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "state-dir", required_argument, NULL, O_STATEDIR },
+	{ "no-state", no_argument, NULL, O_NOSTATE },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "offsite", required_argument, NULL, O_OFFSITE },
+	{ "report", required_argument, NULL, O_REPORT },
+	{ "mail", no_argument, NULL, O_MAIL },
+	{ "smtp-url", required_argument, NULL, O_SMTPURL },
+	{ "mail-from", required_argument, NULL, O_FROM },
+	{ "mail-to", required_argument, NULL, O_TO },
+	{ "smtp-user", required_argument, NULL, O_SMTPUSER },
+	{ "smtp-password-file", required_argument, NULL, O_SMTPPASS },
+	{ "smtp-cacert", required_argument, NULL, O_SMTPCA },
+	{ "mail-on", required_argument, NULL, O_MAILON },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "no-lock", no_argument, NULL, O_NOLOCK },
+	{ "object-lock", required_argument, NULL, O_LOCK },
+	{ "lock-margin", required_argument, NULL, O_MARGIN },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+parse(struct cli *c, int argc, char **argv, struct vargs *a)
+{
+	struct gfsb_verify_opts *vo = &a->vo;
+	char *end;
+	int o, rc;
+
 	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
 		switch (o) {
 		case O_READ:
 		case O_SUBSET:
-			if (have_read++) {
-				rc = cli_usage_error(c, "give --read-data or "
+			if (a->have_read++)
+				return cli_usage_error(c, "give --read-data or "
 				    "--read-data-subset once");
-				goto out;
-			}
-			if (o == O_READ) {
-				vo.read = GFSB_VERIFY_READ_ALL;
-			} else if (gfsb_ops_verify_parse_subset(optarg,
-			    &vo.read, &vo.slice, &vo.slices, &vo.percent) !=
-			    GFSB_OK) {
-				rc = cli_usage_error(c, "invalid "
+			if (o == O_READ)
+				vo->read = GFSB_VERIFY_READ_ALL;
+			else if (gfsb_ops_verify_parse_subset(optarg,
+			    &vo->read, &vo->slice, &vo->slices,
+			    &vo->percent) != GFSB_OK)
+				return cli_usage_error(c, "invalid "
 				    "--read-data-subset %s: give N/T, "
 				    "rotate/T or P%%", optarg);
-				goto out;
-			}
 			break;
 		case O_JSON:
-			json = 1;
+			a->json = 1;
 			break;
 		case O_TIME:
-			if (gfsb_time_parse_local(optarg, &vo.now) != GFSB_OK) {
-				rc = cli_usage_error(c, "invalid --time %s: "
+			if (gfsb_time_parse_local(optarg, &vo->now) != GFSB_OK)
+				return cli_usage_error(c, "invalid --time %s: "
 				    "give 'YYYY-MM-DD HH:MM:SS'", optarg);
-				goto out;
-			}
-			have_time = 1;
+			a->have_time = 1;
 			break;
 		case O_THREADS:
-			threads = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || threads < 1 ||
-			    threads > 16) {
-				rc = cli_usage_error(c, "invalid --threads %s: "
-				    "give 1 to 16", optarg);
-				goto out;
-			}
+			a->threads = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || a->threads < 1 ||
+			    a->threads > 16)
+				return cli_usage_error(c, "invalid --threads "
+				    "%s: give 1 to 16", optarg);
 			break;
 		case O_STATEDIR:
-			state_dir = optarg;
+			a->state_dir = optarg;
 			break;
 		case O_NOSTATE:
-			no_state = 1;
+			a->no_state = 1;
 			break;
 		case O_POLICY:
-			policy = optarg;
+			a->policy = optarg;
 			break;
 		case O_OFFSITE:
-			offsite = optarg;
+			a->offsite = optarg;
 			break;
 		case O_REPORT:
-			report_dir = optarg;
+			a->report_dir = optarg;
 			break;
 		case O_MAIL:
-			want_mail = 1;
+			a->want_mail = 1;
 			break;
 		case O_SMTPURL:
-			mail.url = optarg;
+			a->mail.url = optarg;
 			break;
 		case O_FROM:
-			mail.from = optarg;
+			a->mail.from = optarg;
 			break;
 		case O_TO:
-			if ((rc = add_recipients(c, &to, &nto, optarg)) !=
-			    EXIT_OK)
-				goto out;
+			if ((rc = add_recipients(c, &a->to, &a->nto,
+			    optarg)) != EXIT_OK)
+				return rc;
 			break;
 		case O_SMTPUSER:
-			mail.user = optarg;
+			a->mail.user = optarg;
 			break;
 		case O_SMTPPASS:
-			mail.password_file = optarg;
+			a->mail.password_file = optarg;
 			break;
 		case O_SMTPCA:
-			mail.cacert = optarg;
+			a->mail.cacert = optarg;
 			break;
 		case O_CONFIG:
-			config = optarg;
+			a->config = optarg;
 			break;
 		case O_NOLOCK:
-			vo.no_lock = 1;
+			vo->no_lock = 1;
 			break;
 		case O_LOCK:
-			if ((rc = cli_lock_mode(c, optarg, &vo.expect_lock)) !=
-			    EXIT_OK)
-				goto out;
+			if ((rc = cli_lock_mode(c, optarg,
+			    &vo->expect_lock)) != EXIT_OK)
+				return rc;
 			break;
 		case O_MARGIN:
-			if (gfsb_gfs_margin_parse(optarg, &vo.lock_margin) !=
-			    GFSB_OK) {
-				rc = cli_usage_error(c, "invalid --lock-margin "
-				    "%s: give e.g. 2d, 36h, 90s", optarg);
-				goto out;
-			}
+			if (gfsb_gfs_margin_parse(optarg, &vo->lock_margin) !=
+			    GFSB_OK)
+				return cli_usage_error(c, "invalid "
+				    "--lock-margin %s: give e.g. 2d, 36h, 90s",
+				    optarg);
 			break;
 		case O_MAILON:
-			have_mailon = 1;
-			if (strcmp(optarg, "always") == 0) {
-				mail.failures_only = 0;
-			} else if (strcmp(optarg, "failure") == 0) {
-				mail.failures_only = 1;
-			} else {
-				rc = cli_usage_error(c, "invalid --mail-on %s: "
-				    "give always or failure", optarg);
-				goto out;
-			}
+			a->have_mailon = 1;
+			if (strcmp(optarg, "always") == 0)
+				a->mail.failures_only = 0;
+			else if (strcmp(optarg, "failure") == 0)
+				a->mail.failures_only = 1;
+			else
+				return cli_usage_error(c, "invalid --mail-on "
+				    "%s: give always or failure", optarg);
 			break;
 		default:
-			rc = EXIT_USAGE;
-			goto out;
+			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		rc = cli_usage_error(c, "unexpected argument %s", argv[optind]);
-		goto out;
+	if (optind != argc)
+		return cli_usage_error(c, "unexpected argument %s",
+		    argv[optind]);
+	return EXIT_OK;
+}
+
+/* The daily job's mail settings, under those given here. */
+static int
+config_mail(struct cli *c, struct vargs *a)
+{
+	const struct cli_config *cfg = &a->cfg;
+	struct cli_mail *mail = &a->mail;
+
+	mail->url = cfg->smtp_url;
+	if (mail->from == NULL)
+		mail->from = cfg->mail_from;
+	if (a->nto == 0) {
+		a->to = malloc((cfg->nmail_to + 1) * sizeof(*a->to));
+		if (a->to == NULL)
+			return cli_fail(c, GFSB_ENOMEM);
+		for (; a->nto < cfg->nmail_to; a->nto++)
+			a->to[a->nto] = cfg->mail_to[a->nto];
 	}
-	if (config != NULL) {
-		/* The daily job's settings, under what was given here. */
-		if ((rc = cli_config_load(c, config, &cfg)) != EXIT_OK)
-			goto out;
+	if (mail->user == NULL) {
+		mail->user = cfg->smtp_user;
+		mail->password_file = cfg->smtp_password_file;
+	}
+	if (mail->cacert == NULL)
+		mail->cacert = cfg->smtp_cacert;
+	if (!a->have_mailon)
+		mail->failures_only = cfg->send_failures_only;
+	return EXIT_OK;
+}
+
+/* --config under what was given here, then the combinations checked. */
+static int
+settle(struct cli *c, struct vargs *a)
+{
+	const struct cli_mail *mail = &a->mail;
+	int rc;
+
+	if (a->config != NULL) {
+		if ((rc = cli_config_load(c, a->config, &a->cfg)) != EXIT_OK)
+			return rc;
 		if (c->repo == NULL)
-			c->repo = cfg.repo_url;
+			c->repo = a->cfg.repo_url;
 		if (c->password_file == NULL)
-			c->password_file = cfg.password_file;
+			c->password_file = a->cfg.password_file;
 		if (c->cache_dir == NULL)
-			c->cache_dir = cfg.cache_dir;
-		if (state_dir == NULL)
-			state_dir = cfg.state_dir;
-		if (!have_read) {
-			vo.read = cfg.read;
-			vo.slice = cfg.slice;
-			vo.slices = cfg.slices;
-			vo.percent = cfg.percent;
+			c->cache_dir = a->cfg.cache_dir;
+		if (a->state_dir == NULL)
+			a->state_dir = a->cfg.state_dir;
+		if (!a->have_read) {
+			a->vo.read = a->cfg.read;
+			a->vo.slice = a->cfg.slice;
+			a->vo.slices = a->cfg.slices;
+			a->vo.percent = a->cfg.percent;
 		}
-		if (report_dir == NULL)
-			report_dir = cfg.report_dir;
-		if (want_mail && mail.url == NULL) {
-			mail.url = cfg.smtp_url;
-			if (mail.from == NULL)
-				mail.from = cfg.mail_from;
-			if (nto == 0) {
-				to = malloc((cfg.nmail_to + 1) * sizeof(*to));
-				if (to == NULL) {
-					rc = cli_fail(c, GFSB_ENOMEM);
-					goto out;
-				}
-				for (; nto < cfg.nmail_to; nto++)
-					to[nto] = cfg.mail_to[nto];
-			}
-			if (mail.user == NULL) {
-				mail.user = cfg.smtp_user;
-				mail.password_file = cfg.smtp_password_file;
-			}
-			if (mail.cacert == NULL)
-				mail.cacert = cfg.smtp_cacert;
-			if (!have_mailon)
-				mail.failures_only = cfg.send_failures_only;
-		}
+		if (a->report_dir == NULL)
+			a->report_dir = a->cfg.report_dir;
+		if (a->want_mail && mail->url == NULL &&
+		    (rc = config_mail(c, a)) != EXIT_OK)
+			return rc;
 	}
-	if (want_mail && (mail.url == NULL || mail.from == NULL || nto == 0)) {
-		rc = cli_usage_error(c, "--mail needs --smtp-url, --mail-from "
-		    "and --mail-to");
-		goto out;
-	}
-	if (!want_mail && (mail.url != NULL || mail.from != NULL || nto > 0 ||
-	    mail.user != NULL || mail.password_file != NULL)) {
-		rc = cli_usage_error(c, "mail settings without --mail");
-		goto out;
-	}
-	if ((mail.user == NULL) != (mail.password_file == NULL)) {
-		rc = cli_usage_error(c, "give both --smtp-user and "
+	if (a->want_mail && (mail->url == NULL || mail->from == NULL ||
+	    a->nto == 0))
+		return cli_usage_error(c, "--mail needs --smtp-url, "
+		    "--mail-from and --mail-to");
+	if (!a->want_mail && (mail->url != NULL || mail->from != NULL ||
+	    a->nto > 0 || mail->user != NULL || mail->password_file != NULL))
+		return cli_usage_error(c, "mail settings without --mail");
+	if ((mail->user == NULL) != (mail->password_file == NULL))
+		return cli_usage_error(c, "give both --smtp-user and "
 		    "--smtp-password-file, or neither");
-		goto out;
-	}
-	if (no_state && state_dir != NULL) {
-		rc = cli_usage_error(c, "--no-state and --state-dir conflict");
-		goto out;
-	}
+	if (a->no_state && a->state_dir != NULL)
+		return cli_usage_error(c, "--no-state and --state-dir "
+		    "conflict");
 	if (c->as_of != 0) {
 		/* The state follows the present repository (the library
 		 * refuses it with a view of the past): the configuration's
 		 * is left alone, one given here is a mistake. */
-		if (state_dir != NULL && (config == NULL ||
-		    state_dir != cfg.state_dir)) {
-			rc = cli_usage_error(c, "--as-of keeps no state: "
+		if (a->state_dir != NULL && (a->config == NULL ||
+		    a->state_dir != a->cfg.state_dir))
+			return cli_usage_error(c, "--as-of keeps no state: "
 			    "--state-dir does not apply");
-			goto out;
-		}
-		no_state = 1;
+		a->no_state = 1;
 	}
-	mail.to = to;
-	mail.nto = nto;
-	if (!have_time)
-		gfsb_time_now(&vo.now);
-	if (policy == NULL && cfg.policy != NULL) {
-		pol = cfg.policy; /* lent: freed with cfg */
-		cfg.policy = NULL;
-	} else if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
-	    &pol)) != GFSB_OK) {
+	a->mail.to = a->to;
+	a->mail.nto = a->nto;
+	if (!a->have_time)
+		gfsb_time_now(&a->vo.now);
+	return EXIT_OK;
+}
+
+/*
+ * The report: filled from the repository and the verification (or why it
+ * could not run, already in rep), with the offsite copy's lag, then saved
+ * and mailed.  A mailed report is also kept: if the mail fails, it is
+ * what is left.  A report that cannot be made sets *rc; one that cannot
+ * be delivered sets it when nothing else did.
+ */
+static void
+report(struct cli *c, struct vargs *a, const struct gfsb_verify_result *res,
+    gfsb_err e, struct gfsb_report *rep, const struct gfsb_policy *pol,
+    const char *state, int *rc)
+{
+	struct gfsb_backend_opts saved_remote;
+	const char *offsite = a->offsite, *report_dir = a->report_dir;
+	const char *sf = state, *slash;
+	char *reports = NULL, *own = NULL;
+	int r;
+
+	if ((r = cli_report_fill_repo(c, rep, pol, &a->vo.now)) != EXIT_OK)
+		goto fail;
+	if (e == GFSB_OK) {
+		char summary[512];
+		enum gfsb_report_status st;
+
+		st = gfsb_ops_report_verify_stage(res, summary,
+		    sizeof(summary));
+		if (gfsb_ops_report_verify(rep, res, &a->vo.now) != GFSB_OK ||
+		    gfsb_report_add_stage(rep, "verify", st, "%s", summary) !=
+		    GFSB_OK) {
+			r = cli_fail(c, GFSB_ENOMEM);
+			goto fail;
+		}
+	}
+	saved_remote = c->remote;
+	if (offsite == NULL && a->cfg.offsite_url != NULL) {
+		offsite = a->cfg.offsite_url;
+		c->remote.s3_endpoint = a->cfg.offsite_endpoint;
+		c->remote.s3_region = a->cfg.offsite_region;
+		c->remote.s3_credentials_file = a->cfg.offsite_credentials;
+		c->remote.cacert = a->cfg.offsite_cacert;
+	}
+	r = offsite != NULL ? cli_report_fill_offsite(c, rep, offsite) :
+	    EXIT_OK;
+	c->remote = saved_remote;
+	if (r != EXIT_OK)
+		goto fail;
+	if (report_dir == NULL) {
+		if (sf == NULL) {
+			if ((r = cli_state_file(c, a->state_dir, &own)) !=
+			    EXIT_OK)
+				goto fail;
+			sf = own;
+		}
+		slash = strrchr(sf, '/');
+		if (asprintf(&reports, "%.*s/reports", (int)(slash - sf), sf) <
+		    0)
+			reports = NULL;
+		free(own);
+		if (reports == NULL) {
+			r = cli_fail(c, GFSB_ENOMEM);
+			goto fail;
+		}
+		report_dir = reports;
+	}
+	/* cfg.report_keep_days: the configuration's, else the default
+	 * (cli_config_load sets it; a verify without --config did not). */
+	r = cli_report_deliver(c, rep, a->want_mail ? &a->mail : NULL,
+	    report_dir, a->config != NULL ? a->cfg.report_keep_days :
+	    CLI_REPORT_KEEP_DAYS);
+	free(reports);
+	if (r != EXIT_OK && *rc == EXIT_OK)
+		*rc = r;
+	return;
+fail:
+	*rc = r;
+}
+
+int
+cmd_verify(struct cli *c, int argc, char **argv)
+{
+	struct gfsb_verify_result res;
+	struct gfsb_report rep;
+	struct gfsb_policy *pol = NULL;
+	struct verify_view view;
+	struct vargs a;
+	char *state = NULL;
+	gfsb_err e;
+	int rc;
+
+	c->usage = usage;
+	memset(&a, 0, sizeof(a));
+	memset(&res, 0, sizeof(res));
+	gfsb_report_init(&rep);
+	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK ||
+	    (rc = settle(c, &a)) != EXIT_OK)
+		goto out;
+	if (a.policy == NULL && a.cfg.policy != NULL) {
+		pol = a.cfg.policy; /* lent: freed with cfg */
+		a.cfg.policy = NULL;
+	} else if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx,
+	    a.policy, &pol)) != GFSB_OK) {
 		rc = e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
 		    cli_fail(c, e);
 		goto out;
 	}
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
-	if (!no_state && (rc = cli_state_file(c, state_dir, &state)) !=
+	if (!a.no_state && (rc = cli_state_file(c, a.state_dir, &state)) !=
 	    EXIT_OK)
 		goto out;
-	vo.state_file = state;
-	vo.policy = pol;
-	vo.threads = threads > 0 ? (unsigned)threads :
+	a.vo.state_file = state;
+	a.vo.policy = pol;
+	a.vo.threads = a.threads > 0 ? (unsigned)a.threads :
 	    gfsb_backend_is_remote(c->be) ? (c->remote.connections > 0 ?
 	    (unsigned)c->remote.connections : 4) : 2;
 	memset(&view, 0, sizeof(view));
 	view.c = c;
 	view.drawn = -1;
-	if (cli_tty(c) && !json) {
-		vo.progress = progress;
-		vo.progress_cookie = &view;
+	if (cli_tty(c) && !a.json) {
+		a.vo.progress = progress;
+		a.vo.progress_cookie = &view;
 	}
-	e = gfsb_ops_verify(c->r, &vo, &res);
+	e = gfsb_ops_verify(c->r, &a.vo, &res);
 	cli_progress(c, NULL);
 	if (e != GFSB_OK) {
 		rc = cli_fail(c, e);
@@ -573,8 +663,8 @@ cmd_verify(struct cli *c, int argc, char **argv)
 			goto out;
 		gfsb_ctx_clearerr(c->ctx);
 	} else {
-		if (json) {
-			if (print_json(&res, &vo.now) != 0)
+		if (a.json) {
+			if (print_json(&res, &a.vo.now) != 0)
 				rc = cli_fail(c, GFSB_ENOMEM);
 		} else if (!c->quiet || !is_clean(&res)) {
 			print_text(c, &res);
@@ -582,87 +672,24 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		if (!is_clean(&res))
 			rc = EXIT_FATAL;
 	}
-	if (!want_mail && report_dir == NULL)
-		goto out;
-	/* The report. */
-	if ((rc2 = cli_report_fill_repo(c, &rep, pol, &vo.now)) != EXIT_OK) {
-		rc = rc2;
-		goto out;
-	}
-	if (e == GFSB_OK) {
-		char summary[512];
-		enum gfsb_report_status st;
-
-		st = gfsb_ops_report_verify_stage(&res, summary,
-		    sizeof(summary));
-		if (gfsb_ops_report_verify(&rep, &res, &vo.now) != GFSB_OK ||
-		    gfsb_report_add_stage(&rep, "verify", st, "%s", summary) !=
-		    GFSB_OK) {
-			rc = cli_fail(c, GFSB_ENOMEM);
-			goto out;
-		}
-	}
-	saved_remote = c->remote;
-	if (offsite == NULL && cfg.offsite_url != NULL) {
-		offsite = cfg.offsite_url;
-		c->remote.s3_endpoint = cfg.offsite_endpoint;
-		c->remote.s3_region = cfg.offsite_region;
-		c->remote.s3_credentials_file = cfg.offsite_credentials;
-		c->remote.cacert = cfg.offsite_cacert;
-	}
-	rc2 = offsite != NULL ? cli_report_fill_offsite(c, &rep, offsite) :
-	    EXIT_OK;
-	c->remote = saved_remote;
-	if (rc2 != EXIT_OK) {
-		rc = rc2;
-		goto out;
-	}
-	if (report_dir == NULL) {
-		/* A mailed report is also kept: if the mail fails, it is
-		 * what is left. */
-		char *sf = state;
-
-		if (sf == NULL && (rc2 = cli_state_file(c, state_dir, &sf)) !=
-		    EXIT_OK) {
-			rc = rc2;
-			goto out;
-		}
-		end = strrchr(sf, '/');
-		if (asprintf(&reports, "%.*s/reports", (int)(end - sf), sf) <
-		    0)
-			reports = NULL;
-		if (sf != state)
-			free(sf);
-		if (reports == NULL) {
-			rc = cli_fail(c, GFSB_ENOMEM);
-			goto out;
-		}
-		report_dir = reports;
-	}
-	/* cfg.report_keep_days: the configuration's, else the default
-	 * (cli_config_load sets it; a verify without --config did not). */
-	rc2 = cli_report_deliver(c, &rep, want_mail ? &mail : NULL,
-	    report_dir, config != NULL ? cfg.report_keep_days :
-	    CLI_REPORT_KEEP_DAYS);
-	if (rc2 != EXIT_OK && rc == EXIT_OK)
-		rc = rc2;
+	if (a.want_mail || a.report_dir != NULL)
+		report(c, &a, &res, e, &rep, pol, state, &rc);
 out:
 	gfsb_ops_verify_result_fini(&res);
 	gfsb_report_fini(&rep);
 	gfsb_gfs_policy_free(pol);
-	if (config != NULL) {
+	if (a.config != NULL) {
 		/* c's strings may point into cfg: forget them first. */
 		cli_close(c);
-		if (c->repo == cfg.repo_url)
+		if (c->repo == a.cfg.repo_url)
 			c->repo = NULL;
-		if (c->password_file == cfg.password_file)
+		if (c->password_file == a.cfg.password_file)
 			c->password_file = NULL;
-		if (c->cache_dir == cfg.cache_dir)
+		if (c->cache_dir == a.cfg.cache_dir)
 			c->cache_dir = NULL;
 	}
-	cli_config_fini(&cfg);
+	cli_config_fini(&a.cfg);
 	free(state);
-	free(reports);
-	free(to);
+	free(a.to);
 	return rc;
 }
