@@ -19,35 +19,22 @@ bash "$S3DIR/ceph.sh" mkbucket "$CEPH" "$B" --object-lock >/dev/null
 mkbucket "$PB"
 R=s3://$B/repo
 S=$T/src
-EMPTY=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+s3_owner
 
-# An independent client: curl's own SigV4, the keys in a 0600 config file
-# (never on a command line).
-umask 077
-printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
-	>"$T/curl.cfg"
-umask 022
-s3curl() {
-	local m=$1 p=$2
-	shift 2
-	curl -sS --noproxy '*' -K "$T/curl.cfg" -X "$m" \
-		--aws-sigv4 "aws:amz:$AWS_REGION:s3" "$@" "$GFSB_S3_ENDPOINT$p"
-}
 # overwrite KEY FILE: a plain PUT of FILE's bytes at KEY (a new version).
 overwrite() {
-	s3curl PUT "/$B/$1" --data-binary @"$2" \
-		-H "x-amz-content-sha256: $(sha256sum <"$2" | cut -c1-64)" \
-		-H "Content-MD5: $(openssl md5 -binary "$2" | base64)" \
-		-o "$T/put.out" -w '%{http_code}' >"$T/code"
-	[ "$(cat "$T/code")" = 200 ] || { cat "$T/put.out"; fail "PUT $1"; }
+	local code
+	code=$(s3_body owner PUT "/$B/$1" "$2")
+	[ "$code" = 200 ] || { cat "$T/s3.out"; fail "PUT $1: HTTP $code"; }
 }
 # versions: every version and delete marker in the bucket, one per line
 # (key, version id, size, time; markers marked): what "nothing written"
 # is checked against.
 versions() {
-	s3curl GET "/$B?versions=" -H "x-amz-content-sha256: $EMPTY" \
-		>"$T/versions.xml"
-	$PY - "$T/versions.xml" <<'PYEOF'
+	local code
+	code=$(s3 owner GET "/$B?versions=" -H "x-amz-content-sha256: $EMPTY_SHA256")
+	[ "$code" = 200 ] || { cat "$T/s3.out"; fail "versions: HTTP $code"; }
+	$PY - "$T/s3.out" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 root = ET.parse(sys.argv[1]).getroot()

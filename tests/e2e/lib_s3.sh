@@ -137,14 +137,23 @@ VARN=arn:aws:iam:::user/verifier
 # The users are made at the gateway by s3_protect.
 s3_users() {
 	local old
+	s3_owner
 	old=$(umask)
 	umask 077
 	read -r SAK SSK < <(s3_keypair)
 	read -r VAK VSK < <(s3_keypair)
-	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
-		>"$T/owner.cfg"
 	printf 'user = "%s:%s"\n' "$SAK" "$SSK" >"$T/server.cfg"
 	printf 'user = "%s:%s"\n' "$VAK" "$VSK" >"$T/verifier.cfg"
+	umask "$old"
+}
+# s3_owner: the owner's keys (ceph.sh start's user) alone, in $T/owner.cfg,
+# for s3 owner ...: an independent client with curl's own SigV4.
+s3_owner() {
+	local old
+	old=$(umask)
+	umask 077
+	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
+		>"$T/owner.cfg"
 	umask "$old"
 }
 s3_keypair() { $PY -c 'import secrets, string as s
@@ -207,12 +216,12 @@ as() {
 }
 # enc S: S percent-encoded for a query string.
 enc() { $PY -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1], safe=""))' "$1"; }
-# retention BUCKET/KEY: "MODE UNTIL" (seconds) of KEY's lock, from a HEAD
-# by the verifier: on Ceph an object belongs to the user who wrote it, and
-# the bucket's owner may not read the server's objects (403) unless a
-# policy says so.
+# retention BUCKET/KEY [WHO]: "MODE UNTIL" (seconds) of KEY's lock, from a
+# HEAD by WHO, the verifier by default: on Ceph an object belongs to the
+# user who wrote it, and the bucket's owner may not read the server's
+# objects (403) unless a policy says so.
 retention() {
-	curl -sS --noproxy '*' -K "$T/verifier.cfg" -I --aws-sigv4 \
+	curl -sS --noproxy '*' -K "$T/${2:-verifier}.cfg" -I --aws-sigv4 \
 		"aws:amz:$AWS_REGION:s3" -H "x-amz-content-sha256: $EMPTY_SHA256" \
 		"$GFSB_S3_ENDPOINT/$1" >"$T/head" || fail "HEAD $1"
 	local mode until
