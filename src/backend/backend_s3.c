@@ -1551,6 +1551,103 @@ open_as_of(struct gfsb_backend *be, int64_t t)
 	return GFSB_OK;
 }
 
+/* Region, endpoint and host: option, environment, then AWS's default. */
+static gfsb_err
+set_endpoint(struct gfsb_ctx *ctx, struct s3 *s,
+    const struct gfsb_backend_opts *o)
+{
+	const char *p, *endpoint, *hostpart;
+	char buf[1024];
+	size_t blen;
+
+	p = o && o->s3_region ? o->s3_region : getenv("AWS_REGION");
+	if (p == NULL || *p == '\0')
+		p = getenv("AWS_DEFAULT_REGION");
+	if ((s->region = strdup(p && *p ? p : "us-east-1")) == NULL)
+		return GFSB_ENOMEM;
+	endpoint = o && o->s3_endpoint ? o->s3_endpoint :
+	    getenv("GFSBACKUP_S3_ENDPOINT");
+	s->virtual_host = o ? o->s3_virtual_host : 0;
+	if (endpoint == NULL || *endpoint == '\0') {
+		snprintf(buf, sizeof(buf), "https://s3.%s.amazonaws.com",
+		    s->region);
+		endpoint = buf;
+		s->virtual_host = 1;
+	}
+	if (strncmp(endpoint, "http://", 7) == 0)
+		hostpart = endpoint + 7;
+	else if (strncmp(endpoint, "https://", 8) == 0)
+		hostpart = endpoint + 8;
+	else {
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 "
+		    "endpoint %s: want http://HOST[:PORT] or "
+		    "https://HOST[:PORT]", endpoint);
+	}
+	blen = strcspn(hostpart, "/");
+	if (blen == 0 || !hostport_ok(hostpart, blen) ||
+	    (hostpart[blen] != '\0' && strcmp(hostpart + blen, "/") != 0)) {
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 "
+		    "endpoint %s: want http(s)://HOST[:PORT] (a port from 1 to "
+		    "65535, no path)", endpoint);
+	}
+	if (s->virtual_host) {
+		if (asprintf(&s->host, "%s.%.*s", s->bucket, (int)blen,
+		    hostpart) < 0 || asprintf(&s->scheme_host, "%.*s%s",
+		    (int)(hostpart - endpoint), endpoint, s->host) < 0)
+			return GFSB_ENOMEM;
+	} else {
+		if ((s->host = strndup(hostpart, blen)) == NULL ||
+		    asprintf(&s->scheme_host, "%.*s%s", (int)(hostpart -
+		    endpoint), endpoint, s->host) < 0)
+			return GFSB_ENOMEM;
+	}
+	return GFSB_OK;
+}
+
+/* Retries, part sizes, timeouts and connections: options, environment. */
+static gfsb_err
+set_tunables(struct gfsb_ctx *ctx, struct s3 *s, struct s3_engine_opts *eo,
+    const struct gfsb_backend_opts *o)
+{
+	long v;
+	gfsb_err e;
+
+	memset(eo, 0, sizeof(*eo));
+	if ((e = env_long(ctx, "GFSBACKUP_S3_ATTEMPTS", 8, 100, &v)) !=
+	    GFSB_OK)
+		return e;
+	s->attempts = (int)v;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_BACKOFF_MS", 250, 60000, &v)) !=
+	    GFSB_OK)
+		return e;
+	s->backoff = (double)v / 1000.0;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_MULTIPART_MIB", 64, 5120, &v)) !=
+	    GFSB_OK)
+		return e;
+	s->multipart = (size_t)v << 20;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_PART_MIB", 16, 5120, &v)) !=
+	    GFSB_OK)
+		return e;
+	s->part_size = (size_t)v << 20;
+	if (s->part_size < MIN_PART)
+		s->part_size = MIN_PART;
+	if ((e = env_long(ctx, "GFSBACKUP_S3_LIST_PAGE", 0, 1000,
+	    &s->list_page)) != GFSB_OK ||
+	    (e = env_long(ctx, "GFSBACKUP_S3_TIMEOUT", 60, 3600,
+	    &eo->timeout)) != GFSB_OK)
+		return e;
+	eo->connections = o && o->connections > 0 ? o->connections : 4;
+	/* --cacert, else AWS_CA_BUNDLE (as AWS's own tools), else the
+	 * system's bundle. */
+	eo->cacert = o && o->cacert ? o->cacert : getenv("AWS_CA_BUNDLE");
+	if (eo->cacert != NULL && *eo->cacert == '\0')
+		eo->cacert = NULL;
+	if (eo->cacert != NULL && access(eo->cacert, R_OK) != 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "CA bundle %s: %s",
+		    eo->cacert, strerror(errno));
+	return GFSB_OK;
+}
+
 gfsb_err
 gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
     const struct gfsb_backend_opts *o, struct gfsb_backend **out)
@@ -1558,10 +1655,8 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 	struct s3_engine_opts eo;
 	struct gfsb_backend *be;
 	struct s3 *s;
-	const char *p = url + 5, *slash, *endpoint, *hostpart;
-	char buf[1024];
+	const char *p = url + 5, *slash;
 	size_t blen;
-	long v;
 	gfsb_err e;
 
 	if ((slash = strchr(p, '/')) == NULL)
@@ -1595,88 +1690,13 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 		    "segments, or control characters", url);
 		goto fail;
 	}
-	/* Region and endpoint: option, environment, then AWS's default. */
-	p = o && o->s3_region ? o->s3_region : getenv("AWS_REGION");
-	if (p == NULL || *p == '\0')
-		p = getenv("AWS_DEFAULT_REGION");
-	if ((s->region = strdup(p && *p ? p : "us-east-1")) == NULL)
+	if ((e = set_endpoint(ctx, s, o)) != GFSB_OK)
 		goto fail;
-	endpoint = o && o->s3_endpoint ? o->s3_endpoint :
-	    getenv("GFSBACKUP_S3_ENDPOINT");
-	s->virtual_host = o ? o->s3_virtual_host : 0;
-	if (endpoint == NULL || *endpoint == '\0') {
-		snprintf(buf, sizeof(buf), "https://s3.%s.amazonaws.com",
-		    s->region);
-		endpoint = buf;
-		s->virtual_host = 1;
-	}
-	if (strncmp(endpoint, "http://", 7) == 0)
-		hostpart = endpoint + 7;
-	else if (strncmp(endpoint, "https://", 8) == 0)
-		hostpart = endpoint + 8;
-	else {
-		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 endpoint "
-		    "%s: want http://HOST[:PORT] or https://HOST[:PORT]",
-		    endpoint);
-		goto fail;
-	}
-	blen = strcspn(hostpart, "/");
-	if (blen == 0 || !hostport_ok(hostpart, blen) ||
-	    (hostpart[blen] != '\0' && strcmp(hostpart + blen, "/") != 0)) {
-		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 endpoint "
-		    "%s: want http(s)://HOST[:PORT] (a port from 1 to 65535, "
-		    "no path)", endpoint);
-		goto fail;
-	}
-	if (s->virtual_host) {
-		if (asprintf(&s->host, "%s.%.*s", s->bucket, (int)blen,
-		    hostpart) < 0 || asprintf(&s->scheme_host, "%.*s%s",
-		    (int)(hostpart - endpoint), endpoint, s->host) < 0)
-			goto fail;
-	} else {
-		if ((s->host = strndup(hostpart, blen)) == NULL ||
-		    asprintf(&s->scheme_host, "%.*s%s", (int)(hostpart -
-		    endpoint), endpoint, s->host) < 0)
-			goto fail;
-	}
 	if ((e = load_credentials(ctx, s, o ? o->s3_credentials_file :
 	    NULL)) != GFSB_OK)
 		goto fail;
-	memset(&eo, 0, sizeof(eo));
-	if ((e = env_long(ctx, "GFSBACKUP_S3_ATTEMPTS", 8, 100, &v)) !=
-	    GFSB_OK)
+	if ((e = set_tunables(ctx, s, &eo, o)) != GFSB_OK)
 		goto fail;
-	s->attempts = (int)v;
-	if ((e = env_long(ctx, "GFSBACKUP_S3_BACKOFF_MS", 250, 60000, &v)) !=
-	    GFSB_OK)
-		goto fail;
-	s->backoff = (double)v / 1000.0;
-	if ((e = env_long(ctx, "GFSBACKUP_S3_MULTIPART_MIB", 64, 5120, &v)) !=
-	    GFSB_OK)
-		goto fail;
-	s->multipart = (size_t)v << 20;
-	if ((e = env_long(ctx, "GFSBACKUP_S3_PART_MIB", 16, 5120, &v)) !=
-	    GFSB_OK)
-		goto fail;
-	s->part_size = (size_t)v << 20;
-	if (s->part_size < MIN_PART)
-		s->part_size = MIN_PART;
-	if ((e = env_long(ctx, "GFSBACKUP_S3_LIST_PAGE", 0, 1000,
-	    &s->list_page)) != GFSB_OK ||
-	    (e = env_long(ctx, "GFSBACKUP_S3_TIMEOUT", 60, 3600,
-	    &eo.timeout)) != GFSB_OK)
-		goto fail;
-	eo.connections = o && o->connections > 0 ? o->connections : 4;
-	/* --cacert, else AWS_CA_BUNDLE (as AWS's own tools), else the
-	 * system's bundle. */
-	eo.cacert = o && o->cacert ? o->cacert : getenv("AWS_CA_BUNDLE");
-	if (eo.cacert != NULL && *eo.cacert == '\0')
-		eo.cacert = NULL;
-	if (eo.cacert != NULL && access(eo.cacert, R_OK) != 0) {
-		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "CA bundle %s: %s",
-		    eo.cacert, strerror(errno));
-		goto fail;
-	}
 	eo.limit_upload = o ? o->limit_upload : 0;
 	if (s3_engine_new(&eo, &s->eng) != 0) {
 		e = GFSB_ENOMEM;
