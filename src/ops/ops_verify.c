@@ -1111,37 +1111,17 @@ state_read(struct verify *v, const char *path, json_t **out)
 	return GFSB_OK;
 }
 
+/* Packs: today for those read cleanly, the old date for the rest still
+ * indexed; packs gone are forgotten.  Also the coverage in res. */
 static gfsb_err
-state_update(struct verify *v)
+state_packs(struct verify *v, const json_t *packs, json_t *np, int64_t today)
 {
 	struct gfsb_verify_result *res = v->res;
-	const char *path = v->o->state_file;
-	json_t *root = NULL, *packs, *nights, *nroot = NULL, *np, *nn, *it;
-	char hex[GFSB_ID_HEX], date[16], *tmp = NULL, *dir = NULL, *slash;
-	struct gfsb_verify_night *nv = NULL;
-	int64_t today = gfsb_ops_verify_day(&v->o->now), d, oldest = 0;
-	size_t i, nnv = 0, idx;
-	int fd = -1, have_all = 1, rc;
-	gfsb_err e = GFSB_ENOMEM, fatal = GFSB_OK;
+	char hex[GFSB_ID_HEX], date[16];
+	int64_t d, oldest = 0;
+	int have_all = 1;
+	size_t i;
 
-	res->have_state = 1;
-	if ((e = state_read(v, path, &root)) != GFSB_OK)
-		goto out;
-	e = GFSB_ENOMEM;
-	packs = root != NULL ? json_object_get(root, "packs") : NULL;
-	nights = root != NULL ? json_object_get(root, "nights") : NULL;
-	if ((nroot = json_object()) == NULL || (np = json_object()) == NULL ||
-	    json_object_set_new(nroot, "packs", np) != 0 ||
-	    (nn = json_array()) == NULL ||
-	    json_object_set_new(nroot, "nights", nn) != 0 ||
-	    json_object_set_new(nroot, "version",
-	    json_integer(STATE_VERSION)) != 0 ||
-	    json_object_set_new(nroot, "repository",
-	    json_string(gfsb_repo_id(v->r))) != 0)
-		goto out;
-	/* Packs: today for those read cleanly, the old date for the rest
-	 * still indexed; packs gone are forgotten. */
-	day_format(today, date, sizeof(date));
 	for (i = 0; i < v->npacks; i++) {
 		gfsb_hex_encode(v->packs[i].id, GFSB_ID_LEN, hex);
 		if (v->read_ok[i]) {
@@ -1158,12 +1138,27 @@ state_update(struct verify *v)
 			oldest = today - d;
 		day_format(d, date, sizeof(date));
 		if (json_object_set_new(np, hex, json_string(date)) != 0)
-			goto out;
+			return GFSB_ENOMEM;
 	}
 	res->days_since_all_read = have_all ? oldest : -1;
-	/* Nights: the old ones, tonight replaced, the last STATE_NIGHTS. */
+	return GFSB_OK;
+}
+
+/* Nights: the old ones, tonight replaced, the last STATE_NIGHTS; into nn
+ * and res->nights. */
+static gfsb_err
+state_nights(struct verify *v, const json_t *nights, json_t *nn,
+    int64_t today)
+{
+	struct gfsb_verify_result *res = v->res;
+	struct gfsb_verify_night *nv;
+	const json_t *it;
+	char date[16];
+	size_t i, nnv = 0, idx;
+	int64_t d;
+
 	if ((nv = calloc(STATE_NIGHTS + 1, sizeof(*nv))) == NULL)
-		goto out;
+		return GFSB_ENOMEM;
 	json_array_foreach(nights, idx, it) {
 		if (!json_is_object(it) || day_parse(json_string_value(
 		    json_object_get(it, "date")), &d) != 0 || d >= today)
@@ -1210,22 +1205,27 @@ state_update(struct verify *v)
 		    json_object_set_new(o, "snapshots",
 		    json_integer((json_int_t)nv[i].snapshots)) != 0 ||
 		    json_object_set_new(o, "new_data",
-		    json_integer((json_int_t)nv[i].new_data)) != 0)
-			goto out;
+		    json_integer((json_int_t)nv[i].new_data)) != 0) {
+			free(nv);
+			return GFSB_ENOMEM;
+		}
 	}
 	res->nights = nv;
 	res->nnights = nnv;
-	nv = NULL;
-	/* A storage failure here fails the verification, as anywhere. */
-	if ((e = ops_tamper(v->r, v->o, root, nroot, v->snaps, v->nsnaps,
-	    &v->snapnames, v->keys, v->nkeys, res)) != GFSB_OK) {
-		fatal = e;
-		goto out;
-	}
-	e = GFSB_ENOMEM;
-	/* Write it whole or not at all: temporary file, fsync, rename. */
+	return GFSB_OK;
+}
+
+/* Write it whole or not at all: temporary file, fsync, rename.  What
+ * cannot be written is a warning (add_warning's status). */
+static gfsb_err
+state_write(struct verify *v, const char *path, const json_t *nroot)
+{
+	char *tmp = NULL, *dir, *slash;
+	gfsb_err e = GFSB_ENOMEM;
+	int fd, rc;
+
 	if ((dir = strdup(path)) == NULL)
-		goto out;
+		return GFSB_ENOMEM;
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
 		if ((rc = gfsb_sys_mkdirs(dir)) != 0) {
@@ -1234,7 +1234,6 @@ state_update(struct verify *v)
 			goto out;
 		}
 	}
-	e = GFSB_ENOMEM;
 	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
 		tmp = NULL;
 		goto out;
@@ -1247,19 +1246,55 @@ state_update(struct verify *v)
 		    path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		fd = -1;
 		unlink(tmp);
 		goto out;
 	}
 	e = GFSB_OK;
 out:
+	free(tmp);
+	free(dir);
+	return e;
+}
+
+static gfsb_err
+state_update(struct verify *v)
+{
+	struct gfsb_verify_result *res = v->res;
+	const char *path = v->o->state_file;
+	json_t *root = NULL, *nroot = NULL, *np, *nn;
+	int64_t today = gfsb_ops_verify_day(&v->o->now);
+	gfsb_err e, fatal = GFSB_OK;
+
+	res->have_state = 1;
+	if ((e = state_read(v, path, &root)) != GFSB_OK)
+		goto out;
+	e = GFSB_ENOMEM;
+	if ((nroot = json_object()) == NULL || (np = json_object()) == NULL ||
+	    json_object_set_new(nroot, "packs", np) != 0 ||
+	    (nn = json_array()) == NULL ||
+	    json_object_set_new(nroot, "nights", nn) != 0 ||
+	    json_object_set_new(nroot, "version",
+	    json_integer(STATE_VERSION)) != 0 ||
+	    json_object_set_new(nroot, "repository",
+	    json_string(gfsb_repo_id(v->r))) != 0)
+		goto out;
+	if ((e = state_packs(v, root != NULL ? json_object_get(root, "packs") :
+	    NULL, np, today)) != GFSB_OK ||
+	    (e = state_nights(v, root != NULL ? json_object_get(root,
+	    "nights") : NULL, nn, today)) != GFSB_OK)
+		goto out;
+	/* A storage failure here fails the verification, as anywhere. */
+	if ((e = ops_tamper(v->r, v->o, root, nroot, v->snaps, v->nsnaps,
+	    &v->snapnames, v->keys, v->nkeys, res)) != GFSB_OK) {
+		fatal = e;
+		goto out;
+	}
+	e = state_write(v, path, nroot);
+out:
 	if (e != GFSB_OK && e != GFSB_ENOMEM)
 		e = GFSB_OK;
 	if (fatal != GFSB_OK)
 		e = fatal;
-	free(nv);
-	free(tmp);
-	free(dir);
 	json_decref(root);
 	json_decref(nroot);
 	return e;
