@@ -197,50 +197,15 @@ out:
 	return err;
 }
 
-gfsb_err
-gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
-    struct gfsb_compact_stats *st)
+/* The index's entries grouped by pack (a counting sort: pack s's are
+ * order[start[s] .. start[s + 1]]), and what each pack holds and uses. */
+static gfsb_err
+group_by_pack(struct gfsb_repo *r, struct pinfo *pi, size_t *start,
+    uint32_t *order, struct gfsb_compact_stats *st)
 {
-	struct gfsb_objlist bl = { NULL, 0, 0 };
-	struct pinfo *pi = NULL;
-	const struct gfsb_objent *bp;
-	char *indexed = NULL;
-	struct gfsb_repo_io *io = NULL;
-	uint32_t *order = NULL;
-	size_t *start = NULL, i, s, np, nfresh = 0;
-	struct donepack *fresh = NULL;
-	char name[GFSB_ID_HEX];
+	size_t i, s, np = r->idx.npacks, *fill;
 	const struct ientry *e;
-	uint64_t written_before;
-	gfsb_err err;
 
-	memset(st, 0, sizeof(*st));
-	if (!r->index_loaded)
-		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
-		    "compaction needs the index loaded and marked");
-	if ((err = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &bl)) != GFSB_OK)
-		goto out;
-	np = r->idx.npacks;
-	err = GFSB_ENOMEM;
-	if ((indexed = calloc(bl.n + 1, 1)) == NULL ||
-	    (pi = calloc(np + 1, sizeof(*pi))) == NULL ||
-	    (start = calloc(np + 2, sizeof(*start))) == NULL ||
-	    (order = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*order))) ==
-	    NULL)
-		goto out;
-	for (s = 0; s < np; s++) {
-		if (!r->idx.packs[s].stored)
-			continue;
-		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
-		bp = gfsb_objlist_find(&bl, name);
-		if (bp != NULL) {
-			indexed[bp - bl.v] = 1;
-			pi[s].present = 1;
-			pi[s].size = bp->size;
-		}
-	}
-	/* Entries grouped by pack (counting sort), and what each pack
-	 * holds and uses. */
 	for (i = 0; i < r->idx.n; i++) {
 		e = &r->idx.e[i];
 		if (e->pack == PACK_NONE)
@@ -259,31 +224,37 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	}
 	for (s = 0; s < np; s++)
 		start[s + 1] += start[s];
-	{
-		size_t *fill = calloc(np + 1, sizeof(*fill));
-
-		if (fill == NULL)
-			goto out;
-		for (i = 0; i < r->idx.n; i++) {
-			e = &r->idx.e[i];
-			if (e->pack != PACK_NONE)
-				order[start[e->pack] + fill[e->pack]++] =
-				    (uint32_t)i;
-		}
-		free(fill);
+	if ((fill = calloc(np + 1, sizeof(*fill))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < r->idx.n; i++) {
+		e = &r->idx.e[i];
+		if (e->pack != PACK_NONE)
+			order[start[e->pack] + fill[e->pack]++] = (uint32_t)i;
 	}
-	/* Decide each pack's fate. */
+	free(fill);
+	return GFSB_OK;
+}
+
+/* Each pack's fate: deleted when nothing uses it, repacked when more of
+ * it is unused than o allows, else kept; a locked one waits.  Packs
+ * stored but not indexed (indexed[i] == 0) are deleted, or wait (2). */
+static gfsb_err
+decide(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    struct pinfo *pi, const struct gfsb_objlist *bl, char *indexed,
+    struct gfsb_compact_stats *st)
+{
+	char name[GFSB_ID_HEX];
+	size_t i, s, np = r->idx.npacks;
+
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored)
 			continue;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
-		if (!pi[s].present && pi[s].used > 0) {
-			err = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
+		if (!pi[s].present && pi[s].used > 0)
+			return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 			    "pack %s is missing but holds %u blobs that "
 			    "snapshots use: prune refused, nothing deleted",
 			    name, pi[s].used);
-			goto out;
-		}
 		st->packs++;
 		st->pack_bytes += pi[s].size;
 		if (pi[s].used == 0)
@@ -314,15 +285,62 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 			    pi[s].used_bytes;
 		}
 	}
-	for (i = 0; i < bl.n; i++)
+	for (i = 0; i < bl->n; i++)
 		if (!indexed[i]) {
-			if (held(r, GFSB_OBJ_PACK, bl.v[i].name, st)) {
+			if (held(r, GFSB_OBJ_PACK, bl->v[i].name, st)) {
 				indexed[i] = 2; /* waits */
 				continue;
 			}
 			st->unindexed_deleted++;
-			st->bytes_freed += bl.v[i].size;
+			st->bytes_freed += bl->v[i].size;
 		}
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    struct gfsb_compact_stats *st)
+{
+	struct gfsb_objlist bl = { NULL, 0, 0 };
+	struct pinfo *pi = NULL;
+	const struct gfsb_objent *bp;
+	char *indexed = NULL;
+	struct gfsb_repo_io *io = NULL;
+	uint32_t *order = NULL;
+	size_t *start = NULL, i, s, np, nfresh = 0;
+	struct donepack *fresh = NULL;
+	char name[GFSB_ID_HEX];
+	uint64_t written_before;
+	gfsb_err err;
+
+	memset(st, 0, sizeof(*st));
+	if (!r->index_loaded)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
+		    "compaction needs the index loaded and marked");
+	if ((err = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &bl)) != GFSB_OK)
+		goto out;
+	np = r->idx.npacks;
+	err = GFSB_ENOMEM;
+	if ((indexed = calloc(bl.n + 1, 1)) == NULL ||
+	    (pi = calloc(np + 1, sizeof(*pi))) == NULL ||
+	    (start = calloc(np + 2, sizeof(*start))) == NULL ||
+	    (order = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*order))) ==
+	    NULL)
+		goto out;
+	for (s = 0; s < np; s++) {
+		if (!r->idx.packs[s].stored)
+			continue;
+		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		bp = gfsb_objlist_find(&bl, name);
+		if (bp != NULL) {
+			indexed[bp - bl.v] = 1;
+			pi[s].present = 1;
+			pi[s].size = bp->size;
+		}
+	}
+	if ((err = group_by_pack(r, pi, start, order, st)) != GFSB_OK ||
+	    (err = decide(r, o, pi, &bl, indexed, st)) != GFSB_OK)
+		goto out;
 	if (o->dry_run) {
 		/* Estimate: the copies take about what they took before. */
 		st->bytes_freed -= st->bytes_repacked;
