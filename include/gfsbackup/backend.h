@@ -123,6 +123,25 @@ gfsb_err gfsb_backend_s3_url_split(struct gfsb_ctx *ctx, const char *url,
  */
 int gfsb_backend_is_remote(const struct gfsb_backend *be);
 
+/* What a backend's requests have cost since it was opened. */
+struct gfsb_backend_io {
+	uint64_t requests;	/* finished (retries included) */
+	uint64_t bytes_in;	/* bodies received */
+	uint64_t bytes_out;	/* bodies sent */
+	double busy;		/* seconds of requests, summed over connections */
+	double seconds;		/* since it was opened */
+	unsigned connections;	/* requests at once at most; 0: no limit */
+};
+
+/*
+ * gfsb_backend_io_get(be, out):
+ * The counters so far.  A remote backend counts HTTP requests and the
+ * connection-seconds they held (so connections * seconds - busy is the
+ * time its connections sat idle); a directory counts reads, writes and
+ * listings, and the time spent in them.  Thread-safe.
+ */
+void gfsb_backend_io_get(struct gfsb_backend *be, struct gfsb_backend_io *out);
+
 /*
  * gfsb_backend_as_of(be):
  * The moment (seconds since the epoch) of a read-only view opened with

@@ -138,6 +138,11 @@ struct gfsb_restore_result {
 	uint64_t damaged_files; /* files with blobs that failed checks */
 	uint64_t warnings;	/* metadata that could not be set */
 	double seconds;
+	/* Where the time went: the storage's requests during the restore
+	 * (index, trees and data), and of them the reads of pack data, with
+	 * the bytes they covered (gaps between wanted blobs included). */
+	struct gfsb_backend_io io;
+	uint64_t reads, read_bytes;
 };
 
 /*
@@ -157,6 +162,16 @@ struct gfsb_restore_result {
 gfsb_err gfsb_ops_restore(struct gfsb_repo *r,
     const struct gfsb_restore_opts *opts, struct gfsb_restore_result *res)
     GFSB_WUR;
+
+/*
+ * gfsb_ops_restore_io_line(res, buf, len):
+ * One line on where res's time went: requests, bytes received, the reads
+ * of pack data and what they covered, and how busy the connections were
+ * ("storage: 412 requests, 560 MiB received; 171 reads of pack data over
+ * 548 MiB; 4 connections busy 91% of 3.2 s").
+ */
+void gfsb_ops_restore_io_line(const struct gfsb_restore_result *res,
+    char *buf, size_t len);
 
 /* ---- ls ---- */
 

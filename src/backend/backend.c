@@ -95,6 +95,41 @@ gfsb_backend_base_init(struct gfsb_backend *be)
 	pthread_mutex_init(&be->put_ret_mu, NULL);
 	be->mu_ok = 1;
 	memset(&be->put_ret, 0, sizeof(be->put_ret));
+	memset(&be->io, 0, sizeof(be->io));
+	be->opened = gfsb_monotonic_seconds();
+}
+
+/* Count one call that began at t0 and moved in and out bytes (backends
+ * without counters of their own). */
+static void
+io_count(struct gfsb_backend *be, double t0, uint64_t in, uint64_t out)
+{
+	double t = gfsb_monotonic_seconds();
+
+	if (be->ops->io != NULL || !be->mu_ok)
+		return;
+	pthread_mutex_lock(&be->put_ret_mu);
+	be->io.requests++;
+	be->io.bytes_in += in;
+	be->io.bytes_out += out;
+	be->io.busy += t - t0;
+	pthread_mutex_unlock(&be->put_ret_mu);
+}
+
+void
+gfsb_backend_io_get(struct gfsb_backend *be, struct gfsb_backend_io *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (be->ops->io != NULL) {
+		be->ops->io(be, out);
+		return;
+	}
+	if (!be->mu_ok)
+		return;
+	pthread_mutex_lock(&be->put_ret_mu);
+	*out = be->io;
+	pthread_mutex_unlock(&be->put_ret_mu);
+	out->seconds = gfsb_monotonic_seconds() - be->opened;
 }
 
 void
@@ -225,6 +260,8 @@ gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, const uint8_t *p, size_t n)
 {
 	struct gfsb_retention r;
+	double t0;
+	gfsb_err e;
 
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
@@ -237,8 +274,11 @@ gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
 	pthread_mutex_unlock(&be->put_ret_mu);
 	if (type == GFSB_OBJ_LOCK)
 		r.mode = GFSB_LOCK_NONE;
-	return be->ops->put(be, type, name, p, n, r.mode != GFSB_LOCK_NONE ?
+	t0 = gfsb_monotonic_seconds();
+	e = be->ops->put(be, type, name, p, n, r.mode != GFSB_LOCK_NONE ?
 	    &r : NULL);
+	io_count(be, t0, 0, n);
+	return e;
 }
 
 gfsb_err
@@ -331,18 +371,28 @@ gfsb_err
 gfsb_backend_get(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, struct gfsb_buf *out)
 {
+	double t0 = gfsb_monotonic_seconds();
+	gfsb_err e;
+
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
-	return be->ops->get(be, type, name, out);
+	e = be->ops->get(be, type, name, out);
+	io_count(be, t0, e == GFSB_OK ? out->len : 0, 0);
+	return e;
 }
 
 gfsb_err
 gfsb_backend_read(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, uint64_t off, uint8_t *dst, size_t n)
 {
+	double t0 = gfsb_monotonic_seconds();
+	gfsb_err e;
+
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
-	return be->ops->read(be, type, name, off, dst, n);
+	e = be->ops->read(be, type, name, off, dst, n);
+	io_count(be, t0, e == GFSB_OK ? n : 0, 0);
+	return e;
 }
 
 /* The public callback, called from the richer internal one. */

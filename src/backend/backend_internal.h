@@ -53,6 +53,8 @@ struct gfsb_backend_ops {
 	 * no history kept). */
 	gfsb_err (*oldest_version)(struct gfsb_backend *be, enum gfsb_obj type,
 	    int64_t *t);
+	/* Its own I/O counters (NULL: backend.c times the calls). */
+	void (*io)(struct gfsb_backend *be, struct gfsb_backend_io *out);
 };
 
 struct gfsb_backend {
@@ -69,6 +71,9 @@ struct gfsb_backend {
 	pthread_mutex_t put_ret_mu;
 	struct gfsb_retention put_ret;
 	int mu_ok;
+	/* backend.c's counters of the calls, under put_ret_mu. */
+	struct gfsb_backend_io io;
+	double opened;
 };
 
 /* A valid object name: "config" for the config, else 64 lowercase hex. */

@@ -1255,6 +1255,12 @@ asof_oldest(struct gfsb_backend *be, enum gfsb_obj type, int64_t *t)
 }
 
 static void
+s3_io(struct gfsb_backend *be, struct gfsb_backend_io *out)
+{
+	s3_engine_io(S(be)->eng, out);
+}
+
+static void
 s3_close(struct gfsb_backend *be)
 {
 	struct s3 *s = S(be);
@@ -1295,6 +1301,7 @@ static const struct gfsb_backend_ops s3_ops = {
 	.lock_enabled = s3_lock_enabled,
 	.versioning = s3_versioning,
 	.oldest_version = asof_oldest,
+	.io = s3_io,
 };
 
 /* ---- opening: URL, endpoint, region, credentials ---- */

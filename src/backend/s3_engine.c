@@ -25,7 +25,21 @@ struct s3_engine {
 	int active, stop;
 	struct s3_engine_opts o;
 	curl_off_t send_limit;
+	/* Accounting (under mu): busy integrates `active` over time. */
+	uint64_t requests, bytes_in, bytes_out;
+	double busy, t_last, t_open;
 };
+
+/* Add the connection-seconds since the last change of `active`.  Under
+ * e->mu, before `active` changes. */
+static void
+account_locked(struct s3_engine *e)
+{
+	double now = gfsb_monotonic_seconds();
+
+	e->busy += e->active * (now - e->t_last);
+	e->t_last = now;
+}
 
 static size_t
 on_write(char *p, size_t size, size_t n, void *ud)
@@ -200,13 +214,20 @@ static void
 finish(struct s3_engine *e, CURL *c, CURLcode res)
 {
 	struct s3_xfer *x = NULL;
+	curl_off_t down = 0, up = 0;
 
 	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&x);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->status);
 	x->curl_code = (int)res;
+	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_multi_remove_handle(e->multi, c);
 	curl_easy_cleanup(c);
 	pthread_mutex_lock(&e->mu);
+	account_locked(e);
+	e->requests++;
+	e->bytes_in += down > 0 ? (uint64_t)down : 0;
+	e->bytes_out += up > 0 ? (uint64_t)up : 0;
 	x->done = 1;
 	e->active--;
 	pthread_cond_broadcast(&e->cv);
@@ -233,6 +254,7 @@ engine_main(void *arg)
 			e->pending = x->next;
 			if (e->pending == NULL)
 				e->pending_tail = NULL;
+			account_locked(e);
 			e->active++;
 			pthread_mutex_unlock(&e->mu);
 			if ((c = make_easy(e, x)) == NULL ||
@@ -241,6 +263,7 @@ engine_main(void *arg)
 				pthread_mutex_lock(&e->mu);
 				x->curl_code = CURLE_OUT_OF_MEMORY;
 				x->done = 1;
+				account_locked(e);
 				e->active--;
 				pthread_cond_broadcast(&e->cv);
 				continue;
@@ -283,6 +306,7 @@ s3_engine_new(const struct s3_engine_opts *o, struct s3_engine **out)
 	    (long)e->o.connections);
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
+	e->t_open = e->t_last = gfsb_monotonic_seconds();
 	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
 		curl_multi_cleanup(e->multi);
 		free(e);
@@ -334,6 +358,20 @@ s3_engine_submit(struct s3_engine *e, struct s3_xfer *x)
 	e->pending_tail = x;
 	pthread_mutex_unlock(&e->mu);
 	curl_multi_wakeup(e->multi);
+}
+
+void
+s3_engine_io(struct s3_engine *e, struct gfsb_backend_io *out)
+{
+	pthread_mutex_lock(&e->mu);
+	account_locked(e);
+	out->requests = e->requests;
+	out->bytes_in = e->bytes_in;
+	out->bytes_out = e->bytes_out;
+	out->busy = e->busy;
+	out->seconds = e->t_last - e->t_open;
+	out->connections = (unsigned)e->o.connections;
+	pthread_mutex_unlock(&e->mu);
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include <gfsbackup/backend.h>
 #include <gfsbackup/util.h>
 
 /* ---- s3_sign.c: AWS Signature Version 4 ---- */
@@ -262,5 +263,7 @@ void s3_engine_free(struct s3_engine *e);
 /* Queue x; returns at once.  s3_engine_wait(e, x) returns when it ended. */
 void s3_engine_submit(struct s3_engine *e, struct s3_xfer *x);
 void s3_engine_wait(struct s3_engine *e, struct s3_xfer *x);
+/* Requests finished, bytes moved and connection-seconds so far. */
+void s3_engine_io(struct s3_engine *e, struct gfsb_backend_io *out);
 
 #endif

@@ -51,7 +51,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	struct gfsb_restore_result res;
 	const char **incl = NULL, **excl = NULL;
 	size_t nincl = 0, nexcl = 0;
-	char *spec = NULL, *colon, bytes[32], *end;
+	char *spec = NULL, *colon, bytes[32], *end, line[256];
 	long threads = 0;
 	FILE *out;
 	gfsb_err e;
@@ -150,6 +150,10 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		    (unsigned long long)res.dirs,
 		    (unsigned long long)res.others, bytes, res.seconds,
 		    res.damaged_files ? " (with damage, see above)" : "");
+		if (c->verbose) {
+			gfsb_ops_restore_io_line(&res, line, sizeof(line));
+			fprintf(out, "%s\n", line);
+		}
 	}
 	if (e != GFSB_OK)
 		rc = cli_fail(c, e);

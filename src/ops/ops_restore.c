@@ -189,6 +189,10 @@ fetch_run(struct rs *s, struct gfsb_repo_io *io, struct fetch *f,
 	    GFSB_OK)
 		e = gfsb_repo_pack_read(s->r, f->loc.pack, base, raw->data,
 		    end - base);
+	pthread_mutex_lock(&s->mu);
+	s->res->reads++;
+	s->res->read_bytes += end - base;
+	pthread_mutex_unlock(&s->mu);
 	for (m = f; m != NULL; m = next) {
 		next = m->run_next; /* m may be freed once done */
 		fetch_buf(s, m);
@@ -968,6 +972,43 @@ prepare_target(struct rs *s, const char *target)
 	return GFSB_OK;
 }
 
+void
+gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
+    size_t len)
+{
+	const struct gfsb_backend_io *io = &res->io;
+	char in[32], rb[32];
+	int n;
+
+	gfsb_size_format(io->bytes_in, in, sizeof(in));
+	gfsb_size_format(res->read_bytes, rb, sizeof(rb));
+	n = snprintf(buf, len, "storage: %llu requests, %s received; %llu "
+	    "reads of pack data over %s", (unsigned long long)io->requests,
+	    in, (unsigned long long)res->reads, rb);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (io->connections > 0 && io->seconds > 0)
+		snprintf(buf + n, len - (size_t)n, "; %u connections busy "
+		    "%.0f%% of %.1f s", io->connections, 100.0 * io->busy /
+		    (io->connections * io->seconds), io->seconds);
+	else
+		snprintf(buf + n, len - (size_t)n, "; %.1f s in storage calls",
+		    io->busy);
+}
+
+/* The requests be has made since io0. */
+static void
+io_since(struct gfsb_backend *be, const struct gfsb_backend_io *io0,
+    struct gfsb_backend_io *out)
+{
+	gfsb_backend_io_get(be, out);
+	out->requests -= io0->requests;
+	out->bytes_in -= io0->bytes_in;
+	out->bytes_out -= io0->bytes_out;
+	out->busy -= io0->busy;
+	out->seconds -= io0->seconds;
+}
+
 gfsb_err
 gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
     struct gfsb_restore_result *res)
@@ -981,10 +1022,12 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	unsigned nw, started = 0, i;
 	int plan_started = 0, cwd = -1, tar = o->tar != NULL, flags, remote;
 	double t0 = gfsb_monotonic_seconds();
+	struct gfsb_backend_io io0;
 	struct rs s;
 	gfsb_err e, e2;
 
 	memset(res, 0, sizeof(*res));
+	gfsb_backend_io_get(gfsb_repo_backend(r), &io0);
 	memset(&s, 0, sizeof(s));
 	memset(&pa, 0, sizeof(pa));
 	s.r = r;
@@ -1178,5 +1221,6 @@ out:
 	pthread_cond_destroy(&s.cv_item);
 	pthread_cond_destroy(&s.cv_space);
 	res->seconds = gfsb_monotonic_seconds() - t0;
+	io_since(gfsb_repo_backend(r), &io0, &res->io);
 	return e;
 }
