@@ -67,6 +67,29 @@ enum gfsb_report_offsite {
 	GFSB_OFFSITE_UNKNOWN	/* could not be checked: see offsite_error */
 };
 
+/*
+ * The last restore drill (verify --drill): a random sample of the newest
+ * snapshot restored from the offsite copy into a scratch directory and
+ * checked file by file.  Its rate projects how long restoring the whole
+ * snapshot from there would take.
+ */
+struct gfsb_report_drill {
+	int has;			/* 0: no drill recorded */
+	int ran;			/* it ran in this job (else: an earlier one) */
+	struct gfsb_time when;		/* when it ran */
+	char snapshot[9];		/* the snapshot sampled (short id) */
+	char *repo;			/* where it restored from */
+	uint64_t files, bytes;		/* the sample restored */
+	uint64_t total_files, total_bytes; /* the whole snapshot */
+	double seconds;			/* the sample's restore and checks */
+	double rate;			/* bytes per second */
+	double projected;		/* seconds to restore the whole snapshot */
+	uint64_t failed;		/* files not restored intact */
+	char **failed_files;		/* "PATH: why", at most a few */
+	size_t nfailed_files;
+	double rto;			/* recovery-time objective, s; 0: none */
+};
+
 struct gfsb_report {
 	enum gfsb_report_status status; /* overall: the worst of all below */
 	char *host;			/* the machine the report is about */
@@ -107,6 +130,9 @@ struct gfsb_report {
 	char *read_mode;		/* "rotate/7 (slice 3)", "all", ... */
 	int64_t days_since_all_read;	/* -1: some pack was never read */
 	uint64_t packs_never_read;
+
+	/* The last restore drill, and the recovery-time objective. */
+	struct gfsb_report_drill drill;
 
 	/* Damage found, one line each ("pack 3fa2...: SHA-256 mismatch",
 	 * "snapshot 1a2b3c4d /etc/passwd: blob ... missing"). */

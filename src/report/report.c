@@ -71,6 +71,8 @@ gfsb_report_fini(struct gfsb_report *r)
 	free_lines(r->damage, r->ndamage);
 	free_lines(r->errors, r->nerrors);
 	free_lines(r->warnings, r->nwarnings);
+	free(r->drill.repo);
+	free_lines(r->drill.failed_files, r->drill.nfailed_files);
 	for (i = 0; i < r->nstages; i++) {
 		free(r->stages[i].name);
 		free(r->stages[i].summary);
