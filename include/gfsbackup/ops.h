@@ -118,6 +118,24 @@ gfsb_err gfsb_ops_backup(struct gfsb_repo *r,
 
 /* ---- restore ---- */
 
+/* Where a restore stands: what is written, and what it will write
+ * (total_known 0: the total is still being planned and grows). */
+struct gfsb_restore_progress {
+	uint64_t files, bytes;		/* entries and bytes written */
+	uint64_t total_files, total_bytes;
+	int total_known;
+	double seconds;			/* since it started */
+};
+typedef void gfsb_restore_progress_fn(void *cookie,
+    const struct gfsb_restore_progress *p);
+
+/* Called for every entry other than a directory that the filters let
+ * through, in the snapshot's order (depth first, by name), with its path
+ * in the snapshot: non-zero restores it.  Directories come back with what
+ * they hold. */
+typedef int gfsb_restore_select_fn(void *cookie, const char *path,
+    const struct gfsb_node *node);
+
 struct gfsb_restore_opts {
 	const char *snapshot;	/* id prefix or "latest" */
 	const char *subpath;	/* restore only this path; NULL = all */
@@ -130,6 +148,12 @@ struct gfsb_restore_opts {
 	size_t nexcludes;
 	const char *host;	/* for "latest" */
 	unsigned threads;	/* 0 = one per CPU */
+	gfsb_restore_select_fn *select;	/* NULL: everything */
+	void *select_cookie;
+	/* Called from the calling thread after each entry written, and
+	 * once at the end; NULL: none. */
+	gfsb_restore_progress_fn *progress;
+	void *progress_cookie;
 };
 
 struct gfsb_restore_result {
@@ -162,6 +186,15 @@ struct gfsb_restore_result {
 gfsb_err gfsb_ops_restore(struct gfsb_repo *r,
     const struct gfsb_restore_opts *opts, struct gfsb_restore_result *res)
     GFSB_WUR;
+
+/*
+ * gfsb_ops_restore_progress_line(p, buf, len):
+ * The progress line of a restore ("[0:42] 5120 of 15290 files, 412 MiB of
+ * 1.0 GiB (40%), 210.3 MB/s, ETA 0:00:03"); without a known total,
+ * what is done and the rate.
+ */
+void gfsb_ops_restore_progress_line(const struct gfsb_restore_progress *p,
+    char *buf, size_t len);
 
 /*
  * gfsb_ops_restore_io_line(res, buf, len):

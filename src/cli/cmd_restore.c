@@ -34,6 +34,15 @@ static const char usage[] =
 
 enum { O_TAR = OPT_CMD_BASE, O_HOST, O_THREADS };
 
+static void
+progress(void *cookie, const struct gfsb_restore_progress *p)
+{
+	char line[256];
+
+	gfsb_ops_restore_progress_line(p, line, sizeof(line));
+	cli_progress(cookie, line);
+}
+
 int
 cmd_restore(struct cli *c, int argc, char **argv)
 {
@@ -137,7 +146,13 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	ro.threads = (unsigned)threads;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto done;
+	/* A pax archive on standard output leaves the terminal to us. */
+	if (cli_tty(c)) {
+		ro.progress = progress;
+		ro.progress_cookie = c;
+	}
 	e = gfsb_ops_restore(c->r, &ro, &res);
+	cli_progress(c, NULL);
 	/* With the archive on standard output, talk on standard error. */
 	out = ro.tar != NULL && strcmp(ro.tar, "-") == 0 ? stderr : stdout;
 	/* A damaged restore still says what it brought back; one that

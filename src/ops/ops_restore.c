@@ -101,6 +101,9 @@ struct rs {
 	size_t nitems;		/* in the item queue */
 	uint64_t inflight, limit;
 	uint64_t lost_dirs;	/* planner: directories whose tree is lost */
+	uint64_t plan_files, plan_bytes; /* queued so far (under mu) */
+	int planned;		/* the planner has queued everything */
+	struct gfsb_restore_progress prog; /* writer only */
 	int stop;
 	gfsb_err err;
 
@@ -338,6 +341,13 @@ queue_item(struct rs *s, struct ritem *it)
 		s->iq_head = it;
 	s->iq_tail = it;
 	s->nitems++;
+	if (!it->end) {
+		s->plan_files++;
+		if (it->node.kind == GFSB_NODE_FILE && it->hardlink == NULL)
+			s->plan_bytes += it->node.size;
+	} else {
+		s->planned = 1;
+	}
 	pthread_cond_signal(&s->cv_item);
 	for (i = 0; it->fx != NULL && i < it->node.nextents; i++) {
 		struct fetch *f = it->fx[i];
@@ -493,7 +503,7 @@ plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
     const char *abs, int selected, int depth)
 {
 	struct ritem *it = NULL, **grown;
-	int match, below;
+	int match, below, hold = 0;
 	gfsb_err e;
 
 	if (gfsb_ops_patterns_match(s->excl, abs))
@@ -504,9 +514,17 @@ plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
 	    gfsb_ops_patterns_may_match_below(s->incl, abs);
 	if (!match && !below)
 		return GFSB_OK;
+	if (match && s->o->select != NULL) {
+		if (n->kind != GFSB_NODE_DIR) {
+			if (!s->o->select(s->o->select_cookie, abs, n))
+				return GFSB_OK;
+		} else {
+			hold = 1; /* comes back with what it holds */
+		}
+	}
 	if ((e = make_item(s, n, rel, abs, &it)) != GFSB_OK)
 		return e;
-	if (match) {
+	if (match && !hold) {
 		if ((e = flush_pending(s)) != GFSB_OK ||
 		    (e = queue_item(s, it)) != GFSB_OK)
 			return e;
@@ -527,7 +545,7 @@ plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
 	}
 	if (n->kind == GFSB_NODE_DIR)
 		e = plan_tree(s, n->subtree, rel, abs, match, depth + 1);
-	if (!match) {
+	if (!match || hold) {
 		s->npending--;
 		item_free(s->pending[s->npending]); /* NULL if emitted */
 	}
@@ -973,6 +991,35 @@ prepare_target(struct rs *s, const char *target)
 }
 
 void
+gfsb_ops_restore_progress_line(const struct gfsb_restore_progress *p,
+    char *buf, size_t len)
+{
+	char done[32], total[32];
+	double rate = p->seconds > 0 ? (double)p->bytes / p->seconds : 0, left;
+	unsigned t = (unsigned)p->seconds, eta;
+	int n;
+
+	gfsb_size_format(p->bytes, done, sizeof(done));
+	gfsb_size_format(p->total_bytes, total, sizeof(total));
+	if (!p->total_known || p->total_bytes == 0) {
+		snprintf(buf, len, "[%u:%02u] %llu files, %s, %.1f MB/s", t / 60,
+		    t % 60, (unsigned long long)p->files, done, rate / 1e6);
+		return;
+	}
+	n = snprintf(buf, len, "[%u:%02u] %llu of %llu files, %s of %s "
+	    "(%.0f%%), %.1f MB/s", t / 60, t % 60,
+	    (unsigned long long)p->files, (unsigned long long)p->total_files,
+	    done, total, 100.0 * (double)p->bytes / (double)p->total_bytes,
+	    rate / 1e6);
+	if (n < 0 || (size_t)n >= len || rate <= 0 || p->bytes >= p->total_bytes)
+		return;
+	left = (double)(p->total_bytes - p->bytes) / rate;
+	eta = left > 359999 ? 359999 : (unsigned)left;
+	snprintf(buf + n, len - (size_t)n, ", ETA %u:%02u:%02u", eta / 3600,
+	    eta / 60 % 60, eta % 60);
+}
+
+void
 gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
     size_t len)
 {
@@ -994,6 +1041,51 @@ gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
 	else
 		snprintf(buf + n, len - (size_t)n, "; %.1f s in storage calls",
 		    io->busy);
+}
+
+/* A restore of the whole snapshot knows its total from the snapshot's
+ * summary; any other learns it as the planner goes. */
+static void
+whole_total(struct rs *s, const struct gfsb_snapshot *snap)
+{
+	const struct gfsb_snapshot_summary *m = &snap->summary;
+
+	if (!snap->has_summary || s->o->subpath != NULL ||
+	    s->o->nincludes > 0 || s->o->nexcludes > 0 ||
+	    s->o->select != NULL)
+		return;
+	s->prog.total_known = 1;
+	s->prog.total_files = m->total_files_processed + m->dirs_new +
+	    m->dirs_changed + m->dirs_unmodified;
+	s->prog.total_bytes = m->total_bytes_processed;
+}
+
+/* Tell the caller where the restore stands (writer thread).  last: the
+ * final call, always made. */
+static void
+progress(struct rs *s, double t0, int last)
+{
+	struct gfsb_restore_progress *p = &s->prog;
+	double now = gfsb_monotonic_seconds();
+
+	if (!last && now - t0 - p->seconds < 0.1)
+		return;
+	p->seconds = now - t0;
+	p->files = s->res->files + s->res->dirs + s->res->others;
+	p->bytes = s->res->bytes;
+	pthread_mutex_lock(&s->mu);
+	if (!p->total_known || s->planned) {
+		p->total_files = s->plan_files;
+		p->total_bytes = s->plan_bytes;
+		p->total_known = s->planned;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (last) {
+		p->total_files = p->files;
+		p->total_bytes = p->bytes;
+		p->total_known = 1;
+	}
+	s->o->progress(s->o->progress_cookie, p);
 }
 
 /* The requests be has made since io0. */
@@ -1066,6 +1158,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	    (e = gfsb_repo_io_new(r, &s.plan_io)) != GFSB_OK)
 		goto out;
 	snprintf(res->snapshot_id, sizeof(res->snapshot_id), "%s", snap->id);
+	whole_total(&s, snap);
 	snprintf(pa.abs, sizeof(pa.abs), "%s", o->subpath ? o->subpath : "/");
 	if (gfsb_ops_path_clean(pa.abs, pa.abs, sizeof(pa.abs)) != GFSB_OK) {
 		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL, "invalid path %s",
@@ -1152,6 +1245,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 			break;
 		}
 		e = write_item(&s, a, it, tar);
+		if (e == GFSB_OK && o->progress != NULL)
+			progress(&s, t0, 0);
 		if (e != GFSB_OK) {
 			/* Its fetches may still be in the workers' hands:
 			 * free it only after they have stopped. */
@@ -1180,6 +1275,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		if (s.err == GFSB_OK)
 			s.err = e2;
 	}
+	if (o->progress != NULL)
+		progress(&s, t0, 1);
 	e = s.err;
 	/* The planner has finished (joined) by now. */
 	res->damaged_files += s.lost_dirs;
