@@ -148,6 +148,7 @@ struct gfsb_restore_opts {
 	size_t nexcludes;
 	const char *host;	/* for "latest" */
 	unsigned threads;	/* 0 = one per CPU */
+	int no_lock;		/* take no lock (read-only credentials) */
 	gfsb_restore_select_fn *select;	/* NULL: everything */
 	void *select_cookie;
 	/* Called from the calling thread after each entry written, and
@@ -205,6 +206,105 @@ void gfsb_ops_restore_progress_line(const struct gfsb_restore_progress *p,
  */
 void gfsb_ops_restore_io_line(const struct gfsb_restore_result *res,
     char *buf, size_t len);
+
+/* ---- the restore drill ---- */
+
+struct gfsb_drill_opts {
+	uint64_t size;		/* bytes to sample, about (a file that
+				   overlaps the sample comes whole) */
+	const char *host;	/* the newest snapshot of host; NULL: of any */
+	const char *scratch;	/* where the scratch directory is made;
+				   NULL: $TMPDIR, else /var/tmp */
+	uint64_t seed;		/* where the sample lies; 0: at random */
+	unsigned threads;	/* the restore's; 0: its default */
+	size_t max_files;	/* failed files listed; 0: 100 */
+	int no_lock;		/* take no lock (read-only credentials) */
+	/* Read through a new, empty cache in the scratch directory, as a
+	 * new server would (r's own cache is then turned off). */
+	int fresh_cache;
+	gfsb_restore_progress_fn *progress;
+	void *progress_cookie;
+};
+
+/* A file of the sample that did not come back as the snapshot has it. */
+struct gfsb_drill_failure {
+	char *path;		/* in the snapshot */
+	const char *why;	/* static: "content differs from the snapshot" */
+};
+
+struct gfsb_drill_result {
+	char snapshot[GFSB_ID_HEX];	/* the newest snapshot */
+	struct gfsb_time snapshot_time;
+	uint64_t total_files, total_bytes; /* all of it (not directories) */
+	uint64_t files, bytes;		/* the sample */
+	double setup;		/* snapshot, index and trees, seconds */
+	double seconds;		/* restoring and checking the sample */
+	double rate;		/* the sample's bytes per second restoring */
+	double projected;	/* setup + the whole snapshot at rate */
+	uint64_t checked;	/* entries as the snapshot records them */
+	uint64_t failed;	/* entries that are not */
+	struct gfsb_drill_failure *failures; /* at most opts.max_files */
+	size_t nfailures;
+	struct gfsb_restore_result restore; /* the sample's restore */
+};
+
+/*
+ * gfsb_ops_drill(r, opts, res):
+ * Restore about opts->size bytes of the newest snapshot, at random places
+ * (a few windows of consecutive files, read the way a full restore reads
+ * them), into a new scratch directory; read every restored file back and
+ * check its size, mode, mtime and the id of every extent (symlinks: their
+ * targets) against the snapshot; remove the scratch directory.  res gets
+ * the measured rate and the projected time to restore the whole snapshot
+ * from this repository.  Files that failed are named in res (and logged).
+ * Returns GFSB_OK when the drill ran, failures or not; GFSB_EINVAL (size
+ * 0), GFSB_ENOTFOUND (no snapshot), GFSB_EIO (no room for the sample, or
+ * the scratch directory), storage errors.  Free res with
+ * gfsb_ops_drill_result_fini.
+ */
+gfsb_err gfsb_ops_drill(struct gfsb_repo *r, const struct gfsb_drill_opts *opts,
+    struct gfsb_drill_result *res) GFSB_WUR;
+void gfsb_ops_drill_result_fini(struct gfsb_drill_result *res);
+
+/*
+ * gfsb_ops_drill_record(ctx, path, res, when, from):
+ * Append the drill res (run at when, from the repository named from) to
+ * the record file path (JSON, the last GFSB_DRILL_KEEP drills; written to
+ * a temporary file, synced and renamed).  GFSB_EIO, GFSB_ENOMEM.
+ */
+#define GFSB_DRILL_KEEP 30
+gfsb_err gfsb_ops_drill_record(struct gfsb_ctx *ctx, const char *path,
+    const struct gfsb_drill_result *res, const struct gfsb_time *when,
+    const char *from) GFSB_WUR;
+
+/*
+ * gfsb_ops_drill_last(ctx, path, out):
+ * The newest drill in the record file into out (out->has 0 when the file
+ * does not exist or holds none).  GFSB_ECORRUPT for a file that is not a
+ * drill record, GFSB_EIO, GFSB_ENOMEM.  out's strings are malloc'd.
+ */
+gfsb_err gfsb_ops_drill_last(struct gfsb_ctx *ctx, const char *path,
+    struct gfsb_report_drill *out) GFSB_WUR;
+
+/*
+ * gfsb_ops_report_drill(rep, ctx, path, ran, rto, every_days):
+ * Put the last recorded drill into the report (ran: it ran in this job),
+ * with the recovery-time objective rto (seconds; 0: none).  A drill that
+ * failed is an error when it ran tonight and a warning while no later
+ * drill passed; a projection above rto is a warning; so is no drill in
+ * 2 * every_days days when every_days > 0 (drills are scheduled).
+ * GFSB_ENOMEM, or what gfsb_ops_drill_last returns.
+ */
+gfsb_err gfsb_ops_report_drill(struct gfsb_report *rep, struct gfsb_ctx *ctx,
+    const char *path, int ran, double rto, int every_days) GFSB_WUR;
+
+/*
+ * gfsb_ops_drill_due(ctx, path, now, every_days):
+ * Whether a drill is due: none recorded, the last one failed, or it is
+ * every_days or more calendar days before now.
+ */
+int gfsb_ops_drill_due(struct gfsb_ctx *ctx, const char *path,
+    const struct gfsb_time *now, int every_days);
 
 /* ---- ls ---- */
 

@@ -273,6 +273,14 @@ gfsb_err gfsb_size_parse(const char *s, uint64_t *out) GFSB_WUR;
  */
 char *gfsb_size_format(uint64_t n, char *buf, size_t len);
 
+/*
+ * gfsb_duration_format(seconds, buf, len):
+ * Format a duration for people, rounded up, in at most two units ("2 h 14
+ * min", "4 h", "38 min", "45 s"; "unknown" when negative or NaN) into buf.
+ * Returns buf.
+ */
+char *gfsb_duration_format(double seconds, char *buf, size_t len);
+
 /* A point in time: seconds since the epoch and nanoseconds. */
 struct gfsb_time {
 	int64_t sec;

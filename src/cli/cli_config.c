@@ -327,6 +327,24 @@ on_retention(struct cfgload *s, const char *k, const char *v)
 	return bad(s, "retention", k, "unknown key (policy, keep-*, prune)");
 }
 
+/* A whole number of days from min to max. */
+static int
+set_days(struct cfgload *s, const char *sect, const char *k, unsigned *out,
+    const char *v, unsigned min, unsigned max)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+	    n < min || n > max)
+		return bad(s, sect, k, "\"%s\" is not a number of days from "
+		    "%u to %u", v, min, max);
+	*out = (unsigned)n;
+	return 1;
+}
+
 static int
 on_verify(struct cfgload *s, const char *k, const char *v)
 {
@@ -344,7 +362,22 @@ on_verify(struct cfgload *s, const char *k, const char *v)
 		}
 		return set_str(s, &c->subset, v);
 	}
-	return bad(s, "verify", k, "unknown key (read-data-subset)");
+	if (strcmp(k, "drill") == 0) {
+		if (strcmp(v, "none") == 0) {
+			c->drill = 0;
+			return 1;
+		}
+		if (gfsb_size_parse(v, &c->drill) != GFSB_OK || c->drill == 0)
+			return bad(s, "verify", k, "\"%s\" is not a size "
+			    "(\"256MiB\", \"2GiB\") or none", v);
+		return 1;
+	}
+	if (strcmp(k, "drill-every") == 0)
+		return set_days(s, "verify", k, &c->drill_every, v, 1, 366);
+	if (strcmp(k, "drill-scratch") == 0)
+		return set_path(s, "verify", k, &c->drill_scratch, v);
+	return bad(s, "verify", k, "unknown key (read-data-subset, drill, "
+	    "drill-every, drill-scratch)");
 }
 
 static int
@@ -382,23 +415,18 @@ on_report(struct cfgload *s, const char *k, const char *v)
 	}
 	if (strcmp(k, "dir") == 0)
 		return set_path(s, "report", k, &c->report_dir, v);
-	if (strcmp(k, "keep-days") == 0) {
-		char *end;
-		unsigned long n;
-
-		errno = 0;
-		n = strtoul(v, &end, 10);
-		if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
-		    n > CLI_REPORT_KEEP_DAYS_MAX)
-			return bad(s, "report", k, "\"%s\" is not a number of "
-			    "days from 0 (keep all) to %u", v,
-			    CLI_REPORT_KEEP_DAYS_MAX);
-		c->report_keep_days = (unsigned)n;
+	if (strcmp(k, "keep-days") == 0)
+		return set_days(s, "report", k, &c->report_keep_days, v, 0,
+		    CLI_REPORT_KEEP_DAYS_MAX);
+	if (strcmp(k, "recovery-time-objective") == 0) {
+		if (gfsb_gfs_margin_parse(v, &c->rto) != GFSB_OK || c->rto <= 0)
+			return bad(s, "report", k, "\"%s\" is not a duration "
+			    "(\"4h\", \"1d12h\", \"90m\")", v);
 		return 1;
 	}
 	return bad(s, "report", k, "unknown key (smtp-url, from, to, "
 	    "smtp-user, smtp-password-file, smtp-cacert, send, dir, "
-	    "keep-days)");
+	    "keep-days, recovery-time-objective)");
 }
 
 static int
@@ -502,6 +530,7 @@ cli_config_fini(struct cli_config *c)
 	gfsb_gfs_policy_free(c->policy);
 	free(c->policy_file);
 	free(c->subset);
+	free(c->drill_scratch);
 	free(c->smtp_url);
 	free(c->mail_from);
 	for (i = 0; i < c->nmail_to; i++)
@@ -526,6 +555,7 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 	memset(&s, 0, sizeof(s));
 	cfg->prune = PRUNE_WEEKLY;
 	cfg->report_keep_days = CLI_REPORT_KEEP_DAYS;
+	cfg->drill_every = 7;
 	cfg->lock_margin = GFSB_LOCK_MARGIN_DEFAULT;
 	cfg->read = GFSB_VERIFY_READ_ROTATE;
 	cfg->slices = 7;

@@ -61,6 +61,9 @@ struct cli_config {
 	uint32_t slice, slices;
 	double percent;
 	char *subset;
+	uint64_t drill;			/* sample bytes; 0: no drill */
+	unsigned drill_every;		/* days between drills */
+	char *drill_scratch;		/* NULL: $TMPDIR or /var/tmp */
 
 	/* [report] */
 	char *smtp_url;
@@ -73,6 +76,7 @@ struct cli_config {
 	int send_failures_only;
 	char *report_dir;
 	unsigned report_keep_days;	/* 0: keep every saved report */
+	int64_t rto;			/* recovery-time objective, s; 0: none */
 };
 
 /*

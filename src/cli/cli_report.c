@@ -88,6 +88,58 @@ cli_ledger_file(struct cli *c, const char *dir, struct gfsb_repo *r,
 }
 
 int
+cli_drill_file(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out)
+{
+	return state_path(c, dir, r, be, "drill", ".json", out);
+}
+
+static void
+drill_progress(void *cookie, const struct gfsb_restore_progress *p)
+{
+	char line[256];
+
+	gfsb_ops_restore_progress_line(p, line, sizeof(line));
+	cli_progress(cookie, line);
+}
+
+int
+cli_drill(struct cli *c, const char *dir, struct gfsb_backend *be,
+    const struct gfsb_drill_opts *o, const struct gfsb_time *now,
+    char **record, struct gfsb_drill_result *res, char *why, size_t len)
+{
+	struct gfsb_drill_opts ro = *o;
+	struct gfsb_repo *m = NULL;
+	gfsb_err e;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(why, len, "no state directory");
+	if ((rc = cli_drill_file(c, dir, c->r, be, record)) != EXIT_OK)
+		return rc;
+	if (cli_tty(c)) {
+		ro.progress = drill_progress;
+		ro.progress_cookie = c;
+	}
+	ro.fresh_cache = 1;
+	if ((e = gfsb_repo_open_mirror(c->r, be, &m)) == GFSB_OK)
+		e = gfsb_ops_drill(m, &ro, res);
+	cli_progress(c, NULL);
+	if (e == GFSB_OK)
+		e = gfsb_ops_drill_record(c->ctx, *record, res, now,
+		    gfsb_backend_location(be));
+	gfsb_repo_close(m);
+	if (e != GFSB_OK) {
+		snprintf(why, len, "%s", *gfsb_ctx_errmsg(c->ctx) ?
+		    gfsb_ctx_errmsg(c->ctx) : gfsb_strerror(e));
+		rc = cli_fail(c, e);
+		gfsb_ctx_clearerr(c->ctx);
+		return rc;
+	}
+	return res->failed > 0 ? EXIT_FATAL : EXIT_OK;
+}
+
+int
 cli_state_file(struct cli *c, const char *dir, char **out)
 {
 	return cli_state_file_for(c, dir, c->r, c->be, out);

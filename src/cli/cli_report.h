@@ -43,6 +43,22 @@ int cli_state_base(struct cli *c, const char *dir, char *base, size_t len);
 int cli_ledger_file(struct cli *c, const char *dir, struct gfsb_repo *r,
     struct gfsb_backend *be, char **out);
 
+/* The record of the restore drills of the copy of r at be. */
+int cli_drill_file(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out);
+
+/*
+ * cli_drill(c, dir, be, o, now, record, res, why, len):
+ * The restore drill (gfsb_ops_drill) on the copy of the open repository
+ * at be, read as a new server would read it (a new, empty cache).
+ * Recorded in its drill file (*record, malloc'd).
+ * EXIT_OK; EXIT_FATAL when files failed; another status when it could not
+ * run, with why it could not in why.
+ */
+int cli_drill(struct cli *c, const char *dir, struct gfsb_backend *be,
+    const struct gfsb_drill_opts *o, const struct gfsb_time *now,
+    char **record, struct gfsb_drill_result *res, char *why, size_t len);
+
 /* Fill the report's host, repository, newest backup and GFS roles (under
  * pol, which may be NULL).  Exit status. */
 int cli_report_fill_repo(struct cli *c, struct gfsb_report *rep,

@@ -33,7 +33,8 @@ static const char usage[] =
 "The daily job, from one configuration file (gfsbackup.conf(5)): backup,\n"
 "forget per the retention policy, prune on its schedule, sync to the\n"
 "offsite copy, verify the local and the offsite repository (a rotating\n"
-"slice of the data), and mail the report.  A failed stage does not stop\n"
+"slice of the data), restore a sample from the offsite copy when a drill\n"
+"is due ([verify] drill), and mail the report.  A failed stage does not stop\n"
 "the others; every stage's outcome is one line on stderr and a row of the\n"
 "report.  Exit status: 0 all went well, 3 some source files could not be\n"
 "read, else the status of the first stage that failed (1, 10, 11, 12);\n"
@@ -47,7 +48,7 @@ static const char usage[] =
 
 enum { O_CONFIG = OPT_CMD_BASE, O_TIME, O_JSON };
 
-#define MAX_STAGES 8
+#define MAX_STAGES 12
 
 struct stage {
 	const char *name;
@@ -699,6 +700,90 @@ stage_verify_offsite(struct run *r)
 	gfsb_repo_close(mirror);
 }
 
+/* The drill's stage line: what came back and what that projects. */
+static void
+drill_end(struct run *r, int rc, const struct gfsb_drill_result *res,
+    const char *from)
+{
+	char got[32], rate[32], took[32];
+
+	gfsb_size_format(res->bytes, got, sizeof(got));
+	gfsb_size_format((uint64_t)res->rate, rate, sizeof(rate));
+	gfsb_duration_format(res->projected, took, sizeof(took));
+	if (res->failed > 0)
+		stage_end(r, "drill", rc, GFSB_REPORT_FAILED, "%llu of %llu "
+		    "file(s) of snapshot %.8s did not come back intact from %s "
+		    "(first: %s: %s)", (unsigned long long)res->failed,
+		    (unsigned long long)res->files, res->snapshot, from,
+		    res->failures[0].path, res->failures[0].why);
+	else
+		stage_end(r, "drill", rc, r->cfg->rto > 0 && res->projected >
+		    (double)r->cfg->rto ? GFSB_REPORT_WARNING : GFSB_REPORT_OK,
+		    "restored %s (%llu files) of snapshot %.8s from %s at "
+		    "%s/s, all intact; a full restore would take about %s",
+		    got, (unsigned long long)res->files, res->snapshot, from,
+		    rate, took);
+}
+
+/*
+ * The restore drill on its schedule, from the offsite copy when there is
+ * one (else from the repository).  The report shows the last drill on
+ * the nights none is due.
+ */
+static void
+stage_drill(struct run *r)
+{
+	const struct cli_config *cfg = r->cfg;
+	struct gfsb_backend *be = cfg->offsite_url != NULL ? r->offsite :
+	    r->c->be;
+	struct gfsb_drill_result res;
+	struct gfsb_drill_opts o;
+	char *record = NULL, *again = NULL, why[1100], size[32];
+	int rc, ran = 0;
+
+	if (cfg->drill == 0 || r->c->r == NULL)
+		return;
+	stage_begin(r);
+	gfsb_size_format(cfg->drill, size, sizeof(size));
+	if (r->dry || be == NULL) {
+		stage_end(r, "drill", r->dry ? EXIT_OK : EXIT_FATAL, r->dry ?
+		    GFSB_REPORT_OK : GFSB_REPORT_FAILED, r->dry ? "would "
+		    "restore about %s of the newest snapshot, if due" :
+		    "skipped: the offsite copy could not be synced", size);
+		return;
+	}
+	if ((rc = cli_drill_file(r->c, cfg->state_dir, r->c->r, be,
+	    &record)) != EXIT_OK) {
+		stage_end(r, "drill", rc, GFSB_REPORT_FAILED, "no state "
+		    "directory");
+		return;
+	}
+	if (!gfsb_ops_drill_due(r->c->ctx, record, &r->now, cfg->drill_every)) {
+		stage_end(r, "drill", EXIT_OK, GFSB_REPORT_OK, "not due tonight "
+		    "(one every %u days)", cfg->drill_every);
+	} else {
+		memset(&o, 0, sizeof(o));
+		o.size = cfg->drill;
+		o.scratch = cfg->drill_scratch;
+		rc = cli_drill(r->c, cfg->state_dir, be, &o, &r->now, &again,
+		    &res, why, sizeof(why));
+		if ((ran = rc == EXIT_OK || res.failed > 0))
+			drill_end(r, rc, &res, gfsb_backend_location(be));
+		else
+			stage_end(r, "drill", rc, GFSB_REPORT_FAILED, "could "
+			    "not run: %s", why);
+		gfsb_ops_drill_result_fini(&res);
+		free(again);
+	}
+	if (gfsb_ops_report_drill(&r->rep, r->c->ctx, record, ran,
+	    (double)cfg->rto, (int)cfg->drill_every) != GFSB_OK) {
+		cli_msg(r->c, "%s: run: drill: %s", r->c->prog,
+		    gfsb_ctx_errmsg(r->c->ctx));
+		worsen(r, EXIT_FATAL);
+	}
+	free(record);
+}
+
 static void
 stage_report(struct run *r)
 {
@@ -911,6 +996,7 @@ cmd_run(struct cli *c, int argc, char **argv)
 	stage_verify(&r);
 	if (cfg.offsite_url != NULL)
 		stage_verify_offsite(&r);
+	stage_drill(&r);
 	stage_report(&r);
 	if (json)
 		print_json(&r);

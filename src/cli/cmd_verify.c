@@ -24,7 +24,8 @@ static const char usage[] =
 "                        [--json] [--time T] [--threads N] [--state-dir DIR]\n"
 "                        [--policy FILE] [--no-lock] [--object-lock MODE]\n"
 "                        [--lock-margin D] [--offsite REPO2]\n"
-"                        [--report DIR]\n"
+"                        [--drill SIZE [--drill-scratch DIR]]\n"
+"                        [--recovery-time-objective D] [--report DIR]\n"
 "                        [--mail --smtp-url URL --mail-from ADDR\n"
 "                         --mail-to ADDR... [--smtp-user U\n"
 "                         --smtp-password-file F] [--smtp-cacert F]\n"
@@ -64,6 +65,16 @@ static const char usage[] =
 "                             Object Lock dates are checked too\n"
 "  --lock-margin D            the margin its dates were made with (2d)\n"
 "  --offsite REPO2            report how far the offsite mirror is behind\n"
+"  --drill SIZE               restore drill: restore about SIZE of the\n"
+"                             newest snapshot from the offsite copy (else\n"
+"                             from REPO) into a scratch directory, check\n"
+"                             every file, remove it, and project the time\n"
+"                             a full restore would take; exit 1 if a file\n"
+"                             does not come back intact\n"
+"  --drill-scratch DIR        where the scratch directory goes (default\n"
+"                             $TMPDIR, else /var/tmp)\n"
+"  --recovery-time-objective D  warn in the report when the projected full\n"
+"                             restore takes longer than D (4h, 1d12h)\n"
 "  --report DIR               save the report as DIR/report-TIME.{txt,html}\n"
 "  --mail                     mail the report (then it is also saved, in\n"
 "                             --report DIR or STATE-DIR/reports)\n"
@@ -85,7 +96,7 @@ enum {
 	O_READ = OPT_CMD_BASE, O_SUBSET, O_JSON, O_TIME, O_THREADS,
 	O_STATEDIR, O_NOSTATE, O_POLICY, O_OFFSITE, O_REPORT, O_MAIL,
 	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON,
-	O_CONFIG, O_NOLOCK, O_LOCK, O_MARGIN
+	O_CONFIG, O_NOLOCK, O_LOCK, O_MARGIN, O_DRILL, O_SCRATCH, O_RTO
 };
 
 struct verify_view {
@@ -294,6 +305,8 @@ struct vargs {
 	size_t nto;
 	long threads;
 	int json, no_state, want_mail, have_read, have_time, have_mailon;
+	struct gfsb_drill_opts drill;	/* size 0: no drill */
+	int64_t rto;
 };
 
 static const struct option opts[] = {
@@ -320,6 +333,9 @@ static const struct option opts[] = {
 	{ "no-lock", no_argument, NULL, O_NOLOCK },
 	{ "object-lock", required_argument, NULL, O_LOCK },
 	{ "lock-margin", required_argument, NULL, O_MARGIN },
+	{ "drill", required_argument, NULL, O_DRILL },
+	{ "drill-scratch", required_argument, NULL, O_SCRATCH },
+	{ "recovery-time-objective", required_argument, NULL, O_RTO },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -418,6 +434,22 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 				    "--lock-margin %s: give e.g. 2d, 36h, 90s",
 				    optarg);
 			break;
+		case O_DRILL:
+			if (gfsb_size_parse(optarg, &a->drill.size) != GFSB_OK ||
+			    a->drill.size == 0)
+				return cli_usage_error(c, "invalid --drill %s: "
+				    "give a size, e.g. 256MiB or 2GiB", optarg);
+			break;
+		case O_SCRATCH:
+			a->drill.scratch = optarg;
+			break;
+		case O_RTO:
+			if (gfsb_gfs_margin_parse(optarg, &a->rto) != GFSB_OK ||
+			    a->rto <= 0)
+				return cli_usage_error(c, "invalid "
+				    "--recovery-time-objective %s: give e.g. "
+				    "4h, 1d12h, 90m", optarg);
+			break;
 		case O_MAILON:
 			a->have_mailon = 1;
 			if (strcmp(optarg, "always") == 0)
@@ -492,6 +524,10 @@ settle(struct cli *c, struct vargs *a)
 		}
 		if (a->report_dir == NULL)
 			a->report_dir = a->cfg.report_dir;
+		if (a->drill.scratch == NULL)
+			a->drill.scratch = a->cfg.drill_scratch;
+		if (a->rto == 0)
+			a->rto = a->cfg.rto;
 		if (a->want_mail && mail->url == NULL &&
 		    (rc = config_mail(c, a)) != EXIT_OK)
 			return rc;
@@ -519,11 +555,94 @@ settle(struct cli *c, struct vargs *a)
 			    "--state-dir does not apply");
 		a->no_state = 1;
 	}
+	if (a->drill.size == 0 && a->drill.scratch != NULL &&
+	    (a->config == NULL || a->drill.scratch != a->cfg.drill_scratch))
+		return cli_usage_error(c, "--drill-scratch without --drill");
+	if (a->drill.size > 0 && c->as_of != 0)
+		return cli_usage_error(c, "--drill restores the newest snapshot: "
+		    "it does not go with --as-of");
 	a->mail.to = a->to;
 	a->mail.nto = a->nto;
 	if (!a->have_time)
 		gfsb_time_now(&a->vo.now);
 	return EXIT_OK;
+}
+
+/* The offsite copy asked for (here, else in the configuration), with
+ * c->remote set for it; the caller puts saved back. */
+static const char *
+offsite_url(struct cli *c, const struct vargs *a,
+    struct gfsb_backend_opts *saved)
+{
+	*saved = c->remote;
+	if (a->offsite != NULL || a->cfg.offsite_url == NULL)
+		return a->offsite;
+	c->remote.s3_endpoint = a->cfg.offsite_endpoint;
+	c->remote.s3_region = a->cfg.offsite_region;
+	c->remote.s3_credentials_file = a->cfg.offsite_credentials;
+	c->remote.cacert = a->cfg.offsite_cacert;
+	return a->cfg.offsite_url;
+}
+
+static void
+drill_print(const struct gfsb_drill_result *res,
+    const char *from)
+{
+	char got[32], all[32], took[32], rate[32];
+
+	gfsb_size_format(res->bytes, got, sizeof(got));
+	gfsb_size_format(res->total_bytes, all, sizeof(all));
+	gfsb_size_format((uint64_t)res->rate, rate, sizeof(rate));
+	gfsb_duration_format(res->projected, took, sizeof(took));
+	printf("drill: restored %s (%llu files) of snapshot %.8s from %s in "
+	    "%.1f s, %s/s; %s\n", got, (unsigned long long)res->files,
+	    res->snapshot, from, res->restore.seconds, rate, res->failed ?
+	    "SOME FILES DID NOT COME BACK INTACT (named above)" :
+	    "every file as the snapshot records it");
+	printf("drill: restoring all of it (%llu files, %s) from there would "
+	    "take about %s\n", (unsigned long long)res->total_files, all,
+	    took);
+}
+
+/*
+ * The restore drill, from the offsite copy when there is one (else from
+ * the repository verified), into the report when one is made.
+ */
+static void
+drill(struct cli *c, struct vargs *a, struct gfsb_report *rep, int *rc)
+{
+	struct gfsb_backend_opts saved;
+	struct gfsb_backend *be = NULL;
+	struct gfsb_drill_result res;
+	const char *url = offsite_url(c, a, &saved);
+	char *record = NULL, why[1100];
+	gfsb_err e = GFSB_OK;
+	int r = EXIT_OK;
+
+	if (url != NULL)
+		r = cli_open_url(c, url, &be);
+	c->remote = saved;
+	if (r == EXIT_OK) {
+		a->drill.no_lock = a->vo.no_lock;
+		r = cli_drill(c, a->state_dir, be != NULL ? be : c->be,
+		    &a->drill, &a->vo.now, &record, &res, why, sizeof(why));
+		if ((r == EXIT_OK || res.failed > 0) && !c->quiet)
+			drill_print(&res, gfsb_backend_location(be != NULL ?
+			    be : c->be));
+		if (r == EXIT_OK || res.failed > 0)
+			e = gfsb_ops_report_drill(rep, c->ctx, record, 1,
+			    (double)a->rto, 0);
+		else
+			e = gfsb_report_add_error(rep, "restore drill could "
+			    "not run: %s", why);
+		gfsb_ops_drill_result_fini(&res);
+	}
+	if (e != GFSB_OK)
+		r = cli_fail(c, e);
+	if (r != EXIT_OK && *rc == EXIT_OK)
+		*rc = r;
+	gfsb_backend_close(be);
+	free(record);
 }
 
 /*
@@ -559,14 +678,7 @@ report(struct cli *c, struct vargs *a, const struct gfsb_verify_result *res,
 			goto fail;
 		}
 	}
-	saved_remote = c->remote;
-	if (offsite == NULL && a->cfg.offsite_url != NULL) {
-		offsite = a->cfg.offsite_url;
-		c->remote.s3_endpoint = a->cfg.offsite_endpoint;
-		c->remote.s3_region = a->cfg.offsite_region;
-		c->remote.s3_credentials_file = a->cfg.offsite_credentials;
-		c->remote.cacert = a->cfg.offsite_cacert;
-	}
+	offsite = offsite_url(c, a, &saved_remote);
 	r = offsite != NULL ? cli_report_fill_offsite(c, rep, offsite) :
 	    EXIT_OK;
 	c->remote = saved_remote;
@@ -672,6 +784,8 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		if (!is_clean(&res))
 			rc = EXIT_FATAL;
 	}
+	if (a.drill.size > 0)
+		drill(c, &a, &rep, &rc);
 	if (a.want_mail || a.report_dir != NULL)
 		report(c, &a, &res, e, &rep, pol, state, &rc);
 out:

@@ -1152,7 +1152,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		goto out;
 	}
 	if ((e = gfsb_pool_new(4, &s.bufs)) != GFSB_OK ||
-	    (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK ||
+	    (!o->no_lock && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK) ||
 	    (e = gfsb_repo_snapshot_find(r, o->snapshot, o->host, &snap)) !=
 	    GFSB_OK || (e = gfsb_repo_index_load(r)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &s.plan_io)) != GFSB_OK)

@@ -448,6 +448,126 @@ verification(struct report_out *o, const struct gfsb_report *r)
 	section_end(o);
 }
 
+/* The sample, and what the rate it came back at means for everything. */
+static void
+drill_projection(struct report_out *o, const struct gfsb_report_drill *d)
+{
+	char a[64], b[64], c[64];
+	double pct;
+
+	kv(o, "sample");
+	report_printf(o, "%s file%s, %s",
+	    report_fmt_count(d->files, a, sizeof(a)), d->files == 1 ? "" : "s",
+	    report_fmt_size(d->bytes, b, sizeof(b)));
+	if (d->total_bytes > 0) {
+		pct = 100.0 * (double)d->bytes / (double)d->total_bytes;
+		if (pct > 0 && pct < 0.05)
+			report_put(o, " (under 0.1% of the snapshot)");
+		else
+			report_printf(o, " (%.1f%% of the snapshot)", pct);
+	}
+	kv_end(o);
+	kv(o, "rate");
+	/* The bound keeps the conversion defined. */
+	if (d->rate >= 0 && d->rate < 1e18)
+		report_printf(o, "%s/s",
+		    report_fmt_size((uint64_t)(d->rate + 0.5), a, sizeof(a)));
+	else
+		report_put(o, "unknown");
+	kv_end(o);
+	kv(o, "projected");
+	report_printf(o, "%s to restore all %s file%s, %s",
+	    gfsb_duration_format(d->projected, a, sizeof(a)),
+	    report_fmt_count(d->total_files, b, sizeof(b)),
+	    d->total_files == 1 ? "" : "s",
+	    report_fmt_size(d->total_bytes, c, sizeof(c)));
+	kv_end(o);
+	if (d->rto > 0) {
+		kv(o, "RTO");
+		gfsb_duration_format(d->rto, a, sizeof(a));
+		if (!(d->projected >= 0))
+			report_printf(o,
+			    "no projection to compare with the objective "
+			    "of %s",
+			    a);
+		else if (d->projected <= d->rto)
+			report_printf(o, "within the objective of %s", a);
+		else
+			report_printf(o,
+			    "<b style=\"color:#b02a37\">EXCEEDS the "
+			    "objective of %s</b>",
+			    a);
+		kv_end(o);
+	}
+}
+
+static void
+drill_result(struct report_out *o, const struct gfsb_report_drill *d)
+{
+	char a[64];
+	size_t i;
+
+	kv(o, "result");
+	if (d->failed == 0) {
+		report_put(o, "every file came back intact");
+		kv_end(o);
+		return;
+	}
+	report_printf(o,
+	    "<b style=\"color:#b02a37\">FAILED: %s file%s did not come "
+	    "back intact</b>",
+	    report_fmt_count(d->failed, a, sizeof(a)),
+	    d->failed == 1 ? "" : "s");
+	for (i = 0; i < d->nfailed_files; i++) {
+		report_put(
+		    o, "<div style=\"" ST_MONO ";word-break:break-all\">");
+		esc(o, d->failed_files[i]);
+		report_put(o, "</div>");
+	}
+	if (d->failed > d->nfailed_files)
+		report_printf(o,
+		    "<div style=\"color:" C_MUTED "\">(and %s more)</div>",
+		    report_fmt_count(
+		        d->failed - d->nfailed_files, a, sizeof(a)));
+	kv_end(o);
+}
+
+static void
+recovery_drill(struct report_out *o, const struct gfsb_report *r)
+{
+	const struct gfsb_report_drill *d = &r->drill;
+	char a[64], b[64], id[sizeof(d->snapshot)];
+
+	section(o, "Recovery drill");
+	if (!d->has) {
+		report_put(o, "<p style=\"margin:0\">no restore drill "
+		              "recorded; <span style=\"" ST_MONO "\">[verify] "
+		              "drill = SIZE</span> in the configuration runs "
+		              "one on schedule</p>\n");
+		section_end(o);
+		return;
+	}
+	memcpy(id, d->snapshot, sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	kv_open(o);
+	kv(o, "ran");
+	report_printf(o, "%s <span style=\"color:" C_MUTED "\">(%s)</span>",
+	    report_fmt_time(&d->when, a, sizeof(a)),
+	    report_drill_age(r, b, sizeof(b)));
+	kv_end(o);
+	kv(o, "snapshot");
+	report_put(o, "<span style=\"" ST_MONO "\">");
+	esc(o, id);
+	report_put(o, "</span>");
+	kv_end(o);
+	if (d->repo != NULL)
+		kv_clean(o, "from", d->repo);
+	drill_projection(o, d);
+	drill_result(o, d);
+	report_put(o, "</table>\n");
+	section_end(o);
+}
+
 static void
 tl_gap_cell(struct report_out *o, size_t n)
 {
@@ -686,6 +806,7 @@ gfsb_report_render_html(const struct gfsb_report *r, struct gfsb_buf *out)
 	retention(&o, r);
 	offsite(&o, r);
 	verification(&o, r);
+	recovery_drill(&o, r);
 	if ((e = timeline(&o, r)) != GFSB_OK && o.err == GFSB_OK)
 		o.err = e;
 	chart(&o, r);

@@ -83,6 +83,10 @@ void report_role_stats(
  * meets a 23- or 25-hour day.
  */
 long report_day_of(const struct gfsb_time *t);
+
+/* When the last restore drill ran, as the operator counts nights:
+ * "tonight" (in this job), "earlier today", "yesterday", "3 days ago". */
+char *report_drill_age(const struct gfsb_report *r, char *buf, size_t len);
 char *report_fmt_day(long day, char *buf, size_t len); /* "2026-11-22" */
 
 /* The four GFS rows of the timeline: daily, weekly, monthly, yearly. */

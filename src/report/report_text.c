@@ -252,6 +252,101 @@ verification(struct report_out *o, const struct gfsb_report *r)
 		    r->packs_never_read == 1 ? "" : "s");
 }
 
+/* The sample, and what the rate it came back at means for everything. */
+static void
+drill_projection(struct report_out *o, const struct gfsb_report_drill *d)
+{
+	char a[64], b[64], c[64];
+	double pct;
+
+	key(o, "sample");
+	report_printf(o, "%s file%s, %s",
+	    report_fmt_count(d->files, a, sizeof(a)), d->files == 1 ? "" : "s",
+	    report_fmt_size(d->bytes, b, sizeof(b)));
+	if (d->total_bytes > 0) {
+		pct = 100.0 * (double)d->bytes / (double)d->total_bytes;
+		if (pct > 0 && pct < 0.05)
+			report_put(o, " (under 0.1% of the snapshot)");
+		else
+			report_printf(o, " (%.1f%% of the snapshot)", pct);
+	}
+	report_put(o, "\n");
+	key(o, "rate");
+	/* The bound keeps the conversion defined. */
+	if (d->rate >= 0 && d->rate < 1e18)
+		report_printf(o, "%s/s\n",
+		    report_fmt_size((uint64_t)(d->rate + 0.5), a, sizeof(a)));
+	else
+		report_put(o, "unknown\n");
+	key(o, "projected");
+	report_printf(o, "%s to restore all %s file%s, %s\n",
+	    gfsb_duration_format(d->projected, a, sizeof(a)),
+	    report_fmt_count(d->total_files, b, sizeof(b)),
+	    d->total_files == 1 ? "" : "s",
+	    report_fmt_size(d->total_bytes, c, sizeof(c)));
+	if (d->rto > 0) {
+		key(o, "RTO");
+		if (!(d->projected >= 0))
+			report_put(o, "no projection to compare with");
+		else
+			report_put(
+			    o, d->projected <= d->rto ? "within" : "EXCEEDS");
+		report_printf(o, " the objective of %s\n",
+		    gfsb_duration_format(d->rto, a, sizeof(a)));
+	}
+}
+
+static void
+drill_result(struct report_out *o, const struct gfsb_report_drill *d)
+{
+	char a[64];
+	size_t i;
+
+	key(o, "result");
+	if (d->failed == 0) {
+		report_put(o, "every file came back intact\n");
+		return;
+	}
+	report_printf(o, "FAILED: %s file%s did not come back intact\n",
+	    report_fmt_count(d->failed, a, sizeof(a)),
+	    d->failed == 1 ? "" : "s");
+	for (i = 0; i < d->nfailed_files; i++) {
+		key(o, "");
+		report_put_clean(o, d->failed_files[i], 0);
+		report_put(o, "\n");
+	}
+	if (d->failed > d->nfailed_files) {
+		key(o, "");
+		report_printf(o, "(and %s more)\n",
+		    report_fmt_count(
+		        d->failed - d->nfailed_files, a, sizeof(a)));
+	}
+}
+
+static void
+recovery_drill(struct report_out *o, const struct gfsb_report *r)
+{
+	const struct gfsb_report_drill *d = &r->drill;
+	char a[64], b[64], id[sizeof(d->snapshot)];
+
+	heading(o, "RECOVERY DRILL");
+	if (!d->has) {
+		report_put(o, "  no restore drill recorded; "
+		              "`[verify] drill = SIZE` runs one on schedule\n");
+		return;
+	}
+	key(o, "ran");
+	report_printf(o, "%s (%s)\n", report_fmt_time(&d->when, a, sizeof(a)),
+	    report_drill_age(r, b, sizeof(b)));
+	memcpy(id, d->snapshot, sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	clean_line(o, "snapshot", id);
+	if (d->repo != NULL)
+		clean_line(o, "from", d->repo);
+	drill_projection(o, d);
+	drill_result(o, d);
+}
+
 static void
 tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
 {
@@ -414,6 +509,7 @@ gfsb_report_render_text(const struct gfsb_report *r, struct gfsb_buf *out)
 	retention(&o, r);
 	offsite(&o, r);
 	verification(&o, r);
+	recovery_drill(&o, r);
 	if ((e = timeline(&o, r)) != GFSB_OK && o.err == GFSB_OK)
 		o.err = e;
 	chart(&o, r);

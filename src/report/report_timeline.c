@@ -488,3 +488,22 @@ report_tl_gap(
 	    from, to);
 	return buf;
 }
+
+char *
+report_drill_age(const struct gfsb_report *r, char *buf, size_t len)
+{
+	long d;
+
+	d = report_day_of(&r->now) - report_day_of(&r->drill.when);
+	if (r->drill.ran)
+		snprintf(buf, len, "tonight");
+	else if (d < 0)
+		snprintf(buf, len, "after the report time"); /* a clock error */
+	else if (d == 0)
+		snprintf(buf, len, "earlier today");
+	else if (d == 1)
+		snprintf(buf, len, "yesterday");
+	else
+		snprintf(buf, len, "%ld days ago", d);
+	return buf;
+}

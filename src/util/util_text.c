@@ -101,3 +101,33 @@ gfsb_size_format(uint64_t n, char *buf, size_t len)
 	    units[u]);
 	return buf;
 }
+
+char *
+gfsb_duration_format(double seconds, char *buf, size_t len)
+{
+	long long s, m;
+
+	if (!(seconds >= 0)) { /* negative, NaN */
+		snprintf(buf, len, "unknown");
+		return buf;
+	}
+	if (seconds >= 1e9) {
+		snprintf(buf, len, "%.0f h", seconds / 3600);
+		return buf;
+	}
+	/* Up, never down: a projection is not shown shorter than it is,
+	 * so "4 h" means at most four hours. */
+	s = (long long)seconds;
+	if (s < seconds)
+		s++;
+	m = (s + 59) / 60;
+	if (s < 60)
+		snprintf(buf, len, "%lld s", s);
+	else if (m < 60)
+		snprintf(buf, len, "%lld min", m);
+	else if (m % 60 == 0)
+		snprintf(buf, len, "%lld h", m / 60);
+	else
+		snprintf(buf, len, "%lld h %lld min", m / 60, m % 60);
+	return buf;
+}

@@ -1,7 +1,8 @@
 /* report: the status rules, and both renderings read back: the order of
  * the sections, escaping and cleaning of hostile strings, the GFS timeline
  * parsed cell by cell (also across DST changes), a 10-year history that
- * must stay small, the 30-night bars, and reports with nothing in them.
+ * must stay small, the 30-night bars, the restore drill and its
+ * projection, and reports with nothing in them.
  * With GFSB_REPORT_SAMPLE_DIR set, a realistic report is also written
  * there as report-sample.txt and report-sample.html to look at. */
 #include <stdarg.h>
@@ -257,6 +258,21 @@ fill_sample(struct gfsb_report *r)
 	r->bytes_read = (uint64_t)(2.1 * GiB);
 	r->read_mode = xstrdup("rotate/7 (slice 3)");
 	r->days_since_all_read = 7;
+	/* Tonight's drill: 1.2 GiB back from the offsite copy, at a pace
+	 * that restores everything in 2 h 14 min, within a 4 h objective. */
+	r->drill.has = 1;
+	r->drill.ran = 1;
+	r->drill.when = at("2026-11-22 02:10:00");
+	memcpy(r->drill.snapshot, "1a2b3c4d", 9);
+	r->drill.repo = xstrdup("/mnt/offsite/web01");
+	r->drill.files = 412;
+	r->drill.bytes = (uint64_t)(1.2 * GiB);
+	r->drill.total_files = r->files_total;
+	r->drill.total_bytes = r->bytes_total;
+	r->drill.projected = 8040;
+	r->drill.rate = (double)r->drill.total_bytes / 8040;
+	r->drill.seconds = (double)r->drill.bytes / r->drill.rate;
+	r->drill.rto = 4 * 3600;
 	assert_int_equal(gfsb_report_add_stage(r, "backup", GFSB_REPORT_OK,
 	                     "1,234,567 files, 74.2 MiB new"),
 	    GFSB_OK);
@@ -361,7 +377,8 @@ test_text_sample(void **state)
 	assert_true(pos(t, "\nLAST BACKUP\n") < pos(t, "\nRETENTION\n"));
 	assert_true(pos(t, "\nRETENTION\n") < pos(t, "\nOFFSITE\n"));
 	assert_true(pos(t, "\nOFFSITE\n") < pos(t, "\nVERIFICATION\n"));
-	assert_true(pos(t, "\nVERIFICATION\n") < pos(t, "\nGFS TIMELINE\n"));
+	assert_true(pos(t, "\nVERIFICATION\n") < pos(t, "\nRECOVERY DRILL\n"));
+	assert_true(pos(t, "\nRECOVERY DRILL\n") < pos(t, "\nGFS TIMELINE\n"));
 	assert_true(pos(t, "\nGFS TIMELINE\n") < pos(t, "\nLAST 30 NIGHTS\n"));
 	assert_true(pos(t, "  damage   pack 3fa2c1d0e5: SHA-256 mismatch") <
 	            pos(t, "\nSTAGES\n"));
@@ -438,7 +455,9 @@ test_html_sample(void **state)
 	assert_true(pos(h, ">Retention</h2>") < pos(h, ">Offsite</h2>"));
 	assert_true(pos(h, ">Offsite</h2>") < pos(h, ">Verification</h2>"));
 	assert_true(
-	    pos(h, ">Verification</h2>") < pos(h, ">GFS timeline</h2>"));
+	    pos(h, ">Verification</h2>") < pos(h, ">Recovery drill</h2>"));
+	assert_true(
+	    pos(h, ">Recovery drill</h2>") < pos(h, ">GFS timeline</h2>"));
 	assert_true(
 	    pos(h, ">GFS timeline</h2>") < pos(h, ">Last 30 nights</h2>"));
 	assert_true(pos(h, "pack 3fa2c1d0e5: SHA-256 mismatch") <
@@ -848,7 +867,10 @@ test_no_snapshots(void **state)
 	                          "  prune        not run in this job\n"));
 	assert_non_null(strstr(t, "\nOFFSITE\n  state        none "
 	                          "configured\n"));
-	assert_non_null(strstr(t, "\nVERIFICATION\n  not run in this job\n"));
+	assert_non_null(strstr(t, "\nVERIFICATION\n  not run in this job\n"
+	                          "\nRECOVERY DRILL\n  no restore drill "
+	                          "recorded; `[verify] drill = SIZE` runs one "
+	                          "on schedule\n\nGFS TIMELINE\n"));
 	assert_non_null(strstr(t, "\nGFS TIMELINE\n  no snapshot held\n"));
 	assert_non_null(strstr(t, "\nLAST 30 NIGHTS\n  no figures for the "
 	                          "last 30 nights\n"));
@@ -859,6 +881,12 @@ test_no_snapshots(void **state)
 	assert_non_null(strstr(h, "no snapshot in the repository"));
 	assert_non_null(strstr(h, "no snapshot held"));
 	assert_non_null(strstr(h, "no retention policy given"));
+	assert_non_null(strstr(h, ">Recovery drill</h2>\n<p style=\"margin:0\">"
+	                          "no restore drill recorded; <span style=\""
+	                          "font-family:Menlo,Consolas,monospace;"
+	                          "font-size:13px\">[verify] drill = SIZE"
+	                          "</span> in the configuration runs one on "
+	                          "schedule</p>"));
 	assert_null(strstr(h, "Needs attention"));
 	free(h);
 	/* Snapshots kept by no GFS rule (no policy known). */
@@ -972,6 +1000,199 @@ test_chart(void **state)
 	assert_int_equal(count(h, "vertical-align:bottom;padding:0 1px\""), 60);
 	assert_int_equal(count(h, ">10-24</td>"), 2);
 	assert_int_equal(count(h, ">11-22</td>"), 2);
+	free(h);
+	gfsb_report_fini(&r);
+}
+
+/* The value of the line `key` in the text's RECOVERY DRILL section. */
+static void
+drill_line(const char *t, const char *key, char *buf, size_t len)
+{
+	char want[32];
+	const char *p, *end, *nl;
+
+	snprintf(want, sizeof(want), "\n  %-13s", key);
+	assert_non_null(p = strstr(t, "\nRECOVERY DRILL\n"));
+	assert_non_null(end = strstr(p, "\nGFS TIMELINE\n"));
+	if ((p = strstr(p, want)) == NULL || p > end)
+		fail_msg("no drill line %s", key);
+	p += strlen(want);
+	nl = strchr(p, '\n');
+	assert_true((size_t)(nl - p) < len);
+	memcpy(buf, p, (size_t)(nl - p));
+	buf[nl - p] = '\0';
+}
+
+/* The projection as the text shows it, for `seconds`. */
+static void
+expect_projected(struct gfsb_report *r, double seconds, const char *want)
+{
+	char got[128], line[160];
+	char *t;
+
+	r->drill.projected = seconds;
+	t = render(r, 0);
+	drill_line(t, "projected", got, sizeof(got));
+	snprintf(line, sizeof(line),
+	    "%s to restore all 1,234,567 files, 45.2 GiB", want);
+	assert_string_equal(got, line);
+	free(t);
+}
+
+static void
+add_failed(struct gfsb_report *r, const char *line)
+{
+	char **v;
+
+	v = realloc(
+	    r->drill.failed_files, (r->drill.nfailed_files + 1) * sizeof(*v));
+	assert_non_null(v);
+	r->drill.failed_files = v;
+	v[r->drill.nfailed_files++] = xstrdup(line);
+}
+
+static void
+test_drill_text(void **state)
+{
+	struct gfsb_report r;
+	const char *p, *nl;
+	char v[128], *t;
+
+	(void)state;
+	fill_sample(&r);
+	t = render(&r, 0);
+	assert_non_null(strstr(t,
+	    "\nRECOVERY DRILL\n"
+	    "  ran          2026-11-22 02:10 (tonight)\n"
+	    "  snapshot     1a2b3c4d\n"
+	    "  from         /mnt/offsite/web01\n"
+	    "  sample       412 files, 1.20 GiB (2.7% of the snapshot)\n"
+	    "  rate         5.76 MiB/s\n"
+	    "  projected    2 h 14 min to restore all 1,234,567 files, "
+	    "45.2 GiB\n"
+	    "  RTO          within the objective of 4 h\n"
+	    "  result       every file came back intact\n"
+	    "\nGFS TIMELINE\n"));
+	free(t);
+
+	/* Rounded up, two units at most; an exact hour has no minutes. */
+	expect_projected(&r, 8040, "2 h 14 min");
+	expect_projected(&r, 8040.2, "2 h 15 min");
+	expect_projected(&r, 2280, "38 min");
+	expect_projected(&r, 2221, "38 min");
+	expect_projected(&r, 45, "45 s");
+	expect_projected(&r, 59.5, "1 min");
+	expect_projected(&r, 0.3, "1 s");
+	expect_projected(&r, 14400, "4 h");
+	expect_projected(&r, 90000, "25 h");
+	expect_projected(&r, -1, "unknown");
+
+	/* The objective, both ways: equal is within, a second over is not
+	 * (and the rounding up shows why). */
+	r.drill.projected = 14400;
+	t = render(&r, 0);
+	drill_line(t, "RTO", v, sizeof(v));
+	assert_string_equal(v, "within the objective of 4 h");
+	free(t);
+	r.drill.projected = 14401;
+	t = render(&r, 0);
+	drill_line(t, "RTO", v, sizeof(v));
+	assert_string_equal(v, "EXCEEDS the objective of 4 h");
+	drill_line(t, "projected", v, sizeof(v));
+	assert_int_equal(strncmp(v, "4 h 1 min to restore", 20), 0);
+	free(t);
+	r.drill.rto = 2280;
+	t = render(&r, 0);
+	drill_line(t, "RTO", v, sizeof(v));
+	assert_string_equal(v, "EXCEEDS the objective of 38 min");
+	free(t);
+	/* No objective: no line. */
+	r.drill.rto = 0;
+	t = render(&r, 0);
+	assert_null(strstr(t, "  RTO "));
+	assert_null(strstr(t, "objective"));
+	free(t);
+
+	/* An earlier job's drill: calendar days before the report. */
+	r.drill.ran = 0;
+	r.drill.when = at("2026-11-19 23:50:00");
+	t = render(&r, 0);
+	drill_line(t, "ran", v, sizeof(v));
+	assert_string_equal(v, "2026-11-19 23:50 (3 days ago)");
+	free(t);
+	r.drill.when = at("2026-11-21 02:10:00");
+	t = render(&r, 0);
+	drill_line(t, "ran", v, sizeof(v));
+	assert_string_equal(v, "2026-11-21 02:10 (yesterday)");
+	free(t);
+
+	/* Files that did not come back, as many as are named and a count
+	 * of the rest; the layout stays within 72 columns. */
+	r.drill.failed = 3;
+	add_failed(&r, "/srv/www/shop/img/a.png: SHA-256 mismatch");
+	add_failed(&r, "/srv/www/<b>&.txt: missing");
+	t = render(&r, 0);
+	check_text_clean(t);
+	assert_non_null(strstr(t,
+	    "  result       FAILED: 3 files did not come back intact\n"
+	    "               /srv/www/shop/img/a.png: SHA-256 mismatch\n"
+	    "               /srv/www/<b>&.txt: missing\n"
+	    "               (and 1 more)\n"
+	    "\nGFS TIMELINE\n"));
+	p = strstr(t, "\nRECOVERY DRILL\n") + 1;
+	while ((nl = strchr(p, '\n')) != NULL && nl != p) {
+		assert_true(nl - p <= 72);
+		p = nl + 1;
+	}
+	free(t);
+	r.drill.failed = 1;
+	free(r.drill.failed_files[1]);
+	r.drill.nfailed_files = 1;
+	t = render(&r, 0);
+	assert_non_null(strstr(t, "  result       FAILED: 1 file did not "
+	                          "come back intact\n"
+	                          "               /srv/www/shop/img/a.png: "
+	                          "SHA-256 mismatch\n\n"));
+	free(t);
+	gfsb_report_fini(&r);
+}
+
+static void
+test_drill_html(void **state)
+{
+	struct gfsb_report r;
+	char *h;
+
+	(void)state;
+	fill_sample(&r);
+	h = render(&r, 1);
+	check_html_safe(h);
+	assert_true(pos(h, ">Recovery drill</h2>") <
+	            pos(h, "2026-11-22 02:10 <span style=\"color:#57606a\">"
+	                   "(tonight)</span>"));
+	assert_non_null(strstr(h, ">412 files, 1.20 GiB (2.7% of the "
+	                          "snapshot)</td>"));
+	assert_non_null(strstr(h, ">5.76 MiB/s</td>"));
+	assert_non_null(strstr(h, ">2 h 14 min to restore all 1,234,567 "
+	                          "files, 45.2 GiB</td>"));
+	assert_non_null(strstr(h, ">within the objective of 4 h</td>"));
+	assert_non_null(strstr(h, ">every file came back intact</td>"));
+	assert_null(strstr(h, "EXCEEDS"));
+	free(h);
+
+	r.drill.projected = 14401;
+	r.drill.failed = 2;
+	add_failed(&r, "/srv/www/<b>&.txt: missing");
+	h = render(&r, 1);
+	check_html_safe(h);
+	assert_non_null(strstr(h, "<b style=\"color:#b02a37\">EXCEEDS the "
+	                          "objective of 4 h</b>"));
+	assert_non_null(strstr(h, "<b style=\"color:#b02a37\">FAILED: 2 "
+	                          "files did not come back intact</b>"));
+	assert_non_null(strstr(h, ";word-break:break-all\">/srv/www/&lt;b&gt;"
+	                          "&amp;.txt: missing</div>"));
+	assert_null(strstr(h, "<b>")); /* nor "<b>&" */
+	assert_non_null(strstr(h, ">(and 1 more)</div>"));
 	free(h);
 	gfsb_report_fini(&r);
 }
@@ -1101,6 +1322,8 @@ main(void)
 	    cmocka_unit_test(test_compliance_ten_years),
 	    cmocka_unit_test(test_no_snapshots),
 	    cmocka_unit_test(test_chart),
+	    cmocka_unit_test(test_drill_text),
+	    cmocka_unit_test(test_drill_html),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_appends),
 	    cmocka_unit_test(test_dst_berlin),
