@@ -270,7 +270,8 @@ void gfsb_ops_drill_result_fini(struct gfsb_drill_result *res);
  * gfsb_ops_drill_record(ctx, path, res, when, from):
  * Append the drill res (run at when, from the repository named from) to
  * the record file path (JSON, the last GFSB_DRILL_KEEP drills; written to
- * a temporary file, synced and renamed).  GFSB_EIO, GFSB_ENOMEM.
+ * a temporary file, synced and renamed).  A record that cannot be read is
+ * started anew, with a warning.  GFSB_EIO, GFSB_ENOMEM.
  */
 #define GFSB_DRILL_KEEP 30
 gfsb_err gfsb_ops_drill_record(struct gfsb_ctx *ctx, const char *path,

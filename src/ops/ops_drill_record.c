@@ -140,7 +140,16 @@ gfsb_ops_drill_record(struct gfsb_ctx *ctx, const char *path,
 	json_t *drills, *d;
 	gfsb_err e;
 
-	if ((e = record_read(ctx, path, &drills)) != GFSB_OK)
+	/* A record that cannot be read (edited, truncated by a full disk)
+	 * must not stop every later drill from being recorded: start anew,
+	 * and say so. */
+	if ((e = record_read(ctx, path, &drills)) == GFSB_ECORRUPT) {
+		gfsb_ctx_log(ctx, GFSB_LOG_WARN, "%s; starting it anew",
+		    gfsb_ctx_errmsg(ctx));
+		gfsb_ctx_clearerr(ctx);
+		e = (drills = json_array()) != NULL ? GFSB_OK : GFSB_ENOMEM;
+	}
+	if (e != GFSB_OK)
 		return e;
 	if ((d = drill_json(res, when, from)) == NULL ||
 	    json_array_append_new(drills, d) != 0) {

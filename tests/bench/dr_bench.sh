@@ -166,7 +166,8 @@ rgw_counters() {
 		$PY -c 'import json,sys; r=json.load(sys.stdin)["rgw"]; print(r["req"], r["get_b"], r["put_b"])'
 }
 
-# timed NAME RUN CMD...: wall seconds and max RSS into $TIMES/NAME.RUN, the
+# timed NAME RUN CMD...: wall seconds, max RSS (KiB), user and system CPU
+# seconds into $TIMES/NAME.RUN, the
 # server's counters over the command into $TIMES/NAME.RUN.rgw, the output in
 # $LOGS/NAME.RUN.log.
 timed() {
@@ -174,7 +175,7 @@ timed() {
 	shift 2
 	sync
 	a=$(rgw_counters) || die "cannot read RGW's counters ($RGW_SOCK)"
-	"$TIME" -f '%e %M' -o "$TIMES/$name.$run" "$@" </dev/null \
+	"$TIME" -f '%e %M %U %S' -o "$TIMES/$name.$run" "$@" </dev/null \
 		>"$LOGS/$name.$run.log" 2>&1 || {
 		tail -n 30 "$LOGS/$name.$run.log" >&2
 		die "$name (run $run) failed: $*"
@@ -183,12 +184,14 @@ timed() {
 	# shellcheck disable=SC2086
 	set -- $a $b
 	echo "$(($4 - $1)) $(($5 - $2)) $(($6 - $3))" >"$TIMES/$name.$run.rgw"
-	log "$(printf '%-15s run %s: %7ss  rss %5d MiB  %6d requests' "$name" "$run" \
-		"$(wall "$name" "$run")" "$(rss_of "$name" "$run")" "$(($4 - $1))")"
+	log "$(printf '%-15s run %s: %7ss  cpu %6ss  rss %5d MiB  %6d requests' "$name" \
+		"$run" "$(wall "$name" "$run")" "$(cpu_of "$name" "$run")" \
+		"$(rss_of "$name" "$run")" "$(($4 - $1))")"
 }
 # wall NAME RUN: seconds; rss_of NAME RUN: peak RSS in MiB
 wall() { tail -n 1 "$TIMES/$1.$2" | cut -d' ' -f1; }
 rss_of() { tail -n 1 "$TIMES/$1.$2" | awk '{print int($2 / 1024)}'; }
+cpu_of() { tail -n 1 "$TIMES/$1.$2" | awk '{printf "%.2f", $3 + $4}'; }
 
 # median NAME FIELD(1 wall, 2 rss): the lower median over the runs.
 median() {
@@ -334,12 +337,13 @@ RESTORED_LINE=$(grep -m1 '^restored snapshot ' "$LOGS/gfsb-restore.$mr.log" || t
 	echo
 	echo "rclone copy: gfsbackup's bucket prefix to tmpfs, the floor of plain transfer (median RSS $(rss rclone-copy) MiB)."
 	echo
-	echo "Server side (RGW's counters, median run of each):"
+	echo "Where the time goes (median run of each): requests and bytes as RGW's own counters saw them, the client's CPU time (user + system; $(nproc) cores):"
 	echo
-	echo "| | requests | MiB sent by the server |"
-	echo "|---|---:|---:|"
+	echo "| | wall s | client CPU s | requests | MiB sent by the server |"
+	echo "|---|---:|---:|---:|---:|"
 	for n in gfsb-restore restic-restore gfsb-syncback restic-copy rclone-copy; do
-		echo "| $n | $(rgw_of "$n" 1) | $(mib "$(rgw_of "$n" 2)") |"
+		m=$(median_run "$n")
+		echo "| $n | $(wall "$n" "$m") | $(cpu_of "$n" "$m") | $(rgw_of "$n" 1) | $(mib "$(rgw_of "$n" 2)") |"
 	done
 	echo
 	echo "gfsbackup restore -v, median run ($mr) (its counts start after the repository is opened: keys, index, snapshot):"

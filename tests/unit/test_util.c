@@ -91,6 +91,31 @@ test_sizes(void **state)
 	    "1.50 GiB");
 }
 
+/* Durations round up: a projection is never shown shorter than it is. */
+static void
+test_durations(void **state)
+{
+	static const struct {
+		double s;
+		const char *want;
+	} v[] = {
+		{ 0, "0 s" }, { 0.3, "1 s" }, { 45, "45 s" }, { 59.5, "1 min" },
+		{ 60, "1 min" }, { 61, "2 min" }, { 2280, "38 min" },
+		{ 3599, "1 h" }, { 3600, "1 h" }, { 3601, "1 h 1 min" },
+		{ 8040, "2 h 14 min" }, { 8040.2, "2 h 15 min" },
+		{ 14400, "4 h" }, { 90000, "25 h" }, { -1, "unknown" },
+	};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		assert_string_equal(gfsb_duration_format(v[i].s, buf,
+		    sizeof(buf)), v[i].want);
+	assert_string_equal(gfsb_duration_format(0.0 / 0.0, buf, sizeof(buf)),
+	    "unknown");
+}
+
 static void
 test_times(void **state)
 {
@@ -217,6 +242,7 @@ main(void)
 		cmocka_unit_test(test_buf_and_reader),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_ctx),
 		cmocka_unit_test(test_fd_io),
