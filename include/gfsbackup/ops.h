@@ -198,11 +198,28 @@ void gfsb_ops_restore_progress_line(const struct gfsb_restore_progress *p,
     char *buf, size_t len);
 
 /*
+ * gfsb_ops_io_line(what, io, buf, len):
+ * One line on a storage's requests: their number, the bytes received and
+ * sent, and how busy its connections were ("source: 412 requests, 560 MiB
+ * received, 0 B sent; 4 connections busy 91% of 3.2 s"; a directory: the
+ * time spent in its calls).
+ */
+void gfsb_ops_io_line(const char *what, const struct gfsb_backend_io *io,
+    char *buf, size_t len);
+
+/*
+ * gfsb_ops_backend_io_since(be, io0, out):
+ * be's counters (gfsb_backend_io_get) less those in io0, taken earlier.
+ */
+void gfsb_ops_backend_io_since(struct gfsb_backend *be,
+    const struct gfsb_backend_io *io0, struct gfsb_backend_io *out);
+
+/*
  * gfsb_ops_restore_io_line(res, buf, len):
- * One line on where res's time went: requests, bytes received, the reads
- * of pack data and what they covered, and how busy the connections were
- * ("storage: 412 requests, 560 MiB received; 171 reads of pack data over
- * 548 MiB; 4 connections busy 91% of 3.2 s").
+ * gfsb_ops_io_line for a restore's storage, with the reads of pack data
+ * and the bytes they covered ("storage: 412 requests, 560 MiB received,
+ * 0 B sent; 4 connections busy 91% of 3.2 s; 171 reads of pack data over
+ * 548 MiB").
  */
 void gfsb_ops_restore_io_line(const struct gfsb_restore_result *res,
     char *buf, size_t len);
@@ -519,6 +536,8 @@ struct gfsb_sync_result {
 	enum gfsb_lock_mode locked;    /* the mirror's Object Lock mode */
 	struct gfsb_lock_result locks; /* its locks: extended, waiting */
 	double seconds;
+	/* Where the time went: each side's requests during the sync. */
+	struct gfsb_backend_io src_io, dst_io;
 };
 
 /*

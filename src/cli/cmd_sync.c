@@ -283,6 +283,14 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	if ((!c->quiet && e == GFSB_OK) || (e != GFSB_OK && res.copied +
 	    res.deleted + res.failed + res.present > 0))
 		print_result(&res, a.so.dry_run);
+	if (c->verbose) {
+		char line[256];
+
+		gfsb_ops_io_line("source", &res.src_io, line, sizeof(line));
+		printf("%s\n", line);
+		gfsb_ops_io_line("mirror", &res.dst_io, line, sizeof(line));
+		printf("%s\n", line);
+	}
 	rc = e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 out:
 	gfsb_backend_close(dst);

@@ -119,3 +119,37 @@ gfsb_ops_report_verify_stage(const struct gfsb_verify_result *res,
 		return GFSB_REPORT_FAILED;
 	return res->nwarnings > 0 ? GFSB_REPORT_WARNING : GFSB_REPORT_OK;
 }
+
+void
+gfsb_ops_io_line(const char *what, const struct gfsb_backend_io *io,
+    char *buf, size_t len)
+{
+	char in[32], out[32];
+	int n;
+
+	gfsb_size_format(io->bytes_in, in, sizeof(in));
+	gfsb_size_format(io->bytes_out, out, sizeof(out));
+	n = snprintf(buf, len, "%s: %llu requests, %s received, %s sent", what,
+	    (unsigned long long)io->requests, in, out);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (io->connections > 0 && io->seconds > 0)
+		snprintf(buf + n, len - (size_t)n, "; %u connections busy "
+		    "%.0f%% of %.1f s", io->connections, 100.0 * io->busy /
+		    (io->connections * io->seconds), io->seconds);
+	else
+		snprintf(buf + n, len - (size_t)n, "; %.1f s in its calls",
+		    io->busy);
+}
+
+void
+gfsb_ops_backend_io_since(struct gfsb_backend *be,
+    const struct gfsb_backend_io *io0, struct gfsb_backend_io *out)
+{
+	gfsb_backend_io_get(be, out);
+	out->requests -= io0->requests;
+	out->bytes_in -= io0->bytes_in;
+	out->bytes_out -= io0->bytes_out;
+	out->busy -= io0->busy;
+	out->seconds -= io0->seconds;
+}

@@ -1023,24 +1023,14 @@ void
 gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
     size_t len)
 {
-	const struct gfsb_backend_io *io = &res->io;
-	char in[32], rb[32];
-	int n;
+	char rb[32];
+	size_t n;
 
-	gfsb_size_format(io->bytes_in, in, sizeof(in));
+	gfsb_ops_io_line("storage", &res->io, buf, len);
+	n = strlen(buf);
 	gfsb_size_format(res->read_bytes, rb, sizeof(rb));
-	n = snprintf(buf, len, "storage: %llu requests, %s received; %llu "
-	    "reads of pack data over %s", (unsigned long long)io->requests,
-	    in, (unsigned long long)res->reads, rb);
-	if (n < 0 || (size_t)n >= len)
-		return;
-	if (io->connections > 0 && io->seconds > 0)
-		snprintf(buf + n, len - (size_t)n, "; %u connections busy "
-		    "%.0f%% of %.1f s", io->connections, 100.0 * io->busy /
-		    (io->connections * io->seconds), io->seconds);
-	else
-		snprintf(buf + n, len - (size_t)n, "; %.1f s in storage calls",
-		    io->busy);
+	snprintf(buf + n, len - n, "; %llu reads of pack data over %s",
+	    (unsigned long long)res->reads, rb);
 }
 
 /* A restore of the whole snapshot knows its total from the snapshot's
@@ -1086,19 +1076,6 @@ progress(struct rs *s, double t0, int last)
 		p->total_known = 1;
 	}
 	s->o->progress(s->o->progress_cookie, p);
-}
-
-/* The requests be has made since io0. */
-static void
-io_since(struct gfsb_backend *be, const struct gfsb_backend_io *io0,
-    struct gfsb_backend_io *out)
-{
-	gfsb_backend_io_get(be, out);
-	out->requests -= io0->requests;
-	out->bytes_in -= io0->bytes_in;
-	out->bytes_out -= io0->bytes_out;
-	out->busy -= io0->busy;
-	out->seconds -= io0->seconds;
 }
 
 gfsb_err
@@ -1318,6 +1295,6 @@ out:
 	pthread_cond_destroy(&s.cv_item);
 	pthread_cond_destroy(&s.cv_space);
 	res->seconds = gfsb_monotonic_seconds() - t0;
-	io_since(gfsb_repo_backend(r), &io0, &res->io);
+	gfsb_ops_backend_io_since(gfsb_repo_backend(r), &io0, &res->io);
 	return e;
 }

@@ -945,12 +945,15 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
     const struct gfsb_sync_opts *o, struct gfsb_sync_result *res)
 {
 	struct gfsb_lock *slock = NULL, *dlock = NULL;
+	struct gfsb_backend_io sio0, dio0;
 	struct sync s;
 	size_t i;
 	int stake = 0;
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
+	gfsb_backend_io_get(gfsb_repo_backend(src), &sio0);
+	gfsb_backend_io_get(dst, &dio0);
 	memset(&s, 0, sizeof(s));
 	s.src = src;
 	s.sb = gfsb_repo_backend(src);
@@ -1013,5 +1016,7 @@ out:
 	gfsb_objlist_fini(&s.own);
 	gfsb_objlist_fini(&s.keep);
 	res->seconds = gfsb_monotonic_seconds() - s.t0;
+	gfsb_ops_backend_io_since(gfsb_repo_backend(src), &sio0, &res->src_io);
+	gfsb_ops_backend_io_since(dst, &dio0, &res->dst_io);
 	return e;
 }
