@@ -452,51 +452,25 @@ verification(struct report_out *o, const struct gfsb_report *r)
 static void
 drill_projection(struct report_out *o, const struct gfsb_report_drill *d)
 {
-	char a[64], b[64], c[64];
-	double pct;
+	struct report_drill_lines l;
 
+	report_drill_lines(d, &l);
 	kv(o, "sample");
-	report_printf(o, "%s file%s, %s",
-	    report_fmt_count(d->files, a, sizeof(a)), d->files == 1 ? "" : "s",
-	    report_fmt_size(d->bytes, b, sizeof(b)));
-	if (d->total_bytes > 0) {
-		pct = 100.0 * (double)d->bytes / (double)d->total_bytes;
-		if (pct > 0 && pct < 0.05)
-			report_put(o, " (under 0.1% of the snapshot)");
-		else
-			report_printf(o, " (%.1f%% of the snapshot)", pct);
-	}
+	report_put(o, l.sample);
 	kv_end(o);
 	kv(o, "rate");
-	/* The bound keeps the conversion defined. */
-	if (d->rate >= 0 && d->rate < 1e18)
-		report_printf(o, "%s/s",
-		    report_fmt_size((uint64_t)(d->rate + 0.5), a, sizeof(a)));
-	else
-		report_put(o, "unknown");
+	report_put(o, l.rate);
 	kv_end(o);
 	kv(o, "projected");
-	report_printf(o, "%s to restore all %s file%s, %s",
-	    gfsb_duration_format(d->projected, a, sizeof(a)),
-	    report_fmt_count(d->total_files, b, sizeof(b)),
-	    d->total_files == 1 ? "" : "s",
-	    report_fmt_size(d->total_bytes, c, sizeof(c)));
+	report_put(o, l.projected);
 	kv_end(o);
-	if (d->rto > 0) {
+	if (l.rto[0] != '\0') {
 		kv(o, "RTO");
-		gfsb_duration_format(d->rto, a, sizeof(a));
-		if (!(d->projected >= 0))
-			report_printf(o,
-			    "no projection to compare with the objective "
-			    "of %s",
-			    a);
-		else if (d->projected <= d->rto)
-			report_printf(o, "within the objective of %s", a);
+		if (l.exceeds)
+			report_printf(o, "<b style=\"color:#b02a37\">%s</b>",
+			    l.rto);
 		else
-			report_printf(o,
-			    "<b style=\"color:#b02a37\">EXCEEDS the "
-			    "objective of %s</b>",
-			    a);
+			report_put(o, l.rto);
 		kv_end(o);
 	}
 }

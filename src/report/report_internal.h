@@ -84,6 +84,18 @@ void report_role_stats(
  */
 long report_day_of(const struct gfsb_time *t);
 
+/* The drill's facts as the lines both renderings show (numbers and
+ * fixed words only: nothing in them needs escaping). */
+struct report_drill_lines {
+	char sample[128];	/* "412 files, 2.00 GiB (0.1% of the snapshot)" */
+	char rate[64];		/* "212 MiB/s" */
+	char projected[160];	/* "2 h 14 min to restore all 1,234 files, ..." */
+	char rto[96];		/* "within the objective of 4 h", "" none */
+	int exceeds;		/* rto says EXCEEDS */
+};
+void report_drill_lines(const struct gfsb_report_drill *d,
+    struct report_drill_lines *l);
+
 /* When the last restore drill ran, as the operator counts nights:
  * "tonight" (in this job), "earlier today", "yesterday", "3 days ago". */
 char *report_drill_age(const struct gfsb_report *r, char *buf, size_t len);

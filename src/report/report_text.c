@@ -256,43 +256,18 @@ verification(struct report_out *o, const struct gfsb_report *r)
 static void
 drill_projection(struct report_out *o, const struct gfsb_report_drill *d)
 {
-	char a[64], b[64], c[64];
-	double pct;
+	struct report_drill_lines l;
 
+	report_drill_lines(d, &l);
 	key(o, "sample");
-	report_printf(o, "%s file%s, %s",
-	    report_fmt_count(d->files, a, sizeof(a)), d->files == 1 ? "" : "s",
-	    report_fmt_size(d->bytes, b, sizeof(b)));
-	if (d->total_bytes > 0) {
-		pct = 100.0 * (double)d->bytes / (double)d->total_bytes;
-		if (pct > 0 && pct < 0.05)
-			report_put(o, " (under 0.1% of the snapshot)");
-		else
-			report_printf(o, " (%.1f%% of the snapshot)", pct);
-	}
-	report_put(o, "\n");
+	report_printf(o, "%s\n", l.sample);
 	key(o, "rate");
-	/* The bound keeps the conversion defined. */
-	if (d->rate >= 0 && d->rate < 1e18)
-		report_printf(o, "%s/s\n",
-		    report_fmt_size((uint64_t)(d->rate + 0.5), a, sizeof(a)));
-	else
-		report_put(o, "unknown\n");
+	report_printf(o, "%s\n", l.rate);
 	key(o, "projected");
-	report_printf(o, "%s to restore all %s file%s, %s\n",
-	    gfsb_duration_format(d->projected, a, sizeof(a)),
-	    report_fmt_count(d->total_files, b, sizeof(b)),
-	    d->total_files == 1 ? "" : "s",
-	    report_fmt_size(d->total_bytes, c, sizeof(c)));
-	if (d->rto > 0) {
+	report_printf(o, "%s\n", l.projected);
+	if (l.rto[0] != '\0') {
 		key(o, "RTO");
-		if (!(d->projected >= 0))
-			report_put(o, "no projection to compare with");
-		else
-			report_put(
-			    o, d->projected <= d->rto ? "within" : "EXCEEDS");
-		report_printf(o, " the objective of %s\n",
-		    gfsb_duration_format(d->rto, a, sizeof(a)));
+		report_printf(o, "%s\n", l.rto);
 	}
 }
 

@@ -507,3 +507,40 @@ report_drill_age(const struct gfsb_report *r, char *buf, size_t len)
 		snprintf(buf, len, "%ld days ago", d);
 	return buf;
 }
+
+void
+report_drill_lines(const struct gfsb_report_drill *d,
+    struct report_drill_lines *l)
+{
+	char a[64], b[64], c[64];
+	double pct;
+	int n;
+
+	n = snprintf(l->sample, sizeof(l->sample), "%s file%s, %s",
+	    report_fmt_count(d->files, a, sizeof(a)), d->files == 1 ? "" : "s",
+	    report_fmt_size(d->bytes, b, sizeof(b)));
+	if (d->total_bytes > 0 && n > 0 && (size_t)n < sizeof(l->sample)) {
+		pct = 100.0 * (double)d->bytes / (double)d->total_bytes;
+		snprintf(l->sample + n, sizeof(l->sample) - (size_t)n,
+		    pct > 0 && pct < 0.05 ? " (under 0.1%% of the snapshot)" :
+		    " (%.1f%% of the snapshot)", pct);
+	}
+	/* The bound keeps the conversion defined. */
+	if (d->rate >= 0 && d->rate < 1e18)
+		snprintf(l->rate, sizeof(l->rate), "%s/s",
+		    report_fmt_size((uint64_t)(d->rate + 0.5), a, sizeof(a)));
+	else
+		snprintf(l->rate, sizeof(l->rate), "unknown");
+	snprintf(l->projected, sizeof(l->projected), "%s to restore all %s "
+	    "file%s, %s", gfsb_duration_format(d->projected, a, sizeof(a)),
+	    report_fmt_count(d->total_files, b, sizeof(b)),
+	    d->total_files == 1 ? "" : "s",
+	    report_fmt_size(d->total_bytes, c, sizeof(c)));
+	l->exceeds = d->rto > 0 && d->projected > d->rto;
+	l->rto[0] = '\0';
+	if (d->rto > 0)
+		snprintf(l->rto, sizeof(l->rto), "%s the objective of %s",
+		    !(d->projected >= 0) ? "no projection to compare with" :
+		    l->exceeds ? "EXCEEDS" : "within",
+		    gfsb_duration_format(d->rto, a, sizeof(a)));
+}
