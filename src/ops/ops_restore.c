@@ -55,6 +55,10 @@
  * this bounds the entries without data (a million empty files queued at
  * once took 500 MiB). */
 #define RS_MAX_ITEMS 4096
+/* Threads writing regular files besides the ordered writer (which makes
+ * directories, links and the rest, in order): writing is a third of a
+ * restore's work, and one thread could not keep up with the readers. */
+#define RS_FILE_WRITERS 2
 
 struct fetch {
 	struct fetch *next;	  /* in the workers' queue (run leaders) */
@@ -98,7 +102,12 @@ struct rs {
 	} runs[RS_OPEN_RUNS];	      /* oldest first */
 	unsigned nruns;
 	struct ritem *iq_head, *iq_tail;
-	size_t nitems;		/* in the item queue */
+	size_t nitems;		/* queued and not yet written */
+	/* File writers: regular files, written in parallel (disk only). */
+	struct ritem *fq_items, *fq_items_tail; /* for them, in order */
+	struct ritem *dead;	/* failed items, freed once workers stop */
+	pthread_cond_t cv_file;	/* file writers: item queued or stop */
+	int files_end;		/* no more items for them */
 	uint64_t inflight, limit;
 	uint64_t lost_dirs;	/* planner: directories whose tree is lost */
 	uint64_t plan_files, plan_bytes; /* queued so far (under mu) */
@@ -123,6 +132,7 @@ rs_fail(struct rs *s, gfsb_err e)
 	pthread_cond_broadcast(&s->cv_done);
 	pthread_cond_broadcast(&s->cv_item);
 	pthread_cond_broadcast(&s->cv_space);
+	pthread_cond_broadcast(&s->cv_file);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -784,13 +794,31 @@ write_zeros(struct archive *a, uint64_t left)
 }
 
 /* Write one item's header and data.  Fatal errors are returned. */
+/* What one item added to the result (writers run at once). */
+static void
+count_item(struct rs *s, const struct gfsb_node *n, uint64_t bytes,
+    uint64_t warnings, int damaged)
+{
+	pthread_mutex_lock(&s->mu);
+	if (n->kind == GFSB_NODE_DIR)
+		s->res->dirs++;
+	else if (n->kind == GFSB_NODE_FILE)
+		s->res->files++;
+	else
+		s->res->others++;
+	s->res->bytes += bytes;
+	s->res->warnings += warnings;
+	s->res->damaged_files += damaged;
+	pthread_mutex_unlock(&s->mu);
+}
+
 static gfsb_err
 write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 {
 	struct archive_entry *ae;
 	const struct gfsb_node *n = &it->node;
-	uint64_t off = 0;
-	int r, damaged = 0, ok;
+	uint64_t off = 0, bytes = 0, warnings = 0;
+	int r, damaged = 0, ok, written = 0;
 	size_t i;
 	char idhex[GFSB_ID_HEX], sbuf[2 * SHOWN_PART + 4];
 	la_ssize_t w;
@@ -806,18 +834,13 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 		goto out;
 	}
 	ok = r >= ARCHIVE_WARN;
+	written = 1;
 	if (r != ARCHIVE_OK) {
-		s->res->warnings++;
+		warnings++;
 		gfsb_ctx_log(s->ctx, r == ARCHIVE_WARN ? GFSB_LOG_WARN :
 		    GFSB_LOG_ERROR, "%s: %s", shown(it->abspath, sbuf),
 		    archive_error_string(a));
 	}
-	if (n->kind == GFSB_NODE_DIR)
-		s->res->dirs++;
-	else if (n->kind == GFSB_NODE_FILE)
-		s->res->files++;
-	else
-		s->res->others++;
 	for (i = 0; it->hardlink == NULL && i < n->nextents; i++) {
 		struct fetch *f = it->fx ? it->fx[i] : NULL;
 
@@ -872,7 +895,7 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 				    f->buf.len, (la_int64_t)off);
 			if (w < 0) {
 				ok = 0;
-				s->res->warnings++;
+				warnings++;
 				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
 				    "%s: cannot write: %s",
 				    shown(it->abspath, sbuf),
@@ -884,7 +907,7 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 					goto out;
 				}
 			} else {
-				s->res->bytes += f->buf.len;
+				bytes += f->buf.len;
 			}
 		}
 		off += f->len;
@@ -895,19 +918,19 @@ write_item(struct rs *s, struct archive *a, struct ritem *it, int tar)
 		gfsb_pool_put(s->bufs, f->buf.data, f->buf.cap);
 		gfsb_buf_init(&f->buf);
 	}
-	if (damaged)
-		s->res->damaged_files++;
 	r = archive_write_finish_entry(a);
 	if (r == ARCHIVE_FATAL) {
 		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
 		    shown(it->abspath, sbuf), archive_error_string(a));
 	} else if (r != ARCHIVE_OK && ok) {
-		s->res->warnings++;
+		warnings++;
 		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: %s",
 		    shown(it->abspath, sbuf), archive_error_string(a));
 	}
 out:
 	archive_entry_free(ae);
+	if (written)
+		count_item(s, n, bytes, warnings, damaged);
 	return e;
 }
 
@@ -923,11 +946,225 @@ next_item(struct rs *s)
 		s->iq_head = it->next;
 		if (s->iq_head == NULL)
 			s->iq_tail = NULL;
-		if (--s->nitems == RS_MAX_ITEMS / 2 - 1)
-			pthread_cond_broadcast(&s->cv_space);
+		it->next = NULL;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return it;
+}
+
+/* An item is written (or given up): free it, and its slot for the
+ * planner.  After a failure its fetches may still be in the workers'
+ * hands: it is kept until they have stopped. */
+static void
+item_done(struct rs *s, struct ritem *it, gfsb_err e)
+{
+	pthread_mutex_lock(&s->mu);
+	if (--s->nitems == RS_MAX_ITEMS / 2 - 1)
+		pthread_cond_broadcast(&s->cv_space);
+	if (e != GFSB_OK) {
+		it->next = s->dead;
+		s->dead = it;
+		it = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	item_free(it);
+}
+
+/* ---- file writers ---- */
+
+/* Items a file writer may take: a regular file of its own (a hard link
+ * waits for the file it links to, which the ordered writer makes). */
+static int
+for_file_writer(const struct ritem *it)
+{
+	return it->node.kind == GFSB_NODE_FILE && it->hardlink == NULL &&
+	    it->node.nlink <= 1;
+}
+
+static void
+file_queue(struct rs *s, struct ritem *it)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->fq_items_tail != NULL)
+		s->fq_items_tail->next = it;
+	else
+		s->fq_items = it;
+	s->fq_items_tail = it;
+	pthread_cond_signal(&s->cv_file);
+	pthread_mutex_unlock(&s->mu);
+}
+
+struct filewriter {
+	struct rs *s;
+	struct archive *a;
+	pthread_t thread;
+	int started;
+};
+
+static void *
+file_main(void *arg)
+{
+	struct filewriter *w = arg;
+	struct rs *s = w->s;
+	struct ritem *it;
+	gfsb_err e;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (s->fq_items == NULL && !s->files_end &&
+		    s->err == GFSB_OK)
+			pthread_cond_wait(&s->cv_file, &s->mu);
+		if ((it = s->fq_items) != NULL) {
+			s->fq_items = it->next;
+			if (s->fq_items == NULL)
+				s->fq_items_tail = NULL;
+			it->next = NULL;
+		}
+		e = s->err;
+		pthread_mutex_unlock(&s->mu);
+		if (it == NULL)
+			break;
+		if (e == GFSB_OK && (e = write_item(s, w->a, it, 0)) !=
+		    GFSB_OK)
+			rs_fail(s, e);
+		item_done(s, it, e);
+	}
+	return NULL;
+}
+
+static struct archive *
+disk_writer(void)
+{
+	struct archive *a;
+	int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+	    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+
+	if (geteuid() == 0)
+		flags |= ARCHIVE_EXTRACT_OWNER;
+	if ((a = archive_write_disk_new()) == NULL)
+		return NULL;
+	if (archive_write_disk_set_options(a, flags) != ARCHIVE_OK ||
+	    archive_write_disk_set_standard_lookup(a) != ARCHIVE_OK) {
+		archive_write_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Start up to n file writers (none: the ordered writer writes all). */
+static void
+files_start(struct rs *s, struct filewriter *fw, unsigned n)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		fw[k].s = s;
+		if ((fw[k].a = disk_writer()) == NULL)
+			break;
+		if (pthread_create(&fw[k].thread, NULL, file_main, &fw[k]) !=
+		    0)
+			break;
+		fw[k].started = 1;
+	}
+}
+
+/* Let the file writers finish what they hold, then close them. */
+static void
+files_stop(struct rs *s, struct filewriter *fw)
+{
+	unsigned k;
+
+	pthread_mutex_lock(&s->mu);
+	s->files_end = 1;
+	pthread_cond_broadcast(&s->cv_file);
+	pthread_mutex_unlock(&s->mu);
+	for (k = 0; k < RS_FILE_WRITERS; k++) {
+		if (fw[k].started)
+			pthread_join(fw[k].thread, NULL);
+		if (fw[k].a != NULL && archive_write_close(fw[k].a) !=
+		    ARCHIVE_OK)
+			rs_fail(s, gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot "
+			    "finish: %s", archive_error_string(fw[k].a)));
+		if (fw[k].a != NULL)
+			archive_write_free(fw[k].a);
+		fw[k].a = NULL;
+	}
+}
+
+/* Tell the caller where the restore stands (the ordered writer's thread).  last: the
+ * final call, always made. */
+static void
+progress(struct rs *s, double t0, int last)
+{
+	struct gfsb_restore_progress *p = &s->prog;
+	double now = gfsb_monotonic_seconds();
+
+	if (!last && now - t0 - p->seconds < 0.1)
+		return;
+	p->seconds = now - t0;
+	pthread_mutex_lock(&s->mu);
+	p->files = s->res->files + s->res->dirs + s->res->others;
+	p->bytes = s->res->bytes;
+	if (!p->total_known || s->planned) {
+		p->total_files = s->plan_files;
+		p->total_bytes = s->plan_bytes;
+		p->total_known = s->planned;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (last) {
+		p->total_files = p->files;
+		p->total_bytes = p->bytes;
+		p->total_known = 1;
+	}
+	s->o->progress(s->o->progress_cookie, p);
+}
+
+/* The ordered writer: every item in the snapshot's order, handing regular
+ * files to the file writers when there are any. */
+static void
+write_all(struct rs *s, struct archive *a, int tar, double t0)
+{
+	struct ritem *it;
+	int parallel;
+	gfsb_err e;
+
+	pthread_mutex_lock(&s->mu);
+	parallel = !tar && !s->files_end;
+	pthread_mutex_unlock(&s->mu);
+	while ((it = next_item(s)) != NULL) {
+		if (it->end) {
+			item_done(s, it, GFSB_OK);
+			break;
+		}
+		if (parallel && for_file_writer(it)) {
+			file_queue(s, it);
+		} else {
+			if ((e = write_item(s, a, it, tar)) != GFSB_OK)
+				rs_fail(s, e);
+			item_done(s, it, e);
+			if (e != GFSB_OK)
+				break;
+		}
+		if (s->o->progress != NULL)
+			progress(s, t0, 0);
+		if (gfsb_ctx_canceled(s->ctx)) {
+			rs_fail(s, GFSB_ECANCELED);
+			break;
+		}
+	}
+}
+
+static void
+items_free(struct ritem *it)
+{
+	struct ritem *next;
+
+	for (; it != NULL; it = next) {
+		next = it->next;
+		item_free(it);
+	}
 }
 
 /* ---- target ---- */
@@ -1050,34 +1287,6 @@ whole_total(struct rs *s, const struct gfsb_snapshot *snap)
 	s->prog.total_bytes = m->total_bytes_processed;
 }
 
-/* Tell the caller where the restore stands (writer thread).  last: the
- * final call, always made. */
-static void
-progress(struct rs *s, double t0, int last)
-{
-	struct gfsb_restore_progress *p = &s->prog;
-	double now = gfsb_monotonic_seconds();
-
-	if (!last && now - t0 - p->seconds < 0.1)
-		return;
-	p->seconds = now - t0;
-	p->files = s->res->files + s->res->dirs + s->res->others;
-	p->bytes = s->res->bytes;
-	pthread_mutex_lock(&s->mu);
-	if (!p->total_known || s->planned) {
-		p->total_files = s->plan_files;
-		p->total_bytes = s->plan_bytes;
-		p->total_known = s->planned;
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (last) {
-		p->total_files = p->files;
-		p->total_bytes = p->bytes;
-		p->total_known = 1;
-	}
-	s->o->progress(s->o->progress_cookie, p);
-}
-
 gfsb_err
 gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
     struct gfsb_restore_result *res)
@@ -1086,7 +1295,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	struct gfsb_lock *lock = NULL;
 	struct archive *a = NULL;
 	struct planarg pa;
-	struct ritem *it, *failed = NULL;
+	struct filewriter fw[RS_FILE_WRITERS];
 	pthread_t plan, *workers = NULL;
 	unsigned nw, started = 0, i;
 	int plan_started = 0, cwd = -1, tar = o->tar != NULL, flags, remote;
@@ -1113,6 +1322,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	pthread_cond_init(&s.cv_done, NULL);
 	pthread_cond_init(&s.cv_item, NULL);
 	pthread_cond_init(&s.cv_space, NULL);
+	pthread_cond_init(&s.cv_file, NULL);
+	memset(fw, 0, sizeof(fw));
 	if ((o->target == NULL) == (o->tar == NULL)) {
 		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL,
 		    "give exactly one of a target directory and a tar file");
@@ -1184,16 +1395,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 			    strerror(errno));
 			goto out;
 		}
-		flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-		    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-		    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-		    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-		if (geteuid() == 0)
-			flags |= ARCHIVE_EXTRACT_OWNER;
-		if ((a = archive_write_disk_new()) == NULL ||
-		    archive_write_disk_set_options(a, flags) != ARCHIVE_OK ||
-		    archive_write_disk_set_standard_lookup(a) != ARCHIVE_OK) {
+		if ((a = disk_writer()) == NULL) {
 			e = GFSB_ENOMEM;
 			goto out;
 		}
@@ -1216,26 +1418,11 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	} else {
 		plan_started = 1;
 	}
-	while (plan_started && (it = next_item(&s)) != NULL) {
-		if (it->end) {
-			item_free(it);
-			break;
-		}
-		e = write_item(&s, a, it, tar);
-		if (e == GFSB_OK && o->progress != NULL)
-			progress(&s, t0, 0);
-		if (e != GFSB_OK) {
-			/* Its fetches may still be in the workers' hands:
-			 * free it only after they have stopped. */
-			failed = it;
-			rs_fail(&s, e);
-			break;
-		}
-		item_free(it);
-		if (gfsb_ctx_canceled(s.ctx)) {
-			rs_fail(&s, GFSB_ECANCELED);
-			break;
-		}
+	if (plan_started) {
+		files_start(&s, fw, tar ? 0 : RS_FILE_WRITERS);
+		write_all(&s, a, tar, t0);
+		pthread_join(plan, NULL);
+		files_stop(&s, fw);
 	}
 	if (plan_started)
 		pthread_join(plan, NULL);
@@ -1270,11 +1457,9 @@ out:
 		close(cwd);
 	}
 	/* Anything still queued after a failure (workers have stopped). */
-	item_free(failed);
-	while ((it = s.iq_head) != NULL) {
-		s.iq_head = it->next;
-		item_free(it);
-	}
+	items_free(s.dead);
+	items_free(s.iq_head);
+	items_free(s.fq_items);
 	for (i = 0; i < s.links.cap; i++)
 		free(s.links.v[i].val);
 	ops_linkmap_fini(&s.links);
@@ -1294,6 +1479,7 @@ out:
 	pthread_cond_destroy(&s.cv_done);
 	pthread_cond_destroy(&s.cv_item);
 	pthread_cond_destroy(&s.cv_space);
+	pthread_cond_destroy(&s.cv_file);
 	res->seconds = gfsb_monotonic_seconds() - t0;
 	gfsb_ops_backend_io_since(gfsb_repo_backend(r), &io0, &res->io);
 	return e;
