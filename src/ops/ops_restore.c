@@ -1424,8 +1424,6 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		pthread_join(plan, NULL);
 		files_stop(&s, fw);
 	}
-	if (plan_started)
-		pthread_join(plan, NULL);
 	pthread_mutex_lock(&s.mu);
 	s.stop = 1;
 	pthread_cond_broadcast(&s.cv_fetch);

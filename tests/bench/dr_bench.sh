@@ -43,7 +43,7 @@ while [[ $# -gt 0 ]]; do
 	--restic) need_arg "$@"; RESTIC=$2; shift 2 ;;
 	--workdir) need_arg "$@"; WORKDIR=$2; shift 2 ;;
 	--out) need_arg "$@"; OUT=$2; shift 2 ;;
-	-h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
@@ -232,7 +232,7 @@ gfsb_syncback() {
 	local r=$1 t=$SHM/lg
 	rm -rf "$t"
 	new_machine
-	timed gfsb-syncback "$r" "$GFS" sync -q -r "$GREPO" --to "$t"
+	timed gfsb-syncback "$r" "$GFS" sync -v -r "$GREPO" --to "$t"
 	same_as_bucket "$t" || die "gfsbackup's local copy (run $r) is not the bucket's"
 	rm -rf "$t"
 }
@@ -325,6 +325,9 @@ cl=$(median rclone-copy 1)
 mr=$(median_run gfsb-restore)
 STORAGE_LINE=$(grep -m1 '^storage: ' "$LOGS/gfsb-restore.$mr.log")
 RESTORED_LINE=$(grep -m1 '^restored snapshot ' "$LOGS/gfsb-restore.$mr.log" || true)
+ms=$(median_run gfsb-syncback)
+# sync -v's summary, and its source: and mirror: lines where it has them
+SYNC_LINES=$(grep -E '^(source|mirror): |copied [0-9]+ objects' "$LOGS/gfsb-syncback.$ms.log" || true)
 {
 	echo "## Disaster recovery from S3 ($(date -u +%Y-%m-%d), $(nproc) cores, Ceph $(ceph --version | awk '{print $3}') RGW bluestore on 127.0.0.1, targets on tmpfs)"
 	echo
@@ -353,6 +356,14 @@ RESTORED_LINE=$(grep -m1 '^restored snapshot ' "$LOGS/gfsb-restore.$mr.log" || t
 	echo "$STORAGE_LINE"
 	echo '```'
 	echo
+	if [[ -n $SYNC_LINES ]]; then
+		echo "gfsbackup sync -v, median run ($ms):"
+		echo
+		echo '```'
+		echo "$SYNC_LINES"
+		echo '```'
+		echo
+	fi
 	echo "One small file ($(stat -c %s "$SMALL") bytes, \`restore -v latest:${SMALL#"$WORKDIR"/}\`), cold cache: $ONE_REQ requests to the server in all, $(mib "$ONE_BYTES") MiB sent:"
 	echo
 	echo '```'
@@ -371,7 +382,7 @@ RESTORED_LINE=$(grep -m1 '^restored snapshot ' "$LOGS/gfsb-restore.$mr.log" || t
 		echo " $(median "$n" 1) / $(rss "$n") |"
 	done
 	echo
-	echo "Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; load average $LOAD0 before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after (other work on the machine makes the numbers noisy)."
+	echo "Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; load average $LOAD0 before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after (this benchmark's own work included; other work on the machine makes the numbers noisy)."
 	echo "Data set: $(mib "$DATA_BYTES") MiB in $NFILES files (gen_data.py --size-mib $SIZE_MIB)."
 	echo "Repositories on S3: gfsbackup $(mib "$GBYTES") MiB in $GOBJ objects, restic $(mib "$RBYTES") MiB in $ROBJ objects."
 	echo "Versions: $("$GFS" --version 2>&1 | head -n 1), restic $RESTIC_VERSION, $(rclone version 2>/dev/null | head -n 1), ceph $(ceph --version | awk '{print $3}')."
