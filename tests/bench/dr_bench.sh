@@ -9,11 +9,15 @@
 #              gfsbackup sync vs restic copy (into a repository made with
 #              init --copy-chunker-params); rclone copy of gfsbackup's
 #              bucket prefix is the floor of plain transfer
+#   slow link  the restore again through tests/s3/faultproxy.py adding
+#              --latency-ms (default 30) to every GET, as a WAN round trip
+#              to a real S3 endpoint does (0: skip this phase)
 #   one file   restore of one small file, cold cache (not timed): it must
 #              cost one range request of pack data
 #
 # Usage: tests/bench/dr_bench.sh [--size-mib N] [--runs R] [--gfsbackup PATH]
-#                                [--restic PATH] [--workdir DIR] [--out FILE]
+#                                [--restic PATH] [--latency-ms N]
+#                                [--workdir DIR] [--out FILE]
 # R runs (default 5, 1-9), interleaved: odd runs start with gfsbackup, even
 # runs with restic; the table shows medians of wall time and peak RSS.
 # Target: restic / gfsbackup >= 1.5 for restore and sync-back.
@@ -30,6 +34,7 @@ SIZE_MIB=1024
 RUNS=5
 GFS="$REPO_ROOT/build/gfsbackup"
 RESTIC=""
+LATENCY_MS=30
 WORKDIR=""
 OUT=""
 
@@ -41,6 +46,7 @@ while [[ $# -gt 0 ]]; do
 	--runs) need_arg "$@"; RUNS=$2; shift 2 ;;
 	--gfsbackup) need_arg "$@"; GFS=$2; shift 2 ;;
 	--restic) need_arg "$@"; RESTIC=$2; shift 2 ;;
+	--latency-ms) need_arg "$@"; LATENCY_MS=$2; shift 2 ;;
 	--workdir) need_arg "$@"; WORKDIR=$2; shift 2 ;;
 	--out) need_arg "$@"; OUT=$2; shift 2 ;;
 	-h | --help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
@@ -49,6 +55,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $SIZE_MIB =~ ^[1-9][0-9]*$ ]] || die "bad --size-mib $SIZE_MIB"
 [[ $RUNS =~ ^[1-9]$ ]] || die "bad --runs $RUNS (1-9)"
+[[ $LATENCY_MS =~ ^[0-9]+$ && $LATENCY_MS -le 1000 ]] ||
+	die "bad --latency-ms $LATENCY_MS (0-1000)"
 [[ $GFS == /* ]] || GFS="$PWD/$GFS"
 [[ -x $GFS ]] || die "no gfsbackup at $GFS"
 for t in rclone radosgw ceph "$TIME" "$PY"; do
@@ -76,7 +84,9 @@ WORKDIR=$(cd "$WORKDIR" && pwd -P)
 [[ -n $OUT ]] || OUT="$(dirname "$WORKDIR")/dr-bench-results.md"
 CEPH=$WORKDIR/ceph
 SHM=""
+PROXY_PID=""
 cleanup() {
+	[[ -z $PROXY_PID ]] || kill "$PROXY_PID" 2>/dev/null || true
 	bash "$REPO_ROOT/tests/s3/ceph.sh" stop "$CEPH" >/dev/null 2>&1 || true
 	[[ -z $SHM ]] || rm -rf "$SHM"
 	if ((CLEAN)); then
@@ -126,6 +136,22 @@ GBUCKET=dr-gfsb GPREFIX=repo
 GREPO=s3://$GBUCKET/$GPREFIX
 RREPO=s3:$GFSB_S3_ENDPOINT/dr-restic/repo
 RESTIC_S3=(-o s3.bucket-lookup=path)
+
+# The slow link: the fault proxy in front of the gateway, every GET held
+# LATENCY_MS before it is forwarded.
+if ((LATENCY_MS > 0)); then
+	/usr/bin/python3 "$REPO_ROOT/tests/s3/faultproxy.py" --listen-port 0 \
+		--upstream "$GFSB_S3_ENDPOINT" --port-file "$WORKDIR/proxy.port" \
+		2>"$LOGS/proxy.log" &
+	PROXY_PID=$!
+	for _ in $(seq 1 100); do [[ -s $WORKDIR/proxy.port ]] && break; sleep 0.1; done
+	[[ -s $WORKDIR/proxy.port ]] || { cat "$LOGS/proxy.log"; die "the proxy did not start"; }
+	PROXY=http://127.0.0.1:$(cat "$WORKDIR/proxy.port")
+	DELAY=$(awk -v m="$LATENCY_MS" 'BEGIN {print m / 1000}')
+	curl -fsS --noproxy '*' -X POST "$PROXY/__fault__" -d "{\"rate\": 1, \"kinds\": [\"delay\"], \"methods\": [\"GET\"], \"delay_seconds\": $DELAY}" \
+		>/dev/null || die "cannot configure the proxy"
+	RREPO_SLOW=s3:$PROXY/dr-restic/repo
+fi
 
 log "generating $SIZE_MIB MiB of data"
 $PY "$SCRIPT_DIR/gen_data.py" "$DATA" --size-mib "$SIZE_MIB" >/dev/null
@@ -228,6 +254,24 @@ restic_restore() {
 		{ head "$LOGS/diff.log" >&2; die "restic's restore (run $r) differs"; }
 	rm -rf "$t"
 }
+gfsb_restore_slow() {
+	local r=$1 t=$SHM/rg
+	new_machine
+	timed gfsb-restore-slow "$r" "$GFS" restore -v --s3-endpoint "$PROXY" \
+		-r "$GREPO" latest --target "$t"
+	diff -rq "$DATA" "$t$DATA" >"$LOGS/diff.log" 2>&1 ||
+		{ head "$LOGS/diff.log" >&2; die "gfsbackup's slow restore (run $r) differs"; }
+	rm -rf "$t"
+}
+restic_restore_slow() {
+	local r=$1 t=$SHM/rr
+	new_machine
+	timed restic-restore-slow "$r" "$RESTIC" -r "$RREPO_SLOW" "${RESTIC_S3[@]}" \
+		--quiet restore latest --target "$t"
+	diff -rq "$DATA" "$t$DATA" >"$LOGS/diff.log" 2>&1 ||
+		{ head "$LOGS/diff.log" >&2; die "restic's slow restore (run $r) differs"; }
+	rm -rf "$t"
+}
 gfsb_syncback() {
 	local r=$1 t=$SHM/lg
 	rm -rf "$t"
@@ -273,10 +317,16 @@ for r in $(seq 1 "$RUNS"); do
 	if ((r % 2)); then
 		log "run $r of $RUNS (gfsbackup first)"
 		gfsb_restore "$r"; restic_restore "$r"
+		if ((LATENCY_MS > 0)); then
+			gfsb_restore_slow "$r"; restic_restore_slow "$r"
+		fi
 		gfsb_syncback "$r"; restic_copy "$r"
 	else
 		log "run $r of $RUNS (restic first)"
 		restic_restore "$r"; gfsb_restore "$r"
+		if ((LATENCY_MS > 0)); then
+			restic_restore_slow "$r"; gfsb_restore_slow "$r"
+		fi
 		restic_copy "$r"; gfsb_syncback "$r"
 	fi
 	rclone_copy "$r"
@@ -313,6 +363,9 @@ rm -rf "$one"
 }
 log "one file: $ONE_LINE"
 
+PHASES="gfsb-restore restic-restore"
+((LATENCY_MS == 0)) || PHASES+=" gfsb-restore-slow restic-restore-slow"
+PHASES+=" gfsb-syncback restic-copy rclone-copy"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 rss() { echo $(( $(median "$1" 2) / 1024 )); }
@@ -336,6 +389,10 @@ SYNC_LINES=$(grep -E '^(source|mirror): |copied [0-9]+ objects' "$LOGS/gfsb-sync
 	echo "| from S3 | gfsbackup s | restic s | restic / gfsbackup | gfsbackup RSS MiB | restic RSS MiB | rclone copy s |"
 	echo "|---|---:|---:|---:|---:|---:|---:|"
 	echo "| restore (restore latest) | $gr | $rr | $(ratio "$rr" "$gr") | $(rss gfsb-restore) | $(rss restic-restore) | $cl |"
+	if ((LATENCY_MS > 0)); then
+		gl=$(median gfsb-restore-slow 1); rl=$(median restic-restore-slow 1)
+		echo "| restore, $LATENCY_MS ms per GET | $gl | $rl | $(ratio "$rl" "$gl") | $(rss gfsb-restore-slow) | $(rss restic-restore-slow) | |"
+	fi
 	echo "| sync-back (gfsbackup sync / restic copy) | $gs | $rc | $(ratio "$rc" "$gs") | $(rss gfsb-syncback) | $(rss restic-copy) | $cl |"
 	echo
 	echo "rclone copy: gfsbackup's bucket prefix to tmpfs, the floor of plain transfer (median RSS $(rss rclone-copy) MiB)."
@@ -344,7 +401,7 @@ SYNC_LINES=$(grep -E '^(source|mirror): |copied [0-9]+ objects' "$LOGS/gfsb-sync
 	echo
 	echo "| | wall s | client CPU s | requests | MiB sent by the server |"
 	echo "|---|---:|---:|---:|---:|"
-	for n in gfsb-restore restic-restore gfsb-syncback restic-copy rclone-copy; do
+	for n in $PHASES; do
 		m=$(median_run "$n")
 		echo "| $n | $(wall "$n" "$m") | $(cpu_of "$n" "$m") | $(rgw_of "$n" 1) | $(mib "$(rgw_of "$n" 2)") |"
 	done
@@ -356,6 +413,15 @@ SYNC_LINES=$(grep -E '^(source|mirror): |copied [0-9]+ objects' "$LOGS/gfsb-sync
 	echo "$STORAGE_LINE"
 	echo '```'
 	echo
+	if ((LATENCY_MS > 0)); then
+		ml=$(median_run gfsb-restore-slow)
+		echo "gfsbackup restore -v over the slow link ($LATENCY_MS ms per GET), median run ($ml):"
+		echo
+		echo '```'
+		grep -m1 '^storage: ' "$LOGS/gfsb-restore-slow.$ml.log" || true
+		echo '```'
+		echo
+	fi
 	if [[ -n $SYNC_LINES ]]; then
 		echo "gfsbackup sync -v, median run ($ms):"
 		echo
@@ -374,7 +440,7 @@ SYNC_LINES=$(grep -E '^(source|mirror): |copied [0-9]+ objects' "$LOGS/gfsb-sync
 	echo
 	printf '| phase |'; for r in $(seq 1 "$RUNS"); do printf ' run %s |' "$r"; done; echo ' median |'
 	printf '|---|'; for r in $(seq 1 "$RUNS"); do printf -- '---:|'; done; printf -- '---:|\n'
-	for n in gfsb-restore restic-restore gfsb-syncback restic-copy rclone-copy; do
+	for n in $PHASES; do
 		printf '| %s |' "$n"
 		for r in $(seq 1 "$RUNS"); do
 			printf ' %s / %s |' "$(wall "$n" "$r")" "$(rss_of "$n" "$r")"

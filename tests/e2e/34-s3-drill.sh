@@ -152,6 +152,29 @@ err_has "run: drill: FAILED:"
 err_has "did not come back intact from $M"
 report_has "FAILED: 1 file did not come back intact"
 
+step "a restore from the offsite copy on a terminal: progress, then the summary"
+# Damage repaired first: put the pack back as it was.
+code=$(s3_body owner PUT "/gfsb-drill/web1/data/$pack" "$R/data/$pack")
+[ "$code" = 200 ] || fail "PUT the pack back: $code"
+script -qec "\"$GFSB\" restore -r $M --s3-endpoint $PROXY latest --target $T/tty-target" \
+	/dev/null >"$T/tty" 2>&1 || { cat "$T/tty"; fail "restore on a terminal failed"; }
+# Lines as a terminal shows them: redrawn at \r, cleared with ESC [ K.
+tr '\r' '\n' <"$T/tty" | sed 's/\x1b\[K//g' >"$T/tty.lines"
+# The summary's entries (files, directories, others) are the progress's.
+read -r nf nd no < <(sed -n 's/^restored snapshot [0-9a-f]*: \([0-9]*\) files, \([0-9]*\) directories, \([0-9]*\) other.*/\1 \2 \3/p' \
+	"$T/tty.lines")
+[ "${nf:-}" = "$(find "$S" -type f | wc -l)" ] ||
+	{ cat "$T/tty.lines"; fail "no summary after the progress"; }
+all=$((nf + nd + no))
+grep -q "\[0:0[0-9]\] $all of $all files, .* (100%)" "$T/tty.lines" ||
+	{ cat "$T/tty.lines"; fail "no final progress line ($all entries)"; }
+diff -r "$S" "$T/tty-target$S" || fail "the terminal restore differs"
+# -q: no progress, the summary still.
+script -qec "\"$GFSB\" restore -q -r $M --s3-endpoint $PROXY latest --target $T/tty-q" \
+	/dev/null >"$T/tty" 2>&1 || { cat "$T/tty"; fail "restore -q on a terminal failed"; }
+grep -q 'files, .* MB/s' "$T/tty" && { cat "$T/tty"; fail "-q drew progress"; }
+grep -q "^restored snapshot " "$T/tty" || fail "-q lost the summary"
+
 step "bad input: one line, the usage status, nothing recorded"
 n=$(jq '.drills | length' "$REC")
 for v in 0 abc -5 1.5.3; do

@@ -272,6 +272,95 @@ test_bad_input(void **state)
 	gfsb_ops_drill_result_fini(&res);
 }
 
+/* ---- restore's select and progress, which the drill is built on ---- */
+
+struct seen {
+	struct gfsb_restore_progress last;
+	unsigned calls;
+	unsigned asked;		/* select calls */
+};
+
+static void
+on_progress(void *cookie, const struct gfsb_restore_progress *p)
+{
+	struct seen *v = cookie;
+
+	v->last = *p;
+	v->calls++;
+}
+
+/* Only f07 and the link: their directory comes back, nothing else. */
+static int
+pick_two(void *cookie, const char *path, const struct gfsb_node *n)
+{
+	const char *base = strrchr(path, '/');
+
+	(void)n;
+	((struct seen *)cookie)->asked++;
+	return strcmp(base, "/f07") == 0 || strcmp(base, "/zz-link") == 0;
+}
+
+static void
+test_select_and_progress(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_restore_opts ro;
+	struct gfsb_restore_result res;
+	struct seen v;
+	char target[128], cmd[1024];
+
+	memset(&v, 0, sizeof(v));
+	memset(&ro, 0, sizeof(ro));
+	snprintf(target, sizeof(target), "%s/t", f->scratch);
+	ro.snapshot = "latest";
+	ro.target = target;
+	ro.select = pick_two;
+	ro.select_cookie = &v;
+	ro.progress = on_progress;
+	ro.progress_cookie = &v;
+	assert_int_equal(gfsb_ops_restore(f->r, &ro, &res), GFSB_OK);
+	/* Asked once per entry that is not a directory. */
+	assert_int_equal(v.asked, NFILES + 2);
+	assert_int_equal(res.files, 1);
+	assert_int_equal(res.others, 1);
+	assert_int_equal(res.bytes, FILE_SIZE);
+	/* The last call is the final one, with the totals. */
+	assert_true(v.calls >= 1);
+	assert_int_equal(v.last.total_known, 1);
+	assert_int_equal(v.last.files, res.files + res.dirs + res.others);
+	assert_int_equal(v.last.total_files, v.last.files);
+	assert_int_equal(v.last.bytes, FILE_SIZE);
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s/f07' '%s%s/f07' && "
+	    "test \"$(find '%s' ! -type d | wc -l)\" = 2", f->src, target,
+	    f->src, target);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", target);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_progress_line(void **state)
+{
+	struct gfsb_restore_progress p;
+	char line[256];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.files = 5120;
+	p.bytes = 412ULL << 20;
+	p.total_files = 15290;
+	p.total_bytes = 1ULL << 30;
+	p.total_known = 1;
+	p.seconds = 42.5;
+	gfsb_ops_restore_progress_line(&p, line, sizeof(line));
+	/* 432 MB in 42.5 s: 10.2 MB/s; 612 MiB left at that rate: 63 s. */
+	assert_string_equal(line, "[0:42] 5120 of 15290 files, 412 MiB of "
+	    "1.00 GiB (40%), 10.2 MB/s, ETA 0:01:03");
+	p.total_known = 0;
+	gfsb_ops_restore_progress_line(&p, line, sizeof(line));
+	assert_string_equal(line, "[0:42] 5120 files, 412 MiB, 10.2 MB/s");
+}
+
 /* ---- the record, when a drill is due, the report ---- */
 
 static void
@@ -453,6 +542,8 @@ main(void)
 		cmocka_unit_test(test_everything),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_select_and_progress),
+		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_report),
 	};
