@@ -339,6 +339,31 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The restore drill's options (optarg is o's argument). */
+static int
+parse_drill(struct cli *c, int o, struct vargs *a)
+{
+	switch (o) {
+	case O_DRILL:
+		if (gfsb_size_parse(optarg, &a->drill.size) != GFSB_OK ||
+		    a->drill.size == 0)
+			return cli_usage_error(c, "invalid --drill %s: give a "
+			    "size, e.g. 256MiB or 2GiB", optarg);
+		break;
+	case O_SCRATCH:
+		a->drill.scratch = optarg;
+		break;
+	default:
+		if (gfsb_gfs_margin_parse(optarg, &a->rto) != GFSB_OK ||
+		    a->rto <= 0)
+			return cli_usage_error(c, "invalid "
+			    "--recovery-time-objective %s: give e.g. 4h, "
+			    "1d12h, 90m", optarg);
+		break;
+	}
+	return EXIT_OK;
+}
+
 static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
@@ -435,20 +460,10 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 				    optarg);
 			break;
 		case O_DRILL:
-			if (gfsb_size_parse(optarg, &a->drill.size) != GFSB_OK ||
-			    a->drill.size == 0)
-				return cli_usage_error(c, "invalid --drill %s: "
-				    "give a size, e.g. 256MiB or 2GiB", optarg);
-			break;
 		case O_SCRATCH:
-			a->drill.scratch = optarg;
-			break;
 		case O_RTO:
-			if (gfsb_gfs_margin_parse(optarg, &a->rto) != GFSB_OK ||
-			    a->rto <= 0)
-				return cli_usage_error(c, "invalid "
-				    "--recovery-time-objective %s: give e.g. "
-				    "4h, 1d12h, 90m", optarg);
+			if ((rc = parse_drill(c, o, a)) != EXIT_OK)
+				return rc;
 			break;
 		case O_MAILON:
 			a->have_mailon = 1;
