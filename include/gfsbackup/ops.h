@@ -284,6 +284,30 @@ gfsb_err gfsb_ops_drill(struct gfsb_repo *r, const struct gfsb_drill_opts *opts,
 void gfsb_ops_drill_result_fini(struct gfsb_drill_result *res);
 
 /*
+ * gfsb_ops_drill_copy(src, be, opts, record, now, res):
+ * The drill as the daily job and verify run it: on the copy of src's
+ * repository at be (the offsite copy, or src's own storage), opened with
+ * src's keys and read as a new server would read it (opts->fresh_cache
+ * forced on), then recorded in the record file (gfsb_ops_drill_record,
+ * from be's location).  Errors as gfsb_ops_drill and
+ * gfsb_ops_drill_record; res is filled either way (free it).
+ */
+gfsb_err gfsb_ops_drill_copy(struct gfsb_repo *src, struct gfsb_backend *be,
+    const struct gfsb_drill_opts *opts, const char *record,
+    const struct gfsb_time *now, struct gfsb_drill_result *res) GFSB_WUR;
+
+/*
+ * gfsb_ops_drill_summary(res, from, buf, len):
+ * One line on a drill that ran: "restored 182 MiB (1012 files) of
+ * snapshot 1a2b3c4d from FROM at 299 MiB/s, all intact; a full restore
+ * (15290 files, 1.00 GiB) would take about 4 s", or "3 of 1012 files of
+ * snapshot 1a2b3c4d did not come back intact from FROM (first: PATH:
+ * why)".
+ */
+void gfsb_ops_drill_summary(const struct gfsb_drill_result *res,
+    const char *from, char *buf, size_t len);
+
+/*
  * gfsb_ops_drill_record(ctx, path, res, when, from):
  * Append the drill res (run at when, from the repository named from) to
  * the record file path (JSON, the last GFSB_DRILL_KEEP drills; written to

@@ -109,7 +109,6 @@ cli_drill(struct cli *c, const char *dir, struct gfsb_backend *be,
     char **record, struct gfsb_drill_result *res, char *why, size_t len)
 {
 	struct gfsb_drill_opts ro = *o;
-	struct gfsb_repo *m = NULL;
 	gfsb_err e;
 	int rc;
 
@@ -121,14 +120,8 @@ cli_drill(struct cli *c, const char *dir, struct gfsb_backend *be,
 		ro.progress = drill_progress;
 		ro.progress_cookie = c;
 	}
-	ro.fresh_cache = 1;
-	if ((e = gfsb_repo_open_mirror(c->r, be, &m)) == GFSB_OK)
-		e = gfsb_ops_drill(m, &ro, res);
+	e = gfsb_ops_drill_copy(c->r, be, &ro, *record, now, res);
 	cli_progress(c, NULL);
-	if (e == GFSB_OK)
-		e = gfsb_ops_drill_record(c->ctx, *record, res, now,
-		    gfsb_backend_location(be));
-	gfsb_repo_close(m);
 	if (e != GFSB_OK) {
 		snprintf(why, len, "%s", *gfsb_ctx_errmsg(c->ctx) ?
 		    gfsb_ctx_errmsg(c->ctx) : gfsb_strerror(e));

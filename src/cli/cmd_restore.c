@@ -43,6 +43,23 @@ progress(void *cookie, const struct gfsb_restore_progress *p)
 	cli_progress(cookie, line);
 }
 
+static void
+summary(struct cli *c, const struct gfsb_restore_result *res, FILE *out)
+{
+	char bytes[32], line[256];
+
+	gfsb_size_format(res->bytes, bytes, sizeof(bytes));
+	fprintf(out, "restored snapshot %.8s: %llu files, %llu directories, "
+	    "%llu other entries, %s in %.1f s%s\n", res->snapshot_id,
+	    (unsigned long long)res->files, (unsigned long long)res->dirs,
+	    (unsigned long long)res->others, bytes, res->seconds,
+	    res->damaged_files ? " (with damage, see above)" : "");
+	if (c->verbose) {
+		gfsb_ops_restore_io_line(res, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+}
+
 int
 cmd_restore(struct cli *c, int argc, char **argv)
 {
@@ -60,9 +77,8 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	struct gfsb_restore_result res;
 	const char **incl = NULL, **excl = NULL;
 	size_t nincl = 0, nexcl = 0;
-	char *spec = NULL, *colon, bytes[32], *end, line[256];
+	char *spec = NULL, *colon, *end;
 	long threads = 0;
-	FILE *out;
 	gfsb_err e;
 	int o, rc = EXIT_OK;
 
@@ -153,23 +169,12 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	}
 	e = gfsb_ops_restore(c->r, &ro, &res);
 	cli_progress(c, NULL);
-	/* With the archive on standard output, talk on standard error. */
-	out = ro.tar != NULL && strcmp(ro.tar, "-") == 0 ? stderr : stdout;
-	/* A damaged restore still says what it brought back; one that
-	 * failed before it started (no snapshot id yet) says nothing. */
-	if (e == GFSB_OK || (e == GFSB_ECORRUPT && res.snapshot_id[0] != '\0')) {
-		gfsb_size_format(res.bytes, bytes, sizeof(bytes));
-		fprintf(out, "restored snapshot %.8s: %llu files, %llu "
-		    "directories, %llu other entries, %s in %.1f s%s\n",
-		    res.snapshot_id, (unsigned long long)res.files,
-		    (unsigned long long)res.dirs,
-		    (unsigned long long)res.others, bytes, res.seconds,
-		    res.damaged_files ? " (with damage, see above)" : "");
-		if (c->verbose) {
-			gfsb_ops_restore_io_line(&res, line, sizeof(line));
-			fprintf(out, "%s\n", line);
-		}
-	}
+	/* With the archive on standard output, talk on standard error.  A
+	 * damaged restore still says what it brought back; one that failed
+	 * before it started (no snapshot id yet) says nothing. */
+	if (e == GFSB_OK || (e == GFSB_ECORRUPT && res.snapshot_id[0] != '\0'))
+		summary(c, &res, ro.tar != NULL && strcmp(ro.tar, "-") == 0 ?
+		    stderr : stdout);
 	if (e != GFSB_OK)
 		rc = cli_fail(c, e);
 	else if (res.warnings > 0 && !c->quiet)

@@ -705,24 +705,12 @@ static void
 drill_end(struct run *r, int rc, const struct gfsb_drill_result *res,
     const char *from)
 {
-	char got[32], rate[32], took[32];
+	char line[4400];
 
-	gfsb_size_format(res->bytes, got, sizeof(got));
-	gfsb_size_format((uint64_t)res->rate, rate, sizeof(rate));
-	gfsb_duration_format(res->projected, took, sizeof(took));
-	if (res->failed > 0)
-		stage_end(r, "drill", rc, GFSB_REPORT_FAILED, "%llu of %llu "
-		    "file(s) of snapshot %.8s did not come back intact from %s "
-		    "(first: %s: %s)", (unsigned long long)res->failed,
-		    (unsigned long long)res->files, res->snapshot, from,
-		    res->failures[0].path, res->failures[0].why);
-	else
-		stage_end(r, "drill", rc, r->cfg->rto > 0 && res->projected >
-		    (double)r->cfg->rto ? GFSB_REPORT_WARNING : GFSB_REPORT_OK,
-		    "restored %s (%llu files) of snapshot %.8s from %s at "
-		    "%s/s, all intact; a full restore would take about %s",
-		    got, (unsigned long long)res->files, res->snapshot, from,
-		    rate, took);
+	gfsb_ops_drill_summary(res, from, line, sizeof(line));
+	stage_end(r, "drill", rc, res->failed > 0 ? GFSB_REPORT_FAILED :
+	    r->cfg->rto > 0 && res->projected > (double)r->cfg->rto ?
+	    GFSB_REPORT_WARNING : GFSB_REPORT_OK, "%s", line);
 }
 
 /*

@@ -600,23 +600,12 @@ offsite_url(struct cli *c, const struct vargs *a,
 }
 
 static void
-drill_print(const struct gfsb_drill_result *res,
-    const char *from)
+drill_print(const struct gfsb_drill_result *res, const char *from)
 {
-	char got[32], all[32], took[32], rate[32];
+	char line[4400];
 
-	gfsb_size_format(res->bytes, got, sizeof(got));
-	gfsb_size_format(res->total_bytes, all, sizeof(all));
-	gfsb_size_format((uint64_t)res->rate, rate, sizeof(rate));
-	gfsb_duration_format(res->projected, took, sizeof(took));
-	printf("drill: restored %s (%llu files) of snapshot %.8s from %s in "
-	    "%.1f s, %s/s; %s\n", got, (unsigned long long)res->files,
-	    res->snapshot, from, res->restore.seconds, rate, res->failed ?
-	    "SOME FILES DID NOT COME BACK INTACT (named above)" :
-	    "every file as the snapshot records it");
-	printf("drill: restoring all of it (%llu files, %s) from there would "
-	    "take about %s\n", (unsigned long long)res->total_files, all,
-	    took);
+	gfsb_ops_drill_summary(res, from, line, sizeof(line));
+	printf("drill: %s\n", line);
 }
 
 /*

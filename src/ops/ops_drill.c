@@ -537,6 +537,50 @@ gfsb_ops_drill(struct gfsb_repo *r, const struct gfsb_drill_opts *o,
 	return e;
 }
 
+gfsb_err
+gfsb_ops_drill_copy(struct gfsb_repo *src, struct gfsb_backend *be,
+    const struct gfsb_drill_opts *opts, const char *record,
+    const struct gfsb_time *now, struct gfsb_drill_result *res)
+{
+	struct gfsb_drill_opts o = *opts;
+	struct gfsb_repo *m = NULL;
+	gfsb_err e;
+
+	memset(res, 0, sizeof(*res));
+	o.fresh_cache = 1;
+	if ((e = gfsb_repo_open_mirror(src, be, &m)) == GFSB_OK &&
+	    (e = gfsb_ops_drill(m, &o, res)) == GFSB_OK)
+		e = gfsb_ops_drill_record(gfsb_repo_ctx(src), record, res, now,
+		    gfsb_backend_location(be));
+	gfsb_repo_close(m);
+	return e;
+}
+
+void
+gfsb_ops_drill_summary(const struct gfsb_drill_result *res, const char *from,
+    char *buf, size_t len)
+{
+	char got[32], all[32], rate[32], took[32];
+
+	if (res->failed > 0) {
+		snprintf(buf, len, "%llu of %llu files of snapshot %.8s did "
+		    "not come back intact from %s (first: %s: %s)",
+		    (unsigned long long)res->failed,
+		    (unsigned long long)res->files, res->snapshot, from,
+		    res->nfailures > 0 ? res->failures[0].path : "?",
+		    res->nfailures > 0 ? res->failures[0].why : "?");
+		return;
+	}
+	gfsb_size_format(res->bytes, got, sizeof(got));
+	gfsb_size_format(res->total_bytes, all, sizeof(all));
+	gfsb_size_format((uint64_t)res->rate, rate, sizeof(rate));
+	gfsb_duration_format(res->projected, took, sizeof(took));
+	snprintf(buf, len, "restored %s (%llu files) of snapshot %.8s from %s "
+	    "at %s/s, all intact; a full restore (%llu files, %s) would take "
+	    "about %s", got, (unsigned long long)res->files, res->snapshot,
+	    from, rate, (unsigned long long)res->total_files, all, took);
+}
+
 void
 gfsb_ops_drill_result_fini(struct gfsb_drill_result *res)
 {
