@@ -1279,6 +1279,47 @@ gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
 	    (unsigned long long)res->reads, rb);
 }
 
+/*
+ * Where the restore goes: a pax archive (extended attributes in
+ * SCHILY.xattr, which GNU tar and libarchive both read; names that are not
+ * UTF-8 kept as bytes, hdrcharset=BINARY, with a warning), or the target
+ * directory, which the process enters (*cwd: where it was) so that the
+ * disk writer works relative to it.
+ */
+static gfsb_err
+open_writer(struct rs *s, struct archive **ap, int *cwd)
+{
+	const struct gfsb_restore_opts *o = s->o;
+	struct archive *a;
+	gfsb_err e;
+	int r;
+
+	if (o->tar == NULL) {
+		if ((e = prepare_target(s, o->target)) != GFSB_OK)
+			return e;
+		if ((*cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    chdir(o->target) != 0)
+			return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot enter "
+			    "%s: %s", o->target, strerror(errno));
+		return (*ap = disk_writer()) != NULL ? GFSB_OK : GFSB_ENOMEM;
+	}
+	if ((*ap = a = archive_write_new()) == NULL ||
+	    archive_write_set_format_pax(a) != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "pax", "xattrheader",
+	    "SCHILY") != ARCHIVE_OK)
+		return gfsb_ctx_seterr(s->ctx, GFSB_ENOMEM, "cannot set up the "
+		    "archive writer");
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (strcmp(o->tar, "-") == 0)
+		r = archive_write_open_fd(a, o->tar_fd);
+	else
+		r = archive_write_open_filename(a, o->tar);
+	if (r != ARCHIVE_OK)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot write %s: %s",
+		    o->tar, archive_error_string(a));
+	return GFSB_OK;
+}
+
 /* A restore of the whole snapshot knows its total from the snapshot's
  * summary; any other learns it as the planner goes. */
 static void
@@ -1296,6 +1337,48 @@ whole_total(struct rs *s, const struct gfsb_snapshot *snap)
 	s->prog.total_bytes = m->total_bytes_processed;
 }
 
+/* The options checked, the lock, the snapshot, the index, and the path
+ * to restore found in it. */
+static gfsb_err
+prepare(struct rs *s, struct planarg *pa, struct gfsb_snapshot **snap,
+    struct gfsb_lock **lock)
+{
+	const struct gfsb_restore_opts *o = s->o;
+	gfsb_err e;
+
+	if ((o->target == NULL) == (o->tar == NULL))
+		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "give exactly one "
+		    "of a target directory and a tar file");
+	if (o->nincludes > 0 && (e = gfsb_ops_patterns_new(o->includes,
+	    o->nincludes, &s->incl)) != GFSB_OK)
+		return gfsb_ctx_seterr(s->ctx, e, "invalid include pattern");
+	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &s->excl)) !=
+	    GFSB_OK)
+		return gfsb_ctx_seterr(s->ctx, e, "invalid exclude pattern");
+	if ((e = gfsb_pool_new(4, &s->bufs)) != GFSB_OK ||
+	    (!o->no_lock && (e = gfsb_repo_lock(s->r, 0, lock)) != GFSB_OK) ||
+	    (e = gfsb_repo_snapshot_find(s->r, o->snapshot, o->host, snap)) !=
+	    GFSB_OK || (e = gfsb_repo_index_load(s->r)) != GFSB_OK ||
+	    (e = gfsb_repo_io_new(s->r, &s->plan_io)) != GFSB_OK)
+		return e;
+	snprintf(s->res->snapshot_id, sizeof(s->res->snapshot_id), "%s",
+	    (*snap)->id);
+	whole_total(s, *snap);
+	snprintf(pa->abs, sizeof(pa->abs), "%s", o->subpath ? o->subpath : "/");
+	if (gfsb_ops_path_clean(pa->abs, pa->abs, sizeof(pa->abs)) != GFSB_OK)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "invalid path %s",
+		    o->subpath);
+	if ((e = ops_find_path(s->plan_io, (*snap)->tree, pa->abs, &pa->top,
+	    &pa->is_root)) != GFSB_OK) {
+		if (e == GFSB_ENOTFOUND)
+			gfsb_ctx_seterr(s->ctx, e, "%s: not in snapshot %.8s",
+			    pa->abs, (*snap)->id);
+		return e;
+	}
+	pa->s = s;
+	return GFSB_OK;
+}
+
 gfsb_err
 gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
     struct gfsb_restore_result *res)
@@ -1307,7 +1390,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	struct filewriter fw[RS_FILE_WRITERS];
 	pthread_t plan, *workers = NULL;
 	unsigned nw, started = 0, i;
-	int plan_started = 0, cwd = -1, tar = o->tar != NULL, flags, remote;
+	int plan_started = 0, cwd = -1, tar = o->tar != NULL, remote;
 	double t0 = gfsb_monotonic_seconds();
 	struct gfsb_backend_io io0;
 	struct rs s;
@@ -1334,82 +1417,11 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	pthread_cond_init(&s.cv_space, NULL);
 	pthread_cond_init(&s.cv_file, NULL);
 	memset(fw, 0, sizeof(fw));
-	if ((o->target == NULL) == (o->tar == NULL)) {
-		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL,
-		    "give exactly one of a target directory and a tar file");
+	if ((e = prepare(&s, &pa, &snap, &lock)) != GFSB_OK)
 		goto out;
-	}
-	if (o->nincludes > 0 && (e = gfsb_ops_patterns_new(o->includes,
-	    o->nincludes, &s.incl)) != GFSB_OK) {
-		gfsb_ctx_seterr(s.ctx, e, "invalid include pattern");
-		goto out;
-	}
-	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &s.excl)) !=
-	    GFSB_OK) {
-		gfsb_ctx_seterr(s.ctx, e, "invalid exclude pattern");
-		goto out;
-	}
-	if ((e = gfsb_pool_new(4, &s.bufs)) != GFSB_OK ||
-	    (!o->no_lock && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK) ||
-	    (e = gfsb_repo_snapshot_find(r, o->snapshot, o->host, &snap)) !=
-	    GFSB_OK || (e = gfsb_repo_index_load(r)) != GFSB_OK ||
-	    (e = gfsb_repo_io_new(r, &s.plan_io)) != GFSB_OK)
-		goto out;
-	snprintf(res->snapshot_id, sizeof(res->snapshot_id), "%s", snap->id);
-	whole_total(&s, snap);
-	snprintf(pa.abs, sizeof(pa.abs), "%s", o->subpath ? o->subpath : "/");
-	if (gfsb_ops_path_clean(pa.abs, pa.abs, sizeof(pa.abs)) != GFSB_OK) {
-		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL, "invalid path %s",
-		    o->subpath);
-		goto out;
-	}
-	if ((e = ops_find_path(s.plan_io, snap->tree, pa.abs, &pa.top,
-	    &pa.is_root)) != GFSB_OK) {
-		if (e == GFSB_ENOTFOUND)
-			gfsb_ctx_seterr(s.ctx, e, "%s: not in snapshot %.8s",
-			    pa.abs, snap->id);
-		goto out;
-	}
-	pa.s = &s;
 
-	if (tar) {
-		/* Extended attributes in SCHILY.xattr, which GNU tar and
-		 * libarchive both read.  Names that are not UTF-8 are kept
-		 * as bytes (hdrcharset=BINARY, with a warning). */
-		if ((a = archive_write_new()) == NULL ||
-		    archive_write_set_format_pax(a) != ARCHIVE_OK ||
-		    archive_write_set_format_option(a, "pax", "xattrheader",
-		    "SCHILY") != ARCHIVE_OK) {
-			e = gfsb_ctx_seterr(s.ctx, GFSB_ENOMEM,
-			    "cannot set up the archive writer");
-			goto out;
-		}
-		archive_write_set_bytes_in_last_block(a, 1);
-		if (strcmp(o->tar, "-") == 0)
-			flags = archive_write_open_fd(a, o->tar_fd);
-		else
-			flags = archive_write_open_filename(a, o->tar);
-		if (flags != ARCHIVE_OK) {
-			e = gfsb_ctx_seterr(s.ctx, GFSB_EIO,
-			    "cannot write %s: %s", o->tar,
-			    archive_error_string(a));
-			goto out;
-		}
-	} else {
-		if ((e = prepare_target(&s, o->target)) != GFSB_OK)
-			goto out;
-		if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-		    chdir(o->target) != 0) {
-			e = gfsb_ctx_seterr(s.ctx, GFSB_EIO,
-			    "cannot enter %s: %s", o->target,
-			    strerror(errno));
-			goto out;
-		}
-		if ((a = disk_writer()) == NULL) {
-			e = GFSB_ENOMEM;
-			goto out;
-		}
-	}
+	if ((e = open_writer(&s, &a, &cwd)) != GFSB_OK)
+		goto out;
 
 	nw = o->threads ? o->threads : ops_ncpus(16);
 	if (o->threads == 0 && remote && nw < 4)
