@@ -58,6 +58,7 @@ struct drill {
 	uint64_t start[DRILL_WINDOWS_MAX], width;
 	unsigned nwin;
 	int all;
+	int oom;		/* an entry could not be kept for the check */
 	uint64_t at;		/* bytes of the snapshot before this entry */
 	struct picked *picked;
 	size_t npicked, cap;
@@ -154,8 +155,10 @@ select_entry(void *cookie, const char *path, const struct gfsb_node *n)
 		size_t ncap = d->cap ? 2 * d->cap : 256;
 
 		if ((grown = realloc(d->picked, ncap * sizeof(*grown))) ==
-		    NULL)
-			return 0; /* counted as missing by the check */
+		    NULL) {
+			d->oom = 1; /* the drill fails: it checks everything */
+			return 0;
+		}
 		d->picked = grown;
 		d->cap = ncap;
 	}
@@ -165,6 +168,7 @@ select_entry(void *cookie, const char *path, const struct gfsb_node *n)
 	    ops_node_copy(n, &p->node) != GFSB_OK) {
 		free(p->path);
 		gfsb_repo_node_fini(&p->node);
+		d->oom = 1;
 		return 0;
 	}
 	d->npicked++;
@@ -470,6 +474,9 @@ drill_run(struct drill *d, char *scratch, size_t len)
 		gfsb_ctx_clearerr(gfsb_repo_ctx(d->r));
 		e = GFSB_OK;
 	}
+	if (e == GFSB_OK && d->oom)
+		e = gfsb_ctx_seterr(gfsb_repo_ctx(d->r), GFSB_ENOMEM, "drill: "
+		    "out of memory keeping the sample's entries");
 	if (e == GFSB_OK)
 		e = check_all(d, sub);
 	res->seconds = gfsb_monotonic_seconds() - t1;
