@@ -1337,6 +1337,32 @@ whole_total(struct rs *s, const struct gfsb_snapshot *snap)
 	s->prog.total_bytes = m->total_bytes_processed;
 }
 
+/* Start up to n readers; returns how many started. */
+static unsigned
+workers_start(struct rs *s, pthread_t *w, unsigned n)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k++)
+		if (pthread_create(&w[k], NULL, fetch_main, s) != 0)
+			break;
+	return k;
+}
+
+/* Let the readers finish the runs queued, and join them. */
+static void
+workers_stop(struct rs *s, pthread_t *w, unsigned n)
+{
+	unsigned k;
+
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_broadcast(&s->cv_fetch);
+	pthread_mutex_unlock(&s->mu);
+	for (k = 0; k < n; k++)
+		pthread_join(w[k], NULL);
+}
+
 /* The options checked, the lock, the snapshot, the index, and the path
  * to restore found in it. */
 static gfsb_err
@@ -1430,10 +1456,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		e = GFSB_ENOMEM;
 		goto out;
 	}
-	for (started = 0; started < nw; started++)
-		if (pthread_create(&workers[started], NULL, fetch_main, &s) !=
-		    0)
-			break;
+	started = workers_start(&s, workers, nw);
 	if (started == 0 || pthread_create(&plan, NULL, plan_main, &pa) != 0) {
 		e = GFSB_ENOMEM;
 		rs_fail(&s, e);
@@ -1446,12 +1469,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		pthread_join(plan, NULL);
 		files_stop(&s, fw);
 	}
-	pthread_mutex_lock(&s.mu);
-	s.stop = 1;
-	pthread_cond_broadcast(&s.cv_fetch);
-	pthread_mutex_unlock(&s.mu);
-	for (i = 0; i < started; i++)
-		pthread_join(workers[i], NULL);
+	workers_stop(&s, workers, started);
 	/* Closing applies the deferred directory modes and times. */
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		e2 = gfsb_ctx_seterr(s.ctx, GFSB_EIO, "cannot finish: %s",
