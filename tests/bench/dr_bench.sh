@@ -235,42 +235,33 @@ median_run() {
 	echo "$RUNS"
 }
 
-gfsb_restore() {
-	local r=$1 t=$SHM/rg
+# restored NAME RUN TARGET CMD...: a timed restore from a new machine into
+# TARGET, checked against the data set (not timed), then removed.
+restored() {
+	local name=$1 r=$2 t=$3
+	shift 3
 	new_machine
-	timed gfsb-restore "$r" "$GFS" restore -v -r "$GREPO" latest --target "$t"
-	grep -q '^storage: ' "$LOGS/gfsb-restore.$r.log" ||
-		die "gfsbackup restore -v printed no storage line ($LOGS/gfsb-restore.$r.log)"
+	timed "$name" "$r" "$@" --target "$t"
 	diff -rq "$DATA" "$t$DATA" >"$LOGS/diff.log" 2>&1 ||
-		{ head "$LOGS/diff.log" >&2; die "gfsbackup's restore (run $r) differs"; }
+		{ head "$LOGS/diff.log" >&2; die "$name (run $r) restored other data"; }
 	rm -rf "$t"
+}
+gfsb_restore() {
+	restored gfsb-restore "$1" "$SHM/rg" "$GFS" restore -v -r "$GREPO" latest
+	grep -q '^storage: ' "$LOGS/gfsb-restore.$1.log" ||
+		die "gfsbackup restore -v printed no storage line ($LOGS/gfsb-restore.$1.log)"
 }
 restic_restore() {
-	local r=$1 t=$SHM/rr
-	new_machine
-	timed restic-restore "$r" "$RESTIC" -r "$RREPO" "${RESTIC_S3[@]}" --quiet \
-		restore latest --target "$t"
-	diff -rq "$DATA" "$t$DATA" >"$LOGS/diff.log" 2>&1 ||
-		{ head "$LOGS/diff.log" >&2; die "restic's restore (run $r) differs"; }
-	rm -rf "$t"
+	restored restic-restore "$1" "$SHM/rr" "$RESTIC" -r "$RREPO" \
+		"${RESTIC_S3[@]}" --quiet restore latest
 }
 gfsb_restore_slow() {
-	local r=$1 t=$SHM/rg
-	new_machine
-	timed gfsb-restore-slow "$r" "$GFS" restore -v --s3-endpoint "$PROXY" \
-		-r "$GREPO" latest --target "$t"
-	diff -rq "$DATA" "$t$DATA" >"$LOGS/diff.log" 2>&1 ||
-		{ head "$LOGS/diff.log" >&2; die "gfsbackup's slow restore (run $r) differs"; }
-	rm -rf "$t"
+	restored gfsb-restore-slow "$1" "$SHM/rg" "$GFS" restore -v \
+		--s3-endpoint "$PROXY" -r "$GREPO" latest
 }
 restic_restore_slow() {
-	local r=$1 t=$SHM/rr
-	new_machine
-	timed restic-restore-slow "$r" "$RESTIC" -r "$RREPO_SLOW" "${RESTIC_S3[@]}" \
-		--quiet restore latest --target "$t"
-	diff -rq "$DATA" "$t$DATA" >"$LOGS/diff.log" 2>&1 ||
-		{ head "$LOGS/diff.log" >&2; die "restic's slow restore (run $r) differs"; }
-	rm -rf "$t"
+	restored restic-restore-slow "$1" "$SHM/rr" "$RESTIC" -r "$RREPO_SLOW" \
+		"${RESTIC_S3[@]}" --quiet restore latest
 }
 gfsb_syncback() {
 	local r=$1 t=$SHM/lg
