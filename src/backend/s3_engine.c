@@ -16,6 +16,10 @@
 
 #include "s3_internal.h"
 
+/* Receive buffer for GETs (curl allows up to 10 MiB; its default 16 KiB
+ * costs a recv and a poll per 16 KiB of a pack range). */
+#define S3_RECV_BUFFER (256L << 10)
+
 struct s3_engine {
 	CURLM *multi;
 	pthread_t thread;
@@ -171,6 +175,8 @@ make_easy(struct s3_engine *e, struct s3_xfer *x)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	if (strcmp(x->method, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, S3_RECV_BUFFER);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);

@@ -247,4 +247,17 @@ void ops_run_workers(void *(*fn)(void *), void *arg, unsigned threads,
 /* Worker threads to use: one per CPU, at most cap. */
 unsigned ops_ncpus(unsigned cap);
 
+/* Restore: a file writer thread's own working directory
+ * (ops_restore_cwd.c). */
+struct rs_cwd {
+	int own;		/* the thread has a directory of its own */
+	int target;		/* the restore target (O_PATH) */
+	int fd;			/* where the thread is, or -1: the target */
+	char *dir;		/* ... relative to the target */
+	size_t dirlen, dircap;
+};
+void rs_cwd_init(struct rs_cwd *c);
+const char *rs_cwd_enter(struct rs_cwd *c, const char *path);
+void rs_cwd_fini(struct rs_cwd *c);
+
 #endif

@@ -1,8 +1,11 @@
 /*
  * ops: exclude/include pattern semantics, path cleaning, a
  * verification's facts in the report; verify never takes a storage
- * failure for damage (in-memory backend); the offsite bucket's policy.
+ * failure for damage (in-memory backend); the offsite bucket's policy;
+ * a restore file writer's own working directory.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -867,6 +871,80 @@ test_bucket_policy_bad(void **state)
 	gfsb_ctx_free(ctx);
 }
 
+/* Where the thread is now, relative to root (the test's directory). */
+static void
+assert_in(const char *root, const char *rel)
+{
+	char cwd[PATH_MAX], want[PATH_MAX];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s%s%s", root, *rel ? "/" : "", rel);
+	assert_string_equal(cwd, want);
+}
+
+static void
+test_restore_cwd(void **state)
+{
+	char tmpl[] = "/tmp/gfsb-cwd.XXXXXX", root[PATH_MAX], cmd[PATH_MAX + 16];
+	char moved[PATH_MAX + 16];
+	struct rs_cwd c;
+	int back;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	assert_non_null(realpath(tmpl, root));
+	assert_true((back = open(".", O_RDONLY | O_DIRECTORY)) >= 0);
+	assert_int_equal(chdir(root), 0);
+	assert_int_equal(mkdir("a", 0700) | mkdir("a/b", 0700) |
+	    mkdir("a/b/c", 0700) | mkdir("x", 0700) | symlink("a/b", "l") |
+	    symlink("/", "a/root"), 0);
+
+	rs_cwd_init(&c);
+	assert_true(c.own); /* Linux: unshare(CLONE_FS) */
+	/* Into a file's directory; the same again; deeper from there. */
+	assert_string_equal(rs_cwd_enter(&c, "a/b/f"), "f");
+	assert_in(root, "a/b");
+	assert_string_equal(rs_cwd_enter(&c, "a/b/g"), "g");
+	assert_string_equal(rs_cwd_enter(&c, "a/b/c/h"), "h");
+	assert_in(root, "a/b/c");
+	/* "a/bc" is not below "a/b". */
+	assert_string_equal(rs_cwd_enter(&c, "x/i"), "i");
+	assert_in(root, "x");
+	assert_string_equal(rs_cwd_enter(&c, "top"), "top");
+	assert_in(root, "");
+	/* A symlink, "..", a missing or over-long component: the whole
+	 * path from the target, where libarchive's own checks refuse it. */
+	assert_string_equal(rs_cwd_enter(&c, "l/c/j"), "l/c/j");
+	assert_in(root, "");
+	assert_string_equal(rs_cwd_enter(&c, "a/b/f"), "f");
+	assert_string_equal(rs_cwd_enter(&c, "a/root/etc/k"), "a/root/etc/k");
+	assert_in(root, "");
+	assert_string_equal(rs_cwd_enter(&c, "a/../x/m"), "a/../x/m");
+	assert_string_equal(rs_cwd_enter(&c, "a/nope/n"), "a/nope/n");
+	assert_in(root, "");
+	assert_string_equal(rs_cwd_enter(&c, "a//o"), "o"); /* a/o */
+	assert_in(root, "a");
+	/* A directory swapped for a symlink once entered: the thread stays
+	 * in the directory it reached, wherever it has gone (the test is
+	 * in the thread: paths from here on are absolute). */
+	assert_string_equal(rs_cwd_enter(&c, "a/b/p"), "p");
+	snprintf(cmd, sizeof(cmd), "%s/a/b", root);
+	snprintf(moved, sizeof(moved), "%s/a/moved", root);
+	assert_int_equal(rename(cmd, moved) | symlink("../x", cmd), 0);
+	assert_string_equal(rs_cwd_enter(&c, "a/b/q"), "q");
+	assert_in(root, "a/moved");
+	/* ... and a fresh walk refuses the symlink. */
+	assert_string_equal(rs_cwd_enter(&c, "top"), "top");
+	assert_string_equal(rs_cwd_enter(&c, "a/b/r"), "a/b/r");
+	assert_in(root, "");
+	rs_cwd_fini(&c);
+
+	assert_int_equal(fchdir(back), 0);
+	close(back);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -883,6 +961,7 @@ main(void)
 		cmocka_unit_test(test_view_of_the_past),
 		cmocka_unit_test(test_bucket_policy),
 		cmocka_unit_test(test_bucket_policy_bad),
+		cmocka_unit_test(test_restore_cwd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
