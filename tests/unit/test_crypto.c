@@ -1,12 +1,16 @@
 /* crypto: hashes against published vectors, sealing detects any change,
- * keys stay apart, passphrase derivation. */
+ * sealing agrees with libsodium and the published XChaCha20-Poly1305
+ * vector, keys stay apart, passphrase derivation. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <sodium.h>
 
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/util.h>
@@ -72,6 +76,103 @@ test_seal_detects_every_bit_flip(void **state)
 	assert_int_equal(gfsb_crypto_open(k, out, sealed, 10, ad, sizeof(ad)),
 	    GFSB_ECORRUPT);
 	gfsb_crypto_keys_free(k);
+}
+
+static void
+unhex(const char *h, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(sscanf(h + 2 * i, "%2hhx", &out[i]), 1);
+}
+
+/* draft-irtf-cfrg-xchacha-03, A.3.1: AEAD_XChaCha20_Poly1305. */
+static void
+test_seal_vector(void **state)
+{
+	static const char pt[] = "Ladies and Gentlemen of the class of '99: "
+	    "If I could offer you only one tip for the future, sunscreen "
+	    "would be it.";
+	static const char ct[] =
+	    "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+	    "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
+	    "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+	    "21f9664c97637da9768812f615c68b13b52e" "c0875924c1c7987947deafd878"
+	    "0acf49";
+	uint8_t key[GFSB_KEY_LEN], sealed[GFSB_NONCE_LEN + sizeof(ct) / 2];
+	uint8_t ad[12], out[sizeof(pt)];
+	size_t i, n = sizeof(pt) - 1;
+
+	(void)state;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0x80 + i);
+	for (i = 0; i < GFSB_NONCE_LEN; i++)
+		sealed[i] = (uint8_t)(0x40 + i);
+	unhex("50515253c0c1c2c3c4c5c6c7", ad, sizeof(ad));
+	unhex(ct, sealed + GFSB_NONCE_LEN, sizeof(ct) / 2);
+	assert_int_equal(n + GFSB_SEAL_OVERHEAD, sizeof(sealed));
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), ad, sizeof(ad)), GFSB_OK);
+	assert_memory_equal(out, pt, n);
+	sealed[sizeof(sealed) - 1] ^= 0x80;
+	memset(out, 0xaa, sizeof(out));
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), ad, sizeof(ad)), GFSB_ECORRUPT);
+	for (i = 0; i < n; i++)	/* nothing unauthenticated is left */
+		assert_int_equal(out[i], 0);
+}
+
+/* What we seal libsodium opens, and the other way round, at every size
+ * around ChaCha20's 64-byte blocks and beyond libcrypto's chunking. */
+static void
+test_seal_matches_libsodium(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 15, 16, 17, 63, 64, 65, 255,
+	    256, 1000, 65543, 1 << 20 };
+	size_t max = 1 << 20, i, a;
+	uint8_t key[GFSB_KEY_LEN], ad[38];
+	uint8_t *msg = malloc(max), *sealed = malloc(max + GFSB_SEAL_OVERHEAD);
+	uint8_t *out = malloc(max);
+
+	(void)state;
+	assert_non_null(msg);
+	assert_non_null(sealed);
+	assert_non_null(out);
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(ad, sizeof(ad));
+	randombytes_buf(msg, max);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (a = 0; a <= sizeof(ad); a += sizeof(ad)) {
+			size_t n = sizes[i];
+
+			gfsb_crypto_seal_with(key, sealed, msg, n, ad, a);
+			assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
+			    out, NULL, NULL, sealed + GFSB_NONCE_LEN,
+			    n + GFSB_TAG_LEN, ad, a, sealed, key), 0);
+			assert_memory_equal(out, msg, n);
+
+			randombytes_buf(sealed, GFSB_NONCE_LEN);
+			crypto_aead_xchacha20poly1305_ietf_encrypt(
+			    sealed + GFSB_NONCE_LEN, NULL, msg, n, ad, a, NULL,
+			    sealed, key);
+			memset(out, 0, n);
+			assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+			    n + GFSB_SEAL_OVERHEAD, ad, a), GFSB_OK);
+			assert_memory_equal(out, msg, n);
+			/* A flipped ciphertext byte: refused, output wiped. */
+			if (n > 0) {
+				sealed[GFSB_NONCE_LEN + n / 2] ^= 1;
+				assert_int_equal(gfsb_crypto_open_with(key,
+				    out, sealed, n + GFSB_SEAL_OVERHEAD, ad, a),
+				    GFSB_ECORRUPT);
+				assert_int_equal(out[n / 2], 0);
+				assert_int_equal(out[0], 0);
+			}
+		}
+	free(msg);
+	free(sealed);
+	free(out);
 }
 
 static void
@@ -159,6 +260,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_seal_detects_every_bit_flip),
+		cmocka_unit_test(test_seal_vector),
+		cmocka_unit_test(test_seal_matches_libsodium),
 		cmocka_unit_test(test_nonces_are_fresh),
 		cmocka_unit_test(test_blob_ids_are_keyed),
 		cmocka_unit_test(test_pwhash),
