@@ -9,7 +9,7 @@ pkgs=(
 	build-essential cmake pkg-config
 	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
 	libcurl4-openssl-dev libexpat1-dev libinih-dev libcmocka-dev
-	acl attr tar util-linux python3 strace curl jq
+	acl attr tar util-linux python3 curl jq
 	# The fuzz targets (tests/fuzz): clang and its libFuzzer runtime.
 	clang libclang-rt-14-dev
 	restic

@@ -16,7 +16,9 @@ jobs=$(nproc)
 export GFSB_REQUIRE_S3=1 GFSB_REQUIRE_SMTP=1
 
 echo "== build (warnings are errors)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGFSBACKUP_WERROR=ON >/dev/null
+# Crash points (GFSB_CRASH_AT): the kill tests visit every durable step.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGFSBACKUP_WERROR=ON \
+	-DGFSBACKUP_CRASH_POINTS=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
 # One test per core at a time: each scenario starts its own servers on
@@ -26,17 +28,16 @@ echo "== tests"
 
 echo "== build with AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGFSBACKUP_SANITIZE=ON \
-	-DGFSBACKUP_WERROR=ON >/dev/null
+	-DGFSBACKUP_WERROR=ON -DGFSBACKUP_CRASH_POINTS=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 echo "== tests under the sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The longest scenarios play shorter campaigns here (the plain pass above
 # plays the full ones): 60 nights of the daily job instead of 400, 20
-# chaos rounds instead of 40, 50,000 empty files instead of 200,000, and
-# sync killed at its renames and unlinks but not its fsyncs.
+# chaos rounds instead of 40, 50,000 empty files instead of 200,000.
 (cd build-asan && GFSB_RUN_DAYS=60 GFSB_CHAOS_ROUNDS=20 \
-	GFSB_HOSTILE_FILES=50000 GFSB_SYNC_KILL_CALLS="rename unlink" \
+	GFSB_HOSTILE_FILES=50000 \
 	ctest -j "$jobs" --output-on-failure -LE restic)
 echo "== fuzz targets (libFuzzer, ASan+UBSan), 30 s each on their seeds"
 # 11 targets, one per core at a time: about 3 minutes.  A longer

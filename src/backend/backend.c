@@ -10,12 +10,15 @@
  * operations out of its table, and gets the answers below.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -31,6 +34,60 @@ static const char *const typenames[GFSB_OBJ_NTYPES] = {
 	[GFSB_OBJ_SNAPSHOT] = "snapshots",
 	[GFSB_OBJ_LOCK] = "locks",
 };
+
+#ifdef GFSB_CRASH_POINTS
+/*
+ * Test builds only (cmake -DGFSBACKUP_CRASH_POINTS=ON; never the package):
+ * every durable step of a backend, a put or a removal, is a crash point.
+ * GFSB_CRASH_COUNT_FILE names a file that holds, at every moment, how many
+ * steps the process has begun; GFSB_CRASH_AT=k sends the process SIGKILL
+ * just before its k-th step, as kill -9 or a power cut would.  Steps run in
+ * several threads are counted in the order they begin.  tests/e2e/lib.sh
+ * (crash_campaign) runs a command once to count its steps, then once per
+ * step killed there.
+ */
+static pthread_once_t crash_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t crash_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long crash_at, crash_steps;
+static int crash_fd = -1;
+
+static void
+crash_init(void)
+{
+	const char *at = getenv("GFSB_CRASH_AT");
+	const char *file = getenv("GFSB_CRASH_COUNT_FILE");
+
+	if (at != NULL)
+		crash_at = strtoul(at, NULL, 10);
+	if (file != NULL && *file != '\0')
+		crash_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+}
+
+static void
+crash_point(void)
+{
+	char buf[32];
+	int n;
+
+	pthread_once(&crash_once, crash_init);
+	pthread_mutex_lock(&crash_mu);
+	crash_steps++;
+	if (crash_fd >= 0) {
+		n = snprintf(buf, sizeof(buf), "%20lu\n", crash_steps);
+		if (pwrite(crash_fd, buf, (size_t)n, 0) != n)
+			abort();
+	}
+	if (crash_steps == crash_at)
+		kill(getpid(), SIGKILL);
+	pthread_mutex_unlock(&crash_mu);
+}
+#else
+static void
+crash_point(void)
+{
+}
+#endif
 
 const char *
 gfsb_backend_type_name(enum gfsb_obj type)
@@ -274,6 +331,7 @@ gfsb_backend_put(struct gfsb_backend *be, enum gfsb_obj type,
 	pthread_mutex_unlock(&be->put_ret_mu);
 	if (type == GFSB_OBJ_LOCK)
 		r.mode = GFSB_LOCK_NONE;
+	crash_point();
 	t0 = gfsb_monotonic_seconds();
 	e = be->ops->put(be, type, name, p, n, r.mode != GFSB_LOCK_NONE ?
 	    &r : NULL);
@@ -294,6 +352,7 @@ gfsb_backend_put_locked(struct gfsb_backend *be, enum gfsb_obj type,
 		return bad_retention(be, ret);
 	if (be->read_only != NULL)
 		return read_only(be);
+	crash_point();
 	return be->ops->put(be, type, name, p, n, ret);
 }
 
@@ -427,6 +486,7 @@ gfsb_backend_remove(struct gfsb_backend *be, enum gfsb_obj type,
 		return bad_name(be, type, name);
 	if (be->read_only != NULL)
 		return read_only(be);
+	crash_point();
 	return be->ops->remove(be, type, name);
 }
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Incremental backups: unchanged data stores nothing, changes store only
-# the chunks they touch, and an older snapshot still restores exactly.
+# the chunks they touch (a change that keeps size and mtime included), and
+# an older snapshot still restores exactly.
 . "$(dirname "$0")/lib.sh"
 
 S=$T/src
@@ -71,6 +72,26 @@ expect 0 "$GFSB" backup -r "$R" --force "$S"
 out_has "(53 new, 0 changed, 0 unchanged)"
 [ "$(summary data_added)" -lt 100000 ] || fail "force stored data again"
 
+# (No --time from here: the parent is the newest snapshot, the --force
+# one, taken now.)
+step "same size and mtime, other bytes: the ctime gives it away"
+f=$S/docs/d1.txt
+touch -r "$f" "$T/mtime-ref"
+head -c "$(stat -c %s "$f")" < <(yes X) >"$f"
+touch -r "$T/mtime-ref" "$f"
+[ "$(stat -c %Y.%s "$f")" = "$(stat -c %Y.%s "$T/v1/docs/d1.txt")" ] ||
+	fail "the test did not keep the size and mtime"
+expect 0 "$GFSB" backup -r "$R" "$S"
+out_has "(0 new, 1 changed, 52 unchanged)"
+
+step "another file renamed over it with its size and mtime: changed"
+f=$S/docs/d2.txt
+head -c "$(stat -c %s "$f")" < <(yes Y) >"$S/d2.new"
+touch -r "$f" "$S/d2.new"
+mv "$S/d2.new" "$f"
+expect 0 "$GFSB" backup -r "$R" "$S"
+out_has "(0 new, 1 changed, 52 unchanged)"
+
 step "the oldest snapshot restores exactly, after newer ones"
 expect 0 "$GFSB" restore -r "$R" "${first:0:10}" --target "$T/r1"
 $PY "$HERE/treecmp.py" "$T/v1" "$T/r1$S" --no-times ||
@@ -85,5 +106,5 @@ step "snapshots are listed oldest first with their times"
 expect 0 "$GFSB" snapshots -r "$R"
 grep -n "2026-01-0" "$T/out" | head -5 | awk -F: '{print $1}' |
 	sort -c -n || fail "not in time order"
-out_has "6 snapshots"
+out_has "8 snapshots"
 echo "PASS"

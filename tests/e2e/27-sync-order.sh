@@ -2,9 +2,9 @@
 # sync applies what the source did in an order that keeps the mirror
 # consistent at every instant, and never lets the source shrink what the
 # mirror must keep:
-#   - after a forget + prune at the source, sync is killed (SIGKILL, by
-#     strace fault injection) at each of its renames, unlinks and fsyncs
-#     in turn, one syscall kind at a time: after every kill the mirror
+#   - after a forget + prune at the source, sync is killed (SIGKILL) at
+#     each of its crash points in turn (crash_campaign in lib.sh: before
+#     each put and removal of an object): after every kill the mirror
 #     passes verify --read-data and restores every snapshot it lists
 #     exactly, and the next sync leaves it equal to the source (delete
 #     mode after-lock, the default) or a superset of it (never);
@@ -16,8 +16,6 @@
 #     survives.
 . "$(dirname "$0")/lib.sh"
 
-command -v strace >/dev/null ||
-	fail "strace is not installed (scripts/install-deps.sh)"
 S=$T/src
 L=$T/local
 "$GFSB" init -r "$L" --kdf-memory 8M --kdf-iterations 1 --pack-size 1M -q \
@@ -61,47 +59,28 @@ same_as_source() {
 	fi
 }
 
-calls_rename=rename,renameat,renameat2
-calls_unlink=unlink,unlinkat
-calls_fsync=fsync,fdatasync
-kills=0
+reset_mirror() {
+	rm -rf "$T/m"
+	cp -a "$T/m0" "$T/m"
+	# A killed sync's shared lock on the source is stale.
+	"$GFSB" unlock -r "$L" -q >/dev/null 2>&1
+}
+# After a kill the mirror is consistent; after a whole sync it is also
+# the source's copy (after-lock) or holds all of it (never).
+check_m() {
+	check_mirror "$T/m" "$1"
+	case $1 in
+	*"ran again"* | *uninterrupted*) same_as_source "$want" "$T/m" ;;
+	esac
+}
 for mode in after-lock never; do
 	want=equal
 	[ "$mode" = never ] && want=superset
 	step "sync --delete $mode killed at each crash point in turn"
-	# (The sanitized pass leaves out the fsyncs: a kill at one leaves
-	# what a kill at the rename after it does.)
-	for kind in ${GFSB_SYNC_KILL_CALLS:-rename unlink fsync}; do
-		var=calls_$kind
-		calls=${!var}
-		for k in $(seq 1 200); do
-			rm -rf "$T/m"
-			cp -a "$T/m0" "$T/m"
-			rc=0
-			# (LeakSanitizer cannot run under ptrace: off here.)
-			# (The braces keep bash's "Killed" notice quiet.)
-			{ (ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-				strace -f -o /dev/null -e trace="$calls" \
-				-e inject="$calls":signal=KILL:when="$k" \
-				"$GFSB" sync -r "$L" --to "$T/m" --delete "$mode" \
-				>/dev/null 2>&1); } 2>/dev/null || rc=$?
-			if [ "$rc" = 0 ]; then
-				echo "   $mode: sync ran through once killed at its $kind 1..$((k - 1))"
-				break
-			fi
-			kills=$((kills + 1))
-			# The killed sync's shared lock on the source is stale.
-			"$GFSB" unlock -r "$L" -q >/dev/null 2>&1
-			check_mirror "$T/m" "after a kill at $kind $k ($mode)"
-			expect 0 "$GFSB" sync -r "$L" --to "$T/m" --delete "$mode"
-			same_as_source "$want" "$T/m"
-			check_mirror "$T/m" "after the sync that followed kill $kind $k ($mode)"
-		done
-		[ "$rc" = 0 ] || fail "sync never ran through ($kind, $mode)"
-		[ "$k" -gt 1 ] || fail "no $kind crash point exercised ($mode)"
-	done
+	MIN_STEPS=4 crash_campaign "sync --delete $mode" reset_mirror check_m \
+		"$GFSB" sync -r "$L" --to "$T/m" --delete "$mode"
 done
-echo "   $kills syncs killed, each mirror checked"
+"$GFSB" unlock -r "$L" -q >/dev/null 2>&1 # the last kill's
 
 step "an append-only mirror keeps what the source forgot, through prunes"
 A=$T/append

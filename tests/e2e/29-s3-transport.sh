@@ -6,7 +6,8 @@
 # exit status 1 and one message naming the object, what the server or the
 # network did and the tries: not "damaged", "corrupt", "no readable key
 # file" or "wrong passphrase", which would send an operator looking for
-# damage during a storage outage.  Failures that pass are still retried;
+# damage during a storage outage.  A redirect is such a failure, never
+# followed.  Failures that pass are still retried;
 # a lock that cannot be read is neither ignored nor removed; and nothing
 # the failed runs did changed the repository: with the faults off, every
 # command works and verify --read-data finds it whole.
@@ -103,6 +104,19 @@ step "packs: 500 on every GET"
 failing 500 /data/ "$HTTP" "$R/data/" restore verify verify-data backup sync
 step "packs: connection reset on every GET"
 failing reset /data/ "$RESET" "$R/data/" restore verify verify-data backup sync
+
+step "redirects are not followed (a 307 to elsewhere is a failure)"
+for path in /keys/ /data/; do
+	faults "{\"rate\": 1, \"kinds\": [\"redirect\"], \"methods\": [\"GET\"], \"path\": \"$path\", \"reset_counters\": true}"
+	reads restore
+	err_has "HTTP 307"
+	err_has "$R$path"
+	[ "$(proxy_counter faults_total)" -ge 1 ] || fail "$path: no redirect sent"
+	[ "$(proxy_counter redirects_followed)" = 0 ] ||
+		fail "$path: the client followed a redirect"
+	echo "   $path: $(grep -o 'HTTP 307[^(]*' "$T/err" | head -1)"
+done
+faults '{"rate": 0}'
 
 step "three tries, not more: one key file, one failure"
 faults '{"rate": 1, "kinds": ["500"], "methods": ["GET"], "path": "/keys/", "reset_counters": true}'

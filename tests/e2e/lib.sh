@@ -25,6 +25,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Restores made only to be compared go to a tmpfs when there is one: on
+# ext4, creating a file where many were just deleted searches for a
+# recently deleted inode (milliseconds a file), and the kill scenarios
+# restore every snapshot after every kill.
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	SCRATCH=$(mktemp -d /dev/shm/gfsb-e2e.XXXXXX)
+	CLEANUPS+=("rm -rf '$SCRATCH'")
+else
+	SCRATCH=$T/scratch
+	mkdir "$SCRATCH"
+fi
+
 printf 'e2e passphrase' >"$T/pw"
 chmod 600 "$T/pw"
 export GFSBACKUP_PASSWORD_FILE=$T/pw
@@ -135,11 +147,58 @@ for s in json.load(sys.stdin):
 # to $T/copies/DAY (WHEN, e.g. "after kill 3", goes in the failure).
 check_restores() {
 	local repo=$1 id=$2 day=$3 when=${4:+ $4}
-	rm -rf "$T/check"
-	"$GFSB" restore -r "$repo" -q "$id" --target "$T/check" \
+	rm -rf "$SCRATCH/check"
+	"$GFSB" restore -r "$repo" -q "$id" --target "$SCRATCH/check" \
 		>/dev/null 2>"$T/check.err" || { cat "$T/check.err";
 		fail "snapshot $id (day $day) does not restore$when"; }
-	$PY "$HERE/treecmp.py" "$T/copies/$day" "$T/check$S" >/dev/null ||
+	$PY "$HERE/treecmp.py" "$T/copies/$day" "$SCRATCH/check$S" >/dev/null ||
 		fail "snapshot $id (day $day) restores differently$when"
-	rm -rf "$T/check"
+	rm -rf "$SCRATCH/check"
+}
+
+# crash_campaign NAME RESET CHECK CMD...: kill CMD at every one of its
+# crash points in turn (a build with -DGFSBACKUP_CRASH_POINTS=ON: every
+# put and removal of an object is one; src/backend/backend.c).  RESET puts
+# the repository back as it was before CMD; CHECK checks it (its first
+# argument says when).  CMD runs once to count its N steps; then for each
+# k in 1..N: RESET, CMD killed with SIGKILL just before its k-th step
+# (exit 137, and the count at k: the kill landed where it was meant to),
+# CHECK, CMD run again to the end (exit 0), CHECK.  Prints how many points
+# were visited and fails unless all N were (and N >= MIN_STEPS, default 1).
+crash_campaign() {
+	local name=$1 reset=$2 check=$3 n k rc visited=0
+	shift 3
+	"$reset"
+	rm -f "$T/crash.count"
+	rc=0
+	GFSB_CRASH_COUNT_FILE=$T/crash.count "$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 0 ] || { cat "$T/err"; fail "$name: exit $rc without a kill"; }
+	[ -s "$T/crash.count" ] || fail "$name: no crash points counted" \
+		"($GFSB not built with -DGFSBACKUP_CRASH_POINTS=ON?)"
+	n=$(tr -d ' ' <"$T/crash.count")
+	[ "$n" -ge "${MIN_STEPS:-1}" ] ||
+		fail "$name: $n durable steps, expected at least ${MIN_STEPS:-1}"
+	"$check" "after an uninterrupted $name"
+	for k in $(seq 1 "$n"); do
+		"$reset"
+		rm -f "$T/crash.count"
+		rc=0
+		# (Waited for in braces with stderr dropped: bash's "Killed".)
+		GFSB_CRASH_AT=$k GFSB_CRASH_COUNT_FILE=$T/crash.count "$@" \
+			>"$T/out" 2>"$T/err" &
+		{ wait $!; } 2>/dev/null || rc=$?
+		[ "$rc" = 137 ] || { cat "$T/err";
+			fail "$name: exit $rc, not 137, when killed at step $k of $n"; }
+		[ "$(tr -d ' ' <"$T/crash.count")" = "$k" ] ||
+			fail "$name: killed at step $(tr -d ' ' <"$T/crash.count"), not $k"
+		"$check" "after $name killed at step $k of $n"
+		rc=0
+		"$@" >"$T/out" 2>"$T/err" || rc=$?
+		[ "$rc" = 0 ] || { cat "$T/err";
+			fail "$name: exit $rc when run again after a kill at step $k"; }
+		"$check" "after $name ran again after a kill at step $k"
+		visited=$((visited + 1))
+	done
+	echo "$name: $n crash points, $visited visited"
+	[ "$visited" = "$n" ] || fail "$name: not every crash point was visited"
 }

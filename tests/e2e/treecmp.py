@@ -2,13 +2,18 @@
 """Compare two directory trees: what a restore must bring back.
 
 usage: treecmp.py SRC DST [--no-owner] [--no-times] [--content-only]
-                   [--sparse PATH...]
+                   [--no-root] [--allow-empty] [--sparse PATH...]
 
-Compares, for every entry: type, permission bits (with setuid/setgid/
+Both roots must be directories, and SRC must not be empty (a restore
+compared with a missing or empty source proves nothing) unless
+--allow-empty.  Compares the roots themselves (unless --no-root: a target
+directory the restore did not take from the snapshot) and, for every
+entry below them: type, permission bits (with setuid/setgid/
 sticky), owner and group, size and content (SHA-256), modification time
 (nanoseconds; directories included), symlink target, device numbers,
 extended attributes (user.* and the POSIX ACLs kept in system.posix_acl_*),
-and which names are hard links of one another.  --content-only compares
+and which names are hard links of one another, in both trees (an extra
+link in DST is as wrong as a missing one).  --content-only compares
 only types, sizes, contents and symlink targets (for archives extracted by
 other tools).  Files named with --sparse
 must also take no more disk blocks in DST than in SRC (holes came back as
@@ -77,7 +82,8 @@ def describe(path, opts):
 
 def main():
     args = sys.argv[1:]
-    opts = {"owner": True, "times": True, "content": False}
+    opts = {"owner": True, "times": True, "content": False, "root": True,
+            "empty": False}
     sparse = []
     pos = []
     i = 0
@@ -90,6 +96,10 @@ def main():
         elif a == "--content-only":
             opts["content"] = True
             opts["owner"] = False
+        elif a == "--no-root":
+            opts["root"] = False
+        elif a == "--allow-empty":
+            opts["empty"] = True
         elif a == "--sparse":
             i += 1
             sparse.append(args[i])
@@ -100,25 +110,42 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     src, dst = pos
-    a, b = walk(src), walk(dst)
     problems = []
+    for root in (src, dst):
+        if not os.path.isdir(root) or os.path.islink(root):
+            problems.append("not a directory: " + root)
+    if problems:
+        for p in problems:
+            print("treecmp: " + p)
+        return 1
+    a, b = walk(src), walk(dst)
+    if not a and not opts["empty"]:
+        problems.append("nothing to compare: %s is empty" % src)
     for rel in sorted(set(a) - set(b)):
         problems.append("missing in restore: " + rel)
     for rel in sorted(set(b) - set(a)):
         problems.append("extra in restore: " + rel)
+    common = sorted(set(a) & set(b))
+    pairs = [(rel, a[rel], b[rel]) for rel in common]
+    if opts["root"]:
+        pairs.insert(0, (".", src, dst))
     links_a, links_b = {}, {}
-    for rel in sorted(set(a) & set(b)):
-        da, sa = describe(a[rel], opts)
-        db, sb = describe(b[rel], opts)
+    for rel, pa, pb in pairs:
+        da, sa = describe(pa, opts)
+        db, sb = describe(pb, opts)
         for k in sorted(set(da) | set(db)):
             if da.get(k) != db.get(k):
                 problems.append("%s: %s differs: %r != %r" %
                                 (rel, k, da.get(k), db.get(k)))
+        if rel == ".":
+            continue
+        # Each tree's own link groups: names sharing an inode there.
         if stat.S_ISREG(sa.st_mode) and sa.st_nlink > 1:
             links_a.setdefault((sa.st_dev, sa.st_ino), set()).add(rel)
+        if stat.S_ISREG(sb.st_mode) and sb.st_nlink > 1:
             links_b.setdefault((sb.st_dev, sb.st_ino), set()).add(rel)
-    groups_a = sorted(sorted(g) for g in links_a.values())
-    groups_b = sorted(sorted(g) for g in links_b.values())
+    groups_a = sorted(sorted(g) for g in links_a.values() if len(g) > 1)
+    groups_b = sorted(sorted(g) for g in links_b.values() if len(g) > 1)
     if groups_a != groups_b:
         problems.append("hard links differ: %r != %r" % (groups_a, groups_b))
     for rel in sparse:

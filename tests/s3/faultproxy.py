@@ -51,7 +51,10 @@ from email.utils import formatdate
 
 CONTROL_PATH = "/__fault__"
 KINDS = ("500", "503slowdown", "429", "reset", "stall", "truncate", "delay",
-         "corrupt")
+         "corrupt", "redirect")
+# "redirect" answers 307 to this path on the proxy itself; a client that
+# follows it is counted (redirects_followed) and answered 404.
+REDIRECTED_PATH = "/__redirected__"
 MD5_FAILURES_KEPT = 20
 BUF = 64 * 1024
 MAX_HEAD = 64 * 1024
@@ -111,6 +114,7 @@ class FaultState:
             "upstream_errors": 0,   # 502 answered: upstream unreachable or broken
             "client_errors": 0,     # client vanished or sent garbage mid-request
             "connections": 0,
+            "redirects_followed": 0, # requests for a "redirect" Location
             # Content-MD5 of PUT/POST bodies, as the client sent them:
             "md5_checked": 0,       # bodies checked (Content-Length framed)
             "md5_missing": 0,       # ... without a Content-MD5 header
@@ -587,6 +591,14 @@ class Handler(socketserver.BaseRequestHandler):
         if urllib.parse.urlsplit(target).path == CONTROL_PATH:
             return self.control(method, req, framing, length, client_keep, expect100)
 
+        if urllib.parse.urlsplit(target).path.startswith(REDIRECTED_PATH):
+            self.server.state.count("redirects_followed")
+            self.log("%s %s: a redirect was followed" % (method, target))
+            self.consume_body(framing, length, expect100)
+            self.send_client(simple_response(404, "Not Found", b"{}",
+                                             keep_alive=client_keep))
+            return client_keep
+
         kind, cfg = self.server.state.decide(method, target)
         reqid = "FAULTPROXY%010d" % self.server.next_id()
         self.md5 = None
@@ -605,6 +617,19 @@ class Handler(socketserver.BaseRequestHandler):
             self.consume_body(framing, length, expect100)
             self.md5_done()
             self.send_client(error_response(kind, method, target, client_keep, reqid))
+            return client_keep
+        if kind == "redirect":
+            self.consume_body(framing, length, expect100)
+            self.md5_done()
+            loc = "http://%s%s%s" % (req.get("host") or "127.0.0.1",
+                                     REDIRECTED_PATH, target)
+            self.send_client(("HTTP/1.1 307 Temporary Redirect\r\n"
+                              "Date: %s\r\nServer: faultproxy\r\n"
+                              "Location: %s\r\nContent-Length: 0\r\n"
+                              "Connection: %s\r\n\r\n"
+                              % (formatdate(usegmt=True), loc,
+                                 "keep-alive" if client_keep else "close")
+                              ).encode())
             return client_keep
         if kind == "reset":
             self.consume_body(framing, length, expect100)
