@@ -28,6 +28,7 @@ setfattr -n user.comment -v "hello attr" "$S/dir/hello.txt"
 setfattr -n user.bin -v 0x00ff00 "$S/dir/sub"
 setfacl -m u:1234:rw,g:2345:r "$S/dir/app.log"
 setfacl -d -m g:2345:rx "$S/dir/sub"
+need_root "no devices and no foreign owners in the tree"
 if is_root; then
 	mknod "$S/null" c 1 3
 	mknod "$S/loopish" b 7 200

@@ -91,7 +91,7 @@ if is_root && mount -t tmpfs -o size=1m gfsbtest "$S/mnt" 2>/dev/null; then
 	out_has "$S/mnt"
 	grep -q inside.txt "$T/out" && fail "crossed into another file system"
 else
-	echo "(--one-file-system not tested: cannot mount here)"
+	skip_part "--one-file-system not tested: cannot mount a tmpfs"
 fi
 
 step "key passwd, add, list"

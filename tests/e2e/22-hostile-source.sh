@@ -547,7 +547,7 @@ if truncate -s 2T "$S/huge" 2>/dev/null &&
 		MIDDLE ] || fail "middle differs"
 	rm -rf "$T/r6" "$R"
 else
-	echo "SKIP: $(df --output=fstype "$T" | tail -1) under $T cannot" \
+	skip_part "$(df --output=fstype "$T" | tail -1) under $T cannot" \
 		"hold a 2 TiB sparse file"
 fi
 rm -rf "$S"
@@ -565,6 +565,7 @@ echo secret >"$S/unreadable"
 echo inside >"$S/closed/file"
 echo readable >"$S/ok"
 head -c 2000000 /dev/urandom >"$S/swapped"
+need_root "no devices in the tree"
 if is_root; then
 	mknod "$S/null" c 1 3
 	mknod "$S/loop" b 7 200

@@ -51,6 +51,17 @@ export TZ=UTC
 step() { echo "== $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
+# skip_part WHAT: a part of the scenario cannot run on this machine (no
+# mount, no root, no sparse file that large...): said, or, where the test
+# command requires every part (GFSB_REQUIRE_ROOT=1: scripts/test.sh as
+# root), a failure.
+skip_part() {
+	[ "${GFSB_REQUIRE_ROOT:-0}" != 1 ] ||
+		fail "cannot run here, and GFSB_REQUIRE_ROOT=1: $*"
+	echo "SKIP (part): $*"
+}
+# Root is needed for part of this scenario (owners, devices, mounts).
+need_root() { is_root || skip_part "not root: $*"; }
 
 # expect STATUS cmd...: run cmd (stdout in $T/out, stderr in $T/err) and
 # check its exit status.
