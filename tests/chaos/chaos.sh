@@ -9,8 +9,13 @@
 #   tests/chaos/chaos.sh [--rounds N] [--seed S] [--kill-rate P] [--no-s3]
 #
 # Needs GFSB (the binary); uses tests/e2e/lib.sh and, unless --no-s3,
-# Ceph through tests/e2e/lib_s3.sh.  Prints the counts at the end: rounds,
-# runs, kills, faults, snapshots verified, bytes restored, lost (must be 0).
+# Ceph through tests/e2e/lib_s3.sh.  Every random choice comes from the
+# seed (printed), so a failure is replayed with the same --seed.  A kill
+# counts only if it landed (the command died of SIGKILL); every other run
+# must exit 0, except a sync into which faults were injected (exit 1).
+# Prints the counts the verdict rests on: rounds, runs, kills that landed,
+# kills sent too late, faults, syncs failed by faults, snapshots verified,
+# bytes restored, lost (must be 0).
 ROUNDS=40
 SEED=1
 KILL_RATE=0.35
@@ -89,34 +94,53 @@ snapshot_ids() { "$GFSB" snapshots -r "$R" --json 2>/dev/null | $PY -c '
 import json, sys
 for s in json.load(sys.stdin): print(s["id"])' | sort; }
 
-runs=0 kills=0 faults_total=0
+runs=0 kills=0 late_kills=0 faults_total=0 sync_failures=0
+# How long each command took when it ran through (seconds, the last run):
+# a kill lands at a random point within that, not mostly at start-up.
+declare -A DUR=([backup]=0.3 [forget]=0.1 [prune]=0.2 [sync]=0.5)
 rnd_float() { $PY -c "import random; r=random.Random('$SEED/$1/$2'); print(r.random())"; }
 
 # attempt NAME CMD...: run CMD, maybe SIGKILL it after a random delay.
+# A kill counts only if it landed (the command died of it: status 137); a
+# kill sent after the command had finished (a zombie not yet reaped) does
+# not.  Otherwise the status must be 0, except for a sync into which
+# faults were injected (FAULTED=1, set by the caller): it may fail, with
+# status 1.  Any other status, or 137 without a kill, fails the campaign.
 attempt() {
-	local name=$1 kill_it delay pid rc=0
+	local name=$1 kill_it delay pid rc=0 t0
 	shift
 	runs=$((runs + 1))
 	kill_it=$($PY -c "print(1 if $(rnd_float "$round" "$name") < $KILL_RATE else 0)")
+	t0=$EPOCHREALTIME
 	"$@" >"$T/out" 2>"$T/err" &
 	pid=$!
 	if [ "$kill_it" = 1 ]; then
-		delay=$($PY -c "import random; print(random.Random('$SEED/$round/$name/d').uniform(0.0, 0.08))")
+		delay=$($PY -c "import random; print(random.Random('$SEED/$round/$name/d').uniform(0.0, ${DUR[$name]}))")
 		sleep "$delay"
-		if kill -9 "$pid" 2>/dev/null; then
-			kills=$((kills + 1))
-		fi
+		kill -9 "$pid" 2>/dev/null || true
 	fi
 	# (braces and 2>/dev/null: bash's own "Killed" notice is not news)
 	{ wait "$pid"; } 2>/dev/null || rc=$?
-	if [ "$rc" != 0 ] && [ "$rc" != 137 ] && [ "$kill_it" = 0 ]; then
-		# A failure without a kill must be a fault we injected.
-		if ! grep -q "sync" <<<"$name"; then
-			cat "$T/err"
-			fail "$name failed (status $rc) without being killed"
-		fi
+	if [ "$rc" = 137 ]; then
+		[ "$kill_it" = 1 ] || { cat "$T/err";
+			fail "round $round: $name died of SIGKILL nobody sent"; }
+		kills=$((kills + 1))
+		return 0
 	fi
-	return 0
+	if [ "$kill_it" = 1 ]; then
+		late_kills=$((late_kills + 1))
+	elif [ "$rc" = 0 ]; then
+		DUR[$name]=$($PY -c "print(round($EPOCHREALTIME - $t0, 3))")
+	fi
+	[ "$rc" = 0 ] && return 0
+	if [ "$rc" = 1 ] && [ "${FAULTED:-0}" = 1 ]; then
+		# Excused by the caller only if faults were injected.
+		FAILED_WITH_FAULTS=1
+		cp "$T/err" "$T/err.sync"
+		return 0
+	fi
+	cat "$T/err"
+	fail "round $round: $name failed (status $rc) without a kill${FAULTED:+ or an injected fault}"
 }
 
 step "$ROUNDS rounds (seed $SEED, kill rate $KILL_RATE, S3 $USE_S3)"
@@ -133,12 +157,22 @@ for round in $(seq 1 "$ROUNDS"); do
 	2) attempt prune "$GFSB" prune -r "$R" -q --max-unused 0 ;;
 	*)
 		if [ "$USE_S3" = 1 ]; then
-			faults '{"rate": 0.08, "kinds": ["500", "503slowdown", "reset", "truncate"], "reset_counters": true}'
+			faults "{\"rate\": 0.08, \"seed\": \"$SEED/$round\", \"kinds\": [\"500\", \"503slowdown\", \"reset\", \"truncate\"], \"reset_counters\": true}"
 		fi
+		# Whether faults went into this sync is known once it is over:
+		# a failure is excused after the fact only if some did.
+		FAULTED=$USE_S3 FAILED_WITH_FAULTS=0 n=0
 		attempt sync "$GFSB" sync -r "$R" -q --to "$MIRROR" "${S3OPT[@]}"
+		FAULTED=0
 		if [ "$USE_S3" = 1 ]; then
-			faults_total=$((faults_total + $(proxy_counter faults_total)))
+			n=$(proxy_counter faults_total)
+			faults_total=$((faults_total + n))
 			faults '{"rate": 0}'
+		fi
+		if [ "$FAILED_WITH_FAULTS" = 1 ]; then
+			[ "$n" -gt 0 ] || { cat "$T/err.sync";
+				fail "round $round: sync failed with no fault injected"; }
+			sync_failures=$((sync_failures + 1))
 		fi
 		;;
 	esac
@@ -175,7 +209,9 @@ for id in $(snapshot_ids); do
 done
 rm -rf "$T/restore"
 
-echo "chaos: rounds=$ROUNDS runs=$runs kills=$kills faults=$faults_total" \
+echo "chaos: seed=$SEED rounds=$ROUNDS runs=$runs kills=$kills" \
+	"late_kills=$late_kills faults=$faults_total" \
+	"sync_failures_with_faults=$sync_failures" \
 	"snapshots_verified=$verified bytes_restored=$bytes lost=$lost"
 [ "$verified" -gt 0 ] || fail "no snapshot survived to be verified"
 [ "$lost" = 0 ] || fail "$lost snapshots did not restore exactly"

@@ -2,7 +2,7 @@
 """Cross-check gfsbackup's retention decisions against restic's.
 
 usage: restic_xcheck.py GFSBACKUP WORKDIR [--seed S] [--snapshots N]
-                        [--policies P] [--hosts H]
+                        [--policies P] [--hosts H] [--real REAL]
 
 Makes snapshots at the same randomized local times (TZ from the
 environment) in a restic repository and a gfsbackup repository, on several
@@ -11,12 +11,16 @@ combinations of every rule) runs `restic forget --dry-run --json` and
 `gfsbackup forget --dry-run --json` and requires the same kept set in every
 group.  The one allowed difference: restic 0.14 predates the "oldest" rule,
 so gfsbackup may keep a group's oldest snapshot when that rule is its only
-reason.  Prints the seed; exits 1 on any other difference.
+reason (and it must be that group's oldest).  For the first REAL policies
+(default 4) both tools also forget for real, on copies of their
+repositories, and what is left must be exactly what the dry run said it
+would keep.  Prints the seed; exits 1 on any other difference.
 """
 import datetime
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -119,7 +123,7 @@ def main():
         sys.exit(__doc__)
     gfsb, work = args[0], args[1]
     opts = {"--seed": str(int(time.time())), "--snapshots": "60",
-            "--policies": "30", "--hosts": "4"}
+            "--policies": "30", "--hosts": "4", "--real": "4"}
     i = 2
     while i < len(args):
         opts[args[i]] = args[i + 1]
@@ -171,11 +175,51 @@ def main():
     with ThreadPoolExecutor(max_workers=2) as ex:
         list(ex.map(make, jobs))
 
+    # Every snapshot's time per host: an "oldest" keep must be the oldest.
+    every = {}
+    for s in json.loads(run([gfsb, "snapshots", "-r", grepo, "--json"], env)):
+        every.setdefault(s["hostname"], []).append(epoch(s["time"]))
+
+    def left(tool, repo):
+        """{host: set of epochs} of the snapshots a repository holds."""
+        if tool == "restic":
+            out = run(["restic", "-r", repo, "snapshots", "--json"], env)
+        else:
+            out = run([gfsb, "snapshots", "-r", repo, "--json"], env)
+        res = {}
+        for s in json.loads(out):
+            res.setdefault(s["hostname"], set()).add(epoch(s["time"]))
+        return res
+
+    def real_forget(flags, rk, gk):
+        """Forget for real on copies: what is left is what was kept."""
+        bad = 0
+        for tool, repo, kept in (("restic", rrepo, rk), ("gfsbackup", grepo,
+                                                         gk)):
+            copy = repo + ".forget"
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(repo, copy)
+            if tool == "restic":
+                run(["restic", "-r", copy, "forget", "-q"] + flags, env)
+            else:
+                run([gfsb, "forget", "-r", copy, "-q"] + flags, env)
+            got = left(tool, copy)
+            for host in sorted(set(got) | set(kept)):
+                want = set(kept.get(host, {}))
+                if got.get(host, set()) != want:
+                    bad += 1
+                    print("REAL %s %s %s: left %d snapshots, the dry run "
+                          "kept %d" % (tool, " ".join(flags), host,
+                                       len(got.get(host, set())), len(want)))
+            shutil.rmtree(copy)
+        return bad
+
     policies = FIXED + [random_policy(rng) for _ in range(max(0, npol -
                                                               len(FIXED)))]
+    nreal = int(opts["--real"])
     problems = 0
     oldest_only = 0
-    for flags in policies[:npol]:
+    for i, flags in enumerate(policies[:npol]):
         r = json.loads(run(["restic", "-r", rrepo, "forget", "--dry-run",
                             "--json"] + flags, env))
         g = json.loads(run([gfsb, "forget", "-r", grepo, "--dry-run",
@@ -189,16 +233,21 @@ def main():
                       (" ".join(flags), host, datetime.datetime.fromtimestamp(t),
                        a[t]))
             for t in sorted(set(b) - set(a)):
-                if all(m.startswith("oldest ") for m in b[t]):
+                if (all(m.startswith("oldest ") for m in b[t]) and
+                        t == min(every.get(host, [t]))):
                     oldest_only += 1
                     continue
                 problems += 1
                 print("DIFF %s %s: gfsbackup keeps %s (%s), restic not" %
                       (" ".join(flags), host, datetime.datetime.fromtimestamp(t),
                        b[t]))
-    print("%d policies x %d hosts compared: %d differences, %d snapshots "
-          "kept by the 'oldest' rule only (restic 0.14 lacks it)" %
-          (min(npol, len(policies)), nhost, problems, oldest_only))
+        if i < nreal:
+            problems += real_forget(flags, rk, gk)
+    print("%d policies x %d hosts compared (%d also forgotten for real): %d "
+          "differences, %d snapshots kept by the 'oldest' rule only "
+          "(restic 0.14 lacks it), each its group's oldest" %
+          (min(npol, len(policies)), nhost, min(nreal, npol), problems,
+           oldest_only))
     if problems:
         print("reproduce with --seed %d" % seed)
         return 1
