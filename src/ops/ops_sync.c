@@ -867,6 +867,8 @@ prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 		    (e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
 		    GFSB_OK)
 			return e;
+	} else if (fresh) {
+		s->res->copied++; /* the config the real run would write */
 	}
 	if (s->mirror != NULL) {
 		if (gfsb_backend_is_remote(s->dst) &&
@@ -976,7 +978,12 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 	    (e = drop_snapshots(&s)) != GFSB_OK)
 		goto out;
 	if (o->dry_run) {
-		dry_deletions(&s);
+		/* Counted, not copied: the index files and snapshots too, so
+		 * that "would copy N" is what the real run copies (it said
+		 * packs only: 4 where the sync then copied 6). */
+		if ((e = copy_phase(&s, P_INDEX)) == GFSB_OK &&
+		    (e = copy_phase(&s, P_SNAPS)) == GFSB_OK)
+			dry_deletions(&s);
 		goto out;
 	}
 	if ((e = at_stake(&s, &stake)) != GFSB_OK ||

@@ -146,7 +146,7 @@ expect 10 "$GFSB" snapshots -r "s3://$BUCKET/elsewhere"
 one_line_error "no repository"
 
 step "bad input: unreachable endpoint (bounded retries)"
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+closed_port port
 expect 1 env GFSBACKUP_S3_ATTEMPTS=3 "$GFSB" snapshots -r "$R" \
 	--s3-endpoint "http://127.0.0.1:$port"
 one_line_error "after 3 tries"

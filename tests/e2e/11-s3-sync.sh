@@ -27,11 +27,14 @@ local_listing() {
 step "dry run: counts, changes nothing"
 expect 0 "$GFSB" sync -r "$L" --to "$M" --dry-run
 out_has "would copy"
+would=$(sed -n 's/^would copy \([0-9]*\) objects.*/\1/p' "$T/out")
 [ -z "$("${RCLONE[@]}" lsf ceph: 2>/dev/null)" ] || fail "dry run wrote"
 
 step "first sync creates the mirror; rclone checks every object"
 expect 0 "$GFSB" sync -r "$L" --to "$M"
 out_has "created the mirror"
+# The dry run said how many (packs, index files and snapshots alike).
+out_has "copied $would objects"
 cmp -s <(local_listing "$L") <(s3_listing gfsb-mirror/offsite) ||
 	{ diff <(local_listing "$L") <(s3_listing gfsb-mirror/offsite); fail "the mirror is not the same set of objects"; }
 s3_check_names gfsb-mirror/offsite
@@ -43,27 +46,41 @@ expect 0 "$GFSB" sync -r "$L" --to "$M"
 out_has "copied 0 objects"
 
 step "kill -9 in the middle, then resume: only what is missing is sent"
-head -c 12000000 /dev/urandom >"$S/big.bin"
+# (Seeded: the same packs on every run.)
+$PY -c 'import random, sys
+sys.stdout.buffer.write(random.Random(5).randbytes(12000000))' >"$S/big.bin"
 "$GFSB" backup -r "$L" -q --time '2026-01-05 01:00:00' "$S" >/dev/null
 cp -a "$S" "$T/copies/05"
 "$GFSB" sync -r "$L" --to "$M" --dry-run >"$T/dry"
 want=$(sed -n 's/^would copy \([0-9]*\) objects.*/\1/p' "$T/dry")
 [ "$want" -ge 10 ] || fail "test setup: only $want objects to copy"
+have=$(s3_listing gfsb-mirror/offsite | wc -l)
 "$GFSB" sync -r "$L" --to "$M" --threads 1 --connections 1 \
 	--limit-upload 2048 >/dev/null 2>&1 &
 pid=$!
 BGPIDS+=("$pid")
-sleep 2.5
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
+# Killed once two new objects have landed (not after a fixed time, which
+# a slow or a fast machine turns into "nothing" or "everything").
+for _ in $(seq 1 300); do
+	[ "$(s3_listing gfsb-mirror/offsite | wc -l)" -ge $((have + 2)) ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null || fail "the sync ended before it could be killed"
+{ wait "$pid"; } 2>/dev/null || true
+landed=$(( $(s3_listing gfsb-mirror/offsite | wc -l) - have ))
 # Snapshots are copied last: the interrupted mirror still has 4.
 expect 0 "$GFSB" snapshots -r "$M"
 out_has "4 snapshots"
+expect 0 "$GFSB" sync -r "$L" --to "$M" --dry-run
+left=$(sed -n 's/^would copy \([0-9]*\) objects.*/\1/p' "$T/out")
 expect 0 "$GFSB" sync -r "$L" --to "$M"
 got=$(sed -n 's/^copied \([0-9]*\) objects.*/\1/p' "$T/out")
-echo "   objects to copy: $want; copied after the kill: $got"
-[ "$got" -gt 0 ] && [ "$got" -lt "$want" ] ||
-	fail "resume copied $got of $want objects"
+echo "   objects to copy: $want; landed before the kill: $landed;" \
+	"left to copy: $left; copied after the kill: $got"
+[ "$landed" -ge 2 ] && [ "$left" = $((want - landed)) ] ||
+	fail "after $landed objects landed, $left of $want are left to copy"
+[ "$got" = "$left" ] || fail "resume copied $got objects, not the $left left"
 cmp -s <(local_listing "$L") <(s3_listing gfsb-mirror/offsite) ||
 	{ diff <(local_listing "$L") <(s3_listing gfsb-mirror/offsite); fail "the resumed mirror differs"; }
 

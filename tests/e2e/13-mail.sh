@@ -158,7 +158,7 @@ step "a password file open to others is refused before connecting"
 cp "$T/smtp.pw" "$T/open.pw"
 chmod 644 "$T/open.pw"
 # The server is down: exit 2 (not 3) shows nothing was attempted.
-DOWN=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+closed_port DOWN
 send 2 --url "smtp://127.0.0.1:$DOWN" --to a@example.org --user gfsb \
 	--password-file "$T/open.pw" --subject x
 one_line_error "$T/open.pw"

@@ -167,6 +167,27 @@ check_restores() {
 	rm -rf "$SCRATCH/check"
 }
 
+# closed_port VAR: set VAR to a port on 127.0.0.1 that refuses
+# connections, held (bound, never listening) by a background process until
+# the scenario ends, so that no other server can take it meanwhile (a port
+# found free and released could be).
+closed_port() {
+	rm -f "$T/closed.port"
+	$PY -c 'import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)' "$T/closed.port" </dev/null >/dev/null 2>&1 &
+	BGPIDS+=($!)
+	for _ in $(seq 1 100); do
+		[ -s "$T/closed.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/closed.port" ] || fail "could not hold a closed port"
+	printf -v "$1" '%s' "$(cat "$T/closed.port")"
+}
+
 # crash_campaign NAME RESET CHECK CMD...: kill CMD at every one of its
 # crash points in turn (a build with -DGFSBACKUP_CRASH_POINTS=ON: every
 # put and removal of an object is one; src/backend/backend.c).  RESET puts
