@@ -8,7 +8,10 @@
  * off.  A lock is refreshed every five minutes by a background thread; one
  * older than 30 minutes, or whose process is gone on this very host, is
  * stale and does not block anyone (it is reported, and removed by
- * `unlock`).
+ * `unlock`).  "Gone" is told by the process's start time and the boot's
+ * id, recorded in the lock: a process id alone is reused (the chaos
+ * campaign's 315th round met a killed prune's lock whose pid had been
+ * given to another process, and the next sync was refused as locked).
  *
  * A read-only view of the past (a backend opened "as of" a moment) cannot
  * change, so there is nothing to exclude and nowhere to write a lock: a
@@ -41,7 +44,52 @@ struct lockinfo {
 	char hostname[256];
 	char username[64];
 	long pid;
+	long long pid_start;	/* clock ticks after boot; 0: not recorded */
+	char boot_id[40];	/* "": not recorded */
 };
+
+/* When process pid started (clock ticks after boot: /proc/PID/stat field
+ * 22); 0 if unknown. */
+static long long
+proc_start(long pid)
+{
+	char path[64], buf[1024], *p;
+	long long start = 0;
+	size_t n;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name (field 2) may hold spaces and parentheses: count from
+	 * the last ')', which field 3 follows. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (i = 3; i <= 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		start = strtoll(p + 1, NULL, 10);
+	return start;
+}
+
+/* This boot's id, or "" where the kernel does not say. */
+static void
+boot_id(char out[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(out, 1, 39, f);
+		fclose(f);
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
 
 struct gfsb_lock {
 	struct gfsb_repo *r;
@@ -69,7 +117,7 @@ lock_remove(struct gfsb_repo *r, const char *name)
 static gfsb_err
 lock_write(struct gfsb_repo *r, int exclusive, char name[GFSB_ID_HEX])
 {
-	char host[256], user[64], when[64];
+	char host[256], user[64], when[64], boot[40];
 	struct gfsb_time now;
 	json_t *o;
 	char *text = NULL;
@@ -79,10 +127,12 @@ lock_write(struct gfsb_repo *r, int exclusive, char name[GFSB_ID_HEX])
 	gfsb_time_format_rfc3339(&now, when, sizeof(when));
 	gfsb_sys_hostname(host, sizeof(host));
 	gfsb_sys_username(user, sizeof(user));
-	o = json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I}", "time", when,
-	    "exclusive", exclusive, "hostname", host, "username", user, "pid",
-	    (json_int_t)getpid(), "uid", (json_int_t)getuid(), "gid",
-	    (json_int_t)getgid());
+	boot_id(boot);
+	o = json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "time",
+	    when, "exclusive", exclusive, "hostname", host, "username", user,
+	    "pid", (json_int_t)getpid(), "uid", (json_int_t)getuid(), "gid",
+	    (json_int_t)getgid(), "pid_start", (json_int_t)proc_start(getpid()),
+	    "boot_id", boot);
 	if (o != NULL && (text = json_dumps(o, JSON_COMPACT)) != NULL)
 		e = repo_obj_store(r, GFSB_OBJ_LOCK, ENV_LOCK,
 		    (const uint8_t *)text, strlen(text), name);
@@ -94,8 +144,8 @@ lock_write(struct gfsb_repo *r, int exclusive, char name[GFSB_ID_HEX])
 static gfsb_err
 lock_read(struct gfsb_repo *r, const char *name, struct lockinfo *li)
 {
-	const char *when = NULL, *host = NULL, *user = "";
-	json_int_t pid = 0;
+	const char *when = NULL, *host = NULL, *user = "", *boot = "";
+	json_int_t pid = 0, start = 0;
 	struct gfsb_buf plain;
 	json_error_t jerr;
 	json_t *o = NULL;
@@ -110,12 +160,15 @@ lock_read(struct gfsb_repo *r, const char *name, struct lockinfo *li)
 		goto out;
 	e = GFSB_ECORRUPT;
 	if ((o = json_loadb((const char *)plain.data, plain.len, 0, &jerr)) ==
-	    NULL || json_unpack(o, "{s:s, s:b, s:s, s?s, s:I}", "time", &when,
-	    "exclusive", &excl, "hostname", &host, "username", &user, "pid",
-	    &pid) != 0 || gfsb_time_parse_rfc3339(when, &li->time) != GFSB_OK)
+	    NULL || json_unpack(o, "{s:s, s:b, s:s, s?s, s:I, s?I, s?s}",
+	    "time", &when, "exclusive", &excl, "hostname", &host, "username",
+	    &user, "pid", &pid, "pid_start", &start, "boot_id", &boot) != 0 ||
+	    gfsb_time_parse_rfc3339(when, &li->time) != GFSB_OK)
 		goto out;
 	li->exclusive = excl;
 	li->pid = (long)pid;
+	li->pid_start = (long long)start;
+	snprintf(li->boot_id, sizeof(li->boot_id), "%s", boot);
 	snprintf(li->hostname, sizeof(li->hostname), "%s", host);
 	snprintf(li->username, sizeof(li->username), "%s", user);
 	e = GFSB_OK;
@@ -129,16 +182,25 @@ static int
 lock_stale(const struct lockinfo *li)
 {
 	struct gfsb_time now;
-	char host[256];
+	char host[256], boot[40];
+	long long start;
 
 	gfsb_time_now(&now);
 	if (now.sec - li->time.sec > LOCK_STALE_SECONDS)
 		return 1;
 	gfsb_sys_hostname(host, sizeof(host));
-	if (strcmp(host, li->hostname) == 0 && li->pid > 0 &&
-	    kill((pid_t)li->pid, 0) != 0 && errno == ESRCH)
+	if (strcmp(host, li->hostname) != 0 || li->pid <= 0)
+		return 0;
+	/* This host: gone if the machine rebooted since, if no process has
+	 * the id, or if the one that has it started at another moment. */
+	boot_id(boot);
+	if (li->boot_id[0] != '\0' && boot[0] != '\0' &&
+	    strcmp(li->boot_id, boot) != 0)
 		return 1;
-	return 0;
+	if (kill((pid_t)li->pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	start = proc_start(li->pid);
+	return li->pid_start != 0 && start != 0 && start != li->pid_start;
 }
 
 struct scan {

@@ -898,6 +898,105 @@ test_locks(void **state)
 	assert_int_equal(ns.n, 0);
 }
 
+/* Plant an exclusive lock of this host, written now, for process pid
+ * (start: its start time, 0 to leave it out; boot: the boot id, NULL to
+ * leave it out); say whether it blocks a shared lock. */
+static int
+blocks(struct fx *f, long pid, long long start, const char *boot)
+{
+	char text[512], host[256], when[64], name[GFSB_ID_HEX];
+	struct gfsb_lock *s;
+	struct gfsb_time now;
+	size_t removed;
+	gfsb_err e;
+	int n;
+
+	gfsb_time_now(&now);
+	gfsb_time_format_rfc3339(&now, when, sizeof(when));
+	gfsb_sys_hostname(host, sizeof(host));
+	n = snprintf(text, sizeof(text), "{\"time\":\"%s\",\"exclusive\":true,"
+	    "\"hostname\":\"%s\",\"username\":\"u\",\"pid\":%ld", when, host,
+	    pid);
+	if (start != 0)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    ",\"pid_start\":%lld", start);
+	if (boot != NULL)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    ",\"boot_id\":\"%s\"", boot);
+	snprintf(text + n, sizeof(text) - (size_t)n, "}");
+	assert_int_equal(repo_obj_store(f->r, GFSB_OBJ_LOCK, ENV_LOCK,
+	    (const uint8_t *)text, strlen(text), name), GFSB_OK);
+	e = gfsb_repo_lock(f->r, 0, &s);
+	if (e == GFSB_OK)
+		gfsb_repo_unlock(s);
+	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(gfsb_repo_unlock_stale(f->r, 1, &removed), GFSB_OK);
+	return e == GFSB_ELOCKED;
+}
+
+/* The start time of process pid, as the kernel gives it. */
+static long long
+started(long pid)
+{
+	char path[64], buf[1024], *p;
+	FILE *fp;
+	size_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (i = 3; i <= 22; i++)
+		assert_non_null(p = strchr(p + 1, ' '));
+	return strtoll(p + 1, NULL, 10);
+}
+
+/* A lock of this host whose process id is alive blocks only if that
+ * process is the one that wrote it: a killed process's id given to
+ * another (whose start time differs), or a lock from before a reboot (a
+ * boot id that is not this one), does not. */
+static void
+test_locks_reused_pid(void **state)
+{
+	struct fx *f = *state;
+	long parent = (long)getppid();
+	char boot[40] = "";
+	FILE *fp;
+
+	assert_non_null(fp = fopen("/proc/sys/kernel/random/boot_id", "r"));
+	assert_non_null(fgets(boot, sizeof(boot), fp));
+	fclose(fp);
+	boot[strcspn(boot, "\n")] = '\0';
+	assert_true(blocks(f, parent, started(parent), boot));
+	assert_true(blocks(f, parent, 0, NULL)); /* an older lock: the id */
+	assert_false(blocks(f, parent, started(parent) + 1, boot));
+	assert_false(blocks(f, parent, started(parent),
+	    "00000000-0000-0000-0000-000000000000"));
+	/* And gfsbackup's own locks carry both. */
+	{
+		struct gfsb_lock *x;
+		struct names ns;
+		struct gfsb_buf plain;
+		char *p;
+
+		assert_int_equal(gfsb_repo_lock(f->r, 1, &x), GFSB_OK);
+		list(f, GFSB_OBJ_LOCK, &ns);
+		assert_int_equal(ns.n, 1);
+		gfsb_buf_init(&plain);
+		assert_int_equal(repo_obj_load(f->r, GFSB_OBJ_LOCK, ENV_LOCK,
+		    ns.v[0], 4096, &plain), GFSB_OK);
+		assert_int_equal(gfsb_buf_append(&plain, "", 1), GFSB_OK);
+		p = (char *)plain.data;
+		assert_non_null(strstr(p, "\"pid_start\":"));
+		assert_non_null(strstr(p, boot));
+		gfsb_buf_fini(&plain);
+		gfsb_repo_unlock(x);
+	}
+}
+
 /*
  * A read-only view of the past: a shared lock is granted without a word
  * to the storage (a live exclusive lock of the present does not stand in
@@ -1188,6 +1287,8 @@ main(void)
 		cmocka_unit_test(test_tree_bit_flips),
 		cmocka_unit_test(test_tree_hostile_names),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_locks_reused_pid, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_locks_cache_probe,
