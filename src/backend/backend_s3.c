@@ -55,6 +55,9 @@
 #define ASOF_PAGE 1000
 #define ASOF_MAX_PAGES 100000
 #define ASOF_MAX_OBJECTS ((size_t)4 << 20)
+/* The longest repository prefix: S3 keys are at most 1,024 bytes, and
+ * "/snapshots/" with a 64-digit name takes 75. */
+#define S3_PREFIX_MAX 900
 
 struct s3 {
 	char *scheme_host;  /* "http://127.0.0.1:8080" */
@@ -197,11 +200,36 @@ sleep_backoff(struct s3 *s, int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* Append "name: value" to the request's headers.  The line is built on
+ * the heap, whatever its length (an STS session token is several KiB: a
+ * fixed buffer cut it short while the signature covered it whole), and
+ * wiped once curl has its copy.  -1: out of memory. */
+static int
+header_add(struct curl_slist **list, const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 3;
+	struct curl_slist *l;
+	char *line;
+
+	if ((line = malloc(n)) == NULL)
+		return -1;
+	/* "Name:" alone removes a header curl would add. */
+	snprintf(line, n, *value ? "%s: %s" : "%s:", name, value);
+	l = curl_slist_append(*list, line);
+	sodium_memzero(line, n);
+	free(line);
+	if (l == NULL)
+		return -1;
+	*list = l;
+	return 0;
+}
+
 static gfsb_err
 build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 {
 	char path[4096], enc[4096], url[8192], date[17], auth[1024],
-	    hdr[1200], until[32];
+	    until[32];
+	int bad = 0;
 	struct s3_header h[10];
 	struct s3_sign_req sr;
 	size_t nh = 0, i, first_extra;
@@ -213,15 +241,14 @@ build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 	} else {
 		snprintf(hash, 65, "%s", EMPTY_SHA256);
 	}
-	if (s->virtual_host)
-		snprintf(path, sizeof(path), "/%s", q->key ? q->key : "");
-	else
-		snprintf(path, sizeof(path), "/%s%s%s", s->bucket,
-		    q->key ? "/" : "", q->key ? q->key : "");
-	if (s3_uri_encode(path, enc, sizeof(enc), 1) != 0)
+	/* Too long a key or query is refused, never sent cut short. */
+	if ((s->virtual_host ? snprintf(path, sizeof(path), "/%s",
+	    q->key ? q->key : "") : snprintf(path, sizeof(path), "/%s%s%s",
+	    s->bucket, q->key ? "/" : "", q->key ? q->key : "")) >=
+	    (int)sizeof(path) || s3_uri_encode(path, enc, sizeof(enc), 1) != 0 ||
+	    snprintf(url, sizeof(url), "%s%s%s%s", s->scheme_host, enc,
+	    q->query[0] ? "?" : "", q->query) >= (int)sizeof(url))
 		return GFSB_EINVAL;
-	snprintf(url, sizeof(url), "%s%s%s%s", s->scheme_host, enc,
-	    q->query[0] ? "?" : "", q->query);
 	s3_amz_date(date, 0);
 	h[nh++] = (struct s3_header){ "host", s->host };
 	h[nh++] = (struct s3_header){ "x-amz-content-sha256", hash };
@@ -259,33 +286,23 @@ build(struct s3 *s, struct req *q, struct s3_xfer *x, char *hash)
 	if ((x->url = strdup(url)) == NULL)
 		return GFSB_ENOMEM;
 	x->headers = NULL;
-	snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
-	x->headers = curl_slist_append(x->headers, hdr);
-	snprintf(hdr, sizeof(hdr), "x-amz-content-sha256: %s", hash);
-	x->headers = curl_slist_append(x->headers, hdr);
-	snprintf(hdr, sizeof(hdr), "x-amz-date: %s", date);
-	x->headers = curl_slist_append(x->headers, hdr);
-	if (q->range != NULL) {
-		snprintf(hdr, sizeof(hdr), "Range: %s", q->range);
-		x->headers = curl_slist_append(x->headers, hdr);
-	}
-	if (s->session_token != NULL) {
-		snprintf(hdr, sizeof(hdr), "x-amz-security-token: %s",
+	bad |= header_add(&x->headers, "Authorization", auth);
+	bad |= header_add(&x->headers, "x-amz-content-sha256", hash);
+	bad |= header_add(&x->headers, "x-amz-date", date);
+	if (q->range != NULL)
+		bad |= header_add(&x->headers, "Range", q->range);
+	if (s->session_token != NULL)
+		bad |= header_add(&x->headers, "x-amz-security-token",
 		    s->session_token);
-		x->headers = curl_slist_append(x->headers, hdr);
-	}
-	for (i = first_extra; i < nh; i++) {
-		snprintf(hdr, sizeof(hdr), "%s: %s", h[i].name, h[i].value);
-		x->headers = curl_slist_append(x->headers, hdr);
-	}
+	for (i = first_extra; i < nh; i++)
+		bad |= header_add(&x->headers, h[i].name, h[i].value);
 	/* No 100-continue round trip, no form content type on POST. */
-	x->headers = curl_slist_append(x->headers, "Expect:");
+	bad |= header_add(&x->headers, "Expect", "");
 	if (strcmp(q->method, "POST") == 0)
-		x->headers = curl_slist_append(x->headers,
-		    "Content-Type: application/xml");
+		bad |= header_add(&x->headers, "Content-Type",
+		    "application/xml");
 	sodium_memzero(auth, sizeof(auth));
-	sodium_memzero(hdr, sizeof(hdr));
-	if (x->headers == NULL)
+	if (bad)
 		return GFSB_ENOMEM;
 	x->method = q->method;
 	x->body = q->body ? q->body : (const uint8_t *)"";
@@ -1492,9 +1509,11 @@ gfsb_backend_s3_url_split(struct gfsb_ctx *ctx, const char *url,
 		slash++;
 	for (n = strlen(slash); n > 0 && slash[n - 1] == '/'; n--)
 		;
-	if (n >= plen)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 URL %s: "
-		    "the prefix is too long", url);
+	if (n > S3_PREFIX_MAX || n >= plen)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed S3 URL "
+		    "s3://%s/...: the prefix is %zu bytes, more than %d (S3 "
+		    "object keys are at most 1,024 bytes)", bucket, n,
+		    S3_PREFIX_MAX);
 	memcpy(prefix, slash, n);
 	prefix[n] = '\0';
 	if (!prefix_ok(prefix))
@@ -1691,6 +1710,13 @@ gfsb_backend_s3_open(struct gfsb_ctx *ctx, const char *url,
 		goto fail;
 	for (blen = strlen(s->prefix); blen > 0 && s->prefix[blen - 1] == '/';)
 		s->prefix[--blen] = '\0';
+	if (blen > S3_PREFIX_MAX) {
+		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed repository "
+		    "URL s3://%s/...: the prefix is %zu bytes, more than %d "
+		    "(S3 object keys are at most 1,024 bytes)", s->bucket, blen,
+		    S3_PREFIX_MAX);
+		goto fail;
+	}
 	if (!prefix_ok(s->prefix)) {
 		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "malformed repository "
 		    "URL %s: the prefix may not have empty, \".\" or \"..\" "
