@@ -135,8 +135,10 @@ local_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	    (int)sizeof(tmp))
 		return gfsb_ctx_seterr(be->ctx, GFSB_EINVAL, "path too long");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT && type == GFSB_OBJ_PACK) {
-		/* A repository copied without empty data/xx directories. */
+	if (fd < 0 && errno == ENOENT && type != GFSB_OBJ_CONFIG) {
+		/* A repository copied without its empty directories (git,
+		 * rclone from S3, some sync tools): data/xx, locks/, and the
+		 * rest are made again, one level, below a root that exists. */
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return ioerr(be, "cannot create", dir);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -898,6 +898,92 @@ test_locks(void **state)
 	assert_int_equal(ns.n, 0);
 }
 
+/* Format v1's tree encoding is pinned: a tree of every kind of node
+ * encodes to the same bytes as when v1 was defined (docs/FORMAT.md,
+ * "Trees"), and decodes back to itself.  tests/e2e/38-golden-v1 pins the
+ * reading of a whole v1 repository. */
+static void
+test_tree_encoding_pinned(void **state)
+{
+	static const char *const want =
+	    "9bb4ecde660cbec85b15135d0d1796d799a3d038fbe87d82d3a25119146be872";
+	struct gfsb_tree tr, back;
+	struct gfsb_node n;
+	struct gfsb_buf b, b2;
+	char hex[GFSB_ID_HEX];
+	size_t i;
+
+	(void)state;
+	gfsb_repo_tree_init(&tr);
+	memset(&n, 0, sizeof(n));
+	n.kind = GFSB_NODE_DIR;
+	n.name = strdup("etc");
+	n.mode = 040750;
+	n.uid = 0;
+	n.gid = 4;
+	n.user = strdup("root");
+	n.group = strdup("adm");
+	n.mtime = (struct gfsb_time){ 1262304000, 500000000 };
+	n.ctime = (struct gfsb_time){ 1262304001, 1 };
+	n.inode = 12345;
+	n.dev = 2049;
+	n.nlink = 3;
+	memset(n.subtree, 0xab, sizeof(n.subtree));
+	assert_int_equal(gfsb_repo_tree_add(&tr, &n), GFSB_OK);
+	memset(&n, 0, sizeof(n));
+	n.kind = GFSB_NODE_FILE;
+	n.name = strdup("file with spaces");
+	n.mode = 0104755;
+	n.uid = 1000;
+	n.gid = 1000;
+	n.mtime = (struct gfsb_time){ 981173106, 123456789 };
+	n.ctime = (struct gfsb_time){ 1796547000, 42 };
+	n.inode = 99;
+	n.dev = 2049;
+	n.nlink = 2;
+	n.size = 3000000;
+	n.nextents = 2;
+	n.extents = calloc(2, sizeof(*n.extents));
+	n.extents[0].hole = 1;
+	n.extents[0].len = 1000000;
+	memset(n.extents[1].id, 0x5a, GFSB_ID_LEN);
+	n.extents[1].len = 2000000;
+	n.nxattrs = 1;
+	n.xattrs = calloc(1, sizeof(*n.xattrs));
+	n.xattrs[0].name = strdup("user.golden");
+	n.xattrs[0].value = (uint8_t *)strdup("v1");
+	n.xattrs[0].len = 2;
+	assert_int_equal(gfsb_repo_tree_add(&tr, &n), GFSB_OK);
+	memset(&n, 0, sizeof(n));
+	n.kind = GFSB_NODE_SYMLINK;
+	n.name = strdup("link");
+	n.mode = 0120777;
+	n.mtime = (struct gfsb_time){ 1015218367, 0 };
+	n.target = strdup("../etc/motd");
+	n.nlink = 1;
+	assert_int_equal(gfsb_repo_tree_add(&tr, &n), GFSB_OK);
+
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_repo_tree_encode(&tr, &b), GFSB_OK);
+	gfsb_crypto_sha256_hex(b.data, b.len, hex);
+	print_message("tree encoding: %zu bytes, SHA-256 %s\n", b.len, hex);
+	assert_string_equal(hex, want);
+	/* And back, to the same bytes. */
+	gfsb_repo_tree_init(&back);
+	assert_int_equal(gfsb_repo_tree_decode(b.data, b.len, &back), GFSB_OK);
+	assert_int_equal(back.n, tr.n);
+	for (i = 0; i < back.n; i++)
+		assert_string_equal(back.nodes[i].name, tr.nodes[i].name);
+	gfsb_buf_init(&b2);
+	assert_int_equal(gfsb_repo_tree_encode(&back, &b2), GFSB_OK);
+	assert_int_equal(b2.len, b.len);
+	assert_memory_equal(b2.data, b.data, b.len);
+	gfsb_buf_fini(&b);
+	gfsb_buf_fini(&b2);
+	gfsb_repo_tree_fini(&back);
+	gfsb_repo_tree_fini(&tr);
+}
+
 /* Plant an exclusive lock of this host, written now, for process pid
  * (start: its start time, 0 to leave it out; boot: the boot id, NULL to
  * leave it out); say whether it blocks a shared lock. */
@@ -1288,6 +1374,7 @@ main(void)
 		cmocka_unit_test(test_tree_hostile_names),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup,
 		    teardown),
+		cmocka_unit_test(test_tree_encoding_pinned),
 		cmocka_unit_test_setup_teardown(test_locks_reused_pid, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_locks, setup, teardown),

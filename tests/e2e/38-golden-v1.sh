@@ -1,0 +1,71 @@
+#!/bin/bash
+# Format v1 is pinned: tests/golden/v1 is a repository written once by the
+# gfsbackup that defined v1 (tests/golden/make-v1.sh; never remade), with
+# two snapshots of a tree holding every kind of entry and metadata, and the
+# tree's manifest on each day.  Today's gfsbackup must list the snapshots
+# exactly as they were recorded, find the repository whole with verify
+# --read-data, restore both snapshots to the recorded manifests (content,
+# modes, times, hard links, symlinks, holes, xattrs), and add a snapshot to
+# it that the same checks then accept.  A change that makes v1 read
+# differently fails here; a new format gets a directory of its own.
+. "$(dirname "$0")/lib.sh"
+
+G=$HERE/../golden/v1
+[ -d "$G/repo" ] || fail "no golden repository at $G"
+R=$T/golden
+cp -r "$G/repo" "$R"
+# As a git checkout has it: no empty directories (data/xx, locks/).
+find "$R" -type d -empty -delete
+printf 'golden v1 passphrase' >"$T/golden.pw"
+chmod 600 "$T/golden.pw"
+export GFSBACKUP_PASSWORD_FILE=$T/golden.pw
+
+step "the snapshots list as they were written ($(cat "$G/made-by"))"
+expect 0 "$GFSB" snapshots -r "$R" --json
+$PY - "$G/snapshots.json" "$T/out" <<'PYEOF' || fail "the snapshots read differently"
+import json, sys
+want, got = (json.load(open(p)) for p in sys.argv[1:3])
+if want != got:
+    for w, g in zip(want, got):
+        for k in sorted(set(w) | set(g)):
+            if w.get(k) != g.get(k):
+                print("snapshot %s: %s: %r != %r" % (w.get("id", "?")[:8], k, w.get(k), g.get(k)))
+    sys.exit("%d snapshots recorded, %d read" % (len(want), len(got)))
+print("   %d snapshots, every field as recorded" % len(got))
+PYEOF
+
+step "verify --read-data finds it whole"
+expect 0 "$GFSB" verify -r "$R" --read-data --no-state
+out_has "no damage found"
+
+# restored N ID: snapshot ID restores to manifest.N
+restored() {
+	local path
+	path=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["paths"][0])' "$G/snapshots.json")
+	rm -rf "$SCRATCH/g"
+	expect 0 "$GFSB" restore -r "$R" -q "$2" --target "$SCRATCH/g"
+	$PY "$HERE/../golden/manifest.py" "$SCRATCH/g$path" >"$T/manifest" ||
+		fail "no tree at $path in snapshot $2"
+	diff "$G/manifest.$1" "$T/manifest" ||
+		fail "snapshot $2 restores differently from manifest.$1"
+	echo "   snapshot ${2:0:8}: $(wc -l <"$T/manifest") entries as recorded"
+	rm -rf "$SCRATCH/g"
+}
+ids=($($PY -c 'import json, sys; print(" ".join(s["id"] for s in json.load(open(sys.argv[1]))))' "$G/snapshots.json"))
+[ "${#ids[@]}" = 2 ] || fail "the golden repository should have 2 snapshots"
+
+step "both snapshots restore to their manifests"
+restored 1 "${ids[0]}"
+restored 2 "${ids[1]}"
+
+step "today's gfsbackup adds a snapshot; v1 stays whole"
+mkdir -p "$T/more"
+printf 'added by today\n' >"$T/more/today.txt"
+expect 0 "$GFSB" backup -r "$R" -q --time "2026-12-08 01:00:00" "$T/more"
+expect 0 "$GFSB" verify -r "$R" --read-data --no-state
+restored 1 "${ids[0]}"
+rm -rf "$SCRATCH/g"
+expect 0 "$GFSB" restore -r "$R" -q latest --target "$SCRATCH/g"
+cmp -s "$T/more/today.txt" "$SCRATCH/g$T/more/today.txt" ||
+	fail "the new snapshot does not restore"
+echo "PASS"
