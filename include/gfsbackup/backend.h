@@ -63,6 +63,9 @@ struct gfsb_retention {
 };
 
 /* How to reach remote storage; all fields optional (zero/NULL). */
+/* Transfers a remote backend may hold at once, at most. */
+#define GFSB_CONNECTIONS_MAX 64
+
 struct gfsb_backend_opts {
 	const char *s3_endpoint;	  /* http(s)://HOST[:PORT]; else
 					     GFSBACKUP_S3_ENDPOINT, else AWS */
@@ -73,7 +76,8 @@ struct gfsb_backend_opts {
 	int s3_virtual_host;		  /* bucket.host addressing */
 	const char *cacert;		  /* CA bundle for TLS; else
 					     AWS_CA_BUNDLE, else system's */
-	int connections;		  /* transfers at once (default 4) */
+	int connections;		  /* transfers at once (default 4,
+					     at most GFSB_CONNECTIONS_MAX) */
 	uint64_t limit_upload;		  /* bytes per second, 0 = none */
 	int64_t as_of;			  /* seconds since the epoch: a
 					     read-only view of a versioned

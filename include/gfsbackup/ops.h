@@ -525,6 +525,10 @@ enum gfsb_sync_delete {
 
 /* Objects copied at once, at most. */
 #define GFSB_SYNC_THREADS_MAX 64
+/* Worker threads a backup or restore may be given, at most. */
+#define GFSB_THREADS_MAX 64
+/* Packs a verification reads at once, at most. */
+#define GFSB_VERIFY_THREADS_MAX 16
 
 struct gfsb_sync_opts {
 	unsigned threads;   /* objects copied at once; 0 = 4 */

@@ -36,6 +36,7 @@ struct gfsb_repo_io;
 
 /* Argon2id defaults: RFC 9106's second recommended option (t=3, 64 MiB). */
 #define GFSB_KDF_OPS_DEFAULT 3
+#define GFSB_KDF_OPS_MAX 64
 #define GFSB_KDF_MEM_DEFAULT (64U << 20)
 
 /* Blob types. */

@@ -105,6 +105,16 @@ extern const char cli_global_usage[];
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts);
 
+/*
+ * cli_number(c, opt, arg, min, max, out):
+ * arg as a whole number from min to max into *out: 0; else a usage error
+ * naming the option and the range (EXIT_USAGE).  The ranges are the
+ * library's (GFSB_THREADS_MAX, GFSB_COMPRESS_LEVEL_MAX...), never
+ * written out here.
+ */
+int cli_number(struct cli *c, const char *opt, const char *arg, long min,
+    long max, long *out);
+
 /* Print "gfsbackup: CMD: message" for a usage error; return EXIT_USAGE. */
 int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
 

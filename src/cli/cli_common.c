@@ -61,6 +61,22 @@ cli_msg(struct cli *c, const char *fmt, ...)
 }
 
 int
+cli_number(struct cli *c, const char *opt, const char *arg, long min,
+    long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		return cli_usage_error(c, "invalid %s %s (%ld to %ld)", opt,
+		    arg, min, max);
+	*out = v;
+	return 0;
+}
+
+int
 cli_usage_error(struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -216,11 +232,8 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 			c->remote.cacert = optarg;
 			break;
 		case OPT_CONNECTIONS:
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 ||
-			    v > 64) {
-				cli_usage_error(c, "invalid --connections %s "
-				    "(1 to 64)", optarg);
+			if (cli_number(c, "--connections", optarg, 1,
+			    GFSB_CONNECTIONS_MAX, &v) != 0) {
 				return '?';
 			}
 			c->remote.connections = (int)v;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gfsbackup/compress.h>
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
@@ -91,7 +92,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	struct gfsb_backup_result res;
 	const char **excl = NULL, **tags = NULL, **files = NULL,
 	    **owned = NULL;
-	char **fromfile = NULL, *end, added[32], stored[32], total[32];
+	char **fromfile = NULL, added[32], stored[32], total[32];
 	size_t nexcl = 0, ntags = 0, nfiles = 0, nowned = 0, nfrom, i, k;
 	long comp = -1, threads = 0;
 	gfsb_err e;
@@ -150,22 +151,14 @@ cmd_backup(struct cli *c, int argc, char **argv)
 			bo.force = 1;
 			break;
 		case O_COMP:
-			comp = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || comp < 0 ||
-			    comp > 19) {
-				rc = cli_usage_error(c, "invalid compression "
-				    "level %s (0-19)", optarg);
+			if ((rc = cli_number(c, "compression level", optarg,
+			    0, GFSB_COMPRESS_LEVEL_MAX, &comp)) != 0)
 				goto out;
-			}
 			break;
 		case O_THREADS:
-			threads = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || threads < 1 ||
-			    threads > 64) {
-				rc = cli_usage_error(c, "invalid thread count "
-				    "%s (1-64)", optarg);
+			if ((rc = cli_number(c, "--threads", optarg, 1,
+			    GFSB_THREADS_MAX, &threads)) != 0)
 				goto out;
-			}
 			break;
 		default:
 			rc = EXIT_USAGE;

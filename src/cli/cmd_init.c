@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gfsbackup/compress.h>
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/repo.h>
 
@@ -59,7 +60,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 	};
 	struct gfsb_repo_params p;
 	uint64_t v;
-	char *pass = NULL, *end;
+	char *pass = NULL;
 	size_t len;
 	long lv;
 	gfsb_err e;
@@ -75,11 +76,9 @@ cmd_init(struct cli *c, int argc, char **argv)
 			p.pack_size = (uint32_t)v;
 			break;
 		case O_COMP:
-			lv = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || lv < 0 ||
-			    lv > 19)
-				return cli_usage_error(c, "invalid compression "
-				    "level %s (0-19)", optarg);
+			if (cli_number(c, "compression level", optarg, 0,
+			    GFSB_COMPRESS_LEVEL_MAX, &lv) != 0)
+				return EXIT_USAGE;
 			p.compression = (int)lv;
 			break;
 		case O_CMIN:
@@ -99,11 +98,9 @@ cmd_init(struct cli *c, int argc, char **argv)
 			    &p.kdf_mem);
 			break;
 		case O_KOPS:
-			lv = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || lv < 1 ||
-			    lv > 64)
-				return cli_usage_error(c, "invalid KDF "
-				    "iterations %s (1-64)", optarg);
+			if (cli_number(c, "KDF iterations", optarg, 1,
+			    GFSB_KDF_OPS_MAX, &lv) != 0)
+				return EXIT_USAGE;
 			p.kdf_ops = (uint64_t)lv;
 			break;
 		case O_LOCK:

@@ -77,7 +77,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	struct gfsb_restore_result res;
 	const char **incl = NULL, **excl = NULL;
 	size_t nincl = 0, nexcl = 0;
-	char *spec = NULL, *colon, *end;
+	char *spec = NULL, *colon;
 	long threads = 0;
 	gfsb_err e;
 	int o, rc = EXIT_OK;
@@ -105,13 +105,9 @@ cmd_restore(struct cli *c, int argc, char **argv)
 			ro.host = optarg;
 			break;
 		case O_THREADS:
-			threads = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || threads < 1 ||
-			    threads > 64) {
-				rc = cli_usage_error(c, "invalid thread count "
-				    "%s", optarg);
+			if ((rc = cli_number(c, "--threads", optarg, 1,
+			    GFSB_THREADS_MAX, &threads)) != 0)
 				goto done;
-			}
 			break;
 		default:
 			rc = EXIT_USAGE;

@@ -158,7 +158,6 @@ static const struct option opts[] = {
 static int
 parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 {
-	char *end;
 	long threads = 0;
 	int o, rc, have_delete = 0;
 
@@ -206,12 +205,9 @@ parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 			a->state_dir = optarg;
 			break;
 		case O_THREADS:
-			threads = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || threads < 1 ||
-			    threads > GFSB_SYNC_THREADS_MAX)
-				return cli_usage_error(c, "invalid --threads "
-				    "%s: give 1 to %d", optarg,
-				    GFSB_SYNC_THREADS_MAX);
+			if (cli_number(c, "--threads", optarg, 1,
+			    GFSB_SYNC_THREADS_MAX, &threads) != 0)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;

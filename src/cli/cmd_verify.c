@@ -368,7 +368,6 @@ static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
 	struct gfsb_verify_opts *vo = &a->vo;
-	char *end;
 	int o, rc;
 
 	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
@@ -397,11 +396,9 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 			a->have_time = 1;
 			break;
 		case O_THREADS:
-			a->threads = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || a->threads < 1 ||
-			    a->threads > 16)
-				return cli_usage_error(c, "invalid --threads "
-				    "%s: give 1 to 16", optarg);
+			if (cli_number(c, "--threads", optarg, 1,
+			    GFSB_VERIFY_THREADS_MAX, &a->threads) != 0)
+				return EXIT_USAGE;
 			break;
 		case O_STATEDIR:
 			a->state_dir = optarg;

@@ -32,6 +32,32 @@ expect 2 "$GFSB" snapshots
 one_line_error "no repository"
 unchanged
 
+step "numbers out of range: exit 2, the option and its range named"
+# out_of_range OPTION RANGE CMD...: each bad value refused in one line
+# naming OPTION and RANGE, and nothing changed.
+out_of_range() {
+	local what=$1 range=$2 v
+	shift 2
+	for v in 0 -1 99999 x 1x ""; do
+		expect 2 "$@" "$v"
+		one_line_error "$what"
+		grep -q "($range)" "$T/err" || { cat "$T/err"; fail "$what $v: range not named"; }
+	done
+}
+[ ! -e "$T/x" ] || fail "a refused init made $T/x"
+out_of_range "--threads" "1 to 64" "$GFSB" backup -r "$R" "$S" --threads
+out_of_range "--threads" "1 to 64" "$GFSB" restore -r "$R" latest --target "$T/never" --threads
+out_of_range "--threads" "1 to 16" "$GFSB" verify -r "$R" --threads
+out_of_range "--threads" "1 to 64" "$GFSB" sync -r "$R" --to "$T/never" --threads
+out_of_range "--connections" "1 to 64" "$GFSB" snapshots -r "$R" --connections
+out_of_range "KDF iterations" "1 to 64" "$GFSB" init -r "$T/x" --kdf-iterations
+for v in -1 20 x; do
+	expect 2 "$GFSB" backup -r "$R" "$S" --compression "$v"
+	one_line_error "compression level $v (0 to 19)"
+done
+[ ! -e "$T/x" ] && [ ! -e "$T/never" ] || fail "a refused command wrote"
+unchanged
+
 step "no repository: exit 10, before asking for a passphrase"
 for cmd in "snapshots" "ls latest" "restore latest --target $T/t" \
 	"backup $S" "key list" "unlock"; do
