@@ -21,6 +21,7 @@
 #define EXIT_NOREPO 10
 #define EXIT_LOCKED 11
 #define EXIT_WRONGPASS 12
+#define EXIT_INTERRUPTED 130 /* SIGINT, SIGTERM or SIGHUP; restic's too */
 
 /* Global options, and state every command shares. */
 struct cli {
@@ -121,6 +122,10 @@ int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
 /* Print the error for e (the context's detail if any); return its exit
  * status. */
 int cli_fail(struct cli *c, gfsb_err e);
+
+/* cli_fail for a configuration file (a policy) that cannot be used:
+ * exit 2, nothing was done (1 only when out of memory). */
+int cli_config_fail(struct cli *c, gfsb_err e);
 
 /* The exit status for e. */
 int cli_exit_status(gfsb_err e);

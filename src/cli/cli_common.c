@@ -99,6 +99,7 @@ cli_exit_status(gfsb_err e)
 	case GFSB_ENOREPO: return EXIT_NOREPO;
 	case GFSB_ELOCKED: return EXIT_LOCKED;
 	case GFSB_EAUTH: return EXIT_WRONGPASS;
+	case GFSB_ECANCELED: return EXIT_INTERRUPTED;
 	default: return EXIT_FATAL;
 	}
 }
@@ -112,6 +113,14 @@ cli_fail(struct cli *c, gfsb_err e)
 	fprintf(stderr, "%s: %s: %s\n", c->prog, c->cmd ? c->cmd : "error",
 	    detail[0] ? detail : gfsb_strerror(e));
 	return cli_exit_status(e);
+}
+
+int
+cli_config_fail(struct cli *c, gfsb_err e)
+{
+	int rc = cli_fail(c, e);
+
+	return e == GFSB_ENOMEM ? rc : EXIT_USAGE;
 }
 
 const char cli_global_usage[] =
@@ -330,10 +339,11 @@ cli_passphrase_file(struct cli *c, const char *path, char **out, size_t *len)
 	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
 		return EXIT_FATAL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		/* A configuration error: nothing was done (exit 2). */
 		fprintf(stderr, "%s: %s: cannot read password file %s: %s\n",
 		    c->prog, c->cmd, path, strerror(errno));
 		gfsb_crypto_secure_free(buf);
-		return EXIT_FATAL;
+		return EXIT_USAGE;
 	}
 	/* Like ssh with a private key: a passphrase others can read is a
 	 * mistake to stop at, not to use. */
@@ -469,7 +479,7 @@ cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
 		gfsb_crypto_secure_free(buf);
 		return EXIT_FATAL;
 	}
-	rc = EXIT_FATAL;
+	rc = EXIT_USAGE; /* no passphrase: nothing was done */
 	if (prompt_tty(c, prompt, buf, &n) != 0) {
 		fprintf(stderr, "%s: %s: no passphrase: use --password-file, "
 		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "

@@ -573,7 +573,7 @@ cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
 		    c->prog, c->cmd, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return EXIT_FATAL;
+		return EXIT_USAGE; /* a configuration error: nothing done */
 	}
 	if ((w = private_file(path, why, sizeof(why))) != NULL) {
 		fclose(s.f);

@@ -216,14 +216,16 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	gfsb_size_format(res.summary.data_added, added, sizeof(added));
 	gfsb_size_format(res.summary.data_added_packed, stored,
 	    sizeof(stored));
-	printf("snapshot %.8s saved: %llu files (%llu new, %llu changed, "
-	    "%llu unchanged), %s processed, %s new data (%s stored) in "
-	    "%.1f s\n", res.snapshot_id,
-	    (unsigned long long)res.summary.total_files_processed,
-	    (unsigned long long)res.summary.files_new,
-	    (unsigned long long)res.summary.files_changed,
-	    (unsigned long long)res.summary.files_unmodified, total, added,
-	    stored, res.seconds);
+	/* -q: nothing but warnings and errors. */
+	if (!c->quiet)
+		printf("snapshot %.8s saved: %llu files (%llu new, %llu "
+		    "changed, %llu unchanged), %s processed, %s new data (%s "
+		    "stored) in %.1f s\n", res.snapshot_id,
+		    (unsigned long long)res.summary.total_files_processed,
+		    (unsigned long long)res.summary.files_new,
+		    (unsigned long long)res.summary.files_changed,
+		    (unsigned long long)res.summary.files_unmodified, total,
+		    added, stored, res.seconds);
 	if (res.summary.warnings > 0) {
 		cli_msg(c, "%s: backup: %llu warning(s): some files could not "
 		    "be read (see above)", c->prog,

@@ -215,7 +215,7 @@ cmd_forget(struct cli *c, int argc, char **argv)
 	/* Read the policy before anything else: its errors come first. */
 	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
 	    &file)) != GFSB_OK) {
-		rc = cli_fail(c, e);
+		rc = cli_config_fail(c, e);
 		goto out;
 	}
 	p = file != NULL ? file : flags;

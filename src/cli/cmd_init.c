@@ -128,12 +128,13 @@ cmd_init(struct cli *c, int argc, char **argv)
 	gfsb_crypto_secure_free(pass);
 	if (e != GFSB_OK)
 		return cli_fail(c, e);
-	printf("created repository %.8s at %s%s%s\n", gfsb_repo_id(c->r),
-	    c->repo, p.lock_mode != GFSB_LOCK_NONE ? ", locked in " : "",
-	    p.lock_mode != GFSB_LOCK_NONE ? gfsb_lock_mode_name(p.lock_mode) :
-	    "");
-	if (!c->quiet)
+	if (!c->quiet) {
+		printf("created repository %.8s at %s%s%s\n",
+		    gfsb_repo_id(c->r), c->repo, p.lock_mode != GFSB_LOCK_NONE ?
+		    ", locked in " : "", p.lock_mode != GFSB_LOCK_NONE ?
+		    gfsb_lock_mode_name(p.lock_mode) : "");
 		cli_msg(c, "Keep the passphrase safe: without it nothing in "
 		    "this repository can be restored.");
+	}
 	return EXIT_OK;
 }

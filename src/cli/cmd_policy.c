@@ -104,7 +104,7 @@ show(struct cli *c, const char *file, size_t days,
 	int rc = EXIT_OK;
 
 	if ((e = gfsb_gfs_policy_load(c->ctx, file, &p)) != GFSB_OK)
-		return cli_fail(c, e);
+		return cli_config_fail(c, e);
 	if (days == 0)
 		days = horizon(p);
 	if ((e = gfsb_gfs_simulate(p, days, end, &sim)) != GFSB_OK) {

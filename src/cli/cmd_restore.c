@@ -168,7 +168,8 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	/* With the archive on standard output, talk on standard error.  A
 	 * damaged restore still says what it brought back; one that failed
 	 * before it started (no snapshot id yet) says nothing. */
-	if (e == GFSB_OK || (e == GFSB_ECORRUPT && res.snapshot_id[0] != '\0'))
+	if (!c->quiet && (e == GFSB_OK || (e == GFSB_ECORRUPT &&
+	    res.snapshot_id[0] != '\0')))
 		summary(c, &res, ro.tar != NULL && strcmp(ro.tar, "-") == 0 ?
 		    stderr : stdout);
 	if (e != GFSB_OK)

@@ -244,8 +244,7 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		return rc;
 	if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, a.policy,
 	    &pol)) != GFSB_OK)
-		return e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
-		    cli_fail(c, e);
+		return cli_config_fail(c, e);
 	if ((rc = cli_open_url(c, a.to, &dst)) != EXIT_OK)
 		goto out;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)

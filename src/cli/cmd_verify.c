@@ -740,8 +740,7 @@ cmd_verify(struct cli *c, int argc, char **argv)
 		a.cfg.policy = NULL;
 	} else if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx,
 	    a.policy, &pol)) != GFSB_OK) {
-		rc = e == GFSB_EINVAL ? (cli_fail(c, e), EXIT_USAGE) :
-		    cli_fail(c, e);
+		rc = cli_config_fail(c, e);
 		goto out;
 	}
 	if ((rc = cli_open_repo(c)) != EXIT_OK)

@@ -87,10 +87,10 @@ expect 12 "$GFSB" snapshots -r "$R" --password-command "echo nope"
 [ ! -e "$T/t" ] || fail "restore target created despite the error"
 unchanged
 
-step "no passphrase source and no terminal: exit 1"
-expect 1 setsid -w env -u GFSBACKUP_PASSWORD_FILE "$GFSB" snapshots -r "$R"
+step "no passphrase source and no terminal, an unreadable password file: exit 2"
+expect 2 setsid -w env -u GFSBACKUP_PASSWORD_FILE "$GFSB" snapshots -r "$R"
 one_line_error "no passphrase"
-expect 1 "$GFSB" snapshots -r "$R" --password-file "$T/missing"
+expect 2 "$GFSB" snapshots -r "$R" --password-file "$T/missing"
 one_line_error "$T/missing"
 cp "$T/pw" "$T/open-pw"
 chmod 644 "$T/open-pw"

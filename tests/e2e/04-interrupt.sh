@@ -62,7 +62,7 @@ for sig in INT TERM; do
 	R=$T/repo-$sig
 	init_repo "$R"
 	interrupt "$R" "$sig" 8
-	[ "$rc" = 1 ] || fail "exit status $rc after SIG$sig"
+	[ "$rc" = 130 ] || fail "exit status $rc after SIG$sig"
 	err_has "interrupted"
 	[ "$(nfiles "$R/snapshots")" = 0 ] || fail "a snapshot was written"
 	[ "$(nfiles "$R/index")" -ge 1 ] || fail "no index written"

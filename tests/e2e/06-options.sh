@@ -1,7 +1,7 @@
 #!/bin/bash
 # The backup and restore options an operator relies on: excludes, one file
 # system, several paths, tags, host and time, the JSON shape of
-# `snapshots`, include/exclude on restore, and key management.
+# `snapshots`, include/exclude on restore, key management, and -q.
 . "$(dirname "$0")/lib.sh"
 
 S=$T/src
@@ -15,6 +15,19 @@ echo other >"$S/other/o.txt"
 printf '# comment\n*.iso\n' >"$T/excludes"
 R=$T/repo
 init_repo "$R"
+
+step "-q: init, backup and restore print nothing; a warning still shows"
+expect 0 "$GFSB" init -q -r "$T/quiet" --kdf-memory 8M --kdf-iterations 1
+[ ! -s "$T/out" ] && [ ! -s "$T/err" ] || fail "init -q printed: $(cat "$T/out" "$T/err")"
+expect 0 "$GFSB" backup -q -r "$T/quiet" "$S/etc"
+[ ! -s "$T/out" ] && [ ! -s "$T/err" ] || fail "backup -q printed: $(cat "$T/out" "$T/err")"
+expect 0 "$GFSB" restore -q -r "$T/quiet" latest --target "$T/quiet-r"
+[ ! -s "$T/out" ] && [ ! -s "$T/err" ] || fail "restore -q printed: $(cat "$T/out" "$T/err")"
+expect 3 "$GFSB" backup -q -r "$T/quiet" "$S/etc" "$T/no-such-path"
+[ ! -s "$T/out" ] || fail "backup -q printed a summary"
+err_has "$T/no-such-path"
+expect 0 "$GFSB" backup -r "$T/quiet" "$S/etc"
+out_has "saved:" # without -q, the summary
 
 step "several paths, --exclude, --exclude-file, --tag, --host, --time"
 expect 0 "$GFSB" backup -r "$R" "$S/www" "$S/etc" --exclude '*.tmp' \

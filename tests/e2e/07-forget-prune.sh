@@ -45,7 +45,7 @@ one_line_error "negative count"
 expect 2 "$GFSB" forget -r "$R" --keep-within 3x
 one_line_error "malformed duration"
 printf 'keep-daily = 7\nkeep-weekly = four\n' >"$T/bad.policy"
-expect 1 "$GFSB" forget -r "$R" --policy "$T/bad.policy"
+expect 2 "$GFSB" forget -r "$R" --policy "$T/bad.policy"
 one_line_error "$T/bad.policy:2: keep-weekly"
 expect 1 "$GFSB" forget -r "$R" --keep-tag nosuchtag
 one_line_error "would remove every snapshot"

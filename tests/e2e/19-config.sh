@@ -134,7 +134,7 @@ expect 2 "$GFSB" run --config "$C" -r "$R"
 one_line_error "-r conflicts with --config"
 expect 2 "$GFSB" run --config "$C" --time soon
 one_line_error "--time"
-expect 1 "$GFSB" run --config "$T/absent.conf"
+expect 2 "$GFSB" run --config "$T/absent.conf"
 one_line_error "cannot read the configuration"
 mkfifo "$T/fifo.conf"
 chmod 600 "$T/fifo.conf"
