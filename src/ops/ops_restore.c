@@ -129,6 +129,8 @@ struct rs {
 	struct gfsb_restore_progress prog; /* writer only */
 	int stop;
 	gfsb_err err;
+	int tar_fd;		/* the archive file we opened, or -1 */
+	int tar_made;		/* ... and created */
 
 	/* planner only */
 	struct linkmap links; /* (dev, inode) -> first restored path */
@@ -1320,10 +1322,26 @@ open_writer(struct rs *s, struct archive **ap, int *cwd)
 		return gfsb_ctx_seterr(s->ctx, GFSB_ENOMEM, "cannot set up the "
 		    "archive writer");
 	archive_write_set_bytes_in_last_block(a, 1);
-	if (strcmp(o->tar, "-") == 0)
+	if (strcmp(o->tar, "-") == 0) {
 		r = archive_write_open_fd(a, o->tar_fd);
-	else
-		r = archive_write_open_filename(a, o->tar);
+	} else {
+		/* A new file, never over one that exists (an earlier archive,
+		 * or any file named by mistake); a device or a FIFO that
+		 * exists is written to. */
+		struct stat st;
+		int exists = lstat(o->tar, &st) == 0;
+
+		if (exists && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+			return gfsb_ctx_seterr(s->ctx, GFSB_EEXIST, "%s "
+			    "exists: restore --to-tar writes a new file "
+			    "(remove it, or name another)", o->tar);
+		if ((s->tar_fd = open(o->tar, O_WRONLY | O_CLOEXEC |
+		    (exists ? 0 : O_CREAT | O_EXCL), 0600)) < 0)
+			return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot "
+			    "write %s: %s", o->tar, strerror(errno));
+		s->tar_made = !exists;
+		r = archive_write_open_fd(a, s->tar_fd);
+	}
 	if (r != ARCHIVE_OK)
 		return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot write %s: %s",
 		    o->tar, archive_error_string(a));
@@ -1435,6 +1453,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	memset(res, 0, sizeof(*res));
 	gfsb_backend_io_get(gfsb_repo_backend(r), &io0);
 	memset(&s, 0, sizeof(s));
+	s.tar_fd = -1;
 	memset(&pa, 0, sizeof(pa));
 	s.r = r;
 	s.ctx = gfsb_repo_ctx(r);
@@ -1499,6 +1518,14 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 out:
 	if (a != NULL)
 		archive_write_free(a);
+	if (s.tar_fd >= 0 && close(s.tar_fd) != 0 && e == GFSB_OK)
+		e = gfsb_ctx_seterr(s.ctx, GFSB_EIO, "cannot write %s: %s",
+		    o->tar, strerror(errno));
+	/* An archive cut short by a failure (not by damage, which leaves
+	 * zeros where the damaged bytes were and names them) is removed:
+	 * it would pass for a whole one. */
+	if (s.tar_made && e != GFSB_OK && e != GFSB_ECORRUPT)
+		unlink(o->tar);
 	if (cwd >= 0) {
 		if (fchdir(cwd) != 0 && e == GFSB_OK)
 			e = GFSB_EIO;

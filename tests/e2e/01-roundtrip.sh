@@ -98,6 +98,17 @@ tar -xf "$T/a.tar" -C "$T/tarx"
 $PY "$HERE/treecmp.py" "$S" "$T/tarx$S" --content-only ||
 	fail "archive content differs"
 
+step "--to-tar over an existing file is refused; the file is untouched"
+cp "$T/a.tar" "$T/a.tar.before"
+expect 1 "$GFSB" restore -r "$R" latest --to-tar "$T/a.tar"
+one_line_error "$T/a.tar exists"
+cmp -s "$T/a.tar" "$T/a.tar.before" || fail "the existing archive was changed"
+printf 'not an archive' >"$T/precious"
+expect 1 "$GFSB" restore -r "$R" latest --to-tar "$T/precious"
+[ "$(cat "$T/precious")" = "not an archive" ] || fail "a file was overwritten"
+# A device is written to, as a stream.
+expect 0 "$GFSB" restore -r "$R" latest --to-tar /dev/null -q
+
 step "a second restore into the same target is refused"
 expect 1 "$GFSB" restore -r "$R" latest --target "$T/restore"
 one_line_error "not empty"
