@@ -462,6 +462,26 @@ fail:
 	return e;
 }
 
+/* gfsbackup's own directories: the repository, when it is a directory,
+ * and the cache (a backup of /var would store the repository inside
+ * itself, growing with every backup, and a cache of it). */
+static void
+own_dirs(struct bk *b)
+{
+	struct gfsb_backend *be = gfsb_repo_backend(b->r);
+	const char *cache = gfsb_repo_cache_path(b->r);
+	struct stat st;
+
+	if (!gfsb_backend_is_remote(be) &&
+	    stat(gfsb_backend_location(be), &st) == 0 && S_ISDIR(st.st_mode))
+		b->own[b->nown++] = (struct owndir){ st.st_dev, st.st_ino,
+		    "the repository" };
+	if (cache != NULL && *cache != '\0' && stat(cache, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		b->own[b->nown++] = (struct owndir){ st.st_dev, st.st_ino,
+		    "the repository's cache" };
+}
+
 static gfsb_err
 bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 {
@@ -495,6 +515,7 @@ bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &b->excl)) !=
 	    GFSB_OK)
 		return gfsb_ctx_seterr(b->ctx, e, "invalid exclude pattern");
+	own_dirs(b);
 	if ((e = gfsb_pool_new(4, &b->bufs)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &b->prod_io)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &b->comp_io)) != GFSB_OK)

@@ -50,6 +50,35 @@
 #define WARN_HEAD 300
 #define WARN_TAIL 600
 
+/* The same test without a word (the size scan: the walk says it). */
+static int
+own_quiet(const struct bk *b, const struct stat *st)
+{
+	int i;
+
+	for (i = 0; i < b->nown; i++)
+		if (b->own[i].dev == st->st_dev && b->own[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+int
+bk_own_dir(struct bk *b, const char *path, const struct stat *st)
+{
+	int i;
+
+	if (!S_ISDIR(st->st_mode))
+		return 0;
+	for (i = 0; i < b->nown; i++)
+		if (b->own[i].dev == st->st_dev && b->own[i].ino == st->st_ino) {
+			/* Said, not counted as a warning: nothing is lost. */
+			gfsb_ctx_log(b->ctx, GFSB_LOG_WARN, "%s left out: it "
+			    "is %s", path, b->own[i].what);
+			return 1;
+		}
+	return 0;
+}
+
 void
 bk_warn(struct bk *b, const char *fmt, ...)
 {
@@ -1132,7 +1161,8 @@ walk_below(struct bk *b, struct dirref *d, const char *path,
 			e = GFSB_ENOMEM;
 			break;
 		}
-		if (gfsb_ops_patterns_match(b->excl, child)) {
+		if (gfsb_ops_patterns_match(b->excl, child) ||
+		    bk_own_dir(b, child, &de->st)) {
 			free(child);
 			continue;
 		}
@@ -1348,7 +1378,8 @@ walk_trie(struct bk *b, struct trie *t, struct dirref *d, const char *path,
 				bk_warn(b, "%s: %s", child, strerror(errno));
 				continue;
 			}
-			if (gfsb_ops_patterns_match(b->excl, child))
+			if (gfsb_ops_patterns_match(b->excl, child) ||
+			    bk_own_dir(b, child, &st))
 				continue;
 			e = do_entry(b, d, child, k->name, &st, pn, st.st_dev);
 			continue;
@@ -1472,7 +1503,8 @@ scan_dir(struct bk *b, int dirfd, const char *path, dev_t fsdev, int depth)
 			continue;
 		if ((child = path_join(path, de->d_name)) == NULL)
 			break;
-		if (gfsb_ops_patterns_match(b->excl, child)) {
+		if (gfsb_ops_patterns_match(b->excl, child) ||
+		    (S_ISDIR(st.st_mode) && own_quiet(b, &st))) {
 			free(child);
 			continue;
 		}

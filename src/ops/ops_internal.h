@@ -97,6 +97,14 @@ struct bk {
 	struct gfsb_ctx *ctx;
 	const struct gfsb_backup_opts *o;
 	struct gfsb_patterns *excl;
+	/* gfsbackup's own directories, never backed up (a repository
+	 * inside its own source would grow with every backup). */
+	struct owndir {
+		dev_t dev;
+		ino_t ino;
+		const char *what;	/* "the repository", "its cache" */
+	} own[2];
+	int nown;
 	const struct gfsb_chunker *ck;
 	uint32_t chunk_min, chunk_max;
 
@@ -145,6 +153,9 @@ void bk_read_small(struct bk *b, struct gfsb_repo_io *io, struct fjob *f);
 gfsb_err bk_store_chunk(struct bk *b, struct gfsb_repo_io *io,
     struct fjob *f, size_t idx, const uint8_t *data, size_t len);
 void bk_warn(struct bk *b, const char *fmt, ...) GFSB_PRINTF(2, 3);
+/* Whether a directory (st) is one of gfsbackup's own, left out with a
+ * line saying so (path: where it was met). */
+int bk_own_dir(struct bk *b, const char *path, const struct stat *st);
 void bk_fail(struct bk *b, gfsb_err e);
 void bk_fjob_release(struct bk *b, struct fjob *f);
 void bk_dirref_release(struct bk *b, struct dirref *d);

@@ -29,6 +29,19 @@ err_has "$T/no-such-path"
 expect 0 "$GFSB" backup -r "$T/quiet" "$S/etc"
 out_has "saved:" # without -q, the summary
 
+step "a repository inside the tree backed up is left out, said once"
+mkdir -p "$T/tree/data"
+echo kept >"$T/tree/data/a.txt"
+init_repo "$T/tree/repo"
+expect 0 "$GFSB" backup -r "$T/tree/repo" "$T/tree"
+err_has "$T/tree/repo left out: it is the repository"
+[ "$(grep -c 'left out' "$T/err")" = 1 ] || fail "said more than once"
+expect 0 "$GFSB" ls -r "$T/tree/repo" latest
+out_has "$T/tree/data/a.txt"
+grep -q "$T/tree/repo" "$T/out" && fail "the repository was backed up into itself"
+expect 0 "$GFSB" backup -r "$T/tree/repo" "$T/tree"
+out_has "(0 new, 0 changed, 1 unchanged)"
+
 step "several paths, --exclude, --exclude-file, --tag, --host, --time"
 expect 0 "$GFSB" backup -r "$R" "$S/www" "$S/etc" --exclude '*.tmp' \
 	-e "$S/www/cache" --exclude-file "$T/excludes" --tag daily \
