@@ -116,6 +116,11 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 int cli_number(struct cli *c, const char *opt, const char *arg, long min,
     long max, long *out);
 
+/* The candidate at most two edits from word (the closest; NULL: none):
+ * for "did you mean" after a mistyped command or option. */
+const char *cli_closest(const char *word, const char *const *cands,
+    size_t n);
+
 /* Print "gfsbackup: CMD: message" for a usage error; return EXIT_USAGE. */
 int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
 

@@ -182,6 +182,65 @@ parse_as_of(struct cli *c, const char *arg)
 	return 0;
 }
 
+/* Levenshtein distance of a and b, or more than max (stops early). */
+static size_t
+distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64], prev, tmp;
+
+	if (la >= sizeof(d) / sizeof(d[0]) || lb >= sizeof(d) / sizeof(d[0]))
+		return max + 1;
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = d[j];
+			d[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < d[j] ?
+			    (prev < d[j - 1] ? prev : d[j - 1]) :
+			    (d[j] < d[j - 1] ? d[j] : d[j - 1]));
+			prev = tmp;
+		}
+	}
+	return d[lb];
+}
+
+const char *
+cli_closest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t i, k, bestd = 3; /* at most 2 edits away */
+
+	for (i = 0; i < n; i++)
+		if ((k = distance(word, cands[i], 2)) < bestd) {
+			bestd = k;
+			best = cands[i];
+		}
+	return best;
+}
+
+/* After getopt's own complaint: the long option meant, if one is close. */
+static void
+suggest_option(struct cli *c, const char *arg, const struct option *longopts)
+{
+	const char *names[128], *best;
+	char word[64];
+	size_t n = 0;
+
+	if (arg == NULL || strncmp(arg, "--", 2) != 0)
+		return;
+	snprintf(word, sizeof(word), "%s", arg + 2);
+	word[strcspn(word, "=")] = '\0';
+	for (; longopts->name != NULL && n < 128; longopts++)
+		names[n++] = longopts->name;
+	if ((best = cli_closest(word, names, n)) != NULL)
+		fprintf(stderr, "%s: %s: did you mean --%s?\n", c->prog,
+		    c->cmd, best);
+}
+
 int
 cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
@@ -269,6 +328,8 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 			break;
 		case '?':
 		case ':':
+			if (o == '?' && optind > 0 && optind <= argc)
+				suggest_option(c, argv[optind - 1], longopts);
 			fprintf(stderr, "%s: %s: see `%s %s --help`\n",
 			    c->prog, c->cmd, c->prog, c->cmd);
 			return '?';

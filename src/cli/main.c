@@ -158,8 +158,15 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "gfsbackup: unknown command %s (see "
-		    "`gfsbackup --help`)\n", argv[1]);
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		const char *best;
+
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			names[i] = commands[i].name;
+		best = cli_closest(argv[1], names, i);
+		fprintf(stderr, "gfsbackup: unknown command %s%s%s%s (see "
+		    "`gfsbackup --help`)\n", argv[1], best ? ": did you mean " :
+		    "", best ? best : "", best ? "?" : "");
 		return EXIT_USAGE;
 	}
 	c.cmd = commands[i].name;

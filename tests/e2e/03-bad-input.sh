@@ -21,6 +21,13 @@ unchanged() { [ "$(repo_state)" = "$before" ] || fail "repository changed"; }
 step "usage errors: exit 2"
 expect 2 "$GFSB"
 expect 2 "$GFSB" frobnicate
+grep -q "did you mean" "$T/err" && fail "a suggestion for frobnicate"
+expect 2 "$GFSB" bakcup
+one_line_error "unknown command bakcup: did you mean backup?"
+expect 2 "$GFSB" backup -r "$R" --exlude '*.tmp' "$S"
+err_has "did you mean --exclude?"
+expect 2 "$GFSB" restore -r "$R" latest --taget "$T/never"
+err_has "did you mean --target?"
 expect 2 "$GFSB" backup -r "$R"
 expect 2 "$GFSB" backup -r "$R" --no-such-option "$S"
 expect 2 "$GFSB" backup -r "$R" --time 'yesterday' "$S"
