@@ -96,6 +96,6 @@ expect 0 "$GFSB" policy show "$HERE/../../schedules/standard.policy" \
 	--end '2026-11-22 01:00:00'
 out_has "held at the end: 26 snapshots (at most 27 at any time)"
 out_has "son/daily"
-expect 1 "$GFSB" policy show "$T/bad.policy"
+expect 2 "$GFSB" policy show "$T/bad.policy"
 one_line_error "$T/bad.policy:2"
 echo "PASS"

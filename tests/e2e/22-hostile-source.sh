@@ -503,7 +503,7 @@ for i in range(n):
                      os.O_WRONLY | os.O_CREAT, 0o644))
 PYEOF
 init_repo "$R"
-timed "$GFSB" backup -r "$R" -q "$S" >"$T/out" 2>"$T/err" ||
+timed "$GFSB" backup -r "$R" "$S" >"$T/out" 2>"$T/err" ||
 	{ cat "$T/err"; fail "backup of $FILES files failed"; }
 read -r rss secs <"$T/time"
 echo "backup: $secs s, peak RSS $((rss / 1024)) MiB," \

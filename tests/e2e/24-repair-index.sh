@@ -196,7 +196,9 @@ import json, sys
 print(" ".join(s["id"] for s in json.load(sys.stdin)))'); do
 	rm -rf "$T/r2"
 	expect 0 "$GFSB" restore -r "$R2" -q "$id" --target "$T/r2"
-	diff -r "$S2" "$T/r2$S2" >/dev/null || fail "snapshot $id differs"
+	# (Contents only: the older snapshots' directories had other times.)
+	$PY "$HERE/treecmp.py" "$S2" "$T/r2$S2" --content-only >/dev/null ||
+		fail "snapshot $id differs"
 done
 
 step "a pack whose only blob is damaged: --read-data deletes it"
@@ -214,7 +216,8 @@ out_has "1 changed"
 expect 0 "$GFSB" verify -r "$R2" --read-data --no-state
 rm -rf "$T/r2"
 expect 0 "$GFSB" restore -r "$R2" -q latest --target "$T/r2"
-diff -r "$S2" "$T/r2$S2" >/dev/null || fail "the latest snapshot differs"
+$PY "$HERE/treecmp.py" "$S2" "$T/r2$S2" >/dev/null ||
+	fail "the latest snapshot differs"
 
 step "a damaged pack header: the pack is left out"
 new_file_pack keep2.bin 10

@@ -168,12 +168,14 @@ read -r nf nd no < <(sed -n 's/^restored snapshot [0-9a-f]*: \([0-9]*\) files, \
 all=$((nf + nd + no))
 grep -q "\[0:0[0-9]\] $all of $all files, .* (100%)" "$T/tty.lines" ||
 	{ cat "$T/tty.lines"; fail "no final progress line ($all entries)"; }
-diff -r "$S" "$T/tty-target$S" || fail "the terminal restore differs"
-# -q: no progress, the summary still.
+$PY "$HERE/treecmp.py" "$S" "$T/tty-target$S" >/dev/null ||
+	fail "the terminal restore differs"
+# -q: quiet, on a terminal too: no progress, no summary.
 script -qec "\"$GFSB\" restore -q -r $M --s3-endpoint $PROXY latest --target $T/tty-q" \
 	/dev/null >"$T/tty" 2>&1 || { cat "$T/tty"; fail "restore -q on a terminal failed"; }
 grep -q 'files, .* MB/s' "$T/tty" && { cat "$T/tty"; fail "-q drew progress"; }
-grep -q "^restored snapshot " "$T/tty" || fail "-q lost the summary"
+grep -q "^restored snapshot " "$T/tty" && fail "-q printed the summary"
+$PY "$HERE/treecmp.py" "$S" "$T/tty-q$S" >/dev/null || fail "the quiet restore differs"
 
 step "bad input: one line, the usage status, nothing recorded"
 n=$(jq '.drills | length' "$REC")

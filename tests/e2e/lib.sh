@@ -219,6 +219,9 @@ crash_campaign() {
 		GFSB_CRASH_AT=$k GFSB_CRASH_COUNT_FILE=$T/crash.count "$@" \
 			>"$T/out" 2>"$T/err" &
 		{ wait $!; } 2>/dev/null || rc=$?
+		[ "$rc" = 0 ] && fail "$name: ran through when killed at step" \
+			"$k of $n: it made $(tr -d ' ' <"$T/crash.count") steps this" \
+			"time (its steps must not vary from run to run)"
 		[ "$rc" = 137 ] || { cat "$T/err";
 			fail "$name: exit $rc, not 137, when killed at step $k of $n"; }
 		[ "$(tr -d ' ' <"$T/crash.count")" = "$k" ] ||
