@@ -421,6 +421,28 @@ gfsb_err gfsb_ops_forget(struct gfsb_repo *r,
     GFSB_WUR;
 void gfsb_ops_forget_fini(struct gfsb_forget_result *res);
 
+/* Snapshots named one by one (a snapshot taken by mistake). */
+struct gfsb_forget_ids_result {
+	struct gfsb_snapshot **snaps;	/* the named ones, in the order given */
+	size_t n;
+	size_t removed;
+	size_t waiting;		/* kept by their Object Lock for now */
+	int64_t waiting_until;
+};
+
+/*
+ * gfsb_ops_forget_ids(r, ids, n, dry_run, res):
+ * Remove the snapshots named by ids (unique id prefixes; a snapshot named
+ * twice counts once) under an exclusive lock: every name is resolved
+ * first, and one that matches no snapshot or several removes nothing
+ * (GFSB_ENOTFOUND, GFSB_EINVAL, naming it).  As gfsb_ops_forget, only
+ * the snapshot objects go, and a snapshot still under its Object Lock
+ * waits (res->waiting).  Free res with gfsb_ops_forget_ids_fini.
+ */
+gfsb_err gfsb_ops_forget_ids(struct gfsb_repo *r, const char *const *ids,
+    size_t n, int dry_run, struct gfsb_forget_ids_result *res) GFSB_WUR;
+void gfsb_ops_forget_ids_fini(struct gfsb_forget_ids_result *res);
+
 /*
  * gfsb_ops_forget_json(res):
  * A malloc'd JSON array in restic's shape: per group {tags, host, paths,

@@ -15,6 +15,7 @@
 static const char usage[] =
 "usage: gfsbackup forget -r REPO --policy FILE | --keep-daily N ...\n"
 "                        [--dry-run] [--json] [--prune] [--group-by G]\n"
+"       gfsbackup forget -r REPO ID... [--dry-run] [--prune]\n"
 "\n"
 "Apply a retention policy to each group of snapshots (same host and paths\n"
 "by default) and remove the snapshots it does not keep.  Every snapshot is\n"
@@ -37,7 +38,11 @@ static const char usage[] =
 "  --host HOST                only this host's snapshots\n"
 "  -n, --dry-run              decide and show, remove nothing\n"
 "  --json                     the decisions as JSON (restic's shape)\n"
-"  --prune                    prune afterwards (--max-unused PCT)\n";
+"  --prune                    prune afterwards (--max-unused PCT)\n"
+"\n"
+"With IDs instead of rules, remove those snapshots (say, one taken by\n"
+"mistake): every id (a unique prefix) is checked first, and one that\n"
+"matches no snapshot, or several, removes nothing.\n";
 
 enum {
 	O_POLICY = OPT_CMD_BASE, O_WITHIN, O_WHOURLY, O_WDAILY, O_WWEEKLY,
@@ -104,6 +109,46 @@ print_group(const struct gfsb_forget_group *g)
 	}
 	printf("keep %zu, remove %zu of %zu snapshots\n\n", g->nkeep,
 	    g->n - g->nkeep, g->n);
+}
+
+/* forget ID...: the named snapshots, then (po) a prune. */
+static int
+forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
+    struct gfsb_prune_opts *po)
+{
+	struct gfsb_forget_ids_result res;
+	struct gfsb_prune_result pres;
+	char when[64];
+	size_t i;
+	gfsb_err e;
+	int rc;
+
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		return rc;
+	if ((e = gfsb_ops_forget_ids(c->r, ids, n, dry_run, &res)) !=
+	    GFSB_OK) {
+		gfsb_ops_forget_ids_fini(&res);
+		return cli_fail(c, e);
+	}
+	for (i = 0; i < res.n && !c->quiet; i++) {
+		const struct gfsb_snapshot *s = res.snaps[i];
+
+		gfsb_time_format_local(&s->time, when, sizeof(when));
+		printf("%s snapshot %.8s of %s, %s%s%s\n", dry_run ?
+		    "would remove" : "removed", s->id, s->hostname, when,
+		    s->npaths > 0 ? ", " : "", s->npaths > 0 ? s->paths[0] :
+		    "");
+	}
+	if (res.waiting > 0)
+		cli_print_waiting("snapshots", res.waiting, res.waiting_until);
+	if (po != NULL && !dry_run && res.removed > 0) {
+		if ((e = gfsb_ops_prune(c->r, po, &pres)) != GFSB_OK)
+			rc = cli_fail(c, e);
+		else if (!c->quiet)
+			cli_print_prune(c, &pres, po->max_unused, 0);
+	}
+	gfsb_ops_forget_ids_fini(&res);
+	return rc;
 }
 
 int
@@ -198,8 +243,14 @@ cmd_forget(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		rc = cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
+		if (policy != NULL || !gfsb_gfs_policy_empty(flags) ||
+		    want_json || fo.host != NULL) {
+			rc = cli_usage_error(c, "give snapshot ids or a policy, "
+			    "not both");
+			goto out;
+		}
+		rc = forget_ids(c, (const char *const *)argv + optind,
+		    (size_t)(argc - optind), fo.dry_run, prune ? &po : NULL);
 		goto out;
 	}
 	if (policy != NULL && !gfsb_gfs_policy_empty(flags)) {

@@ -431,3 +431,86 @@ done:
 	json_decref(out);
 	return text;
 }
+
+/* ---- snapshots named one by one ---- */
+
+void
+gfsb_ops_forget_ids_fini(struct gfsb_forget_ids_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++)
+		gfsb_repo_snapshot_free(res->snaps[i]);
+	free(res->snaps);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Remove one snapshot object, or count it as waiting on its lock. */
+static gfsb_err
+remove_named(struct gfsb_repo *r, const struct gfsb_snapshot *s,
+    struct gfsb_forget_ids_result *res)
+{
+	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
+	int64_t until;
+	gfsb_err e;
+
+	if (gfsb_repo_lock_held(r, GFSB_OBJ_SNAPSHOT, s->id, &until)) {
+		res->waiting++;
+		if (until > res->waiting_until)
+			res->waiting_until = until;
+		return GFSB_OK;
+	}
+	e = gfsb_repo_snapshot_remove(r, s->id);
+	if (e == GFSB_EDENIED) {
+		gfsb_ctx_clearerr(ctx); /* the storage keeps it for now */
+		res->waiting++;
+		return GFSB_OK;
+	}
+	if (e == GFSB_OK)
+		res->removed++;
+	return e;
+}
+
+gfsb_err
+gfsb_ops_forget_ids(struct gfsb_repo *r, const char *const *ids, size_t n,
+    int dry_run, struct gfsb_forget_ids_result *res)
+{
+	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
+	struct gfsb_lock *lock = NULL;
+	struct gfsb_snapshot *s;
+	size_t i, j;
+	gfsb_err e = GFSB_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (n == 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no snapshot named");
+	if ((res->snaps = calloc(n, sizeof(*res->snaps))) == NULL)
+		return GFSB_ENOMEM;
+	if (!dry_run && (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+		return e;
+	/* Every name first: one that is wrong removes nothing. */
+	for (i = 0; i < n && e == GFSB_OK; i++) {
+		if ((e = gfsb_repo_snapshot_find(r, ids[i], NULL, &s)) !=
+		    GFSB_OK) {
+			char why[256];
+
+			/* Its reason, and that nothing was removed. */
+			snprintf(why, sizeof(why), "%s", gfsb_ctx_errmsg(ctx));
+			gfsb_ctx_clearerr(ctx);
+			gfsb_ctx_seterr(ctx, e, "%s: nothing removed", why[0] ?
+			    why : gfsb_strerror(e));
+			break;
+		}
+		for (j = 0; j < res->n; j++)
+			if (strcmp(res->snaps[j]->id, s->id) == 0)
+				break;
+		if (j < res->n)
+			gfsb_repo_snapshot_free(s);
+		else
+			res->snaps[res->n++] = s;
+	}
+	for (i = 0; e == GFSB_OK && !dry_run && i < res->n; i++)
+		e = remove_named(r, res->snaps[i], res);
+	gfsb_repo_unlock(lock);
+	return e;
+}

@@ -91,6 +91,35 @@ expect 0 "$GFSB" prune -r "$R" --dry-run --max-unused 0%
 grep -q "; 0 unused (0 B)" "$T/out" || { cat "$T/out"; fail "unused data left"; }
 expect 0 "$GFSB" backup -r "$R" "$S"
 
+step "forget ID...: the snapshots named, checked first, nothing else"
+expect 0 "$GFSB" snapshots -r "$R" --json
+ids=($($PY -c 'import json, sys; print(" ".join(s["id"] for s in json.load(open(sys.argv[1]))))' "$T/out"))
+n=${#ids[@]}
+[ "$n" -ge 3 ] || fail "test setup: $n snapshots"
+ls "$R/snapshots" | sort >"$T/ids.before"
+expect 1 "$GFSB" forget -r "$R" "${ids[0]:0:8}" deadbeef
+one_line_error "no snapshot deadbeef: nothing removed"
+expect 1 "$GFSB" forget -r "$R" "${ids[0]:0:8}" not-an-id
+one_line_error "not-an-id"
+expect 2 "$GFSB" forget -r "$R" "${ids[0]:0:8}" --keep-last 1
+one_line_error "give snapshot ids or a policy, not both"
+expect 0 "$GFSB" forget -r "$R" "${ids[0]:0:8}" --dry-run
+out_has "would remove snapshot ${ids[0]:0:8}"
+cmp -s <(ls "$R/snapshots" | sort) "$T/ids.before" || fail "a refused or dry forget removed snapshots"
+# Named twice, and another: two go, with a prune after them.
+expect 0 "$GFSB" forget -r "$R" "${ids[0]:0:8}" "${ids[0]:0:10}" "${ids[1]:0:8}" --prune
+out_has "removed snapshot ${ids[0]:0:8}"
+out_has "removed snapshot ${ids[1]:0:8}"
+out_has "freed"
+[ "$(nfiles "$R/snapshots")" = $((n - 2)) ] || fail "not exactly two snapshots removed"
+[ ! -e "$R/snapshots/${ids[0]}" ] && [ ! -e "$R/snapshots/${ids[1]}" ] ||
+	fail "the wrong snapshots were removed"
+expect 0 "$GFSB" verify -r "$R" --read-data --no-state
+rm -rf "$SCRATCH/latest"
+expect 0 "$GFSB" restore -r "$R" -q latest --target "$SCRATCH/latest"
+$PY "$HERE/treecmp.py" "$S" "$SCRATCH/latest$S" >/dev/null ||
+	fail "the latest snapshot restores differently"
+
 step "policy show needs no repository"
 expect 0 "$GFSB" policy show "$HERE/../../schedules/standard.policy" \
 	--end '2026-11-22 01:00:00'
