@@ -231,6 +231,18 @@ gfsb_err gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass,
     size_t passlen) GFSB_WUR;
 
 /*
+ * gfsb_repo_key_remove(r, prefix, idhex):
+ * Remove the key file named by a unique id prefix (its full id to idhex,
+ * 65 bytes, if not NULL): a revoked passphrase opens nothing after.
+ * Refused (GFSB_EINVAL, nothing removed) for the key this session opened
+ * the repository with, and for the last key file that is not damaged;
+ * GFSB_ENOTFOUND for a prefix that matches no key, GFSB_EINVAL for one
+ * that matches several.  The caller holds the exclusive lock.
+ */
+gfsb_err gfsb_repo_key_remove(struct gfsb_repo *r, const char *prefix,
+    char *idhex) GFSB_WUR;
+
+/*
  * gfsb_repo_key_list(r, out, n):
  * Describe every key file; *out is malloc'd (caller frees).  A key file
  * that is read and found damaged is listed with `damaged` set; one that

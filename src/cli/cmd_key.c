@@ -14,10 +14,13 @@ static const char usage[] =
 "usage: gfsbackup key passwd -r REPO [--new-password-file FILE]\n"
 "       gfsbackup key add -r REPO [--new-password-file FILE]\n"
 "       gfsbackup key list -r REPO\n"
+"       gfsbackup key remove -r REPO ID\n"
 "\n"
 "passwd changes the passphrase of the key in use (a new key file is\n"
 "written before the old one is removed); add adds another passphrase;\n"
-"list shows the key files.  The new passphrase comes from\n"
+"list shows the key files; remove revokes a passphrase (its key file goes;\n"
+"not the key in use, nor the last one that opens).  The new passphrase\n"
+"comes from\n"
 "--new-password-file or is asked twice on the terminal.\n";
 
 enum { O_NEWPASS = OPT_CMD_BASE };
@@ -62,12 +65,14 @@ cmd_key(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		return cli_usage_error(c, "give passwd, add or list");
+		return cli_usage_error(c, "give passwd, add, list or remove");
 	verb = argv[optind];
 	if (strcmp(verb, "passwd") != 0 && strcmp(verb, "add") != 0 &&
-	    strcmp(verb, "list") != 0)
+	    strcmp(verb, "list") != 0 && strcmp(verb, "remove") != 0)
 		return cli_usage_error(c, "unknown key command %s", verb);
-	if (argc - optind > 1)
+	if (strcmp(verb, "remove") == 0 && argc - optind != 2)
+		return cli_usage_error(c, "key remove takes one key id");
+	if (strcmp(verb, "remove") != 0 && argc - optind > 1)
 		return cli_usage_error(c, "unexpected argument %s",
 		    argv[optind + 1]);
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
@@ -85,6 +90,17 @@ cmd_key(struct cli *c, int argc, char **argv)
 			    keys[i].hostname, keys[i].username);
 		}
 		free(keys);
+		return EXIT_OK;
+	}
+	if (strcmp(verb, "remove") == 0) {
+		if ((e = gfsb_repo_lock(c->r, 1, &lock)) == GFSB_OK) {
+			e = gfsb_repo_key_remove(c->r, argv[optind + 1], id);
+			gfsb_repo_unlock(lock);
+		}
+		if (e != GFSB_OK)
+			return cli_fail(c, e);
+		if (!c->quiet)
+			printf("key %.8s removed\n", id);
 		return EXIT_OK;
 	}
 	if ((rc = new_pass(c, newfile, &pass, &len)) != EXIT_OK)

@@ -437,6 +437,46 @@ gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass, size_t passlen)
 }
 
 gfsb_err
+gfsb_repo_key_remove(struct gfsb_repo *r, const char *prefix, char *idhex)
+{
+	struct gfsb_key_info *keys = NULL;
+	size_t n, i, plen = strlen(prefix), match = 0, which = 0, whole = 0;
+	gfsb_err e;
+
+	if (plen == 0 || plen > 64 ||
+	    strspn(prefix, "0123456789abcdef") != plen)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "invalid key id "
+		    "%s: give its id, or a prefix of it", prefix);
+	if ((e = gfsb_repo_key_list(r, &keys, &n)) != GFSB_OK)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (strncmp(keys[i].id, prefix, plen) == 0) {
+			match++;
+			which = i;
+		}
+		whole += !keys[i].damaged;
+	}
+	if (match == 0)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ENOTFOUND, "no key %s",
+		    prefix);
+	else if (match > 1)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "key prefix %s "
+		    "matches %zu keys: give more of the id", prefix, match);
+	else if (keys[which].current)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "key %.8s is the one "
+		    "in use: open the repository with another passphrase to "
+		    "remove it", keys[which].id);
+	else if (!keys[which].damaged && whole <= 1)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "key %.8s is the last "
+		    "one that opens the repository", keys[which].id);
+	else if ((e = gfsb_backend_remove(r->be, GFSB_OBJ_KEY,
+	    keys[which].id)) == GFSB_OK && idhex != NULL)
+		snprintf(idhex, GFSB_ID_HEX, "%s", keys[which].id);
+	free(keys);
+	return e;
+}
+
+gfsb_err
 gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 {
 	struct gfsb_key_info *v = NULL;

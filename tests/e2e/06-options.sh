@@ -137,4 +137,25 @@ for k in "$R"/keys/*; do
 done
 expect 0 env GFSBACKUP_PASSWORD_FILE="$T/pw3" "$GFSB" restore -r "$R" \
 	latest --host web1 --target "$T/r3"
+
+step "key remove: a leaked passphrase revoked; never the key in use or the last"
+expect 0 "$GFSB" key list -r "$R" --password-file "$T/pw3"
+cur=$(awk '$1 == "*" {print $2}' "$T/out")     # pw3's key
+other=$(awk '$1 ~ /^[0-9a-f]+$/ {print $1}' "$T/out")
+[ -n "$cur" ] && [ -n "$other" ] || fail "test setup: keys $cur $other"
+ls "$R/keys" | sort >"$T/keys.before"
+expect 1 "$GFSB" key remove -r "$R" --password-file "$T/pw3" "$cur"
+one_line_error "is the one in use"
+expect 1 "$GFSB" key remove -r "$R" --password-file "$T/pw3" ffffffff
+one_line_error "no key ffffffff"
+expect 1 "$GFSB" key remove -r "$R" --password-file "$T/pw3" xyz
+one_line_error "invalid key id xyz"
+expect 2 "$GFSB" key remove -r "$R" --password-file "$T/pw3"
+cmp -s <(ls "$R/keys" | sort) "$T/keys.before" || fail "a refused remove removed a key"
+# pw2's key (not in use here) goes; pw2 opens nothing any more.
+expect 0 "$GFSB" key remove -r "$R" --password-file "$T/pw3" "$other"
+out_has "key $other removed"
+expect 12 "$GFSB" snapshots -r "$R" --password-file "$T/pw2"
+expect 0 "$GFSB" snapshots -r "$R" --password-file "$T/pw3"
+[ "$(ls "$R/keys" | wc -l)" = 1 ] || fail "not one key left"
 echo "PASS"
