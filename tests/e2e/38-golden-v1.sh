@@ -1,6 +1,6 @@
 #!/bin/bash
-# Format v1 is pinned: tests/golden/v1 is a repository written once by the
-# gfsbackup that defined v1 (tests/golden/make-v1.sh; never remade), with
+# Format v1 is pinned: tests/data/v1 is a repository written once by the
+# gfsbackup that defined v1 (tests/data/make-v1.sh; never remade), with
 # two snapshots of a tree holding every kind of entry and metadata, and the
 # tree's manifest on each day.  Today's gfsbackup must list the snapshots
 # exactly as they were recorded, find the repository whole with verify
@@ -10,7 +10,7 @@
 # differently fails here; a new format gets a directory of its own.
 . "$(dirname "$0")/lib.sh"
 
-G=$HERE/../golden/v1
+G=$HERE/../data/v1
 [ -d "$G/repo" ] || fail "no golden repository at $G"
 R=$T/golden
 cp -r "$G/repo" "$R"
@@ -44,7 +44,7 @@ restored() {
 	path=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["paths"][0])' "$G/snapshots.json")
 	rm -rf "$SCRATCH/g"
 	expect 0 "$GFSB" restore -r "$R" -q "$2" --target "$SCRATCH/g"
-	$PY "$HERE/../golden/manifest.py" "$SCRATCH/g$path" >"$T/manifest" ||
+	$PY "$HERE/../data/manifest.py" "$SCRATCH/g$path" >"$T/manifest" ||
 		fail "no tree at $path in snapshot $2"
 	diff "$G/manifest.$1" "$T/manifest" ||
 		fail "snapshot $2 restores differently from manifest.$1"

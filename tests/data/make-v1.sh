@@ -1,11 +1,11 @@
 #!/bin/bash
-# Makes tests/golden/v1: a repository in format v1 that the tests read
+# Makes tests/data/v1: a repository in format v1 that the tests read
 # forever after (tests/e2e/38-golden-v1.sh), so that a change that makes
 # gfsbackup read v1 differently fails CI.  Run once, by hand, with the
 # binary that defines v1; the result is committed.  Never rerun it to make
 # a failing test pass: a v2 gets a directory of its own.
 #
-#   GFSB=build/gfsbackup tests/golden/make-v1.sh
+#   GFSB=build/gfsbackup tests/data/make-v1.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/v1
