@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -129,6 +130,7 @@ struct rs {
 	struct gfsb_restore_progress prog; /* writer only */
 	int stop;
 	gfsb_err err;
+	int target_made;	/* the restore created its target */
 	int tar_fd;		/* the archive file we opened, or -1 */
 	int tar_made;		/* ... and created */
 
@@ -1188,6 +1190,28 @@ items_free(struct ritem *it)
 	}
 }
 
+/* A directory restored as SNAP:PATH into a target the restore made: the
+ * target is that directory, so it takes its owner, mode and times (it
+ * was made 0700, whatever the snapshot says).  The process is in it. */
+static void
+target_meta(struct rs *s, const struct gfsb_node *top)
+{
+	struct timespec ts[2];
+
+	if (geteuid() == 0 && lchown(".", (uid_t)top->uid, (gid_t)top->gid) !=
+	    0)
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set the owner: "
+		    "%s", s->o->target, strerror(errno));
+	if (chmod(".", top->mode & 07777) != 0)
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set the mode: "
+		    "%s", s->o->target, strerror(errno));
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)top->mtime.sec;
+	ts[0].tv_nsec = ts[1].tv_nsec = top->mtime.nsec;
+	if (utimensat(AT_FDCWD, ".", ts, 0) != 0)
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set the "
+		    "times: %s", s->o->target, strerror(errno));
+}
+
 /* ---- target ---- */
 
 /* mkdir -p, new directories private (0700) until the restore is done. */
@@ -1228,6 +1252,7 @@ prepare_target(struct rs *s, const char *target)
 			return gfsb_ctx_seterr(s->ctx, GFSB_EIO,
 			    "cannot create target %s: %s", target,
 			    strerror(errno));
+		s->target_made = 1;
 		return GFSB_OK;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -1506,6 +1531,9 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		if (s.err == GFSB_OK)
 			s.err = e2;
 	}
+	if (s.target_made && !pa.is_root && pa.top.kind == GFSB_NODE_DIR &&
+	    (s.err == GFSB_OK || s.err == GFSB_ECORRUPT))
+		target_meta(&s, &pa.top);
 	if (o->progress != NULL)
 		progress(&s, t0, 1);
 	e = s.err;
