@@ -491,6 +491,7 @@ for name in "a/b" "." "/abs" "a/" "esc/../../.."; do
 	bounded 1 "$GFSB" ls -r "$A" "${id:0:12}"
 	err_has "malformed"
 	verify_names "" "DAMAGED blob" "BROKEN snapshot ${id:0:8}"
+	rm -f "$T/h.tar" # (never written over: the last round's, if kept)
 	bounded 1 "$GFSB" restore -r "$A" "${id:0:12}" --to-tar "$T/h.tar"
 	err_has "malformed"
 done
