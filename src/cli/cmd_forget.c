@@ -111,6 +111,58 @@ print_group(const struct gfsb_forget_group *g)
 	    g->n - g->nkeep, g->n);
 }
 
+static const struct option opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "keep-last", required_argument, NULL, 'l' },
+	{ "keep-hourly", required_argument, NULL, 'H' },
+	{ "keep-daily", required_argument, NULL, 'd' },
+	{ "keep-weekly", required_argument, NULL, 'w' },
+	{ "keep-monthly", required_argument, NULL, 'm' },
+	{ "keep-yearly", required_argument, NULL, 'y' },
+	{ "keep-within", required_argument, NULL, O_WITHIN },
+	{ "keep-within-hourly", required_argument, NULL, O_WHOURLY },
+	{ "keep-within-daily", required_argument, NULL, O_WDAILY },
+	{ "keep-within-weekly", required_argument, NULL, O_WWEEKLY },
+	{ "keep-within-monthly", required_argument, NULL, O_WMONTHLY },
+	{ "keep-within-yearly", required_argument, NULL, O_WYEARLY },
+	{ "keep-tag", required_argument, NULL, O_TAG },
+	{ "group-by", required_argument, NULL, 'g' },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "prune", no_argument, NULL, O_PRUNE },
+	{ "max-unused", required_argument, NULL, O_MAXUNUSED },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What the policy decided: JSON, or a table per group and the totals. */
+static int
+print_decisions(struct cli *c, const struct gfsb_forget_result *res,
+    const struct gfsb_policy *p, int dry_run, int want_json)
+{
+	char *json, desc[512];
+	size_t i;
+
+	if (want_json) {
+		if ((json = gfsb_ops_forget_json(res)) == NULL)
+			return cli_fail(c, GFSB_ENOMEM);
+		printf("%s\n", json);
+		free(json);
+		return EXIT_OK;
+	}
+	printf("policy: %s\n\n", gfsb_gfs_policy_describe(p, desc,
+	    sizeof(desc)));
+	for (i = 0; i < res->ngroups; i++)
+		print_group(&res->groups[i]);
+	printf("total: keep %zu, remove %zu snapshots%s\n", res->kept,
+	    res->removed, dry_run ? " (dry run: nothing was removed)" : "");
+	if (res->waiting > 0)
+		cli_print_waiting("snapshots", res->waiting,
+		    res->waiting_until);
+	return EXIT_OK;
+}
+
 /* forget ID...: the named snapshots, then (po) a prune. */
 static int
 forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
@@ -154,39 +206,14 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 int
 cmd_forget(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "policy", required_argument, NULL, O_POLICY },
-		{ "keep-last", required_argument, NULL, 'l' },
-		{ "keep-hourly", required_argument, NULL, 'H' },
-		{ "keep-daily", required_argument, NULL, 'd' },
-		{ "keep-weekly", required_argument, NULL, 'w' },
-		{ "keep-monthly", required_argument, NULL, 'm' },
-		{ "keep-yearly", required_argument, NULL, 'y' },
-		{ "keep-within", required_argument, NULL, O_WITHIN },
-		{ "keep-within-hourly", required_argument, NULL, O_WHOURLY },
-		{ "keep-within-daily", required_argument, NULL, O_WDAILY },
-		{ "keep-within-weekly", required_argument, NULL, O_WWEEKLY },
-		{ "keep-within-monthly", required_argument, NULL, O_WMONTHLY },
-		{ "keep-within-yearly", required_argument, NULL, O_WYEARLY },
-		{ "keep-tag", required_argument, NULL, O_TAG },
-		{ "group-by", required_argument, NULL, 'g' },
-		{ "host", required_argument, NULL, O_HOST },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "prune", no_argument, NULL, O_PRUNE },
-		{ "max-unused", required_argument, NULL, O_MAXUNUSED },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_policy *flags = NULL, *file = NULL, *p;
 	struct gfsb_forget_opts fo;
 	struct gfsb_forget_result res;
 	struct gfsb_prune_opts po;
 	struct gfsb_prune_result pres;
 	const char *policy = NULL, *key;
-	char flagname[64], *json, desc[512];
+	char flagname[64];
 	int o, rc = EXIT_OK, want_json = 0, prune = 0;
-	size_t i;
 	gfsb_err e;
 
 	c->usage = usage;
@@ -277,25 +304,9 @@ cmd_forget(struct cli *c, int argc, char **argv)
 		rc = cli_fail(c, e);
 		goto out;
 	}
-	if (want_json) {
-		if ((json = gfsb_ops_forget_json(&res)) == NULL) {
-			rc = cli_fail(c, GFSB_ENOMEM);
-			goto out;
-		}
-		printf("%s\n", json);
-		free(json);
-	} else {
-		printf("policy: %s\n\n", gfsb_gfs_policy_describe(p, desc,
-		    sizeof(desc)));
-		for (i = 0; i < res.ngroups; i++)
-			print_group(&res.groups[i]);
-		printf("total: keep %zu, remove %zu snapshots%s\n", res.kept,
-		    res.removed, fo.dry_run ? " (dry run: nothing was removed)" :
-		    "");
-		if (res.waiting > 0)
-			cli_print_waiting("snapshots", res.waiting,
-			    res.waiting_until);
-	}
+	if ((rc = print_decisions(c, &res, p, fo.dry_run, want_json)) !=
+	    EXIT_OK)
+		goto out;
 	if (prune && !fo.dry_run && res.removed > 0) {
 		if ((e = gfsb_ops_prune(c->r, &po, &pres)) != GFSB_OK) {
 			rc = cli_fail(c, e);

@@ -829,6 +829,33 @@ count_item(struct rs *s, const struct gfsb_node *n, uint64_t bytes,
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Wait for a fetch to be done; 0 if the restore failed first. */
+static int
+fetch_wait(struct rs *s, struct fetch *f)
+{
+	int done;
+
+	pthread_mutex_lock(&s->mu);
+	while (!f->done && s->err == GFSB_OK)
+		pthread_cond_wait(&s->cv_done, &s->mu);
+	done = f->done;
+	pthread_mutex_unlock(&s->mu);
+	return done;
+}
+
+/* A fetch's bytes are written: out of the in-flight budget (the planner
+ * may go on), its buffer back to the pool. */
+static void
+fetch_release(struct rs *s, struct fetch *f)
+{
+	pthread_mutex_lock(&s->mu);
+	s->inflight -= f->len;
+	pthread_cond_broadcast(&s->cv_space);
+	pthread_mutex_unlock(&s->mu);
+	gfsb_pool_put(s->bufs, f->buf.data, f->buf.cap);
+	gfsb_buf_init(&f->buf);
+}
+
 /* Write one item's header and data, as `name` (it->path relative to the
  * writer's directory).  Fatal errors are returned. */
 static gfsb_err
@@ -874,11 +901,7 @@ write_item(struct rs *s, struct archive *a, struct ritem *it,
 			off += n->extents[i].len;
 			continue;
 		}
-		pthread_mutex_lock(&s->mu);
-		while (!f->done && s->err == GFSB_OK)
-			pthread_cond_wait(&s->cv_done, &s->mu);
-		pthread_mutex_unlock(&s->mu);
-		if (!f->done) {
+		if (!fetch_wait(s, f)) {
 			e = s->err;
 			goto out;
 		}
@@ -931,12 +954,7 @@ write_item(struct rs *s, struct archive *a, struct ritem *it,
 			}
 		}
 		off += f->len;
-		pthread_mutex_lock(&s->mu);
-		s->inflight -= f->len;
-		pthread_cond_broadcast(&s->cv_space);
-		pthread_mutex_unlock(&s->mu);
-		gfsb_pool_put(s->bufs, f->buf.data, f->buf.cap);
-		gfsb_buf_init(&f->buf);
+		fetch_release(s, f);
 	}
 	r = archive_write_finish_entry(a);
 	if (r == ARCHIVE_FATAL) {
@@ -1458,6 +1476,44 @@ prepare(struct rs *s, struct planarg *pa, struct gfsb_snapshot **snap,
 	return GFSB_OK;
 }
 
+static void
+rs_init(struct rs *s, struct gfsb_repo *r, const struct gfsb_restore_opts *o,
+    struct gfsb_restore_result *res, int remote)
+{
+	memset(s, 0, sizeof(*s));
+	s->tar_fd = -1;
+	s->r = r;
+	s->ctx = gfsb_repo_ctx(r);
+	s->o = o;
+	s->res = res;
+	/* Remote reads wait on the network: longer runs over wider gaps
+	 * (fewer, larger requests) and as many reads in flight as the
+	 * backend has connections (4 by default). */
+	s->limit = remote ? 2 * RS_INFLIGHT : RS_INFLIGHT;
+	s->gap = remote ? RS_RUN_GAP_REMOTE : RS_RUN_GAP;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv_fetch, NULL);
+	pthread_cond_init(&s->cv_done, NULL);
+	pthread_cond_init(&s->cv_item, NULL);
+	pthread_cond_init(&s->cv_space, NULL);
+	pthread_cond_init(&s->cv_file, NULL);
+}
+
+/* Close the archive file we opened.  One cut short by a failure (not by
+ * damage, which leaves zeros where the damaged bytes were and names
+ * them) is removed: it would pass for a whole one. */
+static gfsb_err
+tar_close(struct rs *s, gfsb_err e)
+{
+	if (s->tar_fd >= 0 && close(s->tar_fd) != 0 && e == GFSB_OK)
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot write %s: %s",
+		    s->o->tar, strerror(errno));
+	s->tar_fd = -1;
+	if (s->tar_made && e != GFSB_OK && e != GFSB_ECORRUPT)
+		unlink(s->o->tar);
+	return e;
+}
+
 gfsb_err
 gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
     struct gfsb_restore_result *res)
@@ -1477,25 +1533,9 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 
 	memset(res, 0, sizeof(*res));
 	gfsb_backend_io_get(gfsb_repo_backend(r), &io0);
-	memset(&s, 0, sizeof(s));
-	s.tar_fd = -1;
-	memset(&pa, 0, sizeof(pa));
-	s.r = r;
-	s.ctx = gfsb_repo_ctx(r);
-	s.o = o;
-	s.res = res;
-	/* Remote reads wait on the network: longer runs over wider gaps
-	 * (fewer, larger requests) and as many reads in flight as the
-	 * backend has connections (4 by default). */
 	remote = gfsb_backend_is_remote(gfsb_repo_backend(r));
-	s.limit = remote ? 2 * RS_INFLIGHT : RS_INFLIGHT;
-	s.gap = remote ? RS_RUN_GAP_REMOTE : RS_RUN_GAP;
-	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.cv_fetch, NULL);
-	pthread_cond_init(&s.cv_done, NULL);
-	pthread_cond_init(&s.cv_item, NULL);
-	pthread_cond_init(&s.cv_space, NULL);
-	pthread_cond_init(&s.cv_file, NULL);
+	rs_init(&s, r, o, res, remote);
+	memset(&pa, 0, sizeof(pa));
 	memset(fw, 0, sizeof(fw));
 	if ((e = prepare(&s, &pa, &snap, &lock)) != GFSB_OK)
 		goto out;
@@ -1546,14 +1586,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 out:
 	if (a != NULL)
 		archive_write_free(a);
-	if (s.tar_fd >= 0 && close(s.tar_fd) != 0 && e == GFSB_OK)
-		e = gfsb_ctx_seterr(s.ctx, GFSB_EIO, "cannot write %s: %s",
-		    o->tar, strerror(errno));
-	/* An archive cut short by a failure (not by damage, which leaves
-	 * zeros where the damaged bytes were and names them) is removed:
-	 * it would pass for a whole one. */
-	if (s.tar_made && e != GFSB_OK && e != GFSB_ECORRUPT)
-		unlink(o->tar);
+	e = tar_close(&s, e);
 	if (cwd >= 0) {
 		if (fchdir(cwd) != 0 && e == GFSB_OK)
 			e = GFSB_EIO;

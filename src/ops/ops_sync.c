@@ -77,7 +77,7 @@ struct sync {
 struct phase {
 	struct sync *s;
 	enum gfsb_obj type;
-	const struct gfsb_objent **todo;
+	const struct gfsb_objent **wanted;
 	size_t n, next;
 	pthread_mutex_t mu;
 	gfsb_err err;
@@ -131,7 +131,7 @@ phase_worker(void *arg)
 			pthread_mutex_unlock(&ph->mu);
 			break;
 		}
-		ob = ph->todo[ph->next++];
+		ob = ph->wanted[ph->next++];
 		pthread_mutex_unlock(&ph->mu);
 		e = copy_one(ph, ob, &b);
 		pthread_mutex_lock(&ph->mu);
@@ -178,7 +178,7 @@ copy_phase(struct sync *s, int i)
 	memset(&ph, 0, sizeof(ph));
 	ph.s = s;
 	ph.type = phase_type[i];
-	if (src->n > 0 && (ph.todo = calloc(src->n, sizeof(*ph.todo))) ==
+	if (src->n > 0 && (ph.wanted = calloc(src->n, sizeof(*ph.wanted))) ==
 	    NULL)
 		return GFSB_ENOMEM;
 	for (k = 0; k < src->n; k++) {
@@ -187,17 +187,17 @@ copy_phase(struct sync *s, int i)
 			s->res->present++;
 			continue;
 		}
-		ph.todo[ph.n++] = &src->v[k];
+		ph.wanted[ph.n++] = &src->v[k];
 	}
 	if (s->o->dry_run || ph.n == 0) {
 		s->res->copied += s->o->dry_run ? ph.n : 0;
-		free(ph.todo);
+		free(ph.wanted);
 		return GFSB_OK;
 	}
 	pthread_mutex_init(&ph.mu, NULL);
 	ops_run_workers(phase_worker, &ph, s->o->threads, ph.n);
 	pthread_mutex_destroy(&ph.mu);
-	free(ph.todo);
+	free(ph.wanted);
 	if (ph.err == GFSB_OK && gfsb_ctx_canceled(s->ctx))
 		ph.err = GFSB_ECANCELED;
 	if (ph.err != GFSB_OK && s->res->failed > 0) {
