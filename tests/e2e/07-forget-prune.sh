@@ -115,10 +115,7 @@ out_has "freed"
 [ ! -e "$R/snapshots/${ids[0]}" ] && [ ! -e "$R/snapshots/${ids[1]}" ] ||
 	fail "the wrong snapshots were removed"
 expect 0 "$GFSB" verify -r "$R" --read-data --no-state
-rm -rf "$SCRATCH/latest"
-expect 0 "$GFSB" restore -r "$R" -q latest --target "$SCRATCH/latest"
-$PY "$HERE/treecmp.py" "$S" "$SCRATCH/latest$S" >/dev/null ||
-	fail "the latest snapshot restores differently"
+restores_as "$R" latest "$S"
 
 step "policy show needs no repository"
 expect 0 "$GFSB" policy show "$HERE/../../schedules/standard.policy" \

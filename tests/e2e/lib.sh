@@ -154,6 +154,17 @@ for s in json.load(sys.stdin):
 	done <"$T/kept"
 }
 
+# restores_as REPO SNAP SRC: snapshot SNAP (an id or latest) restores to
+# exactly the tree SRC (treecmp; in a tmpfs scratch directory).
+restores_as() {
+	rm -rf "$SCRATCH/as"
+	"$GFSB" restore -r "$1" -q "$2" --target "$SCRATCH/as" >/dev/null \
+		2>"$T/as.err" || { cat "$T/as.err"; fail "$2 does not restore"; }
+	$PY "$HERE/treecmp.py" "$3" "$SCRATCH/as$3" >/dev/null ||
+		fail "$2 restores differently from $3"
+	rm -rf "$SCRATCH/as"
+}
+
 # check_restores REPO ID DAY [WHEN]: snapshot ID restores bit-identically
 # to $T/copies/DAY (WHEN, e.g. "after kill 3", goes in the failure).
 check_restores() {
