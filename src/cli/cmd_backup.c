@@ -71,29 +71,106 @@ progress(void *cookie, const struct gfsb_backup_progress *p)
 	cli_progress(c, line);
 }
 
+/* The patterns of the --exclude-file files, added to *excl; the
+ * strings are ours (*owned, for the caller to free). */
+static int
+exclude_files(struct cli *c, const char **files, size_t nfiles,
+    const char ***excl, size_t *nexcl, const char ***owned, size_t *nowned)
+{
+	char **from = NULL;
+	size_t nfrom, i, k;
+	gfsb_err e;
+
+	for (i = 0; i < nfiles; i++) {
+		if ((e = gfsb_ops_patterns_read_file(c->ctx, files[i], &from,
+		    &nfrom)) != GFSB_OK)
+			return cli_fail(c, e);
+		for (k = 0; k < nfrom; k++) {
+			if (cli_strv_add(excl, nexcl, from[k]) != 0 ||
+			    cli_strv_add(owned, nowned, from[k]) != 0) {
+				while (k < nfrom)
+					free(from[k++]);
+				free(from);
+				return cli_fail(c, GFSB_ENOMEM);
+			}
+		}
+		free(from);
+	}
+	return EXIT_OK;
+}
+
+/* The summary line (not with -q) and the warnings' exit status. */
+static int
+summary(struct cli *c, const struct gfsb_backup_result *res)
+{
+	const struct gfsb_snapshot_summary *m = &res->summary;
+	char added[32], stored[32], total[32];
+
+	gfsb_size_format(m->total_bytes_processed, total, sizeof(total));
+	gfsb_size_format(m->data_added, added, sizeof(added));
+	gfsb_size_format(m->data_added_packed, stored, sizeof(stored));
+	if (!c->quiet)
+		printf("snapshot %.8s saved: %llu files (%llu new, %llu "
+		    "changed, %llu unchanged), %s processed, %s new data (%s "
+		    "stored) in %.1f s\n", res->snapshot_id,
+		    (unsigned long long)m->total_files_processed,
+		    (unsigned long long)m->files_new,
+		    (unsigned long long)m->files_changed,
+		    (unsigned long long)m->files_unmodified, total, added,
+		    stored, res->seconds);
+	if (m->warnings == 0)
+		return EXIT_OK;
+	cli_msg(c, "%s: backup: %llu warning(s): some files could not be read "
+	    "(see above)", c->prog, (unsigned long long)m->warnings);
+	return EXIT_PARTIAL;
+}
+
+/* --tag, --host, --time: what the snapshot records. */
+static int
+snapshot_opt(struct cli *c, int o, const char *arg,
+    struct gfsb_backup_opts *bo, const char ***tags, size_t *ntags)
+{
+	if (o == O_TAG && (*arg == '\0' || strchr(arg, ',') != NULL))
+		return cli_usage_error(c, "invalid tag \"%s\"", arg);
+	if (o == O_TAG)
+		return cli_strv_add(tags, ntags, arg) == 0 ? EXIT_OK :
+		    cli_fail(c, GFSB_ENOMEM);
+	if (o == O_HOST && *arg == '\0')
+		return cli_usage_error(c, "empty host name");
+	if (o == O_HOST) {
+		bo->host = arg;
+		return EXIT_OK;
+	}
+	if (gfsb_time_parse_local(arg, &bo->time) != GFSB_OK)
+		return cli_usage_error(c, "invalid time \"%s\": use "
+		    "'YYYY-MM-DD HH:MM:SS'", arg);
+	bo->has_time = 1;
+	return EXIT_OK;
+}
+
+static const struct option opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	{ "exclude", required_argument, NULL, 'e' },
+	{ "exclude-file", required_argument, NULL, O_EXCLFILE },
+	{ "one-file-system", no_argument, NULL, 'x' },
+	{ "tag", required_argument, NULL, O_TAG },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "time", required_argument, NULL, O_TIME },
+	{ "parent", required_argument, NULL, O_PARENT },
+	{ "force", no_argument, NULL, O_FORCE },
+	{ "compression", required_argument, NULL, O_COMP },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 cmd_backup(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "exclude", required_argument, NULL, 'e' },
-		{ "exclude-file", required_argument, NULL, O_EXCLFILE },
-		{ "one-file-system", no_argument, NULL, 'x' },
-		{ "tag", required_argument, NULL, O_TAG },
-		{ "host", required_argument, NULL, O_HOST },
-		{ "time", required_argument, NULL, O_TIME },
-		{ "parent", required_argument, NULL, O_PARENT },
-		{ "force", no_argument, NULL, O_FORCE },
-		{ "compression", required_argument, NULL, O_COMP },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result res;
 	const char **excl = NULL, **tags = NULL, **files = NULL,
 	    **owned = NULL;
-	char **fromfile = NULL, added[32], stored[32], total[32];
-	size_t nexcl = 0, ntags = 0, nfiles = 0, nowned = 0, nfrom, i, k;
+	size_t nexcl = 0, ntags = 0, nfiles = 0, nowned = 0, i;
 	long comp = -1, threads = 0;
 	gfsb_err e;
 	int o, rc = EXIT_OK;
@@ -120,29 +197,11 @@ cmd_backup(struct cli *c, int argc, char **argv)
 			bo.one_file_system = 1;
 			break;
 		case O_TAG:
-			if (*optarg == '\0' || strchr(optarg, ',') != NULL) {
-				rc = cli_usage_error(c, "invalid tag \"%s\"",
-				    optarg);
-				goto out;
-			}
-			if (cli_strv_add(&tags, &ntags, optarg) != 0)
-				goto nomem;
-			break;
 		case O_HOST:
-			if (*optarg == '\0') {
-				rc = cli_usage_error(c, "empty host name");
-				goto out;
-			}
-			bo.host = optarg;
-			break;
 		case O_TIME:
-			if (gfsb_time_parse_local(optarg, &bo.time) !=
-			    GFSB_OK) {
-				rc = cli_usage_error(c, "invalid time \"%s\": "
-				    "use 'YYYY-MM-DD HH:MM:SS'", optarg);
+			if ((rc = snapshot_opt(c, o, optarg, &bo, &tags,
+			    &ntags)) != EXIT_OK)
 				goto out;
-			}
-			bo.has_time = 1;
 			break;
 		case O_PARENT:
 			bo.parent = optarg;
@@ -169,24 +228,9 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "no paths to back up");
 		goto out;
 	}
-	for (i = 0; i < nfiles; i++) {
-		if ((e = gfsb_ops_patterns_read_file(c->ctx, files[i],
-		    &fromfile, &nfrom)) != GFSB_OK) {
-			rc = cli_fail(c, e);
-			goto out;
-		}
-		for (k = 0; k < nfrom; k++) {
-			if (cli_strv_add(&excl, &nexcl, fromfile[k]) != 0 ||
-			    cli_strv_add(&owned, &nowned, fromfile[k]) != 0) {
-				while (k < nfrom)
-					free(fromfile[k++]);
-				free(fromfile);
-				goto nomem;
-			}
-		}
-		free(fromfile);
-		fromfile = NULL;
-	}
+	if ((rc = exclude_files(c, files, nfiles, &excl, &nexcl, &owned,
+	    &nowned)) != EXIT_OK)
+		goto out;
 	bo.paths = (const char *const *)argv + optind;
 	bo.npaths = (size_t)(argc - optind);
 	bo.excludes = excl;
@@ -211,27 +255,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		rc = cli_fail(c, e);
 		goto out;
 	}
-	gfsb_size_format(res.summary.total_bytes_processed, total,
-	    sizeof(total));
-	gfsb_size_format(res.summary.data_added, added, sizeof(added));
-	gfsb_size_format(res.summary.data_added_packed, stored,
-	    sizeof(stored));
-	/* -q: nothing but warnings and errors. */
-	if (!c->quiet)
-		printf("snapshot %.8s saved: %llu files (%llu new, %llu "
-		    "changed, %llu unchanged), %s processed, %s new data (%s "
-		    "stored) in %.1f s\n", res.snapshot_id,
-		    (unsigned long long)res.summary.total_files_processed,
-		    (unsigned long long)res.summary.files_new,
-		    (unsigned long long)res.summary.files_changed,
-		    (unsigned long long)res.summary.files_unmodified, total,
-		    added, stored, res.seconds);
-	if (res.summary.warnings > 0) {
-		cli_msg(c, "%s: backup: %llu warning(s): some files could not "
-		    "be read (see above)", c->prog,
-		    (unsigned long long)res.summary.warnings);
-		rc = EXIT_PARTIAL;
-	}
+	rc = summary(c, &res);
 	goto out;
 nomem:
 	fprintf(stderr, "%s: backup: out of memory\n", c->prog);

@@ -60,19 +60,20 @@ summary(struct cli *c, const struct gfsb_restore_result *res, FILE *out)
 	}
 }
 
+static const struct option opts[] = {
+	CLI_GLOBAL_OPTIONS,
+	{ "target", required_argument, NULL, 't' },
+	{ "to-tar", required_argument, NULL, O_TAR },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'e' },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 cmd_restore(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "target", required_argument, NULL, 't' },
-		{ "to-tar", required_argument, NULL, O_TAR },
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'e' },
-		{ "host", required_argument, NULL, O_HOST },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_restore_opts ro;
 	struct gfsb_restore_result res;
 	const char **incl = NULL, **excl = NULL;
