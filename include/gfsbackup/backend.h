@@ -332,6 +332,15 @@ gfsb_err gfsb_backend_get(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, struct gfsb_buf *out) GFSB_WUR;
 
 /*
+ * gfsb_backend_get_max(be, type, name, max, out):
+ * As gfsb_backend_get, for an object of at most max bytes: a larger one
+ * is GFSB_ECORRUPT and nothing is appended.  One request to S3 (no HEAD
+ * first), and no more than max bytes are read or held.
+ */
+gfsb_err gfsb_backend_get_max(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, size_t max, struct gfsb_buf *out) GFSB_WUR;
+
+/*
  * gfsb_backend_read(be, type, name, off, dst, n):
  * Read exactly n bytes at offset off into dst.  GFSB_ENOTFOUND,
  * GFSB_ECORRUPT if the object is shorter, GFSB_EIO.  Thread-safe.

@@ -122,6 +122,15 @@ bad_name(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 	    gfsb_backend_type_name(type));
 }
 
+gfsb_err
+be_too_large(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
+    size_t max)
+{
+	return gfsb_ctx_seterr(be->ctx, GFSB_ECORRUPT, "%s/%s is too large "
+	    "(more than %zu bytes)", gfsb_backend_type_name(type),
+	    name, max);
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
 
@@ -431,12 +440,19 @@ gfsb_err
 gfsb_backend_get(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, struct gfsb_buf *out)
 {
+	return gfsb_backend_get_max(be, type, name, SIZE_MAX, out);
+}
+
+gfsb_err
+gfsb_backend_get_max(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, size_t max, struct gfsb_buf *out)
+{
 	double t0 = gfsb_monotonic_seconds();
 	gfsb_err e;
 
 	if (!gfsb_backend_name_ok(type, name))
 		return bad_name(be, type, name);
-	e = be->ops->get(be, type, name, out);
+	e = be->ops->get(be, type, name, max, out);
 	io_count(be, t0, e == GFSB_OK ? out->len : 0, 0);
 	return e;
 }

@@ -29,8 +29,9 @@ struct gfsb_backend_ops {
 	gfsb_err (*put)(struct gfsb_backend *be, enum gfsb_obj type,
 	    const char *name, const uint8_t *p, size_t n,
 	    const struct gfsb_retention *ret);
+	/* An object larger than max: be_too_large(). */
 	gfsb_err (*get)(struct gfsb_backend *be, enum gfsb_obj type,
-	    const char *name, struct gfsb_buf *out);
+	    const char *name, size_t max, struct gfsb_buf *out);
 	gfsb_err (*read)(struct gfsb_backend *be, enum gfsb_obj type,
 	    const char *name, uint64_t off, uint8_t *dst, size_t n);
 	gfsb_err (*list)(struct gfsb_backend *be, enum gfsb_obj type,
@@ -78,6 +79,10 @@ struct gfsb_backend {
 
 /* A valid object name: "config" for the config, else 64 lowercase hex. */
 int gfsb_backend_name_ok(enum gfsb_obj type, const char *name);
+
+/* An object larger than a get's limit: GFSB_ECORRUPT, saying so. */
+gfsb_err be_too_large(struct gfsb_backend *be, enum gfsb_obj type,
+    const char *name, size_t max);
 
 /* Initialise the fields every backend shares (backend.c); an
  * implementation's constructor calls it once be is allocated. */

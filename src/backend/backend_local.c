@@ -175,7 +175,7 @@ fail:
 
 static gfsb_err
 local_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    struct gfsb_buf *out)
+    size_t max, struct gfsb_buf *out)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -188,6 +188,10 @@ local_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 		return ioerr(be, "cannot open", path);
 	if (fstat(fd, &st) != 0) {
 		e = ioerr(be, "cannot stat", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		e = be_too_large(be, type, name, max);
 		goto out;
 	}
 	if ((e = gfsb_buf_reserve(out, (size_t)st.st_size)) != GFSB_OK)

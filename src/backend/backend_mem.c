@@ -160,7 +160,7 @@ mem_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 static gfsb_err
 mem_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    struct gfsb_buf *out)
+    size_t max, struct gfsb_buf *out)
 {
 	struct mem *m = M(be);
 	struct memobj *o;
@@ -170,6 +170,8 @@ mem_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	if ((e = faulted(be, type, name)) == GFSB_OK) {
 		if ((o = find(m, type, name)) == NULL)
 			e = GFSB_ENOTFOUND;
+		else if (o->data.len > max)
+			e = be_too_large(be, type, name, max);
 		else
 			e = gfsb_buf_append(out, o->data.data, o->data.len);
 	}

@@ -132,6 +132,7 @@ struct req {
 	int64_t last_modified;
 	char lock_mode[32];
 	char lock_until[64];
+	int overflow;		  /* the body was larger than resp_cap */
 };
 
 /* A request for key (NULL: the bucket) with query (NULL: none). */
@@ -411,6 +412,7 @@ run_req(struct gfsb_backend *be, struct req *q)
 		s3_engine_wait(s->eng, &x);
 		xfer_fini(&x);
 		q->status = x.status;
+		q->overflow = x.overflow;
 		memcpy(q->etag, x.etag, sizeof(q->etag));
 		q->length = x.have_length ? x.content_length : 0;
 		q->last_modified = x.last_modified;
@@ -620,7 +622,7 @@ version_query(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 
 static gfsb_err
 s3_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
-    struct gfsb_buf *out)
+    size_t max, struct gfsb_buf *out)
 {
 	char key[2048], query[4096];
 	struct gfsb_buf tmp;
@@ -634,8 +636,13 @@ s3_get(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	object_key(S(be), type, name, key, sizeof(key));
 	req_init(&q, "GET", key, query);
 	q.resp = &tmp;
-	q.resp_cap = MAX_OBJECT;
-	if ((e = run_req(be, &q)) == GFSB_OK)
+	q.resp_cap = max < MAX_OBJECT ? max : MAX_OBJECT;
+	e = run_req(be, &q);
+	if (e != GFSB_OK && q.overflow && max < MAX_OBJECT) {
+		gfsb_ctx_clearerr(be->ctx);
+		e = be_too_large(be, type, name, max);
+	}
+	if (e == GFSB_OK)
 		e = gfsb_buf_append(out, tmp.data, tmp.len);
 	gfsb_buf_fini(&tmp);
 	return e;

@@ -178,23 +178,15 @@ repo_keyfile_decode(const uint8_t *p, size_t n, uint64_t *ops, uint64_t *mem)
 
 /* Fetch and parse key file `name`, checking its name. */
 static gfsb_err
-keyfile_load(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *name,
-    struct keyfile *kf)
+keyfile_load(struct gfsb_backend *be, const char *name, struct keyfile *kf)
 {
 	char hex[GFSB_ID_HEX];
 	struct gfsb_buf b;
-	uint64_t size;
 	gfsb_err e;
 
 	gfsb_buf_init(&b);
-	if ((e = gfsb_backend_stat(be, GFSB_OBJ_KEY, name, &size)) != GFSB_OK)
-		goto out;
-	if (size > MAX_KEYFILE) {
-		e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
-		    "key file %s is too large", name);
-		goto out;
-	}
-	if ((e = gfsb_backend_get(be, GFSB_OBJ_KEY, name, &b)) != GFSB_OK)
+	if ((e = gfsb_backend_get_max(be, GFSB_OBJ_KEY, name, MAX_KEYFILE,
+	    &b)) != GFSB_OK)
 		goto out;
 	gfsb_crypto_sha256_hex(b.data, b.len, hex);
 	if (strcmp(hex, name) != 0) {
@@ -289,7 +281,7 @@ keys_load(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		}
 		cap = ns.n;
 		for (i = 0, n = 0, vanished = 0; i < ns.n; i++) {
-			e = keyfile_load(ctx, be, ns.v[i].name, &v[n].kf);
+			e = keyfile_load(be, ns.v[i].name, &v[n].kf);
 			if (e == GFSB_OK) {
 				snprintf(v[n++].name, GFSB_ID_HEX, "%s",
 				    ns.v[i].name);
@@ -422,7 +414,7 @@ gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass, size_t passlen)
 	gfsb_err e;
 
 	/* Keep the current key's cost parameters. */
-	if ((e = keyfile_load(r->ctx, r->be, r->key_id, &kf)) != GFSB_OK)
+	if ((e = keyfile_load(r->be, r->key_id, &kf)) != GFSB_OK)
 		return gfsb_ctx_seterr(r->ctx, e, "cannot read key file %s",
 		    r->key_id);
 	if ((e = repo_key_write(r->ctx, r->be, r->keys, pass, passlen, kf.ops,
@@ -492,7 +484,7 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 		return GFSB_ENOMEM;
 	}
 	for (i = 0, k = 0; i < ns.n; i++) {
-		e = keyfile_load(r->ctx, r->be, ns.v[i].name, &kf);
+		e = keyfile_load(r->be, ns.v[i].name, &kf);
 		if (e == GFSB_ENOTFOUND) {
 			/* Removed since the listing (a passphrase change). */
 			gfsb_ctx_clearerr(r->ctx);

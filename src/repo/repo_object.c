@@ -166,25 +166,19 @@ repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
     size_t maxlen, struct gfsb_buf *out)
 {
 	char hex[GFSB_ID_HEX];
-	uint64_t size;
 	gfsb_err e;
 
 	if ((e = repo_cache_get(r, type, name, maxlen, out)) != GFSB_ENOTFOUND)
 		return e;
-	if ((e = gfsb_backend_stat(r->be, type, name, &size)) != GFSB_OK) {
+	/* One GET, no HEAD first: the limit is the backend's. */
+	out->len = 0;
+	if ((e = gfsb_backend_get_max(r->be, type, name, maxlen, out)) !=
+	    GFSB_OK) {
 		if (e == GFSB_ENOTFOUND)
 			return gfsb_ctx_seterr(r->ctx, e, "%s/%s not found",
 			    gfsb_backend_type_name(type), name);
 		return e;
 	}
-	if (size > maxlen)
-		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
-		    "%s/%s is too large (%llu bytes)",
-		    gfsb_backend_type_name(type), name,
-		    (unsigned long long)size);
-	out->len = 0;
-	if ((e = gfsb_backend_get(r->be, type, name, out)) != GFSB_OK)
-		return e;
 	if (type == GFSB_OBJ_CONFIG)
 		return GFSB_OK;
 	gfsb_crypto_sha256_hex(out->data, out->len, hex);

@@ -167,6 +167,24 @@ faults '{"rate": 0}'
 expect 11 "$GFSB" prune -r "$R"
 release_lock
 
+step "an object too large to be ours: one GET, cut off at the limit"
+# A planted snapshot of 200 MiB (the limit is 64 MiB): read with one GET
+# and no HEAD first, refused as too large once the limit is passed, and
+# never held whole.
+big=$(printf 'b%.0s' $(seq 64))
+head -c 200M /dev/zero | "${RCLONE[@]}" rcat "ceph:$B/repo/snapshots/$big" ||
+	fail "cannot plant the large snapshot"
+faults '{"rate": 0, "methods": ["HEAD"], "path": "/snapshots/", "reset_counters": true}'
+/usr/bin/time -f %M -o "$T/rss" "$GFSB" snapshots -r "$R" --no-cache \
+	>"$T/out" 2>"$T/err" && fail "a snapshot of 200 MiB was read"
+err_has "snapshots/$big is too large"
+[ "$(proxy_counter matched)" = 0 ] || fail "a HEAD before the GET"
+[ "$(tail -n 1 "$T/rss")" -lt 150000 ] ||
+	fail "200 MiB held to refuse it ($(tail -n 1 "$T/rss") KiB)"
+faults '{"rate": 0}'
+"${RCLONE[@]}" deletefile "ceph:$B/repo/snapshots/$big" ||
+	fail "cannot remove the large snapshot"
+
 step "nothing changed: the repository is whole, everything works"
 s3_listing "$B/repo" >"$T/after"
 cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after";

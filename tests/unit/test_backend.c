@@ -60,6 +60,20 @@ exercise(struct gfsb_backend *be)
 	    GFSB_OK);
 	assert_int_equal(b.len, 11);
 	assert_memory_equal(b.data, "hello world", 11);
+	/* A limit: an object of exactly that size is read, a larger one is
+	 * refused and nothing is appended. */
+	b.len = 0;
+	assert_int_equal(gfsb_backend_get_max(be, GFSB_OBJ_PACK, ID1, 11, &b),
+	    GFSB_OK);
+	assert_int_equal(b.len, 11);
+	assert_int_equal(gfsb_backend_get_max(be, GFSB_OBJ_PACK, ID1, 10, &b),
+	    GFSB_ECORRUPT);
+	assert_int_equal(b.len, 11);
+	assert_int_equal(gfsb_backend_get_max(be, GFSB_OBJ_PACK, ID2, 0, &b),
+	    GFSB_ECORRUPT);
+	assert_int_equal(gfsb_backend_get_max(be, GFSB_OBJ_SNAPSHOT, ID1, 99,
+	    &b), GFSB_ENOTFOUND);
+	assert_int_equal(b.len, 11);
 	assert_int_equal(gfsb_backend_read(be, GFSB_OBJ_PACK, ID1, 6, part, 4),
 	    GFSB_OK);
 	assert_memory_equal(part, "worl", 4);
