@@ -83,6 +83,7 @@ struct fetch {
 	struct gfsb_buf buf;
 	gfsb_err err;
 	int done;
+	pthread_cond_t *waiter;	  /* the writer waiting for it, if any */
 };
 
 struct ritem {
@@ -106,7 +107,10 @@ struct rs {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_fetch;  /* workers: fetch queued or stop */
-	pthread_cond_t cv_done;	  /* writer: a fetch finished */
+	/* Writers: a fetch they wait for is done (one each, so that a
+	 * fetch wakes only its own writer: the ordered one, then the file
+	 * writers). */
+	pthread_cond_t cv_done[1 + RS_FILE_WRITERS];
 	pthread_cond_t cv_item;	  /* writer: item queued */
 	pthread_cond_t cv_space;  /* planner: bytes released */
 	struct fetch *fq_head, *fq_tail;
@@ -123,6 +127,7 @@ struct rs {
 	pthread_cond_t cv_file;	/* file writers: item queued or stop */
 	int files_end;		/* no more items for them */
 	uint64_t inflight, limit;
+	int space_wait;		/* the planner waits for bytes released */
 	uint64_t gap;		/* a run spans gaps up to this */
 	uint64_t lost_dirs;	/* planner: directories whose tree is lost */
 	uint64_t plan_files, plan_bytes; /* queued so far (under mu) */
@@ -143,11 +148,14 @@ struct rs {
 static void
 rs_fail(struct rs *s, gfsb_err e)
 {
+	unsigned i;
+
 	pthread_mutex_lock(&s->mu);
 	if (s->err == GFSB_OK)
 		s->err = e;
 	pthread_cond_broadcast(&s->cv_fetch);
-	pthread_cond_broadcast(&s->cv_done);
+	for (i = 0; i < 1 + RS_FILE_WRITERS; i++)
+		pthread_cond_broadcast(&s->cv_done[i]);
 	pthread_cond_broadcast(&s->cv_item);
 	pthread_cond_broadcast(&s->cv_space);
 	pthread_cond_broadcast(&s->cv_file);
@@ -184,7 +192,8 @@ fetch_done(struct rs *s, struct fetch *f)
 {
 	pthread_mutex_lock(&s->mu);
 	f->done = 1;
-	pthread_cond_broadcast(&s->cv_done);
+	if (f->waiter != NULL)
+		pthread_cond_signal(f->waiter);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -386,9 +395,11 @@ queue_item(struct rs *s, struct ritem *it)
 			/* The writer may be waiting for a run: hand them all
 			 * over, then wait until half the budget is free. */
 			run_flush_locked(s);
+			s->space_wait = 1;
 			while (s->inflight > 0 && s->inflight + f->len >
 			    s->limit / 2 && s->err == GFSB_OK)
 				pthread_cond_wait(&s->cv_space, &s->mu);
+			s->space_wait = 0;
 		}
 		s->inflight += f->len;
 		if (!f->done) /* not already failed by the planner */
@@ -831,13 +842,15 @@ count_item(struct rs *s, const struct gfsb_node *n, uint64_t bytes,
 
 /* Wait for a fetch to be done; 0 if the restore failed first. */
 static int
-fetch_wait(struct rs *s, struct fetch *f)
+fetch_wait(struct rs *s, struct fetch *f, pthread_cond_t *cv)
 {
 	int done;
 
 	pthread_mutex_lock(&s->mu);
+	f->waiter = cv;
 	while (!f->done && s->err == GFSB_OK)
-		pthread_cond_wait(&s->cv_done, &s->mu);
+		pthread_cond_wait(cv, &s->mu);
+	f->waiter = NULL;
 	done = f->done;
 	pthread_mutex_unlock(&s->mu);
 	return done;
@@ -850,44 +863,76 @@ fetch_release(struct rs *s, struct fetch *f)
 {
 	pthread_mutex_lock(&s->mu);
 	s->inflight -= f->len;
-	pthread_cond_broadcast(&s->cv_space);
+	/* The planner waits for half the budget: wake it only then. */
+	if (s->space_wait && s->inflight <= s->limit / 2)
+		pthread_cond_signal(&s->cv_space);
 	pthread_mutex_unlock(&s->mu);
 	gfsb_pool_put(s->bufs, f->buf.data, f->buf.cap);
 	gfsb_buf_init(&f->buf);
 }
 
-/* Write one item's header and data, as `name` (it->path relative to the
- * writer's directory).  Fatal errors are returned. */
-static gfsb_err
-write_item(struct rs *s, struct archive *a, struct ritem *it,
-    const char *name, int tar)
+/* Where a file's bytes go: libarchive (an archive, or its disk writer)
+ * or, for the file writers' direct path, a file descriptor. */
+struct sink {
+	struct archive *a;
+	int fd;			/* >= 0: pwrite here */
+	int tar;
+	pthread_cond_t *cv;	/* the writer's, to wait for fetches */
+};
+
+/* Write all of data at off; 0 or -1 with errno (fd) / libarchive's
+ * error (a). */
+static int
+sink_write(const struct sink *k, const uint8_t *data, size_t len, uint64_t off)
 {
-	struct archive_entry *ae;
+	ssize_t w;
+
+	if (k->fd < 0) {
+		w = k->tar ? archive_write_data(k->a, data, len) :
+		    archive_write_data_block(k->a, data, len, (la_int64_t)off);
+		return w < 0 ? -1 : 0;
+	}
+	while (len > 0) {
+		if ((w = pwrite(k->fd, data, len, (off_t)off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+static const char *
+sink_error(const struct sink *k)
+{
+	return k->fd >= 0 ? strerror(errno) : archive_error_string(k->a);
+}
+
+/* What writing one item's data came to. */
+struct wdone {
+	uint64_t bytes, warnings, end; /* end: after the last byte written */
+	int damaged, ok;
+};
+
+/* An item's extents, in order, to k: each blob waited for, written (a
+ * damaged one is a hole on disk, zeros in an archive, and named) and
+ * released.  Fatal errors are returned. */
+static gfsb_err
+write_extents(struct rs *s, const struct sink *k, struct ritem *it,
+    struct wdone *d)
+{
 	const struct gfsb_node *n = &it->node;
-	uint64_t off = 0, bytes = 0, warnings = 0;
-	int r, damaged = 0, ok, written = 0;
+	uint64_t off = 0;
 	size_t i;
 	char idhex[GFSB_ID_HEX], sbuf[2 * SHOWN_PART + 4];
-	la_ssize_t w;
-	gfsb_err e = GFSB_OK;
 
-	if ((ae = archive_entry_new()) == NULL)
-		return GFSB_ENOMEM;
-	fill_entry(s, ae, it, name, tar);
-	r = archive_write_header(a, ae);
-	if (r == ARCHIVE_FATAL) {
-		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
-		    shown(it->abspath, sbuf), archive_error_string(a));
-		goto out;
-	}
-	ok = r >= ARCHIVE_WARN;
-	written = 1;
-	if (r != ARCHIVE_OK) {
-		warnings++;
-		gfsb_ctx_log(s->ctx, r == ARCHIVE_WARN ? GFSB_LOG_WARN :
-		    GFSB_LOG_ERROR, "%s: %s", shown(it->abspath, sbuf),
-		    archive_error_string(a));
-	}
 	for (i = 0; it->hardlink == NULL && i < n->nextents; i++) {
 		struct fetch *f = it->fx ? it->fx[i] : NULL;
 
@@ -895,26 +940,23 @@ write_item(struct rs *s, struct archive *a, struct ritem *it,
 			/* A hole.  On disk: skip it.  libarchive's pax writer
 			 * takes the whole logical stream and drops the bytes
 			 * its sparse map calls holes, so feed it zeros. */
-			if (tar && ok && (e = write_zeros(a,
-			    n->extents[i].len)) != GFSB_OK)
-				goto out;
+			if (k->tar && d->ok && write_zeros(k->a,
+			    n->extents[i].len) != GFSB_OK)
+				return GFSB_EIO;
 			off += n->extents[i].len;
 			continue;
 		}
-		if (!fetch_wait(s, f)) {
-			e = s->err;
-			goto out;
-		}
+		if (!fetch_wait(s, f, k->cv))
+			return s->err;
 		if (f->err != GFSB_OK && f->err != GFSB_ECORRUPT &&
 		    f->err != GFSB_ENOTFOUND) {
 			/* Not damage: the repository cannot be read (network,
 			 * credentials, disk, memory).  Stop, saying why. */
-			e = f->err;
-			goto out;
+			return f->err;
 		}
 		if (f->err != GFSB_OK) {
 			gfsb_hex_encode(f->id, GFSB_ID_LEN, idhex);
-			if (!damaged)
+			if (!d->damaged)
 				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
 				    "%s: damaged: blob %.16s (bytes %llu-%llu) "
 				    "%s; restored with that range as a hole",
@@ -924,51 +966,79 @@ write_item(struct rs *s, struct archive *a, struct ritem *it,
 				    f->err == GFSB_ENOTFOUND ?
 				    "is missing from the index" :
 				    "failed its integrity check");
-			damaged = 1;
+			d->damaged = 1;
 			/* In an archive the bytes must be there: zeros. */
-			if (tar && ok && (e = write_zeros(a, f->len)) !=
+			if (k->tar && d->ok && write_zeros(k->a, f->len) !=
 			    GFSB_OK)
-				goto out;
-		} else if (ok) {
-			if (tar)
-				w = archive_write_data(a, f->buf.data,
-				    f->buf.len);
-			else
-				w = archive_write_data_block(a, f->buf.data,
-				    f->buf.len, (la_int64_t)off);
-			if (w < 0) {
-				ok = 0;
-				warnings++;
+				return GFSB_EIO;
+		} else if (d->ok) {
+			if (sink_write(k, f->buf.data, f->buf.len, off) != 0) {
+				d->ok = 0;
+				d->warnings++;
 				gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR,
 				    "%s: cannot write: %s",
-				    shown(it->abspath, sbuf),
-				    archive_error_string(a));
-				if (tar) {
-					e = gfsb_ctx_seterr(s->ctx, GFSB_EIO,
+				    shown(it->abspath, sbuf), sink_error(k));
+				if (k->tar)
+					return gfsb_ctx_seterr(s->ctx, GFSB_EIO,
 					    "cannot write the archive: %s",
-					    archive_error_string(a));
-					goto out;
-				}
+					    archive_error_string(k->a));
 			} else {
-				bytes += f->buf.len;
+				d->bytes += f->buf.len;
+				d->end = off + f->buf.len;
 			}
 		}
 		off += f->len;
 		fetch_release(s, f);
 	}
+	return GFSB_OK;
+}
+
+/* Write one item's header and data, as `name` (it->path relative to the
+ * writer's directory).  Fatal errors are returned. */
+static gfsb_err
+write_item(struct rs *s, struct archive *a, struct ritem *it,
+    const char *name, int tar, pthread_cond_t *cv)
+{
+	struct archive_entry *ae;
+	struct sink k = { a, -1, tar, cv };
+	struct wdone d;
+	int r, written = 0;
+	char sbuf[2 * SHOWN_PART + 4];
+	gfsb_err e = GFSB_OK;
+
+	memset(&d, 0, sizeof(d));
+	if ((ae = archive_entry_new()) == NULL)
+		return GFSB_ENOMEM;
+	fill_entry(s, ae, it, name, tar);
+	r = archive_write_header(a, ae);
+	if (r == ARCHIVE_FATAL) {
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
+		    shown(it->abspath, sbuf), archive_error_string(a));
+		goto out;
+	}
+	d.ok = r >= ARCHIVE_WARN;
+	written = 1;
+	if (r != ARCHIVE_OK) {
+		d.warnings++;
+		gfsb_ctx_log(s->ctx, r == ARCHIVE_WARN ? GFSB_LOG_WARN :
+		    GFSB_LOG_ERROR, "%s: %s", shown(it->abspath, sbuf),
+		    archive_error_string(a));
+	}
+	if ((e = write_extents(s, &k, it, &d)) != GFSB_OK)
+		goto out;
 	r = archive_write_finish_entry(a);
 	if (r == ARCHIVE_FATAL) {
 		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: %s",
 		    shown(it->abspath, sbuf), archive_error_string(a));
-	} else if (r != ARCHIVE_OK && ok) {
-		warnings++;
+	} else if (r != ARCHIVE_OK && d.ok) {
+		d.warnings++;
 		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: %s",
 		    shown(it->abspath, sbuf), archive_error_string(a));
 	}
 out:
 	archive_entry_free(ae);
 	if (written)
-		count_item(s, n, bytes, warnings, damaged);
+		count_item(s, &it->node, d.bytes, d.warnings, d.damaged);
 	return e;
 }
 
@@ -1035,9 +1105,80 @@ file_queue(struct rs *s, struct ritem *it)
 struct filewriter {
 	struct rs *s;
 	struct archive *a;
+	struct rs_cwd cwd;	/* its own working directory */
+	int owner;		/* restores owners (runs as root) */
+	pthread_cond_t *cv;	/* its own in s->cv_done */
 	pthread_t thread;
 	int started;
 };
+
+/* The file writers' direct path.  libarchive's disk writer spends a dozen
+ * system calls on a plain file (it saves and restores the umask, checks
+ * the name for a symlink with an open, a stat and a close, and looks for
+ * the descriptor's flags): a third of a restore's calls.  Where the
+ * writer sits in the file's own directory (ops_restore_cwd.c) a plain new
+ * file needs only openat(O_CREAT | O_EXCL | O_NOFOLLOW), its writes,
+ * fchown, futimens and close: O_EXCL with O_NOFOLLOW neither follows nor
+ * replaces anything, and the directory was reached without following a
+ * symlink.  The rest (a name that exists, extended attributes, set-id
+ * bits, a directory that could not be entered) goes through libarchive,
+ * as before.  Returns 0 when it did not take the item (nothing was
+ * changed), 1 when it did; fatal errors in *ep. */
+static int
+write_file_direct(struct rs *s, struct filewriter *w, struct ritem *it,
+    const char *name, gfsb_err *ep)
+{
+	const struct gfsb_node *n = &it->node;
+	struct sink k = { w->a, -1, 0, w->cv };
+	struct timespec ts[2];
+	struct wdone d;
+	char sbuf[2 * SHOWN_PART + 4];
+	int64_t uid, gid;
+
+	if (!w->cwd.own || strchr(name, '/') != NULL || n->nxattrs > 0 ||
+	    (n->mode & 07000) != 0)
+		return 0;
+	if ((k.fd = openat(AT_FDCWD, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, n->mode & 0777)) < 0)
+		return 0; /* libarchive replaces it, or says why not */
+	memset(&d, 0, sizeof(d));
+	d.ok = 1;
+	*ep = write_extents(s, &k, it, &d);
+	if (*ep == GFSB_OK && d.ok && d.end < n->size &&
+	    ftruncate(k.fd, (off_t)n->size) != 0) {
+		d.ok = 0;
+		d.warnings++;
+		gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR, "%s: cannot write: %s",
+		    shown(it->abspath, sbuf), strerror(errno));
+	}
+	if (*ep == GFSB_OK && w->owner) {
+		/* As libarchive restores owners: by name where the system
+		 * knows it, else by number. */
+		uid = archive_write_disk_uid(w->a, n->user, n->uid);
+		gid = archive_write_disk_gid(w->a, n->group, n->gid);
+		if (fchown(k.fd, (uid_t)uid, (gid_t)gid) != 0) {
+			d.warnings++;
+			gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set "
+			    "the owner: %s", shown(it->abspath, sbuf),
+			    strerror(errno));
+		}
+	}
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)n->mtime.sec;
+	ts[0].tv_nsec = ts[1].tv_nsec = (long)n->mtime.nsec;
+	if (*ep == GFSB_OK && futimens(k.fd, ts) != 0) {
+		d.warnings++;
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set the "
+		    "times: %s", shown(it->abspath, sbuf), strerror(errno));
+	}
+	if (close(k.fd) != 0 && *ep == GFSB_OK && d.ok) {
+		d.warnings++;
+		gfsb_ctx_log(s->ctx, GFSB_LOG_ERROR, "%s: cannot write: %s",
+		    shown(it->abspath, sbuf), strerror(errno));
+	}
+	count_item(s, n, d.bytes, d.warnings, d.damaged);
+	return 1;
+}
+
 
 static void *
 file_main(void *arg)
@@ -1045,10 +1186,15 @@ file_main(void *arg)
 	struct filewriter *w = arg;
 	struct rs *s = w->s;
 	struct ritem *it;
-	struct rs_cwd cwd;
+	const char *name;
 	gfsb_err e;
 
-	rs_cwd_init(&cwd);
+	rs_cwd_init(&w->cwd);
+	/* The thread's umask is its own with its directory (CLONE_FS): the
+	 * direct path creates files with their modes as they are. */
+	if (w->cwd.own)
+		umask(0);
+	w->owner = geteuid() == 0;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		while (s->fq_items == NULL && !s->files_end &&
@@ -1064,12 +1210,16 @@ file_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (it == NULL)
 			break;
-		if (e == GFSB_OK && (e = write_item(s, w->a, it,
-		    rs_cwd_enter(&cwd, it->path), 0)) != GFSB_OK)
-			rs_fail(s, e);
+		if (e == GFSB_OK) {
+			name = rs_cwd_enter(&w->cwd, it->path);
+			if (!write_file_direct(s, w, it, name, &e))
+				e = write_item(s, w->a, it, name, 0, w->cv);
+			if (e != GFSB_OK)
+				rs_fail(s, e);
+		}
 		item_done(s, it, e);
 	}
-	rs_cwd_fini(&cwd);
+	rs_cwd_fini(&w->cwd);
 	return NULL;
 }
 
@@ -1102,6 +1252,7 @@ files_start(struct rs *s, struct filewriter *fw, unsigned n)
 
 	for (k = 0; k < n; k++) {
 		fw[k].s = s;
+		fw[k].cv = &s->cv_done[1 + k];
 		if ((fw[k].a = disk_writer()) == NULL)
 			break;
 		if (pthread_create(&fw[k].thread, NULL, file_main, &fw[k]) !=
@@ -1182,7 +1333,8 @@ write_all(struct rs *s, struct archive *a, int tar, double t0)
 		if (parallel && for_file_writer(it)) {
 			file_queue(s, it);
 		} else {
-			if ((e = write_item(s, a, it, it->path, tar)) != GFSB_OK)
+			if ((e = write_item(s, a, it, it->path, tar,
+			    &s->cv_done[0])) != GFSB_OK)
 				rs_fail(s, e);
 			item_done(s, it, e);
 			if (e != GFSB_OK)
@@ -1480,6 +1632,8 @@ static void
 rs_init(struct rs *s, struct gfsb_repo *r, const struct gfsb_restore_opts *o,
     struct gfsb_restore_result *res, int remote)
 {
+	unsigned i;
+
 	memset(s, 0, sizeof(*s));
 	s->tar_fd = -1;
 	s->r = r;
@@ -1493,7 +1647,8 @@ rs_init(struct rs *s, struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	s->gap = remote ? RS_RUN_GAP_REMOTE : RS_RUN_GAP;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv_fetch, NULL);
-	pthread_cond_init(&s->cv_done, NULL);
+	for (i = 0; i < 1 + RS_FILE_WRITERS; i++)
+		pthread_cond_init(&s->cv_done[i], NULL);
 	pthread_cond_init(&s->cv_item, NULL);
 	pthread_cond_init(&s->cv_space, NULL);
 	pthread_cond_init(&s->cv_file, NULL);
@@ -1612,7 +1767,8 @@ out:
 	gfsb_repo_unlock(lock);
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv_fetch);
-	pthread_cond_destroy(&s.cv_done);
+	for (i = 0; i < 1 + RS_FILE_WRITERS; i++)
+		pthread_cond_destroy(&s.cv_done[i]);
 	pthread_cond_destroy(&s.cv_item);
 	pthread_cond_destroy(&s.cv_space);
 	pthread_cond_destroy(&s.cv_file);

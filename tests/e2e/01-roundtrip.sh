@@ -18,6 +18,13 @@ truncate -s 300M "$S/sparse.img"
 printf 'middle' | dd of="$S/sparse.img" bs=1 seek=200000000 conv=notrunc \
 	status=none
 printf 'end' >>"$S/sparse.img"
+# A file that ends in a hole (the restore sets its length), and files
+# whose modes forbid writing (and, as root, anything at all): the restore
+# writes them all the same.
+head -c 100000 /dev/urandom >"$S/dir/tail-hole.img"
+truncate -s 50M "$S/dir/tail-hole.img"
+printf 'read only' >"$S/dir/readonly"
+chmod 0444 "$S/dir/readonly"
 mkfifo "$S/fifo"
 printf 'x' >"$S/tab	name"
 printf 'x' >"$S/space name"
@@ -35,6 +42,8 @@ if is_root; then
 	chown 1234:5678 "$S/dir/random.bin"
 	chown nobody:nogroup "$S/emptyfile"
 	chown -h 4321:4321 "$S/dir/link"
+	printf 'no access' >"$S/dir/nomode"
+	chmod 0000 "$S/dir/nomode"
 fi
 # After chown, which clears setuid.
 chmod 4755 "$S/dir/random.bin"
@@ -68,7 +77,8 @@ if is_root; then owner=; else owner=--no-owner; fi
 step "restore to a directory: bytes and metadata identical"
 expect 0 "$GFSB" restore -r "$R" latest --target "$T/restore"
 out_has "restored snapshot"
-$PY "$HERE/treecmp.py" "$S" "$T/restore$S" $owner --sparse sparse.img ||
+$PY "$HERE/treecmp.py" "$S" "$T/restore$S" $owner --sparse sparse.img \
+	--sparse dir/tail-hole.img ||
 	fail "restored tree differs"
 getfacl -cp "$T/restore$S/dir/app.log" | grep -q "user:1234:rw-" ||
 	fail "ACL not restored"
