@@ -870,6 +870,96 @@ gfsb_err gfsb_ops_bucket_policy(struct gfsb_ctx *ctx,
     GFSB_WUR;
 void gfsb_ops_bucket_policy_fini(struct gfsb_bucket_policy *bp);
 
+/* ---- the daily job's configuration ---- */
+
+/* When the job prunes (after its forget stage). */
+enum gfsb_prune_when {
+	GFSB_PRUNE_NEVER = 0,
+	GFSB_PRUNE_DAILY,
+	GFSB_PRUNE_WEEKLY
+};
+
+/* Saved reports: days kept by default, and at most. */
+#define GFSB_CONFIG_KEEP_DAYS 90
+#define GFSB_CONFIG_KEEP_DAYS_MAX 36500
+
+/* gfsbackup.conf(5), checked: every path absolute, every secret file
+ * private, the settings that need each other given together. */
+struct gfsb_config {
+	char *path;
+
+	/* [repository] */
+	char *repo_url;
+	char *password_file;
+	char *cache_dir;
+	char *state_dir;
+
+	/* [offsite] (offsite_url NULL: none) */
+	char *offsite_url;
+	char *offsite_endpoint;
+	char *offsite_region;
+	char *offsite_credentials;
+	char *offsite_cacert;
+	enum gfsb_lock_mode offsite_lock;	/* a new mirror's mode */
+	enum gfsb_sync_delete offsite_delete;
+	int64_t lock_margin;			/* seconds */
+
+	/* [backup] */
+	char **paths;
+	size_t npaths;
+	char **excludes;
+	size_t nexcludes;
+	char *exclude_file;
+	int one_file_system;
+	char *host;
+	char **tags;
+	size_t ntags;
+
+	/* [retention] (policy NULL: no retention stage) */
+	struct gfsb_policy *policy;
+	char *policy_file;
+	enum gfsb_prune_when prune;
+
+	/* [verify] */
+	enum gfsb_verify_read read;
+	uint32_t slice, slices;
+	double percent;
+	char *subset;
+	uint64_t drill;			/* sample bytes; 0: no drill */
+	unsigned drill_every;		/* days between drills */
+	char *drill_scratch;		/* NULL: $TMPDIR or /var/tmp */
+
+	/* [report] */
+	char *smtp_url;
+	char *mail_from;
+	char **mail_to;
+	size_t nmail_to;
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_cacert;
+	int send_failures_only;
+	char *report_dir;
+	unsigned report_keep_days;	/* 0: keep every saved report */
+	int64_t rto;			/* recovery-time objective, s; 0: none */
+};
+
+/*
+ * gfsb_config_load(ctx, path, cfg):
+ * Read and check the configuration file at path (INI, libinih).  The file,
+ * and every passphrase, password or credentials file it names, must be a
+ * regular file of the user running gfsbackup (or root) that nobody else
+ * can read or write.  A list value (paths, exclude, tags, to) is split on
+ * blanks; an item in double quotes may hold blanks, with \" and \\ for a
+ * quote and a backslash.  GFSB_EINVAL, with one line in ctx
+ * ("FILE:LINE: [section] key: what is wrong", or "FILE: what is missing"),
+ * for a file that is missing, unreadable, not private or wrong in any
+ * way; GFSB_EIO if reading it fails midway; GFSB_ENOMEM.  On failure cfg
+ * is left empty; else free it with gfsb_config_fini.  Thread-safe.
+ */
+gfsb_err gfsb_config_load(struct gfsb_ctx *ctx, const char *path,
+    struct gfsb_config *cfg) GFSB_WUR;
+void gfsb_config_fini(struct gfsb_config *cfg);
+
 /* ---- helpers shared by the engines and the CLI ---- */
 
 /*

@@ -20,6 +20,7 @@
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
+#include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
@@ -121,6 +122,19 @@ cli_config_fail(struct cli *c, gfsb_err e)
 	int rc = cli_fail(c, e);
 
 	return e == GFSB_ENOMEM ? rc : EXIT_USAGE;
+}
+
+int
+cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg)
+{
+	gfsb_err e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (path[0] == '\0')
+		return cli_usage_error(c, "--config: no file given");
+	if ((e = gfsb_config_load(c->ctx, path, cfg)) == GFSB_OK)
+		return EXIT_OK;
+	return e == GFSB_EIO ? cli_fail(c, e) : cli_config_fail(c, e);
 }
 
 const char cli_global_usage[] =

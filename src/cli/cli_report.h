@@ -68,11 +68,6 @@ int cli_report_fill_repo(struct cli *c, struct gfsb_report *rep,
 int cli_report_fill_offsite(struct cli *c, struct gfsb_report *rep,
     const char *url);
 
-/* How long saved reports are kept by default, and at most ([report]
- * keep-days; 0 keeps them all). */
-#define CLI_REPORT_KEEP_DAYS		90
-#define CLI_REPORT_KEEP_DAYS_MAX	36500
-
 /*
  * cli_report_deliver(c, rep, m, dir, keep_days):
  * Render the report; save it as dir/report-<time>.{txt,html} (dir NULL:

@@ -24,7 +24,6 @@
 #include <gfsbackup/report.h>
 
 #include "cli.h"
-#include "cli_config.h"
 #include "cli_report.h"
 
 static const char usage[] =
@@ -60,7 +59,7 @@ struct stage {
 
 struct run {
 	struct cli *c;
-	struct cli_config *cfg;
+	struct gfsb_config *cfg;
 	int dry;
 	struct gfsb_time now;
 	int has_time;
@@ -210,7 +209,7 @@ save_prune_day(struct run *r, int64_t day)
 static void
 stage_backup(struct run *r)
 {
-	struct cli_config *cfg = r->cfg;
+	struct gfsb_config *cfg = r->cfg;
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result res;
 	const char **excl = NULL;
@@ -328,7 +327,7 @@ stage_prune(struct run *r)
 	gfsb_err e;
 
 	stage_begin(r);
-	if (r->cfg->prune == PRUNE_NEVER)
+	if (r->cfg->prune == GFSB_PRUNE_NEVER)
 		return;
 	if (r->c->r == NULL) {
 		stage_end(r, "prune", EXIT_FATAL, GFSB_REPORT_FAILED,
@@ -336,7 +335,7 @@ stage_prune(struct run *r)
 		return;
 	}
 	last = last_prune_day(r);
-	if (r->cfg->prune == PRUNE_WEEKLY && last != INT64_MIN &&
+	if (r->cfg->prune == GFSB_PRUNE_WEEKLY && last != INT64_MIN &&
 	    today - last < 7 && today >= last) {
 		stage_end(r, "prune", EXIT_OK, GFSB_REPORT_OK, "not due (weekly; "
 		    "last pruned %lld days ago)", (long long)(today - last));
@@ -556,7 +555,7 @@ verify_opts(struct run *r, struct gfsb_verify_opts *vo)
 static void
 dry_verify(struct run *r, const char *name)
 {
-	const struct cli_config *cfg = r->cfg;
+	const struct gfsb_config *cfg = r->cfg;
 	char what[96];
 
 	switch (cfg->read) {
@@ -721,7 +720,7 @@ drill_end(struct run *r, int rc, const struct gfsb_drill_result *res,
 static void
 stage_drill(struct run *r)
 {
-	const struct cli_config *cfg = r->cfg;
+	const struct gfsb_config *cfg = r->cfg;
 	struct gfsb_backend *be = cfg->offsite_url != NULL ? r->offsite :
 	    r->c->be;
 	struct gfsb_drill_result res;
@@ -775,7 +774,7 @@ stage_drill(struct run *r)
 static void
 stage_report(struct run *r)
 {
-	struct cli_config *cfg = r->cfg;
+	struct gfsb_config *cfg = r->cfg;
 	struct cli_mail mail;
 	char dir[4200], host[256];
 	int rc;
@@ -912,7 +911,7 @@ cmd_run(struct cli *c, int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cli_config cfg;
+	struct gfsb_config cfg;
 	struct run r;
 	const char *config = NULL;
 	int o, rc, json = 0, lockfd = -1;
@@ -996,7 +995,7 @@ out:
 	c->repo = NULL;
 	c->password_file = NULL;
 	c->cache_dir = NULL;
-	cli_config_fini(&cfg);
+	gfsb_config_fini(&cfg);
 	if (lockfd >= 0)
 		close(lockfd);
 	return rc;

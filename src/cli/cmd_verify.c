@@ -16,7 +16,6 @@
 #include <gfsbackup/report.h>
 
 #include "cli.h"
-#include "cli_config.h"
 #include "cli_report.h"
 
 static const char usage[] =
@@ -299,7 +298,7 @@ add_recipients(struct cli *c, const char ***to, size_t *nto, char *arg)
 struct vargs {
 	struct gfsb_verify_opts vo;
 	struct cli_mail mail;
-	struct cli_config cfg;
+	struct gfsb_config cfg;
 	const char *config, *state_dir, *policy, *offsite, *report_dir;
 	const char **to;
 	size_t nto;
@@ -486,7 +485,7 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 static int
 config_mail(struct cli *c, struct vargs *a)
 {
-	const struct cli_config *cfg = &a->cfg;
+	const struct gfsb_config *cfg = &a->cfg;
 	struct cli_mail *mail = &a->mail;
 
 	mail->url = cfg->smtp_url;
@@ -704,10 +703,10 @@ report(struct cli *c, struct vargs *a, const struct gfsb_verify_result *res,
 		report_dir = reports;
 	}
 	/* cfg.report_keep_days: the configuration's, else the default
-	 * (cli_config_load sets it; a verify without --config did not). */
+	 * (gfsb_config_load sets it; a verify without --config did not). */
 	r = cli_report_deliver(c, rep, a->want_mail ? &a->mail : NULL,
 	    report_dir, a->config != NULL ? a->cfg.report_keep_days :
-	    CLI_REPORT_KEEP_DAYS);
+	    GFSB_CONFIG_KEEP_DAYS);
 	free(reports);
 	if (r != EXIT_OK && *rc == EXIT_OK)
 		*rc = r;
@@ -802,7 +801,7 @@ out:
 		if (c->cache_dir == a.cfg.cache_dir)
 			c->cache_dir = NULL;
 	}
-	cli_config_fini(&a.cfg);
+	gfsb_config_fini(&a.cfg);
 	free(state);
 	free(a.to);
 	return rc;

@@ -84,6 +84,26 @@ r = json.load(open(sys.argv[1]))
 assert [s["name"] for s in r["stages"]] == ["backup", "verify"], r
 PYEOF
 
+step "paths with spaces, in double quotes"
+mkdir -p "$T/two words" "$T/say \"hi\""
+echo spaced >"$T/two words/file"
+echo quoted >"$T/say \"hi\"/file"
+good | while IFS= read -r l; do
+	case $l in
+	"paths = "*) printf 'paths = "%s" %s "%s"\n' "$T/two words" "$S" \
+		"$T/say \\\"hi\\\"" ;;
+	*) printf '%s\n' "$l" ;;
+	esac
+done >"$C"
+chmod 600 "$C"
+grep -q '^paths = "' "$C" || fail "the quoted paths line was not written"
+expect 0 "$GFSB" run --config "$C" --time '2026-03-03 01:00:00'
+expect 0 "$GFSB" ls -r "$R" latest
+out_has "$T/two words/file"
+out_has "$T/say \"hi\"/file"
+out_has "$S/file"
+bad 8 "[backup] paths: a quote is not closed" "s|^paths = .*|paths = \"$S|"
+
 step "each kind of mistake: one line, file and line, exit 2"
 before=$(cd "$R" && find . -type f ! -path './locks/*' | sort | xargs sha256sum)
 bad 8 "[nosuch] paths: unknown section" 's/^\[backup\]/[nosuch]/'

@@ -1,19 +1,20 @@
 /*
- * The daily job's configuration (cli_config_load in src/cli/cli_config.c)
- * on the input written to a temporary file of mode 0600, as the job
- * requires.  Paths the input names (secrets, policy files) are looked up
- * on this machine: harmless, they are only stat()ed or parsed.
+ * The daily job's configuration (gfsb_config_load, src/ops/ops_config.c,
+ * linked as the program links it) on the input written to a temporary
+ * file of mode 0600, as the job requires.  Paths the input names (secrets,
+ * policy files) are looked up on this machine: harmless, they are only
+ * stat()ed or parsed.
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/cli_config.h"
+#include <gfsbackup/ops.h>
+
 #include "fuzz_common.h"
 
-static struct cli cli;
+static struct gfsb_ctx *ctx;
 static char path[64];
 
 int
@@ -23,10 +24,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	memset(&cli, 0, sizeof(cli));
-	cli.prog = "gfsbackup";
-	cli.cmd = "run";
-	cli.ctx = fuzz_ctx();
+	ctx = fuzz_ctx();
 	snprintf(path, sizeof(path), "/tmp/gfsb-fuzz-conf-XXXXXX");
 	if ((fd = mkstemp(path)) < 0) /* mode 0600 */
 		fuzz_die("mkstemp");
@@ -37,7 +35,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
-	struct cli_config cfg;
+	struct gfsb_config cfg;
 	int fd;
 
 	if ((fd = open(path, O_WRONLY | O_TRUNC)) < 0)
@@ -45,8 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	if (write(fd, p, n) != (ssize_t)n)
 		abort();
 	close(fd);
-	if (cli_config_load(&cli, path, &cfg) == EXIT_OK)
-		cli_config_fini(&cfg);
-	gfsb_ctx_clearerr(cli.ctx);
+	if (gfsb_config_load(ctx, path, &cfg) == GFSB_OK)
+		gfsb_config_fini(&cfg);
+	gfsb_ctx_clearerr(ctx);
 	return 0;
 }

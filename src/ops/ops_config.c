@@ -1,8 +1,10 @@
 /*
- * The daily job's configuration file.  libinih does the INI syntax; this
- * file knows the sections and keys, checks each value as it arrives (so
- * the error can name its line), and refuses a file, or a secret it names,
- * that someone else could read or change.
+ * The daily job's configuration file (gfsbackup.conf(5)).  libinih does
+ * the INI syntax; this file knows the sections and keys, checks each value
+ * as it arrives (so the error can name its line), and refuses a file, or a
+ * secret it names, that someone else could read or change.  The library
+ * owns it so that the job engine, the verify command and the fuzz target
+ * read the same settings the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +16,11 @@
 
 #include <ini.h>
 
-#include "cli.h"
-#include "cli_config.h"
-#include "cli_report.h"
+#include <gfsbackup/ops.h>
+
 
 struct cfgload {
-	struct cli_config *cfg;
+	struct gfsb_config *cfg;
 	struct gfsb_ctx *ctx;
 	FILE *f;
 	int line;	/* lines read so far: the handler's current line */
@@ -140,35 +141,80 @@ set_secret(struct cfgload *s, const char *section, const char *key,
 	return set_str(s, dst, value);
 }
 
-/* Split on the separators into a malloc'd vector (empty items dropped). */
+/* The next item of a list value at *pp (blanks, or seps, between
+ * items; "..." around one that holds them, with \" and \\ inside) into a
+ * malloc'd *item.  1, 0 at the end, or -1 with *why. */
+static int
+list_item(const char **pp, const char *seps, char **item, const char **why)
+{
+	const char *p = *pp;
+	char *o;
+
+	while (*p != '\0' && strchr(seps, *p) != NULL)
+		p++;
+	if (*p == '\0')
+		return 0;
+	if ((o = *item = malloc(strlen(p) + 1)) == NULL) {
+		*why = NULL;
+		return -1;
+	}
+	if (*p != '"') {
+		while (*p != '\0' && strchr(seps, *p) == NULL)
+			*o++ = *p++;
+	} else {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0') {
+				*why = "a quote is not closed";
+				goto bad;
+			}
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			*o++ = *p;
+		}
+		p++;
+		if (*p != '\0' && strchr(seps, *p) == NULL) {
+			*why = "text right after a closing quote";
+			goto bad;
+		}
+		if (o == *item) {
+			*why = "an empty item";
+			goto bad;
+		}
+	}
+	*o = '\0';
+	*pp = p;
+	return 1;
+bad:
+	free(*item);
+	*item = NULL;
+	return -1;
+}
+
+/* Split a list value into a malloc'd vector (list_item). */
 static int
 set_list(struct cfgload *s, const char *section, const char *key,
     char ***dst, size_t *n, const char *value, const char *seps, int paths)
 {
-	char *copy, *p, *save = NULL, **nv;
+	const char *p = value, *why;
+	char *item, **nv;
+	int r;
 
-	if ((copy = strdup(value)) == NULL)
-		return oom(s);
-	for (p = strtok_r(copy, seps, &save); p != NULL;
-	    p = strtok_r(NULL, seps, &save)) {
-		if (paths && p[0] != '/') {
+	while ((r = list_item(&p, seps, &item, &why)) == 1) {
+		if (paths && item[0] != '/') {
 			bad(s, section, key, "\"%s\" is not an absolute path",
-			    p);
-			free(copy);
+			    item);
+			free(item);
 			return 0;
 		}
 		if ((nv = realloc(*dst, (*n + 1) * sizeof(*nv))) == NULL) {
-			free(copy);
+			free(item);
 			return oom(s);
 		}
 		*dst = nv;
-		if ((nv[*n] = strdup(p)) == NULL) {
-			free(copy);
-			return oom(s);
-		}
-		(*n)++;
+		nv[(*n)++] = item;
 	}
-	free(copy);
+	if (r < 0)
+		return why == NULL ? oom(s) : bad(s, section, key, "%s", why);
 	if (*n == 0)
 		return bad(s, section, key, "no value");
 	return 1;
@@ -192,7 +238,7 @@ set_bool(struct cfgload *s, const char *section, const char *key, int *dst,
 static int
 on_repository(struct cfgload *s, const char *k, const char *v)
 {
-	struct cli_config *c = s->cfg;
+	struct gfsb_config *c = s->cfg;
 
 	if (strcmp(k, "url") == 0)
 		return set_str(s, &c->repo_url, v);
@@ -209,7 +255,7 @@ on_repository(struct cfgload *s, const char *k, const char *v)
 static int
 on_offsite(struct cfgload *s, const char *k, const char *v)
 {
-	struct cli_config *c = s->cfg;
+	struct gfsb_config *c = s->cfg;
 
 	if (strcmp(k, "url") == 0)
 		return set_str(s, &c->offsite_url, v);
@@ -255,7 +301,7 @@ on_offsite(struct cfgload *s, const char *k, const char *v)
 static int
 on_backup(struct cfgload *s, const char *k, const char *v)
 {
-	struct cli_config *c = s->cfg;
+	struct gfsb_config *c = s->cfg;
 
 	if (strcmp(k, "paths") == 0)
 		return set_list(s, "backup", k, &c->paths, &c->npaths, v,
@@ -279,17 +325,17 @@ on_backup(struct cfgload *s, const char *k, const char *v)
 static int
 on_retention(struct cfgload *s, const char *k, const char *v)
 {
-	struct cli_config *c = s->cfg;
+	struct gfsb_config *c = s->cfg;
 	char where[64];
 
 	if (strcmp(k, "prune") == 0) {
 		s->prune_given = 1;
 		if (strcmp(v, "daily") == 0)
-			c->prune = PRUNE_DAILY;
+			c->prune = GFSB_PRUNE_DAILY;
 		else if (strcmp(v, "weekly") == 0)
-			c->prune = PRUNE_WEEKLY;
+			c->prune = GFSB_PRUNE_WEEKLY;
 		else if (strcmp(v, "never") == 0)
-			c->prune = PRUNE_NEVER;
+			c->prune = GFSB_PRUNE_NEVER;
 		else
 			return bad(s, "retention", k, "\"%s\" is not daily, "
 			    "weekly or never", v);
@@ -348,7 +394,7 @@ set_days(struct cfgload *s, const char *sect, const char *k, unsigned *out,
 static int
 on_verify(struct cfgload *s, const char *k, const char *v)
 {
-	struct cli_config *c = s->cfg;
+	struct gfsb_config *c = s->cfg;
 
 	if (strcmp(k, "read-data-subset") == 0) {
 		if (strcmp(v, "all") == 0) {
@@ -383,7 +429,7 @@ on_verify(struct cfgload *s, const char *k, const char *v)
 static int
 on_report(struct cfgload *s, const char *k, const char *v)
 {
-	struct cli_config *c = s->cfg;
+	struct gfsb_config *c = s->cfg;
 
 	if (strcmp(k, "smtp-url") == 0) {
 		if (strncmp(v, "smtp://", 7) != 0 &&
@@ -417,7 +463,7 @@ on_report(struct cfgload *s, const char *k, const char *v)
 		return set_path(s, "report", k, &c->report_dir, v);
 	if (strcmp(k, "keep-days") == 0)
 		return set_days(s, "report", k, &c->report_keep_days, v, 0,
-		    CLI_REPORT_KEEP_DAYS_MAX);
+		    GFSB_CONFIG_KEEP_DAYS_MAX);
 	if (strcmp(k, "recovery-time-objective") == 0) {
 		if (gfsb_gfs_margin_parse(v, &c->rto) != GFSB_OK || c->rto <= 0)
 			return bad(s, "report", k, "\"%s\" is not a duration "
@@ -466,7 +512,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 
 /* Settings that need each other, checked once the whole file is read. */
 static const char *
-check_whole(struct cli_config *c, int prune_given, char *why, size_t len)
+check_whole(struct gfsb_config *c, int prune_given)
 {
 	if (c->repo_url == NULL)
 		return "[repository] url: missing";
@@ -476,10 +522,10 @@ check_whole(struct cli_config *c, int prune_given, char *why, size_t len)
 		return "[backup] paths: missing";
 	if (c->policy != NULL && gfsb_gfs_policy_empty(c->policy))
 		return "[retention]: the policy keeps nothing";
-	if (c->policy == NULL && prune_given && c->prune != PRUNE_NEVER)
+	if (c->policy == NULL && prune_given && c->prune != GFSB_PRUNE_NEVER)
 		return "[retention] prune: needs a policy or keep-* rules";
 	if (c->policy == NULL)
-		c->prune = PRUNE_NEVER; /* no retention: nothing to prune */
+		c->prune = GFSB_PRUNE_NEVER; /* no retention: nothing to prune */
 	if ((c->offsite_endpoint || c->offsite_region ||
 	    c->offsite_lock != GFSB_LOCK_NONE ||
 	    c->offsite_credentials || c->offsite_cacert) &&
@@ -496,13 +542,11 @@ check_whole(struct cli_config *c, int prune_given, char *why, size_t len)
 	if ((c->smtp_user == NULL) != (c->smtp_password_file == NULL))
 		return "[report]: give smtp-user and smtp-password-file "
 		    "together";
-	(void)why;
-	(void)len;
 	return NULL;
 }
 
 void
-cli_config_fini(struct cli_config *c)
+gfsb_config_fini(struct gfsb_config *c)
 {
 	size_t i;
 
@@ -543,68 +587,63 @@ cli_config_fini(struct cli_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int
-cli_config_load(struct cli *c, const char *path, struct cli_config *cfg)
+gfsb_err
+gfsb_config_load(struct gfsb_ctx *ctx, const char *path,
+    struct gfsb_config *cfg)
 {
 	struct cfgload s;
 	char why[600];
 	const char *w;
-	int fd, line, rc = EXIT_USAGE;
+	int fd, line;
+	gfsb_err e = GFSB_EINVAL;
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&s, 0, sizeof(s));
-	cfg->prune = PRUNE_WEEKLY;
-	cfg->report_keep_days = CLI_REPORT_KEEP_DAYS;
+	cfg->prune = GFSB_PRUNE_WEEKLY;
+	cfg->report_keep_days = GFSB_CONFIG_KEEP_DAYS;
 	cfg->drill_every = 7;
 	cfg->lock_margin = GFSB_LOCK_MARGIN_DEFAULT;
 	cfg->read = GFSB_VERIFY_READ_ROTATE;
 	cfg->slices = 7;
 	s.cfg = cfg;
-	s.ctx = c->ctx;
-	if (path[0] == '\0') {
-		cli_msg(c, "%s: %s: --config: no file given", c->prog, c->cmd);
-		return EXIT_USAGE;
-	}
+	s.ctx = ctx;
 	/* Opened without blocking: a FIFO named by mistake is refused
 	 * below (not a regular file) instead of waiting for a writer. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
 	    (s.f = fdopen(fd, "r")) == NULL) {
-		cli_msg(c, "%s: %s: cannot read the configuration %s: %s",
-		    c->prog, c->cmd, path, strerror(errno));
+		/* A configuration error: nothing was done. */
+		gfsb_ctx_seterr(ctx, e, "cannot read the configuration %s: %s",
+		    path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return EXIT_USAGE; /* a configuration error: nothing done */
+		gfsb_config_fini(cfg);
+		return e;
 	}
-	if ((w = private_file(path, why, sizeof(why))) != NULL) {
+	if ((w = private_file(path, why, sizeof(why))) != NULL ||
+	    (cfg->path = strdup(path)) == NULL) {
 		fclose(s.f);
-		cli_msg(c, "%s: %s: configuration refused: %s", c->prog,
-		    c->cmd, w);
-		return EXIT_USAGE;
-	}
-	if ((cfg->path = strdup(path)) == NULL) {
-		fclose(s.f);
-		return cli_fail(c, GFSB_ENOMEM);
+		gfsb_config_fini(cfg);
+		if (w == NULL)
+			return GFSB_ENOMEM;
+		return gfsb_ctx_seterr(ctx, e, "configuration refused: %s", w);
 	}
 	line = ini_parse_stream(read_line, &s, on_key, &s);
 	fclose(s.f);
-	gfsb_ctx_clearerr(c->ctx);
-	if (s.failed == 2) {
-		rc = cli_fail(c, GFSB_ENOMEM);
-	} else if (line < 0) {
-		cli_msg(c, "%s: %s: cannot read the configuration %s",
-		    c->prog, c->cmd, path);
-		rc = EXIT_FATAL;
-	} else if (s.failed && (line == 0 || s.err_line <= line)) {
-		cli_msg(c, "%s: %s: %s:%d: %s", c->prog, c->cmd, path,
-		    s.err_line, s.msg);
-	} else if (line > 0) {
-		cli_msg(c, "%s: %s: %s:%d: expected \"key = value\" or "
-		    "\"[section]\"", c->prog, c->cmd, path, line);
-	} else if ((w = check_whole(cfg, s.prune_given, why, sizeof(why))) != NULL) {
-		cli_msg(c, "%s: %s: %s: %s", c->prog, c->cmd, path, w);
-	} else {
-		return EXIT_OK;
-	}
-	cli_config_fini(cfg);
-	return rc;
+	gfsb_ctx_clearerr(ctx);
+	if (s.failed == 2)
+		e = GFSB_ENOMEM;
+	else if (line < 0)
+		e = gfsb_ctx_seterr(ctx, GFSB_EIO, "cannot read the "
+		    "configuration %s", path);
+	else if (s.failed && (line == 0 || s.err_line <= line))
+		gfsb_ctx_seterr(ctx, e, "%s:%d: %s", path, s.err_line, s.msg);
+	else if (line > 0)
+		gfsb_ctx_seterr(ctx, e, "%s:%d: expected \"key = value\" or "
+		    "\"[section]\"", path, line);
+	else if ((w = check_whole(cfg, s.prune_given)) != NULL)
+		gfsb_ctx_seterr(ctx, e, "%s: %s", path, w);
+	else
+		return GFSB_OK;
+	gfsb_config_fini(cfg);
+	return e;
 }
