@@ -870,6 +870,81 @@ gfsb_err gfsb_ops_bucket_policy(struct gfsb_ctx *ctx,
     GFSB_WUR;
 void gfsb_ops_bucket_policy_fini(struct gfsb_bucket_policy *bp);
 
+/* ---- the state directory ---- */
+
+/*
+ * gfsb_ops_state_base(ctx, dir, base, len):
+ * The state directory: dir, else $GFSBACKUP_STATE_DIR, $STATE_DIRECTORY
+ * (systemd's; the first of several), $XDG_STATE_HOME/gfsbackup or
+ * ~/.local/state/gfsbackup.  GFSB_EINVAL (said in ctx) when none is set.
+ */
+gfsb_err gfsb_ops_state_base(struct gfsb_ctx *ctx, const char *dir,
+    char *base, size_t len) GFSB_WUR;
+
+/* What a state file holds, for one copy of a repository. */
+enum gfsb_state_kind {
+	GFSB_STATE_VERIFY = 0,	/* verification history (verify-*.json) */
+	GFSB_STATE_LOCKS,	/* Object Lock ledger (locks-*.bin) */
+	GFSB_STATE_DRILL	/* restore drill record (drill-*.json) */
+};
+
+/*
+ * gfsb_ops_state_file(ctx, dir, r, be, kind, out):
+ * The state file of that kind for repository r at backend be (a mirror has
+ * the repository's id, and files of its own):
+ * STATE/<repository id>/<kind>-<hash of be's location>.<ext>, STATE from
+ * gfsb_ops_state_base(dir).  *out is malloc'd.  GFSB_EINVAL, GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_state_file(struct gfsb_ctx *ctx, const char *dir,
+    struct gfsb_repo *r, struct gfsb_backend *be, enum gfsb_state_kind kind,
+    char **out) GFSB_WUR;
+
+/* ---- the report: its facts, and its delivery ---- */
+
+/*
+ * gfsb_ops_report_fill_repo(r, rep, name, pol, now):
+ * The report's host, repository (name, else the backend's location),
+ * newest backup (a warning when it is older than 30 hours or skipped
+ * files) and each snapshot's GFS roles under pol (may be NULL).  What
+ * cannot be read is an error line of the report, not a failure: only
+ * GFSB_ENOMEM is returned.
+ */
+gfsb_err gfsb_ops_report_fill_repo(struct gfsb_repo *r,
+    struct gfsb_report *rep, const char *name, const struct gfsb_policy *pol,
+    const struct gfsb_time *now) GFSB_WUR;
+
+/*
+ * gfsb_ops_report_fill_offsite(r, rep, dst, url, threads):
+ * Compare repository r with its mirror at dst (a dry-run sync with that
+ * many transfers): in sync, behind (a warning: how much), or unknown (an
+ * error line saying why).  Only GFSB_ENOMEM is returned.
+ */
+gfsb_err gfsb_ops_report_fill_offsite(struct gfsb_repo *r,
+    struct gfsb_report *rep, struct gfsb_backend *dst, const char *url,
+    unsigned threads) GFSB_WUR;
+
+/* Where a report goes. */
+struct gfsb_report_delivery {
+	const char *dir;		 /* saved here; NULL: not saved */
+	unsigned keep_days;		 /* older saved reports go; 0: none */
+	const struct gfsb_mail_opts *mail; /* NULL or url NULL: not mailed */
+	int failures_only;		 /* mail only reports that are not OK */
+};
+
+/*
+ * gfsb_ops_report_deliver(ctx, rep, d):
+ * Render the report; save it as DIR/report-<local time>.{txt,html} (mode
+ * 0600, through temporary names) and remove saved reports dated more
+ * than keep_days calendar days back; mail it when d says so.  A report
+ * that cannot be mailed is still saved.  GFSB_OK, or the failure with one
+ * line in ctx: GFSB_EIO (not saved), or gfsb_mail_send's error ("the
+ * report was not mailed: ...; it is kept in DIR"); when both failed the
+ * first is logged as an error.  Thread-safe for distinct contexts.
+ */
+gfsb_err gfsb_ops_report_deliver(struct gfsb_ctx *ctx,
+    const struct gfsb_report *rep, const struct gfsb_report_delivery *d)
+    GFSB_WUR;
+
 /* ---- the daily job's configuration ---- */
 
 /* When the job prunes (after its forget stage). */
