@@ -1035,6 +1035,93 @@ gfsb_err gfsb_config_load(struct gfsb_ctx *ctx, const char *path,
     struct gfsb_config *cfg) GFSB_WUR;
 void gfsb_config_fini(struct gfsb_config *cfg);
 
+/* ---- the daily job ---- */
+
+#define GFSB_RUN_MAX_STAGES 12
+
+/* One stage of the job, as it ended. */
+struct gfsb_run_stage {
+	const char *name;	/* open, backup, forget, prune, locks, sync,
+				   verify, verify-offsite, drill */
+	gfsb_err err;		/* why it failed; GFSB_OK if it did not */
+	int partial;		/* backup: some source files were not read */
+	enum gfsb_report_status status;
+	char summary[512];	/* one line: what it did, or why not */
+	double seconds;
+};
+
+typedef void gfsb_run_stage_fn(void *cookie, const struct gfsb_run_stage *st,
+    int dry_run);
+
+struct gfsb_run_opts {
+	const struct gfsb_config *cfg;
+	struct gfsb_ctx *ctx;
+	/* The repository, opened by the caller (cfg->repo_url with the
+	 * passphrase of cfg->password_file); NULL if it could not be, with
+	 * why in open_err and open_error: every stage that needs it then
+	 * fails, and the report says so. */
+	struct gfsb_repo *repo;
+	gfsb_err open_err;
+	const char *open_error;
+	/* The offsite copy at cfg->offsite_url, opened by the caller; NULL
+	 * with why in offsite_error when it could not be. */
+	struct gfsb_backend *offsite;
+	const char *offsite_error;
+	const char *state_base;	/* gfsb_ops_state_base(cfg->state_dir) */
+	const char *cache_dir;	/* NULL: the default cache */
+	int no_cache;		/* no cache at all */
+	unsigned connections;	/* transfers at once (sync, locks); 0: 4 */
+	int dry_run;		/* say what each stage would do */
+	struct gfsb_time now;	/* the job's time (snapshots, retention,
+				   slices, drills, the report) */
+	int has_time;		/* now was given, not read from the clock */
+	gfsb_run_stage_fn *stage_done;	/* each stage as it ends, or NULL */
+	gfsb_restore_progress_fn *drill_progress;
+	void *cookie;		/* for both */
+};
+
+struct gfsb_run_result {
+	struct gfsb_run_stage stages[GFSB_RUN_MAX_STAGES];
+	size_t nstages;
+	/* The job's outcome: the first stage that failed (its error), else
+	 * partial if the backup missed files.  Also a report that could not
+	 * be delivered (report_err). */
+	const struct gfsb_run_stage *failed;
+	int partial;
+	char snapshot[GFSB_ID_HEX];	/* the night's snapshot, or "" */
+	struct gfsb_report rep;		/* the report's facts */
+	char report_dir[4200];		/* where it is saved */
+	gfsb_err report_err;		/* delivery failed: why (in ctx) */
+	double report_seconds;		/* assembling and delivering it */
+};
+
+/*
+ * gfsb_ops_run(o, res):
+ * The daily job: backup; forget and prune under cfg->policy (prune on its
+ * schedule, weekly by default, remembered in the state directory);
+ * extend the repository's Object Lock dates; sync to the offsite copy;
+ * verify the repository and the offsite copy (cfg's slice of the data);
+ * the restore drill when it is due; the report, saved and mailed as cfg
+ * says.  A stage that fails does not stop the others: each runs if what
+ * it needs is there.  Each ends in res->stages (and o->stage_done); a dry
+ * run changes nothing and says what each stage would do.  Returns
+ * GFSB_OK once every stage has had its turn (their failures are in res),
+ * or GFSB_ENOMEM.  Free res with gfsb_ops_run_result_fini.
+ */
+gfsb_err gfsb_ops_run(const struct gfsb_run_opts *o,
+    struct gfsb_run_result *res) GFSB_WUR;
+void gfsb_ops_run_result_fini(struct gfsb_run_result *res);
+
+/*
+ * gfsb_ops_run_lock(ctx, cfg, state_base, fd):
+ * Two runs of one configuration never overlap: an exclusive flock on
+ * STATE/run-<hash of the configuration's real path>.lock, which records
+ * "pid N since TIME".  *fd holds it until closed.  GFSB_ELOCKED ("another
+ * run of FILE is in progress (pid N since T)"), GFSB_EIO.
+ */
+gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
+    const char *state_base, int *fd) GFSB_WUR;
+
 /* ---- helpers shared by the engines and the CLI ---- */
 
 /*

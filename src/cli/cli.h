@@ -43,6 +43,7 @@ struct cli {
 	int as_of_ok;		  /* the command only reads: --as-of
 				     allowed (set by main) */
 	struct gfsb_ctx *ctx;
+	gfsb_err last_err;	/* the last error cli_fail said */
 	struct gfsb_backend *be;
 	struct gfsb_repo *r;
 };

@@ -110,6 +110,7 @@ cli_fail(struct cli *c, gfsb_err e)
 {
 	const char *detail = c->ctx ? gfsb_ctx_errmsg(c->ctx) : "";
 
+	c->last_err = e;
 	cli_progress(c, NULL);
 	fprintf(stderr, "%s: %s: %s\n", c->prog, c->cmd ? c->cmd : "error",
 	    detail[0] ? detail : gfsb_strerror(e));

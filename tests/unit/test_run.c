@@ -1,0 +1,338 @@
+/*
+ * The daily job (gfsb_ops_run) on in-memory repositories: the stages in
+ * order and what each came to, the offsite copy synced and verified,
+ * prune on its weekly schedule, a dry run that changes nothing, a
+ * storage outage that fails exactly the stages that read what it hides
+ * (and the report still saved), a repository that could not be opened,
+ * an offsite copy that could not be, and the run lock.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/gfs.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/report.h>
+#include <gfsbackup/repo.h>
+
+#define PASS "run pass"
+
+struct fixture {
+	char src[64], state[64], reports[128], conf[128];
+	char *paths[1];
+	struct gfsb_ctx *ctx;
+	struct gfsb_backend *be, *mirror;
+	struct gfsb_repo *r;
+	struct gfsb_config cfg;
+	struct gfsb_run_opts o;
+	struct gfsb_run_result res;
+	char names[GFSB_RUN_MAX_STAGES * 16];
+};
+
+static int
+setup(void **state)
+{
+	struct gfsb_repo_params p;
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[128];
+	FILE *fp;
+	int i;
+
+	assert_non_null(f);
+	snprintf(f->src, sizeof(f->src), "/tmp/gfsb-run-src-XXXXXX");
+	snprintf(f->state, sizeof(f->state), "/tmp/gfsb-run-state-XXXXXX");
+	assert_non_null(mkdtemp(f->src));
+	assert_non_null(mkdtemp(f->state));
+	snprintf(f->reports, sizeof(f->reports), "%s/reports", f->state);
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/file%d", f->src, i);
+		assert_non_null(fp = fopen(path, "w"));
+		fprintf(fp, "file %d of the daily job's test\n", i);
+		fclose(fp);
+	}
+	/* The configuration the job reads (its path names the run lock). */
+	snprintf(f->conf, sizeof(f->conf), "%s/gfsbackup.conf", f->state);
+	assert_non_null(fp = fopen(f->conf, "w"));
+	fclose(fp);
+	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->mirror), GFSB_OK);
+	gfsb_repo_params_default(&p);
+	p.kdf_ops = 1;
+	p.kdf_mem = 8 << 20;
+	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
+	    &f->r), GFSB_OK);
+	f->paths[0] = f->src;
+	f->cfg.path = f->conf;
+	f->cfg.repo_url = "mem:repo";
+	f->cfg.paths = f->paths;
+	f->cfg.npaths = 1;
+	assert_int_equal(gfsb_gfs_policy_new(&f->cfg.policy), GFSB_OK);
+	assert_int_equal(gfsb_gfs_policy_set(f->ctx, f->cfg.policy,
+	    "keep-daily", "3", "test"), GFSB_OK);
+	f->cfg.prune = GFSB_PRUNE_WEEKLY;
+	f->cfg.read = GFSB_VERIFY_READ_ALL;
+	f->cfg.slices = 7;
+	f->cfg.lock_margin = GFSB_LOCK_MARGIN_DEFAULT;
+	f->cfg.report_dir = f->reports;
+	f->cfg.report_keep_days = 90;
+	f->o.cfg = &f->cfg;
+	f->o.ctx = f->ctx;
+	f->o.repo = f->r;
+	f->o.state_base = f->state;
+	f->o.no_cache = 1;
+	f->o.connections = 2;
+	f->o.has_time = 1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[256];
+
+	gfsb_ops_run_result_fini(&f->res);
+	gfsb_gfs_policy_free(f->cfg.policy);
+	gfsb_repo_close(f->r);
+	gfsb_backend_close(f->be);
+	gfsb_backend_close(f->mirror);
+	gfsb_ctx_free(f->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->src, f->state);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Run the job at local time `when`; f->names: "stage:STATUS ..." */
+static void
+run_at(struct fixture *f, const char *when)
+{
+	size_t i, n = 0;
+
+	gfsb_ops_run_result_fini(&f->res);
+	assert_int_equal(gfsb_time_parse_local(when, &f->o.now), GFSB_OK);
+	assert_int_equal(gfsb_ops_run(&f->o, &f->res), GFSB_OK);
+	f->names[0] = '\0';
+	for (i = 0; i < f->res.nstages; i++)
+		n += (size_t)snprintf(f->names + n, sizeof(f->names) - n,
+		    "%s%s:%s", i ? " " : "", f->res.stages[i].name,
+		    gfsb_report_status_name(f->res.stages[i].status));
+}
+
+static const struct gfsb_run_stage *
+stage(struct fixture *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->res.nstages; i++)
+		if (strcmp(f->res.stages[i].name, name) == 0)
+			return &f->res.stages[i];
+	fail_msg("no stage %s in %s", name, f->names);
+	return NULL;
+}
+
+static size_t
+nsnapshots(struct fixture *f)
+{
+	struct gfsb_snapshot **v;
+	size_t n;
+
+	assert_int_equal(gfsb_repo_snapshot_list(f->r, &v, &n), GFSB_OK);
+	gfsb_repo_snapshot_list_free(v, n);
+	return n;
+}
+
+static int
+reports_saved(struct fixture *f)
+{
+	char cmd[256], line[32];
+	FILE *p;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls '%s' 2>/dev/null | grep -c '\\.txt$'",
+	    f->reports);
+	assert_non_null(p = popen(cmd, "r"));
+	if (fgets(line, sizeof(line), p) != NULL)
+		n = atoi(line);
+	pclose(p);
+	return n;
+}
+
+static void
+test_nights(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.offsite_url = "mem:mirror";
+	f->o.offsite = f->mirror;
+	run_at(f, "2026-06-01 01:00:00");
+	assert_string_equal(f->names, "backup:OK forget:OK prune:OK sync:OK "
+	    "verify:OK verify-offsite:OK");
+	assert_null(f->res.failed);
+	assert_int_equal(f->res.partial, 0);
+	assert_int_equal(strlen(f->res.snapshot), 64);
+	assert_non_null(strstr(stage(f, "sync")->summary,
+	    "created the mirror"));
+	assert_non_null(strstr(stage(f, "backup")->summary, "5 files (5 new"));
+	assert_int_equal(f->res.rep.status, GFSB_REPORT_OK);
+	assert_int_equal(f->res.rep.offsite, GFSB_OFFSITE_IN_SYNC);
+	assert_int_equal(f->res.report_err, GFSB_OK);
+	assert_int_equal(reports_saved(f), 1);
+	assert_string_equal(f->res.report_dir, f->reports);
+
+	/* The next nights: prune waits a week; forget keeps 3 dailies. */
+	run_at(f, "2026-06-02 01:00:00");
+	assert_non_null(strstr(stage(f, "prune")->summary, "not due (weekly; "
+	    "last pruned 1 days ago)"));
+	run_at(f, "2026-06-03 01:00:00");
+	run_at(f, "2026-06-04 01:00:00");
+	assert_non_null(strstr(stage(f, "forget")->summary,
+	    "removed 1 of 4 snapshots, kept 3"));
+	assert_int_equal(nsnapshots(f), 3);
+	run_at(f, "2026-06-08 01:00:00");
+	assert_non_null(strstr(stage(f, "prune")->summary, "freed"));
+	assert_null(f->res.failed);
+	assert_int_equal(reports_saved(f), 5);
+	f->cfg.offsite_url = NULL;
+	f->o.offsite = NULL;
+}
+
+static void
+test_dry_run(void **state)
+{
+	struct fixture *f = *state;
+
+	f->o.dry_run = 1;
+	run_at(f, "2026-06-01 01:00:00");
+	f->o.dry_run = 0;
+	assert_string_equal(f->names, "backup:OK forget:OK prune:OK "
+	    "verify:OK");
+	assert_non_null(strstr(stage(f, "backup")->summary,
+	    "would back up 1 paths"));
+	assert_non_null(strstr(stage(f, "verify")->summary,
+	    "would check the structure and read every pack"));
+	assert_int_equal(nsnapshots(f), 0);
+	assert_int_equal(reports_saved(f), 0);
+	assert_string_equal(f->res.snapshot, "");
+}
+
+/* Packs cannot be read: the backup (which reads the last snapshot's
+ * trees) and the verification fail with the outage, the first of them is
+ * the job's failure; forget and prune (which need no pack tonight) run;
+ * the report says so and is saved. */
+static void
+test_outage(void **state)
+{
+	struct fixture *f = *state;
+
+	run_at(f, "2026-06-01 01:00:00");
+	assert_null(f->res.failed);
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
+	run_at(f, "2026-06-02 01:00:00");
+	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	assert_string_equal(f->names, "backup:FAILED forget:OK prune:OK "
+	    "verify:FAILED");
+	assert_int_equal(stage(f, "backup")->err, GFSB_ENET);
+	assert_int_equal(stage(f, "verify")->err, GFSB_ENET);
+	assert_ptr_equal(f->res.failed, &f->res.stages[0]);
+	assert_int_equal(f->res.rep.status, GFSB_REPORT_FAILED);
+	assert_int_equal(reports_saved(f), 2);
+	assert_int_equal(nsnapshots(f), 1);
+	/* The outage over, the next night is whole again. */
+	run_at(f, "2026-06-03 01:00:00");
+	assert_null(f->res.failed);
+	assert_int_equal(nsnapshots(f), 2);
+}
+
+static void
+test_not_opened(void **state)
+{
+	struct fixture *f = *state;
+
+	f->o.repo = NULL;
+	f->o.open_err = GFSB_EAUTH;
+	f->o.open_error = "wrong passphrase";
+	run_at(f, "2026-06-01 01:00:00");
+	f->o.repo = f->r;
+	f->o.open_err = GFSB_OK;
+	f->o.open_error = NULL;
+	assert_string_equal(f->names, "open:FAILED backup:FAILED "
+	    "forget:FAILED prune:FAILED verify:FAILED");
+	assert_non_null(strstr(f->res.stages[0].summary, "cannot open the "
+	    "repository mem:repo: wrong passphrase"));
+	assert_ptr_equal(f->res.failed, &f->res.stages[0]);
+	assert_int_equal(f->res.failed->err, GFSB_EAUTH);
+	assert_non_null(strstr(stage(f, "backup")->summary, "skipped"));
+	/* The report says whose it is, and is saved all the same. */
+	assert_string_equal(f->res.rep.repo, "mem:repo");
+	assert_int_equal(reports_saved(f), 1);
+	assert_int_equal(nsnapshots(f), 0);
+}
+
+static void
+test_offsite_not_opened(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.offsite_url = "s3://nowhere/x";
+	f->o.offsite = NULL;
+	f->o.offsite_error = "no such endpoint";
+	run_at(f, "2026-06-01 01:00:00");
+	f->cfg.offsite_url = NULL;
+	f->o.offsite_error = NULL;
+	assert_string_equal(f->names, "backup:OK forget:OK prune:OK "
+	    "sync:FAILED verify:OK verify-offsite:FAILED");
+	assert_non_null(strstr(stage(f, "sync")->summary,
+	    "cannot open s3://nowhere/x: no such endpoint"));
+	assert_string_equal(f->res.failed->name, "sync");
+	assert_int_equal(f->res.rep.offsite, GFSB_OFFSITE_UNKNOWN);
+	assert_int_equal(nsnapshots(f), 1);
+}
+
+static void
+test_run_lock(void **state)
+{
+	struct fixture *f = *state;
+	int a = -1, b = -1;
+
+	assert_int_equal(gfsb_ops_run_lock(f->ctx, &f->cfg, f->state, &a),
+	    GFSB_OK);
+	assert_true(a >= 0);
+	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(gfsb_ops_run_lock(f->ctx, &f->cfg, f->state, &b),
+	    GFSB_ELOCKED);
+	assert_int_equal(b, -1);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "another run of"));
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "pid "));
+	close(a);
+	assert_int_equal(gfsb_ops_run_lock(f->ctx, &f->cfg, f->state, &b),
+	    GFSB_OK);
+	close(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_nights, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_opened, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_offsite_not_opened, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_run_lock, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
