@@ -549,27 +549,241 @@ bk_fini(struct bk *b)
 	pthread_cond_destroy(&b->cv_evspace);
 }
 
+/* The parent snapshot's root tree, when it can be read: a damaged one
+ * means reading every file (said); an outage stops the backup. */
+static gfsb_err
+parent_tree(struct bk *b, const struct gfsb_snapshot *parent,
+    struct gfsb_tree *root, int *have)
+{
+	struct gfsb_ctx *ctx = gfsb_repo_ctx(b->r);
+	gfsb_err e;
+
+	*have = 0;
+	if (parent == NULL || b->o->force)
+		return GFSB_OK;
+	if ((e = gfsb_repo_tree_load(b->prod_io, parent->tree, root)) ==
+	    GFSB_OK) {
+		*have = 1;
+		return GFSB_OK;
+	}
+	if (!gfsb_err_is_damage(e))
+		return e; /* the storage failed, not the parent */
+	gfsb_ctx_log(ctx, GFSB_LOG_WARN, "parent snapshot %.8s unreadable "
+	    "(%s); reading all files", parent->id, gfsb_ctx_errmsg(ctx));
+	gfsb_ctx_clearerr(ctx);
+	return GFSB_OK;
+}
+
+/* The progress threads: the scanner (totals) and the ticker. */
+struct progress_threads {
+	pthread_t scan, tick;
+	struct scanarg sa;
+	struct ticker tk;
+	int scan_started, tick_started;
+};
+
+static void
+progress_start(struct bk *b, struct progress_threads *pt, char **paths,
+    size_t npaths, double t0)
+{
+	memset(pt, 0, sizeof(*pt));
+	if (b->o->progress == NULL)
+		return;
+	pt->sa.b = b;
+	pt->sa.paths = paths;
+	pt->sa.n = npaths;
+	pt->scan_started = pthread_create(&pt->scan, NULL, scanner_main,
+	    &pt->sa) == 0;
+	pt->tk.b = b;
+	pt->tk.start = t0;
+	pthread_mutex_init(&pt->tk.mu, NULL);
+	pthread_cond_init(&pt->tk.cv, NULL);
+	pt->tick_started = pthread_create(&pt->tick, NULL, ticker_main,
+	    &pt->tk) == 0;
+}
+
+static void
+progress_stop(struct bk *b, struct progress_threads *pt)
+{
+	if (pt->scan_started) {
+		atomic_store(&b->scan_done, 1);
+		pthread_join(pt->scan, NULL);
+	}
+	if (b->o->progress == NULL)
+		return;
+	if (pt->tick_started) {
+		pthread_mutex_lock(&pt->tk.mu);
+		pt->tk.stop = 1;
+		pthread_cond_signal(&pt->tk.cv);
+		pthread_mutex_unlock(&pt->tk.mu);
+		pthread_join(pt->tick, NULL);
+		report(&pt->tk);
+	}
+	pthread_mutex_destroy(&pt->tk.mu);
+	pthread_cond_destroy(&pt->tk.cv);
+}
+
+/* The pipeline: workers (chunk, hash, compress, seal), the completion
+ * thread (trees, in order), and this thread walking the paths; all
+ * joined.  The outcome is in b->err. */
+static void
+pipeline(struct bk *b, char **paths, size_t npaths,
+    const struct gfsb_tree *parent_root, double t0)
+{
+	struct progress_threads pt;
+	pthread_t *workers, comp;
+	unsigned nw, started = 0, i;
+	int comp_started = 0;
+	struct event *end;
+
+	nw = b->o->threads ? b->o->threads : ops_ncpus(64);
+	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
+		bk_fail(b, GFSB_ENOMEM);
+		return;
+	}
+	for (started = 0; started < nw; started++)
+		if (pthread_create(&workers[started], NULL, worker_main, b) !=
+		    0)
+			break;
+	if (started == 0 || pthread_create(&comp, NULL, completion_main, b) !=
+	    0)
+		bk_fail(b, GFSB_ENOMEM);
+	else
+		comp_started = 1;
+	progress_start(b, &pt, paths, npaths, t0);
+	if (comp_started)
+		(void)bk_walk(b, paths, npaths, parent_root);
+	if ((end = calloc(1, sizeof(*end))) != NULL) {
+		end->type = EV_END;
+		(void)bk_emit(b, end);
+	} else {
+		bk_fail(b, GFSB_ENOMEM);
+	}
+	if (comp_started)
+		pthread_join(comp, NULL);
+	pthread_mutex_lock(&b->mu);
+	b->stop_workers = 1;
+	pthread_cond_broadcast(&b->cv_work);
+	pthread_mutex_unlock(&b->mu);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	progress_stop(b, &pt);
+	free(workers);
+}
+
+/* The snapshot's record: who, when, what, and the summary's counts (the
+ * repository's stats before and after the backup). */
+static gfsb_err
+snapshot_fill(struct bk *b, const char *host, char **paths, size_t npaths,
+    const struct gfsb_snapshot *parent, const struct gfsb_repo_stats *before,
+    double t0, struct gfsb_snapshot *snap)
+{
+	const struct gfsb_backup_opts *o = b->o;
+	struct gfsb_snapshot_summary *m = &snap->summary;
+	struct gfsb_repo_stats after;
+	char user[64], ver[64];
+
+	gfsb_repo_stats_get(b->r, &after);
+	gfsb_sys_username(user, sizeof(user));
+	if (o->has_time)
+		snap->time = o->time;
+	else
+		gfsb_time_now(&snap->time);
+	snprintf(ver, sizeof(ver), "gfsbackup %s", GFSB_VERSION);
+	if ((snap->hostname = strdup(host)) == NULL ||
+	    (snap->username = strdup(user)) == NULL ||
+	    (snap->program_version = strdup(ver)) == NULL ||
+	    strv_dup((const char *const *)paths, npaths, &snap->paths) !=
+	    GFSB_OK || strv_dup(o->tags, o->ntags, &snap->tags) != GFSB_OK ||
+	    strv_dup(o->excludes, o->nexcludes, &snap->excludes) != GFSB_OK)
+		return GFSB_ENOMEM;
+	snap->npaths = npaths;
+	snap->ntags = o->ntags;
+	snap->nexcludes = o->nexcludes;
+	snap->uid = (uint32_t)getuid();
+	snap->gid = (uint32_t)getgid();
+	memcpy(snap->tree, b->root, GFSB_ID_LEN);
+	if (parent != NULL)
+		snprintf(snap->parent, sizeof(snap->parent), "%s", parent->id);
+	snap->has_summary = 1;
+	m->files_new = b->files_new;
+	m->files_changed = b->files_changed;
+	m->files_unmodified = b->files_unmodified;
+	m->dirs_new = b->dirs_new;
+	m->dirs_changed = b->dirs_changed;
+	m->dirs_unmodified = b->dirs_unmodified;
+	m->data_blobs = after.blobs_added[GFSB_BLOB_DATA] -
+	    before->blobs_added[GFSB_BLOB_DATA];
+	m->tree_blobs = after.blobs_added[GFSB_BLOB_TREE] -
+	    before->blobs_added[GFSB_BLOB_TREE];
+	m->data_added = after.raw_added[0] + after.raw_added[1] -
+	    before->raw_added[0] - before->raw_added[1];
+	m->data_added_packed = after.stored_added[0] + after.stored_added[1] -
+	    before->stored_added[0] - before->stored_added[1];
+	m->total_files_processed = b->total_files;
+	m->total_bytes_processed = b->total_bytes;
+	m->warnings = atomic_load(&b->warnings);
+	gfsb_time_now(&m->backup_end);
+	m->backup_start = m->backup_end;
+	m->backup_start.sec -= (int64_t)(gfsb_monotonic_seconds() - t0);
+	return GFSB_OK;
+}
+
+static void
+snapshot_fields_free(struct gfsb_snapshot *snap)
+{
+	size_t i;
+
+	free(snap->hostname);
+	free(snap->username);
+	free(snap->program_version);
+	for (i = 0; i < snap->npaths; i++)
+		free(snap->paths[i]);
+	free(snap->paths);
+	for (i = 0; i < snap->ntags; i++)
+		free(snap->tags[i]);
+	free(snap->tags);
+	for (i = 0; i < snap->nexcludes; i++)
+		free(snap->excludes[i]);
+	free(snap->excludes);
+}
+
+/* After the pipeline: its outcome, and the packs written made findable
+ * whatever it was. */
+static gfsb_err
+pipeline_end(struct bk *b)
+{
+	struct gfsb_ctx *ctx = gfsb_repo_ctx(b->r);
+	gfsb_err e = b->err, e2;
+
+	if (e == GFSB_OK && gfsb_ctx_canceled(ctx))
+		e = GFSB_ECANCELED;
+	if (e == GFSB_OK && !b->have_root)
+		e = gfsb_ctx_seterr(ctx, GFSB_EIO, "no root tree was built");
+	e2 = gfsb_repo_flush(b->r);
+	if (e == GFSB_OK)
+		e = e2;
+	if (e == GFSB_ECANCELED)
+		gfsb_ctx_seterr(ctx, e, "backup interrupted; no snapshot "
+		    "written (the data already stored will be reused)");
+	return e;
+}
+
 gfsb_err
 gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
     struct gfsb_backup_result *res)
 {
 	struct gfsb_snapshot *parent = NULL, snap;
 	struct gfsb_tree parent_root;
-	struct gfsb_repo_stats before, after;
+	struct gfsb_repo_stats before;
 	struct gfsb_lock *lock = NULL;
 	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
-	pthread_t *workers = NULL, comp, tick, scan;
-	struct ticker tk;
-	struct scanarg sa;
-	struct event *end;
-	char host[256], user[64], **paths = NULL, ver[64];
+	char host[256], **paths = NULL;
 	size_t npaths = 0, i;
-	unsigned nw, started = 0;
-	int have_parent_root = 0, comp_started = 0, tick_started = 0,
-	    scan_started = 0;
+	int have_root = 0;
 	double t0 = gfsb_monotonic_seconds();
 	struct bk b;
-	gfsb_err e, e2;
+	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
 	memset(&snap, 0, sizeof(snap));
@@ -580,161 +794,24 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 		snprintf(host, sizeof(host), "%s", o->host);
 	else
 		gfsb_sys_hostname(host, sizeof(host));
-	if ((e = prepare_paths(&b, &paths, &npaths)) != GFSB_OK)
-		goto out;
-	if ((e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK)
-		goto out;
-	if ((e = gfsb_repo_index_load(r)) != GFSB_OK)
-		goto out;
-	if ((e = gfsb_repo_pack_recover(r, &res->recovered_packs)) != GFSB_OK)
+	if ((e = prepare_paths(&b, &paths, &npaths)) != GFSB_OK ||
+	    (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK ||
+	    (e = gfsb_repo_index_load(r)) != GFSB_OK ||
+	    (e = gfsb_repo_pack_recover(r, &res->recovered_packs)) != GFSB_OK)
 		goto out;
 	if (res->recovered_packs > 0)
 		gfsb_ctx_log(ctx, GFSB_LOG_INFO,
 		    "reusing %zu packs left by an interrupted backup",
 		    res->recovered_packs);
-	if ((e = find_parent(&b, host, paths, npaths, &parent)) != GFSB_OK)
+	if ((e = find_parent(&b, host, paths, npaths, &parent)) != GFSB_OK ||
+	    (e = parent_tree(&b, parent, &parent_root, &have_root)) != GFSB_OK)
 		goto out;
-	if (parent != NULL && !o->force) {
-		e = gfsb_repo_tree_load(b.prod_io, parent->tree, &parent_root);
-		if (e == GFSB_OK) {
-			have_parent_root = 1;
-		} else if (gfsb_err_is_damage(e)) {
-			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
-			    "parent snapshot %.8s unreadable (%s); reading "
-			    "all files", parent->id, gfsb_ctx_errmsg(ctx));
-			gfsb_ctx_clearerr(ctx);
-		} else {
-			goto out; /* the storage failed, not the parent */
-		}
-	}
 	gfsb_repo_stats_get(r, &before);
-
-	nw = o->threads ? o->threads : ops_ncpus(64);
-	if ((workers = calloc(nw, sizeof(*workers))) == NULL) {
-		e = GFSB_ENOMEM;
-		goto out;
-	}
-	for (started = 0; started < nw; started++)
-		if (pthread_create(&workers[started], NULL, worker_main,
-		    &b) != 0)
-			break;
-	if (started == 0 || pthread_create(&comp, NULL, completion_main,
-	    &b) != 0) {
-		bk_fail(&b, GFSB_ENOMEM);
-	} else {
-		comp_started = 1;
-	}
-	if (o->progress != NULL) {
-		sa.b = &b;
-		sa.paths = paths;
-		sa.n = npaths;
-		scan_started = pthread_create(&scan, NULL, scanner_main,
-		    &sa) == 0;
-		memset(&tk, 0, sizeof(tk));
-		tk.b = &b;
-		tk.start = t0;
-		pthread_mutex_init(&tk.mu, NULL);
-		pthread_cond_init(&tk.cv, NULL);
-		tick_started = pthread_create(&tick, NULL, ticker_main,
-		    &tk) == 0;
-	}
-
-	if (comp_started)
-		(void)bk_walk(&b, paths, npaths,
-		    have_parent_root ? &parent_root : NULL);
-	if ((end = calloc(1, sizeof(*end))) != NULL) {
-		end->type = EV_END;
-		(void)bk_emit(&b, end);
-	} else {
-		bk_fail(&b, GFSB_ENOMEM);
-	}
-	if (comp_started)
-		pthread_join(comp, NULL);
-	pthread_mutex_lock(&b.mu);
-	b.stop_workers = 1;
-	pthread_cond_broadcast(&b.cv_work);
-	pthread_mutex_unlock(&b.mu);
-	for (i = 0; i < started; i++)
-		pthread_join(workers[i], NULL);
-	if (scan_started) {
-		atomic_store(&b.scan_done, 1);
-		pthread_join(scan, NULL);
-	}
-	if (tick_started) {
-		pthread_mutex_lock(&tk.mu);
-		tk.stop = 1;
-		pthread_cond_signal(&tk.cv);
-		pthread_mutex_unlock(&tk.mu);
-		pthread_join(tick, NULL);
-		report(&tk);
-		pthread_mutex_destroy(&tk.mu);
-		pthread_cond_destroy(&tk.cv);
-	}
-
-	e = b.err;
-	if (e == GFSB_OK && gfsb_ctx_canceled(ctx))
-		e = GFSB_ECANCELED;
-	if (e == GFSB_OK && !b.have_root)
-		e = gfsb_ctx_seterr(ctx, GFSB_EIO, "no root tree was built");
-	/* Whatever happened, make the packs already written findable. */
-	e2 = gfsb_repo_flush(r);
-	if (e == GFSB_OK)
-		e = e2;
-	if (e == GFSB_ECANCELED)
-		gfsb_ctx_seterr(ctx, e, "backup interrupted; no snapshot "
-		    "written (the data already stored will be reused)");
-	if (e != GFSB_OK)
-		goto out;
-
-	gfsb_repo_stats_get(r, &after);
-	gfsb_sys_username(user, sizeof(user));
-	snap.time = o->has_time ? o->time : (struct gfsb_time){ 0, 0 };
-	if (!o->has_time)
-		gfsb_time_now(&snap.time);
-	snprintf(ver, sizeof(ver), "gfsbackup %s", GFSB_VERSION);
-	if ((snap.hostname = strdup(host)) == NULL ||
-	    (snap.username = strdup(user)) == NULL ||
-	    (snap.program_version = strdup(ver)) == NULL ||
-	    strv_dup((const char *const *)paths, npaths, &snap.paths) !=
-	    GFSB_OK ||
-	    strv_dup(o->tags, o->ntags, &snap.tags) != GFSB_OK ||
-	    strv_dup(o->excludes, o->nexcludes, &snap.excludes) != GFSB_OK) {
-		e = GFSB_ENOMEM;
-		goto out;
-	}
-	snap.npaths = npaths;
-	snap.ntags = o->ntags;
-	snap.nexcludes = o->nexcludes;
-	snap.uid = (uint32_t)getuid();
-	snap.gid = (uint32_t)getgid();
-	memcpy(snap.tree, b.root, GFSB_ID_LEN);
-	if (parent != NULL)
-		snprintf(snap.parent, sizeof(snap.parent), "%s", parent->id);
-	snap.has_summary = 1;
-	snap.summary.files_new = b.files_new;
-	snap.summary.files_changed = b.files_changed;
-	snap.summary.files_unmodified = b.files_unmodified;
-	snap.summary.dirs_new = b.dirs_new;
-	snap.summary.dirs_changed = b.dirs_changed;
-	snap.summary.dirs_unmodified = b.dirs_unmodified;
-	snap.summary.data_blobs = after.blobs_added[GFSB_BLOB_DATA] -
-	    before.blobs_added[GFSB_BLOB_DATA];
-	snap.summary.tree_blobs = after.blobs_added[GFSB_BLOB_TREE] -
-	    before.blobs_added[GFSB_BLOB_TREE];
-	snap.summary.data_added = after.raw_added[0] + after.raw_added[1] -
-	    before.raw_added[0] - before.raw_added[1];
-	snap.summary.data_added_packed = after.stored_added[0] +
-	    after.stored_added[1] - before.stored_added[0] -
-	    before.stored_added[1];
-	snap.summary.total_files_processed = b.total_files;
-	snap.summary.total_bytes_processed = b.total_bytes;
-	snap.summary.warnings = atomic_load(&b.warnings);
-	snap.summary.backup_start.sec = 0;
-	gfsb_time_now(&snap.summary.backup_end);
-	snap.summary.backup_start = snap.summary.backup_end;
-	snap.summary.backup_start.sec -= (int64_t)(gfsb_monotonic_seconds() -
-	    t0);
-	if ((e = gfsb_repo_snapshot_save(r, &snap)) != GFSB_OK)
+	pipeline(&b, paths, npaths, have_root ? &parent_root : NULL, t0);
+	if ((e = pipeline_end(&b)) != GFSB_OK ||
+	    (e = snapshot_fill(&b, host, paths, npaths, parent, &before, t0,
+	    &snap)) != GFSB_OK ||
+	    (e = gfsb_repo_snapshot_save(r, &snap)) != GFSB_OK)
 		goto out;
 	memcpy(res->snapshot_id, snap.id, sizeof(res->snapshot_id));
 	memcpy(res->parent, snap.parent, sizeof(res->parent));
@@ -747,19 +824,7 @@ out:
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
-	free(workers);
-	free(snap.hostname);
-	free(snap.username);
-	free(snap.program_version);
-	for (i = 0; i < snap.npaths; i++)
-		free(snap.paths[i]);
-	free(snap.paths);
-	for (i = 0; i < snap.ntags; i++)
-		free(snap.tags[i]);
-	free(snap.tags);
-	for (i = 0; i < snap.nexcludes; i++)
-		free(snap.excludes[i]);
-	free(snap.excludes);
+	snapshot_fields_free(&snap);
 	gfsb_repo_tree_fini(&parent_root);
 	gfsb_repo_snapshot_free(parent);
 	bk_fini(&b);

@@ -138,112 +138,170 @@ keep_good_blobs(struct gfsb_repo *r, struct gfsb_repo_io *io,
 	return GFSB_OK;
 }
 
+/* What repair gathers: every stored pack's blobs worth indexing. */
+struct gather {
+	struct gfsb_objlist l;		/* the packs stored */
+	struct packids known;		/* the packs the old index named */
+	struct donepack *packs;		/* to index */
+	size_t np, listed_known;
+	uint8_t *drop;			/* per listed pack: delete it */
+	struct gfsb_repo_io *io;	/* read_data */
+	struct gfsb_buf bufs[2];	/* pack, plaintext */
+};
+
+/* One stored pack: its header (from the pack itself with read_data, whose
+ * blobs are then checked) into g->packs.  A damaged or vanished pack is
+ * left out, said; other failures are returned. */
+static gfsb_err
+gather_pack(struct gfsb_repo *r, const struct gfsb_index_repair_opts *o,
+    struct gather *g, size_t i, struct gfsb_index_repair_stats *st)
+{
+	const struct gfsb_objent *p = &g->l.v[i];
+	int was_known = repo_packids_has(&g->known, p->id);
+	struct hdrent *ents;
+	size_t n;
+	gfsb_err e;
+
+	g->listed_known += was_known;
+	/* With read_data the header comes from the pack in memory: each
+	 * pack is read once. */
+	if (!o->read_data)
+		e = repo_pack_read_header(r, p->name, p->size, &ents, &n);
+	else if ((e = read_pack(r, p, &g->bufs[0])) == GFSB_OK)
+		e = repo_pack_header_in(r, p->name, g->bufs[0].data, p->size,
+		    &ents, &n);
+	if (e == GFSB_ECORRUPT || e == GFSB_ENOTFOUND) {
+		gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "pack %s: %s; its blobs "
+		    "are left out of the index", p->name, e == GFSB_ENOTFOUND ?
+		    "gone while read" : gfsb_ctx_errmsg(r->ctx));
+		gfsb_ctx_clearerr(r->ctx);
+		st->packs_unreadable++;
+		return GFSB_OK;
+	}
+	if (e != GFSB_OK)
+		return e;
+	if (o->read_data && (e = keep_good_blobs(r, g->io, p, ents, &n,
+	    o->dry_run, st, g->bufs, &g->drop[i])) != GFSB_OK) {
+		free(ents);
+		return e;
+	}
+	if (n == 0) {
+		free(ents);
+		return GFSB_OK;
+	}
+	memcpy(g->packs[g->np].id, p->id, GFSB_ID_LEN);
+	g->packs[g->np].ents = ents;
+	g->packs[g->np++].n = n;
+	st->blobs += n;
+	st->packs_adopted += !was_known;
+	return GFSB_OK;
+}
+
+/* The good blobs of damaged packs, copied: written now, indexed with the
+ * rest. */
+static gfsb_err
+gather_copies(struct gfsb_repo *r, struct gather *g,
+    struct gfsb_index_repair_stats *st)
+{
+	struct donepack *fresh, *grown;
+	size_t nfresh, i;
+	gfsb_err e;
+
+	if ((e = repo_flush_packs(r)) != GFSB_OK)
+		return e;
+	pthread_mutex_lock(&r->pack_lock);
+	fresh = repo_take_done_locked(r, &nfresh);
+	pthread_mutex_unlock(&r->pack_lock);
+	if (nfresh > 0 && (grown = realloc(g->packs, (g->np + nfresh) *
+	    sizeof(*g->packs))) == NULL) {
+		for (i = 0; i < nfresh; i++)
+			free(fresh[i].ents);
+		free(fresh);
+		return GFSB_ENOMEM;
+	}
+	if (nfresh > 0)
+		g->packs = grown;
+	for (i = 0; i < nfresh; i++) {
+		g->packs[g->np++] = fresh[i];
+		st->blobs += fresh[i].n;
+	}
+	free(fresh);
+	st->packs_written = nfresh;
+	return GFSB_OK;
+}
+
+/* The new index first: until its last file is stored, the old one rules;
+ * from then on the old files no longer count.  Then the packs whose good
+ * blobs were copied go, and the new index is loaded. */
+static gfsb_err
+repair_commit(struct gfsb_repo *r, struct gather *g,
+    struct gfsb_index_repair_stats *st)
+{
+	size_t i;
+	gfsb_err e;
+
+	if ((e = repo_index_replace(r, g->packs, g->np,
+	    &st->index_files_written)) != GFSB_OK ||
+	    (e = repo_index_remove_old(r, &st->index_files_removed)) !=
+	    GFSB_OK)
+		return e;
+	for (i = 0; i < g->l.n; i++) {
+		if (!g->drop[i])
+			continue;
+		repo_cache_remove(r, GFSB_OBJ_PACK, g->l.v[i].name);
+		if ((e = gfsb_backend_remove(r->be, GFSB_OBJ_PACK,
+		    g->l.v[i].name)) != GFSB_OK && e != GFSB_ENOTFOUND)
+			return e;
+		gfsb_ctx_clearerr(r->ctx);
+		st->packs_deleted++;
+	}
+	return gfsb_repo_index_load(r);
+}
+
 gfsb_err
 gfsb_repo_index_repair(struct gfsb_repo *r,
     const struct gfsb_index_repair_opts *o,
     struct gfsb_index_repair_stats *st)
 {
-	struct gfsb_objlist l = { NULL, 0, 0 };
-	struct packids known = { NULL, 0 };
-	struct donepack *packs = NULL;
-	struct gfsb_repo_io *io = NULL;
-	struct gfsb_buf bufs[2]; /* pack, plaintext */
 	struct repair rp = { r, st };
-	struct hdrent *ents;
-	size_t i, n, np = 0, listed_known = 0, nfresh = 0;
-	struct donepack *fresh = NULL, *grown;
-	uint8_t *drop = NULL;
+	struct gather g;
+	size_t i;
 	gfsb_err e;
 
 	memset(st, 0, sizeof(*st));
-	gfsb_buf_init(&bufs[0]);
-	gfsb_buf_init(&bufs[1]);
+	memset(&g, 0, sizeof(g));
+	gfsb_buf_init(&g.bufs[0]);
+	gfsb_buf_init(&g.bufs[1]);
 	if ((e = gfsb_repo_index_load_check(r, damaged_index, &rp)) != GFSB_OK)
 		return e;
 	st->index_files = r->nindex_names;
 	st->blobs_before = gfsb_repo_index_count(r);
-	if ((e = repo_index_pack_ids(r, &known)) != GFSB_OK)
+	if ((e = repo_index_pack_ids(r, &g.known)) != GFSB_OK)
 		goto out;
 	/* The old index is not needed any more (only its file names, to
 	 * supersede them): free it now rather than hold both at once. */
 	rindex_fini(&r->idx);
 	r->index_loaded = 0;
 	if ((e = rindex_init(&r->idx)) != GFSB_OK ||
-	    (e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK)
+	    (e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &g.l)) != GFSB_OK)
 		goto out;
-	if (o->read_data && (e = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+	if (o->read_data && (e = gfsb_repo_io_new(r, &g.io)) != GFSB_OK)
 		goto out;
 	r->no_auto_index = 1; /* copies are indexed with the rest */
-	if (l.n > 0 && ((packs = calloc(l.n, sizeof(*packs))) == NULL ||
-	    (drop = calloc(l.n, 1)) == NULL)) {
+	if (g.l.n > 0 && ((g.packs = calloc(g.l.n, sizeof(*g.packs))) ==
+	    NULL || (g.drop = calloc(g.l.n, 1)) == NULL)) {
 		e = GFSB_ENOMEM;
 		goto out;
 	}
-	st->packs = l.n;
-	for (i = 0; i < l.n; i++) {
-		const struct gfsb_objent *p = &l.v[i];
-		int was_known = repo_packids_has(&known, p->id);
-
-		listed_known += was_known;
-		/* With read_data the header comes from the pack in memory:
-		 * each pack is read once. */
-		if (!o->read_data)
-			e = repo_pack_read_header(r, p->name, p->size, &ents,
-			    &n);
-		else if ((e = read_pack(r, p, &bufs[0])) == GFSB_OK)
-			e = repo_pack_header_in(r, p->name, bufs[0].data,
-			    p->size, &ents, &n);
-		if (e == GFSB_ECORRUPT || e == GFSB_ENOTFOUND) {
-			gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "pack %s: %s; its "
-			    "blobs are left out of the index", p->name,
-			    e == GFSB_ENOTFOUND ? "gone while read" :
-			    gfsb_ctx_errmsg(r->ctx));
-			gfsb_ctx_clearerr(r->ctx);
-			st->packs_unreadable++;
-			continue;
-		}
-		if (e != GFSB_OK)
+	st->packs = g.l.n;
+	for (i = 0; i < g.l.n; i++)
+		if ((e = gather_pack(r, o, &g, i, st)) != GFSB_OK)
 			goto out;
-		if (o->read_data && (e = keep_good_blobs(r, io, p, ents, &n,
-		    o->dry_run, st, bufs, &drop[i])) != GFSB_OK) {
-			free(ents);
-			goto out;
-		}
-		if (n == 0) {
-			free(ents);
-			continue;
-		}
-		memcpy(packs[np].id, p->id, GFSB_ID_LEN);
-		packs[np].ents = ents;
-		packs[np++].n = n;
-		st->blobs += n;
-		st->packs_adopted += !was_known;
-	}
-	/* The copies: written now, indexed with the rest. */
-	if (st->packs_salvaged > 0 && !o->dry_run) {
-		if ((e = repo_flush_packs(r)) != GFSB_OK)
-			goto out;
-		pthread_mutex_lock(&r->pack_lock);
-		fresh = repo_take_done_locked(r, &nfresh);
-		pthread_mutex_unlock(&r->pack_lock);
-		if (nfresh > 0 && (grown = realloc(packs, (np + nfresh) *
-		    sizeof(*packs))) == NULL) {
-			e = GFSB_ENOMEM;
-			goto out;
-		}
-		if (nfresh > 0)
-			packs = grown;
-		for (i = 0; i < nfresh; i++) {
-			packs[np++] = fresh[i];
-			st->blobs += fresh[i].n;
-		}
-		free(fresh);
-		fresh = NULL;
-		st->packs_written = nfresh;
-		nfresh = 0;
-	}
-	st->packs_indexed = np;
-	st->packs_missing = known.n - listed_known;
+	if (st->packs_salvaged > 0 && !o->dry_run &&
+	    (e = gather_copies(r, &g, st)) != GFSB_OK)
+		goto out;
+	st->packs_indexed = g.np;
+	st->packs_missing = g.known.n - g.listed_known;
 	if (st->packs_missing > 0)
 		gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "%llu pack%s the index "
 		    "named %s not stored: %s blobs are left out of the index",
@@ -251,39 +309,18 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 		    st->packs_missing == 1 ? "" : "s",
 		    st->packs_missing == 1 ? "is" : "are",
 		    st->packs_missing == 1 ? "its" : "their");
-	if (o->dry_run)
-		goto out;
-	/* The new index first: until its last file is stored, the old one
-	 * rules; from then on the old files no longer count. */
-	if ((e = repo_index_replace(r, packs, np,
-	    &st->index_files_written)) != GFSB_OK ||
-	    (e = repo_index_remove_old(r, &st->index_files_removed)) !=
-	    GFSB_OK)
-		goto out;
-	for (i = 0; i < l.n; i++) {
-		if (!drop[i])
-			continue;
-		repo_cache_remove(r, GFSB_OBJ_PACK, l.v[i].name);
-		if ((e = gfsb_backend_remove(r->be, GFSB_OBJ_PACK,
-		    l.v[i].name)) != GFSB_OK && e != GFSB_ENOTFOUND)
-			goto out;
-		gfsb_ctx_clearerr(r->ctx);
-		st->packs_deleted++;
-	}
-	e = gfsb_repo_index_load(r);
+	if (!o->dry_run)
+		e = repair_commit(r, &g, st);
 out:
-	for (i = 0; i < np; i++)
-		free(packs[i].ents);
-	free(packs);
-	free(drop);
-	for (i = 0; i < nfresh; i++)
-		free(fresh[i].ents);
-	free(fresh);
-	free(known.v);
-	gfsb_objlist_fini(&l);
-	gfsb_repo_io_free(io);
-	gfsb_buf_fini(&bufs[0]);
-	gfsb_buf_wipe(&bufs[1]);
+	for (i = 0; i < g.np; i++)
+		free(g.packs[i].ents);
+	free(g.packs);
+	free(g.drop);
+	free(g.known.v);
+	gfsb_objlist_fini(&g.l);
+	gfsb_repo_io_free(g.io);
+	gfsb_buf_fini(&g.bufs[0]);
+	gfsb_buf_wipe(&g.bufs[1]);
 	r->no_auto_index = 0;
 	return e;
 }

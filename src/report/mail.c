@@ -884,59 +884,13 @@ check_args(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
 	return GFSB_OK;
 }
 
-gfsb_err
-gfsb_mail_send(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
-    const char *subject, const char *text, const char *html)
+/* The transfer's options: the server, TLS, the login, the envelope, the
+ * message from x; nothing taken from the environment. */
+static void
+setup_transfer(CURL *c, const struct gfsb_mail_opts *o, CURLU *u,
+    char *errbuf, const char *password, const char *from,
+    struct curl_slist *rcpts, struct xfer *x)
 {
-	char errbuf[CURL_ERROR_SIZE], where[256], path[ADDR_MAX + 3];
-	struct curl_slist *rcpts = NULL, *tmp;
-	struct gfsb_buf msg;
-	struct xfer x;
-	CURLU *u = NULL;
-	CURL *c = NULL;
-	char *password = NULL;
-	CURLcode rc;
-	size_t i, nok;
-	gfsb_err e;
-
-	gfsb_buf_init(&msg);
-	memset(&x, 0, sizeof(x));
-	errbuf[0] = '\0';
-
-	if ((e = check_args(ctx, o, subject, text, html)) != GFSB_OK)
-		goto out;
-	if ((e = parse_url(ctx, o->url, &u, where, sizeof(where))) != GFSB_OK)
-		goto out;
-	if (o->password_file != NULL &&
-	    (e = read_password(ctx, o->password_file, &password)) != GFSB_OK)
-		goto out;
-	pthread_once(&curl_once, init_curl);
-	if (!curl_ok) {
-		e = gfsb_ctx_seterr(
-		    ctx, GFSB_ENOMEM, "cannot initialise libcurl");
-		goto out;
-	}
-	if ((e = compose(o, subject, text, html, &msg)) != GFSB_OK)
-		goto out;
-	for (i = 0; i < o->nto; i++) {
-		snprintf(path, sizeof(path), "<%s>", o->to[i]);
-		if ((tmp = curl_slist_append(rcpts, path)) == NULL) {
-			e = GFSB_ENOMEM;
-			goto out;
-		}
-		rcpts = tmp;
-	}
-	if ((x.rcpt = calloc(o->nto, sizeof(*x.rcpt))) == NULL ||
-	    (c = curl_easy_init()) == NULL) {
-		e = GFSB_ENOMEM;
-		goto out;
-	}
-	x.ctx = ctx;
-	x.msg = msg.data;
-	x.len = msg.len;
-	x.nto = o->nto;
-	snprintf(path, sizeof(path), "<%s>", o->from);
-
 	curl_easy_setopt(c, CURLOPT_CURLU, u);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -967,45 +921,113 @@ gfsb_mail_send(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
 		curl_easy_setopt(c, CURLOPT_USERNAME, o->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, password);
 	}
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, path);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(c, OPT_RCPT_ALLOWFAILS, 1L);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, &x);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg.len);
+	curl_easy_setopt(c, CURLOPT_READDATA, x);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	/* VERBOSE only routes protocol lines to on_debug; nothing prints. */
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
-	curl_easy_setopt(c, CURLOPT_DEBUGDATA, &x);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, x);
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+}
 
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		e = transfer_error(
-		    ctx, &x, rc, errbuf, where, o->from, o->user);
-		goto out;
-	}
-	nok = 0;
+/* The envelope's recipients, <addr> each. */
+static gfsb_err
+recipients(const struct gfsb_mail_opts *o, struct curl_slist **out)
+{
+	char path[ADDR_MAX + 3];
+	struct curl_slist *tmp;
+	size_t i;
+
 	for (i = 0; i < o->nto; i++) {
-		if (x.rcpt[i].code >= 400)
+		snprintf(path, sizeof(path), "<%s>", o->to[i]);
+		if ((tmp = curl_slist_append(*out, path)) == NULL)
+			return GFSB_ENOMEM;
+		*out = tmp;
+	}
+	return GFSB_OK;
+}
+
+/* What the server did with a message it took: recipients it refused and
+ * a login it never asked for are warnings. */
+static void
+sent(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
+    const struct xfer *x, const char *where, int login)
+{
+	size_t i, nok = 0;
+
+	for (i = 0; i < o->nto; i++) {
+		if (x->rcpt[i].code >= 400)
 			gfsb_ctx_log(ctx, GFSB_LOG_WARN,
 			    "mail server %s refused recipient %s: %s", where,
-			    o->to[i], x.rcpt[i].text);
+			    o->to[i], x->rcpt[i].text);
 		else
 			nok++;
 	}
-	if (password != NULL && !x.saw_auth)
+	if (login && !x->saw_auth)
 		gfsb_ctx_log(ctx, GFSB_LOG_WARN,
 		    "mail server %s offered no login (AUTH): the report was "
 		    "sent without logging in as %s",
 		    where, o->user);
-	gfsb_ctx_log(ctx, GFSB_LOG_INFO,
-	    "mail sent via %s to %zu of %zu "
-	    "recipients",
-	    where, nok, o->nto);
+	gfsb_ctx_log(ctx, GFSB_LOG_INFO, "mail sent via %s to %zu of %zu "
+	    "recipients", where, nok, o->nto);
+}
+
+gfsb_err
+gfsb_mail_send(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
+    const char *subject, const char *text, const char *html)
+{
+	char errbuf[CURL_ERROR_SIZE], where[256], from[ADDR_MAX + 3];
+	struct curl_slist *rcpts = NULL;
+	struct gfsb_buf msg;
+	struct xfer x;
+	CURLU *u = NULL;
+	CURL *c = NULL;
+	char *password = NULL;
+	CURLcode rc;
+	gfsb_err e;
+
+	gfsb_buf_init(&msg);
+	memset(&x, 0, sizeof(x));
+	errbuf[0] = '\0';
+	if ((e = check_args(ctx, o, subject, text, html)) != GFSB_OK ||
+	    (e = parse_url(ctx, o->url, &u, where, sizeof(where))) != GFSB_OK)
+		goto out;
+	if (o->password_file != NULL &&
+	    (e = read_password(ctx, o->password_file, &password)) != GFSB_OK)
+		goto out;
+	pthread_once(&curl_once, init_curl);
+	if (!curl_ok) {
+		e = gfsb_ctx_seterr(
+		    ctx, GFSB_ENOMEM, "cannot initialise libcurl");
+		goto out;
+	}
+	if ((e = compose(o, subject, text, html, &msg)) != GFSB_OK ||
+	    (e = recipients(o, &rcpts)) != GFSB_OK)
+		goto out;
+	if ((x.rcpt = calloc(o->nto, sizeof(*x.rcpt))) == NULL ||
+	    (c = curl_easy_init()) == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	x.ctx = ctx;
+	x.msg = msg.data;
+	x.len = msg.len;
+	x.nto = o->nto;
+	snprintf(from, sizeof(from), "<%s>", o->from);
+	setup_transfer(c, o, u, errbuf, password, from, rcpts, &x);
+	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		e = transfer_error(
+		    ctx, &x, rc, errbuf, where, o->from, o->user);
+		goto out;
+	}
+	sent(ctx, o, &x, where, password != NULL);
 	e = GFSB_OK;
 out:
 	if (c != NULL) {
