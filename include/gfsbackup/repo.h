@@ -275,6 +275,16 @@ struct gfsb_blob_loc {
 gfsb_err gfsb_repo_index_load(struct gfsb_repo *r) GFSB_WUR;
 
 /*
+ * gfsb_repo_index_reload(r):
+ * Write out what is pending, forget the index in memory and load it anew
+ * from every index file stored now.  What was loaded earlier in the
+ * process (by a backup, say) misses the index files written since, by
+ * this process or another host's: anything that decides what to delete
+ * (prune) must decide from this.  Errors as gfsb_repo_index_load.
+ */
+gfsb_err gfsb_repo_index_reload(struct gfsb_repo *r) GFSB_WUR;
+
+/*
  * gfsb_repo_index_lookup(r, type, id, loc):
  * Find a stored blob.  GFSB_ENOTFOUND if it is not in the index (or only
  * in a pack still being written).  loc may be NULL.  Thread-safe.

@@ -134,7 +134,12 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	if (!o->locked && !o->dry_run &&
 	    (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
 		return e;
-	if ((e = gfsb_repo_index_load(r)) != GFSB_OK ||
+	/* Under the lock, from every index file stored now: an index
+	 * loaded earlier in this process (by tonight's backup, in the daily
+	 * job) misses the files written since, this process's own and other
+	 * hosts', and the packs they name would pass for leftovers nobody
+	 * indexed, and be deleted. */
+	if ((e = gfsb_repo_index_reload(r)) != GFSB_OK ||
 	    (e = gfsb_repo_snapshot_list(r, &snaps, &n)) != GFSB_OK)
 		goto out;
 	res->snapshots = n;

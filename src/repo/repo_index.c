@@ -727,6 +727,22 @@ gfsb_repo_index_load(struct gfsb_repo *r)
 }
 
 gfsb_err
+gfsb_repo_index_reload(struct gfsb_repo *r)
+{
+	gfsb_err e;
+
+	if ((e = gfsb_repo_flush(r)) != GFSB_OK)
+		return e;
+	if (!r->index_loaded)
+		return index_load(r, NULL, NULL);
+	rindex_fini(&r->idx);
+	r->index_loaded = 0;
+	if ((e = rindex_init(&r->idx)) != GFSB_OK)
+		return e;
+	return index_load(r, NULL, NULL);
+}
+
+gfsb_err
 gfsb_repo_index_load_check(struct gfsb_repo *r, void (*bad)(void *cookie,
     const char *name, gfsb_err e, const char *detail), void *cookie)
 {

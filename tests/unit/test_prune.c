@@ -1,0 +1,339 @@
+/*
+ * forget and prune on an in-memory repository: ten nights, each with its
+ * own data; forget under keep-daily 3 / keep-weekly 2 keeps exactly the
+ * snapshots the GFS rules name (and a dry run removes nothing); prune
+ * (dry, then for real) frees the data only the removed snapshots used,
+ * leaves a repository that verifies whole, every kept snapshot restoring
+ * its own night's bytes, and has nothing left to do the second time.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/gfs.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#define PASS "prune pass"
+#define NIGHTS 10
+#define SIZE (300U << 10)
+
+struct fixture {
+	char base[64], src[128];
+	struct gfsb_ctx *ctx;
+	struct gfsb_backend *be;
+	struct gfsb_repo *r;
+	char ids[NIGHTS + 1][GFSB_ID_HEX];	/* per night, 1-based */
+	struct gfsb_policy *pol;
+};
+
+static void
+gen(uint8_t *p, size_t n, unsigned seed)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+}
+
+static void
+write_night(struct fixture *f, unsigned night)
+{
+	static uint8_t buf[SIZE];
+	char path[192];
+	FILE *fp;
+
+	gen(buf, SIZE, night);
+	snprintf(path, sizeof(path), "%s/current", f->src);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(buf, 1, SIZE, fp), SIZE);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+when(unsigned night, struct gfsb_time *t)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "2026-06-%02u 01:00:00", night);
+	assert_int_equal(gfsb_time_parse_local(s, t), GFSB_OK);
+}
+
+static int
+setup(void **state)
+{
+	const char *paths[1];
+	struct gfsb_repo_params p;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result br;
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[192];
+	FILE *fp;
+	unsigned n;
+
+	assert_non_null(f);
+	snprintf(f->base, sizeof(f->base), "/tmp/gfsb-prune-XXXXXX");
+	assert_non_null(mkdtemp(f->base));
+	snprintf(f->src, sizeof(f->src), "%s/src", f->base);
+	assert_int_equal(mkdir(f->src, 0755), 0);
+	snprintf(path, sizeof(path), "%s/static", f->src);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("the same every night\n", fp);
+	fclose(fp);
+	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
+	gfsb_repo_params_default(&p);
+	p.kdf_ops = 1;
+	p.kdf_mem = 8 << 20;
+	p.pack_size = 1 << 20;
+	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
+	    &f->r), GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	paths[0] = f->src;
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	bo.has_time = 1;
+	for (n = 1; n <= NIGHTS; n++) {
+		write_night(f, n);
+		when(n, &bo.time);
+		assert_int_equal(gfsb_ops_backup(f->r, &bo, &br), GFSB_OK);
+		snprintf(f->ids[n], GFSB_ID_HEX, "%s", br.snapshot_id);
+	}
+	assert_int_equal(gfsb_gfs_policy_new(&f->pol), GFSB_OK);
+	assert_int_equal(gfsb_gfs_policy_set(f->ctx, f->pol, "keep-daily",
+	    "3", "test"), GFSB_OK);
+	assert_int_equal(gfsb_gfs_policy_set(f->ctx, f->pol, "keep-weekly",
+	    "2", "test"), GFSB_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	gfsb_gfs_policy_free(f->pol);
+	gfsb_repo_close(f->r);
+	gfsb_backend_close(f->be);
+	gfsb_ctx_free(f->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->base);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* "n:roles" of every snapshot forget keeps, by night, oldest first. */
+static void
+forget(struct fixture *f, int dry, char *kept, size_t len)
+{
+	struct gfsb_forget_opts fo;
+	struct gfsb_forget_result fr;
+	size_t g, i, o = 0;
+	unsigned n;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.policy = f->pol;
+	fo.group_by = GFSB_GROUP_HOST | GFSB_GROUP_PATHS;
+	fo.dry_run = dry;
+	fo.has_now = 1;
+	when(NIGHTS, &fo.now);
+	fo.now.sec += 6 * 3600;
+	assert_int_equal(gfsb_ops_forget(f->r, &fo, &fr), GFSB_OK);
+	kept[0] = '\0';
+	for (n = 1; n <= NIGHTS; n++)
+		for (g = 0; g < fr.ngroups; g++)
+			for (i = 0; i < fr.groups[g].n; i++)
+				if (strcmp(fr.groups[g].snaps[i]->id,
+				    f->ids[n]) == 0 && fr.groups[g].dec[i].keep)
+					o += (size_t)snprintf(kept + o,
+					    len - o, "%s%u:%s%s", o ? " " : "",
+					    n, fr.groups[g].dec[i].roles &
+					    GFSB_ROLE_DAILY ? "d" : "",
+					    fr.groups[g].dec[i].roles &
+					    GFSB_ROLE_WEEKLY ? "w" : "");
+	assert_int_equal(fr.nall, dry ? NIGHTS : NIGHTS);
+	assert_int_equal(fr.removed, NIGHTS - fr.kept);
+	gfsb_ops_forget_fini(&fr);
+}
+
+static size_t
+count(struct fixture *f, enum gfsb_obj type, uint64_t *bytes)
+{
+	struct gfsb_objlist l;
+	size_t n, i;
+
+	assert_int_equal(gfsb_backend_list_all(f->be, type, &l), GFSB_OK);
+	n = l.n;
+	for (i = 0, *bytes = 0; i < l.n; i++)
+		*bytes += l.v[i].size;
+	gfsb_objlist_fini(&l);
+	return n;
+}
+
+static void
+prune(struct fixture *f, int dry, struct gfsb_prune_result *pr)
+{
+	struct gfsb_prune_opts po;
+
+	memset(&po, 0, sizeof(po));
+	po.max_unused = 0.05;
+	po.dry_run = dry;
+	if (gfsb_ops_prune(f->r, &po, pr) != GFSB_OK)
+		fail_msg("prune: %s", gfsb_ctx_errmsg(f->ctx));
+}
+
+/* Night n's snapshot restores its own "current". */
+static void
+restores_night(struct fixture *f, unsigned n)
+{
+	static uint8_t want[SIZE], got[SIZE];
+	struct gfsb_restore_opts o;
+	struct gfsb_restore_result res;
+	char dir[160], path[512];
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s/r%u", f->base, n);
+	memset(&o, 0, sizeof(o));
+	o.snapshot = f->ids[n];
+	o.target = dir;
+	assert_int_equal(gfsb_ops_restore(f->r, &o, &res), GFSB_OK);
+	assert_int_equal(res.damaged_files, 0);
+	snprintf(path, sizeof(path), "%s%s/current", dir, f->src);
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fread(got, 1, SIZE, fp), SIZE);
+	fclose(fp);
+	gen(want, SIZE, n);
+	assert_memory_equal(got, want, SIZE);
+}
+
+static void
+test_forget_then_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_prune_result pr;
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result vr;
+	uint64_t b0, b1, b2;
+	size_t p0, p1;
+	char kept[256];
+
+	/* 2026-06-07 is a Sunday: the week of the 1st ends there. */
+	forget(f, 1, kept, sizeof(kept));
+	assert_string_equal(kept, "7:w 8:d 9:d 10:dw");
+	assert_int_equal(count(f, GFSB_OBJ_SNAPSHOT, &b0), NIGHTS);
+	forget(f, 0, kept, sizeof(kept));
+	assert_string_equal(kept, "7:w 8:d 9:d 10:dw");
+	assert_int_equal(count(f, GFSB_OBJ_SNAPSHOT, &b0), 4);
+
+	p0 = count(f, GFSB_OBJ_PACK, &b0);
+	prune(f, 1, &pr);
+	assert_true(pr.st.blobs_unused >= 6);
+	assert_int_equal(count(f, GFSB_OBJ_PACK, &b1), p0);
+	assert_true(b1 == b0);
+	/* This process wrote the ten index files after its first load:
+	 * prune must replace them all. */
+	prune(f, 0, &pr);
+	assert_int_equal(pr.st.index_files_removed, NIGHTS);
+	assert_int_equal(count(f, GFSB_OBJ_INDEX, &b1),
+	    pr.st.index_files_written);
+	assert_true(pr.st.packs_deleted + pr.st.packs_repacked > 0);
+	assert_true(pr.st.bytes_freed >= 5 * (uint64_t)SIZE);
+	p1 = count(f, GFSB_OBJ_PACK, &b2);
+	assert_true(p1 < p0);
+	assert_true(b2 + pr.st.bytes_freed == b0);
+	/* What is left: whole, and every kept night restores (as a new
+	 * process sees it). */
+	gfsb_repo_close(f->r);
+	f->r = NULL;
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &f->r), GFSB_OK);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	gfsb_time_now(&vo.now);
+	assert_int_equal(gfsb_ops_verify(f->r, &vo, &vr), GFSB_OK);
+	assert_int_equal(vr.ndamage, 0);
+	/* What is left unused sits in packs used to 95% at least. */
+	assert_true(pr.st.unused_bytes_after * 20 <= b2);
+	gfsb_ops_verify_result_fini(&vr);
+	restores_night(f, 7);
+	restores_night(f, 8);
+	restores_night(f, 9);
+	restores_night(f, 10);
+	/* Nothing left to do. */
+	prune(f, 0, &pr);
+	assert_int_equal(pr.st.packs_deleted + pr.st.packs_repacked, 0);
+	assert_int_equal(count(f, GFSB_OBJ_PACK, &b1), p1);
+}
+
+/*
+ * Two hosts, one repository: this process loaded the index (its backup),
+ * then another host backed up (new packs, a new index file), then this
+ * process prunes.  The other host's packs are not leftovers: they stay,
+ * and its snapshot restores.
+ */
+static void
+test_other_host_meanwhile(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[1] = { f->src };
+	struct gfsb_repo *other;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result br;
+	struct gfsb_prune_result pr;
+	struct gfsb_restore_opts ro;
+	struct gfsb_restore_result rr;
+	uint64_t b;
+	size_t before;
+	char dir[160];
+
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &other), GFSB_OK);
+	write_night(f, 42);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	bo.host = "other-host";
+	assert_int_equal(gfsb_ops_backup(other, &bo, &br), GFSB_OK);
+	gfsb_repo_close(other);
+	before = count(f, GFSB_OBJ_PACK, &b);
+	prune(f, 0, &pr);
+	assert_int_equal(pr.st.unindexed_deleted, 0);
+	assert_int_equal(count(f, GFSB_OBJ_PACK, &b), before -
+	    pr.st.packs_deleted - pr.st.packs_repacked + pr.st.packs_written);
+	memset(&ro, 0, sizeof(ro));
+	ro.snapshot = br.snapshot_id;
+	snprintf(dir, sizeof(dir), "%s/other", f->base);
+	ro.target = dir;
+	assert_int_equal(gfsb_ops_restore(f->r, &ro, &rr), GFSB_OK);
+	assert_int_equal(rr.damaged_files, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_forget_then_prune, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_other_host_meanwhile, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
