@@ -571,10 +571,34 @@ verify_copy(struct run *r, struct gfsb_repo *repo, struct gfsb_backend *be,
 	return e;
 }
 
+/*
+ * The copy of the repository at be opened anew with the keys in memory,
+ * as the verifier of another night would open it: nothing of what the
+ * backup, forget and prune stages loaded (the index above all) is
+ * trusted, every object is read from storage again.  The cache as the
+ * repository's own (remote storage has the default).
+ */
+static gfsb_err
+open_fresh(struct run *r, struct gfsb_backend *be, struct gfsb_repo **out)
+{
+	gfsb_err e;
+
+	if ((e = gfsb_repo_open_mirror(r->repo, be, out)) != GFSB_OK)
+		return e;
+	if ((r->o->no_cache || (r->o->cache_dir != NULL &&
+	    gfsb_backend_is_remote(be))) && (e = gfsb_repo_set_cache(*out,
+	    r->o->no_cache ? NULL : r->o->cache_dir)) != GFSB_OK) {
+		gfsb_repo_close(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
 static void
 stage_verify(struct run *r)
 {
 	struct gfsb_verify_result res;
+	struct gfsb_repo *fresh = NULL;
 	gfsb_err e;
 
 	stage_begin(r);
@@ -584,8 +608,11 @@ stage_verify(struct run *r)
 	}
 	if (no_repo(r, "verify"))
 		return;
-	if ((e = verify_copy(r, r->repo, gfsb_repo_backend(r->repo), 0,
-	    &res)) != GFSB_OK) {
+	if ((e = open_fresh(r, gfsb_repo_backend(r->repo), &fresh)) ==
+	    GFSB_OK)
+		e = verify_copy(r, fresh, gfsb_repo_backend(r->repo), 0, &res);
+	gfsb_repo_close(fresh);
+	if (e != GFSB_OK) {
 		stage_failed(r, "verify", e);
 		return;
 	}
@@ -614,16 +641,7 @@ stage_verify_offsite(struct run *r)
 		    "be synced");
 		return;
 	}
-	if ((e = gfsb_repo_open_mirror(r->repo, r->offsite, &mirror)) !=
-	    GFSB_OK) {
-		stage_failed(r, "verify-offsite", e);
-		return;
-	}
-	/* Like the repository's own (remote mirrors have the default). */
-	if ((r->o->no_cache || (r->o->cache_dir != NULL &&
-	    gfsb_backend_is_remote(r->offsite))) &&
-	    (e = gfsb_repo_set_cache(mirror, r->o->no_cache ? NULL :
-	    r->o->cache_dir)) != GFSB_OK) {
+	if ((e = open_fresh(r, r->offsite, &mirror)) != GFSB_OK) {
 		stage_failed(r, "verify-offsite", e);
 	} else if ((e = verify_copy(r, mirror, r->offsite, 1, &res)) !=
 	    GFSB_OK) {

@@ -254,6 +254,64 @@ test_outage(void **state)
 	assert_int_equal(nsnapshots(f), 2);
 }
 
+/* After the backup stage (its index in memory), an index file is
+ * damaged in storage: the night's verification must find it, not trust
+ * what the backup loaded. */
+static void
+damage_index_after_backup(void *cookie, const struct gfsb_run_stage *st,
+    int dry)
+{
+	struct fixture *f = cookie;
+	struct gfsb_objlist l;
+	struct gfsb_buf b;
+
+	(void)dry;
+	if (strcmp(st->name, "backup") != 0)
+		return;
+	assert_int_equal(gfsb_backend_list_all(f->be, GFSB_OBJ_INDEX, &l),
+	    GFSB_OK);
+	assert_true(l.n > 0);
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_backend_get(f->be, GFSB_OBJ_INDEX, l.v[0].name,
+	    &b), GFSB_OK);
+	b.data[b.len / 2] ^= 0x01;
+	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_INDEX, l.v[0].name,
+	    b.data, b.len), GFSB_OK);
+	memcpy(f->names, l.v[0].name, 16);
+	f->names[16] = '\0';
+	gfsb_buf_fini(&b);
+	gfsb_objlist_fini(&l);
+}
+
+static void
+test_verify_reads_anew(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_policy *pol = f->cfg.policy;
+	char damaged[17];
+	size_t i;
+	int named = 0;
+
+	/* No retention: nothing between the backup and the verification
+	 * would load the index again. */
+	f->cfg.policy = NULL;
+	f->o.stage_done = damage_index_after_backup;
+	f->o.cookie = f;
+	assert_int_equal(gfsb_time_parse_local("2026-06-01 01:00:00",
+	    &f->o.now), GFSB_OK);
+	assert_int_equal(gfsb_ops_run(&f->o, &f->res), GFSB_OK);
+	f->o.stage_done = NULL;
+	f->cfg.policy = pol;
+	memcpy(damaged, f->names, sizeof(damaged));
+	assert_int_equal(stage(f, "backup")->err, GFSB_OK);
+	assert_int_equal(stage(f, "verify")->err, GFSB_ECORRUPT);
+	assert_int_equal(stage(f, "verify")->status, GFSB_REPORT_FAILED);
+	for (i = 0; i < f->res.rep.ndamage; i++)
+		named |= strstr(f->res.rep.damage[i], damaged) != NULL;
+	if (!named)
+		fail_msg("the report does not name index %s", damaged);
+}
+
 static void
 test_not_opened(void **state)
 {
@@ -327,6 +385,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_reads_anew, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_opened, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_offsite_not_opened, setup,
