@@ -394,4 +394,12 @@ int gfsb_sys_write_full(int fd, const void *p, size_t n);
 int gfsb_sys_mkdirs(const char *path);
 ssize_t gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off);
 
+/*
+ * gfsb_curl_init():
+ * libcurl's global initialisation, done once for the process whoever asks
+ * first (the S3 backend, the mail sender).  1 when libcurl is usable.
+ * Thread-safe.
+ */
+int gfsb_curl_init(void);
+
 #endif /* !GFSBACKUP_UTIL_H */

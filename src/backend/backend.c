@@ -131,15 +131,6 @@ be_too_large(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	    name, max);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-static void
-init_curl(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 /* "s3:/b/x", "s3:bucket", "S3://..." are mistyped URLs, not directories
  * (a directory of that name is still reachable as ./s3:bucket). */
 static int
@@ -243,8 +234,7 @@ gfsb_backend_open_opts(struct gfsb_ctx *ctx, const char *url,
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--as-of: a time "
 		    "before 1970");
 	if (strncmp(url, "s3://", 5) == 0) {
-		pthread_once(&curl_once, init_curl);
-		if (!curl_ok)
+		if (!gfsb_curl_init())
 			return gfsb_ctx_seterr(ctx, GFSB_ENOMEM,
 			    "cannot initialise libcurl");
 		if ((e = gfsb_backend_s3_open(ctx, url, o, out)) == GFSB_OK)

@@ -109,17 +109,6 @@ struct xfer {
 	char last_text[RESP_MAX]; /* the last final reply line of any kind */
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-/* curl_global_init, once per process (backend.c may have done it too: the
- * call is reference counted). */
-static void
-init_curl(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 /* Copy at most n - 1 bytes of s (of length len) to out, control bytes
  * replaced by '?', so that a hostile value cannot break a log line. */
 static void
@@ -1002,8 +991,7 @@ gfsb_mail_send(struct gfsb_ctx *ctx, const struct gfsb_mail_opts *o,
 	if (o->password_file != NULL &&
 	    (e = read_password(ctx, o->password_file, &password)) != GFSB_OK)
 		goto out;
-	pthread_once(&curl_once, init_curl);
-	if (!curl_ok) {
+	if (!gfsb_curl_init()) {
 		e = gfsb_ctx_seterr(
 		    ctx, GFSB_ENOMEM, "cannot initialise libcurl");
 		goto out;
