@@ -1,0 +1,269 @@
+/*
+ * verify on an in-memory repository finds each kind of damage, names the
+ * object and what it breaks, and finds nothing on a whole repository or
+ * once the damage is undone: a byte flipped in a pack (read with the
+ * data), a pack gone, an index file, a snapshot and a key file changed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <gfsbackup/backend.h>
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#define PASS "verify damage"
+
+struct fixture {
+	char src[64];
+	struct gfsb_ctx *ctx;
+	struct gfsb_backend *be;
+	struct gfsb_repo *r;
+	struct gfsb_verify_result res;
+};
+
+static void
+write_file(const char *path, size_t n, unsigned seed)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
+	FILE *fp;
+	size_t i;
+
+	assert_non_null(fp = fopen(path, "w"));
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fputc((int)(x & 0xff), fp);
+	}
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Ten files of 200 KiB (several packs of 1 MiB), backed up twice. */
+static int
+setup(void **state)
+{
+	const char *paths[1];
+	struct gfsb_repo_params p;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result br;
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[128];
+	unsigned i;
+
+	assert_non_null(f);
+	snprintf(f->src, sizeof(f->src), "/tmp/gfsb-vd-XXXXXX");
+	assert_non_null(mkdtemp(f->src));
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "%s/file%u", f->src, i);
+		write_file(path, 200 << 10, i);
+	}
+	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
+	gfsb_repo_params_default(&p);
+	p.kdf_ops = 1;
+	p.kdf_mem = 8 << 20;
+	p.pack_size = 1 << 20;
+	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
+	    &f->r), GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	paths[0] = f->src;
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(f->r, &bo, &br), GFSB_OK);
+	snprintf(path, sizeof(path), "%s/file0", f->src);
+	write_file(path, 200 << 10, 77);
+	assert_int_equal(gfsb_ops_backup(f->r, &bo, &br), GFSB_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	gfsb_ops_verify_result_fini(&f->res);
+	gfsb_repo_close(f->r);
+	gfsb_backend_close(f->be);
+	gfsb_ctx_free(f->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->src);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* The repository opened again, as a new process opens it: nothing of it
+ * in memory (verify reads the index itself).  Done before the damage, so
+ * that a damaged key file is still found by a repository open. */
+static void
+fresh(struct fixture *f)
+{
+	gfsb_repo_close(f->r);
+	f->r = NULL;
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &f->r), GFSB_OK);
+}
+
+/* verify reading every pack; the damage found, in f->res. */
+static size_t
+verify(struct fixture *f)
+{
+	struct gfsb_verify_opts vo;
+
+	gfsb_ops_verify_result_fini(&f->res);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	vo.max_files = 100;
+	gfsb_time_now(&vo.now);
+	gfsb_ctx_clearerr(f->ctx);
+	if (gfsb_ops_verify(f->r, &vo, &f->res) != GFSB_OK)
+		fail_msg("verify: %s", gfsb_ctx_errmsg(f->ctx));
+	return f->res.ndamage;
+}
+
+/* The damage found names kind and the object (a prefix of its name). */
+static void
+found(struct fixture *f, const char *kind, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->res.ndamage; i++)
+		if (strcmp(f->res.damage[i].kind, kind) == 0 &&
+		    strncmp(f->res.damage[i].id, name, 16) == 0)
+			return;
+	fail_msg("no damage of %s %.16s among %zu found", kind, name,
+	    f->res.ndamage);
+}
+
+/* The name of the first object of type, and its bytes. */
+static void
+first(struct fixture *f, enum gfsb_obj type, char name[GFSB_ID_HEX],
+    struct gfsb_buf *b)
+{
+	struct gfsb_objlist l;
+
+	assert_int_equal(gfsb_backend_list_all(f->be, type, &l), GFSB_OK);
+	assert_true(l.n > 0);
+	snprintf(name, GFSB_ID_HEX, "%s", l.v[0].name);
+	gfsb_objlist_fini(&l);
+	gfsb_buf_init(b);
+	assert_int_equal(gfsb_backend_get(f->be, type, name, b), GFSB_OK);
+}
+
+/* Flip one byte of the object at off, verify, put it back. */
+static void
+flipped(struct fixture *f, enum gfsb_obj type, size_t off, const char *kind)
+{
+	char name[GFSB_ID_HEX];
+	struct gfsb_buf b;
+
+	fresh(f);
+	first(f, type, name, &b);
+	b.data[off % b.len] ^= 0x20;
+	assert_int_equal(gfsb_backend_put(f->be, type, name, b.data, b.len),
+	    GFSB_OK);
+	if (verify(f) < 1)
+		fail_msg("%s %.16s changed at byte %zu: no damage found", kind,
+		    name, off % b.len);
+	found(f, kind, name);
+	b.data[off % b.len] ^= 0x20;
+	assert_int_equal(gfsb_backend_put(f->be, type, name, b.data, b.len),
+	    GFSB_OK);
+	gfsb_buf_fini(&b);
+	fresh(f);
+	assert_int_equal(verify(f), 0);
+}
+
+static void
+test_whole(void **state)
+{
+	struct fixture *f = *state;
+
+	fresh(f);
+	assert_int_equal(verify(f), 0);
+	assert_int_equal(f->res.snapshots, 2);
+	assert_true(f->res.packs >= 2);
+	assert_int_equal(f->res.packs_read, f->res.packs);
+	assert_int_equal(f->res.nbroken, 0);
+}
+
+static void
+test_pack_byte(void **state)
+{
+	struct fixture *f = *state;
+	char name[GFSB_ID_HEX];
+	struct gfsb_buf b;
+	size_t i;
+
+	first(f, GFSB_OBJ_PACK, name, &b);
+	gfsb_buf_fini(&b);
+	flipped(f, GFSB_OBJ_PACK, 1000, "pack");
+	/* Again, to see what it broke: files of the snapshots. */
+	fresh(f);
+	first(f, GFSB_OBJ_PACK, name, &b);
+	b.data[1000] ^= 1;
+	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, name, b.data,
+	    b.len), GFSB_OK);
+	assert_true(verify(f) >= 1);
+	assert_true(f->res.nbroken >= 1);
+	for (i = 0; i < f->res.nbroken; i++)
+		assert_non_null(strstr(f->res.broken[i].path, f->src));
+	gfsb_buf_fini(&b);
+}
+
+static void
+test_pack_gone(void **state)
+{
+	struct fixture *f = *state;
+	char name[GFSB_ID_HEX];
+	struct gfsb_buf b;
+
+	fresh(f);
+	first(f, GFSB_OBJ_PACK, name, &b);
+	assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_PACK, name),
+	    GFSB_OK);
+	assert_true(verify(f) >= 1);
+	found(f, "pack", name);
+	assert_true(f->res.nbroken >= 1);
+	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, name, b.data,
+	    b.len), GFSB_OK);
+	gfsb_buf_fini(&b);
+	fresh(f);
+	assert_int_equal(verify(f), 0);
+}
+
+static void
+test_index_snapshot_key(void **state)
+{
+	struct fixture *f = *state;
+
+	flipped(f, GFSB_OBJ_INDEX, 40, "index");
+	flipped(f, GFSB_OBJ_SNAPSHOT, 30, "snapshot");
+	flipped(f, GFSB_OBJ_KEY, 10, "key");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_byte, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pack_gone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_index_snapshot_key, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
