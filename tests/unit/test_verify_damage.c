@@ -145,16 +145,21 @@ found(struct fixture *f, const char *kind, const char *name)
 	    f->res.ndamage);
 }
 
-/* The name of the first object of type, and its bytes. */
+/* The name of the largest object of type (for packs, one of data: tree
+ * packs are small), and its bytes. */
 static void
 first(struct fixture *f, enum gfsb_obj type, char name[GFSB_ID_HEX],
     struct gfsb_buf *b)
 {
 	struct gfsb_objlist l;
+	size_t i, k = 0;
 
 	assert_int_equal(gfsb_backend_list_all(f->be, type, &l), GFSB_OK);
 	assert_true(l.n > 0);
-	snprintf(name, GFSB_ID_HEX, "%s", l.v[0].name);
+	for (i = 1; i < l.n; i++)
+		if (l.v[i].size > l.v[k].size)
+			k = i;
+	snprintf(name, GFSB_ID_HEX, "%s", l.v[k].name);
 	gfsb_objlist_fini(&l);
 	gfsb_buf_init(b);
 	assert_int_equal(gfsb_backend_get(f->be, type, name, b), GFSB_OK);
