@@ -24,13 +24,13 @@
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
+#include "fixture.h"
+
 #define PASS "round trip"
 
 struct fixture {
 	char base[64], src[128];
-	struct gfsb_ctx *ctx;
-	struct gfsb_backend *be;
-	struct gfsb_repo *r;
+	struct fx_repo x;
 	int nrestores;
 };
 
@@ -216,22 +216,13 @@ same_tree(const char *a, const char *b, int links, const char *skip)
 static int
 setup(void **state)
 {
-	struct gfsb_repo_params p;
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->base, sizeof(f->base), "/tmp/gfsb-rt-XXXXXX");
-	assert_non_null(mkdtemp(f->base));
+	fx_tmpdir(f->base, sizeof(f->base), "rt");
 	snprintf(f->src, sizeof(f->src), "%s/src", f->base);
 	make_tree(f->src);
-	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	p.pack_size = 1 << 20;
-	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
-	    &f->r), GFSB_OK);
+	fx_repo_new(&f->x, PASS, 1 << 20);
 	*state = f;
 	return 0;
 }
@@ -240,13 +231,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[256];
 
-	gfsb_repo_close(f->r);
-	gfsb_backend_close(f->be);
-	gfsb_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->base);
-	assert_int_equal(system(cmd), 0);
+	fx_repo_free(&f->x);
+	fx_rm_rf(f->base);
 	free(f);
 	return 0;
 }
@@ -260,8 +247,8 @@ backup(struct fixture *f, struct gfsb_backup_result *res)
 	memset(&bo, 0, sizeof(bo));
 	bo.paths = paths;
 	bo.npaths = 1;
-	if (gfsb_ops_backup(f->r, &bo, res) != GFSB_OK)
-		fail_msg("backup: %s", gfsb_ctx_errmsg(f->ctx));
+	if (gfsb_ops_backup(f->x.r, &bo, res) != GFSB_OK)
+		fail_msg("backup: %s", gfsb_ctx_errmsg(f->x.ctx));
 	assert_int_equal(res->summary.warnings, 0);
 }
 
@@ -280,8 +267,8 @@ restore(struct fixture *f, const char *snap, const char *subpath,
 	o.target = out;
 	o.excludes = excl;
 	o.nexcludes = nexcl;
-	if (gfsb_ops_restore(f->r, &o, res) != GFSB_OK)
-		fail_msg("restore: %s", gfsb_ctx_errmsg(f->ctx));
+	if (gfsb_ops_restore(f->x.r, &o, res) != GFSB_OK)
+		fail_msg("restore: %s", gfsb_ctx_errmsg(f->x.ctx));
 	assert_int_equal(res->damaged_files, 0);
 	assert_int_equal(res->warnings, 0);
 }

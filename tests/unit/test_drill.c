@@ -21,34 +21,16 @@
 #include <gfsbackup/report.h>
 #include <gfsbackup/repo.h>
 
+#include "fixture.h"
+
 #define PASS "drill pass"
 #define NFILES 40
 #define FILE_SIZE (64U << 10)
 
 struct fixture {
 	char src[64], scratch[64];
-	struct gfsb_ctx *ctx;
-	struct gfsb_backend *be;
-	struct gfsb_repo *r;
+	struct fx_repo x;
 };
-
-static void
-write_file(const char *path, size_t n, unsigned seed)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
-	FILE *fp;
-	size_t i;
-
-	/* xorshift64: incompressible, so packs fill as with real data. */
-	assert_non_null(fp = fopen(path, "w"));
-	for (i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		fputc((int)(x & 0xff), fp);
-	}
-	assert_int_equal(fclose(fp), 0);
-}
 
 /* NFILES files of FILE_SIZE (f00..f39), an empty file, a symlink; one
  * backup of them in a new in-memory repository. */
@@ -56,7 +38,6 @@ static int
 setup(void **state)
 {
 	const char *paths[1];
-	struct gfsb_repo_params p;
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result bres;
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -64,32 +45,23 @@ setup(void **state)
 	unsigned i;
 
 	assert_non_null(f);
-	snprintf(f->src, sizeof(f->src), "/tmp/gfsb-drill-src-XXXXXX");
-	snprintf(f->scratch, sizeof(f->scratch), "/tmp/gfsb-drill-tmp-XXXXXX");
-	assert_non_null(mkdtemp(f->src));
-	assert_non_null(mkdtemp(f->scratch));
+	fx_tmpdir(f->src, sizeof(f->src), "drill-src");
+	fx_tmpdir(f->scratch, sizeof(f->scratch), "drill-tmp");
 	for (i = 0; i < NFILES; i++) {
 		snprintf(path, sizeof(path), "%s/f%02u", f->src, i);
-		write_file(path, FILE_SIZE, i);
+		fx_write(path, FILE_SIZE, i);
 	}
 	snprintf(path, sizeof(path), "%s/zz-empty", f->src);
-	write_file(path, 0, 0);
+	fx_write(path, 0, 0);
 	snprintf(path, sizeof(path), "%s/zz-link", f->src);
 	assert_int_equal(symlink("f00", path), 0);
-	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	p.pack_size = 1 << 20;
-	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
-	    &f->r), GFSB_OK);
+	fx_repo_new(&f->x, PASS, 1 << 20);
 	memset(&bo, 0, sizeof(bo));
 	paths[0] = f->src;
 	bo.paths = paths;
 	bo.npaths = 1;
 	bo.threads = 1;
-	assert_int_equal(gfsb_ops_backup(f->r, &bo, &bres), GFSB_OK);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &bres), GFSB_OK);
 	*state = f;
 	return 0;
 }
@@ -98,13 +70,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[256];
 
-	gfsb_repo_close(f->r);
-	gfsb_backend_close(f->be);
-	gfsb_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->src, f->scratch);
-	assert_int_equal(system(cmd), 0);
+	fx_repo_free(&f->x);
+	fx_rm_rf(f->src);
+	fx_rm_rf(f->scratch);
 	free(f);
 	return 0;
 }
@@ -120,7 +89,7 @@ drill(struct fixture *f, uint64_t size, uint64_t seed,
 	o.seed = seed;
 	o.scratch = f->scratch;
 	o.threads = 2;
-	return gfsb_ops_drill(f->r, &o, res);
+	return gfsb_ops_drill(f->x.r, &o, res);
 }
 
 static int
@@ -208,15 +177,15 @@ test_damage(void **state)
 	size_t i;
 	int hits = 0;
 
-	assert_int_equal(gfsb_backend_list(f->be, GFSB_OBJ_PACK, add_pack, &p),
+	assert_int_equal(gfsb_backend_list(f->x.be, GFSB_OBJ_PACK, add_pack, &p),
 	    GFSB_OK);
 	assert_true(p.n > 2);
 	/* The first pack listed, one byte in its middle. */
 	gfsb_buf_init(&b);
-	assert_int_equal(gfsb_backend_get(f->be, GFSB_OBJ_PACK, p.names[0],
+	assert_int_equal(gfsb_backend_get(f->x.be, GFSB_OBJ_PACK, p.names[0],
 	    &b), GFSB_OK);
 	b.data[b.len / 2] ^= 0x40;
-	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, p.names[0],
+	assert_int_equal(gfsb_backend_put(f->x.be, GFSB_OBJ_PACK, p.names[0],
 	    b.data, b.len), GFSB_OK);
 	assert_int_equal(drill(f, 1ULL << 40, 3, &res), GFSB_OK);
 	assert_true(res.failed > 0);
@@ -240,7 +209,7 @@ test_damage(void **state)
 	assert_true(hits > 0 && hits < 24);
 	/* Put it back: the other tests use the repository. */
 	b.data[b.len / 2] ^= 0x40;
-	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, p.names[0],
+	assert_int_equal(gfsb_backend_put(f->x.be, GFSB_OBJ_PACK, p.names[0],
 	    b.data, b.len), GFSB_OK);
 	gfsb_buf_fini(&b);
 	free(p.names);
@@ -255,19 +224,19 @@ test_bad_input(void **state)
 	struct gfsb_drill_opts o;
 
 	assert_int_equal(drill(f, 0, 1, &res), GFSB_EINVAL);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "more than 0"));
-	gfsb_ctx_clearerr(f->ctx);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "more than 0"));
+	gfsb_ctx_clearerr(f->x.ctx);
 	memset(&o, 0, sizeof(o));
 	o.size = 1 << 20;
 	o.scratch = "/nonexistent/gfsb-drill";
-	assert_int_equal(gfsb_ops_drill(f->r, &o, &res), GFSB_EIO);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx),
+	assert_int_equal(gfsb_ops_drill(f->x.r, &o, &res), GFSB_EIO);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx),
 	    "cannot make a scratch directory in /nonexistent/gfsb-drill"));
-	gfsb_ctx_clearerr(f->ctx);
+	gfsb_ctx_clearerr(f->x.ctx);
 	o.scratch = f->scratch;
 	o.host = "no-such-host";
-	assert_int_equal(gfsb_ops_drill(f->r, &o, &res), GFSB_ENOTFOUND);
-	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(gfsb_ops_drill(f->x.r, &o, &res), GFSB_ENOTFOUND);
+	gfsb_ctx_clearerr(f->x.ctx);
 	assert_true(is_empty_dir(f->scratch));
 	gfsb_ops_drill_result_fini(&res);
 }
@@ -318,7 +287,7 @@ test_select_and_progress(void **state)
 	ro.select_cookie = &v;
 	ro.progress = on_progress;
 	ro.progress_cookie = &v;
-	assert_int_equal(gfsb_ops_restore(f->r, &ro, &res), GFSB_OK);
+	assert_int_equal(gfsb_ops_restore(f->x.r, &ro, &res), GFSB_OK);
 	/* Asked once per entry that is not a directory. */
 	assert_int_equal(v.asked, NFILES + 2);
 	assert_int_equal(res.files, 1);
@@ -396,15 +365,15 @@ test_record(void **state)
 
 	snprintf(path, sizeof(path), "%s/sub/drill.json", f->scratch);
 	/* No record: due, and nothing to show. */
-	assert_true(gfsb_ops_drill_due(f->ctx, path, &t, 7));
-	assert_int_equal(gfsb_ops_drill_last(f->ctx, path, &d), GFSB_OK);
+	assert_true(gfsb_ops_drill_due(f->x.ctx, path, &t, 7));
+	assert_int_equal(gfsb_ops_drill_last(f->x.ctx, path, &d), GFSB_OK);
 	assert_int_equal(d.has, 0);
 	for (i = 0; i < GFSB_DRILL_KEEP + 3; i++) {
 		fake_result(&res, 100 + i, 0);
-		assert_int_equal(gfsb_ops_drill_record(f->ctx, path, &res, &t,
+		assert_int_equal(gfsb_ops_drill_record(f->x.ctx, path, &res, &t,
 		    "s3://b/p"), GFSB_OK);
 	}
-	assert_int_equal(gfsb_ops_drill_last(f->ctx, path, &d), GFSB_OK);
+	assert_int_equal(gfsb_ops_drill_last(f->x.ctx, path, &d), GFSB_OK);
 	assert_int_equal(d.has, 1);
 	assert_true(d.projected == 100 + GFSB_DRILL_KEEP + 2);
 	assert_string_equal(d.repo, "s3://b/p");
@@ -416,17 +385,17 @@ test_record(void **state)
 	/* Due every 7 days: 6 days on, not yet; 7, yes. */
 	later = t;
 	later.sec += 6 * 86400;
-	assert_false(gfsb_ops_drill_due(f->ctx, path, &later, 7));
+	assert_false(gfsb_ops_drill_due(f->x.ctx, path, &later, 7));
 	later.sec += 86400;
-	assert_true(gfsb_ops_drill_due(f->ctx, path, &later, 7));
+	assert_true(gfsb_ops_drill_due(f->x.ctx, path, &later, 7));
 	/* A failed drill is due again the next night. */
 	fake_result(&res, 50, 1);
-	assert_int_equal(gfsb_ops_drill_record(f->ctx, path, &res, &t,
+	assert_int_equal(gfsb_ops_drill_record(f->x.ctx, path, &res, &t,
 	    "s3://b/p"), GFSB_OK);
 	later = t;
 	later.sec += 86400;
-	assert_true(gfsb_ops_drill_due(f->ctx, path, &later, 7));
-	assert_int_equal(gfsb_ops_drill_last(f->ctx, path, &d), GFSB_OK);
+	assert_true(gfsb_ops_drill_due(f->x.ctx, path, &later, 7));
+	assert_int_equal(gfsb_ops_drill_last(f->x.ctx, path, &d), GFSB_OK);
 	assert_int_equal(d.failed, 1);
 	assert_int_equal(d.nfailed_files, 1);
 	assert_string_equal(d.failed_files[0],
@@ -438,14 +407,14 @@ test_record(void **state)
 	 * next drill. */
 	snprintf(cmd, sizeof(cmd), "echo '{\"version\": 9}' >'%s'", path);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(gfsb_ops_drill_last(f->ctx, path, &d), GFSB_ECORRUPT);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "not a drill record"));
-	gfsb_ctx_clearerr(f->ctx);
-	assert_true(gfsb_ops_drill_due(f->ctx, path, &t, 7));
+	assert_int_equal(gfsb_ops_drill_last(f->x.ctx, path, &d), GFSB_ECORRUPT);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "not a drill record"));
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_true(gfsb_ops_drill_due(f->x.ctx, path, &t, 7));
 	fake_result(&res, 42, 0);
-	assert_int_equal(gfsb_ops_drill_record(f->ctx, path, &res, &t,
+	assert_int_equal(gfsb_ops_drill_record(f->x.ctx, path, &res, &t,
 	    "s3://b/p"), GFSB_OK);
-	assert_int_equal(gfsb_ops_drill_last(f->ctx, path, &d), GFSB_OK);
+	assert_int_equal(gfsb_ops_drill_last(f->x.ctx, path, &d), GFSB_OK);
 	assert_true(d.projected == 42);
 	free(d.repo);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sub'", f->scratch);
@@ -476,7 +445,7 @@ test_report(void **state)
 	/* Scheduled, none yet: a warning. */
 	gfsb_report_init(&rep);
 	rep.now = t;
-	assert_int_equal(gfsb_ops_report_drill(&rep, f->ctx, path, 0, 0, 7),
+	assert_int_equal(gfsb_ops_report_drill(&rep, f->x.ctx, path, 0, 0, 7),
 	    GFSB_OK);
 	assert_int_equal(rep.drill.has, 0);
 	assert_int_equal(rep.status, GFSB_REPORT_WARNING);
@@ -485,11 +454,11 @@ test_report(void **state)
 	gfsb_report_fini(&rep);
 	/* 2 h 14 min projected against a 2 h objective: a warning. */
 	fake_result(&res, 8040, 0);
-	assert_int_equal(gfsb_ops_drill_record(f->ctx, path, &res, &t, "s3://x"),
+	assert_int_equal(gfsb_ops_drill_record(f->x.ctx, path, &res, &t, "s3://x"),
 	    GFSB_OK);
 	gfsb_report_init(&rep);
 	rep.now = t;
-	assert_int_equal(gfsb_ops_report_drill(&rep, f->ctx, path, 1, 7200, 7),
+	assert_int_equal(gfsb_ops_report_drill(&rep, f->x.ctx, path, 1, 7200, 7),
 	    GFSB_OK);
 	assert_int_equal(rep.drill.ran, 1);
 	assert_true(rep.drill.rto == 7200);
@@ -500,7 +469,7 @@ test_report(void **state)
 	/* ... and none against 3 h. */
 	gfsb_report_init(&rep);
 	rep.now = t;
-	assert_int_equal(gfsb_ops_report_drill(&rep, f->ctx, path, 1, 10800,
+	assert_int_equal(gfsb_ops_report_drill(&rep, f->x.ctx, path, 1, 10800,
 	    7), GFSB_OK);
 	assert_int_equal(rep.status, GFSB_REPORT_OK);
 	assert_int_equal(rep.nwarnings, 0);
@@ -509,17 +478,17 @@ test_report(void **state)
 	gfsb_report_init(&rep);
 	rep.now = t;
 	rep.now.sec += 14 * 86400;
-	assert_int_equal(gfsb_ops_report_drill(&rep, f->ctx, path, 0, 0, 7),
+	assert_int_equal(gfsb_ops_report_drill(&rep, f->x.ctx, path, 0, 0, 7),
 	    GFSB_OK);
 	assert_true(has_line(rep.warnings, rep.nwarnings, "ran 14 days ago"));
 	gfsb_report_fini(&rep);
 	/* A failed drill: an error tonight, a warning on later nights. */
 	fake_result(&res, 60, 1);
-	assert_int_equal(gfsb_ops_drill_record(f->ctx, path, &res, &t, "s3://x"),
+	assert_int_equal(gfsb_ops_drill_record(f->x.ctx, path, &res, &t, "s3://x"),
 	    GFSB_OK);
 	gfsb_report_init(&rep);
 	rep.now = t;
-	assert_int_equal(gfsb_ops_report_drill(&rep, f->ctx, path, 1, 0, 0),
+	assert_int_equal(gfsb_ops_report_drill(&rep, f->x.ctx, path, 1, 0, 0),
 	    GFSB_OK);
 	assert_int_equal(rep.status, GFSB_REPORT_FAILED);
 	assert_true(has_line(rep.errors, rep.nerrors, "1 file(s) of snapshot "
@@ -527,7 +496,7 @@ test_report(void **state)
 	gfsb_report_fini(&rep);
 	gfsb_report_init(&rep);
 	rep.now = t;
-	assert_int_equal(gfsb_ops_report_drill(&rep, f->ctx, path, 0, 0, 0),
+	assert_int_equal(gfsb_ops_report_drill(&rep, f->x.ctx, path, 0, 0, 0),
 	    GFSB_OK);
 	assert_int_equal(rep.status, GFSB_REPORT_WARNING);
 	gfsb_report_fini(&rep);

@@ -22,32 +22,18 @@
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
+#include "fixture.h"
+
 #define PASS "prune pass"
 #define NIGHTS 10
 #define SIZE (300U << 10)
 
 struct fixture {
 	char base[64], src[128];
-	struct gfsb_ctx *ctx;
-	struct gfsb_backend *be;
-	struct gfsb_repo *r;
+	struct fx_repo x;
 	char ids[NIGHTS + 1][GFSB_ID_HEX];	/* per night, 1-based */
 	struct gfsb_policy *pol;
 };
-
-static void
-gen(uint8_t *p, size_t n, unsigned seed)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
-	}
-}
 
 static void
 write_night(struct fixture *f, unsigned night)
@@ -56,7 +42,7 @@ write_night(struct fixture *f, unsigned night)
 	char path[192];
 	FILE *fp;
 
-	gen(buf, SIZE, night);
+	fx_fill(buf, SIZE, night);
 	snprintf(path, sizeof(path), "%s/current", f->src);
 	assert_non_null(fp = fopen(path, "w"));
 	assert_int_equal(fwrite(buf, 1, SIZE, fp), SIZE);
@@ -76,7 +62,6 @@ static int
 setup(void **state)
 {
 	const char *paths[1];
-	struct gfsb_repo_params p;
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result br;
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -85,22 +70,14 @@ setup(void **state)
 	unsigned n;
 
 	assert_non_null(f);
-	snprintf(f->base, sizeof(f->base), "/tmp/gfsb-prune-XXXXXX");
-	assert_non_null(mkdtemp(f->base));
+	fx_tmpdir(f->base, sizeof(f->base), "prune");
 	snprintf(f->src, sizeof(f->src), "%s/src", f->base);
 	assert_int_equal(mkdir(f->src, 0755), 0);
 	snprintf(path, sizeof(path), "%s/static", f->src);
 	assert_non_null(fp = fopen(path, "w"));
 	fputs("the same every night\n", fp);
 	fclose(fp);
-	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	p.pack_size = 1 << 20;
-	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
-	    &f->r), GFSB_OK);
+	fx_repo_new(&f->x, PASS, 1 << 20);
 	memset(&bo, 0, sizeof(bo));
 	paths[0] = f->src;
 	bo.paths = paths;
@@ -110,13 +87,13 @@ setup(void **state)
 	for (n = 1; n <= NIGHTS; n++) {
 		write_night(f, n);
 		when(n, &bo.time);
-		assert_int_equal(gfsb_ops_backup(f->r, &bo, &br), GFSB_OK);
+		assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &br), GFSB_OK);
 		snprintf(f->ids[n], GFSB_ID_HEX, "%s", br.snapshot_id);
 	}
 	assert_int_equal(gfsb_gfs_policy_new(&f->pol), GFSB_OK);
-	assert_int_equal(gfsb_gfs_policy_set(f->ctx, f->pol, "keep-daily",
+	assert_int_equal(gfsb_gfs_policy_set(f->x.ctx, f->pol, "keep-daily",
 	    "3", "test"), GFSB_OK);
-	assert_int_equal(gfsb_gfs_policy_set(f->ctx, f->pol, "keep-weekly",
+	assert_int_equal(gfsb_gfs_policy_set(f->x.ctx, f->pol, "keep-weekly",
 	    "2", "test"), GFSB_OK);
 	*state = f;
 	return 0;
@@ -126,14 +103,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	gfsb_gfs_policy_free(f->pol);
-	gfsb_repo_close(f->r);
-	gfsb_backend_close(f->be);
-	gfsb_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->base);
-	assert_int_equal(system(cmd), 0);
+	fx_repo_free(&f->x);
+	fx_rm_rf(f->base);
 	free(f);
 	return 0;
 }
@@ -154,7 +127,7 @@ forget(struct fixture *f, int dry, char *kept, size_t len)
 	fo.has_now = 1;
 	when(NIGHTS, &fo.now);
 	fo.now.sec += 6 * 3600;
-	assert_int_equal(gfsb_ops_forget(f->r, &fo, &fr), GFSB_OK);
+	assert_int_equal(gfsb_ops_forget(f->x.r, &fo, &fr), GFSB_OK);
 	kept[0] = '\0';
 	for (n = 1; n <= NIGHTS; n++)
 		for (g = 0; g < fr.ngroups; g++)
@@ -178,7 +151,7 @@ count(struct fixture *f, enum gfsb_obj type, uint64_t *bytes)
 	struct gfsb_objlist l;
 	size_t n, i;
 
-	assert_int_equal(gfsb_backend_list_all(f->be, type, &l), GFSB_OK);
+	assert_int_equal(gfsb_backend_list_all(f->x.be, type, &l), GFSB_OK);
 	n = l.n;
 	for (i = 0, *bytes = 0; i < l.n; i++)
 		*bytes += l.v[i].size;
@@ -194,8 +167,8 @@ prune(struct fixture *f, int dry, struct gfsb_prune_result *pr)
 	memset(&po, 0, sizeof(po));
 	po.max_unused = 0.05;
 	po.dry_run = dry;
-	if (gfsb_ops_prune(f->r, &po, pr) != GFSB_OK)
-		fail_msg("prune: %s", gfsb_ctx_errmsg(f->ctx));
+	if (gfsb_ops_prune(f->x.r, &po, pr) != GFSB_OK)
+		fail_msg("prune: %s", gfsb_ctx_errmsg(f->x.ctx));
 }
 
 /* Night n's snapshot restores its own "current". */
@@ -212,13 +185,13 @@ restores_night(struct fixture *f, unsigned n)
 	memset(&o, 0, sizeof(o));
 	o.snapshot = f->ids[n];
 	o.target = dir;
-	assert_int_equal(gfsb_ops_restore(f->r, &o, &res), GFSB_OK);
+	assert_int_equal(gfsb_ops_restore(f->x.r, &o, &res), GFSB_OK);
 	assert_int_equal(res.damaged_files, 0);
 	snprintf(path, sizeof(path), "%s%s/current", dir, f->src);
 	assert_non_null(fp = fopen(path, "r"));
 	assert_int_equal(fread(got, 1, SIZE, fp), SIZE);
 	fclose(fp);
-	gen(want, SIZE, n);
+	fx_fill(want, SIZE, n);
 	assert_memory_equal(got, want, SIZE);
 }
 
@@ -259,14 +232,14 @@ test_forget_then_prune(void **state)
 	assert_true(b2 + pr.st.bytes_freed == b0);
 	/* What is left: whole, and every kept night restores (as a new
 	 * process sees it). */
-	gfsb_repo_close(f->r);
-	f->r = NULL;
-	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
-	    &f->r), GFSB_OK);
+	gfsb_repo_close(f->x.r);
+	f->x.r = NULL;
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &f->x.r), GFSB_OK);
 	memset(&vo, 0, sizeof(vo));
 	vo.read = GFSB_VERIFY_READ_ALL;
 	gfsb_time_now(&vo.now);
-	assert_int_equal(gfsb_ops_verify(f->r, &vo, &vr), GFSB_OK);
+	assert_int_equal(gfsb_ops_verify(f->x.r, &vo, &vr), GFSB_OK);
 	assert_int_equal(vr.ndamage, 0);
 	/* What is left unused sits in packs used to 95% at least. */
 	assert_true(pr.st.unused_bytes_after * 20 <= b2);
@@ -302,7 +275,7 @@ test_other_host_meanwhile(void **state)
 	size_t before;
 	char dir[160];
 
-	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
 	    &other), GFSB_OK);
 	write_night(f, 42);
 	memset(&bo, 0, sizeof(bo));
@@ -321,7 +294,7 @@ test_other_host_meanwhile(void **state)
 	ro.snapshot = br.snapshot_id;
 	snprintf(dir, sizeof(dir), "%s/other", f->base);
 	ro.target = dir;
-	assert_int_equal(gfsb_ops_restore(f->r, &ro, &rr), GFSB_OK);
+	assert_int_equal(gfsb_ops_restore(f->x.r, &ro, &rr), GFSB_OK);
 	assert_int_equal(rr.damaged_files, 0);
 }
 

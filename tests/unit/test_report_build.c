@@ -23,13 +23,13 @@
 #include <gfsbackup/report.h>
 #include <gfsbackup/repo.h>
 
+#include "fixture.h"
+
 #define PASS "report pass"
 
 struct fixture {
 	char src[64], dir[64];
-	struct gfsb_ctx *ctx;
-	struct gfsb_backend *be;
-	struct gfsb_repo *r;
+	struct fx_repo x;
 };
 
 static void
@@ -51,34 +51,25 @@ backup_at(struct fixture *f, const char *when)
 	bo.threads = 1;
 	bo.has_time = 1;
 	at(when, &bo.time);
-	assert_int_equal(gfsb_ops_backup(f->r, &bo, &res), GFSB_OK);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_OK);
 }
 
 /* Two backups of a small tree, a day apart. */
 static int
 setup(void **state)
 {
-	struct gfsb_repo_params p;
 	struct fixture *f = calloc(1, sizeof(*f));
 	char path[128];
 	FILE *fp;
 
 	assert_non_null(f);
-	snprintf(f->src, sizeof(f->src), "/tmp/gfsb-rb-src-XXXXXX");
-	snprintf(f->dir, sizeof(f->dir), "/tmp/gfsb-rb-out-XXXXXX");
-	assert_non_null(mkdtemp(f->src));
-	assert_non_null(mkdtemp(f->dir));
+	fx_tmpdir(f->src, sizeof(f->src), "rb-src");
+	fx_tmpdir(f->dir, sizeof(f->dir), "rb-out");
 	snprintf(path, sizeof(path), "%s/a.txt", f->src);
 	assert_non_null(fp = fopen(path, "w"));
 	fputs("the report's test data\n", fp);
 	fclose(fp);
-	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
-	    &f->r), GFSB_OK);
+	fx_repo_new(&f->x, PASS, 0);
 	backup_at(f, "2026-06-01 01:00:00");
 	backup_at(f, "2026-06-02 01:00:00");
 	*state = f;
@@ -89,13 +80,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[256];
 
-	gfsb_repo_close(f->r);
-	gfsb_backend_close(f->be);
-	gfsb_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->src, f->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_repo_free(&f->x);
+	fx_rm_rf(f->src);
+	fx_rm_rf(f->dir);
 	free(f);
 	return 0;
 }
@@ -122,7 +110,7 @@ test_fill_repo(void **state)
 	/* The morning after the second backup: nothing to warn of. */
 	gfsb_report_init(&rep);
 	at("2026-06-02 07:00:00", &now);
-	assert_int_equal(gfsb_ops_report_fill_repo(f->r, &rep, "the-repo",
+	assert_int_equal(gfsb_ops_report_fill_repo(f->x.r, &rep, "the-repo",
 	    NULL, &now), GFSB_OK);
 	assert_string_equal(rep.repo, "the-repo");
 	assert_true(rep.has_backup);
@@ -136,7 +124,7 @@ test_fill_repo(void **state)
 	/* Two days later, no backup since: the job did not run. */
 	gfsb_report_init(&rep);
 	at("2026-06-04 07:00:00", &now);
-	assert_int_equal(gfsb_ops_report_fill_repo(f->r, &rep, NULL, NULL,
+	assert_int_equal(gfsb_ops_report_fill_repo(f->x.r, &rep, NULL, NULL,
 	    &now), GFSB_OK);
 	assert_true(has_line(rep.warnings, rep.nwarnings, "54 hours old"));
 	assert_int_equal(rep.status, GFSB_REPORT_WARNING);
@@ -152,11 +140,11 @@ test_fill_repo_policy(void **state)
 	struct gfsb_time now;
 
 	assert_int_equal(gfsb_gfs_policy_new(&pol), GFSB_OK);
-	assert_int_equal(gfsb_gfs_policy_set(f->ctx, pol, "keep-daily", "1",
+	assert_int_equal(gfsb_gfs_policy_set(f->x.ctx, pol, "keep-daily", "1",
 	    "test"), GFSB_OK);
 	gfsb_report_init(&rep);
 	at("2026-06-02 07:00:00", &now);
-	assert_int_equal(gfsb_ops_report_fill_repo(f->r, &rep, NULL, pol,
+	assert_int_equal(gfsb_ops_report_fill_repo(f->x.r, &rep, NULL, pol,
 	    &now), GFSB_OK);
 	assert_int_equal(rep.nsnaps, 2);
 	/* The newer one is the day's son; the older one is not kept. */
@@ -178,9 +166,9 @@ test_fill_offsite(void **state)
 	struct gfsb_sync_result sr;
 	struct gfsb_report rep;
 
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &mirror), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(f->x.ctx, &mirror), GFSB_OK);
 	gfsb_report_init(&rep);
-	assert_int_equal(gfsb_ops_report_fill_offsite(f->r, &rep, mirror,
+	assert_int_equal(gfsb_ops_report_fill_offsite(f->x.r, &rep, mirror,
 	    "mem:mirror", 2), GFSB_OK);
 	assert_int_equal(rep.offsite, GFSB_OFFSITE_BEHIND);
 	assert_true(rep.behind_objects > 0);
@@ -190,9 +178,9 @@ test_fill_offsite(void **state)
 
 	memset(&so, 0, sizeof(so));
 	so.threads = 2;
-	assert_int_equal(gfsb_ops_sync(f->r, mirror, &so, &sr), GFSB_OK);
+	assert_int_equal(gfsb_ops_sync(f->x.r, mirror, &so, &sr), GFSB_OK);
 	gfsb_report_init(&rep);
-	assert_int_equal(gfsb_ops_report_fill_offsite(f->r, &rep, mirror,
+	assert_int_equal(gfsb_ops_report_fill_offsite(f->x.r, &rep, mirror,
 	    "mem:mirror", 2), GFSB_OK);
 	assert_int_equal(rep.offsite, GFSB_OFFSITE_IN_SYNC);
 	assert_int_equal(rep.nwarnings, 0);
@@ -202,7 +190,7 @@ test_fill_offsite(void **state)
 	/* A mirror whose config cannot be read: unknown, said as an error. */
 	gfsb_backend_mem_fault(mirror, GFSB_OBJ_CONFIG, NULL, GFSB_ENET);
 	gfsb_report_init(&rep);
-	assert_int_equal(gfsb_ops_report_fill_offsite(f->r, &rep, mirror,
+	assert_int_equal(gfsb_ops_report_fill_offsite(f->x.r, &rep, mirror,
 	    "mem:mirror", 2), GFSB_OK);
 	assert_int_equal(rep.offsite, GFSB_OFFSITE_UNKNOWN);
 	assert_non_null(rep.offsite_error);
@@ -211,22 +199,6 @@ test_fill_offsite(void **state)
 	assert_int_equal(rep.status, GFSB_REPORT_FAILED);
 	gfsb_report_fini(&rep);
 	gfsb_backend_close(mirror);
-}
-
-static int
-count_reports(const char *dir, const char *ext)
-{
-	char cmd[256], line[64];
-	FILE *p;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -c '^report-.*%s$'", dir,
-	    ext);
-	assert_non_null(p = popen(cmd, "r"));
-	if (fgets(line, sizeof(line), p) != NULL)
-		n = atoi(line);
-	pclose(p);
-	return n;
 }
 
 static void
@@ -243,7 +215,7 @@ test_deliver(void **state)
 
 	gfsb_report_init(&rep);
 	at("2026-06-02 07:00:00", &rep.now);
-	assert_int_equal(gfsb_ops_report_fill_repo(f->r, &rep, NULL, NULL,
+	assert_int_equal(gfsb_ops_report_fill_repo(f->x.r, &rep, NULL, NULL,
 	    &rep.now), GFSB_OK);
 	/* Saved reports from long ago and yesterday, and a file of the
 	 * operator's: keep-days 30 removes only the first. */
@@ -261,7 +233,7 @@ test_deliver(void **state)
 	memset(&d, 0, sizeof(d));
 	d.dir = f->dir;
 	d.keep_days = 30;
-	assert_int_equal(gfsb_ops_report_deliver(f->ctx, &rep, &d), GFSB_OK);
+	assert_int_equal(gfsb_ops_report_deliver(f->x.ctx, &rep, &d), GFSB_OK);
 	snprintf(path, sizeof(path), "%s/report-2026-06-02-070000.txt",
 	    f->dir);
 	assert_int_equal(stat(path, &st), 0);
@@ -270,16 +242,16 @@ test_deliver(void **state)
 	snprintf(path, sizeof(path), "%s/report-2026-01-01-070000.txt",
 	    f->dir);
 	assert_int_not_equal(stat(path, &st), 0);
-	assert_int_equal(count_reports(f->dir, ".html"), 2);
+	assert_int_equal(fx_count(f->dir, "report-", ".html"), 2);
 	snprintf(path, sizeof(path), "%s/report-notes.txt", f->dir);
 	assert_int_equal(stat(path, &st), 0);
 
 	/* A directory that cannot be made (a file is in the way). */
 	snprintf(bad, sizeof(bad), "%s/report-notes.txt/sub", f->dir);
 	d.dir = bad;
-	gfsb_ctx_clearerr(f->ctx);
-	assert_int_equal(gfsb_ops_report_deliver(f->ctx, &rep, &d), GFSB_EIO);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx),
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_report_deliver(f->x.ctx, &rep, &d), GFSB_EIO);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx),
 	    "cannot create the report directory"));
 
 	/* No mail server at 127.0.0.1:1: not mailed, but saved, and said. */
@@ -292,18 +264,18 @@ test_deliver(void **state)
 	d.dir = f->dir;
 	d.mail = &mo;
 	rep.now.sec += 60;
-	gfsb_ctx_clearerr(f->ctx);
-	assert_int_not_equal(gfsb_ops_report_deliver(f->ctx, &rep, &d),
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_not_equal(gfsb_ops_report_deliver(f->x.ctx, &rep, &d),
 	    GFSB_OK);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx),
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx),
 	    "the report was not mailed"));
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "it is kept in"));
-	assert_int_equal(count_reports(f->dir, ".txt"), 3);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "it is kept in"));
+	assert_int_equal(fx_count(f->dir, "report-", ".txt"), 3);
 	/* Failures only, and the report is OK: nothing is sent. */
 	d.failures_only = 1;
 	rep.now.sec += 60;
-	gfsb_ctx_clearerr(f->ctx);
-	assert_int_equal(gfsb_ops_report_deliver(f->ctx, &rep, &d), GFSB_OK);
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_report_deliver(f->x.ctx, &rep, &d), GFSB_OK);
 	gfsb_report_fini(&rep);
 	snprintf(cmd, sizeof(cmd), "rm -f '%s'/report-*", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -317,30 +289,30 @@ test_state_file(void **state)
 	const char *home = getenv("HOME");
 	char *saved = home != NULL ? strdup(home) : NULL;
 
-	assert_int_equal(gfsb_ops_state_file(f->ctx, "/var/lib/g", f->r,
-	    f->be, GFSB_STATE_DRILL, &p), GFSB_OK);
-	snprintf(want, sizeof(want), "/var/lib/g/%s/drill-", gfsb_repo_id(f->r));
+	assert_int_equal(gfsb_ops_state_file(f->x.ctx, "/var/lib/g", f->x.r,
+	    f->x.be, GFSB_STATE_DRILL, &p), GFSB_OK);
+	snprintf(want, sizeof(want), "/var/lib/g/%s/drill-", gfsb_repo_id(f->x.r));
 	assert_memory_equal(p, want, strlen(want));
 	assert_string_equal(p + strlen(p) - 5, ".json");
 	free(p);
-	assert_int_equal(gfsb_ops_state_file(f->ctx, "/var/lib/g", f->r,
-	    f->be, GFSB_STATE_LOCKS, &p), GFSB_OK);
+	assert_int_equal(gfsb_ops_state_file(f->x.ctx, "/var/lib/g", f->x.r,
+	    f->x.be, GFSB_STATE_LOCKS, &p), GFSB_OK);
 	assert_string_equal(p + strlen(p) - 4, ".bin");
 	free(p);
 	/* From the environment, and none at all. */
 	setenv("GFSBACKUP_STATE_DIR", "/srv/state", 1);
-	assert_int_equal(gfsb_ops_state_base(f->ctx, NULL, base, sizeof(base)),
+	assert_int_equal(gfsb_ops_state_base(f->x.ctx, NULL, base, sizeof(base)),
 	    GFSB_OK);
 	assert_string_equal(base, "/srv/state");
 	unsetenv("GFSBACKUP_STATE_DIR");
 	unsetenv("STATE_DIRECTORY");
 	unsetenv("XDG_STATE_HOME");
 	unsetenv("HOME");
-	gfsb_ctx_clearerr(f->ctx);
-	assert_int_equal(gfsb_ops_state_base(f->ctx, NULL, base, sizeof(base)),
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_state_base(f->x.ctx, NULL, base, sizeof(base)),
 	    GFSB_EINVAL);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "no state directory"));
-	assert_int_equal(gfsb_ops_state_file(f->ctx, NULL, f->r, f->be,
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "no state directory"));
+	assert_int_equal(gfsb_ops_state_file(f->x.ctx, NULL, f->x.r, f->x.be,
 	    GFSB_STATE_VERIFY, &p), GFSB_EINVAL);
 	assert_null(p);
 	if (saved != NULL)

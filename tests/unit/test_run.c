@@ -23,14 +23,15 @@
 #include <gfsbackup/report.h>
 #include <gfsbackup/repo.h>
 
+#include "fixture.h"
+
 #define PASS "run pass"
 
 struct fixture {
 	char src[64], state[64], reports[128], conf[128];
 	char *paths[1];
-	struct gfsb_ctx *ctx;
-	struct gfsb_backend *be, *mirror;
-	struct gfsb_repo *r;
+	struct fx_repo x;
+	struct gfsb_backend *mirror;
 	struct gfsb_config cfg;
 	struct gfsb_run_opts o;
 	struct gfsb_run_result res;
@@ -40,17 +41,14 @@ struct fixture {
 static int
 setup(void **state)
 {
-	struct gfsb_repo_params p;
 	struct fixture *f = calloc(1, sizeof(*f));
 	char path[128];
 	FILE *fp;
 	int i;
 
 	assert_non_null(f);
-	snprintf(f->src, sizeof(f->src), "/tmp/gfsb-run-src-XXXXXX");
-	snprintf(f->state, sizeof(f->state), "/tmp/gfsb-run-state-XXXXXX");
-	assert_non_null(mkdtemp(f->src));
-	assert_non_null(mkdtemp(f->state));
+	fx_tmpdir(f->src, sizeof(f->src), "run-src");
+	fx_tmpdir(f->state, sizeof(f->state), "run-state");
 	snprintf(f->reports, sizeof(f->reports), "%s/reports", f->state);
 	for (i = 0; i < 5; i++) {
 		snprintf(path, sizeof(path), "%s/file%d", f->src, i);
@@ -62,21 +60,15 @@ setup(void **state)
 	snprintf(f->conf, sizeof(f->conf), "%s/gfsbackup.conf", f->state);
 	assert_non_null(fp = fopen(f->conf, "w"));
 	fclose(fp);
-	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->mirror), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
-	    &f->r), GFSB_OK);
+	fx_repo_new(&f->x, PASS, 0);
+	assert_int_equal(gfsb_backend_mem_new(f->x.ctx, &f->mirror), GFSB_OK);
 	f->paths[0] = f->src;
 	f->cfg.path = f->conf;
 	f->cfg.repo_url = "mem:repo";
 	f->cfg.paths = f->paths;
 	f->cfg.npaths = 1;
 	assert_int_equal(gfsb_gfs_policy_new(&f->cfg.policy), GFSB_OK);
-	assert_int_equal(gfsb_gfs_policy_set(f->ctx, f->cfg.policy,
+	assert_int_equal(gfsb_gfs_policy_set(f->x.ctx, f->cfg.policy,
 	    "keep-daily", "3", "test"), GFSB_OK);
 	f->cfg.prune = GFSB_PRUNE_WEEKLY;
 	f->cfg.read = GFSB_VERIFY_READ_ALL;
@@ -85,8 +77,8 @@ setup(void **state)
 	f->cfg.report_dir = f->reports;
 	f->cfg.report_keep_days = 90;
 	f->o.cfg = &f->cfg;
-	f->o.ctx = f->ctx;
-	f->o.repo = f->r;
+	f->o.ctx = f->x.ctx;
+	f->o.repo = f->x.r;
 	f->o.state_base = f->state;
 	f->o.no_cache = 1;
 	f->o.connections = 2;
@@ -99,16 +91,13 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[256];
 
 	gfsb_ops_run_result_fini(&f->res);
 	gfsb_gfs_policy_free(f->cfg.policy);
-	gfsb_repo_close(f->r);
-	gfsb_backend_close(f->be);
 	gfsb_backend_close(f->mirror);
-	gfsb_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->src, f->state);
-	assert_int_equal(system(cmd), 0);
+	fx_repo_free(&f->x);
+	fx_rm_rf(f->src);
+	fx_rm_rf(f->state);
 	free(f);
 	return 0;
 }
@@ -147,24 +136,8 @@ nsnapshots(struct fixture *f)
 	struct gfsb_snapshot **v;
 	size_t n;
 
-	assert_int_equal(gfsb_repo_snapshot_list(f->r, &v, &n), GFSB_OK);
+	assert_int_equal(gfsb_repo_snapshot_list(f->x.r, &v, &n), GFSB_OK);
 	gfsb_repo_snapshot_list_free(v, n);
-	return n;
-}
-
-static int
-reports_saved(struct fixture *f)
-{
-	char cmd[256], line[32];
-	FILE *p;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd), "ls '%s' 2>/dev/null | grep -c '\\.txt$'",
-	    f->reports);
-	assert_non_null(p = popen(cmd, "r"));
-	if (fgets(line, sizeof(line), p) != NULL)
-		n = atoi(line);
-	pclose(p);
 	return n;
 }
 
@@ -187,7 +160,7 @@ test_nights(void **state)
 	assert_int_equal(f->res.rep.status, GFSB_REPORT_OK);
 	assert_int_equal(f->res.rep.offsite, GFSB_OFFSITE_IN_SYNC);
 	assert_int_equal(f->res.report_err, GFSB_OK);
-	assert_int_equal(reports_saved(f), 1);
+	assert_int_equal(fx_count(f->reports, "report-", ".txt"), 1);
 	assert_string_equal(f->res.report_dir, f->reports);
 
 	/* The next nights: prune waits a week; forget keeps 3 dailies. */
@@ -202,7 +175,7 @@ test_nights(void **state)
 	run_at(f, "2026-06-08 01:00:00");
 	assert_non_null(strstr(stage(f, "prune")->summary, "freed"));
 	assert_null(f->res.failed);
-	assert_int_equal(reports_saved(f), 5);
+	assert_int_equal(fx_count(f->reports, "report-", ".txt"), 5);
 	f->cfg.offsite_url = NULL;
 	f->o.offsite = NULL;
 }
@@ -222,7 +195,7 @@ test_dry_run(void **state)
 	assert_non_null(strstr(stage(f, "verify")->summary,
 	    "would check the structure and read every pack"));
 	assert_int_equal(nsnapshots(f), 0);
-	assert_int_equal(reports_saved(f), 0);
+	assert_int_equal(fx_count(f->reports, "report-", ".txt"), 0);
 	assert_string_equal(f->res.snapshot, "");
 }
 
@@ -237,16 +210,16 @@ test_outage(void **state)
 
 	run_at(f, "2026-06-01 01:00:00");
 	assert_null(f->res.failed);
-	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
 	run_at(f, "2026-06-02 01:00:00");
-	gfsb_backend_mem_fault(f->be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_OK);
 	assert_string_equal(f->names, "backup:FAILED forget:OK prune:OK "
 	    "verify:FAILED");
 	assert_int_equal(stage(f, "backup")->err, GFSB_ENET);
 	assert_int_equal(stage(f, "verify")->err, GFSB_ENET);
 	assert_ptr_equal(f->res.failed, &f->res.stages[0]);
 	assert_int_equal(f->res.rep.status, GFSB_REPORT_FAILED);
-	assert_int_equal(reports_saved(f), 2);
+	assert_int_equal(fx_count(f->reports, "report-", ".txt"), 2);
 	assert_int_equal(nsnapshots(f), 1);
 	/* The outage over, the next night is whole again. */
 	run_at(f, "2026-06-03 01:00:00");
@@ -268,14 +241,14 @@ damage_index_after_backup(void *cookie, const struct gfsb_run_stage *st,
 	(void)dry;
 	if (strcmp(st->name, "backup") != 0)
 		return;
-	assert_int_equal(gfsb_backend_list_all(f->be, GFSB_OBJ_INDEX, &l),
+	assert_int_equal(gfsb_backend_list_all(f->x.be, GFSB_OBJ_INDEX, &l),
 	    GFSB_OK);
 	assert_true(l.n > 0);
 	gfsb_buf_init(&b);
-	assert_int_equal(gfsb_backend_get(f->be, GFSB_OBJ_INDEX, l.v[0].name,
+	assert_int_equal(gfsb_backend_get(f->x.be, GFSB_OBJ_INDEX, l.v[0].name,
 	    &b), GFSB_OK);
 	b.data[b.len / 2] ^= 0x01;
-	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_INDEX, l.v[0].name,
+	assert_int_equal(gfsb_backend_put(f->x.be, GFSB_OBJ_INDEX, l.v[0].name,
 	    b.data, b.len), GFSB_OK);
 	memcpy(f->names, l.v[0].name, 16);
 	f->names[16] = '\0';
@@ -321,7 +294,7 @@ test_not_opened(void **state)
 	f->o.open_err = GFSB_EAUTH;
 	f->o.open_error = "wrong passphrase";
 	run_at(f, "2026-06-01 01:00:00");
-	f->o.repo = f->r;
+	f->o.repo = f->x.r;
 	f->o.open_err = GFSB_OK;
 	f->o.open_error = NULL;
 	assert_string_equal(f->names, "open:FAILED backup:FAILED "
@@ -333,7 +306,7 @@ test_not_opened(void **state)
 	assert_non_null(strstr(stage(f, "backup")->summary, "skipped"));
 	/* The report says whose it is, and is saved all the same. */
 	assert_string_equal(f->res.rep.repo, "mem:repo");
-	assert_int_equal(reports_saved(f), 1);
+	assert_int_equal(fx_count(f->reports, "report-", ".txt"), 1);
 	assert_int_equal(nsnapshots(f), 0);
 }
 
@@ -363,17 +336,17 @@ test_run_lock(void **state)
 	struct fixture *f = *state;
 	int a = -1, b = -1;
 
-	assert_int_equal(gfsb_ops_run_lock(f->ctx, &f->cfg, f->state, &a),
+	assert_int_equal(gfsb_ops_run_lock(f->x.ctx, &f->cfg, f->state, &a),
 	    GFSB_OK);
 	assert_true(a >= 0);
-	gfsb_ctx_clearerr(f->ctx);
-	assert_int_equal(gfsb_ops_run_lock(f->ctx, &f->cfg, f->state, &b),
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_run_lock(f->x.ctx, &f->cfg, f->state, &b),
 	    GFSB_ELOCKED);
 	assert_int_equal(b, -1);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "another run of"));
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "pid "));
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "another run of"));
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "pid "));
 	close(a);
-	assert_int_equal(gfsb_ops_run_lock(f->ctx, &f->cfg, f->state, &b),
+	assert_int_equal(gfsb_ops_run_lock(f->x.ctx, &f->cfg, f->state, &b),
 	    GFSB_OK);
 	close(b);
 }

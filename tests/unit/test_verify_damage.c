@@ -19,39 +19,21 @@
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
+#include "fixture.h"
+
 #define PASS "verify damage"
 
 struct fixture {
 	char src[64];
-	struct gfsb_ctx *ctx;
-	struct gfsb_backend *be;
-	struct gfsb_repo *r;
+	struct fx_repo x;
 	struct gfsb_verify_result res;
 };
-
-static void
-write_file(const char *path, size_t n, unsigned seed)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
-	FILE *fp;
-	size_t i;
-
-	assert_non_null(fp = fopen(path, "w"));
-	for (i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		fputc((int)(x & 0xff), fp);
-	}
-	assert_int_equal(fclose(fp), 0);
-}
 
 /* Ten files of 200 KiB (several packs of 1 MiB), backed up twice. */
 static int
 setup(void **state)
 {
 	const char *paths[1];
-	struct gfsb_repo_params p;
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result br;
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -59,29 +41,21 @@ setup(void **state)
 	unsigned i;
 
 	assert_non_null(f);
-	snprintf(f->src, sizeof(f->src), "/tmp/gfsb-vd-XXXXXX");
-	assert_non_null(mkdtemp(f->src));
+	fx_tmpdir(f->src, sizeof(f->src), "vd");
 	for (i = 0; i < 10; i++) {
 		snprintf(path, sizeof(path), "%s/file%u", f->src, i);
-		write_file(path, 200 << 10, i);
+		fx_write(path, 200 << 10, i);
 	}
-	assert_int_equal(gfsb_ctx_new(&f->ctx), GFSB_OK);
-	assert_int_equal(gfsb_backend_mem_new(f->ctx, &f->be), GFSB_OK);
-	gfsb_repo_params_default(&p);
-	p.kdf_ops = 1;
-	p.kdf_mem = 8 << 20;
-	p.pack_size = 1 << 20;
-	assert_int_equal(gfsb_repo_init(f->ctx, f->be, PASS, strlen(PASS), &p,
-	    &f->r), GFSB_OK);
+	fx_repo_new(&f->x, PASS, 1 << 20);
 	memset(&bo, 0, sizeof(bo));
 	paths[0] = f->src;
 	bo.paths = paths;
 	bo.npaths = 1;
 	bo.threads = 1;
-	assert_int_equal(gfsb_ops_backup(f->r, &bo, &br), GFSB_OK);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &br), GFSB_OK);
 	snprintf(path, sizeof(path), "%s/file0", f->src);
-	write_file(path, 200 << 10, 77);
-	assert_int_equal(gfsb_ops_backup(f->r, &bo, &br), GFSB_OK);
+	fx_write(path, 200 << 10, 77);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &br), GFSB_OK);
 	*state = f;
 	return 0;
 }
@@ -90,14 +64,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	gfsb_ops_verify_result_fini(&f->res);
-	gfsb_repo_close(f->r);
-	gfsb_backend_close(f->be);
-	gfsb_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->src);
-	assert_int_equal(system(cmd), 0);
+	fx_repo_free(&f->x);
+	fx_rm_rf(f->src);
 	free(f);
 	return 0;
 }
@@ -108,10 +78,10 @@ teardown(void **state)
 static void
 fresh(struct fixture *f)
 {
-	gfsb_repo_close(f->r);
-	f->r = NULL;
-	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
-	    &f->r), GFSB_OK);
+	gfsb_repo_close(f->x.r);
+	f->x.r = NULL;
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &f->x.r), GFSB_OK);
 }
 
 /* verify reading every pack; the damage found, in f->res. */
@@ -125,9 +95,9 @@ verify(struct fixture *f)
 	vo.read = GFSB_VERIFY_READ_ALL;
 	vo.max_files = 100;
 	gfsb_time_now(&vo.now);
-	gfsb_ctx_clearerr(f->ctx);
-	if (gfsb_ops_verify(f->r, &vo, &f->res) != GFSB_OK)
-		fail_msg("verify: %s", gfsb_ctx_errmsg(f->ctx));
+	gfsb_ctx_clearerr(f->x.ctx);
+	if (gfsb_ops_verify(f->x.r, &vo, &f->res) != GFSB_OK)
+		fail_msg("verify: %s", gfsb_ctx_errmsg(f->x.ctx));
 	return f->res.ndamage;
 }
 
@@ -154,7 +124,7 @@ first(struct fixture *f, enum gfsb_obj type, char name[GFSB_ID_HEX],
 	struct gfsb_objlist l;
 	size_t i, k = 0;
 
-	assert_int_equal(gfsb_backend_list_all(f->be, type, &l), GFSB_OK);
+	assert_int_equal(gfsb_backend_list_all(f->x.be, type, &l), GFSB_OK);
 	assert_true(l.n > 0);
 	for (i = 1; i < l.n; i++)
 		if (l.v[i].size > l.v[k].size)
@@ -162,7 +132,7 @@ first(struct fixture *f, enum gfsb_obj type, char name[GFSB_ID_HEX],
 	snprintf(name, GFSB_ID_HEX, "%s", l.v[k].name);
 	gfsb_objlist_fini(&l);
 	gfsb_buf_init(b);
-	assert_int_equal(gfsb_backend_get(f->be, type, name, b), GFSB_OK);
+	assert_int_equal(gfsb_backend_get(f->x.be, type, name, b), GFSB_OK);
 }
 
 /* Flip one byte of the object at off, verify, put it back. */
@@ -175,14 +145,14 @@ flipped(struct fixture *f, enum gfsb_obj type, size_t off, const char *kind)
 	fresh(f);
 	first(f, type, name, &b);
 	b.data[off % b.len] ^= 0x20;
-	assert_int_equal(gfsb_backend_put(f->be, type, name, b.data, b.len),
+	assert_int_equal(gfsb_backend_put(f->x.be, type, name, b.data, b.len),
 	    GFSB_OK);
 	if (verify(f) < 1)
 		fail_msg("%s %.16s changed at byte %zu: no damage found", kind,
 		    name, off % b.len);
 	found(f, kind, name);
 	b.data[off % b.len] ^= 0x20;
-	assert_int_equal(gfsb_backend_put(f->be, type, name, b.data, b.len),
+	assert_int_equal(gfsb_backend_put(f->x.be, type, name, b.data, b.len),
 	    GFSB_OK);
 	gfsb_buf_fini(&b);
 	fresh(f);
@@ -217,7 +187,7 @@ test_pack_byte(void **state)
 	fresh(f);
 	first(f, GFSB_OBJ_PACK, name, &b);
 	b.data[1000] ^= 1;
-	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, name, b.data,
+	assert_int_equal(gfsb_backend_put(f->x.be, GFSB_OBJ_PACK, name, b.data,
 	    b.len), GFSB_OK);
 	assert_true(verify(f) >= 1);
 	assert_true(f->res.nbroken >= 1);
@@ -235,12 +205,12 @@ test_pack_gone(void **state)
 
 	fresh(f);
 	first(f, GFSB_OBJ_PACK, name, &b);
-	assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_PACK, name),
+	assert_int_equal(gfsb_backend_remove(f->x.be, GFSB_OBJ_PACK, name),
 	    GFSB_OK);
 	assert_true(verify(f) >= 1);
 	found(f, "pack", name);
 	assert_true(f->res.nbroken >= 1);
-	assert_int_equal(gfsb_backend_put(f->be, GFSB_OBJ_PACK, name, b.data,
+	assert_int_equal(gfsb_backend_put(f->x.be, GFSB_OBJ_PACK, name, b.data,
 	    b.len), GFSB_OK);
 	gfsb_buf_fini(&b);
 	fresh(f);
