@@ -1,5 +1,6 @@
 /*
- * The backup producer: walk, capture metadata, read and chunk.
+ * The backup producer, the walk (metadata: ops_backup_meta.c; reading
+ * and chunking: ops_backup_read.c).
  *
  * The walk never follows a symlink inside the tree: every directory is
  * opened relative to its parent's descriptor with O_NOFOLLOW and checked
@@ -38,9 +39,6 @@
 #include <gfsbackup/repo.h>
 
 #include "ops_internal.h"
-
-#define READ_STEP (256U << 10)
-#define XATTR_LIST_CAP (64U << 10)
 
 /*
  * Log lines are capped (1 KiB) and a path in a deep tree is longer than
@@ -118,8 +116,8 @@ bk_fail(struct bk *b, gfsb_err e)
 	pthread_mutex_unlock(&b->mu);
 }
 
-static int
-stopping(struct bk *b)
+int
+bk_stopping(struct bk *b)
 {
 	int s;
 
@@ -147,8 +145,8 @@ bk_dirref_release(struct bk *b, struct dirref *d)
 	}
 }
 
-static void
-xattrs_free(struct gfsb_xattr *x, size_t n)
+void
+bk_xattrs_free(struct gfsb_xattr *x, size_t n)
 {
 	size_t i;
 
@@ -173,7 +171,7 @@ bk_fjob_release(struct bk *b, struct fjob *f)
 	free(f->name);
 	free(f->path);
 	free(f->ext);
-	xattrs_free(f->xattrs, f->nxattrs);
+	bk_xattrs_free(f->xattrs, f->nxattrs);
 	free(f);
 }
 
@@ -230,488 +228,6 @@ emit_simple(struct bk *b, int type, struct gfsb_node *node, int status,
 		memcpy(ev->old_subtree, old, GFSB_ID_LEN);
 	return bk_emit(b, ev);
 }
-
-/* ---- metadata ---- */
-
-static char *
-cached_name(struct namecache *c, uint32_t id, int group)
-{
-	char buf[4096], *name = NULL;
-	struct passwd pw, *pr = NULL;
-	struct group gr, *gp = NULL;
-	int i;
-
-	for (i = 0; i < c->used; i++)
-		if (c->id[i] == id)
-			return c->name[i] ? strdup(c->name[i]) : NULL;
-	if (group) {
-		if (getgrgid_r(id, &gr, buf, sizeof(buf), &gp) == 0 &&
-		    gp != NULL)
-			name = strdup(gp->gr_name);
-	} else {
-		if (getpwuid_r(id, &pw, buf, sizeof(buf), &pr) == 0 &&
-		    pr != NULL)
-			name = strdup(pr->pw_name);
-	}
-	if (c->used < 64) {
-		i = c->used++;
-	} else {
-		i = (int)(c->next++ % 64);
-		free(c->name[i]);
-	}
-	c->id[i] = id;
-	c->name[i] = name;
-	return name ? strdup(name) : NULL;
-}
-
-static enum gfsb_node_kind
-kind_of(mode_t m)
-{
-	if (S_ISREG(m))
-		return GFSB_NODE_FILE;
-	if (S_ISDIR(m))
-		return GFSB_NODE_DIR;
-	if (S_ISLNK(m))
-		return GFSB_NODE_SYMLINK;
-	if (S_ISFIFO(m))
-		return GFSB_NODE_FIFO;
-	if (S_ISCHR(m))
-		return GFSB_NODE_CHARDEV;
-	if (S_ISBLK(m))
-		return GFSB_NODE_BLOCKDEV;
-	return GFSB_NODE_SOCKET;
-}
-
-static gfsb_err
-node_from_stat(struct bk *b, const char *name, const struct stat *st,
-    struct gfsb_node *n)
-{
-	memset(n, 0, sizeof(*n));
-	n->kind = kind_of(st->st_mode);
-	if (name != NULL && (n->name = strdup(name)) == NULL)
-		return GFSB_ENOMEM;
-	n->mode = (uint32_t)st->st_mode;
-	n->uid = (uint32_t)st->st_uid;
-	n->gid = (uint32_t)st->st_gid;
-	n->user = cached_name(&b->users, n->uid, 0);
-	n->group = cached_name(&b->groups, n->gid, 1);
-	n->mtime.sec = st->st_mtim.tv_sec;
-	n->mtime.nsec = (int32_t)st->st_mtim.tv_nsec;
-	n->ctime.sec = st->st_ctim.tv_sec;
-	n->ctime.nsec = (int32_t)st->st_ctim.tv_nsec;
-	n->inode = (uint64_t)st->st_ino;
-	n->dev = (uint64_t)st->st_dev;
-	if (n->kind == GFSB_NODE_CHARDEV || n->kind == GFSB_NODE_BLOCKDEV)
-		n->rdev = (uint64_t)st->st_rdev;
-	if (n->kind == GFSB_NODE_FILE) {
-		n->size = (uint64_t)st->st_size;
-		n->nlink = (uint32_t)st->st_nlink;
-	}
-	return GFSB_OK;
-}
-
-static int
-xattrcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct gfsb_xattr *)a)->name,
-	    ((const struct gfsb_xattr *)b)->name);
-}
-
-/*
- * Read the extended attributes (and so the POSIX ACLs, which Linux keeps
- * in system.posix_acl_*) of an open file, or of `path` without following a
- * final symlink when fd < 0.  Problems are warnings: the content matters
- * more than a lost attribute.
- */
-static void
-read_xattrs(struct bk *b, int fd, const char *path, const char *shown,
-    struct gfsb_xattr **out, size_t *nout)
-{
-	char *list = NULL, *p;
-	ssize_t len, vlen;
-	struct gfsb_xattr *v = NULL, *x;
-	size_t n = 0, cap = 0;
-
-	*out = NULL;
-	*nout = 0;
-	len = fd >= 0 ? flistxattr(fd, NULL, 0) : llistxattr(path, NULL, 0);
-	if (len <= 0) {
-		if (len < 0 && errno != ENOTSUP && errno != ENOSYS &&
-		    errno != ENOENT)
-			bk_warn(b, "%s: cannot list extended attributes: %s",
-			    shown, strerror(errno));
-		return;
-	}
-	if ((size_t)len > XATTR_LIST_CAP || (list = malloc((size_t)len)) ==
-	    NULL)
-		goto fail;
-	len = fd >= 0 ? flistxattr(fd, list, (size_t)len) :
-	    llistxattr(path, list, (size_t)len);
-	if (len < 0)
-		goto fail;
-	for (p = list; p < list + len; p += strlen(p) + 1) {
-		if (*p == '\0')
-			continue;
-		vlen = fd >= 0 ? fgetxattr(fd, p, NULL, 0) :
-		    lgetxattr(path, p, NULL, 0);
-		if (vlen < 0 || (size_t)vlen > GFSB_TREE_MAX_XATTR_VALUE) {
-			bk_warn(b, "%s: cannot read extended attribute %s",
-			    shown, p);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4;
-			if ((x = realloc(v, cap * sizeof(*v))) == NULL)
-				goto fail;
-			v = x;
-		}
-		x = &v[n];
-		memset(x, 0, sizeof(*x));
-		if ((x->name = strdup(p)) == NULL ||
-		    (x->value = malloc(vlen ? (size_t)vlen : 1)) == NULL) {
-			free(x->name);
-			goto fail;
-		}
-		vlen = fd >= 0 ? fgetxattr(fd, p, x->value, (size_t)vlen) :
-		    lgetxattr(path, p, x->value, (size_t)vlen);
-		if (vlen < 0) {
-			free(x->name);
-			free(x->value);
-			bk_warn(b, "%s: extended attribute %s changed while "
-			    "reading", shown, p);
-			continue;
-		}
-		x->len = (uint32_t)vlen;
-		n++;
-	}
-	free(list);
-	if (n > 1)
-		qsort(v, n, sizeof(*v), xattrcmp);
-	*out = v;
-	*nout = n;
-	return;
-fail:
-	bk_warn(b, "%s: cannot read extended attributes", shown);
-	free(list);
-	xattrs_free(v, n);
-}
-
-/* /proc path naming `name` in the directory open as dirfd. */
-static void
-proc_path(char *buf, size_t len, int dirfd, const char *name)
-{
-	snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
-}
-
-/* ---- reading and chunking ---- */
-
-/* Append an extent to f; returns its index.  bk->mu held. */
-static gfsb_err
-ext_append_locked(struct fjob *f, int hole, uint64_t len, size_t *idx)
-{
-	struct gfsb_extent *grown;
-
-	if (f->next == f->cap) {
-		size_t ncap = f->cap ? 2 * f->cap : 4;
-
-		if ((grown = realloc(f->ext, ncap * sizeof(*grown))) == NULL)
-			return GFSB_ENOMEM;
-		f->ext = grown;
-		f->cap = ncap;
-	}
-	memset(&f->ext[f->next], 0, sizeof(f->ext[0]));
-	f->ext[f->next].hole = (uint8_t)hole;
-	f->ext[f->next].len = len;
-	*idx = f->next++;
-	return GFSB_OK;
-}
-
-gfsb_err
-bk_store_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
-    size_t idx, const uint8_t *data, size_t len)
-{
-	uint8_t id[GFSB_ID_LEN];
-	int added;
-	gfsb_err e;
-
-	e = gfsb_repo_blob_write(io, GFSB_BLOB_DATA, data, len, id, 0, &added);
-	if (e != GFSB_OK) {
-		bk_fail(b, e);
-		return e;
-	}
-	pthread_mutex_lock(&b->mu);
-	memcpy(f->ext[idx].id, id, GFSB_ID_LEN);
-	pthread_mutex_unlock(&b->mu);
-	atomic_fetch_add(&b->bytes_done, len);
-	return GFSB_OK;
-}
-
-/*
- * Hand one chunk on: stored right here in a worker (io set), else queued
- * for the workers.  Takes ownership of data.
- */
-static gfsb_err
-emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
-    uint8_t *data, size_t len, size_t cap)
-{
-	struct cjob *j = NULL;
-	size_t idx;
-	gfsb_err e;
-
-	if (io == NULL && (j = calloc(1, sizeof(*j))) == NULL) {
-		gfsb_pool_put(b->bufs, data, cap);
-		return GFSB_ENOMEM;
-	}
-	pthread_mutex_lock(&b->mu);
-	e = ext_append_locked(f, 0, len, &idx);
-	if (e != GFSB_OK || io != NULL) {
-		pthread_mutex_unlock(&b->mu);
-		if (e == GFSB_OK)
-			e = bk_store_chunk(b, io, f, idx, data, len);
-		gfsb_pool_put(b->bufs, data, cap);
-		free(j);
-		return e;
-	}
-	while (b->inflight > 0 && b->inflight + len > b->inflight_limit &&
-	    b->err == GFSB_OK)
-		pthread_cond_wait(&b->cv_space, &b->mu);
-	if ((e = b->err) != GFSB_OK) {
-		pthread_mutex_unlock(&b->mu);
-		gfsb_pool_put(b->bufs, data, cap);
-		free(j);
-		return e;
-	}
-	f->pending++;
-	f->refs++; /* the job's */
-	j->f = f;
-	j->idx = idx;
-	j->data = data;
-	j->len = len;
-	j->cap = cap;
-	j->charge = len;
-	b->inflight += len;
-	if (b->wq_tail != NULL)
-		b->wq_tail->next = j;
-	else
-		b->wq_head = j;
-	b->wq_tail = j;
-	pthread_cond_signal(&b->cv_work);
-	pthread_mutex_unlock(&b->mu);
-	return GFSB_OK;
-}
-
-/* The first buffer for a region: a small file needs only its size. */
-static size_t
-first_cap(struct bk *b, const struct fjob *f, uint64_t off)
-{
-	uint64_t left = f->size_hint > off ? f->size_hint - off : 0;
-
-	if (left + 4096 < (uint64_t)b->chunk_min + READ_STEP)
-		return (size_t)left + 4096;
-	return (size_t)b->chunk_min + READ_STEP;
-}
-
-/* Outcome of reading a region: done, a read error (file fails), fatal. */
-enum { RD_OK = 0, RD_FILE = 1, RD_FATAL = 2 };
-
-/*
- * Read [off, end) (or to EOF) from fd, cutting chunks as the data arrives.
- * The chunker resumes its scan where it stopped, so reading in steps
- * gives the same boundaries as reading the file at once.  *got counts the
- * bytes read.
- */
-static int
-chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
-    uint64_t off, uint64_t end, uint64_t *got)
-{
-	struct gfsb_chunker_scan scan;
-	uint8_t *buf = NULL, *nb;
-	size_t len = 0, cap = 0, cut, want;
-	ssize_t n;
-
-	*got = 0;
-	gfsb_chunker_scan_init(&scan);
-	for (;;) {
-		if (stopping(b))
-			goto fatal;
-		want = len < b->chunk_min ? b->chunk_min - len : READ_STEP;
-		if (end != UINT64_MAX && want > end - off)
-			want = (size_t)(end - off);
-		if (want == 0)
-			break;
-		if (buf == NULL && (buf = gfsb_pool_get(b->bufs, first_cap(b,
-		    f, off), &cap)) == NULL)
-			goto fatal_nomem;
-		if (len + want > cap) {
-			size_t ncap = cap + cap / 2;
-
-			if (ncap < len + want)
-				ncap = len + want;
-			if ((nb = realloc(buf, ncap)) == NULL)
-				goto fatal_nomem;
-			buf = nb;
-			cap = ncap;
-		}
-		n = pread(fd, buf + len, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			bk_warn(b, "%s: read error: %s", f->path,
-			    strerror(errno));
-			free(buf);
-			return RD_FILE;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		off += (uint64_t)n;
-		*got += (uint64_t)n;
-		while ((cut = gfsb_chunker_find(b->ck, &scan, buf, len)) > 0) {
-			/* The tail (at most one read step) starts the next
-			 * chunk; the chunk keeps the buffer. */
-			size_t tail = len - cut, ncap;
-
-			if ((nb = gfsb_pool_get(b->bufs, tail + READ_STEP +
-			    b->chunk_min, &ncap)) == NULL)
-				goto fatal_nomem;
-			memcpy(nb, buf + cut, tail);
-			if (emit_chunk(b, io, f, buf, cut, cap) != GFSB_OK) {
-				gfsb_pool_put(b->bufs, nb, ncap);
-				return RD_FATAL;
-			}
-			buf = nb;
-			cap = ncap;
-			len = tail;
-			gfsb_chunker_scan_init(&scan);
-		}
-	}
-	if (len > 0)
-		return emit_chunk(b, io, f, buf, len, cap) == GFSB_OK ? RD_OK :
-		    RD_FATAL;
-	gfsb_pool_put(b->bufs, buf, cap);
-	return RD_OK;
-fatal_nomem:
-	bk_fail(b, GFSB_ENOMEM);
-fatal:
-	gfsb_pool_put(b->bufs, buf, cap);
-	return RD_FATAL;
-}
-
-static int
-add_hole(struct bk *b, struct fjob *f, uint64_t len)
-{
-	size_t idx;
-	gfsb_err e;
-
-	pthread_mutex_lock(&b->mu);
-	e = ext_append_locked(f, 1, len, &idx);
-	pthread_mutex_unlock(&b->mu);
-	if (e != GFSB_OK) {
-		bk_fail(b, e);
-		return RD_FATAL;
-	}
-	return RD_OK;
-}
-
-/*
- * Read the content of f from fd: check it is still the file we listed,
- * take its xattrs, then read its data regions.  Sets f->failed on a read
- * error.
- */
-static void
-read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd)
-{
-	struct stat st, st2;
-	uint64_t pos = 0, got;
-	off_t data, hole;
-	int rc = RD_OK, sparse;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_dev != f->dev || st.st_ino != f->ino) {
-		bk_warn(b, "%s: replaced while backing up; skipped", f->path);
-		f->failed = 1;
-		return;
-	}
-	read_xattrs(b, fd, NULL, f->path, &f->xattrs, &f->nxattrs);
-	sparse = st.st_size > 0 &&
-	    (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size;
-	if (sparse) {
-		while (pos < (uint64_t)st.st_size && rc == RD_OK) {
-			data = lseek(fd, (off_t)pos, SEEK_DATA);
-			if (data < 0 && errno == ENXIO) {
-				rc = add_hole(b, f, (uint64_t)st.st_size - pos);
-				pos = (uint64_t)st.st_size;
-				break;
-			}
-			if (data < 0) {
-				if (pos == 0 && errno == EINVAL) {
-					sparse = 0; /* no SEEK_DATA here */
-					break;
-				}
-				bk_warn(b, "%s: seek error: %s", f->path,
-				    strerror(errno));
-				rc = RD_FILE;
-				break;
-			}
-			hole = lseek(fd, data, SEEK_HOLE);
-			if (hole < 0 || hole <= data) {
-				hole = st.st_size;
-			}
-			if ((uint64_t)data > pos)
-				rc = add_hole(b, f, (uint64_t)data - pos);
-			if (rc != RD_OK)
-				break;
-			rc = chunk_region(b, io, f, fd, (uint64_t)data,
-			    (uint64_t)hole, &got);
-			pos = (uint64_t)data + got;
-			if (got < (uint64_t)(hole - data))
-				break; /* shrank while we read */
-		}
-	}
-	if (!sparse && rc == RD_OK) {
-		rc = chunk_region(b, io, f, fd, 0, UINT64_MAX, &got);
-		pos = got;
-	}
-	if (rc == RD_FILE)
-		f->failed = 1;
-	f->size = pos;
-	if (rc == RD_OK && fstat(fd, &st2) == 0 &&
-	    (st2.st_size != st.st_size ||
-	    st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-	    st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec))
-		gfsb_ctx_log(b->ctx, GFSB_LOG_WARN,
-		    "%s: changed while being read; saved as read", f->path);
-}
-
-static int
-open_nofollow(int dirfd, const char *name, int flags)
-{
-	int fd;
-
-	/* O_NOATIME keeps a backup from touching atimes, but only the owner
-	 * (or root) may use it. */
-	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
-	return fd;
-}
-
-void
-bk_read_small(struct bk *b, struct gfsb_repo_io *io, struct fjob *f)
-{
-	int fd;
-
-	fd = open_nofollow(f->dir->fd, f->name, O_RDONLY | O_NONBLOCK);
-	if (fd < 0) {
-		bk_warn(b, "%s: cannot open: %s", f->path, strerror(errno));
-		f->failed = 1;
-		return;
-	}
-	read_content(b, io, f, fd);
-	close(fd);
-}
-
-/* ---- the walk ---- */
 
 struct dent {
 	char *name;
@@ -843,7 +359,7 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 	gfsb_err e;
 	int fd, status;
 
-	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK)
+	if ((e = bk_node_from_stat(b, name, st, &node)) != GFSB_OK)
 		return e;
 	if (unchanged(b, pn, st)) {
 		/* Unchanged ctime: the xattrs (and ACLs) are unchanged too. */
@@ -915,12 +431,12 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 		bk_fjob_release(b, f);
 		return GFSB_OK;
 	}
-	fd = open_nofollow(dir->fd, name, O_RDONLY | O_NONBLOCK);
+	fd = bk_open_nofollow(dir->fd, name, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		bk_warn(b, "%s: cannot open: %s", path, strerror(errno));
 		f->failed = 1;
 	} else {
-		read_content(b, NULL, f, fd);
+		bk_read_content(b, NULL, f, fd);
 		close(fd);
 	}
 	e = GFSB_OK;
@@ -1063,14 +579,14 @@ enter_dir(struct bk *b, struct dirref *parent, char *path, const char *name,
 
 	memset(fr, 0, sizeof(*fr));
 	gfsb_repo_tree_init(&fr->pt);
-	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK)
+	if ((e = bk_node_from_stat(b, name, st, &node)) != GFSB_OK)
 		goto nomem;
 	if (too_deep) {
 		bk_warn(b, "%s: directory too deep to walk; saved empty",
 		    path);
 		goto empty;
 	}
-	fd = open_nofollow(parent->fd, name, O_RDONLY | O_DIRECTORY);
+	fd = bk_open_nofollow(parent->fd, name, O_RDONLY | O_DIRECTORY);
 	if (fd >= 0 && (fstat(fd, &fst) != 0 || fst.st_dev != st->st_dev ||
 	    fst.st_ino != st->st_ino)) {
 		close(fd);
@@ -1089,7 +605,7 @@ enter_dir(struct bk *b, struct dirref *parent, char *path, const char *name,
 	}
 	d->fd = fd;
 	d->refs = 1;
-	read_xattrs(b, fd, NULL, path, &node.xattrs, &node.nxattrs);
+	bk_read_xattrs(b, fd, NULL, path, &node.xattrs, &node.nxattrs);
 	parent_subtree(b, pn, &fr->pt, &fr->have_pt);
 	e = emit_simple(b, EV_ENTER, &node, fr->have_pt, NULL,
 	    fr->have_pt ? pn->subtree : NULL);
@@ -1194,7 +710,7 @@ walk_below(struct bk *b, struct dirref *d, const char *path,
 					stack[depth++] = fr; /* top moved */
 			}
 		}
-		if (e == GFSB_OK && stopping(b))
+		if (e == GFSB_OK && bk_stopping(b))
 			e = b->err != GFSB_OK ? b->err : GFSB_ECANCELED;
 	}
 	/* After a failure: drop what is still open (no more events). */
@@ -1245,7 +761,7 @@ do_entry(struct bk *b, struct dirref *dir, const char *path, const char *name,
 		return do_dir(b, dir, path, name, st, pn, fsdev);
 	if (S_ISREG(st->st_mode))
 		return do_file(b, dir, path, name, st, pn);
-	if ((e = node_from_stat(b, name, st, &node)) != GFSB_OK) {
+	if ((e = bk_node_from_stat(b, name, st, &node)) != GFSB_OK) {
 		bk_fail(b, e);
 		return e;
 	}
@@ -1265,8 +781,8 @@ do_entry(struct bk *b, struct dirref *dir, const char *path, const char *name,
 		}
 		node.size = 0;
 	} else {
-		proc_path(proc, sizeof(proc), dir->fd, name);
-		read_xattrs(b, -1, proc, path, &node.xattrs, &node.nxattrs);
+		bk_proc_path(proc, sizeof(proc), dir->fd, name);
+		bk_read_xattrs(b, -1, proc, path, &node.xattrs, &node.nxattrs);
 	}
 	return emit_simple(b, EV_NODE, &node,
 	    pn != NULL ? ST_CHANGED : ST_NEW, NULL, NULL);
@@ -1401,7 +917,8 @@ walk_trie(struct bk *b, struct trie *t, struct dirref *d, const char *path,
 		}
 		cd->fd = fd;
 		cd->refs = 1;
-		if ((e = node_from_stat(b, k->name, &st, &node)) != GFSB_OK) {
+		if ((e = bk_node_from_stat(b, k->name, &st, &node)) !=
+		    GFSB_OK) {
 			bk_dirref_release(b, cd);
 			bk_fail(b, e);
 			return e;
@@ -1544,3 +1061,4 @@ bk_scan(struct bk *b, char *const *paths, size_t npaths)
 		}
 	}
 }
+

@@ -163,6 +163,22 @@ void bk_dirref_release(struct bk *b, struct dirref *d);
 gfsb_err bk_emit(struct bk *b, struct event *ev);
 /* Count files and bytes for the progress ETA (its own thread). */
 void bk_scan(struct bk *b, char *const *paths, size_t npaths);
+/* The backup has failed or is cancelled: stop reading. */
+int bk_stopping(struct bk *b);
+void bk_xattrs_free(struct gfsb_xattr *x, size_t n);
+
+/* ops_backup_meta.c: a node's metadata. */
+gfsb_err bk_node_from_stat(struct bk *b, const char *name,
+    const struct stat *st, struct gfsb_node *n);
+void bk_read_xattrs(struct bk *b, int fd, const char *path,
+    const char *shown, struct gfsb_xattr **out, size_t *nout);
+/* /proc/self/fd/DIRFD/NAME, for calls that take no descriptor. */
+void bk_proc_path(char *buf, size_t len, int dirfd, const char *name);
+
+/* ops_backup_read.c: reading and chunking a file. */
+void bk_read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
+    int fd);
+int bk_open_nofollow(int dirfd, const char *name, int flags);
 
 /* ops_select.c: finding things in snapshots; the hard-link map. */
 void ops_linkmap_fini(struct linkmap *m);
