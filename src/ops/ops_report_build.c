@@ -349,8 +349,8 @@ prune_reports(struct gfsb_ctx *ctx, const char *dir, time_t now,
 		if ((t = report_name_time(de->d_name)) == -1 || t >= cutoff)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
-			gfsb_ctx_log(ctx, GFSB_LOG_WARN, "cannot remove the old "
-			    "report %s/%s: %s", dir, de->d_name,
+			gfsb_ctx_log(ctx, GFSB_LOG_WARN, "cannot remove the "
+			    "old report %s/%s: %s", dir, de->d_name,
 			    strerror(errno));
 	}
 	closedir(d);

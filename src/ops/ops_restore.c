@@ -441,7 +441,8 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 		goto out;
 	}
 	started = rs_workers_start(&s, workers, nw);
-	if (started == 0 || pthread_create(&plan, NULL, rs_plan_main, &pa) != 0) {
+	if (started == 0 ||
+	    pthread_create(&plan, NULL, rs_plan_main, &pa) != 0) {
 		e = GFSB_ENOMEM;
 		rs_fail(&s, e);
 	} else {

@@ -385,8 +385,8 @@ stage_locks(struct run *r)
 		return;
 	stage_begin(r);
 	if (r->o->dry_run) {
-		stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "would extend "
-		    "the Object Lock dates of %s", r->cfg->repo_url);
+		stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "would "
+		    "extend the Object Lock dates of %s", r->cfg->repo_url);
 		return;
 	}
 	if ((e = lock_opts(r, gfsb_repo_backend(r->repo), &lo, &ledger)) ==
@@ -505,7 +505,8 @@ dry_verify(struct run *r, const char *name)
 	case GFSB_VERIFY_READ_ROTATE:
 		snprintf(what, sizeof(what), "today's slice %lld of %u",
 		    (long long)(((gfsb_ops_verify_day(&r->o->now) %
-		    cfg->slices) + cfg->slices) % cfg->slices + 1), cfg->slices);
+		    cfg->slices) + cfg->slices) % cfg->slices + 1),
+		    cfg->slices);
 		break;
 	case GFSB_VERIFY_READ_SLICE:
 		snprintf(what, sizeof(what), "slice %u of %u", cfg->slice,
