@@ -968,6 +968,7 @@ struct gfsb_config {
 	char *password_file;
 	char *cache_dir;
 	char *state_dir;
+	int64_t retry_lock;		/* seconds; 0: fail at once */
 
 	/* [offsite] (offsite_url NULL: none) */
 	char *offsite_url;

@@ -806,6 +806,16 @@ gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int exclusive,
     struct gfsb_lock **out) GFSB_WUR;
 
 /*
+ * gfsb_repo_set_lock_wait(r, seconds):
+ * From now on gfsb_repo_lock waits up to seconds for conflicting locks to
+ * go, trying again after 1, 2, 4 and then every 10 seconds (each wait
+ * logged), before it gives GFSB_ELOCKED ("... (still locked after
+ * waiting N s)").  Cancelling the context stops the wait (GFSB_ECANCELED).
+ * 0, the default: fail at once.
+ */
+void gfsb_repo_set_lock_wait(struct gfsb_repo *r, int64_t seconds);
+
+/*
  * gfsb_repo_unlock(l):
  * Stop refreshing and remove the lock object.  NULL is allowed.
  */

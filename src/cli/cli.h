@@ -37,6 +37,8 @@ struct cli {
 	struct gfsb_backend_opts remote; /* --s3-*, --cacert, ... */
 	const char *cache_dir;	  /* --cache-dir */
 	int no_cache;		  /* --no-cache */
+	int64_t retry_lock;	  /* --retry-lock: seconds to wait for
+				     conflicting locks to go; 0: none */
 	int64_t as_of;		  /* --as-of: -r's repository as it stood
 				     then (seconds since the epoch); 0:
 				     now */
@@ -66,6 +68,7 @@ enum {
 	OPT_CACHE_DIR,
 	OPT_NO_CACHE,
 	OPT_AS_OF,
+	OPT_RETRY_LOCK,
 	OPT_CMD_BASE = 1100
 };
 
@@ -92,7 +95,8 @@ extern const char cli_global_usage[];
 	{ "limit-upload", required_argument, NULL, OPT_LIMIT_UPLOAD },    \
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },          \
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },                  \
-	{ "as-of", required_argument, NULL, OPT_AS_OF }
+	{ "as-of", required_argument, NULL, OPT_AS_OF },                  \
+	{ "retry-lock", required_argument, NULL, OPT_RETRY_LOCK }
 
 /*
  * cli_getopt(c, argc, argv, shortopts, longopts):

@@ -170,7 +170,10 @@ const char cli_global_usage[] =
 "  --no-cache                  read everything from the repository\n"
 "  --as-of 'YYYY-MM-DD HH:MM:SS'  read the repository as it stood at that\n"
 "                              local time (a versioned bucket; snapshots,\n"
-"                              ls, restore, verify, sync's source only)\n";
+"                              ls, restore, verify, sync's source only)\n"
+"  --retry-lock DURATION       wait up to DURATION (30s, 10m, 2h) for\n"
+"                              another process's lock to go (default: fail\n"
+"                              at once, exit 11)\n";
 
 /* --as-of: a moment of the past, in local time like every --time. */
 static int
@@ -279,6 +282,14 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 		case OPT_AS_OF:
 			if (parse_as_of(c, optarg) != 0)
 				return '?';
+			break;
+		case OPT_RETRY_LOCK:
+			if (gfsb_gfs_margin_parse(optarg, &c->retry_lock) !=
+			    GFSB_OK || c->retry_lock <= 0) {
+				cli_usage_error(c, "invalid --retry-lock %s: give "
+				    "a duration like 30s, 10m or 2h", optarg);
+				return '?';
+			}
 			break;
 		case OPT_REPO:
 			c->repo = optarg;
@@ -641,6 +652,7 @@ cli_open_repo(struct cli *c)
 	gfsb_crypto_secure_free(pass);
 	if (e != GFSB_OK)
 		return cli_fail(c, e);
+	gfsb_repo_set_lock_wait(c->r, c->retry_lock);
 	return cli_apply_cache(c);
 }
 

@@ -265,6 +265,8 @@ cmd_run(struct cli *c, int argc, char **argv)
 	rc.o.cfg = &rc.cfg;
 	rc.o.ctx = c->ctx;
 	rc.o.state_base = rc.state_base;
+	if (c->retry_lock == 0)
+		c->retry_lock = rc.cfg.retry_lock;
 	open_copies(&rc);
 	rc.o.cache_dir = c->cache_dir;
 	rc.o.no_cache = c->no_cache;

@@ -527,6 +527,8 @@ settle(struct cli *c, struct vargs *a)
 			c->cache_dir = a->cfg.cache_dir;
 		if (a->state_dir == NULL)
 			a->state_dir = a->cfg.state_dir;
+		if (c->retry_lock == 0)
+			c->retry_lock = a->cfg.retry_lock;
 		if (!a->have_read) {
 			a->vo.read = a->cfg.read;
 			a->vo.slice = a->cfg.slice;

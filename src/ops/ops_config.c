@@ -248,8 +248,15 @@ on_repository(struct cfgload *s, const char *k, const char *v)
 		return set_path(s, "repository", k, &c->cache_dir, v);
 	if (strcmp(k, "state-dir") == 0)
 		return set_path(s, "repository", k, &c->state_dir, v);
+	if (strcmp(k, "retry-lock") == 0) {
+		if (gfsb_gfs_margin_parse(v, &c->retry_lock) != GFSB_OK ||
+		    c->retry_lock <= 0)
+			return bad(s, "repository", k, "\"%s\" is not a "
+			    "duration like 30s, 10m or 2h", v);
+		return 1;
+	}
 	return bad(s, "repository", k, "unknown key (url, password-file, "
-	    "cache-dir, state-dir)");
+	    "cache-dir, state-dir, retry-lock)");
 }
 
 static int

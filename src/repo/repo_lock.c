@@ -373,14 +373,12 @@ view_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
 	return GFSB_OK;
 }
 
-gfsb_err
-gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+static gfsb_err
+lock_once(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
 {
 	struct gfsb_lock *l;
 	gfsb_err e;
 
-	if (gfsb_backend_as_of(r->be) != 0)
-		return view_lock(r, exclusive, out);
 	if ((e = check_conflicts(r, exclusive, NULL)) != GFSB_OK)
 		return e;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
@@ -405,6 +403,58 @@ fail:
 	pthread_cond_destroy(&l->cv);
 	free(l);
 	return e;
+}
+
+void
+gfsb_repo_set_lock_wait(struct gfsb_repo *r, int64_t seconds)
+{
+	r->lock_wait = seconds > 0 ? seconds : 0;
+}
+
+/* Sleep s seconds, a tenth at a time; 1 if the context was cancelled. */
+static int
+nap(struct gfsb_ctx *ctx, double s)
+{
+	struct timespec ts = { 0, 100000000L };
+	double end = gfsb_monotonic_seconds() + s;
+
+	while (gfsb_monotonic_seconds() < end) {
+		if (gfsb_ctx_canceled(ctx))
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return gfsb_ctx_canceled(ctx);
+}
+
+gfsb_err
+gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+{
+	double end = gfsb_monotonic_seconds() + (double)r->lock_wait, left,
+	    step = 1;
+	char why[900];
+	gfsb_err e;
+
+	if (gfsb_backend_as_of(r->be) != 0)
+		return view_lock(r, exclusive, out);
+	for (;;) {
+		if ((e = lock_once(r, exclusive, out)) != GFSB_ELOCKED ||
+		    r->lock_wait == 0)
+			return e;
+		snprintf(why, sizeof(why), "%s", gfsb_ctx_errmsg(r->ctx));
+		gfsb_ctx_clearerr(r->ctx);
+		if ((left = end - gfsb_monotonic_seconds()) <= 0)
+			return gfsb_ctx_seterr(r->ctx, GFSB_ELOCKED, "%s (still "
+			    "locked after waiting %lld s)", why,
+			    (long long)r->lock_wait);
+		if (step > left)
+			step = left;
+		gfsb_ctx_log(r->ctx, GFSB_LOG_INFO, "%s; trying again in "
+		    "%.0f s", why, step);
+		if (nap(r->ctx, step))
+			return gfsb_ctx_seterr(r->ctx, GFSB_ECANCELED,
+			    "interrupted while waiting for the lock");
+		step = step * 2 > 10 ? 10 : step * 2;
+	}
 }
 
 void

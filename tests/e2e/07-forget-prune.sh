@@ -55,7 +55,32 @@ step "forget and prune need the exclusive lock"
 hold_lock "$R" shared
 expect 11 "$GFSB" forget -r "$R" --keep-last 1
 expect 11 "$GFSB" prune -r "$R"
-release_lock
+[ "$(nfiles "$R/snapshots")" = 14 ] || fail "a locked-out forget removed snapshots"
+
+step "--retry-lock: waits, then fails with 11; Ctrl-C stops the wait"
+expect 2 "$GFSB" prune -r "$R" --retry-lock soon
+one_line_error "invalid --retry-lock soon"
+t0=$(date +%s)
+expect 11 "$GFSB" prune -r "$R" --retry-lock 2s -v
+err_has "still locked after waiting 2 s"
+err_has "trying again in 1 s"
+[ $(($(date +%s) - t0)) -ge 2 ] || fail "--retry-lock 2s did not wait"
+"$GFSB" prune -r "$R" --retry-lock 60s >"$T/out" 2>"$T/err" &
+waiter=$!
+sleep 1.5
+kill -INT "$waiter"
+rc=0
+wait "$waiter" || rc=$?
+[ "$rc" = 130 ] || { cat "$T/err"; fail "interrupted wait exited $rc, not 130"; }
+[ "$(nfiles "$R/snapshots")" = 14 ] || fail "an interrupted wait removed snapshots"
+
+step "--retry-lock: the lock goes meanwhile, and the command runs"
+holder=${BGPIDS[-1]}
+(sleep 2; kill "$holder") &
+t0=$(date +%s)
+expect 0 "$GFSB" forget -r "$R" --keep-last 20 --retry-lock 1m
+[ $(($(date +%s) - t0)) -lt 30 ] || fail "it waited past the lock's end"
+wait "$holder" 2>/dev/null || true
 
 step "forget removes snapshot objects only"
 packs=$(nfiles "$R/data")

@@ -123,6 +123,7 @@ test_every_section(void **state)
 	write_conf("; every section\n"
 	    "[repository]\nurl = /srv/repo\npassword-file = %1$s\n"
 	    "cache-dir = /var/cache/g\nstate-dir = /var/lib/g\n"
+	    "retry-lock = 10m\n"
 	    "[offsite]\nurl = s3://bucket/host1\n"
 	    "endpoint = https://s3.example.net\nregion = eu-west-1\n"
 	    "credentials-file = %1$s\nobject-lock = compliance\n"
@@ -137,6 +138,7 @@ test_every_section(void **state)
 	    "send = failure\ndir = /var/lib/g/reports\nkeep-days = 30\n"
 	    "recovery-time-objective = 4h\n", secret, policy);
 	assert_int_equal(gfsb_config_load(ctx, conf, &cfg), GFSB_OK);
+	assert_true(cfg.retry_lock == 600);
 	assert_string_equal(cfg.offsite_url, "s3://bucket/host1");
 	assert_int_equal(cfg.offsite_lock, GFSB_LOCK_COMPLIANCE);
 	assert_int_equal(cfg.offsite_delete, GFSB_SYNC_DELETE_AFTER_LOCK);
@@ -207,6 +209,9 @@ test_mistakes(void **state)
 	snprintf(path, sizeof(path), "%s:6: [backup] colour: unknown key",
 	    conf);
 	refused(GFSB_EINVAL, path);
+	write_conf("[repository]\nurl = /a\nretry-lock = soon\n");
+	refused(GFSB_EINVAL, ":3: [repository] retry-lock: \"soon\" is not a "
+	    "duration");
 	write_conf("[repository]\nurl = /a\nurl = /b\n");
 	refused(GFSB_EINVAL, ":3: [repository] url: given twice");
 	write_conf("[backup]\npaths = /srv\n");
