@@ -113,13 +113,7 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 	j->len = len;
 	j->cap = cap;
 	j->charge = len;
-	b->inflight += len;
-	if (b->wq_tail != NULL)
-		b->wq_tail->next = j;
-	else
-		b->wq_head = j;
-	b->wq_tail = j;
-	pthread_cond_signal(&b->cv_work);
+	bk_queue_job_locked(b, j);
 	pthread_mutex_unlock(&b->mu);
 	return GFSB_OK;
 }

@@ -103,6 +103,18 @@ bk_warn(struct bk *b, const char *fmt, ...)
 }
 
 void
+bk_queue_job_locked(struct bk *b, struct cjob *j)
+{
+	b->inflight += j->charge;
+	if (b->wq_tail != NULL)
+		b->wq_tail->next = j;
+	else
+		b->wq_head = j;
+	b->wq_tail = j;
+	pthread_cond_signal(&b->cv_work);
+}
+
+void
 bk_fail(struct bk *b, gfsb_err e)
 {
 	pthread_mutex_lock(&b->mu);
@@ -420,13 +432,7 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 		j->f = f;
 		j->small = 1;
 		j->charge = (size_t)f->size_hint;
-		b->inflight += j->charge;
-		if (b->wq_tail != NULL)
-			b->wq_tail->next = j;
-		else
-			b->wq_head = j;
-		b->wq_tail = j;
-		pthread_cond_signal(&b->cv_work);
+		bk_queue_job_locked(b, j);
 		pthread_mutex_unlock(&b->mu);
 		bk_fjob_release(b, f);
 		return GFSB_OK;

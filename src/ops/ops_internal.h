@@ -159,6 +159,9 @@ int bk_own_dir(struct bk *b, const char *path, const struct stat *st);
 void bk_fail(struct bk *b, gfsb_err e);
 void bk_fjob_release(struct bk *b, struct fjob *f);
 void bk_dirref_release(struct bk *b, struct dirref *d);
+/* Hand job j to the workers, its charge in the in-flight budget.  Under
+ * b->mu. */
+void bk_queue_job_locked(struct bk *b, struct cjob *j);
 /* Queue an event for the completion thread (waits for room). */
 gfsb_err bk_emit(struct bk *b, struct event *ev);
 /* Count files and bytes for the progress ETA (its own thread). */
