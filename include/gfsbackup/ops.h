@@ -412,8 +412,9 @@ struct gfsb_forget_result {
  * dry_run) remove the snapshot objects the policy does not keep, under an
  * exclusive lock.  Only snapshot objects are removed; their data stays
  * until a prune.  In a locked repository a snapshot whose Object Lock
- * date has not passed is not removed yet (res->waiting).  GFSB_EINVAL (nothing removed) for an empty policy or one
- * that would remove every snapshot of a group.  Free res with
+ * date has not passed is not removed yet (res->waiting).  GFSB_EINVAL
+ * (nothing removed) for an empty policy or one that would remove every
+ * snapshot of a group.  Free res with
  * gfsb_ops_forget_fini, even on error.
  */
 gfsb_err gfsb_ops_forget(struct gfsb_repo *r,
@@ -814,6 +815,38 @@ gfsb_err gfsb_ops_report_verify_problems(struct gfsb_report *rep,
 enum gfsb_report_status gfsb_ops_report_verify_stage(
     const struct gfsb_verify_result *res, char *summary, size_t len);
 
+/* A verification's findings clean: no damage, no broken file, no change
+ * to the history. */
+int gfsb_ops_verify_clean(const struct gfsb_verify_result *res);
+
+/* How a line of the verification's account is meant. */
+enum gfsb_verify_line {
+	GFSB_VERIFY_LINE_WARNING,	/* a warning (stderr) */
+	GFSB_VERIFY_LINE_RESULT		/* the account itself (stdout) */
+};
+
+typedef void gfsb_verify_line_fn(void *cookie, enum gfsb_verify_line kind,
+    const char *line);
+
+/*
+ * gfsb_ops_verify_lines(res, fn, cookie):
+ * The verification told as gfsbackup verify prints it, a line at a time
+ * (no newline): warnings, what was checked and read, coverage, each
+ * damaged object and broken file, the Object Lock dates, the history's
+ * changes, and the verdict with what to do.  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_verify_lines(const struct gfsb_verify_result *res,
+    gfsb_verify_line_fn *fn, void *cookie) GFSB_WUR;
+
+/*
+ * gfsb_ops_verify_json(res, now):
+ * The verification as a malloc'd JSON object (gfsbackup verify --json:
+ * status, time, mode, counts, damage, broken, broken_snapshots,
+ * warnings, history_changed, packs_read, coverage).  NULL: no memory.
+ */
+char *gfsb_ops_verify_json(const struct gfsb_verify_result *res,
+    const struct gfsb_time *now);
+
 /* ---- the offsite bucket's policy ---- */
 
 /* Days a replaced or deleted version is kept by the lifecycle rule, by
@@ -1036,6 +1069,10 @@ gfsb_err gfsb_config_load(struct gfsb_ctx *ctx, const char *path,
     struct gfsb_config *cfg) GFSB_WUR;
 void gfsb_config_fini(struct gfsb_config *cfg);
 
+/* An empty configuration with the defaults gfsb_config_load starts
+ * from (weekly prune, rotate/7, drills every 7 days...). */
+void gfsb_config_init(struct gfsb_config *cfg);
+
 /* ---- the daily job ---- */
 
 #define GFSB_RUN_MAX_STAGES 12
@@ -1122,6 +1159,109 @@ void gfsb_ops_run_result_fini(struct gfsb_run_result *res);
  */
 gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
     const char *state_base, int *fd) GFSB_WUR;
+
+/*
+ * gfsb_ops_run_open_offsite(ctx, cfg, base, out):
+ * The offsite copy cfg->offsite_url names, opened with the remote
+ * settings base (the global ones, may be NULL) but with the [offsite]
+ * section's endpoint, region, credentials and CA certificates (unset:
+ * the defaults, not base's).  As gfsb_backend_open_opts.
+ */
+gfsb_err gfsb_ops_run_open_offsite(struct gfsb_ctx *ctx,
+    const struct gfsb_config *cfg, const struct gfsb_backend_opts *base,
+    struct gfsb_backend **out) GFSB_WUR;
+
+/* ---- the morning check: verify, drill and report on their own ---- */
+
+/*
+ * What a verification's command line gave (NULL or 0: not given), to be
+ * laid over the daily job's configuration: gfsbackup verify's options,
+ * whose names the errors use.
+ */
+struct gfsb_check_args {
+	const char *config;		/* --config FILE, or NULL */
+	const char *repo_url;		/* -r */
+	const char *password_file;
+	const char *cache_dir;
+	const char *state_dir;
+	int64_t retry_lock;
+	int no_state;
+	int as_of;			/* the past is read: no state */
+	int have_read;			/* read..percent were given */
+	enum gfsb_verify_read read;
+	uint32_t slice, slices;
+	double percent;
+	const char *policy_file;
+	int64_t lock_margin;
+	const char *offsite_url;	/* then the global S3 options apply */
+	const char *report_dir;
+	int mail;			/* --mail */
+	const char *smtp_url;
+	const char *mail_from;
+	const char *const *mail_to;
+	size_t nmail_to;
+	const char *smtp_user;
+	const char *smtp_password_file;
+	const char *smtp_cacert;
+	int mail_on;			/* 0: not given; 1: always; 2: failure */
+	uint64_t drill;			/* --drill SIZE; 0: no drill */
+	const char *drill_scratch;
+	int64_t rto;
+};
+
+/*
+ * gfsb_ops_check_settle(ctx, a, cfg):
+ * The settings a verification runs with, made once: the configuration
+ * file a->config (gfsb_config_load) or, without one, the defaults with
+ * no data read; then what a gave, which wins.  The mail settings are the
+ * command line's when it gives --smtp-url, else the file's; none unless
+ * a->mail.  A drill is made only when a asks (a->drill), and always then
+ * (cfg->drill_every 0).  GFSB_EINVAL with one line in ctx for a file
+ * that cannot be used or settings that do not go together (nothing was
+ * done); GFSB_EIO, GFSB_ENOMEM.  On failure cfg is left empty; else free
+ * it with gfsb_config_fini.
+ */
+gfsb_err gfsb_ops_check_settle(struct gfsb_ctx *ctx,
+    const struct gfsb_check_args *a, struct gfsb_config *cfg) GFSB_WUR;
+
+struct gfsb_check_opts {
+	/* cfg (from gfsb_ops_check_settle), ctx, repo (open, its index not
+	 * yet loaded), offsite (cfg->offsite_url opened, else NULL with why
+	 * in offsite_error), state_base, now, drill_progress, cookie and
+	 * stage_done, as for the daily job; the rest is not used. */
+	struct gfsb_run_opts run;
+	unsigned threads;		/* packs read at once; 0: 2, remote 4 */
+	int no_lock;			/* read-only credentials */
+	int no_state;			/* no verification state */
+	enum gfsb_lock_mode expect_lock; /* the repository's lock mode */
+	gfsb_verify_progress_fn *progress;
+	void *progress_cookie;
+};
+
+struct gfsb_check_result {
+	struct gfsb_run_result run;	/* stages verify and drill; report */
+	struct gfsb_verify_result verify; /* when verify_err is GFSB_OK */
+	gfsb_err verify_err;
+	int reported;			/* a report was made */
+};
+
+/*
+ * gfsb_ops_check(o, res):
+ * gfsbackup verify with its settings made: the verification (the
+ * "verify" stage; the result kept in res->verify), the restore drill
+ * when cfg->drill asks (from the offsite copy when cfg names one, else
+ * from the repository), and, when cfg mails it or names a report
+ * directory, the report: the repository's GFS roles, the verification,
+ * the drill, the offsite copy's lag, saved (cfg->report_dir, else
+ * reports/ beside the verification state) and mailed.  Each stage ends
+ * in res->run.stages and o->run.stage_done, where its failure is said
+ * (the context still holds the detail then).  GFSB_OK once every stage
+ * has had its turn, or GFSB_ENOMEM.  Free res with
+ * gfsb_ops_check_result_fini.
+ */
+gfsb_err gfsb_ops_check(const struct gfsb_check_opts *o,
+    struct gfsb_check_result *res) GFSB_WUR;
+void gfsb_ops_check_result_fini(struct gfsb_check_result *res);
 
 /* ---- helpers shared by the engines and the CLI ---- */
 

@@ -16,7 +16,7 @@
 #include <gfsbackup/report.h>
 
 #include "cli.h"
-#include "cli_report.h"
+#include "cli_state.h"
 
 static const char usage[] =
 "usage: gfsbackup run --config FILE [--dry-run] [--time T] [--json]\n"
@@ -156,7 +156,6 @@ open_copies(struct run_cli *rc)
 {
 	struct cli *c = rc->c;
 	struct gfsb_config *cfg = &rc->cfg;
-	struct gfsb_backend_opts saved = c->remote;
 
 	c->repo = cfg->repo_url;
 	c->password_file = cfg->password_file;
@@ -174,15 +173,11 @@ open_copies(struct run_cli *rc)
 	rc->o.repo = c->r;
 	if (cfg->offsite_url == NULL)
 		return;
-	c->remote.s3_endpoint = cfg->offsite_endpoint;
-	c->remote.s3_region = cfg->offsite_region;
-	c->remote.s3_credentials_file = cfg->offsite_credentials;
-	c->remote.cacert = cfg->offsite_cacert;
 	gfsb_ctx_clearerr(c->ctx);
-	if (cli_open_url(c, cfg->offsite_url, &rc->offsite) != EXIT_OK)
+	if (gfsb_ops_run_open_offsite(c->ctx, cfg, &c->remote, &rc->offsite) !=
+	    GFSB_OK)
 		snprintf(rc->offsite_error, sizeof(rc->offsite_error), "%s",
 		    gfsb_ctx_errmsg(c->ctx));
-	c->remote = saved;
 	gfsb_ctx_clearerr(c->ctx);
 	rc->o.offsite = rc->offsite;
 	rc->o.offsite_error = rc->offsite_error;

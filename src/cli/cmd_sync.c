@@ -10,7 +10,7 @@
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
-#include "cli_report.h"
+#include "cli_state.h"
 
 static const char usage[] =
 "usage: gfsbackup sync -r REPO --to REPO2 [--delete never|after-lock]\n"

@@ -9,14 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/ops.h>
 #include <gfsbackup/report.h>
 
 #include "cli.h"
-#include "cli_report.h"
+#include "cli_state.h"
 
 static const char usage[] =
 "usage: gfsbackup verify -r REPO [--read-data | --read-data-subset SUBSET]\n"
@@ -129,155 +128,6 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 	cli_progress(v->c, line);
 }
 
-static int
-is_clean(const struct gfsb_verify_result *res)
-{
-	return res->ndamage == 0 && res->broken_total == 0 &&
-	    res->ntamper == 0;
-}
-
-static void
-print_text(struct cli *c, const struct gfsb_verify_result *res)
-{
-	char b1[32], b2[32];
-	size_t i;
-
-	for (i = 0; i < res->nwarnings; i++)
-		cli_msg(c, "warning: %s", res->warnings[i]);
-	gfsb_size_format(res->pack_bytes, b1, sizeof(b1));
-	printf("checked %zu keys, %zu index files, %zu snapshots, %zu trees, "
-	    "%llu data blobs, %llu packs (%s)\n", res->keys, res->index_files,
-	    res->snapshots, res->trees, (unsigned long long)res->data_blobs,
-	    (unsigned long long)res->packs, b1);
-	gfsb_size_format(res->bytes_read, b2, sizeof(b2));
-	printf("read (%s): %llu packs, %s, %llu blobs in %.1f s",
-	    res->mode, (unsigned long long)res->packs_read, b2,
-	    (unsigned long long)res->blobs_read, res->seconds);
-	if (res->seconds > 0 && res->bytes_read > 0)
-		printf(" (%.1f MB/s)", (double)res->bytes_read / 1e6 /
-		    res->seconds);
-	printf("\n");
-	if (res->have_state) {
-		if (res->days_since_all_read >= 0)
-			printf("coverage: every pack read in the last %lld "
-			    "days\n", (long long)res->days_since_all_read);
-		else
-			printf("coverage: %llu of %llu packs not read yet\n",
-			    (unsigned long long)res->never_read,
-			    (unsigned long long)res->packs);
-	}
-	for (i = 0; i < res->ndamage; i++)
-		printf("DAMAGED %s %.16s: %s\n", res->damage[i].kind,
-		    res->damage[i].id, res->damage[i].why);
-	for (i = 0; i < res->nbroken; i++)
-		printf("BROKEN snapshot %.8s %s: %s\n", res->broken[i].snapshot,
-		    res->broken[i].path, res->broken[i].why);
-	if (res->broken_total > res->nbroken)
-		printf("... and %llu more broken files\n",
-		    (unsigned long long)(res->broken_total - res->nbroken));
-	if (res->locks_checked > 0)
-		printf("Object Lock: %llu dates read, %llu short of what the "
-		    "policy needs\n", (unsigned long long)res->locks_checked,
-		    (unsigned long long)res->locks_short);
-	for (i = 0; i < res->ntamper; i++)
-		printf("HISTORY CHANGED: %s\n", res->tamper[i]);
-	if (res->ntamper > 0)
-		printf("TAMPERING SUSPECTED: the repository's history changed "
-		    "in %zu way%s since the last verification (above)\n",
-		    res->ntamper, res->ntamper == 1 ? "" : "s");
-	if (res->ndamage == 0 && res->broken_total == 0) {
-		printf("no damage found\n");
-	} else {
-		printf("DAMAGE FOUND: %zu damaged objects break %llu files in "
-		    "%zu snapshots\n", res->ndamage,
-		    (unsigned long long)res->broken_total,
-		    res->nbroken_snapshots);
-		for (i = 0; gfsb_report_damage_advice[i] != NULL; i++)
-			printf("%-7s%s\n", i == 0 ? "to do:" : "",
-			    gfsb_report_damage_advice[i]);
-	}
-}
-
-static int
-print_json(const struct gfsb_verify_result *res, const struct gfsb_time *now)
-{
-	json_t *o, *a, *x;
-	char when[40], *s;
-	size_t i;
-	int ok = 1;
-
-	gfsb_time_format_rfc3339(now, when, sizeof(when));
-	o = json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:f}",
-	    "status", res->ndamage > 0 || res->broken_total > 0 ? "damaged" :
-	    res->ntamper > 0 ? "history-changed" : "ok",
-	    "time", when, "mode", res->mode, "counts",
-	    "keys", (json_int_t)res->keys,
-	    "index_files", (json_int_t)res->index_files,
-	    "snapshots", (json_int_t)res->snapshots,
-	    "trees", (json_int_t)res->trees,
-	    "data_blobs", (json_int_t)res->data_blobs,
-	    "packs", (json_int_t)res->packs,
-	    "pack_bytes", (json_int_t)res->pack_bytes,
-	    "repo_bytes", (json_int_t)res->repo_bytes,
-	    "packs_read", (json_int_t)res->packs_read,
-	    "bytes_read", (json_int_t)res->bytes_read,
-	    "blobs_read", (json_int_t)res->blobs_read,
-	    "duplicates", (json_int_t)res->duplicates,
-	    "orphaned_packs", (json_int_t)res->orphaned,
-	    "stale_locks", (json_int_t)res->locks_stale,
-	    "broken_files", (json_int_t)res->broken_total,
-	    "seconds", res->seconds);
-	if (o == NULL)
-		return -1;
-	if ((a = json_array()) == NULL || json_object_set_new(o, "damage", a))
-		ok = 0;
-	for (i = 0; ok && i < res->ndamage; i++)
-		ok = (x = json_pack("{s:s, s:s, s:s}", "kind",
-		    res->damage[i].kind, "id", res->damage[i].id, "why",
-		    res->damage[i].why)) != NULL && !json_array_append_new(a, x);
-	if (ok && ((a = json_array()) == NULL ||
-	    json_object_set_new(o, "broken", a)))
-		ok = 0;
-	for (i = 0; ok && i < res->nbroken; i++)
-		ok = (x = json_pack("{s:s, s:s, s:s}", "snapshot",
-		    res->broken[i].snapshot, "path", res->broken[i].path, "why",
-		    res->broken[i].why)) != NULL && !json_array_append_new(a, x);
-	if (ok && ((a = json_array()) == NULL ||
-	    json_object_set_new(o, "broken_snapshots", a)))
-		ok = 0;
-	for (i = 0; ok && i < res->nbroken_snapshots; i++)
-		ok = !json_array_append_new(a,
-		    json_string(res->broken_snapshots[i]));
-	if (ok && ((a = json_array()) == NULL ||
-	    json_object_set_new(o, "warnings", a)))
-		ok = 0;
-	for (i = 0; ok && i < res->nwarnings; i++)
-		ok = !json_array_append_new(a, json_string(res->warnings[i]));
-	if (ok && ((a = json_array()) == NULL ||
-	    json_object_set_new(o, "history_changed", a)))
-		ok = 0;
-	for (i = 0; ok && i < res->ntamper; i++)
-		ok = !json_array_append_new(a, json_string(res->tamper[i]));
-	if (ok && ((a = json_array()) == NULL ||
-	    json_object_set_new(o, "packs_read", a)))
-		ok = 0;
-	for (i = 0; ok && i < res->nread; i++)
-		ok = !json_array_append_new(a, json_string(res->read[i]));
-	if (ok && res->have_state)
-		ok = !json_object_set_new(o, "coverage", json_pack("{s:I, s:I}",
-		    "days_since_all_read", (json_int_t)res->days_since_all_read,
-		    "never_read", (json_int_t)res->never_read));
-	if (ok && (s = json_dumps(o, JSON_INDENT(2))) != NULL) {
-		printf("%s\n", s);
-		free(s);
-	} else {
-		ok = 0;
-	}
-	json_decref(o);
-	return ok ? 0 : -1;
-}
-
 /* --mail-to takes one address or several separated by commas. */
 static int
 add_recipients(struct cli *c, const char ***to, size_t *nto, char *arg)
@@ -294,18 +144,16 @@ add_recipients(struct cli *c, const char ***to, size_t *nto, char *arg)
 	return EXIT_OK;
 }
 
-/* What the command line, then --config, asked for. */
+/* What the command line asked for. */
 struct vargs {
-	struct gfsb_verify_opts vo;
-	struct cli_mail mail;
-	struct gfsb_config cfg;
-	const char *config, *state_dir, *policy, *offsite, *report_dir;
+	struct gfsb_check_args args;	/* the settings it gave */
+	struct gfsb_config cfg;		/* ... over --config's: the ones */
 	const char **to;
 	size_t nto;
 	long threads;
-	int json, no_state, want_mail, have_read, have_time, have_mailon;
-	struct gfsb_drill_opts drill;	/* size 0: no drill */
-	int64_t rto;
+	int json, no_lock, have_time;
+	enum gfsb_lock_mode expect_lock;
+	struct gfsb_time now;
 };
 
 static const struct option opts[] = {
@@ -340,21 +188,21 @@ static const struct option opts[] = {
 
 /* The restore drill's options (optarg is o's argument). */
 static int
-parse_drill(struct cli *c, int o, struct vargs *a)
+parse_drill(struct cli *c, int o, struct gfsb_check_args *g)
 {
 	switch (o) {
 	case O_DRILL:
-		if (gfsb_size_parse(optarg, &a->drill.size) != GFSB_OK ||
-		    a->drill.size == 0)
+		if (gfsb_size_parse(optarg, &g->drill) != GFSB_OK ||
+		    g->drill == 0)
 			return cli_usage_error(c, "invalid --drill %s: give a "
 			    "size, e.g. 256MiB or 2GiB", optarg);
 		break;
 	case O_SCRATCH:
-		a->drill.scratch = optarg;
+		g->drill_scratch = optarg;
 		break;
 	default:
-		if (gfsb_gfs_margin_parse(optarg, &a->rto) != GFSB_OK ||
-		    a->rto <= 0)
+		if (gfsb_gfs_margin_parse(optarg, &g->rto) != GFSB_OK ||
+		    g->rto <= 0)
 			return cli_usage_error(c, "invalid "
 			    "--recovery-time-objective %s: give e.g. 4h, "
 			    "1d12h, 90m", optarg);
@@ -366,21 +214,21 @@ parse_drill(struct cli *c, int o, struct vargs *a)
 static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
-	struct gfsb_verify_opts *vo = &a->vo;
+	struct gfsb_check_args *g = &a->args;
 	int o, rc;
 
 	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
 		switch (o) {
 		case O_READ:
 		case O_SUBSET:
-			if (a->have_read++)
+			if (g->have_read++)
 				return cli_usage_error(c, "give --read-data or "
 				    "--read-data-subset once");
 			if (o == O_READ)
-				vo->read = GFSB_VERIFY_READ_ALL;
+				g->read = GFSB_VERIFY_READ_ALL;
 			else if (gfsb_ops_verify_parse_subset(optarg,
-			    &vo->read, &vo->slice, &vo->slices,
-			    &vo->percent) != GFSB_OK)
+			    &g->read, &g->slice, &g->slices,
+			    &g->percent) != GFSB_OK)
 				return cli_usage_error(c, "invalid "
 				    "--read-data-subset %s: give N/T, "
 				    "rotate/T or P%%", optarg);
@@ -389,7 +237,7 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 			a->json = 1;
 			break;
 		case O_TIME:
-			if (gfsb_time_parse_local(optarg, &vo->now) != GFSB_OK)
+			if (gfsb_time_parse_local(optarg, &a->now) != GFSB_OK)
 				return cli_usage_error(c, "invalid --time %s: "
 				    "give 'YYYY-MM-DD HH:MM:SS'", optarg);
 			a->have_time = 1;
@@ -400,28 +248,28 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 				return EXIT_USAGE;
 			break;
 		case O_STATEDIR:
-			a->state_dir = optarg;
+			g->state_dir = optarg;
 			break;
 		case O_NOSTATE:
-			a->no_state = 1;
+			g->no_state = 1;
 			break;
 		case O_POLICY:
-			a->policy = optarg;
+			g->policy_file = optarg;
 			break;
 		case O_OFFSITE:
-			a->offsite = optarg;
+			g->offsite_url = optarg;
 			break;
 		case O_REPORT:
-			a->report_dir = optarg;
+			g->report_dir = optarg;
 			break;
 		case O_MAIL:
-			a->want_mail = 1;
+			g->mail = 1;
 			break;
 		case O_SMTPURL:
-			a->mail.url = optarg;
+			g->smtp_url = optarg;
 			break;
 		case O_FROM:
-			a->mail.from = optarg;
+			g->mail_from = optarg;
 			break;
 		case O_TO:
 			if ((rc = add_recipients(c, &a->to, &a->nto,
@@ -429,27 +277,27 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 				return rc;
 			break;
 		case O_SMTPUSER:
-			a->mail.user = optarg;
+			g->smtp_user = optarg;
 			break;
 		case O_SMTPPASS:
-			a->mail.password_file = optarg;
+			g->smtp_password_file = optarg;
 			break;
 		case O_SMTPCA:
-			a->mail.cacert = optarg;
+			g->smtp_cacert = optarg;
 			break;
 		case O_CONFIG:
-			a->config = optarg;
+			g->config = optarg;
 			break;
 		case O_NOLOCK:
-			vo->no_lock = 1;
+			a->no_lock = 1;
 			break;
 		case O_LOCK:
 			if ((rc = cli_lock_mode(c, optarg,
-			    &vo->expect_lock)) != EXIT_OK)
+			    &a->expect_lock)) != EXIT_OK)
 				return rc;
 			break;
 		case O_MARGIN:
-			if (gfsb_gfs_margin_parse(optarg, &vo->lock_margin) !=
+			if (gfsb_gfs_margin_parse(optarg, &g->lock_margin) !=
 			    GFSB_OK)
 				return cli_usage_error(c, "invalid "
 				    "--lock-margin %s: give e.g. 2d, 36h, 90s",
@@ -458,15 +306,14 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 		case O_DRILL:
 		case O_SCRATCH:
 		case O_RTO:
-			if ((rc = parse_drill(c, o, a)) != EXIT_OK)
+			if ((rc = parse_drill(c, o, g)) != EXIT_OK)
 				return rc;
 			break;
 		case O_MAILON:
-			a->have_mailon = 1;
 			if (strcmp(optarg, "always") == 0)
-				a->mail.failures_only = 0;
+				g->mail_on = 1;
 			else if (strcmp(optarg, "failure") == 0)
-				a->mail.failures_only = 1;
+				g->mail_on = 2;
 			else
 				return cli_usage_error(c, "invalid --mail-on "
 				    "%s: give always or failure", optarg);
@@ -481,330 +328,212 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 	return EXIT_OK;
 }
 
-/* The daily job's mail settings, under those given here. */
-static int
-config_mail(struct cli *c, struct vargs *a)
-{
-	const struct gfsb_config *cfg = &a->cfg;
-	struct cli_mail *mail = &a->mail;
 
-	mail->url = cfg->smtp_url;
-	if (mail->from == NULL)
-		mail->from = cfg->mail_from;
-	if (a->nto == 0) {
-		a->to = malloc((cfg->nmail_to + 1) * sizeof(*a->to));
-		if (a->to == NULL)
-			return cli_fail(c, GFSB_ENOMEM);
-		for (; a->nto < cfg->nmail_to; a->nto++)
-			a->to[a->nto] = cfg->mail_to[a->nto];
-	}
-	if (mail->user == NULL) {
-		mail->user = cfg->smtp_user;
-		mail->password_file = cfg->smtp_password_file;
-	}
-	if (mail->cacert == NULL)
-		mail->cacert = cfg->smtp_cacert;
-	if (!a->have_mailon)
-		mail->failures_only = cfg->send_failures_only;
-	return EXIT_OK;
+/* What the command prints as the check's stages end, and its status. */
+struct verify_cli {
+	struct cli *c;
+	struct vargs *a;
+	struct gfsb_check_result *res;
+	int rc;
+};
+
+static void
+put_line(void *cookie, enum gfsb_verify_line kind, const char *line)
+{
+	struct cli *c = cookie;
+
+	if (kind == GFSB_VERIFY_LINE_WARNING)
+		cli_msg(c, "warning: %s", line);
+	else
+		printf("%s\n", line);
 }
 
-/* --config under what was given here, then the combinations checked. */
+/* The verification's result, printed, and what it comes to. */
+static int
+verify_done(struct verify_cli *v, const struct gfsb_run_stage *st)
+{
+	const struct gfsb_verify_result *res = &v->res->verify;
+	struct cli *c = v->c;
+	char *json;
+	int clean;
+
+	if (v->res->verify_err != GFSB_OK)
+		return cli_fail(c, st->err);
+	clean = gfsb_ops_verify_clean(res);
+	if (v->a->json) {
+		if ((json = gfsb_ops_verify_json(res, &v->a->now)) == NULL)
+			return cli_fail(c, GFSB_ENOMEM);
+		printf("%s\n", json);
+		free(json);
+	} else if ((!c->quiet || !clean) &&
+	    gfsb_ops_verify_lines(res, put_line, c) != GFSB_OK) {
+		return cli_fail(c, GFSB_ENOMEM);
+	}
+	return clean ? EXIT_OK : EXIT_FATAL;
+}
+
+static void
+on_stage(void *cookie, const struct gfsb_run_stage *st, int dry)
+{
+	struct verify_cli *v = cookie;
+	int rc = EXIT_OK;
+
+	(void)dry;
+	cli_progress(v->c, NULL);
+	if (strcmp(st->name, "verify") == 0) {
+		rc = verify_done(v, st);
+	} else if (st->err == GFSB_OK || st->err == GFSB_ECORRUPT) {
+		/* The drill ran: a file that failed is in its line. */
+		if (!v->c->quiet)
+			printf("drill: %s\n", st->summary);
+		rc = st->err == GFSB_OK ? EXIT_OK : EXIT_FATAL;
+	} else {
+		cli_msg(v->c, "%s: verify: drill %s", v->c->prog, st->summary);
+		rc = cli_exit_status(st->err);
+	}
+	if (v->rc == EXIT_OK)
+		v->rc = rc;
+}
+
+static void
+on_drill_progress(void *cookie, const struct gfsb_restore_progress *p)
+{
+	struct verify_cli *v = cookie;
+	char line[256];
+
+	gfsb_ops_restore_progress_line(p, line, sizeof(line));
+	cli_progress(v->c, line);
+}
+
+/* The settings: --config's under the command line's, made once. */
 static int
 settle(struct cli *c, struct vargs *a)
 {
-	const struct cli_mail *mail = &a->mail;
-	int rc;
+	struct gfsb_check_args *g = &a->args;
+	gfsb_err e;
 
-	if (a->config != NULL) {
-		if ((rc = cli_config_load(c, a->config, &a->cfg)) != EXIT_OK)
-			return rc;
-		if (c->repo == NULL)
-			c->repo = a->cfg.repo_url;
-		if (c->password_file == NULL)
-			c->password_file = a->cfg.password_file;
-		if (c->cache_dir == NULL)
-			c->cache_dir = a->cfg.cache_dir;
-		if (a->state_dir == NULL)
-			a->state_dir = a->cfg.state_dir;
-		if (c->retry_lock == 0)
-			c->retry_lock = a->cfg.retry_lock;
-		if (!a->have_read) {
-			a->vo.read = a->cfg.read;
-			a->vo.slice = a->cfg.slice;
-			a->vo.slices = a->cfg.slices;
-			a->vo.percent = a->cfg.percent;
-		}
-		if (a->report_dir == NULL)
-			a->report_dir = a->cfg.report_dir;
-		if (a->drill.scratch == NULL)
-			a->drill.scratch = a->cfg.drill_scratch;
-		if (a->rto == 0)
-			a->rto = a->cfg.rto;
-		if (a->want_mail && mail->url == NULL &&
-		    (rc = config_mail(c, a)) != EXIT_OK)
-			return rc;
-	}
-	if (a->want_mail && (mail->url == NULL || mail->from == NULL ||
-	    a->nto == 0))
-		return cli_usage_error(c, "--mail needs --smtp-url, "
-		    "--mail-from and --mail-to");
-	if (!a->want_mail && (mail->url != NULL || mail->from != NULL ||
-	    a->nto > 0 || mail->user != NULL || mail->password_file != NULL))
-		return cli_usage_error(c, "mail settings without --mail");
-	if ((mail->user == NULL) != (mail->password_file == NULL))
-		return cli_usage_error(c, "give both --smtp-user and "
-		    "--smtp-password-file, or neither");
-	if (a->no_state && a->state_dir != NULL)
-		return cli_usage_error(c, "--no-state and --state-dir "
-		    "conflict");
-	if (c->as_of != 0) {
-		/* The state follows the present repository (the library
-		 * refuses it with a view of the past): the configuration's
-		 * is left alone, one given here is a mistake. */
-		if (a->state_dir != NULL && (a->config == NULL ||
-		    a->state_dir != a->cfg.state_dir))
-			return cli_usage_error(c, "--as-of keeps no state: "
-			    "--state-dir does not apply");
-		a->no_state = 1;
-	}
-	if (a->drill.size == 0 && a->drill.scratch != NULL &&
-	    (a->config == NULL || a->drill.scratch != a->cfg.drill_scratch))
-		return cli_usage_error(c, "--drill-scratch without --drill");
-	if (a->drill.size > 0 && c->as_of != 0)
-		return cli_usage_error(c, "--drill restores the newest snapshot: "
-		    "it does not go with --as-of");
-	a->mail.to = a->to;
-	a->mail.nto = a->nto;
+	g->repo_url = c->repo;
+	g->password_file = c->password_file;
+	g->cache_dir = c->cache_dir;
+	g->retry_lock = c->retry_lock;
+	g->as_of = c->as_of != 0;
+	g->mail_to = a->to;
+	g->nmail_to = a->nto;
+	if (g->config != NULL && *g->config == '\0')
+		return cli_usage_error(c, "--config: no file given");
+	if ((e = gfsb_ops_check_settle(c->ctx, g, &a->cfg)) != GFSB_OK)
+		return e == GFSB_EIO ? cli_fail(c, e) : cli_config_fail(c, e);
+	c->repo = a->cfg.repo_url;
+	c->password_file = a->cfg.password_file;
+	c->cache_dir = a->cfg.cache_dir;
+	c->retry_lock = a->cfg.retry_lock;
 	if (!a->have_time)
-		gfsb_time_now(&a->vo.now);
+		gfsb_time_now(&a->now);
 	return EXIT_OK;
 }
 
-/* The offsite copy asked for (here, else in the configuration), with
- * c->remote set for it; the caller puts saved back. */
-static const char *
-offsite_url(struct cli *c, const struct vargs *a,
-    struct gfsb_backend_opts *saved)
-{
-	*saved = c->remote;
-	if (a->offsite != NULL || a->cfg.offsite_url == NULL)
-		return a->offsite;
-	c->remote.s3_endpoint = a->cfg.offsite_endpoint;
-	c->remote.s3_region = a->cfg.offsite_region;
-	c->remote.s3_credentials_file = a->cfg.offsite_credentials;
-	c->remote.cacert = a->cfg.offsite_cacert;
-	return a->cfg.offsite_url;
-}
-
-static void
-drill_print(const struct gfsb_drill_result *res, const char *from)
-{
-	char line[4400];
-
-	gfsb_ops_drill_summary(res, from, line, sizeof(line));
-	printf("drill: %s\n", line);
-}
-
 /*
- * The restore drill, from the offsite copy when there is one (else from
- * the repository verified), into the report when one is made.
+ * The repository, and the offsite copy when the drill or the report
+ * needs it (one that cannot be opened is said, and they go on without
+ * it); the check's options.
  */
-static void
-drill(struct cli *c, struct vargs *a, struct gfsb_report *rep, int *rc)
+static int
+open_copies(struct cli *c, struct vargs *a, struct gfsb_check_opts *co,
+    char *state_base, size_t len, char *why, size_t wlen)
 {
-	struct gfsb_backend_opts saved;
-	struct gfsb_backend *be = NULL;
-	struct gfsb_drill_result res;
-	const char *url = offsite_url(c, a, &saved);
-	char *record = NULL, why[1100];
-	gfsb_err e = GFSB_OK;
-	int r = EXIT_OK;
+	const struct gfsb_config *cfg = &a->cfg;
+	int report = cfg->smtp_url != NULL || cfg->report_dir != NULL;
+	struct gfsb_backend *off = NULL;
+	gfsb_err e;
+	int rc;
 
-	if (url != NULL)
-		r = cli_open_url(c, url, &be);
-	c->remote = saved;
-	if (r == EXIT_OK) {
-		a->drill.no_lock = a->vo.no_lock;
-		r = cli_drill(c, a->state_dir, be != NULL ? be : c->be,
-		    &a->drill, &a->vo.now, &record, &res, why, sizeof(why));
-		if ((r == EXIT_OK || res.failed > 0) && !c->quiet)
-			drill_print(&res, gfsb_backend_location(be != NULL ?
-			    be : c->be));
-		if (r == EXIT_OK || res.failed > 0)
-			e = gfsb_ops_report_drill(rep, c->ctx, record, 1,
-			    (double)a->rto, 0);
-		else
-			e = gfsb_report_add_error(rep, "restore drill could "
-			    "not run: %s", why);
-		gfsb_ops_drill_result_fini(&res);
-	}
-	if (e != GFSB_OK)
-		r = cli_fail(c, e);
-	if (r != EXIT_OK && *rc == EXIT_OK)
-		*rc = r;
-	gfsb_backend_close(be);
-	free(record);
-}
-
-/*
- * The report: filled from the repository and the verification (or why it
- * could not run, already in rep), with the offsite copy's lag, then saved
- * and mailed.  A mailed report is also kept: if the mail fails, it is
- * what is left.  A report that cannot be made sets *rc; one that cannot
- * be delivered sets it when nothing else did.
- */
-static void
-report(struct cli *c, struct vargs *a, const struct gfsb_verify_result *res,
-    gfsb_err e, struct gfsb_report *rep, const struct gfsb_policy *pol,
-    const char *state, int *rc)
-{
-	struct gfsb_backend_opts saved_remote;
-	const char *offsite = a->offsite, *report_dir = a->report_dir;
-	const char *sf = state, *slash;
-	char *reports = NULL, *own = NULL;
-	int r;
-
-	if ((r = cli_report_fill_repo(c, rep, pol, &a->vo.now)) != EXIT_OK)
-		goto fail;
-	if (e == GFSB_OK) {
-		char summary[512];
-		enum gfsb_report_status st;
-
-		st = gfsb_ops_report_verify_stage(res, summary,
-		    sizeof(summary));
-		if (gfsb_ops_report_verify(rep, res, &a->vo.now) != GFSB_OK ||
-		    gfsb_report_add_stage(rep, "verify", st, "%s", summary) !=
-		    GFSB_OK) {
-			r = cli_fail(c, GFSB_ENOMEM);
-			goto fail;
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		return rc;
+	if (cfg->repo_url == NULL && (a->cfg.repo_url = strdup(c->repo)) ==
+	    NULL)
+		return cli_fail(c, GFSB_ENOMEM);
+	if ((!a->args.no_state || report || cfg->drill > 0) &&
+	    (rc = cli_state_base(c, cfg->state_dir, state_base, len)) !=
+	    EXIT_OK)
+		return rc;
+	if (cfg->offsite_url != NULL && (report || cfg->drill > 0)) {
+		e = a->args.offsite_url != NULL ? gfsb_backend_open_opts(c->ctx,
+		    cfg->offsite_url, &c->remote, &off) :
+		    gfsb_ops_run_open_offsite(c->ctx, cfg, &c->remote, &off);
+		if (e != GFSB_OK) {
+			snprintf(why, wlen, "%s", *gfsb_ctx_errmsg(c->ctx) ?
+			    gfsb_ctx_errmsg(c->ctx) : gfsb_strerror(e));
+			rc = cli_fail(c, e);
+			gfsb_ctx_clearerr(c->ctx);
 		}
 	}
-	offsite = offsite_url(c, a, &saved_remote);
-	r = offsite != NULL ? cli_report_fill_offsite(c, rep, offsite) :
-	    EXIT_OK;
-	c->remote = saved_remote;
-	if (r != EXIT_OK)
-		goto fail;
-	if (report_dir == NULL) {
-		if (sf == NULL) {
-			if ((r = cli_state_file(c, a->state_dir, &own)) !=
-			    EXIT_OK)
-				goto fail;
-			sf = own;
-		}
-		slash = strrchr(sf, '/');
-		if (asprintf(&reports, "%.*s/reports", (int)(slash - sf), sf) <
-		    0)
-			reports = NULL;
-		free(own);
-		if (reports == NULL) {
-			r = cli_fail(c, GFSB_ENOMEM);
-			goto fail;
-		}
-		report_dir = reports;
-	}
-	/* cfg.report_keep_days: the configuration's, else the default
-	 * (gfsb_config_load sets it; a verify without --config did not). */
-	r = cli_report_deliver(c, rep, a->want_mail ? &a->mail : NULL,
-	    report_dir, a->config != NULL ? a->cfg.report_keep_days :
-	    GFSB_CONFIG_KEEP_DAYS);
-	free(reports);
-	if (r != EXIT_OK && *rc == EXIT_OK)
-		*rc = r;
-	return;
-fail:
-	*rc = r;
+	co->run.cfg = cfg;
+	co->run.ctx = c->ctx;
+	co->run.repo = c->r;
+	co->run.offsite = off;
+	co->run.offsite_error = why;
+	co->run.state_base = state_base;
+	co->run.connections = c->remote.connections > 0 ?
+	    (unsigned)c->remote.connections : 0;
+	co->run.now = a->now;
+	co->threads = (unsigned)a->threads;
+	co->no_lock = a->no_lock;
+	co->no_state = a->args.no_state || a->args.as_of;
+	co->expect_lock = a->expect_lock;
+	return rc;
 }
 
 int
 cmd_verify(struct cli *c, int argc, char **argv)
 {
-	struct gfsb_verify_result res;
-	struct gfsb_report rep;
-	struct gfsb_policy *pol = NULL;
+	struct gfsb_check_result res;
+	struct gfsb_check_opts co;
 	struct verify_view view;
+	struct verify_cli v;
 	struct vargs a;
-	char *state = NULL;
+	char base[4200] = "", why[1100] = "";
 	gfsb_err e;
 	int rc;
 
 	c->usage = usage;
 	memset(&a, 0, sizeof(a));
+	memset(&co, 0, sizeof(co));
 	memset(&res, 0, sizeof(res));
-	gfsb_report_init(&rep);
 	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK ||
 	    (rc = settle(c, &a)) != EXIT_OK)
 		goto out;
-	if (a.policy == NULL && a.cfg.policy != NULL) {
-		pol = a.cfg.policy; /* lent: freed with cfg */
-		a.cfg.policy = NULL;
-	} else if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx,
-	    a.policy, &pol)) != GFSB_OK) {
-		rc = cli_config_fail(c, e);
+	rc = open_copies(c, &a, &co, base, sizeof(base), why, sizeof(why));
+	if (c->r == NULL || (rc != EXIT_OK && *why == '\0'))
 		goto out;
-	}
-	if ((rc = cli_open_repo(c)) != EXIT_OK)
-		goto out;
-	if (!a.no_state && (rc = cli_state_file(c, a.state_dir, &state)) !=
-	    EXIT_OK)
-		goto out;
-	a.vo.state_file = state;
-	a.vo.policy = pol;
-	a.vo.threads = a.threads > 0 ? (unsigned)a.threads :
-	    gfsb_backend_is_remote(c->be) ? (c->remote.connections > 0 ?
-	    (unsigned)c->remote.connections : 4) : 2;
-	memset(&view, 0, sizeof(view));
+	memset(&v, 0, sizeof(v));
+	v.c = c;
+	v.a = &a;
+	v.res = &res;
+	v.rc = rc;
+	co.run.stage_done = on_stage;
+	co.run.cookie = &v;
 	view.c = c;
 	view.drawn = -1;
 	if (cli_tty(c) && !a.json) {
-		a.vo.progress = progress;
-		a.vo.progress_cookie = &view;
+		co.progress = progress;
+		co.progress_cookie = &view;
+		co.run.drill_progress = on_drill_progress;
 	}
-	e = gfsb_ops_verify(c->r, &a.vo, &res);
+	e = gfsb_ops_check(&co, &res);
 	cli_progress(c, NULL);
-	if (e != GFSB_OK) {
-		rc = cli_fail(c, e);
-		/* The report still goes out: a verification that could not
-		 * run is exactly what the operators must hear about. */
-		if (gfsb_report_add_stage(&rep, "verify", GFSB_REPORT_FAILED,
-		    "could not run: %s", *gfsb_ctx_errmsg(c->ctx) ?
-		    gfsb_ctx_errmsg(c->ctx) : gfsb_strerror(e)) != GFSB_OK ||
-		    gfsb_report_add_error(&rep, "verification could not run: "
-		    "%s", *gfsb_ctx_errmsg(c->ctx) ? gfsb_ctx_errmsg(c->ctx) :
-		    gfsb_strerror(e)) != GFSB_OK)
-			goto out;
-		gfsb_ctx_clearerr(c->ctx);
-	} else {
-		if (a.json) {
-			if (print_json(&res, &a.vo.now) != 0)
-				rc = cli_fail(c, GFSB_ENOMEM);
-		} else if (!c->quiet || !is_clean(&res)) {
-			print_text(c, &res);
-		}
-		if (!is_clean(&res))
+	rc = v.rc;
+	if (e != GFSB_OK || (res.reported && res.run.report_err != GFSB_OK)) {
+		cli_fail(c, e != GFSB_OK ? e : res.run.report_err);
+		if (rc == EXIT_OK)
 			rc = EXIT_FATAL;
 	}
-	if (a.drill.size > 0)
-		drill(c, &a, &rep, &rc);
-	if (a.want_mail || a.report_dir != NULL)
-		report(c, &a, &res, e, &rep, pol, state, &rc);
+	gfsb_ops_check_result_fini(&res);
+	gfsb_backend_close(co.run.offsite);
 out:
-	gfsb_ops_verify_result_fini(&res);
-	gfsb_report_fini(&rep);
-	gfsb_gfs_policy_free(pol);
-	if (a.config != NULL) {
-		/* c's strings may point into cfg: forget them first. */
-		cli_close(c);
-		if (c->repo == a.cfg.repo_url)
-			c->repo = NULL;
-		if (c->password_file == a.cfg.password_file)
-			c->password_file = NULL;
-		if (c->cache_dir == a.cfg.cache_dir)
-			c->cache_dir = NULL;
-	}
+	/* c's strings point into cfg: forget them first. */
+	cli_close(c);
+	c->repo = c->password_file = c->cache_dir = NULL;
 	gfsb_config_fini(&a.cfg);
-	free(state);
 	free(a.to);
 	return rc;
 }

@@ -594,6 +594,18 @@ gfsb_config_fini(struct gfsb_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void
+gfsb_config_init(struct gfsb_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->prune = GFSB_PRUNE_WEEKLY;
+	cfg->report_keep_days = GFSB_CONFIG_KEEP_DAYS;
+	cfg->drill_every = 7;
+	cfg->lock_margin = GFSB_LOCK_MARGIN_DEFAULT;
+	cfg->read = GFSB_VERIFY_READ_ROTATE;
+	cfg->slices = 7;
+}
+
 gfsb_err
 gfsb_config_load(struct gfsb_ctx *ctx, const char *path,
     struct gfsb_config *cfg)
@@ -604,14 +616,8 @@ gfsb_config_load(struct gfsb_ctx *ctx, const char *path,
 	int fd, line;
 	gfsb_err e = GFSB_EINVAL;
 
-	memset(cfg, 0, sizeof(*cfg));
+	gfsb_config_init(cfg);
 	memset(&s, 0, sizeof(s));
-	cfg->prune = GFSB_PRUNE_WEEKLY;
-	cfg->report_keep_days = GFSB_CONFIG_KEEP_DAYS;
-	cfg->drill_every = 7;
-	cfg->lock_margin = GFSB_LOCK_MARGIN_DEFAULT;
-	cfg->read = GFSB_VERIFY_READ_ROTATE;
-	cfg->slices = 7;
 	s.cfg = cfg;
 	s.ctx = ctx;
 	/* Opened without blocking: a FIFO named by mistake is refused

@@ -26,19 +26,10 @@
 #include <gfsbackup/ops.h>
 #include <gfsbackup/report.h>
 
-struct run {
-	const struct gfsb_run_opts *o;
-	const struct gfsb_config *cfg;
-	struct gfsb_ctx *ctx;
-	struct gfsb_repo *repo;
-	struct gfsb_backend *offsite;	/* NULL once sync failed */
-	struct gfsb_run_result *res;
-	struct gfsb_time t0;		/* start of the current stage */
-	unsigned threads;		/* transfers at once */
-};
+#include "ops_run.h"
 
-static double
-since(const struct gfsb_time *t0)
+double
+rn_since(const struct gfsb_time *t0)
 {
 	struct gfsb_time t;
 
@@ -46,20 +37,15 @@ since(const struct gfsb_time *t0)
 	return (double)(t.sec - t0->sec) + (t.nsec - t0->nsec) / 1e9;
 }
 
-static void
-stage_begin(struct run *r)
+void
+rn_stage_begin(struct run *r)
 {
 	gfsb_time_now(&r->t0);
 	gfsb_ctx_clearerr(r->ctx);
 }
 
-static void
-stage_end(struct run *r, const char *name, gfsb_err err, int partial,
-    enum gfsb_report_status status, const char *fmt, ...) GFSB_PRINTF(6, 7);
-
-/* Record a stage's end; the first failure is the job's. */
-static void
-stage_end(struct run *r, const char *name, gfsb_err err, int partial,
+void
+rn_stage_end(struct run *r, const char *name, gfsb_err err, int partial,
     enum gfsb_report_status status, const char *fmt, ...)
 {
 	struct gfsb_run_result *res = r->res;
@@ -73,7 +59,7 @@ stage_end(struct run *r, const char *name, gfsb_err err, int partial,
 	s->err = err;
 	s->partial = partial;
 	s->status = status;
-	s->seconds = since(&r->t0);
+	s->seconds = rn_since(&r->t0);
 	va_start(ap, fmt);
 	vsnprintf(s->summary, sizeof(s->summary), fmt, ap);
 	va_end(ap);
@@ -88,28 +74,26 @@ stage_end(struct run *r, const char *name, gfsb_err err, int partial,
 	gfsb_ctx_clearerr(r->ctx);
 }
 
-/* The detail of the last error, or the error's name. */
-static const char *
-why(struct run *r, gfsb_err e)
+const char *
+rn_why(struct run *r, gfsb_err e)
 {
 	const char *m = gfsb_ctx_errmsg(r->ctx);
 
 	return *m != '\0' ? m : gfsb_strerror(e);
 }
 
-static void
-stage_failed(struct run *r, const char *name, gfsb_err e)
+void
+rn_stage_failed(struct run *r, const char *name, gfsb_err e)
 {
-	stage_end(r, name, e, 0, GFSB_REPORT_FAILED, "%s", why(r, e));
+	rn_stage_end(r, name, e, 0, GFSB_REPORT_FAILED, "%s", rn_why(r, e));
 }
 
-/* A stage that needs the repository, which could not be opened. */
-static int
-no_repo(struct run *r, const char *name)
+int
+rn_no_repo(struct run *r, const char *name)
 {
 	if (r->repo != NULL)
 		return 0;
-	stage_end(r, name, r->o->open_err != GFSB_OK ? r->o->open_err :
+	rn_stage_end(r, name, r->o->open_err != GFSB_OK ? r->o->open_err :
 	    GFSB_ENOREPO, 0, GFSB_REPORT_FAILED, "skipped: the repository "
 	    "could not be opened");
 	return 1;
@@ -205,7 +189,7 @@ backup_end(struct run *r, const struct gfsb_backup_result *res)
 	gfsb_size_format(m->total_bytes_processed, total, sizeof(total));
 	gfsb_size_format(m->data_added, added, sizeof(added));
 	gfsb_size_format(m->data_added_packed, stored, sizeof(stored));
-	stage_end(r, "backup", GFSB_OK, partial, partial ?
+	rn_stage_end(r, "backup", GFSB_OK, partial, partial ?
 	    GFSB_REPORT_WARNING : GFSB_REPORT_OK, "snapshot %.8s: %llu files "
 	    "(%llu new, %llu changed), %s processed, %s new data (%s "
 	    "stored)%s", res->snapshot_id,
@@ -226,15 +210,15 @@ stage_backup(struct run *r)
 	size_t nexcl = 0, nfrom = 0, i;
 	gfsb_err e;
 
-	stage_begin(r);
+	rn_stage_begin(r);
 	if ((e = excludes(r, &excl, &nexcl, &fromfile, &nfrom)) != GFSB_OK) {
-		stage_failed(r, "backup", e);
+		rn_stage_failed(r, "backup", e);
 	} else if (r->o->dry_run) {
-		stage_end(r, "backup", GFSB_OK, 0, GFSB_REPORT_OK, "would back "
+		rn_stage_end(r, "backup", GFSB_OK, 0, GFSB_REPORT_OK, "would back "
 		    "up %zu paths (%s%s) with %zu exclude patterns",
 		    cfg->npaths, cfg->paths[0], cfg->npaths > 1 ? ", ..." : "",
 		    nexcl);
-	} else if (!no_repo(r, "backup")) {
+	} else if (!rn_no_repo(r, "backup")) {
 		memset(&bo, 0, sizeof(bo));
 		bo.paths = (const char *const *)cfg->paths;
 		bo.npaths = cfg->npaths;
@@ -247,7 +231,7 @@ stage_backup(struct run *r)
 		bo.has_time = r->o->has_time;
 		bo.time = r->o->now;
 		if ((e = gfsb_ops_backup(r->repo, &bo, &res)) != GFSB_OK)
-			stage_failed(r, "backup", e);
+			rn_stage_failed(r, "backup", e);
 		else
 			backup_end(r, &res);
 	}
@@ -264,8 +248,8 @@ stage_forget(struct run *r)
 	struct gfsb_forget_result fr;
 	gfsb_err e;
 
-	stage_begin(r);
-	if (no_repo(r, "forget"))
+	rn_stage_begin(r);
+	if (rn_no_repo(r, "forget"))
 		return;
 	memset(&fo, 0, sizeof(fo));
 	fo.policy = r->cfg->policy;
@@ -275,11 +259,11 @@ stage_forget(struct run *r)
 	fo.now = r->o->now;
 	e = gfsb_ops_forget(r->repo, &fo, &fr);
 	if (e != GFSB_OK) {
-		stage_failed(r, "forget", e);
+		rn_stage_failed(r, "forget", e);
 	} else {
 		r->res->rep.retention_ran = !r->o->dry_run;
 		r->res->rep.snapshots_removed = fr.removed;
-		stage_end(r, "forget", GFSB_OK, 0, GFSB_REPORT_OK, "%s %zu of "
+		rn_stage_end(r, "forget", GFSB_OK, 0, GFSB_REPORT_OK, "%s %zu of "
 		    "%zu snapshots, kept %zu", r->o->dry_run ? "would remove" :
 		    "removed", fr.removed, fr.nall, fr.kept);
 	}
@@ -295,13 +279,13 @@ stage_prune(struct run *r)
 	char freed[32];
 	gfsb_err e;
 
-	stage_begin(r);
-	if (r->cfg->prune == GFSB_PRUNE_NEVER || no_repo(r, "prune"))
+	rn_stage_begin(r);
+	if (r->cfg->prune == GFSB_PRUNE_NEVER || rn_no_repo(r, "prune"))
 		return;
 	last = last_prune_day(r);
 	if (r->cfg->prune == GFSB_PRUNE_WEEKLY && last != INT64_MIN &&
 	    today - last < 7 && today >= last) {
-		stage_end(r, "prune", GFSB_OK, 0, GFSB_REPORT_OK, "not due "
+		rn_stage_end(r, "prune", GFSB_OK, 0, GFSB_REPORT_OK, "not due "
 		    "(weekly; last pruned %lld days ago)",
 		    (long long)(today - last));
 		return;
@@ -310,7 +294,7 @@ stage_prune(struct run *r)
 	po.max_unused = 0.05;
 	po.dry_run = r->o->dry_run;
 	if ((e = gfsb_ops_prune(r->repo, &po, &pr)) != GFSB_OK) {
-		stage_failed(r, "prune", e);
+		rn_stage_failed(r, "prune", e);
 		return;
 	}
 	if (!r->o->dry_run)
@@ -319,7 +303,7 @@ stage_prune(struct run *r)
 	r->res->rep.packs_freed = pr.st.packs_deleted + pr.st.packs_repacked;
 	r->res->rep.bytes_freed = pr.st.bytes_freed;
 	gfsb_size_format(pr.st.bytes_freed, freed, sizeof(freed));
-	stage_end(r, "prune", GFSB_OK, 0, GFSB_REPORT_OK, "%s %s: %llu packs "
+	rn_stage_end(r, "prune", GFSB_OK, 0, GFSB_REPORT_OK, "%s %s: %llu packs "
 	    "deleted, %llu repacked", r->o->dry_run ? "would free" : "freed",
 	    freed, (unsigned long long)pr.st.packs_deleted,
 	    (unsigned long long)pr.st.packs_repacked);
@@ -383,9 +367,9 @@ stage_locks(struct run *r)
 
 	if (r->repo == NULL || gfsb_repo_lock_mode(r->repo) == GFSB_LOCK_NONE)
 		return;
-	stage_begin(r);
+	rn_stage_begin(r);
 	if (r->o->dry_run) {
-		stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "would "
+		rn_stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "would "
 		    "extend the Object Lock dates of %s", r->cfg->repo_url);
 		return;
 	}
@@ -394,10 +378,10 @@ stage_locks(struct run *r)
 		e = gfsb_ops_lock_extend(r->repo, &lo, &lr);
 	free(ledger);
 	if (e != GFSB_OK) {
-		stage_failed(r, "locks", e);
+		rn_stage_failed(r, "locks", e);
 		return;
 	}
-	stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "%llu Object Lock "
+	rn_stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "%llu Object Lock "
 	    "dates extended, %llu requests in %.1f s",
 	    (unsigned long long)lr.extended, (unsigned long long)lr.requests,
 	    lr.seconds);
@@ -415,7 +399,7 @@ sync_end(struct run *r, const struct gfsb_sync_result *sr)
 		    GFSB_OFFSITE_IN_SYNC : GFSB_OFFSITE_BEHIND;
 		rep->behind_objects = sr->copied;
 		rep->behind_bytes = sr->copied_bytes;
-		stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_OK, "would copy "
+		rn_stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_OK, "would copy "
 		    "%llu objects (%s) and delete %llu at %s",
 		    (unsigned long long)sr->copied, b,
 		    (unsigned long long)sr->deleted, r->cfg->offsite_url);
@@ -425,7 +409,7 @@ sync_end(struct run *r, const struct gfsb_sync_result *sr)
 	    GFSB_OFFSITE_BEHIND;
 	rep->behind_objects = sr->failed;
 	lock_summary(sr, locks, sizeof(locks));
-	stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_OK, "%scopied %llu "
+	rn_stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_OK, "%scopied %llu "
 	    "objects (%s), deleted %llu, kept %llu the repository no longer "
 	    "has: %s is in sync%s%s", sr->initialized ? "created the mirror; " :
 	    "", (unsigned long long)sr->copied, b,
@@ -442,16 +426,16 @@ stage_sync(struct run *r)
 	char *ledger = NULL;
 	gfsb_err e;
 
-	stage_begin(r);
+	rn_stage_begin(r);
 	if ((r->res->rep.offsite_repo = strdup(r->cfg->offsite_url)) == NULL) {
-		stage_failed(r, "sync", GFSB_ENOMEM);
+		rn_stage_failed(r, "sync", GFSB_ENOMEM);
 		return;
 	}
 	r->res->rep.offsite = GFSB_OFFSITE_UNKNOWN;
-	if (no_repo(r, "sync"))
+	if (rn_no_repo(r, "sync"))
 		return;
 	if (r->offsite == NULL) {
-		stage_end(r, "sync", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
+		rn_stage_end(r, "sync", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
 		    "cannot open %s: %s", r->cfg->offsite_url,
 		    r->o->offsite_error != NULL ? r->o->offsite_error :
 		    "not given");
@@ -470,8 +454,8 @@ stage_sync(struct run *r)
 	}
 	free(ledger);
 	if (e != GFSB_OK) {
-		r->res->rep.offsite_error = strdup(why(r, e));
-		stage_failed(r, "sync", e);
+		r->res->rep.offsite_error = strdup(rn_why(r, e));
+		rn_stage_failed(r, "sync", e);
 		/* A mirror we cannot write is not one to verify tonight. */
 		r->offsite = NULL;
 		return;
@@ -479,310 +463,6 @@ stage_sync(struct run *r)
 	sync_end(r, &sr);
 }
 
-static void
-verify_opts(struct run *r, struct gfsb_verify_opts *vo)
-{
-	memset(vo, 0, sizeof(*vo));
-	vo->read = r->cfg->read;
-	vo->slice = r->cfg->slice;
-	vo->slices = r->cfg->slices;
-	vo->percent = r->cfg->percent;
-	vo->now = r->o->now;
-	/* Snapshots gone are judged by the policy forget applies; so are
-	 * the Object Lock dates. */
-	vo->policy = r->cfg->policy;
-	vo->lock_margin = r->cfg->lock_margin;
-}
-
-/* What a verification would read, for a dry run. */
-static void
-dry_verify(struct run *r, const char *name)
-{
-	const struct gfsb_config *cfg = r->cfg;
-	char what[96];
-
-	switch (cfg->read) {
-	case GFSB_VERIFY_READ_ROTATE:
-		snprintf(what, sizeof(what), "today's slice %lld of %u",
-		    (long long)(((gfsb_ops_verify_day(&r->o->now) %
-		    cfg->slices) + cfg->slices) % cfg->slices + 1),
-		    cfg->slices);
-		break;
-	case GFSB_VERIFY_READ_SLICE:
-		snprintf(what, sizeof(what), "slice %u of %u", cfg->slice,
-		    cfg->slices);
-		break;
-	case GFSB_VERIFY_READ_PERCENT:
-		snprintf(what, sizeof(what), "%g%% of the packs", cfg->percent);
-		break;
-	case GFSB_VERIFY_READ_ALL:
-		snprintf(what, sizeof(what), "every pack");
-		break;
-	default:
-		snprintf(what, sizeof(what), "no data");
-		break;
-	}
-	stage_end(r, name, GFSB_OK, 0, GFSB_REPORT_OK, "would check the "
-	    "structure and read %s", what);
-}
-
-/* Ends a verification stage: damage fails it, warnings make it a
- * WARNING; frees the result. */
-static void
-verify_end(struct run *r, const char *stage, struct gfsb_verify_result *res)
-{
-	enum gfsb_report_status st;
-	char summary[512];
-
-	st = gfsb_ops_report_verify_stage(res, summary, sizeof(summary));
-	stage_end(r, stage, st == GFSB_REPORT_FAILED ? GFSB_ECORRUPT : GFSB_OK,
-	    0, st, "%s", summary);
-	gfsb_ops_verify_result_fini(res);
-}
-
-/* The report's facts could not be recorded (memory): said, and the job
- * fails with it. */
-static void
-report_fail(struct run *r, gfsb_err e)
-{
-	gfsb_ctx_log(r->ctx, GFSB_LOG_ERROR, "the report: %s", why(r, e));
-	if (r->res->report_err == GFSB_OK)
-		r->res->report_err = e;
-}
-
-/* Verify repo at be (the repository, or its mirror: expect_lock). */
-static gfsb_err
-verify_copy(struct run *r, struct gfsb_repo *repo, struct gfsb_backend *be,
-    int mirror, struct gfsb_verify_result *res)
-{
-	struct gfsb_verify_opts vo;
-	char *state = NULL;
-	gfsb_err e;
-
-	verify_opts(r, &vo);
-	if (mirror)
-		vo.expect_lock = r->cfg->offsite_lock;
-	if ((e = gfsb_ops_state_file(r->ctx, r->o->state_base, repo, be,
-	    GFSB_STATE_VERIFY, &state)) != GFSB_OK)
-		return e;
-	vo.state_file = state;
-	vo.threads = mirror || gfsb_backend_is_remote(be) ? 4 : 2;
-	e = gfsb_ops_verify(repo, &vo, res);
-	free(state);
-	return e;
-}
-
-/*
- * The copy of the repository at be opened anew with the keys in memory,
- * as the verifier of another night would open it: nothing of what the
- * backup, forget and prune stages loaded (the index above all) is
- * trusted, every object is read from storage again.  The cache as the
- * repository's own (remote storage has the default).
- */
-static gfsb_err
-open_fresh(struct run *r, struct gfsb_backend *be, struct gfsb_repo **out)
-{
-	gfsb_err e;
-
-	if ((e = gfsb_repo_open_mirror(r->repo, be, out)) != GFSB_OK)
-		return e;
-	if ((r->o->no_cache || (r->o->cache_dir != NULL &&
-	    gfsb_backend_is_remote(be))) && (e = gfsb_repo_set_cache(*out,
-	    r->o->no_cache ? NULL : r->o->cache_dir)) != GFSB_OK) {
-		gfsb_repo_close(*out);
-		*out = NULL;
-	}
-	return e;
-}
-
-static void
-stage_verify(struct run *r)
-{
-	struct gfsb_verify_result res;
-	struct gfsb_repo *fresh = NULL;
-	gfsb_err e;
-
-	stage_begin(r);
-	if (r->o->dry_run) {
-		dry_verify(r, "verify");
-		return;
-	}
-	if (no_repo(r, "verify"))
-		return;
-	if ((e = open_fresh(r, gfsb_repo_backend(r->repo), &fresh)) ==
-	    GFSB_OK)
-		e = verify_copy(r, fresh, gfsb_repo_backend(r->repo), 0, &res);
-	gfsb_repo_close(fresh);
-	if (e != GFSB_OK) {
-		stage_failed(r, "verify", e);
-		return;
-	}
-	/* The job's time, not the report's: that is filled last. */
-	if ((e = gfsb_ops_report_verify(&r->res->rep, &res, &r->o->now)) !=
-	    GFSB_OK)
-		report_fail(r, e);
-	verify_end(r, "verify", &res);
-}
-
-static void
-stage_verify_offsite(struct run *r)
-{
-	struct gfsb_verify_result res;
-	struct gfsb_repo *mirror = NULL;
-	gfsb_err e;
-
-	stage_begin(r);
-	if (r->o->dry_run) {
-		dry_verify(r, "verify-offsite");
-		return;
-	}
-	if (r->repo == NULL || r->offsite == NULL) {
-		stage_end(r, "verify-offsite", GFSB_EINVAL, 0,
-		    GFSB_REPORT_FAILED, "skipped: the offsite copy could not "
-		    "be synced");
-		return;
-	}
-	if ((e = open_fresh(r, r->offsite, &mirror)) != GFSB_OK) {
-		stage_failed(r, "verify-offsite", e);
-	} else if ((e = verify_copy(r, mirror, r->offsite, 1, &res)) !=
-	    GFSB_OK) {
-		stage_failed(r, "verify-offsite", e);
-	} else {
-		if ((e = gfsb_ops_report_verify_problems(&r->res->rep, &res,
-		    "offsite: ")) != GFSB_OK)
-			report_fail(r, e);
-		verify_end(r, "verify-offsite", &res);
-	}
-	gfsb_repo_close(mirror);
-}
-
-/* The drill itself, recorded in record; a stage line either way. */
-static int
-drill_run(struct run *r, struct gfsb_backend *be, const char *record)
-{
-	const struct gfsb_config *cfg = r->cfg;
-	struct gfsb_drill_result res;
-	struct gfsb_drill_opts o;
-	char line[4400];
-	gfsb_err e;
-	int ran;
-
-	memset(&o, 0, sizeof(o));
-	o.size = cfg->drill;
-	o.scratch = cfg->drill_scratch;
-	o.progress = r->o->drill_progress;
-	o.progress_cookie = r->o->cookie;
-	memset(&res, 0, sizeof(res));
-	e = gfsb_ops_drill_copy(r->repo, be, &o, record, &r->o->now, &res);
-	if ((ran = e == GFSB_OK || res.failed > 0)) {
-		gfsb_ops_drill_summary(&res, gfsb_backend_location(be), line,
-		    sizeof(line));
-		stage_end(r, "drill", res.failed > 0 ? GFSB_ECORRUPT : e, 0,
-		    res.failed > 0 ? GFSB_REPORT_FAILED : cfg->rto > 0 &&
-		    res.projected > (double)cfg->rto ? GFSB_REPORT_WARNING :
-		    GFSB_REPORT_OK, "%s", line);
-	} else {
-		stage_end(r, "drill", e, 0, GFSB_REPORT_FAILED, "could not "
-		    "run: %s", why(r, e));
-	}
-	gfsb_ops_drill_result_fini(&res);
-	return ran;
-}
-
-/*
- * The restore drill on its schedule, from the offsite copy when there is
- * one (else from the repository).  The report shows the last drill on
- * the nights none is due.
- */
-static void
-stage_drill(struct run *r)
-{
-	const struct gfsb_config *cfg = r->cfg;
-	struct gfsb_backend *be;
-	char *record = NULL, size[32];
-	int ran = 0;
-	gfsb_err e;
-
-	if (cfg->drill == 0 || r->repo == NULL)
-		return;
-	be = cfg->offsite_url != NULL ? r->offsite : gfsb_repo_backend(r->repo);
-	stage_begin(r);
-	gfsb_size_format(cfg->drill, size, sizeof(size));
-	if (r->o->dry_run || be == NULL) {
-		stage_end(r, "drill", r->o->dry_run ? GFSB_OK : GFSB_EINVAL, 0,
-		    r->o->dry_run ? GFSB_REPORT_OK : GFSB_REPORT_FAILED,
-		    r->o->dry_run ? "would restore about %s of the newest "
-		    "snapshot, if due" : "skipped: the offsite copy could not "
-		    "be synced", size);
-		return;
-	}
-	if ((e = gfsb_ops_state_file(r->ctx, r->o->state_base, r->repo, be,
-	    GFSB_STATE_DRILL, &record)) != GFSB_OK) {
-		stage_failed(r, "drill", e);
-		return;
-	}
-	if (!gfsb_ops_drill_due(r->ctx, record, &r->o->now, cfg->drill_every))
-		stage_end(r, "drill", GFSB_OK, 0, GFSB_REPORT_OK, "not due "
-		    "tonight (one every %u days)", cfg->drill_every);
-	else
-		ran = drill_run(r, be, record);
-	if ((e = gfsb_ops_report_drill(&r->res->rep, r->ctx, record, ran,
-	    (double)cfg->rto, (int)cfg->drill_every)) != GFSB_OK)
-		report_fail(r, e);
-	free(record);
-}
-
-/* The report's facts from the repository (or, when it could not be
- * opened, only whose report it is); saved and mailed unless dry. */
-static void
-stage_report(struct run *r)
-{
-	const struct gfsb_config *cfg = r->cfg;
-	struct gfsb_report *rep = &r->res->rep;
-	struct gfsb_report_delivery d;
-	struct gfsb_mail_opts mo;
-	char host[256];
-	gfsb_err e;
-
-	stage_begin(r);
-	if (r->repo != NULL) {
-		if ((e = gfsb_ops_report_fill_repo(r->repo, rep, cfg->repo_url,
-		    cfg->policy, &r->o->now)) != GFSB_OK)
-			report_fail(r, e);
-	} else {
-		gfsb_sys_hostname(host, sizeof(host));
-		rep->now = r->o->now;
-		if ((rep->host = strdup(host)) == NULL ||
-		    (rep->repo = strdup(cfg->repo_url)) == NULL)
-			report_fail(r, GFSB_ENOMEM);
-	}
-	if (cfg->report_dir != NULL)
-		snprintf(r->res->report_dir, sizeof(r->res->report_dir), "%s",
-		    cfg->report_dir);
-	else
-		snprintf(r->res->report_dir, sizeof(r->res->report_dir),
-		    "%s/reports", r->o->state_base);
-	if (r->o->dry_run)
-		return;
-	memset(&mo, 0, sizeof(mo));
-	mo.url = cfg->smtp_url;
-	mo.from = cfg->mail_from;
-	mo.to = (const char *const *)cfg->mail_to;
-	mo.nto = cfg->nmail_to;
-	mo.user = cfg->smtp_user;
-	mo.password_file = cfg->smtp_password_file;
-	mo.cacert = cfg->smtp_cacert;
-	memset(&d, 0, sizeof(d));
-	d.dir = r->res->report_dir;
-	d.keep_days = cfg->report_keep_days;
-	d.mail = cfg->smtp_url != NULL ? &mo : NULL;
-	d.failures_only = cfg->send_failures_only;
-	gfsb_ctx_clearerr(r->ctx);
-	if ((e = gfsb_ops_report_deliver(r->ctx, rep, &d)) != GFSB_OK &&
-	    r->res->report_err == GFSB_OK)
-		r->res->report_err = e;
-	r->res->report_seconds = since(&r->t0);
-}
 
 gfsb_err
 gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
@@ -801,8 +481,8 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 	r.res = res;
 	r.threads = o->connections > 0 ? o->connections : 4;
 	if (o->repo == NULL) {
-		stage_begin(&r);
-		stage_end(&r, "open", o->open_err != GFSB_OK ? o->open_err :
+		rn_stage_begin(&r);
+		rn_stage_end(&r, "open", o->open_err != GFSB_OK ? o->open_err :
 		    GFSB_ENOREPO, 0, GFSB_REPORT_FAILED, "cannot open the "
 		    "repository %s: %s", cfg->repo_url, o->open_error != NULL &&
 		    *o->open_error != '\0' ? o->open_error : "see above");
@@ -815,11 +495,11 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 	stage_locks(&r);
 	if (cfg->offsite_url != NULL)
 		stage_sync(&r);
-	stage_verify(&r);
+	rn_stage_verify(&r);
 	if (cfg->offsite_url != NULL)
-		stage_verify_offsite(&r);
-	stage_drill(&r);
-	stage_report(&r);
+		rn_stage_verify_offsite(&r);
+	rn_stage_drill(&r);
+	rn_stage_report(&r);
 	return res->report_err == GFSB_ENOMEM ? GFSB_ENOMEM : GFSB_OK;
 }
 
@@ -828,6 +508,24 @@ gfsb_ops_run_result_fini(struct gfsb_run_result *res)
 {
 	gfsb_report_fini(&res->rep);
 	memset(res, 0, sizeof(*res));
+}
+
+gfsb_err
+gfsb_ops_run_open_offsite(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
+    const struct gfsb_backend_opts *base, struct gfsb_backend **out)
+{
+	struct gfsb_backend_opts o;
+
+	if (base != NULL)
+		o = *base;
+	else
+		memset(&o, 0, sizeof(o));
+	/* The copy's own, not the repository's: unset is the default. */
+	o.s3_endpoint = cfg->offsite_endpoint;
+	o.s3_region = cfg->offsite_region;
+	o.s3_credentials_file = cfg->offsite_credentials;
+	o.cacert = cfg->offsite_cacert;
+	return gfsb_backend_open_opts(ctx, cfg->offsite_url, &o, out);
 }
 
 gfsb_err

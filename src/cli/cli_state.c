@@ -1,0 +1,32 @@
+/*
+ * The state directory as the commands name it (--state-dir), its errors
+ * said and turned into exit statuses: the library's gfsb_ops_state_base
+ * and gfsb_ops_state_file.
+ */
+#include <gfsbackup/ops.h>
+
+#include "cli.h"
+#include "cli_state.h"
+
+int
+cli_state_base(struct cli *c, const char *dir, char *base, size_t len)
+{
+	if (gfsb_ops_state_base(c->ctx, dir, base, len) == GFSB_OK)
+		return EXIT_OK;
+	return cli_usage_error(c, "%s (--state-dir)", gfsb_ctx_errmsg(c->ctx));
+}
+
+int
+cli_ledger_file(struct cli *c, const char *dir, struct gfsb_repo *r,
+    struct gfsb_backend *be, char **out)
+{
+	gfsb_err e;
+
+	if ((e = gfsb_ops_state_file(c->ctx, dir, r, be, GFSB_STATE_LOCKS,
+	    out)) == GFSB_OK)
+		return EXIT_OK;
+	if (e == GFSB_EINVAL)
+		return cli_usage_error(c, "%s (--state-dir)",
+		    gfsb_ctx_errmsg(c->ctx));
+	return cli_fail(c, e);
+}

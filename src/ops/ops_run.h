@@ -1,0 +1,59 @@
+/*
+ * The job engine's private parts, shared by ops_run.c (the daily job:
+ * its stages that write, its order, its lock), ops_run_check.c (the
+ * stages that check: verify, drill, report) and ops_check.c (those
+ * stages on their own, as gfsbackup verify runs them).
+ */
+#ifndef GFSB_OPS_RUN_H
+#define GFSB_OPS_RUN_H
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/report.h>
+
+struct run {
+	const struct gfsb_run_opts *o;
+	const struct gfsb_config *cfg;
+	struct gfsb_ctx *ctx;
+	struct gfsb_repo *repo;
+	struct gfsb_backend *offsite;	/* NULL once sync failed */
+	struct gfsb_run_result *res;
+	struct gfsb_time t0;		/* start of the current stage */
+	unsigned threads;		/* transfers at once */
+	/* gfsb_ops_check's: its options and where the verification is
+	 * kept; NULL for the daily job. */
+	const struct gfsb_check_opts *check;
+	struct gfsb_check_result *checked;
+};
+
+/* Seconds since t0. */
+double rn_since(const struct gfsb_time *t0);
+
+/* A stage starts: its clock, a clean error slot. */
+void rn_stage_begin(struct run *r);
+
+/* Record a stage's end (res->stages, the report's row, o->stage_done);
+ * the first failure is the job's. */
+void rn_stage_end(struct run *r, const char *name, gfsb_err err, int partial,
+    enum gfsb_report_status status, const char *fmt, ...) GFSB_PRINTF(6, 7);
+
+/* The detail of the last error, or the error's name. */
+const char *rn_why(struct run *r, gfsb_err e);
+
+/* A stage failed with e: its row says why. */
+void rn_stage_failed(struct run *r, const char *name, gfsb_err e);
+
+/* A stage that needs the repository, which could not be opened: its row
+ * says so, and 1; else 0. */
+int rn_no_repo(struct run *r, const char *name);
+
+/* The report's facts could not be recorded (memory): said, and the job
+ * fails with it. */
+void rn_report_fail(struct run *r, gfsb_err e);
+
+/* The stages that check (ops_run_check.c). */
+void rn_stage_verify(struct run *r);
+void rn_stage_verify_offsite(struct run *r);
+void rn_stage_drill(struct run *r);
+void rn_stage_report(struct run *r);
+
+#endif
