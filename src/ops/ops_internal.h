@@ -170,6 +170,31 @@ void bk_scan(struct bk *b, char *const *paths, size_t npaths);
 int bk_stopping(struct bk *b);
 void bk_xattrs_free(struct gfsb_xattr *x, size_t n);
 
+/* ops_backup_pipeline.c: the store pipeline.  Workers, the completion
+ * thread and (with a progress callback) the progress threads, fed by
+ * the walk of paths; all joined.  The outcome is in b->err. */
+void bk_pipeline(struct bk *b, char **paths, size_t npaths,
+    const struct gfsb_tree *parent_root, double t0);
+/* After the pipeline: its outcome, and the packs written made findable
+ * whatever it was. */
+gfsb_err bk_pipeline_end(struct bk *b);
+
+/* ops_backup_snapshot.c: the parent (the newest snapshot of host with
+ * the same paths, or the one the options name; *out NULL: none). */
+gfsb_err bk_find_parent(struct bk *b, const char *host, char *const *paths,
+    size_t n, struct gfsb_snapshot **out);
+/* The parent's root tree, when it can be read (*have): a damaged one
+ * means reading every file (said); an outage stops the backup. */
+gfsb_err bk_parent_tree(struct bk *b, const struct gfsb_snapshot *parent,
+    struct gfsb_tree *root, int *have);
+/* The snapshot's record: who, when, what, and the summary's counts (the
+ * repository's stats before and after the backup). */
+gfsb_err bk_snapshot_fill(struct bk *b, const char *host, char **paths,
+    size_t npaths, const struct gfsb_snapshot *parent,
+    const struct gfsb_repo_stats *before, double t0,
+    struct gfsb_snapshot *snap);
+void bk_snapshot_fields_free(struct gfsb_snapshot *snap);
+
 /* ops_backup_meta.c: a node's metadata. */
 gfsb_err bk_node_from_stat(struct bk *b, const char *name,
     const struct stat *st, struct gfsb_node *n);
