@@ -188,6 +188,19 @@ void gfsb_backend_mem_fault(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, gfsb_err err);
 
 /*
+ * gfsb_backend_mem_on_write(be, fn, cookie):
+ * For tests: after each put and each remove that succeeds on be, fn is
+ * called with the object (removed: 1 for a remove), from the writing
+ * thread and outside the backend's lock (fn may read be, not write it),
+ * so that a test can check an invariant at every instant.  fn NULL ends
+ * it.  be must come from gfsb_backend_mem_new.  Thread-safe.
+ */
+typedef void gfsb_mem_write_fn(void *cookie, enum gfsb_obj type,
+    const char *name, int removed);
+void gfsb_backend_mem_on_write(struct gfsb_backend *be, gfsb_mem_write_fn *fn,
+    void *cookie);
+
+/*
  * gfsb_backend_mem_set_lock(be, enabled):
  * For tests: the mem backend be emulates a bucket with Object Lock enabled
  * (non-zero) or not (0, the default).  With it, retentions are enforced:

@@ -46,6 +46,8 @@ struct mem {
 	char fault_name[GFSB_OBJ_NTYPES][65]; /* only this one; "": all */
 	int lock_enabled;
 	int64_t now;	   /* the mem clock; 0: the wall clock */
+	gfsb_mem_write_fn *on_write;	/* after each put and remove */
+	void *on_write_cookie;
 };
 
 static const struct gfsb_backend_ops mem_ops;
@@ -113,6 +115,21 @@ mem_create(struct gfsb_backend *be)
 	return e;
 }
 
+/* The test's hook, after a write (outside the lock: it may read). */
+static void
+wrote(struct mem *m, enum gfsb_obj type, const char *name, int removed)
+{
+	gfsb_mem_write_fn *fn;
+	void *cookie;
+
+	pthread_mutex_lock(&m->lock);
+	fn = m->on_write;
+	cookie = m->on_write_cookie;
+	pthread_mutex_unlock(&m->lock);
+	if (fn != NULL)
+		fn(cookie, type, name, removed);
+}
+
 static gfsb_err
 mem_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
     const uint8_t *p, size_t n, const struct gfsb_retention *ret)
@@ -155,6 +172,7 @@ mem_put(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	if (ret != NULL && ret->until >= o->ret.until)
 		o->ret = *ret;
 	pthread_mutex_unlock(&m->lock);
+	wrote(m, type, name, 0);
 	return GFSB_OK;
 }
 
@@ -256,6 +274,8 @@ mem_remove(struct gfsb_backend *be, enum gfsb_obj type, const char *name)
 		*o = m->objs[--m->n];
 	}
 	pthread_mutex_unlock(&m->lock);
+	if (e == GFSB_OK)
+		wrote(m, type, name, 1);
 	return e;
 }
 
@@ -437,6 +457,20 @@ static const struct gfsb_backend_ops mem_ops = {
 	.lock_enabled = mem_lock_enabled,
 	.oldest_version = mem_oldest_version,
 };
+
+void
+gfsb_backend_mem_on_write(struct gfsb_backend *be, gfsb_mem_write_fn *fn,
+    void *cookie)
+{
+	struct mem *m;
+
+	assert(be->ops == &mem_ops);
+	m = M(be);
+	pthread_mutex_lock(&m->lock);
+	m->on_write = fn;
+	m->on_write_cookie = cookie;
+	pthread_mutex_unlock(&m->lock);
+}
 
 void
 gfsb_backend_mem_fault(struct gfsb_backend *be, enum gfsb_obj type,
