@@ -5,10 +5,12 @@
  * one, hard links, a FIFO, odd names, modes, nanosecond times) comes back
  * identical; an incremental backup reads only what changed and leaves
  * the first snapshot restoring as before; a path inside the snapshot and
- * exclude patterns restore exactly their part.
+ * exclude patterns restore exactly their part; ls lists what the tree
+ * holds, depth first and in name order.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -344,10 +346,77 @@ test_part_and_excludes(void **state)
 	same_tree(f->src, path, 1, ".bin");
 }
 
+/* ---- ls ---- */
+
+struct listing {
+	const char *root;
+	size_t n;
+	char last[4096];
+};
+
+static gfsb_err
+listed(void *cookie, const char *path, const struct gfsb_node *node)
+{
+	struct listing *l = cookie;
+	struct stat st;
+
+	(void)node;
+	if (strncmp(path, l->root, strlen(l->root)) != 0)
+		fail_msg("%s listed outside %s", path, l->root);
+	/* Depth first in name order: a path sorts after the one before. */
+	if (l->n > 0 && strcmp(l->last, path) >= 0)
+		fail_msg("%s listed after %s", path, l->last);
+	if (lstat(path, &st) != 0)
+		fail_msg("%s listed, not in the source", path);
+	snprintf(l->last, sizeof(l->last), "%s", path);
+	l->n++;
+	return GFSB_OK;
+}
+
+static size_t walked;
+
+static int
+walk_one(const char *path, const struct stat *st, int flag, struct FTW *w)
+{
+	(void)path;
+	(void)st;
+	(void)flag;
+	walked += w->level > 0;
+	return 0;
+}
+
+static void
+test_ls(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_backup_result b;
+	struct gfsb_snapshot *snap = NULL;
+	struct listing l;
+	char sub[256];
+
+	backup(f, &b);
+	memset(&l, 0, sizeof(l));
+	l.root = f->src;
+	assert_int_equal(gfsb_ops_ls(f->x.r, "latest", NULL, f->src, listed,
+	    &l, &snap), GFSB_OK);
+	assert_string_equal(snap->id, b.snapshot_id);
+	gfsb_repo_snapshot_free(snap);
+	walked = 0;
+	assert_int_equal(nftw(f->src, walk_one, 16, FTW_PHYS), 0);
+	/* Every entry under the source (the path itself listed too). */
+	assert_int_equal(l.n, walked + 1);
+	snprintf(sub, sizeof(sub), "%s/no-such-dir", f->src);
+	assert_int_equal(gfsb_ops_ls(f->x.r, "latest", NULL, sub, listed, &l,
+	    NULL), GFSB_ENOTFOUND);
+	assert_int_equal(gfsb_ops_ls(f->x.r, "ffffffff", NULL, NULL, listed,
+	    &l, NULL), GFSB_ENOTFOUND);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup,

@@ -419,6 +419,38 @@ test_told(void **state)
 	free(s);
 }
 
+/* --read-data-subset: N/T, rotate/T, P%; anything else refused. */
+static void
+test_subset(void **state)
+{
+	static const char *bad[] = { "", "0/5", "6/5", "1/0", "1/100001",
+	    "rotate/0", "rotate/", "0%", "101%", "5", "1/5x", "-1/5",
+	    "rotate/7/", "%" };
+	enum gfsb_verify_read read;
+	uint32_t slice, slices;
+	double pc;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gfsb_ops_verify_parse_subset("2/5", &read, &slice,
+	    &slices, &pc), GFSB_OK);
+	assert_int_equal(read, GFSB_VERIFY_READ_SLICE);
+	assert_int_equal(slice, 2);
+	assert_int_equal(slices, 5);
+	assert_int_equal(gfsb_ops_verify_parse_subset("rotate/7", &read,
+	    &slice, &slices, &pc), GFSB_OK);
+	assert_int_equal(read, GFSB_VERIFY_READ_ROTATE);
+	assert_int_equal(slices, 7);
+	assert_int_equal(gfsb_ops_verify_parse_subset("12.5%", &read, &slice,
+	    &slices, &pc), GFSB_OK);
+	assert_int_equal(read, GFSB_VERIFY_READ_PERCENT);
+	assert_true(pc > 12.4 && pc < 12.6);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (gfsb_ops_verify_parse_subset(bad[i], &read, &slice,
+		    &slices, &pc) != GFSB_EINVAL)
+			fail_msg("\"%s\" accepted", bad[i]);
+}
+
 int
 main(void)
 {
@@ -438,6 +470,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_check_drill, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_told, setup, teardown),
+		cmocka_unit_test(test_subset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
