@@ -365,6 +365,105 @@ gfsb_err gfsb_ops_ls(struct gfsb_repo *r, const char *snapshot,
     const char *host, const char *path, gfsb_ls_fn *fn, void *cookie,
     struct gfsb_snapshot **out) GFSB_WUR;
 
+/* ---- diff ---- */
+
+/* What one side of a diff has that the other has not. */
+struct gfsb_diff_side {
+	uint64_t files, dirs, others;	/* entries added or removed */
+	uint64_t data_blobs, tree_blobs; /* blobs only this side uses */
+	uint64_t bytes;			/* their stored (sealed) bytes */
+};
+
+struct gfsb_diff_result {
+	char from[GFSB_ID_HEX], to[GFSB_ID_HEX];	/* the snapshots */
+	struct gfsb_diff_side added;	/* in to, not in from */
+	struct gfsb_diff_side removed;	/* in from, not in to */
+	uint64_t changed_files;		/* M and T */
+};
+
+/*
+ * One difference: mod is '+' (only in to: a NULL), '-' (only in from: b
+ * NULL), 'M' (a file's content or a symlink's target changed), 'T' (another
+ * kind of entry) or 'U' (metadata only: mode, owner, mtime, xattrs).
+ * Everything under an added or removed directory is listed too.  A
+ * non-OK return stops the diff with it.
+ */
+typedef gfsb_err gfsb_diff_fn(void *cookie, char mod, const char *path,
+    const struct gfsb_node *a, const struct gfsb_node *b);
+
+/*
+ * gfsb_ops_diff(r, from, to, fn, cookie, res):
+ * What changed from snapshot from to snapshot to (ids, unique prefixes or
+ * "latest"), depth first in name order, each difference handed to fn;
+ * subtrees with the same id on both sides are skipped unread.  res
+ * counts the entries and the blobs only one side uses (a blob moved to
+ * another file is neither added nor removed).  GFSB_ENOTFOUND for a
+ * snapshot that does not exist; the errors of reading the trees.
+ */
+gfsb_err gfsb_ops_diff(struct gfsb_repo *r, const char *from, const char *to,
+    gfsb_diff_fn *fn, void *cookie, struct gfsb_diff_result *res) GFSB_WUR;
+
+/* ---- stats ---- */
+
+struct gfsb_stats {
+	uint64_t snapshots;
+	/* What restoring each snapshot would write (summed over them). */
+	uint64_t files, dirs, others;
+	uint64_t restore_bytes;
+	/* The blobs they use, each counted once. */
+	uint64_t data_blobs, tree_blobs;
+	uint64_t data_raw;	/* the data blobs' plaintext */
+	uint64_t data_stored;	/* ... compressed and sealed */
+	uint64_t tree_stored;	/* the tree blobs', stored */
+	uint64_t packs;		/* the packs holding them */
+	/* The whole repository, from its index. */
+	uint64_t repo_packs, repo_pack_bytes, repo_blobs;
+};
+
+/*
+ * gfsb_ops_stats(r, snapshots, n, st):
+ * What the snapshots named (n of them; n 0: every snapshot) hold and
+ * cost: restore size, the blobs they use counted once (deduplication is
+ * restore_bytes / data_raw, compression data_raw / data_stored), the packs
+ * holding them, and the repository's packs.  GFSB_ENOTFOUND for a name
+ * that matches no snapshot; the errors of reading the trees.
+ */
+gfsb_err gfsb_ops_stats(struct gfsb_repo *r, const char *const *snapshots,
+    size_t n, struct gfsb_stats *st) GFSB_WUR;
+
+/* ---- find ---- */
+
+struct gfsb_find_opts {
+	const char *const *patterns;	/* as gfsb_ops_patterns_new */
+	size_t npatterns;
+	const char *const *snapshots;	/* ids, prefixes, "latest"; */
+	size_t nsnapshots;		/* 0: every snapshot */
+	const char *host;		/* only its snapshots; NULL: all */
+};
+
+struct gfsb_find_result {
+	uint64_t snapshots;		/* searched */
+	uint64_t snapshots_matched;	/* with a match */
+	uint64_t matches;
+	uint64_t trees_read, trees_skipped; /* skipped: searched before */
+};
+
+/* A match: the path in snapshot s and its entry. */
+typedef gfsb_err gfsb_find_fn(void *cookie, const struct gfsb_snapshot *s,
+    const char *path, const struct gfsb_node *n);
+
+/*
+ * gfsb_ops_find(r, o, fn, cookie, res):
+ * Every path matching a pattern in the snapshots chosen (oldest first;
+ * depth first in name order within each), handed to fn.  A directory is
+ * entered only when a pattern could match below it, and a subtree that
+ * held no match at the same path in an earlier snapshot is not read
+ * again.  GFSB_EINVAL for no pattern or a bad one, GFSB_ENOTFOUND for a
+ * snapshot that does not exist; the errors of reading the trees.
+ */
+gfsb_err gfsb_ops_find(struct gfsb_repo *r, const struct gfsb_find_opts *o,
+    gfsb_find_fn *fn, void *cookie, struct gfsb_find_result *res) GFSB_WUR;
+
 /* ---- forget ---- */
 
 /* What snapshots are grouped by (bits); restic's default is host,paths. */

@@ -208,6 +208,20 @@ void bk_read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
     int fd);
 int bk_open_nofollow(int dirfd, const char *name, int flags);
 
+/* ops_idset.c: a set of ids (diff, stats). */
+struct ops_idslot {
+	uint8_t id[GFSB_ID_LEN];
+	uint8_t used;
+};
+struct ops_idset {
+	struct ops_idslot *v;
+	size_t n, cap;	/* cap: a power of two, or 0 */
+};
+int ops_idset_has(const struct ops_idset *s, const uint8_t *id);
+/* Add id (*added: 1 if it was not there). */
+gfsb_err ops_idset_add(struct ops_idset *s, const uint8_t *id, int *added);
+void ops_idset_fini(struct ops_idset *s);
+
 /* ops_select.c: finding things in snapshots; the hard-link map. */
 void ops_linkmap_fini(struct linkmap *m);
 void *ops_linkmap_find(const struct linkmap *m, uint64_t dev, uint64_t ino);
