@@ -395,6 +395,17 @@ int gfsb_sys_mkdirs(const char *path);
 ssize_t gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off);
 
 /*
+ * gfsb_sys_private(path, mode, why, len):
+ * The rule for a file that holds a secret (a passphrase, a password, the
+ * configuration naming them), as ssh's for a private key: its group and
+ * others get no permission at all.  0 if mode (st_mode) keeps to it; else
+ * -1 with "PATH is accessible to other users (mode 0644): chmod 600 it"
+ * in why (len bytes).  Which files the rule applies to (regular files
+ * only, their owner) is the caller's to decide.  Thread-safe.
+ */
+int gfsb_sys_private(const char *path, mode_t mode, char *why, size_t len);
+
+/*
  * gfsb_curl_init():
  * libcurl's global initialisation, done once for the process whoever asks
  * first (the S3 backend, the mail sender).  1 when libcurl is usable.

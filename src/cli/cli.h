@@ -1,7 +1,8 @@
 /*
  * Shared by the gfsbackup program's subcommands: option parsing with the
- * global options, passphrase sources, opening the repository, printing,
- * and the mapping from library errors to documented exit statuses.
+ * global options, choosing passphrase sources, opening the repository,
+ * printing, and the mapping from library errors to documented exit
+ * statuses.
  */
 #ifndef GFSB_CLI_H
 #define GFSB_CLI_H
@@ -158,16 +159,23 @@ int cli_tty(struct cli *c);
 /*
  * cli_passphrase(c, confirm, prompt, out, len):
  * Obtain a passphrase from --password-file, --password-command,
- * GFSBACKUP_PASSWORD_FILE, GFSBACKUP_PASSWORD or a prompt on the terminal
- * (twice if confirm).  *out is secure memory (free with
- * gfsb_crypto_secure_free).  Returns an exit status (EXIT_OK on success).
+ * GFSBACKUP_PASSWORD_FILE, GFSBACKUP_PASSWORD_COMMAND, GFSBACKUP_PASSWORD
+ * or a prompt on the terminal (twice if confirm).  *out is secure memory
+ * (free with gfsb_crypto_secure_free).  Returns an exit status (EXIT_OK
+ * on success; see cli_pass_read).
  */
 int cli_passphrase(struct cli *c, int confirm, const char *prompt,
     char **out, size_t *len);
 
-/* Read a passphrase from a file (first line). */
-int cli_passphrase_file(struct cli *c, const char *path, char **out,
-    size_t *len);
+/*
+ * cli_pass_read(c, src, out, len):
+ * gfsb_pass_read from src, saying what went wrong: EXIT_USAGE when
+ * nothing was done (no passphrase source, a file that cannot be read or
+ * others may read), EXIT_FATAL otherwise.
+ */
+struct gfsb_pass_source;
+int cli_pass_read(struct cli *c, const struct gfsb_pass_source *src,
+    char **out, size_t *len);
 
 /* Open the backend for url with the remote options; exit status (a
  * malformed URL or endpoint is a usage error). */

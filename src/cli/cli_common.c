@@ -2,30 +2,26 @@
  * What every subcommand shares: global options, passphrases, opening the
  * repository, messages, and exit statuses.
  *
- * Passphrases are never taken from argv: they come from a file, a command,
- * the environment or the terminal, and live in secure memory (locked, out
- * of core dumps, wiped when freed).
+ * Passphrases are never taken from argv: the library reads them
+ * (gfsb_pass_read) from a file, a command, the environment or the
+ * terminal, into secure memory; here only the sources are chosen and the
+ * failures said.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/ops.h>
+#include <gfsbackup/pass.h>
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
-
-#define PASS_MAX 4096
 
 int
 cli_tty(struct cli *c)
@@ -365,237 +361,41 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	}
 }
 
-/* Strip one trailing newline (and CR); refuse empty or embedded NULs. */
-static int
-finish_pass(struct cli *c, char *buf, size_t n, const char *from,
+int
+cli_pass_read(struct cli *c, const struct gfsb_pass_source *src, char **out,
     size_t *len)
 {
-	if (memchr(buf, '\0', n) != NULL) {
-		fprintf(stderr, "%s: %s: passphrase from %s contains a NUL "
-		    "byte\n", c->prog, c->cmd, from);
-		return EXIT_FATAL;
-	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "%s: %s: empty passphrase from %s\n", c->prog,
-		    c->cmd, from);
-		return EXIT_FATAL;
-	}
-	*len = n;
-	return EXIT_OK;
-}
+	gfsb_err e;
 
-/* Read up to the first newline from fd into secure memory. */
-static int
-read_line_fd(int fd, char *buf, size_t cap, size_t *n)
-{
-	ssize_t r;
-	size_t k = 0;
-	char ch;
-
-	for (;;) {
-		r = read(fd, &ch, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		if (k + 1 >= cap)
-			return -2;
-		buf[k++] = ch;
-		if (ch == '\n')
-			break;
-	}
-	*n = k;
-	return 0;
-}
-
-int
-cli_passphrase_file(struct cli *c, const char *path, char **out, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	size_t n;
-	int fd, r, rc;
-
-	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
-		return EXIT_FATAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		/* A configuration error: nothing was done (exit 2). */
-		fprintf(stderr, "%s: %s: cannot read password file %s: %s\n",
-		    c->prog, c->cmd, path, strerror(errno));
-		gfsb_crypto_secure_free(buf);
+	/* Only this read's detail: earlier ones were said or do not
+	 * matter now. */
+	gfsb_ctx_clearerr(c->ctx);
+	if ((e = gfsb_pass_read(c->ctx, src, out, len)) == GFSB_OK)
+		return EXIT_OK;
+	if (e == GFSB_ENOTFOUND) {
+		cli_msg(c, "%s: %s: no passphrase: use --password-file, "
+		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "
+		    "terminal", c->prog, c->cmd);
 		return EXIT_USAGE;
 	}
-	/* Like ssh with a private key: a passphrase others can read is a
-	 * mistake to stop at, not to use. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 077) != 0) {
-		fprintf(stderr, "%s: %s: password file %s is accessible to "
-		    "other users (mode %04o): chmod 600 it\n", c->prog, c->cmd,
-		    path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		gfsb_crypto_secure_free(buf);
-		return EXIT_USAGE;
-	}
-	r = read_line_fd(fd, buf, PASS_MAX, &n);
-	close(fd);
-	if (r != 0) {
-		fprintf(stderr, "%s: %s: cannot read password file %s: %s\n",
-		    c->prog, c->cmd, path, r == -2 ? "line too long" :
-		    strerror(errno));
-		gfsb_crypto_secure_free(buf);
-		return EXIT_FATAL;
-	}
-	if ((rc = finish_pass(c, buf, n, path, len)) != EXIT_OK) {
-		gfsb_crypto_secure_free(buf);
-		return rc;
-	}
-	*out = buf;
-	return EXIT_OK;
-}
-
-static int
-pass_command(struct cli *c, const char *cmd, char **out, size_t *len)
-{
-	char *buf, drain[256];
-	int pfd[2], status, r, rc;
-	size_t n = 0;
-	pid_t pid;
-
-	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
-		return EXIT_FATAL;
-	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "%s: %s: cannot run password command: %s\n",
-		    c->prog, c->cmd, strerror(errno));
-		gfsb_crypto_secure_free(buf);
-		return EXIT_FATAL;
-	}
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	r = read_line_fd(pfd[0], buf, PASS_MAX, &n);
-	while (read(pfd[0], drain, sizeof(drain)) > 0)
-		;
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "%s: %s: password command failed\n", c->prog,
-		    c->cmd);
-		gfsb_crypto_secure_free(buf);
-		return EXIT_FATAL;
-	}
-	if ((rc = finish_pass(c, buf, n, "the password command", len)) !=
-	    EXIT_OK) {
-		gfsb_crypto_secure_free(buf);
-		return rc;
-	}
-	*out = buf;
-	return EXIT_OK;
-}
-
-static int
-prompt_tty(struct cli *c, const char *prompt, char *buf, size_t *n)
-{
-	struct termios old, quiet;
-	int fd, r, have;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -1;
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		close(fd);
-		return -1;
-	}
-	have = tcgetattr(fd, &old) == 0;
-	if (have) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	r = read_line_fd(fd, buf, PASS_MAX, n);
-	if (have)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
-		r = -1;
-	close(fd);
-	(void)c;
-	return r;
+	cli_fail(c, e);
+	/* A file that cannot be used: nothing was done. */
+	return e == GFSB_EINVAL ? EXIT_USAGE : EXIT_FATAL;
 }
 
 int
 cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
     size_t *len)
 {
-	const char *env;
-	char *buf = NULL, *again = NULL;
-	size_t n, n2;
-	int rc;
+	struct gfsb_pass_source src = {
+		.file = c->password_file,
+		.command = c->password_command,
+		.use_env = 1,
+		.prompt = prompt,
+		.confirm = confirm,
+	};
 
-	if (c->password_file != NULL)
-		return cli_passphrase_file(c, c->password_file, out, len);
-	if (c->password_command != NULL)
-		return pass_command(c, c->password_command, out, len);
-	if ((env = getenv("GFSBACKUP_PASSWORD_FILE")) != NULL && *env)
-		return cli_passphrase_file(c, env, out, len);
-	if ((env = getenv("GFSBACKUP_PASSWORD_COMMAND")) != NULL && *env)
-		return pass_command(c, env, out, len);
-	if ((env = getenv("GFSBACKUP_PASSWORD")) != NULL && *env) {
-		n = strlen(env);
-		if (n >= PASS_MAX ||
-		    (buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL)
-			return EXIT_FATAL;
-		memcpy(buf, env, n + 1);
-		/* Leave no copy in the environment (children, /proc). */
-		explicit_bzero((char *)(uintptr_t)env, n);
-		unsetenv("GFSBACKUP_PASSWORD");
-		*out = buf;
-		*len = n;
-		return EXIT_OK;
-	}
-	if ((buf = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL ||
-	    (again = gfsb_crypto_secure_alloc(PASS_MAX)) == NULL) {
-		gfsb_crypto_secure_free(buf);
-		return EXIT_FATAL;
-	}
-	rc = EXIT_USAGE; /* no passphrase: nothing was done */
-	if (prompt_tty(c, prompt, buf, &n) != 0) {
-		fprintf(stderr, "%s: %s: no passphrase: use --password-file, "
-		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "
-		    "terminal\n", c->prog, c->cmd);
-		goto out;
-	}
-	if ((rc = finish_pass(c, buf, n, "the terminal", len)) != EXIT_OK)
-		goto out;
-	if (confirm) {
-		rc = EXIT_FATAL;
-		if (prompt_tty(c, "enter it again: ", again, &n2) != 0 ||
-		    finish_pass(c, again, n2, "the terminal", &n2) !=
-		    EXIT_OK)
-			goto out;
-		if (n2 != *len || memcmp(buf, again, n2) != 0) {
-			fprintf(stderr, "%s: %s: the passphrases do not "
-			    "match\n", c->prog, c->cmd);
-			goto out;
-		}
-		rc = EXIT_OK;
-	}
-out:
-	gfsb_crypto_secure_free(again);
-	if (rc != EXIT_OK) {
-		gfsb_crypto_secure_free(buf);
-		return rc;
-	}
-	*out = buf;
-	return EXIT_OK;
+	return cli_pass_read(c, &src, out, len);
 }
 
 static int

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <gfsbackup/crypto.h>
+#include <gfsbackup/pass.h>
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
@@ -25,20 +26,18 @@ static const char usage[] =
 
 enum { O_NEWPASS = OPT_CMD_BASE };
 
+/* --new-password-file, else only the terminal: the usual sources hold
+ * the current passphrase. */
 static int
 new_pass(struct cli *c, const char *file, char **pass, size_t *len)
 {
-	struct cli tmp = *c;
+	struct gfsb_pass_source src = {
+		.file = file,
+		.prompt = "new passphrase: ",
+		.confirm = 1,
+	};
 
-	if (file != NULL)
-		return cli_passphrase_file(c, file, pass, len);
-	/* Only the terminal: the usual sources hold the current one. */
-	tmp.password_file = NULL;
-	tmp.password_command = NULL;
-	unsetenv("GFSBACKUP_PASSWORD_FILE");
-	unsetenv("GFSBACKUP_PASSWORD_COMMAND");
-	unsetenv("GFSBACKUP_PASSWORD");
-	return cli_passphrase(&tmp, 1, "new passphrase: ", pass, len);
+	return cli_pass_read(c, &src, pass, len);
 }
 
 int

@@ -101,11 +101,8 @@ private_file(const char *path, char *why, size_t len)
 		    "running gfsbackup", path, (unsigned)st.st_uid);
 		return why;
 	}
-	if ((st.st_mode & 077) != 0) {
-		snprintf(why, len, "%s is accessible to other users (mode "
-		    "%04o): chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+	if (gfsb_sys_private(path, st.st_mode, why, len) != 0)
 		return why;
-	}
 	return NULL;
 }
 

@@ -1,6 +1,7 @@
 /*
  * Facts about the running system recorded in snapshots, keys and locks,
- * and whole reads and writes of file descriptors.
+ * whole reads and writes of file descriptors, and the permission rule for
+ * files that hold secrets.
  */
 #include <errno.h>
 #include <limits.h>
@@ -95,4 +96,14 @@ gfsb_sys_mkdirs(const char *path)
 		p[i] = i == n ? '\0' : '/';
 	}
 	return 0;
+}
+
+int
+gfsb_sys_private(const char *path, mode_t mode, char *why, size_t len)
+{
+	if ((mode & 077) == 0)
+		return 0;
+	snprintf(why, len, "%s is accessible to other users (mode %04o): "
+	    "chmod 600 it", path, (unsigned)(mode & 07777));
+	return -1;
 }
