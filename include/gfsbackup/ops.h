@@ -464,6 +464,36 @@ typedef gfsb_err gfsb_find_fn(void *cookie, const struct gfsb_snapshot *s,
 gfsb_err gfsb_ops_find(struct gfsb_repo *r, const struct gfsb_find_opts *o,
     gfsb_find_fn *fn, void *cookie, struct gfsb_find_result *res) GFSB_WUR;
 
+/* ---- dump ---- */
+
+struct gfsb_dump_opts {
+	const char *snapshot;	/* id prefix or "latest" */
+	const char *host;	/* for "latest" */
+	const char *path;	/* in the snapshot; NULL or "/": all of it */
+	int fd;			/* where it goes */
+	int no_lock;		/* an archive: take no lock */
+};
+
+struct gfsb_dump_result {
+	char snapshot_id[GFSB_ID_HEX];
+	int archive;		/* written as a pax archive */
+	uint64_t bytes;		/* file content written */
+	uint64_t damaged_files;	/* in an archive: files that failed */
+};
+
+/*
+ * gfsb_ops_dump(r, o, res):
+ * Write o->path of the snapshot to o->fd: a file's content (holes as
+ * zeros, every blob checked), or a directory (the whole snapshot when
+ * path is "/") as a pax archive made by the restore engine.
+ * GFSB_ENOTFOUND for a snapshot or path that does not exist, GFSB_EINVAL
+ * for a path that is neither a file nor a directory, GFSB_ECORRUPT for
+ * a damaged blob (what was written before it stays written), GFSB_EIO
+ * when fd refuses the bytes.
+ */
+gfsb_err gfsb_ops_dump(struct gfsb_repo *r, const struct gfsb_dump_opts *o,
+    struct gfsb_dump_result *res) GFSB_WUR;
+
 /* ---- forget ---- */
 
 /* What snapshots are grouped by (bits); restic's default is host,paths. */

@@ -6,7 +6,8 @@
  * identical; an incremental backup reads only what changed and leaves
  * the first snapshot restoring as before; a path inside the snapshot and
  * exclude patterns restore exactly their part; ls lists what the tree
- * holds, depth first and in name order.
+ * holds, depth first and in name order; dump writes a file (holes as
+ * zeros) or a directory as an archive.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -412,11 +413,73 @@ test_ls(void **state)
 	    &l, NULL), GFSB_ENOTFOUND);
 }
 
+/* ---- dump ---- */
+
+/* Dump path of the latest snapshot into file out; the error. */
+static gfsb_err
+dump_to(struct fixture *f, const char *path, const char *out,
+    struct gfsb_dump_result *res)
+{
+	struct gfsb_dump_opts o;
+	gfsb_err e;
+	int fd;
+
+	assert_true((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	memset(&o, 0, sizeof(o));
+	o.snapshot = "latest";
+	o.path = path;
+	o.fd = fd;
+	e = gfsb_ops_dump(f->x.r, &o, res);
+	close(fd);
+	return e;
+}
+
+static void
+test_dump(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_backup_result b;
+	struct gfsb_dump_result res;
+	char in[256], out[256], tar[512];
+	struct stat st;
+	int fd;
+
+	backup(f, &b);
+	snprintf(out, sizeof(out), "%s/dumped", f->base);
+	snprintf(in, sizeof(in), "%s/dir1/f01.txt", f->src);
+	assert_int_equal(dump_to(f, in, out, &res), GFSB_OK);
+	assert_true(same_bytes(in, out));
+	assert_int_equal(res.archive, 0);
+	assert_string_equal(res.snapshot_id, b.snapshot_id);
+	/* 64 MiB, mostly a hole: the same bytes. */
+	snprintf(in, sizeof(in), "%s/sparse.img", f->src);
+	assert_int_equal(dump_to(f, in, out, &res), GFSB_OK);
+	assert_int_equal(res.bytes, 64 << 20);
+	assert_true(same_bytes(in, out));
+
+	/* A directory: a pax archive. */
+	snprintf(in, sizeof(in), "%s/dir2", f->src);
+	assert_int_equal(dump_to(f, in, out, &res), GFSB_OK);
+	assert_int_equal(res.archive, 1);
+	assert_int_equal(stat(out, &st), 0);
+	assert_true(st.st_size > 1024);
+	assert_true((fd = open(out, O_RDONLY)) >= 0);
+	assert_int_equal(pread(fd, tar, 8, 257), 8);
+	close(fd);
+	assert_memory_equal(tar, "ustar", 5);
+
+	snprintf(in, sizeof(in), "%s/link", f->src);
+	assert_int_equal(dump_to(f, in, out, &res), GFSB_EINVAL);
+	snprintf(in, sizeof(in), "%s/no-such", f->src);
+	assert_int_equal(dump_to(f, in, out, &res), GFSB_ENOTFOUND);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup,
