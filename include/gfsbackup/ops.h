@@ -403,6 +403,18 @@ typedef gfsb_err gfsb_diff_fn(void *cookie, char mod, const char *path,
 gfsb_err gfsb_ops_diff(struct gfsb_repo *r, const char *from, const char *to,
     gfsb_diff_fn *fn, void *cookie, struct gfsb_diff_result *res) GFSB_WUR;
 
+/*
+ * gfsb_ops_diff_json(r, from, to, out, res):
+ * The diff as restic's diff --json prints it: one JSON object a line,
+ * {message_type: "change", path (a directory's ending in /), modifier}
+ * for each difference, then {message_type: "statistics",
+ * source_snapshot, target_snapshot, changed_files, added: {files, dirs,
+ * others, data_blobs, tree_blobs, bytes}, removed: {...}}; *out is
+ * malloc'd.  As gfsb_ops_diff.
+ */
+gfsb_err gfsb_ops_diff_json(struct gfsb_repo *r, const char *from,
+    const char *to, char **out, struct gfsb_diff_result *res) GFSB_WUR;
+
 /* ---- stats ---- */
 
 struct gfsb_stats {
@@ -430,6 +442,17 @@ struct gfsb_stats {
  */
 gfsb_err gfsb_ops_stats(struct gfsb_repo *r, const char *const *snapshots,
     size_t n, struct gfsb_stats *st) GFSB_WUR;
+
+/*
+ * gfsb_ops_stats_json(st):
+ * st as a malloc'd JSON object, with restic's stats names where they
+ * mean the same (snapshots_count, total_size, total_file_count,
+ * total_blob_count, total_uncompressed_size) and ours (total_dir_count,
+ * total_other_count, data_blobs, tree_blobs, total_stored_size, packs,
+ * dedup_ratio, compression_ratio, repository_packs,
+ * repository_pack_bytes).  NULL: no memory.
+ */
+char *gfsb_ops_stats_json(const struct gfsb_stats *st);
 
 /* ---- find ---- */
 
@@ -463,6 +486,17 @@ typedef gfsb_err gfsb_find_fn(void *cookie, const struct gfsb_snapshot *s,
  */
 gfsb_err gfsb_ops_find(struct gfsb_repo *r, const struct gfsb_find_opts *o,
     gfsb_find_fn *fn, void *cookie, struct gfsb_find_result *res) GFSB_WUR;
+
+/*
+ * gfsb_ops_find_json(r, o, out, res):
+ * gfsb_ops_find's matches as restic's find --json prints them: a
+ * malloc'd array of {hits, snapshot, matches: [entry...]}, each entry
+ * {path, name, type, mode (permission bits), permissions, mtime, ctime,
+ * uid, gid, size, links, inode, user, group, linktarget}.  As
+ * gfsb_ops_find.
+ */
+gfsb_err gfsb_ops_find_json(struct gfsb_repo *r, const struct gfsb_find_opts *o,
+    char **out, struct gfsb_find_result *res) GFSB_WUR;
 
 /* ---- dump ---- */
 

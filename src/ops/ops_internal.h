@@ -208,6 +208,11 @@ void bk_read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
     int fd);
 int bk_open_nofollow(int dirfd, const char *name, int flags);
 
+/* ops_json.c: an entry as JSON (find, ls): path, name, type, mode,
+ * permissions, times, owner, size, links; NULL: no memory. */
+typedef struct json_t json_t;
+json_t *ops_node_json(const char *path, const struct gfsb_node *n);
+
 /* ops_idset.c: a set of ids (diff, stats). */
 struct ops_idslot {
 	uint8_t id[GFSB_ID_LEN];

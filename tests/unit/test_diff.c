@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <gfsbackup/backend.h>
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
@@ -310,6 +312,74 @@ test_find(void **state)
 	    GFSB_EINVAL);
 }
 
+/* The JSON documents, in restic's shapes. */
+static void
+test_json(void **state)
+{
+	struct fixture *f = *state;
+	const char *pats[1] = { "*.txt" };
+	struct gfsb_find_opts o;
+	struct gfsb_find_result fr;
+	struct gfsb_diff_result dr;
+	struct gfsb_stats st;
+	char *s, *line, *last = NULL, *save = NULL;
+	json_t *j, *m;
+	size_t changes = 0;
+
+	assert_int_equal(gfsb_ops_diff_json(f->x.r, f->a, f->b, &s, &dr),
+	    GFSB_OK);
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		assert_non_null(j = json_loads(line, 0, NULL));
+		if (strcmp(json_string_value(json_object_get(j,
+		    "message_type")), "change") == 0)
+			changes++;
+		json_decref(j);
+		last = line;
+	}
+	/* 14 under src, and the directories above it (their mtimes) */
+	assert_true(changes >= 14);
+	assert_non_null(j = json_loads(last, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "message_type")), "statistics");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+	    "added"), "data_blobs")), 5);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "target_snapshot")), f->b);
+	json_decref(j);
+	free(s);
+
+	memset(&o, 0, sizeof(o));
+	o.patterns = pats;
+	o.npatterns = 1;
+	assert_int_equal(gfsb_ops_find_json(f->x.r, &o, &s, &fr), GFSB_OK);
+	assert_non_null(j = json_loads(s, 0, NULL));
+	assert_int_equal(json_array_size(j), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(j,
+	    0), "hits")), 3);
+	m = json_array_get(json_object_get(json_array_get(j, 1), "matches"),
+	    0);
+	assert_string_equal(json_string_value(json_object_get(m, "name")),
+	    "added.txt");
+	assert_string_equal(json_string_value(json_object_get(m, "type")),
+	    "file");
+	assert_int_equal(json_integer_value(json_object_get(m, "size")),
+	    10000);
+	json_decref(j);
+	free(s);
+
+	assert_int_equal(gfsb_ops_stats(f->x.r, NULL, 0, &st), GFSB_OK);
+	assert_non_null(s = gfsb_ops_stats_json(&st));
+	assert_non_null(j = json_loads(s, 0, NULL));
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "total_file_count")), 15);
+	assert_true(json_real_value(json_object_get(j, "dedup_ratio")) >
+	    1.24 && json_real_value(json_object_get(j, "dedup_ratio")) <
+	    1.26);
+	json_decref(j);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -319,6 +389,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,241 @@
+/*
+ * The JSON of the commands that list entries and compare snapshots
+ * (find, diff, stats), in restic's shapes where restic has them: one
+ * object per entry with its path, kind, permissions and times, and the
+ * documents each command prints.  Where our facts differ from restic's,
+ * the field says ours: "mode" is st_mode's permission bits (not Go's
+ * FileMode), and there is no "atime" (not stored).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_internal.h"
+
+static const char *
+kind_name(enum gfsb_node_kind k)
+{
+	switch (k) {
+	case GFSB_NODE_FILE: return "file";
+	case GFSB_NODE_DIR: return "dir";
+	case GFSB_NODE_SYMLINK: return "symlink";
+	case GFSB_NODE_FIFO: return "fifo";
+	case GFSB_NODE_CHARDEV: return "chardev";
+	case GFSB_NODE_BLOCKDEV: return "blockdev";
+	case GFSB_NODE_SOCKET: return "socket";
+	}
+	return "unknown";
+}
+
+/* "-rw-r--r--", as ls -l shows it. */
+static void
+mode_string(const struct gfsb_node *n, char s[11])
+{
+	static const char kinds[] = "?-dlpcbs";
+	uint32_t m = n->mode;
+
+	s[0] = kinds[n->kind < 8 ? n->kind : 0];
+	s[1] = m & S_IRUSR ? 'r' : '-';
+	s[2] = m & S_IWUSR ? 'w' : '-';
+	s[3] = m & S_ISUID ? (m & S_IXUSR ? 's' : 'S') :
+	    (m & S_IXUSR ? 'x' : '-');
+	s[4] = m & S_IRGRP ? 'r' : '-';
+	s[5] = m & S_IWGRP ? 'w' : '-';
+	s[6] = m & S_ISGID ? (m & S_IXGRP ? 's' : 'S') :
+	    (m & S_IXGRP ? 'x' : '-');
+	s[7] = m & S_IROTH ? 'r' : '-';
+	s[8] = m & S_IWOTH ? 'w' : '-';
+	s[9] = m & S_ISVTX ? (m & S_IXOTH ? 't' : 'T') :
+	    (m & S_IXOTH ? 'x' : '-');
+	s[10] = '\0';
+}
+
+json_t *
+ops_node_json(const char *path, const struct gfsb_node *n)
+{
+	char perm[11], mt[40], ct[40];
+	json_t *o;
+
+	mode_string(n, perm);
+	gfsb_time_format_rfc3339(&n->mtime, mt, sizeof(mt));
+	gfsb_time_format_rfc3339(&n->ctime, ct, sizeof(ct));
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, "
+	    "s:I, s:I}", "path", path, "name", n->name, "type",
+	    kind_name(n->kind), "mode", (json_int_t)(n->mode & 07777),
+	    "permissions", perm, "mtime", mt, "ctime", ct,
+	    "uid", (json_int_t)n->uid, "gid", (json_int_t)n->gid,
+	    "size", (json_int_t)n->size, "links", (json_int_t)n->nlink,
+	    "inode", (json_int_t)n->inode);
+	if (o == NULL)
+		return NULL;
+	if ((n->user != NULL && json_object_set_new(o, "user",
+	    json_string(n->user)) != 0) ||
+	    (n->group != NULL && json_object_set_new(o, "group",
+	    json_string(n->group)) != 0) ||
+	    (n->target != NULL && json_object_set_new(o, "linktarget",
+	    json_string(n->target)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- find ---- */
+
+struct find_json {
+	json_t *all;	/* [{hits, snapshot, matches}] */
+	json_t *cur;	/* the current snapshot's object */
+	const struct gfsb_snapshot *snap;
+	int oom;
+};
+
+static gfsb_err
+find_one(void *cookie, const struct gfsb_snapshot *s, const char *path,
+    const struct gfsb_node *n)
+{
+	struct find_json *j = cookie;
+	json_t *m;
+
+	if (j->snap != s) {
+		j->snap = s;
+		j->cur = json_pack("{s:i, s:s, s:[]}", "hits", 0, "snapshot",
+		    s->id, "matches");
+		if (j->cur == NULL || json_array_append_new(j->all, j->cur))
+			return GFSB_ENOMEM;
+	}
+	if ((m = ops_node_json(path, n)) == NULL ||
+	    json_array_append_new(json_object_get(j->cur, "matches"), m) ||
+	    json_object_set_new(j->cur, "hits", json_integer((json_int_t)
+	    json_array_size(json_object_get(j->cur, "matches")))))
+		return GFSB_ENOMEM;
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_ops_find_json(struct gfsb_repo *r, const struct gfsb_find_opts *o,
+    char **out, struct gfsb_find_result *res)
+{
+	struct find_json j;
+	gfsb_err e;
+
+	*out = NULL;
+	memset(&j, 0, sizeof(j));
+	if ((j.all = json_array()) == NULL)
+		return GFSB_ENOMEM;
+	if ((e = gfsb_ops_find(r, o, find_one, &j, res)) == GFSB_OK &&
+	    (*out = json_dumps(j.all, JSON_INDENT(2))) == NULL)
+		e = GFSB_ENOMEM;
+	json_decref(j.all);
+	return e;
+}
+
+/* ---- diff ---- */
+
+static gfsb_err
+diff_one(void *cookie, char mod, const char *path, const struct gfsb_node *a,
+    const struct gfsb_node *b)
+{
+	struct gfsb_buf *out = cookie;
+	const struct gfsb_node *n = b != NULL ? b : a;
+	char m[2] = { mod, '\0' }, *s;
+	json_t *o;
+	gfsb_err e = GFSB_ENOMEM;
+
+	if ((o = json_pack("{s:s, s:s, s:s}", "message_type", "change",
+	    "path", path, "modifier", m)) == NULL)
+		return e;
+	if (n->kind == GFSB_NODE_DIR)
+		json_object_set_new(o, "path", json_sprintf("%s/", path));
+	if ((s = json_dumps(o, JSON_COMPACT)) != NULL &&
+	    gfsb_buf_append(out, s, strlen(s)) == GFSB_OK &&
+	    gfsb_buf_append(out, "\n", 1) == GFSB_OK)
+		e = GFSB_OK;
+	free(s);
+	json_decref(o);
+	return e;
+}
+
+static json_t *
+side_json(const struct gfsb_diff_side *s)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "files", (json_int_t)s->files, "dirs", (json_int_t)s->dirs,
+	    "others", (json_int_t)s->others,
+	    "data_blobs", (json_int_t)s->data_blobs,
+	    "tree_blobs", (json_int_t)s->tree_blobs,
+	    "bytes", (json_int_t)s->bytes);
+}
+
+gfsb_err
+gfsb_ops_diff_json(struct gfsb_repo *r, const char *from, const char *to,
+    char **out, struct gfsb_diff_result *res)
+{
+	struct gfsb_buf b;
+	json_t *st;
+	char *s = NULL;
+	gfsb_err e;
+
+	*out = NULL;
+	gfsb_buf_init(&b);
+	if ((e = gfsb_ops_diff(r, from, to, diff_one, &b, res)) != GFSB_OK)
+		goto out;
+	e = GFSB_ENOMEM;
+	st = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "message_type",
+	    "statistics", "source_snapshot", res->from, "target_snapshot",
+	    res->to, "changed_files", (json_int_t)res->changed_files,
+	    "added", side_json(&res->added), "removed",
+	    side_json(&res->removed));
+	if (st != NULL && (s = json_dumps(st, JSON_COMPACT)) != NULL &&
+	    gfsb_buf_append(&b, s, strlen(s)) == GFSB_OK &&
+	    gfsb_buf_append(&b, "", 1) == GFSB_OK) {
+		*out = (char *)b.data;
+		gfsb_buf_init(&b);
+		e = GFSB_OK;
+	}
+	free(s);
+	json_decref(st);
+out:
+	gfsb_buf_fini(&b);
+	return e;
+}
+
+/* ---- stats ---- */
+
+char *
+gfsb_ops_stats_json(const struct gfsb_stats *st)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:f, s:f, s:I, s:I}",
+	    "snapshots_count", (json_int_t)st->snapshots,
+	    "total_size", (json_int_t)st->restore_bytes,
+	    "total_file_count", (json_int_t)st->files,
+	    "total_dir_count", (json_int_t)st->dirs,
+	    "total_other_count", (json_int_t)st->others,
+	    "total_blob_count", (json_int_t)(st->data_blobs +
+	    st->tree_blobs),
+	    "data_blobs", (json_int_t)st->data_blobs,
+	    "tree_blobs", (json_int_t)st->tree_blobs,
+	    "total_uncompressed_size", (json_int_t)st->data_raw,
+	    "total_stored_size", (json_int_t)(st->data_stored +
+	    st->tree_stored),
+	    "packs", (json_int_t)st->packs,
+	    "dedup_ratio", st->data_raw > 0 ? (double)st->restore_bytes /
+	    (double)st->data_raw : 0.0,
+	    "compression_ratio", st->data_stored > 0 ? (double)st->data_raw /
+	    (double)st->data_stored : 0.0,
+	    "repository_packs", (json_int_t)st->repo_packs,
+	    "repository_pack_bytes", (json_int_t)st->repo_pack_bytes);
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	return s;
+}
