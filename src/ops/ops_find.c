@@ -95,44 +95,6 @@ search(struct find *f, const uint8_t id[GFSB_ID_LEN], const char *path,
 	return e;
 }
 
-/* The snapshots searched: those named, else all (of host). */
-static gfsb_err
-chosen(struct gfsb_repo *r, const struct gfsb_find_opts *o,
-    struct gfsb_snapshot ***out, size_t *n)
-{
-	struct gfsb_snapshot **v;
-	size_t i, k = 0;
-	gfsb_err e = GFSB_OK;
-
-	*out = NULL;
-	*n = 0;
-	if (o->nsnapshots == 0) {
-		if ((e = gfsb_repo_snapshot_list(r, &v, n)) != GFSB_OK)
-			return e;
-		for (i = 0; i < *n; i++) {
-			if (o->host != NULL &&
-			    strcmp(v[i]->hostname, o->host) != 0)
-				gfsb_repo_snapshot_free(v[i]);
-			else
-				v[k++] = v[i];
-		}
-		*n = k;
-		*out = v;
-		return GFSB_OK;
-	}
-	if ((v = calloc(o->nsnapshots, sizeof(*v))) == NULL)
-		return GFSB_ENOMEM;
-	for (i = 0; i < o->nsnapshots && e == GFSB_OK; i++)
-		e = gfsb_repo_snapshot_find(r, o->snapshots[i], o->host, &v[i]);
-	if (e != GFSB_OK) {
-		gfsb_repo_snapshot_list_free(v, o->nsnapshots);
-		return e;
-	}
-	*out = v;
-	*n = o->nsnapshots;
-	return GFSB_OK;
-}
-
 gfsb_err
 gfsb_ops_find(struct gfsb_repo *r, const struct gfsb_find_opts *o,
     gfsb_find_fn *fn, void *cookie, struct gfsb_find_result *res)
@@ -156,7 +118,8 @@ gfsb_ops_find(struct gfsb_repo *r, const struct gfsb_find_opts *o,
 		gfsb_ctx_seterr(gfsb_repo_ctx(r), e, "invalid pattern");
 		return e;
 	}
-	if ((e = chosen(r, o, &v, &n)) != GFSB_OK ||
+	if ((e = ops_snapshots_pick(r, o->snapshots, o->nsnapshots, o->host,
+	    &v, &n)) != GFSB_OK ||
 	    (e = gfsb_repo_index_load(r)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &f.io)) != GFSB_OK)
 		goto out;

@@ -228,6 +228,12 @@ gfsb_err ops_idset_add(struct ops_idset *s, const uint8_t *id, int *added);
 void ops_idset_fini(struct ops_idset *s);
 
 /* ops_select.c: finding things in snapshots; the hard-link map. */
+/* The snapshots named (ids, prefixes, "latest"; of host), else every
+ * snapshot (of host, when given), oldest first.  Free *out with
+ * gfsb_repo_snapshot_list_free. */
+gfsb_err ops_snapshots_pick(struct gfsb_repo *r, const char *const *names,
+    size_t nnames, const char *host, struct gfsb_snapshot ***out,
+    size_t *n);
 void ops_linkmap_fini(struct linkmap *m);
 void *ops_linkmap_find(const struct linkmap *m, uint64_t dev, uint64_t ino);
 gfsb_err ops_linkmap_add(struct linkmap *m, uint64_t dev, uint64_t ino,

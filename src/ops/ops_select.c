@@ -204,3 +204,40 @@ ops_linkmap_add(struct linkmap *m, uint64_t dev, uint64_t ino, void *val)
 	m->n++;
 	return GFSB_OK;
 }
+
+gfsb_err
+ops_snapshots_pick(struct gfsb_repo *r, const char *const *names,
+    size_t nnames, const char *host, struct gfsb_snapshot ***out, size_t *n)
+{
+	struct gfsb_snapshot **v;
+	size_t i, k = 0;
+	gfsb_err e = GFSB_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (nnames == 0) {
+		if ((e = gfsb_repo_snapshot_list(r, &v, n)) != GFSB_OK)
+			return e;
+		for (i = 0; i < *n; i++) {
+			if (host != NULL &&
+			    strcmp(v[i]->hostname, host) != 0)
+				gfsb_repo_snapshot_free(v[i]);
+			else
+				v[k++] = v[i];
+		}
+		*n = k;
+		*out = v;
+		return GFSB_OK;
+	}
+	if ((v = calloc(nnames, sizeof(*v))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < nnames && e == GFSB_OK; i++)
+		e = gfsb_repo_snapshot_find(r, names[i], host, &v[i]);
+	if (e != GFSB_OK) {
+		gfsb_repo_snapshot_list_free(v, nnames);
+		return e;
+	}
+	*out = v;
+	*n = nnames;
+	return GFSB_OK;
+}

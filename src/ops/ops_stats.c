@@ -107,8 +107,8 @@ gfsb_err
 gfsb_ops_stats(struct gfsb_repo *r, const char *const *snapshots, size_t n,
     struct gfsb_stats *st)
 {
-	struct gfsb_snapshot **list = NULL, *one;
-	size_t nlist = 0, i;
+	struct gfsb_snapshot **v = NULL;
+	size_t nv = 0, i;
 	struct stats s;
 	gfsb_err e;
 
@@ -116,25 +116,18 @@ gfsb_ops_stats(struct gfsb_repo *r, const char *const *snapshots, size_t n,
 	memset(&s, 0, sizeof(s));
 	s.r = r;
 	s.st = st;
-	if ((e = gfsb_repo_index_load(r)) != GFSB_OK ||
+	if ((e = ops_snapshots_pick(r, snapshots, n, NULL, &v, &nv)) !=
+	    GFSB_OK || (e = gfsb_repo_index_load(r)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &s.io)) != GFSB_OK)
 		goto out;
-	if (n == 0 && (e = gfsb_repo_snapshot_list(r, &list, &nlist)) !=
-	    GFSB_OK)
-		goto out;
-	for (i = 0; i < (n > 0 ? n : nlist) && e == GFSB_OK; i++) {
-		one = NULL;
-		if (n > 0 && (e = gfsb_repo_snapshot_find(r, snapshots[i], NULL,
-		    &one)) != GFSB_OK)
-			break;
+	for (i = 0; i < nv && e == GFSB_OK; i++) {
 		st->snapshots++;
-		e = walk(&s, n > 0 ? one->tree : list[i]->tree, 0);
-		gfsb_repo_snapshot_free(one);
+		e = walk(&s, v[i]->tree, 0);
 	}
 	if (e == GFSB_OK)
 		e = repo_packs(&s);
 out:
-	gfsb_repo_snapshot_list_free(list, nlist);
+	gfsb_repo_snapshot_list_free(v, nv);
 	ops_idset_fini(&s.data);
 	ops_idset_fini(&s.trees);
 	ops_idset_fini(&s.packs);

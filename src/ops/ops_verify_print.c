@@ -129,33 +129,25 @@ gfsb_ops_verify_lines(const struct gfsb_verify_result *res,
 	return GFSB_OK;
 }
 
-/* Each string of v as a JSON array under name in o; 0 when it is. */
+/*
+ * n strings as a JSON array under name in o; 0 when it is.  v holds
+ * pointers (stride 0) or arrays of stride bytes (hex ids).
+ */
 static int
-strings(json_t *o, const char *name, char *const *v, size_t n)
+strings(json_t *o, const char *name, const void *v, size_t stride, size_t n)
 {
 	json_t *a = json_array();
+	const char *s;
 	size_t i;
 
 	if (a == NULL || json_object_set_new(o, name, a) != 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) != 0)
+	for (i = 0; i < n; i++) {
+		s = stride == 0 ? ((char *const *)v)[i] :
+		    (const char *)v + i * stride;
+		if (json_array_append_new(a, json_string(s)) != 0)
 			return -1;
-	return 0;
-}
-
-/* The same for an array of hex ids. */
-static int
-ids(json_t *o, const char *name, const char (*v)[GFSB_ID_HEX], size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	if (a == NULL || json_object_set_new(o, name, a) != 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) != 0)
-			return -1;
+	}
 	return 0;
 }
 
@@ -217,12 +209,12 @@ gfsb_ops_verify_json(const struct gfsb_verify_result *res,
 	if (o == NULL)
 		return NULL;
 	if (damage(o, res) == 0 &&
-	    ids(o, "broken_snapshots", (const char (*)[GFSB_ID_HEX])
-	    res->broken_snapshots, res->nbroken_snapshots) == 0 &&
-	    strings(o, "warnings", res->warnings, res->nwarnings) == 0 &&
-	    strings(o, "history_changed", res->tamper, res->ntamper) == 0 &&
-	    ids(o, "packs_read", (const char (*)[GFSB_ID_HEX])res->read,
-	    res->nread) == 0 &&
+	    strings(o, "broken_snapshots", res->broken_snapshots,
+	    GFSB_ID_HEX, res->nbroken_snapshots) == 0 &&
+	    strings(o, "warnings", res->warnings, 0, res->nwarnings) == 0 &&
+	    strings(o, "history_changed", res->tamper, 0, res->ntamper) ==
+	    0 && strings(o, "packs_read", res->read, GFSB_ID_HEX, res->nread) ==
+	    0 &&
 	    (!res->have_state || json_object_set_new(o, "coverage",
 	    json_pack("{s:I, s:I}", "days_since_all_read",
 	    (json_int_t)res->days_since_all_read, "never_read",
