@@ -51,63 +51,163 @@ struct cli {
 	struct gfsb_repo *r;
 };
 
-/* The global long options; commands append theirs (see cli_getopt). */
-enum {
-	OPT_REPO = 'r',
-	OPT_QUIET = 'q',
-	OPT_VERBOSE = 'v',
-	OPT_HELP = 'h',
-	OPT_PASSWORD_FILE = 1000,
-	OPT_PASSWORD_COMMAND,
-	OPT_S3_ENDPOINT,
-	OPT_S3_REGION,
-	OPT_S3_CREDENTIALS,
-	OPT_S3_VHOST,
-	OPT_CACERT,
-	OPT_CONNECTIONS,
-	OPT_LIMIT_UPLOAD,
-	OPT_CACHE_DIR,
-	OPT_NO_CACHE,
-	OPT_AS_OF,
-	OPT_RETRY_LOCK,
-	OPT_CMD_BASE = 1100
+/*
+ * Declarative options, in the style of git's parse-options: a command
+ * lists each of its options once (struct cli_opt: long name, short
+ * letter, kind, where the value goes, its limits), and cli_parse derives
+ * getopt_long's tables, adds the global options, converts and checks
+ * every value, and says what is wrong in the words users know.
+ */
+enum cli_opt_kind {
+	CLI_KIND_SET,	   /* no argument: *(int *)value = min */
+	CLI_KIND_COUNT,	   /* no argument: ++*(int *)value */
+	CLI_KIND_ACTION,   /* no argument: cb(c, o, NULL) */
+	CLI_KIND_STRING,   /* *(const char **)value = arg (the last one) */
+	CLI_KIND_LIST,	   /* repeatable: appended to a struct cli_list */
+	CLI_KIND_NUMBER,   /* whole number in [min, max] (cli_number) */
+	CLI_KIND_SIZE,	   /* gfsb_size_parse, at most max */
+	CLI_KIND_DURATION, /* gfsb_gfs_margin_parse, at least min: int64_t */
+	CLI_KIND_TIME,	   /* gfsb_time_parse_local: struct gfsb_time */
+	CLI_KIND_PERCENT,  /* "5%", "5" or "0.5%": a fraction in a double */
+	CLI_KIND_ENUM,	   /* one of names: its value into an int */
+	CLI_KIND_CALLBACK  /* cb(c, o, arg) */
 };
+
+struct cli_opt;
+
+/* An option's own parsing: an exit status (EXIT_OK: go on). */
+typedef int cli_opt_fn(struct cli *c, const struct cli_opt *o,
+    const char *arg);
+
+struct cli_opt_enum {
+	const char *name;
+	int value;
+};
+
+struct cli_opt {
+	const char *name;	/* the long name, without "--"; NULL: end */
+	int letter;		/* the short option; 0: none */
+	enum cli_opt_kind kind;
+	void *value;		/* where the value goes */
+	size_t size;		/* NUMBER, SIZE: sizeof(*value), 4 or 8 */
+	long long min, max;	/* limits (SET: the value to set) */
+	const char *label;	/* NUMBER, SIZE, TIME: in errors instead of
+				   "--name" */
+	const char *hint;	/* after the argument in errors */
+	const struct cli_opt_enum *names; /* ENUM: ends with a NULL name */
+	cli_opt_fn *cb;		/* ACTION, CALLBACK */
+	const char **given;	/* if set: the name goes there when given */
+};
+
+/* A repeatable option's arguments (the strings are argv's). */
+struct cli_list {
+	const char **v;
+	size_t n;
+};
+
+/* p, checked at compile time to point to a T. */
+#define CLI_OPT_PTR(T, p) (1 ? (p) : (T *)NULL)
+
+/* The fields every entry has; an entry with more (.given, say) is
+ * written { CLI_OPT_(KIND, ...), .field = ... }. */
+#define CLI_OPT_(k, l, s, p)                                              \
+	.name = (l), .letter = (s), .kind = CLI_KIND_##k, .value = (p)
+
+#define CLI_OPT_FLAG(l, s, p) CLI_OPT_SET(l, s, p, 1)
+#define CLI_OPT_SET(l, s, p, v)                                           \
+	{ CLI_OPT_(SET, l, s, CLI_OPT_PTR(int, p)), .min = (v) }
+#define CLI_OPT_COUNT(l, s, p) { CLI_OPT_(COUNT, l, s, CLI_OPT_PTR(int, p)) }
+#define CLI_OPT_STRING(l, s, p)                                           \
+	{ CLI_OPT_(STRING, l, s, CLI_OPT_PTR(const char *, p)) }
+#define CLI_OPT_LIST(l, s, p)                                             \
+	{ CLI_OPT_(LIST, l, s, CLI_OPT_PTR(struct cli_list, p)) }
+#define CLI_OPT_NUMBER(l, s, p, lo, hi, lab)                              \
+	{ CLI_OPT_(NUMBER, l, s, p), .size = sizeof(*(p)), .min = (lo),   \
+	  .max = (hi), .label = (lab) }
+#define CLI_OPT_SIZE(l, s, p, hi, lab)                                    \
+	{ CLI_OPT_(SIZE, l, s, p), .size = sizeof(*(p)), .max = (hi),     \
+	  .label = (lab) }
+#define CLI_OPT_DURATION(l, s, p, lo, h)                                  \
+	{ CLI_OPT_(DURATION, l, s, CLI_OPT_PTR(int64_t, p)), .min = (lo), \
+	  .hint = (h) }
+#define CLI_OPT_TIME(l, s, p)                                             \
+	{ CLI_OPT_(TIME, l, s, CLI_OPT_PTR(struct gfsb_time, p)) }
+#define CLI_OPT_PERCENT(l, s, p, h)                                       \
+	{ CLI_OPT_(PERCENT, l, s, CLI_OPT_PTR(double, p)), .hint = (h) }
+#define CLI_OPT_ENUM(l, s, p, list)                                       \
+	{ CLI_OPT_(ENUM, l, s, CLI_OPT_PTR(int, p)), .names = (list) }
+#define CLI_OPT_ACTION(l, s, p, fn) { CLI_OPT_(ACTION, l, s, p), .cb = (fn) }
+#define CLI_OPT_CALLBACK(l, s, p, fn)                                     \
+	{ CLI_OPT_(CALLBACK, l, s, p), .cb = (fn) }
+#define CLI_OPT_END { .name = NULL }
 
 /* The help for the global options, printed after each command's own. */
 extern const char cli_global_usage[];
 
+/* cli_parse's max_args: any number of positional arguments. */
+#define CLI_ANY (-1)
+
+/*
+ * cli_parse(c, argc, argv, usage, opts, max_args):
+ * Parse argv (from the command's name on) with the command's options
+ * (opts, ended by CLI_OPT_END) and the global options, storing each
+ * value where its entry says; the positional arguments are then
+ * argv[optind..argc-1].  --help prints usage (kept in c->usage) and
+ * cli_global_usage, and exits 0.  --as-of is checked here for every
+ * command: a valid local time, not in the future, and only for a
+ * command that reads (c->as_of_ok).  More than max_args positional
+ * arguments (unless CLI_ANY) is "unexpected argument".  Returns EXIT_OK,
+ * or the exit status after saying what is wrong (EXIT_USAGE; EXIT_FATAL
+ * when out of memory), with a "did you mean" for a mistyped option.
+ */
+int cli_parse(struct cli *c, int argc, char **argv, const char *usage,
+    const struct cli_opt *opts, int max_args);
+
+/* Append s to l (for a callback of a repeatable option); exit status. */
+int cli_list_add(struct cli *c, struct cli_list *l, const char *s);
+
+/* A CLI_OPT_CALLBACK for --object-lock MODE into an enum gfsb_lock_mode
+ * (cli_lock_mode). */
+int cli_opt_lock_mode(struct cli *c, const struct cli_opt *o,
+    const char *arg);
+
+/*
+ * The older interface, for the commands not yet on cli_parse (verify,
+ * run): a getopt_long table that starts with CLI_GLOBAL_OPTIONS, and a
+ * switch over what cli_getopt returns.
+ */
+enum {
+	OPT_GLOBAL = 1000, /* the global options without a letter */
+	OPT_CMD_BASE = 1100
+};
+
 /* Every command's option table starts with these. */
 #define CLI_GLOBAL_SHORT "r:qvh"
-#define CLI_GLOBAL_OPTIONS                                                \
-	{ "repo", required_argument, NULL, OPT_REPO },                    \
-	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },  \
-	{ "password-command", required_argument, NULL,                    \
-	    OPT_PASSWORD_COMMAND },                                       \
-	{ "quiet", no_argument, NULL, OPT_QUIET },                        \
-	{ "verbose", no_argument, NULL, OPT_VERBOSE },                    \
-	{ "help", no_argument, NULL, OPT_HELP },                          \
-	{ "s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT },      \
-	{ "s3-region", required_argument, NULL, OPT_S3_REGION },          \
-	{ "s3-credentials-file", required_argument, NULL,                 \
-	    OPT_S3_CREDENTIALS },                                         \
-	{ "s3-virtual-host", no_argument, NULL, OPT_S3_VHOST },           \
-	{ "cacert", required_argument, NULL, OPT_CACERT },                \
-	{ "connections", required_argument, NULL, OPT_CONNECTIONS },      \
-	{ "limit-upload", required_argument, NULL, OPT_LIMIT_UPLOAD },    \
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },          \
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },                  \
-	{ "as-of", required_argument, NULL, OPT_AS_OF },                  \
-	{ "retry-lock", required_argument, NULL, OPT_RETRY_LOCK }
+#define CLI_GLOBAL_OPTIONS                                              \
+	{ "repo", required_argument, NULL, 'r' },                       \
+	{ "password-file", required_argument, NULL, OPT_GLOBAL },       \
+	{ "password-command", required_argument, NULL, OPT_GLOBAL },    \
+	{ "quiet", no_argument, NULL, 'q' },                            \
+	{ "verbose", no_argument, NULL, 'v' },                          \
+	{ "help", no_argument, NULL, 'h' },                             \
+	{ "s3-endpoint", required_argument, NULL, OPT_GLOBAL },         \
+	{ "s3-region", required_argument, NULL, OPT_GLOBAL },           \
+	{ "s3-credentials-file", required_argument, NULL, OPT_GLOBAL }, \
+	{ "s3-virtual-host", no_argument, NULL, OPT_GLOBAL },           \
+	{ "cacert", required_argument, NULL, OPT_GLOBAL },              \
+	{ "connections", required_argument, NULL, OPT_GLOBAL },         \
+	{ "limit-upload", required_argument, NULL, OPT_GLOBAL },        \
+	{ "cache-dir", required_argument, NULL, OPT_GLOBAL },           \
+	{ "no-cache", no_argument, NULL, OPT_GLOBAL },                  \
+	{ "as-of", required_argument, NULL, OPT_GLOBAL },               \
+	{ "retry-lock", required_argument, NULL, OPT_GLOBAL }
 
 /*
  * cli_getopt(c, argc, argv, shortopts, longopts):
  * getopt_long over a command's options (whose table includes
- * CLI_GLOBAL_OPTIONS); global options are handled here.  Returns the
- * option for the command to handle, -1 at the end, or '?' after printing
- * a usage error.  --help prints c->usage and exits 0.  --as-of is checked
- * here, once for every command: a valid local time, not in the future,
- * and only for a command that reads (c->as_of_ok); at the end of the
- * options, a command that writes gets '?' after the usage error.
+ * CLI_GLOBAL_OPTIONS); global options are handled here, as cli_parse
+ * does.  Returns the option for the command to handle, -1 at the end, or
+ * '?' after printing a usage error.
  */
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts);
@@ -221,9 +321,6 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_repair(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
-
-/* Parse "5%", "5" (percent) or "0.5%" into a fraction; -1 if invalid. */
-double cli_percent(const char *s);
 
 /* Print prune's outcome (shared by prune and forget --prune). */
 struct gfsb_prune_result;

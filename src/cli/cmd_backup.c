@@ -35,11 +35,6 @@ static const char usage[] =
 "Exit status 3: the snapshot was written but some files could not be\n"
 "read (each is named in a warning).\n";
 
-enum {
-	O_EXCLFILE = OPT_CMD_BASE, O_TAG, O_HOST, O_TIME, O_PARENT, O_FORCE,
-	O_COMP, O_THREADS
-};
-
 static void
 progress(void *cookie, const struct gfsb_backup_progress *p)
 {
@@ -74,20 +69,20 @@ progress(void *cookie, const struct gfsb_backup_progress *p)
 /* The patterns of the --exclude-file files, added to *excl; the
  * strings are ours (*owned, for the caller to free). */
 static int
-exclude_files(struct cli *c, const char **files, size_t nfiles,
-    const char ***excl, size_t *nexcl, const char ***owned, size_t *nowned)
+exclude_files(struct cli *c, const struct cli_list *files,
+    struct cli_list *excl, struct cli_list *owned)
 {
 	char **from = NULL;
 	size_t nfrom, i, k;
 	gfsb_err e;
 
-	for (i = 0; i < nfiles; i++) {
-		if ((e = gfsb_ops_patterns_read_file(c->ctx, files[i], &from,
+	for (i = 0; i < files->n; i++) {
+		if ((e = gfsb_ops_patterns_read_file(c->ctx, files->v[i], &from,
 		    &nfrom)) != GFSB_OK)
 			return cli_fail(c, e);
 		for (k = 0; k < nfrom; k++) {
-			if (cli_strv_add(excl, nexcl, from[k]) != 0 ||
-			    cli_strv_add(owned, nowned, from[k]) != 0) {
+			if (cli_strv_add(&excl->v, &excl->n, from[k]) != 0 ||
+			    cli_strv_add(&owned->v, &owned->n, from[k]) != 0) {
 				while (k < nfrom)
 					free(from[k++]);
 				free(from);
@@ -125,126 +120,84 @@ summary(struct cli *c, const struct gfsb_backup_result *res)
 	return EXIT_PARTIAL;
 }
 
-/* --tag, --host, --time: what the snapshot records. */
+/* -e: a pattern, never empty. */
 static int
-snapshot_opt(struct cli *c, int o, const char *arg,
-    struct gfsb_backup_opts *bo, const char ***tags, size_t *ntags)
+opt_exclude(struct cli *c, const struct cli_opt *o, const char *arg)
 {
-	if (o == O_TAG && (*arg == '\0' || strchr(arg, ',') != NULL))
-		return cli_usage_error(c, "invalid tag \"%s\"", arg);
-	if (o == O_TAG)
-		return cli_strv_add(tags, ntags, arg) == 0 ? EXIT_OK :
-		    cli_fail(c, GFSB_ENOMEM);
-	if (o == O_HOST && *arg == '\0')
-		return cli_usage_error(c, "empty host name");
-	if (o == O_HOST) {
-		bo->host = arg;
-		return EXIT_OK;
-	}
-	if (gfsb_time_parse_local(arg, &bo->time) != GFSB_OK)
-		return cli_usage_error(c, "invalid time \"%s\": use "
-		    "'YYYY-MM-DD HH:MM:SS'", arg);
-	bo->has_time = 1;
-	return EXIT_OK;
+	if (*arg == '\0')
+		return cli_usage_error(c, "empty exclude pattern");
+	return cli_list_add(c, o->value, arg);
 }
 
-static const struct option opts[] = {
-	CLI_GLOBAL_OPTIONS,
-	{ "exclude", required_argument, NULL, 'e' },
-	{ "exclude-file", required_argument, NULL, O_EXCLFILE },
-	{ "one-file-system", no_argument, NULL, 'x' },
-	{ "tag", required_argument, NULL, O_TAG },
-	{ "host", required_argument, NULL, O_HOST },
-	{ "time", required_argument, NULL, O_TIME },
-	{ "parent", required_argument, NULL, O_PARENT },
-	{ "force", no_argument, NULL, O_FORCE },
-	{ "compression", required_argument, NULL, O_COMP },
-	{ "threads", required_argument, NULL, O_THREADS },
-	{ NULL, 0, NULL, 0 }
-};
+/* --tag: one tag, never empty; a comma would make it two. */
+static int
+opt_tag(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	if (*arg == '\0' || strchr(arg, ',') != NULL)
+		return cli_usage_error(c, "invalid tag \"%s\"", arg);
+	return cli_list_add(c, o->value, arg);
+}
+
+/* --host: a name, never empty. */
+static int
+opt_host(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	if (*arg == '\0')
+		return cli_usage_error(c, "empty host name");
+	*(const char **)o->value = arg;
+	return EXIT_OK;
+}
 
 int
 cmd_backup(struct cli *c, int argc, char **argv)
 {
-	struct gfsb_backup_opts bo;
+	struct gfsb_backup_opts bo = { 0 };
 	struct gfsb_backup_result res;
-	const char **excl = NULL, **tags = NULL, **files = NULL,
-	    **owned = NULL;
-	size_t nexcl = 0, ntags = 0, nfiles = 0, nowned = 0, i;
-	long comp = -1, threads = 0;
+	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 },
+	    owned = { 0 };
+	const char *time_given = NULL;
+	int comp = -1, rc;
+	size_t i;
 	gfsb_err e;
-	int o, rc = EXIT_OK;
+	const struct cli_opt opts[] = {
+		CLI_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
+		CLI_OPT_LIST("exclude-file", 0, &files),
+		CLI_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
+		CLI_OPT_CALLBACK("tag", 0, &tags, opt_tag),
+		CLI_OPT_CALLBACK("host", 0, &bo.host, opt_host),
+		{ CLI_OPT_(TIME, "time", 0, &bo.time), .label = "time",
+		  .hint = ": use 'YYYY-MM-DD HH:MM:SS'", .given = &time_given },
+		CLI_OPT_STRING("parent", 0, &bo.parent),
+		CLI_OPT_FLAG("force", 0, &bo.force),
+		CLI_OPT_NUMBER("compression", 0, &comp, 0,
+		    GFSB_COMPRESS_LEVEL_MAX, "compression level"),
+		CLI_OPT_NUMBER("threads", 0, &bo.threads, 1, GFSB_THREADS_MAX,
+		    NULL),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	memset(&bo, 0, sizeof(bo));
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "e:x",
-	    opts)) != -1) {
-		switch (o) {
-		case 'e':
-			if (*optarg == '\0') {
-				rc = cli_usage_error(c, "empty exclude "
-				    "pattern");
-				goto out;
-			}
-			if (cli_strv_add(&excl, &nexcl, optarg) != 0)
-				goto nomem;
-			break;
-		case O_EXCLFILE:
-			if (cli_strv_add(&files, &nfiles, optarg) != 0)
-				goto nomem;
-			break;
-		case 'x':
-			bo.one_file_system = 1;
-			break;
-		case O_TAG:
-		case O_HOST:
-		case O_TIME:
-			if ((rc = snapshot_opt(c, o, optarg, &bo, &tags,
-			    &ntags)) != EXIT_OK)
-				goto out;
-			break;
-		case O_PARENT:
-			bo.parent = optarg;
-			break;
-		case O_FORCE:
-			bo.force = 1;
-			break;
-		case O_COMP:
-			if ((rc = cli_number(c, "compression level", optarg,
-			    0, GFSB_COMPRESS_LEVEL_MAX, &comp)) != 0)
-				goto out;
-			break;
-		case O_THREADS:
-			if ((rc = cli_number(c, "--threads", optarg, 1,
-			    GFSB_THREADS_MAX, &threads)) != 0)
-				goto out;
-			break;
-		default:
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	}
+	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+		goto out;
 	if (optind == argc) {
 		rc = cli_usage_error(c, "no paths to back up");
 		goto out;
 	}
-	if ((rc = exclude_files(c, files, nfiles, &excl, &nexcl, &owned,
-	    &nowned)) != EXIT_OK)
+	if ((rc = exclude_files(c, &files, &excl, &owned)) != EXIT_OK)
 		goto out;
+	bo.has_time = time_given != NULL;
 	bo.paths = (const char *const *)argv + optind;
 	bo.npaths = (size_t)(argc - optind);
-	bo.excludes = excl;
-	bo.nexcludes = nexcl;
-	bo.tags = tags;
-	bo.ntags = ntags;
-	bo.threads = (unsigned)threads;
+	bo.excludes = excl.v;
+	bo.nexcludes = excl.n;
+	bo.tags = tags.v;
+	bo.ntags = tags.n;
 	if (cli_tty(c)) {
 		bo.progress = progress;
 		bo.progress_cookie = c;
 	}
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
-	if (comp >= 0 && (e = gfsb_repo_set_compression(c->r, (int)comp)) !=
+	if (comp >= 0 && (e = gfsb_repo_set_compression(c->r, comp)) !=
 	    GFSB_OK) {
 		rc = cli_fail(c, e);
 		goto out;
@@ -256,17 +209,13 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	rc = summary(c, &res);
-	goto out;
-nomem:
-	fprintf(stderr, "%s: backup: out of memory\n", c->prog);
-	rc = EXIT_FATAL;
 out:
 	/* Patterns read from files are ours; those from argv are not. */
-	for (i = 0; i < nowned; i++)
-		free((char *)(uintptr_t)owned[i]);
-	free(owned);
-	free(excl);
-	free(tags);
-	free(files);
+	for (i = 0; i < owned.n; i++)
+		free((char *)(uintptr_t)owned.v[i]);
+	free(owned.v);
+	free(excl.v);
+	free(tags.v);
+	free(files.v);
 	return rc;
 }

@@ -44,24 +44,34 @@ static const char usage[] =
 "mistake): every id (a unique prefix) is checked first, and one that\n"
 "matches no snapshot, or several, removes nothing.\n";
 
-enum {
-	O_POLICY = OPT_CMD_BASE, O_WITHIN, O_WHOURLY, O_WDAILY, O_WWEEKLY,
-	O_WMONTHLY, O_WYEARLY, O_TAG, O_HOST, O_JSON, O_PRUNE, O_MAXUNUSED
+/* What the command line asks. */
+struct forget_args {
+	struct gfsb_forget_opts fo;
+	struct gfsb_prune_opts po;	/* --prune's */
+	struct gfsb_policy *flags;	/* the --keep-* rules */
+	const char *policy;		/* --policy FILE */
+	int json, prune;
 };
 
-static const char *const flag_keys[] = {
-	[O_WITHIN - O_WITHIN] = "keep-within",
-	[O_WHOURLY - O_WITHIN] = "keep-within-hourly",
-	[O_WDAILY - O_WITHIN] = "keep-within-daily",
-	[O_WWEEKLY - O_WITHIN] = "keep-within-weekly",
-	[O_WMONTHLY - O_WITHIN] = "keep-within-monthly",
-	[O_WYEARLY - O_WITHIN] = "keep-within-yearly",
-};
-
+/* --keep-*: a rule, in the words a policy file would use. */
 static int
-parse_group_by(const char *s, unsigned *out)
+opt_rule(struct cli *c, const struct cli_opt *o, const char *arg)
 {
-	char *copy = strdup(s), *tok, *save = NULL;
+	char flag[64];
+
+	snprintf(flag, sizeof(flag), "--%s", o->name);
+	if (gfsb_gfs_policy_set(c->ctx, o->value, o->name, arg, flag) !=
+	    GFSB_OK)
+		return cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+	return EXIT_OK;
+}
+
+/* --group-by: host, paths and tags, comma-separated ("": one group). */
+static int
+opt_group_by(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	unsigned *out = o->value;
 	int ok = copy != NULL;
 
 	*out = 0;
@@ -77,7 +87,43 @@ parse_group_by(const char *s, unsigned *out)
 			ok = 0;
 	}
 	free(copy);
-	return ok;
+	if (!ok)
+		return cli_usage_error(c, "invalid --group-by \"%s\": use "
+		    "host, paths and tags", arg);
+	return EXIT_OK;
+}
+
+/* The options into a (whose rules a->flags already exist). */
+static int
+parse(struct cli *c, int argc, char **argv, struct forget_args *a)
+{
+	const struct cli_opt opts[] = {
+		CLI_OPT_STRING("policy", 0, &a->policy),
+		CLI_OPT_CALLBACK("keep-last", 'l', a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-hourly", 'H', a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-daily", 'd', a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-weekly", 'w', a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-monthly", 'm', a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-yearly", 'y', a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-within", 0, a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-within-hourly", 0, a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-within-daily", 0, a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-within-weekly", 0, a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-within-monthly", 0, a->flags,
+		    opt_rule),
+		CLI_OPT_CALLBACK("keep-within-yearly", 0, a->flags, opt_rule),
+		CLI_OPT_CALLBACK("keep-tag", 0, a->flags, opt_rule),
+		CLI_OPT_CALLBACK("group-by", 'g', &a->fo.group_by,
+		    opt_group_by),
+		CLI_OPT_STRING("host", 0, &a->fo.host),
+		CLI_OPT_FLAG("dry-run", 'n', &a->fo.dry_run),
+		CLI_OPT_FLAG("json", 0, &a->json),
+		CLI_OPT_FLAG("prune", 0, &a->prune),
+		CLI_OPT_PERCENT("max-unused", 0, &a->po.max_unused, NULL),
+		CLI_OPT_END
+	};
+
+	return cli_parse(c, argc, argv, usage, opts, CLI_ANY);
 }
 
 static void
@@ -110,31 +156,6 @@ print_group(const struct gfsb_forget_group *g)
 	printf("keep %zu, remove %zu of %zu snapshots\n\n", g->nkeep,
 	    g->n - g->nkeep, g->n);
 }
-
-static const struct option opts[] = {
-	CLI_GLOBAL_OPTIONS,
-	{ "policy", required_argument, NULL, O_POLICY },
-	{ "keep-last", required_argument, NULL, 'l' },
-	{ "keep-hourly", required_argument, NULL, 'H' },
-	{ "keep-daily", required_argument, NULL, 'd' },
-	{ "keep-weekly", required_argument, NULL, 'w' },
-	{ "keep-monthly", required_argument, NULL, 'm' },
-	{ "keep-yearly", required_argument, NULL, 'y' },
-	{ "keep-within", required_argument, NULL, O_WITHIN },
-	{ "keep-within-hourly", required_argument, NULL, O_WHOURLY },
-	{ "keep-within-daily", required_argument, NULL, O_WDAILY },
-	{ "keep-within-weekly", required_argument, NULL, O_WWEEKLY },
-	{ "keep-within-monthly", required_argument, NULL, O_WMONTHLY },
-	{ "keep-within-yearly", required_argument, NULL, O_WYEARLY },
-	{ "keep-tag", required_argument, NULL, O_TAG },
-	{ "group-by", required_argument, NULL, 'g' },
-	{ "host", required_argument, NULL, O_HOST },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "prune", no_argument, NULL, O_PRUNE },
-	{ "max-unused", required_argument, NULL, O_MAXUNUSED },
-	{ NULL, 0, NULL, 0 }
-};
 
 /* What the policy decided: JSON, or a table per group and the totals. */
 static int
@@ -206,118 +227,70 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 int
 cmd_forget(struct cli *c, int argc, char **argv)
 {
-	struct gfsb_policy *flags = NULL, *file = NULL, *p;
-	struct gfsb_forget_opts fo;
+	struct forget_args a = { 0 };
+	struct gfsb_policy *file = NULL, *p;
 	struct gfsb_forget_result res;
-	struct gfsb_prune_opts po;
 	struct gfsb_prune_result pres;
-	const char *policy = NULL, *key;
-	char flagname[64];
-	int o, rc = EXIT_OK, want_json = 0, prune = 0;
+	int rc = EXIT_OK;
 	gfsb_err e;
 
-	c->usage = usage;
-	memset(&fo, 0, sizeof(fo));
-	memset(&po, 0, sizeof(po));
 	memset(&res, 0, sizeof(res));
-	fo.group_by = GFSB_GROUP_HOST | GFSB_GROUP_PATHS;
-	po.max_unused = 0.05;
-	if (gfsb_gfs_policy_new(&flags) != GFSB_OK)
+	a.fo.group_by = GFSB_GROUP_HOST | GFSB_GROUP_PATHS;
+	a.po.max_unused = 0.05;
+	if (gfsb_gfs_policy_new(&a.flags) != GFSB_OK)
 		return cli_fail(c, GFSB_ENOMEM);
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "l:H:d:w:m:y:g:n",
-	    opts)) != -1) {
-		key = NULL;
-		switch (o) {
-		case O_POLICY: policy = optarg; continue;
-		case 'l': key = "keep-last"; break;
-		case 'H': key = "keep-hourly"; break;
-		case 'd': key = "keep-daily"; break;
-		case 'w': key = "keep-weekly"; break;
-		case 'm': key = "keep-monthly"; break;
-		case 'y': key = "keep-yearly"; break;
-		case O_WITHIN: case O_WHOURLY: case O_WDAILY: case O_WWEEKLY:
-		case O_WMONTHLY: case O_WYEARLY:
-			key = flag_keys[o - O_WITHIN];
-			break;
-		case O_TAG: key = "keep-tag"; break;
-		case 'g':
-			if (!parse_group_by(optarg, &fo.group_by)) {
-				rc = cli_usage_error(c, "invalid --group-by "
-				    "\"%s\": use host, paths and tags", optarg);
-				goto out;
-			}
-			continue;
-		case O_HOST: fo.host = optarg; continue;
-		case 'n': fo.dry_run = 1; continue;
-		case O_JSON: want_json = 1; continue;
-		case O_PRUNE: prune = 1; continue;
-		case O_MAXUNUSED:
-			if ((po.max_unused = cli_percent(optarg)) < 0) {
-				rc = cli_usage_error(c, "invalid --max-unused "
-				    "%s", optarg);
-				goto out;
-			}
-			continue;
-		default:
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		snprintf(flagname, sizeof(flagname), "--%s", key);
-		if (gfsb_gfs_policy_set(c->ctx, flags, key, optarg, flagname) !=
-		    GFSB_OK) {
-			rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
-			goto out;
-		}
-	}
+	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK)
+		goto out;
 	if (optind != argc) {
-		if (policy != NULL || !gfsb_gfs_policy_empty(flags) ||
-		    want_json || fo.host != NULL) {
-			rc = cli_usage_error(c, "give snapshot ids or a policy, "
-			    "not both");
+		if (a.policy != NULL || !gfsb_gfs_policy_empty(a.flags) ||
+		    a.json || a.fo.host != NULL) {
+			rc = cli_usage_error(c, "give snapshot ids or a "
+			    "policy, not both");
 			goto out;
 		}
 		rc = forget_ids(c, (const char *const *)argv + optind,
-		    (size_t)(argc - optind), fo.dry_run, prune ? &po : NULL);
+		    (size_t)(argc - optind), a.fo.dry_run, a.prune ? &a.po :
+		    NULL);
 		goto out;
 	}
-	if (policy != NULL && !gfsb_gfs_policy_empty(flags)) {
+	if (a.policy != NULL && !gfsb_gfs_policy_empty(a.flags)) {
 		rc = cli_usage_error(c, "give --policy or rules as options, "
 		    "not both");
 		goto out;
 	}
-	if (policy == NULL && gfsb_gfs_policy_empty(flags)) {
+	if (a.policy == NULL && gfsb_gfs_policy_empty(a.flags)) {
 		rc = cli_usage_error(c, "no policy: give --policy FILE or "
 		    "--keep-* rules (an empty policy would keep nothing)");
 		goto out;
 	}
 	/* Read the policy before anything else: its errors come first. */
-	if (policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, policy,
+	if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, a.policy,
 	    &file)) != GFSB_OK) {
 		rc = cli_config_fail(c, e);
 		goto out;
 	}
-	p = file != NULL ? file : flags;
+	p = file != NULL ? file : a.flags;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
-	fo.policy = p;
-	if ((e = gfsb_ops_forget(c->r, &fo, &res)) != GFSB_OK) {
+	a.fo.policy = p;
+	if ((e = gfsb_ops_forget(c->r, &a.fo, &res)) != GFSB_OK) {
 		rc = cli_fail(c, e);
 		goto out;
 	}
-	if ((rc = print_decisions(c, &res, p, fo.dry_run, want_json)) !=
+	if ((rc = print_decisions(c, &res, p, a.fo.dry_run, a.json)) !=
 	    EXIT_OK)
 		goto out;
-	if (prune && !fo.dry_run && res.removed > 0) {
-		if ((e = gfsb_ops_prune(c->r, &po, &pres)) != GFSB_OK) {
+	if (a.prune && !a.fo.dry_run && res.removed > 0) {
+		if ((e = gfsb_ops_prune(c->r, &a.po, &pres)) != GFSB_OK) {
 			rc = cli_fail(c, e);
 			goto out;
 		}
-		if (!want_json)
-			cli_print_prune(c, &pres, po.max_unused, 0);
+		if (!a.json)
+			cli_print_prune(c, &pres, a.po.max_unused, 0);
 	}
 out:
 	gfsb_ops_forget_fini(&res);
-	gfsb_gfs_policy_free(flags);
+	gfsb_gfs_policy_free(a.flags);
 	gfsb_gfs_policy_free(file);
 	return rc;
 }

@@ -29,92 +29,37 @@ static const char usage[] =
 "                         date (an S3 bucket created with Object Lock;\n"
 "                         docs/OFFSITE-SECURITY.md)\n";
 
-enum {
-	O_PACK = OPT_CMD_BASE, O_COMP, O_CMIN, O_CAVG, O_CMAX, O_KMEM, O_KOPS,
-	O_LOCK
-};
-
-static int
-size_arg(struct cli *c, const char *name, const char *arg, uint64_t max,
-    uint64_t *out)
-{
-	if (gfsb_size_parse(arg, out) != GFSB_OK || *out > max)
-		return cli_usage_error(c, "invalid %s %s", name, arg);
-	return EXIT_OK;
-}
-
 int
 cmd_init(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "pack-size", required_argument, NULL, O_PACK },
-		{ "compression", required_argument, NULL, O_COMP },
-		{ "chunk-min", required_argument, NULL, O_CMIN },
-		{ "chunk-avg", required_argument, NULL, O_CAVG },
-		{ "chunk-max", required_argument, NULL, O_CMAX },
-		{ "kdf-memory", required_argument, NULL, O_KMEM },
-		{ "kdf-iterations", required_argument, NULL, O_KOPS },
-		{ "object-lock", required_argument, NULL, O_LOCK },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_repo_params p;
-	uint64_t v;
 	char *pass = NULL;
 	size_t len;
-	long lv;
 	gfsb_err e;
-	int o, rc;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_SIZE("pack-size", 0, &p.pack_size, UINT32_MAX,
+		    "pack size"),
+		CLI_OPT_NUMBER("compression", 0, &p.compression, 0,
+		    GFSB_COMPRESS_LEVEL_MAX, "compression level"),
+		CLI_OPT_SIZE("chunk-min", 0, &p.chunk.min, UINT32_MAX,
+		    "chunk size"),
+		CLI_OPT_SIZE("chunk-avg", 0, &p.chunk.avg, UINT32_MAX,
+		    "chunk size"),
+		CLI_OPT_SIZE("chunk-max", 0, &p.chunk.max, UINT32_MAX,
+		    "chunk size"),
+		CLI_OPT_SIZE("kdf-memory", 0, &p.kdf_mem, 4ULL << 30,
+		    "KDF memory"),
+		CLI_OPT_NUMBER("kdf-iterations", 0, &p.kdf_ops, 1,
+		    GFSB_KDF_OPS_MAX, "KDF iterations"),
+		CLI_OPT_CALLBACK("object-lock", 0, &p.lock_mode,
+		    cli_opt_lock_mode),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
 	gfsb_repo_params_default(&p);
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
-		rc = EXIT_OK;
-		switch (o) {
-		case O_PACK:
-			rc = size_arg(c, "pack size", optarg, UINT32_MAX, &v);
-			p.pack_size = (uint32_t)v;
-			break;
-		case O_COMP:
-			if (cli_number(c, "compression level", optarg, 0,
-			    GFSB_COMPRESS_LEVEL_MAX, &lv) != 0)
-				return EXIT_USAGE;
-			p.compression = (int)lv;
-			break;
-		case O_CMIN:
-			rc = size_arg(c, "chunk size", optarg, UINT32_MAX, &v);
-			p.chunk.min = (uint32_t)v;
-			break;
-		case O_CAVG:
-			rc = size_arg(c, "chunk size", optarg, UINT32_MAX, &v);
-			p.chunk.avg = (uint32_t)v;
-			break;
-		case O_CMAX:
-			rc = size_arg(c, "chunk size", optarg, UINT32_MAX, &v);
-			p.chunk.max = (uint32_t)v;
-			break;
-		case O_KMEM:
-			rc = size_arg(c, "KDF memory", optarg, 4ULL << 30,
-			    &p.kdf_mem);
-			break;
-		case O_KOPS:
-			if (cli_number(c, "KDF iterations", optarg, 1,
-			    GFSB_KDF_OPS_MAX, &lv) != 0)
-				return EXIT_USAGE;
-			p.kdf_ops = (uint64_t)lv;
-			break;
-		case O_LOCK:
-			rc = cli_lock_mode(c, optarg, &p.lock_mode);
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-		if (rc != EXIT_OK)
-			return rc;
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK)
+		return rc;
 	if ((rc = cli_open_backend(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_repo_probe(c->ctx, c->be)) == GFSB_OK)

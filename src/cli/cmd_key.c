@@ -24,8 +24,6 @@ static const char usage[] =
 "comes from\n"
 "--new-password-file or is asked twice on the terminal.\n";
 
-enum { O_NEWPASS = OPT_CMD_BASE };
-
 /* --new-password-file, else only the terminal: the usual sources hold
  * the current passphrase. */
 static int
@@ -43,26 +41,20 @@ new_pass(struct cli *c, const char *file, char **pass, size_t *len)
 int
 cmd_key(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "new-password-file", required_argument, NULL, O_NEWPASS },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_key_info *keys = NULL;
 	struct gfsb_lock *lock = NULL;
 	const char *newfile = NULL, *verb;
 	char *pass = NULL, when[32], id[GFSB_ID_HEX];
 	size_t len, n, i;
 	gfsb_err e = GFSB_OK;
-	int o, rc;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STRING("new-password-file", 0, &newfile),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
-		switch (o) {
-		case O_NEWPASS: newfile = optarg; break;
-		default: return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "give passwd, add, list or remove");
 	verb = argv[optind];

@@ -18,8 +18,6 @@ static const char usage[] =
 "(default: everything), one absolute path per line.  -l adds the type\n"
 "and mode, owner, size and modification time.\n";
 
-enum { O_HOST = OPT_CMD_BASE };
-
 static void
 mode_string(const struct gfsb_node *n, char *s)
 {
@@ -75,32 +73,21 @@ print_entry(void *cookie, const char *path, const struct gfsb_node *n)
 int
 cmd_ls(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "long", no_argument, NULL, 'l' },
-		{ "host", required_argument, NULL, O_HOST },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct lsarg a = { 0 };
 	const char *host = NULL;
 	gfsb_err e;
-	int o, rc;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG("long", 'l', &a.lng),
+		CLI_OPT_STRING("host", 0, &host),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "l", opts)) !=
-	    -1) {
-		switch (o) {
-		case 'l': a.lng = 1; break;
-		case O_HOST: host = optarg; break;
-		default: return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 2)) != EXIT_OK)
+		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "which snapshot? give an id or "
 		    "\"latest\"");
-	if (argc - optind > 2)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind + 2]);
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	e = gfsb_ops_ls(c->r, argv[optind], host,

@@ -37,9 +37,6 @@ static const char usage[] =
 "and Ceph RGW.  Nothing is sent: apply it as the bucket's owner\n"
 "(docs/OFFSITE-SECURITY.md).\n";
 
-enum { O_DAYS = OPT_CMD_BASE, O_END, O_SERVER, O_VERIFIER, O_JSON_ONLY,
-	O_NONCURRENT };
-
 /* Enough days for every rule to be full, and then one. */
 static size_t
 horizon(const struct gfsb_policy *p)
@@ -143,73 +140,36 @@ out:
 int
 cmd_policy(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "days", required_argument, NULL, O_DAYS },
-		{ "end", required_argument, NULL, O_END },
-		{ "server", required_argument, NULL, O_SERVER },
-		{ "verifier", required_argument, NULL, O_VERIFIER },
-		{ "json-only", no_argument, NULL, O_JSON_ONLY },
-		{ "noncurrent-days", required_argument, NULL, O_NONCURRENT },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_bucket_policy_opts bo = { NULL, NULL, NULL, 0 };
 	const char *show_opt = NULL, *bucket_opt = NULL;
-	int json_only = 0;
 	struct gfsb_time end;
 	size_t days = 0;
-	char *x;
-	long v;
-	int o;
+	int json_only = 0, rc;
+	/* Each option names itself in show_opt or bucket_opt, the
+	 * subcommand it is for. */
+	const struct cli_opt opts[] = {
+		{ CLI_OPT_(NUMBER, "days", 0, &days), .size = sizeof(days),
+		  .min = 1, .max = 36600, .given = &show_opt },
+		{ CLI_OPT_(TIME, "end", 0, &end), .given = &show_opt },
+		{ CLI_OPT_(STRING, "server", 0, &bo.server),
+		  .given = &bucket_opt },
+		{ CLI_OPT_(STRING, "verifier", 0, &bo.verifier),
+		  .given = &bucket_opt },
+		{ CLI_OPT_(SET, "json-only", 0, &json_only), .min = 1,
+		  .given = &bucket_opt },
+		{ CLI_OPT_(NUMBER, "noncurrent-days", 0, &bo.noncurrent_days),
+		  .size = sizeof(bo.noncurrent_days), .min = 1,
+		  .max = GFSB_BUCKET_NONCURRENT_DAYS_MAX,
+		  .given = &bucket_opt },
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
 	gfsb_time_now(&end);
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
-		switch (o) {
-		case O_DAYS:
-			v = strtol(optarg, &x, 10);
-			if (*optarg == '\0' || *x != '\0' || v < 1 ||
-			    v > 36600)
-				return cli_usage_error(c, "invalid --days %s "
-				    "(1 to 36600)", optarg);
-			days = (size_t)v;
-			show_opt = "--days";
-			break;
-		case O_END:
-			if (gfsb_time_parse_local(optarg, &end) != GFSB_OK)
-				return cli_usage_error(c, "invalid --end \"%s\"",
-				    optarg);
-			show_opt = "--end";
-			break;
-		case O_SERVER:
-			bo.server = optarg;
-			bucket_opt = "--server";
-			break;
-		case O_VERIFIER:
-			bo.verifier = optarg;
-			bucket_opt = "--verifier";
-			break;
-		case O_JSON_ONLY:
-			json_only = 1;
-			bucket_opt = "--json-only";
-			break;
-		case O_NONCURRENT:
-			v = strtol(optarg, &x, 10);
-			if (*optarg == '\0' || *x != '\0' || v < 1 ||
-			    v > GFSB_BUCKET_NONCURRENT_DAYS_MAX)
-				return cli_usage_error(c, "invalid "
-				    "--noncurrent-days %s (1 to %d)", optarg,
-				    GFSB_BUCKET_NONCURRENT_DAYS_MAX);
-			bo.noncurrent_days = (unsigned)v;
-			bucket_opt = "--noncurrent-days";
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+		return rc;
 	if (optind < argc && strcmp(argv[optind], "bucket") == 0) {
 		if (show_opt != NULL)
-			return cli_usage_error(c, "%s is for policy show",
+			return cli_usage_error(c, "--%s is for policy show",
 			    show_opt);
 		if (argc - optind != 2)
 			return cli_usage_error(c, "use: policy bucket "
@@ -221,7 +181,7 @@ cmd_policy(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "use: policy show FILE, or policy "
 		    "bucket s3://BUCKET/PREFIX --server ARN");
 	if (bucket_opt != NULL)
-		return cli_usage_error(c, "%s is for policy bucket",
+		return cli_usage_error(c, "--%s is for policy bucket",
 		    bucket_opt);
 	return show(c, argv[optind + 1], days, &end);
 }

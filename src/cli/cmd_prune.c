@@ -22,20 +22,6 @@ static const char usage[] =
 "  --max-unused PCT   unused share a pack may keep (e.g. 5%, 0%, 20%)\n"
 "  -n, --dry-run      say what would be done, change nothing\n";
 
-enum { O_MAXUNUSED = OPT_CMD_BASE };
-
-double
-cli_percent(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || (*end != '\0' && strcmp(end, "%") != 0) || v < 0 ||
-	    v > 100)
-		return -1;
-	return v / 100.0;
-}
-
 void
 cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
     double max_unused, int dry_run)
@@ -95,39 +81,19 @@ cli_print_waiting(const char *what, uint64_t n, int64_t until)
 int
 cmd_prune(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "max-unused", required_argument, NULL, O_MAXUNUSED },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct gfsb_prune_opts po;
+	struct gfsb_prune_opts po = { .max_unused = 0.05 };
 	struct gfsb_prune_result res;
 	gfsb_err e;
-	int o, rc;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_PERCENT("max-unused", 0, &po.max_unused,
+		    ": give a percentage like 5%"),
+		CLI_OPT_FLAG("dry-run", 'n', &po.dry_run),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	memset(&po, 0, sizeof(po));
-	po.max_unused = 0.05;
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
-	    -1) {
-		switch (o) {
-		case O_MAXUNUSED:
-			if ((po.max_unused = cli_percent(optarg)) < 0)
-				return cli_usage_error(c, "invalid --max-unused "
-				    "%s: give a percentage like 5%%", optarg);
-			break;
-		case 'n':
-			po.dry_run = 1;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
-	if ((rc = cli_open_repo(c)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK ||
+	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_ops_prune(c->r, &po, &res)) != GFSB_OK)
 		return cli_fail(c, e);

@@ -22,8 +22,6 @@ static const char usage[] =
 "  --read-data     check every blob, not only the pack headers\n"
 "  -n, --dry-run   say what would change, change nothing\n";
 
-enum { O_READDATA = OPT_CMD_BASE };
-
 static void
 print_result(const struct gfsb_index_repair_stats *st, int dry_run)
 {
@@ -66,28 +64,19 @@ print_result(const struct gfsb_index_repair_stats *st, int dry_run)
 int
 cmd_repair(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "read-data", no_argument, NULL, O_READDATA },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct gfsb_index_repair_opts ro;
+	struct gfsb_index_repair_opts ro = { 0 };
 	struct gfsb_index_repair_stats st;
 	struct gfsb_lock *lock = NULL;
 	gfsb_err e;
-	int o, rc;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG("read-data", 0, &ro.read_data),
+		CLI_OPT_FLAG("dry-run", 'n', &ro.dry_run),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	memset(&ro, 0, sizeof(ro));
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
-	    -1) {
-		switch (o) {
-		case O_READDATA: ro.read_data = 1; break;
-		case 'n': ro.dry_run = 1; break;
-		default: return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "give what to repair: index");
 	if (strcmp(argv[optind], "index") != 0)

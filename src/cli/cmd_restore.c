@@ -32,8 +32,6 @@ static const char usage[] =
 "Every blob is checked before it is written.  A damaged blob fails only\n"
 "the files that use it: they are named, the rest is restored, exit 1.\n";
 
-enum { O_TAR = OPT_CMD_BASE, O_HOST, O_THREADS };
-
 static void
 progress(void *cookie, const struct gfsb_restore_progress *p)
 {
@@ -60,69 +58,31 @@ summary(struct cli *c, const struct gfsb_restore_result *res, FILE *out)
 	}
 }
 
-static const struct option opts[] = {
-	CLI_GLOBAL_OPTIONS,
-	{ "target", required_argument, NULL, 't' },
-	{ "to-tar", required_argument, NULL, O_TAR },
-	{ "include", required_argument, NULL, 'i' },
-	{ "exclude", required_argument, NULL, 'e' },
-	{ "host", required_argument, NULL, O_HOST },
-	{ "threads", required_argument, NULL, O_THREADS },
-	{ NULL, 0, NULL, 0 }
-};
-
 int
 cmd_restore(struct cli *c, int argc, char **argv)
 {
-	struct gfsb_restore_opts ro;
+	struct gfsb_restore_opts ro = { 0 };
 	struct gfsb_restore_result res;
-	const char **incl = NULL, **excl = NULL;
-	size_t nincl = 0, nexcl = 0;
+	struct cli_list incl = { 0 }, excl = { 0 };
 	char *spec = NULL, *colon;
-	long threads = 0;
 	gfsb_err e;
-	int o, rc = EXIT_OK;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STRING("target", 't', &ro.target),
+		CLI_OPT_STRING("to-tar", 0, &ro.tar),
+		CLI_OPT_LIST("include", 'i', &incl),
+		CLI_OPT_LIST("exclude", 'e', &excl),
+		CLI_OPT_STRING("host", 0, &ro.host),
+		CLI_OPT_NUMBER("threads", 0, &ro.threads, 1, GFSB_THREADS_MAX,
+		    NULL),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	memset(&ro, 0, sizeof(ro));
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "t:i:e:",
-	    opts)) != -1) {
-		switch (o) {
-		case 't':
-			ro.target = optarg;
-			break;
-		case O_TAR:
-			ro.tar = optarg;
-			break;
-		case 'i':
-			if (cli_strv_add(&incl, &nincl, optarg) != 0)
-				goto nomem;
-			break;
-		case 'e':
-			if (cli_strv_add(&excl, &nexcl, optarg) != 0)
-				goto nomem;
-			break;
-		case O_HOST:
-			ro.host = optarg;
-			break;
-		case O_THREADS:
-			if ((rc = cli_number(c, "--threads", optarg, 1,
-			    GFSB_THREADS_MAX, &threads)) != 0)
-				goto done;
-			break;
-		default:
-			rc = EXIT_USAGE;
-			goto done;
-		}
-	}
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 1)) != EXIT_OK)
+		goto done;
 	if (optind == argc) {
 		rc = cli_usage_error(c, "which snapshot? give an id or "
 		    "\"latest\"");
-		goto done;
-	}
-	if (argc - optind > 1) {
-		rc = cli_usage_error(c, "unexpected argument %s",
-		    argv[optind + 1]);
 		goto done;
 	}
 	if ((ro.target == NULL) == (ro.tar == NULL)) {
@@ -140,8 +100,10 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		    "terminal");
 		goto done;
 	}
-	if ((spec = strdup(argv[optind])) == NULL)
-		goto nomem;
+	if ((spec = strdup(argv[optind])) == NULL) {
+		rc = cli_fail(c, GFSB_ENOMEM);
+		goto done;
+	}
 	if ((colon = strchr(spec, ':')) != NULL) {
 		*colon = '\0';
 		ro.subpath = colon + 1;
@@ -152,11 +114,10 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	}
 	ro.snapshot = spec;
 	ro.tar_fd = STDOUT_FILENO;
-	ro.includes = incl;
-	ro.nincludes = nincl;
-	ro.excludes = excl;
-	ro.nexcludes = nexcl;
-	ro.threads = (unsigned)threads;
+	ro.includes = incl.v;
+	ro.nincludes = incl.n;
+	ro.excludes = excl.v;
+	ro.nexcludes = excl.n;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto done;
 	/* A pax archive on standard output leaves the terminal to us. */
@@ -178,13 +139,9 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	else if (res.warnings > 0 && !c->quiet)
 		cli_msg(c, "%s: restore: %llu warning(s) about metadata (see "
 		    "above)", c->prog, (unsigned long long)res.warnings);
-	goto done;
-nomem:
-	fprintf(stderr, "%s: restore: out of memory\n", c->prog);
-	rc = EXIT_FATAL;
 done:
 	free(spec);
-	free(incl);
-	free(excl);
+	free(incl.v);
+	free(excl.v);
 	return rc;
 }

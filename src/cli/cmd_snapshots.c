@@ -16,8 +16,6 @@ static const char usage[] =
 "List snapshots, oldest first.  --json prints restic's shape: a list of\n"
 "{id, short_id, time, hostname, username, paths, tags, tree, parent, ...}.\n";
 
-enum { O_JSON = OPT_CMD_BASE, O_HOST, O_TAG, O_PATH };
-
 static int
 has(char *const *v, size_t n, const char *s)
 {
@@ -46,35 +44,22 @@ rule(size_t n)
 int
 cmd_snapshots(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "json", no_argument, NULL, O_JSON },
-		{ "host", required_argument, NULL, O_HOST },
-		{ "tag", required_argument, NULL, O_TAG },
-		{ "path", required_argument, NULL, O_PATH },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct gfsb_snapshot **list = NULL, **sel = NULL;
 	const char *host = NULL, *tag = NULL, *path = NULL;
 	size_t n = 0, ns = 0, i, k, wh = 4, wt = 4, lines;
 	char when[32], *json;
-	int o, want_json = 0, rc = EXIT_OK;
+	int want_json = 0, rc = EXIT_OK;
 	gfsb_err e;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG("json", 0, &want_json),
+		CLI_OPT_STRING("host", 0, &host),
+		CLI_OPT_STRING("tag", 0, &tag),
+		CLI_OPT_STRING("path", 0, &path),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
-		switch (o) {
-		case O_JSON: want_json = 1; break;
-		case O_HOST: host = optarg; break;
-		case O_TAG: tag = optarg; break;
-		case O_PATH: path = optarg; break;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
-	if ((rc = cli_open_repo(c)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK ||
+	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_repo_snapshot_list(c->r, &list, &n)) != GFSB_OK)
 		return cli_fail(c, e);

@@ -45,11 +45,6 @@ static const char usage[] =
 "  -n, --dry-run   count what would be copied and deleted; change nothing\n"
 "  --threads N     objects copied at once (default: --connections, 4)\n";
 
-enum {
-	O_TO = OPT_CMD_BASE, O_NODELETE, O_DELETE, O_THREADS, O_LOCK, O_POLICY,
-	O_MARGIN, O_STATEDIR
-};
-
 struct sync_view {
 	struct cli *c;
 	double drawn; /* when the progress line was last drawn */
@@ -140,90 +135,48 @@ struct sync_args {
 	const char *to, *policy, *state_dir;
 };
 
-static const struct option opts[] = {
-	CLI_GLOBAL_OPTIONS,
-	{ "to", required_argument, NULL, O_TO },
-	{ "no-delete", no_argument, NULL, O_NODELETE },
-	{ "delete", required_argument, NULL, O_DELETE },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "threads", required_argument, NULL, O_THREADS },
-	{ "object-lock", required_argument, NULL, O_LOCK },
-	{ "policy", required_argument, NULL, O_POLICY },
-	{ "lock-margin", required_argument, NULL, O_MARGIN },
-	{ "state-dir", required_argument, NULL, O_STATEDIR },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt_enum delete_modes[] = {
+	{ "never", GFSB_SYNC_DELETE_NEVER },
+	{ "after-lock", GFSB_SYNC_DELETE_AFTER_LOCK },
+	{ NULL, 0 }
 };
 
 /* Parse the options into a; exit status. */
 static int
 parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 {
-	long threads = 0;
-	int o, rc, have_delete = 0;
+	int del = -1, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STRING("to", 0, &a->to),
+		CLI_OPT_SET("no-delete", 0, &del, GFSB_SYNC_DELETE_NEVER),
+		CLI_OPT_ENUM("delete", 0, &del, delete_modes),
+		CLI_OPT_FLAG("dry-run", 'n', &a->so.dry_run),
+		CLI_OPT_NUMBER("threads", 0, &a->so.threads, 1,
+		    GFSB_SYNC_THREADS_MAX, NULL),
+		CLI_OPT_CALLBACK("object-lock", 0, &a->so.object_lock,
+		    cli_opt_lock_mode),
+		CLI_OPT_STRING("policy", 0, &a->policy),
+		CLI_OPT_DURATION("lock-margin", 0, &a->lo.margin, 0,
+		    ": give e.g. 2d, 36h, 90s"),
+		CLI_OPT_STRING("state-dir", 0, &a->state_dir),
+		CLI_OPT_END
+	};
 
 	memset(a, 0, sizeof(*a));
 	a->lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
-	    -1) {
-		switch (o) {
-		case O_TO:
-			a->to = optarg;
-			break;
-		case O_NODELETE:
-			a->so.delete_mode = GFSB_SYNC_DELETE_NEVER;
-			have_delete = 1;
-			break;
-		case O_DELETE:
-			have_delete = 1;
-			if (strcmp(optarg, "never") == 0)
-				a->so.delete_mode = GFSB_SYNC_DELETE_NEVER;
-			else if (strcmp(optarg, "after-lock") == 0)
-				a->so.delete_mode =
-				    GFSB_SYNC_DELETE_AFTER_LOCK;
-			else
-				return cli_usage_error(c, "invalid --delete "
-				    "%s: give never or after-lock", optarg);
-			break;
-		case 'n':
-			a->so.dry_run = 1;
-			break;
-		case O_LOCK:
-			if ((rc = cli_lock_mode(c, optarg,
-			    &a->so.object_lock)) != EXIT_OK)
-				return rc;
-			break;
-		case O_POLICY:
-			a->policy = optarg;
-			break;
-		case O_MARGIN:
-			if (gfsb_gfs_margin_parse(optarg, &a->lo.margin) !=
-			    GFSB_OK)
-				return cli_usage_error(c, "invalid --lock-margin "
-				    "%s: give e.g. 2d, 36h, 90s", optarg);
-			break;
-		case O_STATEDIR:
-			a->state_dir = optarg;
-			break;
-		case O_THREADS:
-			if (cli_number(c, "--threads", optarg, 1,
-			    GFSB_SYNC_THREADS_MAX, &threads) != 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK)
+		return rc;
 	if (a->to == NULL || *a->to == '\0')
 		return cli_usage_error(c, "no mirror: give --to REPO2");
 	/* A look at the past rolls nothing back unless asked: a mirror
 	 * that holds newer snapshots keeps them. */
-	if (c->as_of != 0 && !have_delete)
-		a->so.delete_mode = GFSB_SYNC_DELETE_NEVER;
-	a->so.threads = threads > 0 ? (unsigned)threads :
-	    c->remote.connections > 0 ? (unsigned)c->remote.connections : 4;
+	if (del < 0 && c->as_of != 0)
+		del = GFSB_SYNC_DELETE_NEVER;
+	if (del >= 0)
+		a->so.delete_mode = (enum gfsb_sync_delete)del;
+	if (a->so.threads == 0)
+		a->so.threads = c->remote.connections > 0 ?
+		    (unsigned)c->remote.connections : 4;
 	return EXIT_OK;
 }
 
@@ -239,7 +192,6 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	gfsb_err e;
 	int rc;
 
-	c->usage = usage;
 	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK)
 		return rc;
 	if (a.policy != NULL && (e = gfsb_gfs_policy_load(c->ctx, a.policy,

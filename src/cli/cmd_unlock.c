@@ -14,31 +14,19 @@ static const char usage[] =
 "were not refreshed for 30 minutes.  --remove-all removes every lock; use\n"
 "it only when no other gfsbackup is running on the repository.\n";
 
-enum { O_ALL = OPT_CMD_BASE };
-
 int
 cmd_unlock(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "remove-all", no_argument, NULL, O_ALL },
-		{ NULL, 0, NULL, 0 }
-	};
 	size_t removed = 0;
 	gfsb_err e;
-	int o, all = 0, rc;
+	int all = 0, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG("remove-all", 0, &all),
+		CLI_OPT_END
+	};
 
-	c->usage = usage;
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
-		switch (o) {
-		case O_ALL: all = 1; break;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
-	if ((rc = cli_open_repo(c)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK ||
+	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_repo_unlock_stale(c->r, all, &removed)) != GFSB_OK)
 		return cli_fail(c, e);
