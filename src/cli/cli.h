@@ -172,47 +172,6 @@ int cli_opt_lock_mode(struct cli *c, const struct cli_opt *o,
     const char *arg);
 
 /*
- * The older interface, for the commands not yet on cli_parse (verify,
- * run): a getopt_long table that starts with CLI_GLOBAL_OPTIONS, and a
- * switch over what cli_getopt returns.
- */
-enum {
-	OPT_GLOBAL = 1000, /* the global options without a letter */
-	OPT_CMD_BASE = 1100
-};
-
-/* Every command's option table starts with these. */
-#define CLI_GLOBAL_SHORT "r:qvh"
-#define CLI_GLOBAL_OPTIONS                                              \
-	{ "repo", required_argument, NULL, 'r' },                       \
-	{ "password-file", required_argument, NULL, OPT_GLOBAL },       \
-	{ "password-command", required_argument, NULL, OPT_GLOBAL },    \
-	{ "quiet", no_argument, NULL, 'q' },                            \
-	{ "verbose", no_argument, NULL, 'v' },                          \
-	{ "help", no_argument, NULL, 'h' },                             \
-	{ "s3-endpoint", required_argument, NULL, OPT_GLOBAL },         \
-	{ "s3-region", required_argument, NULL, OPT_GLOBAL },           \
-	{ "s3-credentials-file", required_argument, NULL, OPT_GLOBAL }, \
-	{ "s3-virtual-host", no_argument, NULL, OPT_GLOBAL },           \
-	{ "cacert", required_argument, NULL, OPT_GLOBAL },              \
-	{ "connections", required_argument, NULL, OPT_GLOBAL },         \
-	{ "limit-upload", required_argument, NULL, OPT_GLOBAL },        \
-	{ "cache-dir", required_argument, NULL, OPT_GLOBAL },           \
-	{ "no-cache", no_argument, NULL, OPT_GLOBAL },                  \
-	{ "as-of", required_argument, NULL, OPT_GLOBAL },               \
-	{ "retry-lock", required_argument, NULL, OPT_GLOBAL }
-
-/*
- * cli_getopt(c, argc, argv, shortopts, longopts):
- * getopt_long over a command's options (whose table includes
- * CLI_GLOBAL_OPTIONS); global options are handled here, as cli_parse
- * does.  Returns the option for the command to handle, -1 at the end, or
- * '?' after printing a usage error.
- */
-int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
-    const struct option *longopts);
-
-/*
  * cli_number(c, opt, arg, min, max, out):
  * arg as a whole number from min to max into *out: 0; else a usage error
  * naming the option and the range (EXIT_USAGE).  The ranges are the

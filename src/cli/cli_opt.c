@@ -369,16 +369,14 @@ build(struct cli *c, const struct cli_opt *cmd, struct opt_tables *t)
 	t->letters[k] = '\0';
 }
 
-/* The option of t with this long name or (name NULL) this letter;
- * NULL: none. */
+/* The option of t with this short letter; NULL: none. */
 static const struct cli_opt *
-find(const struct opt_tables *t, const char *name, int letter)
+find(const struct opt_tables *t, int letter)
 {
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		if (name != NULL ? strcmp(t->all[i].name, name) == 0 :
-		    t->all[i].letter == letter)
+		if (t->all[i].letter == letter)
 			return &t->all[i];
 	return NULL;
 }
@@ -396,7 +394,7 @@ cli_parse(struct cli *c, int argc, char **argv, const char *usage,
 		if (o == '?' || o == ':')
 			return bad_option(c, argc, argv, t.lo);
 		if ((rc = apply(c, o == LONG_ONLY ? &t.all[i] :
-		    find(&t, NULL, o), optarg)) != EXIT_OK)
+		    find(&t, o), optarg)) != EXIT_OK)
 			return rc;
 	}
 	if ((rc = check_as_of(c)) != EXIT_OK)
@@ -405,31 +403,4 @@ cli_parse(struct cli *c, int argc, char **argv, const char *usage,
 		return cli_usage_error(c, "unexpected argument %s",
 		    argv[optind + max_args]);
 	return EXIT_OK;
-}
-
-int
-cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
-    const struct option *longopts)
-{
-	struct opt_tables g;
-	const struct cli_opt *o;
-	int val, i;
-
-	build(c, &(const struct cli_opt)CLI_OPT_END, &g);
-	for (;;) {
-		i = -1;
-		val = getopt_long(argc, argv, shortopts, longopts, &i);
-		if (val == -1)
-			return check_as_of(c) == EXIT_OK ? -1 : '?';
-		if (val == '?' || val == ':') {
-			bad_option(c, argc, argv, longopts);
-			return '?';
-		}
-		/* The global options are known by their names. */
-		if ((o = find(&g, i >= 0 ? longopts[i].name : NULL, val)) ==
-		    NULL)
-			return val;
-		if (apply(c, o, optarg) != EXIT_OK)
-			return '?';
-	}
 }

@@ -37,8 +37,6 @@ static const char usage[] =
 "                  time, retention, today's verification slice, report)\n"
 "  --json          print a summary of the run as JSON on stdout\n";
 
-enum { O_CONFIG = OPT_CMD_BASE, O_TIME, O_JSON };
-
 struct run_cli {
 	struct cli *c;
 	struct gfsb_config cfg;
@@ -186,43 +184,22 @@ open_copies(struct run_cli *rc)
 static int
 parse(struct run_cli *rc, int argc, char **argv, const char **config)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_OPTIONS,
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "time", required_argument, NULL, O_TIME },
-		{ "json", no_argument, NULL, O_JSON },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct cli *c = rc->c;
-	int o;
+	const char *time_given = NULL;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STRING("config", 0, config),
+		CLI_OPT_FLAG("dry-run", 'n', &rc->o.dry_run),
+		{ CLI_OPT_(TIME, "time", 0, &rc->o.now),
+		  .hint = ": give 'YYYY-MM-DD HH:MM:SS'",
+		  .given = &time_given },
+		CLI_OPT_FLAG("json", 0, &rc->json),
+		CLI_OPT_END
+	};
+	int r;
 
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT "n", opts)) !=
-	    -1) {
-		switch (o) {
-		case O_CONFIG:
-			*config = optarg;
-			break;
-		case 'n':
-			rc->o.dry_run = 1;
-			break;
-		case O_TIME:
-			if (gfsb_time_parse_local(optarg, &rc->o.now) !=
-			    GFSB_OK)
-				return cli_usage_error(c, "invalid --time %s: "
-				    "give 'YYYY-MM-DD HH:MM:SS'", optarg);
-			rc->o.has_time = 1;
-			break;
-		case O_JSON:
-			rc->json = 1;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
+	if ((r = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK)
+		return r;
+	rc->o.has_time = time_given != NULL;
 	if (*config == NULL)
 		return cli_usage_error(c, "no configuration: give --config "
 		    "FILE");
@@ -240,7 +217,6 @@ cmd_run(struct cli *c, int argc, char **argv)
 	int r, lockfd = -1;
 	gfsb_err e;
 
-	c->usage = usage;
 	memset(&rc, 0, sizeof(rc));
 	rc.c = c;
 	if ((r = parse(&rc, argc, argv, &config)) != EXIT_OK)

@@ -90,13 +90,6 @@ static const char usage[] =
 "                             offsite copy and mail settings from the daily\n"
 "                             job's configuration (options given here win)\n";
 
-enum {
-	O_READ = OPT_CMD_BASE, O_SUBSET, O_JSON, O_TIME, O_THREADS,
-	O_STATEDIR, O_NOSTATE, O_POLICY, O_OFFSITE, O_REPORT, O_MAIL,
-	O_SMTPURL, O_FROM, O_TO, O_SMTPUSER, O_SMTPPASS, O_SMTPCA, O_MAILON,
-	O_CONFIG, O_NOLOCK, O_LOCK, O_MARGIN, O_DRILL, O_SCRATCH, O_RTO
-};
-
 struct verify_view {
 	struct cli *c;
 	double drawn;
@@ -128,206 +121,119 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 	cli_progress(v->c, line);
 }
 
-/* --mail-to takes one address or several separated by commas. */
-static int
-add_recipients(struct cli *c, const char ***to, size_t *nto, char *arg)
-{
-	char *p, *save = NULL;
-
-	for (p = strtok_r(arg, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
-		while (*p == ' ')
-			p++;
-		if (*p != '\0' && cli_strv_add(to, nto, p) != 0)
-			return cli_fail(c, GFSB_ENOMEM);
-	}
-	return EXIT_OK;
-}
-
 /* What the command line asked for. */
 struct vargs {
 	struct gfsb_check_args args;	/* the settings it gave */
 	struct gfsb_config cfg;		/* ... over --config's: the ones */
 	const char **to;
 	size_t nto;
-	long threads;
-	int json, no_lock, have_time;
+	size_t owned;		/* to[] strings of ours (all of them) */
+	unsigned threads;
+	int json, no_lock;
+	const char *time_given;	/* --time was given */
 	enum gfsb_lock_mode expect_lock;
 	struct gfsb_time now;
 };
 
-static const struct option opts[] = {
-	CLI_GLOBAL_OPTIONS,
-	{ "read-data", no_argument, NULL, O_READ },
-	{ "read-data-subset", required_argument, NULL, O_SUBSET },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "time", required_argument, NULL, O_TIME },
-	{ "threads", required_argument, NULL, O_THREADS },
-	{ "state-dir", required_argument, NULL, O_STATEDIR },
-	{ "no-state", no_argument, NULL, O_NOSTATE },
-	{ "policy", required_argument, NULL, O_POLICY },
-	{ "offsite", required_argument, NULL, O_OFFSITE },
-	{ "report", required_argument, NULL, O_REPORT },
-	{ "mail", no_argument, NULL, O_MAIL },
-	{ "smtp-url", required_argument, NULL, O_SMTPURL },
-	{ "mail-from", required_argument, NULL, O_FROM },
-	{ "mail-to", required_argument, NULL, O_TO },
-	{ "smtp-user", required_argument, NULL, O_SMTPUSER },
-	{ "smtp-password-file", required_argument, NULL, O_SMTPPASS },
-	{ "smtp-cacert", required_argument, NULL, O_SMTPCA },
-	{ "mail-on", required_argument, NULL, O_MAILON },
-	{ "config", required_argument, NULL, O_CONFIG },
-	{ "no-lock", no_argument, NULL, O_NOLOCK },
-	{ "object-lock", required_argument, NULL, O_LOCK },
-	{ "lock-margin", required_argument, NULL, O_MARGIN },
-	{ "drill", required_argument, NULL, O_DRILL },
-	{ "drill-scratch", required_argument, NULL, O_SCRATCH },
-	{ "recovery-time-objective", required_argument, NULL, O_RTO },
-	{ NULL, 0, NULL, 0 }
-};
-
-/* The restore drill's options (optarg is o's argument). */
+/* --read-data and --read-data-subset: one of them, once. */
 static int
-parse_drill(struct cli *c, int o, struct gfsb_check_args *g)
+read_opt(struct cli *c, const struct cli_opt *o, const char *arg)
 {
-	switch (o) {
-	case O_DRILL:
-		if (gfsb_size_parse(optarg, &g->drill) != GFSB_OK ||
-		    g->drill == 0)
-			return cli_usage_error(c, "invalid --drill %s: give a "
-			    "size, e.g. 256MiB or 2GiB", optarg);
-		break;
-	case O_SCRATCH:
-		g->drill_scratch = optarg;
-		break;
-	default:
-		if (gfsb_gfs_margin_parse(optarg, &g->rto) != GFSB_OK ||
-		    g->rto <= 0)
-			return cli_usage_error(c, "invalid "
-			    "--recovery-time-objective %s: give e.g. 4h, "
-			    "1d12h, 90m", optarg);
-		break;
+	struct gfsb_check_args *g = o->value;
+
+	if (g->have_read++)
+		return cli_usage_error(c, "give --read-data or "
+		    "--read-data-subset once");
+	if (arg == NULL)
+		g->read = GFSB_VERIFY_READ_ALL;
+	else if (gfsb_ops_verify_parse_subset(arg, &g->read, &g->slice,
+	    &g->slices, &g->percent) != GFSB_OK)
+		return cli_usage_error(c, "invalid --read-data-subset %s: give "
+		    "N/T, rotate/T or P%%", arg);
+	return EXIT_OK;
+}
+
+/* --mail-to takes one address or several separated by commas. */
+static int
+mail_to(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	struct vargs *a = o->value;
+	const char *p = arg, *end;
+	char *one;
+
+	for (; *p != '\0'; p = *end ? end + 1 : end) {
+		p += strspn(p, " ");
+		end = p + strcspn(p, ",");
+		if (end == p)
+			continue;
+		if ((one = strndup(p, (size_t)(end - p))) == NULL ||
+		    cli_strv_add(&a->to, &a->nto, one) != 0) {
+			free(one);
+			return cli_fail(c, GFSB_ENOMEM);
+		}
+		a->owned++;
 	}
 	return EXIT_OK;
 }
+
+/* --drill SIZE: more than nothing. */
+static int
+drill_opt(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	uint64_t *size = o->value;
+
+	if (gfsb_size_parse(arg, size) != GFSB_OK || *size == 0)
+		return cli_usage_error(c, "invalid --drill %s: give a size, "
+		    "e.g. 256MiB or 2GiB", arg);
+	return EXIT_OK;
+}
+
+static const struct cli_opt_enum mail_on[] = {
+	{ "always", 1 }, { "failure", 2 }, { NULL, 0 }
+};
 
 static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
 	struct gfsb_check_args *g = &a->args;
-	int o, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ACTION("read-data", 0, g, read_opt),
+		CLI_OPT_CALLBACK("read-data-subset", 0, g, read_opt),
+		CLI_OPT_FLAG("json", 0, &a->json),
+		{ CLI_OPT_(TIME, "time", 0, &a->now),
+		  .hint = ": give 'YYYY-MM-DD HH:MM:SS'",
+		  .given = &a->time_given },
+		CLI_OPT_NUMBER("threads", 0, &a->threads, 1,
+		    GFSB_VERIFY_THREADS_MAX, NULL),
+		CLI_OPT_STRING("state-dir", 0, &g->state_dir),
+		CLI_OPT_FLAG("no-state", 0, &g->no_state),
+		CLI_OPT_STRING("policy", 0, &g->policy_file),
+		CLI_OPT_STRING("offsite", 0, &g->offsite_url),
+		CLI_OPT_STRING("report", 0, &g->report_dir),
+		CLI_OPT_FLAG("mail", 0, &g->mail),
+		CLI_OPT_STRING("smtp-url", 0, &g->smtp_url),
+		CLI_OPT_STRING("mail-from", 0, &g->mail_from),
+		CLI_OPT_CALLBACK("mail-to", 0, a, mail_to),
+		CLI_OPT_STRING("smtp-user", 0, &g->smtp_user),
+		CLI_OPT_STRING("smtp-password-file", 0,
+		    &g->smtp_password_file),
+		CLI_OPT_STRING("smtp-cacert", 0, &g->smtp_cacert),
+		CLI_OPT_ENUM("mail-on", 0, &g->mail_on, mail_on),
+		CLI_OPT_STRING("config", 0, &g->config),
+		CLI_OPT_FLAG("no-lock", 0, &a->no_lock),
+		CLI_OPT_CALLBACK("object-lock", 0, &a->expect_lock,
+		    cli_opt_lock_mode),
+		CLI_OPT_DURATION("lock-margin", 0, &g->lock_margin, 0,
+		    ": give e.g. 2d, 36h, 90s"),
+		CLI_OPT_CALLBACK("drill", 0, &g->drill, drill_opt),
+		CLI_OPT_STRING("drill-scratch", 0, &g->drill_scratch),
+		CLI_OPT_DURATION("recovery-time-objective", 0, &g->rto, 1,
+		    ": give e.g. 4h, 1d12h, 90m"),
+		CLI_OPT_END
+	};
 
-	while ((o = cli_getopt(c, argc, argv, CLI_GLOBAL_SHORT, opts)) != -1) {
-		switch (o) {
-		case O_READ:
-		case O_SUBSET:
-			if (g->have_read++)
-				return cli_usage_error(c, "give --read-data or "
-				    "--read-data-subset once");
-			if (o == O_READ)
-				g->read = GFSB_VERIFY_READ_ALL;
-			else if (gfsb_ops_verify_parse_subset(optarg,
-			    &g->read, &g->slice, &g->slices,
-			    &g->percent) != GFSB_OK)
-				return cli_usage_error(c, "invalid "
-				    "--read-data-subset %s: give N/T, "
-				    "rotate/T or P%%", optarg);
-			break;
-		case O_JSON:
-			a->json = 1;
-			break;
-		case O_TIME:
-			if (gfsb_time_parse_local(optarg, &a->now) != GFSB_OK)
-				return cli_usage_error(c, "invalid --time %s: "
-				    "give 'YYYY-MM-DD HH:MM:SS'", optarg);
-			a->have_time = 1;
-			break;
-		case O_THREADS:
-			if (cli_number(c, "--threads", optarg, 1,
-			    GFSB_VERIFY_THREADS_MAX, &a->threads) != 0)
-				return EXIT_USAGE;
-			break;
-		case O_STATEDIR:
-			g->state_dir = optarg;
-			break;
-		case O_NOSTATE:
-			g->no_state = 1;
-			break;
-		case O_POLICY:
-			g->policy_file = optarg;
-			break;
-		case O_OFFSITE:
-			g->offsite_url = optarg;
-			break;
-		case O_REPORT:
-			g->report_dir = optarg;
-			break;
-		case O_MAIL:
-			g->mail = 1;
-			break;
-		case O_SMTPURL:
-			g->smtp_url = optarg;
-			break;
-		case O_FROM:
-			g->mail_from = optarg;
-			break;
-		case O_TO:
-			if ((rc = add_recipients(c, &a->to, &a->nto,
-			    optarg)) != EXIT_OK)
-				return rc;
-			break;
-		case O_SMTPUSER:
-			g->smtp_user = optarg;
-			break;
-		case O_SMTPPASS:
-			g->smtp_password_file = optarg;
-			break;
-		case O_SMTPCA:
-			g->smtp_cacert = optarg;
-			break;
-		case O_CONFIG:
-			g->config = optarg;
-			break;
-		case O_NOLOCK:
-			a->no_lock = 1;
-			break;
-		case O_LOCK:
-			if ((rc = cli_lock_mode(c, optarg,
-			    &a->expect_lock)) != EXIT_OK)
-				return rc;
-			break;
-		case O_MARGIN:
-			if (gfsb_gfs_margin_parse(optarg, &g->lock_margin) !=
-			    GFSB_OK)
-				return cli_usage_error(c, "invalid "
-				    "--lock-margin %s: give e.g. 2d, 36h, 90s",
-				    optarg);
-			break;
-		case O_DRILL:
-		case O_SCRATCH:
-		case O_RTO:
-			if ((rc = parse_drill(c, o, g)) != EXIT_OK)
-				return rc;
-			break;
-		case O_MAILON:
-			if (strcmp(optarg, "always") == 0)
-				g->mail_on = 1;
-			else if (strcmp(optarg, "failure") == 0)
-				g->mail_on = 2;
-			else
-				return cli_usage_error(c, "invalid --mail-on "
-				    "%s: give always or failure", optarg);
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind]);
-	return EXIT_OK;
+	return cli_parse(c, argc, argv, usage, opts, 0);
 }
-
 
 /* What the command prints as the check's stages end, and its status. */
 struct verify_cli {
@@ -427,7 +333,7 @@ settle(struct cli *c, struct vargs *a)
 	c->password_file = a->cfg.password_file;
 	c->cache_dir = a->cfg.cache_dir;
 	c->retry_lock = a->cfg.retry_lock;
-	if (!a->have_time)
+	if (a->time_given == NULL)
 		gfsb_time_now(&a->now);
 	return EXIT_OK;
 }
@@ -476,7 +382,7 @@ open_copies(struct cli *c, struct vargs *a, struct gfsb_check_opts *co,
 	co->run.connections = c->remote.connections > 0 ?
 	    (unsigned)c->remote.connections : 0;
 	co->run.now = a->now;
-	co->threads = (unsigned)a->threads;
+	co->threads = a->threads;
 	co->no_lock = a->no_lock;
 	co->no_state = a->args.no_state || a->args.as_of;
 	co->expect_lock = a->expect_lock;
@@ -495,7 +401,6 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	gfsb_err e;
 	int rc;
 
-	c->usage = usage;
 	memset(&a, 0, sizeof(a));
 	memset(&co, 0, sizeof(co));
 	memset(&res, 0, sizeof(res));
@@ -534,6 +439,8 @@ out:
 	cli_close(c);
 	c->repo = c->password_file = c->cache_dir = NULL;
 	gfsb_config_fini(&a.cfg);
+	while (a.owned > 0)
+		free((char *)(uintptr_t)a.to[--a.owned]);
 	free(a.to);
 	return rc;
 }
