@@ -17,6 +17,19 @@
 
 struct gfsb_repo;
 
+/* ---- results told a line at a time ---- */
+
+/* How a line of an account is meant. */
+enum gfsb_ops_line {
+	GFSB_OPS_LINE_WARNING,	/* a warning (stderr); it says "warning: " */
+	GFSB_OPS_LINE_RESULT	/* the account itself (stdout) */
+};
+
+/* Given each line of an account (the *_lines functions below), without
+ * its newline; line is borrowed for the call. */
+typedef void gfsb_ops_line_fn(void *cookie, enum gfsb_ops_line kind,
+    const char *line);
+
 /* ---- path patterns (exclude, include) ---- */
 
 struct gfsb_patterns;
@@ -666,6 +679,16 @@ struct gfsb_verify_progress {
 typedef void gfsb_verify_progress_fn(void *cookie,
     const struct gfsb_verify_progress *p);
 
+/*
+ * gfsb_ops_verify_progress_line(p, buf, len):
+ * The progress line of a verification: "[0:42] reading packs: 12 of 40,
+ * 412 MiB" while reading, "[0:03] checking trees: 120 of 400" in a phase
+ * with a known total, "[0:01] checking index" otherwise.  Truncated to
+ * len.
+ */
+void gfsb_ops_verify_progress_line(const struct gfsb_verify_progress *p,
+    char *buf, size_t len);
+
 struct gfsb_verify_opts {
 	enum gfsb_verify_read read;
 	uint32_t slice, slices;
@@ -819,15 +842,6 @@ enum gfsb_report_status gfsb_ops_report_verify_stage(
  * to the history. */
 int gfsb_ops_verify_clean(const struct gfsb_verify_result *res);
 
-/* How a line of the verification's account is meant. */
-enum gfsb_verify_line {
-	GFSB_VERIFY_LINE_WARNING,	/* a warning (stderr) */
-	GFSB_VERIFY_LINE_RESULT		/* the account itself (stdout) */
-};
-
-typedef void gfsb_verify_line_fn(void *cookie, enum gfsb_verify_line kind,
-    const char *line);
-
 /*
  * gfsb_ops_verify_lines(res, fn, cookie):
  * The verification told as gfsbackup verify prints it, a line at a time
@@ -836,7 +850,7 @@ typedef void gfsb_verify_line_fn(void *cookie, enum gfsb_verify_line kind,
  * changes, and the verdict with what to do.  GFSB_ENOMEM.
  */
 gfsb_err gfsb_ops_verify_lines(const struct gfsb_verify_result *res,
-    gfsb_verify_line_fn *fn, void *cookie) GFSB_WUR;
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
 /*
  * gfsb_ops_verify_json(res, now):

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include <gfsbackup/backend.h>
+#include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
@@ -181,6 +182,11 @@ int cli_open_backend(struct cli *c);
 
 /* Open the backend and the repository (asks for the passphrase). */
 int cli_open_repo(struct cli *c);
+
+/* The library's lines (a gfsb_ops_line_fn; cookie: the struct cli): a
+ * result on stdout, a warning on stderr (after clearing the progress
+ * line). */
+void cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line);
 
 /* "N WHAT wait on their Object Lock, until DATE ..." on stdout. */
 void cli_print_waiting(const char *what, uint64_t n, int64_t until);

@@ -61,6 +61,17 @@ cli_msg(struct cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void
+cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	struct cli *c = cookie;
+
+	if (kind == GFSB_OPS_LINE_WARNING)
+		cli_msg(c, "%s", line);
+	else
+		printf("%s\n", line);
+}
+
 int
 cli_number(struct cli *c, const char *opt, const char *arg, long min,
     long max, long *out)

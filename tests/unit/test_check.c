@@ -380,11 +380,11 @@ test_check_drill(void **state)
 /* ---- the verification told ---- */
 
 static void
-count_line(void *cookie, enum gfsb_verify_line kind, const char *line)
+count_line(void *cookie, enum gfsb_ops_line kind, const char *line)
 {
 	struct fixture *f = cookie;
 
-	assert_int_equal(kind, GFSB_VERIFY_LINE_RESULT);
+	assert_int_equal(kind, GFSB_OPS_LINE_RESULT);
 	assert_null(strchr(line, '\n'));
 	f->lines++;
 	if (strcmp(line, "no damage found") == 0)
