@@ -188,9 +188,6 @@ int cli_open_repo(struct cli *c);
  * line). */
 void cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line);
 
-/* "N WHAT wait on their Object Lock, until DATE ..." on stdout. */
-void cli_print_waiting(const char *what, uint64_t n, int64_t until);
-
 /* --object-lock MODE: compliance or governance (exit status; a usage
  * error otherwise). */
 int cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m);
@@ -223,9 +220,9 @@ int cmd_run(struct cli *c, int argc, char **argv);
 /* Parse "5%", "5" (percent) or "0.5%" into a fraction; -1 if invalid. */
 double cli_percent(const char *s);
 
-/* Print prune's outcome (shared by prune and forget --prune). */
-struct gfsb_prune_result;
-void cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
+/* Print prune's outcome (shared by prune and forget --prune); exit
+ * status. */
+int cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
     double max_unused, int dry_run);
 
 #endif
