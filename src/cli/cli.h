@@ -220,9 +220,9 @@ int cmd_run(struct cli *c, int argc, char **argv);
 /* Parse "5%", "5" (percent) or "0.5%" into a fraction; -1 if invalid. */
 double cli_percent(const char *s);
 
-/* Print prune's outcome (shared by prune and forget --prune); exit
- * status. */
-int cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
+/* Print prune's outcome (shared by prune and forget --prune). */
+struct gfsb_prune_result;
+void cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
     double max_unused, int dry_run);
 
 #endif

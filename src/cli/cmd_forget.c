@@ -80,6 +80,17 @@ parse_group_by(const char *s, unsigned *out)
 	return ok;
 }
 
+/* The named snapshots their Object Lock holds back (said even with -q). */
+static void
+print_waiting(const struct gfsb_forget_ids_result *res)
+{
+	char line[256];
+
+	gfsb_ops_prune_waiting_line("snapshots", res->waiting,
+	    res->waiting_until, line, sizeof(line));
+	printf("%s\n", line);
+}
+
 static const struct option opts[] = {
 	CLI_GLOBAL_OPTIONS,
 	{ "policy", required_argument, NULL, O_POLICY },
@@ -132,7 +143,6 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 {
 	struct gfsb_forget_ids_result res;
 	struct gfsb_prune_result pres;
-	char waiting[256];
 	gfsb_err e;
 	int rc;
 
@@ -146,16 +156,13 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 	if (!c->quiet && gfsb_ops_forget_ids_lines(&res, dry_run, cli_put_line,
 	    c) != GFSB_OK)
 		rc = cli_fail(c, GFSB_ENOMEM);
-	if (res.waiting > 0) {
-		gfsb_ops_prune_waiting_line("snapshots", res.waiting,
-		    res.waiting_until, waiting, sizeof(waiting));
-		printf("%s\n", waiting);
-	}
+	if (res.waiting > 0)
+		print_waiting(&res);
 	if (rc == EXIT_OK && po != NULL && !dry_run && res.removed > 0) {
 		if ((e = gfsb_ops_prune(c->r, po, &pres)) != GFSB_OK)
 			rc = cli_fail(c, e);
 		else if (!c->quiet)
-			rc = cli_print_prune(c, &pres, po->max_unused, 0);
+			cli_print_prune(c, &pres, po->max_unused, 0);
 	}
 	gfsb_ops_forget_ids_fini(&res);
 	return rc;
@@ -271,7 +278,7 @@ cmd_forget(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		if (!want_json)
-			rc = cli_print_prune(c, &pres, po.max_unused, 0);
+			cli_print_prune(c, &pres, po.max_unused, 0);
 	}
 out:
 	gfsb_ops_forget_fini(&res);

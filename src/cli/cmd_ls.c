@@ -19,8 +19,16 @@ static const char usage[] =
 
 enum { O_HOST = OPT_CMD_BASE };
 
+static void
+put_entry(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	/* ls's lines are results alone: standard output. */
+	(void)cookie;
+	(void)kind;
+	printf("%s\n", line);
+}
+
 struct lsarg {
-	struct cli *c;
 	int lng;
 };
 
@@ -29,7 +37,7 @@ print_entry(void *cookie, const char *path, const struct gfsb_node *n)
 {
 	struct lsarg *a = cookie;
 
-	return gfsb_ops_ls_entry(path, n, a->lng, cli_put_line, a->c);
+	return gfsb_ops_ls_entry(path, n, a->lng, put_entry, NULL);
 }
 
 int
@@ -63,7 +71,6 @@ cmd_ls(struct cli *c, int argc, char **argv)
 		    argv[optind + 2]);
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
-	a.c = c;
 	e = gfsb_ops_ls(c->r, argv[optind], host,
 	    argc - optind == 2 ? argv[optind + 1] : NULL, print_entry, &a,
 	    NULL);

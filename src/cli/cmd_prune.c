@@ -36,14 +36,14 @@ cli_percent(const char *s)
 	return v / 100.0;
 }
 
-int
+void
 cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
     double max_unused, int dry_run)
 {
+	/* The prune is done: a line lost for memory is said, not fatal. */
 	if (gfsb_ops_prune_lines(res, max_unused, dry_run, cli_put_line, c) !=
 	    GFSB_OK)
-		return cli_fail(c, GFSB_ENOMEM);
-	return EXIT_OK;
+		cli_fail(c, GFSB_ENOMEM);
 }
 
 int
@@ -85,5 +85,6 @@ cmd_prune(struct cli *c, int argc, char **argv)
 		return rc;
 	if ((e = gfsb_ops_prune(c->r, &po, &res)) != GFSB_OK)
 		return cli_fail(c, e);
-	return cli_print_prune(c, &res, po.max_unused, po.dry_run);
+	cli_print_prune(c, &res, po.max_unused, po.dry_run);
+	return EXIT_OK;
 }

@@ -25,6 +25,15 @@ static const char usage[] =
 
 enum { O_READDATA = OPT_CMD_BASE };
 
+static void
+print_result(struct cli *c, const struct gfsb_index_repair_stats *st,
+    int dry_run)
+{
+	/* The repair is done: a line lost for memory is said, not fatal. */
+	if (gfsb_ops_repair_lines(st, dry_run, cli_put_line, c) != GFSB_OK)
+		cli_fail(c, GFSB_ENOMEM);
+}
+
 int
 cmd_repair(struct cli *c, int argc, char **argv)
 {
@@ -68,7 +77,6 @@ cmd_repair(struct cli *c, int argc, char **argv)
 	gfsb_repo_unlock(lock);
 	if (e != GFSB_OK)
 		return cli_fail(c, e);
-	if (gfsb_ops_repair_lines(&st, ro.dry_run, cli_put_line, c) != GFSB_OK)
-		return cli_fail(c, GFSB_ENOMEM);
+	print_result(c, &st, ro.dry_run);
 	return EXIT_OK;
 }
