@@ -296,7 +296,7 @@ test_check_damage_reported(void **state)
 	struct fixture *f = *state;
 	const char *to[] = { "ops@example.org" };
 	struct gfsb_objlist l;
-	char path[256];
+	char path[sizeof(((struct gfsb_run_result *)0)->report_dir)];
 
 	assert_int_equal(gfsb_backend_list_all(f->x.be, GFSB_OBJ_PACK, &l),
 	    GFSB_OK);
