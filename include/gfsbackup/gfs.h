@@ -231,4 +231,11 @@ gfsb_err gfsb_gfs_simulate(const struct gfsb_policy *p, size_t days,
     const struct gfsb_time *end, struct gfsb_gfs_sim *out) GFSB_WUR;
 void gfsb_gfs_sim_fini(struct gfsb_gfs_sim *s);
 
+/*
+ * gfsb_gfs_sim_days(p):
+ * Days enough for every rule of p to be full, with a tenth and a week
+ * more, at most 36600: how long a simulation of p runs by default.
+ */
+size_t gfsb_gfs_sim_days(const struct gfsb_policy *p);
+
 #endif /* !GFSBACKUP_GFS_H */

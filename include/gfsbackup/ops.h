@@ -17,6 +17,19 @@
 
 struct gfsb_repo;
 
+/* ---- results told a line at a time ---- */
+
+/* How a line of an account is meant. */
+enum gfsb_ops_line {
+	GFSB_OPS_LINE_WARNING,	/* a warning (stderr); it says "warning: " */
+	GFSB_OPS_LINE_RESULT	/* the account itself (stdout) */
+};
+
+/* Given each line of an account (the *_lines functions below), without
+ * its newline; line is borrowed for the call. */
+typedef void gfsb_ops_line_fn(void *cookie, enum gfsb_ops_line kind,
+    const char *line);
+
 /* ---- path patterns (exclude, include) ---- */
 
 struct gfsb_patterns;
@@ -116,6 +129,24 @@ gfsb_err gfsb_ops_backup(struct gfsb_repo *r,
     const struct gfsb_backup_opts *opts, struct gfsb_backup_result *res)
     GFSB_WUR;
 
+/*
+ * gfsb_ops_backup_progress_line(p, buf, len):
+ * The progress line of a backup ("[1:05] 5120 of 15290 files, 412 MiB of
+ * 1.0 GiB, 6 MB/s, ETA 1:49"); before the counting scan has finished,
+ * what is done and the rate.  Truncated to len.
+ */
+void gfsb_ops_backup_progress_line(const struct gfsb_backup_progress *p,
+    char *buf, size_t len);
+
+/*
+ * gfsb_ops_backup_summary(res, buf, len):
+ * The line on a backup that wrote its snapshot: "snapshot 1a2b3c4d saved:
+ * 12 files (3 new, 1 changed, 8 unchanged), 4.0 MiB processed, 1.0 MiB
+ * new data (512 KiB stored) in 0.3 s".  Truncated to len.
+ */
+void gfsb_ops_backup_summary(const struct gfsb_backup_result *res,
+    char *buf, size_t len);
+
 /* ---- restore ---- */
 
 /* Where a restore stands: what is written, and what it will write
@@ -195,6 +226,15 @@ gfsb_err gfsb_ops_restore(struct gfsb_repo *r,
  * what is done and the rate.
  */
 void gfsb_ops_restore_progress_line(const struct gfsb_restore_progress *p,
+    char *buf, size_t len);
+
+/*
+ * gfsb_ops_restore_summary(res, buf, len):
+ * The line on a restore that ran: "restored snapshot 1a2b3c4d: 12 files,
+ * 3 directories, 1 other entries, 4.0 MiB in 0.2 s", and " (with damage,
+ * see above)" when files came back damaged.  Truncated to len.
+ */
+void gfsb_ops_restore_summary(const struct gfsb_restore_result *res,
     char *buf, size_t len);
 
 /*
@@ -365,6 +405,37 @@ gfsb_err gfsb_ops_ls(struct gfsb_repo *r, const char *snapshot,
     const char *host, const char *path, gfsb_ls_fn *fn, void *cookie,
     struct gfsb_snapshot **out) GFSB_WUR;
 
+/*
+ * gfsb_ops_ls_entry(path, node, lng, fn, cookie):
+ * The line gfsbackup ls prints for an entry, handed to fn as a result:
+ * its path; with lng, ls -l's "-rw-r--r-- alice    staff          1234
+ * 2024-05-01 10:00:00 /srv/a" (type and mode, owner and group or their
+ * ids, size, local modification time, and " -> target" for a symlink).
+ * GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_ls_entry(const char *path, const struct gfsb_node *node,
+    int lng, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
+/* ---- snapshots ---- */
+
+/*
+ * gfsb_ops_snapshots_match(s, host, tag, path):
+ * Non-zero when s is of host, has the tag and holds the path (each NULL:
+ * any), as gfsbackup snapshots --host, --tag, --path select.
+ */
+int gfsb_ops_snapshots_match(const struct gfsb_snapshot *s,
+    const char *host, const char *tag, const char *path);
+
+/*
+ * gfsb_ops_snapshots_lines(s, n, fn, cookie):
+ * The table gfsbackup snapshots prints, a line at a time: a header (ID,
+ * Time, Host, Tags, Paths; the host and tag columns as wide as their
+ * longest), a rule, a line per snapshot and one more for each further
+ * tag or path, a rule, and "N snapshots".  GFSB_ENOMEM.  The JSON is
+ * gfsb_repo_snapshot_json.
+ */
+gfsb_err gfsb_ops_snapshots_lines(struct gfsb_snapshot *const *s, size_t n,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 /* ---- diff ---- */
 
 /* What one side of a diff has that the other has not. */
@@ -615,10 +686,47 @@ void gfsb_ops_forget_ids_fini(struct gfsb_forget_ids_result *res);
 char *gfsb_ops_forget_json(const struct gfsb_forget_result *res);
 
 /*
+ * gfsb_ops_forget_lines(res, policy, dry_run, fn, cookie):
+ * The decisions as gfsbackup forget prints them: "policy: ..." (the
+ * policy's description) and an empty line; per group, what it groups
+ * ("snapshots of host H, paths P:"), a table of every snapshot with its
+ * action, roles and reasons, "keep K, remove R of N snapshots" and an
+ * empty line; the totals (with dry_run: "(dry run: nothing was
+ * removed)"); and the snapshots waiting on their Object Lock
+ * (gfsb_ops_prune_waiting_line).  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_forget_lines(const struct gfsb_forget_result *res,
+    const struct gfsb_policy *policy, int dry_run, gfsb_ops_line_fn *fn,
+    void *cookie) GFSB_WUR;
+
+/*
+ * gfsb_ops_forget_ids_lines(res, dry_run, fn, cookie):
+ * A line per named snapshot: "removed snapshot 1a2b3c4d of HOST, TIME,
+ * FIRST-PATH" ("would remove" with dry_run).  The snapshots still under
+ * their Object Lock are not told here: gfsb_ops_prune_waiting_line.
+ * GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_forget_ids_lines(const struct gfsb_forget_ids_result *res,
+    int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
+/*
  * gfsb_ops_role_names(roles, buf, len):
  * "son/daily, father/weekly, ..." for GFSB_ROLE_* bits.  Returns buf.
  */
 char *gfsb_ops_role_names(unsigned roles, char *buf, size_t len);
+
+/*
+ * gfsb_ops_policy_show(p, name, days, end, fn, cookie):
+ * What the policy p (read from the file name) holds, as gfsbackup policy
+ * show prints it: simulate days daily backups up to end (days 0:
+ * gfsb_gfs_sim_days(p)), forgetting after each, then tell the policy,
+ * the simulation, what is held at the end and at most, per role how many
+ * with their ages in days, and that tagged snapshots are kept too.
+ * GFSB_EINVAL for an empty policy, GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_policy_show(const struct gfsb_policy *p, const char *name,
+    size_t days, const struct gfsb_time *end, gfsb_ops_line_fn *fn,
+    void *cookie) GFSB_WUR;
 
 /* ---- prune ---- */
 
@@ -647,6 +755,40 @@ struct gfsb_prune_result {
  */
 gfsb_err gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
     struct gfsb_prune_result *res) GFSB_WUR;
+
+/*
+ * gfsb_ops_prune_lines(res, max_unused, dry_run, fn, cookie):
+ * The prune as gfsbackup prune prints it: the blobs the snapshots use,
+ * the packs deleted and repacked, the space freed and left (max_unused as
+ * given to gfsb_ops_prune), the leftovers of interrupted writes removed,
+ * and the objects waiting on their Object Lock.  With dry_run, what would
+ * be done.  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_prune_lines(const struct gfsb_prune_result *res,
+    double max_unused, int dry_run, gfsb_ops_line_fn *fn, void *cookie)
+    GFSB_WUR;
+
+/*
+ * gfsb_ops_prune_waiting_line(what, n, until, buf, len):
+ * "N WHAT wait on their Object Lock, until DATE at the latest; a later
+ * run deletes them" (local time), or without a date (until 0) "N WHAT
+ * the storage would not delete yet; a later run deletes them".
+ * Truncated to len.
+ */
+void gfsb_ops_prune_waiting_line(const char *what, uint64_t n,
+    int64_t until, char *buf, size_t len);
+
+/* ---- repairing the index ---- */
+
+/*
+ * gfsb_ops_repair_lines(st, dry_run, fn, cookie):
+ * gfsb_repo_index_repair's outcome as gfsbackup repair index prints it:
+ * what the index names now and before, what was damaged, taken in or left
+ * out, the packs salvaged, and what was written and removed (with
+ * dry_run: "dry run: nothing was changed").  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_repair_lines(const struct gfsb_index_repair_stats *st,
+    int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
 /* ---- Object Lock dates ---- */
 
@@ -782,6 +924,26 @@ gfsb_err gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
     const struct gfsb_sync_opts *opts, struct gfsb_sync_result *res)
     GFSB_WUR;
 
+/*
+ * gfsb_ops_sync_progress_line(p, buf, len):
+ * The progress line of a sync ("[0:42] 120 of 400 objects, 412 MiB of
+ * 1.0 GiB, 9.8 MB/s").  Truncated to len.
+ */
+void gfsb_ops_sync_progress_line(const struct gfsb_sync_progress *p,
+    char *buf, size_t len);
+
+/*
+ * gfsb_ops_sync_lines(res, dry_run, fn, cookie):
+ * The sync as gfsbackup sync prints it: what was copied, already present,
+ * deleted and failed (with dry_run: what would be copied and deleted,
+ * alone); the objects the mirror keeps that the source no longer has,
+ * the deletions the storage refused, the key files only at the mirror,
+ * and the mirror's Object Lock (locks extended, objects waiting).
+ * GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_sync_lines(const struct gfsb_sync_result *res,
+    int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
 /* ---- verify ---- */
 
 /* Which packs a verification reads (all of them are checked for
@@ -828,6 +990,16 @@ struct gfsb_verify_progress {
 
 typedef void gfsb_verify_progress_fn(void *cookie,
     const struct gfsb_verify_progress *p);
+
+/*
+ * gfsb_ops_verify_progress_line(p, buf, len):
+ * The progress line of a verification: "[0:42] reading packs: 12 of 40,
+ * 412 MiB" while reading, "[0:03] checking trees: 120 of 400" in a phase
+ * with a known total, "[0:01] checking index" otherwise.  Truncated to
+ * len.
+ */
+void gfsb_ops_verify_progress_line(const struct gfsb_verify_progress *p,
+    char *buf, size_t len);
 
 struct gfsb_verify_opts {
 	enum gfsb_verify_read read;
@@ -982,15 +1154,6 @@ enum gfsb_report_status gfsb_ops_report_verify_stage(
  * to the history. */
 int gfsb_ops_verify_clean(const struct gfsb_verify_result *res);
 
-/* How a line of the verification's account is meant. */
-enum gfsb_verify_line {
-	GFSB_VERIFY_LINE_WARNING,	/* a warning (stderr) */
-	GFSB_VERIFY_LINE_RESULT		/* the account itself (stdout) */
-};
-
-typedef void gfsb_verify_line_fn(void *cookie, enum gfsb_verify_line kind,
-    const char *line);
-
 /*
  * gfsb_ops_verify_lines(res, fn, cookie):
  * The verification told as gfsbackup verify prints it, a line at a time
@@ -999,7 +1162,7 @@ typedef void gfsb_verify_line_fn(void *cookie, enum gfsb_verify_line kind,
  * changes, and the verdict with what to do.  GFSB_ENOMEM.
  */
 gfsb_err gfsb_ops_verify_lines(const struct gfsb_verify_result *res,
-    gfsb_verify_line_fn *fn, void *cookie) GFSB_WUR;
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
 /*
  * gfsb_ops_verify_json(res, now):

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <gfsbackup/backend.h>
+#include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
@@ -249,8 +250,10 @@ int cli_open_backend(struct cli *c);
 /* Open the backend and the repository (asks for the passphrase). */
 int cli_open_repo(struct cli *c);
 
-/* "N WHAT wait on their Object Lock, until DATE ..." on stdout. */
-void cli_print_waiting(const char *what, uint64_t n, int64_t until);
+/* The library's lines (a gfsb_ops_line_fn; cookie: the struct cli): a
+ * result on stdout, a warning on stderr (after clearing the progress
+ * line). */
+void cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line);
 
 /* --object-lock MODE: compliance or governance (exit status; a usage
  * error otherwise). */

@@ -57,6 +57,17 @@ cli_msg(struct cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void
+cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	struct cli *c = cookie;
+
+	if (kind == GFSB_OPS_LINE_WARNING)
+		cli_msg(c, "%s", line);
+	else
+		printf("%s\n", line);
+}
+
 int
 cli_usage_error(struct cli *c, const char *fmt, ...)
 {

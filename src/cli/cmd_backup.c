@@ -38,32 +38,10 @@ static const char usage[] =
 static void
 progress(void *cookie, const struct gfsb_backup_progress *p)
 {
-	struct cli *c = cookie;
-	char line[256], done[32], total[32], eta[32] = "";
-	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
-	unsigned s = (unsigned)p->seconds;
+	char line[256];
 
-	gfsb_size_format(p->bytes_done, done, sizeof(done));
-	if (p->totals_known && rate > 0 && p->bytes_total > p->bytes_done) {
-		unsigned left = (unsigned)((double)(p->bytes_total -
-		    p->bytes_done) / rate);
-
-		snprintf(eta, sizeof(eta), ", ETA %u:%02u", left / 60,
-		    left % 60);
-	}
-	if (p->totals_known) {
-		gfsb_size_format(p->bytes_total, total, sizeof(total));
-		snprintf(line, sizeof(line), "[%u:%02u] %llu of %llu files, "
-		    "%s of %s, %.0f MB/s%s", s / 60, s % 60,
-		    (unsigned long long)p->files_done,
-		    (unsigned long long)p->files_total, done, total,
-		    rate / 1e6, eta);
-	} else {
-		snprintf(line, sizeof(line), "[%u:%02u] %llu files, %s, "
-		    "%.0f MB/s", s / 60, s % 60,
-		    (unsigned long long)p->files_done, done, rate / 1e6);
-	}
-	cli_progress(c, line);
+	gfsb_ops_backup_progress_line(p, line, sizeof(line));
+	cli_progress(cookie, line);
 }
 
 /* The patterns of the --exclude-file files, added to *excl; the
@@ -98,25 +76,15 @@ exclude_files(struct cli *c, const struct cli_list *files,
 static int
 summary(struct cli *c, const struct gfsb_backup_result *res)
 {
-	const struct gfsb_snapshot_summary *m = &res->summary;
-	char added[32], stored[32], total[32];
+	char line[512];
 
-	gfsb_size_format(m->total_bytes_processed, total, sizeof(total));
-	gfsb_size_format(m->data_added, added, sizeof(added));
-	gfsb_size_format(m->data_added_packed, stored, sizeof(stored));
+	gfsb_ops_backup_summary(res, line, sizeof(line));
 	if (!c->quiet)
-		printf("snapshot %.8s saved: %llu files (%llu new, %llu "
-		    "changed, %llu unchanged), %s processed, %s new data (%s "
-		    "stored) in %.1f s\n", res->snapshot_id,
-		    (unsigned long long)m->total_files_processed,
-		    (unsigned long long)m->files_new,
-		    (unsigned long long)m->files_changed,
-		    (unsigned long long)m->files_unmodified, total, added,
-		    stored, res->seconds);
-	if (m->warnings == 0)
+		printf("%s\n", line);
+	if (res->summary.warnings == 0)
 		return EXIT_OK;
 	cli_msg(c, "%s: backup: %llu warning(s): some files could not be read "
-	    "(see above)", c->prog, (unsigned long long)m->warnings);
+	    "(see above)", c->prog, (unsigned long long)res->summary.warnings);
 	return EXIT_PARTIAL;
 }
 

@@ -126,35 +126,15 @@ parse(struct cli *c, int argc, char **argv, struct forget_args *a)
 	return cli_parse(c, argc, argv, usage, opts, CLI_ANY);
 }
 
+/* The named snapshots their Object Lock holds back (said even with -q). */
 static void
-print_group(const struct gfsb_forget_group *g)
+print_waiting(const struct gfsb_forget_ids_result *res)
 {
-	char when[32], roles[160], reasons[400];
-	size_t i, k, o;
+	char line[256];
 
-	printf("snapshots");
-	if (g->host)
-		printf(" of host %s", g->host);
-	for (i = 0; g->paths && i < g->npaths; i++)
-		printf("%s%s", i ? " " : ", paths ", g->paths[i]);
-	for (i = 0; g->tags && i < g->ntags; i++)
-		printf("%s%s", i ? "," : ", tags ", g->tags[i]);
-	printf(":\n%-8s  %-19s  %-6s  %-52s  %s\n", "ID", "Time", "Action",
-	    "Roles", "Reasons");
-	for (i = 0; i < g->n; i++) {
-		const struct gfsb_gfs_decision *d = &g->dec[i];
-
-		gfsb_time_format_local(&g->snaps[i]->time, when, sizeof(when));
-		gfsb_ops_role_names(d->roles, roles, sizeof(roles));
-		for (k = 0, o = 0, reasons[0] = '\0'; k < d->nreasons &&
-		    o < sizeof(reasons); k++)
-			o += (size_t)snprintf(reasons + o, sizeof(reasons) - o,
-			    "%s%s", k ? ", " : "", d->reasons[k]);
-		printf("%-8.8s  %-19s  %-6s  %-52s  %s\n", g->snaps[i]->id,
-		    when, d->keep ? "keep" : "remove", roles, reasons);
-	}
-	printf("keep %zu, remove %zu of %zu snapshots\n\n", g->nkeep,
-	    g->n - g->nkeep, g->n);
+	gfsb_ops_prune_waiting_line("snapshots", res->waiting,
+	    res->waiting_until, line, sizeof(line));
+	printf("%s\n", line);
 }
 
 /* What the policy decided: JSON, or a table per group and the totals. */
@@ -162,25 +142,18 @@ static int
 print_decisions(struct cli *c, const struct gfsb_forget_result *res,
     const struct gfsb_policy *p, int dry_run, int want_json)
 {
-	char *json, desc[512];
-	size_t i;
+	char *json;
 
-	if (want_json) {
-		if ((json = gfsb_ops_forget_json(res)) == NULL)
+	if (!want_json) {
+		if (gfsb_ops_forget_lines(res, p, dry_run, cli_put_line, c) !=
+		    GFSB_OK)
 			return cli_fail(c, GFSB_ENOMEM);
-		printf("%s\n", json);
-		free(json);
 		return EXIT_OK;
 	}
-	printf("policy: %s\n\n", gfsb_gfs_policy_describe(p, desc,
-	    sizeof(desc)));
-	for (i = 0; i < res->ngroups; i++)
-		print_group(&res->groups[i]);
-	printf("total: keep %zu, remove %zu snapshots%s\n", res->kept,
-	    res->removed, dry_run ? " (dry run: nothing was removed)" : "");
-	if (res->waiting > 0)
-		cli_print_waiting("snapshots", res->waiting,
-		    res->waiting_until);
+	if ((json = gfsb_ops_forget_json(res)) == NULL)
+		return cli_fail(c, GFSB_ENOMEM);
+	printf("%s\n", json);
+	free(json);
 	return EXIT_OK;
 }
 
@@ -191,8 +164,6 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 {
 	struct gfsb_forget_ids_result res;
 	struct gfsb_prune_result pres;
-	char when[64];
-	size_t i;
 	gfsb_err e;
 	int rc;
 
@@ -203,18 +174,12 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 		gfsb_ops_forget_ids_fini(&res);
 		return cli_fail(c, e);
 	}
-	for (i = 0; i < res.n && !c->quiet; i++) {
-		const struct gfsb_snapshot *s = res.snaps[i];
-
-		gfsb_time_format_local(&s->time, when, sizeof(when));
-		printf("%s snapshot %.8s of %s, %s%s%s\n", dry_run ?
-		    "would remove" : "removed", s->id, s->hostname, when,
-		    s->npaths > 0 ? ", " : "", s->npaths > 0 ? s->paths[0] :
-		    "");
-	}
+	if (!c->quiet && gfsb_ops_forget_ids_lines(&res, dry_run, cli_put_line,
+	    c) != GFSB_OK)
+		rc = cli_fail(c, GFSB_ENOMEM);
 	if (res.waiting > 0)
-		cli_print_waiting("snapshots", res.waiting, res.waiting_until);
-	if (po != NULL && !dry_run && res.removed > 0) {
+		print_waiting(&res);
+	if (rc == EXIT_OK && po != NULL && !dry_run && res.removed > 0) {
 		if ((e = gfsb_ops_prune(c->r, po, &pres)) != GFSB_OK)
 			rc = cli_fail(c, e);
 		else if (!c->quiet)

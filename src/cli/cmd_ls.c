@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
@@ -19,24 +18,12 @@ static const char usage[] =
 "and mode, owner, size and modification time.\n";
 
 static void
-mode_string(const struct gfsb_node *n, char *s)
+put_entry(void *cookie, enum gfsb_ops_line kind, const char *line)
 {
-	static const char kinds[] = "?-dlpcbs";
-
-	s[0] = kinds[n->kind < 8 ? n->kind : 0];
-	s[1] = n->mode & S_IRUSR ? 'r' : '-';
-	s[2] = n->mode & S_IWUSR ? 'w' : '-';
-	s[3] = n->mode & S_ISUID ? (n->mode & S_IXUSR ? 's' : 'S') :
-	    (n->mode & S_IXUSR ? 'x' : '-');
-	s[4] = n->mode & S_IRGRP ? 'r' : '-';
-	s[5] = n->mode & S_IWGRP ? 'w' : '-';
-	s[6] = n->mode & S_ISGID ? (n->mode & S_IXGRP ? 's' : 'S') :
-	    (n->mode & S_IXGRP ? 'x' : '-');
-	s[7] = n->mode & S_IROTH ? 'r' : '-';
-	s[8] = n->mode & S_IWOTH ? 'w' : '-';
-	s[9] = n->mode & S_ISVTX ? (n->mode & S_IXOTH ? 't' : 'T') :
-	    (n->mode & S_IXOTH ? 'x' : '-');
-	s[10] = '\0';
+	/* ls's lines are results alone: standard output. */
+	(void)cookie;
+	(void)kind;
+	printf("%s\n", line);
 }
 
 struct lsarg {
@@ -47,27 +34,8 @@ static gfsb_err
 print_entry(void *cookie, const char *path, const struct gfsb_node *n)
 {
 	struct lsarg *a = cookie;
-	char mode[11], when[32], user[16], group[16];
 
-	if (!a->lng) {
-		printf("%s\n", path);
-		return GFSB_OK;
-	}
-	mode_string(n, mode);
-	gfsb_time_format_local(&n->mtime, when, sizeof(when));
-	if (n->user != NULL)
-		snprintf(user, sizeof(user), "%s", n->user);
-	else
-		snprintf(user, sizeof(user), "%u", n->uid);
-	if (n->group != NULL)
-		snprintf(group, sizeof(group), "%s", n->group);
-	else
-		snprintf(group, sizeof(group), "%u", n->gid);
-	printf("%s %-8s %-8s %12llu %s %s%s%s\n", mode, user, group,
-	    (unsigned long long)n->size, when, path,
-	    n->kind == GFSB_NODE_SYMLINK ? " -> " : "",
-	    n->kind == GFSB_NODE_SYMLINK ? n->target : "");
-	return GFSB_OK;
+	return gfsb_ops_ls_entry(path, n, a->lng, put_entry, NULL);
 }
 
 int

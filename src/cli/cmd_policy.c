@@ -37,26 +37,6 @@ static const char usage[] =
 "and Ceph RGW.  Nothing is sent: apply it as the bucket's owner\n"
 "(docs/OFFSITE-SECURITY.md).\n";
 
-/* Enough days for every rule to be full, and then one. */
-static size_t
-horizon(const struct gfsb_policy *p)
-{
-	static const int span[GFSB_RULE_COUNT] = { 1, 1, 1, 7, 31, 366 };
-	size_t d = 1, w;
-	int r;
-
-	for (r = 0; r < GFSB_RULE_COUNT; r++) {
-		if ((size_t)p->keep[r] * (size_t)span[r] > d)
-			d = (size_t)p->keep[r] * (size_t)span[r];
-		w = (size_t)p->within[r].years * 366 +
-		    (size_t)p->within[r].months * 31 +
-		    (size_t)p->within[r].days + (size_t)p->within[r].hours / 24;
-		if (w > d)
-			d = w;
-	}
-	d += d / 10 + 7;
-	return d > 36600 ? 36600 : d;
-}
 
 /* policy bucket: the library writes it all; print it. */
 static int
@@ -90,49 +70,15 @@ static int
 show(struct cli *c, const char *file, size_t days,
     const struct gfsb_time *end)
 {
-	static const unsigned roles[] = { GFSB_ROLE_DAILY, GFSB_ROLE_WEEKLY,
-		GFSB_ROLE_MONTHLY, GFSB_ROLE_YEARLY, GFSB_ROLE_HOURLY,
-		GFSB_ROLE_LAST, GFSB_ROLE_WITHIN };
 	struct gfsb_policy *p = NULL;
-	struct gfsb_gfs_sim sim;
-	char desc[512], when[32], name[32];
-	size_t i, k, cnt;
 	gfsb_err e;
 	int rc = EXIT_OK;
 
 	if ((e = gfsb_gfs_policy_load(c->ctx, file, &p)) != GFSB_OK)
 		return cli_config_fail(c, e);
-	if (days == 0)
-		days = horizon(p);
-	if ((e = gfsb_gfs_simulate(p, days, end, &sim)) != GFSB_OK) {
+	if ((e = gfsb_ops_policy_show(p, file, days, end, cli_put_line, c)) !=
+	    GFSB_OK)
 		rc = cli_fail(c, e);
-		goto out;
-	}
-	gfsb_time_format_local(end, when, sizeof(when));
-	printf("policy %s: %s\n", file,
-	    gfsb_gfs_policy_describe(p, desc, sizeof(desc)));
-	printf("simulated %zu daily backups up to %s, forgetting after each\n",
-	    days, when);
-	printf("held at the end: %zu snapshots (at most %zu at any time); "
-	    "the oldest is %d days old\n", sim.held, sim.max_held,
-	    sim.held ? sim.age_days[sim.held - 1] : 0);
-	for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
-		for (i = cnt = 0; i < sim.held; i++)
-			cnt += (sim.roles[i] & roles[k]) != 0;
-		if (cnt == 0)
-			continue;
-		printf("  %-20s %3zu  ages (days):", gfsb_ops_role_names(
-		    roles[k], name, sizeof(name)), cnt);
-		for (i = 0; i < sim.held; i++)
-			if (sim.roles[i] & roles[k])
-				printf(" %d", sim.age_days[i]);
-		printf("\n");
-	}
-	if (p->nlists > 0)
-		printf("  (snapshots with the policy's tags are also kept, "
-		    "whatever their age)\n");
-	gfsb_gfs_sim_fini(&sim);
-out:
 	gfsb_gfs_policy_free(p);
 	return rc;
 }

@@ -26,56 +26,10 @@ void
 cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
     double max_unused, int dry_run)
 {
-	const struct gfsb_compact_stats *st = &res->st;
-	char freed[32], unused[32], left[32], copied[32];
-
-	(void)c;
-	gfsb_size_format(st->unused_bytes, unused, sizeof(unused));
-	gfsb_size_format(st->bytes_freed, freed, sizeof(freed));
-	gfsb_size_format(st->unused_bytes_after, left, sizeof(left));
-	gfsb_size_format(dry_run ? st->bytes_repacked : st->bytes_copied,
-	    copied, sizeof(copied));
-	printf("%zu snapshots use %llu of %llu blobs; %llu unused (%s)\n",
-	    res->snapshots,
-	    (unsigned long long)(st->blobs - st->blobs_unused),
-	    (unsigned long long)st->blobs,
-	    (unsigned long long)st->blobs_unused, unused);
-	printf("%s %llu of %llu packs with nothing used, repack%s %llu "
-	    "(%s of used data copied%s), delete%s %llu unindexed\n",
-	    dry_run ? "would delete" : "deleted",
-	    (unsigned long long)st->packs_deleted,
-	    (unsigned long long)st->packs,
-	    dry_run ? "" : "ed", (unsigned long long)st->packs_repacked,
-	    copied, dry_run ? "" : " into new packs", dry_run ? "" : "d",
-	    (unsigned long long)st->unindexed_deleted);
-	printf("%s %s; %s unused left in kept packs (under %.3g%% each) in "
-	    "%.1f s%s\n", dry_run ? "would free about" : "freed", freed,
-	    left, max_unused * 100, res->seconds,
-	    dry_run ? " (dry run: nothing was changed)" : "");
-	if (res->leftovers > 0)
-		printf("removed %llu leftovers of interrupted writes "
-		    "(temporary files, unfinished uploads)\n",
-		    (unsigned long long)res->leftovers);
-	if (st->waiting > 0)
-		cli_print_waiting("objects", st->waiting, st->waiting_until);
-}
-
-void
-cli_print_waiting(const char *what, uint64_t n, int64_t until)
-{
-	struct gfsb_time t;
-	char when[64];
-
-	if (until == 0) {
-		printf("%llu %s the storage would not delete yet; a later run "
-		    "deletes them\n", (unsigned long long)n, what);
-		return;
-	}
-	t.sec = until;
-	t.nsec = 0;
-	gfsb_time_format_local(&t, when, sizeof(when));
-	printf("%llu %s wait on their Object Lock, until %s at the latest; "
-	    "a later run deletes them\n", (unsigned long long)n, what, when);
+	/* The prune is done: a line lost for memory is said, not fatal. */
+	if (gfsb_ops_prune_lines(res, max_unused, dry_run, cli_put_line, c) !=
+	    GFSB_OK)
+		cli_fail(c, GFSB_ENOMEM);
 }
 
 int

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
@@ -23,42 +24,12 @@ static const char usage[] =
 "  -n, --dry-run   say what would change, change nothing\n";
 
 static void
-print_result(const struct gfsb_index_repair_stats *st, int dry_run)
+print_result(struct cli *c, const struct gfsb_index_repair_stats *st,
+    int dry_run)
 {
-	printf("%s %llu of %llu packs: %llu blobs (the index named %llu)\n",
-	    dry_run ? "the index would name" : "index rebuilt from",
-	    (unsigned long long)st->packs_indexed,
-	    (unsigned long long)st->packs,
-	    (unsigned long long)st->blobs,
-	    (unsigned long long)st->blobs_before);
-	printf("%llu damaged index file%s of %llu, %llu pack%s taken in, "
-	    "%llu missing, %llu unreadable, %llu damaged blob%s left out\n",
-	    (unsigned long long)st->index_damaged,
-	    st->index_damaged == 1 ? "" : "s",
-	    (unsigned long long)st->index_files,
-	    (unsigned long long)st->packs_adopted,
-	    st->packs_adopted == 1 ? "" : "s",
-	    (unsigned long long)st->packs_missing,
-	    (unsigned long long)st->packs_unreadable,
-	    (unsigned long long)st->blobs_damaged,
-	    st->blobs_damaged == 1 ? "" : "s");
-	if (st->packs_salvaged > 0)
-		printf("%llu pack%s with damaged blobs: the intact ones %s\n",
-		    (unsigned long long)st->packs_salvaged,
-		    st->packs_salvaged == 1 ? "" : "s", dry_run ?
-		    "would be copied into new packs" : "were copied into new "
-		    "packs");
-	if (dry_run)
-		printf("dry run: nothing was changed\n");
-	else
-		printf("wrote %llu index file%s, removed %llu; wrote %llu "
-		    "pack%s, deleted %llu damaged\n",
-		    (unsigned long long)st->index_files_written,
-		    st->index_files_written == 1 ? "" : "s",
-		    (unsigned long long)st->index_files_removed,
-		    (unsigned long long)st->packs_written,
-		    st->packs_written == 1 ? "" : "s",
-		    (unsigned long long)st->packs_deleted);
+	/* The repair is done: a line lost for memory is said, not fatal. */
+	if (gfsb_ops_repair_lines(st, dry_run, cli_put_line, c) != GFSB_OK)
+		cli_fail(c, GFSB_ENOMEM);
 }
 
 int
@@ -95,6 +66,6 @@ cmd_repair(struct cli *c, int argc, char **argv)
 	gfsb_repo_unlock(lock);
 	if (e != GFSB_OK)
 		return cli_fail(c, e);
-	print_result(&st, ro.dry_run);
+	print_result(c, &st, ro.dry_run);
 	return EXIT_OK;
 }

@@ -44,14 +44,10 @@ progress(void *cookie, const struct gfsb_restore_progress *p)
 static void
 summary(struct cli *c, const struct gfsb_restore_result *res, FILE *out)
 {
-	char bytes[32], line[256];
+	char line[256];
 
-	gfsb_size_format(res->bytes, bytes, sizeof(bytes));
-	fprintf(out, "restored snapshot %.8s: %llu files, %llu directories, "
-	    "%llu other entries, %s in %.1f s%s\n", res->snapshot_id,
-	    (unsigned long long)res->files, (unsigned long long)res->dirs,
-	    (unsigned long long)res->others, bytes, res->seconds,
-	    res->damaged_files ? " (with damage, see above)" : "");
+	gfsb_ops_restore_summary(res, line, sizeof(line));
+	fprintf(out, "%s\n", line);
 	if (c->verbose) {
 		gfsb_ops_restore_io_line(res, line, sizeof(line));
 		fprintf(out, "%s\n", line);

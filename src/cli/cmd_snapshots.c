@@ -3,8 +3,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
 #include "cli.h"
@@ -16,38 +16,14 @@ static const char usage[] =
 "List snapshots, oldest first.  --json prints restic's shape: a list of\n"
 "{id, short_id, time, hostname, username, paths, tags, tree, parent, ...}.\n";
 
-static int
-has(char *const *v, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-static size_t
-maxlen(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
-
-static void
-rule(size_t n)
-{
-	while (n-- > 0)
-		putchar('-');
-	putchar('\n');
-}
 
 int
 cmd_snapshots(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_snapshot **list = NULL, **sel = NULL;
 	const char *host = NULL, *tag = NULL, *path = NULL;
-	size_t n = 0, ns = 0, i, k, wh = 4, wt = 4, lines;
-	char when[32], *json;
+	size_t n = 0, ns = 0, i;
+	char *json;
 	int want_json = 0, rc = EXIT_OK;
 	gfsb_err e;
 	const struct cli_opt opts[] = {
@@ -67,13 +43,9 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 		gfsb_repo_snapshot_list_free(list, n);
 		return cli_fail(c, GFSB_ENOMEM);
 	}
-	for (i = 0; i < n; i++) {
-		if ((host && strcmp(list[i]->hostname, host) != 0) ||
-		    (tag && !has(list[i]->tags, list[i]->ntags, tag)) ||
-		    (path && !has(list[i]->paths, list[i]->npaths, path)))
-			continue;
-		sel[ns++] = list[i];
-	}
+	for (i = 0; i < n; i++)
+		if (gfsb_ops_snapshots_match(list[i], host, tag, path))
+			sel[ns++] = list[i];
 	if (want_json) {
 		if ((json = gfsb_repo_snapshot_json(sel, ns)) == NULL) {
 			rc = cli_fail(c, GFSB_ENOMEM);
@@ -83,30 +55,8 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 		free(json);
 		goto out;
 	}
-	for (i = 0; i < ns; i++) {
-		wh = maxlen(wh, strlen(sel[i]->hostname));
-		for (k = 0; k < sel[i]->ntags; k++)
-			wt = maxlen(wt, strlen(sel[i]->tags[k]));
-	}
-	printf("%-8s  %-19s  %-*s  %-*s  %s\n", "ID", "Time", (int)wh, "Host",
-	    (int)wt, "Tags", "Paths");
-	rule(8 + 2 + 19 + 2 + wh + 2 + wt + 2 + 20);
-	for (i = 0; i < ns; i++) {
-		struct gfsb_snapshot *s = sel[i];
-
-		gfsb_time_format_local(&s->time, when, sizeof(when));
-		lines = maxlen(s->npaths, s->ntags);
-		if (lines == 0)
-			lines = 1;
-		for (k = 0; k < lines; k++)
-			printf("%-8.8s  %-19s  %-*s  %-*s  %s\n",
-			    k == 0 ? s->id : "", k == 0 ? when : "", (int)wh,
-			    k == 0 ? s->hostname : "", (int)wt,
-			    k < s->ntags ? s->tags[k] : "",
-			    k < s->npaths ? s->paths[k] : "");
-	}
-	rule(8 + 2 + 19 + 2 + wh + 2 + wt + 2 + 20);
-	printf("%zu snapshot%s\n", ns, ns == 1 ? "" : "s");
+	if (gfsb_ops_snapshots_lines(sel, ns, cli_put_line, c) != GFSB_OK)
+		rc = cli_fail(c, GFSB_ENOMEM);
 out:
 	free(sel);
 	gfsb_repo_snapshot_list_free(list, n);

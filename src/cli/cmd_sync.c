@@ -54,78 +54,13 @@ static void
 progress(void *cookie, const struct gfsb_sync_progress *p)
 {
 	struct sync_view *v = cookie;
-	char line[256], done[32], total[32];
-	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
-	unsigned s = (unsigned)p->seconds;
+	char line[256];
 
 	if (p->objects_done < p->objects_total && p->seconds - v->drawn < 0.2)
 		return;
 	v->drawn = p->seconds;
-	gfsb_size_format(p->bytes_done, done, sizeof(done));
-	gfsb_size_format(p->bytes_total, total, sizeof(total));
-	snprintf(line, sizeof(line), "[%u:%02u] %llu of %llu objects, %s of "
-	    "%s, %.1f MB/s", s / 60, s % 60,
-	    (unsigned long long)p->objects_done,
-	    (unsigned long long)p->objects_total, done, total, rate / 1e6);
+	gfsb_ops_sync_progress_line(p, line, sizeof(line));
 	cli_progress(v->c, line);
-}
-
-static void
-print_result(const struct gfsb_sync_result *res, int dry_run)
-{
-	char bytes[32];
-	double rate = res->seconds > 0 ? (double)res->copied_bytes /
-	    res->seconds : 0;
-
-	gfsb_size_format(res->copied_bytes, bytes, sizeof(bytes));
-	if (dry_run) {
-		printf("would copy %llu objects, delete %llu; %llu already "
-		    "at the mirror (dry run: nothing was changed)\n",
-		    (unsigned long long)res->copied,
-		    (unsigned long long)res->deleted,
-		    (unsigned long long)res->present);
-		return;
-	}
-	printf("%scopied %llu objects (%s), %llu already present, deleted "
-	    "%llu, %llu failed in %.1f s (%.1f MB/s)\n",
-	    res->initialized ? "created the mirror; " : "",
-	    (unsigned long long)res->copied, bytes,
-	    (unsigned long long)res->present,
-	    (unsigned long long)res->deleted,
-	    (unsigned long long)res->failed, res->seconds, rate / 1e6);
-	if (res->kept > 0 || res->index_written > 0)
-		printf("kept %llu objects the source no longer has%s\n",
-		    (unsigned long long)res->kept, res->index_written > 0 ?
-		    "; wrote an index for the mirror alone, naming what it "
-		    "keeps" : "");
-	if (res->delete_refused > 0)
-		printf("%llu deletion%s refused by the storage: kept, and what "
-		    "they need indexed\n",
-		    (unsigned long long)res->delete_refused,
-		    res->delete_refused == 1 ? "" : "s");
-	if (res->keys_kept > 0)
-		printf("%llu key file%s only at the mirror (kept)\n",
-		    (unsigned long long)res->keys_kept,
-		    res->keys_kept == 1 ? "" : "s");
-	if (res->locked != GFSB_LOCK_NONE) {
-		char until[64] = "";
-		struct gfsb_time t;
-
-		printf("Object Lock (%s): %llu locks extended, %llu requests "
-		    "in %.1f s", gfsb_lock_mode_name(res->locked),
-		    (unsigned long long)res->locks.extended,
-		    (unsigned long long)res->locks.requests,
-		    res->locks.seconds);
-		if (res->locks.waiting > 0) {
-			t.sec = res->locks.waiting_until;
-			t.nsec = 0;
-			gfsb_time_format_local(&t, until, sizeof(until));
-			printf("; %llu objects the source deleted wait on "
-			    "their locks, until %s at the latest",
-			    (unsigned long long)res->locks.waiting, until);
-		}
-		printf("\n");
-	}
 }
 
 /* What the command line asks. */
@@ -227,9 +162,11 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	e = gfsb_ops_sync(c->r, dst, &a.so, &res);
 	cli_progress(c, NULL);
 	/* A sync refused before it began is its error line alone. */
-	if ((!c->quiet && e == GFSB_OK) || (e != GFSB_OK && res.copied +
-	    res.deleted + res.failed + res.present > 0))
-		print_result(&res, a.so.dry_run);
+	if (((!c->quiet && e == GFSB_OK) || (e != GFSB_OK && res.copied +
+	    res.deleted + res.failed + res.present > 0)) &&
+	    gfsb_ops_sync_lines(&res, a.so.dry_run, cli_put_line, c) !=
+	    GFSB_OK && e == GFSB_OK)
+		e = GFSB_ENOMEM;
 	if (c->verbose) {
 		char line[256];
 

@@ -99,25 +99,12 @@ static void
 progress(void *cookie, const struct gfsb_verify_progress *p)
 {
 	struct verify_view *v = cookie;
-	char line[160], b[32];
-	unsigned s = (unsigned)p->seconds;
+	char line[160];
 
 	if (p->seconds - v->drawn < 0.2 && p->done < p->total)
 		return;
 	v->drawn = p->seconds;
-	if (strcmp(p->phase, "read") == 0) {
-		gfsb_size_format(p->bytes, b, sizeof(b));
-		snprintf(line, sizeof(line), "[%u:%02u] reading packs: %llu of "
-		    "%llu, %s", s / 60, s % 60, (unsigned long long)p->done,
-		    (unsigned long long)p->total, b);
-	} else if (p->total > 0) {
-		snprintf(line, sizeof(line), "[%u:%02u] checking %s: %llu of "
-		    "%llu", s / 60, s % 60, p->phase,
-		    (unsigned long long)p->done, (unsigned long long)p->total);
-	} else {
-		snprintf(line, sizeof(line), "[%u:%02u] checking %s", s / 60,
-		    s % 60, p->phase);
-	}
+	gfsb_ops_verify_progress_line(p, line, sizeof(line));
 	cli_progress(v->c, line);
 }
 
@@ -243,17 +230,6 @@ struct verify_cli {
 	int rc;
 };
 
-static void
-put_line(void *cookie, enum gfsb_verify_line kind, const char *line)
-{
-	struct cli *c = cookie;
-
-	if (kind == GFSB_VERIFY_LINE_WARNING)
-		cli_msg(c, "warning: %s", line);
-	else
-		printf("%s\n", line);
-}
-
 /* The verification's result, printed, and what it comes to. */
 static int
 verify_done(struct verify_cli *v, const struct gfsb_run_stage *st)
@@ -272,7 +248,7 @@ verify_done(struct verify_cli *v, const struct gfsb_run_stage *st)
 		printf("%s\n", json);
 		free(json);
 	} else if ((!c->quiet || !clean) &&
-	    gfsb_ops_verify_lines(res, put_line, c) != GFSB_OK) {
+	    gfsb_ops_verify_lines(res, cli_put_line, c) != GFSB_OK) {
 		return cli_fail(c, GFSB_ENOMEM);
 	}
 	return clean ? EXIT_OK : EXIT_FATAL;

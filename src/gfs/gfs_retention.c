@@ -346,3 +346,24 @@ out:
 	free(age);
 	return e;
 }
+
+size_t
+gfsb_gfs_sim_days(const struct gfsb_policy *p)
+{
+	/* The days a period of each rule spans, at the most. */
+	static const int span[GFSB_RULE_COUNT] = { 1, 1, 1, 7, 31, 366 };
+	size_t d = 1, w;
+	int r;
+
+	for (r = 0; r < GFSB_RULE_COUNT; r++) {
+		if ((size_t)p->keep[r] * (size_t)span[r] > d)
+			d = (size_t)p->keep[r] * (size_t)span[r];
+		w = (size_t)p->within[r].years * 366 +
+		    (size_t)p->within[r].months * 31 +
+		    (size_t)p->within[r].days + (size_t)p->within[r].hours / 24;
+		if (w > d)
+			d = w;
+	}
+	d += d / 10 + 7;
+	return d > 36600 ? 36600 : d;
+}

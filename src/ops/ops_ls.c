@@ -1,15 +1,18 @@
 /*
- * ls: walk a snapshot's trees depth first, in name order.
+ * ls: walk a snapshot's trees depth first, in name order, and tell each
+ * entry as gfsbackup ls prints it.
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
 #include "ops_internal.h"
+#include "ops_line.h"
 
 #define LS_MAX_DEPTH 65536
 
@@ -86,4 +89,55 @@ out:
 	else
 		gfsb_repo_snapshot_free(s);
 	return e;
+}
+
+/* ls -l's type and permissions: "drwxr-xr-x". */
+static void
+mode_string(const struct gfsb_node *n, char s[11])
+{
+	static const char kinds[] = "?-dlpcbs";
+
+	s[0] = kinds[n->kind < 8 ? n->kind : 0];
+	s[1] = n->mode & S_IRUSR ? 'r' : '-';
+	s[2] = n->mode & S_IWUSR ? 'w' : '-';
+	s[3] = n->mode & S_ISUID ? (n->mode & S_IXUSR ? 's' : 'S') :
+	    (n->mode & S_IXUSR ? 'x' : '-');
+	s[4] = n->mode & S_IRGRP ? 'r' : '-';
+	s[5] = n->mode & S_IWGRP ? 'w' : '-';
+	s[6] = n->mode & S_ISGID ? (n->mode & S_IXGRP ? 's' : 'S') :
+	    (n->mode & S_IXGRP ? 'x' : '-');
+	s[7] = n->mode & S_IROTH ? 'r' : '-';
+	s[8] = n->mode & S_IWOTH ? 'w' : '-';
+	s[9] = n->mode & S_ISVTX ? (n->mode & S_IXOTH ? 't' : 'T') :
+	    (n->mode & S_IXOTH ? 'x' : '-');
+	s[10] = '\0';
+}
+
+gfsb_err
+gfsb_ops_ls_entry(const char *path, const struct gfsb_node *n, int lng,
+    gfsb_ops_line_fn *fn, void *cookie)
+{
+	char mode[11], when[32], user[16], group[16];
+	struct ops_lines o;
+
+	if (!lng) {
+		fn(cookie, GFSB_OPS_LINE_RESULT, path);
+		return GFSB_OK;
+	}
+	mode_string(n, mode);
+	gfsb_time_format_local(&n->mtime, when, sizeof(when));
+	if (n->user != NULL)
+		snprintf(user, sizeof(user), "%s", n->user);
+	else
+		snprintf(user, sizeof(user), "%u", n->uid);
+	if (n->group != NULL)
+		snprintf(group, sizeof(group), "%s", n->group);
+	else
+		snprintf(group, sizeof(group), "%u", n->gid);
+	ops_line_init(&o, fn, cookie);
+	ops_line_put(&o, "%s %-8s %-8s %12llu %s %s%s%s", mode, user, group,
+	    (unsigned long long)n->size, when, path,
+	    n->kind == GFSB_NODE_SYMLINK ? " -> " : "",
+	    n->kind == GFSB_NODE_SYMLINK ? n->target : "");
+	return ops_line_fini(&o);
 }

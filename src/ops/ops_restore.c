@@ -234,6 +234,21 @@ gfsb_ops_restore_progress_line(const struct gfsb_restore_progress *p,
 }
 
 void
+gfsb_ops_restore_summary(const struct gfsb_restore_result *res, char *buf,
+    size_t len)
+{
+	char bytes[32];
+
+	gfsb_size_format(res->bytes, bytes, sizeof(bytes));
+	snprintf(buf, len, "restored snapshot %.8s: %llu files, %llu "
+	    "directories, %llu other entries, %s in %.1f s%s",
+	    res->snapshot_id, (unsigned long long)res->files,
+	    (unsigned long long)res->dirs, (unsigned long long)res->others,
+	    bytes, res->seconds,
+	    res->damaged_files ? " (with damage, see above)" : "");
+}
+
+void
 gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
     size_t len)
 {

@@ -1,16 +1,40 @@
 /*
- * A verification told to a person or a program: the lines gfsbackup
- * verify prints, and its JSON.  The report tells it its own way
- * (ops_report_build.c).
+ * A verification told to a person or a program: its progress line, the
+ * lines gfsbackup verify prints, and its JSON.  The report tells it its
+ * own way (ops_report_build.c).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include <gfsbackup/ops.h>
 #include <gfsbackup/report.h>
+
+#include "ops_line.h"
+
+void
+gfsb_ops_verify_progress_line(const struct gfsb_verify_progress *p,
+    char *buf, size_t len)
+{
+	char b[32];
+	unsigned s = (unsigned)p->seconds;
+
+	if (strcmp(p->phase, "read") == 0) {
+		gfsb_size_format(p->bytes, b, sizeof(b));
+		snprintf(buf, len, "[%u:%02u] reading packs: %llu of %llu, %s",
+		    s / 60, s % 60, (unsigned long long)p->done,
+		    (unsigned long long)p->total, b);
+	} else if (p->total > 0) {
+		snprintf(buf, len, "[%u:%02u] checking %s: %llu of %llu",
+		    s / 60, s % 60, p->phase, (unsigned long long)p->done,
+		    (unsigned long long)p->total);
+	} else {
+		snprintf(buf, len, "[%u:%02u] checking %s", s / 60, s % 60,
+		    p->phase);
+	}
+}
 
 int
 gfsb_ops_verify_clean(const struct gfsb_verify_result *res)
@@ -19,114 +43,90 @@ gfsb_ops_verify_clean(const struct gfsb_verify_result *res)
 	    res->ntamper == 0;
 }
 
-struct out {
-	gfsb_verify_line_fn *fn;
-	void *cookie;
-	char *line;	/* room for the longest line */
-	size_t cap;
-};
-
-static void
-put(struct out *o, const char *fmt, ...) GFSB_PRINTF(2, 3);
-
-static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(o->line, o->cap, fmt, ap);
-	va_end(ap);
-	o->fn(o->cookie, GFSB_VERIFY_LINE_RESULT, o->line);
-}
-
 /* What was checked, what was read, and how much of it lately. */
 static void
-counts(struct out *o, const struct gfsb_verify_result *res)
+counts(struct ops_lines *o, const struct gfsb_verify_result *res)
 {
 	char b1[32], b2[32], rate[32] = "";
 
 	gfsb_size_format(res->pack_bytes, b1, sizeof(b1));
-	put(o, "checked %zu keys, %zu index files, %zu snapshots, %zu trees, "
-	    "%llu data blobs, %llu packs (%s)", res->keys, res->index_files,
+	ops_line_put(o, "checked %zu keys, %zu index files, %zu snapshots, "
+	    "%zu trees, %llu data blobs, %llu packs (%s)", res->keys,
+	    res->index_files,
 	    res->snapshots, res->trees, (unsigned long long)res->data_blobs,
 	    (unsigned long long)res->packs, b1);
 	gfsb_size_format(res->bytes_read, b2, sizeof(b2));
 	if (res->seconds > 0 && res->bytes_read > 0)
 		snprintf(rate, sizeof(rate), " (%.1f MB/s)",
 		    (double)res->bytes_read / 1e6 / res->seconds);
-	put(o, "read (%s): %llu packs, %s, %llu blobs in %.1f s%s",
+	ops_line_put(o, "read (%s): %llu packs, %s, %llu blobs in %.1f s%s",
 	    res->mode, (unsigned long long)res->packs_read, b2,
 	    (unsigned long long)res->blobs_read, res->seconds, rate);
 	if (!res->have_state)
 		return;
 	if (res->days_since_all_read >= 0)
-		put(o, "coverage: every pack read in the last %lld days",
-		    (long long)res->days_since_all_read);
+		ops_line_put(o, "coverage: every pack read in the last %lld "
+		    "days", (long long)res->days_since_all_read);
 	else
-		put(o, "coverage: %llu of %llu packs not read yet",
+		ops_line_put(o, "coverage: %llu of %llu packs not read yet",
 		    (unsigned long long)res->never_read,
 		    (unsigned long long)res->packs);
 }
 
 /* Damage, the history's changes, and the verdict. */
 static void
-findings(struct out *o, const struct gfsb_verify_result *res)
+findings(struct ops_lines *o, const struct gfsb_verify_result *res)
 {
 	size_t i;
 
 	for (i = 0; i < res->ndamage; i++)
-		put(o, "DAMAGED %s %.16s: %s", res->damage[i].kind,
+		ops_line_put(o, "DAMAGED %s %.16s: %s", res->damage[i].kind,
 		    res->damage[i].id, res->damage[i].why);
 	for (i = 0; i < res->nbroken; i++)
-		put(o, "BROKEN snapshot %.8s %s: %s", res->broken[i].snapshot,
-		    res->broken[i].path, res->broken[i].why);
+		ops_line_put(o, "BROKEN snapshot %.8s %s: %s",
+		    res->broken[i].snapshot, res->broken[i].path,
+		    res->broken[i].why);
 	if (res->broken_total > res->nbroken)
-		put(o, "... and %llu more broken files",
+		ops_line_put(o, "... and %llu more broken files",
 		    (unsigned long long)(res->broken_total - res->nbroken));
 	if (res->locks_checked > 0)
-		put(o, "Object Lock: %llu dates read, %llu short of what the "
-		    "policy needs", (unsigned long long)res->locks_checked,
+		ops_line_put(o, "Object Lock: %llu dates read, %llu short of "
+		    "what the policy needs",
+		    (unsigned long long)res->locks_checked,
 		    (unsigned long long)res->locks_short);
 	for (i = 0; i < res->ntamper; i++)
-		put(o, "HISTORY CHANGED: %s", res->tamper[i]);
+		ops_line_put(o, "HISTORY CHANGED: %s", res->tamper[i]);
 	if (res->ntamper > 0)
-		put(o, "TAMPERING SUSPECTED: the repository's history changed "
-		    "in %zu way%s since the last verification (above)",
-		    res->ntamper, res->ntamper == 1 ? "" : "s");
+		ops_line_put(o, "TAMPERING SUSPECTED: the repository's "
+		    "history changed in %zu way%s since the last verification "
+		    "(above)", res->ntamper, res->ntamper == 1 ? "" : "s");
 	if (res->ndamage == 0 && res->broken_total == 0) {
-		put(o, "no damage found");
+		ops_line_put(o, "no damage found");
 		return;
 	}
-	put(o, "DAMAGE FOUND: %zu damaged objects break %llu files in %zu "
-	    "snapshots", res->ndamage, (unsigned long long)res->broken_total,
-	    res->nbroken_snapshots);
+	ops_line_put(o, "DAMAGE FOUND: %zu damaged objects break %llu files "
+	    "in %zu snapshots", res->ndamage,
+	    (unsigned long long)res->broken_total, res->nbroken_snapshots);
 	for (i = 0; gfsb_report_damage_advice[i] != NULL; i++)
-		put(o, "%-7s%s", i == 0 ? "to do:" : "",
+		ops_line_put(o, "%-7s%s", i == 0 ? "to do:" : "",
 		    gfsb_report_damage_advice[i]);
 }
 
 gfsb_err
 gfsb_ops_verify_lines(const struct gfsb_verify_result *res,
-    gfsb_verify_line_fn *fn, void *cookie)
+    gfsb_ops_line_fn *fn, void *cookie)
 {
-	struct out o;
+	struct ops_lines o;
 	size_t i;
 
-	/* A line holds a path and a reason, each of any length. */
-	o.fn = fn;
-	o.cookie = cookie;
-	o.cap = 16384;
-	if ((o.line = malloc(o.cap)) == NULL)
-		return GFSB_ENOMEM;
+	ops_line_init(&o, fn, cookie);
 	for (i = 0; i < res->nwarnings; i++) {
-		snprintf(o.line, o.cap, "warning: %s", res->warnings[i]);
-		fn(cookie, GFSB_VERIFY_LINE_WARNING, o.line);
+		ops_line_add(&o, "warning: %s", res->warnings[i]);
+		ops_line_end(&o, GFSB_OPS_LINE_WARNING);
 	}
 	counts(&o, res);
 	findings(&o, res);
-	free(o.line);
-	return GFSB_OK;
+	return ops_line_fini(&o);
 }
 
 /*

@@ -296,7 +296,7 @@ test_check_damage_reported(void **state)
 	struct fixture *f = *state;
 	const char *to[] = { "ops@example.org" };
 	struct gfsb_objlist l;
-	char path[256];
+	char path[sizeof(((struct gfsb_run_result *)0)->report_dir)];
 
 	assert_int_equal(gfsb_backend_list_all(f->x.be, GFSB_OBJ_PACK, &l),
 	    GFSB_OK);
@@ -380,11 +380,11 @@ test_check_drill(void **state)
 /* ---- the verification told ---- */
 
 static void
-count_line(void *cookie, enum gfsb_verify_line kind, const char *line)
+count_line(void *cookie, enum gfsb_ops_line kind, const char *line)
 {
 	struct fixture *f = cookie;
 
-	assert_int_equal(kind, GFSB_VERIFY_LINE_RESULT);
+	assert_int_equal(kind, GFSB_OPS_LINE_RESULT);
 	assert_null(strchr(line, '\n'));
 	f->lines++;
 	if (strcmp(line, "no damage found") == 0)

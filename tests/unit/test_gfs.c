@@ -627,6 +627,34 @@ test_simulation(void **state)
 	gfsb_gfs_policy_free(p);
 }
 
+/* How long a simulation runs by default: every rule full, a tenth and a
+ * week more, at most 100 years. */
+static void
+test_sim_days(void **state)
+{
+	struct gfsb_policy *p;
+
+	(void)state;
+	p = policy("keep-daily", "7", NULL, NULL);
+	assert_int_equal(gfsb_gfs_sim_days(p), 7 + 0 + 7);
+	gfsb_gfs_policy_free(p);
+	p = policy("keep-daily", "7", "keep-monthly", "12");
+	assert_int_equal(gfsb_gfs_sim_days(p), 372 + 37 + 7);
+	gfsb_gfs_policy_free(p);
+	p = policy("keep-weekly", "4", "keep-within", "2y1m3d");
+	assert_int_equal(gfsb_gfs_sim_days(p), 766 + 76 + 7);
+	gfsb_gfs_policy_free(p);
+	p = policy("keep-within-hourly", "49h", NULL, NULL);
+	assert_int_equal(gfsb_gfs_sim_days(p), 2 + 0 + 7);
+	gfsb_gfs_policy_free(p);
+	p = policy("keep-yearly", "200", NULL, NULL);
+	assert_int_equal(gfsb_gfs_sim_days(p), 36600);
+	gfsb_gfs_policy_free(p);
+	p = policy("keep-tag", "x", NULL, NULL);
+	assert_int_equal(gfsb_gfs_sim_days(p), 1 + 0 + 7);
+	gfsb_gfs_policy_free(p);
+}
+
 /* ---- Object Lock dates ---- */
 
 static int64_t until[MAXN];
@@ -1791,6 +1819,7 @@ main(void)
 		cmocka_unit_test(test_policy_files),
 		cmocka_unit_test(test_shipped_policies),
 		cmocka_unit_test(test_simulation),
+		cmocka_unit_test(test_sim_days),
 		cmocka_unit_test(test_lock_margin),
 		cmocka_unit_test(test_lock_args),
 		cmocka_unit_test(test_lock_daily_dst),
