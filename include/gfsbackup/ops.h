@@ -486,6 +486,18 @@ gfsb_err gfsb_ops_diff(struct gfsb_repo *r, const char *from, const char *to,
 gfsb_err gfsb_ops_diff_json(struct gfsb_repo *r, const char *from,
     const char *to, char **out, struct gfsb_diff_result *res) GFSB_WUR;
 
+/* The line gfsbackup diff prints for a difference: "M    /path" (a
+ * directory's path ending in /), into buf (truncated to len). */
+void gfsb_ops_diff_change_line(char mod, const char *path,
+    const struct gfsb_node *a, const struct gfsb_node *b, char *buf,
+    size_t len);
+
+/* The statistics gfsbackup diff prints after the changes: files, dirs,
+ * others, data and tree blobs new and removed, the bytes added and
+ * removed.  GFSB_ENOMEM. */
+gfsb_err gfsb_ops_diff_lines(const struct gfsb_diff_result *res,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
 /* ---- stats ---- */
 
 struct gfsb_stats {
@@ -524,6 +536,12 @@ gfsb_err gfsb_ops_stats(struct gfsb_repo *r, const char *const *snapshots,
  * repository_pack_bytes).  NULL: no memory.
  */
 char *gfsb_ops_stats_json(const struct gfsb_stats *st);
+
+/* st as gfsbackup stats prints it: snapshots, restore size, data and its
+ * deduplication, what is stored and its compression, the repository.
+ * GFSB_ENOMEM. */
+gfsb_err gfsb_ops_stats_lines(const struct gfsb_stats *st,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
 /* ---- find ---- */
 

@@ -283,6 +283,10 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_repair(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_diff(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_find(struct cli *c, int argc, char **argv);
+int cmd_dump(struct cli *c, int argc, char **argv);
 
 /* Print prune's outcome (shared by prune and forget --prune). */
 struct gfsb_prune_result;

@@ -53,6 +53,10 @@ static const char usage_head[] =
 "  backup     back up files and directories into a new snapshot\n"
 "  snapshots  list snapshots\n"
 "  ls         list the files in a snapshot\n"
+"  find       which snapshots hold a path matching a pattern\n"
+"  diff       what changed between two snapshots\n"
+"  dump       a file of a snapshot to stdout (a directory as tar)\n"
+"  stats      what snapshots hold and cost: size, dedup, packs\n"
 "  restore    restore a snapshot to a directory or a tar archive\n"
 "  key        passwd | add | list: manage the repository's keys\n"
 "  unlock     remove stale locks\n"
@@ -100,6 +104,10 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, 1 },
 	{ "repair", cmd_repair, 0 },
 	{ "run", cmd_run, 0 },
+	{ "diff", cmd_diff, 1 },
+	{ "stats", cmd_stats, 1 },
+	{ "find", cmd_find, 1 },
+	{ "dump", cmd_dump, 1 },
 };
 
 /* Keys in memory must never reach a core file or another process. */

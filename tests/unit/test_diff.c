@@ -380,6 +380,50 @@ test_json(void **state)
 	free(s);
 }
 
+/* The lines diff and stats print. */
+static void
+collect_line(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	struct fixture *f = cookie;
+	size_t n = strlen(f->seen);
+
+	assert_int_equal(kind, GFSB_OPS_LINE_RESULT);
+	snprintf(f->seen + n, sizeof(f->seen) - n, "%s\n", line);
+}
+
+static void
+test_lines(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_diff_result res;
+	struct gfsb_node dir, file;
+	struct gfsb_stats st;
+	char line[256];
+
+	memset(&dir, 0, sizeof(dir));
+	memset(&file, 0, sizeof(file));
+	dir.kind = GFSB_NODE_DIR;
+	file.kind = GFSB_NODE_FILE;
+	gfsb_ops_diff_change_line('+', "/a/b", NULL, &dir, line, sizeof(line));
+	assert_string_equal(line, "+    /a/b/");
+	gfsb_ops_diff_change_line('-', "/a/c", &file, NULL, line, sizeof(line));
+	assert_string_equal(line, "-    /a/c");
+	assert_int_equal(gfsb_ops_diff(f->x.r, f->a, f->b, seen, f, &res),
+	    GFSB_OK);
+	f->seen[0] = '\0';
+	assert_int_equal(gfsb_ops_diff_lines(&res, collect_line, f), GFSB_OK);
+	assert_non_null(strstr(f->seen, "\nFiles:           5 new,     3 "
+	    "removed,     3 changed\nDirs:            1 new,     1 removed\n"
+	    "Others:          0 new,     0 removed\nData Blobs:      5 new, "
+	    "    4 removed\n"));
+	assert_int_equal(gfsb_ops_stats(f->x.r, NULL, 0, &st), GFSB_OK);
+	f->seen[0] = '\0';
+	assert_int_equal(gfsb_ops_stats_lines(&st, collect_line, f), GFSB_OK);
+	assert_non_null(strstr(f->seen, "Snapshots:          2\n"));
+	assert_non_null(strstr(f->seen, "in 15 files, "));
+	assert_non_null(strstr(f->seen, "in 12 blobs (1.25x deduplication)"));
+}
+
 int
 main(void)
 {
@@ -390,6 +434,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
- * The JSON of the commands that list entries and compare snapshots
- * (find, diff, stats), in restic's shapes where restic has them: one
+ * What find, diff and stats tell: their lines, and their JSON in
+ * restic's shapes where restic has them: one
  * object per entry with its path, kind, permissions and times, and the
  * documents each command prints.  Where our facts differ from restic's,
  * the field says ours: "mode" is st_mode's permission bits (not Go's
@@ -16,6 +16,7 @@
 #include <gfsbackup/repo.h>
 
 #include "ops_internal.h"
+#include "ops_line.h"
 
 static const char *
 kind_name(enum gfsb_node_kind k)
@@ -238,4 +239,78 @@ gfsb_ops_stats_json(const struct gfsb_stats *st)
 	s = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	return s;
+}
+
+/* ---- their lines ---- */
+
+void
+gfsb_ops_diff_change_line(char mod, const char *path,
+    const struct gfsb_node *a, const struct gfsb_node *b, char *buf,
+    size_t len)
+{
+	const struct gfsb_node *n = b != NULL ? b : a;
+
+	snprintf(buf, len, "%c    %s%s", mod, path, n != NULL &&
+	    n->kind == GFSB_NODE_DIR ? "/" : "");
+}
+
+gfsb_err
+gfsb_ops_diff_lines(const struct gfsb_diff_result *res, gfsb_ops_line_fn *fn,
+    void *cookie)
+{
+	const struct gfsb_diff_side *a = &res->added, *r = &res->removed;
+	struct ops_lines o;
+	char x[32], y[32];
+
+	ops_line_init(&o, fn, cookie);
+	ops_line_put(&o, "%s", "");
+	ops_line_put(&o, "Files:       %5llu new, %5llu removed, %5llu changed",
+	    (unsigned long long)a->files, (unsigned long long)r->files,
+	    (unsigned long long)res->changed_files);
+	ops_line_put(&o, "Dirs:        %5llu new, %5llu removed",
+	    (unsigned long long)a->dirs, (unsigned long long)r->dirs);
+	ops_line_put(&o, "Others:      %5llu new, %5llu removed",
+	    (unsigned long long)a->others, (unsigned long long)r->others);
+	ops_line_put(&o, "Data Blobs:  %5llu new, %5llu removed",
+	    (unsigned long long)a->data_blobs,
+	    (unsigned long long)r->data_blobs);
+	ops_line_put(&o, "Tree Blobs:  %5llu new, %5llu removed",
+	    (unsigned long long)a->tree_blobs,
+	    (unsigned long long)r->tree_blobs);
+	ops_line_put(&o, "  Added:   %s", gfsb_size_format(a->bytes, x,
+	    sizeof(x)));
+	ops_line_put(&o, "  Removed: %s", gfsb_size_format(r->bytes, y,
+	    sizeof(y)));
+	return ops_line_fini(&o);
+}
+
+gfsb_err
+gfsb_ops_stats_lines(const struct gfsb_stats *st, gfsb_ops_line_fn *fn,
+    void *cookie)
+{
+	struct ops_lines o;
+	char a[32], b[32], c[32];
+
+	ops_line_init(&o, fn, cookie);
+	ops_line_put(&o, "Snapshots:          %llu",
+	    (unsigned long long)st->snapshots);
+	ops_line_put(&o, "Restore size:       %s in %llu files, %llu "
+	    "directories, %llu others", gfsb_size_format(st->restore_bytes, a,
+	    sizeof(a)), (unsigned long long)st->files,
+	    (unsigned long long)st->dirs, (unsigned long long)st->others);
+	ops_line_put(&o, "Data:               %s in %llu blobs (%.2fx "
+	    "deduplication)", gfsb_size_format(st->data_raw, b, sizeof(b)),
+	    (unsigned long long)st->data_blobs, st->data_raw > 0 ?
+	    (double)st->restore_bytes / (double)st->data_raw : 0.0);
+	ops_line_put(&o, "Stored:             %s (%.2fx compression), %llu "
+	    "tree blobs, in %llu packs", gfsb_size_format(st->data_stored +
+	    st->tree_stored, c, sizeof(c)), st->data_stored > 0 ?
+	    (double)st->data_raw / (double)st->data_stored : 0.0,
+	    (unsigned long long)st->tree_blobs,
+	    (unsigned long long)st->packs);
+	ops_line_put(&o, "Repository:         %s in %llu packs, %llu blobs",
+	    gfsb_size_format(st->repo_pack_bytes, a, sizeof(a)),
+	    (unsigned long long)st->repo_packs,
+	    (unsigned long long)st->repo_blobs);
+	return ops_line_fini(&o);
 }
