@@ -89,6 +89,10 @@ struct gfsb_backup_opts {
 	size_t npaths;
 	const char *const *excludes; /* patterns */
 	size_t nexcludes;
+	/* Files of more patterns, one a line (gfsb_ops_patterns_read_file);
+	 * the snapshot records them with the others. */
+	const char *const *exclude_files;
+	size_t nexclude_files;
 	const char *const *tags;
 	size_t ntags;
 	const char *host;      /* hostname to record; NULL = this host */

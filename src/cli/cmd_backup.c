@@ -44,34 +44,6 @@ progress(void *cookie, const struct gfsb_backup_progress *p)
 	cli_progress(cookie, line);
 }
 
-/* The patterns of the --exclude-file files, added to *excl; the
- * strings are ours (*owned, for the caller to free). */
-static int
-exclude_files(struct cli *c, const struct cli_list *files,
-    struct cli_list *excl, struct cli_list *owned)
-{
-	char **from = NULL;
-	size_t nfrom, i, k;
-	gfsb_err e;
-
-	for (i = 0; i < files->n; i++) {
-		if ((e = gfsb_ops_patterns_read_file(c->ctx, files->v[i], &from,
-		    &nfrom)) != GFSB_OK)
-			return cli_fail(c, e);
-		for (k = 0; k < nfrom; k++) {
-			if (cli_strv_add(&excl->v, &excl->n, from[k]) != 0 ||
-			    cli_strv_add(&owned->v, &owned->n, from[k]) != 0) {
-				while (k < nfrom)
-					free(from[k++]);
-				free(from);
-				return cli_fail(c, GFSB_ENOMEM);
-			}
-		}
-		free(from);
-	}
-	return EXIT_OK;
-}
-
 /* The summary line (not with -q) and the warnings' exit status. */
 static int
 summary(struct cli *c, const struct gfsb_backup_result *res)
@@ -121,11 +93,9 @@ cmd_backup(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_backup_opts bo = { 0 };
 	struct gfsb_backup_result res;
-	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 },
-	    owned = { 0 };
+	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 };
 	const char *time_given = NULL;
 	int comp = -1, rc;
-	size_t i;
 	gfsb_err e;
 	const struct cli_opt opts[] = {
 		CLI_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
@@ -150,13 +120,13 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		rc = cli_usage_error(c, "no paths to back up");
 		goto out;
 	}
-	if ((rc = exclude_files(c, &files, &excl, &owned)) != EXIT_OK)
-		goto out;
 	bo.has_time = time_given != NULL;
 	bo.paths = (const char *const *)argv + optind;
 	bo.npaths = (size_t)(argc - optind);
 	bo.excludes = excl.v;
 	bo.nexcludes = excl.n;
+	bo.exclude_files = files.v;
+	bo.nexclude_files = files.n;
 	bo.tags = tags.v;
 	bo.ntags = tags.n;
 	if (cli_tty(c)) {
@@ -178,10 +148,6 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	}
 	rc = summary(c, &res);
 out:
-	/* Patterns read from files are ours; those from argv are not. */
-	for (i = 0; i < owned.n; i++)
-		free((char *)(uintptr_t)owned.v[i]);
-	free(owned.v);
 	free(excl.v);
 	free(tags.v);
 	free(files.v);

@@ -110,6 +110,42 @@ own_dirs(struct bk *b)
 		    "the repository's cache" };
 }
 
+/* The exclude patterns: the options', then those of each file. */
+static gfsb_err
+exclude_list(struct bk *b)
+{
+	const struct gfsb_backup_opts *o = b->o;
+	char **from, **grown;
+	size_t nfrom, i;
+	gfsb_err e;
+
+	for (i = 0; i < o->nexclude_files; i++) {
+		if ((e = gfsb_ops_patterns_read_file(b->ctx,
+		    o->exclude_files[i], &from, &nfrom)) != GFSB_OK)
+			return e;
+		if ((grown = realloc(b->excl_read, (b->excl_nread + nfrom +
+		    1) * sizeof(*grown))) == NULL) {
+			while (nfrom > 0)
+				free(from[--nfrom]);
+			free(from);
+			return GFSB_ENOMEM;
+		}
+		b->excl_read = grown;
+		memcpy(b->excl_read + b->excl_nread, from, nfrom *
+		    sizeof(*from));
+		b->excl_nread += nfrom;
+		free(from);
+	}
+	if ((b->excl_v = calloc(o->nexcludes + b->excl_nread + 1,
+	    sizeof(*b->excl_v))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < o->nexcludes; i++)
+		b->excl_v[b->excl_n++] = o->excludes[i];
+	for (i = 0; i < b->excl_nread; i++)
+		b->excl_v[b->excl_n++] = b->excl_read[i];
+	return GFSB_OK;
+}
+
 static gfsb_err
 bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 {
@@ -140,7 +176,9 @@ bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 	atomic_init(&b->scan_files, 0);
 	atomic_init(&b->scan_bytes, 0);
 	atomic_init(&b->scan_done, 0);
-	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &b->excl)) !=
+	if ((e = exclude_list(b)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_ops_patterns_new(b->excl_v, b->excl_n, &b->excl)) !=
 	    GFSB_OK)
 		return gfsb_ctx_seterr(b->ctx, e, "invalid exclude pattern");
 	own_dirs(b);
@@ -166,6 +204,10 @@ bk_fini(struct bk *b)
 	for (k = 0; k < b->groups.used; k++)
 		free(b->groups.name[k]);
 	gfsb_ops_patterns_free(b->excl);
+	for (i = 0; i < b->excl_nread; i++)
+		free(b->excl_read[i]);
+	free(b->excl_read);
+	free(b->excl_v);
 	gfsb_pool_free(b->bufs);
 	gfsb_repo_io_free(b->prod_io);
 	gfsb_repo_io_free(b->comp_io);

@@ -127,11 +127,11 @@ bk_snapshot_fill(struct bk *b, const char *host, char **paths, size_t npaths,
 	    (snap->program_version = strdup(ver)) == NULL ||
 	    strv_dup((const char *const *)paths, npaths, &snap->paths) !=
 	    GFSB_OK || strv_dup(o->tags, o->ntags, &snap->tags) != GFSB_OK ||
-	    strv_dup(o->excludes, o->nexcludes, &snap->excludes) != GFSB_OK)
+	    strv_dup(b->excl_v, b->excl_n, &snap->excludes) != GFSB_OK)
 		return GFSB_ENOMEM;
 	snap->npaths = npaths;
 	snap->ntags = o->ntags;
-	snap->nexcludes = o->nexcludes;
+	snap->nexcludes = b->excl_n;
 	snap->uid = (uint32_t)getuid();
 	snap->gid = (uint32_t)getgid();
 	memcpy(snap->tree, b->root, GFSB_ID_LEN);

@@ -97,6 +97,10 @@ struct bk {
 	struct gfsb_ctx *ctx;
 	const struct gfsb_backup_opts *o;
 	struct gfsb_patterns *excl;
+	const char **excl_v;	/* the patterns: opts' and its files' */
+	size_t excl_n;
+	char **excl_read;	/* those read from the files (ours) */
+	size_t excl_nread;
 	/* gfsbackup's own directories, never backed up (a repository
 	 * inside its own source would grow with every backup). */
 	struct owndir {

@@ -153,30 +153,6 @@ save_prune_day(struct run *r, int64_t day)
 
 /* ---- the stages ---- */
 
-/* The exclude patterns: the configuration's, then its exclude file's. */
-static gfsb_err
-excludes(struct run *r, const char ***v, size_t *n, char ***file,
-    size_t *nfile)
-{
-	const struct gfsb_config *cfg = r->cfg;
-	size_t i;
-	gfsb_err e;
-
-	*v = NULL;
-	*n = *nfile = 0;
-	*file = NULL;
-	if (cfg->exclude_file != NULL && (e = gfsb_ops_patterns_read_file(
-	    r->ctx, cfg->exclude_file, file, nfile)) != GFSB_OK)
-		return e;
-	if ((*v = calloc(cfg->nexcludes + *nfile + 1, sizeof(**v))) == NULL)
-		return GFSB_ENOMEM;
-	for (i = 0; i < cfg->nexcludes; i++)
-		(*v)[(*n)++] = cfg->excludes[i];
-	for (i = 0; i < *nfile; i++)
-		(*v)[(*n)++] = (*file)[i];
-	return GFSB_OK;
-}
-
 static void
 backup_end(struct run *r, const struct gfsb_backup_result *res)
 {
@@ -203,42 +179,39 @@ static void
 stage_backup(struct run *r)
 {
 	const struct gfsb_config *cfg = r->cfg;
+	const char *files[1] = { cfg->exclude_file };
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result res;
-	const char **excl = NULL;
-	char **fromfile = NULL;
-	size_t nexcl = 0, nfrom = 0, i;
 	gfsb_err e;
 
 	rn_stage_begin(r);
-	if ((e = excludes(r, &excl, &nexcl, &fromfile, &nfrom)) != GFSB_OK) {
-		rn_stage_failed(r, "backup", e);
-	} else if (r->o->dry_run) {
+	if (r->o->dry_run) {
 		rn_stage_end(r, "backup", GFSB_OK, 0, GFSB_REPORT_OK, "would back "
-		    "up %zu paths (%s%s) with %zu exclude patterns",
+		    "up %zu paths (%s%s) with %zu exclude patterns%s%s",
 		    cfg->npaths, cfg->paths[0], cfg->npaths > 1 ? ", ..." : "",
-		    nexcl);
-	} else if (!rn_no_repo(r, "backup")) {
-		memset(&bo, 0, sizeof(bo));
-		bo.paths = (const char *const *)cfg->paths;
-		bo.npaths = cfg->npaths;
-		bo.excludes = excl;
-		bo.nexcludes = nexcl;
-		bo.tags = (const char *const *)cfg->tags;
-		bo.ntags = cfg->ntags;
-		bo.host = cfg->host;
-		bo.one_file_system = cfg->one_file_system;
-		bo.has_time = r->o->has_time;
-		bo.time = r->o->now;
-		if ((e = gfsb_ops_backup(r->repo, &bo, &res)) != GFSB_OK)
-			rn_stage_failed(r, "backup", e);
-		else
-			backup_end(r, &res);
+		    cfg->nexcludes, cfg->exclude_file != NULL ? " and those of " :
+		    "", cfg->exclude_file != NULL ? cfg->exclude_file : "");
+		return;
 	}
-	for (i = 0; i < nfrom; i++)
-		free(fromfile[i]);
-	free(fromfile);
-	free(excl);
+	if (rn_no_repo(r, "backup"))
+		return;
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = (const char *const *)cfg->paths;
+	bo.npaths = cfg->npaths;
+	bo.excludes = (const char *const *)cfg->excludes;
+	bo.nexcludes = cfg->nexcludes;
+	bo.exclude_files = files;
+	bo.nexclude_files = cfg->exclude_file != NULL;
+	bo.tags = (const char *const *)cfg->tags;
+	bo.ntags = cfg->ntags;
+	bo.host = cfg->host;
+	bo.one_file_system = cfg->one_file_system;
+	bo.has_time = r->o->has_time;
+	bo.time = r->o->now;
+	if ((e = gfsb_ops_backup(r->repo, &bo, &res)) != GFSB_OK)
+		rn_stage_failed(r, "backup", e);
+	else
+		backup_end(r, &res);
 }
 
 static void

@@ -347,6 +347,53 @@ test_part_and_excludes(void **state)
 	same_tree(f->src, path, 1, ".bin");
 }
 
+/* Patterns from a file leave out what they match, and the snapshot
+ * records them after those given one by one; a file that cannot be read
+ * stops the backup before anything is stored. */
+static void
+test_exclude_file(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[1] = { f->src }, *excl[1] = { "*.bin" };
+	char list[256], *files[1] = { list }, dir[256], path[512];
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result b;
+	struct gfsb_restore_result r;
+	struct gfsb_snapshot *s;
+	struct stat st;
+	FILE *fp;
+
+	snprintf(list, sizeof(list), "%s/excludes", f->base);
+	assert_non_null(fp = fopen(list, "w"));
+	fputs("# the second directory\n\n*/dir2\n", fp);
+	fclose(fp);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.excludes = excl;
+	bo.nexcludes = 1;
+	bo.exclude_files = (const char *const *)files;
+	bo.nexclude_files = 1;
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &b), GFSB_OK);
+	assert_int_equal(gfsb_repo_snapshot_find(f->x.r, "latest", NULL, &s),
+	    GFSB_OK);
+	assert_int_equal(s->nexcludes, 2);
+	assert_string_equal(s->excludes[0], "*.bin");
+	assert_string_equal(s->excludes[1], "*/dir2");
+	gfsb_repo_snapshot_free(s);
+	restore(f, "latest", NULL, NULL, 0, dir, sizeof(dir), &r);
+	snprintf(path, sizeof(path), "%s%s/dir2", dir, f->src);
+	assert_int_not_equal(lstat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s%s/dir0/f05.bin", dir, f->src);
+	assert_int_not_equal(lstat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s%s/dir1", dir, f->src);
+	assert_int_equal(lstat(path, &st), 0);
+
+	snprintf(list, sizeof(list), "%s/no-such-list", f->base);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &b), GFSB_ENOTFOUND);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "no-such-list"));
+}
+
 /* ---- ls ---- */
 
 struct listing {
@@ -479,6 +526,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclude_file, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
