@@ -93,6 +93,12 @@ struct gfsb_backup_opts {
 	 * the snapshot records them with the others. */
 	const char *const *exclude_files;
 	size_t nexclude_files;
+	/* A directory holding one of these names is left out, whole
+	 * ("NAME:TEXT": only when the file starts with TEXT). */
+	const char *const *exclude_if_present;
+	size_t nexclude_if_present;
+	int exclude_caches;	       /* a CACHEDIR.TAG with its signature */
+	uint64_t exclude_larger_than;  /* files larger (bytes); 0: none */
 	const char *const *tags;
 	size_t ntags;
 	const char *host;      /* hostname to record; NULL = this host */
@@ -1367,6 +1373,10 @@ struct gfsb_config {
 	char **excludes;
 	size_t nexcludes;
 	char *exclude_file;
+	int exclude_caches;
+	char **exclude_if_present;
+	size_t nexclude_if_present;
+	uint64_t exclude_larger_than;	/* 0: none */
 	int one_file_system;
 	char *host;
 	char **tags;

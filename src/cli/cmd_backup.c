@@ -23,6 +23,10 @@ static const char usage[] =
 "                             `?`, `[..]` within a name, `**` across\n"
 "                             directories; anchored with a leading /\n"
 "      --exclude-file FILE    read patterns from FILE, one per line\n"
+"      --exclude-caches       leave out directories with a CACHEDIR.TAG\n"
+"      --exclude-if-present NAME[:TEXT]  leave out directories holding\n"
+"                             NAME (starting with TEXT) (repeatable)\n"
+"      --exclude-larger-than SIZE  leave out files larger (2GiB, 500M)\n"
 "  -x, --one-file-system      do not cross into other file systems\n"
 "      --tag TAG              tag the snapshot (repeatable)\n"
 "      --host HOST            record HOST instead of this host's name\n"
@@ -93,13 +97,18 @@ cmd_backup(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_backup_opts bo = { 0 };
 	struct gfsb_backup_result res;
-	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 };
+	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 },
+	    tagfiles = { 0 };
 	const char *time_given = NULL;
 	int comp = -1, rc;
 	gfsb_err e;
 	const struct cli_opt opts[] = {
 		CLI_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
 		CLI_OPT_LIST("exclude-file", 0, &files),
+		CLI_OPT_FLAG("exclude-caches", 0, &bo.exclude_caches),
+		CLI_OPT_LIST("exclude-if-present", 0, &tagfiles),
+		CLI_OPT_SIZE("exclude-larger-than", 0, &bo.exclude_larger_than,
+		    UINT64_MAX, NULL),
 		CLI_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
 		CLI_OPT_CALLBACK("tag", 0, &tags, opt_tag),
 		CLI_OPT_CALLBACK("host", 0, &bo.host, opt_host),
@@ -127,6 +136,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	bo.nexcludes = excl.n;
 	bo.exclude_files = files.v;
 	bo.nexclude_files = files.n;
+	bo.exclude_if_present = tagfiles.v;
+	bo.nexclude_if_present = tagfiles.n;
 	bo.tags = tags.v;
 	bo.ntags = tags.n;
 	if (cli_tty(c)) {
@@ -149,6 +160,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	rc = summary(c, &res);
 out:
 	free(excl.v);
+	free(tagfiles.v);
 	free(tags.v);
 	free(files.v);
 	return rc;

@@ -77,6 +77,79 @@ bk_own_dir(struct bk *b, const char *path, const struct stat *st)
 	return 0;
 }
 
+/* The CACHEDIR.TAG standard's signature (bford.info/cachedir). */
+#define CACHEDIR_SIG "Signature: 8a477f597d28d172789f06886806bc55"
+
+/* Whether directory name (of dirfd) holds tag, a regular file starting
+ * with text (NULL: any). */
+static int
+has_tag(int dirfd, const char *name, const char *tag, size_t taglen,
+    const char *text)
+{
+	char rel[4096 + 256], head[128];
+	struct stat st;
+	ssize_t n;
+	int fd, yes;
+
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%.*s", name, (int)taglen,
+	    tag) >= sizeof(rel) || fstatat(dirfd, rel, &st,
+	    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (text == NULL)
+		return 1;
+	if ((fd = openat(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0)
+		return 0;
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	yes = n >= 0 && strlen(text) <= (size_t)n &&
+	    memcmp(head, text, strlen(text)) == 0;
+	return yes;
+}
+
+/* A directory holding one of the tag files: left out, whole. */
+static const char *
+tagged(struct bk *b, int dirfd, const char *name)
+{
+	const struct gfsb_backup_opts *o = b->o;
+	const char *t, *colon;
+	size_t i;
+
+	if (o->exclude_caches && has_tag(dirfd, name, "CACHEDIR.TAG", 12,
+	    CACHEDIR_SIG))
+		return "CACHEDIR.TAG";
+	for (i = 0; i < o->nexclude_if_present; i++) {
+		t = o->exclude_if_present[i];
+		colon = strchr(t, ':');
+		if (has_tag(dirfd, name, t, colon ? (size_t)(colon - t) :
+		    strlen(t), colon ? colon + 1 : NULL))
+			return t;
+	}
+	return NULL;
+}
+
+int
+bk_excluded(struct bk *b, int dirfd, const char *name, const char *path,
+    const struct stat *st, int quiet)
+{
+	const char *tag;
+
+	if (gfsb_ops_patterns_match(b->excl, path))
+		return 1;
+	if (S_ISDIR(st->st_mode)) {
+		if (quiet ? own_quiet(b, st) : bk_own_dir(b, path, st))
+			return 1;
+		if ((tag = tagged(b, dirfd, name)) == NULL)
+			return 0;
+		if (!quiet)
+			gfsb_ctx_log(b->ctx, GFSB_LOG_INFO, "%s left out: it "
+			    "holds %s", path, tag);
+		return 1;
+	}
+	return S_ISREG(st->st_mode) && b->o->exclude_larger_than > 0 &&
+	    (uint64_t)st->st_size > b->o->exclude_larger_than;
+}
+
 void
 bk_warn(struct bk *b, const char *fmt, ...)
 {
@@ -683,8 +756,7 @@ walk_below(struct bk *b, struct dirref *d, const char *path,
 			e = GFSB_ENOMEM;
 			break;
 		}
-		if (gfsb_ops_patterns_match(b->excl, child) ||
-		    bk_own_dir(b, child, &de->st)) {
+		if (bk_excluded(b, td->fd, de->name, child, &de->st, 0)) {
 			free(child);
 			continue;
 		}
@@ -900,8 +972,7 @@ walk_trie(struct bk *b, struct trie *t, struct dirref *d, const char *path,
 				bk_warn(b, "%s: %s", child, strerror(errno));
 				continue;
 			}
-			if (gfsb_ops_patterns_match(b->excl, child) ||
-			    bk_own_dir(b, child, &st))
+			if (bk_excluded(b, d->fd, k->name, child, &st, 0))
 				continue;
 			e = do_entry(b, d, child, k->name, &st, pn, st.st_dev);
 			continue;
@@ -1026,8 +1097,7 @@ scan_dir(struct bk *b, int dirfd, const char *path, dev_t fsdev, int depth)
 			continue;
 		if ((child = path_join(path, de->d_name)) == NULL)
 			break;
-		if (gfsb_ops_patterns_match(b->excl, child) ||
-		    (S_ISDIR(st.st_mode) && own_quiet(b, &st))) {
+		if (bk_excluded(b, dirfd, de->d_name, child, &st, 1)) {
 			free(child);
 			continue;
 		}

@@ -322,8 +322,20 @@ on_backup(struct cfgload *s, const char *k, const char *v)
 	if (strcmp(k, "tags") == 0)
 		return set_list(s, "backup", k, &c->tags, &c->ntags, v,
 		    " \t,", 0);
+	if (strcmp(k, "exclude-caches") == 0)
+		return set_bool(s, "backup", k, &c->exclude_caches, v);
+	if (strcmp(k, "exclude-if-present") == 0)
+		return set_list(s, "backup", k, &c->exclude_if_present,
+		    &c->nexclude_if_present, v, " \t", 0);
+	if (strcmp(k, "exclude-larger-than") == 0) {
+		if (gfsb_size_parse(v, &c->exclude_larger_than) != GFSB_OK ||
+		    c->exclude_larger_than == 0)
+			return bad(s, "backup", k, "give a size, e.g. 2GiB");
+		return 1;
+	}
 	return bad(s, "backup", k, "unknown key (paths, exclude, "
-	    "exclude-file, one-file-system, host, tags)");
+	    "exclude-file, exclude-caches, exclude-if-present, "
+	    "exclude-larger-than, one-file-system, host, tags)");
 }
 
 static int
@@ -575,6 +587,9 @@ gfsb_config_fini(struct gfsb_config *c)
 	for (i = 0; i < c->ntags; i++)
 		free(c->tags[i]);
 	free(c->tags);
+	for (i = 0; i < c->nexclude_if_present; i++)
+		free(c->exclude_if_present[i]);
+	free(c->exclude_if_present);
 	gfsb_gfs_policy_free(c->policy);
 	free(c->policy_file);
 	free(c->subset);

@@ -160,6 +160,12 @@ void bk_warn(struct bk *b, const char *fmt, ...) GFSB_PRINTF(2, 3);
 /* Whether a directory (st) is one of gfsbackup's own, left out with a
  * line saying so (path: where it was met). */
 int bk_own_dir(struct bk *b, const char *path, const struct stat *st);
+/* Whether the entry name of directory dirfd (at path, st) is left out:
+ * an exclude pattern, one of gfsbackup's own directories, a file larger
+ * than the limit, a directory holding a tag file.  quiet: say nothing
+ * (the progress scanner). */
+int bk_excluded(struct bk *b, int dirfd, const char *name, const char *path,
+    const struct stat *st, int quiet);
 void bk_fail(struct bk *b, gfsb_err e);
 void bk_fjob_release(struct bk *b, struct fjob *f);
 void bk_dirref_release(struct bk *b, struct dirref *d);

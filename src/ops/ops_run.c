@@ -206,6 +206,10 @@ stage_backup(struct run *r)
 	bo.ntags = cfg->ntags;
 	bo.host = cfg->host;
 	bo.one_file_system = cfg->one_file_system;
+	bo.exclude_caches = cfg->exclude_caches;
+	bo.exclude_if_present = (const char *const *)cfg->exclude_if_present;
+	bo.nexclude_if_present = cfg->nexclude_if_present;
+	bo.exclude_larger_than = cfg->exclude_larger_than;
 	bo.has_time = r->o->has_time;
 	bo.time = r->o->now;
 	if ((e = gfsb_ops_backup(r->repo, &bo, &res)) != GFSB_OK)

@@ -394,6 +394,79 @@ test_exclude_file(void **state)
 	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "no-such-list"));
 }
 
+/* A file of text at dir/name. */
+static void
+put_text(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Cache directories (CACHEDIR.TAG with its signature, not without),
+ * directories holding a tag file (any, or one starting with a text), and
+ * files over a size are left out; the rest is whole. */
+static void
+test_exclude_tags_and_size(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[1] = { f->base }, *tags[2] = { ".nobackup",
+	    "KEEPOUT:no" };
+	static const char *const out[] = { "cache", "marked", "keepout",
+	    "big" };
+	static const char *const in[] = { "fakecache", "keepout-yes",
+	    "keepout-yes/KEEPOUT", "fakecache/CACHEDIR.TAG" };
+	static const char *const dirs[] = { "cache", "fakecache", "marked",
+	    "keepout", "keepout-yes" };
+	char p[512], dir[256];
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result b;
+	struct gfsb_restore_result r;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(p, sizeof(p), "%s/%s", f->base, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	put_text(f->base, "cache/CACHEDIR.TAG", "Signature: "
+	    "8a477f597d28d172789f06886806bc55\n# a cache\n");
+	put_text(f->base, "cache/data", "cached");
+	put_text(f->base, "fakecache/CACHEDIR.TAG", "not the signature\n");
+	put_text(f->base, "marked/.nobackup", "");
+	put_text(f->base, "keepout/KEEPOUT", "no thanks");
+	put_text(f->base, "keepout-yes/KEEPOUT", "yes, keep it");
+	/* 80 MiB and a byte (sparse); src's 64 MiB sparse.img stays. */
+	snprintf(p, sizeof(p), "%s/big", f->base);
+	put_text(f->base, "big", "");
+	assert_int_equal(truncate(p, (80 << 20) + 1), 0);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.exclude_caches = 1;
+	bo.exclude_if_present = tags;
+	bo.nexclude_if_present = 2;
+	bo.exclude_larger_than = 80 << 20;
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &b), GFSB_OK);
+	assert_int_equal(b.summary.warnings, 0);
+	restore(f, "latest", f->base, NULL, 0, dir, sizeof(dir), &r);
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, out[i]);
+		if (lstat(p, &st) == 0)
+			fail_msg("%s was backed up", out[i]);
+		snprintf(p, sizeof(p), "%s/%s", dir, in[i]);
+		if (lstat(p, &st) != 0)
+			fail_msg("%s was left out", in[i]);
+	}
+	/* The rest, whole. */
+	snprintf(p, sizeof(p), "%s/src", dir);
+	same_tree(f->src, p, 1, NULL);
+}
+
 /* ---- ls ---- */
 
 struct listing {
@@ -528,6 +601,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_file, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_exclude_tags_and_size,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),

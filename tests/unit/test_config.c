@@ -184,6 +184,28 @@ test_quoted_paths(void **state)
 	gfsb_config_fini(&cfg);
 }
 
+/* The backup's other exclusions; a size that is not one is refused. */
+static void
+test_exclusions(void **state)
+{
+	struct gfsb_config cfg;
+
+	(void)state;
+	write_conf("[repository]\nurl = /srv/repo\npassword-file = %s\n"
+	    "[backup]\npaths = /srv\nexclude-caches = yes\n"
+	    "exclude-if-present = .nobackup \"KEEP OUT:no\"\n"
+	    "exclude-larger-than = 2GiB\n", secret);
+	assert_int_equal(gfsb_config_load(ctx, conf, &cfg), GFSB_OK);
+	assert_int_equal(cfg.exclude_caches, 1);
+	assert_int_equal(cfg.nexclude_if_present, 2);
+	assert_string_equal(cfg.exclude_if_present[1], "KEEP OUT:no");
+	assert_int_equal(cfg.exclude_larger_than, 2ULL << 30);
+	gfsb_config_fini(&cfg);
+	write_conf("[repository]\nurl = /srv/repo\npassword-file = %s\n"
+	    "[backup]\npaths = /srv\nexclude-larger-than = big\n", secret);
+	refused(GFSB_EINVAL, "[backup] exclude-larger-than: give a size");
+}
+
 static void
 test_mistakes(void **state)
 {
@@ -242,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_every_section),
 		cmocka_unit_test(test_quoted_paths),
+		cmocka_unit_test(test_exclusions),
 		cmocka_unit_test(test_mistakes),
 	};
 
