@@ -426,6 +426,19 @@ gfsb_err gfsb_ops_ls(struct gfsb_repo *r, const char *snapshot,
 gfsb_err gfsb_ops_ls_entry(const char *path, const struct gfsb_node *node,
     int lng, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
+/*
+ * gfsb_ops_node_json(path, node):
+ * An entry as one line of restic's ls --json: a malloc'd compact object
+ * {path, name, type, mode (permission bits), permissions, mtime, ctime,
+ * uid, gid, size, links, inode, user, group, linktarget, struct_type:
+ * "node"}.  NULL: no memory.
+ */
+char *gfsb_ops_node_json(const char *path, const struct gfsb_node *node);
+
+/* The snapshot as the first line of restic's ls --json (its object with
+ * struct_type "snapshot"), malloc'd; NULL: no memory. */
+char *gfsb_ops_snapshot_json_line(const struct gfsb_snapshot *snap);
+
 /* ---- snapshots ---- */
 
 /*

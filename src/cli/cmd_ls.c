@@ -11,11 +11,12 @@
 #include "cli.h"
 
 static const char usage[] =
-"usage: gfsbackup ls -r REPO [-l] [--host HOST] SNAPSHOT [PATH]\n"
+"usage: gfsbackup ls -r REPO [-l | --json] [--host HOST] SNAPSHOT [PATH]\n"
 "\n"
 "List the entries of a snapshot (an id prefix or \"latest\") under PATH\n"
 "(default: everything), one absolute path per line.  -l adds the type\n"
-"and mode, owner, size and modification time.\n";
+"and mode, owner, size and modification time.  --json prints restic's\n"
+"ls --json: the snapshot, then an object a line for each entry.\n";
 
 static void
 put_entry(void *cookie, enum gfsb_ops_line kind, const char *line)
@@ -27,15 +28,40 @@ put_entry(void *cookie, enum gfsb_ops_line kind, const char *line)
 }
 
 struct lsarg {
-	int lng;
+	int lng, json;
 };
 
 static gfsb_err
 print_entry(void *cookie, const char *path, const struct gfsb_node *n)
 {
 	struct lsarg *a = cookie;
+	char *json;
 
-	return gfsb_ops_ls_entry(path, n, a->lng, put_entry, NULL);
+	if (!a->json)
+		return gfsb_ops_ls_entry(path, n, a->lng, put_entry, NULL);
+	if ((json = gfsb_ops_node_json(path, n)) == NULL)
+		return GFSB_ENOMEM;
+	printf("%s\n", json);
+	free(json);
+	return GFSB_OK;
+}
+
+static gfsb_err
+json_head(struct cli *c, const char *spec, const char *host)
+{
+	struct gfsb_snapshot *s;
+	char *line;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_snapshot_find(c->r, spec, host, &s)) != GFSB_OK)
+		return e;
+	line = gfsb_ops_snapshot_json_line(s);
+	gfsb_repo_snapshot_free(s);
+	if (line == NULL)
+		return GFSB_ENOMEM;
+	printf("%s\n", line);
+	free(line);
+	return GFSB_OK;
 }
 
 int
@@ -47,6 +73,7 @@ cmd_ls(struct cli *c, int argc, char **argv)
 	int rc;
 	const struct cli_opt opts[] = {
 		CLI_OPT_FLAG("long", 'l', &a.lng),
+		CLI_OPT_FLAG("json", 0, &a.json),
 		CLI_OPT_STRING("host", 0, &host),
 		CLI_OPT_END
 	};
@@ -58,6 +85,9 @@ cmd_ls(struct cli *c, int argc, char **argv)
 		    "\"latest\"");
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
+	/* restic's --json starts with the snapshot. */
+	if (a.json && (e = json_head(c, argv[optind], host)) != GFSB_OK)
+		return cli_fail(c, e);
 	e = gfsb_ops_ls(c->r, argv[optind], host,
 	    argc - optind == 2 ? argv[optind + 1] : NULL, print_entry, &a,
 	    NULL);

@@ -86,6 +86,33 @@ ops_node_json(const char *path, const struct gfsb_node *n)
 	return o;
 }
 
+char *
+gfsb_ops_node_json(const char *path, const struct gfsb_node *n)
+{
+	json_t *o = ops_node_json(path, n);
+	char *s = NULL;
+
+	if (o != NULL && json_object_set_new(o, "struct_type",
+	    json_string("node")) == 0)
+		s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+char *
+gfsb_ops_snapshot_json_line(const struct gfsb_snapshot *snap)
+{
+	char *one = gfsb_repo_snapshot_json_one(snap, 1), *s = NULL;
+	json_t *o = one != NULL ? json_loads(one, 0, NULL) : NULL;
+
+	if (o != NULL && json_object_set_new(o, "struct_type",
+	    json_string("snapshot")) == 0)
+		s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	free(one);
+	return s;
+}
+
 /* ---- find ---- */
 
 struct find_json {

@@ -89,6 +89,19 @@ mkdir "$T/x"
 tar -C "$T/x" -xf "$T/etc.tar"
 "$PY" "$HERE/treecmp.py" "$S/etc" "$T/x" --no-root >"$T/cmp" || { cat "$T/cmp"; fail "dumped directory differs"; }
 
+step "ls --json: restic's lines, the snapshot first"
+expect 0 "$GFSB" ls -r "$R" --json "$ID1" "$S/etc"
+"$PY" - "$T/out" "$ID1" "$S" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[0]["struct_type"] == "snapshot" and lines[0]["id"] == sys.argv[2]
+nodes = {l["path"]: l for l in lines[1:]}
+assert all(l["struct_type"] == "node" for l in lines[1:])
+conf = nodes[sys.argv[3] + "/etc/app.conf"]
+assert conf["type"] == "file" and conf["size"] == 10 and conf["name"] == "app.conf", conf
+assert sys.argv[3] + "/etc/old.txt" in nodes and len(nodes) == 3, nodes.keys()
+PY
+
 step "bad input: one line, the documented status"
 expect 2 "$GFSB" diff -r "$R" "$ID1"
 one_line_error "give two snapshots"

@@ -322,6 +322,8 @@ test_json(void **state)
 	struct gfsb_find_result fr;
 	struct gfsb_diff_result dr;
 	struct gfsb_stats st;
+	struct gfsb_snapshot *snap;
+	struct gfsb_node node;
 	char *s, *line, *last = NULL, *save = NULL;
 	json_t *j, *m;
 	size_t changes = 0;
@@ -365,6 +367,36 @@ test_json(void **state)
 	    "file");
 	assert_int_equal(json_integer_value(json_object_get(m, "size")),
 	    10000);
+	json_decref(j);
+	free(s);
+
+	/* One entry, and a snapshot, as ls --json's lines. */
+	memset(&node, 0, sizeof(node));
+	node.kind = GFSB_NODE_SYMLINK;
+	node.name = "link";
+	node.mode = 0777;
+	node.target = "y";
+	assert_non_null(s = gfsb_ops_node_json("/a/link", &node));
+	assert_null(strchr(s, '\n'));
+	assert_non_null(j = json_loads(s, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+	    "symlink");
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "permissions")), "lrwxrwxrwx");
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "linktarget")), "y");
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "struct_type")), "node");
+	json_decref(j);
+	free(s);
+	assert_int_equal(gfsb_repo_snapshot_find(f->x.r, f->a, NULL, &snap),
+	    GFSB_OK);
+	assert_non_null(s = gfsb_ops_snapshot_json_line(snap));
+	gfsb_repo_snapshot_free(snap);
+	assert_non_null(j = json_loads(s, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j, "id")), f->a);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "struct_type")), "snapshot");
 	json_decref(j);
 	free(s);
 
