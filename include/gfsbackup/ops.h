@@ -1123,8 +1123,11 @@ struct gfsb_verify_result {
 
 	/* Coverage, from the state file (have_state 0: none given). */
 	int have_state;
-	int64_t days_since_all_read;	/* -1: some pack never read */
+	int64_t days_since_all_read;	/* -1: a pack overdue, or (not
+					   rotate/T) never read */
 	uint64_t never_read;
+	uint64_t overdue;		/* rotate/T: never read though
+					   their night came since */
 	struct gfsb_verify_night *nights; /* oldest first */
 	size_t nnights;
 

@@ -130,6 +130,7 @@ struct gfsb_report {
 	char *read_mode;		/* "rotate/7 (slice 3)", "all", ... */
 	int64_t days_since_all_read;	/* -1: some pack was never read */
 	uint64_t packs_never_read;
+	uint64_t packs_overdue;		/* rotate/T: their night passed */
 
 	/* The last restore drill, and the recovery-time objective. */
 	struct gfsb_report_drill drill;

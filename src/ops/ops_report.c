@@ -94,8 +94,15 @@ gfsb_ops_report_verify(struct gfsb_report *rep,
 	rep->days_since_all_read = res->have_state ?
 	    res->days_since_all_read : -1;
 	rep->packs_never_read = res->never_read;
+	rep->packs_overdue = res->overdue;
 	free(rep->read_mode);
 	if ((rep->read_mode = strdup(res->mode)) == NULL)
+		return GFSB_ENOMEM;
+	/* A night the verification did not run leaves packs unread. */
+	if (res->overdue > 0 && gfsb_report_add_warning(rep, "%llu pack%s "
+	    "never read though their verification night has passed (a night "
+	    "missed?)", (unsigned long long)res->overdue, res->overdue == 1 ?
+	    "" : "s") != GFSB_OK)
 		return GFSB_ENOMEM;
 	if ((e = gfsb_ops_report_verify_problems(rep, res, "")) != GFSB_OK)
 		return e;

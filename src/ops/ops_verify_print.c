@@ -64,13 +64,23 @@ counts(struct ops_lines *o, const struct gfsb_verify_result *res)
 	    (unsigned long long)res->blobs_read, res->seconds, rate);
 	if (!res->have_state)
 		return;
-	if (res->days_since_all_read >= 0)
-		ops_line_put(o, "coverage: every pack read in the last %lld "
-		    "days", (long long)res->days_since_all_read);
-	else
+	if (res->overdue > 0)
+		ops_line_put(o, "coverage: %llu pack%s OVERDUE: never read, "
+		    "though their slice came round since they were stored",
+		    (unsigned long long)res->overdue, res->overdue == 1 ? "" :
+		    "s");
+	else if (res->days_since_all_read < 0)
 		ops_line_put(o, "coverage: %llu of %llu packs not read yet",
 		    (unsigned long long)res->never_read,
 		    (unsigned long long)res->packs);
+	else if (res->days_since_all_read == 0 && res->never_read == 0)
+		ops_line_put(o, "coverage: every pack read today");
+	else
+		ops_line_put(o, "coverage: every pack read in the last %lld "
+		    "day%s%s", (long long)res->days_since_all_read + 1,
+		    res->days_since_all_read == 0 ? "" : "s",
+		    res->never_read > 0 ? "; new packs wait for their night" :
+		    "");
 }
 
 /* Damage, the history's changes, and the verdict. */
@@ -216,9 +226,10 @@ gfsb_ops_verify_json(const struct gfsb_verify_result *res,
 	    0 && strings(o, "packs_read", res->read, GFSB_ID_HEX, res->nread) ==
 	    0 &&
 	    (!res->have_state || json_object_set_new(o, "coverage",
-	    json_pack("{s:I, s:I}", "days_since_all_read",
+	    json_pack("{s:I, s:I, s:I}", "days_since_all_read",
 	    (json_int_t)res->days_since_all_read, "never_read",
-	    (json_int_t)res->never_read)) == 0))
+	    (json_int_t)res->never_read, "overdue",
+	    (json_int_t)res->overdue)) == 0))
 		s = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	return s;

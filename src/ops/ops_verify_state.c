@@ -65,25 +65,57 @@ state_read(struct verify *v, const char *path, json_t **out)
 	return GFSB_OK;
 }
 
+/*
+ * A pack never read yet: the night it was first seen ("s:DATE" in the
+ * state; today for one the state does not know) kept, and whether it is
+ * overdue: under rotate/T its slice has come round since, without a read
+ * (a night the verification did not run, or a pack that failed).
+ */
+static gfsb_err
+unread_pack(struct verify *v, const char *val, const char *hex, json_t *np,
+    int64_t today)
+{
+	struct gfsb_verify_result *res = v->res;
+	char date[16], seen[24];
+	int64_t d;
+
+	if (val == NULL || strncmp(val, "s:", 2) != 0 ||
+	    vf_day_parse(val + 2, &d) != 0 || d > today)
+		d = today;
+	res->never_read++;
+	if (v->o->read == GFSB_VERIFY_READ_ROTATE && v->o->slices > 0 &&
+	    today - d >= (int64_t)v->o->slices)
+		res->overdue++;
+	vf_day_format(d, date, sizeof(date));
+	snprintf(seen, sizeof(seen), "s:%s", date);
+	return json_object_set_new(np, hex, json_string(seen)) != 0 ?
+	    GFSB_ENOMEM : GFSB_OK;
+}
+
 /* Packs: today for those read cleanly, the old date for the rest still
- * indexed; packs gone are forgotten.  Also the coverage in res. */
+ * indexed, the first night seen for those never read; packs gone are
+ * forgotten.  Also the coverage in res: of the packs ever read, the
+ * oldest read (days_since_all_read -1 when one of them is overdue). */
 static gfsb_err
 state_packs(struct verify *v, const json_t *packs, json_t *np, int64_t today)
 {
 	struct gfsb_verify_result *res = v->res;
 	char hex[GFSB_ID_HEX], date[16];
+	const char *val;
 	int64_t d, oldest = 0;
-	int have_all = 1;
 	size_t i;
+	gfsb_err e;
 
 	for (i = 0; i < v->npacks; i++) {
 		gfsb_hex_encode(v->packs[i].id, GFSB_ID_LEN, hex);
+		val = json_is_object(packs) ? json_string_value(
+		    json_object_get(packs, hex)) : NULL;
 		if (v->read_ok[i]) {
 			d = today;
-		} else if (!json_is_object(packs) || vf_day_parse(
-		    json_string_value(json_object_get(packs, hex)), &d) != 0) {
-			res->never_read++;
-			have_all = 0;
+		} else if (vf_day_parse(val, &d) != 0) {
+			if ((e = unread_pack(v, val, hex, np, today)) !=
+			    GFSB_OK)
+				return e;
 			continue;
 		}
 		if (d > today)
@@ -94,7 +126,10 @@ state_packs(struct verify *v, const json_t *packs, json_t *np, int64_t today)
 		if (json_object_set_new(np, hex, json_string(date)) != 0)
 			return GFSB_ENOMEM;
 	}
-	res->days_since_all_read = have_all ? oldest : -1;
+	/* Outside rotate/T nothing is due on a given night: every pack
+	 * never read counts against the coverage. */
+	res->days_since_all_read = res->overdue > 0 || (res->never_read > 0 &&
+	    v->o->read != GFSB_VERIFY_READ_ROTATE) ? -1 : oldest;
 	return GFSB_OK;
 }
 

@@ -10,6 +10,8 @@
 
 #include <gfsbackup/report.h>
 
+#include "report_internal.h"
+
 const char *const gfsb_report_damage_advice[] = {
 	"if the other copy verifies clean, `gfsbackup sync` from it;",
 	"otherwise `gfsbackup repair index --read-data`; the next backup",
@@ -163,4 +165,32 @@ gfsb_report_subject(const struct gfsb_report *r, char *buf, size_t len)
 	    gfsb_report_status_name(r->status),
 	    r->host != NULL ? r->host : "?", r->repo != NULL ? r->repo : "?");
 	return buf;
+}
+
+int
+report_coverage(const struct gfsb_report *r, char *buf, size_t len)
+{
+	char n[32];
+	int64_t d = r->days_since_all_read;
+
+	if (r->packs_overdue > 0) {
+		snprintf(buf, len, "%s pack%s never read though their night "
+		    "has passed", report_fmt_count(r->packs_overdue, n,
+		    sizeof(n)), r->packs_overdue == 1 ? "" : "s");
+		return 1;
+	}
+	if (d < 0) {
+		snprintf(buf, len, "%s pack%s never read yet",
+		    report_fmt_count(r->packs_never_read, n, sizeof(n)),
+		    r->packs_never_read == 1 ? "" : "s");
+		return 1;
+	}
+	if (d == 0 && r->packs_never_read == 0)
+		snprintf(buf, len, "every pack read today");
+	else
+		snprintf(buf, len, "every pack read within the last %lld "
+		    "day%s%s", (long long)d + 1, d == 0 ? "" : "s",
+		    r->packs_never_read > 0 ? "; new packs wait for their "
+		    "night" : "");
+	return 0;
 }

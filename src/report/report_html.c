@@ -410,7 +410,7 @@ offsite(struct report_out *o, const struct gfsb_report *r)
 static void
 verification(struct report_out *o, const struct gfsb_report *r)
 {
-	char a[64], b[64];
+	char a[64], b[64], cov[200];
 
 	section(o, "Verification");
 	if (!r->verify_ran) {
@@ -433,16 +433,11 @@ verification(struct report_out *o, const struct gfsb_report *r)
 	kv_end(o);
 	kv_clean(o, "read mode", r->read_mode != NULL ? r->read_mode : "?");
 	kv(o, "coverage");
-	if (r->days_since_all_read >= 0)
-		report_printf(o, "every pack read within the last %lld day%s",
-		    (long long)r->days_since_all_read,
-		    r->days_since_all_read == 1 ? "" : "s");
+	/* Amber only for what is late: packs whose night has passed. */
+	if (report_coverage(r, cov, sizeof(cov)))
+		report_printf(o, "<b style=\"color:#b36b00\">%s</b>", cov);
 	else
-		report_printf(o,
-		    "<b style=\"color:#b36b00\">%s pack%s never "
-		    "read yet</b>",
-		    report_fmt_count(r->packs_never_read, a, sizeof(a)),
-		    r->packs_never_read == 1 ? "" : "s");
+		report_put(o, cov);
 	kv_end(o);
 	report_put(o, "</table>\n");
 	section_end(o);

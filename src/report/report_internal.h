@@ -57,6 +57,11 @@ char *report_fmt_duration(double seconds, char *buf, size_t len);
 char *report_fmt_size(uint64_t n, char *buf, size_t len);
 char *report_fmt_count(uint64_t n, char *buf, size_t len);
 
+/* The verification's coverage in words, into buf; 1 when packs are late
+ * (never read though their night has passed, or never read at all
+ * outside rotate/T), for a warning colour. */
+int report_coverage(const struct gfsb_report *r, char *buf, size_t len);
+
 /* The rows of the retention table, GFS roles first. */
 struct report_role {
 	unsigned bit;      /* GFSB_ROLE_* */

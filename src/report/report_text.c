@@ -223,7 +223,7 @@ offsite(struct report_out *o, const struct gfsb_report *r)
 static void
 verification(struct report_out *o, const struct gfsb_report *r)
 {
-	char a[64], b[64];
+	char a[64], b[64], cov[200];
 
 	heading(o, "VERIFICATION");
 	if (!r->verify_ran) {
@@ -242,14 +242,8 @@ verification(struct report_out *o, const struct gfsb_report *r)
 	report_printf(o, "%s\n", report_fmt_size(r->bytes_read, a, sizeof(a)));
 	clean_line(o, "read mode", r->read_mode != NULL ? r->read_mode : "?");
 	key(o, "coverage");
-	if (r->days_since_all_read >= 0)
-		report_printf(o, "every pack read within the last %lld day%s\n",
-		    (long long)r->days_since_all_read,
-		    r->days_since_all_read == 1 ? "" : "s");
-	else
-		report_printf(o, "%s pack%s never read yet\n",
-		    report_fmt_count(r->packs_never_read, a, sizeof(a)),
-		    r->packs_never_read == 1 ? "" : "s");
+	report_coverage(r, cov, sizeof(cov));
+	report_printf(o, "%s\n", cov);
 }
 
 /* The sample, and what the rate it came back at means for everything. */

@@ -37,6 +37,7 @@ struct fixture {
 	struct gfsb_check_opts o;
 	struct gfsb_check_result res;
 	char names[256];
+	const char *when;	/* the check's time; NULL: 2026-06-01 */
 	size_t lines;
 	int no_damage_line;
 };
@@ -261,8 +262,8 @@ check(struct fixture *f)
 	f->o.run.stage_done = on_stage;
 	f->o.run.cookie = f;
 	f->o.threads = 1;
-	assert_int_equal(gfsb_time_parse_local("2026-06-01 06:00:00",
-	    &f->o.run.now), GFSB_OK);
+	assert_int_equal(gfsb_time_parse_local(f->when != NULL ? f->when :
+	    "2026-06-01 06:00:00", &f->o.run.now), GFSB_OK);
 	assert_int_equal(gfsb_ops_check(&f->o, &f->res), GFSB_OK);
 }
 
@@ -377,6 +378,60 @@ test_check_drill(void **state)
 	assert_int_equal(f->res.run.rep.offsite, GFSB_OFFSITE_UNKNOWN);
 }
 
+/* rotate/7: a pack never read is not late until its night has come
+ * without a read; then it is overdue, in the result and the report. */
+static void
+test_check_overdue(void **state)
+{
+	static const char *const nights[] = { "2026-06-01 06:00:00",
+	    "2026-06-03 06:00:00", "2026-06-09 06:00:00" };
+	struct fixture *f = *state;
+	struct gfsb_objlist l;
+	struct gfsb_time t;
+	uint32_t slice[3];
+	uint64_t expect = 0;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(gfsb_time_parse_local(nights[i], &t),
+		    GFSB_OK);
+		slice[i] = (uint32_t)(gfsb_ops_verify_day(&t) % 7);
+	}
+	/* Overdue on the third night: packs in none of the three slices
+	 * (seen on the first night, more than 7 nights before). */
+	assert_int_equal(gfsb_backend_list_all(f->x.be, GFSB_OBJ_PACK, &l),
+	    GFSB_OK);
+	for (i = 0; i < l.n; i++) {
+		uint8_t id[GFSB_ID_LEN];
+		uint32_t k;
+
+		assert_int_equal(gfsb_hex_decode(l.v[i].name, id,
+		    GFSB_ID_LEN), 0);
+		k = gfsb_ops_verify_slice_of(id, 7);
+		expect += k != slice[0] && k != slice[1] && k != slice[2];
+	}
+	gfsb_objlist_fini(&l);
+	f->a.have_read = 1;
+	f->a.read = GFSB_VERIFY_READ_ROTATE;
+	f->a.slices = 7;
+	f->a.report_dir = f->reports;
+	for (i = 0; i < 3; i++) {
+		f->when = nights[i];
+		check(f);
+		if (i < 2) {
+			assert_int_equal(f->res.verify.overdue, 0);
+			assert_true(f->res.verify.days_since_all_read >= 0);
+		}
+	}
+	f->when = NULL;
+	assert_int_equal(f->res.verify.overdue, expect);
+	assert_int_equal(f->res.run.rep.packs_overdue, expect);
+	if (expect > 0) {
+		assert_int_equal(f->res.verify.days_since_all_read, -1);
+		assert_int_equal(f->res.run.rep.status, GFSB_REPORT_WARNING);
+	}
+}
+
 /* ---- the verification told ---- */
 
 static void
@@ -468,6 +523,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_check_cannot_run, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_check_drill, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_check_overdue, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_told, setup, teardown),
 		cmocka_unit_test(test_subset),

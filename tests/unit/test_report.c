@@ -257,7 +257,7 @@ fill_sample(struct gfsb_report *r)
 	r->packs_read = 143;
 	r->bytes_read = (uint64_t)(2.1 * GiB);
 	r->read_mode = xstrdup("rotate/7 (slice 3)");
-	r->days_since_all_read = 7;
+	r->days_since_all_read = 6; /* rotate/7: the oldest read 6 nights ago */
 	/* Tonight's drill: 1.2 GiB back from the offsite copy, at a pace
 	 * that restores everything in 2 h 14 min, within a 4 h objective. */
 	r->drill.has = 1;
@@ -1306,6 +1306,52 @@ test_dst_berlin(void **state)
 	tz("UTC");
 }
 
+/* The coverage line: "today", a day, new packs waiting (not amber),
+ * packs overdue (amber in HTML, and a warning from the verification). */
+static void
+test_coverage_words(void **state)
+{
+	static const struct {
+		int64_t days;
+		uint64_t never, overdue;
+		const char *text;
+		int amber;
+	} c[] = {
+		{ 0, 0, 0, "every pack read today", 0 },
+		{ 0, 3, 0, "every pack read within the last 1 day; new packs "
+		    "wait for their night", 0 },
+		{ 6, 0, 0, "every pack read within the last 7 days", 0 },
+		{ -1, 19, 0, "19 packs never read yet", 1 },
+		{ -1, 19, 1, "1 pack never read though their night has passed",
+		    1 },
+	};
+	struct gfsb_report r;
+	char *t, *h;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		gfsb_report_init(&r);
+		r.verify_ran = 1;
+		r.read_mode = xstrdup("rotate/7");
+		r.days_since_all_read = c[i].days;
+		r.packs_never_read = c[i].never;
+		r.packs_overdue = c[i].overdue;
+		t = render(&r, 0);
+		h = render(&r, 1);
+		if (strstr(t, c[i].text) == NULL)
+			fail_msg("case %zu: text lacks \"%s\"", i, c[i].text);
+		assert_non_null(strstr(h, c[i].text));
+		assert_int_equal(strstr(h, "#b36b00\">") != NULL &&
+		    strstr(strstr(h, "#b36b00\">"), c[i].text) != NULL,
+		    c[i].amber);
+		assert_null(strstr(t, "last 0 days"));
+		free(t);
+		free(h);
+		gfsb_report_fini(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -1313,6 +1359,7 @@ main(void)
 	    cmocka_unit_test(test_status_rises),
 	    cmocka_unit_test(test_subject),
 	    cmocka_unit_test(test_text_sample),
+	    cmocka_unit_test(test_coverage_words),
 	    cmocka_unit_test(test_html_sample),
 	    cmocka_unit_test(test_html_escapes),
 	    cmocka_unit_test(test_text_controls),
