@@ -61,6 +61,25 @@ int gfsb_ops_patterns_match(const struct gfsb_patterns *p, const char *path);
 int gfsb_ops_patterns_may_match_below(const struct gfsb_patterns *p,
     const char *dir);
 
+/* How a file lists items (gfsb_ops_list_read_file). */
+enum gfsb_list_format {
+	GFSB_LIST_LINES,	/* a line each, trailing blanks and CR cut;
+				   blank lines and # comments skipped */
+	GFSB_LIST_VERBATIM,	/* a line each, exactly (empty lines
+				   skipped) */
+	GFSB_LIST_RAW		/* NUL-separated, exactly */
+};
+
+/*
+ * gfsb_ops_list_read_file(ctx, path, fmt, what, out, n):
+ * The items file path lists ("-": standard input), as fmt says: a
+ * malloc'd array of malloc'd strings.  GFSB_ENOTFOUND, GFSB_EIO ("cannot
+ * read WHAT PATH: ..."), GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_list_read_file(struct gfsb_ctx *ctx, const char *path,
+    enum gfsb_list_format fmt, const char *what, char ***out, size_t *n)
+    GFSB_WUR;
+
 /*
  * gfsb_ops_patterns_read_file(path, out, n):
  * Read patterns from a file, one per line; blank lines and lines starting

@@ -14,6 +14,7 @@
 
 static const char usage[] =
 "usage: gfsbackup backup -r REPO [options] PATH...\n"
+"       gfsbackup backup -r REPO [options] --files-from FILE [PATH...]\n"
 "\n"
 "Back up files and directories into a new snapshot.  Files unchanged since\n"
 "the parent snapshot (the latest of this host with the same paths) are not\n"
@@ -27,6 +28,10 @@ static const char usage[] =
 "      --exclude-if-present NAME[:TEXT]  leave out directories holding\n"
 "                             NAME (starting with TEXT) (repeatable)\n"
 "      --exclude-larger-than SIZE  leave out files larger (2GiB, 500M)\n"
+"      --files-from FILE      back up the paths FILE lists too, one a line\n"
+"                             (# comments; - for standard input)\n"
+"      --files-from-verbatim FILE  the same, each line exactly as it is\n"
+"      --files-from-raw FILE  the same, NUL-separated (find -print0)\n"
 "  -x, --one-file-system      do not cross into other file systems\n"
 "      --tag TAG              tag the snapshot (repeatable)\n"
 "      --host HOST            record HOST instead of this host's name\n"
@@ -92,13 +97,57 @@ opt_host(struct cli *c, const struct cli_opt *o, const char *arg)
 	return EXIT_OK;
 }
 
+/* The paths given, then those the lists name (theirs into *owned). */
+static int
+all_paths(struct cli *c, char **argv, int n, const struct cli_list *lists,
+    struct cli_list *paths, struct cli_list *owned)
+{
+	static const char *const what[3] = { "--files-from list",
+	    "--files-from-verbatim list", "--files-from-raw list" };
+	char **from;
+	size_t nfrom, k;
+	int i, f, rc;
+	gfsb_err e;
+
+	for (i = 0; i < n; i++)
+		if (cli_list_add(c, paths, argv[i]) != EXIT_OK)
+			return EXIT_FATAL;
+	for (f = 0; f < 3; f++) {
+		for (k = 0; k < lists[f].n; k++) {
+			if ((e = gfsb_ops_list_read_file(c->ctx,
+			    lists[f].v[k], (enum gfsb_list_format)f, what[f],
+			    &from, &nfrom)) != GFSB_OK)
+				return e == GFSB_ENOMEM ? cli_fail(c, e) :
+				    cli_config_fail(c, e);
+			/* Each string owned as soon as it is listed. */
+			for (i = 0, rc = EXIT_OK; i < (int)nfrom && rc ==
+			    EXIT_OK; i++)
+				if ((rc = cli_list_add(c, owned, from[i])) ==
+				    EXIT_OK)
+					rc = cli_list_add(c, paths, from[i]);
+				else
+					free(from[i]);
+			for (; i < (int)nfrom; i++)
+				free(from[i]);
+			free(from);
+			if (rc != EXIT_OK)
+				return rc;
+		}
+	}
+	if (paths->n == 0)
+		return cli_usage_error(c, "no paths to back up");
+	return EXIT_OK;
+}
+
 int
 cmd_backup(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_backup_opts bo = { 0 };
 	struct gfsb_backup_result res;
 	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 },
-	    tagfiles = { 0 };
+	    tagfiles = { 0 }, lists[3] = { { 0 } }, paths = { 0 },
+	    owned = { 0 };
+	size_t i;
 	const char *time_given = NULL;
 	int comp = -1, rc;
 	gfsb_err e;
@@ -109,6 +158,10 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		CLI_OPT_LIST("exclude-if-present", 0, &tagfiles),
 		CLI_OPT_SIZE("exclude-larger-than", 0, &bo.exclude_larger_than,
 		    UINT64_MAX, NULL),
+		CLI_OPT_LIST("files-from", 0, &lists[GFSB_LIST_LINES]),
+		CLI_OPT_LIST("files-from-verbatim", 0,
+		    &lists[GFSB_LIST_VERBATIM]),
+		CLI_OPT_LIST("files-from-raw", 0, &lists[GFSB_LIST_RAW]),
 		CLI_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
 		CLI_OPT_CALLBACK("tag", 0, &tags, opt_tag),
 		CLI_OPT_CALLBACK("host", 0, &bo.host, opt_host),
@@ -125,13 +178,12 @@ cmd_backup(struct cli *c, int argc, char **argv)
 
 	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
 		goto out;
-	if (optind == argc) {
-		rc = cli_usage_error(c, "no paths to back up");
+	if ((rc = all_paths(c, argv + optind, argc - optind, lists, &paths,
+	    &owned)) != EXIT_OK)
 		goto out;
-	}
 	bo.has_time = time_given != NULL;
-	bo.paths = (const char *const *)argv + optind;
-	bo.npaths = (size_t)(argc - optind);
+	bo.paths = paths.v;
+	bo.npaths = paths.n;
 	bo.excludes = excl.v;
 	bo.nexcludes = excl.n;
 	bo.exclude_files = files.v;
@@ -159,6 +211,13 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	}
 	rc = summary(c, &res);
 out:
+	/* The listed paths are ours; those from argv are not. */
+	for (i = 0; i < owned.n; i++)
+		free((char *)(uintptr_t)owned.v[i]);
+	free(owned.v);
+	free(paths.v);
+	for (i = 0; i < 3; i++)
+		free(lists[i].v);
 	free(excl.v);
 	free(tagfiles.v);
 	free(tags.v);

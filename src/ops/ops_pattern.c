@@ -197,27 +197,43 @@ gfsb_ops_patterns_may_match_below(const struct gfsb_patterns *p,
 	return match_any(p, dir, 1);
 }
 
-gfsb_err
-gfsb_ops_patterns_read_file(struct gfsb_ctx *ctx, const char *path,
-    char ***out, size_t *n)
+/* One item: its line (or NUL-ended record) cleaned as fmt says; NULL to
+ * skip it. */
+static char *
+list_item(char *line, size_t len, enum gfsb_list_format fmt)
 {
-	char **v = NULL, **grown, *line = NULL;
-	size_t cap = 0, cnt = 0, lcap = 0, len;
+	if (len > 0 && line[len - 1] == (fmt == GFSB_LIST_RAW ? '\0' : '\n'))
+		line[--len] = '\0';
+	if (fmt == GFSB_LIST_LINES) {
+		while (len > 0 && (line[len - 1] == '\r' ||
+		    line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
+		if (line[0] == '#')
+			return NULL;
+	}
+	return len == 0 ? NULL : line;
+}
+
+gfsb_err
+gfsb_ops_list_read_file(struct gfsb_ctx *ctx, const char *path,
+    enum gfsb_list_format fmt, const char *what, char ***out, size_t *n)
+{
+	char **v = NULL, **grown, *line = NULL, *item;
+	size_t cap = 0, cnt = 0, lcap = 0;
+	int std = strcmp(path, "-") == 0;
 	ssize_t r;
 	FILE *f;
 	gfsb_err e = GFSB_OK;
 
-	if ((f = fopen(path, "re")) == NULL)
+	*out = NULL;
+	*n = 0;
+	if ((f = std ? stdin : fopen(path, "re")) == NULL)
 		return gfsb_ctx_seterr(ctx, errno == ENOENT ? GFSB_ENOTFOUND :
-		    GFSB_EIO, "cannot read exclude file %s: %s", path,
+		    GFSB_EIO, "cannot read %s %s: %s", what, path,
 		    strerror(errno));
-	while ((r = getline(&line, &lcap, f)) >= 0) {
-		len = (size_t)r;
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r' || line[len - 1] == ' ' ||
-		    line[len - 1] == '\t'))
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
+	while ((r = getdelim(&line, &lcap, fmt == GFSB_LIST_RAW ? '\0' : '\n',
+	    f)) >= 0) {
+		if ((item = list_item(line, (size_t)r, fmt)) == NULL)
 			continue;
 		if (cnt == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -227,17 +243,18 @@ gfsb_ops_patterns_read_file(struct gfsb_ctx *ctx, const char *path,
 			}
 			v = grown;
 		}
-		if ((v[cnt] = strdup(line)) == NULL) {
+		if ((v[cnt] = strdup(item)) == NULL) {
 			e = GFSB_ENOMEM;
 			break;
 		}
 		cnt++;
 	}
 	if (e == GFSB_OK && ferror(f))
-		e = gfsb_ctx_seterr(ctx, GFSB_EIO,
-		    "cannot read exclude file %s", path);
+		e = gfsb_ctx_seterr(ctx, GFSB_EIO, "cannot read %s %s", what,
+		    path);
 	free(line);
-	fclose(f);
+	if (!std)
+		fclose(f);
 	if (e != GFSB_OK) {
 		while (cnt > 0)
 			free(v[--cnt]);
@@ -247,6 +264,14 @@ gfsb_ops_patterns_read_file(struct gfsb_ctx *ctx, const char *path,
 	*out = v;
 	*n = cnt;
 	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_ops_patterns_read_file(struct gfsb_ctx *ctx, const char *path,
+    char ***out, size_t *n)
+{
+	return gfsb_ops_list_read_file(ctx, path, GFSB_LIST_LINES,
+	    "exclude file", out, n);
 }
 
 gfsb_err

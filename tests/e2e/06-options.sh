@@ -158,4 +158,34 @@ out_has "key $other removed"
 expect 12 "$GFSB" snapshots -r "$R" --password-file "$T/pw2"
 expect 0 "$GFSB" snapshots -r "$R" --password-file "$T/pw3"
 [ "$(ls "$R/keys" | wc -l)" = 1 ] || fail "not one key left"
+step "--files-from, -verbatim, -raw: the paths they list, and bad lists"
+F=$T/fl
+mkdir -p "$F/a" "$F/b c" "$F/ d" "$F/not-listed"
+echo 1 >"$F/a/x"; echo 2 >"$F/b c/y"; echo 3 >"$F/ d/z"; echo 4 >"$F/not-listed/w"
+printf '# a comment, a blank line, trailing blanks cut\n\n%s/a  \n' "$F" >"$T/l1"
+printf '%s\n' "$F/ d" >"$T/l2"         # a leading blank kept: verbatim
+printf '%s\0' "$F/b c" >"$T/l3"
+R4=$T/repo-lists
+init_repo "$R4"
+expect 0 "$GFSB" backup -r "$R4" -q --files-from "$T/l1" \
+	--files-from-verbatim "$T/l2" --files-from-raw "$T/l3"
+expect 0 "$GFSB" ls -r "$R4" latest "$F"
+for p in "$F/a/x" "$F/b c/y" "$F/ d/z"; do
+	grep -qxF "$p" "$T/out" || { cat "$T/out"; fail "$p not backed up"; }
+done
+grep -q not-listed "$T/out" && fail "an unlisted path was backed up"
+# Standard input, with a path given too.
+printf '%s\n' "$F/a" | "$GFSB" backup -r "$R4" -q --files-from - "$F/not-listed" ||
+	fail "--files-from -"
+expect 0 "$GFSB" ls -r "$R4" latest "$F"
+out_has "$F/not-listed/w"
+out_has "$F/a/x"
+n=$("$GFSB" snapshots -r "$R4" --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect 2 "$GFSB" backup -r "$R4" -q --files-from "$T/no-such-list"
+one_line_error "cannot read --files-from list"
+: >"$T/empty"
+expect 2 "$GFSB" backup -r "$R4" -q --files-from "$T/empty"
+one_line_error "no paths to back up"
+m=$("$GFSB" snapshots -r "$R4" --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" = "$m" ] || fail "a refused list stored a snapshot"
 echo "PASS"
