@@ -176,6 +176,17 @@ void gfsb_ops_backup_progress_line(const struct gfsb_backup_progress *p,
 void gfsb_ops_backup_summary(const struct gfsb_backup_result *res,
     char *buf, size_t len);
 
+/*
+ * gfsb_ops_backup_status_json(p), gfsb_ops_backup_summary_json(res):
+ * restic's backup --json records, one compact line each, malloc'd (NULL:
+ * no memory): {message_type: "status", percent_done, total_files,
+ * files_done, total_bytes, bytes_done, seconds_elapsed,
+ * seconds_remaining} and {message_type: "summary", files_new, ...,
+ * total_duration, backup_start, backup_end, snapshot_id, warnings}.
+ */
+char *gfsb_ops_backup_status_json(const struct gfsb_backup_progress *p);
+char *gfsb_ops_backup_summary_json(const struct gfsb_backup_result *res);
+
 /* ---- restore ---- */
 
 /* Where a restore stands: what is written, and what it will write

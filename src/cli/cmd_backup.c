@@ -40,6 +40,8 @@ static const char usage[] =
 "      --force                read every file, ignoring the parent\n"
 "      --compression LEVEL    zstd level for this backup (0-19)\n"
 "      --threads N            worker threads (default: one per CPU)\n"
+"      --json                 restic's JSON records on standard output:\n"
+"                             status each second, then the summary\n"
 "\n"
 "Exit status 3: the snapshot was written but some files could not be\n"
 "read (each is named in a warning).\n";
@@ -53,15 +55,38 @@ progress(void *cookie, const struct gfsb_backup_progress *p)
 	cli_progress(cookie, line);
 }
 
-/* The summary line (not with -q) and the warnings' exit status. */
-static int
-summary(struct cli *c, const struct gfsb_backup_result *res)
+/* --json: restic's status records on standard output, one a second. */
+static void
+progress_json(void *cookie, const struct gfsb_backup_progress *p)
 {
-	char line[512];
+	double *last = cookie;
+	char *line;
+
+	if (p->seconds - *last < 1.0 || (line =
+	    gfsb_ops_backup_status_json(p)) == NULL)
+		return;
+	*last = p->seconds;
+	printf("%s\n", line);
+	fflush(stdout);
+	free(line);
+}
+
+/* The summary line (not with -q; restic's record with --json) and the
+ * warnings' exit status. */
+static int
+summary(struct cli *c, const struct gfsb_backup_result *res, int json)
+{
+	char line[512], *js;
 
 	gfsb_ops_backup_summary(res, line, sizeof(line));
-	if (!c->quiet)
+	if (json) {
+		if ((js = gfsb_ops_backup_summary_json(res)) == NULL)
+			return cli_fail(c, GFSB_ENOMEM);
+		printf("%s\n", js);
+		free(js);
+	} else if (!c->quiet) {
 		printf("%s\n", line);
+	}
 	if (res->summary.warnings == 0)
 		return EXIT_OK;
 	cli_msg(c, "%s: backup: %llu warning(s): some files could not be read "
@@ -149,7 +174,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	    owned = { 0 };
 	size_t i;
 	const char *time_given = NULL;
-	int comp = -1, rc;
+	int comp = -1, json = 0, rc;
+	double last_status = -1;
 	gfsb_err e;
 	const struct cli_opt opts[] = {
 		CLI_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
@@ -173,6 +199,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		    GFSB_COMPRESS_LEVEL_MAX, "compression level"),
 		CLI_OPT_NUMBER("threads", 0, &bo.threads, 1, GFSB_THREADS_MAX,
 		    NULL),
+		CLI_OPT_FLAG("json", 0, &json),
 		CLI_OPT_END
 	};
 
@@ -192,7 +219,10 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	bo.nexclude_if_present = tagfiles.n;
 	bo.tags = tags.v;
 	bo.ntags = tags.n;
-	if (cli_tty(c)) {
+	if (json) {
+		bo.progress = progress_json;
+		bo.progress_cookie = &last_status;
+	} else if (cli_tty(c)) {
 		bo.progress = progress;
 		bo.progress_cookie = c;
 	}
@@ -209,7 +239,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		rc = cli_fail(c, e);
 		goto out;
 	}
-	rc = summary(c, &res);
+	rc = summary(c, &res, json);
 out:
 	/* The listed paths are ours; those from argv are not. */
 	for (i = 0; i < owned.n; i++)

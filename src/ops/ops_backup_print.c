@@ -1,8 +1,12 @@
 /*
- * A backup told to a person: its progress line, and the line on the
- * snapshot it saved.
+ * A backup told to a person (its progress line, and the line on the
+ * snapshot it saved) or to a program (restic's --json status and
+ * summary records).
  */
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
 
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
@@ -52,4 +56,63 @@ gfsb_ops_backup_summary(const struct gfsb_backup_result *res, char *buf,
 	    (unsigned long long)m->files_changed,
 	    (unsigned long long)m->files_unmodified, total, added, stored,
 	    res->seconds);
+}
+
+char *
+gfsb_ops_backup_status_json(const struct gfsb_backup_progress *p)
+{
+	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
+	double pct = p->totals_known && p->bytes_total > 0 ?
+	    (double)p->bytes_done / (double)p->bytes_total : 0;
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I}", "message_type",
+	    "status", "percent_done", pct > 1 ? 1.0 : pct, "total_files",
+	    (json_int_t)(p->totals_known ? p->files_total : 0), "files_done",
+	    (json_int_t)p->files_done, "total_bytes",
+	    (json_int_t)(p->totals_known ? p->bytes_total : 0), "bytes_done",
+	    (json_int_t)p->bytes_done, "seconds_elapsed",
+	    (json_int_t)p->seconds);
+	if (o != NULL && p->totals_known && rate > 0 &&
+	    p->bytes_total > p->bytes_done)
+		json_object_set_new(o, "seconds_remaining", json_integer(
+		    (json_int_t)((double)(p->bytes_total - p->bytes_done) /
+		    rate)));
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+char *
+gfsb_ops_backup_summary_json(const struct gfsb_backup_result *res)
+{
+	const struct gfsb_snapshot_summary *m = &res->summary;
+	char start[40], end[40], *s;
+	json_t *o;
+
+	gfsb_time_format_rfc3339(&m->backup_start, start, sizeof(start));
+	gfsb_time_format_rfc3339(&m->backup_end, end, sizeof(end));
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:f, s:s, s:s, s:s, s:I}",
+	    "message_type", "summary",
+	    "files_new", (json_int_t)m->files_new,
+	    "files_changed", (json_int_t)m->files_changed,
+	    "files_unmodified", (json_int_t)m->files_unmodified,
+	    "dirs_new", (json_int_t)m->dirs_new,
+	    "dirs_changed", (json_int_t)m->dirs_changed,
+	    "dirs_unmodified", (json_int_t)m->dirs_unmodified,
+	    "data_blobs", (json_int_t)m->data_blobs,
+	    "tree_blobs", (json_int_t)m->tree_blobs,
+	    "data_added", (json_int_t)m->data_added,
+	    "data_added_packed", (json_int_t)m->data_added_packed,
+	    "total_files_processed", (json_int_t)m->total_files_processed,
+	    "total_bytes_processed", (json_int_t)m->total_bytes_processed,
+	    "total_duration", res->seconds,
+	    "backup_start", start, "backup_end", end,
+	    "snapshot_id", res->snapshot_id,
+	    "warnings", (json_int_t)m->warnings);
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
 }

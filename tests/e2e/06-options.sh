@@ -188,4 +188,14 @@ expect 2 "$GFSB" backup -r "$R4" -q --files-from "$T/empty"
 one_line_error "no paths to back up"
 m=$("$GFSB" snapshots -r "$R4" --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$n" = "$m" ] || fail "a refused list stored a snapshot"
+step "backup --json: restic's records, the summary last"
+expect 0 "$GFSB" backup -r "$R4" --json "$F"
+"$PY" - "$T/out" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert recs and recs[-1]["message_type"] == "summary", recs
+assert all(r["message_type"] == "status" for r in recs[:-1]), recs
+s = recs[-1]
+assert len(s["snapshot_id"]) == 64 and s["total_files_processed"] == 4, s
+PY
 echo "PASS"

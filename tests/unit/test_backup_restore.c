@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <gfsbackup/backend.h>
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
@@ -276,6 +278,37 @@ restore(struct fixture *f, const char *snap, const char *subpath,
 	assert_int_equal(res->warnings, 0);
 }
 
+/* restic's backup --json records: a status, and the summary of b. */
+static void
+summary_json(const struct gfsb_backup_result *b)
+{
+	struct gfsb_backup_progress p = { 5, 500, 10, 1000, 1, 2.0 };
+	json_t *j;
+	char *s;
+
+	assert_non_null(s = gfsb_ops_backup_status_json(&p));
+	assert_null(strchr(s, '\n'));
+	assert_non_null(j = json_loads(s, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "message_type")), "status");
+	assert_true(json_real_value(json_object_get(j, "percent_done")) ==
+	    0.5);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "seconds_remaining")), 2);
+	json_decref(j);
+	free(s);
+	assert_non_null(s = gfsb_ops_backup_summary_json(b));
+	assert_non_null(j = json_loads(s, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "snapshot_id")), b->snapshot_id);
+	assert_int_equal(json_integer_value(json_object_get(j, "files_new")),
+	    b->summary.files_new);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "total_bytes_processed")), b->summary.total_bytes_processed);
+	json_decref(j);
+	free(s);
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -286,6 +319,7 @@ test_round_trip(void **state)
 
 	backup(f, &b);
 	assert_int_equal(b.summary.files_new, 44);
+	summary_json(&b);
 	restore(f, "latest", NULL, NULL, 0, dir, sizeof(dir), &r);
 	assert_string_equal(r.snapshot_id, b.snapshot_id);
 	snprintf(root, sizeof(root), "%s%s", dir, f->src);
