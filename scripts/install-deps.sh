@@ -19,6 +19,9 @@ pkgs=(
 	# A real SMTP server for the mail test (tests/smtp/smtpd.py) and
 	# certificates for its TLS.
 	python3-aiosmtpd openssl
+	# The monitoring test reads the metrics file with Prometheus's own
+	# text-format parser.
+	python3-prometheus-client
 	# The Debian package (cpack -G DEB, dpkg-shlibdeps) and its test
 	# (tests/e2e/18-package.sh): units checked with systemd-analyze, man
 	# pages with man, groff and mandoc.

@@ -1454,6 +1454,10 @@ struct gfsb_config {
 	char *report_dir;
 	unsigned report_keep_days;	/* 0: keep every saved report */
 	int64_t rto;			/* recovery-time objective, s; 0: none */
+
+	/* [monitor] (NULL: none) */
+	char *ping_url;			/* a Healthchecks-style check */
+	char *metrics_file;		/* Prometheus text exposition */
 };
 
 /*
@@ -1535,6 +1539,10 @@ struct gfsb_run_result {
 	char report_dir[4200];		/* where it is saved */
 	gfsb_err report_err;		/* delivery failed: why (in ctx) */
 	double report_seconds;		/* assembling and delivering it */
+	/* [monitor]: a ping not answered, or a metrics file not written
+	 * (GFSB_OK: fine); neither fails the job. */
+	gfsb_err ping_err, metrics_err;
+	char ping_error[600], metrics_error[600];
 };
 
 /*
@@ -1574,6 +1582,40 @@ gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
 gfsb_err gfsb_ops_run_open_offsite(struct gfsb_ctx *ctx,
     const struct gfsb_config *cfg, const struct gfsb_backend_opts *base,
     struct gfsb_backend **out) GFSB_WUR;
+
+/* ---- monitoring ---- */
+
+/* What a ping says: the job started, ended well, or failed. */
+enum gfsb_ping {
+	GFSB_PING_START,
+	GFSB_PING_SUCCESS,
+	GFSB_PING_FAIL
+};
+
+/*
+ * gfsb_ops_monitor_ping(ctx, url, what, body):
+ * A Healthchecks-style dead-man's switch: GET url/start, url, or POST
+ * url/fail with body (the first error line).  Three tries (1 s, then 2 s
+ * apart), 10 s each; a 2xx answer is success.  GFSB_ENET with why in ctx
+ * when no try was answered, GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_monitor_ping(struct gfsb_ctx *ctx, const char *url,
+    enum gfsb_ping what, const char *body) GFSB_WUR;
+
+/*
+ * gfsb_ops_monitor_metrics(ctx, path, res, last_success):
+ * The job's outcome as Prometheus's text exposition format (every sample
+ * labelled with the host): when it ran and last succeeded, its status,
+ * each stage's duration and failure, the newest backup's files and bytes
+ * added, the repository's size, snapshots per GFS role, the
+ * verification's coverage, overdue packs and damage, the offsite copy's
+ * lag, the drill's projected restore time.  Written to a temporary file
+ * beside path (mode 0644), synced and renamed over it, so a reader never
+ * sees half of it.  GFSB_EIO ("metrics file PATH: ...") when it cannot
+ * be written, GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_monitor_metrics(struct gfsb_ctx *ctx, const char *path,
+    const struct gfsb_run_result *res, int64_t last_success) GFSB_WUR;
 
 /* ---- the morning check: verify, drill and report on their own ---- */
 

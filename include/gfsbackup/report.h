@@ -123,6 +123,8 @@ struct gfsb_report {
 	char *offsite_repo;
 	uint64_t behind_objects, behind_bytes;
 	char *offsite_error;
+	struct gfsb_time offsite_synced; /* last held everything; sec 0:
+					    not known */
 
 	/* Verification.  verify_ran 0: no verification in this job. */
 	int verify_ran;

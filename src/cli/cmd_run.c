@@ -114,6 +114,12 @@ report_line(struct run_cli *rc, double seconds)
 	    gfsb_report_status_name(res->rep.status), res->report_err ==
 	    GFSB_OK ? "saved in " : "NOT DELIVERED, see above; saved in ",
 	    res->report_dir, seconds);
+	/* Monitoring that failed is said; the job's outcome stands. */
+	if (res->metrics_err != GFSB_OK)
+		cli_msg(c, "%s: run: monitor: %s", c->prog,
+		    res->metrics_error);
+	if (res->ping_err != GFSB_OK)
+		cli_msg(c, "%s: run: monitor: %s", c->prog, res->ping_error);
 }
 
 static void

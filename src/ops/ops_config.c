@@ -492,6 +492,23 @@ on_report(struct cfgload *s, const char *k, const char *v)
 }
 
 static int
+on_monitor(struct cfgload *s, const char *k, const char *v)
+{
+	struct gfsb_config *c = s->cfg;
+
+	if (strcmp(k, "ping-url") == 0) {
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			return bad(s, "monitor", k, "\"%s\" is not an http:// "
+			    "or https:// URL", v);
+		return set_str(s, &c->ping_url, v);
+	}
+	if (strcmp(k, "metrics-file") == 0)
+		return set_path(s, "monitor", k, &c->metrics_file, v);
+	return bad(s, "monitor", k, "unknown key (ping-url, metrics-file)");
+}
+
+static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct cfgload *s = user;
@@ -522,8 +539,10 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		return on_verify(s, name, value);
 	if (strcmp(section, "report") == 0)
 		return on_report(s, name, value);
+	if (strcmp(section, "monitor") == 0)
+		return on_monitor(s, name, value);
 	return bad(s, section, name, "unknown section (repository, offsite, "
-	    "backup, retention, verify, report)");
+	    "backup, retention, verify, report, monitor)");
 }
 
 /* Settings that need each other, checked once the whole file is read. */
@@ -603,6 +622,8 @@ gfsb_config_fini(struct gfsb_config *c)
 	free(c->smtp_password_file);
 	free(c->smtp_cacert);
 	free(c->report_dir);
+	free(c->ping_url);
+	free(c->metrics_file);
 	memset(c, 0, sizeof(*c));
 }
 

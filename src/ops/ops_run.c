@@ -112,25 +112,27 @@ runstate_path(struct run *r)
 	return p;
 }
 
-static int64_t
-last_prune_day(struct run *r)
+/* The value of key in the job's state, or dflt. */
+int64_t
+rn_state_get(struct run *r, const char *key, int64_t dflt)
 {
 	char *path = runstate_path(r);
 	json_t *j;
-	int64_t d = INT64_MIN;
+	int64_t d = dflt;
 
 	if (path == NULL)
 		return d;
 	if ((j = json_load_file(path, 0, NULL)) != NULL &&
-	    json_is_integer(json_object_get(j, "last_prune_day")))
-		d = json_integer_value(json_object_get(j, "last_prune_day"));
+	    json_is_integer(json_object_get(j, key)))
+		d = json_integer_value(json_object_get(j, key));
 	json_decref(j);
 	free(path);
 	return d;
 }
 
-static void
-save_prune_day(struct run *r, int64_t day)
+/* Set key in the job's state (the others kept); written whole or not. */
+void
+rn_state_set(struct run *r, const char *key, int64_t value)
 {
 	char *path = runstate_path(r), *tmp = NULL, *slash;
 	json_t *j = NULL;
@@ -141,9 +143,13 @@ save_prune_day(struct run *r, int64_t day)
 	*slash = '\0';
 	gfsb_sys_mkdirs(path);
 	*slash = '/';
-	if (asprintf(&tmp, "%s.tmp", path) >= 0 &&
-	    (j = json_pack("{s:I}", "last_prune_day", (json_int_t)day)) !=
-	    NULL && json_dump_file(j, tmp, JSON_COMPACT) == 0 &&
+	if ((j = json_load_file(path, 0, NULL)) == NULL || !json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	if (j != NULL && asprintf(&tmp, "%s.tmp", path) >= 0 &&
+	    json_object_set_new(j, key, json_integer((json_int_t)value)) ==
+	    0 && json_dump_file(j, tmp, JSON_COMPACT) == 0 &&
 	    rename(tmp, path) != 0)
 		unlink(tmp);
 	json_decref(j);
@@ -259,7 +265,7 @@ stage_prune(struct run *r)
 	rn_stage_begin(r);
 	if (r->cfg->prune == GFSB_PRUNE_NEVER || rn_no_repo(r, "prune"))
 		return;
-	last = last_prune_day(r);
+	last = rn_state_get(r, "last_prune_day", INT64_MIN);
 	if (r->cfg->prune == GFSB_PRUNE_WEEKLY && last != INT64_MIN &&
 	    today - last < 7 && today >= last) {
 		rn_stage_end(r, "prune", GFSB_OK, 0, GFSB_REPORT_OK, "not due "
@@ -275,7 +281,7 @@ stage_prune(struct run *r)
 		return;
 	}
 	if (!r->o->dry_run)
-		save_prune_day(r, today);
+		rn_state_set(r, "last_prune_day", today);
 	r->res->rep.prune_ran = !r->o->dry_run;
 	r->res->rep.packs_freed = pr.st.packs_deleted + pr.st.packs_repacked;
 	r->res->rep.bytes_freed = pr.st.bytes_freed;
@@ -384,6 +390,9 @@ sync_end(struct run *r, const struct gfsb_sync_result *sr)
 	}
 	rep->offsite = sr->failed == 0 ? GFSB_OFFSITE_IN_SYNC :
 	    GFSB_OFFSITE_BEHIND;
+	/* When the mirror last held everything, for the reports to come. */
+	if (sr->failed == 0)
+		rn_state_set(r, "last_sync", r->o->now.sec);
 	rep->behind_objects = sr->failed;
 	lock_summary(sr, locks, sizeof(locks));
 	rn_stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_OK, "%scopied %llu "
@@ -441,6 +450,42 @@ stage_sync(struct run *r)
 }
 
 
+/* A ping of the job's dead-man's switch; one that is not answered is
+ * said and remembered, and changes nothing else. */
+static void
+ping(struct run *r, enum gfsb_ping what, const char *body)
+{
+	gfsb_err e;
+
+	if (r->cfg->ping_url == NULL || r->o->dry_run)
+		return;
+	if ((e = gfsb_ops_monitor_ping(r->ctx, r->cfg->ping_url, what,
+	    body)) == GFSB_OK)
+		return;
+	gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "%s; the job goes on",
+	    rn_why(r, e));
+	if (r->res->ping_err == GFSB_OK)
+		snprintf(r->res->ping_error, sizeof(r->res->ping_error), "%s",
+		    rn_why(r, e));
+	r->res->ping_err = e;
+	gfsb_ctx_clearerr(r->ctx);
+}
+
+/* The job's outcome for the switch: the first failed stage's line. */
+static void
+ping_end(struct run *r)
+{
+	const struct gfsb_run_stage *f = r->res->failed;
+	char body[600];
+
+	if (f == NULL) {
+		ping(r, GFSB_PING_SUCCESS, NULL);
+		return;
+	}
+	snprintf(body, sizeof(body), "%s: %s", f->name, f->summary);
+	ping(r, GFSB_PING_FAIL, body);
+}
+
 gfsb_err
 gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 {
@@ -457,6 +502,7 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 	r.offsite = o->offsite;
 	r.res = res;
 	r.threads = o->connections > 0 ? o->connections : 4;
+	ping(&r, GFSB_PING_START, NULL);
 	if (o->repo == NULL) {
 		rn_stage_begin(&r);
 		rn_stage_end(&r, "open", o->open_err != GFSB_OK ? o->open_err :
@@ -477,6 +523,7 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 		rn_stage_verify_offsite(&r);
 	rn_stage_drill(&r);
 	rn_stage_report(&r);
+	ping_end(&r);
 	return res->report_err == GFSB_ENOMEM ? GFSB_ENOMEM : GFSB_OK;
 }
 

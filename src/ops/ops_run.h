@@ -50,6 +50,11 @@ int rn_no_repo(struct run *r, const char *name);
  * fails with it. */
 void rn_report_fail(struct run *r, gfsb_err e);
 
+/* The job's own state (STATE/<repository id>/run.json): an integer
+ * under key, dflt when none; setting one keeps the others. */
+int64_t rn_state_get(struct run *r, const char *key, int64_t dflt);
+void rn_state_set(struct run *r, const char *key, int64_t value);
+
 /* The stages that check (ops_run_check.c). */
 void rn_stage_verify(struct run *r);
 void rn_stage_verify_offsite(struct run *r);

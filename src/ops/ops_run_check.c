@@ -355,6 +355,34 @@ report_dir(struct run *r)
 	free(state);
 }
 
+/*
+ * The daily job's metrics file, before the report goes: a file that
+ * cannot be written is a warning there (the job's outcome stands).  The
+ * last success is the job's own memory.
+ */
+static void
+metrics(struct run *r)
+{
+	int64_t last = rn_state_get(r, "last_success", 0);
+	gfsb_err e;
+
+	if (r->res->failed == NULL) {
+		last = r->o->now.sec;
+		rn_state_set(r, "last_success", last);
+	}
+	gfsb_ctx_clearerr(r->ctx);
+	if ((e = gfsb_ops_monitor_metrics(r->ctx, r->cfg->metrics_file,
+	    r->res, last)) == GFSB_OK)
+		return;
+	r->res->metrics_err = e;
+	snprintf(r->res->metrics_error, sizeof(r->res->metrics_error), "%s",
+	    rn_why(r, e));
+	if (gfsb_report_add_warning(&r->res->rep, "%s", rn_why(r, e)) !=
+	    GFSB_OK)
+		rn_report_fail(r, GFSB_ENOMEM);
+	gfsb_ctx_clearerr(r->ctx);
+}
+
 /* The report's facts from the repository (or, when it could not be
  * opened, only whose report it is); saved and mailed unless dry. */
 void
@@ -381,9 +409,13 @@ rn_stage_report(struct run *r)
 	}
 	if (r->check != NULL)
 		check_offsite(r);
+	if (r->cfg->offsite_url != NULL)
+		rep->offsite_synced.sec = rn_state_get(r, "last_sync", 0);
 	report_dir(r);
 	if (r->o->dry_run)
 		return;
+	if (r->check == NULL && r->cfg->metrics_file != NULL)
+		metrics(r);
 	memset(&mo, 0, sizeof(mo));
 	mo.url = cfg->smtp_url;
 	mo.from = cfg->mail_from;

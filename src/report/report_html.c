@@ -403,6 +403,10 @@ offsite(struct report_out *o, const struct gfsb_report *r)
 	kv_end(o);
 	if (r->offsite != GFSB_OFFSITE_NONE && r->offsite_repo != NULL)
 		kv_clean(o, "mirror", r->offsite_repo);
+	if (r->offsite != GFSB_OFFSITE_NONE)
+		kv_clean(o, "last synced", r->offsite_synced.sec > 0 ?
+		    report_fmt_time(&r->offsite_synced, a, sizeof(a)) :
+		    "not known (no sync by the daily job yet)");
 	report_put(o, "</table>\n");
 	section_end(o);
 }

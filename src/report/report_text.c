@@ -218,6 +218,10 @@ offsite(struct report_out *o, const struct gfsb_report *r)
 	}
 	if (r->offsite_repo != NULL)
 		clean_line(o, "mirror", r->offsite_repo);
+	key(o, "last synced");
+	report_printf(o, "%s\n", r->offsite_synced.sec > 0 ?
+	    report_fmt_time(&r->offsite_synced, a, sizeof(a)) :
+	    "not known (no sync by the daily job yet)");
 }
 
 static void

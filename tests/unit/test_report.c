@@ -250,6 +250,7 @@ fill_sample(struct gfsb_report *r)
 	r->bytes_freed = (uint64_t)(96.3 * MiB);
 	r->offsite = GFSB_OFFSITE_BEHIND;
 	r->offsite_repo = xstrdup("/mnt/offsite/web01");
+	r->offsite_synced = at("2026-11-21 01:30:00");
 	r->behind_objects = 12;
 	r->behind_bytes = (uint64_t)(40.1 * MiB);
 	r->verify_ran = 1;
@@ -416,6 +417,7 @@ test_text_sample(void **state)
 	assert_non_null(strstr(t, "  state        behind: 12 objects, "
 	                          "40.1 MiB\n"));
 	assert_non_null(strstr(t, "  mirror       /mnt/offsite/web01\n"));
+	assert_non_null(strstr(t, "  last synced  2026-11-21 01:30"));
 	assert_non_null(strstr(t, "  packs read   143 of 1,000 today "
 	                          "(14.3%)\n"));
 	assert_non_null(strstr(t, "  read mode    rotate/7 (slice 3)\n"));

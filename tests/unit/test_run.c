@@ -351,6 +351,65 @@ test_run_lock(void **state)
 	close(b);
 }
 
+/* The metrics file: written whole, each sample labelled with the host,
+ * the last success kept across a failed night; one that cannot be
+ * written is a warning in the report, and the job's outcome stands. */
+static void
+test_metrics(void **state)
+{
+	struct fixture *f = *state;
+	char path[160], *text;
+	struct gfsb_buf b;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/gfsb.prom", f->state);
+	f->cfg.metrics_file = path;
+	run_at(f, "2026-06-01 01:00:00");
+	assert_int_equal(f->res.metrics_err, GFSB_OK);
+	assert_non_null(fp = fopen(path, "r"));
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	assert_non_null(text = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	assert_non_null(strstr(text, "# TYPE gfsbackup_run_status gauge\n"));
+	assert_non_null(strstr(text, "gfsbackup_run_status{host=\""));
+	assert_non_null(strstr(text, ",stage=\"backup\"} 0\n"));
+	assert_non_null(strstr(text, ",role=\"all\"} 1\n"));
+	assert_non_null(strstr(text, "gfsbackup_last_success_timestamp_"
+	    "seconds{"));
+	free(text);
+
+	/* A failed night keeps the last success. */
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
+	run_at(f, "2026-06-02 01:00:00");
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	gfsb_buf_init(&b);
+	assert_non_null(fp = fopen(path, "r"));
+	while ((n = fgetc(fp)) != EOF) {
+		char ch = (char)n;
+
+		assert_int_equal(gfsb_buf_append(&b, &ch, 1), GFSB_OK);
+	}
+	fclose(fp);
+	assert_int_equal(gfsb_buf_append(&b, "", 1), GFSB_OK);
+	assert_non_null(strstr((char *)b.data, ",stage=\"backup\"} 1\n"));
+	assert_non_null(strstr((char *)b.data, "gfsbackup_run_status{"));
+	assert_non_null(strstr((char *)b.data, "} 2\n"));
+	gfsb_buf_fini(&b);
+
+	/* Nowhere to write it. */
+	snprintf(path, sizeof(path), "%s/no-such-dir/gfsb.prom", f->state);
+	run_at(f, "2026-06-03 01:00:00");
+	assert_int_equal(f->res.metrics_err, GFSB_EIO);
+	assert_non_null(strstr(f->res.metrics_error, "no-such-dir"));
+	assert_null(f->res.failed);
+	assert_int_equal(f->res.rep.status, GFSB_REPORT_WARNING);
+	f->cfg.metrics_file = NULL;
+}
+
 int
 main(void)
 {
@@ -365,6 +424,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_offsite_not_opened, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_run_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
