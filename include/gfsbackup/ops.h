@@ -1455,6 +1455,12 @@ struct gfsb_config {
 	unsigned report_keep_days;	/* 0: keep every saved report */
 	int64_t rto;			/* recovery-time objective, s; 0: none */
 
+	/* [hooks] (NULL: none) */
+	char *hook_before;		/* before the backup */
+	char *hook_after;		/* after it, whatever its outcome */
+	char *hook_on_error;		/* at the end, when a stage failed */
+	int64_t hook_timeout;		/* seconds; 0: GFSB_HOOK_TIMEOUT */
+
 	/* [monitor] (NULL: none) */
 	char *ping_url;			/* a Healthchecks-style check */
 	char *metrics_file;		/* Prometheus text exposition */
@@ -1483,7 +1489,7 @@ void gfsb_config_init(struct gfsb_config *cfg);
 
 /* ---- the daily job ---- */
 
-#define GFSB_RUN_MAX_STAGES 12
+#define GFSB_RUN_MAX_STAGES 16
 
 /* One stage of the job, as it ended. */
 struct gfsb_run_stage {
@@ -1582,6 +1588,23 @@ gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
 gfsb_err gfsb_ops_run_open_offsite(struct gfsb_ctx *ctx,
     const struct gfsb_config *cfg, const struct gfsb_backend_opts *base,
     struct gfsb_backend **out) GFSB_WUR;
+
+/* ---- the daily job's hooks ---- */
+
+/* Seconds a hook may run, by default. */
+#define GFSB_HOOK_TIMEOUT 600
+
+/*
+ * gfsb_ops_hook_run(ctx, name, cmd, timeout, env):
+ * Run cmd with /bin/sh in a process group of its own, env's "NAME=value"
+ * strings (NULL-terminated; may be NULL) added to its environment, its
+ * output read (the last line kept), and the group killed when it runs
+ * longer than timeout seconds (0: GFSB_HOOK_TIMEOUT).  GFSB_OK when it
+ * exits 0; else GFSB_EIO with "NAME hook: exit status N: its last line"
+ * (or "killed after N s", "killed by signal N") in ctx.
+ */
+gfsb_err gfsb_ops_hook_run(struct gfsb_ctx *ctx, const char *name,
+    const char *cmd, int64_t timeout, char *const *env) GFSB_WUR;
 
 /* ---- monitoring ---- */
 

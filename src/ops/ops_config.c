@@ -509,6 +509,28 @@ on_monitor(struct cfgload *s, const char *k, const char *v)
 }
 
 static int
+on_hooks(struct cfgload *s, const char *k, const char *v)
+{
+	struct gfsb_config *c = s->cfg;
+
+	if (strcmp(k, "before") == 0)
+		return set_str(s, &c->hook_before, v);
+	if (strcmp(k, "after") == 0)
+		return set_str(s, &c->hook_after, v);
+	if (strcmp(k, "on-error") == 0)
+		return set_str(s, &c->hook_on_error, v);
+	if (strcmp(k, "timeout") == 0) {
+		if (gfsb_gfs_margin_parse(v, &c->hook_timeout) != GFSB_OK ||
+		    c->hook_timeout <= 0)
+			return bad(s, "hooks", k, "\"%s\" is not a duration "
+			    "(\"30s\", \"10m\", \"1h\")", v);
+		return 1;
+	}
+	return bad(s, "hooks", k, "unknown key (before, after, on-error, "
+	    "timeout)");
+}
+
+static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct cfgload *s = user;
@@ -541,8 +563,10 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		return on_report(s, name, value);
 	if (strcmp(section, "monitor") == 0)
 		return on_monitor(s, name, value);
+	if (strcmp(section, "hooks") == 0)
+		return on_hooks(s, name, value);
 	return bad(s, section, name, "unknown section (repository, offsite, "
-	    "backup, retention, verify, report, monitor)");
+	    "backup, retention, verify, report, monitor, hooks)");
 }
 
 /* Settings that need each other, checked once the whole file is read. */
@@ -624,6 +648,9 @@ gfsb_config_fini(struct gfsb_config *c)
 	free(c->report_dir);
 	free(c->ping_url);
 	free(c->metrics_file);
+	free(c->hook_before);
+	free(c->hook_after);
+	free(c->hook_on_error);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -191,6 +191,11 @@ stage_backup(struct run *r)
 	gfsb_err e;
 
 	rn_stage_begin(r);
+	if (r->before_failed) {
+		rn_stage_end(r, "backup", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
+		    "skipped: the before hook failed");
+		return;
+	}
 	if (r->o->dry_run) {
 		rn_stage_end(r, "backup", GFSB_OK, 0, GFSB_REPORT_OK, "would back "
 		    "up %zu paths (%s%s) with %zu exclude patterns%s%s",
@@ -450,6 +455,47 @@ stage_sync(struct run *r)
 }
 
 
+/*
+ * A hook as a stage of its own: before (a failure skips the backup),
+ * after (whatever the backup came to, unless before failed), on-error
+ * (at the end, told the first failure).  Each gets GFSB_HOOK, and the
+ * night's snapshot or the failure in its environment.
+ */
+static void
+stage_hook(struct run *r, const char *name, const char *cmd)
+{
+	const struct gfsb_run_stage *f = r->res->failed;
+	char hook[64], snap[96], stage[96], err[600];
+	char *env[5] = { hook, snap, NULL, NULL, NULL };
+	gfsb_err e;
+
+	if (cmd == NULL)
+		return;
+	rn_stage_begin(r);
+	if (r->o->dry_run) {
+		rn_stage_end(r, name, GFSB_OK, 0, GFSB_REPORT_OK, "would run "
+		    "the %s hook", name);
+		return;
+	}
+	snprintf(hook, sizeof(hook), "GFSB_HOOK=%s", name);
+	snprintf(snap, sizeof(snap), "GFSB_SNAPSHOT=%s", r->res->snapshot);
+	if (f != NULL) {
+		snprintf(stage, sizeof(stage), "GFSB_FAILED_STAGE=%s",
+		    f->name);
+		snprintf(err, sizeof(err), "GFSB_ERROR=%s", f->summary);
+		env[2] = stage;
+		env[3] = err;
+	}
+	if ((e = gfsb_ops_hook_run(r->ctx, name, cmd, r->cfg->hook_timeout,
+	    env)) != GFSB_OK) {
+		if (strcmp(name, "before") == 0)
+			r->before_failed = 1;
+		rn_stage_failed(r, name, e);
+		return;
+	}
+	rn_stage_end(r, name, GFSB_OK, 0, GFSB_REPORT_OK, "ran");
+}
+
 /* A ping of the job's dead-man's switch; one that is not answered is
  * said and remembered, and changes nothing else. */
 static void
@@ -510,7 +556,10 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 		    "repository %s: %s", cfg->repo_url, o->open_error != NULL &&
 		    *o->open_error != '\0' ? o->open_error : "see above");
 	}
+	stage_hook(&r, "before", cfg->hook_before);
 	stage_backup(&r);
+	if (!r.before_failed)
+		stage_hook(&r, "after", cfg->hook_after);
 	if (cfg->policy != NULL) {
 		stage_forget(&r);
 		stage_prune(&r);
@@ -522,6 +571,8 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 	if (cfg->offsite_url != NULL)
 		rn_stage_verify_offsite(&r);
 	rn_stage_drill(&r);
+	if (res->failed != NULL)
+		stage_hook(&r, "on-error", cfg->hook_on_error);
 	rn_stage_report(&r);
 	ping_end(&r);
 	return res->report_err == GFSB_ENOMEM ? GFSB_ENOMEM : GFSB_OK;

@@ -19,6 +19,7 @@ struct run {
 	struct gfsb_run_result *res;
 	struct gfsb_time t0;		/* start of the current stage */
 	unsigned threads;		/* transfers at once */
+	int before_failed;		/* the before hook failed: no backup */
 	/* gfsb_ops_check's: its options and where the verification is
 	 * kept; NULL for the daily job. */
 	const struct gfsb_check_opts *check;

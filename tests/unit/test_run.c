@@ -410,6 +410,64 @@ test_metrics(void **state)
 	f->cfg.metrics_file = NULL;
 }
 
+/* The hooks: before and after around the backup, on-error told the
+ * first failure; a before that fails (or overstays) skips the backup,
+ * and the report names it. */
+static void
+test_hooks(void **state)
+{
+	struct fixture *f = *state;
+	char before[256], after[256], onerr[256], mark[160], text[256];
+	FILE *fp;
+
+	snprintf(mark, sizeof(mark), "%s/marks", f->state);
+	snprintf(before, sizeof(before), "echo before >>%s", mark);
+	snprintf(after, sizeof(after), "echo \"after $GFSB_SNAPSHOT\" >>%s",
+	    mark);
+	snprintf(onerr, sizeof(onerr), "echo \"error $GFSB_FAILED_STAGE\" "
+	    ">>%s", mark);
+	f->cfg.hook_before = before;
+	f->cfg.hook_after = after;
+	f->cfg.hook_on_error = onerr;
+	run_at(f, "2026-06-01 01:00:00");
+	assert_string_equal(f->names, "before:OK backup:OK after:OK "
+	    "forget:OK prune:OK verify:OK");
+	assert_non_null(fp = fopen(mark, "r"));
+	assert_non_null(fgets(text, sizeof(text), fp));
+	assert_string_equal(text, "before\n");
+	assert_non_null(fgets(text, sizeof(text), fp));
+	assert_int_equal(strncmp(text, "after ", 6), 0);
+	assert_int_equal(strncmp(text + 6, f->res.snapshot, 64), 0);
+	assert_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+
+	/* A before that fails: no backup, no after; on-error told. */
+	snprintf(before, sizeof(before), "echo getting ready; echo 'the "
+	    "database is down' >&2; exit 3");
+	run_at(f, "2026-06-02 01:00:00");
+	assert_string_equal(f->names, "before:FAILED backup:FAILED "
+	    "forget:OK prune:OK verify:OK on-error:OK");
+	assert_string_equal(stage(f, "before")->summary, "before hook: exit "
+	    "status 3: the database is down");
+	assert_ptr_equal(f->res.failed, stage(f, "before"));
+	assert_int_equal(nsnapshots(f), 1);
+	assert_non_null(fp = fopen(mark, "r"));
+	while (fgets(text, sizeof(text), fp) != NULL)
+		;
+	fclose(fp);
+	assert_string_equal(text, "error before\n");
+
+	/* One that overstays its timeout is killed, group and all. */
+	snprintf(before, sizeof(before), "sleep 30 & sleep 30");
+	f->cfg.hook_timeout = 1;
+	run_at(f, "2026-06-03 01:00:00");
+	assert_string_equal(stage(f, "before")->summary, "before hook: killed "
+	    "after 1 s");
+	assert_true(stage(f, "before")->seconds < 10);
+	f->cfg.hook_before = f->cfg.hook_after = f->cfg.hook_on_error = NULL;
+	f->cfg.hook_timeout = 0;
+}
+
 int
 main(void)
 {
@@ -425,6 +483,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_run_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

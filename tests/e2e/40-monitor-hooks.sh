@@ -4,7 +4,9 @@
 # with the failed stage's line; a switch that does not answer is said and
 # changes nothing else (the job succeeds).  The metrics file is read with
 # Prometheus's own text-format parser; one that cannot be written is a
-# warning in the report, and the job's outcome stands.
+# warning in the report, and the job's outcome stands.  And the hooks:
+# before and after around the backup, on-error at the end; a before hook
+# that fails skips the backup, and the report and the switch name it.
 . "$(dirname "$0")/lib.sh"
 
 R=$T/repo
@@ -99,11 +101,42 @@ conf "http://127.0.0.1:$PORT/broken" "$T/metrics/gfsbackup.prom"
 expect 0 "$GFSB" run --config "$T/gfsbackup.conf" --time '2026-06-04 01:00:00'
 err_has "HTTP 500"
 
-step "bad input: the configuration's [monitor] refused in one line"
+step "hooks: before, after, on-error; a failing before skips the backup"
+conf "http://127.0.0.1:$PORT/ping/abc" "$T/metrics/gfsbackup.prom"
+cat >>"$T/gfsbackup.conf" <<EOC
+[hooks]
+before = echo before >>$T/marks
+after = echo "after \$GFSB_SNAPSHOT" >>$T/marks
+on-error = echo "error \$GFSB_FAILED_STAGE: \$GFSB_ERROR" >>$T/marks
+timeout = 20s
+EOC
+expect 0 "$GFSB" run --config "$T/gfsbackup.conf" --time '2026-06-05 01:00:00'
+[ "$(head -1 "$T/marks")" = before ] || { cat "$T/marks"; fail "before"; }
+grep -qE '^after [0-9a-f]{64}$' "$T/marks" || { cat "$T/marks"; fail "after"; }
+sed -i "s|^before = .*|before = echo 'database not ready' >\&2; exit 4|" "$T/gfsbackup.conf"
+: >"$LOG"
+n=$(snap_json "$R" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect 1 "$GFSB" run --config "$T/gfsbackup.conf" --time '2026-06-06 01:00:00'
+err_has "before: FAILED: before hook: exit status 4: database not ready"
+err_has "backup: FAILED: skipped: the before hook failed"
+grep -qx "error before: before hook: exit status 4: database not ready" "$T/marks" ||
+	{ cat "$T/marks"; fail "on-error was not told the failure"; }
+grep -q "^POST /ping/abc/fail before: before hook: exit status 4" "$LOG" ||
+	{ cat "$LOG"; fail "the switch was not told"; }
+m=$(snap_json "$R" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" = "$m" ] || fail "a backup ran after its before hook failed"
+grep -q "before hook: exit status 4" "$(ls -t "$T"/reports/report-*.txt | head -1)" ||
+	fail "the report does not name the hook"
+
+step "bad input: the configuration's [monitor] and [hooks] refused in one line"
 conf "ftp://example.org/x" "$T/metrics/gfsbackup.prom"
 expect 2 "$GFSB" run --config "$T/gfsbackup.conf"
 one_line_error "[monitor] ping-url: \"ftp://example.org/x\" is not an http:// or https:// URL"
 conf "http://127.0.0.1:$PORT/ping/abc" "relative/metrics.prom"
 expect 2 "$GFSB" run --config "$T/gfsbackup.conf"
 one_line_error "[monitor] metrics-file"
+conf "http://127.0.0.1:$PORT/ping/abc" "$T/metrics/gfsbackup.prom"
+printf '[hooks]\ntimeout = soon\n' >>"$T/gfsbackup.conf"
+expect 2 "$GFSB" run --config "$T/gfsbackup.conf"
+one_line_error "[hooks] timeout: \"soon\" is not a duration"
 echo "ok"
