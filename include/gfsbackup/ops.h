@@ -126,6 +126,10 @@ struct gfsb_backup_opts {
 	struct gfsb_time time;
 	const char *parent;    /* parent snapshot id; NULL = automatic */
 	int force;	       /* read every file (no parent shortcut) */
+	/* Read, chunk and count, and store nothing (no lock, no pack, no
+	 * snapshot): what the backup would add.  Close the repository
+	 * afterwards (gfsb_repo_set_dry_run). */
+	int dry_run;
 	unsigned threads;      /* workers; 0 = one per CPU */
 	gfsb_backup_progress_fn *progress; /* called ~4 times a second */
 	void *progress_cookie;
@@ -136,6 +140,7 @@ struct gfsb_backup_result {
 	char parent[GFSB_ID_HEX]; /* "" when there was none */
 	struct gfsb_snapshot_summary summary;
 	size_t recovered_packs; /* packs of an interrupted backup reused */
+	int dry_run;		/* nothing stored; snapshot_id is "" */
 	double seconds;
 };
 

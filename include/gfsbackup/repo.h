@@ -816,6 +816,16 @@ gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int exclusive,
 void gfsb_repo_set_lock_wait(struct gfsb_repo *r, int64_t seconds);
 
 /*
+ * gfsb_repo_set_dry_run(r, on):
+ * From now on, a blob that would be stored is only counted: compressed
+ * and measured (gfsb_repo_stats_get says what it would have added), its
+ * id remembered so that the same blob counts once, nothing packed or
+ * written; gfsb_repo_flush writes nothing.  For a backup's --dry-run;
+ * close r afterwards (its index holds blobs that are not stored).
+ */
+void gfsb_repo_set_dry_run(struct gfsb_repo *r, int on);
+
+/*
  * gfsb_repo_unlock(l):
  * Stop refreshing and remove the lock object.  NULL is allowed.
  */

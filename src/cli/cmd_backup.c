@@ -40,6 +40,8 @@ static const char usage[] =
 "      --force                read every file, ignoring the parent\n"
 "      --compression LEVEL    zstd level for this backup (0-19)\n"
 "      --threads N            worker threads (default: one per CPU)\n"
+"  -n, --dry-run              read and count, store nothing: what the\n"
+"                             backup would add\n"
 "      --json                 restic's JSON records on standard output:\n"
 "                             status each second, then the summary\n"
 "\n"
@@ -200,6 +202,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		CLI_OPT_NUMBER("threads", 0, &bo.threads, 1, GFSB_THREADS_MAX,
 		    NULL),
 		CLI_OPT_FLAG("json", 0, &json),
+		CLI_OPT_FLAG("dry-run", 'n', &bo.dry_run),
 		CLI_OPT_END
 	};
 

@@ -244,11 +244,15 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 		snprintf(host, sizeof(host), "%s", o->host);
 	else
 		gfsb_sys_hostname(host, sizeof(host));
+	/* A dry run writes nothing: no lock, no recovered packs indexed. */
 	if ((e = prepare_paths(&b, &paths, &npaths)) != GFSB_OK ||
-	    (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK ||
-	    (e = gfsb_repo_index_load(r)) != GFSB_OK ||
-	    (e = gfsb_repo_pack_recover(r, &res->recovered_packs)) != GFSB_OK)
+	    (!o->dry_run && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK) ||
+	    (e = gfsb_repo_index_load(r)) != GFSB_OK || (!o->dry_run &&
+	    (e = gfsb_repo_pack_recover(r, &res->recovered_packs)) !=
+	    GFSB_OK))
 		goto out;
+	if (o->dry_run)
+		gfsb_repo_set_dry_run(r, 1);
 	if (res->recovered_packs > 0)
 		gfsb_ctx_log(ctx, GFSB_LOG_INFO,
 		    "reusing %zu packs left by an interrupted backup",
@@ -260,9 +264,10 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 	bk_pipeline(&b, paths, npaths, have_root ? &parent_root : NULL, t0);
 	if ((e = bk_pipeline_end(&b)) != GFSB_OK ||
 	    (e = bk_snapshot_fill(&b, host, paths, npaths, parent, &before, t0,
-	    &snap)) != GFSB_OK ||
-	    (e = gfsb_repo_snapshot_save(r, &snap)) != GFSB_OK)
+	    &snap)) != GFSB_OK || (!o->dry_run &&
+	    (e = gfsb_repo_snapshot_save(r, &snap)) != GFSB_OK))
 		goto out;
+	res->dry_run = o->dry_run;
 	memcpy(res->snapshot_id, snap.id, sizeof(res->snapshot_id));
 	memcpy(res->parent, snap.parent, sizeof(res->parent));
 	res->summary = snap.summary;

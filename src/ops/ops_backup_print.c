@@ -48,6 +48,17 @@ gfsb_ops_backup_summary(const struct gfsb_backup_result *res, char *buf,
 	gfsb_size_format(m->total_bytes_processed, total, sizeof(total));
 	gfsb_size_format(m->data_added, added, sizeof(added));
 	gfsb_size_format(m->data_added_packed, stored, sizeof(stored));
+	if (res->dry_run) {
+		snprintf(buf, len, "dry run, nothing written: %llu files "
+		    "(%llu new, %llu changed, %llu unchanged), %s processed; "
+		    "would add %s new data (%s stored)",
+		    (unsigned long long)m->total_files_processed,
+		    (unsigned long long)m->files_new,
+		    (unsigned long long)m->files_changed,
+		    (unsigned long long)m->files_unmodified, total, added,
+		    stored);
+		return;
+	}
 	snprintf(buf, len, "snapshot %.8s saved: %llu files (%llu new, %llu "
 	    "changed, %llu unchanged), %s processed, %s new data (%s stored) "
 	    "in %.1f s", res->snapshot_id,

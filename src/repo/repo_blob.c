@@ -244,6 +244,16 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	job.src = clen > 0 ? io->a.data : p;
 	job.n = clen > 0 ? clen : n;
 	h.length = (uint32_t)(job.n + GFSB_SEAL_OVERHEAD);
+	if (r->dry_run) {
+		/* Counted as repo_pack_add counts it; nothing stored. */
+		pthread_mutex_lock(&r->pack_lock);
+		r->stats.blobs_added[h.type]++;
+		r->stats.raw_added[h.type] += h.raw_length;
+		r->stats.stored_added[h.type] += h.length;
+		pthread_mutex_unlock(&r->pack_lock);
+		*added = 1;
+		return GFSB_OK;
+	}
 	repo_blob_ad(job.ad, id, h.type, h.flags, h.raw_length);
 	if ((e = repo_pack_add(r, &h, seal_into, &job, 1)) != GFSB_OK)
 		return e;

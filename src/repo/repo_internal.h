@@ -124,6 +124,7 @@ struct donepack {
 struct gfsb_repo {
 	struct gfsb_ctx *ctx;
 	int64_t lock_wait;	/* gfsb_repo_set_lock_wait, seconds */
+	int dry_run;		/* gfsb_repo_set_dry_run: store nothing */
 	struct gfsb_backend *be;
 	struct gfsb_keys *keys;
 	char key_id[GFSB_ID_HEX];

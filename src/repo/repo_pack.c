@@ -376,10 +376,19 @@ repo_pack_add(struct gfsb_repo *r, const struct hdrent *h,
 	return e != GFSB_OK ? e : e2;
 }
 
+void
+gfsb_repo_set_dry_run(struct gfsb_repo *r, int on)
+{
+	r->dry_run = on;
+}
+
 gfsb_err
 gfsb_repo_flush(struct gfsb_repo *r)
 {
 	gfsb_err e;
+
+	if (r->dry_run)
+		return GFSB_OK;	/* nothing was packed */
 
 	if ((e = repo_flush_packs(r)) != GFSB_OK)
 		return e;

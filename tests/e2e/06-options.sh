@@ -198,4 +198,12 @@ assert all(r["message_type"] == "status" for r in recs[:-1]), recs
 s = recs[-1]
 assert len(s["snapshot_id"]) == 64 and s["total_files_processed"] == 4, s
 PY
+step "backup --dry-run: what it would add, and nothing written"
+echo "new content for the dry run" >"$F/a/dry"
+(cd "$R4" && find . -printf '%p %s %T@\n' | sort) >"$T/repo.before"
+expect 0 "$GFSB" backup -r "$R4" --dry-run "$F"
+out_has "dry run, nothing written"
+out_has "would add"
+(cd "$R4" && find . -printf '%p %s %T@\n' | sort) >"$T/repo.after"
+cmp -s "$T/repo.before" "$T/repo.after" || { diff "$T/repo.before" "$T/repo.after"; fail "a dry run wrote to the repository"; }
 echo "PASS"

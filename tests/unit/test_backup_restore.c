@@ -501,6 +501,69 @@ test_exclude_tags_and_size(void **state)
 	same_tree(f->src, p, 1, NULL);
 }
 
+/* Every object the in-memory repository holds. */
+static size_t
+nobjects(struct fixture *f)
+{
+	struct gfsb_objlist l;
+	size_t n = 0;
+	int t;
+
+	for (t = 0; t < GFSB_OBJ_NTYPES; t++) {
+		assert_int_equal(gfsb_backend_list_all(f->x.be,
+		    (enum gfsb_obj)t, &l), GFSB_OK);
+		n += l.n;
+		gfsb_objlist_fini(&l);
+	}
+	return n;
+}
+
+/* The repository opened anew (a dry run's must not be used again). */
+static void
+reopen(struct fixture *f)
+{
+	gfsb_repo_close(f->x.r);
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &f->x.r), GFSB_OK);
+}
+
+/* A dry run stores nothing and says what the backup would add: what the
+ * real one then adds; again after it, nothing. */
+static void
+test_dry_run(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[1] = { f->src };
+	struct gfsb_backup_result dry, real;
+	struct gfsb_backup_opts bo;
+	size_t before = nobjects(f);
+
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.dry_run = 1;
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &dry), GFSB_OK);
+	assert_int_equal(nobjects(f), before);
+	assert_int_equal(dry.dry_run, 1);
+	assert_string_equal(dry.snapshot_id, "");
+	assert_int_equal(dry.summary.files_new, 44);
+	assert_true(dry.summary.data_added > 0);
+	reopen(f);
+	bo.dry_run = 0;
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &real), GFSB_OK);
+	assert_int_equal(real.summary.data_blobs, dry.summary.data_blobs);
+	assert_int_equal(real.summary.data_added, dry.summary.data_added);
+	assert_int_equal(real.summary.data_added_packed,
+	    dry.summary.data_added_packed);
+	reopen(f);
+	bo.dry_run = 1;
+	before = nobjects(f);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &dry), GFSB_OK);
+	assert_int_equal(nobjects(f), before);
+	assert_int_equal(dry.summary.data_added, 0);
+	assert_int_equal(dry.summary.files_unmodified, 44);
+}
+
 /* ---- ls ---- */
 
 struct listing {
@@ -633,6 +696,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_tags_and_size,
