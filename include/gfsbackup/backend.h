@@ -3,8 +3,9 @@
  *
  * One interface (put, get, read a range, list, remove, stat) over typed,
  * named objects; `local` (a directory), `s3` (s3://BUCKET/PREFIX) and `mem`
- * (tests) implement it.  A backend knows nothing of the format: it moves whole objects
- * and makes each put atomic (the object exists whole or not at all).
+ * (tests) implement it.  A backend knows nothing of the format: it moves
+ * whole objects and makes each put atomic (the object exists whole or not
+ * at all).
  *
  * For an offsite copy that must outlive an attacker who owns the backed-up
  * server (and its S3 keys), the same interface also offers S3 Object Lock
