@@ -1,14 +1,19 @@
 #!/bin/bash
 # Install what gfsbackup needs to build and test on Debian 12.
 #   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh --build  only what building and running need
+#                                    (the demo: no test servers)
 #   scripts/install-deps.sh --bench  also borg and hyperfine
 # (restic is a test dependency: retention decisions are checked against it)
 set -euo pipefail
 
-pkgs=(
+build=(
 	build-essential cmake pkg-config
 	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
-	libcurl4-openssl-dev libexpat1-dev libinih-dev libcmocka-dev
+	libcurl4-openssl-dev libexpat1-dev libinih-dev
+)
+pkgs=(
+	"${build[@]}" libcmocka-dev
 	acl attr tar util-linux python3 curl jq
 	# The fuzz targets (tests/fuzz): clang and its libFuzzer runtime.
 	clang libclang-rt-14-dev
@@ -29,6 +34,8 @@ pkgs=(
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(borgbackup hyperfine time)
+elif [ "${1:-}" = "--build" ]; then
+	pkgs=("${build[@]}")
 fi
 
 missing=()

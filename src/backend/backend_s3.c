@@ -1236,7 +1236,7 @@ static gfsb_err
 asof_lookup(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
     const struct s3_asof_ent **out)
 {
-	const struct s3_asof_map *m;
+	const struct s3_asof_map *m = NULL;	/* -O3 cannot tell it is set */
 	char when[32];
 	gfsb_err e;
 
@@ -1253,7 +1253,7 @@ static gfsb_err
 asof_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
     void *cookie)
 {
-	const struct s3_asof_map *m;
+	const struct s3_asof_map *m = NULL;	/* -O3 cannot tell it is set */
 	size_t i;
 	gfsb_err e;
 

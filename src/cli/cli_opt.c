@@ -41,7 +41,7 @@ cli_number(struct cli *c, const char *opt, const char *arg, long min,
     long max, long *out)
 {
 	char *end;
-	long v;
+	long v = 0;
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
@@ -101,7 +101,7 @@ static int
 opt_limit_upload(struct cli *c, const struct cli_opt *o, const char *arg)
 {
 	char *end;
-	long v;
+	long v = 0;
 
 	v = strtol(arg, &end, 10);
 	if (*arg == '\0' || *end != '\0' || v < 1)
@@ -204,7 +204,7 @@ apply(struct cli *c, const struct cli_opt *o, const char *arg)
 	uint64_t u;
 	int64_t d;
 	double f;
-	long v;
+	long v = 0;
 
 	snprintf(flag, sizeof(flag), "--%s", o->name);
 	if (o->given != NULL)
