@@ -10,7 +10,8 @@
 #include "cli.h"
 
 static const char usage[] =
-"usage: gfsbackup find -r REPO [--json] [-s SNAPSHOT]... [--host HOST]\n"
+"usage: gfsbackup find -r REPO [--json] [-s | --snapshot SNAPSHOT]...\n"
+"                      [--host HOST]\n"
 "                      PATTERN...\n"
 "\n"
 "The entries matching a pattern, in every snapshot (or those named with\n"

@@ -11,7 +11,8 @@
 #include "cli.h"
 
 static const char usage[] =
-"usage: gfsbackup ls -r REPO [-l | --json] [--host HOST] SNAPSHOT [PATH]\n"
+"usage: gfsbackup ls -r REPO [-l | --long | --json] [--host HOST] SNAPSHOT\n"
+"                    [PATH]\n"
 "\n"
 "List the entries of a snapshot (an id prefix or \"latest\") under PATH\n"
 "(default: everything), one absolute path per line.  -l adds the type\n"
