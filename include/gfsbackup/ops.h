@@ -192,6 +192,31 @@ void gfsb_ops_backup_summary(const struct gfsb_backup_result *res,
 char *gfsb_ops_backup_status_json(const struct gfsb_backup_progress *p);
 char *gfsb_ops_backup_summary_json(const struct gfsb_backup_result *res);
 
+/* ---- backup of streams (standard input, a command's output) ---- */
+
+/* A stream stored as one file, /name, at the snapshot's root. */
+struct gfsb_backup_stream {
+	const char *name;		/* a file name, no '/' */
+	const char *const *argv;	/* a command (execvp, no shell) whose
+					   standard output it is; NULL: fd */
+	int fd;				/* read to its end when argv is NULL */
+};
+
+/*
+ * gfsb_ops_backup_streams(r, o, s, n, res):
+ * Back up n streams into a new snapshot, each read to its end, chunked,
+ * deduplicated and stored as a file /NAME (mode 0600, the user's, the
+ * time of the backup); the snapshot's paths are those files, with o's
+ * tags, host and time (the rest of o is not used).  A command that exits
+ * with a status other than 0, or is killed, fails the backup with
+ * GFSB_EIO naming it and its status: no snapshot is written (what was
+ * stored is indexed, for the next backup to reuse).  GFSB_EINVAL for a
+ * bad or repeated name; the errors of gfsb_ops_backup.
+ */
+gfsb_err gfsb_ops_backup_streams(struct gfsb_repo *r,
+    const struct gfsb_backup_opts *o, const struct gfsb_backup_stream *s,
+    size_t n, struct gfsb_backup_result *res) GFSB_WUR;
+
 /* ---- restore ---- */
 
 /* Where a restore stands: what is written, and what it will write

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gfsbackup/compress.h>
 #include <gfsbackup/ops.h>
@@ -15,6 +16,9 @@
 static const char usage[] =
 "usage: gfsbackup backup -r REPO [options] PATH...\n"
 "       gfsbackup backup -r REPO [options] --files-from FILE [PATH...]\n"
+"       gfsbackup backup -r REPO [--stdin-filename NAME] --stdin\n"
+"       gfsbackup backup -r REPO [--stdin-filename NAME]\n"
+"                        --stdin-from-command -- COMMAND [ARG...]\n"
 "\n"
 "Back up files and directories into a new snapshot.  Files unchanged since\n"
 "the parent snapshot (the latest of this host with the same paths) are not\n"
@@ -40,6 +44,11 @@ static const char usage[] =
 "      --force                read every file, ignoring the parent\n"
 "      --compression LEVEL    zstd level for this backup (0-19)\n"
 "      --threads N            worker threads (default: one per CPU)\n"
+"      --stdin                back up standard input as one file\n"
+"      --stdin-from-command   back up what COMMAND writes (run without a\n"
+"                             shell); if it fails, no snapshot is stored\n"
+"      --stdin-filename NAME  the file's name at the snapshot's root\n"
+"                             (default: stdin)\n"
 "  -n, --dry-run              read and count, store nothing: what the\n"
 "                             backup would add\n"
 "      --json                 restic's JSON records on standard output:\n"
@@ -166,6 +175,35 @@ all_paths(struct cli *c, char **argv, int n, const struct cli_list *lists,
 	return EXIT_OK;
 }
 
+/* --stdin, --stdin-from-command: one stream, /NAME in the snapshot. */
+static int
+backup_stream(struct cli *c, const struct gfsb_backup_opts *bo, int from_cmd,
+    const char *name, char **argv, int argc, int json)
+{
+	struct gfsb_backup_stream st;
+	struct gfsb_backup_result res;
+	gfsb_err e;
+	int rc;
+
+	if (from_cmd && argc == 0)
+		return cli_usage_error(c, "--stdin-from-command: give the "
+		    "command after --");
+	if (!from_cmd && argc > 0)
+		return cli_usage_error(c, "--stdin takes no paths");
+	if (bo->dry_run || bo->nexcludes > 0 || bo->nexclude_files > 0)
+		return cli_usage_error(c, "a stream goes whole: no --dry-run, "
+		    "no exclusions");
+	memset(&st, 0, sizeof(st));
+	st.name = name != NULL ? name : "stdin";
+	st.argv = from_cmd ? (const char *const *)argv : NULL;
+	st.fd = STDIN_FILENO;
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		return rc;
+	if ((e = gfsb_ops_backup_streams(c->r, bo, &st, 1, &res)) != GFSB_OK)
+		return cli_fail(c, e);
+	return summary(c, &res, json);
+}
+
 int
 cmd_backup(struct cli *c, int argc, char **argv)
 {
@@ -176,7 +214,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	    owned = { 0 };
 	size_t i;
 	const char *time_given = NULL;
-	int comp = -1, json = 0, rc;
+	int comp = -1, json = 0, use_stdin = 0, from_cmd = 0, rc;
+	const char *stdin_name = NULL;
 	double last_status = -1;
 	gfsb_err e;
 	const struct cli_opt opts[] = {
@@ -203,11 +242,31 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		    NULL),
 		CLI_OPT_FLAG("json", 0, &json),
 		CLI_OPT_FLAG("dry-run", 'n', &bo.dry_run),
+		CLI_OPT_FLAG("stdin", 0, &use_stdin),
+		CLI_OPT_FLAG("stdin-from-command", 0, &from_cmd),
+		CLI_OPT_STRING("stdin-filename", 0, &stdin_name),
 		CLI_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
 		goto out;
+	if (use_stdin || from_cmd) {
+		bo.tags = tags.v;
+		bo.ntags = tags.n;
+		bo.has_time = time_given != NULL;
+		bo.nexclude_files = files.n;
+		bo.nexcludes = excl.n;
+		rc = use_stdin && from_cmd ? cli_usage_error(c, "give --stdin "
+		    "or --stdin-from-command, not both") : backup_stream(c,
+		    &bo, from_cmd, stdin_name, argv + optind, argc - optind,
+		    json);
+		goto out;
+	}
+	if (stdin_name != NULL) {
+		rc = cli_usage_error(c, "--stdin-filename goes with --stdin "
+		    "or --stdin-from-command");
+		goto out;
+	}
 	if ((rc = all_paths(c, argv + optind, argc - optind, lists, &paths,
 	    &owned)) != EXIT_OK)
 		goto out;

@@ -206,4 +206,26 @@ out_has "dry run, nothing written"
 out_has "would add"
 (cd "$R4" && find . -printf '%p %s %T@\n' | sort) >"$T/repo.after"
 cmp -s "$T/repo.before" "$T/repo.after" || { diff "$T/repo.before" "$T/repo.after"; fail "a dry run wrote to the repository"; }
+step "--stdin, --stdin-from-command: a stream as one file; a failed command stores nothing"
+echo "from standard input" | "$GFSB" backup -r "$R4" -q --stdin --stdin-filename note.txt ||
+	fail "--stdin"
+[ "$("$GFSB" dump -r "$R4" latest:/note.txt)" = "from standard input" ] || fail "--stdin's file"
+expect 0 "$GFSB" backup -r "$R4" --stdin-filename numbers --stdin-from-command -- seq 1 50000
+out_has "1 files (1 new"
+"$GFSB" dump -r "$R4" latest:/numbers | cmp - <(seq 1 50000) || fail "--stdin-from-command's file"
+n=$(snap_json "$R4" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect 1 "$GFSB" backup -r "$R4" --stdin-from-command -- sh -c 'seq 1 10; exit 5'
+one_line_error "stdin: sh exited with status 5; no snapshot stored"
+expect 1 "$GFSB" backup -r "$R4" --stdin-from-command -- /nonexistent/dumper
+err_has "no snapshot stored"
+expect 2 "$GFSB" backup -r "$R4" --stdin-from-command
+one_line_error "give the command after --"
+expect 2 "$GFSB" backup -r "$R4" --stdin --stdin-from-command -- true
+one_line_error "not both"
+expect 2 "$GFSB" backup -r "$R4" --stdin-filename x "$F"
+one_line_error "--stdin-filename goes with"
+expect 1 "$GFSB" backup -r "$R4" --stdin-filename a/b --stdin </dev/null
+one_line_error "invalid stream name"
+m=$(snap_json "$R4" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" = "$m" ] || fail "a failed stream stored a snapshot"
 echo "PASS"

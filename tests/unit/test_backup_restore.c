@@ -691,12 +691,86 @@ test_dump(void **state)
 	assert_int_equal(dump_to(f, in, out, &res), GFSB_ENOTFOUND);
 }
 
+/* ---- streams ---- */
+
+/* The number of snapshots. */
+static size_t
+nsnaps(struct fixture *f)
+{
+	struct gfsb_snapshot **v;
+	size_t n;
+
+	assert_int_equal(gfsb_repo_snapshot_list(f->x.r, &v, &n), GFSB_OK);
+	gfsb_repo_snapshot_list_free(v, n);
+	return n;
+}
+
+/* Two streams (a command's output, and a file's bytes through a
+ * descriptor) in one snapshot, each back byte for byte; a command that
+ * fails stores no snapshot; a bad or repeated name is refused. */
+static void
+test_streams(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const seq[] = { "sh", "-c", "seq 1 200000", NULL };
+	static const char *const bad[] = { "sh", "-c", "seq 1 1000; exit 3",
+	    NULL };
+	struct gfsb_backup_stream st[2];
+	struct gfsb_backup_result res;
+	struct gfsb_backup_opts bo;
+	struct gfsb_dump_result dr;
+	struct gfsb_snapshot *snap;
+	char in[256], out[256], want[256], cmd[300];
+	int fd;
+
+	memset(&bo, 0, sizeof(bo));
+	memset(st, 0, sizeof(st));
+	snprintf(in, sizeof(in), "%s/dir0/f04.txt", f->src);
+	assert_true((fd = open(in, O_RDONLY)) >= 0);
+	st[0].name = "numbers.txt";
+	st[0].argv = seq;
+	st[1].name = "copy";
+	st[1].fd = fd;
+	assert_int_equal(gfsb_ops_backup_streams(f->x.r, &bo, st, 2, &res),
+	    GFSB_OK);
+	close(fd);
+	assert_int_equal(res.summary.files_new, 2);
+	assert_int_equal(gfsb_repo_snapshot_find(f->x.r, "latest", NULL,
+	    &snap), GFSB_OK);
+	assert_int_equal(snap->npaths, 2);
+	assert_string_equal(snap->paths[0], "/numbers.txt");
+	gfsb_repo_snapshot_free(snap);
+	snprintf(out, sizeof(out), "%s/out", f->base);
+	assert_int_equal(dump_to(f, "/copy", out, &dr), GFSB_OK);
+	assert_true(same_bytes(in, out));
+	snprintf(want, sizeof(want), "%s/want", f->base);
+	snprintf(cmd, sizeof(cmd), "seq 1 200000 >%s", want);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(dump_to(f, "/numbers.txt", out, &dr), GFSB_OK);
+	assert_true(same_bytes(want, out));
+
+	st[0].argv = bad;
+	assert_int_equal(gfsb_ops_backup_streams(f->x.r, &bo, st, 1, &res),
+	    GFSB_EIO);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "exited with status "
+	    "3; no snapshot stored"));
+	assert_int_equal(nsnaps(f), 1);
+	st[0].name = "a/b";
+	assert_int_equal(gfsb_ops_backup_streams(f->x.r, &bo, st, 1, &res),
+	    GFSB_EINVAL);
+	st[0].name = st[1].name;
+	assert_int_equal(gfsb_ops_backup_streams(f->x.r, &bo, st, 2, &res),
+	    GFSB_EINVAL);
+	assert_int_equal(nsnaps(f), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_tags_and_size,
