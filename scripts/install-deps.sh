@@ -27,6 +27,8 @@ pkgs=(
 	# The monitoring test reads the metrics file with Prometheus's own
 	# text-format parser.
 	python3-prometheus-client
+	# The database dumps are tested against a real PostgreSQL server.
+	postgresql
 	# The Debian package (cpack -G DEB, dpkg-shlibdeps) and its test
 	# (tests/e2e/18-package.sh): units checked with systemd-analyze, man
 	# pages with man, groff and mandoc.

@@ -1485,6 +1485,16 @@ struct gfsb_config {
 	unsigned report_keep_days;	/* 0: keep every saved report */
 	int64_t rto;			/* recovery-time objective, s; 0: none */
 
+	/* [databases]: each dumped into a file of one snapshot a night */
+	char **pg_databases;		/* pg_dump */
+	size_t npg_databases;
+	char **pg_options;		/* pg_dump's options, before the name */
+	size_t npg_options;
+	char **mysql_databases;		/* mysqldump */
+	size_t nmysql_databases;
+	char **mysql_options;
+	size_t nmysql_options;
+
 	/* [hooks] (NULL: none) */
 	char *hook_before;		/* before the backup */
 	char *hook_after;		/* after it, whatever its outcome */

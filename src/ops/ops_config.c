@@ -509,6 +509,27 @@ on_monitor(struct cfgload *s, const char *k, const char *v)
 }
 
 static int
+on_databases(struct cfgload *s, const char *k, const char *v)
+{
+	struct gfsb_config *c = s->cfg;
+
+	if (strcmp(k, "postgresql") == 0)
+		return set_list(s, "databases", k, &c->pg_databases,
+		    &c->npg_databases, v, " \t,", 0);
+	if (strcmp(k, "postgresql-options") == 0)
+		return set_list(s, "databases", k, &c->pg_options,
+		    &c->npg_options, v, " \t", 0);
+	if (strcmp(k, "mysql") == 0)
+		return set_list(s, "databases", k, &c->mysql_databases,
+		    &c->nmysql_databases, v, " \t,", 0);
+	if (strcmp(k, "mysql-options") == 0)
+		return set_list(s, "databases", k, &c->mysql_options,
+		    &c->nmysql_options, v, " \t", 0);
+	return bad(s, "databases", k, "unknown key (postgresql, "
+	    "postgresql-options, mysql, mysql-options)");
+}
+
+static int
 on_hooks(struct cfgload *s, const char *k, const char *v)
 {
 	struct gfsb_config *c = s->cfg;
@@ -565,8 +586,10 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		return on_monitor(s, name, value);
 	if (strcmp(section, "hooks") == 0)
 		return on_hooks(s, name, value);
+	if (strcmp(section, "databases") == 0)
+		return on_databases(s, name, value);
 	return bad(s, section, name, "unknown section (repository, offsite, "
-	    "backup, retention, verify, report, monitor, hooks)");
+	    "backup, retention, verify, report, monitor, hooks, databases)");
 }
 
 /* Settings that need each other, checked once the whole file is read. */
@@ -602,6 +625,14 @@ check_whole(struct gfsb_config *c, int prune_given)
 		return "[report]: give smtp-user and smtp-password-file "
 		    "together";
 	return NULL;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
 }
 
 void
@@ -651,6 +682,10 @@ gfsb_config_fini(struct gfsb_config *c)
 	free(c->hook_before);
 	free(c->hook_after);
 	free(c->hook_on_error);
+	strv_free(c->pg_databases, c->npg_databases);
+	strv_free(c->pg_options, c->npg_options);
+	strv_free(c->mysql_databases, c->nmysql_databases);
+	strv_free(c->mysql_options, c->nmysql_options);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -229,6 +229,97 @@ stage_backup(struct run *r)
 		backup_end(r, &res);
 }
 
+/* The streams of [databases]: a dump command each, named after it. */
+static gfsb_err
+db_streams(const struct gfsb_config *cfg, struct gfsb_backup_stream *st,
+    char ***argvs, char **names)
+{
+	size_t i, k, n = 0, no;
+	char *const *opts;
+	const char *tool;
+
+	for (k = 0; k < 2; k++) {
+		tool = k == 0 ? "pg_dump" : "mysqldump";
+		opts = k == 0 ? cfg->pg_options : cfg->mysql_options;
+		no = k == 0 ? cfg->npg_options : cfg->nmysql_options;
+		for (i = 0; i < (k == 0 ? cfg->npg_databases :
+		    cfg->nmysql_databases); i++, n++) {
+			const char *db = k == 0 ? cfg->pg_databases[i] :
+			    cfg->mysql_databases[i];
+
+			if (asprintf(&names[n], "%s-%s.sql", k == 0 ?
+			    "postgresql" : "mysql", db) < 0 ||
+			    (argvs[n] = calloc(no + 3, sizeof(char *))) ==
+			    NULL)
+				return GFSB_ENOMEM;
+			argvs[n][0] = (char *)(uintptr_t)tool;
+			memcpy(&argvs[n][1], opts, no * sizeof(char *));
+			argvs[n][no + 1] = (char *)(uintptr_t)db;
+			st[n].name = names[n];
+			st[n].argv = (const char *const *)argvs[n];
+		}
+	}
+	return GFSB_OK;
+}
+
+/* [databases]: every database dumped into one snapshot of its own a
+ * night; a dump that fails fails the stage, naming the database, and
+ * stores no snapshot. */
+static void
+stage_databases(struct run *r)
+{
+	const struct gfsb_config *cfg = r->cfg;
+	size_t n = cfg->npg_databases + cfg->nmysql_databases, i;
+	struct gfsb_backup_stream *st = NULL;
+	struct gfsb_backup_result res;
+	struct gfsb_backup_opts bo;
+	char ***argvs = NULL, **names = NULL, added[32];
+	gfsb_err e;
+
+	if (n == 0)
+		return;
+	rn_stage_begin(r);
+	if (r->before_failed || r->o->dry_run) {
+		rn_stage_end(r, "databases", r->o->dry_run ? GFSB_OK :
+		    GFSB_EINVAL, 0, r->o->dry_run ? GFSB_REPORT_OK :
+		    GFSB_REPORT_FAILED, r->o->dry_run ? "would dump %zu "
+		    "databases" : "skipped: the before hook failed", n);
+		return;
+	}
+	if (rn_no_repo(r, "databases"))
+		return;
+	if ((st = calloc(n, sizeof(*st))) == NULL ||
+	    (argvs = calloc(n, sizeof(*argvs))) == NULL ||
+	    (names = calloc(n, sizeof(*names))) == NULL)
+		e = GFSB_ENOMEM;
+	else
+		e = db_streams(cfg, st, argvs, names);
+	memset(&bo, 0, sizeof(bo));
+	bo.tags = (const char *const *)cfg->tags;
+	bo.ntags = cfg->ntags;
+	bo.host = cfg->host;
+	bo.has_time = r->o->has_time;
+	bo.time = r->o->now;
+	if (e == GFSB_OK)
+		e = gfsb_ops_backup_streams(r->repo, &bo, st, n, &res);
+	if (e != GFSB_OK) {
+		rn_stage_failed(r, "databases", e);
+	} else {
+		gfsb_size_format(res.summary.data_added_packed, added,
+		    sizeof(added));
+		rn_stage_end(r, "databases", GFSB_OK, 0, GFSB_REPORT_OK,
+		    "dumped %zu databases into snapshot %.8s (%s added)", n,
+		    res.snapshot_id, added);
+	}
+	for (i = 0; i < n && names != NULL; i++) {
+		free(names[i]);
+		free(argvs[i]);
+	}
+	free(names);
+	free(argvs);
+	free(st);
+}
+
 static void
 stage_forget(struct run *r)
 {
@@ -558,6 +649,7 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 	}
 	stage_hook(&r, "before", cfg->hook_before);
 	stage_backup(&r);
+	stage_databases(&r);
 	if (!r.before_failed)
 		stage_hook(&r, "after", cfg->hook_after);
 	if (cfg->policy != NULL) {

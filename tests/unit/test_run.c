@@ -468,6 +468,56 @@ test_hooks(void **state)
 	f->cfg.hook_timeout = 0;
 }
 
+/* [databases]: each dump a file of one snapshot a night (a pg_dump of
+ * our own on PATH, which tells its arguments); one that fails names the
+ * database, and the night stores no dump snapshot.  (42-databases runs
+ * the real pg_dump against a real server.) */
+static void
+test_databases(void **state)
+{
+	struct fixture *f = *state;
+	char bin[128], tool[160], path[4200], *dbs[2], *opts[2];
+	struct gfsb_snapshot **v;
+	size_t n;
+	FILE *fp;
+
+	snprintf(bin, sizeof(bin), "%s/bin", f->state);
+	assert_int_equal(mkdir(bin, 0755), 0);
+	snprintf(tool, sizeof(tool), "%s/pg_dump", bin);
+	assert_non_null(fp = fopen(tool, "w"));
+	fputs("#!/bin/sh\n[ \"$3\" = broken ] && exit 2\n"
+	    "echo \"-- dump of $3 with $1 $2\"\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(tool, 0755), 0);
+	snprintf(path, sizeof(path), "%s:%s", bin, getenv("PATH"));
+	setenv("PATH", path, 1);
+	dbs[0] = "appdb";
+	dbs[1] = "billing";
+	opts[0] = "-h";
+	opts[1] = "/run/pg";
+	f->cfg.pg_databases = dbs;
+	f->cfg.npg_databases = 2;
+	f->cfg.pg_options = opts;
+	f->cfg.npg_options = 2;
+	run_at(f, "2026-06-01 01:00:00");
+	assert_string_equal(f->names, "backup:OK databases:OK forget:OK "
+	    "prune:OK verify:OK");
+	assert_int_equal(gfsb_repo_snapshot_list(f->x.r, &v, &n), GFSB_OK);
+	assert_int_equal(n, 2);
+	assert_true(v[0]->npaths == 2 || v[1]->npaths == 2);
+	gfsb_repo_snapshot_list_free(v, n);
+
+	dbs[1] = "broken";
+	run_at(f, "2026-06-02 01:00:00");
+	assert_string_equal(stage(f, "databases")->summary,
+	    "postgresql-broken.sql: pg_dump exited with status 2; no "
+	    "snapshot stored");
+	assert_ptr_equal(f->res.failed, stage(f, "databases"));
+	assert_int_equal(nsnapshots(f), 3);	/* the night's files only */
+	f->cfg.npg_databases = f->cfg.npg_options = 0;
+	f->cfg.pg_databases = f->cfg.pg_options = NULL;
+}
+
 int
 main(void)
 {
@@ -484,6 +534,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_run_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_databases, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
