@@ -70,7 +70,11 @@ expect 1 env GFSBACKUP_S3_ATTEMPTS=3 "$GFSB" backup -r "$R" "$S"
 one_line_error "HTTP 500 InternalError"
 err_has "s3://gfsb-faults/repo/"
 faults '{"rate": 0}'
-[ -z "$(s3_uploads gfsb-faults)" ] || fail "the failed upload was not aborted"
+# This backup's uploads only: the sync above may leave one in copy/ that
+# a stalled request created after its client had given up (prune aborts
+# those), which is not this step's to answer for.
+left=$(s3_uploads gfsb-faults | grep '^repo/' || true)
+[ -z "$left" ] || fail "the failed upload was not aborted: $left"
 s3_listing gfsb-faults/repo >"$T/after"
 # The lock the failed backup took is gone; so is every object it tried.
 cmp -s "$T/before" "$T/after" || fail "a failed backup changed the bucket"
