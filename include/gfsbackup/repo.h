@@ -774,6 +774,11 @@ char *gfsb_repo_snapshot_json(struct gfsb_snapshot *const *list, size_t n);
  */
 char *gfsb_repo_snapshot_json_one(const struct gfsb_snapshot *s, int with_id);
 
+/* A snapshot's summary as a malloc'd compact JSON object, as the
+ * snapshot's JSON holds it (backup_start, backup_end, files_new, ...);
+ * NULL on allocation failure. */
+char *gfsb_repo_snapshot_summary_json(const struct gfsb_snapshot_summary *m);
+
 /*
  * gfsb_repo_snapshot_remove(r, id):
  * Delete a snapshot object (the data it used stays until a prune).

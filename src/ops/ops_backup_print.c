@@ -98,32 +98,17 @@ gfsb_ops_backup_status_json(const struct gfsb_backup_progress *p)
 char *
 gfsb_ops_backup_summary_json(const struct gfsb_backup_result *res)
 {
-	const struct gfsb_snapshot_summary *m = &res->summary;
-	char start[40], end[40], *s;
-	json_t *o;
+	char *m = gfsb_repo_snapshot_summary_json(&res->summary), *s = NULL;
+	json_t *o = m != NULL ? json_loads(m, 0, NULL) : NULL;
 
-	gfsb_time_format_rfc3339(&m->backup_start, start, sizeof(start));
-	gfsb_time_format_rfc3339(&m->backup_end, end, sizeof(end));
-	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:f, s:s, s:s, s:s, s:I}",
-	    "message_type", "summary",
-	    "files_new", (json_int_t)m->files_new,
-	    "files_changed", (json_int_t)m->files_changed,
-	    "files_unmodified", (json_int_t)m->files_unmodified,
-	    "dirs_new", (json_int_t)m->dirs_new,
-	    "dirs_changed", (json_int_t)m->dirs_changed,
-	    "dirs_unmodified", (json_int_t)m->dirs_unmodified,
-	    "data_blobs", (json_int_t)m->data_blobs,
-	    "tree_blobs", (json_int_t)m->tree_blobs,
-	    "data_added", (json_int_t)m->data_added,
-	    "data_added_packed", (json_int_t)m->data_added_packed,
-	    "total_files_processed", (json_int_t)m->total_files_processed,
-	    "total_bytes_processed", (json_int_t)m->total_bytes_processed,
-	    "total_duration", res->seconds,
-	    "backup_start", start, "backup_end", end,
-	    "snapshot_id", res->snapshot_id,
-	    "warnings", (json_int_t)m->warnings);
-	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	/* The snapshot's summary, and what restic's record adds to it. */
+	if (o != NULL && json_object_set_new(o, "message_type",
+	    json_string("summary")) == 0 && json_object_set_new(o,
+	    "total_duration", json_real(res->seconds)) == 0 &&
+	    json_object_set_new(o, "snapshot_id",
+	    json_string(res->snapshot_id)) == 0)
+		s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	free(m);
 	return s;
 }

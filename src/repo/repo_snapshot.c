@@ -100,6 +100,16 @@ summary_json(const struct gfsb_snapshot_summary *m)
 	    "warnings", (json_int_t)m->warnings);
 }
 
+char *
+gfsb_repo_snapshot_summary_json(const struct gfsb_snapshot_summary *m)
+{
+	json_t *o = summary_json(m);
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
 /* The JSON form; with `listing`, add id and short_id as restic prints. */
 static json_t *
 snap_json(const struct gfsb_snapshot *s, int listing)
