@@ -93,26 +93,47 @@ static gfsb_err
 command(struct streamer *s, const struct gfsb_backup_stream *st,
     struct gfsb_node *n)
 {
-	int pfd[2], status = 0;
+	int pfd[2], efd[2] = { -1, -1 }, status = 0, err = 0;
 	gfsb_err e;
 	pid_t pid;
 
-	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0)
+	/* efd carries errno when exec fails (it closes on a good exec). */
+	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: cannot run %s: "
 		    "%s", st->name, st->argv[0], strerror(errno));
+	if (pipe2(efd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: cannot run %s: %s",
+		    st->name, st->argv[0], strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		if (efd[0] >= 0) {
+			close(efd[0]);
+			close(efd[1]);
+		}
+		return e;
+	}
 	if (pid == 0) {
 		dup2(pfd[1], STDOUT_FILENO);
 		execvp(st->argv[0], (char *const *)(uintptr_t)st->argv);
-		fprintf(stderr, "%s: %s\n", st->argv[0], strerror(errno));
+		err = errno;
+		(void)!write(efd[1], &err, sizeof(err));
 		_exit(127);
 	}
 	close(pfd[1]);
+	close(efd[1]);
 	e = content(s, pfd[0], st->name, n);
 	if (e != GFSB_OK)
 		kill(pid, SIGTERM);	/* no reader left for it */
 	close(pfd[0]);
+	if (read(efd[0], &err, sizeof(err)) != sizeof(err))
+		err = 0;
+	close(efd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (err != 0)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "%s: cannot run %s: "
+		    "%s; no snapshot stored", st->name, st->argv[0],
+		    strerror(err));
 	if (e != GFSB_OK)
 		return e;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -217,7 +217,7 @@ n=$(snap_json "$R4" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin))
 expect 1 "$GFSB" backup -r "$R4" --stdin-from-command -- sh -c 'seq 1 10; exit 5'
 one_line_error "stdin: sh exited with status 5; no snapshot stored"
 expect 1 "$GFSB" backup -r "$R4" --stdin-from-command -- /nonexistent/dumper
-err_has "no snapshot stored"
+one_line_error "stdin: cannot run /nonexistent/dumper: No such file or directory; no snapshot stored"
 expect 2 "$GFSB" backup -r "$R4" --stdin-from-command
 one_line_error "give the command after --"
 expect 2 "$GFSB" backup -r "$R4" --stdin --stdin-from-command -- true
