@@ -35,7 +35,6 @@ struct cli {
 	int quiet;
 	int verbose;
 	int progress_shown; /* a progress line is on the terminal */
-	const char *usage;  /* the command's usage text, for --help */
 	struct gfsb_backend_opts remote; /* --s3-*, --cacert, ... */
 	const char *cache_dir;	  /* --cache-dir */
 	int no_cache;		  /* --no-cache */
@@ -142,26 +141,35 @@ struct cli_list {
 	{ CLI_OPT_(CALLBACK, l, s, p), .cb = (fn) }
 #define CLI_OPT_END { .name = NULL }
 
-/* The help for the global options, printed after each command's own. */
-extern const char cli_global_usage[];
+/* The help texts, docs/help/NAME.txt compiled in (cmake/help.cmake):
+ * a command's, "global" (the global options, after each command's),
+ * "gfsbackup" and "exit-status" (gfsbackup --help). */
+struct cli_help {
+	const char *name;
+	const char *text;
+};
+extern const struct cli_help cli_helps[];
+
+/* The help text called name ("" if there is none). */
+const char *cli_help(const char *name);
 
 /* cli_parse's max_args: any number of positional arguments. */
 #define CLI_ANY (-1)
 
 /*
- * cli_parse(c, argc, argv, usage, opts, max_args):
+ * cli_parse(c, argc, argv, opts, max_args):
  * Parse argv (from the command's name on) with the command's options
  * (opts, ended by CLI_OPT_END) and the global options, storing each
  * value where its entry says; the positional arguments are then
- * argv[optind..argc-1].  --help prints usage (kept in c->usage) and
- * cli_global_usage, and exits 0.  --as-of is checked here for every
+ * argv[optind..argc-1].  --help prints the command's help and the
+ * global options', and exits 0.  --as-of is checked here for every
  * command: a valid local time, not in the future, and only for a
  * command that reads (c->as_of_ok).  More than max_args positional
  * arguments (unless CLI_ANY) is "unexpected argument".  Returns EXIT_OK,
  * or the exit status after saying what is wrong (EXIT_USAGE; EXIT_FATAL
  * when out of memory), with a "did you mean" for a mistyped option.
  */
-int cli_parse(struct cli *c, int argc, char **argv, const char *usage,
+int cli_parse(struct cli *c, int argc, char **argv,
     const struct cli_opt *opts, int max_args);
 
 /* Append s to l (for a callback of a repeatable option); exit status. */

@@ -129,43 +129,6 @@ cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg)
 	return e == GFSB_EIO ? cli_fail(c, e) : cli_config_fail(c, e);
 }
 
-const char cli_global_usage[] =
-"\n"
-"Global options (every command):\n"
-"  -r, --repo REPO             a directory, or s3://BUCKET/PREFIX\n"
-"                              (or GFSBACKUP_REPOSITORY)\n"
-"  --password-file FILE        read the passphrase from FILE\n"
-"                              (or GFSBACKUP_PASSWORD_FILE)\n"
-"  --password-command CMD      run CMD for the passphrase\n"
-"                              (or GFSBACKUP_PASSWORD_COMMAND);\n"
-"                              GFSBACKUP_PASSWORD also works, else a prompt\n"
-"  -q, --quiet                 no progress, no information messages\n"
-"  -v, --verbose               more messages\n"
-"  -h, --help                  help for a command\n"
-"S3 repositories:\n"
-"  --s3-endpoint URL           http(s)://HOST[:PORT] of an S3-compatible\n"
-"                              server (or GFSBACKUP_S3_ENDPOINT; else AWS)\n"
-"  --s3-region REGION          (or AWS_REGION / AWS_DEFAULT_REGION;\n"
-"                              default us-east-1)\n"
-"  --s3-credentials-file FILE  aws_access_key_id/aws_secret_access_key in\n"
-"                              [default]; mode 0600 (else AWS_ACCESS_KEY_ID,\n"
-"                              AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)\n"
-"  --s3-virtual-host           BUCKET.HOST addressing (default: path style)\n"
-"  --cacert FILE               CA certificates to verify servers with\n"
-"                              (or AWS_CA_BUNDLE; else the system's)\n"
-"  --connections N             transfers at once (default 4)\n"
-"  --limit-upload KIB          upload at most KIB KiB/s\n"
-"  --cache-dir DIR             cache of a remote repository's metadata\n"
-"                              (default $XDG_CACHE_HOME/gfsbackup or\n"
-"                              ~/.cache/gfsbackup; GFSBACKUP_CACHE_DIR)\n"
-"  --no-cache                  read everything from the repository\n"
-"  --as-of 'YYYY-MM-DD HH:MM:SS'  read the repository as it stood at that\n"
-"                              local time (a versioned bucket; snapshots,\n"
-"                              ls, restore, verify, sync's source only)\n"
-"  --retry-lock DURATION       wait up to DURATION (30s, 10m, 2h) for\n"
-"                              another process's lock to go (default: fail\n"
-"                              at once, exit 11)\n";
-
 int
 cli_pass_read(struct cli *c, const struct gfsb_pass_source *src, char **out,
     size_t *len)
@@ -302,4 +265,15 @@ cli_strv_add(const char ***v, size_t *n, const char *s)
 	grown[(*n)++] = s;
 	*v = grown;
 	return 0;
+}
+
+const char *
+cli_help(const char *name)
+{
+	const struct cli_help *h;
+
+	for (h = cli_helps; h->name != NULL; h++)
+		if (strcmp(h->name, name) == 0)
+			return h->text;
+	return "";
 }

@@ -72,8 +72,8 @@ opt_help(struct cli *c, const struct cli_opt *o, const char *arg)
 {
 	(void)o;
 	(void)arg;
-	fputs(c->usage ? c->usage : "", stdout);
-	fputs(cli_global_usage, stdout);
+	fputs(cli_help(c->cmd), stdout);
+	fputs(cli_help("global"), stdout);
 	exit(EXIT_OK);
 }
 
@@ -382,13 +382,12 @@ find(const struct opt_tables *t, int letter)
 }
 
 int
-cli_parse(struct cli *c, int argc, char **argv, const char *usage,
+cli_parse(struct cli *c, int argc, char **argv,
     const struct cli_opt *opts, int max_args)
 {
 	struct opt_tables t;
 	int o, i, rc;
 
-	c->usage = usage;
 	build(c, opts, &t);
 	while ((o = getopt_long(argc, argv, t.letters, t.lo, &i)) != -1) {
 		if (o == '?' || o == ':')

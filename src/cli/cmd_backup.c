@@ -13,50 +13,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup backup -r REPO [options] PATH...\n"
-"       gfsbackup backup -r REPO [options] --files-from FILE [PATH...]\n"
-"       gfsbackup backup -r REPO [--stdin-filename NAME] --stdin\n"
-"       gfsbackup backup -r REPO [--stdin-filename NAME]\n"
-"                        --stdin-from-command -- COMMAND [ARG...]\n"
-"\n"
-"Back up files and directories into a new snapshot.  Files unchanged since\n"
-"the parent snapshot (the latest of this host with the same paths) are not\n"
-"read again.\n"
-"\n"
-"  -e, --exclude PATTERN      leave out matching paths (repeatable); `*`,\n"
-"                             `?`, `[..]` within a name, `**` across\n"
-"                             directories; anchored with a leading /\n"
-"      --exclude-file FILE    read patterns from FILE, one per line\n"
-"      --exclude-caches       leave out directories with a CACHEDIR.TAG\n"
-"      --exclude-if-present NAME[:TEXT]  leave out directories holding\n"
-"                             NAME (starting with TEXT) (repeatable)\n"
-"      --exclude-larger-than SIZE  leave out files larger (2GiB, 500M)\n"
-"      --files-from FILE      back up the paths FILE lists too, one a line\n"
-"                             (# comments; - for standard input)\n"
-"      --files-from-verbatim FILE  the same, each line exactly as it is\n"
-"      --files-from-raw FILE  the same, NUL-separated (find -print0)\n"
-"  -x, --one-file-system      do not cross into other file systems\n"
-"      --tag TAG              tag the snapshot (repeatable)\n"
-"      --host HOST            record HOST instead of this host's name\n"
-"      --time 'YYYY-MM-DD HH:MM:SS'  record this time (local time zone)\n"
-"      --parent SNAPSHOT      compare with this snapshot instead\n"
-"      --force                read every file, ignoring the parent\n"
-"      --compression LEVEL    zstd level for this backup (0-19)\n"
-"      --threads N            worker threads (default: one per CPU)\n"
-"      --stdin                back up standard input as one file\n"
-"      --stdin-from-command   back up what COMMAND writes (run without a\n"
-"                             shell); if it fails, no snapshot is stored\n"
-"      --stdin-filename NAME  the file's name at the snapshot's root\n"
-"                             (default: stdin)\n"
-"  -n, --dry-run              read and count, store nothing: what the\n"
-"                             backup would add\n"
-"      --json                 restic's JSON records on standard output:\n"
-"                             status each second, then the summary\n"
-"\n"
-"Exit status 3: the snapshot was written but some files could not be\n"
-"read (each is named in a warning).\n";
-
 static void
 progress(void *cookie, const struct gfsb_backup_progress *p)
 {
@@ -248,7 +204,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
 		goto out;
 	if (use_stdin || from_cmd) {
 		bo.tags = tags.v;

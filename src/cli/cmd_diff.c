@@ -8,15 +8,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup diff -r REPO [--json] [--metadata] SNAPSHOT1 SNAPSHOT2\n"
-"\n"
-"What changed from SNAPSHOT1 to SNAPSHOT2 (ids, prefixes or \"latest\"),\n"
-"one line each, restic's way: + added, - removed, M content changed,\n"
-"T type changed, U metadata only (shown with --metadata); then the\n"
-"entries and blobs each side has alone.  --json prints restic's diff\n"
-"--json: a change object a line, then the statistics.\n";
-
 static gfsb_err
 change(void *cookie, char mod, const char *path, const struct gfsb_node *a,
     const struct gfsb_node *b)
@@ -44,7 +35,7 @@ cmd_diff(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 2)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, 2)) != EXIT_OK)
 		return rc;
 	if (argc - optind != 2)
 		return cli_usage_error(c, "give two snapshots");

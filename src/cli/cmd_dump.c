@@ -9,13 +9,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup dump -r REPO [--host HOST] SNAPSHOT:PATH\n"
-"\n"
-"Write PATH of the snapshot (an id prefix or \"latest\") to standard\n"
-"output: a file's content, or a directory's (SNAPSHOT alone: everything)\n"
-"as a pax archive, as restore --to-tar - writes it.\n";
-
 int
 cmd_dump(struct cli *c, int argc, char **argv)
 {
@@ -29,7 +22,7 @@ cmd_dump(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 1)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, 1)) != EXIT_OK)
 		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "what to dump? give SNAPSHOT:PATH");

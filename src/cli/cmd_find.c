@@ -9,16 +9,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup find -r REPO [--json] [-s | --snapshot SNAPSHOT]...\n"
-"                      [--host HOST]\n"
-"                      PATTERN...\n"
-"\n"
-"The entries matching a pattern, in every snapshot (or those named with\n"
-"-s, or of HOST), with their mode, owner, size and time.  Patterns are\n"
-"the exclude patterns' (gfsbackup backup --help): *.sql matches at any\n"
-"depth, /etc/** only under /etc.  --json prints restic's find --json.\n";
-
 struct finding {
 	struct cli *c;
 	const struct gfsb_snapshot *last;	/* whose heading is out */
@@ -56,7 +46,7 @@ cmd_find(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
 		goto out;
 	rc = cli_usage_error(c, "nothing to find: give a pattern");
 	if (optind == argc || (rc = cli_open_repo(c)) != EXIT_OK)

@@ -12,40 +12,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup forget -r REPO --policy FILE | --keep-daily N ...\n"
-"                        [--dry-run] [--json] [--prune] [--group-by G]\n"
-"       gfsbackup forget -r REPO ID... [--dry-run] [--prune]\n"
-"\n"
-"Apply a retention policy to each group of snapshots (same host and paths\n"
-"by default) and remove the snapshots it does not keep.  Every snapshot is\n"
-"listed with its role: son/daily, father/weekly, grandfather/monthly,\n"
-"yearly, last, within, tag.  The rules are restic's (docs/RETENTION.md).\n"
-"\n"
-"  --policy FILE              rules from a policy file (see schedules/)\n"
-"  -l, --keep-last N          the N newest snapshots\n"
-"  -H, --keep-hourly N        the newest of each of the last N hours\n"
-"  -d, --keep-daily N         ... days (sons)\n"
-"  -w, --keep-weekly N        ... ISO weeks (fathers)\n"
-"  -m, --keep-monthly N       ... months (grandfathers)\n"
-"  -y, --keep-yearly N        ... years\n"
-"  --keep-within D            all snapshots within D of the newest (1y6m,\n"
-"                             14d, 36h); --keep-within-hourly/-daily/\n"
-"                             -weekly/-monthly/-yearly D: the newest of\n"
-"                             each period within D\n"
-"  --keep-tag T[,T...]        snapshots with all these tags (repeatable)\n"
-"  -g, --group-by G           host,paths,tags or a subset ('' = one group)\n"
-"  --host HOST                only this host's snapshots\n"
-"  -n, --dry-run              decide and show, remove nothing\n"
-"  --json                     the decisions as JSON (restic's shape)\n"
-"  --prune                    prune afterwards\n"
-"  --max-unused PCT           with --prune: unused space a pack may keep\n"
-"                             before it is repacked (default 5%)\n"
-"\n"
-"With IDs instead of rules, remove those snapshots (say, one taken by\n"
-"mistake): every id (a unique prefix) is checked first, and one that\n"
-"matches no snapshot, or several, removes nothing.\n";
-
 /* What the command line asks. */
 struct forget_args {
 	struct gfsb_forget_opts fo;
@@ -125,7 +91,7 @@ parse(struct cli *c, int argc, char **argv, struct forget_args *a)
 		CLI_OPT_END
 	};
 
-	return cli_parse(c, argc, argv, usage, opts, CLI_ANY);
+	return cli_parse(c, argc, argv, opts, CLI_ANY);
 }
 
 /* The named snapshots their Object Lock holds back (said even with -q). */

@@ -11,24 +11,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup init -r REPO [options]\n"
-"\n"
-"Create an encrypted repository.  The passphrase is asked twice on a\n"
-"terminal, or read from --password-file / GFSBACKUP_PASSWORD_FILE.\n"
-"\n"
-"  --pack-size SIZE       target pack size (default 16M; 1M to 1G)\n"
-"  --compression LEVEL    zstd level 0-19, 0 = none (default 3)\n"
-"  --chunk-min SIZE       smallest chunk (default 512K)\n"
-"  --chunk-avg SIZE       average chunk, a power of two (default 1M)\n"
-"  --chunk-max SIZE       largest chunk (default 8M)\n"
-"  --kdf-memory SIZE      Argon2id memory for the key (default 64M)\n"
-"  --kdf-iterations N     Argon2id passes (default 3)\n"
-"  --object-lock MODE     compliance or governance: every object is\n"
-"                         stored with an S3 Object Lock retain-until\n"
-"                         date (an S3 bucket created with Object Lock;\n"
-"                         docs/OFFSITE-SECURITY.md)\n";
-
 int
 cmd_init(struct cli *c, int argc, char **argv)
 {
@@ -58,7 +40,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 	};
 
 	gfsb_repo_params_default(&p);
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open_backend(c)) != EXIT_OK)
 		return rc;

@@ -11,19 +11,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup key passwd -r REPO [--new-password-file FILE]\n"
-"       gfsbackup key add -r REPO [--new-password-file FILE]\n"
-"       gfsbackup key list -r REPO\n"
-"       gfsbackup key remove -r REPO ID\n"
-"\n"
-"passwd changes the passphrase of the key in use (a new key file is\n"
-"written before the old one is removed); add adds another passphrase;\n"
-"list shows the key files; remove revokes a passphrase (its key file goes;\n"
-"not the key in use, nor the last one that opens).  The new passphrase\n"
-"comes from\n"
-"--new-password-file or is asked twice on the terminal.\n";
-
 /* --new-password-file, else only the terminal: the usual sources hold
  * the current passphrase. */
 static int
@@ -53,7 +40,7 @@ cmd_key(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
 		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "give passwd, add, list or remove");

@@ -10,15 +10,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup ls -r REPO [-l | --long | --json] [--host HOST] SNAPSHOT\n"
-"                    [PATH]\n"
-"\n"
-"List the entries of a snapshot (an id prefix or \"latest\") under PATH\n"
-"(default: everything), one absolute path per line.  -l adds the type\n"
-"and mode, owner, size and modification time.  --json prints restic's\n"
-"ls --json: the snapshot, then an object a line for each entry.\n";
-
 static void
 put_entry(void *cookie, enum gfsb_ops_line kind, const char *line)
 {
@@ -79,7 +70,7 @@ cmd_ls(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 2)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, 2)) != EXIT_OK)
 		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "which snapshot? give an id or "

@@ -13,31 +13,6 @@
 
 #include "cli.h"
 
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
-static const char usage[] =
-"usage: gfsbackup policy show FILE [--days N] [--end 'YYYY-MM-DD HH:MM:SS']\n"
-"       gfsbackup policy bucket s3://BUCKET/PREFIX --server ARN\n"
-"                [--verifier ARN] [--noncurrent-days N] [--json-only]\n"
-"\n"
-"show: simulate N days (default: enough to fill every rule) of one backup\n"
-"a day, forgetting after each as the daily job does, and show which\n"
-"snapshots the policy holds at the end, by role, with their ages, and the\n"
-"most it ever holds.  No repository is used.\n"
-"\n"
-"bucket: print the bucket policy (JSON, on standard output) that lets the\n"
-"server's user or role (--server, e.g. arn:aws:iam::123456789012:user/NAME;\n"
-"on Ceph arn:aws:iam:::user/UID) do only what gfsbackup needs under the\n"
-"prefix and nothing that could shorten or remove the bucket's history,\n"
-"and gives a verifier (--verifier) read-only access.  Then, on standard\n"
-"error unless --json-only, the lifecycle rule (replaced versions expire\n"
-"after N days, default " XSTR(GFSB_BUCKET_NONCURRENT_DAYS)
-") and the owner's commands for AWS\n"
-"and Ceph RGW.  Nothing is sent: apply it as the bucket's owner\n"
-"(docs/OFFSITE-SECURITY.md).\n";
-
-
 /* policy bucket: the library writes it all; print it. */
 static int
 bucket(struct cli *c, const struct gfsb_bucket_policy_opts *o, int json_only)
@@ -111,7 +86,7 @@ cmd_policy(struct cli *c, int argc, char **argv)
 	};
 
 	gfsb_time_now(&end);
-	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
 		return rc;
 	if (optind < argc && strcmp(argv[optind], "bucket") == 0) {
 		if (show_opt != NULL)

@@ -10,18 +10,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup prune -r REPO [--max-unused PCT] [--dry-run]\n"
-"\n"
-"Delete the data that no remaining snapshot uses: packs holding only such\n"
-"data are deleted, packs where it is more than PCT (default 5%) of their\n"
-"size are rewritten without it.  Every blob that is kept is checked before\n"
-"it is copied.  Takes the exclusive lock.  A prune that is interrupted at\n"
-"any moment leaves every snapshot restorable; run it again to finish.\n"
-"\n"
-"  --max-unused PCT   unused share a pack may keep (e.g. 5%, 0%, 20%)\n"
-"  -n, --dry-run      say what would be done, change nothing\n";
-
 void
 cli_print_prune(struct cli *c, const struct gfsb_prune_result *res,
     double max_unused, int dry_run)
@@ -46,7 +34,7 @@ cmd_prune(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK ||
+	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||
 	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_ops_prune(c->r, &po, &res)) != GFSB_OK)

@@ -9,20 +9,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup repair index -r REPO [--read-data] [--dry-run]\n"
-"\n"
-"Rebuild the index from the packs' own headers: a damaged index file is\n"
-"replaced, packs no index names are taken in, and blobs whose pack is\n"
-"missing or damaged are left out, so that the next backup stores those\n"
-"files again.  With --read-data every pack is read whole and only blobs\n"
-"that authenticate and match their id are indexed (as long as verify\n"
-"--read-data takes).  Takes the exclusive lock.  Afterwards, `gfsbackup\n"
-"verify` names what the snapshots lost.\n"
-"\n"
-"  --read-data     check every blob, not only the pack headers\n"
-"  -n, --dry-run   say what would change, change nothing\n";
-
 static void
 print_result(struct cli *c, const struct gfsb_index_repair_stats *st,
     int dry_run)
@@ -46,7 +32,7 @@ cmd_repair(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
 		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "give what to repair: index");

@@ -12,26 +12,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup restore -r REPO SNAPSHOT[:PATH] --target DIR\n"
-"       gfsbackup restore -r REPO SNAPSHOT[:PATH] --to-tar FILE|-\n"
-"\n"
-"Restore a snapshot (an id prefix or \"latest\") into DIR, which must be\n"
-"new or empty: each saved path comes back at its full path under DIR\n"
-"(/srv/www as DIR/srv/www).  With :PATH only that path is restored, its\n"
-"contents directly into DIR.  --to-tar writes a pax archive instead (\"-\"\n"
-"for standard output).\n"
-"\n"
-"  -t, --target DIR       directory to restore into\n"
-"      --to-tar FILE|-    write a pax archive\n"
-"  -i, --include PATTERN  restore only matching paths (repeatable)\n"
-"  -e, --exclude PATTERN  leave out matching paths (repeatable)\n"
-"      --host HOST        with \"latest\": the latest of this host\n"
-"      --threads N        download threads (default: one per CPU)\n"
-"\n"
-"Every blob is checked before it is written.  A damaged blob fails only\n"
-"the files that use it: they are named, the rest is restored, exit 1.\n";
-
 static void
 progress(void *cookie, const struct gfsb_restore_progress *p)
 {
@@ -74,7 +54,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 1)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, 1)) != EXIT_OK)
 		goto done;
 	if (optind == argc) {
 		rc = cli_usage_error(c, "which snapshot? give an id or "

@@ -18,25 +18,6 @@
 #include "cli.h"
 #include "cli_state.h"
 
-static const char usage[] =
-"usage: gfsbackup run --config FILE [--dry-run] [--time T] [--json]\n"
-"\n"
-"The daily job, from one configuration file (gfsbackup.conf(5)): backup,\n"
-"forget per the retention policy, prune on its schedule, sync to the\n"
-"offsite copy, verify the local and the offsite repository (a rotating\n"
-"slice of the data), restore a sample from the offsite copy when a drill\n"
-"is due ([verify] drill), and mail the report.  A failed stage does not stop\n"
-"the others; every stage's outcome is one line on stderr and a row of the\n"
-"report.  Exit status: 0 all went well, 3 some source files could not be\n"
-"read, else the status of the first stage that failed (1, 10, 11, 12);\n"
-"11 also when another run of this configuration is in progress.\n"
-"\n"
-"  --config FILE   the configuration (mode 0600)\n"
-"  -n, --dry-run   say what each stage would do; change nothing\n"
-"  --time 'YYYY-MM-DD HH:MM:SS'  run as if at that local time (snapshot\n"
-"                  time, retention, today's verification slice, report)\n"
-"  --json          print a summary of the run as JSON on stdout\n";
-
 struct run_cli {
 	struct cli *c;
 	struct gfsb_config cfg;
@@ -203,7 +184,7 @@ parse(struct run_cli *rc, int argc, char **argv, const char **config)
 	};
 	int r;
 
-	if ((r = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK)
+	if ((r = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK)
 		return r;
 	rc->o.has_time = time_given != NULL;
 	if (*config == NULL)

@@ -9,14 +9,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup snapshots -r REPO [--json] [--host HOST] [--tag TAG]\n"
-"                           [--path PATH]\n"
-"\n"
-"List snapshots, oldest first.  --json prints restic's shape: a list of\n"
-"{id, short_id, time, hostname, username, paths, tags, tree, parent, ...}.\n";
-
-
 int
 cmd_snapshots(struct cli *c, int argc, char **argv)
 {
@@ -34,7 +26,7 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK ||
+	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||
 	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_repo_snapshot_list(c->r, &list, &n)) != GFSB_OK)

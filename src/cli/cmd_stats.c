@@ -8,14 +8,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup stats -r REPO [--json] [SNAPSHOT...]\n"
-"\n"
-"What the snapshots named (default: all of them) hold and cost: what\n"
-"restoring each would write, the data they use counted once and its\n"
-"deduplication, what it takes stored and its compression, the packs,\n"
-"and the whole repository.\n";
-
 int
 cmd_stats(struct cli *c, int argc, char **argv)
 {
@@ -28,7 +20,7 @@ cmd_stats(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;

@@ -12,39 +12,6 @@
 #include "cli.h"
 #include "cli_state.h"
 
-static const char usage[] =
-"usage: gfsbackup sync -r REPO --to REPO2 [--delete never|after-lock]\n"
-"                      [--object-lock MODE] [--policy FILE]\n"
-"                      [--lock-margin D] [--state-dir DIR] [--dry-run]\n"
-"                      [--threads N]\n"
-"\n"
-"Make REPO2 a copy of REPO (same keys, same objects): copy every object\n"
-"REPO2 lacks (packs, then indexes, then snapshots), checking each one's\n"
-"SHA-256 against its name, then apply what REPO deleted (snapshots\n"
-"first, packs last).  Key files are only ever added and the config is\n"
-"never rewritten: a key added at the mirror alone survives.  REPO2 is\n"
-"created when it holds no repository.  Either side may be local or\n"
-"s3://BUCKET/PREFIX; the S3 options apply to both.  Interrupted, the\n"
-"mirror stays consistent; run sync again and only what is missing is\n"
-"copied.  With --as-of, REPO is read as it stood then and REPO2 is\n"
-"written as usual: a repository as it was before an attack, brought\n"
-"back whole into a new REPO2 (then --delete defaults to never).\n"
-"\n"
-"  --to REPO2      the mirror\n"
-"  --delete MODE   after-lock (default without --as-of): delete what\n"
-"                  REPO deleted;\n"
-"                  never: keep everything (an append-only mirror)\n"
-"  --no-delete     the same as --delete never\n"
-"  --object-lock MODE  create the mirror locked (compliance or governance)\n"
-"                  on a bucket with Object Lock; an existing mirror must\n"
-"                  be locked so already\n"
-"  --policy FILE   the retention policy a locked mirror's dates come from\n"
-"                  (without it: every object is locked for the margin)\n"
-"  --lock-margin D added to every date (default 2d; s, m, h, d)\n"
-"  --state-dir DIR where the dates already set are remembered\n"
-"  -n, --dry-run   count what would be copied and deleted; change nothing\n"
-"  --threads N     objects copied at once (default: --connections, 4)\n";
-
 struct sync_view {
 	struct cli *c;
 	double drawn; /* when the progress line was last drawn */
@@ -99,7 +66,7 @@ parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK)
 		return rc;
 	if (a->to == NULL || *a->to == '\0')
 		return cli_usage_error(c, "no mirror: give --to REPO2");

@@ -7,13 +7,6 @@
 
 #include "cli.h"
 
-static const char usage[] =
-"usage: gfsbackup unlock -r REPO [--remove-all]\n"
-"\n"
-"Remove stale locks: those whose process is gone on this host, or that\n"
-"were not refreshed for 30 minutes.  --remove-all removes every lock; use\n"
-"it only when no other gfsbackup is running on the repository.\n";
-
 int
 cmd_unlock(struct cli *c, int argc, char **argv)
 {
@@ -25,7 +18,7 @@ cmd_unlock(struct cli *c, int argc, char **argv)
 		CLI_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, usage, opts, 0)) != EXIT_OK ||
+	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||
 	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	if ((e = gfsb_repo_unlock_stale(c->r, all, &removed)) != GFSB_OK)

@@ -9,86 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/ops.h>
 #include <gfsbackup/report.h>
 
 #include "cli.h"
 #include "cli_state.h"
-
-static const char usage[] =
-"usage: gfsbackup verify -r REPO [--read-data | --read-data-subset SUBSET]\n"
-"                        [--json] [--time T] [--threads N] [--state-dir DIR]\n"
-"                        [--policy FILE] [--no-lock] [--object-lock MODE]\n"
-"                        [--lock-margin D] [--offsite REPO2]\n"
-"                        [--drill SIZE [--drill-scratch DIR]]\n"
-"                        [--recovery-time-objective D] [--report DIR]\n"
-"                        [--mail --smtp-url URL --mail-from ADDR\n"
-"                         --mail-to ADDR... [--smtp-user U\n"
-"                         --smtp-password-file F] [--smtp-cacert F]\n"
-"                         [--mail-on always|failure]] [--config FILE]\n"
-"\n"
-"Check that every key, index file, snapshot and tree opens, that every\n"
-"blob a snapshot uses is indexed, and that every pack the index names is\n"
-"stored with the right size.  With --read-data (or a subset), also read\n"
-"packs whole from storage: SHA-256 against the name, every blob opened\n"
-"and its id recomputed.  Damage is named with the snapshots and files it\n"
-"breaks.  With a state file, changes to the history since the last\n"
-"verification are named too: snapshots gone that the policy keeps, key\n"
-"files added or removed, a changed config, new snapshots claiming to be\n"
-"old.  Exit 0 when nothing is damaged or changed, 1 otherwise.  With\n"
-"--as-of, the repository as it stood then is checked, with no state\n"
-"and no lock.\n"
-"\n"
-"  --read-data                read every pack\n"
-"  --read-data-subset SUBSET  N/T: the Nth of T slices; rotate/T: today's\n"
-"                             slice (T consecutive days read every pack\n"
-"                             once); P%: that share of packs at random\n"
-"  --json                     print the result as JSON on stdout\n"
-"  --time 'YYYY-MM-DD HH:MM:SS'  run as if at that local time (today's\n"
-"                             slice, the state file, the report)\n"
-"  --threads N                packs read at once (default 2; remote: 4)\n"
-"  --state-dir DIR            where the dates packs were last read and the\n"
-"                             nightly sizes are kept (default\n"
-"                             ~/.local/state/gfsbackup)\n"
-"  --no-state                 keep no state (coverage unknown)\n"
-"  --policy FILE              retention policy: the report's GFS table, and\n"
-"                             which snapshots gone since the last\n"
-"                             verification the policy still keeps\n"
-"  --no-lock                  take no lock (for a verifier with read-only\n"
-"                             credentials)\n"
-"  --object-lock MODE         the repository must be locked in MODE\n"
-"                             (compliance, governance); with --policy, its\n"
-"                             Object Lock dates are checked too\n"
-"  --lock-margin D            the margin its dates were made with (2d)\n"
-"  --offsite REPO2            report how far the offsite mirror is behind\n"
-"  --drill SIZE               restore drill: restore about SIZE of the\n"
-"                             newest snapshot from the offsite copy (else\n"
-"                             from REPO) into a scratch directory, check\n"
-"                             every file, remove it, and project the time\n"
-"                             a full restore would take; exit 1 if a file\n"
-"                             does not come back intact\n"
-"  --drill-scratch DIR        where the scratch directory goes (default\n"
-"                             $TMPDIR, else /var/tmp)\n"
-"  --recovery-time-objective D  warn in the report when the projected full\n"
-"                             restore takes longer than D (4h, 1d12h)\n"
-"  --report DIR               save the report as DIR/report-TIME.{txt,html}\n"
-"  --mail                     mail the report (then it is also saved, in\n"
-"                             --report DIR or STATE-DIR/reports)\n"
-"  --smtp-url URL             smtp://HOST[:PORT] (STARTTLS when offered)\n"
-"                             or smtps://HOST[:PORT]\n"
-"  --mail-from ADDR           sender\n"
-"  --mail-to ADDR             recipient (repeat, or separate with commas)\n"
-"  --smtp-user USER           log in as USER ...\n"
-"  --smtp-password-file FILE  ... with the password in FILE (mode 0600)\n"
-"  --smtp-cacert FILE         CA certificates for the server's TLS\n"
-"  --mail-on always|failure   mail every report, or only those not OK\n"
-"                             (default always)\n"
-"  --config FILE              take the repository, passphrase file, state\n"
-"                             and cache directories, policy, subset,\n"
-"                             offsite copy and mail settings from the daily\n"
-"                             job's configuration (options given here win)\n";
 
 struct verify_view {
 	struct cli *c;
@@ -219,7 +145,7 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 		CLI_OPT_END
 	};
 
-	return cli_parse(c, argc, argv, usage, opts, 0);
+	return cli_parse(c, argc, argv, opts, 0);
 }
 
 /* What the command prints as the check's stages end, and its status. */

@@ -45,42 +45,12 @@ on_log(void *cookie, enum gfsb_log_level level, const char *msg)
 	    level == GFSB_LOG_WARN ? "warning: " : "", msg);
 }
 
-static const char usage_head[] =
-"usage: gfsbackup COMMAND [options]\n"
-"\n"
-"Commands:\n"
-"  init       create a repository\n"
-"  backup     back up files and directories into a new snapshot\n"
-"  snapshots  list snapshots\n"
-"  ls         list the files in a snapshot\n"
-"  find       which snapshots hold a path matching a pattern\n"
-"  diff       what changed between two snapshots\n"
-"  dump       a file of a snapshot to stdout (a directory as tar)\n"
-"  stats      what snapshots hold and cost: size, dedup, packs\n"
-"  restore    restore a snapshot to a directory or a tar archive\n"
-"  key        passwd | add | list: manage the repository's keys\n"
-"  unlock     remove stale locks\n"
-"  forget     apply a GFS retention policy (keep/remove, with reasons)\n"
-"  prune      reclaim the space of data no snapshot uses\n"
-"  policy     show FILE: what a retention policy holds over time;\n"
-"             bucket s3://...: the offsite bucket's policy for its owner\n"
-"  sync       copy the repository to an offsite mirror (--to REPO2)\n"
-"  verify     check the repository, read a slice of it, mail the report\n"
-"  repair     index: rebuild the index from the packs after damage\n"
-"  run        the daily job from a configuration file (--config FILE)\n";
-
-static const char usage_tail[] =
-"\n"
-"Exit status: 0 ok, 1 fatal error, 2 usage error, 3 some source files\n"
-"could not be read, 10 no repository, 11 repository locked, 12 wrong\n"
-"passphrase.\n";
-
 static void
 print_usage(FILE *f)
 {
-	fputs(usage_head, f);
-	fputs(cli_global_usage, f);
-	fputs(usage_tail, f);
+	fputs(cli_help("gfsbackup"), f);
+	fputs(cli_help("global"), f);
+	fputs(cli_help("exit-status"), f);
 }
 
 struct command {

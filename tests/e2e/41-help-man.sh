@@ -74,6 +74,19 @@ for c in sorted(set(cmds) | {"run"}):
             stdin=subprocess.DEVNULL, timeout=30)
         if "unrecognized option" in r.stderr:
             bad.append(f"{c}: {o} is in --help but not taken")
+# Each command's help is a text in docs/help, and each text a command's
+# (or one of the program's own three).
+src = os.path.dirname(os.path.dirname(clidir))
+texts = {os.path.basename(t)[:-4] for t in glob.glob(f"{src}/docs/help/*.txt")}
+for t in sorted(texts ^ (set(cmds) | {"run", "gfsbackup", "global",
+        "exit-status"})):
+    bad.append(f"docs/help/{t}.txt: " + ("no such command" if t in texts
+        else "missing"))
+# A default written in a text is the library's.
+days = re.search(r"GFSB_BUCKET_NONCURRENT_DAYS (\d+)",
+    open(f"{src}/include/gfsbackup/ops.h").read()).group(1)
+if f"default {days})" not in open(f"{src}/docs/help/policy.txt").read():
+    bad.append(f"docs/help/policy.txt: the default is {days} days")
 if bad:
     print("\n".join(bad))
     sys.exit(1)
