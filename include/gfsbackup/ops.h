@@ -1531,6 +1531,41 @@ void gfsb_config_init(struct gfsb_config *cfg);
 
 #define GFSB_RUN_MAX_STAGES 16
 
+/* How to open a repository (gfsb_ops_open). */
+struct gfsb_pass_source;
+struct gfsb_open_opts {
+	const char *url;	/* a directory or s3://BUCKET/PREFIX */
+	const struct gfsb_backend_opts *remote; /* NULL: the defaults */
+	int64_t as_of;		/* read it as it stood then; 0: now */
+	const struct gfsb_pass_source *pass; /* the passphrase's sources */
+	int64_t retry_lock;	/* seconds to wait for a conflicting lock */
+	const char *cache_dir;	/* the metadata cache (remote only); NULL:
+				   the default */
+	int no_cache;		/* no cache at all */
+};
+
+/* What gfsb_ops_open was doing when it failed. */
+enum gfsb_open_step {
+	GFSB_OPEN_BACKEND,	/* the URL, the server, --as-of's past */
+	GFSB_OPEN_PROBE,	/* is a repository there? */
+	GFSB_OPEN_PASS,		/* reading the passphrase (gfsb_pass_read) */
+	GFSB_OPEN_KEY,		/* the key and the repository */
+	GFSB_OPEN_CACHE		/* the metadata cache */
+};
+
+/*
+ * gfsb_ops_open(ctx, o, be, r, step):
+ * Open the repository at o->url as every command does: the backend (as
+ * of o->as_of), a probe that a repository is there (GFSB_ENOREPO before
+ * any passphrase is asked for), the passphrase from o->pass, the key it
+ * opens (GFSB_EAUTH), then the lock wait and the cache.  On failure
+ * *step says at which step, *be is what was opened so far (or NULL; the
+ * caller closes it) and *r is NULL.
+ */
+gfsb_err gfsb_ops_open(struct gfsb_ctx *ctx, const struct gfsb_open_opts *o,
+    struct gfsb_backend **be, struct gfsb_repo **r,
+    enum gfsb_open_step *step) GFSB_WUR;
+
 /* One stage of the job, as it ended. */
 struct gfsb_run_stage {
 	const char *name;	/* open, backup, forget, prune, locks, sync,
@@ -1548,15 +1583,19 @@ typedef void gfsb_run_stage_fn(void *cookie, const struct gfsb_run_stage *st,
 struct gfsb_run_opts {
 	const struct gfsb_config *cfg;
 	struct gfsb_ctx *ctx;
-	/* The repository, opened by the caller (cfg->repo_url with the
-	 * passphrase of cfg->password_file); NULL if it could not be, with
-	 * why in open_err and open_error: every stage that needs it then
-	 * fails, and the report says so. */
+	/* The repository at cfg->repo_url: opened by the job with open's
+	 * settings (its url aside; gfsb_ops_open) and closed at its end, or
+	 * else given by the caller (repo; NULL if it could not be opened,
+	 * with why in open_err and open_error).  When it cannot be opened,
+	 * every stage that needs it fails, and the report says so. */
+	const struct gfsb_open_opts *open;
 	struct gfsb_repo *repo;
 	gfsb_err open_err;
 	const char *open_error;
-	/* The offsite copy at cfg->offsite_url, opened by the caller; NULL
-	 * with why in offsite_error when it could not be. */
+	/* The offsite copy at cfg->offsite_url: opened by the job when
+	 * open is given (open->remote under the [offsite] settings,
+	 * gfsb_ops_run_open_offsite), else the caller's; NULL with why in
+	 * offsite_error when it could not be. */
 	struct gfsb_backend *offsite;
 	const char *offsite_error;
 	const char *state_base;	/* gfsb_ops_state_base(cfg->state_dir) */

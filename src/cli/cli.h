@@ -235,6 +235,11 @@ int cli_tty(struct cli *c);
 int cli_passphrase(struct cli *c, int confirm, const char *prompt,
     char **out, size_t *len);
 
+/* The passphrase's sources: --password-file, --password-command, the
+ * environment, then a prompt (NULL: none), asked twice if confirm. */
+struct gfsb_pass_source cli_pass_source(struct cli *c, int confirm,
+    const char *prompt);
+
 /*
  * cli_pass_read(c, src, out, len):
  * gfsb_pass_read from src, saying what went wrong: EXIT_USAGE when
@@ -267,8 +272,10 @@ void cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line);
  * error otherwise). */
 int cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m);
 
-/* Apply --cache-dir / --no-cache to c->r; exit status. */
-int cli_apply_cache(struct cli *c);
+/* The open options c's global options give, with the passphrase from
+ * pass (for gfsb_ops_open, or a job that opens its own). */
+void cli_open_opts(struct cli *c, const struct gfsb_pass_source *pass,
+    struct gfsb_open_opts *o);
 
 /* Release what cli_open_* opened. */
 void cli_close(struct cli *c);

@@ -129,17 +129,10 @@ cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg)
 	return e == GFSB_EIO ? cli_fail(c, e) : cli_config_fail(c, e);
 }
 
-int
-cli_pass_read(struct cli *c, const struct gfsb_pass_source *src, char **out,
-    size_t *len)
+/* gfsb_pass_read failed with e: say why; the exit status. */
+static int
+pass_fail(struct cli *c, gfsb_err e)
 {
-	gfsb_err e;
-
-	/* Only this read's detail: earlier ones were said or do not
-	 * matter now. */
-	gfsb_ctx_clearerr(c->ctx);
-	if ((e = gfsb_pass_read(c->ctx, src, out, len)) == GFSB_OK)
-		return EXIT_OK;
 	if (e == GFSB_ENOTFOUND) {
 		cli_msg(c, "%s: %s: no passphrase: use --password-file, "
 		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "
@@ -152,8 +145,21 @@ cli_pass_read(struct cli *c, const struct gfsb_pass_source *src, char **out,
 }
 
 int
-cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
+cli_pass_read(struct cli *c, const struct gfsb_pass_source *src, char **out,
     size_t *len)
+{
+	gfsb_err e;
+
+	/* Only this read's detail: earlier ones were said or do not
+	 * matter now. */
+	gfsb_ctx_clearerr(c->ctx);
+	if ((e = gfsb_pass_read(c->ctx, src, out, len)) == GFSB_OK)
+		return EXIT_OK;
+	return pass_fail(c, e);
+}
+
+struct gfsb_pass_source
+cli_pass_source(struct cli *c, int confirm, const char *prompt)
 {
 	struct gfsb_pass_source src = {
 		.file = c->password_file,
@@ -163,65 +169,99 @@ cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
 		.confirm = confirm,
 	};
 
+	return src;
+}
+
+int
+cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
+    size_t *len)
+{
+	struct gfsb_pass_source src = cli_pass_source(c, confirm, prompt);
+
 	return cli_pass_read(c, &src, out, len);
 }
 
+/* A malformed URL or endpoint is a usage error; so is --as-of where there
+ * is no past to read (a directory, an unversioned bucket). */
 static int
-open_url(struct cli *c, const char *url, int64_t as_of,
-    struct gfsb_backend **out)
+url_fail(struct cli *c, gfsb_err e)
 {
-	struct gfsb_backend_opts o = c->remote;
-	gfsb_err e;
-	int rc;
+	int rc = cli_fail(c, e);
 
-	o.as_of = as_of;
-	if ((e = gfsb_backend_open_opts(c->ctx, url, &o, out)) == GFSB_OK)
-		return EXIT_OK;
-	rc = cli_fail(c, e);
-	/* A malformed URL or endpoint is a usage error; so is --as-of where
-	 * there is no past to read (a directory, an unversioned bucket). */
 	return e == GFSB_EINVAL ? EXIT_USAGE : rc;
 }
 
 int
 cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
 {
-	return open_url(c, url, 0, out);
+	gfsb_err e;
+
+	if ((e = gfsb_backend_open_opts(c->ctx, url, &c->remote, out)) !=
+	    GFSB_OK)
+		return url_fail(c, e);
+	return EXIT_OK;
 }
 
-int
-cli_open_backend(struct cli *c)
+/* -r, else GFSBACKUP_REPOSITORY: there must be one. */
+static int
+repo_url(struct cli *c)
 {
 	if (c->repo == NULL)
 		c->repo = getenv("GFSBACKUP_REPOSITORY");
 	if (c->repo == NULL || *c->repo == '\0')
 		return cli_usage_error(c, "no repository: give -r REPO or "
 		    "set GFSBACKUP_REPOSITORY");
-	return open_url(c, c->repo, c->as_of, &c->be);
+	return EXIT_OK;
+}
+
+int
+cli_open_backend(struct cli *c)
+{
+	struct gfsb_backend_opts o = c->remote;
+	gfsb_err e;
+	int rc;
+
+	if ((rc = repo_url(c)) != EXIT_OK)
+		return rc;
+	o.as_of = c->as_of;
+	if ((e = gfsb_backend_open_opts(c->ctx, c->repo, &o, &c->be)) !=
+	    GFSB_OK)
+		return url_fail(c, e);
+	return EXIT_OK;
+}
+
+void
+cli_open_opts(struct cli *c, const struct gfsb_pass_source *pass,
+    struct gfsb_open_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->url = c->repo;
+	o->remote = &c->remote;
+	o->as_of = c->as_of;
+	o->pass = pass;
+	o->retry_lock = c->retry_lock;
+	o->cache_dir = c->cache_dir;
+	o->no_cache = c->no_cache;
 }
 
 int
 cli_open_repo(struct cli *c)
 {
-	char *pass = NULL;
-	size_t len = 0;
+	struct gfsb_pass_source src = cli_pass_source(c, 0,
+	    "repository passphrase: ");
+	struct gfsb_open_opts o;
+	enum gfsb_open_step step;
 	gfsb_err e;
 	int rc;
 
-	if ((rc = cli_open_backend(c)) != EXIT_OK)
+	if ((rc = repo_url(c)) != EXIT_OK)
 		return rc;
-	/* Say the repository is missing before asking for a passphrase. */
-	if ((e = gfsb_repo_probe(c->ctx, c->be)) != GFSB_OK)
-		return cli_fail(c, e);
-	if ((rc = cli_passphrase(c, 0, "repository passphrase: ", &pass,
-	    &len)) != EXIT_OK)
-		return rc;
-	e = gfsb_repo_open(c->ctx, c->be, pass, len, &c->r);
-	gfsb_crypto_secure_free(pass);
-	if (e != GFSB_OK)
-		return cli_fail(c, e);
-	gfsb_repo_set_lock_wait(c->r, c->retry_lock);
-	return cli_apply_cache(c);
+	cli_open_opts(c, &src, &o);
+	if ((e = gfsb_ops_open(c->ctx, &o, &c->be, &c->r, &step)) == GFSB_OK)
+		return EXIT_OK;
+	if (step == GFSB_OPEN_BACKEND)
+		return url_fail(c, e);
+	return step == GFSB_OPEN_PASS ? pass_fail(c, e) : cli_fail(c, e);
 }
 
 int
@@ -231,19 +271,6 @@ cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m)
 		return cli_usage_error(c, "invalid --object-lock %s: give "
 		    "compliance or governance", arg);
 	return EXIT_OK;
-}
-
-int
-cli_apply_cache(struct cli *c)
-{
-	gfsb_err e = GFSB_OK;
-
-	/* Remote repositories have the default cache already. */
-	if (c->no_cache)
-		e = gfsb_repo_set_cache(c->r, NULL);
-	else if (c->cache_dir != NULL && gfsb_backend_is_remote(c->be))
-		e = gfsb_repo_set_cache(c->r, c->cache_dir);
-	return e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 }
 
 void

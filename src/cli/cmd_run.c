@@ -1,8 +1,8 @@
 /*
  * gfsbackup run --config FILE: the daily job (gfsb_ops_run, which decides
- * the stages, their order and their outcomes).  Here: the options, the
- * configuration, the run lock, opening the repository and the offsite
- * copy, one line per stage on stderr (the journal under systemd), the
+ * the stages, their order and their outcomes, and opens the repository
+ * and the offsite copy).  Here: the options, the configuration, the run
+ * lock, one line per stage on stderr (the journal under systemd), the
  * report's line, --json, and the exit status: the first failed stage's.
  */
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include <gfsbackup/ops.h>
+#include <gfsbackup/pass.h>
 #include <gfsbackup/report.h>
 
 #include "cli.h"
@@ -24,8 +25,6 @@ struct run_cli {
 	struct gfsb_run_opts o;
 	struct gfsb_run_result res;
 	char state_base[4096];
-	char open_error[1024], offsite_error[1024];
-	struct gfsb_backend *offsite;
 	int json;
 };
 
@@ -134,40 +133,6 @@ print_json(struct run_cli *rc)
 	json_decref(o);
 }
 
-/* The repository and the offsite copy, as the configuration names them;
- * what could not be opened is said, and the job runs without it. */
-static void
-open_copies(struct run_cli *rc)
-{
-	struct cli *c = rc->c;
-	struct gfsb_config *cfg = &rc->cfg;
-
-	c->repo = cfg->repo_url;
-	c->password_file = cfg->password_file;
-	if (cfg->cache_dir != NULL)
-		c->cache_dir = cfg->cache_dir;
-	gfsb_ctx_clearerr(c->ctx);
-	c->last_err = GFSB_OK;
-	if (cli_open_repo(c) != EXIT_OK) {
-		rc->o.open_err = c->last_err != GFSB_OK ? c->last_err :
-		    GFSB_EINVAL;
-		snprintf(rc->open_error, sizeof(rc->open_error), "%s",
-		    gfsb_ctx_errmsg(c->ctx));
-		cli_close(c);
-	}
-	rc->o.repo = c->r;
-	if (cfg->offsite_url == NULL)
-		return;
-	gfsb_ctx_clearerr(c->ctx);
-	if (gfsb_ops_run_open_offsite(c->ctx, cfg, &c->remote, &rc->offsite) !=
-	    GFSB_OK)
-		snprintf(rc->offsite_error, sizeof(rc->offsite_error), "%s",
-		    gfsb_ctx_errmsg(c->ctx));
-	gfsb_ctx_clearerr(c->ctx);
-	rc->o.offsite = rc->offsite;
-	rc->o.offsite_error = rc->offsite_error;
-}
-
 static int
 parse(struct run_cli *rc, int argc, char **argv, const char **config)
 {
@@ -199,6 +164,8 @@ parse(struct run_cli *rc, int argc, char **argv, const char **config)
 int
 cmd_run(struct cli *c, int argc, char **argv)
 {
+	struct gfsb_pass_source src;
+	struct gfsb_open_opts oo;
 	struct run_cli rc;
 	const char *config = NULL;
 	int r, lockfd = -1;
@@ -223,9 +190,15 @@ cmd_run(struct cli *c, int argc, char **argv)
 	rc.o.cfg = &rc.cfg;
 	rc.o.ctx = c->ctx;
 	rc.o.state_base = rc.state_base;
+	/* The configuration's repository, passphrase file and cache. */
+	c->password_file = rc.cfg.password_file;
+	if (rc.cfg.cache_dir != NULL)
+		c->cache_dir = rc.cfg.cache_dir;
 	if (c->retry_lock == 0)
 		c->retry_lock = rc.cfg.retry_lock;
-	open_copies(&rc);
+	src = cli_pass_source(c, 0, "repository passphrase: ");
+	cli_open_opts(c, &src, &oo);
+	rc.o.open = &oo;
 	rc.o.cache_dir = c->cache_dir;
 	rc.o.no_cache = c->no_cache;
 	rc.o.connections = c->remote.connections > 0 ?
@@ -242,9 +215,6 @@ cmd_run(struct cli *c, int argc, char **argv)
 	r = e != GFSB_OK ? cli_fail(c, e) : run_rc(&rc.res);
 	gfsb_ops_run_result_fini(&rc.res);
 out:
-	gfsb_backend_close(rc.offsite);
-	cli_close(c);
-	c->repo = NULL;
 	c->password_file = NULL;
 	c->cache_dir = NULL;
 	gfsb_config_fini(&rc.cfg);

@@ -219,8 +219,7 @@ gfsb_ops_check(const struct gfsb_check_opts *o, struct gfsb_check_result *res)
 	r.o = &o->run;
 	r.cfg = cfg;
 	r.ctx = o->run.ctx;
-	r.repo = o->run.repo;
-	r.offsite = o->run.offsite;
+	rn_open(&r);
 	r.res = &res->run;
 	r.threads = o->run.connections > 0 ? o->run.connections : 4;
 	r.check = o;
@@ -231,6 +230,7 @@ gfsb_ops_check(const struct gfsb_check_opts *o, struct gfsb_check_result *res)
 		res->reported = 1;
 		rn_stage_report(&r);
 	}
+	rn_close(&r);
 	return res->run.report_err == GFSB_ENOMEM ? GFSB_ENOMEM : GFSB_OK;
 }
 

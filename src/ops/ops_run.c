@@ -93,7 +93,7 @@ rn_no_repo(struct run *r, const char *name)
 {
 	if (r->repo != NULL)
 		return 0;
-	rn_stage_end(r, name, r->o->open_err != GFSB_OK ? r->o->open_err :
+	rn_stage_end(r, name, r->open_err != GFSB_OK ? r->open_err :
 	    GFSB_ENOREPO, 0, GFSB_REPORT_FAILED, "skipped: the repository "
 	    "could not be opened");
 	return 1;
@@ -519,7 +519,7 @@ stage_sync(struct run *r)
 	if (r->offsite == NULL) {
 		rn_stage_end(r, "sync", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
 		    "cannot open %s: %s", r->cfg->offsite_url,
-		    r->o->offsite_error != NULL ? r->o->offsite_error :
+		    r->offsite_error != NULL ? r->offsite_error :
 		    "not given");
 		return;
 	}
@@ -635,18 +635,16 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 	r.o = o;
 	r.cfg = cfg;
 	r.ctx = o->ctx;
-	r.repo = o->repo;
-	r.offsite = o->offsite;
 	r.res = res;
 	r.threads = o->connections > 0 ? o->connections : 4;
 	ping(&r, GFSB_PING_START, NULL);
-	if (o->repo == NULL) {
-		rn_stage_begin(&r);
-		rn_stage_end(&r, "open", o->open_err != GFSB_OK ? o->open_err :
+	rn_stage_begin(&r);
+	rn_open(&r);
+	if (r.repo == NULL)
+		rn_stage_end(&r, "open", r.open_err != GFSB_OK ? r.open_err :
 		    GFSB_ENOREPO, 0, GFSB_REPORT_FAILED, "cannot open the "
-		    "repository %s: %s", cfg->repo_url, o->open_error != NULL &&
-		    *o->open_error != '\0' ? o->open_error : "see above");
-	}
+		    "repository %s: %s", cfg->repo_url, r.open_error != NULL &&
+		    *r.open_error != '\0' ? r.open_error : "see above");
 	stage_hook(&r, "before", cfg->hook_before);
 	stage_backup(&r);
 	stage_databases(&r);
@@ -667,6 +665,7 @@ gfsb_ops_run(const struct gfsb_run_opts *o, struct gfsb_run_result *res)
 		stage_hook(&r, "on-error", cfg->hook_on_error);
 	rn_stage_report(&r);
 	ping_end(&r);
+	rn_close(&r);
 	return res->report_err == GFSB_ENOMEM ? GFSB_ENOMEM : GFSB_OK;
 }
 
@@ -675,6 +674,62 @@ gfsb_ops_run_result_fini(struct gfsb_run_result *res)
 {
 	gfsb_report_fini(&res->rep);
 	memset(res, 0, sizeof(*res));
+}
+
+/* The repository, opened as o->open says at the configuration's URL. */
+static void
+open_repo(struct run *r)
+{
+	struct gfsb_open_opts oo = *r->o->open;
+	enum gfsb_open_step step;
+	gfsb_err e;
+
+	oo.url = r->cfg->repo_url;
+	gfsb_ctx_clearerr(r->ctx);
+	if ((e = gfsb_ops_open(r->ctx, &oo, &r->own_be, &r->own_repo,
+	    &step)) != GFSB_OK) {
+		r->open_err = e;
+		snprintf(r->open_why, sizeof(r->open_why), "%s", rn_why(r, e));
+		r->open_error = r->open_why;
+		gfsb_ctx_clearerr(r->ctx);
+	}
+	r->repo = r->own_repo;
+}
+
+void
+rn_open(struct run *r)
+{
+	const struct gfsb_run_opts *o = r->o;
+
+	r->repo = o->repo;
+	r->offsite = o->offsite;
+	r->open_err = o->open_err;
+	r->open_error = o->open_error;
+	r->offsite_error = o->offsite_error;
+	if (o->repo == NULL && o->open_err == GFSB_OK && o->open != NULL)
+		open_repo(r);
+	if (o->offsite != NULL || o->offsite_error != NULL || o->open ==
+	    NULL || r->cfg->offsite_url == NULL)
+		return;
+	gfsb_ctx_clearerr(r->ctx);
+	if (gfsb_ops_run_open_offsite(r->ctx, r->cfg, o->open->remote,
+	    &r->own_offsite) != GFSB_OK) {
+		snprintf(r->offsite_why, sizeof(r->offsite_why), "%s",
+		    rn_why(r, GFSB_EIO));
+		r->offsite_error = r->offsite_why;
+	}
+	gfsb_ctx_clearerr(r->ctx);
+	r->offsite = r->own_offsite;
+}
+
+void
+rn_close(struct run *r)
+{
+	gfsb_repo_close(r->own_repo);
+	gfsb_backend_close(r->own_be);
+	gfsb_backend_close(r->own_offsite);
+	r->own_repo = NULL;
+	r->own_be = r->own_offsite = NULL;
 }
 
 gfsb_err

@@ -24,6 +24,13 @@ struct run {
 	 * kept; NULL for the daily job. */
 	const struct gfsb_check_opts *check;
 	struct gfsb_check_result *checked;
+	/* Why the repository or the offsite copy could not be opened (by
+	 * the caller, or by rn_open), and what rn_open opened. */
+	gfsb_err open_err;
+	const char *open_error, *offsite_error;
+	char open_why[1024], offsite_why[1024];
+	struct gfsb_backend *own_be, *own_offsite;
+	struct gfsb_repo *own_repo;
 };
 
 /* Seconds since t0. */
@@ -42,6 +49,13 @@ const char *rn_why(struct run *r, gfsb_err e);
 
 /* A stage failed with e: its row says why. */
 void rn_stage_failed(struct run *r, const char *name, gfsb_err e);
+
+/* The repository and the offsite copy: the caller's, or (o->open) opened
+ * here from the configuration, with why when one could not be. */
+void rn_open(struct run *r);
+
+/* Close what rn_open opened. */
+void rn_close(struct run *r);
 
 /* A stage that needs the repository, which could not be opened: its row
  * says so, and 1; else 0. */

@@ -278,7 +278,7 @@ rn_stage_drill(struct run *r)
 	if (be == NULL && r->check != NULL) {
 		rn_stage_end(r, "drill", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
 		    "skipped: cannot open %s: %s", cfg->offsite_url,
-		    r->o->offsite_error != NULL ? r->o->offsite_error : "?");
+		    r->offsite_error != NULL ? r->offsite_error : "?");
 		return;
 	}
 	if (r->o->dry_run || be == NULL) {

@@ -4,6 +4,7 @@
  * prune on its weekly schedule, a dry run that changes nothing, a
  * storage outage that fails exactly the stages that read what it hides
  * (and the report still saved), a repository that could not be opened,
+ * the job opening its repository itself,
  * an offsite copy that could not be, and the run lock.
  */
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <gfsbackup/backend.h>
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/ops.h>
+#include <gfsbackup/pass.h>
 #include <gfsbackup/report.h>
 #include <gfsbackup/repo.h>
 
@@ -310,6 +312,78 @@ test_not_opened(void **state)
 	assert_int_equal(nsnapshots(f), 0);
 }
 
+/* Write pass into the passphrase file. */
+static void
+disk_repo_pass(const char *passfile, const char *pass)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(passfile, "w"));
+	fprintf(fp, "%s\n", pass);
+	fclose(fp);
+}
+
+/* A directory repository with passphrase PASS at dir/repo; its
+ * passphrase file, with the passphrase pass, at dir/pass. */
+static void
+disk_repo(struct fixture *f, const char *dir, const char *pass,
+    char *url, size_t ulen, char *passfile, size_t plen)
+{
+	struct gfsb_repo_params p;
+	struct gfsb_backend *be;
+	struct gfsb_repo *r;
+
+	gfsb_repo_params_default(&p);
+	snprintf(url, ulen, "%s/repo", dir);
+	snprintf(passfile, plen, "%s/pass", dir);
+	assert_int_equal(gfsb_backend_open(f->x.ctx, url, &be), GFSB_OK);
+	assert_int_equal(gfsb_repo_init(f->x.ctx, be, PASS, strlen(PASS),
+	    &p, &r), GFSB_OK);
+	gfsb_repo_close(r);
+	gfsb_backend_close(be);
+	disk_repo_pass(passfile, pass);
+	assert_int_equal(chmod(passfile, 0600), 0);
+}
+
+/* Given how to open it, the job opens the configuration's repository
+ * itself, and says why when it cannot: the wrong passphrase, then the
+ * right one. */
+static void
+test_opens_itself(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_pass_source ps;
+	struct gfsb_open_opts oo;
+	char dir[64], url[128], passfile[128];
+
+	fx_tmpdir(dir, sizeof(dir), "run-disk");
+	disk_repo(f, dir, "not " PASS, url, sizeof(url), passfile,
+	    sizeof(passfile));
+	memset(&ps, 0, sizeof(ps));
+	ps.file = passfile;
+	memset(&oo, 0, sizeof(oo));
+	oo.url = "ignored: the configuration's";
+	oo.pass = &ps;
+	oo.no_cache = 1;
+	f->cfg.repo_url = url;
+	f->o.repo = NULL;
+	f->o.open = &oo;
+	run_at(f, "2026-06-01 01:00:00");
+	assert_string_equal(f->names, "open:FAILED backup:FAILED "
+	    "forget:FAILED prune:FAILED verify:FAILED");
+	assert_int_equal(f->res.failed->err, GFSB_EAUTH);
+	assert_non_null(strstr(f->res.stages[0].summary, "wrong passphrase"));
+	disk_repo_pass(passfile, PASS);
+	run_at(f, "2026-06-01 01:00:00");
+	f->o.repo = f->x.r;
+	f->o.open = NULL;
+	f->cfg.repo_url = "mem:repo";
+	assert_string_equal(f->names, "backup:OK forget:OK prune:OK "
+	    "verify:OK");
+	assert_null(f->res.failed);
+	fx_rm_rf(dir);
+}
+
 static void
 test_offsite_not_opened(void **state)
 {
@@ -528,6 +602,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verify_reads_anew, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_opened, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_opens_itself, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_offsite_not_opened, setup,
 		    teardown),
