@@ -237,6 +237,17 @@ typedef void gfsb_restore_progress_fn(void *cookie,
 typedef int gfsb_restore_select_fn(void *cookie, const char *path,
     const struct gfsb_node *node);
 
+/* A restore into a directory that holds files already (restic's
+ * --overwrite): what to do with a file that is there. */
+enum gfsb_restore_overwrite {
+	GFSB_OVERWRITE_REFUSE,	/* the target must be new or empty */
+	GFSB_OVERWRITE_ALWAYS,	/* replace every file */
+	GFSB_OVERWRITE_IF_CHANGED, /* keep a file of the same size and
+				   modification time */
+	GFSB_OVERWRITE_IF_NEWER, /* keep a file modified since */
+	GFSB_OVERWRITE_NEVER	/* keep every file that is there */
+};
+
 struct gfsb_restore_opts {
 	const char *snapshot;	/* id prefix or "latest" */
 	const char *subpath;	/* restore only this path; NULL = all */
@@ -250,6 +261,10 @@ struct gfsb_restore_opts {
 	const char *host;	/* for "latest" */
 	unsigned threads;	/* 0 = one per CPU */
 	int no_lock;		/* take no lock (read-only credentials) */
+	enum gfsb_restore_overwrite overwrite; /* into a target with files */
+	int delete_extra;	/* then remove what the snapshot does not
+				   hold (needs overwrite; not with tar or
+				   select) */
 	gfsb_restore_select_fn *select;	/* NULL: everything */
 	void *select_cookie;
 	/* Called from the calling thread after each entry written, and
@@ -263,6 +278,9 @@ struct gfsb_restore_result {
 	uint64_t files, dirs, others, bytes;
 	uint64_t damaged_files; /* files with blobs that failed checks */
 	uint64_t warnings;	/* metadata that could not be set */
+	uint64_t kept;		/* files there already, kept (overwrite) */
+	uint64_t deleted;	/* entries removed (delete_extra) */
+	uint64_t not_deleted;	/* ... that could not be (named in the log) */
 	double seconds;
 	/* Where the time went: the storage's requests during the restore
 	 * (index, trees and data), and of them the reads of pack data, with
@@ -274,8 +292,14 @@ struct gfsb_restore_result {
 /*
  * gfsb_ops_restore(r, opts, res):
  * Restore a snapshot (or the path opts->subpath inside it) into
- * opts->target, which must be empty or absent, or as a pax archive to
- * opts->tar.  Files, directories, symlinks, hard links, holes, FIFOs and
+ * opts->target, or as a pax archive to opts->tar.  The target must be
+ * empty or absent unless opts->overwrite says what to do with the files
+ * there: replace them (libarchive replaces the entry itself, never
+ * writing through a symlink), or keep those that are the same size and
+ * time, newer, or any.  With opts->delete_extra, once everything is
+ * restored without error or damage, whatever the restored directories
+ * hold that the snapshot does not (and the excludes do not cover) is
+ * removed: never through a symlink, never into another file system.  Files, directories, symlinks, hard links, holes, FIFOs and
  * devices, modes, times, owners (when run as root), xattrs and ACLs come
  * back.  Writes go through libarchive's disk writer with its secure
  * flags: no entry can write outside the target.  Every blob is
@@ -283,7 +307,9 @@ struct gfsb_restore_result {
  * only the files that use it: each is named in the log (its damaged range
  * is left as a hole) and counted in res->damaged_files, everything else is
  * restored, and the call returns GFSB_ECORRUPT at the end.
- * GFSB_ENOTFOUND (snapshot or path), GFSB_EEXIST (target not empty).
+ * GFSB_ENOTFOUND (snapshot or path), GFSB_EEXIST (target not empty),
+ * GFSB_EINVAL (delete_extra without overwrite, or with tar or select),
+ * GFSB_EIO when some of what delete_extra would remove could not be.
  */
 gfsb_err gfsb_ops_restore(struct gfsb_repo *r,
     const struct gfsb_restore_opts *opts, struct gfsb_restore_result *res)

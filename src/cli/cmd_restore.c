@@ -34,6 +34,14 @@ summary(struct cli *c, const struct gfsb_restore_result *res, FILE *out)
 	}
 }
 
+static const struct cli_opt_enum overwrite[] = {
+	{ "always", GFSB_OVERWRITE_ALWAYS },
+	{ "if-changed", GFSB_OVERWRITE_IF_CHANGED },
+	{ "if-newer", GFSB_OVERWRITE_IF_NEWER },
+	{ "never", GFSB_OVERWRITE_NEVER },
+	{ NULL, 0 }
+};
+
 int
 cmd_restore(struct cli *c, int argc, char **argv)
 {
@@ -42,7 +50,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	struct cli_list incl = { 0 }, excl = { 0 };
 	char *spec = NULL, *colon;
 	gfsb_err e;
-	int rc;
+	int rc, ow = GFSB_OVERWRITE_REFUSE;
 	const struct cli_opt opts[] = {
 		CLI_OPT_STRING("target", 't', &ro.target),
 		CLI_OPT_STRING("to-tar", 0, &ro.tar),
@@ -51,6 +59,8 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		CLI_OPT_STRING("host", 0, &ro.host),
 		CLI_OPT_NUMBER("threads", 0, &ro.threads, 1, GFSB_THREADS_MAX,
 		    NULL),
+		CLI_OPT_ENUM("overwrite", 0, &ow, overwrite),
+		CLI_OPT_FLAG("delete", 0, &ro.delete_extra),
 		CLI_OPT_END
 	};
 
@@ -64,6 +74,16 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	if ((ro.target == NULL) == (ro.tar == NULL)) {
 		rc = cli_usage_error(c, "give either --target DIR or "
 		    "--to-tar FILE");
+		goto done;
+	}
+	ro.overwrite = (enum gfsb_restore_overwrite)ow;
+	if (ro.tar != NULL && (ro.overwrite || ro.delete_extra)) {
+		rc = cli_usage_error(c, "--overwrite and --delete are for "
+		    "--target DIR");
+		goto done;
+	}
+	if (ro.delete_extra && !ro.overwrite) {
+		rc = cli_usage_error(c, "--delete goes with --overwrite MODE");
 		goto done;
 	}
 	if (ro.target != NULL && *ro.target == '\0') {
@@ -104,10 +124,11 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	e = gfsb_ops_restore(c->r, &ro, &res);
 	cli_progress(c, NULL);
 	/* With the archive on standard output, talk on standard error.  A
-	 * damaged restore still says what it brought back; one that failed
-	 * before it started (no snapshot id yet) says nothing. */
-	if (!c->quiet && (e == GFSB_OK || (e == GFSB_ECORRUPT &&
-	    res.snapshot_id[0] != '\0')))
+	 * damaged restore, or one whose --delete left something, still says
+	 * what it brought back; one that failed before it started (no
+	 * snapshot id yet) says nothing. */
+	if (!c->quiet && (e == GFSB_OK || ((e == GFSB_ECORRUPT ||
+	    res.not_deleted > 0) && res.snapshot_id[0] != '\0')))
 		summary(c, &res, ro.tar != NULL && strcmp(ro.tar, "-") == 0 ?
 		    stderr : stdout);
 	if (e != GFSB_OK)

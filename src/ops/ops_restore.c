@@ -197,10 +197,11 @@ prepare_target(struct rs *s, const char *target)
 		    strcmp(de->d_name, "..") != 0)
 			empty = 0;
 	closedir(d);
-	if (!empty)
+	if (!empty && s->o->overwrite == GFSB_OVERWRITE_REFUSE)
 		return gfsb_ctx_seterr(s->ctx, GFSB_EEXIST,
 		    "target %s is not empty: restore into a new or empty "
-		    "directory", target);
+		    "directory, or say what to do with the files there "
+		    "(--overwrite)", target);
 	return GFSB_OK;
 }
 
@@ -237,14 +238,21 @@ void
 gfsb_ops_restore_summary(const struct gfsb_restore_result *res, char *buf,
     size_t len)
 {
-	char bytes[32];
+	char bytes[32], kept[48] = "", deleted[80] = "";
 
 	gfsb_size_format(res->bytes, bytes, sizeof(bytes));
+	if (res->kept > 0)
+		snprintf(kept, sizeof(kept), ", %llu kept as they were",
+		    (unsigned long long)res->kept);
+	if (res->deleted + res->not_deleted > 0)
+		snprintf(deleted, sizeof(deleted), ", %llu removed%s",
+		    (unsigned long long)res->deleted, res->not_deleted ?
+		    " (some could not be, see above)" : "");
 	snprintf(buf, len, "restored snapshot %.8s: %llu files, %llu "
-	    "directories, %llu other entries, %s in %.1f s%s",
+	    "directories, %llu other entries, %s in %.1f s%s%s%s",
 	    res->snapshot_id, (unsigned long long)res->files,
 	    (unsigned long long)res->dirs, (unsigned long long)res->others,
-	    bytes, res->seconds,
+	    bytes, res->seconds, kept, deleted,
 	    res->damaged_files ? " (with damage, see above)" : "");
 }
 
@@ -348,6 +356,14 @@ prepare(struct rs *s, struct planarg *pa, struct gfsb_snapshot **snap,
 	if ((o->target == NULL) == (o->tar == NULL))
 		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "give exactly one "
 		    "of a target directory and a tar file");
+	if (o->tar != NULL && o->overwrite != GFSB_OVERWRITE_REFUSE)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "overwrite is for "
+		    "a target directory, not a tar file");
+	if (o->delete_extra && (o->overwrite == GFSB_OVERWRITE_REFUSE ||
+	    o->select != NULL))
+		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "delete goes with "
+		    "overwrite, into a target directory, of a whole "
+		    "selection");
 	if (o->nincludes > 0 && (e = gfsb_ops_patterns_new(o->includes,
 	    o->nincludes, &s->incl)) != GFSB_OK)
 		return gfsb_ctx_seterr(s->ctx, e, "invalid include pattern");
@@ -485,6 +501,19 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	e = s.err;
 	/* The planner has finished (joined) by now. */
 	res->damaged_files += s.lost_dirs;
+	res->kept = s.kept;
+	/* Only after a whole restore: one that failed removes nothing. */
+	if (e == GFSB_OK && res->damaged_files == 0)
+		rs_delete_extras(&s);
+	else if (s.extras.n > 0)
+		gfsb_ctx_log(s.ctx, GFSB_LOG_WARN, "--delete: nothing "
+		    "removed, as the restore did not complete");
+	if (e == GFSB_OK || e == GFSB_ECORRUPT)
+		rs_dir_times(&s);
+	if (e == GFSB_OK && res->not_deleted > 0)
+		e = gfsb_ctx_seterr(s.ctx, GFSB_EIO, "--delete: %llu entries "
+		    "could not be removed (named above)",
+		    (unsigned long long)res->not_deleted);
 	if (e == GFSB_OK && res->damaged_files > 0)
 		e = gfsb_ctx_seterr(s.ctx, GFSB_ECORRUPT,
 		    "%llu file(s) could not be restored intact (named above)",
@@ -508,6 +537,7 @@ out:
 	for (i = 0; i < s.npending; i++)
 		rs_item_free(s.pending[i]);
 	free(s.pending);
+	rs_extras_free(&s);
 	free(workers);
 	gfsb_repo_node_fini(&pa.top);
 	gfsb_repo_io_free(s.plan_io);

@@ -1,7 +1,8 @@
 /*
  * Restore's private parts, shared by its phases: ops_restore.c (setup,
  * target, the whole), ops_restore_plan.c (planning), ops_restore_fetch.c
- * (reading), ops_restore_write.c (writing) and ops_restore_cwd.c.
+ * (reading), ops_restore_write.c (writing), ops_restore_inplace.c (into
+ * a directory with files already) and ops_restore_cwd.c.
  */
 #ifndef GFSB_OPS_RESTORE_H
 #define GFSB_OPS_RESTORE_H
@@ -110,6 +111,19 @@ struct rs {
 	struct linkmap links; /* (dev, inode) -> first restored path */
 	struct ritem **pending; /* directories not yet emitted (includes) */
 	size_t npending, cappending;
+	uint64_t kept;		/* files there already, kept (overwrite) */
+	struct {		/* delete_extra: paths to remove at the end */
+		char **v;
+		size_t n, cap;
+	} extras;
+	struct {		/* overwrite: the directories written, whose
+				   times are set again at the end */
+		struct rs_dir {
+			char *path;
+			struct gfsb_time mtime;
+		} *v;
+		size_t n, cap;
+	} dirs;
 };
 
 
@@ -150,6 +164,29 @@ void *rs_fetch_main(void *arg);
 
 /* Planning (ops_restore_plan.c): the planner thread (arg: planarg). */
 void *rs_plan_main(void *arg);
+
+/* In place (ops_restore_inplace.c), from the planner: is the entry at
+ * rel (relative to the target, the working directory) kept as it is
+ * (o->overwrite)? */
+int rs_keep_existing(struct rs *s, const struct gfsb_node *n,
+    const char *rel);
+
+/* delete_extra: note what directory rel (the snapshot's abs, whose tree
+ * is t) holds on disk and t does not. */
+struct gfsb_tree;
+gfsb_err rs_note_extras(struct rs *s, const struct gfsb_tree *t,
+    const char *rel, const char *abs);
+
+/* Remove what was noted (counted in res, failures named in the log). */
+void rs_delete_extras(struct rs *s);
+void rs_extras_free(struct rs *s);
+
+/* overwrite, from the ordered writer: directory it was written; at the
+ * end, rs_dir_times sets the times of every one again (libarchive sets
+ * those of a directory that exists at once, and what was written or
+ * removed inside since has changed them). */
+gfsb_err rs_note_dir(struct rs *s, const struct ritem *it);
+void rs_dir_times(struct rs *s);
 
 /* Writing (ops_restore_write.c). */
 struct archive *rs_disk_writer(void);

@@ -280,6 +280,10 @@ plan_node(struct rs *s, const struct gfsb_node *n, const char *rel,
 			hold = 1; /* comes back with what it holds */
 		}
 	}
+	if (match && !hold && rs_keep_existing(s, n, rel)) {
+		s->kept++;
+		return GFSB_OK;
+	}
 	if ((e = make_item(s, n, rel, abs, &it)) != GFSB_OK)
 		return e;
 	if (match && !hold) {
@@ -346,6 +350,12 @@ plan_tree(struct rs *s, const uint8_t id[GFSB_ID_LEN], const char *rel,
 			return e;
 		lost_dir(s, abs);
 		return GFSB_OK;
+	}
+	/* A directory restored whole: what it holds besides, to remove. */
+	if (s->o->delete_extra && (selected || s->incl == NULL) &&
+	    (e = rs_note_extras(s, &t, rel, abs)) != GFSB_OK) {
+		gfsb_repo_tree_fini(&t);
+		return e;
 	}
 	for (i = 0; i < t.n && e == GFSB_OK; i++) {
 		crel = join(rel, t.nodes[i].name);

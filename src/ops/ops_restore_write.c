@@ -654,8 +654,11 @@ rs_write_all(struct rs *s, struct archive *a, int tar, double t0)
 		if (parallel && for_file_writer(it)) {
 			file_queue(s, it);
 		} else {
-			if ((e = write_item(s, a, it, it->path, tar,
-			    &s->cv_done[0])) != GFSB_OK)
+			e = write_item(s, a, it, it->path, tar, &s->cv_done[0]);
+			if (e == GFSB_OK && it->node.kind == GFSB_NODE_DIR &&
+			    s->o->overwrite != GFSB_OVERWRITE_REFUSE)
+				e = rs_note_dir(s, it);
+			if (e != GFSB_OK)
 				rs_fail(s, e);
 			item_done(s, it, e);
 			if (e != GFSB_OK)

@@ -381,6 +381,117 @@ test_part_and_excludes(void **state)
 	same_tree(f->src, path, 1, ".bin");
 }
 
+/* Restore into dir, which holds files: mode, delete; the error. */
+static gfsb_err
+restore_over(struct fixture *f, const char *dir, enum gfsb_restore_overwrite
+    mode, int del, const char *const *excl, size_t nexcl,
+    struct gfsb_restore_result *res)
+{
+	struct gfsb_restore_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.snapshot = "latest";
+	o.target = dir;
+	o.overwrite = mode;
+	o.delete_extra = del;
+	o.excludes = excl;
+	o.nexcludes = nexcl;
+	gfsb_ctx_clearerr(f->x.ctx);
+	return gfsb_ops_restore(f->x.r, &o, res);
+}
+
+/* The first bytes of path, as a string. */
+static const char *
+head(const char *path)
+{
+	static char buf[32];
+	FILE *fp;
+	size_t n;
+
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* After an attack on a restored tree (files encrypted, one with its size
+ * and time kept, a note and a directory dropped, a symlink out of the
+ * tree planted): a non-empty target is refused unless --overwrite says
+ * what to do; never, if-changed and always keep what they should;
+ * --delete then removes exactly what the snapshot does not hold (not an
+ * excluded name, nothing through the symlink), and the tree is the
+ * snapshot's again. */
+static void
+test_in_place(void **state)
+{
+	struct fixture *f = *state;
+	const char *keep[1] = { "*.keep" };
+	struct gfsb_backup_result b;
+	struct gfsb_restore_result r;
+	char dir[256], root[512], a[600], bb[600], p[600], out[300];
+	struct stat st;
+
+	backup(f, &b);
+	restore(f, "latest", NULL, NULL, 0, dir, sizeof(dir), &r);
+	snprintf(root, sizeof(root), "%s%s", dir, f->src);
+	at(root, "dir0/f04.txt", a, sizeof(a));	/* 4096 bytes */
+	write_file(a, 10, 77, 0644);
+	at(root, "dir2/f02.txt", bb, sizeof(bb));	/* 100 bytes */
+	write_file(bb, 100, 78, 0644);
+	set_time(bb, 1700000002, 123456789);
+	at(root, "README-RANSOM.txt", p, sizeof(p));
+	write_file(p, 50, 1, 0644);
+	at(root, "dir1/junk", p, sizeof(p));
+	assert_int_equal(mkdir(p, 0755), 0);
+	at(root, "dir1/junk/x", p, sizeof(p));
+	write_file(p, 50, 2, 0644);
+	snprintf(out, sizeof(out), "%s/outside", f->base);
+	assert_int_equal(mkdir(out, 0755), 0);
+	at(out, "victim", p, sizeof(p));
+	write_file(p, 5, 3, 0644);
+	at(root, "dir3/escape", p, sizeof(p));
+	assert_int_equal(symlink(out, p), 0);
+	at(root, "notes.keep", p, sizeof(p));
+	write_file(p, 5, 4, 0644);
+	/* A directory of the snapshot made a symlink out of the tree. */
+	at(root, "dir2/sub", p, sizeof(p));
+	at(f->base, "moved", a, sizeof(a));
+	assert_int_equal(rename(p, a), 0);
+	assert_int_equal(symlink(out, p), 0);
+	at(root, "dir0/f04.txt", a, sizeof(a));
+
+	assert_int_equal(restore_over(f, dir, GFSB_OVERWRITE_REFUSE, 0, NULL,
+	    0, &r), GFSB_EEXIST);
+	assert_int_equal(restore_over(f, dir, GFSB_OVERWRITE_REFUSE, 1, NULL,
+	    0, &r), GFSB_EINVAL);
+	assert_int_equal(restore_over(f, dir, GFSB_OVERWRITE_NEVER, 0, NULL,
+	    0, &r), GFSB_OK);
+	/* 44 files, 2 symlinks and the FIFO, but dir2/sub's 3 files: the
+	 * symlink there is replaced by the directory, and they by theirs. */
+	assert_int_equal(r.files, 3);
+	assert_int_equal(r.kept, 44);
+	assert_int_equal(lstat(a, &st), 0);
+	assert_int_equal(st.st_size, 10);	/* as the attack left it */
+	assert_int_equal(restore_over(f, dir, GFSB_OVERWRITE_IF_CHANGED, 0,
+	    NULL, 0, &r), GFSB_OK);
+	at(f->src, "dir0/f04.txt", p, sizeof(p));
+	assert_true(same_bytes(p, a));
+	at(f->src, "dir2/f02.txt", p, sizeof(p));
+	assert_false(same_bytes(p, bb));	/* same size and time: kept */
+	assert_int_equal(restore_over(f, dir, GFSB_OVERWRITE_ALWAYS, 1, keep, 1,
+	    &r), GFSB_OK);
+	assert_int_equal(r.kept, 0);
+	assert_int_equal(r.deleted, 3);	/* the note, junk/, escape */
+	assert_int_equal(r.not_deleted, 0);
+	assert_true(same_bytes(p, bb));
+	at(out, "victim", p, sizeof(p));
+	assert_int_equal(strlen(head(p)), 5);
+	at(root, "notes.keep", p, sizeof(p));	/* excluded: not ours */
+	assert_int_equal(unlink(p), 0);
+	same_tree(f->src, root, 1, NULL);
+}
+
 /* Patterns from a file leave out what they match, and the snapshot
  * records them after those given one by one; a file that cannot be read
  * stops the backup before anything is stored. */
@@ -776,6 +887,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exclude_tags_and_size,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_place, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup,
