@@ -254,6 +254,8 @@ struct gfsb_restore_opts {
 	const char *target;	/* directory to restore into, or NULL */
 	const char *tar;	/* pax archive path, "-" for stdout, or NULL */
 	int tar_fd;		/* used when tar is "-" */
+	int tar_replace;	/* a file at tar is replaced (once the new
+				   archive is whole), not refused */
 	const char *const *includes;
 	size_t nincludes;
 	const char *const *excludes;

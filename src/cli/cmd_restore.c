@@ -61,6 +61,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		    NULL),
 		CLI_OPT_ENUM("overwrite", 0, &ow, overwrite),
 		CLI_OPT_FLAG("delete", 0, &ro.delete_extra),
+		CLI_OPT_FLAG("force", 0, &ro.tar_replace),
 		CLI_OPT_END
 	};
 
@@ -80,6 +81,10 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	if (ro.tar != NULL && (ro.overwrite || ro.delete_extra)) {
 		rc = cli_usage_error(c, "--overwrite and --delete are for "
 		    "--target DIR");
+		goto done;
+	}
+	if (ro.tar_replace && (ro.tar == NULL || strcmp(ro.tar, "-") == 0)) {
+		rc = cli_usage_error(c, "--force goes with --to-tar FILE");
 		goto done;
 	}
 	if (ro.delete_extra && !ro.overwrite) {

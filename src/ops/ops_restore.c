@@ -277,6 +277,47 @@ gfsb_ops_restore_io_line(const struct gfsb_restore_result *res, char *buf,
  * directory, which the process enters (*cwd: where it was) so that the
  * disk writer works relative to it.
  */
+/*
+ * The archive's file: a new one, never over one that exists (an earlier
+ * archive, or any file named by mistake) unless o->tar_replace says so,
+ * and then a new file beside it, renamed over it once the archive is
+ * whole (tar_close); a device or a FIFO that exists is written to.
+ */
+static gfsb_err
+open_tar_file(struct rs *s)
+{
+	const char *tar = s->o->tar;
+	struct stat st;
+	int exists = lstat(tar, &st) == 0;
+	size_t n;
+
+	if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		if ((s->tar_fd = open(tar, O_WRONLY | O_CLOEXEC)) < 0)
+			return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot "
+			    "write %s: %s", tar, strerror(errno));
+		return GFSB_OK;
+	}
+	if (exists && (!s->o->tar_replace || S_ISDIR(st.st_mode)))
+		return gfsb_ctx_seterr(s->ctx, GFSB_EEXIST, "%s exists: "
+		    "restore --to-tar writes a new file (remove it, name "
+		    "another, or replace it with --force)", tar);
+	if (!exists) {
+		s->tar_fd = open(tar, O_WRONLY | O_CLOEXEC | O_CREAT | O_EXCL,
+		    0600);
+	} else {
+		n = strlen(tar) + sizeof(".gfsb-XXXXXX");
+		if ((s->tar_tmp = malloc(n)) == NULL)
+			return GFSB_ENOMEM;
+		snprintf(s->tar_tmp, n, "%s.gfsb-XXXXXX", tar);
+		s->tar_fd = mkostemp(s->tar_tmp, O_CLOEXEC);
+	}
+	if (s->tar_fd < 0)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot write %s: %s",
+		    s->tar_tmp != NULL ? s->tar_tmp : tar, strerror(errno));
+	s->tar_made = 1;
+	return GFSB_OK;
+}
+
 static gfsb_err
 open_writer(struct rs *s, struct archive **ap, int *cwd)
 {
@@ -304,21 +345,8 @@ open_writer(struct rs *s, struct archive **ap, int *cwd)
 	if (strcmp(o->tar, "-") == 0) {
 		r = archive_write_open_fd(a, o->tar_fd);
 	} else {
-		/* A new file, never over one that exists (an earlier archive,
-		 * or any file named by mistake); a device or a FIFO that
-		 * exists is written to. */
-		struct stat st;
-		int exists = lstat(o->tar, &st) == 0;
-
-		if (exists && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-			return gfsb_ctx_seterr(s->ctx, GFSB_EEXIST, "%s "
-			    "exists: restore --to-tar writes a new file "
-			    "(remove it, or name another)", o->tar);
-		if ((s->tar_fd = open(o->tar, O_WRONLY | O_CLOEXEC |
-		    (exists ? 0 : O_CREAT | O_EXCL), 0600)) < 0)
-			return gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot "
-			    "write %s: %s", o->tar, strerror(errno));
-		s->tar_made = !exists;
+		if ((e = open_tar_file(s)) != GFSB_OK)
+			return e;
 		r = archive_write_open_fd(a, s->tar_fd);
 	}
 	if (r != ARCHIVE_OK)
@@ -426,12 +454,29 @@ rs_init(struct rs *s, struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 static gfsb_err
 tar_close(struct rs *s, gfsb_err e)
 {
+	const char *made = s->tar_tmp != NULL ? s->tar_tmp : s->o->tar;
+
+	/* One that replaces another is on disk before it does. */
+	if (s->tar_fd >= 0 && s->tar_tmp != NULL && e == GFSB_OK &&
+	    fsync(s->tar_fd) != 0)
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot write %s: %s",
+		    made, strerror(errno));
 	if (s->tar_fd >= 0 && close(s->tar_fd) != 0 && e == GFSB_OK)
 		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot write %s: %s",
-		    s->o->tar, strerror(errno));
+		    made, strerror(errno));
 	s->tar_fd = -1;
-	if (s->tar_made && e != GFSB_OK && e != GFSB_ECORRUPT)
-		unlink(s->o->tar);
+	if (s->tar_tmp != NULL && (e == GFSB_OK || e == GFSB_ECORRUPT)) {
+		if (rename(s->tar_tmp, s->o->tar) == 0)
+			s->tar_made = 0; /* it is the archive now */
+		else
+			e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "cannot replace "
+			    "%s: %s", s->o->tar, strerror(errno));
+	}
+	if (s->tar_made && (s->tar_tmp != NULL || (e != GFSB_OK &&
+	    e != GFSB_ECORRUPT)))
+		unlink(made);
+	free(s->tar_tmp);
+	s->tar_tmp = NULL;
 	return e;
 }
 

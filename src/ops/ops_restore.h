@@ -106,6 +106,7 @@ struct rs {
 	int target_made;	/* the restore created its target */
 	int tar_fd;		/* the archive file we opened, or -1 */
 	int tar_made;		/* ... and created */
+	char *tar_tmp;		/* ... under this name, to replace o->tar */
 
 	/* planner only */
 	struct linkmap links; /* (dev, inode) -> first restored path */

@@ -119,6 +119,18 @@ expect 1 "$GFSB" restore -r "$R" latest --to-tar "$T/precious"
 # A device is written to, as a stream.
 expect 0 "$GFSB" restore -r "$R" latest --to-tar /dev/null -q
 
+step "--to-tar --force replaces the file with a whole archive"
+expect 2 "$GFSB" restore -r "$R" latest --to-tar - --force
+one_line_error "--force goes with --to-tar FILE"
+expect 2 "$GFSB" restore -r "$R" latest --target "$T/forced" --force
+one_line_error "--force goes with --to-tar FILE"
+expect 0 "$GFSB" restore -r "$R" latest --to-tar "$T/precious" --force -q
+rm -rf "$T/tarx" && mkdir "$T/tarx"
+tar -xf "$T/precious" -C "$T/tarx"
+$PY "$HERE/treecmp.py" "$S" "$T/tarx$S" --content-only ||
+	fail "the replacing archive's content differs"
+ls "$T" | grep -q 'precious\.gfsb-' && fail "a temporary archive was left"
+
 step "a second restore into the same target is refused"
 expect 1 "$GFSB" restore -r "$R" latest --target "$T/restore"
 one_line_error "not empty"

@@ -492,6 +492,56 @@ test_in_place(void **state)
 	same_tree(f->src, root, 1, NULL);
 }
 
+/* Restore the latest snapshot as an archive to path (replace: --force). */
+static gfsb_err
+restore_tar(struct fixture *f, const char *path, int replace)
+{
+	struct gfsb_restore_result res;
+	struct gfsb_restore_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.snapshot = "latest";
+	o.tar = path;
+	o.tar_replace = replace;
+	gfsb_ctx_clearerr(f->x.ctx);
+	return gfsb_ops_restore(f->x.r, &o, &res);
+}
+
+/* --to-tar over a file that exists: refused; with --force replaced only
+ * by a whole archive (a restore that fails leaves the file as it was,
+ * and no temporary file behind). */
+static void
+test_tar_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_backup_result b;
+	char dir[256], path[300], magic[5];
+	FILE *fp;
+
+	backup(f, &b);
+	snprintf(dir, sizeof(dir), "%s/tars", f->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	at(dir, "precious", path, sizeof(path));
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("not an archive", fp);
+	fclose(fp);
+	assert_int_equal(restore_tar(f, path, 0), GFSB_EEXIST);
+	assert_string_equal(head(path), "not an archive");
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_EIO);
+	assert_int_not_equal(restore_tar(f, path, 1), GFSB_OK);
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	assert_string_equal(head(path), "not an archive");
+	assert_int_equal(fx_count(dir, "precious", ""), 1);
+	assert_int_equal(restore_tar(f, path, 1), GFSB_OK);
+	assert_int_equal(fx_count(dir, "precious", ""), 1);
+	/* A tar archive: "ustar" at offset 257 of its first header. */
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fseek(fp, 257, SEEK_SET), 0);
+	assert_int_equal(fread(magic, 1, 5, fp), 5);
+	fclose(fp);
+	assert_memory_equal(magic, "ustar", 5);
+}
+
 /* Patterns from a file leave out what they match, and the snapshot
  * records them after those given one by one; a file that cannot be read
  * stops the backup before anything is stored. */
@@ -888,6 +938,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_place, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tar_replace, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
