@@ -48,6 +48,7 @@ struct gfsb_report_snap {
 	struct gfsb_time time;
 	unsigned roles;	/* GFSB_ROLE_* bits from gfs.h; 0 = kept by no rule */
 	char id[9];	/* short id */
+	size_t group;	/* its retention group: an index into groups */
 };
 
 /* One night in the 30-day chart.  Unknown values are -1. */
@@ -112,6 +113,11 @@ struct gfsb_report {
 	char *policy;			/* one-line description */
 	struct gfsb_report_snap *snaps;
 	size_t nsnaps;
+	/* The groups the policy is applied to one by one (same host and
+	 * paths), each as "HOST: PATH PATH"; the report shows each apart
+	 * when there are several. */
+	char **groups;
+	size_t ngroups;
 	int retention_ran;		/* forget ran in this job */
 	uint64_t snapshots_removed;
 	int prune_ran;			/* prune ran in this job */

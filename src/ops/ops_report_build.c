@@ -85,6 +85,31 @@ snapcmp(const void *a, const void *b)
 	return gfsb_time_cmp(&x->time, &y->time);
 }
 
+/* The retention groups' names: "HOST: PATH PATH". */
+static gfsb_err
+fill_groups(struct gfsb_report *rep, const struct gfsb_forget_result *fr)
+{
+	const struct gfsb_snapshot *s;
+	char name[512];
+	size_t g, k, n;
+
+	if (fr->ngroups == 0)
+		return GFSB_OK;
+	if ((rep->groups = calloc(fr->ngroups, sizeof(*rep->groups))) == NULL)
+		return GFSB_ENOMEM;
+	for (g = 0; g < fr->ngroups; g++) {
+		s = fr->groups[g].snaps[0];
+		n = (size_t)snprintf(name, sizeof(name), "%s:", s->hostname);
+		for (k = 0; k < s->npaths && n < sizeof(name); k++)
+			n += (size_t)snprintf(name + n, sizeof(name) - n,
+			    " %s", s->paths[k]);
+		if ((rep->groups[g] = strdup(name)) == NULL)
+			return GFSB_ENOMEM;
+		rep->ngroups = g + 1;
+	}
+	return GFSB_OK;
+}
+
 /* The GFS roles of every snapshot under the policy (a dry-run forget). */
 static gfsb_err
 fill_gfs(struct gfsb_repo *r, struct gfsb_report *rep,
@@ -112,9 +137,14 @@ fill_gfs(struct gfsb_repo *r, struct gfsb_report *rep,
 		gfsb_ops_forget_fini(&fr);
 		return GFSB_ENOMEM;
 	}
+	if ((e = fill_groups(rep, &fr)) != GFSB_OK) {
+		gfsb_ops_forget_fini(&fr);
+		return e;
+	}
 	for (g = 0; g < fr.ngroups; g++)
 		for (i = 0; i < fr.groups[g].n; i++) {
 			s = &rep->snaps[n++];
+			s->group = g;
 			s->time = fr.groups[g].snaps[i]->time;
 			s->roles = fr.groups[g].dec[i].keep ?
 			    fr.groups[g].dec[i].roles : 0;

@@ -67,6 +67,7 @@ gfsb_report_fini(struct gfsb_report *r)
 	free(r->repo);
 	free(r->policy);
 	free(r->snaps);
+	free_lines(r->groups, r->ngroups);
 	free(r->offsite_repo);
 	free(r->offsite_error);
 	free(r->read_mode);

@@ -175,7 +175,8 @@ line_open(struct report_out *o, const char *what, const char *colour,
 	    "font-weight:bold;vertical-align:top;"
 	    "white-space:nowrap\">%s</td>"
 	    "<td style=\"padding:4px 8px;background:%s;"
-	    "vertical-align:top;word-break:break-all;" ST_MONO "\">",
+	    "vertical-align:top;overflow-wrap:anywhere;"
+	    "word-wrap:break-word;" ST_MONO "\">",
 	    bg, colour, colour, what, bg);
 }
 
@@ -306,15 +307,21 @@ last_backup(struct report_out *o, const struct gfsb_report *r)
 	section_end(o);
 }
 
+/* The roles' table of group g (REPORT_ALL_GROUPS: of every snapshot). */
 static void
-retention(struct report_out *o, const struct gfsb_report *r)
+role_table(struct report_out *o, const struct gfsb_report *r, size_t g)
 {
 	struct report_role_stat st[REPORT_NROLES];
 	char a[64], b[64];
-	size_t k, shown = 0;
+	size_t k, shown = 0, n;
 
-	section(o, "Retention");
-	report_role_stats(r, st);
+	n = report_role_stats(r, g, st);
+	if (g != REPORT_ALL_GROUPS) {
+		report_put(o, "<p style=\"margin:6px 0 2px\"><b>");
+		esc(o, r->groups[g]);
+		report_printf(o, "</b> <span style=\"color:" C_MUTED "\">"
+		    "(%zu held)</span></p>\n", n);
+	}
 	for (k = 0; k < REPORT_NROLES; k++) {
 		if (st[k].count == 0)
 			continue;
@@ -340,6 +347,22 @@ retention(struct report_out *o, const struct gfsb_report *r)
 	}
 	if (shown > 0)
 		report_put(o, "</table>\n");
+}
+
+static void
+retention(struct report_out *o, const struct gfsb_report *r)
+{
+	char a[64], b[64];
+	size_t g;
+
+	section(o, "Retention");
+	if (r->ngroups > 1) {
+		/* The policy applies to each apart: so are they shown. */
+		for (g = 0; g < r->ngroups; g++)
+			role_table(o, r, g);
+	} else {
+		role_table(o, r, REPORT_ALL_GROUPS);
+	}
 	kv_open(o);
 	kv(o, "snapshots");
 	report_printf(o, "%zu held", r->nsnaps);
@@ -493,7 +516,7 @@ drill_result(struct report_out *o, const struct gfsb_report_drill *d)
 	    d->failed == 1 ? "" : "s");
 	for (i = 0; i < d->nfailed_files; i++) {
 		report_put(
-		    o, "<div style=\"" ST_MONO ";word-break:break-all\">");
+		    o, "<div style=\"" ST_MONO ";overflow-wrap:anywhere\">");
 		esc(o, d->failed_files[i]);
 		report_put(o, "</div>");
 	}
@@ -556,6 +579,31 @@ tl_gap_cell(struct report_out *o, size_t n)
 	    n * TL_CELL_PX);
 }
 
+/* The newest block ends with a line at today, labelled in the axis. */
+#define TL_TODAY_LINE "<td style=\"width:2px;background:" C_TEXT "\"></td>"
+
+/* Under a block's rows: a tick and a name where each month begins. */
+static void
+tl_axis(struct report_out *o, const struct report_tl *tl, size_t lo,
+    size_t hi)
+{
+	struct report_tl_month mo[16];
+	size_t i, n = report_tl_months(tl, lo, hi, mo, 16);
+
+	report_put(o, "<tr><td></td>");
+	for (i = 0; i < n; i++)
+		report_printf(o, "<td colspan=\"%zu\" style=\"font-size:10px;"
+		    "color:" C_MUTED ";white-space:nowrap;overflow:hidden;"
+		    "padding:1px 0 0 2px;%s\">%s</td>", mo[i].days,
+		    mo[i].starts ? "border-left:1px solid " C_MUTED : "",
+		    mo[i].days * TL_CELL_PX >= 8 * strlen(mo[i].label) ?
+		    mo[i].label : "");
+	if (lo == 0)
+		report_put(o, TL_TODAY_LINE "<td style=\"font-size:10px;"
+		    "color:" C_TEXT ";padding:1px 0 0 3px\">today</td>");
+	report_put(o, "</tr>\n");
+}
+
 static void
 tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
 {
@@ -567,11 +615,12 @@ tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
 	    "cellspacing=\"0\" style=\"border-collapse:collapse;"
 	    "margin:8px 0 0\">\n"
 	    "<tr><td colspan=\"%zu\" style=\"font-size:11px;"
-	    "color:" C_MUTED ";padding:0 0 2px\">%s &ndash; %s"
+	    "color:" C_MUTED ";padding:0 0 2px\">%s &ndash; %s%s"
 	    "</td></tr>\n",
-	    hi - lo + 2,
+	    hi - lo + (lo == 0 ? 4 : 2),
 	    report_fmt_day(tl->today - (long)hi, from, sizeof(from)),
-	    report_fmt_day(tl->today - (long)lo, to, sizeof(to)));
+	    report_fmt_day(tl->today - (long)lo, to, sizeof(to)),
+	    lo == 0 ? " (today)" : "");
 	for (k = 0; k < REPORT_TL_ROWS; k++) {
 		if (!(tl->rows & (1u << k)))
 			continue;
@@ -598,8 +647,11 @@ tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
 			        tl->today - (long)a, day, sizeof(day)));
 		}
 		tl_gap_cell(o, run);
+		if (lo == 0)
+			report_put(o, TL_TODAY_LINE "<td></td>");
 		report_put(o, "</tr>\n");
 	}
+	tl_axis(o, tl, lo, hi);
 	report_put(o, "</table>\n");
 }
 

@@ -78,8 +78,10 @@ struct report_role_stat {
 	struct gfsb_time oldest, newest;
 };
 
-void report_role_stats(
-    const struct gfsb_report *r, struct report_role_stat st[REPORT_NROLES]);
+/* Of group g's snapshots (REPORT_ALL_GROUPS: all), and how many. */
+#define REPORT_ALL_GROUPS ((size_t)-1)
+size_t report_role_stats(const struct gfsb_report *r, size_t g,
+    struct report_role_stat st[REPORT_NROLES]);
 
 /*
  * Local days are numbered as days since 1970-01-01 in the proleptic
@@ -144,6 +146,19 @@ void report_tl_fini(struct report_tl *tl);
 int report_tl_block(
     const struct report_tl *tl, size_t size, size_t k, size_t *lo, size_t *hi);
 int report_tl_empty(const struct report_tl *tl, size_t lo, size_t hi);
+
+/*
+ * report_tl_months(tl, lo, hi, out, max): the calendar months the ages
+ * [lo, hi] cover, older first, each a run of days (at most max; a block
+ * of 182 days covers at most 8): the axis under a block's rows.
+ */
+struct report_tl_month {
+	size_t days;	/* its days in the block */
+	int starts;	/* the run begins on the month's first day */
+	char label[12];	/* "Jul", or "Jan 2027" where a year begins */
+};
+size_t report_tl_months(const struct report_tl *tl, size_t lo, size_t hi,
+    struct report_tl_month *out, size_t max);
 
 /*
  * report_tl_gap(tl, lo, hi, buf, len): the line that stands for the empty

@@ -53,6 +53,44 @@ banner(struct report_out *o, const struct gfsb_report *r)
 	report_printf(o, "%s\n", report_fmt_time(&r->now, t, sizeof(t)));
 }
 
+/* A line of "Needs attention" and its width: text wrapped at spaces. */
+#define LINE_INDENT 11
+#define LINE_WIDTH 78
+
+/*
+ * s, cleaned, from column LINE_INDENT on, wrapped at its spaces before
+ * LINE_WIDTH, each continuation indented as the first line: an id or a
+ * path is never broken inside (a word wider than the line stands alone).
+ */
+static void
+put_wrapped(struct report_out *o, const char *s)
+{
+	size_t col = LINE_INDENT, n, w;
+	char word[1024];
+
+	for (;;) {
+		s += strspn(s, " ");
+		if (*s == '\0')
+			break;
+		n = strcspn(s, " ");
+		if (n >= sizeof(word))
+			n = sizeof(word) - 1;
+		memcpy(word, s, n);
+		word[n] = '\0';
+		s += n;
+		w = report_clean_width(word);
+		if (col > LINE_INDENT && col + 1 + w > LINE_WIDTH) {
+			report_printf(o, "\n%*s", LINE_INDENT, "");
+			col = LINE_INDENT;
+		} else if (col > LINE_INDENT) {
+			report_put(o, " ");
+			col++;
+		}
+		report_put_clean(o, word, 0);
+		col += w;
+	}
+}
+
 static void
 lines(struct report_out *o, const char *what, char *const *v, size_t n)
 {
@@ -60,7 +98,7 @@ lines(struct report_out *o, const char *what, char *const *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		report_printf(o, "  %-9s", what);
-		report_put_clean(o, v[i], 0);
+		put_wrapped(o, v[i]);
 		report_put(o, "\n");
 	}
 }
@@ -144,15 +182,20 @@ last_backup(struct report_out *o, const struct gfsb_report *r)
 	    r->backup_warnings == 1 ? "" : "s");
 }
 
+/* The roles' table of group g (REPORT_ALL_GROUPS: of every snapshot). */
 static void
-retention(struct report_out *o, const struct gfsb_report *r)
+role_table(struct report_out *o, const struct gfsb_report *r, size_t g)
 {
 	struct report_role_stat st[REPORT_NROLES];
 	char a[64], b[64];
-	size_t k, shown = 0;
+	size_t k, shown = 0, n;
 
-	heading(o, "RETENTION");
-	report_role_stats(r, st);
+	n = report_role_stats(r, g, st);
+	if (g != REPORT_ALL_GROUPS) {
+		key(o, "group");
+		report_put_clean(o, r->groups[g], 0);
+		report_printf(o, " (%zu held)\n", n);
+	}
 	for (k = 0; k < REPORT_NROLES; k++) {
 		if (st[k].count == 0)
 			continue;
@@ -163,6 +206,22 @@ retention(struct report_out *o, const struct gfsb_report *r)
 		    report_roles[k].label, st[k].count,
 		    report_fmt_time(&st[k].oldest, a, sizeof(a)),
 		    report_fmt_time(&st[k].newest, b, sizeof(b)));
+	}
+}
+
+static void
+retention(struct report_out *o, const struct gfsb_report *r)
+{
+	char a[64], b[64];
+	size_t g;
+
+	heading(o, "RETENTION");
+	if (r->ngroups > 1) {
+		/* The policy applies to each apart: so are they shown. */
+		for (g = 0; g < r->ngroups; g++)
+			role_table(o, r, g);
+	} else {
+		role_table(o, r, REPORT_ALL_GROUPS);
 	}
 	key(o, "snapshots");
 	report_printf(o, "%zu held\n", r->nsnaps);
@@ -320,15 +379,39 @@ recovery_drill(struct report_out *o, const struct gfsb_report *r)
 	drill_result(o, d);
 }
 
+/* Under a block's rows: '|' where each month begins, and its name. */
+static void
+tl_axis(struct report_out *o, const struct report_tl *tl, size_t lo,
+    size_t hi)
+{
+	struct report_tl_month mo[16];
+	char axis[TL_BLOCK + 1];
+	size_t i, col = 0, w, n = report_tl_months(tl, lo, hi, mo, 16);
+
+	memset(axis, ' ', sizeof(axis));
+	for (i = 0; i < n && col < TL_BLOCK; col += mo[i].days, i++) {
+		w = strlen(mo[i].label);
+		if (mo[i].starts)
+			axis[col] = '|';
+		if (w + 1 <= mo[i].days && col + 1 + w <= TL_BLOCK)
+			memcpy(axis + col + 1, mo[i].label, w);
+	}
+	while (col > 0 && axis[col - 1] == ' ')
+		col--;
+	axis[col < TL_BLOCK ? col : TL_BLOCK] = '\0';
+	report_printf(o, "    %-8s %s\n", "", axis);
+}
+
 static void
 tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
 {
 	char from[16], to[16], row[TL_BLOCK + 1];
 	size_t k, a, n;
 
-	report_printf(o, "  %s to %s\n",
+	report_printf(o, "  %s to %s%s\n",
 	    report_fmt_day(tl->today - (long)hi, from, sizeof(from)),
-	    report_fmt_day(tl->today - (long)lo, to, sizeof(to)));
+	    report_fmt_day(tl->today - (long)lo, to, sizeof(to)),
+	    lo == 0 ? " (today)" : "");
 	for (k = 0; k < REPORT_TL_ROWS; k++) {
 		if (!(tl->rows & (1u << k)))
 			continue;
@@ -339,6 +422,7 @@ tl_block(struct report_out *o, const struct report_tl *tl, size_t lo, size_t hi)
 		row[n] = '\0';
 		report_printf(o, "    %-8s %s\n", report_tl_name[k], row);
 	}
+	tl_axis(o, tl, lo, hi);
 }
 
 static gfsb_err

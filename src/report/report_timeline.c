@@ -303,16 +303,19 @@ report_fmt_count(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-void
-report_role_stats(
-    const struct gfsb_report *r, struct report_role_stat st[REPORT_NROLES])
+size_t
+report_role_stats(const struct gfsb_report *r, size_t g,
+    struct report_role_stat st[REPORT_NROLES])
 {
 	const struct gfsb_report_snap *s;
-	size_t i, k;
+	size_t i, k, n = 0;
 
 	memset(st, 0, REPORT_NROLES * sizeof(st[0]));
 	for (i = 0; i < r->nsnaps; i++) {
 		s = &r->snaps[i];
+		if (g != REPORT_ALL_GROUPS && s->group != g)
+			continue;
+		n++;
 		for (k = 0; k < REPORT_NROLES; k++) {
 			if (!(s->roles & report_roles[k].bit))
 				continue;
@@ -325,6 +328,7 @@ report_role_stats(
 			st[k].count++;
 		}
 	}
+	return n;
 }
 
 /* ---- days ---- */
@@ -387,6 +391,38 @@ report_fmt_day(long day, char *buf, size_t len)
 }
 
 /* ---- the timeline ---- */
+
+size_t
+report_tl_months(const struct report_tl *tl, size_t lo, size_t hi,
+    struct report_tl_month *out, size_t max)
+{
+	static const char *const name[12] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct report_tl_month *cur = NULL;
+	unsigned m, d, prev_m = 0;
+	size_t a, n = 0;
+	long y;
+
+	for (a = hi + 1; a-- > lo;) {
+		civil_from_days(tl->today - (long)a, &y, &m, &d);
+		if (cur == NULL || m != prev_m) {
+			if (n == max)
+				break;
+			cur = &out[n++];
+			cur->days = 0;
+			cur->starts = d == 1;
+			if (m == 1)
+				snprintf(cur->label, sizeof(cur->label),
+				    "Jan %ld", y);
+			else
+				snprintf(cur->label, sizeof(cur->label), "%s",
+				    name[m - 1]);
+			prev_m = m;
+		}
+		cur->days++;
+	}
+	return n;
+}
 
 /* The age in days of snapshot time t on the timeline, or -1 if it is not
  * drawn (after the report's day, or more than a century before). */

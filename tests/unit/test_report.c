@@ -386,6 +386,10 @@ test_text_sample(void **state)
 	assert_true(pos(t, "  damage   pack 3fa2c1d0e5") <
 	            pos(t, "  damage   snapshot 1a2b3c4d /srv/www/shop/img/"));
 	assert_true(pos(t, "  damage   snapshot") < pos(t, "  warning  /srv"));
+	/* A long damage line wraps at a space, never inside an id (HTML:
+	 * only a word wider than the line may break). */
+	assert_non_null(strstr(t, "  damage   snapshot 1a2b3c4d /srv/www/shop/"
+	    "img/banner-2026.png: blob 9c1e7a in\n           pack 3fa2c1d0e5\n"));
 	/* Damage says the way back, once, after the damage lines. */
 	assert_true(pos(t, "  damage   snapshot") <
 	            pos(t, "  to do    if the other copy verifies clean"));
@@ -464,6 +468,11 @@ test_html_sample(void **state)
 	    pos(h, ">GFS timeline</h2>") < pos(h, ">Last 30 nights</h2>"));
 	assert_true(pos(h, "pack 3fa2c1d0e5: SHA-256 mismatch") <
 	            pos(h, ">Stages</h2>"));
+	/* Damage lines break between words (an id only if wider than the
+	 * line), not inside numbers. */
+	assert_null(strstr(h, "break-all"));
+	assert_non_null(strstr(h, "overflow-wrap:anywhere;word-wrap:break-word;"
+	    "font-family:Menlo"));
 	assert_true(pos(h, "gfsbackup repair index --read-data") <
 	            pos(h, ">Stages</h2>"));
 	assert_non_null(strstr(h, "1,234,567 (120 new, 3,456 changed)"));
@@ -595,11 +604,16 @@ text_row(const char *t, const char *from, const char *to, const char *row)
 	char *cells;
 	size_t n;
 
-	snprintf(label, sizeof(label), "\n  %s to %s\n", from, to);
+	/* The newest block's label ends with " (today)". */
+	snprintf(label, sizeof(label), "\n  %s to %s", from, to);
 	snprintf(name, sizeof(name), "    %-8s ", row);
 	if ((p = strstr(t, label)) == NULL)
 		return NULL;
 	p += strlen(label);
+	if (strncmp(p, " (today)", 8) == 0)
+		p += 8;
+	if (*p++ != '\n')
+		return NULL;
 	/* The rows follow the label, each indented by four spaces. */
 	while (strncmp(p, "    ", 4) == 0) {
 		nl = strchr(p, '\n');
@@ -698,8 +712,15 @@ test_text_timeline(void **state)
 	/* Block 5: ages 325..300, 26 days, oldest first. */
 	expect_row(t, "2026-01-01", "2026-01-26", "yearly", 26, 0, -1);
 	expect_row(t, "2026-01-01", "2026-01-26", "daily", 26, -1);
+	/* The newest block says so; under each, where each month begins:
+	 * 09-24..09-30 are columns 0..6, 10-01 is 7, 11-01 is 38. */
+	assert_non_null(strstr(t, "\n  2026-09-24 to 2026-11-22 (today)\n"));
+	assert_non_null(strstr(t, "\n  2026-07-26 to 2026-09-23\n"));
+	assert_non_null(strstr(t, "    yearly   " "............................"
+	    "................................\n" "              Sep   |Oct"
+	    "                           |Nov\n"));
 	/* Newest block first. */
-	assert_true(pos(t, "  2026-09-24 to 2026-11-22\n") <
+	assert_true(pos(t, "  2026-09-24 to 2026-11-22 (today)\n") <
 	            pos(t, "  2026-07-26 to 2026-09-23\n"));
 	assert_true(pos(t, "  2026-07-26 to 2026-09-23\n") <
 	            pos(t, "  no snapshot kept from"));
@@ -757,8 +778,12 @@ check_html_block(
 	const char *p, *end, *rowend;
 	char label[64];
 	size_t n, span, seen = 0;
+	int today = strcmp(from, "2026-05-25") == 0;
 
-	snprintf(label, sizeof(label), ">%s &ndash; %s</td></tr>", from, to);
+	/* The newest block: "(today)", and a line and a label after the
+	 * days, in every row. */
+	snprintf(label, sizeof(label), ">%s &ndash; %s%s</td></tr>", from, to,
+	    today ? " (today)" : "");
 	if ((p = strstr(h, label)) == NULL)
 		fail_msg("no block %s to %s", from, to);
 	assert_non_null(end = strstr(p, "</table>"));
@@ -774,11 +799,49 @@ check_html_block(
 			n += span;
 			p += 3;
 		}
-		assert_int_equal(n, days);
+		assert_int_equal(n, days + (today ? 2 : 0));
 		p = rowend;
 		seen++;
 	}
 	assert_int_equal(seen, rows);
+}
+
+/* Two retention groups (the night's files and a database dump): each
+ * has its own table, saying whose it is; and one group has none. */
+static void
+test_retention_groups(void **state)
+{
+	struct gfsb_report r;
+	char *t, *h;
+	size_t i;
+
+	(void)state;
+	known_history(&r);
+	assert_non_null(r.groups = calloc(2, sizeof(*r.groups)));
+	r.groups[0] = xstrdup("web1: /etc /srv");
+	r.groups[1] = xstrdup("web1: /postgresql-billing.sql");
+	r.ngroups = 2;
+	for (i = 0; i < r.nsnaps; i++)
+		r.snaps[i].group = i % 3 == 0;
+	t = render(&r, 0);
+	assert_non_null(strstr(t, "  group        web1: /etc /srv (9 held)\n"
+	    "  role                    held  oldest            newest\n"));
+	assert_non_null(strstr(t, "  group        web1: /postgresql-billing.sql"
+	    " (5 held)\n"));
+	assert_true(pos(t, "  group        web1: /etc") <
+	    pos(t, "  group        web1: /postgresql"));
+	assert_non_null(strstr(t, "  snapshots    14 held\n"));
+	h = render(&r, 1);
+	check_html_safe(h);
+	assert_non_null(strstr(h, "<b>web1: /postgresql-billing.sql</b> "
+	    "<span style=\"color:#57606a\">(5 held)</span>"));
+	assert_int_equal(count(h, ">held</th>"), 2);
+	free(h);
+	r.ngroups = 1;
+	t = (free(t), render(&r, 0));
+	assert_null(strstr(t, "  group "));
+	free(t);
+	gfsb_report_fini(&r);
 }
 
 static void
@@ -805,6 +868,12 @@ test_html_timeline(void **state)
 	/* The newest block: the daily row is one empty run of 175 days
 	 * and 7 marks. */
 	assert_non_null(strstr(h, "<td colspan=\"175\" style=\"width:525px;"));
+	/* Under each block, a tick and a name where each month begins, and
+	 * the newest ends at today. */
+	assert_non_null(strstr(h, ";border-left:1px solid #57606a\">Oct</td>"));
+	assert_non_null(strstr(h, ";border-left:1px solid #57606a\">Jan 2026"
+	    "</td>"));
+	assert_int_equal(count(h, ">today</td>"), 1);
 	free(h);
 	gfsb_report_fini(&r);
 }
@@ -1191,7 +1260,7 @@ test_drill_html(void **state)
 	                          "objective of 4 h</b>"));
 	assert_non_null(strstr(h, "<b style=\"color:#b02a37\">FAILED: 2 "
 	                          "files did not come back intact</b>"));
-	assert_non_null(strstr(h, ";word-break:break-all\">/srv/www/&lt;b&gt;"
+	assert_non_null(strstr(h, ";overflow-wrap:anywhere\">/srv/www/&lt;b&gt;"
 	                          "&amp;.txt: missing</div>"));
 	assert_null(strstr(h, "<b>")); /* nor "<b>&" */
 	assert_non_null(strstr(h, ">(and 1 more)</div>"));
@@ -1367,6 +1436,7 @@ main(void)
 	    cmocka_unit_test(test_text_controls),
 	    cmocka_unit_test(test_text_timeline),
 	    cmocka_unit_test(test_html_timeline),
+	    cmocka_unit_test(test_retention_groups),
 	    cmocka_unit_test(test_timeline_edges),
 	    cmocka_unit_test(test_compliance_ten_years),
 	    cmocka_unit_test(test_no_snapshots),
