@@ -785,6 +785,54 @@ gfsb_err gfsb_ops_forget(struct gfsb_repo *r,
     GFSB_WUR;
 void gfsb_ops_forget_fini(struct gfsb_forget_result *res);
 
+/* tag: what to change of the snapshots' tags. */
+struct gfsb_tag_opts {
+	const char *const *ids;	/* unique id prefixes or "latest"; none:
+				   every snapshot (of host) */
+	size_t nids;
+	const char *host;	/* only this host's; NULL: any */
+	const char *const *add, *const *remove, *const *set;
+	size_t nadd, nremove, nset;
+	int has_set;		/* set the tags to exactly set[] (none: no
+				   tags), not with add or remove */
+	int dry_run;		/* say what would change; change nothing */
+};
+
+/* One snapshot whose tags changed: its old and new ids, and the tags. */
+struct gfsb_tag_change {
+	char old_id[GFSB_ID_HEX], new_id[GFSB_ID_HEX];
+	char **before, **after;
+	size_t nbefore, nafter;
+};
+
+struct gfsb_tag_result {
+	struct gfsb_tag_change *changed;
+	size_t nchanged;
+	size_t unchanged;	/* already as asked */
+};
+
+/*
+ * gfsb_ops_tag(r, o, res):
+ * Add, remove or set the tags of the snapshots o names, under an
+ * exclusive lock.  A snapshot is immutable: one whose tags change is
+ * written anew (its id changes; "original" names the first snapshot it
+ * replaced, as restic does) and then the old one removed, so a failure
+ * in between leaves both, never neither.  Every name is resolved and
+ * every snapshot checked first: a name that matches nothing or several,
+ * or a snapshot its Object Lock still holds (it could not be removed:
+ * both would stay), changes nothing (GFSB_ENOTFOUND, GFSB_EINVAL,
+ * GFSB_EDENIED, naming it).  A tag must not be empty nor hold a comma
+ * (GFSB_EINVAL).  Free res with gfsb_ops_tag_fini.
+ */
+gfsb_err gfsb_ops_tag(struct gfsb_repo *r, const struct gfsb_tag_opts *o,
+    struct gfsb_tag_result *res) GFSB_WUR;
+void gfsb_ops_tag_fini(struct gfsb_tag_result *res);
+
+/* tag's account: a line per snapshot changed ("snapshot 1a2b3c4d is now
+ * 5e6f7a8b: daily,legal-hold (was: daily)"), then how many.  ENOMEM. */
+gfsb_err gfsb_ops_tag_lines(const struct gfsb_tag_result *res, int dry_run,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
 /* Snapshots named one by one (a snapshot taken by mistake). */
 struct gfsb_forget_ids_result {
 	struct gfsb_snapshot **snaps;	/* the named ones, in the order given */

@@ -715,6 +715,8 @@ struct gfsb_snapshot {
 	size_t nexcludes;
 	uint8_t tree[GFSB_ID_LEN];
 	char parent[GFSB_ID_HEX]; /* "" when none */
+	char original[GFSB_ID_HEX]; /* the snapshot this one rewrote (tag):
+				       the first of them; "" when none */
 	char *program_version;
 	int has_summary;
 	struct gfsb_snapshot_summary summary;

@@ -78,6 +78,7 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, 1 },
 	{ "find", cmd_find, 1 },
 	{ "dump", cmd_dump, 1 },
+	{ "tag", cmd_tag, 0 },
 };
 
 /* Keys in memory must never reach a core file or another process. */

@@ -15,10 +15,14 @@
  *   - key files added or removed, a config that changed;
  *   - a new snapshot older than the newest one already seen of its host,
  *     or older than its object's storage time by more than a day.
+ * A snapshot `tag` rewrote is neither gone nor new: its successor names
+ * it ("original") and has its time, host, paths and tree; that tags were
+ * taken away is a warning.
  * A verifier on another machine, with read-only credentials and its own
  * state, sees the same: the server cannot rewrite that state.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,12 +106,105 @@ strv_from(const json_t *a, char ***out, size_t *n)
 static json_t *
 snap_seen(const struct gfsb_snapshot *s)
 {
-	char t[64];
+	char t[64], tree[GFSB_ID_HEX];
+	json_t *o;
 
 	gfsb_time_format_rfc3339(&s->time, t, sizeof(t));
-	return json_pack("{s:s, s:s, s:o, s:o}", "time", t, "host",
+	gfsb_hex_encode(s->tree, GFSB_ID_LEN, tree);
+	o = json_pack("{s:s, s:s, s:o, s:o, s:s}", "time", t, "host",
 	    s->hostname ? s->hostname : "", "paths", strv_json(s->paths,
-	    s->npaths), "tags", strv_json(s->tags, s->ntags));
+	    s->npaths), "tags", strv_json(s->tags, s->ntags), "tree", tree);
+	if (o != NULL && s->original[0] != '\0' &&
+	    json_object_set_new(o, "original", json_string(s->original)) !=
+	    0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The same strings in the same order? */
+static int
+same_strv(const json_t *a, char *const *v, size_t n)
+{
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!json_is_string(json_array_get(a, i)) ||
+		    strcmp(json_string_value(json_array_get(a, i)), v[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Is s a rewrite by tag of the snapshot seen as (id, o): does it name it,
+ * or the original they share, and is everything but the tags the same
+ * (time, host, paths, and the tree where it was recorded)?  Then the one
+ * seen is not gone, only renamed, and s is not new.
+ */
+static int
+is_retag_of(const struct gfsb_snapshot *s, const char *id, const json_t *o)
+{
+	const char *orig = json_string_value(json_object_get(o, "original"));
+	const char *tree = json_string_value(json_object_get(o, "tree"));
+	const char *time = json_string_value(json_object_get(o, "time"));
+	char t[64], hex[GFSB_ID_HEX];
+
+	if (s->original[0] == '\0' || time == NULL ||
+	    (strcmp(s->original, id) != 0 &&
+	    (orig == NULL || strcmp(s->original, orig) != 0)))
+		return 0;
+	gfsb_time_format_rfc3339(&s->time, t, sizeof(t));
+	gfsb_hex_encode(s->tree, GFSB_ID_LEN, hex);
+	return strcmp(t, time) == 0 && (tree == NULL || strcmp(hex, tree) ==
+	    0) && strcmp(s->hostname, json_string_value(json_object_get(o,
+	    "host")) ? json_string_value(json_object_get(o, "host")) : "") ==
+	    0 && same_strv(json_object_get(o, "paths"), s->paths, s->npaths);
+}
+
+/* The snapshot of snaps that rewrote the one seen as (id, o); NULL. */
+static const struct gfsb_snapshot *
+retagged_as(struct gfsb_snapshot *const *snaps, size_t n, const char *id,
+    const json_t *o)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (is_retag_of(snaps[i], id, o))
+			return snaps[i];
+	return NULL;
+}
+
+/*
+ * The one seen as (id, o) was retagged as s: said when tags were taken
+ * away (a tag a policy keeps by, a legal hold, can be taken away before
+ * a deletion that then looks allowed: the report shows it happened).
+ */
+static gfsb_err
+retag_note(struct tamper *t, const char *id, const json_t *o,
+    const struct gfsb_snapshot *s)
+{
+	const json_t *tags = json_object_get(o, "tags"), *it;
+	char gone[512] = "";
+	size_t i, k, n = 0;
+	const char *tag;
+
+	json_array_foreach(tags, i, it) {
+		if ((tag = json_string_value(it)) == NULL)
+			continue;
+		for (k = 0; k < s->ntags && strcmp(s->tags[k], tag) != 0; k++)
+			;
+		if (k == s->ntags && n < sizeof(gone))
+			n += (size_t)snprintf(gone + n, sizeof(gone) - n,
+			    "%s%s", n ? ", " : "", tag);
+	}
+	if (n == 0)
+		return GFSB_OK;
+	return gfsb_strv_addf(&t->res->warnings, &t->res->nwarnings,
+	    "snapshot %.8s was retagged as %.8s since the verification of "
+	    "%s: tags removed: %s", id, s->id, t->since, gone);
 }
 
 /* A snapshot as remembered, rebuilt for the policy (no tree). */
@@ -171,8 +268,16 @@ check_gone(struct tamper *t, struct gfsb_snapshot *const *snaps, size_t n,
 	for (i = 0; i < n; i++)
 		all[nall++] = snaps[i];
 	json_object_foreach(seen, id, o) {
+		const struct gfsb_snapshot *now;
+
 		if (gfsb_objlist_find(listed, id) != NULL)
 			continue;
+		/* Not gone: rewritten with other tags. */
+		if ((now = retagged_as(snaps, n, id, o)) != NULL) {
+			if ((e = retag_note(t, id, o, now)) != GFSB_OK)
+				goto out;
+			continue;
+		}
 		if ((e = snap_from_seen(id, o, &s)) == GFSB_ECORRUPT) {
 			e = GFSB_OK;
 			continue; /* an entry we cannot read: not evidence */
@@ -284,6 +389,21 @@ config_digest(struct gfsb_repo *r, char hex[GFSB_ID_HEX])
 	return e;
 }
 
+/* Is s a rewrite by tag of a snapshot seen before? */
+static int
+retag_seen(const json_t *seen, const struct gfsb_snapshot *s)
+{
+	const char *id;
+	json_t *o;
+
+	if (s->original[0] == '\0' || !json_is_object(seen))
+		return 0;
+	json_object_foreach((json_t *)(uintptr_t)seen, id, o)
+		if (is_retag_of(s, id, o))
+			return 1;
+	return 0;
+}
+
 /*
  * Snapshots new since the last verification that claim to be older than
  * what was already seen of their host, or than the moment their object
@@ -312,6 +432,8 @@ check_new(struct tamper *t, struct gfsb_snapshot *const *snaps, size_t n,
 		if (json_is_object(seen) &&
 		    json_object_get(seen, snaps[i]->id) != NULL)
 			continue;
+		if (retag_seen(seen, snaps[i]))
+			continue; /* an old snapshot with new tags */
 		v = json_string_value(json_object_get(newest,
 		    snaps[i]->hostname));
 		if (v != NULL && gfsb_time_parse_rfc3339(v, &top) == GFSB_OK &&

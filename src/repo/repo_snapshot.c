@@ -140,6 +140,8 @@ snap_json(const struct gfsb_snapshot *s, int listing)
 		    strv_json(s->excludes, s->nexcludes));
 	if (s->parent[0] != '\0')
 		json_object_set_new(o, "parent", json_string(s->parent));
+	if (s->original[0] != '\0')
+		json_object_set_new(o, "original", json_string(s->original));
 	if (s->program_version != NULL)
 		json_object_set_new(o, "program_version",
 		    json_string(s->program_version));
@@ -237,7 +239,7 @@ gfsb_err
 repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 {
 	const char *time = NULL, *tree = NULL, *host = NULL, *user = NULL,
-	    *parent = NULL, *version = NULL;
+	    *parent = NULL, *version = NULL, *original = NULL;
 	json_t *o, *paths = NULL, *tags = NULL, *excl = NULL, *sum = NULL;
 	json_int_t fmt = 0, uid = 0, gid = 0;
 	json_error_t jerr;
@@ -247,11 +249,11 @@ repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 	    &jerr)) == NULL)
 		return GFSB_ECORRUPT;
 	if (json_unpack(o, "{s:I, s:s, s:s, s:o, s:s, s:s, s?I, s?I, s?o, "
-	    "s?o, s?s, s?s, s?o}", "version", &fmt, "time", &time, "tree",
+	    "s?o, s?s, s?s, s?o, s?s}", "version", &fmt, "time", &time, "tree",
 	    &tree, "paths", &paths, "hostname", &host, "username", &user,
 	    "uid", &uid, "gid", &gid, "tags", &tags, "excludes", &excl,
 	    "parent", &parent, "program_version", &version, "summary",
-	    &sum) != 0)
+	    &sum, "original", &original) != 0)
 		goto out;
 	if (fmt != 1) {
 		e = GFSB_EUNSUPPORTED;
@@ -267,6 +269,13 @@ repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 		if (gfsb_hex_decode(parent, tmp, sizeof(tmp)) != GFSB_OK)
 			goto out;
 		snprintf(s->parent, sizeof(s->parent), "%s", parent);
+	}
+	if (original != NULL) {
+		uint8_t tmp[GFSB_ID_LEN];
+
+		if (gfsb_hex_decode(original, tmp, sizeof(tmp)) != GFSB_OK)
+			goto out;
+		snprintf(s->original, sizeof(s->original), "%s", original);
 	}
 	s->uid = (uint32_t)uid;
 	s->gid = (uint32_t)gid;

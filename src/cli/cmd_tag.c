@@ -1,0 +1,84 @@
+/*
+ * gfsbackup tag: add, remove or set the tags of snapshots.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/ops.h>
+
+#include "cli.h"
+
+/* --add, --remove, --set: a tag, never empty; a comma would make it two. */
+static int
+opt_tag(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	if (*arg == '\0' || strchr(arg, ',') != NULL)
+		return cli_usage_error(c, "invalid tag \"%s\"", arg);
+	return cli_list_add(c, o->value, arg);
+}
+
+/* --set: the same, but '' alone sets no tags at all. */
+static int
+opt_set(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	return *arg == '\0' ? EXIT_OK : opt_tag(c, o, arg);
+}
+
+int
+cmd_tag(struct cli *c, int argc, char **argv)
+{
+	struct cli_list add = { 0 }, rm = { 0 }, set = { 0 };
+	struct gfsb_tag_opts to = { 0 };
+	struct gfsb_tag_result res;
+	const char *set_given = NULL;
+	gfsb_err e;
+	int rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_CALLBACK("add", 0, &add, opt_tag),
+		CLI_OPT_CALLBACK("remove", 0, &rm, opt_tag),
+		{ CLI_OPT_(CALLBACK, "set", 0, &set), .cb = opt_set,
+		  .given = &set_given },
+		CLI_OPT_STRING("host", 0, &to.host),
+		CLI_OPT_FLAG("dry-run", 'n', &to.dry_run),
+		CLI_OPT_END
+	};
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+		goto out;
+	if (set_given != NULL && add.n + rm.n > 0) {
+		rc = cli_usage_error(c, "give --set, or --add and --remove: "
+		    "not both");
+		goto out;
+	}
+	if (set_given == NULL && add.n + rm.n == 0) {
+		rc = cli_usage_error(c, "nothing to do: give --add, --remove "
+		    "or --set");
+		goto out;
+	}
+	to.ids = (const char *const *)argv + optind;
+	to.nids = (size_t)(argc - optind);
+	to.add = add.v;
+	to.nadd = add.n;
+	to.remove = rm.v;
+	to.nremove = rm.n;
+	to.set = set.v;
+	to.nset = set.n;
+	to.has_set = set_given != NULL;
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
+		goto out;
+	if ((e = gfsb_ops_tag(c->r, &to, &res)) != GFSB_OK) {
+		rc = cli_fail(c, e);
+		goto out;
+	}
+	if (!c->quiet && gfsb_ops_tag_lines(&res, to.dry_run, cli_put_line,
+	    c) != GFSB_OK)
+		rc = cli_fail(c, GFSB_ENOMEM);
+out:
+	gfsb_ops_tag_fini(&res);
+	free(add.v);
+	free(rm.v);
+	free(set.v);
+	return rc;
+}
