@@ -10,7 +10,7 @@ set -euo pipefail
 build=(
 	build-essential cmake pkg-config
 	libzstd-dev libsodium-dev libssl-dev libarchive-dev libjansson-dev
-	libcurl4-openssl-dev libexpat1-dev libinih-dev
+	libcurl4-openssl-dev libexpat1-dev libinih-dev libfuse3-dev fuse3
 )
 pkgs=(
 	"${build[@]}" libcmocka-dev

@@ -728,6 +728,53 @@ struct gfsb_dump_result {
 gfsb_err gfsb_ops_dump(struct gfsb_repo *r, const struct gfsb_dump_opts *o,
     struct gfsb_dump_result *res) GFSB_WUR;
 
+/* ---- mount ---- */
+
+/*
+ * The file system mount shows (gfsb_mfs_*, for the FUSE loop and for
+ * tests): a read-only tree of every snapshot, by id (ids/<short id>/,
+ * the snapshot's root), and as symlinks to those: snapshots/<time>,
+ * hosts/<host>/<time>, tags/<tag>/<time>, daily/, weekly/, monthly/ and
+ * yearly/<time> (the roles under a policy, or without one the newest of
+ * each day, week, month, year), and latest.  <time> is the local time,
+ * 2026-12-06T01:30:00, with "-<short id>" after a second snapshot of the
+ * same second.  A read loads only the blobs its range covers.  Not
+ * thread-safe.  Each call returns 0 or -errno (read: the bytes read).
+ */
+struct gfsb_mfs;
+struct stat;
+typedef int gfsb_mfs_fill_fn(void *cookie, const char *name); /* 1: stop */
+
+gfsb_err gfsb_mfs_open(struct gfsb_repo *r, const struct gfsb_policy *policy,
+    struct gfsb_mfs **out) GFSB_WUR;
+void gfsb_mfs_close(struct gfsb_mfs *m);
+int gfsb_mfs_stat(struct gfsb_mfs *m, const char *path, struct stat *st);
+int gfsb_mfs_readdir(struct gfsb_mfs *m, const char *path,
+    gfsb_mfs_fill_fn *fill, void *cookie);
+int gfsb_mfs_readlink(struct gfsb_mfs *m, const char *path, char *buf,
+    size_t len);
+long gfsb_mfs_read(struct gfsb_mfs *m, const char *path, uint64_t off,
+    char *buf, size_t size);
+
+struct gfsb_mount_opts {
+	const char *mountpoint;		/* an existing, empty directory */
+	const struct gfsb_policy *policy; /* the roles; NULL: calendar */
+	int allow_other;		/* others may read (FUSE allow_other) */
+	void (*ready)(void *cookie);	/* once mounted, before serving */
+	void *cookie;
+};
+
+/*
+ * gfsb_ops_mount(r, o):
+ * Mount the snapshots' file system (gfsb_mfs) at o->mountpoint with
+ * FUSE, read only, and serve it until it is unmounted (fusermount3 -u)
+ * or SIGINT, SIGTERM or SIGHUP arrives (the caller leaves them at their
+ * default: FUSE's own handlers then end the loop and unmount).
+ * GFSB_EIO when it cannot be mounted.
+ */
+gfsb_err gfsb_ops_mount(struct gfsb_repo *r, const struct gfsb_mount_opts *o)
+    GFSB_WUR;
+
 /* ---- forget ---- */
 
 /* What snapshots are grouped by (bits); restic's default is host,paths. */

@@ -303,6 +303,7 @@ int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_find(struct cli *c, int argc, char **argv);
 int cmd_dump(struct cli *c, int argc, char **argv);
 int cmd_tag(struct cli *c, int argc, char **argv);
+int cmd_mount(struct cli *c, int argc, char **argv);
 
 /* Print prune's outcome (shared by prune and forget --prune). */
 struct gfsb_prune_result;

@@ -79,6 +79,7 @@ static const struct command commands[] = {
 	{ "find", cmd_find, 1 },
 	{ "dump", cmd_dump, 1 },
 	{ "tag", cmd_tag, 0 },
+	{ "mount", cmd_mount, 1 },
 };
 
 /* Keys in memory must never reach a core file or another process. */

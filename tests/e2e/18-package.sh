@@ -69,7 +69,7 @@ echo "Depends: $DEPENDS"
 # Computed by dpkg-shlibdeps: one runtime library package per dependency
 # the program links, each versioned; never a -dev package.
 for lib in libc6 libsodium23 libzstd1 libarchive13 libjansson4 libinih1 \
-	libcurl4 libexpat1 libssl3; do
+	libcurl4 libexpat1 libssl3 libfuse3-3; do
 	echo "$DEPENDS" | grep -qE "(^|, )$lib \(>= [^)]+\)" ||
 		fail "Depends lacks a versioned $lib"
 done
