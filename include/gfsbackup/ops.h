@@ -130,6 +130,10 @@ struct gfsb_backup_opts {
 	 * snapshot): what the backup would add.  Close the repository
 	 * afterwards (gfsb_repo_set_dry_run). */
 	int dry_run;
+	/* The daily job's own directories, left out (and said) like the
+	 * repository and its cache when they sit under a source path: its
+	 * state directory, and the offsite copy when it is a directory. */
+	const char *state_dir, *mirror_dir;
 	unsigned threads;      /* workers; 0 = one per CPU */
 	gfsb_backup_progress_fn *progress; /* called ~4 times a second */
 	void *progress_cookie;

@@ -90,24 +90,33 @@ fail:
 	return e;
 }
 
+/* Directory path (if it is one) as one of gfsbackup's own. */
+static void
+own_dir(struct bk *b, const char *path, const char *what)
+{
+	struct stat st;
+
+	if (path != NULL && *path != '\0' && stat(path, &st) == 0 &&
+	    S_ISDIR(st.st_mode) && b->nown < (int)(sizeof(b->own) /
+	    sizeof(b->own[0])))
+		b->own[b->nown++] = (struct owndir){ st.st_dev, st.st_ino,
+		    what };
+}
+
 /* gfsbackup's own directories: the repository, when it is a directory,
- * and the cache (a backup of /var would store the repository inside
- * itself, growing with every backup, and a cache of it). */
+ * its cache, and the daily job's state and offsite copy (a backup of /var
+ * would store the repository inside itself, growing with every backup,
+ * and a cache of it). */
 static void
 own_dirs(struct bk *b)
 {
 	struct gfsb_backend *be = gfsb_repo_backend(b->r);
-	const char *cache = gfsb_repo_cache_path(b->r);
-	struct stat st;
 
-	if (!gfsb_backend_is_remote(be) &&
-	    stat(gfsb_backend_location(be), &st) == 0 && S_ISDIR(st.st_mode))
-		b->own[b->nown++] = (struct owndir){ st.st_dev, st.st_ino,
-		    "the repository" };
-	if (cache != NULL && *cache != '\0' && stat(cache, &st) == 0 &&
-	    S_ISDIR(st.st_mode))
-		b->own[b->nown++] = (struct owndir){ st.st_dev, st.st_ino,
-		    "the repository's cache" };
+	if (!gfsb_backend_is_remote(be))
+		own_dir(b, gfsb_backend_location(be), "the repository");
+	own_dir(b, gfsb_repo_cache_path(b->r), "the repository's cache");
+	own_dir(b, b->o->state_dir, "the daily job's state directory");
+	own_dir(b, b->o->mirror_dir, "the offsite copy");
 }
 
 /* The exclude patterns: the options', then those of each file. */

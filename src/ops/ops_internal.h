@@ -107,7 +107,7 @@ struct bk {
 		dev_t dev;
 		ino_t ino;
 		const char *what;	/* "the repository", "its cache" */
-	} own[2];
+	} own[4];
 	int nown;
 	const struct gfsb_chunker *ck;
 	uint32_t chunk_min, chunk_max;

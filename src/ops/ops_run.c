@@ -221,6 +221,9 @@ stage_backup(struct run *r)
 	bo.exclude_if_present = (const char *const *)cfg->exclude_if_present;
 	bo.nexclude_if_present = cfg->nexclude_if_present;
 	bo.exclude_larger_than = cfg->exclude_larger_than;
+	bo.state_dir = r->o->state_base;
+	if (r->offsite != NULL && !gfsb_backend_is_remote(r->offsite))
+		bo.mirror_dir = gfsb_backend_location(r->offsite);
 	bo.has_time = r->o->has_time;
 	bo.time = r->o->now;
 	if ((e = gfsb_ops_backup(r->repo, &bo, &res)) != GFSB_OK)

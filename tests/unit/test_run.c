@@ -384,6 +384,33 @@ test_opens_itself(void **state)
 	fx_rm_rf(dir);
 }
 
+/* The job's state directory under the backed-up path: left out, night
+ * after night (the reports and the state it writes are not stored). */
+static void
+test_state_inside(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_snapshot **v;
+	char inner[128];
+	size_t n, i;
+
+	snprintf(inner, sizeof(inner), "%s/state", f->src);
+	assert_int_equal(mkdir(inner, 0700), 0);
+	f->o.state_base = inner;
+	f->cfg.report_dir = NULL;
+	run_at(f, "2026-06-01 01:00:00");
+	run_at(f, "2026-06-02 01:00:00");
+	f->o.state_base = f->state;
+	f->cfg.report_dir = f->reports;
+	assert_null(f->res.failed);
+	assert_int_equal(gfsb_repo_snapshot_list(f->x.r, &v, &n), GFSB_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		assert_int_equal(v[i]->summary.total_files_processed, 5);
+	gfsb_repo_snapshot_list_free(v, n);
+	assert_true(fx_count(inner, "", "") > 2); /* the job wrote there */
+}
+
 static void
 test_offsite_not_opened(void **state)
 {
@@ -604,6 +631,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_opened, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_opens_itself, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_state_inside, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_offsite_not_opened, setup,
 		    teardown),
