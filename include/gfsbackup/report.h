@@ -51,6 +51,14 @@ struct gfsb_report_snap {
 	size_t group;	/* its retention group: an index into groups */
 };
 
+/* A host that backs up into the repository (the fleet). */
+struct gfsb_report_host {
+	char *name;
+	struct gfsb_time last;	/* its newest snapshot */
+	size_t snapshots;	/* held */
+	int stale;		/* its newest is older than a night and more */
+};
+
 /* One night in the 30-day chart.  Unknown values are -1. */
 struct gfsb_report_day {
 	struct gfsb_time day;	/* local midnight that starts the day */
@@ -118,6 +126,10 @@ struct gfsb_report {
 	 * when there are several. */
 	char **groups;
 	size_t ngroups;
+	/* Every host with snapshots, by name; the report shows them (the
+	 * fleet) when there are several. */
+	struct gfsb_report_host *hosts;
+	size_t nhosts;
 	int retention_ran;		/* forget ran in this job */
 	uint64_t snapshots_removed;
 	int prune_ran;			/* prune ran in this job */

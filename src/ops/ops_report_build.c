@@ -166,13 +166,80 @@ fill_gfs(struct gfsb_repo *r, struct gfsb_report *rep,
 	return e == GFSB_EINVAL ? GFSB_OK : e;
 }
 
+static int
+hostcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct gfsb_report_host *)a)->name,
+	    ((const struct gfsb_report_host *)b)->name);
+}
+
+/* The fleet: each host's newest snapshot and count, by name; a host whose
+ * newest is stale is a warning (it stopped backing up). */
+static gfsb_err
+fill_hosts(struct gfsb_report *rep, struct gfsb_snapshot *const *list,
+    size_t n, const struct gfsb_time *now)
+{
+	struct gfsb_report_host *h;
+	char when[64];
+	size_t i, k;
+
+	if (n == 0)
+		return GFSB_OK;
+	if ((rep->hosts = calloc(n, sizeof(*rep->hosts))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < rep->nhosts &&
+		    strcmp(rep->hosts[k].name, list[i]->hostname) != 0; k++)
+			;
+		h = &rep->hosts[k];
+		if (k == rep->nhosts) {
+			if ((h->name = strdup(list[i]->hostname)) == NULL)
+				return GFSB_ENOMEM;
+			rep->nhosts++;
+			h->last = list[i]->time;
+		}
+		if (gfsb_time_cmp(&list[i]->time, &h->last) > 0)
+			h->last = list[i]->time;
+		h->snapshots++;
+	}
+	qsort(rep->hosts, rep->nhosts, sizeof(*rep->hosts), hostcmp);
+	for (i = 0; i < rep->nhosts && rep->nhosts > 1; i++) {
+		h = &rep->hosts[i];
+		if ((double)(now->sec - h->last.sec) / 3600.0 <=
+		    STALE_BACKUP_HOURS)
+			continue;
+		h->stale = 1;
+		gfsb_time_format_local(&h->last, when, sizeof(when));
+		if (gfsb_report_add_warning(rep, "host %s has not backed up "
+		    "since %s (%.0f hours): its nightly job did not run or did "
+		    "not finish", h->name, when, (double)(now->sec -
+		    h->last.sec) / 3600.0) != GFSB_OK)
+			return GFSB_ENOMEM;
+	}
+	return GFSB_OK;
+}
+
+/* The last backup the report is about: this host's newest snapshot, or
+ * the newest of all when this host has none (a verifier elsewhere). */
+static const struct gfsb_snapshot *
+last_of(struct gfsb_snapshot *const *list, size_t n, const char *host)
+{
+	size_t i;
+
+	for (i = n; i-- > 0;)
+		if (strcmp(list[i]->hostname, host) == 0)
+			return list[i];
+	return list[n - 1];
+}
+
 gfsb_err
 gfsb_ops_report_fill_repo(struct gfsb_repo *r, struct gfsb_report *rep,
     const char *name, const struct gfsb_policy *pol,
     const struct gfsb_time *now)
 {
 	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
-	struct gfsb_snapshot **list = NULL, *s;
+	struct gfsb_snapshot **list = NULL;
+	const struct gfsb_snapshot *s;
 	char host[256];
 	size_t n = 0, i;
 	double age;
@@ -198,7 +265,7 @@ gfsb_ops_report_fill_repo(struct gfsb_repo *r, struct gfsb_report *rep,
 		    "snapshot") != GFSB_OK)
 			e = GFSB_ENOMEM;
 	} else {
-		s = list[n - 1];
+		s = last_of(list, n, rep->host);
 		rep->has_backup = 1;
 		snprintf(rep->backup_id, sizeof(rep->backup_id), "%.8s", s->id);
 		rep->backup_time = s->time;
@@ -226,6 +293,8 @@ gfsb_ops_report_fill_repo(struct gfsb_repo *r, struct gfsb_report *rep,
 		    "not run or did not finish", age) != GFSB_OK)
 			e = GFSB_ENOMEM;
 	}
+	if (e == GFSB_OK)
+		e = fill_hosts(rep, list, n, now);
 	if (e == GFSB_OK && pol != NULL) {
 		e = fill_gfs(r, rep, pol, now);
 	} else if (e == GFSB_OK && n > 0) {

@@ -68,6 +68,9 @@ gfsb_report_fini(struct gfsb_report *r)
 	free(r->policy);
 	free(r->snaps);
 	free_lines(r->groups, r->ngroups);
+	for (i = 0; i < r->nhosts; i++)
+		free(r->hosts[i].name);
+	free(r->hosts);
 	free(r->offsite_repo);
 	free(r->offsite_error);
 	free(r->read_mode);

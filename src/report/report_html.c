@@ -307,6 +307,39 @@ last_backup(struct report_out *o, const struct gfsb_report *r)
 	section_end(o);
 }
 
+/* The fleet: each host's newest snapshot (when there are several). */
+static void
+fleet(struct report_out *o, const struct gfsb_report *r)
+{
+	const struct gfsb_report_host *h;
+	char a[64], b[64];
+	size_t i;
+
+	if (r->nhosts < 2)
+		return;
+	section(o, "Fleet");
+	report_put(o, "<table role=\"presentation\" cellpadding=\"0\" "
+	    "cellspacing=\"0\" style=\"" ST_TABLE "\">\n<tr>"
+	    "<th style=\"" ST_TH "\">host</th>"
+	    "<th style=\"" ST_TH "\">last backup</th>"
+	    "<th style=\"" ST_TH "\">age</th>"
+	    "<th style=\"" ST_TH ";text-align:right\">held</th></tr>\n");
+	for (i = 0; i < r->nhosts; i++) {
+		h = &r->hosts[i];
+		report_put(o, "<tr><td style=\"" ST_TD "\">");
+		esc(o, h->name);
+		report_printf(o, "</td><td style=\"" ST_TD "\">%s</td>"
+		    "<td style=\"" ST_TD "%s\">%s%s</td>"
+		    "<td style=\"" ST_TD ";text-align:right\">%zu</td></tr>\n",
+		    report_fmt_time(&h->last, a, sizeof(a)),
+		    h->stale ? ";color:#b36b00;font-weight:bold" : "",
+		    report_fmt_age(&h->last, &r->now, b, sizeof(b)),
+		    h->stale ? " &middot; stopped" : "", h->snapshots);
+	}
+	report_put(o, "</table>\n");
+	section_end(o);
+}
+
 /* The roles' table of group g (REPORT_ALL_GROUPS: of every snapshot). */
 static void
 role_table(struct report_out *o, const struct gfsb_report *r, size_t g)
@@ -828,6 +861,7 @@ gfsb_report_render_html(const struct gfsb_report *r, struct gfsb_buf *out)
 	problems(&o, r);
 	stages(&o, r);
 	last_backup(&o, r);
+	fleet(&o, r);
 	retention(&o, r);
 	offsite(&o, r);
 	verification(&o, r);

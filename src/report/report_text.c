@@ -182,6 +182,34 @@ last_backup(struct report_out *o, const struct gfsb_report *r)
 	    r->backup_warnings == 1 ? "" : "s");
 }
 
+/* The fleet: each host's newest snapshot (when there are several). */
+static void
+fleet(struct report_out *o, const struct gfsb_report *r)
+{
+	const struct gfsb_report_host *h;
+	char a[64], b[64];
+	size_t i, w = 4;
+
+	if (r->nhosts < 2)
+		return;
+	heading(o, "FLEET");
+	for (i = 0; i < r->nhosts; i++)
+		if (report_clean_width(r->hosts[i].name) > w)
+			w = report_clean_width(r->hosts[i].name);
+	report_printf(o, "  %-*s  %-16s  %-18s  %s\n", (int)w, "host",
+	    "last backup", "age", "held");
+	for (i = 0; i < r->nhosts; i++) {
+		h = &r->hosts[i];
+		report_put(o, "  ");
+		report_put_clean(o, h->name, 0);
+		report_printf(o, "%*s  %-16s  %-18s  %-4zu%s\n",
+		    (int)(w - report_clean_width(h->name)), "",
+		    report_fmt_time(&h->last, a, sizeof(a)),
+		    report_fmt_age(&h->last, &r->now, b, sizeof(b)),
+		    h->snapshots, h->stale ? "  STOPPED" : "");
+	}
+}
+
 /* The roles' table of group g (REPORT_ALL_GROUPS: of every snapshot). */
 static void
 role_table(struct report_out *o, const struct gfsb_report *r, size_t g)
@@ -563,6 +591,7 @@ gfsb_report_render_text(const struct gfsb_report *r, struct gfsb_buf *out)
 	problems(&o, r);
 	stages(&o, r);
 	last_backup(&o, r);
+	fleet(&o, r);
 	retention(&o, r);
 	offsite(&o, r);
 	verification(&o, r);

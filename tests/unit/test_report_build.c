@@ -39,19 +39,26 @@ at(const char *s, struct gfsb_time *t)
 }
 
 static void
-backup_at(struct fixture *f, const char *when)
+backup_as(struct fixture *f, const char *when, const char *host)
 {
 	const char *paths[1] = { f->src };
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result res;
 
 	memset(&bo, 0, sizeof(bo));
+	bo.host = host;
 	bo.paths = paths;
 	bo.npaths = 1;
 	bo.threads = 1;
 	bo.has_time = 1;
 	at(when, &bo.time);
 	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_OK);
+}
+
+static void
+backup_at(struct fixture *f, const char *when)
+{
+	backup_as(f, when, NULL);
 }
 
 /* Two backups of a small tree, a day apart. */
@@ -128,6 +135,58 @@ test_fill_repo(void **state)
 	    &now), GFSB_OK);
 	assert_true(has_line(rep.warnings, rep.nwarnings, "54 hours old"));
 	assert_int_equal(rep.status, GFSB_REPORT_WARNING);
+	gfsb_report_fini(&rep);
+}
+
+/* A fleet in one repository: each host's newest snapshot, one that
+ * stopped backing up said; the last backup is this host's, even when
+ * another host backed up later. */
+static void
+test_fleet(void **state)
+{
+	struct fixture *f = *state;
+	const struct gfsb_report_host *h;
+	struct gfsb_report rep;
+	struct gfsb_time now;
+	struct gfsb_buf b;
+	size_t i;
+	char *t;
+
+	backup_as(f, "2026-05-20 01:00:00", "db1");
+	backup_as(f, "2026-06-02 03:00:00", "web2");
+	gfsb_report_init(&rep);
+	at("2026-06-02 07:00:00", &now);
+	assert_int_equal(gfsb_ops_report_fill_repo(f->x.r, &rep, NULL, NULL,
+	    &now), GFSB_OK);
+	assert_int_equal(rep.nhosts, 3);
+	/* By name: this host's (any name) with db1 and web2. */
+	for (i = 0; i < 3; i++) {
+		h = &rep.hosts[i];
+		if (i > 0)
+			assert_true(strcmp(rep.hosts[i - 1].name, h->name) < 0);
+		assert_int_equal(h->stale, strcmp(h->name, "db1") == 0);
+		assert_int_equal(h->snapshots, strcmp(h->name, "db1") == 0 ||
+		    strcmp(h->name, "web2") == 0 ? 1 : 2);
+	}
+	assert_true(has_line(rep.warnings, rep.nwarnings, "host db1 has not "
+	    "backed up since"));
+	assert_int_equal(rep.nwarnings, 1);
+	/* This host's 01:00 backup, not web2's 03:00 one. */
+	at("2026-06-02 01:00:00", &now);
+	assert_int_equal(rep.backup_time.sec, now.sec);
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_report_render_text(&rep, &b), GFSB_OK);
+	t = (char *)b.data;
+	assert_non_null(strstr(t, "\nFLEET\n  host "));
+	assert_non_null(t = strstr(t, "\n  db1 "));
+	assert_true(strstr(t, " 2026-05-20 01:00  ") < strstr(t, "STOPPED\n"));
+	assert_true(strstr(t, "STOPPED\n") < strchr(t + 1, '\n') + 1);
+	gfsb_buf_fini(&b);
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_report_render_html(&rep, &b), GFSB_OK);
+	assert_non_null(strstr((char *)b.data, ">Fleet</h2>"));
+	assert_non_null(strstr((char *)b.data, " &middot; stopped</td>"));
+	gfsb_buf_fini(&b);
 	gfsb_report_fini(&rep);
 }
 
@@ -329,6 +388,8 @@ main(void)
 		cmocka_unit_test(test_fill_offsite),
 		cmocka_unit_test(test_deliver),
 		cmocka_unit_test(test_state_file),
+			/* Last: it adds other hosts' snapshots. */
+		cmocka_unit_test(test_fleet),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
