@@ -628,6 +628,8 @@ struct gfsb_stats {
 	uint64_t packs;		/* the packs holding them */
 	/* The whole repository, from its index. */
 	uint64_t repo_packs, repo_pack_bytes, repo_blobs;
+	/* The index in memory: its blobs and the bytes it takes. */
+	uint64_t index_blobs, index_bytes;
 };
 
 /*
@@ -648,7 +650,8 @@ gfsb_err gfsb_ops_stats(struct gfsb_repo *r, const char *const *snapshots,
  * total_blob_count, total_uncompressed_size) and ours (total_dir_count,
  * total_other_count, data_blobs, tree_blobs, total_stored_size, packs,
  * dedup_ratio, compression_ratio, repository_packs,
- * repository_pack_bytes).  NULL: no memory.
+ * repository_pack_bytes, index_blobs, index_memory_bytes).  NULL: no
+ * memory.
  */
 char *gfsb_ops_stats_json(const struct gfsb_stats *st);
 

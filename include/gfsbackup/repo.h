@@ -299,6 +299,14 @@ gfsb_err gfsb_repo_index_lookup(struct gfsb_repo *r, enum gfsb_blob_type type,
 size_t gfsb_repo_index_count(struct gfsb_repo *r);
 
 /*
+ * gfsb_repo_index_memory(r, blobs, bytes):
+ * The index in memory: how many blobs it holds and the bytes its arrays
+ * take (entries, hash slots, packs), for stats and the scale benchmark.
+ */
+void gfsb_repo_index_memory(struct gfsb_repo *r, size_t *blobs,
+    size_t *bytes);
+
+/*
  * gfsb_repo_pack_recover(r, count):
  * Find packs that no index names (left by an interrupted backup), read
  * their headers and add their blobs to the index, so they are reused and

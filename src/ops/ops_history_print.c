@@ -241,7 +241,7 @@ gfsb_ops_stats_json(const struct gfsb_stats *st)
 	char *s;
 
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:f, s:f, s:I, s:I}",
+	    "s:I, s:f, s:f, s:I, s:I, s:I, s:I}",
 	    "snapshots_count", (json_int_t)st->snapshots,
 	    "total_size", (json_int_t)st->restore_bytes,
 	    "total_file_count", (json_int_t)st->files,
@@ -260,7 +260,9 @@ gfsb_ops_stats_json(const struct gfsb_stats *st)
 	    "compression_ratio", st->data_stored > 0 ? (double)st->data_raw /
 	    (double)st->data_stored : 0.0,
 	    "repository_packs", (json_int_t)st->repo_packs,
-	    "repository_pack_bytes", (json_int_t)st->repo_pack_bytes);
+	    "repository_pack_bytes", (json_int_t)st->repo_pack_bytes,
+	    "index_blobs", (json_int_t)st->index_blobs,
+	    "index_memory_bytes", (json_int_t)st->index_bytes);
 	if (o == NULL)
 		return NULL;
 	s = json_dumps(o, JSON_INDENT(2));
@@ -339,5 +341,9 @@ gfsb_ops_stats_lines(const struct gfsb_stats *st, gfsb_ops_line_fn *fn,
 	    gfsb_size_format(st->repo_pack_bytes, a, sizeof(a)),
 	    (unsigned long long)st->repo_packs,
 	    (unsigned long long)st->repo_blobs);
+	ops_line_put(&o, "Index in memory:    %s for %llu blobs (%.0f bytes "
+	    "each)", gfsb_size_format(st->index_bytes, b, sizeof(b)),
+	    (unsigned long long)st->index_blobs, st->index_blobs > 0 ?
+	    (double)st->index_bytes / (double)st->index_blobs : 0.0);
 	return ops_line_fini(&o);
 }

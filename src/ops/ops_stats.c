@@ -89,7 +89,7 @@ static gfsb_err
 repo_packs(struct stats *s)
 {
 	struct gfsb_pack_blobs *v;
-	size_t n, i;
+	size_t n, i, blobs, bytes;
 	gfsb_err e;
 
 	if ((e = gfsb_repo_index_packs(s->r, &v, &n)) != GFSB_OK)
@@ -100,6 +100,9 @@ repo_packs(struct stats *s)
 		s->st->repo_blobs += v[i].n;
 	}
 	gfsb_repo_index_packs_free(v, n);
+	gfsb_repo_index_memory(s->r, &blobs, &bytes);
+	s->st->index_blobs = blobs;
+	s->st->index_bytes = bytes;
 	return GFSB_OK;
 }
 

@@ -53,6 +53,34 @@ rindex_fini(struct rindex *x)
 	pthread_mutex_destroy(&x->lock);
 }
 
+/* Loaded: the entries' array to their number (a smaller array, or the
+ * same if that fails). */
+static void
+rindex_trim(struct rindex *x)
+{
+	struct ientry *e;
+
+	pthread_mutex_lock(&x->lock);
+	if (x->n > 0 && x->n < x->cap &&
+	    (e = realloc(x->e, x->n * sizeof(*e))) != NULL) {
+		x->e = e;
+		x->cap = x->n;
+	}
+	pthread_mutex_unlock(&x->lock);
+}
+
+void
+gfsb_repo_index_memory(struct gfsb_repo *r, size_t *blobs, size_t *bytes)
+{
+	struct rindex *x = &r->idx;
+
+	pthread_mutex_lock(&x->lock);
+	*blobs = x->n;
+	*bytes = x->cap * sizeof(*x->e) + x->nslots * sizeof(*x->slots) +
+	    x->packcap * sizeof(*x->packs);
+	pthread_mutex_unlock(&x->lock);
+}
+
 static gfsb_err
 grow_slots(struct rindex *x)
 {
@@ -103,7 +131,11 @@ grow_entries(struct rindex *x)
 		return GFSB_ENOMEM;
 	if (x->n < x->cap)
 		return GFSB_OK;
-	ncap = x->cap ? 2 * x->cap : 1024;
+	/* Doubling up to a million entries; then a quarter more at a time,
+	 * so that a large index holds little slack (glibc moves arrays this
+	 * large with mremap: growing copies nothing). */
+	ncap = x->cap == 0 ? 1024 : x->cap < (1u << 20) ? 2 * x->cap :
+	    x->cap + x->cap / 4;
 	if ((grown = realloc(x->e, ncap * sizeof(*grown))) == NULL)
 		return GFSB_ENOMEM;
 	x->e = grown;
@@ -704,6 +736,7 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 		memcpy(r->index_names[r->nindex_names++], l.v[i].name,
 		    GFSB_ID_HEX);
 	r->index_loaded = 1;
+	rindex_trim(&r->idx);
 	repo_cache_sweep(r, GFSB_OBJ_INDEX, keep_index, r);
 	if (r->cache != NULL) {
 		struct packids ids;

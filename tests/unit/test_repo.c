@@ -171,6 +171,38 @@ test_open_and_passphrases(void **state)
 	assert_int_equal(ns.n, 2);
 }
 
+/* The index in memory, loaded: at most 64 bytes a blob (issue 16), not
+ * the doubled array's slack. */
+static void
+test_index_memory(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo_io *io;
+	struct gfsb_repo *r2;
+	uint8_t id[GFSB_ID_LEN];
+	size_t i, blobs, bytes;
+	uint32_t v;
+	int added;
+
+	assert_int_equal(gfsb_repo_io_new(f->r, &io), GFSB_OK);
+	for (i = 0; i < 100000; i++) {
+		v = (uint32_t)i;
+		assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA,
+		    (const uint8_t *)&v, sizeof(v), id, 0, &added), GFSB_OK);
+	}
+	gfsb_repo_io_free(io);
+	assert_int_equal(gfsb_repo_flush(f->r), GFSB_OK);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->be, PASS, strlen(PASS),
+	    &r2), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	gfsb_repo_index_memory(r2, &blobs, &bytes);
+	assert_int_equal(blobs, 100000);
+	if (bytes > 64 * blobs || bytes < 52 * blobs)
+		fail_msg("%zu bytes for %zu blobs: %.1f a blob", bytes, blobs,
+		    (double)bytes / (double)blobs);
+	gfsb_repo_close(r2);
+}
+
 static void
 test_key_file_tampering(void **state)
 {
@@ -1353,6 +1385,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_and_passphrases,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_memory, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_file_tampering,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_tampering, setup,
