@@ -305,9 +305,9 @@ struct gfsb_restore_result {
  * time, newer, or any.  With opts->delete_extra, once everything is
  * restored without error or damage, whatever the restored directories
  * hold that the snapshot does not (and the excludes do not cover) is
- * removed: never through a symlink, never into another file system.  Files, directories, symlinks, hard links, holes, FIFOs and
- * devices, modes, times, owners (when run as root), xattrs and ACLs come
- * back.  Writes go through libarchive's disk writer with its secure
+ * removed: never through a symlink, never into another file system.
+ * Files, directories, symlinks, hard links, holes, FIFOs and devices,
+ * modes, times, owners (when run as root), xattrs and ACLs come back.  Writes go through libarchive's disk writer with its secure
  * flags: no entry can write outside the target.  Every blob is
  * authenticated and checked before it is written.  A damaged blob fails
  * only the files that use it: each is named in the log (its damaged range

@@ -547,18 +547,7 @@ gfsb_ops_restore(struct gfsb_repo *r, const struct gfsb_restore_opts *o,
 	/* The planner has finished (joined) by now. */
 	res->damaged_files += s.lost_dirs;
 	res->kept = s.kept;
-	/* Only after a whole restore: one that failed removes nothing. */
-	if (e == GFSB_OK && res->damaged_files == 0)
-		rs_delete_extras(&s);
-	else if (s.extras.n > 0)
-		gfsb_ctx_log(s.ctx, GFSB_LOG_WARN, "--delete: nothing "
-		    "removed, as the restore did not complete");
-	if (e == GFSB_OK || e == GFSB_ECORRUPT)
-		rs_dir_times(&s);
-	if (e == GFSB_OK && res->not_deleted > 0)
-		e = gfsb_ctx_seterr(s.ctx, GFSB_EIO, "--delete: %llu entries "
-		    "could not be removed (named above)",
-		    (unsigned long long)res->not_deleted);
+	e = rs_inplace_end(&s, e);
 	if (e == GFSB_OK && res->damaged_files > 0)
 		e = gfsb_ctx_seterr(s.ctx, GFSB_ECORRUPT,
 		    "%llu file(s) could not be restored intact (named above)",

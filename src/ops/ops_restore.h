@@ -178,16 +178,19 @@ struct gfsb_tree;
 gfsb_err rs_note_extras(struct rs *s, const struct gfsb_tree *t,
     const char *rel, const char *abs);
 
-/* Remove what was noted (counted in res, failures named in the log). */
-void rs_delete_extras(struct rs *s);
+/* The restore's end, in place (e: its outcome so far): after a whole one,
+ * remove what was noted (counted in res, failures named in the log);
+ * the directories' times set again; the outcome, GFSB_EIO when something
+ * could not be removed. */
+gfsb_err rs_inplace_end(struct rs *s, gfsb_err e);
 void rs_extras_free(struct rs *s);
 
-/* overwrite, from the ordered writer: directory it was written; at the
- * end, rs_dir_times sets the times of every one again (libarchive sets
- * those of a directory that exists at once, and what was written or
- * removed inside since has changed them). */
+/* overwrite, from the ordered writer: directory it was written, whose
+ * times rs_inplace_end sets again (libarchive sets those of a directory
+ * that exists at once, and what was written or removed inside since has
+ * changed them). */
 gfsb_err rs_note_dir(struct rs *s, const struct ritem *it);
-void rs_dir_times(struct rs *s);
+
 
 /* Writing (ops_restore_write.c). */
 struct archive *rs_disk_writer(void);

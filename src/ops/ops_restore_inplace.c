@@ -250,13 +250,51 @@ delete_one(struct rs *s, const char *path)
 		close(dfd);
 }
 
-void
-rs_delete_extras(struct rs *s)
+/* The directories written get their times again. */
+static void
+rs_dir_times(struct rs *s)
+{
+	char sbuf[2 * SHOWN_PART + 4];
+	struct timespec ts[2];
+	size_t i;
+	int fd;
+
+	for (i = s->dirs.n; i-- > 0;) {
+		ts[0].tv_sec = ts[1].tv_sec = (time_t)s->dirs.v[i].mtime.sec;
+		ts[0].tv_nsec = ts[1].tv_nsec = (long)s->dirs.v[i].mtime.nsec;
+		if ((fd = open_beneath(s->dirs.v[i].path)) >= 0 &&
+		    futimens(fd, ts) == 0) {
+			close(fd);
+			continue;
+		}
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set the "
+		    "times: %s", rs_shown(s->dirs.v[i].path, sbuf),
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		s->res->warnings++;
+	}
+}
+
+gfsb_err
+rs_inplace_end(struct rs *s, gfsb_err e)
 {
 	size_t i;
 
-	for (i = 0; i < s->extras.n; i++)
-		delete_one(s, s->extras.v[i]);
+	/* Only after a whole restore: one that failed removes nothing. */
+	if (e == GFSB_OK && s->res->damaged_files == 0)
+		for (i = 0; i < s->extras.n; i++)
+			delete_one(s, s->extras.v[i]);
+	else if (s->extras.n > 0)
+		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "--delete: nothing "
+		    "removed, as the restore did not complete");
+	if (e == GFSB_OK || e == GFSB_ECORRUPT)
+		rs_dir_times(s);
+	if (e == GFSB_OK && s->res->not_deleted > 0)
+		e = gfsb_ctx_seterr(s->ctx, GFSB_EIO, "--delete: %llu entries "
+		    "could not be removed (named above)",
+		    (unsigned long long)s->res->not_deleted);
+	return e;
 }
 
 void
@@ -293,27 +331,3 @@ rs_note_dir(struct rs *s, const struct ritem *it)
 	return GFSB_OK;
 }
 
-void
-rs_dir_times(struct rs *s)
-{
-	char sbuf[2 * SHOWN_PART + 4];
-	struct timespec ts[2];
-	size_t i;
-	int fd;
-
-	for (i = s->dirs.n; i-- > 0;) {
-		ts[0].tv_sec = ts[1].tv_sec = (time_t)s->dirs.v[i].mtime.sec;
-		ts[0].tv_nsec = ts[1].tv_nsec = (long)s->dirs.v[i].mtime.nsec;
-		if ((fd = open_beneath(s->dirs.v[i].path)) >= 0 &&
-		    futimens(fd, ts) == 0) {
-			close(fd);
-			continue;
-		}
-		gfsb_ctx_log(s->ctx, GFSB_LOG_WARN, "%s: cannot set the "
-		    "times: %s", rs_shown(s->dirs.v[i].path, sbuf),
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		s->res->warnings++;
-	}
-}

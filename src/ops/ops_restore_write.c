@@ -606,8 +606,8 @@ rs_files_stop(struct rs *s, struct filewriter *fw)
 	}
 }
 
-/* Tell the caller where the restore stands (the ordered writer's thread).  last: the
- * final call, always made. */
+/* Tell the caller where the restore stands (the ordered writer's
+ * thread).  last: the final call, always made. */
 void
 rs_progress(struct rs *s, double t0, int last)
 {
