@@ -175,6 +175,10 @@ int cli_parse(struct cli *c, int argc, char **argv,
 /* Append s to l (for a callback of a repeatable option); exit status. */
 int cli_list_add(struct cli *c, struct cli_list *l, const char *s);
 
+/* A CLI_OPT_CALLBACK for a tag (a struct cli_list): never empty, and no
+ * comma, which would make it two. */
+int cli_opt_tag(struct cli *c, const struct cli_opt *o, const char *arg);
+
 /* A CLI_OPT_CALLBACK for --object-lock MODE into an enum gfsb_lock_mode
  * (cli_lock_mode). */
 int cli_opt_lock_mode(struct cli *c, const struct cli_opt *o,

@@ -61,6 +61,14 @@ cli_list_add(struct cli *c, struct cli_list *l, const char *s)
 }
 
 int
+cli_opt_tag(struct cli *c, const struct cli_opt *o, const char *arg)
+{
+	if (*arg == '\0' || strchr(arg, ',') != NULL)
+		return cli_usage_error(c, "invalid tag \"%s\"", arg);
+	return cli_list_add(c, o->value, arg);
+}
+
+int
 cli_opt_lock_mode(struct cli *c, const struct cli_opt *o, const char *arg)
 {
 	return cli_lock_mode(c, arg, o->value);

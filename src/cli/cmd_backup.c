@@ -70,15 +70,6 @@ opt_exclude(struct cli *c, const struct cli_opt *o, const char *arg)
 	return cli_list_add(c, o->value, arg);
 }
 
-/* --tag: one tag, never empty; a comma would make it two. */
-static int
-opt_tag(struct cli *c, const struct cli_opt *o, const char *arg)
-{
-	if (*arg == '\0' || strchr(arg, ',') != NULL)
-		return cli_usage_error(c, "invalid tag \"%s\"", arg);
-	return cli_list_add(c, o->value, arg);
-}
-
 /* --host: a name, never empty. */
 static int
 opt_host(struct cli *c, const struct cli_opt *o, const char *arg)
@@ -186,7 +177,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		    &lists[GFSB_LIST_VERBATIM]),
 		CLI_OPT_LIST("files-from-raw", 0, &lists[GFSB_LIST_RAW]),
 		CLI_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
-		CLI_OPT_CALLBACK("tag", 0, &tags, opt_tag),
+		CLI_OPT_CALLBACK("tag", 0, &tags, cli_opt_tag),
 		CLI_OPT_CALLBACK("host", 0, &bo.host, opt_host),
 		{ CLI_OPT_(TIME, "time", 0, &bo.time), .label = "time",
 		  .hint = ": use 'YYYY-MM-DD HH:MM:SS'", .given = &time_given },

@@ -9,20 +9,11 @@
 
 #include "cli.h"
 
-/* --add, --remove, --set: a tag, never empty; a comma would make it two. */
-static int
-opt_tag(struct cli *c, const struct cli_opt *o, const char *arg)
-{
-	if (*arg == '\0' || strchr(arg, ',') != NULL)
-		return cli_usage_error(c, "invalid tag \"%s\"", arg);
-	return cli_list_add(c, o->value, arg);
-}
-
-/* --set: the same, but '' alone sets no tags at all. */
+/* --set: a tag, but '' alone sets no tags at all. */
 static int
 opt_set(struct cli *c, const struct cli_opt *o, const char *arg)
 {
-	return *arg == '\0' ? EXIT_OK : opt_tag(c, o, arg);
+	return *arg == '\0' ? EXIT_OK : cli_opt_tag(c, o, arg);
 }
 
 int
@@ -35,8 +26,8 @@ cmd_tag(struct cli *c, int argc, char **argv)
 	gfsb_err e;
 	int rc;
 	const struct cli_opt opts[] = {
-		CLI_OPT_CALLBACK("add", 0, &add, opt_tag),
-		CLI_OPT_CALLBACK("remove", 0, &rm, opt_tag),
+		CLI_OPT_CALLBACK("add", 0, &add, cli_opt_tag),
+		CLI_OPT_CALLBACK("remove", 0, &rm, cli_opt_tag),
 		{ CLI_OPT_(CALLBACK, "set", 0, &set), .cb = opt_set,
 		  .given = &set_given },
 		CLI_OPT_STRING("host", 0, &to.host),
