@@ -767,6 +767,8 @@ struct gfsb_mount_opts {
 	const char *mountpoint;		/* an existing, empty directory */
 	const struct gfsb_policy *policy; /* the roles; NULL: calendar */
 	int allow_other;		/* others may read (FUSE allow_other) */
+	int no_lock;			/* take no lock (read-only credentials;
+					   a prune meanwhile fails reads) */
 	void (*ready)(void *cookie);	/* once mounted, before serving */
 	void *cookie;
 };
@@ -774,7 +776,9 @@ struct gfsb_mount_opts {
 /*
  * gfsb_ops_mount(r, o):
  * Mount the snapshots' file system (gfsb_mfs) at o->mountpoint with
- * FUSE, read only, and serve it until it is unmounted (fusermount3 -u)
+ * FUSE, read only, under a shared lock (as restore: no prune removes what
+ * it shows; unless o->no_lock), and serve it until it is unmounted
+ * (fusermount3 -u)
  * or SIGINT, SIGTERM or SIGHUP arrives (the caller leaves them at their
  * default: FUSE's own handlers then end the loop and unmount).
  * GFSB_EIO when it cannot be mounted.

@@ -41,6 +41,7 @@ cmd_mount(struct cli *c, int argc, char **argv)
 	const struct cli_opt opts[] = {
 		CLI_OPT_STRING("policy", 0, &policy),
 		CLI_OPT_FLAG("allow-other", 0, &mo.allow_other),
+		CLI_OPT_FLAG("no-lock", 0, &mo.no_lock),
 		CLI_OPT_END
 	};
 

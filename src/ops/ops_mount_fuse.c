@@ -104,31 +104,24 @@ static const struct fuse_operations mf_ops = {
 	.read = mf_read,
 };
 
-gfsb_err
-gfsb_ops_mount(struct gfsb_repo *r, const struct gfsb_mount_opts *o)
+/* Mount m and serve it until unmounted or signalled. */
+static gfsb_err
+serve(struct gfsb_ctx *ctx, struct gfsb_mfs *m, const struct gfsb_mount_opts *o)
 {
-	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
 	char *argv[4] = { "gfsbackup", "-o", NULL, NULL };
 	struct fuse_args args;
-	struct gfsb_mfs *m;
 	struct fuse *f;
 	char opts[128];
-	gfsb_err e;
 	int rc;
 
-	if ((e = gfsb_mfs_open(r, o->policy, &m)) != GFSB_OK)
-		return e;
 	snprintf(opts, sizeof(opts), "ro,fsname=gfsbackup,subtype=gfsbackup%s",
 	    o->allow_other ? ",allow_other" : "");
 	argv[2] = opts;
 	args = (struct fuse_args)FUSE_ARGS_INIT(3, argv);
-	if ((f = fuse_new(&args, &mf_ops, sizeof(mf_ops), m)) == NULL) {
-		gfsb_mfs_close(m);
+	if ((f = fuse_new(&args, &mf_ops, sizeof(mf_ops), m)) == NULL)
 		return gfsb_ctx_seterr(ctx, GFSB_EIO, "cannot start FUSE");
-	}
 	if (fuse_mount(f, o->mountpoint) != 0) {
 		fuse_destroy(f);
-		gfsb_mfs_close(m);
 		return gfsb_ctx_seterr(ctx, GFSB_EIO, "cannot mount at %s "
 		    "(an existing, empty directory; /dev/fuse and fusermount3 "
 		    "are needed)", o->mountpoint);
@@ -140,9 +133,26 @@ gfsb_ops_mount(struct gfsb_repo *r, const struct gfsb_mount_opts *o)
 	fuse_remove_signal_handlers(fuse_get_session(f));
 	fuse_unmount(f);
 	fuse_destroy(f);
-	gfsb_mfs_close(m);
 	if (rc < 0)
 		return gfsb_ctx_seterr(ctx, GFSB_EIO, "the FUSE loop failed: "
 		    "%s", strerror(-rc));
 	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_ops_mount(struct gfsb_repo *r, const struct gfsb_mount_opts *o)
+{
+	struct gfsb_ctx *ctx = gfsb_repo_ctx(r);
+	struct gfsb_lock *lock = NULL;
+	struct gfsb_mfs *m;
+	gfsb_err e;
+
+	if (!o->no_lock && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_mfs_open(r, o->policy, &m)) == GFSB_OK) {
+		e = serve(ctx, m, o);
+		gfsb_mfs_close(m);
+	}
+	gfsb_repo_unlock(lock);
+	return e;
 }

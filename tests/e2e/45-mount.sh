@@ -1,7 +1,8 @@
 #!/bin/bash
 # mount through the kernel's FUSE: the latest snapshot under the mount
 # point is the source tree (contents, modes, owners, times, symlinks), the
-# views by time, host, tag and role lead to it, nothing can be written, a
+# views by time, host, tag and role lead to it, a prune waits for the
+# mount's shared lock, nothing can be written, a
 # small read fetches its blob and not the rest, bad input is a one-line
 # error, and SIGINT unmounts.  Where there is no /dev/fuse or FUSE cannot
 # mount, it says so and skips.
@@ -73,6 +74,9 @@ cmp -s "$M/tags/web/2026-11-30T01:00:00$S/www/big.bin" "$S/www/big.bin" ||
 cmp -s "$M/hosts/$(hostname)/2026-12-01T01:00:00$S/www/img/a.png" \
 	"$S/www/img/a.png" || fail "hosts/ does not lead to the snapshot"
 [ -L "$M/daily/2026-12-01T01:00:00" ] || fail "no daily/ entry"
+step "a shared lock while mounted: prune must wait"
+expect 11 "$GFSB" prune -r "$R"
+err_has "locked"
 step "nothing can be written"
 ( echo x >"$M/latest$S/new" ) 2>/dev/null && fail "a write succeeded"
 rm "$M/latest$S/www/index.html" 2>/dev/null && fail "a remove succeeded"
