@@ -118,7 +118,9 @@ serve(struct gfsb_ctx *ctx, struct gfsb_mfs *m, const struct gfsb_mount_opts *o)
 	    o->allow_other ? ",allow_other" : "");
 	argv[2] = opts;
 	args = (struct fuse_args)FUSE_ARGS_INIT(3, argv);
-	if ((f = fuse_new(&args, &mf_ops, sizeof(mf_ops), m)) == NULL)
+	f = fuse_new(&args, &mf_ops, sizeof(mf_ops), m);
+	fuse_opt_free_args(&args); /* what fuse_new added to them */
+	if (f == NULL)
 		return gfsb_ctx_seterr(ctx, GFSB_EIO, "cannot start FUSE");
 	if (fuse_mount(f, o->mountpoint) != 0) {
 		fuse_destroy(f);

@@ -155,7 +155,7 @@ int report_tl_empty(const struct report_tl *tl, size_t lo, size_t hi);
 struct report_tl_month {
 	size_t days;	/* its days in the block */
 	int starts;	/* the run begins on the month's first day */
-	char label[12];	/* "Jul", or "Jan 2027" where a year begins */
+	char label[24];	/* "Jul", or "Jan 2027" where a year begins */
 };
 size_t report_tl_months(const struct report_tl *tl, size_t lo, size_t hi,
     struct report_tl_month *out, size_t max);
