@@ -291,6 +291,9 @@ out:
 
 /* ---- Object Lock dates ---- */
 
+static gfsb_err lock_finding(void *cookie, const char *fmt, ...)
+    GFSB_PRINTF(2, 3);
+
 static gfsb_err
 lock_finding(void *cookie, const char *fmt, ...)
 {
