@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <gfsbackup/ops.h>
+
 #include "fixture.h"
 
 void
@@ -100,4 +102,29 @@ fx_repo_free(struct fx_repo *x)
 	gfsb_backend_close(x->be);
 	gfsb_ctx_free(x->ctx);
 	memset(x, 0, sizeof(*x));
+}
+
+void
+fx_backup(struct fx_repo *x, const char *src, const char *when,
+    const char *host, const char *tag, char *id)
+{
+	const char *paths[1] = { src }, *tags[1] = { tag };
+	struct gfsb_backup_result res;
+	struct gfsb_backup_opts bo;
+
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.host = host;
+	bo.tags = tags;
+	bo.ntags = tag != NULL;
+	bo.threads = 1;
+	if (when != NULL) {
+		bo.has_time = 1;
+		assert_int_equal(gfsb_time_parse_local(when, &bo.time),
+		    GFSB_OK);
+	}
+	assert_int_equal(gfsb_ops_backup(x->r, &bo, &res), GFSB_OK);
+	if (id != NULL)
+		snprintf(id, GFSB_ID_HEX, "%s", res.snapshot_id);
 }

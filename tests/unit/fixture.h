@@ -39,4 +39,10 @@ struct fx_repo {
 void fx_repo_new(struct fx_repo *x, const char *pass, size_t pack_size);
 void fx_repo_free(struct fx_repo *x);
 
+/* Back up the directory src into x: at local time when (NULL: now), as
+ * host (NULL: this one), with tag (NULL: none); the snapshot's id into id
+ * (NULL: not wanted). */
+void fx_backup(struct fx_repo *x, const char *src, const char *when,
+    const char *host, const char *tag, char *id);
+
 #endif

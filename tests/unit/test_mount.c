@@ -38,24 +38,6 @@ struct fixture {
 	uint8_t *big;
 };
 
-static void
-backup(struct fixture *f, const char *when, const char *tag, char *id)
-{
-	const char *paths[1] = { f->src }, *tags[1] = { tag };
-	struct gfsb_backup_result res;
-	struct gfsb_backup_opts bo;
-
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.tags = tags;
-	bo.ntags = tag != NULL;
-	bo.has_time = 1;
-	assert_int_equal(gfsb_time_parse_local(when, &bo.time), GFSB_OK);
-	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_OK);
-	snprintf(id, GFSB_ID_HEX, "%s", res.snapshot_id);
-}
-
 static int
 setup(void **state)
 {
@@ -86,12 +68,13 @@ setup(void **state)
 	snprintf(p, sizeof(p), "%s/link", f->src);
 	assert_int_equal(symlink("small", p), 0);
 	fx_repo_new(&f->x, PASS, 0);
-	backup(f, "2026-11-01 01:00:00", "hold", f->ids[0]);
-	backup(f, "2026-12-01 01:00:00", NULL, f->ids[1]);
+	fx_backup(&f->x, f->src, "2026-11-01 01:00:00", NULL, "hold",
+	    f->ids[0]);
+	fx_backup(&f->x, f->src, "2026-12-01 01:00:00", NULL, NULL, f->ids[1]);
 	/* Another of the same second (a database dump's, say). */
 	snprintf(p, sizeof(p), "%s/more", f->src);
 	fx_write(p, 10, 3);
-	backup(f, "2026-12-01 01:00:00", NULL, f->ids[2]);
+	fx_backup(&f->x, f->src, "2026-12-01 01:00:00", NULL, NULL, f->ids[2]);
 	assert_int_equal(gfsb_mfs_open(f->x.r, NULL, &f->m), GFSB_OK);
 	*state = f;
 	return 0;

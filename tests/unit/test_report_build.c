@@ -41,18 +41,7 @@ at(const char *s, struct gfsb_time *t)
 static void
 backup_as(struct fixture *f, const char *when, const char *host)
 {
-	const char *paths[1] = { f->src };
-	struct gfsb_backup_opts bo;
-	struct gfsb_backup_result res;
-
-	memset(&bo, 0, sizeof(bo));
-	bo.host = host;
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.threads = 1;
-	bo.has_time = 1;
-	at(when, &bo.time);
-	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_OK);
+	fx_backup(&f->x, f->src, when, host, NULL, NULL);
 }
 
 static void

@@ -33,22 +33,6 @@ struct fixture {
 	char ids[2][GFSB_ID_HEX];	/* the two snapshots, oldest first */
 };
 
-static void
-backup(struct fixture *f, const char *tag, char *id)
-{
-	const char *paths[1] = { f->src }, *tags[1] = { tag };
-	struct gfsb_backup_result res;
-	struct gfsb_backup_opts bo;
-
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.tags = tags;
-	bo.ntags = tag != NULL;
-	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_OK);
-	snprintf(id, GFSB_ID_HEX, "%s", res.snapshot_id);
-}
-
 static int
 setup(void **state)
 {
@@ -61,9 +45,9 @@ setup(void **state)
 	fx_write(path, 50000, 1);
 	snprintf(f->state, sizeof(f->state), "%s.state", f->src);
 	fx_repo_new(&f->x, PASS, 0);
-	backup(f, "daily", f->ids[0]);
+	fx_backup(&f->x, f->src, NULL, NULL, "daily", f->ids[0]);
 	fx_write(path, 60000, 2);
-	backup(f, NULL, f->ids[1]);
+	fx_backup(&f->x, f->src, NULL, NULL, NULL, f->ids[1]);
 	*state = f;
 	return 0;
 }
