@@ -968,7 +968,9 @@ gfsb_err gfsb_ops_policy_show(const struct gfsb_policy *p, const char *name,
 struct gfsb_prune_opts {
 	double max_unused; /* per pack, as a fraction (0.05 = 5%) */
 	int dry_run;
-	int locked;	   /* the caller holds the exclusive lock */
+	int locked;	   /* the caller holds a prune lock */
+	int64_t grace;	   /* seconds a pack marked for deletion waits at
+			      least (--grace) */
 };
 
 struct gfsb_prune_result {
@@ -980,13 +982,15 @@ struct gfsb_prune_result {
 
 /*
  * gfsb_ops_prune(r, opts, res):
- * Take the exclusive lock (not for a dry run), mark every blob the
- * snapshots use (walking all their trees), then compact the repository
- * (gfsb_repo_compact), then remove what interrupted writes left behind
- * (gfsb_backend_cleanup: temporary files, unfinished multipart uploads).
- * If a
- * snapshot needs a blob no index names, the repository is damaged and
- * nothing is deleted (GFSB_ECORRUPT naming the snapshot and blob).
+ * Take a prune lock (not for a dry run; backups may run meanwhile), mark
+ * every blob the snapshots use (walking all their trees), then compact
+ * the repository in two phases (gfsb_repo_compact: what no snapshot uses
+ * is marked for deletion, and deleted once no backup that began before
+ * may still use it), then, if no other process holds a lock, remove what
+ * interrupted writes left behind (gfsb_backend_cleanup: temporary files,
+ * unfinished multipart uploads).  If a snapshot needs a blob no index
+ * names, the repository is damaged and nothing is deleted (GFSB_ECORRUPT
+ * naming the snapshot and blob).
  */
 gfsb_err gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
     struct gfsb_prune_result *res) GFSB_WUR;

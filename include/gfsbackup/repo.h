@@ -293,6 +293,16 @@ gfsb_err gfsb_repo_index_lookup(struct gfsb_repo *r, enum gfsb_blob_type type,
     const uint8_t id[GFSB_ID_LEN], struct gfsb_blob_loc *loc) GFSB_WUR;
 
 /*
+ * gfsb_repo_index_live(r, type, id):
+ * Non-zero if a stored pack holds the blob and no prune has marked that
+ * pack for deletion: what a backup may reuse without storing it again
+ * (a marked pack can still be read, but may be deleted before the
+ * backup's snapshot is saved).  Thread-safe.
+ */
+int gfsb_repo_index_live(struct gfsb_repo *r, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN]);
+
+/*
  * gfsb_repo_index_count(r):
  * Number of blobs in the in-memory index.
  */
@@ -406,6 +416,8 @@ gfsb_err gfsb_repo_index_mark(struct gfsb_repo *r, enum gfsb_blob_type type,
 struct gfsb_compact_opts {
 	double max_unused; /* repack a pack whose unused share exceeds this */
 	int dry_run;	   /* decide and count, change nothing */
+	int64_t grace;	   /* seconds a marked pack waits at least */
+	int64_t now;	   /* seconds since the epoch; 0: the clock */
 };
 
 struct gfsb_compact_stats {
@@ -422,18 +434,31 @@ struct gfsb_compact_stats {
 	uint64_t index_files_written, index_files_removed;
 	uint64_t waiting;		   /* locked: kept by their lock */
 	int64_t waiting_until;		   /* the latest of those dates */
+	uint64_t packs_deferred;	   /* marked, left for a later prune:
+					      the grace, or other processes'
+					      locks */
+	uint64_t bytes_deferred;
+	uint64_t packs_recovered;	   /* marked, used again: kept */
+	int others_locked;		   /* other processes held locks */
 };
 
 /*
  * gfsb_repo_compact(r, opts, stats):
- * Delete the packs holding no marked blob, repack those whose unused share
- * exceeds opts->max_unused, delete packs no index names, and replace the
- * index (in an order that a kill -9 at any instant cannot harm; a later
- * compaction finishes an interrupted one).  Every copied blob is checked
- * first.  The caller holds the exclusive lock and has marked every used
- * blob.  In a locked repository (gfsb_repo_lock_mode) nothing whose
- * Object Lock date has not passed is deleted or repacked: it is counted
- * in stats->waiting and left for a later compaction.  GFSB_ECORRUPT
+ * In two phases (docs/DESIGN.md, "Prune in two phases"): first mark for
+ * deletion, in a new index, the packs holding no marked blob, those
+ * whose unused share exceeds opts->max_unused (after copying their used
+ * blobs) and packs no index names, and bring back a pack marked before
+ * that a snapshot uses again; then delete the marked packs whose grace
+ * (opts->grace) has passed and that no other process's lock taken
+ * before then (and an hour of clock margin) may still need.  The rest
+ * wait for a later compaction (stats->packs_deferred).  In an order that
+ * a kill -9 at any instant cannot harm; a later compaction finishes an
+ * interrupted one.  Every copied blob is checked first.  The caller
+ * holds a prune lock (backups may run meanwhile) and has marked every
+ * used blob, after listing the snapshots.  In a locked repository
+ * (gfsb_repo_lock_mode) nothing whose Object Lock date has not passed is
+ * deleted or repacked: it is counted in stats->waiting and left for a
+ * later compaction.  GFSB_ECORRUPT
  * (nothing deleted) if a pack with used blobs is missing or a blob to
  * copy is damaged.  Afterwards the index is reloaded.
  */
@@ -505,6 +530,7 @@ struct gfsb_pack_blobs {
 	struct gfsb_blob_loc *locs; /* sorted by offset */
 	uint8_t (*ids)[GFSB_ID_LEN];
 	size_t n;
+	int64_t doomed_at; /* > 0: a prune marked it for deletion then */
 };
 
 /*
@@ -801,10 +827,17 @@ gfsb_err gfsb_repo_snapshot_remove(struct gfsb_repo *r, const char *id)
 
 struct gfsb_lock;
 
+/* The kinds of lock: shared locks never conflict with each other nor with
+ * a prune lock; a prune lock conflicts with another prune lock; an
+ * exclusive lock conflicts with every lock. */
+#define GFSB_REPO_LOCK_SHARED 0	   /* backup, restore, verify, ... */
+#define GFSB_REPO_LOCK_EXCLUSIVE 1 /* key changes, repair */
+#define GFSB_REPO_LOCK_PRUNE 2	   /* prune, forget */
+
 /*
- * gfsb_repo_lock(r, exclusive, out):
- * Take a lock: shared (backup, restore) or exclusive (prune, forget, key
- * changes).  Conflicting live locks give GFSB_ELOCKED with the holder's
+ * gfsb_repo_lock(r, kind, out):
+ * Take a lock of a kind (GFSB_REPO_LOCK_*).  Conflicting live locks give
+ * GFSB_ELOCKED with the holder's
  * host, pid and age in the error detail.  Stale locks (holder dead on
  * this host, or not refreshed for 30 minutes) do not conflict; they are
  * reported in the log, and so are damaged ones.  A lock that cannot be
@@ -817,8 +850,20 @@ struct gfsb_lock;
  * and stores nothing (nor does its unlock; other processes' locks are not
  * looked at), an exclusive one is GFSB_EDENIED.
  */
-gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int exclusive,
+gfsb_err gfsb_repo_lock(struct gfsb_repo *r, int kind,
     struct gfsb_lock **out) GFSB_WUR;
+
+/*
+ * gfsb_repo_lock_oldest_other(r, started):
+ * When the oldest live lock not held through r (another process's, or
+ * another handle's) was taken (seconds since
+ * the epoch, by its holder's clock; 0 for a lock that does not say), or
+ * INT64_MAX if there is none: prune deletes nothing it marked after
+ * that moment's holder began.  Unreadable locks are left out (they
+ * block nobody).  Fails only if the locks cannot be listed or read.
+ */
+gfsb_err gfsb_repo_lock_oldest_other(struct gfsb_repo *r, int64_t *started)
+    GFSB_WUR;
 
 /*
  * gfsb_repo_set_lock_wait(r, seconds):

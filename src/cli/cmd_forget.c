@@ -88,6 +88,8 @@ parse(struct cli *c, int argc, char **argv, struct forget_args *a)
 		CLI_OPT_FLAG("json", 0, &a->json),
 		CLI_OPT_FLAG("prune", 0, &a->prune),
 		CLI_OPT_PERCENT("max-unused", 0, &a->po.max_unused, NULL),
+		CLI_OPT_DURATION("grace", 0, &a->po.grace, 0,
+		    ": give e.g. 1d, 12h, 0"),
 		CLI_OPT_END
 	};
 

@@ -31,6 +31,8 @@ cmd_prune(struct cli *c, int argc, char **argv)
 		CLI_OPT_PERCENT("max-unused", 0, &po.max_unused,
 		    ": give a percentage like 5%"),
 		CLI_OPT_FLAG("dry-run", 'n', &po.dry_run),
+		CLI_OPT_DURATION("grace", 0, &po.grace, 0,
+		    ": give e.g. 1d, 12h, 0"),
 		CLI_OPT_END
 	};
 

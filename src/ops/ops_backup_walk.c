@@ -412,10 +412,11 @@ unchanged(struct bk *b, const struct gfsb_node *pn, const struct stat *st)
 	    !same_time(&pn->mtime, &st->st_mtim) ||
 	    !same_time(&pn->ctime, &st->st_ctim))
 		return 0;
+	/* Not a blob in a pack a prune marked for deletion: the file is
+	 * read again, and its blobs stored anew. */
 	for (i = 0; i < pn->nextents; i++)
-		if (!pn->extents[i].hole &&
-		    gfsb_repo_index_lookup(b->r, GFSB_BLOB_DATA,
-		    pn->extents[i].id, NULL) != GFSB_OK)
+		if (!pn->extents[i].hole && !gfsb_repo_index_live(b->r,
+		    GFSB_BLOB_DATA, pn->extents[i].id))
 			return 0;
 	return 1;
 }

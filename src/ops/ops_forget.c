@@ -250,7 +250,7 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "the policy has no "
 		    "rule: refusing to decide (it would keep nothing)");
 	if (!o->dry_run && !o->locked &&
-	    (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+	    (e = gfsb_repo_lock(r, GFSB_REPO_LOCK_PRUNE, &lock)) != GFSB_OK)
 		return e;
 	if ((e = gfsb_repo_snapshot_list(r, &list, &n)) != GFSB_OK)
 		goto out;
@@ -486,7 +486,8 @@ gfsb_ops_forget_ids(struct gfsb_repo *r, const char *const *ids, size_t n,
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no snapshot named");
 	if ((res->snaps = calloc(n, sizeof(*res->snaps))) == NULL)
 		return GFSB_ENOMEM;
-	if (!dry_run && (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+	if (!dry_run && (e = gfsb_repo_lock(r, GFSB_REPO_LOCK_PRUNE,
+	    &lock)) != GFSB_OK)
 		return e;
 	/* Every name first: one that is wrong removes nothing. */
 	for (i = 0; i < n && e == GFSB_OK; i++) {

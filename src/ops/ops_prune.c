@@ -129,26 +129,31 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
-	/* A dry run changes nothing: it needs no lock, so it can be run
-	 * while a backup is going on. */
+	/* A dry run changes nothing: it needs no lock.  A prune lock
+	 * leaves backups free to run meanwhile: what they may use is only
+	 * marked for deletion, and deleted once they have finished. */
 	if (!o->locked && !o->dry_run &&
-	    (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+	    (e = gfsb_repo_lock(r, GFSB_REPO_LOCK_PRUNE, &lock)) != GFSB_OK)
 		return e;
-	/* Under the lock, from every index file stored now: an index
-	 * loaded earlier in this process (by tonight's backup, in the daily
-	 * job) misses the files written since, this process's own and other
-	 * hosts', and the packs they name would pass for leftovers nobody
-	 * indexed, and be deleted. */
-	if ((e = gfsb_repo_index_reload(r)) != GFSB_OK ||
-	    (e = gfsb_repo_snapshot_list(r, &snaps, &n)) != GFSB_OK)
+	/* The snapshots first, then every index file stored now: a
+	 * snapshot is saved only after the index files naming its blobs,
+	 * so a backup ending meanwhile cannot leave one of them unknown.
+	 * (An index loaded earlier in this process, by tonight's backup in
+	 * the daily job, misses the files written since.) */
+	if ((e = gfsb_repo_snapshot_list(r, &snaps, &n)) != GFSB_OK ||
+	    (e = gfsb_repo_index_reload(r)) != GFSB_OK)
 		goto out;
 	res->snapshots = n;
 	if ((e = mark_all(r, snaps, n, &res->trees)) != GFSB_OK)
 		goto out;
+	memset(&co, 0, sizeof(co));
 	co.max_unused = o->max_unused;
 	co.dry_run = o->dry_run;
+	co.grace = o->grace;
 	e = gfsb_repo_compact(r, &co, &res->st);
-	if (e == GFSB_OK && !o->dry_run)
+	/* Temporary files and unfinished uploads look like another
+	 * process's work in progress: only when there is none. */
+	if (e == GFSB_OK && !o->dry_run && !res->st.others_locked)
 		e = gfsb_backend_cleanup(gfsb_repo_backend(r),
 		    &res->leftovers);
 out:

@@ -64,6 +64,18 @@ gfsb_ops_prune_lines(const struct gfsb_prune_result *res, double max_unused,
 		ops_line_put(&o, "removed %llu leftovers of interrupted writes "
 		    "(temporary files, unfinished uploads)",
 		    (unsigned long long)res->leftovers);
+	if (st->packs_recovered > 0)
+		ops_line_put(&o, "%s %llu packs marked for deletion: snapshots "
+		    "made since use them", dry_run ? "would keep" : "kept",
+		    (unsigned long long)st->packs_recovered);
+	if (st->packs_deferred > 0) {
+		gfsb_size_format(st->bytes_deferred, waiting, sizeof(waiting));
+		ops_line_put(&o, "%llu packs (%s) marked for deletion wait for "
+		    "%s; a later prune deletes them",
+		    (unsigned long long)st->packs_deferred, waiting,
+		    st->others_locked ? "other processes that began before "
+		    "(backups, restores, mounts) to end" : "their grace period");
+	}
 	if (st->waiting > 0) {
 		gfsb_ops_prune_waiting_line("objects", st->waiting,
 		    st->waiting_until, waiting, sizeof(waiting));

@@ -191,7 +191,8 @@ gfsb_ops_tag(struct gfsb_repo *r, const struct gfsb_tag_opts *o,
 	memset(res, 0, sizeof(*res));
 	if ((e = check_opts(ctx, o)) != GFSB_OK)
 		return e;
-	if (!o->dry_run && (e = gfsb_repo_lock(r, 1, &lock)) != GFSB_OK)
+	if (!o->dry_run && (e = gfsb_repo_lock(r, GFSB_REPO_LOCK_PRUNE,
+	    &lock)) != GFSB_OK)
 		return e;
 	if ((e = pick(r, o, &v, &n)) != GFSB_OK)
 		goto out;

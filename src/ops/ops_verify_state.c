@@ -107,6 +107,9 @@ state_packs(struct verify *v, const json_t *packs, json_t *np, int64_t today)
 	gfsb_err e;
 
 	for (i = 0; i < v->npacks; i++) {
+		/* Deleted by a prune (still listed, marked): gone. */
+		if (v->packs[i].doomed_at != 0 && vf_stored_pack(v, i) == NULL)
+			continue;
 		gfsb_hex_encode(v->packs[i].id, GFSB_ID_LEN, hex);
 		val = json_is_object(packs) ? json_string_value(
 		    json_object_get(packs, hex)) : NULL;

@@ -83,6 +83,19 @@ vf_check_locks(struct verify *v)
 	return GFSB_OK;
 }
 
+/* Is blob j of pb the copy the index finds?  A marked pack's blobs may
+ * have been copied elsewhere (a repack) before it was deleted. */
+static int
+copy_here(struct verify *v, const struct gfsb_pack_blobs *pb, size_t j)
+{
+	struct gfsb_blob_loc loc;
+
+	if (pb->doomed_at == 0)
+		return 1;
+	return gfsb_repo_index_lookup(v->r, pb->locs[j].type, pb->ids[j],
+	    &loc) == GFSB_OK && memcmp(loc.pack, pb->id, GFSB_ID_LEN) == 0;
+}
+
 /* Compare the pack listing with the index. */
 gfsb_err
 vf_check_packs(struct verify *v)
@@ -113,15 +126,20 @@ vf_check_packs(struct verify *v)
 		res->pack_bytes += pb->size;
 		st = vf_stored_pack(v, i);
 		if (st == NULL) {
-			if ((e = vf_add_damage(v, "pack", hex, "pack %.16s is "
-			    "missing from storage (%zu blobs lost)", hex,
-			    pb->n)) != GFSB_OK)
+			/* A pack marked for deletion and deleted: damage only
+			 * to a snapshot that needs one of its blobs. */
+			res->packs -= pb->doomed_at != 0;
+			if (pb->doomed_at == 0 && (e = vf_add_damage(v, "pack",
+			    hex, "pack %.16s is missing from storage (%zu "
+			    "blobs lost)", hex, pb->n)) != GFSB_OK)
 				return e;
-			snprintf(why, sizeof(why), "its pack %.16s is missing",
-			    hex);
+			snprintf(why, sizeof(why), pb->doomed_at == 0 ?
+			    "its pack %.16s is missing" : "its pack %.16s was "
+			    "deleted by a prune", hex);
 			for (j = 0; j < pb->n; j++)
-				if ((e = vf_mark_bad(v, pb->ids[j],
-				    pb->locs[j].type, why)) != GFSB_OK)
+				if (copy_here(v, pb, j) && (e = vf_mark_bad(v,
+				    pb->ids[j], pb->locs[j].type, why)) !=
+				    GFSB_OK)
 					return e;
 			continue;
 		}

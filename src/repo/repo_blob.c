@@ -135,6 +135,13 @@ gfsb_repo_pack_read(struct gfsb_repo *r, const uint8_t pack[GFSB_ID_LEN],
 	if ((e = gfsb_backend_read(r->be, GFSB_OBJ_PACK, packhex, off, dst,
 	    n)) == GFSB_OK)
 		return GFSB_OK;
+	if (e == GFSB_ENOTFOUND && repo_index_pack_doomed(r, pack)) {
+		/* Gone on purpose: no snapshot needed it when it was marked
+		 * (one replayed since, say, does). */
+		gfsb_ctx_clearerr(r->ctx);
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "pack %s was "
+		    "deleted by a prune (no snapshot used it)", packhex);
+	}
 	if (e == GFSB_ENOTFOUND)
 		e = GFSB_ECORRUPT; /* the index names a missing pack */
 	return gfsb_ctx_seterr(r->ctx, e, "cannot read bytes %llu-%llu of "
@@ -178,7 +185,15 @@ gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 		}
 	}
 	if ((e = gfsb_repo_pack_read(r, loc.pack, loc.offset, io->a.data,
-	    loc.length)) != GFSB_OK)
+	    loc.length)) != GFSB_OK && repo_index_pack_doomed(r, loc.pack) &&
+	    strstr(gfsb_ctx_errmsg(r->ctx), "deleted by a prune") != NULL) {
+		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
+		gfsb_ctx_clearerr(r->ctx);
+		return gfsb_ctx_seterr(r->ctx, e, "%s blob %.16s is not in "
+		    "the index: its pack %.16s was deleted by a prune",
+		    type == GFSB_BLOB_TREE ? "tree" : "data", idhex, packhex);
+	}
+	if (e != GFSB_OK)
 		return e;
 	return gfsb_repo_blob_open(io, &loc, id, io->a.data, out);
 }
@@ -222,7 +237,7 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	ne.type = (uint8_t)type;
 	ne.pack = PACK_NONE;
 	pthread_mutex_lock(&r->idx.lock);
-	e = rindex_add_locked(&r->idx, &ne);
+	e = rindex_claim_locked(&r->idx, &ne);
 	pthread_mutex_unlock(&r->idx.lock);
 	if (e == GFSB_EEXIST)
 		return GFSB_OK;

@@ -90,6 +90,8 @@ gfsb_repo_index_packs(struct gfsb_repo *r, struct gfsb_pack_blobs **out,
 			;
 		pb = &v[k];
 		memcpy(pb->id, x->packs[refs[i].pack].id, GFSB_ID_LEN);
+		pb->doomed_at = x->packs[refs[i].pack].doomed ?
+		    x->packs[refs[i].pack].doomed_at : 0;
 		if ((pb->locs = malloc((j - i) * sizeof(*pb->locs))) == NULL ||
 		    (pb->ids = malloc((j - i) * sizeof(*pb->ids))) == NULL)
 			goto out;

@@ -132,7 +132,7 @@ gfsb_repo_index_file_write(struct gfsb_repo *r,
 		}
 		dp[i].n = packs[i]->n;
 	}
-	e = repo_index_write_named(r, dp, n,
+	e = repo_index_write_named(r, dp, n, NULL, 0,
 	    (const uint8_t (*)[GFSB_ID_LEN])MIRROR_OWN_MARK, 1, name);
 out:
 	for (i = 0; i < n; i++)

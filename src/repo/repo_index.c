@@ -23,6 +23,7 @@
 #include "repo_internal.h"
 
 #define INDEX_VERSION 1
+#define INDEX_VERSION_DOOMED 2 /* with packs to delete */
 
 static size_t
 hash_id(const uint8_t id[GFSB_ID_LEN])
@@ -174,7 +175,31 @@ rindex_append_dup_locked(struct rindex *x, const struct ientry *ne)
 	x->e[x->n] = *ne;
 	x->e[x->n].dup = 1;
 	x->n++;
-	x->duplicates++;
+	/* A copy in a pack marked for deletion is going anyway. */
+	if (ne->pack == PACK_NONE || !x->packs[ne->pack].doomed)
+		x->duplicates++;
+	return GFSB_OK;
+}
+
+gfsb_err
+rindex_claim_locked(struct rindex *x, const struct ientry *ne)
+{
+	struct ientry *old = rindex_find_locked(x, ne->id, ne->type), keep;
+	size_t at;
+	gfsb_err err;
+
+	if (old == NULL)
+		return rindex_add_locked(x, ne);
+	if (old->pack == PACK_NONE || !x->packs[old->pack].doomed)
+		return GFSB_EEXIST;
+	/* Never deduplicate against a marked pack: a prune may delete it
+	 * before this blob's snapshot is saved.  The slot's entry becomes
+	 * the new one; the marked copy stays, as a duplicate. */
+	at = (size_t)(old - x->e);
+	keep = *old;
+	if ((err = rindex_append_dup_locked(x, &keep)) != GFSB_OK)
+		return err;
+	x->e[at] = *ne;
 	return GFSB_OK;
 }
 
@@ -231,6 +256,20 @@ repo_index_pack_ids(struct gfsb_repo *r, struct packids *out)
 }
 
 int
+repo_index_pack_doomed(struct gfsb_repo *r, const uint8_t id[GFSB_ID_LEN])
+{
+	size_t i;
+	int doomed = 0;
+
+	pthread_mutex_lock(&r->idx.lock);
+	for (i = 0; i < r->idx.npacks && !doomed; i++)
+		doomed = r->idx.packs[i].doomed &&
+		    memcmp(r->idx.packs[i].id, id, GFSB_ID_LEN) == 0;
+	pthread_mutex_unlock(&r->idx.lock);
+	return doomed;
+}
+
+int
 repo_packids_has(const struct packids *p, const uint8_t id[GFSB_ID_LEN])
 {
 	return p->n > 0 && bsearch(id, p->v, p->n, sizeof(*p->v), idcmp) !=
@@ -239,7 +278,7 @@ repo_packids_has(const struct packids *p, const uint8_t id[GFSB_ID_LEN])
 
 gfsb_err
 rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
-    const struct hdrent *ents, size_t n)
+    const struct hdrent *ents, size_t n, int64_t doomed_at)
 {
 	struct ientry ne;
 	uint32_t slot;
@@ -249,6 +288,10 @@ rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
 	pthread_mutex_lock(&x->lock);
 	if ((e = rindex_pack_add_locked(x, id, &slot)) != GFSB_OK)
 		goto out;
+	if (doomed_at > 0) {
+		x->packs[slot].doomed = 1;
+		x->packs[slot].doomed_at = doomed_at;
+	}
 	memset(&ne, 0, sizeof(ne));
 	for (i = 0; i < n; i++) {
 		memcpy(ne.id, ents[i].id, GFSB_ID_LEN);
@@ -297,6 +340,21 @@ gfsb_repo_index_lookup(struct gfsb_repo *r, enum gfsb_blob_type type,
 	return err;
 }
 
+int
+gfsb_repo_index_live(struct gfsb_repo *r, enum gfsb_blob_type type,
+    const uint8_t id[GFSB_ID_LEN])
+{
+	struct ientry *e;
+	int live;
+
+	pthread_mutex_lock(&r->idx.lock);
+	e = rindex_find_locked(&r->idx, id, (uint8_t)type);
+	live = e != NULL && e->pack != PACK_NONE &&
+	    r->idx.packs[e->pack].stored && !r->idx.packs[e->pack].doomed;
+	pthread_mutex_unlock(&r->idx.lock);
+	return live;
+}
+
 size_t
 gfsb_repo_index_count(struct gfsb_repo *r)
 {
@@ -331,39 +389,58 @@ repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
 {
 	char name[GFSB_ID_HEX];
 
-	return repo_index_write_named(r, packs, npacks, supersedes, nsup,
-	    name);
+	return repo_index_write_named(r, packs, npacks, NULL, 0, supersedes,
+	    nsup, name);
+}
+
+/* n packs: each its id, (with at) its time, its count and entries. */
+static gfsb_err
+put_packs(struct gfsb_buf *b, const struct donepack *packs, size_t n,
+    int with_at)
+{
+	size_t i, j;
+	gfsb_err e;
+
+	if ((e = gfsb_buf_put_u32(b, (uint32_t)n)) != GFSB_OK)
+		return e;
+	for (i = 0; i < n; i++) {
+		if ((e = gfsb_buf_append(b, packs[i].id, GFSB_ID_LEN)) !=
+		    GFSB_OK || (with_at && (e = gfsb_buf_put_u64(b,
+		    (uint64_t)packs[i].at)) != GFSB_OK) ||
+		    (e = gfsb_buf_put_u32(b, (uint32_t)packs[i].n)) != GFSB_OK)
+			return e;
+		for (j = 0; j < packs[i].n; j++)
+			if ((e = put_entry(b, &packs[i].ents[j])) != GFSB_OK)
+				return e;
+	}
+	return GFSB_OK;
 }
 
 gfsb_err
 repo_index_write_named(struct gfsb_repo *r, const struct donepack *packs,
-    size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup,
+    size_t npacks, const struct donepack *doomed, size_t ndoomed,
+    const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup,
     char name[GFSB_ID_HEX])
 {
 	struct gfsb_buf b;
-	size_t i, j;
+	size_t i;
 	gfsb_err e;
 
 	gfsb_buf_init(&b);
-	if ((e = gfsb_buf_put_u8(&b, INDEX_VERSION)) != GFSB_OK ||
+	/* Version 1 unless there are packs to delete: what older readers
+	 * read stays readable by them. */
+	if ((e = gfsb_buf_put_u8(&b, ndoomed > 0 ? INDEX_VERSION_DOOMED :
+	    INDEX_VERSION)) != GFSB_OK ||
 	    (e = gfsb_buf_put_u32(&b, (uint32_t)nsup)) != GFSB_OK)
 		goto out;
 	for (i = 0; i < nsup; i++)
 		if ((e = gfsb_buf_append(&b, supersedes[i], GFSB_ID_LEN)) !=
 		    GFSB_OK)
 			goto out;
-	if ((e = gfsb_buf_put_u32(&b, (uint32_t)npacks)) != GFSB_OK)
+	if ((e = put_packs(&b, packs, npacks, 0)) != GFSB_OK ||
+	    (ndoomed > 0 && (e = put_packs(&b, doomed, ndoomed, 1)) !=
+	    GFSB_OK))
 		goto out;
-	for (i = 0; i < npacks; i++) {
-		if ((e = gfsb_buf_append(&b, packs[i].id, GFSB_ID_LEN)) !=
-		    GFSB_OK ||
-		    (e = gfsb_buf_put_u32(&b, (uint32_t)packs[i].n)) !=
-		    GFSB_OK)
-			goto out;
-		for (j = 0; j < packs[i].n; j++)
-			if ((e = put_entry(&b, &packs[i].ents[j])) != GFSB_OK)
-				goto out;
-	}
 	if ((e = repo_obj_store(r, GFSB_OBJ_INDEX, ENV_INDEX, b.data, b.len,
 	    name)) != GFSB_OK)
 		goto out;
@@ -383,10 +460,12 @@ out:
  */
 gfsb_err
 repo_index_replace(struct gfsb_repo *r, const struct donepack *packs,
-    size_t n, uint64_t *files)
+    size_t n, const struct donepack *doomed, size_t nd, uint64_t *files)
 {
 	uint8_t (*sup)[GFSB_ID_LEN] = NULL;
-	size_t i, k, total = 0, nsup = 0;
+	char name[GFSB_ID_HEX];
+	size_t i, k, total = 0, nsup = 0, all = n + nd, dk, dn;
+	const struct donepack *p;
 	gfsb_err e;
 
 	if (r->nindex_names > 0 &&
@@ -396,21 +475,28 @@ repo_index_replace(struct gfsb_repo *r, const struct donepack *packs,
 		if (gfsb_hex_decode(r->index_names[i], sup[nsup],
 		    GFSB_ID_LEN) == GFSB_OK)
 			nsup++;
-	for (i = k = 0; i < n; i++) {
-		if (total == 0 || total + packs[i].n <= ENTRIES_PER_INDEX) {
-			total += packs[i].n;
+	/* Packs, then packs to delete, about ENTRIES_PER_INDEX blobs a
+	 * file: a file holds packs[k..min(i, n)) and doomed[dk..dk + dn). */
+	for (i = k = 0; i <= all; i++) {
+		p = i < n ? &packs[i] : i < all ? &doomed[i - n] : NULL;
+		if (p != NULL && (total == 0 || total + p->n <=
+		    ENTRIES_PER_INDEX)) {
+			total += p->n;
 			continue;
 		}
-		if ((e = repo_index_write(r, packs + k, i - k, NULL, 0)) !=
-		    GFSB_OK)
+		dk = k > n ? k - n : 0;
+		dn = i > n ? i - n - dk : 0;
+		/* The last file supersedes every old one. */
+		if ((e = repo_index_write_named(r, packs + (k < n ? k : n),
+		    (k < n ? (i < n ? i : n) - k : 0), doomed + dk, dn,
+		    p == NULL ? (const uint8_t (*)[GFSB_ID_LEN])sup : NULL,
+		    p == NULL ? nsup : 0, name)) != GFSB_OK)
 			goto out;
 		(*files)++;
 		k = i;
-		total = packs[i].n;
+		total = p != NULL ? p->n : 0;
 	}
-	if ((e = repo_index_write(r, packs + k, n - k,
-	    (const uint8_t (*)[GFSB_ID_LEN])sup, nsup)) == GFSB_OK)
-		(*files)++;
+	e = GFSB_OK;
 out:
 	free(sup);
 	return e;
@@ -464,11 +550,68 @@ repo_ifile_fini(struct ifile *f)
 
 	for (i = 0; i < f->npacks; i++)
 		free(f->packs[i].ents);
+	for (i = 0; i < f->ndoomed; i++)
+		free(f->doomed[i].ents);
 	free(f->packs);
+	free(f->doomed);
 	free(f->sup);
-	f->packs = NULL;
+	f->packs = f->doomed = NULL;
 	f->sup = NULL;
-	f->npacks = f->nsup = 0;
+	f->npacks = f->ndoomed = f->nsup = 0;
+}
+
+/* n packs (each with its time if with_at) into *out; counts checked
+ * against the bytes left before anything is allocated. */
+static gfsb_err
+get_packs(struct gfsb_rd *rd, struct donepack **out, size_t *nout,
+    int with_at)
+{
+	struct donepack *v;
+	struct hdrent *h;
+	uint32_t npacks, cnt;
+	size_t i, j;
+	const uint8_t *b;
+
+	npacks = gfsb_rd_u32(rd);
+	if (rd->bad || npacks > gfsb_rd_left(rd) / (GFSB_ID_LEN + 4))
+		return GFSB_ECORRUPT;
+	if (npacks > 0 && (*out = calloc(npacks, sizeof(**out))) == NULL)
+		return GFSB_ENOMEM;
+	for (i = 0, v = *out; i < npacks; i++) {
+		if ((b = gfsb_rd_bytes(rd, GFSB_ID_LEN)) == NULL)
+			return GFSB_ECORRUPT;
+		memcpy(v[i].id, b, GFSB_ID_LEN);
+		if (with_at && ((v[i].at = (int64_t)gfsb_rd_u64(rd)) <= 0 ||
+		    rd->bad))
+			return GFSB_ECORRUPT;
+		cnt = gfsb_rd_u32(rd);
+		if (rd->bad || cnt > gfsb_rd_left(rd) / INDEX_ENTRY_LEN)
+			return GFSB_ECORRUPT;
+		*nout = i + 1;
+		if (cnt > 0 && (v[i].ents = malloc(cnt *
+		    sizeof(struct hdrent))) == NULL)
+			return GFSB_ENOMEM;
+		v[i].n = cnt;
+		for (j = 0; j < cnt; j++) {
+			h = &v[i].ents[j];
+			memcpy(h->id, gfsb_rd_bytes(rd, GFSB_ID_LEN),
+			    GFSB_ID_LEN);
+			h->type = gfsb_rd_u8(rd);
+			h->flags = gfsb_rd_u8(rd);
+			(void)gfsb_rd_u16(rd);
+			h->offset = gfsb_rd_u32(rd);
+			h->length = gfsb_rd_u32(rd);
+			h->raw_length = gfsb_rd_u32(rd);
+			if (h->type > GFSB_BLOB_TREE ||
+			    (h->flags & ~GFSB_BLOB_F_ZSTD) != 0 ||
+			    h->length < GFSB_SEAL_OVERHEAD ||
+			    h->raw_length > MAX_BLOB_RAW ||
+			    (uint64_t)h->offset + h->length > UINT32_MAX)
+				return GFSB_ECORRUPT;
+		}
+	}
+	*nout = npacks;
+	return rd->bad ? GFSB_ECORRUPT : GFSB_OK;
 }
 
 /*
@@ -479,13 +622,14 @@ gfsb_err
 repo_ifile_decode(const uint8_t *p, size_t n, struct ifile *f)
 {
 	struct gfsb_rd rd;
-	struct hdrent *h;
-	uint32_t nsup, npacks, cnt;
-	size_t i, j;
-	const uint8_t *b;
+	uint32_t nsup;
+	uint8_t version;
+	size_t i;
+	gfsb_err e;
 
 	gfsb_rd_init(&rd, p, n);
-	if (gfsb_rd_u8(&rd) != INDEX_VERSION)
+	version = gfsb_rd_u8(&rd);
+	if (version != INDEX_VERSION && version != INDEX_VERSION_DOOMED)
 		return GFSB_ECORRUPT;
 	nsup = gfsb_rd_u32(&rd);
 	if (rd.bad || nsup > gfsb_rd_left(&rd) / GFSB_ID_LEN)
@@ -496,45 +640,14 @@ repo_ifile_decode(const uint8_t *p, size_t n, struct ifile *f)
 		memcpy(f->sup[i], gfsb_rd_bytes(&rd, GFSB_ID_LEN),
 		    GFSB_ID_LEN);
 	f->nsup = nsup;
-	npacks = gfsb_rd_u32(&rd);
-	if (rd.bad || npacks > gfsb_rd_left(&rd) / (GFSB_ID_LEN + 4))
+	if ((e = get_packs(&rd, &f->packs, &f->npacks, 0)) != GFSB_OK ||
+	    (version == INDEX_VERSION_DOOMED && (e = get_packs(&rd,
+	    &f->doomed, &f->ndoomed, 1)) != GFSB_OK))
+		return e;
+	/* Version 2 is written only when there are packs to delete. */
+	if (rd.bad || gfsb_rd_left(&rd) != 0 ||
+	    (version == INDEX_VERSION_DOOMED && f->ndoomed == 0))
 		return GFSB_ECORRUPT;
-	if (npacks > 0 &&
-	    (f->packs = calloc(npacks, sizeof(*f->packs))) == NULL)
-		return GFSB_ENOMEM;
-	for (i = 0; i < npacks; i++) {
-		if ((b = gfsb_rd_bytes(&rd, GFSB_ID_LEN)) == NULL)
-			return GFSB_ECORRUPT;
-		memcpy(f->packs[i].id, b, GFSB_ID_LEN);
-		cnt = gfsb_rd_u32(&rd);
-		if (rd.bad || cnt > gfsb_rd_left(&rd) / INDEX_ENTRY_LEN)
-			return GFSB_ECORRUPT;
-		f->npacks = i + 1;
-		if (cnt > 0 && (f->packs[i].ents = malloc(cnt *
-		    sizeof(struct hdrent))) == NULL)
-			return GFSB_ENOMEM;
-		f->packs[i].n = cnt;
-		for (j = 0; j < cnt; j++) {
-			h = &f->packs[i].ents[j];
-			memcpy(h->id, gfsb_rd_bytes(&rd, GFSB_ID_LEN),
-			    GFSB_ID_LEN);
-			h->type = gfsb_rd_u8(&rd);
-			h->flags = gfsb_rd_u8(&rd);
-			(void)gfsb_rd_u16(&rd);
-			h->offset = gfsb_rd_u32(&rd);
-			h->length = gfsb_rd_u32(&rd);
-			h->raw_length = gfsb_rd_u32(&rd);
-			if (h->type > GFSB_BLOB_TREE ||
-			    (h->flags & ~GFSB_BLOB_F_ZSTD) != 0 ||
-			    h->length < GFSB_SEAL_OVERHEAD ||
-			    h->raw_length > MAX_BLOB_RAW ||
-			    (uint64_t)h->offset + h->length > UINT32_MAX)
-				return GFSB_ECORRUPT;
-		}
-	}
-	if (rd.bad || gfsb_rd_left(&rd) != 0)
-		return GFSB_ECORRUPT;
-	f->npacks = npacks;
 	return GFSB_OK;
 }
 
@@ -610,6 +723,49 @@ mark_repeated_packs(struct ilist *l)
 			v[i].dp->n = (size_t)-1;
 	free(v);
 	return GFSB_OK;
+}
+
+/*
+ * The packs to delete that the files in force list, once each, after the
+ * packs they name: a pack some file names as a pack (a backup indexed
+ * it again, or a prune was interrupted before its old files went) is
+ * not marked.
+ */
+static gfsb_err
+add_doomed(struct gfsb_repo *r, struct ilist *l)
+{
+	struct packids live;
+	struct packref *v = NULL;
+	size_t n = 0, i, j;
+	gfsb_err e;
+
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].superseded)
+			n += l->v[i].ndoomed;
+	if (n == 0)
+		return GFSB_OK;
+	if ((e = repo_index_pack_ids(r, &live)) != GFSB_OK)
+		return e;
+	if ((v = malloc(n * sizeof(*v))) == NULL) {
+		free(live.v);
+		return GFSB_ENOMEM;
+	}
+	for (i = 0, n = 0; i < l->n; i++)
+		for (j = 0; j < l->v[i].ndoomed && !l->v[i].superseded; j++) {
+			v[n].id = l->v[i].doomed[j].id;
+			v[n++].dp = &l->v[i].doomed[j];
+		}
+	qsort(v, n, sizeof(*v), packrefcmp);
+	for (i = 0; i < n && e == GFSB_OK; i++) {
+		if ((i > 0 && memcmp(v[i].id, v[i - 1].id, GFSB_ID_LEN) == 0) ||
+		    repo_packids_has(&live, v[i].id))
+			continue;
+		e = rindex_add_pack(&r->idx, v[i].id, v[i].dp->ents,
+		    v[i].dp->n, v[i].dp->at);
+	}
+	free(v);
+	free(live.v);
+	return e;
 }
 
 /* Cache sweeps: keep copies of the index files and packs in use. */
@@ -720,10 +876,12 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 					continue;
 				if ((e = rindex_add_pack(&r->idx,
 				    l.v[i].packs[j].id, l.v[i].packs[j].ents,
-				    l.v[i].packs[j].n)) != GFSB_OK)
+				    l.v[i].packs[j].n, 0)) != GFSB_OK)
 					goto out;
 			}
 		}
+	if ((e = add_doomed(r, &l)) != GFSB_OK)
+		goto out;
 	/* Prune replaces all of them, superseded ones included. */
 	free(r->index_names);
 	r->nindex_names = 0;

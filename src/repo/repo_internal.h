@@ -76,6 +76,9 @@ struct ientry {
 struct ipack {
 	uint8_t id[GFSB_ID_LEN];
 	uint8_t stored; /* 0 while the pack is being filled */
+	uint8_t doomed; /* marked for deletion by a prune (since doomed_at):
+			   read from, never deduplicated against */
+	int64_t doomed_at;
 };
 
 /* The in-memory index: entries in an array, open addressing over them. */
@@ -114,11 +117,14 @@ struct pack {
 	size_t nents, entcap;
 };
 
-/* A written pack that no index file names yet. */
+/* A written pack that no index file names yet; in an index file's list
+ * of packs to delete, also when a prune marked it (at, seconds since the
+ * epoch). */
 struct donepack {
 	uint8_t id[GFSB_ID_LEN];
 	struct hdrent *ents;
 	size_t n;
+	int64_t at;
 };
 
 struct gfsb_repo {
@@ -146,6 +152,7 @@ struct gfsb_repo {
 	size_t nindex_names;
 	struct gfsb_repo_stats stats;
 	struct repo_cache *cache;   /* remote repositories: see repo_cache.c */
+	struct gfsb_lock *locks;    /* held through this handle (pack_lock) */
 };
 
 struct gfsb_repo_io {
@@ -217,9 +224,16 @@ gfsb_err repo_index_pack_ids(struct gfsb_repo *r, struct packids *out);
 int repo_packids_has(const struct packids *p, const uint8_t id[GFSB_ID_LEN]);
 /* Add a whole pack's entries (from an index file or a header).  A blob
  * the index already has is kept as a duplicate entry (found by prune, not
- * by lookups). */
+ * by lookups).  doomed_at > 0: a pack marked for deletion then. */
 gfsb_err rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
-    const struct hdrent *ents, size_t n);
+    const struct hdrent *ents, size_t n, int64_t doomed_at);
+/* Claim (id, type) for a blob about to be stored: GFSB_EEXIST if a pack
+ * that is not marked for deletion holds it (or one being filled will).
+ * A copy in a marked pack does not count: the new entry takes its place
+ * and it stays as a duplicate.  Lock held. */
+gfsb_err rindex_claim_locked(struct rindex *x, const struct ientry *e);
+/* Is the pack one a prune marked for deletion? */
+int repo_index_pack_doomed(struct gfsb_repo *r, const uint8_t id[GFSB_ID_LEN]);
 /* Append an entry without indexing it (a duplicate).  Lock held. */
 gfsb_err rindex_append_dup_locked(struct rindex *x, const struct ientry *e);
 
@@ -230,6 +244,8 @@ struct ifile {
 	size_t nsup;
 	struct donepack *packs;
 	size_t npacks;
+	struct donepack *doomed; /* packs to delete (version 2) */
+	size_t ndoomed;
 	int superseded;
 	int mirror_own; /* written by sync for a mirror alone */
 };
@@ -249,15 +265,19 @@ void repo_ifile_fini(struct ifile *f);
 /* Encode and write an index file naming packs; supersedes may be empty. */
 gfsb_err repo_index_write(struct gfsb_repo *r, const struct donepack *packs,
     size_t npacks, const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup);
-/* The same, with the new file's id in name. */
+/* The same, with packs to delete (doomed, each with its time: version 2
+ * when there are any) and the new file's id in name. */
 gfsb_err repo_index_write_named(struct gfsb_repo *r,
     const struct donepack *packs, size_t npacks,
+    const struct donepack *doomed, size_t ndoomed,
     const uint8_t (*supersedes)[GFSB_ID_LEN], size_t nsup,
     char name[GFSB_ID_HEX]);
 /* Blobs per index file written by prune and repair. */
 #define ENTRIES_PER_INDEX 100000
+/* Write packs[0..n) and the packs to delete doomed[0..nd) as new index
+ * files superseding every file loaded; *files counts them. */
 gfsb_err repo_index_replace(struct gfsb_repo *r, const struct donepack *packs,
-    size_t n, uint64_t *files);
+    size_t n, const struct donepack *doomed, size_t nd, uint64_t *files);
 gfsb_err repo_index_remove_old(struct gfsb_repo *r, uint64_t *removed);
 
 /* repo_pack.c */

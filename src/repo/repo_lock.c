@@ -2,9 +2,15 @@
  * Locks: sealed objects under locks/ saying who works on the repository.
  *
  * Backups and restores take shared locks and may run side by side;
- * operations that delete (prune, forget, key changes) take an exclusive
- * one.  Taking a lock is check, write, check again: two processes racing
- * for conflicting locks both see each other on the second check and back
+ * prune and forget take a prune lock, which shared ones do not conflict
+ * with (prune deletes in two phases: docs/DESIGN.md), but another prune
+ * lock or an exclusive one does; key changes and repairs take an
+ * exclusive one.  A lock records when its holder took it ("started"),
+ * which refreshing keeps: prune deletes nothing that a holder which
+ * started before the deletion was decided may still use.
+ *
+ * Taking a lock is check, write, check again: two processes racing for
+ * conflicting locks both see each other on the second check and back
  * off.  A lock is refreshed every five minutes by a background thread; one
  * older than 30 minutes, or whose process is gone on this very host, is
  * stale and does not block anyone (it is reported, and removed by
@@ -40,7 +46,9 @@
 struct lockinfo {
 	char name[GFSB_ID_HEX];
 	struct gfsb_time time;
+	int64_t started;	/* when taken; 0: not recorded */
 	int exclusive;
+	int prune;
 	char hostname[256];
 	char username[64];
 	long pid;
@@ -93,7 +101,8 @@ boot_id(char out[40])
 
 struct gfsb_lock {
 	struct gfsb_repo *r;
-	int exclusive;
+	int kind;		/* GFSB_REPO_LOCK_* */
+	int64_t started;
 	char name[GFSB_ID_HEX];
 	pthread_t thread;
 	int have_thread;
@@ -101,6 +110,7 @@ struct gfsb_lock {
 	pthread_cond_t cv;
 	int stop;
 	int view;	/* on a read-only view: nothing stored, nothing to do */
+	struct gfsb_lock *next; /* r->locks */
 };
 
 /* Remove a lock object; failure only delays others until it goes stale. */
@@ -115,24 +125,30 @@ lock_remove(struct gfsb_repo *r, const char *name)
 }
 
 static gfsb_err
-lock_write(struct gfsb_repo *r, int exclusive, char name[GFSB_ID_HEX])
+lock_write(struct gfsb_repo *r, const struct gfsb_lock *l,
+    char name[GFSB_ID_HEX])
 {
-	char host[256], user[64], when[64], boot[40];
-	struct gfsb_time now;
+	char host[256], user[64], when[64], began[64], boot[40];
+	struct gfsb_time now, start = { l->started, 0 };
 	json_t *o;
 	char *text = NULL;
 	gfsb_err e = GFSB_ENOMEM;
 
 	gfsb_time_now(&now);
 	gfsb_time_format_rfc3339(&now, when, sizeof(when));
+	gfsb_time_format_rfc3339(&start, began, sizeof(began));
 	gfsb_sys_hostname(host, sizeof(host));
 	gfsb_sys_username(user, sizeof(user));
 	boot_id(boot);
-	o = json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "time",
-	    when, "exclusive", exclusive, "hostname", host, "username", user,
-	    "pid", (json_int_t)getpid(), "uid", (json_int_t)getuid(), "gid",
-	    (json_int_t)getgid(), "pid_start", (json_int_t)proc_start(getpid()),
-	    "boot_id", boot);
+	/* An older reader sees a prune lock as a shared one: its own
+	 * prune, exclusive, still waits for ours. */
+	o = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s, s:I, s:I, s:I, s:I, "
+	    "s:s}", "time", when, "started", began, "exclusive",
+	    l->kind == GFSB_REPO_LOCK_EXCLUSIVE, "prune",
+	    l->kind == GFSB_REPO_LOCK_PRUNE, "hostname", host, "username",
+	    user, "pid", (json_int_t)getpid(), "uid", (json_int_t)getuid(),
+	    "gid", (json_int_t)getgid(), "pid_start",
+	    (json_int_t)proc_start(getpid()), "boot_id", boot);
 	if (o != NULL && (text = json_dumps(o, JSON_COMPACT)) != NULL)
 		e = repo_obj_store(r, GFSB_OBJ_LOCK, ENV_LOCK,
 		    (const uint8_t *)text, strlen(text), name);
@@ -144,12 +160,14 @@ lock_write(struct gfsb_repo *r, int exclusive, char name[GFSB_ID_HEX])
 static gfsb_err
 lock_read(struct gfsb_repo *r, const char *name, struct lockinfo *li)
 {
-	const char *when = NULL, *host = NULL, *user = "", *boot = "";
+	const char *when = NULL, *host = NULL, *user = "", *boot = "",
+	    *began = NULL;
 	json_int_t pid = 0, start = 0;
+	struct gfsb_time t0;
 	struct gfsb_buf plain;
 	json_error_t jerr;
 	json_t *o = NULL;
-	int excl = 0;
+	int excl = 0, prune = 0;
 	gfsb_err e;
 
 	gfsb_buf_init(&plain);
@@ -160,12 +178,17 @@ lock_read(struct gfsb_repo *r, const char *name, struct lockinfo *li)
 		goto out;
 	e = GFSB_ECORRUPT;
 	if ((o = json_loadb((const char *)plain.data, plain.len, 0, &jerr)) ==
-	    NULL || json_unpack(o, "{s:s, s:b, s:s, s?s, s:I, s?I, s?s}",
-	    "time", &when, "exclusive", &excl, "hostname", &host, "username",
-	    &user, "pid", &pid, "pid_start", &start, "boot_id", &boot) != 0 ||
+	    NULL || json_unpack(o, "{s:s, s?s, s:b, s?b, s:s, s?s, s:I, s?I, "
+	    "s?s}", "time", &when, "started", &began, "exclusive", &excl,
+	    "prune", &prune, "hostname", &host, "username", &user, "pid",
+	    &pid, "pid_start", &start, "boot_id", &boot) != 0 ||
 	    gfsb_time_parse_rfc3339(when, &li->time) != GFSB_OK)
 		goto out;
+	/* Not recorded (an older writer) or unreadable: as old as can be. */
+	if (began != NULL && gfsb_time_parse_rfc3339(began, &t0) == GFSB_OK)
+		li->started = t0.sec;
 	li->exclusive = excl;
+	li->prune = prune;
 	li->pid = (long)pid;
 	li->pid_start = (long long)start;
 	snprintf(li->boot_id, sizeof(li->boot_id), "%s", boot);
@@ -176,6 +199,23 @@ out:
 	json_decref(o);
 	gfsb_buf_fini(&plain);
 	return e;
+}
+
+/* Is lock `name` held through r? */
+static int
+lock_mine(struct gfsb_repo *r, const char *name)
+{
+	struct gfsb_lock *l;
+	int mine = 0;
+
+	pthread_mutex_lock(&r->pack_lock);
+	for (l = r->locks; l != NULL && !mine; l = l->next) {
+		pthread_mutex_lock(&l->mu);
+		mine = strcmp(l->name, name) == 0;
+		pthread_mutex_unlock(&l->mu);
+	}
+	pthread_mutex_unlock(&r->pack_lock);
+	return mine;
 }
 
 static int
@@ -206,8 +246,10 @@ lock_stale(const struct lockinfo *li)
 struct scan {
 	struct gfsb_repo *r;
 	const char *self;
-	int exclusive;
+	int kind;		/* the lock wanted: GFSB_REPO_LOCK_* */
 	int remove_stale, remove_all, count_only;
+	int oldest_only;	/* gfsb_repo_lock_oldest_other */
+	int64_t oldest;
 	size_t removed, live, stale;
 	int conflict;
 	struct lockinfo holder;
@@ -267,6 +309,12 @@ scan_one(void *cookie, const char *name, uint64_t size)
 			s->live++;
 		return GFSB_OK;
 	}
+	if (s->oldest_only) {
+		if (!lock_stale(&li) && !lock_mine(s->r, name) &&
+		    li.started < s->oldest)
+			s->oldest = li.started;
+		return GFSB_OK;
+	}
 	if (lock_stale(&li)) {
 		gfsb_time_format_local(&li.time, when, sizeof(when));
 		if (s->remove_stale) {
@@ -282,7 +330,8 @@ scan_one(void *cookie, const char *name, uint64_t size)
 		}
 		return GFSB_OK;
 	}
-	if ((s->exclusive || li.exclusive) && !s->conflict) {
+	if ((s->kind == GFSB_REPO_LOCK_EXCLUSIVE || li.exclusive ||
+	    (s->kind == GFSB_REPO_LOCK_PRUNE && li.prune)) && !s->conflict) {
 		s->conflict = 1;
 		s->holder = li;
 	}
@@ -290,7 +339,7 @@ scan_one(void *cookie, const char *name, uint64_t size)
 }
 
 static gfsb_err
-check_conflicts(struct gfsb_repo *r, int exclusive, const char *self)
+check_conflicts(struct gfsb_repo *r, int kind, const char *self)
 {
 	struct scan s;
 	char when[32];
@@ -300,7 +349,7 @@ check_conflicts(struct gfsb_repo *r, int exclusive, const char *self)
 	memset(&s, 0, sizeof(s));
 	s.r = r;
 	s.self = self;
-	s.exclusive = exclusive;
+	s.kind = kind;
 	if ((e = gfsb_backend_list(r->be, GFSB_OBJ_LOCK, scan_one, &s)) !=
 	    GFSB_OK)
 		return e;
@@ -310,7 +359,8 @@ check_conflicts(struct gfsb_repo *r, int exclusive, const char *self)
 	gfsb_time_format_local(&s.holder.time, when, sizeof(when));
 	return gfsb_ctx_seterr(r->ctx, GFSB_ELOCKED,
 	    "repository is locked %s by pid %ld of %s on %s since %s "
-	    "(lock %.8s)", s.holder.exclusive ? "exclusively" : "(shared)",
+	    "(lock %.8s)", s.holder.exclusive ? "exclusively" :
+	    s.holder.prune ? "for a prune" : "(shared)",
 	    s.holder.pid, s.holder.username, s.holder.hostname, when,
 	    s.holder.name);
 }
@@ -333,7 +383,7 @@ refresher(void *arg)
 			break;
 		pthread_mutex_unlock(&l->mu);
 		/* New lock object first, then drop the old: never unlocked. */
-		if (lock_write(l->r, l->exclusive, fresh) == GFSB_OK) {
+		if (lock_write(l->r, l, fresh) == GFSB_OK) {
 			pthread_mutex_lock(&l->mu);
 			if (strcmp(fresh, l->name) != 0)
 				lock_remove(l->r, l->name);
@@ -351,13 +401,13 @@ refresher(void *arg)
 
 /* The lock of a read-only view: shared only, and stored nowhere. */
 static gfsb_err
-view_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+view_lock(struct gfsb_repo *r, int kind, struct gfsb_lock **out)
 {
 	struct gfsb_time when;
 	struct gfsb_lock *l;
 	char at[32];
 
-	if (exclusive) {
+	if (kind != GFSB_REPO_LOCK_SHARED) {
 		when.sec = gfsb_backend_as_of(r->be);
 		when.nsec = 0;
 		gfsb_time_format_local(&when, at, sizeof(at));
@@ -374,28 +424,35 @@ view_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
 }
 
 static gfsb_err
-lock_once(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+lock_once(struct gfsb_repo *r, int kind, struct gfsb_lock **out)
 {
+	struct gfsb_time now;
 	struct gfsb_lock *l;
 	gfsb_err e;
 
-	if ((e = check_conflicts(r, exclusive, NULL)) != GFSB_OK)
+	if ((e = check_conflicts(r, kind, NULL)) != GFSB_OK)
 		return e;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return GFSB_ENOMEM;
 	l->r = r;
-	l->exclusive = exclusive;
+	l->kind = kind;
+	gfsb_time_now(&now);
+	l->started = now.sec;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
-	if ((e = lock_write(r, exclusive, l->name)) != GFSB_OK)
+	if ((e = lock_write(r, l, l->name)) != GFSB_OK)
 		goto fail;
 	/* Someone may have locked between our check and our write. */
-	if ((e = check_conflicts(r, exclusive, l->name)) != GFSB_OK) {
+	if ((e = check_conflicts(r, kind, l->name)) != GFSB_OK) {
 		lock_remove(r, l->name);
 		goto fail;
 	}
 	if (pthread_create(&l->thread, NULL, refresher, l) == 0)
 		l->have_thread = 1;
+	pthread_mutex_lock(&r->pack_lock);
+	l->next = r->locks;
+	r->locks = l;
+	pthread_mutex_unlock(&r->pack_lock);
 	*out = l;
 	return GFSB_OK;
 fail:
@@ -427,7 +484,7 @@ nap(struct gfsb_ctx *ctx, double s)
 }
 
 gfsb_err
-gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
+gfsb_repo_lock(struct gfsb_repo *r, int kind, struct gfsb_lock **out)
 {
 	double end = gfsb_monotonic_seconds() + (double)r->lock_wait, left,
 	    step = 1;
@@ -435,9 +492,9 @@ gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
 	gfsb_err e;
 
 	if (gfsb_backend_as_of(r->be) != 0)
-		return view_lock(r, exclusive, out);
+		return view_lock(r, kind, out);
 	for (;;) {
-		if ((e = lock_once(r, exclusive, out)) != GFSB_ELOCKED ||
+		if ((e = lock_once(r, kind, out)) != GFSB_ELOCKED ||
 		    r->lock_wait == 0)
 			return e;
 		snprintf(why, sizeof(why), "%s", gfsb_ctx_errmsg(r->ctx));
@@ -460,6 +517,8 @@ gfsb_repo_lock(struct gfsb_repo *r, int exclusive, struct gfsb_lock **out)
 void
 gfsb_repo_unlock(struct gfsb_lock *l)
 {
+	struct gfsb_lock **pp;
+
 	if (l == NULL)
 		return;
 	if (l->view) {
@@ -473,6 +532,13 @@ gfsb_repo_unlock(struct gfsb_lock *l)
 		pthread_mutex_unlock(&l->mu);
 		pthread_join(l->thread, NULL);
 	}
+	pthread_mutex_lock(&l->r->pack_lock);
+	for (pp = &l->r->locks; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	pthread_mutex_unlock(&l->r->pack_lock);
 	lock_remove(l->r, l->name);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
@@ -509,4 +575,19 @@ gfsb_repo_lock_count(struct gfsb_repo *r, size_t *live, size_t *stale)
 	*live = s.live;
 	*stale = s.stale;
 	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_repo_lock_oldest_other(struct gfsb_repo *r, int64_t *started)
+{
+	struct scan s;
+	gfsb_err e;
+
+	memset(&s, 0, sizeof(s));
+	s.r = r;
+	s.oldest_only = 1;
+	s.oldest = INT64_MAX;
+	e = gfsb_backend_list(r->be, GFSB_OBJ_LOCK, scan_one, &s);
+	*started = s.oldest;
+	return e;
 }

@@ -607,8 +607,8 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 		}
 		if (e != GFSB_OK)
 			goto out;
-		if ((e = rindex_add_pack(&r->idx, l.v[i].id, ents, nents)) !=
-		    GFSB_OK) {
+		if ((e = rindex_add_pack(&r->idx, l.v[i].id, ents, nents,
+		    0)) != GFSB_OK) {
 			free(ents);
 			goto out;
 		}

@@ -55,9 +55,32 @@ struct pinfo {
 	uint32_t blobs, used;
 	uint64_t size;		    /* in the backend */
 	int present;
-	int held;		    /* to delete, but locked until later */
-	enum { P_KEEP, P_DELETE, P_REPACK } fate;
+	int doomed;		    /* marked for deletion by an earlier prune */
+	int64_t at;		    /* when marked (by this one: now) */
+	enum {
+		P_KEEP,		/* in the new index (a marked pack: again) */
+		P_DELETE,	/* nothing used: marked, deleted when safe */
+		P_REPACK,	/* used blobs copied; then as P_DELETE */
+		P_DOOM,		/* marked before, still unused: as P_DELETE */
+		P_DROP		/* marked before and gone: forgotten */
+	} fate;
 };
+
+/* A marked pack may go once the grace has passed and no other process
+ * that may have begun before then, by any clock within the margin,
+ * still holds a lock: whatever such a process read of the old index,
+ * it has finished using. */
+#define CLOCK_MARGIN 3600
+
+static int
+deletable(const struct gfsb_compact_opts *o, int64_t at, int64_t now,
+    int64_t oldest)
+{
+	int64_t after = at + (o->grace > 0 ? o->grace : 0);
+
+	return now >= after && (oldest == INT64_MAX ||
+	    oldest >= after + CLOCK_MARGIN);
+}
 
 /* Delete a pack nothing needs.  Gone already: fine.  Refused by the
  * storage (a lock this repository did not know of, a policy that allows
@@ -148,21 +171,48 @@ out:
 	return err;
 }
 
-/* Write the new index: kept packs and the new ones; the last file
- * supersedes every index file that was there. */
+/* Pack s's entries (order[start[s] .. start[s + 1]]) into ents. */
+static size_t
+pack_entries(struct gfsb_repo *r, size_t s, const uint32_t *order,
+    const size_t *start, struct hdrent *ents)
+{
+	const struct ientry *e;
+	size_t k, n = 0;
+
+	for (k = start[s]; k < start[s + 1]; k++) {
+		e = &r->idx.e[order[k]];
+		memcpy(ents[n].id, e->id, GFSB_ID_LEN);
+		ents[n].offset = e->offset;
+		ents[n].length = e->length;
+		ents[n].raw_length = e->raw_length;
+		ents[n].type = e->type;
+		ents[n].flags = e->flags;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Write the new index: kept packs and the new ones; then the packs to
+ * delete (each with when it was marked, and its blobs, so that a
+ * snapshot found to need one brings it back); the last file supersedes
+ * every index file that was there.  Packs stored that no index named
+ * (unnamed[i] == 0) are marked too, with no blobs.
+ */
 static gfsb_err
 write_new_index(struct gfsb_repo *r, const struct pinfo *pi, size_t np,
     const uint32_t *order, const size_t *start, struct donepack *fresh,
-    size_t nfresh, uint64_t *files)
+    size_t nfresh, const struct gfsb_objlist *bl, const char *indexed,
+    int64_t now, uint64_t *files)
 {
-	struct donepack *batch = NULL;
+	struct donepack *batch = NULL, *doomed = NULL;
 	struct hdrent *ents = NULL;
-	size_t nb = 0, ne = 0, s, i, k, cap;
-	const struct ientry *e;
+	size_t nb = 0, nd = 0, ne = 0, s, i, cap;
 	gfsb_err err = GFSB_ENOMEM;
 
 	cap = r->idx.npacks + nfresh;
-	if ((batch = calloc(cap ? cap : 1, sizeof(*batch))) == NULL)
+	if ((batch = calloc(cap ? cap : 1, sizeof(*batch))) == NULL ||
+	    (doomed = calloc(np + bl->n + 1, sizeof(*doomed))) == NULL)
 		goto out;
 	if ((ents = malloc((r->idx.n ? r->idx.n : 1) * sizeof(*ents))) ==
 	    NULL)
@@ -170,29 +220,31 @@ write_new_index(struct gfsb_repo *r, const struct pinfo *pi, size_t np,
 	/* Kept packs, with every entry (duplicates included).  The copies
 	 * added pack slots after the first np: those are in `fresh`. */
 	for (s = 0; s < np; s++) {
-		if (!r->idx.packs[s].stored || pi[s].fate != P_KEEP ||
-		    start[s] == start[s + 1])
+		struct donepack *d;
+
+		if (!r->idx.packs[s].stored || pi[s].fate == P_DROP ||
+		    (pi[s].fate != P_KEEP && !pi[s].present))
 			continue;
-		memcpy(batch[nb].id, r->idx.packs[s].id, GFSB_ID_LEN);
-		batch[nb].ents = ents + ne;
-		for (k = start[s]; k < start[s + 1]; k++) {
-			e = &r->idx.e[order[k]];
-			memcpy(ents[ne].id, e->id, GFSB_ID_LEN);
-			ents[ne].offset = e->offset;
-			ents[ne].length = e->length;
-			ents[ne].raw_length = e->raw_length;
-			ents[ne].type = e->type;
-			ents[ne].flags = e->flags;
-			ne++;
-		}
-		batch[nb].n = start[s + 1] - start[s];
-		nb++;
+		d = pi[s].fate == P_KEEP ? &batch[nb++] : &doomed[nd++];
+		memcpy(d->id, r->idx.packs[s].id, GFSB_ID_LEN);
+		d->at = pi[s].fate == P_KEEP ? 0 : pi[s].at;
+		d->ents = ents + ne;
+		d->n = pack_entries(r, s, order, start, ents + ne);
+		ne += d->n;
+		if (d->n == 0 && pi[s].fate == P_KEEP)
+			nb--;
 	}
 	for (i = 0; i < nfresh; i++)
 		batch[nb++] = fresh[i];
-	err = repo_index_replace(r, batch, nb, files);
+	for (i = 0; i < bl->n; i++)
+		if (!indexed[i]) {
+			memcpy(doomed[nd].id, bl->v[i].id, GFSB_ID_LEN);
+			doomed[nd++].at = now;
+		}
+	err = repo_index_replace(r, batch, nb, doomed, nd, files);
 out:
 	free(batch);
+	free(doomed);
 	free(ents);
 	return err;
 }
@@ -213,11 +265,15 @@ group_by_pack(struct gfsb_repo *r, struct pinfo *pi, size_t *start,
 		start[e->pack + 1]++;
 		pi[e->pack].blobs++;
 		pi[e->pack].bytes += e->length;
-		st->blobs++;
 		if (e->mark && !e->dup) {
 			pi[e->pack].used++;
 			pi[e->pack].used_bytes += e->length;
-		} else {
+		}
+		/* A marked pack's blobs were counted when it was marked. */
+		if (pi[e->pack].doomed)
+			continue;
+		st->blobs++;
+		if (!e->mark || e->dup) {
 			st->blobs_unused++;
 			st->unused_bytes += e->length;
 		}
@@ -235,21 +291,51 @@ group_by_pack(struct gfsb_repo *r, struct pinfo *pi, size_t *start,
 	return GFSB_OK;
 }
 
-/* Each pack's fate: deleted when nothing uses it, repacked when more of
- * it is unused than o allows, else kept; a locked one waits.  Packs
- * stored but not indexed (indexed[i] == 0) are deleted, or wait (2). */
+/* A pack marked by an earlier prune: brought back if a snapshot uses it
+ * now (a backup that began before the mark found its blobs), kept
+ * marked otherwise, forgotten once gone. */
 static gfsb_err
-decide(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
-    struct pinfo *pi, const struct gfsb_objlist *bl, char *indexed,
+decide_doomed(struct gfsb_repo *r, struct pinfo *p, const char *name,
     struct gfsb_compact_stats *st)
 {
+	if (!p->present && p->used > 0)
+		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "pack %s, "
+		    "deleted by a prune, holds %u blobs that snapshots use: "
+		    "prune refused, nothing deleted", name, p->used);
+	if (!p->present) {
+		p->fate = P_DROP;
+	} else if (p->used > 0) {
+		p->fate = P_KEEP;
+		st->packs_recovered++;
+		st->packs++;
+		st->pack_bytes += p->size;
+		st->unused_bytes_after += p->bytes - p->used_bytes;
+	} else {
+		p->fate = P_DOOM;
+	}
+	return GFSB_OK;
+}
+
+/* Each pack's fate: marked for deletion when nothing uses it, repacked
+ * when more of it is unused than o allows (then marked), else kept; a
+ * pack its Object Lock holds is not repacked. */
+static gfsb_err
+decide(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    struct pinfo *pi, struct gfsb_compact_stats *st, int64_t now)
+{
 	char name[GFSB_ID_HEX];
-	size_t i, s, np = r->idx.npacks;
+	size_t s, np = r->idx.npacks;
+	gfsb_err e;
 
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored)
 			continue;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		if (pi[s].doomed) {
+			if ((e = decide_doomed(r, &pi[s], name, st)) != GFSB_OK)
+				return e;
+			continue;
+		}
 		if (!pi[s].present && pi[s].used > 0)
 			return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 			    "pack %s is missing but holds %u blobs that "
@@ -257,6 +343,7 @@ decide(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 			    name, pi[s].used);
 		st->packs++;
 		st->pack_bytes += pi[s].size;
+		pi[s].at = now;
 		if (pi[s].used == 0)
 			pi[s].fate = P_DELETE;
 		else if ((double)(pi[s].bytes - pi[s].used_bytes) >
@@ -266,34 +353,86 @@ decide(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 			pi[s].fate = P_KEEP;
 		/* A locked pack stays until its date: copying what it holds
 		 * would only store it twice. */
-		if (pi[s].fate != P_KEEP && pi[s].present &&
-		    held(r, GFSB_OBJ_PACK, name, st)) {
-			if (pi[s].fate == P_REPACK)
-				pi[s].fate = P_KEEP;
-			else
-				pi[s].held = 1;
-		}
-		if (pi[s].fate == P_DELETE && pi[s].present && !pi[s].held) {
-			st->packs_deleted++;
-			st->bytes_freed += pi[s].size;
-		} else if (pi[s].fate == P_REPACK) {
+		if (pi[s].fate == P_REPACK && pi[s].present &&
+		    held(r, GFSB_OBJ_PACK, name, st))
+			pi[s].fate = P_KEEP;
+		if (pi[s].fate == P_REPACK) {
 			st->packs_repacked++;
-			st->bytes_freed += pi[s].size;
 			st->bytes_repacked += pi[s].used_bytes;
 		} else if (pi[s].fate == P_KEEP) {
 			st->unused_bytes_after += pi[s].bytes -
 			    pi[s].used_bytes;
 		}
 	}
-	for (i = 0; i < bl->n; i++)
-		if (!indexed[i]) {
-			if (held(r, GFSB_OBJ_PACK, bl->v[i].name, st)) {
-				indexed[i] = 2; /* waits */
-				continue;
-			}
-			st->unindexed_deleted++;
-			st->bytes_freed += bl->v[i].size;
-		}
+	return GFSB_OK;
+}
+
+/* Delete one marked pack if it may go now; else count it as waiting.
+ * *gone: deleted (or would be, in a dry run). */
+static gfsb_err
+reap_one(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    const char *name, uint64_t size, int64_t at, int64_t now, int64_t oldest,
+    struct gfsb_compact_stats *st, int *gone)
+{
+	gfsb_err e;
+
+	*gone = 0;
+	if (held(r, GFSB_OBJ_PACK, name, st))
+		return GFSB_OK;
+	if (!deletable(o, at, now, oldest)) {
+		st->packs_deferred++;
+		st->bytes_deferred += size;
+		return GFSB_OK;
+	}
+	if (!o->dry_run) {
+		repo_cache_remove(r, GFSB_OBJ_PACK, name);
+		if ((e = remove_pack(r, name, st)) != GFSB_OK)
+			return e;
+	}
+	st->bytes_freed += size;
+	*gone = 1;
+	return GFSB_OK;
+}
+
+/*
+ * The second phase: delete the marked packs (those marked now and
+ * before, and the packs no index names) whose grace has passed and that
+ * no other process's lock may still need (deletable); the others wait
+ * for a later prune.
+ */
+static gfsb_err
+reap(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    const struct pinfo *pi, const struct gfsb_objlist *bl,
+    const char *indexed, int64_t now, struct gfsb_compact_stats *st)
+{
+	char name[GFSB_ID_HEX];
+	int64_t oldest;
+	size_t i, s;
+	int gone;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_lock_oldest_other(r, &oldest)) != GFSB_OK)
+		return e;
+	st->others_locked = oldest != INT64_MAX;
+	for (s = 0; s < r->idx.npacks; s++) {
+		if (!r->idx.packs[s].stored || !pi[s].present ||
+		    pi[s].fate == P_KEEP || pi[s].fate == P_DROP)
+			continue;
+		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
+		if ((e = reap_one(r, o, name, pi[s].size, pi[s].at, now, oldest,
+		    st, &gone)) != GFSB_OK)
+			return e;
+		if (gone && pi[s].fate != P_REPACK)
+			st->packs_deleted++;
+	}
+	for (i = 0; i < bl->n; i++) {
+		if (indexed[i])
+			continue;
+		if ((e = reap_one(r, o, bl->v[i].name, bl->v[i].size, now, now,
+		    oldest, st, &gone)) != GFSB_OK)
+			return e;
+		st->unindexed_deleted += gone;
+	}
 	return GFSB_OK;
 }
 
@@ -310,10 +449,14 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	size_t *start = NULL, i, s, np, nfresh = 0;
 	struct donepack *fresh = NULL;
 	char name[GFSB_ID_HEX];
-	uint64_t written_before;
+	uint64_t written_before, written = 0;
+	struct gfsb_time tnow;
+	int64_t now;
 	gfsb_err err;
 
 	memset(st, 0, sizeof(*st));
+	gfsb_time_now(&tnow);
+	now = o->now > 0 ? o->now : tnow.sec;
 	if (!r->index_loaded)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
 		    "compaction needs the index loaded and marked");
@@ -330,6 +473,8 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	for (s = 0; s < np; s++) {
 		if (!r->idx.packs[s].stored)
 			continue;
+		pi[s].doomed = r->idx.packs[s].doomed;
+		pi[s].at = r->idx.packs[s].doomed_at;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
 		bp = gfsb_objlist_find(&bl, name);
 		if (bp != NULL) {
@@ -339,13 +484,15 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 		}
 	}
 	if ((err = group_by_pack(r, pi, start, order, st)) != GFSB_OK ||
-	    (err = decide(r, o, pi, &bl, indexed, st)) != GFSB_OK)
+	    (err = decide(r, o, pi, st, now)) != GFSB_OK)
 		goto out;
 	if (o->dry_run) {
-		/* Estimate: the copies take about what they took before. */
-		st->bytes_freed -= st->bytes_repacked;
-		err = GFSB_OK;
-		goto out;
+		/* What the second phase would delete now; the copies take
+		 * about what they took before. */
+		if ((err = reap(r, o, pi, &bl, indexed, now, st)) != GFSB_OK)
+			goto out;
+		written = st->bytes_repacked;
+		goto done;
 	}
 
 	/* 1. Copies. */
@@ -367,34 +514,21 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	pthread_mutex_lock(&r->pack_lock);
 	fresh = repo_take_done_locked(r, &nfresh);
 	st->packs_written = nfresh;
-	st->bytes_freed -= r->stats.pack_bytes - written_before;
+	written = r->stats.pack_bytes - written_before;
 	pthread_mutex_unlock(&r->pack_lock);
 
-	/* 2. The new index, superseding every old file. */
+	/* 2. The new index, superseding every old file: what goes is
+	 * marked for deletion (the first phase). */
 	if ((err = write_new_index(r, pi, np, order, start, fresh, nfresh,
-	    &st->index_files_written)) != GFSB_OK)
+	    &bl, indexed, now, &st->index_files_written)) != GFSB_OK)
 		goto out;
 	/* 3. Old index files. */
 	if ((err = repo_index_remove_old(r, &st->index_files_removed)) !=
 	    GFSB_OK)
 		goto out;
-	/* 4. Packs no longer needed, and leftovers nobody indexed. */
-	for (s = 0; s < np; s++) {
-		if (!r->idx.packs[s].stored || !pi[s].present ||
-		    pi[s].fate == P_KEEP || pi[s].held)
-			continue;
-		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
-		repo_cache_remove(r, GFSB_OBJ_PACK, name);
-		if ((err = remove_pack(r, name, st)) != GFSB_OK)
-			goto out;
-	}
-	for (i = 0; i < bl.n; i++) {
-		if (indexed[i])
-			continue;
-		if ((err = remove_pack(r, bl.v[i].name, st)) != GFSB_OK)
-			goto out;
-	}
-	err = GFSB_OK;
+	/* 4. The marked packs that may go (the second phase). */
+	if ((err = reap(r, o, pi, &bl, indexed, now, st)) != GFSB_OK)
+		goto out;
 	gfsb_ctx_clearerr(r->ctx);
 	/* The in-memory index described the old packs: read the new one. */
 	rindex_fini(&r->idx);
@@ -402,6 +536,9 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 		r->index_loaded = 0;
 		err = gfsb_repo_index_load(r);
 	}
+done:
+	st->bytes_freed = st->bytes_freed > written ? st->bytes_freed -
+	    written : 0;
 out:
 	r->no_auto_index = 0;
 	for (i = 0; i < nfresh; i++)

@@ -240,7 +240,7 @@ repair_commit(struct gfsb_repo *r, struct gather *g,
 	size_t i;
 	gfsb_err e;
 
-	if ((e = repo_index_replace(r, g->packs, g->np,
+	if ((e = repo_index_replace(r, g->packs, g->np, NULL, 0,
 	    &st->index_files_written)) != GFSB_OK ||
 	    (e = repo_index_remove_old(r, &st->index_files_removed)) !=
 	    GFSB_OK)

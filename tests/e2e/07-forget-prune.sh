@@ -51,8 +51,14 @@ expect 1 "$GFSB" forget -r "$R" --keep-tag nosuchtag
 one_line_error "would remove every snapshot"
 [ "$(nfiles "$R/snapshots")" = 14 ] || fail "a refused forget removed snapshots"
 
-step "forget and prune need the exclusive lock"
-hold_lock "$R" shared
+step "forget and prune wait for another prune and for an exclusive lock"
+# (Not for a backup's shared lock: tests/e2e/46-fleet.sh.)
+hold_lock "$R" prune
+expect 11 "$GFSB" forget -r "$R" --keep-last 1
+err_has "locked for a prune"
+expect 11 "$GFSB" prune -r "$R"
+release_lock
+hold_lock "$R" exclusive
 expect 11 "$GFSB" forget -r "$R" --keep-last 1
 expect 11 "$GFSB" prune -r "$R"
 [ "$(nfiles "$R/snapshots")" = 14 ] || fail "a locked-out forget removed snapshots"

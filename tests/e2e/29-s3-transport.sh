@@ -155,7 +155,7 @@ $PY "$HERE/treecmp.py" "$S" "$T/r$S" || fail "restore differs"
 
 step "a lock that cannot be read is neither ignored nor removed"
 faults '{"rate": 0}'
-hold_lock "$R" shared
+hold_lock "$R" exclusive
 faults '{"rate": 1, "kinds": ["500"], "methods": ["GET"], "path": "/locks/"}'
 expect 1 "$GFSB" unlock -r "$R"
 storage_error "$HTTP" "$R/locks/"

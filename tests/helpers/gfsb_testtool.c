@@ -2,7 +2,7 @@
  * gfsb_testtool: what the end-to-end tests need and the CLI must never
  * offer.
  *
- *   gfsb_testtool hold-lock REPO exclusive|shared
+ *   gfsb_testtool hold-lock REPO exclusive|shared|prune
  *       take a lock and hold it until SIGTERM (prints "locked")
  *   gfsb_testtool hostile-snapshot REPO NAME
  *       write a snapshot whose tree holds a file called NAME, bypassing
@@ -90,14 +90,14 @@ open_repo(const char *url, struct gfsb_ctx **ctx, struct gfsb_backend **be,
 }
 
 static int
-hold_lock(struct gfsb_repo *r, struct gfsb_ctx *ctx, int exclusive)
+hold_lock(struct gfsb_repo *r, struct gfsb_ctx *ctx, int kind)
 {
 	struct gfsb_lock *l;
 	gfsb_err e;
 
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	if ((e = gfsb_repo_lock(r, exclusive, &l)) != GFSB_OK)
+	if ((e = gfsb_repo_lock(r, kind, &l)) != GFSB_OK)
 		return fail(ctx, "lock", e);
 	printf("locked\n");
 	fflush(stdout);
@@ -425,7 +425,7 @@ main(int argc, char **argv)
 		return be_main(argc - 2, argv + 2);
 	if (argc != 4) {
 		fprintf(stderr, "usage: gfsb_testtool hold-lock REPO "
-		    "exclusive|shared | hostile-snapshot REPO NAME | "
+		    "exclusive|shared|prune | hostile-snapshot REPO NAME | "
 		    "reseal-config REPO KEY=NUMBER | be [--as-of T] URL VERB "
 		    "...\n");
 		return 2;
@@ -433,7 +433,9 @@ main(int argc, char **argv)
 	if ((rc = open_repo(argv[2], &ctx, &be, &r)) != 0)
 		return rc;
 	if (strcmp(argv[1], "hold-lock") == 0)
-		rc = hold_lock(r, ctx, strcmp(argv[3], "exclusive") == 0);
+		rc = hold_lock(r, ctx, strcmp(argv[3], "exclusive") == 0 ?
+		    GFSB_REPO_LOCK_EXCLUSIVE : strcmp(argv[3], "prune") == 0 ?
+		    GFSB_REPO_LOCK_PRUNE : GFSB_REPO_LOCK_SHARED);
 	else if (strcmp(argv[1], "hostile-snapshot") == 0)
 		rc = hostile_snapshot(r, ctx, argv[3]);
 	else if (strcmp(argv[1], "reseal-config") == 0)

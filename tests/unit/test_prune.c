@@ -5,6 +5,9 @@
  * (dry, then for real) frees the data only the removed snapshots used,
  * leaves a repository that verifies whole, every kept snapshot restoring
  * its own night's bytes, and has nothing left to do the second time.
+ * Prune in two phases: what a backup that began before the mark may use
+ * is only marked, and a snapshot it saves brings it back; a backup that
+ * begins after the mark stores anew; the grace keeps marked packs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,6 +301,173 @@ test_other_host_meanwhile(void **state)
 	assert_int_equal(rr.damaged_files, 0);
 }
 
+
+/* Night n's data backed up through handle b (the night's time), as the
+ * snapshot restores_night(f, n) checks. */
+static void
+backup_night_via(struct fixture *f, struct gfsb_repo *b, unsigned n,
+    struct gfsb_backup_result *br)
+{
+	const char *paths[1] = { f->src };
+	struct gfsb_backup_opts bo;
+
+	write_night(f, n);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	bo.has_time = 1;
+	when(n, &bo.time);
+	bo.time.sec += 3600;
+	if (gfsb_ops_backup(b, &bo, br) != GFSB_OK)
+		fail_msg("backup: %s", gfsb_ctx_errmsg(f->x.ctx));
+	snprintf(f->ids[n], GFSB_ID_HEX, "%s", br->snapshot_id);
+}
+
+/* The repository, opened afresh, reads whole. */
+static void
+verifies_whole(struct fixture *f)
+{
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result vr;
+	struct gfsb_repo *r;
+
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &r), GFSB_OK);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	gfsb_time_now(&vo.now);
+	assert_int_equal(gfsb_ops_verify(r, &vo, &vr), GFSB_OK);
+	assert_int_equal(vr.ndamage, 0);
+	assert_int_equal(vr.broken_total, 0);
+	gfsb_ops_verify_result_fini(&vr);
+	gfsb_repo_close(r);
+}
+
+static struct gfsb_repo *
+another(struct fixture *f)
+{
+	struct gfsb_repo *r;
+
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &r), GFSB_OK);
+	return r;
+}
+
+/*
+ * A backup began (its lock, its index) before the prune marked night 3's
+ * pack: the prune deletes nothing while it runs, the backup reuses night
+ * 3's blobs from the marked pack, and the next prune brings the pack back
+ * for its snapshot, deleting only the rest.
+ */
+static void
+test_backup_during_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_backup_result br;
+	struct gfsb_prune_result pr;
+	struct gfsb_lock *l, *p, *q;
+	struct gfsb_repo *b = another(f);
+	uint64_t bytes;
+	size_t packs;
+	char kept[256];
+
+	assert_int_equal(gfsb_repo_lock(b, GFSB_REPO_LOCK_SHARED, &l),
+	    GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(b), GFSB_OK);
+	forget(f, 0, kept, sizeof(kept));
+	packs = count(f, GFSB_OBJ_PACK, &bytes);
+	prune(f, 0, &pr);
+	assert_true(pr.st.others_locked);
+	assert_int_equal(pr.st.packs_deleted, 0);
+	assert_true(pr.st.packs_deferred >= 6);
+	assert_int_equal(count(f, GFSB_OBJ_PACK, &bytes), packs +
+	    pr.st.packs_written);
+	/* Another prune meanwhile waits; the backup does not. */
+	assert_int_equal(gfsb_repo_lock(f->x.r, GFSB_REPO_LOCK_PRUNE, &p),
+	    GFSB_OK);
+	assert_int_equal(gfsb_repo_lock(b, GFSB_REPO_LOCK_PRUNE, &q),
+	    GFSB_ELOCKED);
+	gfsb_ctx_clearerr(f->x.ctx);
+	gfsb_repo_unlock(p);
+	backup_night_via(f, b, 3, &br);
+	assert_true(br.summary.data_added < SIZE / 2);
+	gfsb_repo_unlock(l);
+	gfsb_repo_close(b);
+	prune(f, 0, &pr);
+	assert_false(pr.st.others_locked);
+	assert_true(pr.st.packs_recovered >= 1);
+	assert_true(pr.st.packs_deleted >= 5);
+	assert_int_equal(pr.st.packs_deferred, 0);
+	restores_night(f, 3);
+	restores_night(f, 10);
+	verifies_whole(f);
+}
+
+/*
+ * A backup that begins after the mark never reuses a marked pack: night
+ * 3's data is stored again, and once the lock that held the marked packs
+ * goes, prune deletes every one of them.
+ */
+static void
+test_backup_after_mark(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_backup_result br;
+	struct gfsb_prune_result pr;
+	struct gfsb_repo *h = another(f), *b;
+	struct gfsb_lock *l;
+	char kept[256];
+
+	assert_int_equal(gfsb_repo_lock(h, GFSB_REPO_LOCK_SHARED, &l),
+	    GFSB_OK);
+	forget(f, 0, kept, sizeof(kept));
+	prune(f, 0, &pr);
+	assert_true(pr.st.packs_deferred >= 6);
+	b = another(f);
+	backup_night_via(f, b, 3, &br);
+	assert_true(br.summary.data_added >= SIZE);
+	gfsb_repo_close(b);
+	gfsb_repo_unlock(l);
+	gfsb_repo_close(h);
+	prune(f, 0, &pr);
+	assert_int_equal(pr.st.packs_recovered, 0);
+	assert_true(pr.st.packs_deleted >= 6);
+	assert_int_equal(pr.st.packs_deferred, 0);
+	restores_night(f, 3);
+	verifies_whole(f);
+}
+
+/* --grace: marked packs stay that long, whoever holds locks. */
+static void
+test_grace(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_prune_opts po;
+	struct gfsb_prune_result pr;
+	uint64_t bytes;
+	size_t packs;
+	char kept[256];
+
+	forget(f, 0, kept, sizeof(kept));
+	packs = count(f, GFSB_OBJ_PACK, &bytes);
+	memset(&po, 0, sizeof(po));
+	po.max_unused = 0.05;
+	po.grace = 3600;
+	assert_int_equal(gfsb_ops_prune(f->x.r, &po, &pr), GFSB_OK);
+	assert_false(pr.st.others_locked);
+	assert_int_equal(pr.st.packs_deleted, 0);
+	assert_true(pr.st.packs_deferred >= 6);
+	assert_int_equal(count(f, GFSB_OBJ_PACK, &bytes), packs +
+	    pr.st.packs_written);
+	verifies_whole(f);
+	prune(f, 0, &pr);
+	assert_true(pr.st.packs_deleted >= 6);
+	assert_true(count(f, GFSB_OBJ_PACK, &bytes) < packs);
+	restores_night(f, 10);
+	verifies_whole(f);
+}
+
 int
 main(void)
 {
@@ -306,6 +476,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_other_host_meanwhile, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup_during_prune, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup_after_mark, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
