@@ -971,6 +971,9 @@ struct gfsb_prune_opts {
 	int locked;	   /* the caller holds a prune lock */
 	int64_t grace;	   /* seconds a pack marked for deletion waits at
 			      least (--grace) */
+	void (*marked)(void *cookie); /* the first phase is done (as
+					 gfsb_compact_opts) */
+	void *marked_cookie;
 };
 
 struct gfsb_prune_result {

@@ -418,6 +418,16 @@ struct gfsb_compact_opts {
 	int dry_run;	   /* decide and count, change nothing */
 	int64_t grace;	   /* seconds a marked pack waits at least */
 	int64_t now;	   /* seconds since the epoch; 0: the clock */
+	/* Before the second phase deletes anything: mark (with
+	 * gfsb_repo_index_mark) what the snapshots saved since the caller
+	 * marked use; blobs the index does not know are no error.  NULL:
+	 * nothing to look at. */
+	gfsb_err (*recheck)(void *cookie, struct gfsb_repo *r);
+	void *cookie;
+	/* Told when the first phase is done (the new index stored, the
+	 * old files gone), before the second begins; NULL: nobody. */
+	void (*marked)(void *cookie);
+	void *marked_cookie;
 };
 
 struct gfsb_compact_stats {
@@ -439,6 +449,9 @@ struct gfsb_compact_stats {
 					      locks */
 	uint64_t bytes_deferred;
 	uint64_t packs_recovered;	   /* marked, used again: kept */
+	uint64_t packs_used_since;	   /* marked now, but used by what
+					      was saved meanwhile: left for
+					      the next prune to keep */
 	int others_locked;		   /* other processes held locks */
 };
 

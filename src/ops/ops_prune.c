@@ -58,10 +58,13 @@ missing(struct gfsb_repo *r, const char *snap, const char *what,
 	    what, hex);
 }
 
-/* Mark everything reachable from the snapshots' root trees. */
+/* Mark everything reachable from the snapshots' root trees.  lenient:
+ * a blob the index does not know is passed over (the second phase's
+ * look at snapshots saved meanwhile: their new packs are not ours to
+ * delete, and trees no index file names yet cannot be walked). */
 static gfsb_err
 mark_all(struct gfsb_repo *r, struct gfsb_snapshot **snaps, size_t n,
-    size_t *trees)
+    size_t *trees, int lenient)
 {
 	struct worklist w = { NULL, 0, 0 };
 	struct gfsb_repo_io *io = NULL;
@@ -79,6 +82,10 @@ mark_all(struct gfsb_repo *r, struct gfsb_snapshot **snaps, size_t n,
 		cur = w.v[--w.n];
 		e = gfsb_repo_index_mark(r, GFSB_BLOB_TREE, cur.id);
 		if (e == GFSB_EEXIST) {
+			e = GFSB_OK;
+			continue;
+		}
+		if (e == GFSB_ENOTFOUND && lenient) {
 			e = GFSB_OK;
 			continue;
 		}
@@ -102,7 +109,8 @@ mark_all(struct gfsb_repo *r, struct gfsb_snapshot **snaps, size_t n,
 					continue;
 				e = gfsb_repo_index_mark(r, GFSB_BLOB_DATA,
 				    nd->extents[k].id);
-				if (e == GFSB_EEXIST)
+				if (e == GFSB_EEXIST ||
+				    (e == GFSB_ENOTFOUND && lenient))
 					e = GFSB_OK;
 				else if (e == GFSB_ENOTFOUND)
 					e = missing(r, cur.snap, "data",
@@ -117,10 +125,47 @@ mark_all(struct gfsb_repo *r, struct gfsb_snapshot **snaps, size_t n,
 	return e;
 }
 
+/* The snapshots the first phase walked. */
+struct walked {
+	struct gfsb_snapshot **snaps;
+	size_t n;
+	size_t *trees;
+};
+
+/* Before the second phase: mark what the snapshots saved since use. */
+static gfsb_err
+recheck(void *cookie, struct gfsb_repo *r)
+{
+	struct walked *w = cookie;
+	struct gfsb_snapshot **now = NULL, **fresh = NULL;
+	size_t n = 0, nf = 0, i, j;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_snapshot_list(r, &now, &n)) != GFSB_OK)
+		return e;
+	if (n > 0 && (fresh = malloc(n * sizeof(*fresh))) == NULL) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < w->n; j++)
+			if (strcmp(now[i]->id, w->snaps[j]->id) == 0)
+				break;
+		if (j == w->n)
+			fresh[nf++] = now[i];
+	}
+	e = mark_all(r, fresh, nf, w->trees, 1);
+out:
+	free(fresh);
+	gfsb_repo_snapshot_list_free(now, n);
+	return e;
+}
+
 gfsb_err
 gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
     struct gfsb_prune_result *res)
 {
+	struct walked w;
 	struct gfsb_snapshot **snaps = NULL;
 	struct gfsb_compact_opts co;
 	struct gfsb_lock *lock = NULL;
@@ -144,12 +189,19 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	    (e = gfsb_repo_index_reload(r)) != GFSB_OK)
 		goto out;
 	res->snapshots = n;
-	if ((e = mark_all(r, snaps, n, &res->trees)) != GFSB_OK)
+	if ((e = mark_all(r, snaps, n, &res->trees, 0)) != GFSB_OK)
 		goto out;
 	memset(&co, 0, sizeof(co));
 	co.max_unused = o->max_unused;
 	co.dry_run = o->dry_run;
 	co.grace = o->grace;
+	w.snaps = snaps;
+	w.n = n;
+	w.trees = &res->trees;
+	co.recheck = recheck;
+	co.cookie = &w;
+	co.marked = o->marked;
+	co.marked_cookie = o->marked_cookie;
 	e = gfsb_repo_compact(r, &co, &res->st);
 	/* Temporary files and unfinished uploads look like another
 	 * process's work in progress: only when there is none. */

@@ -68,6 +68,10 @@ gfsb_ops_prune_lines(const struct gfsb_prune_result *res, double max_unused,
 		ops_line_put(&o, "%s %llu packs marked for deletion: snapshots "
 		    "made since use them", dry_run ? "would keep" : "kept",
 		    (unsigned long long)st->packs_recovered);
+	if (st->packs_used_since > 0)
+		ops_line_put(&o, "%llu packs marked for deletion are used by "
+		    "backups saved meanwhile; the next prune keeps them",
+		    (unsigned long long)st->packs_used_since);
 	if (st->packs_deferred > 0) {
 		gfsb_size_format(st->bytes_deferred, waiting, sizeof(waiting));
 		ops_line_put(&o, "%llu packs (%s) marked for deletion wait for "

@@ -358,7 +358,7 @@ stage_prune(struct run *r)
 	struct gfsb_prune_opts po;
 	struct gfsb_prune_result pr;
 	int64_t today = gfsb_ops_verify_day(&r->o->now), last;
-	char freed[32];
+	char freed[32], wait[96];
 	gfsb_err e;
 
 	rn_stage_begin(r);
@@ -385,10 +385,15 @@ stage_prune(struct run *r)
 	r->res->rep.packs_freed = pr.st.packs_deleted + pr.st.packs_repacked;
 	r->res->rep.bytes_freed = pr.st.bytes_freed;
 	gfsb_size_format(pr.st.bytes_freed, freed, sizeof(freed));
+	/* Marked packs that others' backups may still use: the next
+	 * prune deletes them. */
+	snprintf(wait, sizeof(wait), "; %llu more wait for processes that "
+	    "began before", (unsigned long long)pr.st.packs_deferred);
 	rn_stage_end(r, "prune", GFSB_OK, 0, GFSB_REPORT_OK, "%s %s: %llu packs "
-	    "deleted, %llu repacked", r->o->dry_run ? "would free" : "freed",
-	    freed, (unsigned long long)pr.st.packs_deleted,
-	    (unsigned long long)pr.st.packs_repacked);
+	    "deleted, %llu repacked%s", r->o->dry_run ? "would free" :
+	    "freed", freed, (unsigned long long)pr.st.packs_deleted,
+	    (unsigned long long)pr.st.packs_repacked,
+	    pr.st.packs_deferred > 0 ? wait : "");
 }
 
 /* The mirror's locks in one line: extended, and what waits on them. */

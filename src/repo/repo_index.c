@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/repo.h>
@@ -253,6 +254,30 @@ repo_index_pack_ids(struct gfsb_repo *r, struct packids *out)
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), idcmp);
 	return GFSB_OK;
+}
+
+gfsb_err
+repo_packids_add(struct packids *p, const uint8_t id[GFSB_ID_LEN])
+{
+	uint8_t (*grown)[GFSB_ID_LEN];
+
+	/* Room for 16, then doubled each time it fills. */
+	if (p->n == 0 || (p->n >= 16 && (p->n & (p->n - 1)) == 0)) {
+		grown = realloc(p->v, (p->n < 16 ? 16 : 2 * p->n) *
+		    sizeof(*p->v));
+		if (grown == NULL)
+			return GFSB_ENOMEM;
+		p->v = grown;
+	}
+	memcpy(p->v[p->n++], id, GFSB_ID_LEN);
+	return GFSB_OK;
+}
+
+void
+repo_packids_sort(struct packids *p)
+{
+	if (p->n > 1)
+		qsort(p->v, p->n, sizeof(*p->v), idcmp);
 }
 
 int
@@ -790,6 +815,93 @@ keep_pack(void *cookie, const char *name)
 	    repo_packids_has(cookie, id);
 }
 
+/* The ilist's files, freed. */
+static void
+ilist_fini(struct ilist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		repo_ifile_fini(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/*
+ * List the index files and read every one into l.  A file listed, then
+ * gone was replaced by a prune meanwhile (backups run while it does):
+ * the listing again names its replacement (a storage may go on listing
+ * a deleted object for a moment: a little longer each time); a few
+ * tries, then it is lost.  A damaged or lost file fails the load (bad
+ * NULL) or is handed to bad and left out.
+ */
+static gfsb_err
+read_files(struct gfsb_repo *r, struct ilist *l, void (*bad)(void *cookie,
+    const char *name, gfsb_err e, const char *detail), void *cookie)
+{
+	struct gfsb_objlist names;
+	struct gfsb_buf plain;
+	char msg[512];
+	size_t i;
+	int vanished = 0;
+	gfsb_err e;
+
+	gfsb_buf_init(&plain);
+again:
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_INDEX, &names)) !=
+	    GFSB_OK)
+		goto out;
+	if (names.n > 0 && (l->v = calloc(names.n, sizeof(*l->v))) == NULL) {
+		gfsb_objlist_fini(&names);
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	for (l->n = 0; l->n < names.n; l->n++)
+		memcpy(l->v[l->n].name, names.v[l->n].name, GFSB_ID_HEX);
+	gfsb_objlist_fini(&names);
+	for (i = 0; i < l->n; i++) {
+		e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, l->v[i].name,
+		    MAX_INDEX, &plain);
+		if (e == GFSB_OK &&
+		    (e = repo_ifile_decode(plain.data, plain.len, &l->v[i])) !=
+		    GFSB_OK && e != GFSB_ENOMEM)
+			e = gfsb_ctx_seterr(r->ctx, e,
+			    "index/%s is malformed", l->v[i].name);
+		if (e == GFSB_OK)
+			continue;
+		if (e == GFSB_ENOTFOUND && ++vanished <= 5) {
+			struct timespec ts = { 0, 100000000L * vanished };
+
+			nanosleep(&ts, NULL);
+			gfsb_ctx_clearerr(r->ctx);
+			ilist_fini(l);
+			goto again;
+		}
+		/* Any other failure is the storage's, and says nothing about
+		 * the file: stop with it. */
+		if (!gfsb_err_is_damage(e))
+			goto out;
+		if (bad == NULL) {
+			/* Say the way out: the packs hold what it held. */
+			snprintf(msg, sizeof(msg), "%s",
+			    gfsb_ctx_errmsg(r->ctx));
+			gfsb_ctx_clearerr(r->ctx);
+			e = gfsb_ctx_seterr(r->ctx, e, "%s (`gfsbackup repair "
+			    "index` rebuilds the index from the packs)", msg);
+			goto out;
+		}
+		bad(cookie, l->v[i].name, e, gfsb_ctx_errmsg(r->ctx));
+		gfsb_ctx_clearerr(r->ctx);
+		repo_ifile_fini(&l->v[i]);
+		l->v[i].superseded = 1; /* nothing of it is used */
+		e = GFSB_OK;
+	}
+out:
+	gfsb_buf_fini(&plain);
+	return e;
+}
+
 /*
  * Load the index.  With bad NULL, a damaged index file fails the load;
  * otherwise it is handed to bad and skipped.
@@ -799,8 +911,6 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
     gfsb_err e, const char *detail), void *cookie)
 {
 	struct ilist l = { NULL, 0 };
-	struct gfsb_objlist names;
-	struct gfsb_buf plain;
 	char hex[GFSB_ID_HEX];
 	size_t i, j, k;
 	int pass;
@@ -808,48 +918,8 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 
 	if (r->index_loaded)
 		return GFSB_OK;
-	gfsb_buf_init(&plain);
-	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_INDEX, &names)) != GFSB_OK)
-		return e;
-	if (names.n > 0 && (l.v = calloc(names.n, sizeof(*l.v))) == NULL) {
-		gfsb_objlist_fini(&names);
-		return GFSB_ENOMEM;
-	}
-	for (l.n = 0; l.n < names.n; l.n++)
-		memcpy(l.v[l.n].name, names.v[l.n].name, GFSB_ID_HEX);
-	gfsb_objlist_fini(&names);
-	for (i = 0; i < l.n; i++) {
-		e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, l.v[i].name,
-		    MAX_INDEX, &plain);
-		if (e == GFSB_OK &&
-		    (e = repo_ifile_decode(plain.data, plain.len, &l.v[i])) !=
-		    GFSB_OK && e != GFSB_ENOMEM)
-			e = gfsb_ctx_seterr(r->ctx, e,
-			    "index/%s is malformed", l.v[i].name);
-		if (e == GFSB_OK)
-			continue;
-		/* Damaged or gone (the listing named it, we hold a lock):
-		 * the file is lost.  Any other failure is the storage's, and
-		 * says nothing about the file: stop with it. */
-		if (!gfsb_err_is_damage(e))
-			goto out;
-		if (bad == NULL) {
-			char msg[512];
-
-			/* Say the way out: the packs hold what it held. */
-			snprintf(msg, sizeof(msg), "%s",
-			    gfsb_ctx_errmsg(r->ctx));
-			gfsb_ctx_clearerr(r->ctx);
-			e = gfsb_ctx_seterr(r->ctx, e, "%s (`gfsbackup repair "
-			    "index` rebuilds the index from the packs)", msg);
-			goto out;
-		}
-		bad(cookie, l.v[i].name, e, gfsb_ctx_errmsg(r->ctx));
-		gfsb_ctx_clearerr(r->ctx);
-		repo_ifile_fini(&l.v[i]);
-		l.v[i].superseded = 1; /* nothing of it is used */
-		e = GFSB_OK;
-	}
+	if ((e = read_files(r, &l, bad, cookie)) != GFSB_OK)
+		goto out;
 	/* Ignore index files that a newer one replaced. */
 	for (i = 0; i < l.n; i++)
 		for (j = 0; j < l.v[i].nsup; j++) {
@@ -904,10 +974,7 @@ index_load(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 		free(ids.v);
 	}
 out:
-	for (i = 0; i < l.n; i++)
-		repo_ifile_fini(&l.v[i]);
-	free(l.v);
-	gfsb_buf_fini(&plain);
+	ilist_fini(&l);
 	return e;
 }
 

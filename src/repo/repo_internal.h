@@ -222,6 +222,9 @@ struct packids {
 };
 gfsb_err repo_index_pack_ids(struct gfsb_repo *r, struct packids *out);
 int repo_packids_has(const struct packids *p, const uint8_t id[GFSB_ID_LEN]);
+/* Append id (then sort before repo_packids_has).  GFSB_ENOMEM. */
+gfsb_err repo_packids_add(struct packids *p, const uint8_t id[GFSB_ID_LEN]);
+void repo_packids_sort(struct packids *p);
 /* Add a whole pack's entries (from an index file or a header).  A blob
  * the index already has is kept as a duplicate entry (found by prune, not
  * by lookups).  doomed_at > 0: a pack marked for deletion then. */

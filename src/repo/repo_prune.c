@@ -66,6 +66,16 @@ struct pinfo {
 	} fate;
 };
 
+/* What the second phase reads of the first. */
+struct reap_in {
+	size_t np;			/* pack slots before the copies */
+	const struct gfsb_objlist *bl;	/* packs stored */
+	const char *indexed;		/* bl[i] named by the index */
+	const uint32_t *order;		/* entries by pack (group_by_pack) */
+	const size_t *start;
+	int64_t now;
+};
+
 /* A marked pack may go once the grace has passed and no other process
  * that may have begun before then, by any clock within the margin,
  * still holds a lock: whatever such a process read of the old index,
@@ -394,45 +404,193 @@ reap_one(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	return GFSB_OK;
 }
 
+/* What happened since the first phase, which the second must not undo. */
+struct since {
+	struct packids named;	/* packs index files written since name */
+	int checked;		/* the look was taken */
+};
+
+/*
+ * Index files written since ours were loaded (by backups that ran
+ * meanwhile): the packs they name stay, and their blobs join the index so
+ * that the snapshots saved since can be walked (o->recheck marks what
+ * they use).  Locks first, then this: a backup whose lock is gone wrote
+ * its index and its snapshot before it let go.
+ */
+static gfsb_err
+look_since(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
+    struct since *sn)
+{
+	struct gfsb_objlist names = { NULL, 0, 0 };
+	struct gfsb_index_file f;
+	struct hdrent *ents = NULL;
+	size_t i, j, k, cap = 0;
+	gfsb_err e;
+
+	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_INDEX, &names)) !=
+	    GFSB_OK)
+		return e;
+	for (i = 0; i < names.n && e == GFSB_OK; i++) {
+		for (j = 0; j < r->nindex_names; j++)
+			if (strcmp(r->index_names[j], names.v[i].name) == 0)
+				break;
+		if (j < r->nindex_names)
+			continue;
+		if ((e = gfsb_repo_index_file_read(r, names.v[i].name, &f)) !=
+		    GFSB_OK)
+			break;
+		for (j = 0; j < f.npacks && e == GFSB_OK; j++) {
+			const struct gfsb_pack_blobs *pb = &f.packs[j];
+
+			if (pb->n > cap) {
+				free(ents);
+				cap = pb->n;
+				ents = malloc(cap * sizeof(*ents));
+				if (ents == NULL) {
+					e = GFSB_ENOMEM;
+					break;
+				}
+			}
+			for (k = 0; k < pb->n; k++) {
+				memcpy(ents[k].id, pb->ids[k], GFSB_ID_LEN);
+				ents[k].offset = pb->locs[k].offset;
+				ents[k].length = pb->locs[k].length;
+				ents[k].raw_length = pb->locs[k].raw_length;
+				ents[k].type = pb->locs[k].type;
+				ents[k].flags = pb->locs[k].flags;
+			}
+			e = repo_packids_add(&sn->named, pb->id);
+			if (e == GFSB_OK)
+				e = rindex_add_pack(&r->idx, pb->id, ents,
+				    pb->n, 0);
+		}
+		gfsb_repo_index_file_fini(&f);
+	}
+	free(ents);
+	gfsb_objlist_fini(&names);
+	if (e == GFSB_OK && sn->named.n > 1)
+		repo_packids_sort(&sn->named);
+	if (e == GFSB_OK && o->recheck != NULL)
+		e = o->recheck(o->cookie, r);
+	sn->checked = e == GFSB_OK;
+	return e;
+}
+
+/* Has pack s gained a use since it was marked (more of its blobs marked
+ * than when decided)? */
+static int
+used_since(struct gfsb_repo *r, const struct pinfo *p, const uint32_t *order,
+    const size_t *start, size_t s)
+{
+	const struct ientry *e;
+	uint32_t used = 0;
+	size_t k;
+
+	for (k = start[s]; k < start[s + 1]; k++) {
+		e = &r->idx.e[order[k]];
+		used += e->mark && !e->dup;
+	}
+	return used > p->used;
+}
+
 /*
  * The second phase: delete the marked packs (those marked now and
  * before, and the packs no index names) whose grace has passed and that
- * no other process's lock may still need (deletable); the others wait
- * for a later prune.
+ * no process's lock taken before then may still need (deletable), unless
+ * what happened since the first phase (look_since) needs them; the
+ * others wait for a later prune.  A dry run only counts.
  */
 static gfsb_err
 reap(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
-    const struct pinfo *pi, const struct gfsb_objlist *bl,
-    const char *indexed, int64_t now, struct gfsb_compact_stats *st)
+    const struct pinfo *pi, const struct reap_in *in,
+    struct gfsb_compact_stats *st)
 {
+	struct since sn;
 	char name[GFSB_ID_HEX];
 	int64_t oldest;
 	size_t i, s;
-	int gone;
+	int gone, any = 0;
 	gfsb_err e;
 
+	memset(&sn, 0, sizeof(sn));
 	if ((e = gfsb_repo_lock_oldest_other(r, &oldest)) != GFSB_OK)
 		return e;
 	st->others_locked = oldest != INT64_MAX;
-	for (s = 0; s < r->idx.npacks; s++) {
+	for (s = 0; s < in->np; s++)
+		any |= r->idx.packs[s].stored && pi[s].present &&
+		    pi[s].fate != P_KEEP && pi[s].fate != P_DROP &&
+		    deletable(o, pi[s].at, in->now, oldest);
+	for (i = 0; i < in->bl->n; i++)
+		any |= !in->indexed[i] && deletable(o, in->now, in->now,
+		    oldest);
+	if (any && !o->dry_run && (e = look_since(r, o, &sn)) != GFSB_OK)
+		goto out;
+	/* (The copies took slots after the first np: they are kept.) */
+	for (s = 0; s < in->np; s++) {
 		if (!r->idx.packs[s].stored || !pi[s].present ||
 		    pi[s].fate == P_KEEP || pi[s].fate == P_DROP)
 			continue;
 		gfsb_hex_encode(r->idx.packs[s].id, GFSB_ID_LEN, name);
-		if ((e = reap_one(r, o, name, pi[s].size, pi[s].at, now, oldest,
-		    st, &gone)) != GFSB_OK)
-			return e;
+		if (sn.checked && (repo_packids_has(&sn.named,
+		    r->idx.packs[s].id) || used_since(r, &pi[s], in->order,
+		    in->start, s))) {
+			st->packs_used_since++;
+			continue;
+		}
+		if ((e = reap_one(r, o, name, pi[s].size, pi[s].at, in->now,
+		    oldest, st, &gone)) != GFSB_OK)
+			goto out;
 		if (gone && pi[s].fate != P_REPACK)
 			st->packs_deleted++;
 	}
-	for (i = 0; i < bl->n; i++) {
-		if (indexed[i])
+	for (i = 0; i < in->bl->n; i++) {
+		if (in->indexed[i])
 			continue;
-		if ((e = reap_one(r, o, bl->v[i].name, bl->v[i].size, now, now,
-		    oldest, st, &gone)) != GFSB_OK)
-			return e;
+		if (sn.checked && repo_packids_has(&sn.named,
+		    in->bl->v[i].id)) {
+			st->packs_used_since++;
+			continue;
+		}
+		if ((e = reap_one(r, o, in->bl->v[i].name, in->bl->v[i].size,
+		    in->now, in->now, oldest, st, &gone)) != GFSB_OK)
+			goto out;
 		st->unindexed_deleted += gone;
 	}
+out:
+	free(sn.named.v);
+	return e;
+}
+
+/* Copy the used blobs of the packs to repack into new packs (*fresh,
+ * not yet indexed); *written: the bytes they take. */
+static gfsb_err
+copy_used(struct gfsb_repo *r, const struct pinfo *pi,
+    const struct reap_in *in, struct gfsb_compact_stats *st,
+    struct donepack **fresh, size_t *nfresh, uint64_t *written)
+{
+	struct gfsb_repo_io *io = NULL;
+	uint64_t before;
+	size_t s;
+	gfsb_err err;
+
+	pthread_mutex_lock(&r->pack_lock);
+	before = r->stats.pack_bytes;
+	pthread_mutex_unlock(&r->pack_lock);
+	if ((err = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+		return err;
+	for (s = 0; s < in->np && err == GFSB_OK; s++)
+		if (r->idx.packs[s].stored && pi[s].fate == P_REPACK)
+			err = repack(r, io, (uint32_t)s, in->order +
+			    in->start[s], in->start[s + 1] - in->start[s],
+			    &st->bytes_copied);
+	gfsb_repo_io_free(io);
+	if (err != GFSB_OK || (err = repo_flush_packs(r)) != GFSB_OK)
+		return err;
+	pthread_mutex_lock(&r->pack_lock);
+	*fresh = repo_take_done_locked(r, nfresh);
+	st->packs_written = *nfresh;
+	*written = r->stats.pack_bytes - before;
+	pthread_mutex_unlock(&r->pack_lock);
 	return GFSB_OK;
 }
 
@@ -444,13 +602,13 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	struct pinfo *pi = NULL;
 	const struct gfsb_objent *bp;
 	char *indexed = NULL;
-	struct gfsb_repo_io *io = NULL;
 	uint32_t *order = NULL;
 	size_t *start = NULL, i, s, np, nfresh = 0;
 	struct donepack *fresh = NULL;
 	char name[GFSB_ID_HEX];
-	uint64_t written_before, written = 0;
+	uint64_t written = 0;
 	struct gfsb_time tnow;
+	struct reap_in in;
 	int64_t now;
 	gfsb_err err;
 
@@ -486,10 +644,16 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	if ((err = group_by_pack(r, pi, start, order, st)) != GFSB_OK ||
 	    (err = decide(r, o, pi, st, now)) != GFSB_OK)
 		goto out;
+	in.np = np;
+	in.bl = &bl;
+	in.indexed = indexed;
+	in.order = order;
+	in.start = start;
+	in.now = now;
 	if (o->dry_run) {
 		/* What the second phase would delete now; the copies take
 		 * about what they took before. */
-		if ((err = reap(r, o, pi, &bl, indexed, now, st)) != GFSB_OK)
+		if ((err = reap(r, o, pi, &in, st)) != GFSB_OK)
 			goto out;
 		written = st->bytes_repacked;
 		goto done;
@@ -497,25 +661,9 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 
 	/* 1. Copies. */
 	r->no_auto_index = 1;
-	pthread_mutex_lock(&r->pack_lock);
-	written_before = r->stats.pack_bytes;
-	pthread_mutex_unlock(&r->pack_lock);
-	if ((err = gfsb_repo_io_new(r, &io)) != GFSB_OK)
+	if ((err = copy_used(r, pi, &in, st, &fresh, &nfresh, &written)) !=
+	    GFSB_OK)
 		goto out;
-	for (s = 0; s < np; s++) {
-		if (!r->idx.packs[s].stored || pi[s].fate != P_REPACK)
-			continue;
-		if ((err = repack(r, io, (uint32_t)s, order + start[s],
-		    start[s + 1] - start[s], &st->bytes_copied)) != GFSB_OK)
-			goto out;
-	}
-	if ((err = repo_flush_packs(r)) != GFSB_OK)
-		goto out;
-	pthread_mutex_lock(&r->pack_lock);
-	fresh = repo_take_done_locked(r, &nfresh);
-	st->packs_written = nfresh;
-	written = r->stats.pack_bytes - written_before;
-	pthread_mutex_unlock(&r->pack_lock);
 
 	/* 2. The new index, superseding every old file: what goes is
 	 * marked for deletion (the first phase). */
@@ -526,8 +674,10 @@ gfsb_repo_compact(struct gfsb_repo *r, const struct gfsb_compact_opts *o,
 	if ((err = repo_index_remove_old(r, &st->index_files_removed)) !=
 	    GFSB_OK)
 		goto out;
+	if (o->marked != NULL)
+		o->marked(o->marked_cookie);
 	/* 4. The marked packs that may go (the second phase). */
-	if ((err = reap(r, o, pi, &bl, indexed, now, st)) != GFSB_OK)
+	if ((err = reap(r, o, pi, &in, st)) != GFSB_OK)
 		goto out;
 	gfsb_ctx_clearerr(r->ctx);
 	/* The in-memory index described the old packs: read the new one. */
@@ -544,7 +694,6 @@ out:
 	for (i = 0; i < nfresh; i++)
 		free(fresh[i].ents);
 	free(fresh);
-	gfsb_repo_io_free(io);
 	free(pi);
 	free(start);
 	free(order);

@@ -8,7 +8,8 @@
 # repository, for every k until the count a whole prune makes.  After
 # every kill, verify --read-data must find the repository intact and every
 # snapshot must restore exactly as the source was when it was taken; then
-# prune runs again to the end and the same checks repeat.  Phase 2 kills
+# prune runs again to the end and the same checks repeat; then the same
+# for a prune that deletes what an earlier one marked.  Phase 2 kills
 # at random moments, with the same checks after each kill.
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +51,16 @@ for batch in 1 2; do
 	MIN_STEPS=6 crash_campaign "prune (batch $batch)" reset_repo check_all \
 		"$GFSB" prune -r "$R" --max-unused 0%
 done
+
+# The second phase alone: packs a prune with a grace marked for deletion
+# (an index file of version 2), deleted by a later prune.
+"$GFSB" forget -r "$R" -q --keep-last 4 >/dev/null 2>&1
+expect 0 "$GFSB" prune -r "$R" --max-unused 0% --grace 1d
+out_has "wait for their grace period"
+rm -rf "$T/pre"
+cp -a "$R" "$T/pre"
+MIN_STEPS=3 crash_campaign "prune of marked packs" reset_repo check_all \
+	"$GFSB" prune -r "$R" --max-unused 0%
 
 step "phase 2: kill -9 at random moments"
 random_kills=0

@@ -57,6 +57,11 @@ echo "changed" >>"$src/etc/app/app.conf"
 "$gfsb" backup -q -r "$repo" "$src" --tag daily --host web1 \
 	--time '2026-01-03 03:04:05'
 
+# A prune with a grace leaves what it marks for deletion listed in an
+# index file of version 2.
+"$gfsb" forget -q -r "$repo" --keep-last 1
+"$gfsb" prune -q -r "$repo" --grace 1d
+
 # The corpus is replaced as a whole (hand-made seeds are rewritten below).
 for d in repo pack_header pack index tree snapshot keyfile config \
 	sealed_object policy gfsconf s3_xml; do

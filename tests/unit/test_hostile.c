@@ -236,6 +236,64 @@ test_index(void **state)
 	gfsb_buf_fini(&b);
 }
 
+
+/* Version 2: the packs to delete after the packs, each with its time. */
+static void
+test_index_doomed(void **state)
+{
+	struct gfsb_buf b;
+	size_t npacks, nblobs, i, at;
+
+	(void)state;
+	gfsb_buf_init(&b);
+	u8(&b, 2);
+	u32(&b, 0);
+	u32(&b, 0);	/* no packs */
+	u32(&b, 1);	/* one pack to delete */
+	fill(&b, 0xcc, GFSB_ID_LEN);
+	at = b.len;
+	u32(&b, 1767312000);
+	u32(&b, 0);
+	u32(&b, 1);
+	fill(&b, 7, GFSB_ID_LEN);
+	u8(&b, GFSB_BLOB_DATA);
+	u8(&b, 0);
+	u16(&b, 0);
+	u32(&b, 0);
+	u32(&b, 100);
+	u32(&b, 50);
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, &npacks,
+	    &nblobs), GFSB_OK);
+	assert_int_equal(npacks, 0);
+	for (i = 0; i < b.len; i++)
+		assert_int_equal(repo_index_decode(b.data, i, NULL, NULL, NULL),
+		    GFSB_ECORRUPT);
+	/* A version 1 reader's view: the section is trailing garbage. */
+	b.data[0] = 1;
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	    GFSB_ECORRUPT);
+	b.data[0] = 3;
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	    GFSB_ECORRUPT);
+	b.data[0] = 2;
+	/* No time, or one before the epoch. */
+	gfsb_le32_put(b.data + at, 0);
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	    GFSB_ECORRUPT);
+	gfsb_le32_put(b.data + at + 4, UINT32_MAX);
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	    GFSB_ECORRUPT);
+	/* Version 2 with nothing to delete is never written. */
+	b.len = 0;
+	u8(&b, 2);
+	u32(&b, 0);
+	u32(&b, 0);
+	u32(&b, 0);
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	    GFSB_ECORRUPT);
+	gfsb_buf_fini(&b);
+}
+
 /* ---- trees ---- */
 
 /* A node by hand: kind, name, mode; fifo-like tail unless extra. */
@@ -793,6 +851,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack_header),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_index_doomed),
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_keyfile),

@@ -185,6 +185,7 @@ restores_night(struct fixture *f, unsigned n)
 	FILE *fp;
 
 	snprintf(dir, sizeof(dir), "%s/r%u", f->base, n);
+	fx_rm_rf(dir);
 	memset(&o, 0, sizeof(o));
 	o.snapshot = f->ids[n];
 	o.target = dir;
@@ -438,6 +439,69 @@ test_backup_after_mark(void **state)
 	verifies_whole(f);
 }
 
+
+/* The backup of test_backup_between, run when the first phase is done. */
+struct between {
+	struct fixture *f;
+	struct gfsb_repo *b;
+	struct gfsb_lock *l;
+	int ran;
+};
+
+static void
+backup_between(void *cookie)
+{
+	struct between *bw = cookie;
+	struct gfsb_backup_result br;
+
+	backup_night_via(bw->f, bw->b, 3, &br);
+	assert_true(br.summary.data_added < SIZE / 2);
+	gfsb_repo_unlock(bw->l);
+	bw->l = NULL;
+	bw->ran = 1;
+}
+
+/*
+ * A backup that began before the mark (its index loaded then) and ended
+ * between the two phases: no lock says so any more, but its snapshot
+ * and index file do, and the second phase keeps what it reused.
+ */
+static void
+test_backup_between(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_prune_opts po;
+	struct gfsb_prune_result pr;
+	struct between bw;
+	char kept[256];
+
+	memset(&bw, 0, sizeof(bw));
+	bw.f = f;
+	bw.b = another(f);
+	assert_int_equal(gfsb_repo_lock(bw.b, GFSB_REPO_LOCK_SHARED, &bw.l),
+	    GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(bw.b), GFSB_OK);
+	forget(f, 0, kept, sizeof(kept));
+	memset(&po, 0, sizeof(po));
+	po.max_unused = 0.05;
+	po.marked = backup_between;
+	po.marked_cookie = &bw;
+	if (gfsb_ops_prune(f->x.r, &po, &pr) != GFSB_OK)
+		fail_msg("prune: %s", gfsb_ctx_errmsg(f->x.ctx));
+	assert_true(bw.ran);
+	gfsb_repo_close(bw.b);
+	assert_false(pr.st.others_locked);
+	assert_true(pr.st.packs_used_since >= 1);
+	assert_true(pr.st.packs_deleted >= 5);
+	restores_night(f, 3);
+	/* The next prune brings the pack back for good. */
+	prune(f, 0, &pr);
+	assert_true(pr.st.packs_recovered >= 1);
+	restores_night(f, 3);
+	restores_night(f, 10);
+	verifies_whole(f);
+}
+
 /* --grace: marked packs stay that long, whoever holds locks. */
 static void
 test_grace(void **state)
@@ -479,6 +543,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backup_during_prune, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_backup_after_mark, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backup_between, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 	};
