@@ -544,17 +544,35 @@ struct gfsb_pack_blobs {
 	uint8_t (*ids)[GFSB_ID_LEN];
 	size_t n;
 	int64_t doomed_at; /* > 0: a prune marked it for deletion then */
+	const uint32_t *ents; /* gfsb_repo_index_packs': its blobs' places
+				 in the index, by offset (locs and ids are
+				 NULL until gfsb_repo_pack_blobs_load) */
 };
 
 /*
  * gfsb_repo_index_packs(r, out, n):
  * Group the loaded index by pack: every stored pack it names, sorted by
- * id, with its blobs (duplicates included) and expected size.  Free with
- * gfsb_repo_index_packs_free.  GFSB_ENOMEM.
+ * id, with its number of blobs (duplicates included) and expected size;
+ * its blobs (locs, ids) only once gfsb_repo_pack_blobs_load is called, so
+ * that a large repository is grouped in 4 bytes a blob.  The index must
+ * not be reloaded meanwhile.  Free with gfsb_repo_index_packs_free.
+ * GFSB_ENOMEM.
  */
 gfsb_err gfsb_repo_index_packs(struct gfsb_repo *r,
     struct gfsb_pack_blobs **out, size_t *n) GFSB_WUR;
 void gfsb_repo_index_packs_free(struct gfsb_pack_blobs *v, size_t n);
+
+/*
+ * gfsb_repo_pack_blobs_load(r, pb), gfsb_repo_pack_blobs_unload(pb):
+ * Fill pb->locs and pb->ids (by offset) from the index, for one pack of
+ * gfsb_repo_index_packs; and free them again.  Thread-safe for different
+ * packs.  Nothing to do for a pack read from an index file
+ * (gfsb_repo_index_file_read: ents NULL, locs and ids its own).
+ * GFSB_ENOMEM.
+ */
+gfsb_err gfsb_repo_pack_blobs_load(struct gfsb_repo *r,
+    struct gfsb_pack_blobs *pb) GFSB_WUR;
+void gfsb_repo_pack_blobs_unload(struct gfsb_pack_blobs *pb);
 
 /* ---- index files as whole objects (sync) ---- */
 

@@ -120,7 +120,9 @@ reader_main(void *arg)
 			buf.len = 0;
 			e = GFSB_OK;
 		}
-		if (e == GFSB_OK)
+		/* The pack's blobs from the index, while it is checked. */
+		if (e == GFSB_OK && (e = gfsb_repo_pack_blobs_load(v->r,
+		    &v->packs[i])) == GFSB_OK)
 			e = gfsb_repo_pack_check(io, &v->packs[i], buf.data,
 			    buf.len, &pc);
 		pthread_mutex_lock(&rd->mu);
@@ -149,6 +151,7 @@ reader_main(void *arg)
 		}
 		vf_progress(v, "read", rd->done, rd->total, rd->bytes);
 		pthread_mutex_unlock(&rd->mu);
+		gfsb_repo_pack_blobs_unload(&v->packs[i]);
 	}
 	gfsb_buf_fini(&buf);
 	gfsb_repo_io_free(io);

@@ -136,11 +136,16 @@ vf_check_packs(struct verify *v)
 			snprintf(why, sizeof(why), pb->doomed_at == 0 ?
 			    "its pack %.16s is missing" : "its pack %.16s was "
 			    "deleted by a prune", hex);
-			for (j = 0; j < pb->n; j++)
-				if (copy_here(v, pb, j) && (e = vf_mark_bad(v,
-				    pb->ids[j], pb->locs[j].type, why)) !=
-				    GFSB_OK)
-					return e;
+			if ((e = gfsb_repo_pack_blobs_load(v->r, pb)) !=
+			    GFSB_OK)
+				return e;
+			for (j = 0; j < pb->n && e == GFSB_OK; j++)
+				if (copy_here(v, pb, j))
+					e = vf_mark_bad(v, pb->ids[j],
+					    pb->locs[j].type, why);
+			gfsb_repo_pack_blobs_unload(pb);
+			if (e != GFSB_OK)
+				return e;
 			continue;
 		}
 		if (st->size != pb->size) {

@@ -16,30 +16,25 @@
 
 #include "repo_internal.h"
 
-struct ent_ref {
-	uint32_t pack;
-	uint32_t offset;
-	size_t i;
-};
-
-static int
-entcmp(const void *a, const void *b)
-{
-	const struct ent_ref *x = a, *y = b;
-
-	if (x->pack != y->pack)
-		return x->pack < y->pack ? -1 : 1;
-	if (x->offset != y->offset)
-		return x->offset < y->offset ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 static int
 pbcmp(const void *a, const void *b)
 {
 	const struct gfsb_pack_blobs *x = a, *y = b;
 
 	return memcmp(x->id, y->id, GFSB_ID_LEN);
+}
+
+/* A pack's entries by offset (qsort_r: the index is the context). */
+static int
+offcmp(const void *a, const void *b, void *cookie)
+{
+	const struct ientry *e = cookie;
+	const struct ientry *x = &e[*(const uint32_t *)a];
+	const struct ientry *y = &e[*(const uint32_t *)b];
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
 void
@@ -53,79 +48,119 @@ gfsb_repo_index_packs_free(struct gfsb_pack_blobs *v, size_t n)
 		free(v[i].locs);
 		free(v[i].ids);
 	}
-	free(v);
+	free(v); /* and gfsb_repo_index_packs' entries, in the same block */
 }
 
+/*
+ * One block: the packs, then their blobs' places in the index (4 bytes
+ * a blob: a repository of 10 million blobs is checked without a copy of
+ * its index).  The blobs themselves are read from the index when a pack
+ * needs them (gfsb_repo_pack_blobs_load).
+ */
 gfsb_err
 gfsb_repo_index_packs(struct gfsb_repo *r, struct gfsb_pack_blobs **out,
     size_t *nout)
 {
 	struct rindex *x = &r->idx;
 	struct gfsb_pack_blobs *v = NULL, *pb;
-	struct ent_ref *refs = NULL;
+	uint32_t *cnt = NULL, *all, *ents;
 	const struct ientry *ie;
-	size_t nrefs = 0, npacks = 0, i, j, k;
+	size_t npacks = 0, nblobs = 0, i, s;
 	gfsb_err e = GFSB_ENOMEM;
 
 	pthread_mutex_lock(&x->lock);
-	if (x->n > 0 && (refs = malloc(x->n * sizeof(*refs))) == NULL)
+	if ((cnt = calloc(x->npacks + 1, sizeof(*cnt))) == NULL)
 		goto out;
 	for (i = 0; i < x->n; i++) {
 		ie = &x->e[i];
 		if (ie->pack == PACK_NONE || !x->packs[ie->pack].stored)
 			continue;
-		refs[nrefs].pack = ie->pack;
-		refs[nrefs].offset = ie->offset;
-		refs[nrefs++].i = i;
+		npacks += cnt[ie->pack]++ == 0;
+		nblobs++;
 	}
-	if (nrefs > 0)
-		qsort(refs, nrefs, sizeof(*refs), entcmp);
-	for (i = 0; i < nrefs; i++)
-		if (i == 0 || refs[i].pack != refs[i - 1].pack)
-			npacks++;
-	if (npacks > 0 && (v = calloc(npacks, sizeof(*v))) == NULL)
+	if (npacks > 0 && (v = calloc(1, npacks * sizeof(*v) + nblobs *
+	    sizeof(uint32_t))) == NULL)
 		goto out;
-	for (i = 0, k = 0; i < nrefs; i = j, k++) {
-		for (j = i; j < nrefs && refs[j].pack == refs[i].pack; j++)
-			;
-		pb = &v[k];
-		memcpy(pb->id, x->packs[refs[i].pack].id, GFSB_ID_LEN);
-		pb->doomed_at = x->packs[refs[i].pack].doomed ?
-		    x->packs[refs[i].pack].doomed_at : 0;
-		if ((pb->locs = malloc((j - i) * sizeof(*pb->locs))) == NULL ||
-		    (pb->ids = malloc((j - i) * sizeof(*pb->ids))) == NULL)
-			goto out;
+	/* Each pack's place in v (cnt becomes it, plus one), and its
+	 * share of the entries. */
+	all = ents = (uint32_t *)(void *)(v + npacks);
+	for (s = 0, i = 0; s < x->npacks && npacks > 0; s++) {
+		if (cnt[s] == 0)
+			continue;
+		pb = &v[i];
+		memcpy(pb->id, x->packs[s].id, GFSB_ID_LEN);
+		pb->doomed_at = x->packs[s].doomed ? x->packs[s].doomed_at : 0;
 		/* The header: version, count, entries; sealed; its length. */
 		pb->size = ENV_OVERHEAD + 1 + 4 + 4 +
-		    (uint64_t)(j - i) * PACKHDR_ENTRY_LEN;
-		for (; i < j; i++) {
-			ie = &x->e[refs[i].i];
-			memcpy(pb->locs[pb->n].pack, pb->id, GFSB_ID_LEN);
-			pb->locs[pb->n].offset = ie->offset;
-			pb->locs[pb->n].length = ie->length;
-			pb->locs[pb->n].raw_length = ie->raw_length;
-			pb->locs[pb->n].type = ie->type;
-			pb->locs[pb->n].flags = ie->flags;
-			memcpy(pb->ids[pb->n], ie->id, GFSB_ID_LEN);
-			pb->size += ie->length;
-			pb->n++;
-		}
+		    (uint64_t)cnt[s] * PACKHDR_ENTRY_LEN;
+		pb->ents = ents;
+		ents += cnt[s];
+		cnt[s] = (uint32_t)++i;
 	}
+	for (i = 0; i < x->n; i++) {
+		ie = &x->e[i];
+		if (ie->pack == PACK_NONE || !x->packs[ie->pack].stored)
+			continue;
+		pb = &v[cnt[ie->pack] - 1];
+		all[(size_t)(pb->ents - all) + pb->n++] = (uint32_t)i;
+		pb->size += ie->length;
+	}
+	for (i = 0; i < npacks; i++)
+		qsort_r(all + (v[i].ents - all), v[i].n, sizeof(uint32_t),
+		    offcmp, x->e);
 	pthread_mutex_unlock(&x->lock);
 	if (npacks > 0)
 		qsort(v, npacks, sizeof(*v), pbcmp);
-	free(refs);
+	free(cnt);
 	*out = v;
 	*nout = npacks;
 	return GFSB_OK;
 out:
 	pthread_mutex_unlock(&x->lock);
-	free(refs);
-	gfsb_repo_index_packs_free(v, npacks);
+	free(cnt);
+	free(v);
 	return e;
 }
 
-/* Does the header (opened and decoded) name exactly the index's blobs? */
+gfsb_err
+gfsb_repo_pack_blobs_load(struct gfsb_repo *r, struct gfsb_pack_blobs *pb)
+{
+	const struct ientry *ie;
+	size_t j;
+
+	if (pb->locs != NULL || pb->ents == NULL)
+		return GFSB_OK;
+	if ((pb->locs = malloc(pb->n * sizeof(*pb->locs))) == NULL ||
+	    (pb->ids = malloc(pb->n * sizeof(*pb->ids))) == NULL) {
+		gfsb_repo_pack_blobs_unload(pb);
+		return GFSB_ENOMEM;
+	}
+	pthread_mutex_lock(&r->idx.lock);
+	for (j = 0; j < pb->n; j++) {
+		ie = &r->idx.e[pb->ents[j]];
+		memcpy(pb->locs[j].pack, pb->id, GFSB_ID_LEN);
+		pb->locs[j].offset = ie->offset;
+		pb->locs[j].length = ie->length;
+		pb->locs[j].raw_length = ie->raw_length;
+		pb->locs[j].type = ie->type;
+		pb->locs[j].flags = ie->flags;
+		memcpy(pb->ids[j], ie->id, GFSB_ID_LEN);
+	}
+	pthread_mutex_unlock(&r->idx.lock);
+	return GFSB_OK;
+}
+
+void
+gfsb_repo_pack_blobs_unload(struct gfsb_pack_blobs *pb)
+{
+	if (pb->ents == NULL)
+		return; /* not gfsb_repo_index_packs': its own */
+	free(pb->locs);
+	free(pb->ids);
+	pb->locs = NULL;
+	pb->ids = NULL;
+}
+
 static int
 header_matches(const struct gfsb_pack_blobs *pb, const struct hdrent *h,
     size_t nh)

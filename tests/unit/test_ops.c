@@ -433,6 +433,9 @@ test_verify_storage_failure(void **state)
 	assert_int_equal(gfsb_repo_index_load(r), GFSB_OK);
 	assert_int_equal(gfsb_repo_index_packs(r, &packs, &np), GFSB_OK);
 	for (i = 0; i < np && nd < 2; i++) {
+		assert_null(packs[i].locs);
+		assert_int_equal(gfsb_repo_pack_blobs_load(r, &packs[i]),
+		    GFSB_OK);
 		if (packs[i].locs[0].type != GFSB_BLOB_DATA)
 			continue;
 		if (nd == 0)
