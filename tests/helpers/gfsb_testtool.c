@@ -8,6 +8,12 @@
  *       write a snapshot whose tree holds a file called NAME, bypassing
  *       the encoder's checks (an attacker who has the key, or a bug),
  *       and print its id
+ *   gfsb_testtool synth-index REPO N
+ *       write index files naming N more data blobs of 1 MiB (random ids)
+ *       in packs of 1000, as a repository of N MiB would hold, and print
+ *       "NAME SIZE" of each pack they name (the packs are not written:
+ *       a benchmark makes them sparse files of that size, which is all a
+ *       structure check looks at): tests/bench/index_bench.sh
  *   gfsb_testtool reseal-config REPO KEY=NUMBER
  *       rewrite the config with one number changed, sealed with the
  *       repository's keys (an attacker who holds the server replacing the
@@ -184,6 +190,55 @@ hostile_snapshot(struct gfsb_repo *r, struct gfsb_ctx *ctx, const char *name)
 	printf("%s\n", s.id);
 	gfsb_repo_io_free(io);
 	return 0;
+}
+
+/* synth-index: n blobs of 1 MiB in packs of 1000, indexed, not stored. */
+static int
+synth_index(struct gfsb_repo *r, struct gfsb_ctx *ctx, const char *arg)
+{
+	enum { PER_PACK = 1000, RAW = 1 << 20 };
+	struct donepack *dp = NULL;
+	struct hdrent *ents = NULL;
+	char *end, hex[GFSB_ID_HEX];
+	unsigned long long n = strtoull(arg, &end, 10), done = 0;
+	size_t np = ENTRIES_PER_INDEX / PER_PACK, k, i, j;
+	uint64_t size;
+	gfsb_err e = GFSB_OK;
+
+	if (*arg == '\0' || *end != '\0' || n == 0)
+		return 2;
+	if ((dp = calloc(np, sizeof(*dp))) == NULL ||
+	    (ents = calloc((size_t)np * PER_PACK, sizeof(*ents))) == NULL)
+		return fail(ctx, "synth-index", GFSB_ENOMEM);
+	while (done < n && e == GFSB_OK) {
+		for (k = 0; k < np && done < n; k++) {
+			gfsb_crypto_random(dp[k].id, GFSB_ID_LEN);
+			dp[k].ents = ents + k * PER_PACK;
+			dp[k].n = 0;
+			size = ENV_OVERHEAD + 1 + 4 + 4;
+			for (j = 0; j < PER_PACK && done < n; j++, done++) {
+				struct hdrent *h = &dp[k].ents[j];
+
+				gfsb_crypto_random(h->id, GFSB_ID_LEN);
+				h->type = GFSB_BLOB_DATA;
+				h->flags = 0;
+				h->offset = (uint32_t)(j * (RAW +
+				    GFSB_SEAL_OVERHEAD));
+				h->length = RAW + GFSB_SEAL_OVERHEAD;
+				h->raw_length = RAW;
+				size += h->length + PACKHDR_ENTRY_LEN;
+				dp[k].n++;
+			}
+			gfsb_hex_encode(dp[k].id, GFSB_ID_LEN, hex);
+			printf("%s %llu\n", hex, (unsigned long long)size);
+		}
+		e = repo_index_write(r, dp, k, NULL, 0);
+	}
+	for (i = 0; i < np; i++)
+		dp[i].ents = NULL;
+	free(dp);
+	free(ents);
+	return e == GFSB_OK ? 0 : fail(ctx, "synth-index", e);
 }
 
 static int
@@ -426,8 +481,8 @@ main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: gfsb_testtool hold-lock REPO "
 		    "exclusive|shared|prune | hostile-snapshot REPO NAME | "
-		    "reseal-config REPO KEY=NUMBER | be [--as-of T] URL VERB "
-		    "...\n");
+		    "reseal-config REPO KEY=NUMBER | synth-index REPO N | be "
+		    "[--as-of T] URL VERB ...\n");
 		return 2;
 	}
 	if ((rc = open_repo(argv[2], &ctx, &be, &r)) != 0)
@@ -440,6 +495,8 @@ main(int argc, char **argv)
 		rc = hostile_snapshot(r, ctx, argv[3]);
 	else if (strcmp(argv[1], "reseal-config") == 0)
 		rc = reseal_config(r, ctx, argv[3]);
+	else if (strcmp(argv[1], "synth-index") == 0)
+		rc = synth_index(r, ctx, argv[3]);
 	else
 		rc = 2;
 	gfsb_repo_close(r);
