@@ -678,22 +678,28 @@ repo_ifile_decode(const uint8_t *p, size_t n, struct ifile *f)
 
 gfsb_err
 repo_index_decode(const uint8_t *p, size_t n, size_t *nsup, size_t *npacks,
-    size_t *nblobs)
+    size_t *nblobs, size_t *ndoomed, size_t *ndblobs)
 {
 	struct ifile f;
-	size_t i, blobs = 0;
+	size_t i, blobs = 0, dblobs = 0;
 	gfsb_err e;
 
 	memset(&f, 0, sizeof(f));
 	if ((e = repo_ifile_decode(p, n, &f)) == GFSB_OK) {
 		for (i = 0; i < f.npacks; i++)
 			blobs += f.packs[i].n;
+		for (i = 0; i < f.ndoomed; i++)
+			dblobs += f.doomed[i].n;
 		if (nsup != NULL)
 			*nsup = f.nsup;
 		if (npacks != NULL)
 			*npacks = f.npacks;
 		if (nblobs != NULL)
 			*nblobs = blobs;
+		if (ndoomed != NULL)
+			*ndoomed = f.ndoomed;
+		if (ndblobs != NULL)
+			*ndblobs = dblobs;
 	}
 	repo_ifile_fini(&f);
 	return e;

@@ -319,9 +319,10 @@ void repo_blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t id[GFSB_ID_LEN],
  * with GFSB_ECORRUPT (or GFSB_EUNSUPPORTED for a newer version).
  */
 /* repo_index.c: decode an index file and throw the result away; the
- * counts (any may be NULL) say what it held. */
+ * counts (any may be NULL) say what it held: the packs and their blobs,
+ * and the packs to delete and theirs (version 2). */
 gfsb_err repo_index_decode(const uint8_t *p, size_t n, size_t *nsup,
-    size_t *npacks, size_t *nblobs);
+    size_t *npacks, size_t *nblobs, size_t *ndoomed, size_t *ndblobs);
 /* repo_key.c: parse a key file (not open it); its KDF parameters. */
 gfsb_err repo_keyfile_decode(const uint8_t *p, size_t n, uint64_t *ops,
     uint64_t *mem);

@@ -13,11 +13,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
-	size_t nsup, npacks, nblobs;
+	size_t nsup, npacks, nblobs, nd, ndb;
 
-	if (repo_index_decode(p, n, &nsup, &npacks, &nblobs) == GFSB_OK &&
-	    1 + 4 + nsup * GFSB_ID_LEN + 4 + npacks * (GFSB_ID_LEN + 4) +
-	    nblobs * INDEX_ENTRY_LEN != n)
-		abort(); /* the decoder must account for every byte */
+	/* The decoder must account for every byte; the packs to delete
+	 * (version 2, never empty) have a count, and a time each. */
+	if (repo_index_decode(p, n, &nsup, &npacks, &nblobs, &nd, &ndb) ==
+	    GFSB_OK && 1 + 4 + nsup * GFSB_ID_LEN + 4 + npacks *
+	    (GFSB_ID_LEN + 4) + nblobs * INDEX_ENTRY_LEN + (nd > 0 ? 4 +
+	    nd * (GFSB_ID_LEN + 8 + 4) + ndb * INDEX_ENTRY_LEN : 0) != n)
+		abort();
 	return 0;
 }

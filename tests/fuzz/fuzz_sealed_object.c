@@ -71,7 +71,7 @@ envelope(const uint8_t *p, size_t n)
 		break;
 	case ENV_INDEX:
 		(void)repo_index_decode(plain.data, plain.len, NULL, NULL,
-		    NULL);
+		    NULL, NULL, NULL);
 		break;
 	case ENV_SNAPSHOT:
 		if ((s = calloc(1, sizeof(*s))) == NULL)

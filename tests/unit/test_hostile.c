@@ -185,7 +185,7 @@ static void
 test_index(void **state)
 {
 	struct gfsb_buf b;
-	size_t nsup, npacks, nblobs, i;
+	size_t nsup, npacks, nblobs, ndoomed, i;
 
 	(void)state;
 	gfsb_buf_init(&b);
@@ -205,33 +205,40 @@ test_index(void **state)
 		u32(&b, 1000);
 	}
 	assert_int_equal(repo_index_decode(b.data, b.len, &nsup, &npacks,
-	    &nblobs), GFSB_OK);
+	    &nblobs, &ndoomed, NULL), GFSB_OK);
+	assert_int_equal(ndoomed, 0);
 	assert_int_equal(nsup, 1);
 	assert_int_equal(npacks, 1);
 	assert_int_equal(nblobs, 2);
 	for (i = 0; i < b.len; i++)
-		assert_int_equal(repo_index_decode(b.data, i, NULL, NULL, NULL),
+		assert_int_equal(repo_index_decode(b.data, i, NULL, NULL,
+		    NULL, NULL, NULL),
 		    GFSB_ECORRUPT);
 	fill(&b, 0, 1); /* trailing garbage */
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	/* Absurd counts, each at its place. */
 	b.len -= 1;
 	gfsb_le32_put(b.data + 1, UINT32_MAX);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	gfsb_le32_put(b.data + 1, 1);
 	gfsb_le32_put(b.data + 5 + GFSB_ID_LEN, UINT32_MAX);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	gfsb_le32_put(b.data + 5 + GFSB_ID_LEN, 1);
 	gfsb_le32_put(b.data + 9 + 2 * GFSB_ID_LEN, UINT32_MAX);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	/* An entry reaching past 4 GiB. */
 	gfsb_le32_put(b.data + 9 + 2 * GFSB_ID_LEN, 2);
 	gfsb_le32_put(b.data + b.len - 12, UINT32_MAX - 10);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	gfsb_buf_fini(&b);
 }
@@ -242,7 +249,7 @@ static void
 test_index_doomed(void **state)
 {
 	struct gfsb_buf b;
-	size_t npacks, nblobs, i, at;
+	size_t npacks, nblobs, ndoomed, ndblobs, i, at;
 
 	(void)state;
 	gfsb_buf_init(&b);
@@ -263,25 +270,32 @@ test_index_doomed(void **state)
 	u32(&b, 100);
 	u32(&b, 50);
 	assert_int_equal(repo_index_decode(b.data, b.len, NULL, &npacks,
-	    &nblobs), GFSB_OK);
+	    &nblobs, &ndoomed, &ndblobs), GFSB_OK);
 	assert_int_equal(npacks, 0);
+	assert_int_equal(ndoomed, 1);
+	assert_int_equal(ndblobs, 1);
 	for (i = 0; i < b.len; i++)
-		assert_int_equal(repo_index_decode(b.data, i, NULL, NULL, NULL),
+		assert_int_equal(repo_index_decode(b.data, i, NULL, NULL,
+		    NULL, NULL, NULL),
 		    GFSB_ECORRUPT);
 	/* A version 1 reader's view: the section is trailing garbage. */
 	b.data[0] = 1;
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	b.data[0] = 3;
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	b.data[0] = 2;
 	/* No time, or one before the epoch. */
 	gfsb_le32_put(b.data + at, 0);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	gfsb_le32_put(b.data + at + 4, UINT32_MAX);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	/* Version 2 with nothing to delete is never written. */
 	b.len = 0;
@@ -289,7 +303,8 @@ test_index_doomed(void **state)
 	u32(&b, 0);
 	u32(&b, 0);
 	u32(&b, 0);
-	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL),
+	assert_int_equal(repo_index_decode(b.data, b.len, NULL, NULL, NULL,
+	    NULL, NULL),
 	    GFSB_ECORRUPT);
 	gfsb_buf_fini(&b);
 }
