@@ -235,6 +235,10 @@ gfsb_err rindex_add_pack(struct rindex *x, const uint8_t id[GFSB_ID_LEN],
  * A copy in a marked pack does not count: the new entry takes its place
  * and it stays as a duplicate.  Lock held. */
 gfsb_err rindex_claim_locked(struct rindex *x, const struct ientry *e);
+/* Loading the index: past this many blobs, each index file's entries
+ * are read again when added instead of kept (two million; tests lower
+ * it). */
+extern size_t repo_index_keep_entries;
 /* Is the pack one a prune marked for deletion? */
 int repo_index_pack_doomed(struct gfsb_repo *r, const uint8_t id[GFSB_ID_LEN]);
 /* Append an entry without indexing it (a duplicate).  Lock held. */
@@ -251,6 +255,8 @@ struct ifile {
 	size_t ndoomed;
 	int superseded;
 	int mirror_own; /* written by sync for a mirror alone */
+	int dropped;	/* packs[].ents freed after decoding (the index
+			   load reads the file again to add them) */
 };
 
 /* What a mirror's own index file names among the files it supersedes: an

@@ -529,6 +529,55 @@ test_index_repair(void **state)
 	gfsb_buf_fini(&out);
 }
 
+/* Past the bound, index files are read twice: superseded files and a
+ * pack named by two files count as when they are kept. */
+static void
+test_index_files_reread(void **state)
+{
+	struct fx *f = *state;
+	struct gfsb_repo *r2;
+	struct donepack a, b;
+	struct hdrent ea, eb;
+	struct names ns;
+	uint8_t sup[1][GFSB_ID_LEN];
+	size_t keep = repo_index_keep_entries;
+
+	memset(&ea, 0, sizeof(ea));
+	memset(&eb, 0, sizeof(eb));
+	memset(ea.id, 1, GFSB_ID_LEN);
+	memset(eb.id, 2, GFSB_ID_LEN);
+	ea.length = eb.length = 100;
+	ea.raw_length = eb.raw_length = 60;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(a.id, 0xaa, GFSB_ID_LEN);
+	memset(b.id, 0xbb, GFSB_ID_LEN);
+	a.ents = &ea;
+	a.n = 1;
+	b.ents = &eb;
+	b.n = 1;
+	/* File 1 names a; file 2 supersedes it and names b; file 3 names
+	 * b again (a prune interrupted). */
+	assert_int_equal(repo_index_write(f->r, &a, 1, NULL, 0), GFSB_OK);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(gfsb_hex_decode(ns.v[0], sup[0], GFSB_ID_LEN),
+	    GFSB_OK);
+	assert_int_equal(repo_index_write(f->r, &b, 1,
+	    (const uint8_t (*)[GFSB_ID_LEN])sup, 1), GFSB_OK);
+	assert_int_equal(repo_index_write(f->r, &b, 1, NULL, 0), GFSB_OK);
+	repo_index_keep_entries = 0;
+	r2 = reopen(f);
+	assert_int_equal(gfsb_repo_index_load(r2), GFSB_OK);
+	repo_index_keep_entries = keep;
+	assert_int_equal(gfsb_repo_index_count(r2), 1);
+	assert_int_equal(gfsb_repo_index_duplicates(r2), 0);
+	assert_int_equal(gfsb_repo_index_lookup(r2, GFSB_BLOB_DATA, eb.id,
+	    NULL), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_lookup(r2, GFSB_BLOB_DATA, ea.id,
+	    NULL), GFSB_ENOTFOUND);
+	gfsb_repo_close(r2);
+}
+
 /* An index superseded by a newer one is ignored, and damage is named. */
 static void
 test_index_files(void **state)
@@ -1401,6 +1450,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_index_files, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_index_files_reread,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_garbage, setup,
 		    teardown),
 		cmocka_unit_test(test_tree_round_trip),
