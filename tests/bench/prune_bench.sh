@@ -37,6 +37,7 @@ fi
 mkdir -p "$WORK"
 unset AWS_CA_BUNDLE
 printf 'prune bench passphrase' >"$WORK/pw"
+chmod 600 "$WORK/pw"
 export GFSBACKUP_PASSWORD_FILE=$WORK/pw RESTIC_PASSWORD_FILE=$WORK/pw
 export RESTIC_CACHE_DIR=$WORK/restic-cache
 DATA=$WORK/data
