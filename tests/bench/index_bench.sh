@@ -49,18 +49,7 @@ export GFSBACKUP_PASSWORD_FILE=$WORKDIR/pw
 R=$WORKDIR/repo
 
 echo "making $FILES files of 600 bytes"
-/usr/bin/python3 - "$DATA" "$FILES" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rnd = os.urandom(600 * 1024)
-for d in range((n + 999) // 1000):
-    p = os.path.join(root, "d%05d" % d)
-    os.mkdir(p)
-    for i in range(min(1000, n - d * 1000)):
-        k = (d * 1000 + i) % 1024
-        with open(os.path.join(p, "f%04d" % i), "wb") as f:
-            f.write(rnd[k * 600:(k + 1) * 600] + b"%d" % (d * 1000 + i))
-PY
+/usr/bin/python3 "$SCRIPT_DIR/small_files.py" "$DATA" "$FILES"
 "$GFS" init -q -r "$R" >/dev/null
 # timed NAME CMD...: wall seconds and peak RSS (KiB) into $WORKDIR/NAME.
 timed() {

@@ -529,6 +529,28 @@ test_index_repair(void **state)
 	gfsb_buf_fini(&out);
 }
 
+/* Packs a (pack id aa..., blob 01...) and b (bb..., 02...), one blob
+ * each, for index files written by hand. */
+static void
+two_packs(struct donepack *a, struct hdrent *ea, struct donepack *b,
+    struct hdrent *eb)
+{
+	memset(ea, 0, sizeof(*ea));
+	memset(eb, 0, sizeof(*eb));
+	memset(ea->id, 1, GFSB_ID_LEN);
+	memset(eb->id, 2, GFSB_ID_LEN);
+	ea->length = eb->length = 100;
+	ea->raw_length = eb->raw_length = 60;
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	memset(a->id, 0xaa, GFSB_ID_LEN);
+	memset(b->id, 0xbb, GFSB_ID_LEN);
+	a->ents = ea;
+	a->n = 1;
+	b->ents = eb;
+	b->n = 1;
+}
+
 /* Past the bound, index files are read twice: superseded files and a
  * pack named by two files count as when they are kept. */
 static void
@@ -542,20 +564,7 @@ test_index_files_reread(void **state)
 	uint8_t sup[1][GFSB_ID_LEN];
 	size_t keep = repo_index_keep_entries;
 
-	memset(&ea, 0, sizeof(ea));
-	memset(&eb, 0, sizeof(eb));
-	memset(ea.id, 1, GFSB_ID_LEN);
-	memset(eb.id, 2, GFSB_ID_LEN);
-	ea.length = eb.length = 100;
-	ea.raw_length = eb.raw_length = 60;
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	memset(a.id, 0xaa, GFSB_ID_LEN);
-	memset(b.id, 0xbb, GFSB_ID_LEN);
-	a.ents = &ea;
-	a.n = 1;
-	b.ents = &eb;
-	b.n = 1;
+	two_packs(&a, &ea, &b, &eb);
 	/* File 1 names a; file 2 supersedes it and names b; file 3 names
 	 * b again (a prune interrupted). */
 	assert_int_equal(repo_index_write(f->r, &a, 1, NULL, 0), GFSB_OK);
@@ -590,20 +599,7 @@ test_index_files(void **state)
 	uint8_t sup[1][GFSB_ID_LEN];
 	int i;
 
-	memset(&ea, 0, sizeof(ea));
-	memset(&eb, 0, sizeof(eb));
-	memset(ea.id, 1, GFSB_ID_LEN);
-	memset(eb.id, 2, GFSB_ID_LEN);
-	ea.length = eb.length = 100;
-	ea.raw_length = eb.raw_length = 60;
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	memset(a.id, 0xaa, GFSB_ID_LEN);
-	memset(b.id, 0xbb, GFSB_ID_LEN);
-	a.ents = &ea;
-	a.n = 1;
-	b.ents = &eb;
-	b.n = 1;
+	two_packs(&a, &ea, &b, &eb);
 	assert_int_equal(repo_index_write(f->r, &a, 1, NULL, 0), GFSB_OK);
 	list(f, GFSB_OBJ_INDEX, &ns);
 	assert_int_equal(ns.n, 1);
