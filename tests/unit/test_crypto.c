@@ -214,6 +214,36 @@ test_blob_ids_are_keyed(void **state)
 	gfsb_crypto_keys_free(k3);
 }
 
+/* Ids are libsodium's keyed BLAKE2b-256 (crypto_generichash) at every
+ * size around BLAKE2b's 128-byte blocks and beyond, whichever library
+ * computes them: a different byte would split every repository's
+ * deduplication in two. */
+static void
+test_blob_ids_match_libsodium(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 63, 127, 128, 129, 255, 256,
+	    1000, 65543, 1 << 20 };
+	struct gfsb_keys *k;
+	uint8_t raw[GFSB_MASTER_LEN], a[GFSB_ID_LEN], b[GFSB_ID_LEN];
+	uint8_t *msg = malloc(1 << 20);
+	size_t i;
+
+	(void)state;
+	assert_non_null(msg);
+	randombytes_buf(msg, 1 << 20);
+	assert_int_equal(gfsb_crypto_keys_new(&k), GFSB_OK);
+	gfsb_crypto_keys_export(k, raw);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		gfsb_crypto_blob_id(k, msg, sizes[i], a);
+		crypto_generichash(b, sizeof(b), msg, sizes[i],
+		    raw + GFSB_KEY_LEN, GFSB_KEY_LEN);
+		assert_memory_equal(a, b, GFSB_ID_LEN);
+	}
+	sodium_memzero(raw, sizeof(raw));
+	gfsb_crypto_keys_free(k);
+	free(msg);
+}
+
 static void
 test_pwhash(void **state)
 {
@@ -262,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_seal_detects_every_bit_flip),
 		cmocka_unit_test(test_seal_vector),
 		cmocka_unit_test(test_seal_matches_libsodium),
+		cmocka_unit_test(test_blob_ids_match_libsodium),
 		cmocka_unit_test(test_nonces_are_fresh),
 		cmocka_unit_test(test_blob_ids_are_keyed),
 		cmocka_unit_test(test_pwhash),
