@@ -57,8 +57,12 @@ enum env_kind {
 #define PACK_NONE UINT32_MAX
 
 /* Write an index file after this many packs, so a long backup that dies
- * leaves most of its packs named (the rest are recovered from headers). */
+ * leaves most of its packs named (the rest are recovered from headers),
+ * or after this many blobs, so that a backup of a million small files
+ * does not hold a million pack entries until its end (48 MB; restic
+ * writes an index file every 50,000 blobs). */
 #define PACKS_PER_INDEX 64
+#define BLOBS_PER_INDEX 65536
 
 /* One blob in the in-memory index: 52 bytes (target <= 64 with slots). */
 struct ientry {
@@ -146,6 +150,7 @@ struct gfsb_repo {
 	struct pack *cur[2]; /* by blob type */
 	struct donepack *done;
 	size_t ndone, capdone;
+	size_t ndone_blobs;	/* entries in done */
 	unsigned live[2];	    /* pack buffers alive, by blob type */
 	int no_auto_index;	    /* prune: it writes the index itself */
 	char (*index_names)[GFSB_ID_HEX]; /* index files loaded (all) */

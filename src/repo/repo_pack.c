@@ -64,6 +64,7 @@ repo_pack_free_all(struct gfsb_repo *r)
 	free(r->done);
 	r->done = NULL;
 	r->ndone = r->capdone = 0;
+	r->ndone_blobs = 0;
 }
 
 /* Start a pack able to hold at least `need` bytes of blobs.  Pack lock. */
@@ -140,6 +141,7 @@ done_add_locked(struct gfsb_repo *r, const uint8_t id[GFSB_ID_LEN],
 	r->done[r->ndone].ents = ents;
 	r->done[r->ndone].n = n;
 	r->ndone++;
+	r->ndone_blobs += n;
 	return GFSB_OK;
 }
 
@@ -151,6 +153,7 @@ repo_take_done_locked(struct gfsb_repo *r, size_t *n)
 	*n = r->ndone;
 	r->done = NULL;
 	r->ndone = r->capdone = 0;
+	r->ndone_blobs = 0;
 	return list;
 }
 
@@ -196,7 +199,7 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 	struct gfsb_buf hdr, sealed;
 	uint8_t id[GFSB_ID_LEN];
 	char name[GFSB_ID_HEX];
-	size_t total, ndone;
+	size_t total, ndone, nblobs;
 	uint8_t *grown;
 	gfsb_err e;
 
@@ -242,8 +245,10 @@ pack_finalize(struct gfsb_repo *r, struct pack *pk)
 	if (e == GFSB_OK)
 		pk->ents = NULL;
 	ndone = r->ndone;
+	nblobs = r->ndone_blobs;
 	pthread_mutex_unlock(&r->pack_lock);
-	if (e == GFSB_OK && ndone >= PACKS_PER_INDEX && !r->no_auto_index)
+	if (e == GFSB_OK && (ndone >= PACKS_PER_INDEX ||
+	    nblobs >= BLOBS_PER_INDEX) && !r->no_auto_index)
 		e = write_done(r);
 out:
 	pack_free(r, pk);
