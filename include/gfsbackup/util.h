@@ -338,16 +338,24 @@ double gfsb_monotonic_seconds(void);
  * A pool of reusable large buffers.  The pipelines allocate and free
  * megabyte buffers in different threads; without reuse, malloc's per-thread
  * arenas keep the freed memory resident and the peak grows far beyond what
- * is live.  A pool keeps at most `max` idle buffers and frees the rest.
+ * is live.  A pool keeps at most `max` idle buffers, of at most
+ * `max_bytes` in all, and frees the rest.  Reuse matters more than it
+ * seems: a fresh page costs a fault (12 us in the virtual machines this
+ * runs on, where reading into fresh buffers cost a backup 1.5 s).
+ * Buffers under the pool's `small` bytes are malloc's own business:
+ * never kept, never served from a large idle one (a small request would
+ * otherwise take it, and the next large one would get a fresh buffer).
  */
 struct gfsb_pool;
 
 /*
- * gfsb_pool_new(max, out), gfsb_pool_free(p):
- * Create a pool keeping up to max idle buffers; free it and every idle
- * buffer (NULL allowed).  GFSB_ENOMEM.
+ * gfsb_pool_new(max, max_bytes, small, out), gfsb_pool_free(p):
+ * Create a pool keeping up to max idle buffers of max_bytes in all
+ * (SIZE_MAX: no limit), none under small bytes (0: any); free it and
+ * every idle buffer (NULL allowed).  GFSB_ENOMEM.
  */
-gfsb_err gfsb_pool_new(size_t max, struct gfsb_pool **out) GFSB_WUR;
+gfsb_err gfsb_pool_new(size_t max, size_t max_bytes, size_t small,
+    struct gfsb_pool **out) GFSB_WUR;
 void gfsb_pool_free(struct gfsb_pool *p);
 
 /*

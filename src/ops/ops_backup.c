@@ -168,6 +168,7 @@ bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 	b->ck = gfsb_repo_chunker(r);
 	cp = gfsb_chunker_get_params(b->ck);
 	b->chunk_min = cp->min;
+	b->chunk_avg = cp->avg;
 	b->chunk_max = cp->max;
 	b->inflight_limit = INFLIGHT_MIN;
 	if (b->inflight_limit < 2 * (size_t)cp->max)
@@ -191,7 +192,12 @@ bk_init(struct bk *b, struct gfsb_repo *r, const struct gfsb_backup_opts *o)
 	    GFSB_OK)
 		return gfsb_ctx_seterr(b->ctx, e, "invalid exclude pattern");
 	own_dirs(b);
-	if ((e = gfsb_pool_new(4, &b->bufs)) != GFSB_OK ||
+	/* Idle chunk buffers for every chunk that can be in flight, within
+	 * the in-flight bytes: a chunk is read into pages already mapped.
+	 * Smaller files' buffers are malloc's.  (Four idle buffers of any
+	 * size left a 1 GiB backup 130,000 page faults.) */
+	if ((e = gfsb_pool_new(b->inflight_limit / b->chunk_min + 4,
+	    b->inflight_limit, bk_chunk_cap(b), &b->bufs)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &b->prod_io)) != GFSB_OK ||
 	    (e = gfsb_repo_io_new(r, &b->comp_io)) != GFSB_OK)
 		return e;

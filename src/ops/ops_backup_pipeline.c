@@ -53,8 +53,10 @@ worker_main(void *arg)
 		gfsb_pool_put(b->bufs, j->data, j->cap);
 		pthread_mutex_lock(&b->mu);
 		b->inflight -= j->charge;
-		pthread_cond_broadcast(&b->cv_space);
-		if (--j->f->pending == 0)
+		if (b->space_waiters > 0 &&
+		    b->inflight <= b->inflight_limit / 2)
+			pthread_cond_broadcast(&b->cv_space);
+		if (--j->f->pending == 0 && j->f == b->done_wait)
 			pthread_cond_broadcast(&b->cv_done);
 		pthread_mutex_unlock(&b->mu);
 		bk_fjob_release(b, j->f);
@@ -86,7 +88,8 @@ next_event(struct bk *b)
 		if (b->ev_head == NULL)
 			b->ev_tail = NULL;
 		b->nev--;
-		pthread_cond_signal(&b->cv_evspace);
+		if (b->ev_waiters > 0 && b->nev <= b->ev_limit / 2)
+			pthread_cond_signal(&b->cv_evspace);
 	}
 	pthread_mutex_unlock(&b->mu);
 	return ev;
@@ -108,8 +111,10 @@ take_content(struct bk *b, struct fjob *f, struct gfsb_node *node)
 	int ok;
 
 	pthread_mutex_lock(&b->mu);
+	b->done_wait = f;
 	while (f->pending > 0 && b->err == GFSB_OK)
 		pthread_cond_wait(&b->cv_done, &b->mu);
+	b->done_wait = NULL;
 	ok = f->pending == 0 && !f->failed && b->err == GFSB_OK;
 	pthread_mutex_unlock(&b->mu);
 	if (!ok)

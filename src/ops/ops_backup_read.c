@@ -96,9 +96,7 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 		free(j);
 		return e;
 	}
-	while (b->inflight > 0 && b->inflight + len > b->inflight_limit &&
-	    b->err == GFSB_OK)
-		pthread_cond_wait(&b->cv_space, &b->mu);
+	bk_wait_space_locked(b, len);
 	if ((e = b->err) != GFSB_OK) {
 		pthread_mutex_unlock(&b->mu);
 		gfsb_pool_put(b->bufs, data, cap);
@@ -118,15 +116,28 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 	return GFSB_OK;
 }
 
-/* The first buffer for a region: a small file needs only its size. */
+/*
+ * A chunk's buffer: one size for all but the rare chunk longer than the
+ * average by half, so that an idle buffer fits any request and is reused
+ * whole (a buffer grown by realloc, or one a little too small, is fresh
+ * pages, each a page fault).
+ */
+size_t
+bk_chunk_cap(const struct bk *b)
+{
+	return (size_t)b->chunk_min + b->chunk_avg / 2 + 2 * READ_STEP;
+}
+
+/* The first buffer for a region: a small file's size and a page
+ * (malloc's), or a chunk's buffer. */
 static size_t
 first_cap(struct bk *b, const struct fjob *f, uint64_t off)
 {
 	uint64_t left = f->size_hint > off ? f->size_hint - off : 0;
 
-	if (left + 4096 < (uint64_t)b->chunk_min + READ_STEP)
+	if (left + 4096 < bk_chunk_cap(b))
 		return (size_t)left + 4096;
-	return (size_t)b->chunk_min + READ_STEP;
+	return bk_chunk_cap(b);
 }
 
 /* Outcome of reading a region: done, a read error (file fails), fatal. */
@@ -160,6 +171,10 @@ chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
 		if (buf == NULL && (buf = gfsb_pool_get(b->bufs, first_cap(b,
 		    f, off), &cap)) == NULL)
 			goto fatal_nomem;
+		/* Fill the buffer before growing it: a small file's buffer
+		 * holds its size and a page, and its end is a read of 0. */
+		if (len < cap && want > cap - len)
+			want = cap - len;
 		if (len + want > cap) {
 			size_t ncap = cap + cap / 2;
 
@@ -189,8 +204,9 @@ chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
 			 * chunk; the chunk keeps the buffer. */
 			size_t tail = len - cut, ncap;
 
-			if ((nb = gfsb_pool_get(b->bufs, tail + READ_STEP +
-			    b->chunk_min, &ncap)) == NULL)
+			ncap = tail + READ_STEP + b->chunk_min;
+			if ((nb = gfsb_pool_get(b->bufs, ncap > bk_chunk_cap(b) ?
+			    ncap : bk_chunk_cap(b), &ncap)) == NULL)
 				goto fatal_nomem;
 			memcpy(nb, buf + cut, tail);
 			if (emit_chunk(b, io, f, buf, cut, cap) != GFSB_OK) {

@@ -175,6 +175,18 @@ bk_warn(struct bk *b, const char *fmt, ...)
 		free(msg);
 }
 
+/* Wait until `need` more bytes may be in flight (or nothing is). */
+void
+bk_wait_space_locked(struct bk *b, uint64_t need)
+{
+	while (b->inflight > 0 && b->inflight + need > b->inflight_limit &&
+	    b->err == GFSB_OK) {
+		b->space_waiters++;
+		pthread_cond_wait(&b->cv_space, &b->mu);
+		b->space_waiters--;
+	}
+}
+
 void
 bk_queue_job_locked(struct bk *b, struct cjob *j)
 {
@@ -266,8 +278,11 @@ bk_emit(struct bk *b, struct event *ev)
 	gfsb_err e;
 
 	pthread_mutex_lock(&b->mu);
-	while (b->nev >= b->ev_limit && b->err == GFSB_OK)
+	while (b->nev >= b->ev_limit && b->err == GFSB_OK) {
+		b->ev_waiters++;
 		pthread_cond_wait(&b->cv_evspace, &b->mu);
+		b->ev_waiters--;
+	}
 	e = b->err;
 	if (e == GFSB_OK) {
 		ev->next = NULL;
@@ -500,9 +515,7 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 		dir->refs++;
 		f->dir = dir;
 		f->refs++; /* the job's */
-		while (b->inflight > 0 && b->inflight + f->size_hint >
-		    b->inflight_limit && b->err == GFSB_OK)
-			pthread_cond_wait(&b->cv_space, &b->mu);
+		bk_wait_space_locked(b, f->size_hint);
 		j->f = f;
 		j->small = 1;
 		j->charge = (size_t)f->size_hint;
@@ -522,7 +535,7 @@ do_file(struct bk *b, struct dirref *dir, const char *path, const char *name,
 	e = GFSB_OK;
 done:
 	pthread_mutex_lock(&b->mu);
-	if (--f->pending == 0)
+	if (--f->pending == 0 && f == b->done_wait)
 		pthread_cond_broadcast(&b->cv_done);
 	pthread_mutex_unlock(&b->mu);
 	bk_fjob_release(b, f);

@@ -110,7 +110,7 @@ struct bk {
 	} own[4];
 	int nown;
 	const struct gfsb_chunker *ck;
-	uint32_t chunk_min, chunk_max;
+	uint32_t chunk_min, chunk_avg, chunk_max;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work;	 /* workers: job queued or stop */
@@ -122,6 +122,12 @@ struct bk {
 	struct cjob *wq_head, *wq_tail;
 	size_t inflight, inflight_limit;
 	int stop_workers;
+	/* Who sleeps, so that a worker wakes a thread only when it can go
+	 * on: the producer once half the in-flight bytes are released (not
+	 * at every chunk) or half the events are taken, the completion
+	 * thread when its file is done. */
+	int space_waiters, ev_waiters;
+	const struct fjob *done_wait;
 
 	struct event *ev_head, *ev_tail;
 	size_t nev, ev_limit;
@@ -171,6 +177,8 @@ void bk_fjob_release(struct bk *b, struct fjob *f);
 void bk_dirref_release(struct bk *b, struct dirref *d);
 /* Hand job j to the workers, its charge in the in-flight budget.  Under
  * b->mu. */
+size_t bk_chunk_cap(const struct bk *b);
+void bk_wait_space_locked(struct bk *b, uint64_t need);
 void bk_queue_job_locked(struct bk *b, struct cjob *j);
 /* Queue an event for the completion thread (waits for room). */
 gfsb_err bk_emit(struct bk *b, struct event *ev);

@@ -398,7 +398,7 @@ prepare(struct rs *s, struct planarg *pa, struct gfsb_snapshot **snap,
 	if ((e = gfsb_ops_patterns_new(o->excludes, o->nexcludes, &s->excl)) !=
 	    GFSB_OK)
 		return gfsb_ctx_seterr(s->ctx, e, "invalid exclude pattern");
-	if ((e = gfsb_pool_new(RS_POOL, &s->bufs)) != GFSB_OK ||
+	if ((e = gfsb_pool_new(RS_POOL, SIZE_MAX, 0, &s->bufs)) != GFSB_OK ||
 	    (!o->no_lock && (e = gfsb_repo_lock(s->r, 0, lock)) != GFSB_OK) ||
 	    (e = gfsb_repo_snapshot_find(s->r, o->snapshot, o->host, snap)) !=
 	    GFSB_OK || (e = gfsb_repo_index_load(s->r)) != GFSB_OK ||

@@ -71,7 +71,7 @@ repo_alloc(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		free(r);
 		return GFSB_ENOMEM;
 	}
-	if (gfsb_pool_new(1, &r->packbufs) != GFSB_OK) {
+	if (gfsb_pool_new(1, SIZE_MAX, 0, &r->packbufs) != GFSB_OK) {
 		rindex_fini(&r->idx);
 		free(r);
 		return GFSB_ENOMEM;

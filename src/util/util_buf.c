@@ -206,18 +206,23 @@ gfsb_rd_u64(struct gfsb_rd *r)
 struct gfsb_pool {
 	pthread_mutex_t mu;
 	size_t max, n;
+	size_t max_bytes, bytes; /* idle bytes allowed, held */
+	size_t small;		 /* smaller buffers are malloc's */
 	void **buf;
 	size_t *cap;
 };
 
 gfsb_err
-gfsb_pool_new(size_t max, struct gfsb_pool **out)
+gfsb_pool_new(size_t max, size_t max_bytes, size_t small,
+    struct gfsb_pool **out)
 {
 	struct gfsb_pool *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return GFSB_ENOMEM;
 	p->max = max;
+	p->max_bytes = max_bytes;
+	p->small = small;
 	if (max > 0 && ((p->buf = calloc(max, sizeof(*p->buf))) == NULL ||
 	    (p->cap = calloc(max, sizeof(*p->cap))) == NULL)) {
 		free(p->buf);
@@ -250,6 +255,10 @@ gfsb_pool_get(struct gfsb_pool *p, size_t need, size_t *cap)
 	void *b = NULL, *grown;
 	size_t c = 0, i, best = SIZE_MAX;
 
+	if (need < p->small) {
+		*cap = need ? need : 1;
+		return malloc(*cap);
+	}
 	pthread_mutex_lock(&p->mu);
 	/* The smallest idle buffer that fits, else the largest one. */
 	for (i = 0; i < p->n; i++) {
@@ -264,6 +273,7 @@ gfsb_pool_get(struct gfsb_pool *p, size_t need, size_t *cap)
 	if (best != SIZE_MAX) {
 		b = p->buf[best];
 		c = p->cap[best];
+		p->bytes -= c;
 		p->buf[best] = p->buf[--p->n];
 		p->cap[best] = p->cap[p->n];
 	}
@@ -286,9 +296,11 @@ gfsb_pool_put(struct gfsb_pool *p, void *buf, size_t cap)
 	if (buf == NULL)
 		return;
 	pthread_mutex_lock(&p->mu);
-	if (p->n < p->max) {
+	if (p->n < p->max && cap >= p->small &&
+	    cap <= p->max_bytes - p->bytes) {
 		p->buf[p->n] = buf;
 		p->cap[p->n++] = cap;
+		p->bytes += cap;
 		buf = NULL;
 	}
 	pthread_mutex_unlock(&p->mu);
