@@ -11,6 +11,10 @@
 #   4. restore    restore of the latest snapshot into an empty directory,
 #                 then verified (sha256 of every file) against the data set
 #
+# Then the pipeline's stages are timed one by one on the same data
+# (gfsb_stage_bench, built beside the binary) and their sum is set
+# against the CPU time of gfsbackup's initial backup.
+#
 # See tests/bench/README.md for the targets and how to read the table.
 set -euo pipefail
 
@@ -230,6 +234,16 @@ warm_cache
 backup_phase initial 1
 backup_phase unchanged 2
 
+STAGES="$WORKDIR/stages.txt"
+STAGE_BENCH=${STAGE_BENCH:-$(dirname "$GFS")/tests/gfsb_stage_bench}
+: > "$STAGES"
+if [[ -x $STAGE_BENCH ]]; then
+    log "timing the pipeline's stages one by one"
+    "$STAGE_BENCH" --out "$WORKDIR" "$DATA" > "$STAGES"
+else
+    log "no $STAGE_BENCH: the stages are not timed"
+fi
+
 log "mutating the data set"
 "$PY" "$SCRIPT_DIR/gen_data.py" "$DATA" --mutate --seed "$SEED" >&2
 warm_cache
@@ -266,12 +280,13 @@ versions+="; $(restic version | head -n 1)"
 (( WITH_BORG )) && versions+="; $(borg --version)"
 machine="$(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
 
-"$PY" - "$RESULTS" "$OUT" "$SIZE_MIB" "$versions" "$machine" "${TOOLS[@]}" <<'EOF'
+"$PY" - "$RESULTS" "$OUT" "$SIZE_MIB" "$versions" "$machine" "$STAGES" "${TOOLS[@]}" <<'EOF'
 """Render the results TSV as a plain-text table (stdout) and markdown (OUT)."""
 import sys, time
 
-results, out, size_mib, versions, machine, tools = (
-    sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:])
+results, out, size_mib, versions, machine, stages, tools = (
+    sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6],
+    sys.argv[7:])
 PHASES = [("initial", "initial backup"), ("unchanged", "unchanged re-backup"),
           ("mutated", "backup after mutate"), ("restore", "restore latest")]
 
@@ -327,6 +342,19 @@ targets = [
     ("repository size <= restic", gp("mutated")["repo"] <= rp("mutated")["repo"],
      "%.1f vs %.1f MiB" % (gp("mutated")["repo"], rp("mutated")["repo"])),
 ]
+# The pipeline's CPU against its stages timed alone, one core each.
+stage_rows, stage_sum = [], None
+for line in open(stages):
+    p = line.split()
+    if p and p[0] == "sum":
+        stage_sum = float(p[1])
+    elif len(p) >= 5:
+        stage_rows.append((p[0], float(p[1]), p[3], p[4]))
+if stage_sum:
+    pipe = gp("initial")["cpu"]
+    targets.append(("initial backup CPU <= 1.25x its stages alone",
+                    pipe <= 1.25 * stage_sum,
+                    "%.2fs vs %.2fs, %.2fx" % (pipe, stage_sum, pipe / stage_sum)))
 n_met = sum(ok for _, ok, _ in targets)
 target_line = "Targets (%d/%d met): " % (n_met, len(targets)) + "; ".join(
     "%s: %s (%s)" % (name, "MET" if ok else "NOT MET", detail) for name, ok, detail in targets)
@@ -370,6 +398,10 @@ print(SEP.join("-" * w for w in widths))
 for row in rows:
     print(fmt_row(row))
 print()
+if stage_sum:
+    print("Stages alone (one core, CPU s): " + ", ".join(
+        "%s %.2f" % (n, s) for n, s, _, _ in stage_rows) +
+        "; sum %.2f" % stage_sum)
 print(target_line)
 
 # Markdown.
@@ -384,6 +416,11 @@ with open(out, "w") as fh:
     fh.write("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|\n")
     for row in rows:
         fh.write("| " + " | ".join(row) + " |\n")
+    if stage_sum:
+        fh.write("\n| stage (alone, one core) | CPU s | amount |\n|---|---:|---:|\n")
+        for n, s, amount, unit in stage_rows:
+            fh.write("| %s | %.2f | %s %s |\n" % (n, s, amount, unit))
+        fh.write("| **sum** | **%.2f** | |\n" % stage_sum)
     fh.write("\n**Targets (%d/%d met):**\n\n" % (n_met, len(targets)))
     for name, ok, detail in targets:
         fh.write("- %s: **%s** (%s)\n" % (name, "MET" if ok else "NOT MET", detail))
