@@ -6,7 +6,8 @@
  * Stages, each timed with the thread's CPU clock (user and system):
  *   walk      every directory listed, every entry stat-ed; every file
  *             opened, its attributes listed, closed
- *   read      every file read into memory in 256 KiB steps (page cache)
+ *   read      every file read in 256 KiB steps into one buffer, reused
+ *             (page cache; the pipeline reads into pooled buffers too)
  *   chunk     FastCDC boundaries over every file (the repository defaults)
  *   id        keyed BLAKE2b-256 of every chunk
  *   compress  zstd of every chunk at the default level (kept when it
@@ -53,6 +54,7 @@ static struct {
 	struct gfsb_keys *keys;
 	struct gfsb_compress *z;
 	uint8_t *file, *comp, *sealed, *pack;
+	uint8_t step[READ_STEP];
 	size_t filecap, compcap, sealcap, packlen;
 	const char *outdir;
 	unsigned long npacks;
@@ -186,14 +188,18 @@ file_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 	t0 = now();
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
-	B.file = grow(B.file, &B.filecap, (size_t)st->st_size + READ_STEP);
-	while ((n = pread(fd, B.file + len, READ_STEP, (off_t)len)) > 0) {
+	while ((n = pread(fd, B.step, READ_STEP, (off_t)len)) > 0)
 		len += (size_t)n;
-		B.file = grow(B.file, &B.filecap, len + READ_STEP);
-	}
-	close(fd);
 	B.sec[S_READ] += now() - t0;
 	B.bytes[S_READ] += len;
+	/* The whole file in memory for the stages that follow (not
+	 * timed: the pipeline reads each byte once). */
+	B.file = grow(B.file, &B.filecap, len + 1);
+	for (len = 0; (n = pread(fd, B.file + len, B.filecap - len,
+	    (off_t)len)) > 0; len += (size_t)n)
+		if (len + (size_t)n == B.filecap)
+			B.file = grow(B.file, &B.filecap, 2 * B.filecap);
+	close(fd);
 
 	for (off = 0; off < len; off += cut) {
 		t0 = now();
