@@ -2,14 +2,17 @@
  * zstd compression of blobs.
  *
  * One context per thread, reused for every blob (creating a CCtx per blob
- * would dominate the cost of small files); three in fact, one per range
- * of sizes.  zstd sizes a context's tables to the input and frees a
- * workspace that stays three times too large for 128 calls, so a context
- * that goes from 10 KiB files to 20 KiB ones and back reallocates and
- * zeroes fresh pages again and again (a fifth of a backup's page faults).
- * The output does not depend on the context.  Decompression writes into a
- * buffer of exactly the expected size: zstd refuses to write past it, so a
- * frame claiming or expanding to more is an error, not an allocation.
+ * would dominate the cost of small files); seven in fact, one per range
+ * of sizes.  zstd sizes a context's tables to the input (below 16 KiB, to
+ * its power of two) and frees a workspace that stays three times too
+ * large for 128 calls, so one context fed files of 1 to 20 KiB freed and
+ * allocated its tables again and again, each time on fresh pages.  Within
+ * a range here the sizes differ by less than three.  The output does not
+ * depend on the context.
+ *
+ * Decompression writes into a buffer of exactly the expected size: zstd
+ * refuses to write past it, so a frame claiming or expanding to more is an
+ * error, not an allocation.
  */
 #include <stdlib.h>
 
@@ -17,16 +20,30 @@
 
 #include <gfsbackup/compress.h>
 
-/* zstd's size classes for parameters: up to 16 KiB, 128 KiB, 256 KiB,
- * and above (the middle two need tables of about the same size). */
-#define CLASS_SMALL (16U << 10)
-#define CLASS_MID (256U << 10)
+/* Contexts by input size: up to 1, 2, 4, 8, 16 KiB (zstd's smallest
+ * size class, where tables follow the input's power of two), up to 256
+ * KiB (its next two classes, tables of about one size), and above. */
+#define NCCTX 7
 
 struct gfsb_compress {
 	int level;
-	ZSTD_CCtx *cctx[3]; /* small, middle, large inputs */
+	ZSTD_CCtx *cctx[NCCTX];
 	ZSTD_DCtx *dctx;
 };
+
+static int
+cctx_for(size_t n)
+{
+	int i;
+
+	if (n > (256U << 10))
+		return NCCTX - 1;
+	if (n > (16U << 10))
+		return NCCTX - 2;
+	for (i = 0; i < NCCTX - 3 && n > ((size_t)1024 << i); i++)
+		;
+	return i;
+}
 
 static ZSTD_CCtx *
 cctx_new(int level)
@@ -49,16 +66,19 @@ gfsb_err
 gfsb_compress_new(int level, struct gfsb_compress **out)
 {
 	struct gfsb_compress *z;
+	int i;
 
 	if (level < 0 || level > GFSB_COMPRESS_LEVEL_MAX)
 		return GFSB_EINVAL;
 	if ((z = calloc(1, sizeof(*z))) == NULL)
 		return GFSB_ENOMEM;
 	z->level = level;
-	if ((z->cctx[0] = cctx_new(level)) == NULL ||
-	    (z->cctx[1] = cctx_new(level)) == NULL ||
-	    (z->cctx[2] = cctx_new(level)) == NULL ||
-	    (z->dctx = ZSTD_createDCtx()) == NULL) {
+	for (i = 0; i < NCCTX; i++)
+		if ((z->cctx[i] = cctx_new(level)) == NULL) {
+			gfsb_compress_free(z);
+			return GFSB_ENOMEM;
+		}
+	if ((z->dctx = ZSTD_createDCtx()) == NULL) {
 		gfsb_compress_free(z);
 		return GFSB_ENOMEM;
 	}
@@ -69,11 +89,12 @@ gfsb_compress_new(int level, struct gfsb_compress **out)
 void
 gfsb_compress_free(struct gfsb_compress *z)
 {
+	int i;
+
 	if (z == NULL)
 		return;
-	ZSTD_freeCCtx(z->cctx[0]);
-	ZSTD_freeCCtx(z->cctx[1]);
-	ZSTD_freeCCtx(z->cctx[2]);
+	for (i = 0; i < NCCTX; i++)
+		ZSTD_freeCCtx(z->cctx[i]);
 	ZSTD_freeDCtx(z->dctx);
 	free(z);
 }
@@ -93,8 +114,7 @@ gfsb_compress_blob(struct gfsb_compress *z, const uint8_t *in, size_t n,
 	*outlen = 0;
 	if (z->level == 0 || n < 64)
 		return GFSB_OK;
-	r = ZSTD_compress2(z->cctx[n <= CLASS_SMALL ? 0 : n <= CLASS_MID ? 1 :
-	    2], out, cap, in, n);
+	r = ZSTD_compress2(z->cctx[cctx_for(n)], out, cap, in, n);
 	if (ZSTD_isError(r))
 		return GFSB_ENOMEM;
 	if (r <= n - n / 32)

@@ -96,7 +96,9 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 		free(j);
 		return e;
 	}
-	bk_wait_space_locked(b, len);
+	/* Charged its buffer, not its bytes: a file's short last chunk
+	 * holds a whole chunk buffer too. */
+	bk_wait_space_locked(b, cap);
 	if ((e = b->err) != GFSB_OK) {
 		pthread_mutex_unlock(&b->mu);
 		gfsb_pool_put(b->bufs, data, cap);
@@ -110,7 +112,7 @@ emit_chunk(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
 	j->data = data;
 	j->len = len;
 	j->cap = cap;
-	j->charge = len;
+	j->charge = cap;
 	bk_queue_job_locked(b, j);
 	pthread_mutex_unlock(&b->mu);
 	return GFSB_OK;

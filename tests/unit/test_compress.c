@@ -148,6 +148,61 @@ test_size_must_be_declared(void **state)
 	gfsb_compress_free(z);
 }
 
+/*
+ * Blobs of every size range, in an order that moves between the ranges,
+ * compress to what one fresh zstd context at the same level gives: the
+ * per-range contexts change only where zstd keeps its tables.  Each also
+ * decompresses back.
+ */
+static void
+test_contexts_do_not_change_output(void **state)
+{
+	static const size_t sizes[] = { 900, 600000, 1500, 20000, 3000,
+	    200000, 6000, 12000, 16384, 16385, 300000, 1024, 1025, 700 };
+	size_t max = 600000, i, pass, got, want;
+	uint8_t *in = malloc(max), *a = malloc(ZSTD_compressBound(max));
+	uint8_t *b = malloc(ZSTD_compressBound(max)), *back = malloc(max);
+	struct gfsb_compress *z;
+	ZSTD_CCtx *ref;
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(back);
+	/* Text-like: compressible, so every blob is compressed. */
+	for (i = 0; i < max; i++)
+		in[i] = (uint8_t)("backup chunk pack index tree "[i % 29] ^
+		    (i / 4096 % 3));
+	assert_int_equal(gfsb_compress_new(3, &z), GFSB_OK);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			size_t n = sizes[i];
+
+			assert_int_equal(gfsb_compress_blob(z, in, n, a,
+			    ZSTD_compressBound(max), &got), GFSB_OK);
+			assert_true(got > 0);
+			ref = ZSTD_createCCtx();
+			assert_non_null(ref);
+			ZSTD_CCtx_setParameter(ref, ZSTD_c_compressionLevel, 3);
+			ZSTD_CCtx_setParameter(ref, ZSTD_c_checksumFlag, 0);
+			want = ZSTD_compress2(ref, b, ZSTD_compressBound(max),
+			    in, n);
+			ZSTD_freeCCtx(ref);
+			assert_false(ZSTD_isError(want));
+			assert_int_equal(got, want);
+			assert_memory_equal(a, b, got);
+			assert_int_equal(gfsb_compress_unblob(z, a, got, back,
+			    n), GFSB_OK);
+			assert_memory_equal(back, in, n);
+		}
+	gfsb_compress_free(z);
+	free(in);
+	free(a);
+	free(b);
+	free(back);
+}
+
 int
 main(void)
 {
@@ -155,6 +210,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_incompressible_stored_raw),
+		cmocka_unit_test(test_contexts_do_not_change_output),
 		cmocka_unit_test(test_bomb_is_bounded),
 		cmocka_unit_test(test_size_must_be_declared),
 	};
