@@ -23,6 +23,11 @@
 #define GFSB_SEAL_OVERHEAD (GFSB_NONCE_LEN + GFSB_TAG_LEN)
 #define GFSB_SALT_LEN 16   /* Argon2id salt */
 #define GFSB_MASTER_LEN 64 /* serialized master keys */
+#define GFSB_PK_LEN 32	   /* X25519 public key (a reader's, a session's) */
+#define GFSB_SK_LEN 32	   /* X25519 secret key */
+#define GFSB_SIGN_PK_LEN 32 /* Ed25519 public key */
+#define GFSB_SIGN_SK_LEN 64 /* Ed25519 secret key (libsodium's form) */
+#define GFSB_SIG_LEN 64	   /* Ed25519 signature */
 
 /*
  * gfsb_crypto_sha256(p, n, out):
@@ -144,6 +149,71 @@ void gfsb_crypto_expand(const uint8_t seed[GFSB_KEY_LEN], void *out, size_t n);
  * Fill p with n bytes from the system CSPRNG.
  */
 void gfsb_crypto_random(void *p, size_t n);
+
+/*
+ * Sealing to a reader, for write-only keys (docs/WRITE-ONLY-KEYS.md).
+ *
+ * gfsb_crypto_reader_keypair(pk, sk):
+ * A new X25519 pair: the reader's (or, inside a session, an ephemeral
+ * one).  Keep sk in secure memory.
+ *
+ * gfsb_crypto_reader_public(sk, pk):
+ * The public key of sk.  GFSB_EINVAL if libsodium refuses it.
+ */
+void gfsb_crypto_reader_keypair(uint8_t pk[GFSB_PK_LEN],
+    uint8_t sk[GFSB_SK_LEN]);
+gfsb_err gfsb_crypto_reader_public(const uint8_t sk[GFSB_SK_LEN],
+    uint8_t pk[GFSB_PK_LEN]) GFSB_WUR;
+
+struct gfsb_session;
+
+/*
+ * gfsb_crypto_session_new(rpk, out):
+ * A writer's session sealing to the reader whose public key is rpk: an
+ * ephemeral pair is drawn, the session key derived and the ephemeral
+ * secret wiped, so that once the session is freed only the reader's
+ * secret key can derive the key again.  GFSB_EINVAL when rpk is a point of
+ * low order (the shared secret would be zero), GFSB_ENOMEM.
+ *
+ * gfsb_crypto_session_epk(s, epk):
+ * The session's public key, stored with everything it seals.
+ *
+ * gfsb_crypto_session_seal(s, out, in, n, ad, adlen):
+ * gfsb_crypto_seal_with under the session key.  Thread-safe.
+ *
+ * gfsb_crypto_session_free(s):
+ * Wipe and free the session (NULL allowed).
+ */
+gfsb_err gfsb_crypto_session_new(const uint8_t rpk[GFSB_PK_LEN],
+    struct gfsb_session **out) GFSB_WUR;
+void gfsb_crypto_session_epk(const struct gfsb_session *s,
+    uint8_t epk[GFSB_PK_LEN]);
+void gfsb_crypto_session_seal(const struct gfsb_session *s, uint8_t *out,
+    const uint8_t *in, size_t n, const uint8_t *ad, size_t adlen);
+void gfsb_crypto_session_free(struct gfsb_session *s);
+
+/*
+ * gfsb_crypto_session_key(rsk, epk, key):
+ * The reader's side: the key of the session whose public key is epk, for
+ * gfsb_crypto_open_with.  GFSB_ECORRUPT when epk is a point of low order.
+ * Keep key in secure memory.
+ */
+gfsb_err gfsb_crypto_session_key(const uint8_t rsk[GFSB_SK_LEN],
+    const uint8_t epk[GFSB_PK_LEN], uint8_t key[GFSB_KEY_LEN]) GFSB_WUR;
+
+/*
+ * Ed25519 signatures (which key wrote an object).
+ * gfsb_crypto_sign_keypair(pk, sk): a new pair.
+ * gfsb_crypto_sign(sk, m, n, sig): sign m[0..n).
+ * gfsb_crypto_sign_verify(pk, m, n, sig): GFSB_OK, or GFSB_ECORRUPT when
+ * sig is not pk's signature of exactly m[0..n).
+ */
+void gfsb_crypto_sign_keypair(uint8_t pk[GFSB_SIGN_PK_LEN],
+    uint8_t sk[GFSB_SIGN_SK_LEN]);
+void gfsb_crypto_sign(const uint8_t sk[GFSB_SIGN_SK_LEN], const void *m,
+    size_t n, uint8_t sig[GFSB_SIG_LEN]);
+gfsb_err gfsb_crypto_sign_verify(const uint8_t pk[GFSB_SIGN_PK_LEN],
+    const void *m, size_t n, const uint8_t sig[GFSB_SIG_LEN]) GFSB_WUR;
 
 /*
  * gfsb_crypto_secure_alloc(n), gfsb_crypto_secure_free(p):

@@ -244,6 +244,172 @@ test_blob_ids_match_libsodium(void **state)
 	free(msg);
 }
 
+/* A session's items open with the key the reader derives from its secret
+ * key and the session's public key, and with nothing else. */
+static void
+test_session_round_trip(void **state)
+{
+	uint8_t rpk[GFSB_PK_LEN], rsk[GFSB_SK_LEN], epk[GFSB_PK_LEN];
+	uint8_t key[GFSB_KEY_LEN], msg[100], out[100], ad[8] = "blob-ad";
+	uint8_t sealed[100 + GFSB_SEAL_OVERHEAD];
+	struct gfsb_session *s;
+
+	(void)state;
+	randombytes_buf(msg, sizeof(msg));
+	gfsb_crypto_reader_keypair(rpk, rsk);
+	assert_int_equal(gfsb_crypto_session_new(rpk, &s), GFSB_OK);
+	gfsb_crypto_session_seal(s, sealed, msg, sizeof(msg), ad, sizeof(ad));
+	gfsb_crypto_session_epk(s, epk);
+	gfsb_crypto_session_free(s);
+
+	assert_int_equal(gfsb_crypto_session_key(rsk, epk, key), GFSB_OK);
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), ad, sizeof(ad)), GFSB_OK);
+	assert_memory_equal(out, msg, sizeof(msg));
+	/* The associated data still binds. */
+	ad[0] ^= 1;
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), ad, sizeof(ad)), GFSB_ECORRUPT);
+	ad[0] ^= 1;
+	/* A changed epk derives another key. */
+	epk[5] ^= 1;
+	assert_int_equal(gfsb_crypto_session_key(rsk, epk, key), GFSB_OK);
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), ad, sizeof(ad)), GFSB_ECORRUPT);
+	gfsb_crypto_session_free(NULL);
+}
+
+/*
+ * What a writer holds once its session is over (the reader's public key,
+ * the session's public key, the sealed bytes, its own keys) opens nothing
+ * of what it sealed; nor does another reader's secret key.  And every
+ * session derives a key of its own.
+ */
+static void
+test_session_writer_cannot_open(void **state)
+{
+	uint8_t rpk[GFSB_PK_LEN], rsk[GFSB_SK_LEN], epk[GFSB_PK_LEN];
+	uint8_t epk2[GFSB_PK_LEN], opk[GFSB_PK_LEN], osk[GFSB_SK_LEN];
+	uint8_t key[GFSB_KEY_LEN], idkey[GFSB_KEY_LEN], msg[64], out[64];
+	uint8_t sealed[64 + GFSB_SEAL_OVERHEAD], sealed2[sizeof(sealed)];
+	const uint8_t *tries[5];
+	struct gfsb_session *s;
+	size_t i;
+
+	(void)state;
+	memset(msg, 'x', sizeof(msg));
+	randombytes_buf(idkey, sizeof(idkey));
+	gfsb_crypto_reader_keypair(rpk, rsk);
+	assert_int_equal(gfsb_crypto_session_new(rpk, &s), GFSB_OK);
+	gfsb_crypto_session_seal(s, sealed, msg, sizeof(msg), NULL, 0);
+	gfsb_crypto_session_epk(s, epk);
+	gfsb_crypto_session_free(s);
+	tries[0] = rpk;
+	tries[1] = epk;
+	tries[2] = idkey;
+	tries[3] = sealed; /* the nonce and what follows */
+	tries[4] = sealed + GFSB_NONCE_LEN;
+	for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++)
+		assert_int_equal(gfsb_crypto_open_with(tries[i], out, sealed,
+		    sizeof(sealed), NULL, 0), GFSB_ECORRUPT);
+	/* Another reader. */
+	gfsb_crypto_reader_keypair(opk, osk);
+	assert_int_equal(gfsb_crypto_session_key(osk, epk, key), GFSB_OK);
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), NULL, 0), GFSB_ECORRUPT);
+	/* A second session of the same writer: another epk, another key. */
+	assert_int_equal(gfsb_crypto_session_new(rpk, &s), GFSB_OK);
+	gfsb_crypto_session_seal(s, sealed2, msg, sizeof(msg), NULL, 0);
+	gfsb_crypto_session_epk(s, epk2);
+	gfsb_crypto_session_free(s);
+	assert_memory_not_equal(epk, epk2, GFSB_PK_LEN);
+	assert_int_equal(gfsb_crypto_session_key(rsk, epk2, key), GFSB_OK);
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed,
+	    sizeof(sealed), NULL, 0), GFSB_ECORRUPT);
+	assert_int_equal(gfsb_crypto_open_with(key, out, sealed2,
+	    sizeof(sealed2), NULL, 0), GFSB_OK);
+	assert_memory_equal(out, msg, sizeof(msg));
+}
+
+/*
+ * The session key's derivation is part of the format: with rsk = 1..32
+ * and the session's secret 33..64, K is BLAKE2b-256 keyed with the X25519
+ * secret over "gfsb-session-v2" || epk || rpk, computed once by a separate
+ * one-buffer program with libsodium (a change here is a format change).
+ */
+static void
+test_session_key_pinned(void **state)
+{
+	static const char epk_hex[] = "5869aff450549732cbaaed5e5df9b30a"
+	    "6da31cb0e5742bad5ad4a1a768f1a67b";
+	static const char k_hex[] = "c55c8dbbae836d678be1f9c8925b3c97"
+	    "e9e91cc6f71431c86f9b9224bbcefb16";
+	uint8_t rsk[GFSB_SK_LEN], epk[GFSB_PK_LEN], k[GFSB_KEY_LEN];
+	uint8_t want[GFSB_KEY_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rsk); i++)
+		rsk[i] = (uint8_t)(i + 1);
+	assert_int_equal(sodium_hex2bin(epk, sizeof(epk), epk_hex,
+	    sizeof(epk_hex) - 1, NULL, NULL, NULL), 0);
+	assert_int_equal(sodium_hex2bin(want, sizeof(want), k_hex,
+	    sizeof(k_hex) - 1, NULL, NULL, NULL), 0);
+	assert_int_equal(gfsb_crypto_session_key(rsk, epk, k), GFSB_OK);
+	assert_memory_equal(k, want, sizeof(k));
+}
+
+/* Points of low order give a zero shared secret: refused on both sides. */
+static void
+test_session_low_order_points(void **state)
+{
+	static const uint8_t zero[GFSB_PK_LEN], one[GFSB_PK_LEN] = { 1 };
+	uint8_t rpk[GFSB_PK_LEN], rsk[GFSB_SK_LEN], key[GFSB_KEY_LEN];
+	struct gfsb_session *s = NULL;
+
+	(void)state;
+	assert_int_equal(gfsb_crypto_session_new(zero, &s), GFSB_EINVAL);
+	assert_null(s);
+	assert_int_equal(gfsb_crypto_session_new(one, &s), GFSB_EINVAL);
+	gfsb_crypto_reader_keypair(rpk, rsk);
+	assert_int_equal(gfsb_crypto_session_key(rsk, zero, key),
+	    GFSB_ECORRUPT);
+	assert_int_equal(gfsb_crypto_session_key(rsk, one, key),
+	    GFSB_ECORRUPT);
+	/* The public key of a secret key is the one the pair came with. */
+	assert_int_equal(gfsb_crypto_reader_public(rsk, key), GFSB_OK);
+	assert_memory_equal(key, rpk, GFSB_PK_LEN);
+}
+
+static void
+test_signatures(void **state)
+{
+	uint8_t pk[GFSB_SIGN_PK_LEN], sk[GFSB_SIGN_SK_LEN];
+	uint8_t pk2[GFSB_SIGN_PK_LEN], sk2[GFSB_SIGN_SK_LEN];
+	uint8_t sig[GFSB_SIG_LEN], m[300];
+
+	(void)state;
+	randombytes_buf(m, sizeof(m));
+	gfsb_crypto_sign_keypair(pk, sk);
+	gfsb_crypto_sign_keypair(pk2, sk2);
+	gfsb_crypto_sign(sk, m, sizeof(m), sig);
+	assert_int_equal(gfsb_crypto_sign_verify(pk, m, sizeof(m), sig),
+	    GFSB_OK);
+	assert_int_equal(gfsb_crypto_sign_verify(pk2, m, sizeof(m), sig),
+	    GFSB_ECORRUPT);
+	assert_int_equal(gfsb_crypto_sign_verify(pk, m, sizeof(m) - 1, sig),
+	    GFSB_ECORRUPT);
+	m[299] ^= 0x80;
+	assert_int_equal(gfsb_crypto_sign_verify(pk, m, sizeof(m), sig),
+	    GFSB_ECORRUPT);
+	m[299] ^= 0x80;
+	sig[0] ^= 1;
+	assert_int_equal(gfsb_crypto_sign_verify(pk, m, sizeof(m), sig),
+	    GFSB_ECORRUPT);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(sk2, sizeof(sk2));
+}
+
 static void
 test_pwhash(void **state)
 {
@@ -293,6 +459,11 @@ main(void)
 		cmocka_unit_test(test_seal_vector),
 		cmocka_unit_test(test_seal_matches_libsodium),
 		cmocka_unit_test(test_blob_ids_match_libsodium),
+		cmocka_unit_test(test_session_round_trip),
+		cmocka_unit_test(test_session_writer_cannot_open),
+		cmocka_unit_test(test_session_key_pinned),
+		cmocka_unit_test(test_session_low_order_points),
+		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_nonces_are_fresh),
 		cmocka_unit_test(test_blob_ids_are_keyed),
 		cmocka_unit_test(test_pwhash),
