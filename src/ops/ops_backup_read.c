@@ -148,17 +148,18 @@ enum { RD_OK = 0, RD_FILE = 1, RD_FATAL = 2 };
 /*
  * Read [off, end) (or to EOF) from fd, cutting chunks as the data arrives.
  * The chunker resumes its scan where it stopped, so reading in steps
- * gives the same boundaries as reading the file at once.  *got counts the
- * bytes read.
+ * gives the same boundaries as reading the file at once.  size is what
+ * fstat said of the open file.  *got counts the bytes read.
  */
 static int
 chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
-    uint64_t off, uint64_t end, uint64_t *got)
+    uint64_t off, uint64_t end, uint64_t size, uint64_t *got)
 {
 	struct gfsb_chunker_scan scan;
 	uint8_t *buf = NULL, *nb;
 	size_t len = 0, cap = 0, cut, want;
 	ssize_t n;
+	int eof;
 
 	*got = 0;
 	gfsb_chunker_scan_init(&scan);
@@ -198,6 +199,11 @@ chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
 		}
 		if (n == 0)
 			break;
+		/* A short read that reaches the size fstat gave is the end:
+		 * no read of 0 to confirm it (a syscall per small file).  A
+		 * file that grows meanwhile is caught by the stat after. */
+		eof = (size_t)n < want && end == UINT64_MAX &&
+		    off + (uint64_t)n >= size;
 		len += (size_t)n;
 		off += (uint64_t)n;
 		*got += (uint64_t)n;
@@ -220,6 +226,8 @@ chunk_region(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd,
 			len = tail;
 			gfsb_chunker_scan_init(&scan);
 		}
+		if (eof)
+			break;
 	}
 	if (len > 0)
 		return emit_chunk(b, io, f, buf, len, cap) == GFSB_OK ? RD_OK :
@@ -298,14 +306,15 @@ bk_read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f, int fd)
 			if (rc != RD_OK)
 				break;
 			rc = chunk_region(b, io, f, fd, (uint64_t)data,
-			    (uint64_t)hole, &got);
+			    (uint64_t)hole, (uint64_t)st.st_size, &got);
 			pos = (uint64_t)data + got;
 			if (got < (uint64_t)(hole - data))
 				break; /* shrank while we read */
 		}
 	}
 	if (!sparse && rc == RD_OK) {
-		rc = chunk_region(b, io, f, fd, 0, UINT64_MAX, &got);
+		rc = chunk_region(b, io, f, fd, 0, UINT64_MAX,
+		    (uint64_t)st.st_size, &got);
 		pos = got;
 	}
 	if (rc == RD_FILE)
