@@ -125,9 +125,11 @@ struct bk {
 	/* Who sleeps, so that a worker wakes a thread only when it can go
 	 * on: the producer once half the in-flight bytes are released (not
 	 * at every chunk) or half the events are taken, the completion
-	 * thread when its file is done. */
+	 * thread when its file is done (and, behind small files, a batch
+	 * more). */
 	int space_waiters, ev_waiters;
 	const struct fjob *done_wait;
+	unsigned done_since; /* jobs done since done_wait was (batching) */
 
 	struct event *ev_head, *ev_tail;
 	size_t nev, ev_limit;
