@@ -80,6 +80,24 @@ gfsb_err gfsb_ops_list_read_file(struct gfsb_ctx *ctx, const char *path,
     enum gfsb_list_format fmt, const char *what, char ***out, size_t *n)
     GFSB_WUR;
 
+/* Files that list items, in one format (gfsb_ops_list_gather). */
+struct gfsb_list_files {
+	const char *const *v;
+	size_t n;
+};
+
+/*
+ * gfsb_ops_list_gather(ctx, args, nargs, from, out, n):
+ * The items given (args), then those the files of from[fmt] list, read
+ * as fmt says (GFSB_LIST_LINES, _VERBATIM, _RAW: --files-from,
+ * --files-from-verbatim, --files-from-raw): a malloc'd array of
+ * malloc'd copies.  GFSB_EINVAL if there are none ("no paths to back
+ * up"); gfsb_ops_list_read_file's errors.
+ */
+gfsb_err gfsb_ops_list_gather(struct gfsb_ctx *ctx, const char *const *args,
+    size_t nargs, const struct gfsb_list_files from[GFSB_LIST_RAW + 1],
+    char ***out, size_t *n) GFSB_WUR;
+
 /*
  * gfsb_ops_patterns_read_file(path, out, n):
  * Read patterns from a file, one per line; blank lines and lines starting

@@ -12,6 +12,7 @@
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/ops.h>
+#include <gfsbackup/opt.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
@@ -51,96 +52,6 @@ struct cli {
 	struct gfsb_repo *r;
 };
 
-/*
- * Declarative options, in the style of git's parse-options: a command
- * lists each of its options once (struct cli_opt: long name, short
- * letter, kind, where the value goes, its limits), and cli_parse derives
- * getopt_long's tables, adds the global options, converts and checks
- * every value, and says what is wrong in the words users know.
- */
-enum cli_opt_kind {
-	CLI_KIND_SET,	   /* no argument: *(int *)value = min */
-	CLI_KIND_COUNT,	   /* no argument: ++*(int *)value */
-	CLI_KIND_ACTION,   /* no argument: cb(c, o, NULL) */
-	CLI_KIND_STRING,   /* *(const char **)value = arg (the last one) */
-	CLI_KIND_LIST,	   /* repeatable: appended to a struct cli_list */
-	CLI_KIND_NUMBER,   /* whole number in [min, max] (cli_number) */
-	CLI_KIND_SIZE,	   /* gfsb_size_parse, at most max */
-	CLI_KIND_DURATION, /* gfsb_gfs_margin_parse, at least min: int64_t */
-	CLI_KIND_TIME,	   /* gfsb_time_parse_local: struct gfsb_time */
-	CLI_KIND_PERCENT,  /* "5%", "5" or "0.5%": a fraction in a double */
-	CLI_KIND_ENUM,	   /* one of names: its value into an int */
-	CLI_KIND_CALLBACK  /* cb(c, o, arg) */
-};
-
-struct cli_opt;
-
-/* An option's own parsing: an exit status (EXIT_OK: go on). */
-typedef int cli_opt_fn(struct cli *c, const struct cli_opt *o,
-    const char *arg);
-
-struct cli_opt_enum {
-	const char *name;
-	int value;
-};
-
-struct cli_opt {
-	const char *name;	/* the long name, without "--"; NULL: end */
-	int letter;		/* the short option; 0: none */
-	enum cli_opt_kind kind;
-	void *value;		/* where the value goes */
-	size_t size;		/* NUMBER, SIZE: sizeof(*value), 4 or 8 */
-	long long min, max;	/* limits (SET: the value to set) */
-	const char *label;	/* NUMBER, SIZE, TIME: in errors instead of
-				   "--name" */
-	const char *hint;	/* after the argument in errors */
-	const struct cli_opt_enum *names; /* ENUM: ends with a NULL name */
-	cli_opt_fn *cb;		/* ACTION, CALLBACK */
-	const char **given;	/* if set: the name goes there when given */
-};
-
-/* A repeatable option's arguments (the strings are argv's). */
-struct cli_list {
-	const char **v;
-	size_t n;
-};
-
-/* p, checked at compile time to point to a T. */
-#define CLI_OPT_PTR(T, p) (1 ? (p) : (T *)NULL)
-
-/* The fields every entry has; an entry with more (.given, say) is
- * written { CLI_OPT_(KIND, ...), .field = ... }. */
-#define CLI_OPT_(k, l, s, p)                                              \
-	.name = (l), .letter = (s), .kind = CLI_KIND_##k, .value = (p)
-
-#define CLI_OPT_FLAG(l, s, p) CLI_OPT_SET(l, s, p, 1)
-#define CLI_OPT_SET(l, s, p, v)                                           \
-	{ CLI_OPT_(SET, l, s, CLI_OPT_PTR(int, p)), .min = (v) }
-#define CLI_OPT_COUNT(l, s, p) { CLI_OPT_(COUNT, l, s, CLI_OPT_PTR(int, p)) }
-#define CLI_OPT_STRING(l, s, p)                                           \
-	{ CLI_OPT_(STRING, l, s, CLI_OPT_PTR(const char *, p)) }
-#define CLI_OPT_LIST(l, s, p)                                             \
-	{ CLI_OPT_(LIST, l, s, CLI_OPT_PTR(struct cli_list, p)) }
-#define CLI_OPT_NUMBER(l, s, p, lo, hi, lab)                              \
-	{ CLI_OPT_(NUMBER, l, s, p), .size = sizeof(*(p)), .min = (lo),   \
-	  .max = (hi), .label = (lab) }
-#define CLI_OPT_SIZE(l, s, p, hi, lab)                                    \
-	{ CLI_OPT_(SIZE, l, s, p), .size = sizeof(*(p)), .max = (hi),     \
-	  .label = (lab) }
-#define CLI_OPT_DURATION(l, s, p, lo, h)                                  \
-	{ CLI_OPT_(DURATION, l, s, CLI_OPT_PTR(int64_t, p)), .min = (lo), \
-	  .hint = (h) }
-#define CLI_OPT_TIME(l, s, p)                                             \
-	{ CLI_OPT_(TIME, l, s, CLI_OPT_PTR(struct gfsb_time, p)) }
-#define CLI_OPT_PERCENT(l, s, p, h)                                       \
-	{ CLI_OPT_(PERCENT, l, s, CLI_OPT_PTR(double, p)), .hint = (h) }
-#define CLI_OPT_ENUM(l, s, p, list)                                       \
-	{ CLI_OPT_(ENUM, l, s, CLI_OPT_PTR(int, p)), .names = (list) }
-#define CLI_OPT_ACTION(l, s, p, fn) { CLI_OPT_(ACTION, l, s, p), .cb = (fn) }
-#define CLI_OPT_CALLBACK(l, s, p, fn)                                     \
-	{ CLI_OPT_(CALLBACK, l, s, p), .cb = (fn) }
-#define CLI_OPT_END { .name = NULL }
-
 /* The help texts, docs/help/NAME.txt compiled in (cmake/help.cmake):
  * a command's, "global" (the global options, after each command's),
  * "gfsbackup" and "exit-status" (gfsbackup --help). */
@@ -153,51 +64,30 @@ extern const struct cli_help cli_helps[];
 /* The help text called name ("" if there is none). */
 const char *cli_help(const char *name);
 
-/* cli_parse's max_args: any number of positional arguments. */
-#define CLI_ANY (-1)
-
 /*
  * cli_parse(c, argc, argv, opts, max_args):
  * Parse argv (from the command's name on) with the command's options
- * (opts, ended by CLI_OPT_END) and the global options, storing each
- * value where its entry says; the positional arguments are then
+ * (opts, ended by GFSB_OPT_END) and the global options (gfsb_opt_parse;
+ * callbacks get c as their cookie); the positional arguments are then
  * argv[optind..argc-1].  --help prints the command's help and the
  * global options', and exits 0.  --as-of is checked here for every
  * command: a valid local time, not in the future, and only for a
- * command that reads (c->as_of_ok).  More than max_args positional
- * arguments (unless CLI_ANY) is "unexpected argument".  Returns EXIT_OK,
- * or the exit status after saying what is wrong (EXIT_USAGE; EXIT_FATAL
- * when out of memory), with a "did you mean" for a mistyped option.
+ * command that reads (c->as_of_ok).  Returns EXIT_OK, or the exit status
+ * after saying what is wrong (EXIT_USAGE; EXIT_FATAL when out of
+ * memory).
  */
 int cli_parse(struct cli *c, int argc, char **argv,
-    const struct cli_opt *opts, int max_args);
+    const struct gfsb_opt *opts, int max_args);
 
-/* Append s to l (for a callback of a repeatable option); exit status. */
-int cli_list_add(struct cli *c, struct cli_list *l, const char *s);
+/* A GFSB_OPT_CALLBACK for a tag (a struct gfsb_opt_list): never empty,
+ * and no comma, which would make it two. */
+gfsb_err cli_opt_tag(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
+    const char *arg, void *cookie);
 
-/* A CLI_OPT_CALLBACK for a tag (a struct cli_list): never empty, and no
- * comma, which would make it two. */
-int cli_opt_tag(struct cli *c, const struct cli_opt *o, const char *arg);
-
-/* A CLI_OPT_CALLBACK for --object-lock MODE into an enum gfsb_lock_mode
- * (cli_lock_mode). */
-int cli_opt_lock_mode(struct cli *c, const struct cli_opt *o,
-    const char *arg);
-
-/*
- * cli_number(c, opt, arg, min, max, out):
- * arg as a whole number from min to max into *out: 0; else a usage error
- * naming the option and the range (EXIT_USAGE).  The ranges are the
- * library's (GFSB_THREADS_MAX, GFSB_COMPRESS_LEVEL_MAX...), never
- * written out here.
- */
-int cli_number(struct cli *c, const char *opt, const char *arg, long min,
-    long max, long *out);
-
-/* The candidate at most two edits from word (the closest; NULL: none):
- * for "did you mean" after a mistyped command or option. */
-const char *cli_closest(const char *word, const char *const *cands,
-    size_t n);
+/* A GFSB_OPT_CALLBACK for --object-lock MODE into an enum
+ * gfsb_lock_mode: compliance or governance. */
+gfsb_err cli_opt_lock_mode(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
+    const char *arg, void *cookie);
 
 /* Print "gfsbackup: CMD: message" for a usage error; return EXIT_USAGE. */
 int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
@@ -272,10 +162,6 @@ int cli_open_repo(struct cli *c);
  * line). */
 void cli_put_line(void *cookie, enum gfsb_ops_line kind, const char *line);
 
-/* --object-lock MODE: compliance or governance (exit status; a usage
- * error otherwise). */
-int cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m);
-
 /* The open options c's global options give, with the passphrase from
  * pass (for gfsb_ops_open, or a job that opens its own). */
 void cli_open_opts(struct cli *c, const struct gfsb_pass_source *pass,
@@ -283,9 +169,6 @@ void cli_open_opts(struct cli *c, const struct gfsb_pass_source *pass,
 
 /* Release what cli_open_* opened. */
 void cli_close(struct cli *c);
-
-/* Append s to a growable array of strings; 0 on success. */
-int cli_strv_add(const char ***v, size_t *n, const char *s);
 
 /* Command entry points: argc/argv start at the command name. */
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -264,15 +264,6 @@ cli_open_repo(struct cli *c)
 	return step == GFSB_OPEN_PASS ? pass_fail(c, e) : cli_fail(c, e);
 }
 
-int
-cli_lock_mode(struct cli *c, const char *arg, enum gfsb_lock_mode *m)
-{
-	if (gfsb_lock_mode_parse(arg, m) != GFSB_OK || *m == GFSB_LOCK_NONE)
-		return cli_usage_error(c, "invalid --object-lock %s: give "
-		    "compliance or governance", arg);
-	return EXIT_OK;
-}
-
 void
 cli_close(struct cli *c)
 {
@@ -280,18 +271,6 @@ cli_close(struct cli *c)
 	c->r = NULL;
 	gfsb_backend_close(c->be);
 	c->be = NULL;
-}
-
-int
-cli_strv_add(const char ***v, size_t *n, const char *s)
-{
-	const char **grown;
-
-	if ((grown = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
-		return -1;
-	grown[(*n)++] = s;
-	*v = grown;
-	return 0;
 }
 
 const char *

@@ -62,64 +62,48 @@ summary(struct cli *c, const struct gfsb_backup_result *res, int json)
 }
 
 /* -e: a pattern, never empty. */
-static int
-opt_exclude(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+opt_exclude(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
+	(void)cookie;
 	if (*arg == '\0')
-		return cli_usage_error(c, "empty exclude pattern");
-	return cli_list_add(c, o->value, arg);
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty exclude "
+		    "pattern");
+	return gfsb_opt_list_add(o->value, arg);
 }
 
 /* --host: a name, never empty. */
-static int
-opt_host(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+opt_host(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
+	(void)cookie;
 	if (*arg == '\0')
-		return cli_usage_error(c, "empty host name");
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty host name");
 	*(const char **)o->value = arg;
-	return EXIT_OK;
+	return GFSB_OK;
 }
 
-/* The paths given, then those the lists name (theirs into *owned). */
+/* The paths given, then those the lists name (gfsb_ops_list_gather). */
 static int
-all_paths(struct cli *c, char **argv, int n, const struct cli_list *lists,
-    struct cli_list *paths, struct cli_list *owned)
+all_paths(struct cli *c, char **argv, int n,
+    const struct gfsb_opt_list *lists, char ***paths, size_t *npaths)
 {
-	static const char *const what[3] = { "--files-from list",
-	    "--files-from-verbatim list", "--files-from-raw list" };
-	char **from;
-	size_t nfrom, k;
-	int i, f, rc;
+	struct gfsb_list_files from[GFSB_LIST_RAW + 1];
 	gfsb_err e;
+	int f;
 
-	for (i = 0; i < n; i++)
-		if (cli_list_add(c, paths, argv[i]) != EXIT_OK)
-			return EXIT_FATAL;
-	for (f = 0; f < 3; f++) {
-		for (k = 0; k < lists[f].n; k++) {
-			if ((e = gfsb_ops_list_read_file(c->ctx,
-			    lists[f].v[k], (enum gfsb_list_format)f, what[f],
-			    &from, &nfrom)) != GFSB_OK)
-				return e == GFSB_ENOMEM ? cli_fail(c, e) :
-				    cli_config_fail(c, e);
-			/* Each string owned as soon as it is listed. */
-			for (i = 0, rc = EXIT_OK; i < (int)nfrom && rc ==
-			    EXIT_OK; i++)
-				if ((rc = cli_list_add(c, owned, from[i])) ==
-				    EXIT_OK)
-					rc = cli_list_add(c, paths, from[i]);
-				else
-					free(from[i]);
-			for (; i < (int)nfrom; i++)
-				free(from[i]);
-			free(from);
-			if (rc != EXIT_OK)
-				return rc;
-		}
+	for (f = 0; f <= GFSB_LIST_RAW; f++) {
+		from[f].v = lists[f].v;
+		from[f].n = lists[f].n;
 	}
-	if (paths->n == 0)
-		return cli_usage_error(c, "no paths to back up");
-	return EXIT_OK;
+	e = gfsb_ops_list_gather(c->ctx, (const char *const *)argv,
+	    (size_t)n, from, paths, npaths);
+	if (e == GFSB_EINVAL)
+		return cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+	return e == GFSB_OK ? EXIT_OK : e == GFSB_ENOMEM ? cli_fail(c, e) :
+	    cli_config_fail(c, e);
 }
 
 /* --stdin, --stdin-from-command: one stream, /NAME in the snapshot. */
@@ -156,46 +140,46 @@ cmd_backup(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_backup_opts bo = { 0 };
 	struct gfsb_backup_result res;
-	struct cli_list excl = { 0 }, tags = { 0 }, files = { 0 },
-	    tagfiles = { 0 }, lists[3] = { { 0 } }, paths = { 0 },
-	    owned = { 0 };
-	size_t i;
+	struct gfsb_opt_list excl = { 0 }, tags = { 0 }, files = { 0 },
+	    tagfiles = { 0 }, lists[3] = { { 0 } };
+	char **paths = NULL;
+	size_t i, npaths = 0;
 	const char *time_given = NULL;
 	int comp = -1, json = 0, use_stdin = 0, from_cmd = 0, rc;
 	const char *stdin_name = NULL;
 	double last_status = -1;
 	gfsb_err e;
-	const struct cli_opt opts[] = {
-		CLI_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
-		CLI_OPT_LIST("exclude-file", 0, &files),
-		CLI_OPT_FLAG("exclude-caches", 0, &bo.exclude_caches),
-		CLI_OPT_LIST("exclude-if-present", 0, &tagfiles),
-		CLI_OPT_SIZE("exclude-larger-than", 0, &bo.exclude_larger_than,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
+		GFSB_OPT_LIST("exclude-file", 0, &files),
+		GFSB_OPT_FLAG("exclude-caches", 0, &bo.exclude_caches),
+		GFSB_OPT_LIST("exclude-if-present", 0, &tagfiles),
+		GFSB_OPT_SIZE("exclude-larger-than", 0, &bo.exclude_larger_than,
 		    UINT64_MAX, NULL),
-		CLI_OPT_LIST("files-from", 0, &lists[GFSB_LIST_LINES]),
-		CLI_OPT_LIST("files-from-verbatim", 0,
+		GFSB_OPT_LIST("files-from", 0, &lists[GFSB_LIST_LINES]),
+		GFSB_OPT_LIST("files-from-verbatim", 0,
 		    &lists[GFSB_LIST_VERBATIM]),
-		CLI_OPT_LIST("files-from-raw", 0, &lists[GFSB_LIST_RAW]),
-		CLI_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
-		CLI_OPT_CALLBACK("tag", 0, &tags, cli_opt_tag),
-		CLI_OPT_CALLBACK("host", 0, &bo.host, opt_host),
-		{ CLI_OPT_(TIME, "time", 0, &bo.time), .label = "time",
+		GFSB_OPT_LIST("files-from-raw", 0, &lists[GFSB_LIST_RAW]),
+		GFSB_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
+		GFSB_OPT_CALLBACK("tag", 0, &tags, cli_opt_tag),
+		GFSB_OPT_CALLBACK("host", 0, &bo.host, opt_host),
+		{ GFSB_OPT_(TIME, "time", 0, &bo.time), .label = "time",
 		  .hint = ": use 'YYYY-MM-DD HH:MM:SS'", .given = &time_given },
-		CLI_OPT_STRING("parent", 0, &bo.parent),
-		CLI_OPT_FLAG("force", 0, &bo.force),
-		CLI_OPT_NUMBER("compression", 0, &comp, 0,
+		GFSB_OPT_STRING("parent", 0, &bo.parent),
+		GFSB_OPT_FLAG("force", 0, &bo.force),
+		GFSB_OPT_NUMBER("compression", 0, &comp, 0,
 		    GFSB_COMPRESS_LEVEL_MAX, "compression level"),
-		CLI_OPT_NUMBER("threads", 0, &bo.threads, 1, GFSB_THREADS_MAX,
+		GFSB_OPT_NUMBER("threads", 0, &bo.threads, 1, GFSB_THREADS_MAX,
 		    NULL),
-		CLI_OPT_FLAG("json", 0, &json),
-		CLI_OPT_FLAG("dry-run", 'n', &bo.dry_run),
-		CLI_OPT_FLAG("stdin", 0, &use_stdin),
-		CLI_OPT_FLAG("stdin-from-command", 0, &from_cmd),
-		CLI_OPT_STRING("stdin-filename", 0, &stdin_name),
-		CLI_OPT_END
+		GFSB_OPT_FLAG("json", 0, &json),
+		GFSB_OPT_FLAG("dry-run", 'n', &bo.dry_run),
+		GFSB_OPT_FLAG("stdin", 0, &use_stdin),
+		GFSB_OPT_FLAG("stdin-from-command", 0, &from_cmd),
+		GFSB_OPT_STRING("stdin-filename", 0, &stdin_name),
+		GFSB_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		goto out;
 	if (use_stdin || from_cmd) {
 		bo.tags = tags.v;
@@ -215,11 +199,11 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = all_paths(c, argv + optind, argc - optind, lists, &paths,
-	    &owned)) != EXIT_OK)
+	    &npaths)) != EXIT_OK)
 		goto out;
 	bo.has_time = time_given != NULL;
-	bo.paths = paths.v;
-	bo.npaths = paths.n;
+	bo.paths = (const char *const *)paths;
+	bo.npaths = npaths;
 	bo.excludes = excl.v;
 	bo.nexcludes = excl.n;
 	bo.exclude_files = files.v;
@@ -250,11 +234,9 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	}
 	rc = summary(c, &res, json);
 out:
-	/* The listed paths are ours; those from argv are not. */
-	for (i = 0; i < owned.n; i++)
-		free((char *)(uintptr_t)owned.v[i]);
-	free(owned.v);
-	free(paths.v);
+	for (i = 0; i < npaths; i++)
+		free(paths[i]);
+	free(paths);
 	for (i = 0; i < 3; i++)
 		free(lists[i].v);
 	free(excl.v);

@@ -29,10 +29,10 @@ cmd_diff(struct cli *c, int argc, char **argv)
 	int json = 0, metadata = 0, rc;
 	char *out;
 	gfsb_err e;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("json", 0, &json),
-		CLI_OPT_FLAG("metadata", 0, &metadata),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("json", 0, &json),
+		GFSB_OPT_FLAG("metadata", 0, &metadata),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 2)) != EXIT_OK)

@@ -17,9 +17,9 @@ cmd_dump(struct cli *c, int argc, char **argv)
 	char *colon;
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("host", 0, &o.host),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("host", 0, &o.host),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 1)) != EXIT_OK)

@@ -35,18 +35,18 @@ cmd_find(struct cli *c, int argc, char **argv)
 	struct gfsb_find_opts fo = { 0 };
 	struct gfsb_find_result res;
 	struct finding f = { c, NULL };
-	struct cli_list snaps = { 0 };
+	struct gfsb_opt_list snaps = { 0 };
 	int json = 0, rc;
 	char *out;
 	gfsb_err e;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("json", 0, &json),
-		CLI_OPT_LIST("snapshot", 's', &snaps),
-		CLI_OPT_STRING("host", 0, &fo.host),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("json", 0, &json),
+		GFSB_OPT_LIST("snapshot", 's', &snaps),
+		GFSB_OPT_STRING("host", 0, &fo.host),
+		GFSB_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		goto out;
 	rc = cli_usage_error(c, "nothing to find: give a pattern");
 	if (optind == argc || (rc = cli_open_repo(c)) != EXIT_OK)

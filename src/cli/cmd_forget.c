@@ -22,78 +22,54 @@ struct forget_args {
 };
 
 /* --keep-*: a rule, in the words a policy file would use. */
-static int
-opt_rule(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+opt_rule(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
 	char flag[64];
 
+	(void)cookie;
 	snprintf(flag, sizeof(flag), "--%s", o->name);
-	if (gfsb_gfs_policy_set(c->ctx, o->value, o->name, arg, flag) !=
-	    GFSB_OK)
-		return cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
-	return EXIT_OK;
+	return gfsb_gfs_policy_set(ctx, o->value, o->name, arg, flag);
 }
 
-/* --group-by: host, paths and tags, comma-separated ("": one group). */
-static int
-opt_group_by(struct cli *c, const struct cli_opt *o, const char *arg)
-{
-	char *copy = strdup(arg), *tok, *save = NULL;
-	unsigned *out = o->value;
-	int ok = copy != NULL;
-
-	*out = 0;
-	for (tok = ok ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "host") == 0)
-			*out |= GFSB_GROUP_HOST;
-		else if (strcmp(tok, "paths") == 0)
-			*out |= GFSB_GROUP_PATHS;
-		else if (strcmp(tok, "tags") == 0)
-			*out |= GFSB_GROUP_TAGS;
-		else
-			ok = 0;
-	}
-	free(copy);
-	if (!ok)
-		return cli_usage_error(c, "invalid --group-by \"%s\": use "
-		    "host, paths and tags", arg);
-	return EXIT_OK;
-}
+static const struct gfsb_opt_enum groups[] = {
+	{ "host", GFSB_GROUP_HOST }, { "paths", GFSB_GROUP_PATHS },
+	{ "tags", GFSB_GROUP_TAGS }, { NULL, 0 }
+};
 
 /* The options into a (whose rules a->flags already exist). */
 static int
 parse(struct cli *c, int argc, char **argv, struct forget_args *a)
 {
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("policy", 0, &a->policy),
-		CLI_OPT_CALLBACK("keep-last", 'l', a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-hourly", 'H', a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-daily", 'd', a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-weekly", 'w', a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-monthly", 'm', a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-yearly", 'y', a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-within", 0, a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-within-hourly", 0, a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-within-daily", 0, a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-within-weekly", 0, a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-within-monthly", 0, a->flags,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("policy", 0, &a->policy),
+		GFSB_OPT_CALLBACK("keep-last", 'l', a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-hourly", 'H', a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-daily", 'd', a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-weekly", 'w', a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-monthly", 'm', a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-yearly", 'y', a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-within", 0, a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-within-hourly", 0, a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-within-daily", 0, a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-within-weekly", 0, a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-within-monthly", 0, a->flags,
 		    opt_rule),
-		CLI_OPT_CALLBACK("keep-within-yearly", 0, a->flags, opt_rule),
-		CLI_OPT_CALLBACK("keep-tag", 0, a->flags, opt_rule),
-		CLI_OPT_CALLBACK("group-by", 'g', &a->fo.group_by,
-		    opt_group_by),
-		CLI_OPT_STRING("host", 0, &a->fo.host),
-		CLI_OPT_FLAG("dry-run", 'n', &a->fo.dry_run),
-		CLI_OPT_FLAG("json", 0, &a->json),
-		CLI_OPT_FLAG("prune", 0, &a->prune),
-		CLI_OPT_PERCENT("max-unused", 0, &a->po.max_unused, NULL),
-		CLI_OPT_DURATION("grace", 0, &a->po.grace, 0,
+		GFSB_OPT_CALLBACK("keep-within-yearly", 0, a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-tag", 0, a->flags, opt_rule),
+		GFSB_OPT_SET_OF("group-by", 'g', &a->fo.group_by, groups),
+		GFSB_OPT_STRING("host", 0, &a->fo.host),
+		GFSB_OPT_FLAG("dry-run", 'n', &a->fo.dry_run),
+		GFSB_OPT_FLAG("json", 0, &a->json),
+		GFSB_OPT_FLAG("prune", 0, &a->prune),
+		GFSB_OPT_PERCENT("max-unused", 0, &a->po.max_unused, NULL),
+		GFSB_OPT_DURATION("grace", 0, &a->po.grace, 0,
 		    ": give e.g. 1d, 12h, 0"),
-		CLI_OPT_END
+		GFSB_OPT_END
 	};
 
-	return cli_parse(c, argc, argv, opts, CLI_ANY);
+	return cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS);
 }
 
 /* The named snapshots their Object Lock holds back (said even with -q). */

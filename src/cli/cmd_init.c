@@ -19,24 +19,24 @@ cmd_init(struct cli *c, int argc, char **argv)
 	size_t len;
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_SIZE("pack-size", 0, &p.pack_size, UINT32_MAX,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_SIZE("pack-size", 0, &p.pack_size, UINT32_MAX,
 		    "pack size"),
-		CLI_OPT_NUMBER("compression", 0, &p.compression, 0,
+		GFSB_OPT_NUMBER("compression", 0, &p.compression, 0,
 		    GFSB_COMPRESS_LEVEL_MAX, "compression level"),
-		CLI_OPT_SIZE("chunk-min", 0, &p.chunk.min, UINT32_MAX,
+		GFSB_OPT_SIZE("chunk-min", 0, &p.chunk.min, UINT32_MAX,
 		    "chunk size"),
-		CLI_OPT_SIZE("chunk-avg", 0, &p.chunk.avg, UINT32_MAX,
+		GFSB_OPT_SIZE("chunk-avg", 0, &p.chunk.avg, UINT32_MAX,
 		    "chunk size"),
-		CLI_OPT_SIZE("chunk-max", 0, &p.chunk.max, UINT32_MAX,
+		GFSB_OPT_SIZE("chunk-max", 0, &p.chunk.max, UINT32_MAX,
 		    "chunk size"),
-		CLI_OPT_SIZE("kdf-memory", 0, &p.kdf_mem, 4ULL << 30,
+		GFSB_OPT_SIZE("kdf-memory", 0, &p.kdf_mem, 4ULL << 30,
 		    "KDF memory"),
-		CLI_OPT_NUMBER("kdf-iterations", 0, &p.kdf_ops, 1,
+		GFSB_OPT_NUMBER("kdf-iterations", 0, &p.kdf_ops, 1,
 		    GFSB_KDF_OPS_MAX, "KDF iterations"),
-		CLI_OPT_CALLBACK("object-lock", 0, &p.lock_mode,
+		GFSB_OPT_CALLBACK("object-lock", 0, &p.lock_mode,
 		    cli_opt_lock_mode),
-		CLI_OPT_END
+		GFSB_OPT_END
 	};
 
 	gfsb_repo_params_default(&p);

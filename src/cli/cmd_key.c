@@ -35,12 +35,12 @@ cmd_key(struct cli *c, int argc, char **argv)
 	size_t len, n, i;
 	gfsb_err e = GFSB_OK;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("new-password-file", 0, &newfile),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("new-password-file", 0, &newfile),
+		GFSB_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "give passwd, add, list or remove");

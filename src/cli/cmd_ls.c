@@ -63,11 +63,11 @@ cmd_ls(struct cli *c, int argc, char **argv)
 	const char *host = NULL;
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("long", 'l', &a.lng),
-		CLI_OPT_FLAG("json", 0, &a.json),
-		CLI_OPT_STRING("host", 0, &host),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("long", 'l', &a.lng),
+		GFSB_OPT_FLAG("json", 0, &a.json),
+		GFSB_OPT_STRING("host", 0, &host),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 2)) != EXIT_OK)

@@ -38,11 +38,11 @@ cmd_mount(struct cli *c, int argc, char **argv)
 	char line[256];
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("policy", 0, &policy),
-		CLI_OPT_FLAG("allow-other", 0, &mo.allow_other),
-		CLI_OPT_FLAG("no-lock", 0, &mo.no_lock),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("policy", 0, &policy),
+		GFSB_OPT_FLAG("allow-other", 0, &mo.allow_other),
+		GFSB_OPT_FLAG("no-lock", 0, &mo.no_lock),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 1)) != EXIT_OK)

@@ -68,25 +68,25 @@ cmd_policy(struct cli *c, int argc, char **argv)
 	int json_only = 0, rc;
 	/* Each option names itself in show_opt or bucket_opt, the
 	 * subcommand it is for. */
-	const struct cli_opt opts[] = {
-		{ CLI_OPT_(NUMBER, "days", 0, &days), .size = sizeof(days),
+	const struct gfsb_opt opts[] = {
+		{ GFSB_OPT_(NUMBER, "days", 0, &days), .size = sizeof(days),
 		  .min = 1, .max = 36600, .given = &show_opt },
-		{ CLI_OPT_(TIME, "end", 0, &end), .given = &show_opt },
-		{ CLI_OPT_(STRING, "server", 0, &bo.server),
+		{ GFSB_OPT_(TIME, "end", 0, &end), .given = &show_opt },
+		{ GFSB_OPT_(STRING, "server", 0, &bo.server),
 		  .given = &bucket_opt },
-		{ CLI_OPT_(STRING, "verifier", 0, &bo.verifier),
+		{ GFSB_OPT_(STRING, "verifier", 0, &bo.verifier),
 		  .given = &bucket_opt },
-		{ CLI_OPT_(SET, "json-only", 0, &json_only), .min = 1,
+		{ GFSB_OPT_(SET, "json-only", 0, &json_only), .min = 1,
 		  .given = &bucket_opt },
-		{ CLI_OPT_(NUMBER, "noncurrent-days", 0, &bo.noncurrent_days),
+		{ GFSB_OPT_(NUMBER, "noncurrent-days", 0, &bo.noncurrent_days),
 		  .size = sizeof(bo.noncurrent_days), .min = 1,
 		  .max = GFSB_BUCKET_NONCURRENT_DAYS_MAX,
 		  .given = &bucket_opt },
-		CLI_OPT_END
+		GFSB_OPT_END
 	};
 
 	gfsb_time_now(&end);
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		return rc;
 	if (optind < argc && strcmp(argv[optind], "bucket") == 0) {
 		if (show_opt != NULL)

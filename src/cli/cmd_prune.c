@@ -27,13 +27,13 @@ cmd_prune(struct cli *c, int argc, char **argv)
 	struct gfsb_prune_result res;
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_PERCENT("max-unused", 0, &po.max_unused,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_PERCENT("max-unused", 0, &po.max_unused,
 		    ": give a percentage like 5%"),
-		CLI_OPT_FLAG("dry-run", 'n', &po.dry_run),
-		CLI_OPT_DURATION("grace", 0, &po.grace, 0,
+		GFSB_OPT_FLAG("dry-run", 'n', &po.dry_run),
+		GFSB_OPT_DURATION("grace", 0, &po.grace, 0,
 		    ": give e.g. 1d, 12h, 0"),
-		CLI_OPT_END
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||

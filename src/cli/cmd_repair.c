@@ -26,13 +26,13 @@ cmd_repair(struct cli *c, int argc, char **argv)
 	struct gfsb_lock *lock = NULL;
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("read-data", 0, &ro.read_data),
-		CLI_OPT_FLAG("dry-run", 'n', &ro.dry_run),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("read-data", 0, &ro.read_data),
+		GFSB_OPT_FLAG("dry-run", 'n', &ro.dry_run),
+		GFSB_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		return rc;
 	if (optind == argc)
 		return cli_usage_error(c, "give what to repair: index");

@@ -34,7 +34,7 @@ summary(struct cli *c, const struct gfsb_restore_result *res, FILE *out)
 	}
 }
 
-static const struct cli_opt_enum overwrite[] = {
+static const struct gfsb_opt_enum overwrite[] = {
 	{ "always", GFSB_OVERWRITE_ALWAYS },
 	{ "if-changed", GFSB_OVERWRITE_IF_CHANGED },
 	{ "if-newer", GFSB_OVERWRITE_IF_NEWER },
@@ -47,22 +47,22 @@ cmd_restore(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_restore_opts ro = { 0 };
 	struct gfsb_restore_result res;
-	struct cli_list incl = { 0 }, excl = { 0 };
+	struct gfsb_opt_list incl = { 0 }, excl = { 0 };
 	char *spec = NULL, *colon;
 	gfsb_err e;
 	int rc, ow = GFSB_OVERWRITE_REFUSE;
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("target", 't', &ro.target),
-		CLI_OPT_STRING("to-tar", 0, &ro.tar),
-		CLI_OPT_LIST("include", 'i', &incl),
-		CLI_OPT_LIST("exclude", 'e', &excl),
-		CLI_OPT_STRING("host", 0, &ro.host),
-		CLI_OPT_NUMBER("threads", 0, &ro.threads, 1, GFSB_THREADS_MAX,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("target", 't', &ro.target),
+		GFSB_OPT_STRING("to-tar", 0, &ro.tar),
+		GFSB_OPT_LIST("include", 'i', &incl),
+		GFSB_OPT_LIST("exclude", 'e', &excl),
+		GFSB_OPT_STRING("host", 0, &ro.host),
+		GFSB_OPT_NUMBER("threads", 0, &ro.threads, 1, GFSB_THREADS_MAX,
 		    NULL),
-		CLI_OPT_ENUM("overwrite", 0, &ow, overwrite),
-		CLI_OPT_FLAG("delete", 0, &ro.delete_extra),
-		CLI_OPT_FLAG("force", 0, &ro.tar_replace),
-		CLI_OPT_END
+		GFSB_OPT_ENUM("overwrite", 0, &ow, overwrite),
+		GFSB_OPT_FLAG("delete", 0, &ro.delete_extra),
+		GFSB_OPT_FLAG("force", 0, &ro.tar_replace),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 1)) != EXIT_OK)

@@ -138,14 +138,14 @@ parse(struct run_cli *rc, int argc, char **argv, const char **config)
 {
 	struct cli *c = rc->c;
 	const char *time_given = NULL;
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("config", 0, config),
-		CLI_OPT_FLAG("dry-run", 'n', &rc->o.dry_run),
-		{ CLI_OPT_(TIME, "time", 0, &rc->o.now),
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("config", 0, config),
+		GFSB_OPT_FLAG("dry-run", 'n', &rc->o.dry_run),
+		{ GFSB_OPT_(TIME, "time", 0, &rc->o.now),
 		  .hint = ": give 'YYYY-MM-DD HH:MM:SS'",
 		  .given = &time_given },
-		CLI_OPT_FLAG("json", 0, &rc->json),
-		CLI_OPT_END
+		GFSB_OPT_FLAG("json", 0, &rc->json),
+		GFSB_OPT_END
 	};
 	int r;
 

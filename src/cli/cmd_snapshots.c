@@ -18,12 +18,12 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 	char *json;
 	int want_json = 0, rc = EXIT_OK;
 	gfsb_err e;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("json", 0, &want_json),
-		CLI_OPT_STRING("host", 0, &host),
-		CLI_OPT_STRING("tag", 0, &tag),
-		CLI_OPT_STRING("path", 0, &path),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("json", 0, &want_json),
+		GFSB_OPT_STRING("host", 0, &host),
+		GFSB_OPT_STRING("tag", 0, &tag),
+		GFSB_OPT_STRING("path", 0, &path),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||

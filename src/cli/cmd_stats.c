@@ -15,12 +15,12 @@ cmd_stats(struct cli *c, int argc, char **argv)
 	int json = 0, rc;
 	char *out;
 	gfsb_err e;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("json", 0, &json),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("json", 0, &json),
+		GFSB_OPT_END
 	};
 
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;

@@ -37,7 +37,7 @@ struct sync_args {
 	const char *to, *policy, *state_dir;
 };
 
-static const struct cli_opt_enum delete_modes[] = {
+static const struct gfsb_opt_enum delete_modes[] = {
 	{ "never", GFSB_SYNC_DELETE_NEVER },
 	{ "after-lock", GFSB_SYNC_DELETE_AFTER_LOCK },
 	{ NULL, 0 }
@@ -48,20 +48,20 @@ static int
 parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 {
 	int del = -1, rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_STRING("to", 0, &a->to),
-		CLI_OPT_SET("no-delete", 0, &del, GFSB_SYNC_DELETE_NEVER),
-		CLI_OPT_ENUM("delete", 0, &del, delete_modes),
-		CLI_OPT_FLAG("dry-run", 'n', &a->so.dry_run),
-		CLI_OPT_NUMBER("threads", 0, &a->so.threads, 1,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_STRING("to", 0, &a->to),
+		GFSB_OPT_SET("no-delete", 0, &del, GFSB_SYNC_DELETE_NEVER),
+		GFSB_OPT_ENUM("delete", 0, &del, delete_modes),
+		GFSB_OPT_FLAG("dry-run", 'n', &a->so.dry_run),
+		GFSB_OPT_NUMBER("threads", 0, &a->so.threads, 1,
 		    GFSB_SYNC_THREADS_MAX, NULL),
-		CLI_OPT_CALLBACK("object-lock", 0, &a->so.object_lock,
+		GFSB_OPT_CALLBACK("object-lock", 0, &a->so.object_lock,
 		    cli_opt_lock_mode),
-		CLI_OPT_STRING("policy", 0, &a->policy),
-		CLI_OPT_DURATION("lock-margin", 0, &a->lo.margin, 0,
+		GFSB_OPT_STRING("policy", 0, &a->policy),
+		GFSB_OPT_DURATION("lock-margin", 0, &a->lo.margin, 0,
 		    ": give e.g. 2d, 36h, 90s"),
-		CLI_OPT_STRING("state-dir", 0, &a->state_dir),
-		CLI_OPT_END
+		GFSB_OPT_STRING("state-dir", 0, &a->state_dir),
+		GFSB_OPT_END
 	};
 
 	memset(a, 0, sizeof(*a));

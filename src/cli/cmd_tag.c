@@ -10,33 +10,34 @@
 #include "cli.h"
 
 /* --set: a tag, but '' alone sets no tags at all. */
-static int
-opt_set(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+opt_set(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
-	return *arg == '\0' ? EXIT_OK : cli_opt_tag(c, o, arg);
+	return *arg == '\0' ? GFSB_OK : cli_opt_tag(ctx, o, arg, cookie);
 }
 
 int
 cmd_tag(struct cli *c, int argc, char **argv)
 {
-	struct cli_list add = { 0 }, rm = { 0 }, set = { 0 };
+	struct gfsb_opt_list add = { 0 }, rm = { 0 }, set = { 0 };
 	struct gfsb_tag_opts to = { 0 };
 	struct gfsb_tag_result res;
 	const char *set_given = NULL;
 	gfsb_err e;
 	int rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_CALLBACK("add", 0, &add, cli_opt_tag),
-		CLI_OPT_CALLBACK("remove", 0, &rm, cli_opt_tag),
-		{ CLI_OPT_(CALLBACK, "set", 0, &set), .cb = opt_set,
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_CALLBACK("add", 0, &add, cli_opt_tag),
+		GFSB_OPT_CALLBACK("remove", 0, &rm, cli_opt_tag),
+		{ GFSB_OPT_(CALLBACK, "set", 0, &set), .cb = opt_set,
 		  .given = &set_given },
-		CLI_OPT_STRING("host", 0, &to.host),
-		CLI_OPT_FLAG("dry-run", 'n', &to.dry_run),
-		CLI_OPT_END
+		GFSB_OPT_STRING("host", 0, &to.host),
+		GFSB_OPT_FLAG("dry-run", 'n', &to.dry_run),
+		GFSB_OPT_END
 	};
 
 	memset(&res, 0, sizeof(res));
-	if ((rc = cli_parse(c, argc, argv, opts, CLI_ANY)) != EXIT_OK)
+	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		goto out;
 	if (set_given != NULL && add.n + rm.n > 0) {
 		rc = cli_usage_error(c, "give --set, or --add and --remove: "

@@ -13,9 +13,9 @@ cmd_unlock(struct cli *c, int argc, char **argv)
 	size_t removed = 0;
 	gfsb_err e;
 	int all = 0, rc;
-	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG("remove-all", 0, &all),
-		CLI_OPT_END
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_FLAG("remove-all", 0, &all),
+		GFSB_OPT_END
 	};
 
 	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||

@@ -38,9 +38,8 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 struct vargs {
 	struct gfsb_check_args args;	/* the settings it gave */
 	struct gfsb_config cfg;		/* ... over --config's: the ones */
-	const char **to;
+	char **to;		/* --mail-to's addresses (ours) */
 	size_t nto;
-	size_t owned;		/* to[] strings of ours (all of them) */
 	unsigned threads;
 	int json, no_lock;
 	const char *time_given;	/* --time was given */
@@ -49,59 +48,60 @@ struct vargs {
 };
 
 /* --read-data and --read-data-subset: one of them, once. */
-static int
-read_opt(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+read_opt(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
 	struct gfsb_check_args *g = o->value;
 
+	(void)cookie;
 	if (g->have_read++)
-		return cli_usage_error(c, "give --read-data or "
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give --read-data or "
 		    "--read-data-subset once");
 	if (arg == NULL)
 		g->read = GFSB_VERIFY_READ_ALL;
 	else if (gfsb_ops_verify_parse_subset(arg, &g->read, &g->slice,
 	    &g->slices, &g->percent) != GFSB_OK)
-		return cli_usage_error(c, "invalid --read-data-subset %s: give "
-		    "N/T, rotate/T or P%%", arg);
-	return EXIT_OK;
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid "
+		    "--read-data-subset %s: give N/T, rotate/T or P%%", arg);
+	return GFSB_OK;
 }
 
 /* --mail-to takes one address or several separated by commas. */
-static int
-mail_to(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+mail_to(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
 	struct vargs *a = o->value;
 	const char *p = arg, *end;
-	char *one;
 
+	(void)ctx;
+	(void)cookie;
 	for (; *p != '\0'; p = *end ? end + 1 : end) {
 		p += strspn(p, " ");
 		end = p + strcspn(p, ",");
-		if (end == p)
-			continue;
-		if ((one = strndup(p, (size_t)(end - p))) == NULL ||
-		    cli_strv_add(&a->to, &a->nto, one) != 0) {
-			free(one);
-			return cli_fail(c, GFSB_ENOMEM);
-		}
-		a->owned++;
+		if (end != p && gfsb_strv_addf(&a->to, &a->nto, "%.*s",
+		    (int)(end - p), p) != GFSB_OK)
+			return GFSB_ENOMEM;
 	}
-	return EXIT_OK;
+	return GFSB_OK;
 }
 
 /* --drill SIZE: more than nothing. */
-static int
-drill_opt(struct cli *c, const struct cli_opt *o, const char *arg)
+static gfsb_err
+drill_opt(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
+    void *cookie)
 {
 	uint64_t *size = o->value;
 
+	(void)cookie;
 	if (gfsb_size_parse(arg, size) != GFSB_OK || *size == 0)
-		return cli_usage_error(c, "invalid --drill %s: give a size, "
-		    "e.g. 256MiB or 2GiB", arg);
-	return EXIT_OK;
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid --drill %s: "
+		    "give a size, e.g. 256MiB or 2GiB", arg);
+	return GFSB_OK;
 }
 
-static const struct cli_opt_enum mail_on[] = {
+static const struct gfsb_opt_enum mail_on[] = {
 	{ "always", 1 }, { "failure", 2 }, { NULL, 0 }
 };
 
@@ -109,40 +109,40 @@ static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
 	struct gfsb_check_args *g = &a->args;
-	const struct cli_opt opts[] = {
-		CLI_OPT_ACTION("read-data", 0, g, read_opt),
-		CLI_OPT_CALLBACK("read-data-subset", 0, g, read_opt),
-		CLI_OPT_FLAG("json", 0, &a->json),
-		{ CLI_OPT_(TIME, "time", 0, &a->now),
+	const struct gfsb_opt opts[] = {
+		GFSB_OPT_ACTION("read-data", 0, g, read_opt),
+		GFSB_OPT_CALLBACK("read-data-subset", 0, g, read_opt),
+		GFSB_OPT_FLAG("json", 0, &a->json),
+		{ GFSB_OPT_(TIME, "time", 0, &a->now),
 		  .hint = ": give 'YYYY-MM-DD HH:MM:SS'",
 		  .given = &a->time_given },
-		CLI_OPT_NUMBER("threads", 0, &a->threads, 1,
+		GFSB_OPT_NUMBER("threads", 0, &a->threads, 1,
 		    GFSB_VERIFY_THREADS_MAX, NULL),
-		CLI_OPT_STRING("state-dir", 0, &g->state_dir),
-		CLI_OPT_FLAG("no-state", 0, &g->no_state),
-		CLI_OPT_STRING("policy", 0, &g->policy_file),
-		CLI_OPT_STRING("offsite", 0, &g->offsite_url),
-		CLI_OPT_STRING("report", 0, &g->report_dir),
-		CLI_OPT_FLAG("mail", 0, &g->mail),
-		CLI_OPT_STRING("smtp-url", 0, &g->smtp_url),
-		CLI_OPT_STRING("mail-from", 0, &g->mail_from),
-		CLI_OPT_CALLBACK("mail-to", 0, a, mail_to),
-		CLI_OPT_STRING("smtp-user", 0, &g->smtp_user),
-		CLI_OPT_STRING("smtp-password-file", 0,
+		GFSB_OPT_STRING("state-dir", 0, &g->state_dir),
+		GFSB_OPT_FLAG("no-state", 0, &g->no_state),
+		GFSB_OPT_STRING("policy", 0, &g->policy_file),
+		GFSB_OPT_STRING("offsite", 0, &g->offsite_url),
+		GFSB_OPT_STRING("report", 0, &g->report_dir),
+		GFSB_OPT_FLAG("mail", 0, &g->mail),
+		GFSB_OPT_STRING("smtp-url", 0, &g->smtp_url),
+		GFSB_OPT_STRING("mail-from", 0, &g->mail_from),
+		GFSB_OPT_CALLBACK("mail-to", 0, a, mail_to),
+		GFSB_OPT_STRING("smtp-user", 0, &g->smtp_user),
+		GFSB_OPT_STRING("smtp-password-file", 0,
 		    &g->smtp_password_file),
-		CLI_OPT_STRING("smtp-cacert", 0, &g->smtp_cacert),
-		CLI_OPT_ENUM("mail-on", 0, &g->mail_on, mail_on),
-		CLI_OPT_STRING("config", 0, &g->config),
-		CLI_OPT_FLAG("no-lock", 0, &a->no_lock),
-		CLI_OPT_CALLBACK("object-lock", 0, &a->expect_lock,
+		GFSB_OPT_STRING("smtp-cacert", 0, &g->smtp_cacert),
+		GFSB_OPT_ENUM("mail-on", 0, &g->mail_on, mail_on),
+		GFSB_OPT_STRING("config", 0, &g->config),
+		GFSB_OPT_FLAG("no-lock", 0, &a->no_lock),
+		GFSB_OPT_CALLBACK("object-lock", 0, &a->expect_lock,
 		    cli_opt_lock_mode),
-		CLI_OPT_DURATION("lock-margin", 0, &g->lock_margin, 0,
+		GFSB_OPT_DURATION("lock-margin", 0, &g->lock_margin, 0,
 		    ": give e.g. 2d, 36h, 90s"),
-		CLI_OPT_CALLBACK("drill", 0, &g->drill, drill_opt),
-		CLI_OPT_STRING("drill-scratch", 0, &g->drill_scratch),
-		CLI_OPT_DURATION("recovery-time-objective", 0, &g->rto, 1,
+		GFSB_OPT_CALLBACK("drill", 0, &g->drill, drill_opt),
+		GFSB_OPT_STRING("drill-scratch", 0, &g->drill_scratch),
+		GFSB_OPT_DURATION("recovery-time-objective", 0, &g->rto, 1,
 		    ": give e.g. 4h, 1d12h, 90m"),
-		CLI_OPT_END
+		GFSB_OPT_END
 	};
 
 	return cli_parse(c, argc, argv, opts, 0);
@@ -225,7 +225,7 @@ settle(struct cli *c, struct vargs *a)
 	g->cache_dir = c->cache_dir;
 	g->retry_lock = c->retry_lock;
 	g->as_of = c->as_of != 0;
-	g->mail_to = a->to;
+	g->mail_to = (const char *const *)a->to;
 	g->nmail_to = a->nto;
 	if (g->config != NULL && *g->config == '\0')
 		return cli_usage_error(c, "--config: no file given");
@@ -341,8 +341,8 @@ out:
 	cli_close(c);
 	c->repo = c->password_file = c->cache_dir = NULL;
 	gfsb_config_fini(&a.cfg);
-	while (a.owned > 0)
-		free((char *)(uintptr_t)a.to[--a.owned]);
+	while (a.nto > 0)
+		free(a.to[--a.nto]);
 	free(a.to);
 	return rc;
 }

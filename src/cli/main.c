@@ -143,7 +143,7 @@ main(int argc, char **argv)
 
 		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 			names[i] = commands[i].name;
-		best = cli_closest(argv[1], names, i);
+		best = gfsb_opt_closest(argv[1], names, i);
 		fprintf(stderr, "gfsbackup: unknown command %s%s%s%s (see "
 		    "`gfsbackup --help`)\n", argv[1], best ? ": did you mean " :
 		    "", best ? best : "", best ? "?" : "");

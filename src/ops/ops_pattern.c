@@ -267,6 +267,48 @@ gfsb_ops_list_read_file(struct gfsb_ctx *ctx, const char *path,
 }
 
 gfsb_err
+gfsb_ops_list_gather(struct gfsb_ctx *ctx, const char *const *args,
+    size_t nargs, const struct gfsb_list_files from[GFSB_LIST_RAW + 1],
+    char ***out, size_t *n)
+{
+	static const char *const what[GFSB_LIST_RAW + 1] = {
+		"--files-from list", "--files-from-verbatim list",
+		"--files-from-raw list"
+	};
+	char **v = NULL, **listed;
+	size_t cnt = 0, nlisted, i, k;
+	gfsb_err e = GFSB_OK;
+	int f;
+
+	for (i = 0; i < nargs && e == GFSB_OK; i++)
+		e = gfsb_strv_addf(&v, &cnt, "%s", args[i]);
+	for (f = 0; f <= GFSB_LIST_RAW && e == GFSB_OK; f++) {
+		for (k = 0; k < from[f].n && e == GFSB_OK; k++) {
+			if ((e = gfsb_ops_list_read_file(ctx, from[f].v[k],
+			    (enum gfsb_list_format)f, what[f], &listed,
+			    &nlisted)) != GFSB_OK)
+				break;
+			for (i = 0; i < nlisted && e == GFSB_OK; i++)
+				e = gfsb_strv_addf(&v, &cnt, "%s", listed[i]);
+			for (i = 0; i < nlisted; i++)
+				free(listed[i]);
+			free(listed);
+		}
+	}
+	if (e == GFSB_OK && cnt == 0)
+		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no paths to back up");
+	if (e != GFSB_OK) {
+		while (cnt > 0)
+			free(v[--cnt]);
+		free(v);
+		return e;
+	}
+	*out = v;
+	*n = cnt;
+	return GFSB_OK;
+}
+
+gfsb_err
 gfsb_ops_patterns_read_file(struct gfsb_ctx *ctx, const char *path,
     char ***out, size_t *n)
 {

@@ -43,7 +43,7 @@ def declared(cmd):
     """The long options the command's table declares."""
     path = os.path.join(clidir, f"cmd_{cmd}.c")
     src = open(path).read()
-    names = re.findall(r'CLI_OPT_(?:[A-Z]+)?\(\s*(?:[A-Z]+,\s*)?'
+    names = re.findall(r'GFSB_OPT_(?:[A-Z_]+)?\(\s*(?:[A-Z]+,\s*)?'
         r'"([a-z][a-z0-9-]*)"', src)
     return {"--" + n for n in names}
 

@@ -124,6 +124,51 @@ test_pattern_file(void **state)
 	gfsb_ctx_free(ctx);
 }
 
+/* The paths given, then each list's, read as its format says. */
+static void
+test_list_gather(void **state)
+{
+	char lines[] = "/tmp/gfsb-lines-XXXXXX", raw[] = "/tmp/gfsb-raw-XXXXXX";
+	const char *const args[] = { "/a" }, *lf[] = { lines }, *rf[] = { raw };
+	struct gfsb_list_files from[3] = { { lf, 1 }, { NULL, 0 }, { rf, 1 } };
+	struct gfsb_list_files none[3] = { { NULL, 0 } };
+	struct gfsb_ctx *ctx;
+	size_t n, i;
+	char **v;
+	int fd;
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_true((fd = mkstemp(lines)) >= 0);
+	assert_int_equal(write(fd, "# c\n/b  \n\n/c\n", 13), 13);
+	close(fd);
+	assert_true((fd = mkstemp(raw)) >= 0);
+	assert_int_equal(write(fd, "/d e\n\0/f", 8), 8);
+	close(fd);
+	assert_int_equal(gfsb_ops_list_gather(ctx, args, 1, from, &v, &n),
+	    GFSB_OK);
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0], "/a");
+	assert_string_equal(v[1], "/b");
+	assert_string_equal(v[2], "/c");
+	assert_string_equal(v[3], "/d e\n");
+	assert_string_equal(v[4], "/f");
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	/* Nothing to back up is refused; so is a list that is not there. */
+	assert_int_equal(gfsb_ops_list_gather(ctx, NULL, 0, none, &v, &n),
+	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "no paths to back up");
+	gfsb_ctx_clearerr(ctx);
+	unlink(raw);
+	assert_int_equal(gfsb_ops_list_gather(ctx, args, 1, from, &v, &n),
+	    GFSB_ENOTFOUND);
+	assert_non_null(strstr(gfsb_ctx_errmsg(ctx), "--files-from-raw list"));
+	unlink(lines);
+	gfsb_ctx_free(ctx);
+}
+
 static void
 test_path_clean(void **state)
 {
@@ -956,6 +1001,7 @@ main(void)
 		cmocka_unit_test(test_anchored_and_globstar),
 		cmocka_unit_test(test_bad_patterns),
 		cmocka_unit_test(test_pattern_file),
+		cmocka_unit_test(test_list_gather),
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_linkmap),
 		cmocka_unit_test(test_report_verify_nights),
