@@ -1806,6 +1806,53 @@ gfsb_err gfsb_ops_run(const struct gfsb_run_opts *o,
     struct gfsb_run_result *res) GFSB_WUR;
 void gfsb_ops_run_result_fini(struct gfsb_run_result *res);
 
+/* The exit statuses (ARCHITECTURE.md, the command-line surface). */
+#define GFSB_EXIT_OK 0
+#define GFSB_EXIT_FATAL 1
+#define GFSB_EXIT_USAGE 2
+#define GFSB_EXIT_PARTIAL 3	/* a backup that missed files */
+#define GFSB_EXIT_NOREPO 10
+#define GFSB_EXIT_LOCKED 11
+#define GFSB_EXIT_WRONGPASS 12
+#define GFSB_EXIT_INTERRUPTED 130 /* SIGINT, SIGTERM or SIGHUP; restic's */
+
+/*
+ * gfsb_ops_exit_status(e):
+ * The exit status of a command that failed with e (GFSB_OK: 0).
+ * Thread-safe.
+ */
+int gfsb_ops_exit_status(gfsb_err e);
+
+/*
+ * gfsb_ops_run_stage_exit(st), gfsb_ops_run_exit(res):
+ * A stage's exit status: its failure's, else 3 for a partial backup.
+ * The job's: its first failed stage's, else 1 for a report not
+ * delivered, else 3 for a partial backup, else 0.  Thread-safe.
+ */
+int gfsb_ops_run_stage_exit(const struct gfsb_run_stage *st);
+int gfsb_ops_run_exit(const struct gfsb_run_result *res);
+
+/*
+ * gfsb_ops_run_json(res, now, dry_run):
+ * The job's outcome as JSON (run --json): its status, exit status, time
+ * (now), whether it was a dry run, the snapshot, and each stage's name,
+ * status, exit status, summary and seconds.  malloc'd; NULL when out of
+ * memory.
+ */
+char *gfsb_ops_run_json(const struct gfsb_run_result *res,
+    const struct gfsb_time *now, int dry_run);
+
+/*
+ * gfsb_ops_run_report_lines(cfg, res, dry_run, fn, cookie):
+ * Where the report went, as warning lines (the journal's): "report:
+ * STATUS: saved in DIR (S s)", or NOT DELIVERED (the error itself is the
+ * context's), or what a dry run would do; then one "monitor: ..." line
+ * for each [monitor] action that failed.  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_run_report_lines(const struct gfsb_config *cfg,
+    const struct gfsb_run_result *res, int dry_run, gfsb_ops_line_fn *fn,
+    void *cookie) GFSB_WUR;
+
 /*
  * gfsb_ops_run_lock(ctx, cfg, state_base, fd):
  * Two runs of one configuration never overlap: an exclusive flock on

@@ -16,15 +16,15 @@
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
-/* Exit statuses (ARCHITECTURE.md, command-line surface). */
-#define EXIT_OK 0
-#define EXIT_FATAL 1
-#define EXIT_USAGE 2
-#define EXIT_PARTIAL 3
-#define EXIT_NOREPO 10
-#define EXIT_LOCKED 11
-#define EXIT_WRONGPASS 12
-#define EXIT_INTERRUPTED 130 /* SIGINT, SIGTERM or SIGHUP; restic's too */
+/* Exit statuses (the library's: ARCHITECTURE.md's surface). */
+#define EXIT_OK GFSB_EXIT_OK
+#define EXIT_FATAL GFSB_EXIT_FATAL
+#define EXIT_USAGE GFSB_EXIT_USAGE
+#define EXIT_PARTIAL GFSB_EXIT_PARTIAL
+#define EXIT_NOREPO GFSB_EXIT_NOREPO
+#define EXIT_LOCKED GFSB_EXIT_LOCKED
+#define EXIT_WRONGPASS GFSB_EXIT_WRONGPASS
+#define EXIT_INTERRUPTED GFSB_EXIT_INTERRUPTED
 
 /* Global options, and state every command shares. */
 struct cli {
@@ -105,9 +105,6 @@ int cli_config_fail(struct cli *c, gfsb_err e);
  * done), 1 if reading it failed midway or memory ran out. */
 struct gfsb_config;
 int cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg);
-
-/* The exit status for e. */
-int cli_exit_status(gfsb_err e);
 
 /* Print a line to stderr, clearing a progress line first. */
 void cli_msg(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);

@@ -84,19 +84,6 @@ cli_usage_error(struct cli *c, const char *fmt, ...)
 }
 
 int
-cli_exit_status(gfsb_err e)
-{
-	switch (e) {
-	case GFSB_OK: return EXIT_OK;
-	case GFSB_ENOREPO: return EXIT_NOREPO;
-	case GFSB_ELOCKED: return EXIT_LOCKED;
-	case GFSB_EAUTH: return EXIT_WRONGPASS;
-	case GFSB_ECANCELED: return EXIT_INTERRUPTED;
-	default: return EXIT_FATAL;
-	}
-}
-
-int
 cli_fail(struct cli *c, gfsb_err e)
 {
 	const char *detail = c->ctx ? gfsb_ctx_errmsg(c->ctx) : "";
@@ -105,7 +92,7 @@ cli_fail(struct cli *c, gfsb_err e)
 	cli_progress(c, NULL);
 	fprintf(stderr, "%s: %s: %s\n", c->prog, c->cmd ? c->cmd : "error",
 	    detail[0] ? detail : gfsb_strerror(e));
-	return cli_exit_status(e);
+	return gfsb_ops_exit_status(e);
 }
 
 int

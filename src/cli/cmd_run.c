@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include <gfsbackup/ops.h>
 #include <gfsbackup/pass.h>
 #include <gfsbackup/report.h>
@@ -27,27 +25,6 @@ struct run_cli {
 	char state_base[4096];
 	int json;
 };
-
-/* A stage's exit status: its failure's, else 3 for a partial backup. */
-static int
-stage_rc(const struct gfsb_run_stage *st)
-{
-	if (st->err != GFSB_OK)
-		return cli_exit_status(st->err);
-	return st->partial ? EXIT_PARTIAL : EXIT_OK;
-}
-
-/* The job's: the first failure, else a report not delivered, else 3 for
- * a partial backup. */
-static int
-run_rc(const struct gfsb_run_result *res)
-{
-	if (res->failed != NULL)
-		return stage_rc(res->failed);
-	if (res->report_err != GFSB_OK)
-		return EXIT_FATAL;
-	return res->partial ? EXIT_PARTIAL : EXIT_OK;
-}
 
 static void
 on_stage(void *cookie, const struct gfsb_run_stage *st, int dry)
@@ -69,68 +46,38 @@ on_drill_progress(void *cookie, const struct gfsb_restore_progress *p)
 	cli_progress(rc->c, line);
 }
 
-/* The report's line: saved (and mailed), or not delivered. */
+/* The report's and the monitor's lines, as "gfsbackup: run: ...". */
 static void
-report_line(struct run_cli *rc, double seconds)
+put_line(void *cookie, enum gfsb_ops_line kind, const char *line)
 {
-	const struct gfsb_config *cfg = &rc->cfg;
-	const struct gfsb_run_result *res = &rc->res;
-	struct cli *c = rc->c;
+	struct cli *c = cookie;
 
-	if (rc->o.dry_run) {
-		cli_msg(c, "%s: run: report: DRY RUN: would be %s, saved in "
-		    "%s%s%s", c->prog, gfsb_report_status_name(res->rep.status),
-		    res->report_dir, cfg->smtp_url == NULL ? "" :
-		    cfg->send_failures_only ? "; mailed if not OK to " :
-		    "; mailed to ", cfg->smtp_url == NULL ? "" :
-		    cfg->mail_to[0]);
-		return;
-	}
-	if (res->report_err != GFSB_OK) {
-		cli_fail(c, res->report_err);
-		gfsb_ctx_clearerr(c->ctx);
-	}
-	cli_msg(c, "%s: run: report: %s: %s%s (%.1f s)", c->prog,
-	    gfsb_report_status_name(res->rep.status), res->report_err ==
-	    GFSB_OK ? "saved in " : "NOT DELIVERED, see above; saved in ",
-	    res->report_dir, seconds);
-	/* Monitoring that failed is said; the job's outcome stands. */
-	if (res->metrics_err != GFSB_OK)
-		cli_msg(c, "%s: run: monitor: %s", c->prog,
-		    res->metrics_error);
-	if (res->ping_err != GFSB_OK)
-		cli_msg(c, "%s: run: monitor: %s", c->prog, res->ping_error);
+	(void)kind;
+	cli_msg(c, "%s: run: %s", c->prog, line);
 }
 
-static void
-print_json(struct run_cli *rc)
+/* Where the report went, and the job's JSON; the exit status. */
+static int
+outcome(struct run_cli *rc)
 {
-	const struct gfsb_run_result *res = &rc->res;
-	json_t *o, *a;
-	char when[40], *s;
-	size_t i;
+	struct cli *c = rc->c;
+	char *json;
 
-	gfsb_time_format_rfc3339(&rc->o.now, when, sizeof(when));
-	o = json_pack("{s:s, s:i, s:s, s:b, s:s}", "status",
-	    gfsb_report_status_name(res->rep.status), "exit", run_rc(res),
-	    "time", when, "dry_run", rc->o.dry_run, "snapshot", res->snapshot);
-	a = json_array();
-	if (o == NULL || a == NULL || json_object_set_new(o, "stages", a)) {
-		json_decref(o);
-		json_decref(a);
-		return;
+	if (!rc->o.dry_run && rc->res.report_err != GFSB_OK) {
+		cli_fail(c, rc->res.report_err);
+		gfsb_ctx_clearerr(c->ctx);
 	}
-	for (i = 0; i < res->nstages; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:s, s:f}",
-		    "name", res->stages[i].name, "status",
-		    gfsb_report_status_name(res->stages[i].status), "exit",
-		    stage_rc(&res->stages[i]), "summary",
-		    res->stages[i].summary, "seconds", res->stages[i].seconds));
-	if ((s = json_dumps(o, JSON_INDENT(2))) != NULL) {
-		printf("%s\n", s);
-		free(s);
+	if (gfsb_ops_run_report_lines(&rc->cfg, &rc->res, rc->o.dry_run,
+	    put_line, c) != GFSB_OK)
+		return cli_fail(c, GFSB_ENOMEM);
+	if (rc->json) {
+		if ((json = gfsb_ops_run_json(&rc->res, &rc->o.now,
+		    rc->o.dry_run)) == NULL)
+			return cli_fail(c, GFSB_ENOMEM);
+		printf("%s\n", json);
+		free(json);
 	}
-	json_decref(o);
+	return gfsb_ops_run_exit(&rc->res);
 }
 
 static int
@@ -209,10 +156,7 @@ cmd_run(struct cli *c, int argc, char **argv)
 	rc.o.cookie = &rc;
 	e = gfsb_ops_run(&rc.o, &rc.res);
 	cli_progress(c, NULL);
-	report_line(&rc, rc.res.report_seconds);
-	if (rc.json)
-		print_json(&rc);
-	r = e != GFSB_OK ? cli_fail(c, e) : run_rc(&rc.res);
+	r = e != GFSB_OK ? cli_fail(c, e) : outcome(&rc);
 	gfsb_ops_run_result_fini(&rc.res);
 out:
 	c->password_file = NULL;

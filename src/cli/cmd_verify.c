@@ -197,7 +197,7 @@ on_stage(void *cookie, const struct gfsb_run_stage *st, int dry)
 		rc = st->err == GFSB_OK ? EXIT_OK : EXIT_FATAL;
 	} else {
 		cli_msg(v->c, "%s: verify: drill %s", v->c->prog, st->summary);
-		rc = cli_exit_status(st->err);
+		rc = gfsb_ops_exit_status(st->err);
 	}
 	if (v->rc == EXIT_OK)
 		v->rc = rc;

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <gfsbackup/backend.h>
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/ops.h>
@@ -227,6 +229,63 @@ test_outage(void **state)
 	run_at(f, "2026-06-03 01:00:00");
 	assert_null(f->res.failed);
 	assert_int_equal(nsnapshots(f), 2);
+}
+
+/* Lines told, joined by '|'. */
+static void
+collect(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	char *all = cookie;
+
+	assert_int_equal(kind, GFSB_OPS_LINE_WARNING);
+	strcat(all, line);
+	strcat(all, "|");
+}
+
+/* The job's outcome as run tells it: exit statuses, JSON, report line. */
+static void
+test_outcome_told(void **state)
+{
+	struct fixture *f = *state;
+	char lines[2048] = "", *js;
+	json_error_t jerr;
+	json_t *o, *st;
+
+	run_at(f, "2026-06-01 01:00:00");
+	assert_int_equal(gfsb_ops_run_exit(&f->res), 0);
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_ENET);
+	run_at(f, "2026-06-02 01:00:00");
+	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_OK);
+	assert_int_equal(gfsb_ops_run_exit(&f->res), GFSB_EXIT_FATAL);
+	assert_int_equal(gfsb_ops_run_stage_exit(stage(f, "forget")), 0);
+	assert_non_null(js = gfsb_ops_run_json(&f->res, &f->o.now, 0));
+	assert_non_null(o = json_loads(js, 0, &jerr));
+	free(js);
+	assert_string_equal(json_string_value(json_object_get(o, "status")),
+	    "FAILED");
+	assert_int_equal(json_integer_value(json_object_get(o, "exit")), 1);
+	assert_int_equal(json_array_size(json_object_get(o, "stages")),
+	    f->res.nstages);
+	st = json_array_get(json_object_get(o, "stages"), 0);
+	assert_string_equal(json_string_value(json_object_get(st, "name")),
+	    "backup");
+	assert_int_equal(json_integer_value(json_object_get(st, "exit")), 1);
+	json_decref(o);
+	assert_int_equal(gfsb_ops_run_report_lines(&f->cfg, &f->res, 0,
+	    collect, lines), GFSB_OK);
+	if (strncmp(lines, "report: FAILED: saved in ", 25) != 0 ||
+	    strstr(lines, f->reports) == NULL)
+		fail_msg("%s", lines);
+	/* Locked and cancelled have their own statuses; a partial backup
+	 * is 3 when nothing failed. */
+	assert_int_equal(gfsb_ops_exit_status(GFSB_ELOCKED), 11);
+	assert_int_equal(gfsb_ops_exit_status(GFSB_ECANCELED), 130);
+	assert_int_equal(gfsb_ops_exit_status(GFSB_EAUTH), 12);
+	assert_int_equal(gfsb_ops_exit_status(GFSB_ENOREPO), 10);
+	run_at(f, "2026-06-03 01:00:00");
+	assert_int_equal(gfsb_ops_run_exit(&f->res), 0);
+	f->res.partial = 1;
+	assert_int_equal(gfsb_ops_run_exit(&f->res), GFSB_EXIT_PARTIAL);
 }
 
 /* After the backup stage (its index in memory), an index file is
@@ -625,6 +684,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outcome_told, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_reads_anew, setup,
 		    teardown),
