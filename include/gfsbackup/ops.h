@@ -80,6 +80,41 @@ gfsb_err gfsb_ops_list_read_file(struct gfsb_ctx *ctx, const char *path,
     enum gfsb_list_format fmt, const char *what, char ***out, size_t *n)
     GFSB_WUR;
 
+/* ---- key ---- */
+
+enum gfsb_key_verb {
+	GFSB_KEY_LIST,		/* the key files, the current one starred */
+	GFSB_KEY_PASSWD,	/* the current key's passphrase changed */
+	GFSB_KEY_ADD,		/* a key file for another passphrase */
+	GFSB_KEY_REMOVE		/* a key file removed (revoked) */
+};
+
+struct gfsb_key_opts {
+	enum gfsb_key_verb verb;
+	const char *pass;	/* passwd, add: the new passphrase */
+	size_t passlen;
+	const char *id;		/* remove: a unique prefix of its id */
+};
+
+/*
+ * gfsb_ops_key_verb_parse(s, out):
+ * "list", "passwd", "add" or "remove" into *out; GFSB_EINVAL otherwise.
+ */
+gfsb_err gfsb_ops_key_verb_parse(const char *s, enum gfsb_key_verb *out)
+    GFSB_WUR;
+
+/*
+ * gfsb_ops_key(r, o, fn, cookie):
+ * Do what o->verb says; a change is made under the exclusive lock
+ * (GFSB_ELOCKED while another process holds a conflicting one), with
+ * gfsb_repo_key_passwd, _add or _remove and their errors.  The result is
+ * told to fn (NULL: nobody) as result lines: the key table (a damaged
+ * key file marked "(damaged)"), or "passphrase changed", "key ID
+ * added", "key ID removed".
+ */
+gfsb_err gfsb_ops_key(struct gfsb_repo *r, const struct gfsb_key_opts *o,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
 /* Files that list items, in one format (gfsb_ops_list_gather). */
 struct gfsb_list_files {
 	const char *const *v;

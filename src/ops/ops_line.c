@@ -63,7 +63,8 @@ ops_line_end(struct ops_lines *o, enum gfsb_ops_line kind)
 	if (o->err != GFSB_OK)
 		return;
 	o->b.data[o->b.len] = '\0';
-	o->fn(o->cookie, kind, (const char *)o->b.data);
+	if (o->fn != NULL)
+		o->fn(o->cookie, kind, (const char *)o->b.data);
 	o->b.len = 0;
 }
 

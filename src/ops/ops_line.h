@@ -17,7 +17,7 @@ struct ops_lines {
 	gfsb_err err;		/* the first failure */
 };
 
-/* Start telling to fn with cookie. */
+/* Start telling to fn with cookie (NULL: to no one). */
 void ops_line_init(struct ops_lines *o, gfsb_ops_line_fn *fn,
     void *cookie);
 

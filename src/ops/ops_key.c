@@ -1,0 +1,97 @@
+/*
+ * gfsbackup key: the repository's key files listed, a passphrase
+ * changed, a key added or removed.  Every change is made under the
+ * exclusive lock, which keeps prune and other key changes out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gfsbackup/ops.h>
+#include <gfsbackup/repo.h>
+
+#include "ops_line.h"
+
+gfsb_err
+gfsb_ops_key_verb_parse(const char *s, enum gfsb_key_verb *out)
+{
+	static const char *const names[] = { "list", "passwd", "add",
+	    "remove" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum gfsb_key_verb)i;
+			return GFSB_OK;
+		}
+	return GFSB_EINVAL;
+}
+
+/* The key table, the current key starred. */
+static gfsb_err
+list(struct gfsb_repo *r, struct ops_lines *l)
+{
+	struct gfsb_key_info *keys;
+	char when[32];
+	size_t n, i;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_key_list(r, &keys, &n)) != GFSB_OK)
+		return e;
+	ops_line_put(l, "  %-8s  %-19s  %-16s  %s", "ID", "Created", "Host",
+	    "User");
+	for (i = 0; i < n; i++) {
+		gfsb_time_format_local(&keys[i].created, when, sizeof(when));
+		ops_line_put(l, "%c %-8.8s  %-19s  %-16s  %s%s",
+		    keys[i].current ? '*' : ' ', keys[i].id,
+		    keys[i].damaged ? "?" : when, keys[i].hostname,
+		    keys[i].username, keys[i].damaged ? "  (damaged)" : "");
+	}
+	free(keys);
+	return GFSB_OK;
+}
+
+/* A change, under the exclusive lock. */
+static gfsb_err
+change(struct gfsb_repo *r, const struct gfsb_key_opts *o,
+    struct ops_lines *l)
+{
+	struct gfsb_lock *lock;
+	char id[GFSB_ID_HEX];
+	gfsb_err e;
+
+	if ((e = gfsb_repo_lock(r, GFSB_REPO_LOCK_EXCLUSIVE, &lock)) !=
+	    GFSB_OK)
+		return e;
+	switch (o->verb) {
+	case GFSB_KEY_PASSWD:
+		if ((e = gfsb_repo_key_passwd(r, o->pass, o->passlen)) ==
+		    GFSB_OK)
+			ops_line_put(l, "passphrase changed");
+		break;
+	case GFSB_KEY_ADD:
+		if ((e = gfsb_repo_key_add(r, o->pass, o->passlen, 0, 0, id)) ==
+		    GFSB_OK)
+			ops_line_put(l, "key %.8s added", id);
+		break;
+	default:
+		if ((e = gfsb_repo_key_remove(r, o->id, id)) == GFSB_OK)
+			ops_line_put(l, "key %.8s removed", id);
+		break;
+	}
+	gfsb_repo_unlock(lock);
+	return e;
+}
+
+gfsb_err
+gfsb_ops_key(struct gfsb_repo *r, const struct gfsb_key_opts *o,
+    gfsb_ops_line_fn *fn, void *cookie)
+{
+	struct ops_lines l;
+	gfsb_err e, e2;
+
+	ops_line_init(&l, fn, cookie);
+	e = o->verb == GFSB_KEY_LIST ? list(r, &l) : change(r, o, &l);
+	e2 = ops_line_fini(&l);
+	return e != GFSB_OK ? e : e2;
+}
