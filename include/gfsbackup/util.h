@@ -403,6 +403,22 @@ int gfsb_sys_mkdirs(const char *path);
 ssize_t gfsb_sys_pread_full(int fd, void *p, size_t n, uint64_t off);
 
 /*
+ * gfsb_sys_harden():
+ * Ready the process that holds a repository's keys: no core file and
+ * not dumpable (keys in memory never reach a core file or another
+ * process's ptrace), SSLKEYLOGFILE unset (libcurl's OpenSSL would write
+ * every TLS session key there, the S3 and SMTP logins readable by
+ * whoever reads it), the open-file limit raised to its maximum (deep
+ * trees hold one directory descriptor per level), and glibc's mmap
+ * threshold fixed at 256 KiB (the pipelines pool their megabyte
+ * buffers; those they do not must go back to the system when freed,
+ * not into per-thread arenas that keep them resident: a 1 GiB backup
+ * peaked at 222 MiB instead of 140).  Call it first, before threads.
+ * Not thread-safe.
+ */
+void gfsb_sys_harden(void);
+
+/*
  * gfsb_sys_private(path, mode, why, len):
  * The rule for a file that holds a secret (a passphrase, a password, the
  * configuration naming them), as ssh's for a private key: its group and

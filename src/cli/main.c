@@ -3,13 +3,10 @@
  * the documented exit status.  Every command is a thin layer over the
  * library (src/cli/cmd_*.c).
  */
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include <gfsbackup/util.h>
 
@@ -82,25 +79,6 @@ static const struct command commands[] = {
 	{ "mount", cmd_mount, 1 },
 };
 
-/* Keys in memory must never reach a core file or another process. */
-static void
-harden(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* libcurl's OpenSSL backend writes every TLS session key to this
-	 * file when it is set: the S3 and SMTP logins would be readable by
-	 * whoever reads it.  Nothing of ours wants that. */
-	unsetenv("SSLKEYLOGFILE");
-	/* Deep trees hold one directory descriptor per level. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -109,15 +87,7 @@ main(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	/*
-	 * Megabyte buffers are pooled and reused by the pipelines; those that
-	 * are not must go back to the system when freed.  glibc's adaptive
-	 * threshold would otherwise move them into per-thread arenas that
-	 * keep them resident (measured: peak RSS 222 -> 140 MiB on a 1 GiB
-	 * backup, no slower).
-	 */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	harden();
+	gfsb_sys_harden();
 	memset(&c, 0, sizeof(c));
 	c.prog = "gfsbackup";
 	if (argc < 2) {

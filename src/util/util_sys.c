@@ -1,17 +1,37 @@
 /*
  * Facts about the running system recorded in snapshots, keys and locks,
- * whole reads and writes of file descriptors, and the permission rule for
- * files that hold secrets.
+ * whole reads and writes of file descriptors, the permission rule for
+ * files that hold secrets, and the hardening of a process that holds
+ * keys.
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gfsbackup/util.h>
+
+void
+gfsb_sys_harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	unsetenv("SSLKEYLOGFILE");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
 
 void
 gfsb_sys_hostname(char *buf, size_t len)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -235,6 +237,24 @@ test_fd_io(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
+/* The process that holds keys: no core, not dumpable, no key log. */
+static void
+test_harden(void **state)
+{
+	struct rlimit core, files, max;
+
+	(void)state;
+	assert_int_equal(setenv("SSLKEYLOGFILE", "/tmp/keys.log", 1), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &max), 0);
+	gfsb_sys_harden();
+	assert_int_equal(getrlimit(RLIMIT_CORE, &core), 0);
+	assert_int_equal(core.rlim_cur, 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_null(getenv("SSLKEYLOGFILE"));
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &files), 0);
+	assert_true(files.rlim_cur == max.rlim_max);
+}
+
 int
 main(void)
 {
@@ -246,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_ctx),
 		cmocka_unit_test(test_fd_io),
+		cmocka_unit_test(test_harden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
