@@ -349,6 +349,18 @@ struct gfsb_restore_result {
 };
 
 /*
+ * gfsb_ops_restore_check(ctx, opts):
+ * Do opts' settings agree?  A target directory or an archive, not both
+ * nor neither; overwrite and delete_extra only into a directory,
+ * delete_extra only with overwrite and of a whole snapshot; tar_replace
+ * only for an archive file; no empty target or subpath.  GFSB_EINVAL
+ * with one line in ctx naming the restore command's options; checked
+ * again by gfsb_ops_restore, before anything else.
+ */
+gfsb_err gfsb_ops_restore_check(struct gfsb_ctx *ctx,
+    const struct gfsb_restore_opts *opts) GFSB_WUR;
+
+/*
  * gfsb_ops_restore(r, opts, res):
  * Restore a snapshot (or the path opts->subpath inside it) into
  * opts->target, or as a pax archive to opts->tar.  The target must be
@@ -367,7 +379,7 @@ struct gfsb_restore_result {
  * is left as a hole) and counted in res->damaged_files, everything else is
  * restored, and the call returns GFSB_ECORRUPT at the end.
  * GFSB_ENOTFOUND (snapshot or path), GFSB_EEXIST (target not empty),
- * GFSB_EINVAL (delete_extra without overwrite, or with tar or select),
+ * GFSB_EINVAL (settings that disagree: gfsb_ops_restore_check),
  * GFSB_EIO when some of what delete_extra would remove could not be.
  */
 gfsb_err gfsb_ops_restore(struct gfsb_repo *r,

@@ -72,35 +72,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		    "\"latest\"");
 		goto done;
 	}
-	if ((ro.target == NULL) == (ro.tar == NULL)) {
-		rc = cli_usage_error(c, "give either --target DIR or "
-		    "--to-tar FILE");
-		goto done;
-	}
 	ro.overwrite = (enum gfsb_restore_overwrite)ow;
-	if (ro.tar != NULL && (ro.overwrite || ro.delete_extra)) {
-		rc = cli_usage_error(c, "--overwrite and --delete are for "
-		    "--target DIR");
-		goto done;
-	}
-	if (ro.tar_replace && (ro.tar == NULL || strcmp(ro.tar, "-") == 0)) {
-		rc = cli_usage_error(c, "--force goes with --to-tar FILE");
-		goto done;
-	}
-	if (ro.delete_extra && !ro.overwrite) {
-		rc = cli_usage_error(c, "--delete goes with --overwrite MODE");
-		goto done;
-	}
-	if (ro.target != NULL && *ro.target == '\0') {
-		rc = cli_usage_error(c, "empty target");
-		goto done;
-	}
-	if (ro.tar != NULL && strcmp(ro.tar, "-") == 0 &&
-	    isatty(STDOUT_FILENO)) {
-		rc = cli_usage_error(c, "refusing to write an archive to a "
-		    "terminal");
-		goto done;
-	}
 	if ((spec = strdup(argv[optind])) == NULL) {
 		rc = cli_fail(c, GFSB_ENOMEM);
 		goto done;
@@ -108,10 +80,16 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	if ((colon = strchr(spec, ':')) != NULL) {
 		*colon = '\0';
 		ro.subpath = colon + 1;
-		if (*ro.subpath == '\0') {
-			rc = cli_usage_error(c, "empty path after ':'");
-			goto done;
-		}
+	}
+	if (gfsb_ops_restore_check(c->ctx, &ro) != GFSB_OK) {
+		rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+		goto done;
+	}
+	if (ro.tar != NULL && strcmp(ro.tar, "-") == 0 &&
+	    isatty(STDOUT_FILENO)) {
+		rc = cli_usage_error(c, "refusing to write an archive to a "
+		    "terminal");
+		goto done;
 	}
 	ro.snapshot = spec;
 	ro.tar_fd = STDOUT_FILENO;

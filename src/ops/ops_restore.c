@@ -374,6 +374,30 @@ whole_total(struct rs *s, const struct gfsb_snapshot *snap)
 
 /* The options checked, the lock, the snapshot, the index, and the path
  * to restore found in it. */
+gfsb_err
+gfsb_ops_restore_check(struct gfsb_ctx *ctx, const struct gfsb_restore_opts *o)
+{
+	const char *why = NULL;
+
+	if ((o->target == NULL) == (o->tar == NULL))
+		why = "give either --target DIR or --to-tar FILE";
+	else if (o->tar != NULL && (o->overwrite || o->delete_extra))
+		why = "--overwrite and --delete are for --target DIR";
+	else if (o->tar_replace && (o->tar == NULL || strcmp(o->tar, "-") ==
+	    0))
+		why = "--force goes with --to-tar FILE";
+	else if (o->delete_extra && !o->overwrite)
+		why = "--delete goes with --overwrite MODE";
+	else if (o->delete_extra && o->select != NULL)
+		why = "--delete restores a whole snapshot, not a selection";
+	else if (o->target != NULL && *o->target == '\0')
+		why = "empty target";
+	else if (o->subpath != NULL && *o->subpath == '\0')
+		why = "empty path after ':'";
+	return why == NULL ? GFSB_OK : gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s",
+	    why);
+}
+
 static gfsb_err
 prepare(struct rs *s, struct planarg *pa, struct gfsb_snapshot **snap,
     struct gfsb_lock **lock)
@@ -381,17 +405,8 @@ prepare(struct rs *s, struct planarg *pa, struct gfsb_snapshot **snap,
 	const struct gfsb_restore_opts *o = s->o;
 	gfsb_err e;
 
-	if ((o->target == NULL) == (o->tar == NULL))
-		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "give exactly one "
-		    "of a target directory and a tar file");
-	if (o->tar != NULL && o->overwrite != GFSB_OVERWRITE_REFUSE)
-		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "overwrite is for "
-		    "a target directory, not a tar file");
-	if (o->delete_extra && (o->overwrite == GFSB_OVERWRITE_REFUSE ||
-	    o->select != NULL))
-		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "delete goes with "
-		    "overwrite, into a target directory, of a whole "
-		    "selection");
+	if ((e = gfsb_ops_restore_check(s->ctx, o)) != GFSB_OK)
+		return e;
 	if (o->nincludes > 0 && (e = gfsb_ops_patterns_new(o->includes,
 	    o->nincludes, &s->incl)) != GFSB_OK)
 		return gfsb_ctx_seterr(s->ctx, e, "invalid include pattern");

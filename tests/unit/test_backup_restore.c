@@ -925,11 +925,68 @@ test_streams(void **state)
 	assert_int_equal(nsnaps(f), 1);
 }
 
+/* Settings that disagree are refused before anything is written, each
+ * in one line naming the options. */
+static void
+test_restore_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_restore_opts o;
+	struct gfsb_restore_result res;
+	char target[160], archive[160];
+	size_t i;
+	static const struct {
+		int target, tar, overwrite, del, force;
+		const char *sub, *why;
+	} bad[] = {
+		{ 0, 0, 0, 0, 0, NULL, "give either --target DIR or --to-tar" },
+		{ 1, 1, 0, 0, 0, NULL, "give either --target DIR or --to-tar" },
+		{ 0, 1, 1, 0, 0, NULL, "--overwrite and --delete are for" },
+		{ 0, 1, 0, 1, 0, NULL, "--overwrite and --delete are for" },
+		{ 1, 0, 0, 0, 1, NULL, "--force goes with --to-tar FILE" },
+		{ 1, 0, 0, 1, 0, NULL, "--delete goes with --overwrite" },
+		{ 1, 0, 0, 0, 0, "", "empty path after ':'" },
+	};
+
+	snprintf(target, sizeof(target), "%s/never", f->base);
+	snprintf(archive, sizeof(archive), "%s/never.tar", f->base);
+	fx_backup(&f->x, f->src, NULL, NULL, NULL, NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		o.snapshot = "latest";
+		o.target = bad[i].target ? target : NULL;
+		o.tar = bad[i].tar ? archive : NULL;
+		o.overwrite = bad[i].overwrite ? GFSB_OVERWRITE_ALWAYS :
+		    GFSB_OVERWRITE_REFUSE;
+		o.delete_extra = bad[i].del;
+		o.tar_replace = bad[i].force;
+		o.subpath = bad[i].sub;
+		gfsb_ctx_clearerr(f->x.ctx);
+		assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o),
+		    GFSB_EINVAL);
+		gfsb_ctx_clearerr(f->x.ctx);
+		assert_int_equal(gfsb_ops_restore(f->x.r, &o, &res),
+		    GFSB_EINVAL);
+		if (strstr(gfsb_ctx_errmsg(f->x.ctx), bad[i].why) == NULL)
+			fail_msg("%zu: \"%s\"", i, gfsb_ctx_errmsg(f->x.ctx));
+		assert_int_equal(access(target, F_OK), -1);
+		assert_int_equal(access(archive, F_OK), -1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.target = target;
+	assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o), GFSB_OK);
+	o.overwrite = GFSB_OVERWRITE_IF_NEWER;
+	o.delete_extra = 1;
+	assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o), GFSB_OK);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_settings, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_file, setup,
