@@ -216,6 +216,80 @@ gfsb_err gfsb_crypto_sign_verify(const uint8_t pk[GFSB_SIGN_PK_LEN],
     const void *m, size_t n, const uint8_t sig[GFSB_SIG_LEN]) GFSB_WUR;
 
 /*
+ * The keys of write-only keys (docs/WRITE-ONLY-KEYS.md), each set in
+ * secure memory, read-only once made.
+ *
+ * struct gfsb_reader_keys: what a repository of version 2 adds to its
+ * config, for the full keys: the reader's X25519 pair (rsk, rpk), mkey
+ * (index files, pack headers, locks: readable by writers), the full
+ * keys' Ed25519 pair (ssk, spk).
+ *
+ * struct gfsb_writer_keys: what one write-only key file holds: idkey
+ * (blob ids, the full keys' own), mkey, the writer's own wkey (its local
+ * cache) and Ed25519 pair (wsk, wpk), and the public keys it writes to
+ * and trusts (rpk, spk).  Nothing here opens what the full keys' enc
+ * sealed, nor what a session sealed to rpk.
+ */
+#define GFSB_READER_KEYS_LEN (GFSB_SK_LEN + GFSB_PK_LEN + GFSB_KEY_LEN + \
+	GFSB_SIGN_SK_LEN + GFSB_SIGN_PK_LEN)
+#define GFSB_WRITER_KEYS_LEN (3 * GFSB_KEY_LEN + GFSB_SIGN_SK_LEN +        \
+	GFSB_SIGN_PK_LEN + GFSB_PK_LEN + GFSB_SIGN_PK_LEN)
+
+struct gfsb_reader_keys {
+	uint8_t rsk[GFSB_SK_LEN], rpk[GFSB_PK_LEN];
+	uint8_t mkey[GFSB_KEY_LEN];
+	uint8_t ssk[GFSB_SIGN_SK_LEN], spk[GFSB_SIGN_PK_LEN];
+};
+
+struct gfsb_writer_keys {
+	uint8_t idkey[GFSB_KEY_LEN], mkey[GFSB_KEY_LEN], wkey[GFSB_KEY_LEN];
+	uint8_t wsk[GFSB_SIGN_SK_LEN], wpk[GFSB_SIGN_PK_LEN];
+	uint8_t rpk[GFSB_PK_LEN], spk[GFSB_SIGN_PK_LEN];
+};
+
+/*
+ * gfsb_crypto_reader_keys_new(out):
+ * A fresh reader set.  GFSB_ENOMEM.
+ *
+ * gfsb_crypto_reader_keys_import(raw, out):
+ * A reader set from its GFSB_READER_KEYS_LEN-byte serialization (the
+ * fields in order); GFSB_ECORRUPT when rpk is not rsk's or spk not
+ * ssk's, GFSB_ENOMEM.  gfsb_crypto_reader_keys_export writes it.
+ *
+ * gfsb_crypto_writer_keys_new(full, reader, out):
+ * A new writer's set: full's idkey, reader's mkey, rpk and spk, its own
+ * wkey and signing pair.  GFSB_ENOMEM.
+ *
+ * gfsb_crypto_writer_keys_import(raw, out):
+ * A writer set from its GFSB_WRITER_KEYS_LEN-byte serialization (the
+ * fields in order); GFSB_ECORRUPT when wpk is not wsk's.
+ * gfsb_crypto_writer_keys_export writes it.
+ *
+ * gfsb_crypto_writer_blob_id(w, p, n, id): as gfsb_crypto_blob_id.
+ *
+ * _free: wipe and free (NULL allowed).
+ */
+gfsb_err gfsb_crypto_reader_keys_new(struct gfsb_reader_keys **out)
+    GFSB_WUR;
+gfsb_err gfsb_crypto_reader_keys_import(
+    const uint8_t raw[GFSB_READER_KEYS_LEN], struct gfsb_reader_keys **out)
+    GFSB_WUR;
+void gfsb_crypto_reader_keys_export(const struct gfsb_reader_keys *k,
+    uint8_t raw[GFSB_READER_KEYS_LEN]);
+void gfsb_crypto_reader_keys_free(struct gfsb_reader_keys *k);
+gfsb_err gfsb_crypto_writer_keys_new(const struct gfsb_keys *full,
+    const struct gfsb_reader_keys *reader, struct gfsb_writer_keys **out)
+    GFSB_WUR;
+gfsb_err gfsb_crypto_writer_keys_import(
+    const uint8_t raw[GFSB_WRITER_KEYS_LEN], struct gfsb_writer_keys **out)
+    GFSB_WUR;
+void gfsb_crypto_writer_keys_export(const struct gfsb_writer_keys *k,
+    uint8_t raw[GFSB_WRITER_KEYS_LEN]);
+void gfsb_crypto_writer_blob_id(const struct gfsb_writer_keys *w,
+    const void *p, size_t n, uint8_t id[GFSB_ID_LEN]);
+void gfsb_crypto_writer_keys_free(struct gfsb_writer_keys *k);
+
+/*
  * gfsb_crypto_secure_alloc(n), gfsb_crypto_secure_free(p):
  * Memory for secrets (passphrases, derived keys): guarded, locked and wiped
  * on free.  _alloc returns NULL on failure; _free accepts NULL.

@@ -209,6 +209,7 @@ struct gfsb_key_info {
 	char hostname[256];
 	char username[64];
 	int current; /* the key this session opened the repository with */
+	int write_only; /* a write-only key (it opens no data) */
 	int damaged; /* the file does not match its name or does not parse */
 };
 
@@ -216,10 +217,30 @@ struct gfsb_key_info {
  * gfsb_repo_key_add(r, pass, passlen, ops, mem, idhex):
  * Add a key file that opens the repository with pass (Argon2id with ops
  * passes and mem bytes; 0 means the default).  Its id goes to idhex (65
- * bytes) if not NULL.
+ * bytes) if not NULL.  Key management (add, passwd, remove) needs a full
+ * key: GFSB_EAUTH when r was opened with a write-only key.
  */
 gfsb_err gfsb_repo_key_add(struct gfsb_repo *r, const char *pass,
     size_t passlen, uint64_t ops, uint64_t mem, char *idhex) GFSB_WUR;
+
+/*
+ * gfsb_repo_key_add_write_only(r, pass, passlen, ops, mem, idhex):
+ * Add a write-only key (docs/WRITE-ONLY-KEYS.md) that opens with pass:
+ * enough to add backups, nothing that opens what is stored.  The first
+ * one makes the repository version 2: the config is rewritten with new
+ * reader keys (version 1 readers then refuse it as unsupported), before
+ * the key file is written.  Its id goes to idhex (65 bytes) if not NULL.
+ * GFSB_EAUTH when r was opened with a write-only key.
+ */
+gfsb_err gfsb_repo_key_add_write_only(struct gfsb_repo *r, const char *pass,
+    size_t passlen, uint64_t ops, uint64_t mem, char *idhex) GFSB_WUR;
+
+/*
+ * gfsb_repo_write_only(r):
+ * Non-zero when r was opened with a write-only key: it reads nothing
+ * sealed under the full keys (GFSB_EAUTH) and manages no keys.
+ */
+int gfsb_repo_write_only(const struct gfsb_repo *r);
 
 /*
  * gfsb_repo_key_passwd(r, pass, passlen):
@@ -235,7 +256,8 @@ gfsb_err gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass,
  * Remove the key file named by a unique id prefix (its full id to idhex,
  * 65 bytes, if not NULL): a revoked passphrase opens nothing after.
  * Refused (GFSB_EINVAL, nothing removed) for the key this session opened
- * the repository with, and for the last key file that is not damaged;
+ * the repository with, and for the last full key that is not damaged
+ * (write-only keys open no data);
  * GFSB_ENOTFOUND for a prefix that matches no key, GFSB_EINVAL for one
  * that matches several.  The caller holds the exclusive lock.
  */

@@ -83,6 +83,8 @@ gfsb_repo_blob_open(struct gfsb_repo_io *io, const struct gfsb_blob_loc *loc,
 	gfsb_err e;
 
 	out->len = 0;
+	if ((e = repo_need_full(r, "read what is stored")) != GFSB_OK)
+		return e;
 	if (loc->length < GFSB_SEAL_OVERHEAD || loc->raw_length > MAX_BLOB_RAW)
 		return blob_bad(r, loc, id, "impossible size");
 	clen = loc->length - GFSB_SEAL_OVERHEAD;
@@ -226,6 +228,8 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	gfsb_err e;
 
 	*added = 0;
+	if ((e = repo_need_full(r, "write this yet")) != GFSB_OK)
+		return e;
 	if (n > MAX_BLOB_RAW)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
 		    "blob of %zu bytes is too large", n);

@@ -136,7 +136,9 @@ struct gfsb_repo {
 	int64_t lock_wait;	/* gfsb_repo_set_lock_wait, seconds */
 	int dry_run;		/* gfsb_repo_set_dry_run: store nothing */
 	struct gfsb_backend *be;
-	struct gfsb_keys *keys;
+	struct gfsb_keys *keys;	/* NULL when opened with a write-only key */
+	struct gfsb_reader_keys *reader; /* a version 2 config's; else NULL */
+	struct gfsb_writer_keys *writer; /* the write-only key's; else NULL */
 	char key_id[GFSB_ID_HEX];
 	char id[GFSB_ID_HEX];
 	struct gfsb_repo_params params;
@@ -165,6 +167,11 @@ struct gfsb_repo_io {
 	struct gfsb_compress *z;
 	struct gfsb_buf a, b; /* scratch */
 };
+
+/* repo_object.c: GFSB_EAUTH ("a write-only key cannot WHAT: use a full
+ * key") when r was opened with a write-only key, which holds no key to
+ * seal or open under the full keys' enc; GFSB_OK otherwise. */
+gfsb_err repo_need_full(struct gfsb_repo *r, const char *what);
 
 /* repo_object.c: the envelope and hash-named objects. */
 gfsb_err repo_obj_seal(struct gfsb_repo *r, enum env_kind kind,
@@ -204,9 +211,25 @@ gfsb_err repo_cache_pack_read(struct gfsb_repo *r, const char *name,
 gfsb_err repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const struct gfsb_keys *keys, const char *pass, size_t passlen,
     uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX]);
+/* What a write-only key file opens to: the writer's keys, and what it
+ * needs of the config it cannot open. */
+struct repo_wo {
+	struct gfsb_writer_keys *keys;
+	char id[GFSB_ID_HEX];
+	struct gfsb_repo_params params;
+	uint8_t seed[GFSB_KEY_LEN];
+};
+/* The first key file that opens with pass after idhex ("": from the
+ * first): a full key's master keys into *keys, or a write-only key's
+ * into wo (wo->keys set, *keys NULL); its name into idhex. */
 gfsb_err repo_key_find(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const char *pass, size_t passlen, struct gfsb_keys **keys,
-    char idhex[GFSB_ID_HEX]);
+    struct repo_wo *wo, char idhex[GFSB_ID_HEX]);
+
+/* repo_open.c: rewrite the config as version 2, with new reader keys
+ * (r->reader); the chunker seed from the config. */
+gfsb_err repo_config_upgrade(struct gfsb_repo *r);
+gfsb_err repo_config_seed(struct gfsb_repo *r, uint8_t seed[GFSB_KEY_LEN]);
 
 /* repo_index.c: the in-memory index. */
 gfsb_err rindex_init(struct rindex *x);

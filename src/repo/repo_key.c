@@ -9,6 +9,11 @@
  * changing a passphrase writes a new file, then removes the old one.
  * Parameters read from a key file are capped, so a planted key file cannot
  * make us allocate unbounded memory or spin for hours.
+ *
+ * A write-only key file (version 2, "kind": "write-only") seals instead
+ * the writer's keys and what it needs of the config (repository id,
+ * chunker sizes and seed, compression, pack size, Object Lock mode); its
+ * associated data binds its public signing key (wpk) too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +30,27 @@
 #include "repo_internal.h"
 
 #define KEY_AD_PREFIX "gfsb-key-v1"
+#define KEY_WO_AD_PREFIX "gfsb-key-v2-write-only"
+/* A write-only key's plaintext: the writer's keys, the repository id,
+ * the chunker seed, then six little-endian u32: chunk min, avg, max,
+ * pack size, compression level, Object Lock mode. */
+#define WO_PLAIN (GFSB_WRITER_KEYS_LEN + GFSB_ID_LEN + GFSB_KEY_LEN + 6 * 4)
 #define KDF_OPS_CAP 64
 #define KDF_MEM_CAP (4ULL << 30)
 
-/* AD = prefix || salt || ops (LE64) || mem (LE64). */
+/* AD = prefix || salt || ops (LE64) || mem (LE64), then for a write-only
+ * key (wpk not NULL) its wpk; the prefix names the kind.  ad holds
+ * KEY_AD_MAX bytes. */
+#define KEY_AD_MAX 128
 static size_t
 key_ad(uint8_t *ad, const uint8_t salt[GFSB_SALT_LEN], uint64_t ops,
-    uint64_t mem)
+    uint64_t mem, const uint8_t *wpk)
 {
-	size_t n = sizeof(KEY_AD_PREFIX) - 1;
+	const char *prefix = wpk != NULL ? KEY_WO_AD_PREFIX : KEY_AD_PREFIX;
+	size_t n = strlen(prefix);
 	int i;
 
-	memcpy(ad, KEY_AD_PREFIX, n);
+	memcpy(ad, prefix, n);
 	memcpy(ad + n, salt, GFSB_SALT_LEN);
 	n += GFSB_SALT_LEN;
 	for (i = 0; i < 8; i++)
@@ -44,24 +58,32 @@ key_ad(uint8_t *ad, const uint8_t salt[GFSB_SALT_LEN], uint64_t ops,
 	n += 8;
 	for (i = 0; i < 8; i++)
 		ad[n + (size_t)i] = (uint8_t)(mem >> (8 * i));
-	return n + 8;
+	n += 8;
+	if (wpk != NULL) {
+		memcpy(ad + n, wpk, GFSB_SIGN_PK_LEN);
+		n += GFSB_SIGN_PK_LEN;
+	}
+	return n;
 }
 
-gfsb_err
-repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
-    const struct gfsb_keys *keys, const char *pass, size_t passlen,
-    uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX])
+/*
+ * Write a key file sealing plain[0..n) under a key derived from pass:
+ * a full key's (wpk NULL: version 1), or a write-only key's (version 2,
+ * its wpk in the clear and bound by the associated data).
+ */
+static gfsb_err
+keyfile_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const uint8_t *plain, size_t n, const uint8_t *wpk, const char *pass,
+    size_t passlen, uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX])
 {
-	uint8_t salt[GFSB_SALT_LEN], ad[64], sealed[GFSB_MASTER_LEN +
-	    GFSB_SEAL_OVERHEAD];
-	char salthex[2 * GFSB_SALT_LEN + 1], datahex[2 * sizeof(sealed) + 1];
-	char created[48], host[256], user[64];
-	uint8_t *derived = NULL, *raw = NULL;
+	uint8_t salt[GFSB_SALT_LEN], ad[KEY_AD_MAX], *derived = NULL,
+	    *sealed = NULL;
+	char salthex[2 * GFSB_SALT_LEN + 1], *datahex = NULL,
+	    wpkhex[2 * GFSB_SIGN_PK_LEN + 1];
+	char created[48], host[256], user[64], *text = NULL;
 	struct gfsb_time now;
 	json_t *o = NULL;
-	char *text = NULL;
-	size_t adlen;
-	gfsb_err e;
+	gfsb_err e = GFSB_ENOMEM;
 
 	if (ops == 0)
 		ops = GFSB_KDF_OPS_DEFAULT;
@@ -70,12 +92,10 @@ repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	if (ops > KDF_OPS_CAP || mem > KDF_MEM_CAP)
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL,
 		    "key derivation parameters too large");
-	derived = gfsb_crypto_secure_alloc(GFSB_KEY_LEN);
-	raw = gfsb_crypto_secure_alloc(GFSB_MASTER_LEN);
-	if (derived == NULL || raw == NULL) {
-		e = GFSB_ENOMEM;
+	if ((derived = gfsb_crypto_secure_alloc(GFSB_KEY_LEN)) == NULL ||
+	    (sealed = malloc(n + GFSB_SEAL_OVERHEAD)) == NULL ||
+	    (datahex = malloc(2 * (n + GFSB_SEAL_OVERHEAD) + 1)) == NULL)
 		goto out;
-	}
 	gfsb_crypto_random(salt, sizeof(salt));
 	if ((e = gfsb_crypto_pwhash(derived, pass, passlen, salt, ops, mem)) !=
 	    GFSB_OK) {
@@ -84,32 +104,94 @@ repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		    (unsigned long long)mem, gfsb_strerror(e));
 		goto out;
 	}
-	gfsb_crypto_keys_export(keys, raw);
-	adlen = key_ad(ad, salt, ops, mem);
-	gfsb_crypto_seal_with(derived, sealed, raw, GFSB_MASTER_LEN, ad, adlen);
+	gfsb_crypto_seal_with(derived, sealed, plain, n, ad, key_ad(ad, salt,
+	    ops, mem, wpk));
 	gfsb_hex_encode(salt, sizeof(salt), salthex);
-	gfsb_hex_encode(sealed, sizeof(sealed), datahex);
+	gfsb_hex_encode(sealed, n + GFSB_SEAL_OVERHEAD, datahex);
 	gfsb_time_now(&now);
 	gfsb_time_format_rfc3339(&now, created, sizeof(created));
 	gfsb_sys_hostname(host, sizeof(host));
 	gfsb_sys_username(user, sizeof(user));
-	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
-	    "version", 1, "created", created, "hostname", host, "username",
-	    user, "kdf", "argon2id", "opslimit", (json_int_t)ops, "memlimit",
-	    (json_int_t)mem, "salt", salthex, "data", datahex);
-	if (o == NULL || (text = json_dumps(o, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER)) == NULL) {
-		e = GFSB_ENOMEM;
-		goto out;
+	e = GFSB_ENOMEM;
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
+	    "version", wpk != NULL ? 2 : 1, "created", created, "hostname",
+	    host, "username", user, "kdf", "argon2id", "opslimit",
+	    (json_int_t)ops, "memlimit", (json_int_t)mem, "salt", salthex);
+	if (o != NULL && wpk != NULL) {
+		gfsb_hex_encode(wpk, GFSB_SIGN_PK_LEN, wpkhex);
+		if (json_object_set_new(o, "kind", json_string("write-only")) ||
+		    json_object_set_new(o, "wpk", json_string(wpkhex)))
+			goto out;
 	}
+	if (o == NULL || json_object_set_new(o, "data", json_string(datahex)) ||
+	    (text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		goto out;
 	gfsb_crypto_sha256_hex(text, strlen(text), idhex);
 	e = gfsb_backend_put(be, GFSB_OBJ_KEY, idhex, (const uint8_t *)text,
 	    strlen(text));
 out:
 	free(text);
 	json_decref(o);
+	free(datahex);
+	free(sealed);
 	gfsb_crypto_secure_free(derived);
+	return e;
+}
+
+gfsb_err
+repo_key_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const struct gfsb_keys *keys, const char *pass, size_t passlen,
+    uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX])
+{
+	uint8_t *raw;
+	gfsb_err e;
+
+	if ((raw = gfsb_crypto_secure_alloc(GFSB_MASTER_LEN)) == NULL)
+		return GFSB_ENOMEM;
+	gfsb_crypto_keys_export(keys, raw);
+	e = keyfile_write(ctx, be, raw, GFSB_MASTER_LEN, NULL, pass, passlen,
+	    ops, mem, idhex);
 	gfsb_crypto_secure_free(raw);
+	return e;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	gfsb_le32_put(p, v);
+}
+
+/* A write-only key file for wo's writer keys and parameters. */
+static gfsb_err
+wo_write(struct gfsb_ctx *ctx, struct gfsb_backend *be,
+    const struct repo_wo *wo, const char *pass, size_t passlen,
+    uint64_t ops, uint64_t mem, char idhex[GFSB_ID_HEX])
+{
+	uint8_t *plain, *p;
+	gfsb_err e;
+
+	if ((plain = gfsb_crypto_secure_alloc(WO_PLAIN)) == NULL)
+		return GFSB_ENOMEM;
+	gfsb_crypto_writer_keys_export(wo->keys, plain);
+	p = plain + GFSB_WRITER_KEYS_LEN;
+	if (gfsb_hex_decode(wo->id, p, GFSB_ID_LEN) != GFSB_OK) {
+		gfsb_crypto_secure_free(plain);
+		return gfsb_ctx_seterr(ctx, GFSB_ECORRUPT, "repository id %s "
+		    "is not hex", wo->id);
+	}
+	p += GFSB_ID_LEN;
+	memcpy(p, wo->seed, GFSB_KEY_LEN);
+	p += GFSB_KEY_LEN;
+	put_u32(p, wo->params.chunk.min);
+	put_u32(p + 4, wo->params.chunk.avg);
+	put_u32(p + 8, wo->params.chunk.max);
+	put_u32(p + 12, wo->params.pack_size);
+	put_u32(p + 16, (uint32_t)wo->params.compression);
+	put_u32(p + 20, (uint32_t)wo->params.lock_mode);
+	e = keyfile_write(ctx, be, plain, WO_PLAIN, wo->keys->wpk, pass,
+	    passlen, ops, mem, idhex);
+	gfsb_crypto_secure_free(plain);
 	return e;
 }
 
@@ -117,7 +199,10 @@ out:
 struct keyfile {
 	uint64_t ops, mem;
 	uint8_t salt[GFSB_SALT_LEN];
-	uint8_t sealed[GFSB_MASTER_LEN + GFSB_SEAL_OVERHEAD];
+	int write_only;
+	uint8_t wpk[GFSB_SIGN_PK_LEN];		/* write_only */
+	size_t sealedlen;			/* of sealed[] */
+	uint8_t sealed[WO_PLAIN + GFSB_SEAL_OVERHEAD];
 	struct gfsb_time created;
 	char hostname[256];
 	char username[64];
@@ -127,7 +212,7 @@ static gfsb_err
 keyfile_parse(const uint8_t *p, size_t n, struct keyfile *kf)
 {
 	const char *kdf = NULL, *salt = NULL, *data = NULL, *created = NULL;
-	const char *host = "", *user = "";
+	const char *host = "", *user = "", *kind = NULL, *wpk = NULL;
 	json_int_t version = 0, ops = 0, mem = 0;
 	json_error_t jerr;
 	json_t *o;
@@ -136,20 +221,28 @@ keyfile_parse(const uint8_t *p, size_t n, struct keyfile *kf)
 	if ((o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL)
 		return GFSB_ECORRUPT;
-	if (json_unpack(o, "{s:I, s:s, s:s, s:I, s:I, s:s, s:s, s?s, s?s}",
-	    "version", &version, "created", &created, "kdf", &kdf,
+	if (json_unpack(o, "{s:I, s:s, s:s, s:I, s:I, s:s, s:s, s?s, s?s, s?s, "
+	    "s?s}", "version", &version, "created", &created, "kdf", &kdf,
 	    "opslimit", &ops, "memlimit", &mem, "salt", &salt, "data", &data,
-	    "hostname", &host, "username", &user) != 0)
+	    "hostname", &host, "username", &user, "kind", &kind, "wpk",
+	    &wpk) != 0)
 		goto out;
-	if (version != 1) {
+	/* Version 1: a full key; version 2: a write-only key. */
+	if (version != 1 && (version != 2 || kind == NULL ||
+	    strcmp(kind, "write-only") != 0)) {
 		e = GFSB_EUNSUPPORTED;
 		goto out;
 	}
+	kf->write_only = version == 2;
+	kf->sealedlen = (kf->write_only ? WO_PLAIN : GFSB_MASTER_LEN) +
+	    GFSB_SEAL_OVERHEAD;
 	if (strcmp(kdf, "argon2id") != 0 || ops < 1 || ops > KDF_OPS_CAP ||
 	    mem < 8192 || (uint64_t)mem > KDF_MEM_CAP)
 		goto out;
 	if (gfsb_hex_decode(salt, kf->salt, sizeof(kf->salt)) != GFSB_OK ||
-	    gfsb_hex_decode(data, kf->sealed, sizeof(kf->sealed)) != GFSB_OK)
+	    gfsb_hex_decode(data, kf->sealed, kf->sealedlen) != GFSB_OK ||
+	    (kf->write_only && (wpk == NULL || gfsb_hex_decode(wpk, kf->wpk,
+	    sizeof(kf->wpk)) != GFSB_OK)))
 		goto out;
 	if (gfsb_time_parse_rfc3339(created, &kf->created) != GFSB_OK)
 		kf->created.sec = kf->created.nsec = 0;
@@ -199,17 +292,50 @@ out:
 	return e;
 }
 
-/* Try to open key file kf with pass; *keys on success, GFSB_EAUTH if not. */
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return gfsb_le32_get(p);
+}
+
+/* A write-only key's plaintext into wo. */
+static gfsb_err
+wo_decode(const uint8_t *plain, struct repo_wo *wo)
+{
+	const uint8_t *p = plain + GFSB_WRITER_KEYS_LEN;
+	gfsb_err e;
+
+	if ((e = gfsb_crypto_writer_keys_import(plain, &wo->keys)) != GFSB_OK)
+		return e;
+	gfsb_hex_encode(p, GFSB_ID_LEN, wo->id);
+	p += GFSB_ID_LEN;
+	memcpy(wo->seed, p, GFSB_KEY_LEN);
+	p += GFSB_KEY_LEN;
+	gfsb_repo_params_default(&wo->params);
+	wo->params.chunk.min = get_u32(p);
+	wo->params.chunk.avg = get_u32(p + 4);
+	wo->params.chunk.max = get_u32(p + 8);
+	wo->params.pack_size = get_u32(p + 12);
+	wo->params.compression = (int)get_u32(p + 16);
+	wo->params.lock_mode = (enum gfsb_lock_mode)get_u32(p + 20);
+	return GFSB_OK;
+}
+
+/*
+ * Try to open key file kf with pass: a full key's master keys into
+ * *keys, a write-only key's into wo (*keys left NULL); GFSB_EAUTH if
+ * pass does not open it.
+ */
 static gfsb_err
 keyfile_open(const struct keyfile *kf, const char *pass, size_t passlen,
-    struct gfsb_keys **keys)
+    struct gfsb_keys **keys, struct repo_wo *wo)
 {
-	uint8_t *derived, *raw, ad[64];
+	uint8_t *derived, *raw, ad[KEY_AD_MAX];
 	size_t adlen;
 	gfsb_err e;
 
 	derived = gfsb_crypto_secure_alloc(GFSB_KEY_LEN);
-	raw = gfsb_crypto_secure_alloc(GFSB_MASTER_LEN);
+	raw = gfsb_crypto_secure_alloc(WO_PLAIN);
 	if (derived == NULL || raw == NULL) {
 		e = GFSB_ENOMEM;
 		goto out;
@@ -217,13 +343,22 @@ keyfile_open(const struct keyfile *kf, const char *pass, size_t passlen,
 	if ((e = gfsb_crypto_pwhash(derived, pass, passlen, kf->salt, kf->ops,
 	    kf->mem)) != GFSB_OK)
 		goto out;
-	adlen = key_ad(ad, kf->salt, kf->ops, kf->mem);
-	if (gfsb_crypto_open_with(derived, raw, kf->sealed,
-	    sizeof(kf->sealed), ad, adlen) != GFSB_OK) {
+	adlen = key_ad(ad, kf->salt, kf->ops, kf->mem, kf->write_only ?
+	    kf->wpk : NULL);
+	if (gfsb_crypto_open_with(derived, raw, kf->sealed, kf->sealedlen, ad,
+	    adlen) != GFSB_OK) {
 		e = GFSB_EAUTH;
 		goto out;
 	}
-	e = gfsb_crypto_keys_import(raw, keys);
+	if (!kf->write_only)
+		e = gfsb_crypto_keys_import(raw, keys);
+	else if ((e = wo_decode(raw, wo)) == GFSB_OK &&
+	    sodium_memcmp(wo->keys->wpk, kf->wpk, sizeof(kf->wpk)) != 0) {
+		/* Sealed for another wpk than the file shows: refuse. */
+		gfsb_crypto_writer_keys_free(wo->keys);
+		wo->keys = NULL;
+		e = GFSB_ECORRUPT;
+	}
 out:
 	gfsb_crypto_secure_free(derived);
 	gfsb_crypto_secure_free(raw);
@@ -333,7 +468,7 @@ out:
 static gfsb_err
 key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const char *pass, size_t passlen, const char *after,
-    struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
+    struct gfsb_keys **keys, struct repo_wo *wo, char idhex[GFSB_ID_HEX])
 {
 	struct keytry *v = NULL;
 	size_t i, n = 0, start = 0, readable = 0, toobig = 0;
@@ -348,7 +483,7 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	e = GFSB_EAUTH;
 	for (i = start; i < n; i++) {
 		readable++;
-		e = keyfile_open(&v[i].kf, pass, passlen, keys);
+		e = keyfile_open(&v[i].kf, pass, passlen, keys, wo);
 		if (e == GFSB_OK) {
 			snprintf(idhex, GFSB_ID_HEX, "%s", v[i].name);
 			break;
@@ -380,16 +515,67 @@ key_find_after(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 
 gfsb_err
 repo_key_find(struct gfsb_ctx *ctx, struct gfsb_backend *be, const char *pass,
-    size_t passlen, struct gfsb_keys **keys, char idhex[GFSB_ID_HEX])
+    size_t passlen, struct gfsb_keys **keys, struct repo_wo *wo,
+    char idhex[GFSB_ID_HEX])
 {
 	char after[GFSB_ID_HEX];
 	int first = idhex[0] == '\0';
 
+	*keys = NULL;
+	wo->keys = NULL;
 	if (first)
-		return key_find_after(ctx, be, pass, passlen, NULL, keys,
+		return key_find_after(ctx, be, pass, passlen, NULL, keys, wo,
 		    idhex);
 	snprintf(after, sizeof(after), "%s", idhex);
-	return key_find_after(ctx, be, pass, passlen, after, keys, idhex);
+	return key_find_after(ctx, be, pass, passlen, after, keys, wo,
+	    idhex);
+}
+
+/* Key management needs a full key. */
+static gfsb_err
+need_full(struct gfsb_repo *r)
+{
+	if (r->keys != NULL)
+		return GFSB_OK;
+	return gfsb_ctx_seterr(r->ctx, GFSB_EAUTH, "a write-only key cannot "
+	    "add, change or remove keys: use a full key");
+}
+
+gfsb_err
+gfsb_repo_key_add_write_only(struct gfsb_repo *r, const char *pass,
+    size_t passlen, uint64_t ops, uint64_t mem, char *idhex)
+{
+	struct repo_wo wo;
+	char id[GFSB_ID_HEX];
+	gfsb_err e;
+
+	if ((e = need_full(r)) != GFSB_OK)
+		return e;
+	/* Version 2 first: a crash after it leaves a repository that full
+	 * keys open as before and that no write-only key names yet. */
+	if (r->reader == NULL && (e = repo_config_upgrade(r)) != GFSB_OK)
+		return e;
+	memset(&wo, 0, sizeof(wo));
+	if ((e = repo_config_seed(r, wo.seed)) != GFSB_OK)
+		goto out;
+	snprintf(wo.id, sizeof(wo.id), "%s", r->id);
+	wo.params = r->params;
+	if ((e = gfsb_crypto_writer_keys_new(r->keys, r->reader, &wo.keys)) !=
+	    GFSB_OK)
+		goto out;
+	if ((e = wo_write(r->ctx, r->be, &wo, pass, passlen, ops, mem, id)) ==
+	    GFSB_OK && idhex != NULL)
+		snprintf(idhex, GFSB_ID_HEX, "%s", id);
+out:
+	gfsb_crypto_writer_keys_free(wo.keys);
+	sodium_memzero(&wo, sizeof(wo));
+	return e;
+}
+
+int
+gfsb_repo_write_only(const struct gfsb_repo *r)
+{
+	return r->keys == NULL;
 }
 
 gfsb_err
@@ -399,6 +585,8 @@ gfsb_repo_key_add(struct gfsb_repo *r, const char *pass, size_t passlen,
 	char id[GFSB_ID_HEX];
 	gfsb_err e;
 
+	if ((e = need_full(r)) != GFSB_OK)
+		return e;
 	e = repo_key_write(r->ctx, r->be, r->keys, pass, passlen, ops, mem,
 	    id);
 	if (e == GFSB_OK && idhex != NULL)
@@ -413,6 +601,8 @@ gfsb_repo_key_passwd(struct gfsb_repo *r, const char *pass, size_t passlen)
 	char id[GFSB_ID_HEX];
 	gfsb_err e;
 
+	if ((e = need_full(r)) != GFSB_OK)
+		return e;
 	/* Keep the current key's cost parameters. */
 	if ((e = keyfile_load(r->be, r->key_id, &kf)) != GFSB_OK)
 		return gfsb_ctx_seterr(r->ctx, e, "cannot read key file %s",
@@ -435,6 +625,8 @@ gfsb_repo_key_remove(struct gfsb_repo *r, const char *prefix, char *idhex)
 	size_t n, i, plen = strlen(prefix), match = 0, which = 0, whole = 0;
 	gfsb_err e;
 
+	if ((e = need_full(r)) != GFSB_OK)
+		return e;
 	if (plen == 0 || plen > 64 ||
 	    strspn(prefix, "0123456789abcdef") != plen)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "invalid key id "
@@ -446,7 +638,8 @@ gfsb_repo_key_remove(struct gfsb_repo *r, const char *prefix, char *idhex)
 			match++;
 			which = i;
 		}
-		whole += !keys[i].damaged;
+		/* Only a full key opens the data: never remove the last. */
+		whole += !keys[i].damaged && !keys[i].write_only;
 	}
 	if (match == 0)
 		e = gfsb_ctx_seterr(r->ctx, GFSB_ENOTFOUND, "no key %s",
@@ -458,9 +651,11 @@ gfsb_repo_key_remove(struct gfsb_repo *r, const char *prefix, char *idhex)
 		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "key %.8s is the one "
 		    "in use: open the repository with another passphrase to "
 		    "remove it", keys[which].id);
-	else if (!keys[which].damaged && whole <= 1)
+	else if (!keys[which].damaged && !keys[which].write_only &&
+	    whole <= 1)
 		e = gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "key %.8s is the last "
-		    "one that opens the repository", keys[which].id);
+		    "full key: without it nothing stored can be read",
+		    keys[which].id);
 	else if ((e = gfsb_backend_remove(r->be, GFSB_OBJ_KEY,
 	    keys[which].id)) == GFSB_OK && idhex != NULL)
 		snprintf(idhex, GFSB_ID_HEX, "%s", keys[which].id);
@@ -506,6 +701,7 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 			continue;
 		}
 		v[k].created = kf.created;
+		v[k].write_only = kf.write_only;
 		snprintf(v[k].hostname, sizeof(v[k].hostname), "%s",
 		    kf.hostname);
 		snprintf(v[k].username, sizeof(v[k].username), "%s",

@@ -34,6 +34,15 @@ kind_name(enum env_kind kind)
 }
 
 gfsb_err
+repo_need_full(struct gfsb_repo *r, const char *what)
+{
+	if (r->keys != NULL)
+		return GFSB_OK;
+	return gfsb_ctx_seterr(r->ctx, GFSB_EAUTH, "a write-only key cannot "
+	    "%s: use a full key", what);
+}
+
+gfsb_err
 repo_obj_seal(struct gfsb_repo *r, enum env_kind kind, const uint8_t *plain,
     size_t n, struct gfsb_buf *out)
 {
@@ -44,6 +53,8 @@ repo_obj_seal(struct gfsb_repo *r, enum env_kind kind, const uint8_t *plain,
 	uint8_t hdr[ENV_HDR_LEN];
 	gfsb_err e;
 
+	if ((e = repo_need_full(r, "write this yet")) != GFSB_OK)
+		return e;
 	gfsb_buf_init(&tmp);
 	memcpy(hdr, ENV_MAGIC, 4);
 	hdr[4] = GFSB_FORMAT_VERSION;
@@ -91,6 +102,8 @@ repo_obj_open(struct gfsb_repo *r, enum env_kind kind, const char *name,
 	gfsb_err e;
 
 	gfsb_buf_init(&tmp);
+	if ((e = repo_need_full(r, "read what is stored")) != GFSB_OK)
+		return e;
 	if (n < ENV_OVERHEAD || memcmp(p, ENV_MAGIC, 4) != 0)
 		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s %s is not a gfsbackup object", kind_name(kind), name);

@@ -139,7 +139,7 @@ repo_config_decode(struct gfsb_ctx *ctx, const uint8_t *p, size_t n,
 	uint8_t idbin[GFSB_ID_LEN];
 	struct gfsb_repo_params pp;
 	json_error_t jerr;
-	json_t *o = NULL, *lock;
+	json_t *o = NULL, *lock, *reader;
 	gfsb_err e = GFSB_ECORRUPT;
 
 	if ((o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES,
@@ -151,10 +151,17 @@ repo_config_decode(struct gfsb_ctx *ctx, const uint8_t *p, size_t n,
 		gfsb_ctx_seterr(ctx, e, "config is malformed");
 		goto out;
 	}
-	if (version != GFSB_FORMAT_VERSION) {
+	if (version != GFSB_FORMAT_VERSION && version != 2) {
 		e = gfsb_ctx_seterr(ctx, GFSB_EUNSUPPORTED,
 		    "repository format version %lld is not supported",
 		    (long long)version);
+		goto out;
+	}
+	/* Version 2: the reader keys of write-only keys (config_reader). */
+	reader = json_object_get(o, "reader");
+	if (version == 2 && (!json_is_string(reader) ||
+	    strlen(json_string_value(reader)) != 2 * GFSB_READER_KEYS_LEN)) {
+		gfsb_ctx_seterr(ctx, e, "config is malformed");
 		goto out;
 	}
 	if (gfsb_hex_decode(id, idbin, sizeof(idbin)) != GFSB_OK ||
@@ -192,6 +199,48 @@ out:
 	return e;
 }
 
+/* A version 2 config's reader keys (the plaintext p, decoded once
+ * already) into r->reader; none in version 1. */
+static gfsb_err
+config_reader(struct gfsb_repo *r, const uint8_t *p, size_t n)
+{
+	json_t *o, *hex;
+	uint8_t *raw;
+	gfsb_err e = GFSB_OK;
+
+	if ((o = json_loadb((const char *)p, n, 0, NULL)) == NULL)
+		return GFSB_ENOMEM;
+	hex = json_object_get(o, "reader");
+	if (json_integer_value(json_object_get(o, "version")) == 2) {
+		if ((raw = gfsb_crypto_secure_alloc(GFSB_READER_KEYS_LEN)) ==
+		    NULL)
+			e = GFSB_ENOMEM;
+		else if (gfsb_hex_decode(json_string_value(hex), raw,
+		    GFSB_READER_KEYS_LEN) != GFSB_OK ||
+		    gfsb_crypto_reader_keys_import(raw, &r->reader) != GFSB_OK)
+			e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "config's "
+			    "reader keys are damaged");
+		gfsb_crypto_secure_free(raw);
+	}
+	json_decref(o);
+	return e;
+}
+
+/* The config's plaintext, decoded: r's id and parameters, the chunker
+ * seed (the caller wipes it); the plaintext into plain. */
+static gfsb_err
+config_load(struct gfsb_repo *r, struct gfsb_buf *plain,
+    uint8_t seed[GFSB_KEY_LEN])
+{
+	gfsb_err e;
+
+	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
+	    MAX_CONFIG, plain)) != GFSB_OK)
+		return e;
+	return repo_config_decode(r->ctx, plain->data, plain->len, r->id,
+	    &r->params, seed);
+}
+
 static gfsb_err
 config_read(struct gfsb_repo *r)
 {
@@ -200,15 +249,72 @@ config_read(struct gfsb_repo *r)
 	gfsb_err e;
 
 	gfsb_buf_init(&plain);
-	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
-	    MAX_CONFIG, &plain)) != GFSB_OK)
-		goto out;
-	if ((e = repo_config_decode(r->ctx, plain.data, plain.len, r->id,
-	    &r->params, seed)) != GFSB_OK)
+	if ((e = config_load(r, &plain, seed)) != GFSB_OK ||
+	    (e = config_reader(r, plain.data, plain.len)) != GFSB_OK)
 		goto out;
 	e = make_chunker(r, seed);
 out:
 	sodium_memzero(seed, sizeof(seed));
+	gfsb_buf_wipe(&plain);
+	return e;
+}
+
+gfsb_err
+repo_config_seed(struct gfsb_repo *r, uint8_t seed[GFSB_KEY_LEN])
+{
+	struct gfsb_buf plain;
+	gfsb_err e;
+
+	gfsb_buf_init(&plain);
+	e = config_load(r, &plain, seed);
+	gfsb_buf_wipe(&plain);
+	return e;
+}
+
+/*
+ * The config as it is, but version 2 with new reader keys: every other
+ * field (known to this version or not) kept.  r->reader on success.
+ */
+gfsb_err
+repo_config_upgrade(struct gfsb_repo *r)
+{
+	struct gfsb_reader_keys *k = NULL;
+	char *hex = NULL, *text = NULL, name[GFSB_ID_HEX];
+	uint8_t *raw = NULL;
+	struct gfsb_buf plain;
+	json_t *o = NULL;
+	gfsb_err e = GFSB_ENOMEM;
+
+	gfsb_buf_init(&plain);
+	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
+	    MAX_CONFIG, &plain)) != GFSB_OK)
+		goto out;
+	e = GFSB_ENOMEM;
+	if ((o = json_loadb((const char *)plain.data, plain.len, 0, NULL)) ==
+	    NULL || gfsb_crypto_reader_keys_new(&k) != GFSB_OK ||
+	    (raw = gfsb_crypto_secure_alloc(GFSB_READER_KEYS_LEN)) == NULL ||
+	    (hex = gfsb_crypto_secure_alloc(2 * GFSB_READER_KEYS_LEN + 1)) ==
+	    NULL)
+		goto out;
+	gfsb_crypto_reader_keys_export(k, raw);
+	gfsb_hex_encode(raw, GFSB_READER_KEYS_LEN, hex);
+	if (json_object_set_new(o, "version", json_integer(2)) != 0 ||
+	    json_object_set_new(o, "reader", json_string(hex)) != 0 ||
+	    (text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		goto out;
+	if ((e = repo_obj_store(r, GFSB_OBJ_CONFIG, ENV_CONFIG,
+	    (const uint8_t *)text, strlen(text), name)) != GFSB_OK)
+		goto out;
+	r->reader = k;
+	k = NULL;
+out:
+	if (text != NULL)
+		sodium_memzero(text, strlen(text));
+	free(text);
+	json_decref(o);
+	gfsb_crypto_secure_free(hex);
+	gfsb_crypto_secure_free(raw);
+	gfsb_crypto_reader_keys_free(k);
 	gfsb_buf_wipe(&plain);
 	return e;
 }
@@ -399,14 +505,36 @@ fail:
 	return e;
 }
 
+/* Opened with a write-only key: its keys, and the id and parameters its
+ * key file carries instead of the config's. */
+static gfsb_err
+open_writer(struct gfsb_repo *r, struct repo_wo *wo)
+{
+	gfsb_err e;
+
+	r->writer = wo->keys;
+	wo->keys = NULL;
+	snprintf(r->id, sizeof(r->id), "%s", wo->id);
+	r->params = wo->params;
+	if (params_check(r->ctx, &r->params) != GFSB_OK)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "write-only key "
+		    "%.8s holds invalid parameters", r->key_id);
+	else
+		e = make_chunker(r, wo->seed);
+	sodium_memzero(wo->seed, sizeof(wo->seed));
+	return e;
+}
+
 gfsb_err
 gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
     const char *pass, size_t passlen, struct gfsb_repo **out)
 {
 	struct gfsb_repo *r = NULL;
+	struct repo_wo wo;
 	int opened_any = 0;
 	gfsb_err e;
 
+	memset(&wo, 0, sizeof(wo));
 	if ((e = gfsb_repo_probe(ctx, be)) != GFSB_OK)
 		return e;
 	if ((e = repo_alloc(ctx, be, &r)) != GFSB_OK)
@@ -414,7 +542,8 @@ gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	/* Every key the passphrase opens is tried against the config: an
 	 * interrupted init may have left a key for other master keys. */
 	for (;;) {
-		e = repo_key_find(ctx, be, pass, passlen, &r->keys, r->key_id);
+		e = repo_key_find(ctx, be, pass, passlen, &r->keys, &wo,
+		    r->key_id);
 		if (e == GFSB_EAUTH && opened_any) {
 			e = gfsb_ctx_seterr(ctx, GFSB_ECORRUPT,
 			    "config does not authenticate under any key: "
@@ -429,6 +558,11 @@ gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 		if (e != GFSB_OK)
 			goto fail;
 		opened_any = 1;
+		if (wo.keys != NULL) {
+			/* A write-only key: the config is not its to read. */
+			e = open_writer(r, &wo);
+			break;
+		}
 		e = config_read(r);
 		if (e == GFSB_OK)
 			break;
@@ -436,8 +570,12 @@ gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 			goto fail;
 		gfsb_ctx_clearerr(ctx);
 		gfsb_crypto_keys_free(r->keys);
+		gfsb_crypto_reader_keys_free(r->reader);
 		r->keys = NULL;
+		r->reader = NULL;
 	}
+	if (e != GFSB_OK)
+		goto fail;
 	if (gfsb_backend_is_remote(be) && (e = gfsb_repo_set_cache(r, "")) !=
 	    GFSB_OK)
 		goto fail;
@@ -445,6 +583,7 @@ gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
 	*out = r;
 	return GFSB_OK;
 fail:
+	gfsb_crypto_writer_keys_free(wo.keys);
 	gfsb_repo_close(r);
 	return e;
 }
@@ -457,6 +596,9 @@ gfsb_repo_open_mirror(const struct gfsb_repo *src, struct gfsb_backend *be,
 	uint8_t *raw = NULL;
 	gfsb_err e;
 
+	if (src->keys == NULL)
+		return gfsb_ctx_seterr(src->ctx, GFSB_EAUTH, "a write-only key "
+		    "cannot open a copy yet: use a full key");
 	if ((e = gfsb_repo_probe(src->ctx, be)) != GFSB_OK)
 		return e;
 	if ((e = repo_alloc(src->ctx, be, &r)) != GFSB_OK)
@@ -500,6 +642,8 @@ gfsb_repo_close(struct gfsb_repo *r)
 	rindex_fini(&r->idx);
 	gfsb_chunker_free(r->chunker);
 	gfsb_crypto_keys_free(r->keys);
+	gfsb_crypto_reader_keys_free(r->reader);
+	gfsb_crypto_writer_keys_free(r->writer);
 	pthread_mutex_destroy(&r->pack_lock);
 	pthread_cond_destroy(&r->pack_cond);
 	free(r);
@@ -560,7 +704,10 @@ void
 gfsb_repo_blob_id(const struct gfsb_repo *r, const void *p, size_t n,
     uint8_t id[GFSB_ID_LEN])
 {
-	gfsb_crypto_blob_id(r->keys, p, n, id);
+	if (r->keys != NULL)
+		gfsb_crypto_blob_id(r->keys, p, n, id);
+	else
+		gfsb_crypto_writer_blob_id(r->writer, p, n, id);
 }
 
 /* Copy src's key files to be, each checked against its name. */

@@ -13,10 +13,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sodium.h>
+
+#include <gfsbackup/crypto.h>
 #include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 
 #include "fixture.h"
+#include "repo/repo_internal.h"
 
 #define PASS "key pass"
 
@@ -150,6 +154,129 @@ test_passwd(void **state)
 	fx_repo_free(&x);
 }
 
+/* Does any 32-byte window of p[0..n) open the envelope obj? */
+static int
+any_window_opens(const uint8_t *p, size_t n, const struct gfsb_buf *obj)
+{
+	uint8_t out[4096];
+	size_t i;
+
+	assert_true(obj->len - ENV_HDR_LEN - GFSB_SEAL_OVERHEAD <= sizeof(out));
+	for (i = 0; i + GFSB_KEY_LEN <= n; i++)
+		if (gfsb_crypto_open_with(p + i, out, obj->data + ENV_HDR_LEN,
+		    obj->len - ENV_HDR_LEN, obj->data, ENV_HDR_LEN) == GFSB_OK)
+			return 1;
+	return 0;
+}
+
+/* The first object of a type, whole. */
+static void
+first_object(struct fx_repo *x, enum gfsb_obj type, struct gfsb_buf *b)
+{
+	struct gfsb_objlist l;
+
+	assert_int_equal(gfsb_backend_list_all(x->be, type, &l), GFSB_OK);
+	assert_true(l.n > 0);
+	gfsb_buf_init(b);
+	assert_int_equal(gfsb_backend_get(x->be, type, l.v[0].name, b),
+	    GFSB_OK);
+	gfsb_objlist_fini(&l);
+}
+
+/*
+ * A write-only key: the repository becomes version 2 and full keys read
+ * it as before; the writer opens it, reads nothing stored, manages no
+ * keys, and nothing its key file holds opens what is stored.
+ */
+static void
+test_write_only_key(void **state)
+{
+	struct fx_repo x;
+	struct gfsb_repo *w = NULL;
+	struct gfsb_snapshot **snaps;
+	struct gfsb_key_info *keys;
+	struct gfsb_buf config, snap;
+	char src[64], path[96], id[GFSB_ID_HEX], wid[GFSB_ID_HEX],
+	    repo_id[GFSB_ID_HEX];
+	uint8_t raw[GFSB_MASTER_LEN];
+	size_t n, i, wo = 0;
+
+	(void)state;
+	fx_tmpdir(src, sizeof(src), "wo-src");
+	snprintf(path, sizeof(path), "%s/data", src);
+	fx_write(path, 100000, 3);
+	fx_repo_new(&x, PASS, 0);
+	fx_backup(&x, src, NULL, NULL, NULL, id);
+	snprintf(repo_id, sizeof(repo_id), "%s", gfsb_repo_id(x.r));
+	assert_null(x.r->reader);
+	assert_int_equal(gfsb_repo_key_add_write_only(x.r, "writer", 6, 1,
+	    8 << 20, wid), GFSB_OK);
+	assert_non_null(x.r->reader);
+
+	/* A full key opens version 2 and reads what was there. */
+	gfsb_repo_close(x.r);
+	assert_int_equal(gfsb_repo_open(x.ctx, x.be, PASS, strlen(PASS),
+	    &x.r), GFSB_OK);
+	assert_false(gfsb_repo_write_only(x.r));
+	assert_non_null(x.r->reader);
+	assert_int_equal(gfsb_repo_snapshot_list(x.r, &snaps, &n), GFSB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(snaps[0]->id, id);
+	gfsb_repo_snapshot_list_free(snaps, n);
+	fx_backup(&x, src, NULL, NULL, NULL, NULL);
+	assert_int_equal(gfsb_repo_key_list(x.r, &keys, &n), GFSB_OK);
+	for (i = 0; i < n; i++)
+		wo += keys[i].write_only && strcmp(keys[i].id, wid) == 0;
+	assert_int_equal(n, 2);
+	assert_int_equal(wo, 1);
+	free(keys);
+
+	/* The writer: the same repository, nothing readable. */
+	assert_int_equal(gfsb_repo_open(x.ctx, x.be, "writer", 6, &w),
+	    GFSB_OK);
+	assert_true(gfsb_repo_write_only(w));
+	assert_string_equal(gfsb_repo_id(w), repo_id);
+	assert_string_equal(w->key_id, wid);
+	gfsb_ctx_clearerr(x.ctx);
+	assert_int_equal(gfsb_repo_snapshot_list(w, &snaps, &n), GFSB_EAUTH);
+	assert_non_null(strstr(gfsb_ctx_errmsg(x.ctx), "write-only key"));
+	gfsb_ctx_clearerr(x.ctx);
+	assert_int_equal(gfsb_repo_index_load(w), GFSB_EAUTH);
+	gfsb_ctx_clearerr(x.ctx);
+	assert_int_equal(gfsb_repo_key_add(w, "more", 4, 1, 8 << 20, NULL),
+	    GFSB_EAUTH);
+	assert_int_equal(gfsb_repo_key_add_write_only(w, "more", 4, 1,
+	    8 << 20, NULL), GFSB_EAUTH);
+	assert_int_equal(gfsb_repo_key_remove(w, x.r->key_id, NULL),
+	    GFSB_EAUTH);
+	gfsb_ctx_clearerr(x.ctx);
+
+	/* Nothing the writer holds opens the config or a snapshot; the
+	 * full keys' enc does (so this test can fail). */
+	gfsb_buf_init(&config);
+	assert_int_equal(gfsb_backend_get(x.be, GFSB_OBJ_CONFIG, "config",
+	    &config), GFSB_OK);
+	first_object(&x, GFSB_OBJ_SNAPSHOT, &snap);
+	assert_false(any_window_opens((const uint8_t *)w->writer,
+	    sizeof(*w->writer), &config));
+	assert_false(any_window_opens((const uint8_t *)w->writer,
+	    sizeof(*w->writer), &snap));
+	gfsb_crypto_keys_export(x.r->keys, raw);
+	assert_true(any_window_opens(raw, GFSB_KEY_LEN, &snap));
+	assert_true(any_window_opens(raw, GFSB_KEY_LEN, &config));
+	sodium_memzero(raw, sizeof(raw));
+	gfsb_buf_fini(&config);
+	gfsb_buf_fini(&snap);
+	gfsb_repo_close(w);
+
+	/* Revoked: the write-only key opens nothing after. */
+	assert_int_equal(gfsb_repo_key_remove(x.r, wid, NULL), GFSB_OK);
+	assert_int_equal(opens(&x, "writer"), GFSB_EAUTH);
+	assert_int_equal(opens(&x, PASS), GFSB_OK);
+	fx_repo_free(&x);
+	fx_rm_rf(src);
+}
+
 int
 main(void)
 {
@@ -157,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_key_verbs),
 		cmocka_unit_test(test_add_list_remove),
 		cmocka_unit_test(test_passwd),
+		cmocka_unit_test(test_write_only_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
