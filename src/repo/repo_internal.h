@@ -18,6 +18,12 @@
 #define ENV_HDR_LEN 8
 #define ENV_OVERHEAD (ENV_HDR_LEN + GFSB_SEAL_OVERHEAD)
 #define ENV_F_ZSTD 0x01
+/* Version 2 envelopes (write-only keys): sealed under mkey, or to the
+ * reader (a session's epk follows the header, and is associated data
+ * with it).  Exactly one of the two. */
+#define ENV_F_MKEY 0x02
+#define ENV_F_READER 0x04
+#define ENV_EPK_LEN 32
 
 enum env_kind {
 	ENV_CONFIG = 1,
@@ -139,6 +145,8 @@ struct gfsb_repo {
 	struct gfsb_keys *keys;	/* NULL when opened with a write-only key */
 	struct gfsb_reader_keys *reader; /* a version 2 config's; else NULL */
 	struct gfsb_writer_keys *writer; /* the write-only key's; else NULL */
+	struct gfsb_session *session;	/* writer: what it seals to the
+					   reader, for this handle's life */
 	char key_id[GFSB_ID_HEX];
 	char id[GFSB_ID_HEX];
 	struct gfsb_repo_params params;

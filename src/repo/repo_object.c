@@ -5,6 +5,11 @@
  * Envelope: "GFSB", version, kind, flags, reserved, then nonce, ciphertext
  * and tag.  The 8-byte header is the associated data, so an index cannot be
  * passed off as a snapshot and the compression flag cannot be flipped.
+ * Version 1 is sealed under the full keys' enc.  Version 2 (a repository
+ * with write-only keys) is sealed under mkey (index files, pack headers,
+ * locks: what writers must read) or, by a writer, to the reader (its
+ * snapshots: the session's epk follows the header and is associated data
+ * too); full keys keep sealing config and snapshots under enc.
  * With the zstd flag the plaintext is a u32 raw length and one zstd frame,
  * so decompression is bounded before it starts.  Objects other than the
  * config are named by the SHA-256 of their stored bytes, and every get
@@ -42,6 +47,39 @@ repo_need_full(struct gfsb_repo *r, const char *what)
 	    "%s: use a full key", what);
 }
 
+/* How r seals an object of kind: 0 under enc (version 1), else the
+ * version 2 flag (ENV_F_MKEY, ENV_F_READER); -1 when it cannot. */
+static int
+seal_mode(const struct gfsb_repo *r, enum env_kind kind)
+{
+	int shared = kind == ENV_INDEX || kind == ENV_PACKHDR ||
+	    kind == ENV_LOCK;
+
+	if (r->keys != NULL)
+		return r->reader != NULL && shared ? ENV_F_MKEY : 0;
+	if (shared)
+		return ENV_F_MKEY;
+	return kind == ENV_SNAPSHOT && r->session != NULL ? ENV_F_READER : -1;
+}
+
+/* Seal src[0..n) after the header hdr (hlen bytes, its associated data)
+ * into out: under the key mode says. */
+static void
+seal_body(const struct gfsb_repo *r, int mode, uint8_t *out,
+    const uint8_t *src, size_t n, const uint8_t *hdr, size_t hlen)
+{
+	const uint8_t *mkey;
+
+	if (mode == 0) {
+		gfsb_crypto_seal(r->keys, out, src, n, hdr, hlen);
+	} else if (mode == ENV_F_READER) {
+		gfsb_crypto_session_seal(r->session, out, src, n, hdr, hlen);
+	} else {
+		mkey = r->reader != NULL ? r->reader->mkey : r->writer->mkey;
+		gfsb_crypto_seal_with(mkey, out, src, n, hdr, hlen);
+	}
+}
+
 gfsb_err
 repo_obj_seal(struct gfsb_repo *r, enum env_kind kind, const uint8_t *plain,
     size_t n, struct gfsb_buf *out)
@@ -49,15 +87,16 @@ repo_obj_seal(struct gfsb_repo *r, enum env_kind kind, const uint8_t *plain,
 	struct gfsb_compress *z = NULL;
 	struct gfsb_buf tmp;
 	const uint8_t *src = plain;
-	size_t srclen = n, clen = 0;
-	uint8_t hdr[ENV_HDR_LEN];
+	size_t srclen = n, clen = 0, hlen = ENV_HDR_LEN;
+	uint8_t hdr[ENV_HDR_LEN + ENV_EPK_LEN];
+	int mode = seal_mode(r, kind);
 	gfsb_err e;
 
-	if ((e = repo_need_full(r, "write this yet")) != GFSB_OK)
+	if (mode < 0 && (e = repo_need_full(r, "write this")) != GFSB_OK)
 		return e;
 	gfsb_buf_init(&tmp);
 	memcpy(hdr, ENV_MAGIC, 4);
-	hdr[4] = GFSB_FORMAT_VERSION;
+	hdr[4] = mode == 0 ? GFSB_FORMAT_VERSION : 2;
 	hdr[5] = (uint8_t)kind;
 	hdr[6] = 0;
 	hdr[7] = 0;
@@ -80,16 +119,47 @@ repo_obj_seal(struct gfsb_repo *r, enum env_kind kind, const uint8_t *plain,
 			srclen = 4 + clen;
 		}
 	}
-	if ((e = gfsb_buf_reserve(out, ENV_OVERHEAD + srclen)) != GFSB_OK)
+	hdr[6] |= (uint8_t)mode;
+	if (mode == ENV_F_READER) {
+		gfsb_crypto_session_epk(r->session, hdr + ENV_HDR_LEN);
+		hlen += ENV_EPK_LEN;
+	}
+	if ((e = gfsb_buf_reserve(out, hlen + GFSB_SEAL_OVERHEAD + srclen)) !=
+	    GFSB_OK)
 		goto out;
-	memcpy(out->data + out->len, hdr, ENV_HDR_LEN);
-	gfsb_crypto_seal(r->keys, out->data + out->len + ENV_HDR_LEN, src,
-	    srclen, hdr, ENV_HDR_LEN);
-	out->len += ENV_OVERHEAD + srclen;
+	memcpy(out->data + out->len, hdr, hlen);
+	seal_body(r, mode, out->data + out->len + hlen, src, srclen, hdr, hlen);
+	out->len += hlen + GFSB_SEAL_OVERHEAD + srclen;
 out:
 	gfsb_compress_free(z);
 	gfsb_buf_wipe(&tmp);
 	return e;
+}
+
+/*
+ * The key of a version 2 envelope whose header is p (checked) into key,
+ * for gfsb_crypto_open_with: mkey, or the session key of its epk.
+ * GFSB_EAUTH when r holds no such key.
+ */
+static gfsb_err
+open_key(struct gfsb_repo *r, const uint8_t *p, uint8_t key[GFSB_KEY_LEN])
+{
+	if (p[6] & ENV_F_MKEY) {
+		if (r->reader == NULL && r->writer == NULL)
+			return gfsb_ctx_seterr(r->ctx, GFSB_EAUTH, "this "
+			    "repository's config has no reader keys");
+		memcpy(key, r->reader != NULL ? r->reader->mkey :
+		    r->writer->mkey, GFSB_KEY_LEN);
+		return GFSB_OK;
+	}
+	if (r->reader == NULL)
+		return repo_need_full(r, "read what was sealed to the reader") ?
+		    GFSB_EAUTH : gfsb_ctx_seterr(r->ctx, GFSB_EAUTH, "this "
+		    "repository's config has no reader keys");
+	if (gfsb_crypto_session_key(r->reader->rsk, p + ENV_HDR_LEN, key) !=
+	    GFSB_OK)
+		return GFSB_ECORRUPT;
+	return GFSB_OK;
 }
 
 gfsb_err
@@ -98,31 +168,45 @@ repo_obj_open(struct gfsb_repo *r, enum env_kind kind, const char *name,
 {
 	struct gfsb_compress *z = NULL;
 	struct gfsb_buf tmp;
-	size_t len, raw;
+	uint8_t *key = NULL;
+	size_t len, raw, hlen = ENV_HDR_LEN;
+	unsigned keyflags;
 	gfsb_err e;
 
 	gfsb_buf_init(&tmp);
-	if ((e = repo_need_full(r, "read what is stored")) != GFSB_OK)
-		return e;
 	if (n < ENV_OVERHEAD || memcmp(p, ENV_MAGIC, 4) != 0)
 		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s %s is not a gfsbackup object", kind_name(kind), name);
-	if (p[4] != GFSB_FORMAT_VERSION)
+	if (p[4] != GFSB_FORMAT_VERSION && p[4] != 2)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EUNSUPPORTED,
-		    "%s %s has format version %u; this gfsbackup reads %u",
-		    kind_name(kind), name, p[4], GFSB_FORMAT_VERSION);
-	if (p[5] != kind || (p[6] & ~ENV_F_ZSTD) != 0 || p[7] != 0)
+		    "%s %s has format version %u; this gfsbackup reads 1 and 2",
+		    kind_name(kind), name, p[4]);
+	/* Version 1: under enc, no key flag; version 2: exactly one. */
+	keyflags = p[6] & (ENV_F_MKEY | ENV_F_READER);
+	if (keyflags == ENV_F_READER)
+		hlen += ENV_EPK_LEN;
+	if (p[5] != kind || (p[6] & ~(ENV_F_ZSTD | ENV_F_MKEY |
+	    ENV_F_READER)) != 0 || p[7] != 0 || (p[4] == 2) != (keyflags ==
+	    ENV_F_MKEY || keyflags == ENV_F_READER) || n < hlen +
+	    GFSB_SEAL_OVERHEAD)
 		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s %s has a bad header", kind_name(kind), name);
-	len = n - ENV_OVERHEAD;
+	len = n - hlen - GFSB_SEAL_OVERHEAD;
 	if (len > maxplain + 4)
 		return gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s %s is too large (%zu bytes)", kind_name(kind), name,
 		    n);
-	if ((e = gfsb_buf_reserve(&tmp, len + 1)) != GFSB_OK)
+	if (p[4] == GFSB_FORMAT_VERSION &&
+	    (e = repo_need_full(r, "read what is stored")) != GFSB_OK)
+		return e;
+	if ((key = gfsb_crypto_secure_alloc(GFSB_KEY_LEN)) == NULL)
+		return GFSB_ENOMEM;
+	if ((p[4] == 2 && (e = open_key(r, p, key)) != GFSB_OK) ||
+	    (e = gfsb_buf_reserve(&tmp, len + 1)) != GFSB_OK)
 		goto out;
-	if (gfsb_crypto_open(r->keys, tmp.data, p + ENV_HDR_LEN,
-	    n - ENV_HDR_LEN, p, ENV_HDR_LEN) != GFSB_OK) {
+	if ((p[4] == GFSB_FORMAT_VERSION ? gfsb_crypto_open(r->keys, tmp.data,
+	    p + hlen, n - hlen, p, hlen) : gfsb_crypto_open_with(key, tmp.data,
+	    p + hlen, n - hlen, p, hlen)) != GFSB_OK) {
 		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT,
 		    "%s %s fails authentication (damaged or not of this "
 		    "repository)", kind_name(kind), name);
@@ -156,6 +240,7 @@ repo_obj_open(struct gfsb_repo *r, enum env_kind kind, const char *name,
 	}
 	plain->len = raw;
 out:
+	gfsb_crypto_secure_free(key);
 	gfsb_compress_free(z);
 	gfsb_buf_wipe(&tmp);
 	return e;
@@ -211,7 +296,8 @@ repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
 	gfsb_err e;
 
 	gfsb_buf_init(&raw);
-	e = repo_obj_get(r, type, name, maxplain + ENV_OVERHEAD + 4, &raw);
+	e = repo_obj_get(r, type, name, maxplain + ENV_OVERHEAD + ENV_EPK_LEN +
+	    4, &raw);
 	if (e == GFSB_OK)
 		e = repo_obj_open(r, kind, name, raw.data, raw.len, maxplain,
 		    plain);

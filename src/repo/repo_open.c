@@ -519,8 +519,10 @@ open_writer(struct gfsb_repo *r, struct repo_wo *wo)
 	if (params_check(r->ctx, &r->params) != GFSB_OK)
 		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "write-only key "
 		    "%.8s holds invalid parameters", r->key_id);
-	else
-		e = make_chunker(r, wo->seed);
+	else if ((e = make_chunker(r, wo->seed)) == GFSB_OK &&
+	    gfsb_crypto_session_new(r->writer->rpk, &r->session) != GFSB_OK)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "write-only key "
+		    "%.8s holds an unusable reader key", r->key_id);
 	sodium_memzero(wo->seed, sizeof(wo->seed));
 	return e;
 }
@@ -644,6 +646,7 @@ gfsb_repo_close(struct gfsb_repo *r)
 	gfsb_crypto_keys_free(r->keys);
 	gfsb_crypto_reader_keys_free(r->reader);
 	gfsb_crypto_writer_keys_free(r->writer);
+	gfsb_crypto_session_free(r->session);
 	pthread_mutex_destroy(&r->pack_lock);
 	pthread_cond_destroy(&r->pack_cond);
 	free(r);

@@ -183,6 +183,78 @@ first_object(struct fx_repo *x, enum gfsb_obj type, struct gfsb_buf *b)
 	gfsb_objlist_fini(&l);
 }
 
+/* The newest index file's name (the one written last). */
+static void
+index_written_after(struct fx_repo *x, const struct gfsb_objlist *before,
+    char name[GFSB_ID_HEX])
+{
+	struct gfsb_objlist l;
+	size_t i, k;
+
+	assert_int_equal(gfsb_backend_list_all(x->be, GFSB_OBJ_INDEX, &l),
+	    GFSB_OK);
+	name[0] = '\0';
+	for (i = 0; i < l.n; i++) {
+		for (k = 0; k < before->n; k++)
+			if (strcmp(l.v[i].name, before->v[k].name) == 0)
+				break;
+		if (k == before->n)
+			snprintf(name, GFSB_ID_HEX, "%s", l.v[i].name);
+	}
+	gfsb_objlist_fini(&l);
+	assert_true(name[0] != '\0');
+}
+
+/*
+ * Version 2 envelopes: what a writer seals to the reader it cannot read
+ * back and a full key can; what is sealed under mkey (index files written
+ * by full keys after the upgrade, a writer's lock) both can read.
+ */
+static void
+sealed_both_ways(struct fx_repo *x, struct gfsb_repo *w)
+{
+	static const char text[] = "{\"a snapshot\": \"of the writer\"}";
+	struct gfsb_objlist before;
+	struct gfsb_buf plain;
+	char name[GFSB_ID_HEX], src[64], file[96];
+
+	gfsb_buf_init(&plain);
+	assert_int_equal(repo_obj_store(w, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT,
+	    (const uint8_t *)text, strlen(text), name), GFSB_OK);
+	assert_int_equal(repo_obj_load(w, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT,
+	    name, MAX_SNAPSHOT, &plain), GFSB_EAUTH);
+	gfsb_ctx_clearerr(x->ctx);
+	assert_int_equal(repo_obj_load(x->r, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT,
+	    name, MAX_SNAPSHOT, &plain), GFSB_OK);
+	assert_int_equal(plain.len, strlen(text));
+	assert_memory_equal(plain.data, text, plain.len);
+	assert_int_equal(gfsb_backend_remove(x->be, GFSB_OBJ_SNAPSHOT, name),
+	    GFSB_OK);
+
+	/* A lock the writer seals, the full key reads. */
+	assert_int_equal(repo_obj_store(w, GFSB_OBJ_LOCK, ENV_LOCK,
+	    (const uint8_t *)text, strlen(text), name), GFSB_OK);
+	assert_int_equal(repo_obj_load(x->r, GFSB_OBJ_LOCK, ENV_LOCK, name,
+	    MAX_LOCK, &plain), GFSB_OK);
+	assert_int_equal(gfsb_backend_remove(x->be, GFSB_OBJ_LOCK, name),
+	    GFSB_OK);
+
+	/* An index file a full key writes now, the writer reads. */
+	assert_int_equal(gfsb_backend_list_all(x->be, GFSB_OBJ_INDEX,
+	    &before), GFSB_OK);
+	fx_tmpdir(src, sizeof(src), "wo-more");
+	snprintf(file, sizeof(file), "%s/new", src);
+	fx_write(file, 50000, 9);
+	fx_backup(x, src, NULL, NULL, NULL, NULL);
+	index_written_after(x, &before, name);
+	gfsb_objlist_fini(&before);
+	assert_int_equal(repo_obj_load(w, GFSB_OBJ_INDEX, ENV_INDEX, name,
+	    MAX_INDEX, &plain), GFSB_OK);
+	assert_true(plain.len > 0);
+	gfsb_buf_fini(&plain);
+	fx_rm_rf(src);
+}
+
 /*
  * A write-only key: the repository becomes version 2 and full keys read
  * it as before; the writer opens it, reads nothing stored, manages no
@@ -267,6 +339,7 @@ test_write_only_key(void **state)
 	sodium_memzero(raw, sizeof(raw));
 	gfsb_buf_fini(&config);
 	gfsb_buf_fini(&snap);
+	sealed_both_ways(&x, w);
 	gfsb_repo_close(w);
 
 	/* Revoked: the write-only key opens nothing after. */
