@@ -491,12 +491,15 @@ gfsb_err
 gfsb_backend_mem_new(struct gfsb_ctx *ctx, struct gfsb_backend **out)
 {
 	struct gfsb_backend *be;
+	char where[32];
 	struct mem *m;
 
 	if ((be = calloc(1, sizeof(*be))) == NULL)
 		return GFSB_ENOMEM;
+	/* Each store its own place: a copy onto itself is told apart. */
+	snprintf(where, sizeof(where), "mem:%p", (void *)be);
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (be->location = strdup("mem:")) == NULL) {
+	    (be->location = strdup(where)) == NULL) {
 		free(m);
 		free(be);
 		return GFSB_ENOMEM;

@@ -964,6 +964,13 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 	s.o = o;
 	s.res = res;
 	s.t0 = gfsb_monotonic_seconds();
+	/* A mirror onto itself would delete what it mirrors. */
+	if (strcmp(gfsb_backend_location(s.sb), gfsb_backend_location(dst)) ==
+	    0) {
+		e = gfsb_ctx_seterr(s.ctx, GFSB_EINVAL, "the mirror %s is the "
+		    "repository itself", gfsb_backend_location(dst));
+		goto out;
+	}
 	if ((e = prepare(&s, &slock, &dlock)) != GFSB_OK)
 		goto out;
 	count_own_keys(&s);

@@ -1173,7 +1173,7 @@ test_view_locks_cache_probe(void **state)
 	struct gfsb_backend *empty;
 	struct gfsb_lock *held, *s1, *x;
 	struct names ns;
-	char dir[] = "/tmp/gfsb-viewcache-XXXXXX", sub[64];
+	char dir[] = "/tmp/gfsb-viewcache-XXXXXX", sub[64], want[96];
 	int64_t t;
 
 	assert_non_null(mkdtemp(dir));
@@ -1212,8 +1212,9 @@ test_view_locks_cache_probe(void **state)
 	assert_int_equal(gfsb_backend_mem_set_read_only(empty, 1767229200),
 	    GFSB_OK);
 	assert_int_equal(gfsb_repo_probe(f->ctx, empty), GFSB_ENOREPO);
-	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx),
-	    "there is no repository at mem: as of "));
+	snprintf(want, sizeof(want), "there is no repository at %s as of ",
+	    gfsb_backend_location(empty));
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), want));
 	gfsb_ctx_clearerr(f->ctx);
 	gfsb_backend_close(empty);
 

@@ -463,7 +463,8 @@ test_locked_mirror_nights(void **state)
 }
 
 /* A mirror locked in one mode cannot be synced as another, and an
- * unlocked bucket cannot take a locked mirror: refused, nothing written. */
+ * unlocked bucket cannot take a locked mirror; no repository is its own
+ * mirror: refused, nothing written. */
 static void
 test_lock_mode_refusals(void **state)
 {
@@ -474,6 +475,12 @@ test_lock_mode_refusals(void **state)
 	struct gfsb_objlist l;
 
 	memset(&so, 0, sizeof(so));
+	/* Never onto itself. */
+	assert_int_equal(gfsb_ops_sync(f->src, gfsb_repo_backend(f->src), &so,
+	    &sr), GFSB_EINVAL);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "repository itself"));
+	assert_int_equal(sr.copied + sr.deleted, 0);
+	gfsb_ctx_clearerr(f->ctx);
 	so.object_lock = GFSB_LOCK_COMPLIANCE;
 	assert_int_equal(gfsb_backend_mem_new(f->ctx, &plain), GFSB_OK);
 	assert_int_equal(gfsb_ops_sync(f->src, plain, &so, &sr), GFSB_EINVAL);
