@@ -287,6 +287,9 @@ struct gfsb_blob_loc {
 };
 
 #define GFSB_BLOB_F_ZSTD 0x01
+/* Sealed to the reader by a write-only key: the session's epk (32 bytes)
+ * comes first, and only the full keys (rsk) derive the key. */
+#define GFSB_BLOB_F_READER 0x02
 
 /*
  * gfsb_repo_index_load(r):

@@ -72,25 +72,66 @@ blob_bad(struct gfsb_repo *r, const struct gfsb_blob_loc *loc,
 	    "blob %.16s in pack %s is damaged: %s", idhex, packhex, why);
 }
 
+/*
+ * A blob sealed to the reader: its key (the session of the epk it starts
+ * with) into key, which becomes secure memory; *sealed and *length past
+ * the epk; the associated data, which binds the epk too, into ad.
+ */
+static gfsb_err
+open_key(struct gfsb_repo *r, const struct gfsb_blob_loc *loc,
+    const uint8_t id[GFSB_ID_LEN], const uint8_t **sealed, size_t *length,
+    uint8_t *ad, size_t *adlen, uint8_t **key)
+{
+	if (*length < ENV_EPK_LEN + GFSB_SEAL_OVERHEAD)
+		return blob_bad(r, loc, id, "impossible size");
+	if ((*key = gfsb_crypto_secure_alloc(GFSB_KEY_LEN)) == NULL)
+		return GFSB_ENOMEM;
+	memcpy(ad + BLOB_AD_LEN, *sealed, ENV_EPK_LEN);
+	*adlen = BLOB_AD_LEN + ENV_EPK_LEN;
+	*sealed += ENV_EPK_LEN;
+	*length -= ENV_EPK_LEN;
+	return repo_session_key(r, ad + BLOB_AD_LEN, *key);
+}
+
+/* Open a sealed blob: under key when it was sealed to the reader, else
+ * under the full keys' enc. */
+static gfsb_err
+open_blob(struct gfsb_repo *r, const uint8_t *key, uint8_t *out,
+    const uint8_t *sealed, size_t n, const uint8_t *ad, size_t adlen)
+{
+	if (key != NULL)
+		return gfsb_crypto_open_with(key, out, sealed, n, ad, adlen);
+	return gfsb_crypto_open(r->keys, out, sealed, n, ad, adlen);
+}
+
 gfsb_err
 gfsb_repo_blob_open(struct gfsb_repo_io *io, const struct gfsb_blob_loc *loc,
     const uint8_t id[GFSB_ID_LEN], const uint8_t *sealed,
     struct gfsb_buf *out)
 {
 	struct gfsb_repo *r = io->r;
-	uint8_t ad[BLOB_AD_LEN], check[GFSB_ID_LEN];
-	size_t clen;
+	uint8_t ad[BLOB_AD_LEN + ENV_EPK_LEN], check[GFSB_ID_LEN];
+	uint8_t *key = NULL;
+	size_t clen, length = loc->length, adlen = BLOB_AD_LEN;
 	gfsb_err e;
 
 	out->len = 0;
-	if ((e = repo_need_full(r, "read what is stored")) != GFSB_OK)
-		return e;
-	if (loc->length < GFSB_SEAL_OVERHEAD || loc->raw_length > MAX_BLOB_RAW)
-		return blob_bad(r, loc, id, "impossible size");
-	clen = loc->length - GFSB_SEAL_OVERHEAD;
 	repo_blob_ad(ad, id, loc->type, loc->flags, loc->raw_length);
-	if (!(loc->flags & GFSB_BLOB_F_ZSTD) && clen != loc->raw_length)
-		return blob_bad(r, loc, id, "size mismatch");
+	if (loc->flags & GFSB_BLOB_F_READER)
+		e = open_key(r, loc, id, &sealed, &length, ad, &adlen, &key);
+	else
+		e = repo_need_full(r, "read what is stored");
+	if (e != GFSB_OK)
+		goto out;
+	if (length < GFSB_SEAL_OVERHEAD || loc->raw_length > MAX_BLOB_RAW) {
+		e = blob_bad(r, loc, id, "impossible size");
+		goto out;
+	}
+	clen = length - GFSB_SEAL_OVERHEAD;
+	if (!(loc->flags & GFSB_BLOB_F_ZSTD) && clen != loc->raw_length) {
+		e = blob_bad(r, loc, id, "size mismatch");
+		goto out;
+	}
 	if (loc->flags & GFSB_BLOB_F_ZSTD) {
 		/* Authenticate before making room for the raw length: the
 		 * MAC binds it (it is in the associated data), so a blob
@@ -99,26 +140,37 @@ gfsb_repo_blob_open(struct gfsb_repo_io *io, const struct gfsb_blob_loc *loc,
 		 * up to 256 MiB for every forged blob). */
 		io->b.len = 0;
 		if ((e = gfsb_buf_reserve(&io->b, clen + 1)) != GFSB_OK)
-			return e;
-		if (gfsb_crypto_open(r->keys, io->b.data, sealed, loc->length,
-		    ad, sizeof(ad)) != GFSB_OK)
-			return blob_bad(r, loc, id, "authentication failed");
+			goto out;
+		if (open_blob(r, key, io->b.data, sealed, length, ad, adlen) !=
+		    GFSB_OK) {
+			e = blob_bad(r, loc, id, "authentication failed");
+			goto out;
+		}
 		if ((e = gfsb_buf_reserve(out, (size_t)loc->raw_length + 1)) !=
 		    GFSB_OK)
-			return e;
+			goto out;
 		if (gfsb_compress_unblob(io->z, io->b.data, clen, out->data,
-		    loc->raw_length) != GFSB_OK)
-			return blob_bad(r, loc, id, "does not decompress");
+		    loc->raw_length) != GFSB_OK) {
+			e = blob_bad(r, loc, id, "does not decompress");
+			goto out;
+		}
 	} else {
 		if ((e = gfsb_buf_reserve(out, (size_t)loc->raw_length + 1)) !=
 		    GFSB_OK)
-			return e;
-		if (gfsb_crypto_open(r->keys, out->data, sealed, loc->length,
-		    ad, sizeof(ad)) != GFSB_OK)
-			return blob_bad(r, loc, id, "authentication failed");
+			goto out;
+		if (open_blob(r, key, out->data, sealed, length, ad, adlen) !=
+		    GFSB_OK) {
+			e = blob_bad(r, loc, id, "authentication failed");
+			goto out;
+		}
 	}
+	e = GFSB_OK;
+out:
+	gfsb_crypto_secure_free(key);
+	if (e != GFSB_OK)
+		return e;
 	out->len = loc->raw_length;
-	gfsb_crypto_blob_id(r->keys, out->data, out->len, check);
+	gfsb_repo_blob_id(r, out->data, out->len, check);
 	if (sodium_memcmp(check, id, GFSB_ID_LEN) != 0) {
 		out->len = 0;
 		return blob_bad(r, loc, id, "content does not match its id");
@@ -204,15 +256,26 @@ struct sealjob {
 	struct gfsb_repo *r;
 	const uint8_t *src;
 	size_t n;
-	uint8_t ad[BLOB_AD_LEN];
+	uint8_t ad[BLOB_AD_LEN + ENV_EPK_LEN];
 };
 
+/* Under the full keys' enc; or, by a writer, to the reader: the session's
+ * epk first, and in the associated data. */
 static void
 seal_into(void *cookie, uint8_t *dst)
 {
 	struct sealjob *j = cookie;
+	struct gfsb_repo *r = j->r;
 
-	gfsb_crypto_seal(j->r->keys, dst, j->src, j->n, j->ad, sizeof(j->ad));
+	if (r->keys != NULL) {
+		gfsb_crypto_seal(r->keys, dst, j->src, j->n, j->ad,
+		    BLOB_AD_LEN);
+		return;
+	}
+	gfsb_crypto_session_epk(r->session, dst);
+	memcpy(j->ad + BLOB_AD_LEN, dst, ENV_EPK_LEN);
+	gfsb_crypto_session_seal(r->session, dst + ENV_EPK_LEN, j->src, j->n,
+	    j->ad, sizeof(j->ad));
 }
 
 gfsb_err
@@ -228,13 +291,13 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	gfsb_err e;
 
 	*added = 0;
-	if ((e = repo_need_full(r, "write this yet")) != GFSB_OK)
-		return e;
+	if (r->keys == NULL && r->session == NULL)
+		return repo_need_full(r, "write blobs");
 	if (n > MAX_BLOB_RAW)
 		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL,
 		    "blob of %zu bytes is too large", n);
 	if (!id_known)
-		gfsb_crypto_blob_id(r->keys, p, n, id);
+		gfsb_repo_blob_id(r, p, n, id);
 	/* Claim the id: from now on other writers treat it as stored. */
 	memset(&ne, 0, sizeof(ne));
 	memcpy(ne.id, id, GFSB_ID_LEN);
@@ -263,6 +326,10 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	job.src = clen > 0 ? io->a.data : p;
 	job.n = clen > 0 ? clen : n;
 	h.length = (uint32_t)(job.n + GFSB_SEAL_OVERHEAD);
+	if (r->keys == NULL) {
+		h.flags |= GFSB_BLOB_F_READER;
+		h.length += ENV_EPK_LEN;
+	}
 	if (r->dry_run) {
 		/* Counted as repo_pack_add counts it; nothing stored. */
 		pthread_mutex_lock(&r->pack_lock);

@@ -627,8 +627,8 @@ get_packs(struct gfsb_rd *rd, struct donepack **out, size_t *nout,
 			h->offset = gfsb_rd_u32(rd);
 			h->length = gfsb_rd_u32(rd);
 			h->raw_length = gfsb_rd_u32(rd);
-			if (h->type > GFSB_BLOB_TREE ||
-			    (h->flags & ~GFSB_BLOB_F_ZSTD) != 0 ||
+			if (h->type > GFSB_BLOB_TREE || (h->flags &
+			    ~(GFSB_BLOB_F_ZSTD | GFSB_BLOB_F_READER)) != 0 ||
 			    h->length < GFSB_SEAL_OVERHEAD ||
 			    h->raw_length > MAX_BLOB_RAW ||
 			    (uint64_t)h->offset + h->length > UINT32_MAX)

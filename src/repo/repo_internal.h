@@ -147,6 +147,8 @@ struct gfsb_repo {
 	struct gfsb_writer_keys *writer; /* the write-only key's; else NULL */
 	struct gfsb_session *session;	/* writer: what it seals to the
 					   reader, for this handle's life */
+	struct sesskeys *sesskeys;	/* reader: session keys derived, by
+					   epk (repo_session_key) */
 	char key_id[GFSB_ID_HEX];
 	char id[GFSB_ID_HEX];
 	struct gfsb_repo_params params;
@@ -180,6 +182,14 @@ struct gfsb_repo_io {
  * key") when r was opened with a write-only key, which holds no key to
  * seal or open under the full keys' enc; GFSB_OK otherwise. */
 gfsb_err repo_need_full(struct gfsb_repo *r, const char *what);
+
+/* repo_object.c: the session key of epk into key (secure memory), from
+ * r->reader's rsk, derived once per epk and kept (a backup's blobs share
+ * one).  GFSB_EAUTH when r holds no reader keys, GFSB_ECORRUPT for an
+ * epk of low order.  Thread-safe. */
+gfsb_err repo_session_key(struct gfsb_repo *r, const uint8_t epk[ENV_EPK_LEN],
+    uint8_t key[GFSB_KEY_LEN]);
+void repo_session_keys_free(struct gfsb_repo *r);
 
 /* repo_object.c: the envelope and hash-named objects. */
 gfsb_err repo_obj_seal(struct gfsb_repo *r, enum env_kind kind,

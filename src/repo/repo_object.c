@@ -38,6 +38,74 @@ kind_name(enum env_kind kind)
 	return "object";
 }
 
+/* Session keys derived so far: a few, replaced in turn (a backup seals
+ * with one session; a restore meets a handful). */
+#define SESSKEYS 16
+struct sesskeys {
+	pthread_mutex_t lock;
+	size_t n, next;
+	uint8_t epk[SESSKEYS][ENV_EPK_LEN];
+	uint8_t *key;	/* SESSKEYS keys, secure memory */
+};
+
+gfsb_err
+repo_session_key(struct gfsb_repo *r, const uint8_t epk[ENV_EPK_LEN],
+    uint8_t key[GFSB_KEY_LEN])
+{
+	struct sesskeys *c;
+	size_t i;
+	gfsb_err e;
+
+	if (r->reader == NULL)
+		return repo_need_full(r, "read what was sealed to the reader") ?
+		    GFSB_EAUTH : gfsb_ctx_seterr(r->ctx, GFSB_EAUTH, "this "
+		    "repository's config has no reader keys");
+	pthread_mutex_lock(&r->pack_lock);
+	if (r->sesskeys == NULL && (r->sesskeys = calloc(1,
+	    sizeof(*r->sesskeys))) != NULL) {
+		pthread_mutex_init(&r->sesskeys->lock, NULL);
+		r->sesskeys->key = gfsb_crypto_secure_alloc(SESSKEYS *
+		    GFSB_KEY_LEN);
+	}
+	c = r->sesskeys;
+	pthread_mutex_unlock(&r->pack_lock);
+	if (c == NULL || c->key == NULL)
+		return GFSB_ENOMEM;
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->n; i++)
+		if (memcmp(c->epk[i], epk, ENV_EPK_LEN) == 0)
+			break;
+	e = GFSB_OK;
+	if (i == c->n) {
+		i = c->next;
+		if ((e = gfsb_crypto_session_key(r->reader->rsk, epk,
+		    c->key + i * GFSB_KEY_LEN)) == GFSB_OK) {
+			memcpy(c->epk[i], epk, ENV_EPK_LEN);
+			c->next = (c->next + 1) % SESSKEYS;
+			if (c->n < SESSKEYS)
+				c->n++;
+		}
+	}
+	if (e == GFSB_OK)
+		memcpy(key, c->key + i * GFSB_KEY_LEN, GFSB_KEY_LEN);
+	pthread_mutex_unlock(&c->lock);
+	if (e == GFSB_ECORRUPT)
+		gfsb_ctx_seterr(r->ctx, e, "a session public key of low order: "
+		    "damaged, or forged");
+	return e;
+}
+
+void
+repo_session_keys_free(struct gfsb_repo *r)
+{
+	if (r->sesskeys == NULL)
+		return;
+	gfsb_crypto_secure_free(r->sesskeys->key);
+	pthread_mutex_destroy(&r->sesskeys->lock);
+	free(r->sesskeys);
+	r->sesskeys = NULL;
+}
+
 gfsb_err
 repo_need_full(struct gfsb_repo *r, const char *what)
 {
@@ -152,14 +220,7 @@ open_key(struct gfsb_repo *r, const uint8_t *p, uint8_t key[GFSB_KEY_LEN])
 		    r->writer->mkey, GFSB_KEY_LEN);
 		return GFSB_OK;
 	}
-	if (r->reader == NULL)
-		return repo_need_full(r, "read what was sealed to the reader") ?
-		    GFSB_EAUTH : gfsb_ctx_seterr(r->ctx, GFSB_EAUTH, "this "
-		    "repository's config has no reader keys");
-	if (gfsb_crypto_session_key(r->reader->rsk, p + ENV_HDR_LEN, key) !=
-	    GFSB_OK)
-		return GFSB_ECORRUPT;
-	return GFSB_OK;
+	return repo_session_key(r, p + ENV_HDR_LEN, key);
 }
 
 gfsb_err

@@ -467,8 +467,8 @@ repo_pack_header_decode(struct gfsb_repo *r, const uint8_t *p, size_t n,
 		memcpy(h->id, gfsb_rd_bytes(&rd, GFSB_ID_LEN), GFSB_ID_LEN);
 		h->offset = (uint32_t)off;
 		off += h->length;
-		if (h->type > GFSB_BLOB_TREE ||
-		    (h->flags & ~GFSB_BLOB_F_ZSTD) != 0 ||
+		if (h->type > GFSB_BLOB_TREE || (h->flags &
+		    ~(GFSB_BLOB_F_ZSTD | GFSB_BLOB_F_READER)) != 0 ||
 		    h->length < GFSB_SEAL_OVERHEAD ||
 		    h->raw_length > MAX_BLOB_RAW || off > packsize ||
 		    off > UINT32_MAX) {

@@ -206,6 +206,59 @@ index_written_after(struct fx_repo *x, const struct gfsb_objlist *before,
 }
 
 /*
+ * Blobs a writer stores (sealed to the reader: the session's epk first)
+ * the full key reads after loading the index file the writer wrote under
+ * mkey; the writer cannot read them back, nor a blob the full key wrote.
+ */
+static void
+blobs_both_ways(struct fx_repo *x, struct gfsb_repo *w)
+{
+	struct gfsb_repo_io *wio, *fio;
+	struct gfsb_blob_loc loc;
+	struct gfsb_buf out;
+	uint8_t data[70000], id[GFSB_ID_LEN], tid[GFSB_ID_LEN];
+	int added;
+
+	fx_fill(data, sizeof(data), 5);
+	assert_int_equal(gfsb_repo_io_new(w, &wio), GFSB_OK);
+	assert_int_equal(gfsb_repo_blob_write(wio, GFSB_BLOB_DATA, data,
+	    sizeof(data), id, 0, &added), GFSB_OK);
+	assert_true(added);
+	assert_int_equal(gfsb_repo_blob_write(wio, GFSB_BLOB_TREE, data, 100,
+	    tid, 0, &added), GFSB_OK);
+	assert_int_equal(gfsb_repo_flush(w), GFSB_OK);
+
+	/* The full key: the writer's index file, then its blobs. */
+	gfsb_repo_close(x->r);
+	assert_int_equal(gfsb_repo_open(x->ctx, x->be, PASS, strlen(PASS),
+	    &x->r), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(x->r), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_lookup(x->r, GFSB_BLOB_DATA, id,
+	    &loc), GFSB_OK);
+	assert_true(loc.flags & GFSB_BLOB_F_READER);
+	assert_int_equal(gfsb_repo_io_new(x->r, &fio), GFSB_OK);
+	gfsb_buf_init(&out);
+	assert_int_equal(gfsb_repo_blob_read(fio, GFSB_BLOB_DATA, id, &out),
+	    GFSB_OK);
+	assert_int_equal(out.len, sizeof(data));
+	assert_memory_equal(out.data, data, sizeof(data));
+	assert_int_equal(gfsb_repo_blob_read(fio, GFSB_BLOB_TREE, tid, &out),
+	    GFSB_OK);
+	assert_int_equal(out.len, 100);
+
+	/* The writer: neither its blob nor the full key's. */
+	assert_int_equal(gfsb_repo_index_lookup(w, GFSB_BLOB_DATA, id, &loc),
+	    GFSB_OK);
+	gfsb_ctx_clearerr(x->ctx);
+	assert_int_equal(gfsb_repo_blob_read(wio, GFSB_BLOB_DATA, id, &out),
+	    GFSB_EAUTH);
+	gfsb_ctx_clearerr(x->ctx);
+	gfsb_buf_fini(&out);
+	gfsb_repo_io_free(wio);
+	gfsb_repo_io_free(fio);
+}
+
+/*
  * Version 2 envelopes: what a writer seals to the reader it cannot read
  * back and a full key can; what is sealed under mkey (index files written
  * by full keys after the upgrade, a writer's lock) both can read.
@@ -253,6 +306,7 @@ sealed_both_ways(struct fx_repo *x, struct gfsb_repo *w)
 	assert_true(plain.len > 0);
 	gfsb_buf_fini(&plain);
 	fx_rm_rf(src);
+	blobs_both_ways(x, w);
 }
 
 /*
