@@ -48,8 +48,11 @@ cmd_find(struct cli *c, int argc, char **argv)
 
 	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		goto out;
-	rc = cli_usage_error(c, "nothing to find: give a pattern");
-	if (optind == argc || (rc = cli_open_repo(c)) != EXIT_OK)
+	if (optind == argc) {
+		rc = cli_usage_error(c, "nothing to find: give a pattern");
+		goto out;
+	}
+	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
 	fo.patterns = (const char *const *)argv + optind;
 	fo.npatterns = (size_t)(argc - optind);

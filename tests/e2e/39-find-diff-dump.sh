@@ -41,6 +41,8 @@ assert m["permissions"] == "-rw-------" and m["type"] == "file", m
 PY
 expect 0 "$GFSB" find -r "$R" 'no-such-*'
 out_has "0 matches in 0 of 2 snapshots"
+# A find that worked says nothing on standard error.
+[ -s "$T/err" ] && { cat "$T/err"; fail "find wrote to stderr"; }
 
 step "diff: each change once, restic's modifiers"
 expect 0 "$GFSB" diff -r "$R" --metadata "$ID1" latest
