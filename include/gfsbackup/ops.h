@@ -94,6 +94,8 @@ struct gfsb_key_opts {
 	const char *pass;	/* passwd, add: the new passphrase */
 	size_t passlen;
 	const char *id;		/* remove: a unique prefix of its id */
+	int write_only;		/* add: a write-only key
+				   (gfsb_repo_key_add_write_only) */
 };
 
 /*
@@ -109,8 +111,9 @@ gfsb_err gfsb_ops_key_verb_parse(const char *s, enum gfsb_key_verb *out)
  * (GFSB_ELOCKED while another process holds a conflicting one), with
  * gfsb_repo_key_passwd, _add or _remove and their errors.  The result is
  * told to fn (NULL: nobody) as result lines: the key table (a damaged
- * key file marked "(damaged)"), or "passphrase changed", "key ID
- * added", "key ID removed".
+ * key file marked "(damaged)", a write-only one "(write-only)"), or
+ * "passphrase changed", "key ID added", "write-only key ID added", "key
+ * ID removed".
  */
 gfsb_err gfsb_ops_key(struct gfsb_repo *r, const struct gfsb_key_opts *o,
     gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;

@@ -243,6 +243,16 @@ gfsb_err gfsb_repo_key_add_write_only(struct gfsb_repo *r, const char *pass,
 int gfsb_repo_write_only(const struct gfsb_repo *r);
 
 /*
+ * gfsb_repo_need_full(r, what):
+ * GFSB_OK when r was opened with a full key; else GFSB_EAUTH with "a
+ * write-only key cannot WHAT: use a full key" in the context.  What
+ * deletes, supersedes or rewrites (prune, forget, tag, repair) checks it
+ * first, whatever it could read.
+ */
+gfsb_err gfsb_repo_need_full(struct gfsb_repo *r, const char *what)
+    GFSB_WUR;
+
+/*
  * gfsb_repo_key_passwd(r, pass, passlen):
  * Change the passphrase of the current key: write a new key file, then
  * remove the old one (so a crash leaves at least one that opens).  The

@@ -23,6 +23,7 @@ cmd_key(struct cli *c, int argc, char **argv)
 	int rc;
 	const struct gfsb_opt opts[] = {
 		GFSB_OPT_STRING("new-password-file", 0, &src.file),
+		GFSB_OPT_FLAG("write-only", 0, &ko.write_only),
 		GFSB_OPT_END
 	};
 
@@ -38,6 +39,8 @@ cmd_key(struct cli *c, int argc, char **argv)
 	if (ko.verb != GFSB_KEY_REMOVE && argc - optind > 1)
 		return cli_usage_error(c, "unexpected argument %s",
 		    argv[optind + 1]);
+	if (ko.write_only && ko.verb != GFSB_KEY_ADD)
+		return cli_usage_error(c, "--write-only goes with key add");
 	ko.id = argv[optind + 1];
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;

@@ -30,7 +30,11 @@ same_paths(const struct gfsb_snapshot *s, char *const *paths, size_t n)
 	return 1;
 }
 
-/* The parent: the newest snapshot of this host with the same paths. */
+/*
+ * The parent: the newest snapshot of this host with the same paths.  A
+ * write-only key reads no snapshot: it has none, and reads every file
+ * (what is stored already, the index says, is not stored again).
+ */
 gfsb_err
 bk_find_parent(struct bk *b, const char *host, char *const *paths, size_t n,
     struct gfsb_snapshot **out)
@@ -40,6 +44,8 @@ bk_find_parent(struct bk *b, const char *host, char *const *paths, size_t n,
 	gfsb_err e;
 
 	*out = NULL;
+	if (gfsb_repo_write_only(b->r))
+		return GFSB_OK;
 	if (b->o->parent != NULL)
 		return gfsb_repo_snapshot_find(b->r, b->o->parent, NULL, out);
 	if ((e = gfsb_repo_snapshot_list(b->r, &list, &cnt)) != GFSB_OK)

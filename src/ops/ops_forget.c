@@ -242,6 +242,8 @@ gfsb_ops_forget(struct gfsb_repo *r, const struct gfsb_forget_opts *o,
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
+	if ((e = gfsb_repo_need_full(r, "forget snapshots")) != GFSB_OK)
+		return e;
 	if (o->has_now)
 		now = o->now;
 	else
@@ -482,6 +484,8 @@ gfsb_ops_forget_ids(struct gfsb_repo *r, const char *const *ids, size_t n,
 	gfsb_err e = GFSB_OK;
 
 	memset(res, 0, sizeof(*res));
+	if ((e = gfsb_repo_need_full(r, "forget snapshots")) != GFSB_OK)
+		return e;
 	if (n == 0)
 		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no snapshot named");
 	if ((res->snaps = calloc(n, sizeof(*res->snaps))) == NULL)

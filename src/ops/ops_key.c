@@ -45,7 +45,8 @@ list(struct gfsb_repo *r, struct ops_lines *l)
 		ops_line_put(l, "%c %-8.8s  %-19s  %-16s  %s%s",
 		    keys[i].current ? '*' : ' ', keys[i].id,
 		    keys[i].damaged ? "?" : when, keys[i].hostname,
-		    keys[i].username, keys[i].damaged ? "  (damaged)" : "");
+		    keys[i].username, keys[i].damaged ? "  (damaged)" :
+		    keys[i].write_only ? "  (write-only)" : "");
 	}
 	free(keys);
 	return GFSB_OK;
@@ -70,9 +71,12 @@ change(struct gfsb_repo *r, const struct gfsb_key_opts *o,
 			ops_line_put(l, "passphrase changed");
 		break;
 	case GFSB_KEY_ADD:
-		if ((e = gfsb_repo_key_add(r, o->pass, o->passlen, 0, 0, id)) ==
-		    GFSB_OK)
-			ops_line_put(l, "key %.8s added", id);
+		e = o->write_only ? gfsb_repo_key_add_write_only(r, o->pass,
+		    o->passlen, 0, 0, id) : gfsb_repo_key_add(r, o->pass,
+		    o->passlen, 0, 0, id);
+		if (e == GFSB_OK)
+			ops_line_put(l, "%skey %.8s added", o->write_only ?
+			    "write-only " : "", id);
 		break;
 	default:
 		if ((e = gfsb_repo_key_remove(r, o->id, id)) == GFSB_OK)

@@ -174,6 +174,8 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
+	if ((e = gfsb_repo_need_full(r, "prune")) != GFSB_OK)
+		return e;
 	/* A dry run changes nothing: it needs no lock.  A prune lock
 	 * leaves backups free to run meanwhile: what they may use is only
 	 * marked for deletion, and deleted once they have finished. */

@@ -189,7 +189,8 @@ gfsb_ops_tag(struct gfsb_repo *r, const struct gfsb_tag_opts *o,
 	gfsb_err e;
 
 	memset(res, 0, sizeof(*res));
-	if ((e = check_opts(ctx, o)) != GFSB_OK)
+	if ((e = gfsb_repo_need_full(r, "change tags")) != GFSB_OK ||
+	    (e = check_opts(ctx, o)) != GFSB_OK)
 		return e;
 	if (!o->dry_run && (e = gfsb_repo_lock(r, GFSB_REPO_LOCK_PRUNE,
 	    &lock)) != GFSB_OK)

@@ -894,7 +894,7 @@ read_files(struct gfsb_repo *r, struct ilist *l, void (*bad)(void *cookie,
 	struct gfsb_objlist names;
 	struct gfsb_buf plain;
 	char msg[512];
-	size_t i;
+	size_t i, unreadable = 0;
 	int vanished = 0;
 	gfsb_err e;
 
@@ -921,6 +921,18 @@ again:
 			    "index/%s is malformed", l->v[i].name);
 		if (e == GFSB_OK) {
 			keep_or_drop(l, i);
+			continue;
+		}
+		if (e == GFSB_EAUTH && r->keys == NULL) {
+			/* A write-only key reads only index files sealed
+			 * under mkey: those written before it existed it
+			 * skips, and stores their blobs again if it meets
+			 * them (slower, never wrong). */
+			gfsb_ctx_clearerr(r->ctx);
+			repo_ifile_fini(&l->v[i]);
+			l->v[i].superseded = 1;
+			unreadable++;
+			e = GFSB_OK;
 			continue;
 		}
 		if (e == GFSB_ENOTFOUND && ++vanished <= 5) {
@@ -950,6 +962,10 @@ again:
 		l->v[i].superseded = 1; /* nothing of it is used */
 		e = GFSB_OK;
 	}
+	if (unreadable > 0)
+		gfsb_ctx_log(r->ctx, GFSB_LOG_INFO, "%zu index files were "
+		    "written before this write-only key: their blobs are "
+		    "stored again if met", unreadable);
 out:
 	gfsb_buf_fini(&plain);
 	return e;

@@ -107,6 +107,12 @@ repo_session_keys_free(struct gfsb_repo *r)
 }
 
 gfsb_err
+gfsb_repo_need_full(struct gfsb_repo *r, const char *what)
+{
+	return repo_need_full(r, what);
+}
+
+gfsb_err
 repo_need_full(struct gfsb_repo *r, const char *what)
 {
 	if (r->keys != NULL)

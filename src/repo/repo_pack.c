@@ -594,6 +594,12 @@ gfsb_repo_pack_recover(struct gfsb_repo *r, size_t *count)
 	gfsb_err e;
 
 	*count = 0;
+	/* A write-only key does not see the packs of index files it cannot
+	 * read, so every older pack would look unindexed, and each costs a
+	 * read of its header: it recovers nothing (an interrupted backup of
+	 * its own is stored again; prune removes what no snapshot uses). */
+	if (r->keys == NULL)
+		return GFSB_OK;
 	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_PACK, &l)) != GFSB_OK ||
 	    (e = repo_index_pack_ids(r, &known)) != GFSB_OK)
 		goto out;

@@ -269,6 +269,8 @@ gfsb_repo_index_repair(struct gfsb_repo *r,
 	gfsb_err e;
 
 	memset(st, 0, sizeof(*st));
+	if ((e = repo_need_full(r, "repair the index")) != GFSB_OK)
+		return e;
 	memset(&g, 0, sizeof(g));
 	gfsb_buf_init(&g.bufs[0]);
 	gfsb_buf_init(&g.bufs[1]);

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Write-only keys (docs/WRITE-ONLY-KEYS.md): a full key makes one, then a
+# server backs up ten nights with it alone, the full passphrase gone from
+# the machine.  Each night after the first adds about what the night
+# changed; everything that would read, delete or change keys is refused
+# in one line with exit status 12, and nothing the writer can produce
+# holds a byte of what was backed up.  The full key then finds every
+# snapshot whole and restores each one as its night left the tree.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/src
+R=$T/repo
+MARK=plaintext-mark-7f3a9c
+mkdir -p "$S/etc" "$S/log" "$T/copies"
+for i in $(seq 1 40); do
+	{ echo "$MARK config $i"; head -c 3000 /dev/urandom | base64; } \
+		>"$S/etc/f$i.conf"
+done
+head -c 2000000 /dev/urandom >"$S/data.bin"
+echo "$MARK log start" >"$S/log/app.log"
+
+step "a full key makes a write-only key (the repository becomes version 2)"
+init_repo "$R"
+printf 'the writer passphrase' >"$T/wpw"
+chmod 600 "$T/wpw"
+expect 0 "$GFSB" key add -r "$R" --write-only --new-password-file "$T/wpw"
+out_has "write-only key "
+expect 0 "$GFSB" key list -r "$R"
+[ "$(grep -c '(write-only)' "$T/out")" = 1 ] || fail "not listed write-only"
+expect 2 "$GFSB" key passwd -r "$R" --write-only \
+	--new-password-file "$T/wpw"
+one_line_error "--write-only goes with key add"
+
+# The server keeps the writer's passphrase only.
+mkdir "$T/vault"
+mv "$T/pw" "$T/vault/pw"
+export GFSBACKUP_PASSWORD_FILE=$T/wpw
+
+step "ten nights with the write-only key alone"
+size() { du -sb "$R/data" | cut -f1; }
+for n in $(seq 1 10); do
+	if [ "$n" -gt 1 ]; then
+		# A night's changes: about 70 KB new, one file edited.
+		head -c 65536 /dev/urandom >"$S/new$n.bin"
+		echo "$MARK log night $n" >>"$S/log/app.log"
+		echo "edited on night $n" >>"$S/etc/f$n.conf"
+	fi
+	before=$(size)
+	when="2026-03-$(printf %02d "$n") 01:00:00"
+	expect 0 "$GFSB" backup -r "$R" -q --time "$when" "$S"
+	grown=$(( $(size) - before ))
+	# The first night stores everything; later ones what changed (each
+	# file is read again, but the index finds what is stored).
+	if [ "$n" -gt 1 ] && [ "$grown" -gt 400000 ]; then
+		fail "night $n added $grown bytes for about 70 KB of changes"
+	fi
+	echo "   night $n: $grown bytes stored"
+	cp -a "$S" "$T/copies/$n"
+done
+
+step "what reads, deletes or manages keys is refused (exit 12, one line)"
+refused() {
+	expect 12 "$GFSB" "$@"
+	one_line_error "a write-only key cannot"
+	if grep -rqF "$MARK" "$T/out" "$T/err"; then
+		fail "$1 showed what was backed up"
+	fi
+}
+refused snapshots -r "$R"
+refused ls -r "$R" latest
+refused restore -r "$R" latest --target "$T/never"
+[ ! -e "$T/never" ] || fail "a refused restore made its target"
+refused dump -r "$R" "latest:$S/etc/f1.conf"
+refused find -r "$R" 'f1.conf'
+refused forget -r "$R" --keep-last 1
+refused prune -r "$R"
+refused verify -r "$R" --read-data
+refused stats -r "$R"
+refused tag -r "$R" --add x
+refused repair index -r "$R"
+refused key add -r "$R" --new-password-file "$T/wpw"
+refused key passwd -r "$R" --new-password-file "$T/wpw"
+# Nothing the writer wrote on this machine holds a byte of it either.
+if grep -rqF "$MARK" "$T/cache" "$T/state-home" 2>/dev/null; then
+	fail "the writer's cache holds what was backed up"
+fi
+
+step "with the full key: every night's snapshot, whole"
+export GFSBACKUP_PASSWORD_FILE=$T/vault/pw
+expect 0 "$GFSB" verify -r "$R" --read-data
+out_has "no damage found"
+expect 0 "$GFSB" snapshots -r "$R" --json
+ids=$("$PY" -c 'import json,sys
+print(" ".join(s["id"] for s in sorted(json.load(open(sys.argv[1])),
+    key=lambda s: s["time"])))' "$T/out")
+set -- $ids
+[ "$#" = 10 ] || fail "$# snapshots, not 10"
+for n in $(seq 1 10); do
+	check_restores "$R" "$1" "$n"
+	shift
+done
+echo "ok"
