@@ -243,6 +243,17 @@ gfsb_err gfsb_repo_key_add_write_only(struct gfsb_repo *r, const char *pass,
 int gfsb_repo_write_only(const struct gfsb_repo *r);
 
 /*
+ * gfsb_repo_writer_snapshots(r, out, n):
+ * A write-only key's own snapshots, oldest first, from its cache on this
+ * machine (the repository's it cannot read): those it made here and
+ * whose cache entries are whole; none for a full key, or when the cache
+ * is gone.  Free with gfsb_repo_snapshot_list_free.  GFSB_ENOMEM.
+ */
+struct gfsb_snapshot;
+gfsb_err gfsb_repo_writer_snapshots(struct gfsb_repo *r,
+    struct gfsb_snapshot ***out, size_t *n) GFSB_WUR;
+
+/*
  * gfsb_repo_need_full(r, what):
  * GFSB_OK when r was opened with a full key; else GFSB_EAUTH with "a
  * write-only key cannot WHAT: use a full key" in the context.  What

@@ -32,8 +32,9 @@ same_paths(const struct gfsb_snapshot *s, char *const *paths, size_t n)
 
 /*
  * The parent: the newest snapshot of this host with the same paths.  A
- * write-only key reads no snapshot: it has none, and reads every file
- * (what is stored already, the index says, is not stored again).
+ * write-only key reads no snapshot in the repository: it looks among its
+ * own, in its cache on this machine (none there: it reads every file;
+ * what is stored already, the index says, is not stored again).
  */
 gfsb_err
 bk_find_parent(struct bk *b, const char *host, char *const *paths, size_t n,
@@ -44,11 +45,11 @@ bk_find_parent(struct bk *b, const char *host, char *const *paths, size_t n,
 	gfsb_err e;
 
 	*out = NULL;
-	if (gfsb_repo_write_only(b->r))
-		return GFSB_OK;
-	if (b->o->parent != NULL)
+	if (b->o->parent != NULL && !gfsb_repo_write_only(b->r))
 		return gfsb_repo_snapshot_find(b->r, b->o->parent, NULL, out);
-	if ((e = gfsb_repo_snapshot_list(b->r, &list, &cnt)) != GFSB_OK)
+	if ((e = gfsb_repo_write_only(b->r) ? gfsb_repo_writer_snapshots(b->r,
+	    &list, &cnt) : gfsb_repo_snapshot_list(b->r, &list, &cnt)) !=
+	    GFSB_OK)
 		return e;
 	for (i = cnt; i-- > 0;) {
 		if (strcmp(list[i]->hostname, host) == 0 &&

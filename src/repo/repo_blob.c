@@ -210,8 +210,24 @@ gfsb_repo_blob_read(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 	struct gfsb_repo *r = io->r;
 	struct gfsb_blob_loc loc;
 	char idhex[GFSB_ID_HEX], packhex[GFSB_ID_HEX];
+	uint8_t check[GFSB_ID_LEN];
 	gfsb_err e;
 
+	/* A write-only key's own trees: from its cache, checked. */
+	if (r->writer != NULL && type == GFSB_BLOB_TREE) {
+		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
+		if (repo_wcache_get(r, "trees", idhex, MAX_BLOB_RAW, out) ==
+		    GFSB_OK) {
+			gfsb_repo_blob_id(r, out->data, out->len, check);
+			if (sodium_memcmp(check, id, GFSB_ID_LEN) == 0)
+				return GFSB_OK;
+		}
+		/* Not there, or damaged: like a tree the index lacks, so a
+		 * backup reads those files again. */
+		out->len = 0;
+		return gfsb_ctx_seterr(r->ctx, GFSB_ENOTFOUND, "tree %.16s is "
+		    "not in this write-only key's cache", idhex);
+	}
 	if ((e = gfsb_repo_index_lookup(r, type, id, &loc)) != GFSB_OK) {
 		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
 		return gfsb_ctx_seterr(r->ctx, e, "%s blob %.16s is not in "
@@ -298,6 +314,13 @@ gfsb_repo_blob_write(struct gfsb_repo_io *io, enum gfsb_blob_type type,
 		    "blob of %zu bytes is too large", n);
 	if (!id_known)
 		gfsb_repo_blob_id(r, p, n, id);
+	if (r->writer != NULL && type == GFSB_BLOB_TREE && !r->dry_run) {
+		/* Its own trees it cannot read back from the repository. */
+		char idhex[GFSB_ID_HEX];
+
+		gfsb_hex_encode(id, GFSB_ID_LEN, idhex);
+		repo_wcache_put(r, "trees", idhex, p, n);
+	}
 	/* Claim the id: from now on other writers treat it as stored. */
 	memset(&ne, 0, sizeof(ne));
 	memcpy(ne.id, id, GFSB_ID_LEN);

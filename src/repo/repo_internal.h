@@ -149,6 +149,7 @@ struct gfsb_repo {
 					   reader, for this handle's life */
 	struct sesskeys *sesskeys;	/* reader: session keys derived, by
 					   epk (repo_session_key) */
+	int wcache_warned;		/* repo_wcache.c said it failed */
 	char key_id[GFSB_ID_HEX];
 	char id[GFSB_ID_HEX];
 	struct gfsb_repo_params params;
@@ -190,6 +191,17 @@ gfsb_err repo_need_full(struct gfsb_repo *r, const char *what);
 gfsb_err repo_session_key(struct gfsb_repo *r, const uint8_t epk[ENV_EPK_LEN],
     uint8_t key[GFSB_KEY_LEN]);
 void repo_session_keys_free(struct gfsb_repo *r);
+
+/* repo_wcache.c: a write-only key's own trees and snapshots, on this
+ * machine, sealed under its wkey (kind "trees" or "snapshots", name the
+ * id).  put is best effort; get gives GFSB_ENOTFOUND for what is not
+ * there or does not open (and removes the latter). */
+void repo_wcache_put(struct gfsb_repo *r, const char *kind, const char *name,
+    const uint8_t *p, size_t n);
+gfsb_err repo_wcache_get(struct gfsb_repo *r, const char *kind,
+    const char *name, size_t maxlen, struct gfsb_buf *out);
+gfsb_err repo_wcache_names(struct gfsb_repo *r, const char *kind,
+    char ***out, size_t *n);
 
 /* repo_object.c: the envelope and hash-named objects. */
 gfsb_err repo_obj_seal(struct gfsb_repo *r, enum env_kind kind,

@@ -163,6 +163,10 @@ gfsb_repo_snapshot_save(struct gfsb_repo *r, struct gfsb_snapshot *s)
 	if ((text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) != NULL)
 		e = repo_obj_store(r, GFSB_OBJ_SNAPSHOT, ENV_SNAPSHOT,
 		    (const uint8_t *)text, strlen(text), s->id);
+	/* A write-only key keeps what it cannot read back. */
+	if (e == GFSB_OK && r->writer != NULL)
+		repo_wcache_put(r, "snapshots", s->id, (const uint8_t *)text,
+		    strlen(text));
 	free(text);
 	json_decref(o);
 	return e;
@@ -326,6 +330,53 @@ gfsb_repo_snapshot_load(struct gfsb_repo *r, const char *id,
 fail:
 	gfsb_buf_fini(&plain);
 	gfsb_repo_snapshot_free(s);
+	return e;
+}
+
+static int snapcmp(const void *a, const void *b);
+
+gfsb_err
+gfsb_repo_writer_snapshots(struct gfsb_repo *r, struct gfsb_snapshot ***out,
+    size_t *n)
+{
+	struct gfsb_snapshot **v = NULL, *s;
+	struct gfsb_buf plain;
+	char **names = NULL;
+	size_t nnames = 0, i, k = 0;
+	gfsb_err e;
+
+	*out = NULL;
+	*n = 0;
+	gfsb_buf_init(&plain);
+	if ((e = repo_wcache_names(r, "snapshots", &names, &nnames)) !=
+	    GFSB_OK || (nnames > 0 && (v = calloc(nnames, sizeof(*v))) ==
+	    NULL)) {
+		e = GFSB_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nnames; i++) {
+		/* One that does not open or decode is left out. */
+		if (repo_wcache_get(r, "snapshots", names[i], MAX_SNAPSHOT,
+		    &plain) != GFSB_OK || (s = calloc(1, sizeof(*s))) == NULL)
+			continue;
+		if (repo_snapshot_decode(plain.data, plain.len, s) != GFSB_OK) {
+			gfsb_repo_snapshot_free(s);
+			continue;
+		}
+		snprintf(s->id, sizeof(s->id), "%s", names[i]);
+		v[k++] = s;
+	}
+	if (k > 1)
+		qsort(v, k, sizeof(*v), snapcmp);
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	free(v);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	gfsb_buf_wipe(&plain);
 	return e;
 }
 

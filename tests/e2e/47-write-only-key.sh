@@ -47,16 +47,36 @@ for n in $(seq 1 10); do
 	fi
 	before=$(size)
 	when="2026-03-$(printf %02d "$n") 01:00:00"
-	expect 0 "$GFSB" backup -r "$R" -q --time "$when" "$S"
+	expect 0 "$GFSB" backup -r "$R" --time "$when" "$S"
 	grown=$(( $(size) - before ))
-	# The first night stores everything; later ones what changed (each
-	# file is read again, but the index finds what is stored).
+	# From the second night on, its cache gives the last snapshot: the
+	# files that did not change are not read again.
+	same=$(grep -o '[0-9]* unchanged' "$T/out" | cut -d' ' -f1)
+	if [ "$n" -gt 1 ] && [ "${same:-0}" -lt 40 ]; then
+		cat "$T/out"
+		fail "night $n: ${same:-0} files unchanged, not the 40 or more"
+	fi
+	# The first night stores everything; later ones what changed.
 	if [ "$n" -gt 1 ] && [ "$grown" -gt 400000 ]; then
 		fail "night $n added $grown bytes for about 70 KB of changes"
 	fi
-	echo "   night $n: $grown bytes stored"
+	echo "   night $n: $grown bytes stored, $same files unchanged"
 	cp -a "$S" "$T/copies/$n"
 done
+
+step "its cache damaged, then lost: slower backups, never wrong ones"
+W=$(find "$T/cache" -maxdepth 3 -type d -name 'writer-*')
+[ -d "$W/trees" ] && [ -d "$W/snapshots" ] || fail "no cache of the writer"
+for f in "$W"/trees/*; do
+	printf '\125' | dd of="$f" bs=1 seek=30 conv=notrunc 2>/dev/null
+done
+expect 0 "$GFSB" backup -r "$R" --time "2026-03-11 01:00:00" "$S"
+err_has "reading all files"
+cp -a "$S" "$T/copies/11"
+rm -rf "$W"
+expect 0 "$GFSB" backup -r "$R" --time "2026-03-12 01:00:00" "$S"
+out_has "0 unchanged"
+cp -a "$S" "$T/copies/12"
 
 step "what reads, deletes or manages keys is refused (exit 12, one line)"
 refused() {
@@ -85,7 +105,7 @@ if grep -rqF "$MARK" "$T/cache" "$T/state-home" 2>/dev/null; then
 	fail "the writer's cache holds what was backed up"
 fi
 
-step "with the full key: every night's snapshot, whole"
+step "with the full key: every snapshot, whole"
 export GFSBACKUP_PASSWORD_FILE=$T/vault/pw
 expect 0 "$GFSB" verify -r "$R" --read-data
 out_has "no damage found"
@@ -94,8 +114,8 @@ ids=$("$PY" -c 'import json,sys
 print(" ".join(s["id"] for s in sorted(json.load(open(sys.argv[1])),
     key=lambda s: s["time"])))' "$T/out")
 set -- $ids
-[ "$#" = 10 ] || fail "$# snapshots, not 10"
-for n in $(seq 1 10); do
+[ "$#" = 12 ] || fail "$# snapshots, not 12"
+for n in $(seq 1 12); do
 	check_restores "$R" "$1" "$n"
 	shift
 done
