@@ -22,7 +22,10 @@ while [ $# -gt 1 ]; do
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-[ $# = 1 ] || { echo "usage: $0 [--reps N] [--size-mib N] WORKDIR" >&2; exit 2; }
+[ $# = 1 ] || {
+	echo "usage: $0 [--reps N] [--size-mib N] WORKDIR" >&2
+	exit 2
+}
 W=$1
 mkdir -p "$W"
 [ -d "$W/data" ] || "$PY" "$HERE/gen_data.py" "$W/data" --size-mib "$SIZE" \
@@ -78,11 +81,13 @@ t = {}
 for line in open(sys.argv[1]):
     kind, phase, wall, cpu = line.split()
     t.setdefault((kind, phase), []).append((float(wall), float(cpu)))
-print("| phase | full wall s | full CPU s | write-only wall s | write-only CPU s | wall ratio wo/full |")
+med = lambda v, i: statistics.median(x[i] for x in v)
+print("| phase | full wall s | full CPU s | write-only wall s |"
+      " write-only CPU s | wall ratio wo/full |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for phase in ("initial", "unchanged", "mutated"):
-    f = t[("full", phase)]; w = t[("wo", phase)]
-    fw = statistics.median(x[0] for x in f); fc = statistics.median(x[1] for x in f)
-    ww = statistics.median(x[0] for x in w); wc = statistics.median(x[1] for x in w)
-    print(f"| {phase} | {fw:.2f} | {fc:.2f} | {ww:.2f} | {wc:.2f} | {ww / fw:.2f}x |")
+    f, w = t[("full", phase)], t[("wo", phase)]
+    fw, fc, ww, wc = med(f, 0), med(f, 1), med(w, 0), med(w, 1)
+    print(f"| {phase} | {fw:.2f} | {fc:.2f} | {ww:.2f} | {wc:.2f} |"
+          f" {ww / fw:.2f}x |")
 PY
