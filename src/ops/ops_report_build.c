@@ -251,7 +251,9 @@ gfsb_ops_report_fill_repo(struct gfsb_repo *r, struct gfsb_report *rep,
 	    (rep->repo = strdup(name != NULL ? name :
 	    gfsb_backend_location(gfsb_repo_backend(r)))) == NULL)
 		return GFSB_ENOMEM;
-	e = gfsb_repo_snapshot_list(r, &list, &n);
+	/* A write-only key knows its own snapshots, from its cache. */
+	e = gfsb_repo_write_only(r) ? gfsb_repo_writer_snapshots(r, &list, &n) :
+	    gfsb_repo_snapshot_list(r, &list, &n);
 	if (e == GFSB_ENOMEM)
 		return e;
 	if (e != GFSB_OK) {
@@ -295,7 +297,7 @@ gfsb_ops_report_fill_repo(struct gfsb_repo *r, struct gfsb_report *rep,
 	}
 	if (e == GFSB_OK)
 		e = fill_hosts(rep, list, n, now);
-	if (e == GFSB_OK && pol != NULL) {
+	if (e == GFSB_OK && pol != NULL && !gfsb_repo_write_only(r)) {
 		e = fill_gfs(r, rep, pol, now);
 	} else if (e == GFSB_OK && n > 0) {
 		if ((rep->snaps = calloc(n, sizeof(*rep->snaps))) == NULL)

@@ -323,6 +323,21 @@ stage_databases(struct run *r)
 	free(st);
 }
 
+int
+rn_full_key_only(struct run *r, const char *name, const char *what)
+{
+	if (r->repo == NULL || !gfsb_repo_write_only(r->repo))
+		return 0;
+	/* Asked for by itself (verify), it is refused. */
+	if (r->check != NULL)
+		rn_stage_end(r, name, GFSB_EAUTH, 0, GFSB_REPORT_FAILED, "a "
+		    "write-only key cannot %s: use a full key", what);
+	else
+		rn_stage_end(r, name, GFSB_OK, 0, GFSB_REPORT_OK, "left to a "
+		    "full key: a write-only key cannot %s", what);
+	return 1;
+}
+
 static void
 stage_forget(struct run *r)
 {
@@ -331,7 +346,8 @@ stage_forget(struct run *r)
 	gfsb_err e;
 
 	rn_stage_begin(r);
-	if (rn_no_repo(r, "forget"))
+	if (rn_no_repo(r, "forget") || rn_full_key_only(r, "forget",
+	    "forget snapshots"))
 		return;
 	memset(&fo, 0, sizeof(fo));
 	fo.policy = r->cfg->policy;
@@ -362,7 +378,8 @@ stage_prune(struct run *r)
 	gfsb_err e;
 
 	rn_stage_begin(r);
-	if (r->cfg->prune == GFSB_PRUNE_NEVER || rn_no_repo(r, "prune"))
+	if (r->cfg->prune == GFSB_PRUNE_NEVER || rn_no_repo(r, "prune") ||
+	    rn_full_key_only(r, "prune", "prune"))
 		return;
 	last = rn_state_get(r, "last_prune_day", INT64_MIN);
 	if (r->cfg->prune == GFSB_PRUNE_WEEKLY && last != INT64_MIN &&
@@ -455,6 +472,9 @@ stage_locks(struct run *r)
 	if (r->repo == NULL || gfsb_repo_lock_mode(r->repo) == GFSB_LOCK_NONE)
 		return;
 	rn_stage_begin(r);
+	if (rn_full_key_only(r, "locks", "read the snapshots the Object "
+	    "Lock dates come from"))
+		return;
 	if (r->o->dry_run) {
 		rn_stage_end(r, "locks", GFSB_OK, 0, GFSB_REPORT_OK, "would "
 		    "extend the Object Lock dates of %s", r->cfg->repo_url);
@@ -524,6 +544,13 @@ stage_sync(struct run *r)
 	r->res->rep.offsite = GFSB_OFFSITE_UNKNOWN;
 	if (rn_no_repo(r, "sync"))
 		return;
+	if (gfsb_repo_write_only(r->repo)) {
+		/* Said every night: the copy is not being made. */
+		rn_stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_WARNING, "not "
+		    "done: sync with a write-only key is not supported yet; "
+		    "%s is not updated", r->cfg->offsite_url);
+		return;
+	}
 	if (r->offsite == NULL) {
 		rn_stage_end(r, "sync", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
 		    "cannot open %s: %s", r->cfg->offsite_url,

@@ -61,6 +61,11 @@ void rn_close(struct run *r);
  * says so, and 1; else 0. */
 int rn_no_repo(struct run *r, const char *name);
 
+/* Opened with a write-only key: stage name is a full key's to do (what
+ * says which), so it ends OK saying so in the daily job, and fails with
+ * GFSB_EAUTH when asked for by itself (gfsb_ops_check); non-zero then. */
+int rn_full_key_only(struct run *r, const char *name, const char *what);
+
 /* The report's facts could not be recorded (memory): said, and the job
  * fails with it. */
 void rn_report_fail(struct run *r, gfsb_err e);

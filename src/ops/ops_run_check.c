@@ -168,6 +168,14 @@ rn_stage_verify(struct run *r)
 	}
 	if (rn_no_repo(r, "verify"))
 		return;
+	if (r->check != NULL && gfsb_repo_write_only(r->repo)) {
+		verify_failed(r, gfsb_repo_need_full(r->repo, "verify: it "
+		    "reads what it checks"));
+		return;
+	}
+	if (rn_full_key_only(r, "verify", "read what it would verify: the "
+	    "verifier with a full key does"))
+		return;
 	/* gfsb_ops_check's repository was opened for it: nothing loaded. */
 	if (r->check != NULL)
 		e = verify_copy(r, r->repo, gfsb_repo_backend(r->repo), 0,
@@ -199,6 +207,9 @@ rn_stage_verify_offsite(struct run *r)
 		dry_verify(r, "verify-offsite");
 		return;
 	}
+	if (rn_full_key_only(r, "verify-offsite", "read what it would "
+	    "verify: the verifier with a full key does"))
+		return;
 	if (r->repo == NULL || r->offsite == NULL) {
 		rn_stage_end(r, "verify-offsite", GFSB_EINVAL, 0,
 		    GFSB_REPORT_FAILED, "skipped: the offsite copy could not "
@@ -274,6 +285,8 @@ rn_stage_drill(struct run *r)
 		return;
 	be = cfg->offsite_url != NULL ? r->offsite : gfsb_repo_backend(r->repo);
 	rn_stage_begin(r);
+	if (rn_full_key_only(r, "drill", "restore"))
+		return;
 	gfsb_size_format(cfg->drill, size, sizeof(size));
 	if (be == NULL && r->check != NULL) {
 		rn_stage_end(r, "drill", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,

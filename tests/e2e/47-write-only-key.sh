@@ -1,7 +1,7 @@
 #!/bin/bash
 # Write-only keys (docs/WRITE-ONLY-KEYS.md): a full key makes one, then a
-# server backs up ten nights with it alone, the full passphrase gone from
-# the machine.  Each night after the first adds about what the night
+# server runs its daily job ten nights with it alone, the full passphrase
+# gone from the machine.  Each night after the first adds about what the night
 # changed; everything that would read, delete or change keys is refused
 # in one line with exit status 12, and nothing the writer can produce
 # holds a byte of what was backed up.  The full key then finds every
@@ -36,8 +36,29 @@ mkdir "$T/vault"
 mv "$T/pw" "$T/vault/pw"
 export GFSBACKUP_PASSWORD_FILE=$T/wpw
 
-step "ten nights with the write-only key alone"
+step "ten nights of the daily job with the write-only key alone"
+mkdir -p "$T/state" "$T/reports"
+cat >"$T/job.conf" <<EOF
+[repository]
+url = $R
+password-file = $T/wpw
+state-dir = $T/state
+[backup]
+paths = $S
+[retention]
+policy = $HERE/../../schedules/standard.policy
+[report]
+dir = $T/reports
+EOF
+chmod 600 "$T/job.conf"
 size() { du -sb "$R/data" | cut -f1; }
+# unchanged: the files the night's backup did not read (from run's line)
+unchanged() {
+	"$PY" -c 'import re, sys
+m = re.search(r"backup: OK: snapshot \S+: (\d+) files \((\d+) new, "
+              r"(\d+) changed\)", open(sys.argv[1]).read())
+print(int(m[1]) - int(m[2]) - int(m[3]) if m else -1)' "$T/err"
+}
 for n in $(seq 1 10); do
 	if [ "$n" -gt 1 ]; then
 		# A night's changes: about 70 KB new, one file edited.
@@ -47,22 +68,27 @@ for n in $(seq 1 10); do
 	fi
 	before=$(size)
 	when="2026-03-$(printf %02d "$n") 01:00:00"
-	expect 0 "$GFSB" backup -r "$R" --time "$when" "$S"
+	expect 0 "$GFSB" run --config "$T/job.conf" --time "$when"
+	grep -q "run: forget: OK: left to a full key" "$T/err" ||
+		{ cat "$T/err"; fail "night $n: forget not left to a full key"; }
+	grep -q "run: report: OK" "$T/err" ||
+		{ cat "$T/err"; fail "night $n: no report"; }
 	grown=$(( $(size) - before ))
-	# From the second night on, its cache gives the last snapshot: the
-	# files that did not change are not read again.
-	same=$(grep -o '[0-9]* unchanged' "$T/out" | cut -d' ' -f1)
-	if [ "$n" -gt 1 ] && [ "${same:-0}" -lt 40 ]; then
-		cat "$T/out"
-		fail "night $n: ${same:-0} files unchanged, not the 40 or more"
-	fi
 	# The first night stores everything; later ones what changed.
 	if [ "$n" -gt 1 ] && [ "$grown" -gt 400000 ]; then
 		fail "night $n added $grown bytes for about 70 KB of changes"
 	fi
+	# From the second night on, its cache gives the last snapshot: the
+	# files that did not change are not read again.
+	same=$(unchanged)
+	if [ "$n" -gt 1 ] && [ "$same" -lt 40 ]; then
+		cat "$T/err"
+		fail "night $n: $same files unchanged, not the 40 or more"
+	fi
 	echo "   night $n: $grown bytes stored, $same files unchanged"
 	cp -a "$S" "$T/copies/$n"
 done
+[ "$(ls "$T/reports" | grep -c '\.txt$')" = 10 ] || fail "not 10 reports"
 
 step "its cache damaged, then lost: slower backups, never wrong ones"
 W=$(find "$T/cache" -maxdepth 3 -type d -name 'writer-*')
