@@ -210,6 +210,7 @@ struct gfsb_key_info {
 	char username[64];
 	int current; /* the key this session opened the repository with */
 	int write_only; /* a write-only key (it opens no data) */
+	char wpk_hex[2 * 32 + 1]; /* write_only: its signing key, hex */
 	int damaged; /* the file does not match its name or does not parse */
 };
 

@@ -61,13 +61,13 @@ gfsb_repo_index_file_read(struct gfsb_repo *r, const char *name,
 	struct gfsb_buf plain;
 	struct ifile f;
 	size_t i, k;
+	int trust;
 	gfsb_err e;
 
 	memset(out, 0, sizeof(*out));
 	memset(&f, 0, sizeof(f));
 	gfsb_buf_init(&plain);
-	if ((e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, name, MAX_INDEX,
-	    &plain)) != GFSB_OK)
+	if ((e = repo_index_obj_load(r, name, &plain, &trust)) != GFSB_OK)
 		goto out;
 	if ((e = repo_ifile_decode(plain.data, plain.len, &f)) != GFSB_OK) {
 		if (e != GFSB_ENOMEM)

@@ -466,7 +466,8 @@ repo_index_write_named(struct gfsb_repo *r, const struct donepack *packs,
 	    (ndoomed > 0 && (e = put_packs(&b, doomed, ndoomed, 1)) !=
 	    GFSB_OK))
 		goto out;
-	if ((e = repo_obj_store(r, GFSB_OBJ_INDEX, ENV_INDEX, b.data, b.len,
+	if ((e = repo_isign_append(r, &b)) != GFSB_OK ||
+	    (e = repo_obj_store(r, GFSB_OBJ_INDEX, ENV_INDEX, b.data, b.len,
 	    name)) != GFSB_OK)
 		goto out;
 	pthread_mutex_lock(&r->pack_lock);
@@ -879,6 +880,25 @@ keep_or_drop(struct ilist *l, size_t i)
 	drop_entries(&l->v[i]);
 }
 
+/* A write-only key's file: its packs count, not what it supersedes nor
+ * the packs it marks for deletion (repo_isign.c). */
+static void
+untrusted_marks(struct ifile *f)
+{
+	size_t i;
+
+	if (f->trust == ITRUST_FULL)
+		return;
+	free(f->sup);
+	f->sup = NULL;
+	f->nsup = 0;
+	for (i = 0; i < f->ndoomed; i++)
+		free(f->doomed[i].ents);
+	free(f->doomed);
+	f->doomed = NULL;
+	f->ndoomed = 0;
+}
+
 /*
  * List the index files and read every one into l.  A file listed, then
  * gone was replaced by a prune meanwhile (backups run while it does):
@@ -912,26 +932,31 @@ again:
 		memcpy(l->v[l->n].name, names.v[l->n].name, GFSB_ID_HEX);
 	gfsb_objlist_fini(&names);
 	for (i = 0; i < l->n; i++) {
-		e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, l->v[i].name,
-		    MAX_INDEX, &plain);
+		e = repo_index_obj_load(r, l->v[i].name, &plain,
+		    &l->v[i].trust);
 		if (e == GFSB_OK &&
 		    (e = repo_ifile_decode(plain.data, plain.len, &l->v[i])) !=
 		    GFSB_OK && e != GFSB_ENOMEM)
 			e = gfsb_ctx_seterr(r->ctx, e,
 			    "index/%s is malformed", l->v[i].name);
 		if (e == GFSB_OK) {
+			untrusted_marks(&l->v[i]);
 			keep_or_drop(l, i);
 			continue;
 		}
-		if (e == GFSB_EAUTH && r->keys == NULL) {
-			/* A write-only key reads only index files sealed
-			 * under mkey: those written before it existed it
-			 * skips, and stores their blobs again if it meets
-			 * them (slower, never wrong). */
+		if (e == GFSB_EAUTH) {
+			/* Not to be trusted (repo_isign.c), or, by a
+			 * write-only key, not its to read: written under
+			 * enc before it existed, or by another one (it
+			 * stores their blobs again if it meets them:
+			 * slower, never wrong). */
+			if (r->keys != NULL)
+				gfsb_ctx_log(r->ctx, GFSB_LOG_WARN, "%s; "
+				    "left out", gfsb_ctx_errmsg(r->ctx));
 			gfsb_ctx_clearerr(r->ctx);
 			repo_ifile_fini(&l->v[i]);
 			l->v[i].superseded = 1;
-			unreadable++;
+			unreadable += r->keys == NULL;
 			e = GFSB_OK;
 			continue;
 		}
@@ -963,9 +988,9 @@ again:
 		e = GFSB_OK;
 	}
 	if (unreadable > 0)
-		gfsb_ctx_log(r->ctx, GFSB_LOG_INFO, "%zu index files were "
-		    "written before this write-only key: their blobs are "
-		    "stored again if met", unreadable);
+		gfsb_ctx_log(r->ctx, GFSB_LOG_INFO, "%zu index files are not "
+		    "this write-only key's to read: their blobs are stored "
+		    "again if met", unreadable);
 out:
 	gfsb_buf_fini(&plain);
 	return e;
@@ -980,6 +1005,7 @@ add_file(struct gfsb_repo *r, const struct ifile *f)
 	struct gfsb_buf plain;
 	struct ifile again;
 	size_t j;
+	int trust;
 	gfsb_err e = GFSB_OK;
 
 	memset(&again, 0, sizeof(again));
@@ -987,8 +1013,8 @@ add_file(struct gfsb_repo *r, const struct ifile *f)
 	if (f->dropped) {
 		/* The same name, so the same bytes (or none: a prune
 		 * replaced it meanwhile, and the load starts over). */
-		if ((e = repo_obj_load(r, GFSB_OBJ_INDEX, ENV_INDEX, f->name,
-		    MAX_INDEX, &plain)) != GFSB_OK ||
+		if ((e = repo_index_obj_load(r, f->name, &plain, &trust)) !=
+		    GFSB_OK ||
 		    (e = repo_ifile_decode(plain.data, plain.len, &again)) !=
 		    GFSB_OK)
 			goto out;
@@ -1008,6 +1034,16 @@ out:
 	repo_ifile_fini(&again);
 	gfsb_buf_fini(&plain);
 	return e;
+}
+
+/* In which pass load_once adds f: the trusted files, a write-only key's,
+ * a mirror's own. */
+static int
+load_pass(const struct ifile *f)
+{
+	if (repo_ifile_is_mirror_own(f))
+		return 2;
+	return f->trust == ITRUST_FULL ? 0 : 1;
 }
 
 /* One try at loading the index (index_load); *again: a file went. */
@@ -1038,11 +1074,11 @@ load_once(struct gfsb_repo *r, void (*bad)(void *cookie, const char *name,
 	/* A mirror's own files last: of a blob stored twice (the source
 	 * repacked it, the mirror keeps the old pack under its lock), the
 	 * copy the source's index names is the one found, the one its
-	 * locks follow. */
-	for (pass = 0; pass < 2; pass++)
+	 * locks follow.  Before them, a write-only key's files: of a blob
+	 * named twice, the entry the full keys wrote wins. */
+	for (pass = 0; pass < 3; pass++)
 		for (i = 0; i < l.n; i++) {
-			if (l.v[i].superseded ||
-			    repo_ifile_is_mirror_own(&l.v[i]) != pass)
+			if (l.v[i].superseded || pass != load_pass(&l.v[i]))
 				continue;
 			if ((e = add_file(r, &l.v[i])) != GFSB_OK) {
 				*again = e == GFSB_ENOTFOUND;

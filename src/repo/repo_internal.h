@@ -150,6 +150,10 @@ struct gfsb_repo {
 	struct sesskeys *sesskeys;	/* reader: session keys derived, by
 					   epk (repo_session_key) */
 	int wcache_warned;		/* repo_wcache.c said it failed */
+	char **wpks;			/* repo_isign.c: the write-only
+					   keys' wpk (hex), once read */
+	size_t nwpks;
+	int wpks_loaded;
 	char key_id[GFSB_ID_HEX];
 	char id[GFSB_ID_HEX];
 	struct gfsb_repo_params params;
@@ -216,6 +220,10 @@ gfsb_err repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type,
 gfsb_err repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type,
     enum env_kind kind, const char *name, size_t maxplain,
     struct gfsb_buf *plain);
+/* repo_obj_load, and the envelope's version (1 or 2) into *version. */
+gfsb_err repo_obj_load_v(struct gfsb_repo *r, enum gfsb_obj type,
+    enum env_kind kind, const char *name, size_t maxplain,
+    struct gfsb_buf *plain, int *version);
 gfsb_err repo_obj_store(struct gfsb_repo *r, enum gfsb_obj type,
     enum env_kind kind, const uint8_t *plain, size_t n,
     char name[GFSB_ID_HEX]);
@@ -315,7 +323,24 @@ struct ifile {
 	int mirror_own; /* written by sync for a mirror alone */
 	int dropped;	/* packs[].ents freed after decoding (the index
 			   load reads the file again to add them) */
+	int trust;	/* ITRUST_* (repo_isign.c) */
 };
+
+/* How far an index file is trusted (repo_isign.c): all of it, or (a
+ * write-only key's) its packs alone, found after the others'. */
+#define ITRUST_FULL 0
+#define ITRUST_WRITER 1
+/* repo_isign.c: sign an index plaintext b (a repository of version 2:
+ * the full keys' ssk or the writer's wsk) by appending the trailer. */
+gfsb_err repo_isign_append(struct gfsb_repo *r, struct gfsb_buf *b);
+/* Check the trailer of an index file's plaintext (envelope version v),
+ * strip it, and say how far the file is trusted; GFSB_EAUTH (said in
+ * ctx) for one not to be trusted at all. */
+gfsb_err repo_isign_check(struct gfsb_repo *r, const char *name, int version,
+    struct gfsb_buf *plain, int *trust);
+/* repo_obj_load of an index file, then repo_isign_check. */
+gfsb_err repo_index_obj_load(struct gfsb_repo *r, const char *name,
+    struct gfsb_buf *plain, int *trust);
 
 /* What a mirror's own index file names among the files it supersedes: an
  * id no index file can have (32 ASCII bytes, not a SHA-256), so readers

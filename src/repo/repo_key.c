@@ -702,6 +702,8 @@ gfsb_repo_key_list(struct gfsb_repo *r, struct gfsb_key_info **out, size_t *n)
 		}
 		v[k].created = kf.created;
 		v[k].write_only = kf.write_only;
+		if (kf.write_only)
+			gfsb_hex_encode(kf.wpk, sizeof(kf.wpk), v[k].wpk_hex);
 		snprintf(v[k].hostname, sizeof(v[k].hostname), "%s",
 		    kf.hostname);
 		snprintf(v[k].username, sizeof(v[k].username), "%s",

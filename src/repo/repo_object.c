@@ -356,8 +356,8 @@ repo_obj_get(struct gfsb_repo *r, enum gfsb_obj type, const char *name,
 }
 
 gfsb_err
-repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
-    const char *name, size_t maxplain, struct gfsb_buf *plain)
+repo_obj_load_v(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
+    const char *name, size_t maxplain, struct gfsb_buf *plain, int *version)
 {
 	struct gfsb_buf raw;
 	gfsb_err e;
@@ -368,8 +368,20 @@ repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
 	if (e == GFSB_OK)
 		e = repo_obj_open(r, kind, name, raw.data, raw.len, maxplain,
 		    plain);
+	if (e == GFSB_OK)
+		*version = raw.data[4];
 	gfsb_buf_fini(&raw);
 	return e;
+}
+
+gfsb_err
+repo_obj_load(struct gfsb_repo *r, enum gfsb_obj type, enum env_kind kind,
+    const char *name, size_t maxplain, struct gfsb_buf *plain)
+{
+	int version;
+
+	return repo_obj_load_v(r, type, kind, name, maxplain, plain,
+	    &version);
 }
 
 gfsb_err

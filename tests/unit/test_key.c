@@ -450,6 +450,106 @@ test_write_only_key(void **state)
 	fx_rm_rf(src);
 }
 
+/* Does the full key's index find blob id? */
+static int
+full_finds(struct fx_repo *x, const uint8_t id[GFSB_ID_LEN])
+{
+	struct gfsb_blob_loc loc;
+
+	gfsb_repo_close(x->r);
+	assert_int_equal(gfsb_repo_open(x->ctx, x->be, PASS, strlen(PASS),
+	    &x->r), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(x->r), GFSB_OK);
+	return gfsb_repo_index_lookup(x->r, GFSB_BLOB_DATA, id, &loc) ==
+	    GFSB_OK;
+}
+
+/* One data blob stored and indexed through r; its id into id. */
+static void
+store_one(struct gfsb_repo *r, unsigned seed, uint8_t id[GFSB_ID_LEN])
+{
+	struct gfsb_repo_io *io;
+	uint8_t data[5000];
+	int added;
+
+	fx_fill(data, sizeof(data), seed);
+	assert_int_equal(gfsb_repo_io_new(r, &io), GFSB_OK);
+	assert_int_equal(gfsb_repo_blob_write(io, GFSB_BLOB_DATA, data,
+	    sizeof(data), id, 0, &added), GFSB_OK);
+	assert_int_equal(gfsb_repo_flush(r), GFSB_OK);
+	gfsb_repo_io_free(io);
+}
+
+/*
+ * Signed index files: what a write-only key of this repository writes is
+ * found, but supersedes nothing; what a revoked one wrote, and an index
+ * file under mkey with no signature, are left out.
+ */
+static void
+test_index_signatures(void **state)
+{
+	struct fx_repo x;
+	struct gfsb_repo *w = NULL, *w2 = NULL;
+	struct gfsb_objlist l;
+	struct gfsb_buf b;
+	uint8_t full_id[GFSB_ID_LEN], wid[GFSB_ID_LEN], gone[GFSB_ID_LEN];
+	uint8_t (*sup)[GFSB_ID_LEN];
+	char w2id[GFSB_ID_HEX], name[GFSB_ID_HEX];
+	size_t i;
+
+	(void)state;
+	fx_repo_new(&x, PASS, 0);
+	assert_int_equal(gfsb_repo_key_add_write_only(x.r, "w1", 2, 1,
+	    8 << 20, NULL), GFSB_OK);
+	assert_int_equal(gfsb_repo_key_add_write_only(x.r, "w2", 2, 1,
+	    8 << 20, w2id), GFSB_OK);
+	store_one(x.r, 1, full_id);
+
+	/* A writer's file supersedes nothing, though it says so. */
+	assert_int_equal(gfsb_repo_open(x.ctx, x.be, "w1", 2, &w), GFSB_OK);
+	store_one(w, 2, wid);
+	assert_int_equal(gfsb_backend_list_all(x.be, GFSB_OBJ_INDEX, &l),
+	    GFSB_OK);
+	assert_non_null(sup = calloc(l.n, sizeof(*sup)));
+	for (i = 0; i < l.n; i++)
+		memcpy(sup[i], l.v[i].id, GFSB_ID_LEN);
+	assert_int_equal(repo_index_write(w, NULL, 0,
+	    (const uint8_t (*)[GFSB_ID_LEN])sup, l.n), GFSB_OK);
+	free(sup);
+	gfsb_objlist_fini(&l);
+	assert_true(full_finds(&x, full_id));
+	assert_true(full_finds(&x, wid));
+
+	/* A revoked writer's files are left out. */
+	assert_int_equal(gfsb_repo_open(x.ctx, x.be, "w2", 2, &w2), GFSB_OK);
+	store_one(w2, 3, gone);
+	assert_true(full_finds(&x, gone));
+	assert_int_equal(gfsb_repo_key_remove(x.r, w2id, NULL), GFSB_OK);
+	assert_false(full_finds(&x, gone));
+	assert_true(full_finds(&x, full_id));
+
+	/* So is an index file under mkey without a signature (one that
+	 * would supersede every other), even one a full key's handle
+	 * sealed. */
+	assert_int_equal(gfsb_backend_list_all(x.be, GFSB_OBJ_INDEX, &l),
+	    GFSB_OK);
+	gfsb_buf_init(&b);
+	assert_int_equal(gfsb_buf_put_u8(&b, 1), GFSB_OK);
+	assert_int_equal(gfsb_buf_put_u32(&b, (uint32_t)l.n), GFSB_OK);
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(gfsb_buf_append(&b, l.v[i].id, GFSB_ID_LEN),
+		    GFSB_OK);
+	assert_int_equal(gfsb_buf_put_u32(&b, 0), GFSB_OK);
+	gfsb_objlist_fini(&l);
+	assert_int_equal(repo_obj_store(x.r, GFSB_OBJ_INDEX, ENV_INDEX, b.data,
+	    b.len, name), GFSB_OK);
+	gfsb_buf_fini(&b);
+	assert_true(full_finds(&x, full_id));
+	gfsb_repo_close(w);
+	gfsb_repo_close(w2);
+	fx_repo_free(&x);
+}
+
 int
 main(void)
 {
@@ -458,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_add_list_remove),
 		cmocka_unit_test(test_passwd),
 		cmocka_unit_test(test_write_only_key),
+		cmocka_unit_test(test_index_signatures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
