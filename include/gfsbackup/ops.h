@@ -602,6 +602,16 @@ char *gfsb_ops_snapshot_json_line(const struct gfsb_snapshot *snap);
 /* ---- snapshots ---- */
 
 /*
+ * gfsb_ops_snapshots_list(r, out, n):
+ * The snapshots gfsbackup snapshots lists, oldest first: the
+ * repository's (gfsb_repo_snapshot_list), or, opened with a write-only
+ * key, which reads none of them, its own from its cache on this machine
+ * (gfsb_repo_writer_snapshots).  Free with gfsb_repo_snapshot_list_free.
+ */
+gfsb_err gfsb_ops_snapshots_list(struct gfsb_repo *r,
+    struct gfsb_snapshot ***out, size_t *n) GFSB_WUR;
+
+/*
  * gfsb_ops_snapshots_match(s, host, tag, path):
  * Non-zero when s is of host, has the tag and holds the path (each NULL:
  * any), as gfsbackup snapshots --host, --tag, --path select.

@@ -29,8 +29,11 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK ||
 	    (rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
-	if ((e = gfsb_repo_snapshot_list(c->r, &list, &n)) != GFSB_OK)
+	if ((e = gfsb_ops_snapshots_list(c->r, &list, &n)) != GFSB_OK)
 		return cli_fail(c, e);
+	if (gfsb_repo_write_only(c->r))
+		cli_msg(c, "%s: snapshots: a write-only key lists its own, "
+		    "from its cache on this machine", c->prog);
 	if (n > 0 && (sel = calloc(n, sizeof(*sel))) == NULL) {
 		gfsb_repo_snapshot_list_free(list, n);
 		return cli_fail(c, GFSB_ENOMEM);

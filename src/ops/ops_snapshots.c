@@ -21,6 +21,15 @@ has(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
+gfsb_err
+gfsb_ops_snapshots_list(struct gfsb_repo *r, struct gfsb_snapshot ***out,
+    size_t *n)
+{
+	if (gfsb_repo_write_only(r))
+		return gfsb_repo_writer_snapshots(r, out, n);
+	return gfsb_repo_snapshot_list(r, out, n);
+}
+
 int
 gfsb_ops_snapshots_match(const struct gfsb_snapshot *s, const char *host,
     const char *tag, const char *path)
