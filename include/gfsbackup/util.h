@@ -212,6 +212,12 @@ gfsb_err gfsb_strv_vaddf(char ***v, size_t *n, const char *fmt, va_list ap)
     GFSB_PRINTF(3, 0) GFSB_WUR;
 
 /*
+ * gfsb_strv_free(v, n):
+ * Free the n malloc'd lines of v, then v (NULL allowed).
+ */
+void gfsb_strv_free(char **v, size_t n);
+
+/*
  * A bounds-checked little-endian reader over borrowed bytes.  Reads past
  * the end set `bad` and return zero, so a decoder can read a whole record
  * and check `bad` once.

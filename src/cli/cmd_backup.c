@@ -234,9 +234,7 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	}
 	rc = summary(c, &res, json);
 out:
-	for (i = 0; i < npaths; i++)
-		free(paths[i]);
-	free(paths);
+	gfsb_strv_free(paths, npaths);
 	for (i = 0; i < 3; i++)
 		free(lists[i].v);
 	free(excl.v);

@@ -341,8 +341,6 @@ out:
 	cli_close(c);
 	c->repo = c->password_file = c->cache_dir = NULL;
 	gfsb_config_fini(&a.cfg);
-	while (a.nto > 0)
-		free(a.to[--a.nto]);
-	free(a.to);
+	gfsb_strv_free(a.to, a.nto);
 	return rc;
 }

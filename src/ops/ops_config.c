@@ -627,14 +627,6 @@ check_whole(struct gfsb_config *c, int prune_given)
 	return NULL;
 }
 
-static void
-strv_free(char **v, size_t n)
-{
-	while (n > 0)
-		free(v[--n]);
-	free(v);
-}
-
 void
 gfsb_config_fini(struct gfsb_config *c)
 {
@@ -682,10 +674,10 @@ gfsb_config_fini(struct gfsb_config *c)
 	free(c->hook_before);
 	free(c->hook_after);
 	free(c->hook_on_error);
-	strv_free(c->pg_databases, c->npg_databases);
-	strv_free(c->pg_options, c->npg_options);
-	strv_free(c->mysql_databases, c->nmysql_databases);
-	strv_free(c->mysql_options, c->nmysql_options);
+	gfsb_strv_free(c->pg_databases, c->npg_databases);
+	gfsb_strv_free(c->pg_options, c->npg_options);
+	gfsb_strv_free(c->mysql_databases, c->nmysql_databases);
+	gfsb_strv_free(c->mysql_options, c->nmysql_options);
 	memset(c, 0, sizeof(*c));
 }
 

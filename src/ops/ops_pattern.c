@@ -256,9 +256,7 @@ gfsb_ops_list_read_file(struct gfsb_ctx *ctx, const char *path,
 	if (!std)
 		fclose(f);
 	if (e != GFSB_OK) {
-		while (cnt > 0)
-			free(v[--cnt]);
-		free(v);
+		gfsb_strv_free(v, cnt);
 		return e;
 	}
 	*out = v;
@@ -290,17 +288,13 @@ gfsb_ops_list_gather(struct gfsb_ctx *ctx, const char *const *args,
 				break;
 			for (i = 0; i < nlisted && e == GFSB_OK; i++)
 				e = gfsb_strv_addf(&v, &cnt, "%s", listed[i]);
-			for (i = 0; i < nlisted; i++)
-				free(listed[i]);
-			free(listed);
+			gfsb_strv_free(listed, nlisted);
 		}
 	}
 	if (e == GFSB_OK && cnt == 0)
 		e = gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no paths to back up");
 	if (e != GFSB_OK) {
-		while (cnt > 0)
-			free(v[--cnt]);
-		free(v);
+		gfsb_strv_free(v, cnt);
 		return e;
 	}
 	*out = v;

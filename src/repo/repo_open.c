@@ -648,9 +648,7 @@ gfsb_repo_close(struct gfsb_repo *r)
 	gfsb_crypto_writer_keys_free(r->writer);
 	gfsb_crypto_session_free(r->session);
 	repo_session_keys_free(r);
-	while (r->nwpks > 0)
-		free(r->wpks[--r->nwpks]);
-	free(r->wpks);
+	gfsb_strv_free(r->wpks, r->nwpks);
 	pthread_mutex_destroy(&r->pack_lock);
 	pthread_cond_destroy(&r->pack_cond);
 	free(r);

@@ -373,9 +373,7 @@ gfsb_repo_writer_snapshots(struct gfsb_repo *r, struct gfsb_snapshot ***out,
 	v = NULL;
 out:
 	free(v);
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	gfsb_strv_free(names, nnames);
 	gfsb_buf_wipe(&plain);
 	return e;
 }

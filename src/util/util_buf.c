@@ -323,6 +323,14 @@ gfsb_strv_vaddf(char ***v, size_t *n, const char *fmt, va_list ap)
 	return GFSB_OK;
 }
 
+void
+gfsb_strv_free(char **v, size_t n)
+{
+	while (v != NULL && n > 0)
+		free(v[--n]);
+	free(v);
+}
+
 gfsb_err
 gfsb_strv_addf(char ***v, size_t *n, const char *fmt, ...)
 {

@@ -24,14 +24,7 @@ export GFSBACKUP_PASSWORD_FILE=$T/golden.pw
 
 step "the snapshots list as they were written ($(cat "$G/made-by"))"
 expect 0 "$GFSB" snapshots -r "$R" --json
-$PY - "$G/snapshots.json" "$T/out" <<'PYEOF' || fail "the snapshots read differently"
-import json, sys
-want, got = (json.load(open(p)) for p in sys.argv[1:3])
-if want != got:
-    sys.exit("%d snapshots recorded, %d read, or fields differ" %
-             (len(want), len(got)))
-print("   %d snapshots, every field as recorded" % len(got))
-PYEOF
+golden_listed "$G"
 expect 0 "$GFSB" key list -r "$R"
 [ "$(grep -c '(write-only)' "$T/out")" = 1 ] || fail "no write-only key"
 
@@ -40,18 +33,7 @@ expect 0 "$GFSB" verify -r "$R" --read-data --no-state
 out_has "no damage found"
 
 # restored N ID: snapshot ID restores to manifest.N
-restored() {
-	local path
-	path=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["paths"][0])' "$G/snapshots.json")
-	rm -rf "$SCRATCH/g"
-	expect 0 "$GFSB" restore -r "$R" -q "$2" --target "$SCRATCH/g"
-	$PY "$HERE/../data/manifest.py" "$SCRATCH/g$path" >"$T/manifest" ||
-		fail "no tree at $path in snapshot $2"
-	diff "$G/manifest.$1" "$T/manifest" ||
-		fail "snapshot $2 restores differently from manifest.$1"
-	echo "   snapshot ${2:0:8}: $(wc -l <"$T/manifest") entries as recorded"
-	rm -rf "$SCRATCH/g"
-}
+restored() { golden_restored "$G" "$R" "$1" "$2"; }
 ids=($($PY -c 'import json, sys; print(" ".join(s["id"] for s in json.load(open(sys.argv[1]))))' "$G/snapshots.json"))
 [ "${#ids[@]}" = 2 ] || fail "the golden repository should have 2 snapshots"
 

@@ -165,6 +165,41 @@ restores_as() {
 	rm -rf "$SCRATCH/as"
 }
 
+# golden_listed G: the last command's stdout (snapshots --json) is
+# G/snapshots.json, field for field; each difference is named.
+golden_listed() {
+	$PY - "$1/snapshots.json" "$T/out" <<'PYEOF' ||
+import json, sys
+want, got = (json.load(open(p)) for p in sys.argv[1:3])
+if want != got:
+    for w, g in zip(want, got):
+        for k in sorted(set(w) | set(g)):
+            if w.get(k) != g.get(k):
+                print("snapshot %s: %s: %r != %r" %
+                      (w.get("id", "?")[:8], k, w.get(k), g.get(k)))
+    sys.exit("%d snapshots recorded, %d read" % (len(want), len(got)))
+print("   %d snapshots, every field as recorded" % len(got))
+PYEOF
+		fail "the snapshots read differently"
+}
+
+# golden_restored G R N ID: snapshot ID of the golden repository copied
+# to R restores to G/manifest.N (tests/data/manifest.py: content, modes,
+# times, links, holes, xattrs), at the path G/snapshots.json records.
+golden_restored() {
+	local g=$1 r=$2 path
+	path=$($PY -c 'import json, sys
+print(json.load(open(sys.argv[1]))[0]["paths"][0])' "$g/snapshots.json")
+	rm -rf "$SCRATCH/g"
+	expect 0 "$GFSB" restore -r "$r" -q "$4" --target "$SCRATCH/g"
+	$PY "$HERE/../data/manifest.py" "$SCRATCH/g$path" >"$T/manifest" ||
+		fail "no tree at $path in snapshot $4"
+	diff "$g/manifest.$3" "$T/manifest" ||
+		fail "snapshot $4 restores differently from manifest.$3"
+	echo "   snapshot ${4:0:8}: $(wc -l <"$T/manifest") entries as recorded"
+	rm -rf "$SCRATCH/g"
+}
+
 # check_restores REPO ID DAY [WHEN]: snapshot ID restores bit-identically
 # to $T/copies/DAY (WHEN, e.g. "after kill 3", goes in the failure).
 check_restores() {
