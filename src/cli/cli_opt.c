@@ -38,8 +38,8 @@ cli_opt_lock_mode(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
 
 	(void)cookie;
 	if (gfsb_lock_mode_parse(arg, m) != GFSB_OK || *m == GFSB_LOCK_NONE)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid --object-lock "
-		    "%s: give compliance or governance", arg);
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid "
+		    "--object-lock %s: give compliance or governance", arg);
 	return GFSB_OK;
 }
 

@@ -70,7 +70,7 @@ for n in $(seq 1 10); do
 	when="2026-03-$(printf %02d "$n") 01:00:00"
 	expect 0 "$GFSB" run --config "$T/job.conf" --time "$when"
 	grep -q "run: forget: OK: left to a full key" "$T/err" ||
-		{ cat "$T/err"; fail "night $n: forget not left to a full key"; }
+		{ cat "$T/err"; fail "night $n: forget not left to a full"; }
 	grep -q "run: report: OK" "$T/err" ||
 		{ cat "$T/err"; fail "night $n: no report"; }
 	grown=$(( $(size) - before ))

@@ -34,7 +34,9 @@ out_has "no damage found"
 
 # restored N ID: snapshot ID restores to manifest.N
 restored() { golden_restored "$G" "$R" "$1" "$2"; }
-ids=($($PY -c 'import json, sys; print(" ".join(s["id"] for s in json.load(open(sys.argv[1]))))' "$G/snapshots.json"))
+ids=($($PY -c 'import json, sys
+print(" ".join(s["id"] for s in json.load(open(sys.argv[1]))))' \
+	"$G/snapshots.json"))
 [ "${#ids[@]}" = 2 ] || fail "the golden repository should have 2 snapshots"
 
 step "both snapshots restore to their manifests (full key, write-only key)"
