@@ -829,6 +829,9 @@ struct gfsb_snapshot {
 	char parent[GFSB_ID_HEX]; /* "" when none */
 	char original[GFSB_ID_HEX]; /* the snapshot this one rewrote (tag):
 				       the first of them; "" when none */
+	char writer[GFSB_ID_HEX]; /* the write-only key that wrote it (its
+				     key file's id; set by save); "" when a
+				     full key did */
 	char *program_version;
 	int has_summary;
 	struct gfsb_snapshot_summary summary;

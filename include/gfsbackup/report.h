@@ -108,6 +108,7 @@ struct gfsb_report {
 	/* The newest snapshot (has_backup 0: there is none). */
 	int has_backup;
 	char backup_id[9];
+	char backup_writer[9];	/* the write-only key that wrote it; "" */
 	struct gfsb_time backup_time;
 	double backup_seconds;		/* how long it ran; < 0 unknown */
 	uint64_t files_total, files_new, files_changed;

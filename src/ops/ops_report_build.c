@@ -270,6 +270,8 @@ gfsb_ops_report_fill_repo(struct gfsb_repo *r, struct gfsb_report *rep,
 		s = last_of(list, n, rep->host);
 		rep->has_backup = 1;
 		snprintf(rep->backup_id, sizeof(rep->backup_id), "%.8s", s->id);
+		snprintf(rep->backup_writer, sizeof(rep->backup_writer),
+		    "%.8s", s->writer);
 		rep->backup_time = s->time;
 		if (s->has_summary) {
 			const struct gfsb_snapshot_summary *m = &s->summary;

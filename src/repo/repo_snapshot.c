@@ -142,6 +142,8 @@ snap_json(const struct gfsb_snapshot *s, int listing)
 		json_object_set_new(o, "parent", json_string(s->parent));
 	if (s->original[0] != '\0')
 		json_object_set_new(o, "original", json_string(s->original));
+	if (s->writer[0] != '\0')
+		json_object_set_new(o, "writer", json_string(s->writer));
 	if (s->program_version != NULL)
 		json_object_set_new(o, "program_version",
 		    json_string(s->program_version));
@@ -157,6 +159,9 @@ gfsb_repo_snapshot_save(struct gfsb_repo *r, struct gfsb_snapshot *s)
 	char *text = NULL;
 	gfsb_err e = GFSB_ENOMEM;
 
+	/* Which write-only key wrote it: the report names it. */
+	if (r->writer != NULL)
+		snprintf(s->writer, sizeof(s->writer), "%s", r->key_id);
 	if ((o = snap_json(s, 0)) == NULL)
 		return GFSB_ENOMEM;
 	json_object_set_new(o, "version", json_integer(1));
@@ -243,7 +248,7 @@ gfsb_err
 repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 {
 	const char *time = NULL, *tree = NULL, *host = NULL, *user = NULL,
-	    *parent = NULL, *version = NULL, *original = NULL;
+	    *parent = NULL, *version = NULL, *original = NULL, *writer = NULL;
 	json_t *o, *paths = NULL, *tags = NULL, *excl = NULL, *sum = NULL;
 	json_int_t fmt = 0, uid = 0, gid = 0;
 	json_error_t jerr;
@@ -253,11 +258,11 @@ repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 	    &jerr)) == NULL)
 		return GFSB_ECORRUPT;
 	if (json_unpack(o, "{s:I, s:s, s:s, s:o, s:s, s:s, s?I, s?I, s?o, "
-	    "s?o, s?s, s?s, s?o, s?s}", "version", &fmt, "time", &time, "tree",
-	    &tree, "paths", &paths, "hostname", &host, "username", &user,
-	    "uid", &uid, "gid", &gid, "tags", &tags, "excludes", &excl,
+	    "s?o, s?s, s?s, s?o, s?s, s?s}", "version", &fmt, "time", &time,
+	    "tree", &tree, "paths", &paths, "hostname", &host, "username",
+	    &user, "uid", &uid, "gid", &gid, "tags", &tags, "excludes", &excl,
 	    "parent", &parent, "program_version", &version, "summary",
-	    &sum, "original", &original) != 0)
+	    &sum, "original", &original, "writer", &writer) != 0)
 		goto out;
 	if (fmt != 1) {
 		e = GFSB_EUNSUPPORTED;
@@ -280,6 +285,13 @@ repo_snapshot_decode(const uint8_t *p, size_t n, struct gfsb_snapshot *s)
 		if (gfsb_hex_decode(original, tmp, sizeof(tmp)) != GFSB_OK)
 			goto out;
 		snprintf(s->original, sizeof(s->original), "%s", original);
+	}
+	if (writer != NULL) {
+		uint8_t tmp[GFSB_ID_LEN];
+
+		if (gfsb_hex_decode(writer, tmp, sizeof(tmp)) != GFSB_OK)
+			goto out;
+		snprintf(s->writer, sizeof(s->writer), "%s", writer);
 	}
 	s->uid = (uint32_t)uid;
 	s->gid = (uint32_t)gid;

@@ -271,6 +271,12 @@ last_backup(struct report_out *o, const struct gfsb_report *r)
 	esc(o, id);
 	report_put(o, "</span>");
 	kv_end(o);
+	if (r->backup_writer[0] != '\0') {
+		kv(o, "written by");
+		report_put(o, "write-only key ");
+		esc(o, r->backup_writer);
+		kv_end(o);
+	}
 	kv(o, "taken");
 	report_printf(o, "%s <span style=\"color:" C_MUTED "\">(%s)</span>",
 	    report_fmt_time(&r->backup_time, a, sizeof(a)),

@@ -156,6 +156,10 @@ last_backup(struct report_out *o, const struct gfsb_report *r)
 	memcpy(id, r->backup_id, sizeof(id) - 1);
 	id[sizeof(id) - 1] = '\0';
 	clean_line(o, "snapshot", id);
+	if (r->backup_writer[0] != '\0') {
+		key(o, "written by");
+		report_printf(o, "write-only key %.8s\n", r->backup_writer);
+	}
 	key(o, "taken");
 	report_printf(o, "%s (%s)\n",
 	    report_fmt_time(&r->backup_time, a, sizeof(a)),

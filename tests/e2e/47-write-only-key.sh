@@ -25,6 +25,7 @@ printf 'the writer passphrase' >"$T/wpw"
 chmod 600 "$T/wpw"
 expect 0 "$GFSB" key add -r "$R" --write-only --new-password-file "$T/wpw"
 out_has "write-only key "
+WKEY=$(awk '{print $3}' "$T/out")
 expect 0 "$GFSB" key list -r "$R"
 [ "$(grep -c '(write-only)' "$T/out")" = 1 ] || fail "not listed write-only"
 expect 2 "$GFSB" key passwd -r "$R" --write-only \
@@ -137,12 +138,18 @@ fi
 
 step "with the full key: every snapshot, whole"
 export GFSBACKUP_PASSWORD_FILE=$T/vault/pw
-expect 0 "$GFSB" verify -r "$R" --read-data
+expect 0 "$GFSB" verify -r "$R" --read-data --report "$T/freport"
 out_has "no damage found"
+# The report names the key that wrote the last snapshot.
+grep -q "written by   write-only key $WKEY" "$T"/freport/*.txt ||
+	{ cat "$T"/freport/*.txt; fail "the report does not name $WKEY"; }
 expect 0 "$GFSB" snapshots -r "$R" --json
 ids=$("$PY" -c 'import json,sys
-print(" ".join(s["id"] for s in sorted(json.load(open(sys.argv[1])),
-    key=lambda s: s["time"])))' "$T/out")
+snaps = sorted(json.load(open(sys.argv[1])), key=lambda s: s["time"])
+# each written by the write-only key, and named so
+assert all(s.get("writer", "").startswith(sys.argv[2]) for s in snaps)
+print(" ".join(s["id"] for s in snaps))' "$T/out" "$WKEY") ||
+	fail "snapshots do not name the write-only key $WKEY"
 set -- $ids
 [ "$#" = 12 ] || fail "$# snapshots, not 12"
 for n in $(seq 1 12); do
