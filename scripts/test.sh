@@ -41,9 +41,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The longest scenarios play shorter campaigns here (the plain pass above
 # plays the full ones): 60 nights of the daily job instead of 400, 20
-# chaos rounds instead of 40, 50,000 empty files instead of 200,000.
+# chaos rounds instead of 40, 50,000 empty files instead of 200,000, and
+# the kill campaigns every third crash point (from one that moves with
+# the day, and the last) instead of every one.
 (cd build-asan && GFSB_RUN_DAYS=60 GFSB_CHAOS_ROUNDS=20 \
-	GFSB_HOSTILE_FILES=50000 \
+	GFSB_HOSTILE_FILES=50000 GFSB_CRASH_STRIDE=3 \
 	ctest -j "$jobs" --output-on-failure -LE restic)
 echo "== Release build (-O3: the demo's, and its warnings are errors too)"
 # -O3 sees further than -O2 into inlined calls, and warns where -O2 does
