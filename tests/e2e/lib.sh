@@ -244,8 +244,10 @@ time.sleep(3600)' "$T/closed.port" </dev/null >/dev/null 2>&1 &
 # CHECK, CMD run again to the end (exit 0), CHECK.  Prints how many points
 # were visited and fails unless all N were (and N >= MIN_STEPS, default 1).
 crash_campaign() {
-	local name=$1 reset=$2 check=$3 n k rc visited=0 want
-	local stride=${GFSB_CRASH_STRIDE:-1} first
+	local name=$1 reset=$2 check=$3 n k rc visited=0
+	# Named so that no check function's globals are shadowed (bash
+	# scopes dynamically: 27's check reads a global "want").
+	local cc_stride=${GFSB_CRASH_STRIDE:-1} cc_first cc_points
 	shift 3
 	"$reset"
 	rm -f "$T/crash.count"
@@ -261,11 +263,11 @@ crash_campaign() {
 	# GFSB_CRASH_STRIDE=S (the sanitizers' pass): every S-th point from
 	# a first one that moves with the day, and the last; the plain pass
 	# visits every point.
-	first=$(( ($(date +%j | sed 's/^0*//') % stride) + 1 ))
-	[ "$first" -le "$n" ] || first=1
-	want=$(seq "$first" "$stride" "$n" | sed '$!b' ; [ $(( (n - first) %
-	    stride )) = 0 ] || echo "$n")
-	for k in $want; do
+	cc_first=$(( ($(date +%j | sed 's/^0*//') % cc_stride) + 1 ))
+	[ "$cc_first" -le "$n" ] || cc_first=1
+	cc_points=$(seq "$cc_first" "$cc_stride" "$n"
+		[ $(( (n - cc_first) % cc_stride )) = 0 ] || echo "$n")
+	for k in $cc_points; do
 		"$reset"
 		rm -f "$T/crash.count"
 		rc=0
@@ -289,7 +291,7 @@ crash_campaign() {
 		visited=$((visited + 1))
 	done
 	echo "$name: $n crash points, $visited visited" \
-		"(every $stride from $first)"
-	[ "$visited" = "$(echo "$want" | wc -w)" ] ||
+		"(every $cc_stride from $cc_first)"
+	[ "$visited" = "$(echo "$cc_points" | wc -w)" ] ||
 		fail "$name: not every crash point chosen was visited"
 }
