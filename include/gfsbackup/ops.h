@@ -1209,6 +1209,8 @@ struct gfsb_sync_result {
 	uint64_t delete_refused;       /* deletions the storage refused (the
 					  objects are kept) */
 	int initialized;	       /* the destination was created */
+	int upgraded;		       /* its config was given the source's
+					  reader keys (version 2) */
 	enum gfsb_lock_mode locked;    /* the mirror's Object Lock mode */
 	struct gfsb_lock_result locks; /* its locks: extended, waiting */
 	double seconds;
@@ -1222,7 +1224,9 @@ struct gfsb_sync_result {
  * object dst lacks, checking each one's SHA-256 against its name, and
  * apply what src deleted as opts->delete_mode says.  A destination
  * without a repository is created from src's config and keys.  Key files
- * are only ever added and the config is never written again, so a key
+ * are only ever added and the config is never written again (but once, to
+ * give a mirror made before src became version 2 src's reader keys:
+ * res->upgraded, gfsb_repo_mirror_upgrade), so a key
  * added at the mirror alone survives and a passphrase changed at the
  * source leaves the old key at the mirror (res->keys_kept counts keys
  * only the mirror has).  The mirror is consistent at every instant: the

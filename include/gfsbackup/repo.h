@@ -104,7 +104,11 @@ gfsb_err gfsb_repo_open(struct gfsb_ctx *ctx, struct gfsb_backend *be,
  * keys, already in memory: no passphrase is asked.  GFSB_ENOREPO if be
  * holds no repository, GFSB_EINVAL if it holds another one (its config
  * does not open with these keys, or names another repository id); a
- * config that cannot be read fails with the storage's error.
+ * config that cannot be read fails with the storage's error.  With a
+ * write-only key, which cannot read the config, the mirror is the one
+ * holding that key's file (a full key's sync copied it there, after
+ * giving the mirror the reader keys), GFSB_EAUTH naming the key if it
+ * does not; its Object Lock mode is that file's retention mode.
  */
 gfsb_err gfsb_repo_open_mirror(const struct gfsb_repo *src,
     struct gfsb_backend *be, struct gfsb_repo **out) GFSB_WUR;
@@ -184,6 +188,22 @@ gfsb_err gfsb_lock_mode_parse(const char *s, enum gfsb_lock_mode *m)
 gfsb_err gfsb_repo_mirror_create(const struct gfsb_repo *src,
     struct gfsb_backend *be, const struct gfsb_retention *keep,
     uint64_t *keys) GFSB_WUR;
+
+/*
+ * gfsb_repo_mirror_upgrade(src, mirror, keep, dry_run, done):
+ * A mirror made before its source became version 2 (a full key added the
+ * first write-only key) cannot open what is sealed under mkey or to the
+ * reader.  Give it src's config (its reader keys), keeping the mirror's
+ * lock mode (keep: mode and date, as gfsb_repo_mirror_create), after
+ * checking that the two configs agree in everything else (GFSB_EINVAL
+ * naming the mirror otherwise: nothing is written).  The only write sync
+ * makes to a mirror's config after creating it.  *done: 1 if the mirror
+ * needed it (and, unless dry_run, got it: mirror then reads and writes as
+ * version 2), 0 if not.
+ */
+gfsb_err gfsb_repo_mirror_upgrade(const struct gfsb_repo *src,
+    struct gfsb_repo *mirror, const struct gfsb_retention *keep,
+    int dry_run, int *done) GFSB_WUR;
 
 /*
  * gfsb_repo_set_compression(r, level), gfsb_repo_set_pack_size(r, n):

@@ -307,6 +307,11 @@ struct ops_lock_plan;
 gfsb_err ops_lock_plan_make(struct gfsb_repo *r,
     const struct gfsb_lock_opts *lo, struct ops_ledger *ledger,
     struct ops_lock_plan **out, struct gfsb_lock_result *res);
+/* The plan of a key that reads no snapshot (a write-only key's sync):
+ * no object needs anything; a new one gets the son window's date plus
+ * lo's margin (ops_lock_fresh), keys and the config the longest. */
+gfsb_err ops_lock_plan_new_only(const struct gfsb_lock_opts *lo,
+    struct ops_lock_plan **out);
 void ops_lock_plan_free(struct ops_lock_plan *p);
 /* What (type, name) needs (0: nothing), what a new object no kept
  * snapshot needs gets, and what keys and the config get. */

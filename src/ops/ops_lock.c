@@ -631,29 +631,18 @@ walk_all(struct ops_ledger *ledger, const struct ifacts *v, size_t n)
 	return 0;
 }
 
-gfsb_err
-ops_lock_plan_make(struct gfsb_repo *r, const struct gfsb_lock_opts *lo,
-    struct ops_ledger *ledger, struct ops_lock_plan **out,
-    struct gfsb_lock_result *res)
+/* A plan of no snapshot yet: the dates every object gets whatever it
+ * holds, and the son window. */
+static struct ops_lock_plan *
+plan_new(const struct gfsb_lock_opts *lo)
 {
-	struct gfsb_snapshot **snaps = NULL;
-	struct gfsb_gfs_decision *dec = NULL;
 	struct ops_lock_plan *p;
-	struct gfsb_repo_io *io = NULL;
-	struct ifacts *ifv = NULL;
-	struct order *ord = NULL;
-	struct idmap seen;
-	struct gfsb_gfs_item item;
 	struct gfsb_gfs_decision d1;
-	int64_t *until = NULL, son;
-	size_t n = 0, nif = 0, i;
-	int all;
-	gfsb_err e = GFSB_ENOMEM;
+	struct gfsb_gfs_item item;
+	int64_t son;
 
-	*out = NULL;
-	memset(&seen, 0, sizeof(seen));
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return GFSB_ENOMEM;
+		return NULL;
 	p->now = lo->now.sec;
 	p->fresh = lo->now.sec + lo->margin;
 	p->longest = lo->policy != NULL ? gfsb_gfs_lock_longest(lo->policy,
@@ -670,6 +659,42 @@ ops_lock_plan_make(struct gfsb_repo *r, const struct gfsb_lock_opts *lo,
 	}
 	if (p->slack > SLACK_MAX)
 		p->slack = SLACK_MAX;
+	return p;
+}
+
+gfsb_err
+ops_lock_plan_new_only(const struct gfsb_lock_opts *lo,
+    struct ops_lock_plan **out)
+{
+	if ((*out = plan_new(lo)) == NULL)
+		return GFSB_ENOMEM;
+	/* What a write-only key copies tonight is mostly what tonight's
+	 * snapshot needs: locked as a son is, at least. */
+	(*out)->fresh += (*out)->slack;
+	return GFSB_OK;
+}
+
+gfsb_err
+ops_lock_plan_make(struct gfsb_repo *r, const struct gfsb_lock_opts *lo,
+    struct ops_ledger *ledger, struct ops_lock_plan **out,
+    struct gfsb_lock_result *res)
+{
+	struct gfsb_snapshot **snaps = NULL;
+	struct gfsb_gfs_decision *dec = NULL;
+	struct ops_lock_plan *p;
+	struct gfsb_repo_io *io = NULL;
+	struct ifacts *ifv = NULL;
+	struct order *ord = NULL;
+	struct idmap seen;
+	int64_t *until = NULL;
+	size_t n = 0, nif = 0, i;
+	int all;
+	gfsb_err e = GFSB_ENOMEM;
+
+	*out = NULL;
+	memset(&seen, 0, sizeof(seen));
+	if ((p = plan_new(lo)) == NULL)
+		return GFSB_ENOMEM;
 	if ((e = gfsb_repo_index_load(r)) != GFSB_OK ||
 	    (e = gfsb_repo_snapshot_list(r, &snaps, &n)) != GFSB_OK ||
 	    (e = read_ifacts(r, &ifv, &nif)) != GFSB_OK)

@@ -544,13 +544,6 @@ stage_sync(struct run *r)
 	r->res->rep.offsite = GFSB_OFFSITE_UNKNOWN;
 	if (rn_no_repo(r, "sync"))
 		return;
-	if (gfsb_repo_write_only(r->repo)) {
-		/* Said every night: the copy is not being made. */
-		rn_stage_end(r, "sync", GFSB_OK, 0, GFSB_REPORT_WARNING, "not "
-		    "done: sync with a write-only key is not supported yet; "
-		    "%s is not updated", r->cfg->offsite_url);
-		return;
-	}
 	if (r->offsite == NULL) {
 		rn_stage_end(r, "sync", GFSB_EINVAL, 0, GFSB_REPORT_FAILED,
 		    "cannot open %s: %s", r->cfg->offsite_url,

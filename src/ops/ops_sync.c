@@ -56,6 +56,9 @@ struct sync {
 	 * deletions refused because the source has no snapshot left. */
 	int keeps;
 	int refused;
+	/* The source was opened with a write-only key: sync adds, and
+	 * leaves deleting and dating to a full key (writer_rest()). */
+	int writer;
 	/* A locked mirror: its mode, the dates its objects need (from the
 	 * source's snapshots), and what is known of the dates set. */
 	enum gfsb_lock_mode mode;
@@ -771,6 +774,8 @@ plan_locks(struct sync *s)
 		return e;
 	if (s->o->dry_run)
 		return GFSB_OK;
+	if (s->writer)
+		return ops_lock_plan_new_only(&s->lo, &s->plan);
 	return ops_lock_plan_make(s->src, &s->lo, s->ledger, &s->plan,
 	    &s->res->locks);
 }
@@ -826,6 +831,34 @@ create_mirror(struct sync *s)
 	return GFSB_OK;
 }
 
+/*
+ * A mirror made before the source became version 2 gets its reader keys
+ * before anything sealed under them is copied (the key files of
+ * write-only keys included: a mirror that holds one reads what it
+ * wrote).  Its config's date is the key files', as at creation.
+ */
+static gfsb_err
+upgrade_mirror(struct sync *s)
+{
+	struct gfsb_retention keep;
+	int done = 0;
+	gfsb_err e;
+
+	keep.mode = s->mode;
+	keep.until = s->mode != GFSB_LOCK_NONE && s->plan != NULL ?
+	    ops_lock_longest(s->plan) : 0;
+	if ((e = gfsb_repo_mirror_upgrade(s->src, s->mirror, s->mode !=
+	    GFSB_LOCK_NONE ? &keep : NULL, s->o->dry_run, &done)) != GFSB_OK ||
+	    !done)
+		return e;
+	s->res->copied++;
+	s->res->upgraded = 1;
+	if (s->mode == GFSB_LOCK_NONE || s->o->dry_run)
+		return GFSB_OK;
+	return ops_ledger_set(s->ledger, GFSB_OBJ_CONFIG, "config",
+	    keep.until);
+}
+
 /* Open the mirror, or create it; list both sides. */
 static gfsb_err
 prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
@@ -842,7 +875,15 @@ prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 	    (e = gfsb_repo_open_mirror(s->src, s->dst, &s->mirror)) !=
 	    GFSB_OK)
 		return e;
+	if (fresh && s->writer)
+		return gfsb_ctx_seterr(s->ctx, GFSB_EAUTH, "a write-only key "
+		    "cannot create the mirror %s: sync once with a full key",
+		    gfsb_backend_location(s->dst));
 	s->mode = fresh ? s->o->object_lock : gfsb_repo_lock_mode(s->mirror);
+	/* A writer that may not read retentions sees none: the mode asked
+	 * for is the mirror's then. */
+	if (s->writer && s->mode == GFSB_LOCK_NONE)
+		s->mode = s->o->object_lock;
 	if (!fresh && s->o->object_lock != GFSB_LOCK_NONE &&
 	    s->o->object_lock != s->mode)
 		return gfsb_ctx_seterr(s->ctx, GFSB_EINVAL, "%s is %s%s, not "
@@ -879,6 +920,8 @@ prepare(struct sync *s, struct gfsb_lock **slock, struct gfsb_lock **dlock)
 			lock_fresh(s);
 		if (!s->o->dry_run &&
 		    (e = gfsb_repo_lock(s->mirror, 1, dlock)) != GFSB_OK)
+			return e;
+		if ((e = upgrade_mirror(s)) != GFSB_OK)
 			return e;
 		for (i = 0; i < NPHASES; i++)
 			if ((e = gfsb_backend_list_all(s->dst, phase_type[i],
@@ -930,6 +973,50 @@ extend_locks(struct sync *s)
 	return GFSB_OK;
 }
 
+/*
+ * A write-only key's sync after the packs.  It adds and never deletes:
+ * what the source dropped, only a full key drops at the mirror (it reads
+ * the snapshots that say what must stay).  Nor may a source index file
+ * that replaces one the mirror holds (a full key's prune) reach the
+ * mirror from here, for the mirror's own index file that would keep the
+ * replaced entries named is not a writer's to make: such a file, and the
+ * snapshots after it, wait for a full key's sync.  Locks get the dates
+ * of their first put and no more (a full key's sync extends them).
+ */
+static gfsb_err
+writer_rest(struct sync *s)
+{
+	const struct gfsb_objlist *si = &s->sl[P_INDEX], *mi = &s->dl[P_INDEX];
+	struct gfsb_index_file f;
+	size_t k, j;
+	int held = 0;
+	gfsb_err e = GFSB_OK;
+
+	for (k = 0; k < si->n && !held; k++) {
+		if (gfsb_objlist_find(mi, si->v[k].name) != NULL)
+			continue;
+		e = gfsb_repo_index_file_read(s->src, si->v[k].name, &f);
+		if (e == GFSB_OK)
+			for (j = 0; j < mi->n && !held; j++)
+				held = supersedes(&f, mi->v[j].name);
+		gfsb_repo_index_file_fini(&f);
+		if (e != GFSB_OK && !gfsb_err_is_damage(e) && e != GFSB_EAUTH)
+			return e;
+		/* One it cannot read may be such a file too. */
+		held = held || e != GFSB_OK;
+		gfsb_ctx_clearerr(s->ctx);
+		if (held)
+			return gfsb_ctx_seterr(s->ctx, GFSB_EAUTH, "index/%.16s "
+			    "at the source replaces index files the mirror has "
+			    "(a full key pruned the repository): it and the "
+			    "snapshots are left to a full key's sync (the packs "
+			    "are copied)", si->v[k].name);
+	}
+	if ((e = copy_phase(s, P_INDEX)) != GFSB_OK)
+		return e;
+	return copy_phase(s, P_SNAPS);
+}
+
 /* Key files the mirror has and the source does not: kept, counted. */
 static void
 count_own_keys(struct sync *s)
@@ -964,6 +1051,7 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 	s.o = o;
 	s.res = res;
 	s.t0 = gfsb_monotonic_seconds();
+	s.writer = gfsb_repo_write_only(src);
 	/* A mirror onto itself would delete what it mirrors. */
 	if (strcmp(gfsb_backend_location(s.sb), gfsb_backend_location(dst)) ==
 	    0) {
@@ -976,14 +1064,19 @@ gfsb_ops_sync(struct gfsb_repo *src, struct gfsb_backend *dst,
 	count_own_keys(&s);
 	/* A source with no snapshot left must not empty its mirror. */
 	s.refused = o->delete_mode != GFSB_SYNC_DELETE_NEVER &&
-	    s.sl[P_SNAPS].n == 0 && s.dl[P_SNAPS].n > 0;
-	s.keeps = o->delete_mode == GFSB_SYNC_DELETE_NEVER || s.refused;
+	    s.sl[P_SNAPS].n == 0 && s.dl[P_SNAPS].n > 0 && !s.writer;
+	s.keeps = o->delete_mode == GFSB_SYNC_DELETE_NEVER || s.refused ||
+	    s.writer;
 	/* Keys only ever added (the first sync copied them already). */
 	if (!res->initialized && (e = copy_phase(&s, P_KEYS)) != GFSB_OK)
 		goto out;
 	if ((e = copy_phase(&s, P_PACKS)) != GFSB_OK ||
 	    (e = drop_snapshots(&s)) != GFSB_OK)
 		goto out;
+	if (s.writer && !o->dry_run) {
+		e = writer_rest(&s);
+		goto out;
+	}
 	if (o->dry_run) {
 		/* Counted, not copied: the index files and snapshots too, so
 		 * that "would copy N" is what the real run copies (it said

@@ -94,6 +94,9 @@ gfsb_ops_sync_lines(const struct gfsb_sync_result *res, int dry_run,
 	    (unsigned long long)res->present,
 	    (unsigned long long)res->deleted,
 	    (unsigned long long)res->failed, res->seconds, rate / 1e6);
+	if (res->upgraded)
+		ops_line_put(&o, "gave the mirror's config the source's "
+		    "reader keys (format version 2: write-only keys)");
 	kept(&o, res);
 	locks(&o, res);
 	return ops_line_fini(&o);

@@ -590,6 +590,59 @@ fail:
 	return e;
 }
 
+/*
+ * A write-only key cannot read the mirror's config; it tells whose
+ * repository the mirror is by its own key file there.  A full key's sync
+ * copies key files byte for byte (each is named by its hash) and gives
+ * the mirror the reader keys first (gfsb_repo_mirror_upgrade), so a
+ * mirror holding this key's file is a copy of this repository that can
+ * read what the key writes.  Its Object Lock mode is that key file's.
+ */
+static gfsb_err
+open_mirror_writer(const struct gfsb_repo *src, struct gfsb_backend *be,
+    struct gfsb_repo **out)
+{
+	struct gfsb_retention ret;
+	struct gfsb_repo *r = NULL;
+	uint8_t *raw = NULL;
+	uint64_t size;
+	gfsb_err e;
+
+	if ((e = gfsb_repo_probe(src->ctx, be)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_backend_stat(be, GFSB_OBJ_KEY, src->key_id, &size)) ==
+	    GFSB_ENOTFOUND) {
+		gfsb_ctx_clearerr(src->ctx);
+		return gfsb_ctx_seterr(src->ctx, GFSB_EAUTH, "%s does not hold "
+		    "write-only key %.8s: sync it once with a full key since "
+		    "the key was added", gfsb_backend_location(be),
+		    src->key_id);
+	}
+	if (e != GFSB_OK ||
+	    (e = gfsb_backend_retention_get(be, GFSB_OBJ_KEY, src->key_id,
+	    &ret)) != GFSB_OK ||
+	    (e = repo_alloc(src->ctx, be, &r)) != GFSB_OK)
+		return e;
+	e = GFSB_ENOMEM;
+	if ((raw = gfsb_crypto_secure_alloc(GFSB_WRITER_KEYS_LEN)) == NULL)
+		goto fail;
+	gfsb_crypto_writer_keys_export(src->writer, raw);
+	e = gfsb_crypto_writer_keys_import(raw, &r->writer);
+	gfsb_crypto_secure_free(raw);
+	if (e != GFSB_OK)
+		goto fail;
+	memcpy(r->id, src->id, sizeof(r->id));
+	memcpy(r->key_id, src->key_id, sizeof(r->key_id));
+	r->params = src->params;
+	r->params.lock_mode = ret.mode;
+	lock_default(r);
+	*out = r;
+	return GFSB_OK;
+fail:
+	gfsb_repo_close(r);
+	return e;
+}
+
 gfsb_err
 gfsb_repo_open_mirror(const struct gfsb_repo *src, struct gfsb_backend *be,
     struct gfsb_repo **out)
@@ -599,8 +652,7 @@ gfsb_repo_open_mirror(const struct gfsb_repo *src, struct gfsb_backend *be,
 	gfsb_err e;
 
 	if (src->keys == NULL)
-		return gfsb_ctx_seterr(src->ctx, GFSB_EAUTH, "a write-only key "
-		    "cannot open a copy yet: use a full key");
+		return open_mirror_writer(src, be, out);
 	if ((e = gfsb_repo_probe(src->ctx, be)) != GFSB_OK)
 		return e;
 	if ((e = repo_alloc(src->ctx, be, &r)) != GFSB_OK)
@@ -751,41 +803,47 @@ copy_keys(const struct gfsb_repo *src, struct gfsb_backend *be,
 	return e;
 }
 
-gfsb_err
-gfsb_repo_mirror_create(const struct gfsb_repo *src, struct gfsb_backend *be,
-    const struct gfsb_retention *keep, uint64_t *keys)
+/* The config's plaintext parsed (the caller wipes nothing: jansson's
+ * copies are its own). */
+static gfsb_err
+config_json(struct gfsb_repo *r, json_t **out)
+{
+	struct gfsb_buf plain;
+	gfsb_err e;
+
+	*out = NULL;
+	gfsb_buf_init(&plain);
+	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
+	    MAX_CONFIG, &plain)) == GFSB_OK && (*out = json_loadb((const char *)
+	    plain.data, plain.len, 0, NULL)) == NULL)
+		e = gfsb_ctx_seterr(r->ctx, GFSB_ECORRUPT, "config is "
+		    "malformed");
+	gfsb_buf_wipe(&plain);
+	return e;
+}
+
+/*
+ * src's config at be: as it is, but for the lock mode (keep's), sealed
+ * with the same keys, so the copy is the same repository.
+ */
+static gfsb_err
+mirror_config_put(const struct gfsb_repo *src, struct gfsb_backend *be,
+    const struct gfsb_retention *keep)
 {
 	struct gfsb_repo *r = NULL;
-	struct gfsb_buf plain, sealed;
+	struct gfsb_buf sealed;
 	json_t *o = NULL;
 	char *text = NULL;
 	gfsb_err e;
 
-	*keys = 0;
-	gfsb_buf_init(&plain);
 	gfsb_buf_init(&sealed);
-	if (keep != NULL && keep->mode != GFSB_LOCK_NONE &&
-	    (e = lock_check(src->ctx, be)) != GFSB_OK)
-		return e;
-	if ((e = gfsb_backend_create(be)) != GFSB_OK ||
-	    (e = copy_keys(src, be, keep, keys)) != GFSB_OK)
-		return e;
-	/* The source's config as it is, but for the lock mode: sealed with
-	 * the same keys, so the copy is the same repository. */
 	if ((e = repo_alloc(src->ctx, src->be, &r)) != GFSB_OK)
 		return e;
 	r->keys = src->keys;
 	r->params = src->params;
-	if ((e = repo_obj_load(r, GFSB_OBJ_CONFIG, ENV_CONFIG, "config",
-	    MAX_CONFIG, &plain)) != GFSB_OK)
+	if ((e = config_json(r, &o)) != GFSB_OK)
 		goto out;
 	e = GFSB_ENOMEM;
-	if ((o = json_loadb((const char *)plain.data, plain.len, 0, NULL)) ==
-	    NULL) {
-		e = gfsb_ctx_seterr(src->ctx, GFSB_ECORRUPT, "config is "
-		    "malformed");
-		goto out;
-	}
 	json_object_del(o, "object_lock");
 	if (keep != NULL && keep->mode != GFSB_LOCK_NONE &&
 	    json_object_set_new(o, "object_lock",
@@ -804,11 +862,87 @@ out:
 		sodium_memzero(text, strlen(text));
 	free(text);
 	json_decref(o);
-	gfsb_buf_wipe(&plain);
 	gfsb_buf_fini(&sealed);
-	if (r != NULL) {
-		r->keys = NULL; /* src's */
-		gfsb_repo_close(r);
+	r->keys = NULL; /* src's */
+	gfsb_repo_close(r);
+	return e;
+}
+
+gfsb_err
+gfsb_repo_mirror_create(const struct gfsb_repo *src, struct gfsb_backend *be,
+    const struct gfsb_retention *keep, uint64_t *keys)
+{
+	gfsb_err e;
+
+	*keys = 0;
+	if (keep != NULL && keep->mode != GFSB_LOCK_NONE &&
+	    (e = lock_check(src->ctx, be)) != GFSB_OK)
+		return e;
+	if ((e = gfsb_backend_create(be)) != GFSB_OK ||
+	    (e = copy_keys(src, be, keep, keys)) != GFSB_OK)
+		return e;
+	/* The config last: its presence is what makes a repository. */
+	return mirror_config_put(src, be, keep);
+}
+
+/* Do the two configs agree in everything but what a mirror may differ
+ * in (its lock mode) and what the upgrade adds (version, reader)? */
+static int
+configs_agree(json_t *a, json_t *b)
+{
+	static const char *const differ[] = { "version", "reader",
+		"object_lock", NULL };
+	size_t i;
+
+	for (i = 0; differ[i] != NULL; i++) {
+		json_object_del(a, differ[i]);
+		json_object_del(b, differ[i]);
 	}
+	return json_equal(a, b);
+}
+
+gfsb_err
+gfsb_repo_mirror_upgrade(const struct gfsb_repo *src,
+    struct gfsb_repo *mirror, const struct gfsb_retention *keep,
+    int dry_run, int *done)
+{
+	struct gfsb_repo *r = NULL;
+	json_t *a = NULL, *b = NULL;
+	uint8_t *raw = NULL;
+	gfsb_err e;
+
+	*done = 0;
+	if (src->keys == NULL || src->reader == NULL || mirror->reader !=
+	    NULL)
+		return GFSB_OK;
+	if ((e = repo_alloc(src->ctx, src->be, &r)) != GFSB_OK)
+		return e;
+	r->keys = src->keys;
+	if ((e = config_json(r, &a)) != GFSB_OK ||
+	    (e = config_json(mirror, &b)) != GFSB_OK)
+		goto out;
+	if (!configs_agree(a, b)) {
+		e = gfsb_ctx_seterr(src->ctx, GFSB_EINVAL, "the config at %s "
+		    "differs from the source's beyond its lock mode: not "
+		    "given the reader keys", gfsb_backend_location(mirror->be));
+		goto out;
+	}
+	*done = 1;
+	if (dry_run || (e = mirror_config_put(src, mirror->be, keep)) !=
+	    GFSB_OK)
+		goto out;
+	/* This handle reads and writes as version 2 from now on. */
+	e = GFSB_ENOMEM;
+	if ((raw = gfsb_crypto_secure_alloc(GFSB_READER_KEYS_LEN)) == NULL)
+		goto out;
+	gfsb_crypto_reader_keys_export(src->reader, raw);
+	e = gfsb_crypto_reader_keys_import(raw, &mirror->reader);
+out:
+	gfsb_crypto_secure_free(raw);
+	json_decref(a);
+	json_decref(b);
+	if (r != NULL)
+		r->keys = NULL; /* src's */
+	gfsb_repo_close(r);
 	return e;
 }

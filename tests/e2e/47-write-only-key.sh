@@ -4,8 +4,10 @@
 # gone from the machine.  Each night after the first adds about what the night
 # changed; everything that would read, delete or change keys is refused
 # in one line with exit status 12, and nothing the writer can produce
-# holds a byte of what was backed up.  The full key then finds every
-# snapshot whole and restores each one as its night left the tree.
+# holds a byte of what was backed up.  Its job keeps the offsite mirror in
+# sync, adding and never deleting.  The full key then finds every
+# snapshot whole, at home and offsite, and restores each one as its night
+# left the tree.
 . "$(dirname "$0")/lib.sh"
 
 S=$T/src
@@ -21,6 +23,9 @@ echo "$MARK log start" >"$S/log/app.log"
 
 step "a full key makes a write-only key (the repository becomes version 2)"
 init_repo "$R"
+# A mirror made before: version 1, until a full key's sync upgrades it.
+O=$T/offsite
+expect 0 "$GFSB" sync -r "$R" --to "$O"
 printf 'the writer passphrase' >"$T/wpw"
 chmod 600 "$T/wpw"
 expect 0 "$GFSB" key add -r "$R" --write-only --new-password-file "$T/wpw"
@@ -31,6 +36,17 @@ expect 0 "$GFSB" key list -r "$R"
 expect 2 "$GFSB" key passwd -r "$R" --write-only \
 	--new-password-file "$T/wpw"
 one_line_error "--write-only goes with key add"
+
+step "the mirror learns of the key from a full key's sync, not the writer's"
+expect 12 "$GFSB" sync -r "$R" --password-file "$T/wpw" --to "$O"
+one_line_error "does not hold write-only key ${WKEY:0:8}: sync it once with a"
+expect 12 "$GFSB" sync -r "$R" --password-file "$T/wpw" --to "$T/o2"
+one_line_error "a write-only key cannot create the mirror"
+[ ! -e "$T/o2" ] || fail "a writer made a mirror"
+expect 0 "$GFSB" sync -r "$R" --to "$O"
+out_has "gave the mirror's config the source's reader keys"
+expect 0 "$GFSB" sync -r "$R" --to "$O"
+grep -q "reader keys" "$T/out" && fail "the mirror upgraded twice"
 
 # The server keeps the writer's passphrase only.
 mkdir "$T/vault"
@@ -48,6 +64,8 @@ state-dir = $T/state
 paths = $S
 [retention]
 policy = $HERE/../../schedules/standard.policy
+[offsite]
+url = $O
 [report]
 dir = $T/reports
 EOF
@@ -72,6 +90,8 @@ for n in $(seq 1 10); do
 	expect 0 "$GFSB" run --config "$T/job.conf" --time "$when"
 	grep -q "run: forget: OK: left to a full key" "$T/err" ||
 		{ cat "$T/err"; fail "night $n: forget not left to a full"; }
+	grep -q "run: sync: OK: copied" "$T/err" ||
+		{ cat "$T/err"; fail "night $n: the mirror not updated"; }
 	grep -q "run: report: OK" "$T/err" ||
 		{ cat "$T/err"; fail "night $n: no report"; }
 	grown=$(( $(size) - before ))
@@ -131,6 +151,9 @@ refused tag -r "$R" --add x
 refused repair index -r "$R"
 refused key add -r "$R" --new-password-file "$T/wpw"
 refused key passwd -r "$R" --new-password-file "$T/wpw"
+# The mirror: the backups of the cache steps reach it too.
+expect 0 "$GFSB" sync -r "$R" --to "$O"
+out_has "deleted 0"
 # Nothing the writer wrote on this machine holds a byte of it either.
 if grep -rqF "$MARK" "$T/cache" "$T/state-home" 2>/dev/null; then
 	fail "the writer's cache holds what was backed up"
@@ -154,6 +177,37 @@ set -- $ids
 [ "$#" = 12 ] || fail "$# snapshots, not 12"
 for n in $(seq 1 12); do
 	check_restores "$R" "$1" "$n"
+	check_restores "$O" "$1" "$n"
+	shift
+done
+expect 0 "$GFSB" verify -r "$O" --read-data
+out_has "no damage found"
+
+step "a full key prunes at home: the writer leaves that to a full key's sync"
+expect 0 "$GFSB" forget -r "$R" --keep-last 11 --prune
+[ "$(ls "$O/snapshots" | wc -l)" = 12 ] || fail "not 12 offsite"
+export GFSBACKUP_PASSWORD_FILE=$T/wpw
+echo "night 13" >>"$S/log/app.log"
+expect 0 "$GFSB" backup -r "$R" "$S"
+cp -a "$S" "$T/copies/13"
+expect 12 "$GFSB" sync -r "$R" --to "$O"
+one_line_error "are left to a full key's sync (the packs are copied)"
+[ "$(ls "$O/snapshots" | wc -l)" = 12 ] || fail "the writer deleted"
+export GFSBACKUP_PASSWORD_FILE=$T/vault/pw
+expect 0 "$GFSB" sync -r "$R" --to "$O"
+export GFSBACKUP_PASSWORD_FILE=$T/wpw
+expect 0 "$GFSB" sync -r "$R" --to "$O"
+out_has "copied 0 objects"
+export GFSBACKUP_PASSWORD_FILE=$T/vault/pw
+expect 0 "$GFSB" verify -r "$O" --read-data
+out_has "no damage found"
+expect 0 "$GFSB" snapshots -r "$O" --json
+set -- $("$PY" -c 'import json,sys
+snaps = sorted(json.load(open(sys.argv[1])), key=lambda s: s["time"])
+print(" ".join(s["id"] for s in snaps))' "$T/out")
+[ "$#" = 12 ] || fail "$# snapshots offsite, not 12"
+for n in $(seq 2 13); do
+	check_restores "$O" "$1" "$n"
 	shift
 done
 echo "ok"

@@ -27,6 +27,8 @@
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
+#include "repo/repo_internal.h"
+
 #define PASS "sync pass"
 #define MARGIN (2 * 86400)
 
@@ -585,6 +587,218 @@ test_refused_delete(void **state)
 	gfsb_repo_close(m);
 }
 
+/* Back up f->dir into r at day's 01:00. */
+static void
+backup_at(struct fx *f, struct gfsb_repo *r, int day)
+{
+	const char *paths[1] = { f->dir };
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result br;
+	char name[32];
+
+	snprintf(name, sizeof(name), "w%03d", day);
+	write_file(f->dir, name, 20000);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.has_time = 1;
+	bo.time.sec = at(day, 1);
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(r, &bo, &br), GFSB_OK);
+}
+
+/* Sync src's repository to be at day's 02:00 under f's policy. */
+static gfsb_err
+sync_at(struct fx *f, struct gfsb_repo *src, struct gfsb_backend *be,
+    int day, enum gfsb_lock_mode mode, struct gfsb_sync_result *sr)
+{
+	struct gfsb_sync_opts so;
+	struct gfsb_lock_opts lo;
+
+	gfsb_backend_mem_set_time(be, at(day, 2));
+	memset(&lo, 0, sizeof(lo));
+	lo.policy = f->policy;
+	lo.now.sec = at(day, 2);
+	lo.margin = MARGIN;
+	lo.ledger = f->ledger;
+	memset(&so, 0, sizeof(so));
+	so.threads = 2;
+	so.object_lock = mode;
+	so.locks = &lo;
+	return gfsb_ops_sync(src, be, &so, sr);
+}
+
+static size_t
+count(struct gfsb_backend *be, enum gfsb_obj type)
+{
+	struct gfsb_objlist l;
+	size_t n;
+
+	assert_int_equal(gfsb_backend_list_all(be, type, &l), GFSB_OK);
+	n = l.n;
+	gfsb_objlist_fini(&l);
+	return n;
+}
+
+/* A copy of the source's (version 1) config at be, compression changed:
+ * the same keys and id, another repository's settings. */
+static void
+put_other_config(struct fx *f, struct gfsb_backend *be)
+{
+	struct gfsb_buf plain, sealed;
+	char *p;
+
+	gfsb_buf_init(&plain);
+	gfsb_buf_init(&sealed);
+	assert_int_equal(repo_obj_load(f->src, GFSB_OBJ_CONFIG, ENV_CONFIG,
+	    "config", MAX_CONFIG, &plain), GFSB_OK);
+	assert_non_null(gfsb_buf_reserve(&plain, 1) == GFSB_OK ?
+	    plain.data : NULL);
+	plain.data[plain.len] = '\0';
+	assert_non_null(p = strstr((char *)plain.data, "\"compression\":"));
+	p[strlen("\"compression\":")] = '9';
+	assert_int_equal(repo_obj_seal(f->src, ENV_CONFIG, plain.data,
+	    plain.len, &sealed), GFSB_OK);
+	assert_int_equal(gfsb_backend_put(be, GFSB_OBJ_CONFIG, "config",
+	    sealed.data, sealed.len), GFSB_OK);
+	gfsb_buf_fini(&plain);
+	gfsb_buf_fini(&sealed);
+}
+
+/*
+ * A write-only key keeps a locked mirror (docs/WRITE-ONLY-KEYS.md, "sync
+ * with a write-only key").  The mirror, made while the repository was
+ * version 1, is given the reader keys by a full key's sync, and only
+ * then takes the writer's sync; a mirror whose config differs otherwise
+ * is refused the keys.  The writer's copies are locked from their first
+ * put for the son window, its keys for the longest, in the mirror's
+ * mode read from its key file; it deletes nothing the source dropped;
+ * a full key then reads every snapshot at the mirror, the writer's too.
+ */
+static void
+test_write_only_sync(void **state)
+{
+	static const char wpass[] = "the writer";
+	struct fx *f = *state;
+	struct gfsb_backend *other;
+	struct gfsb_sync_result sr;
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result vr;
+	struct gfsb_snapshot **list;
+	struct gfsb_objlist snaps;
+	struct gfsb_repo *w, *m;
+	struct gfsb_buf before, after;
+	char wid[GFSB_ID_HEX];
+	int64_t until, latest;
+	size_t n, k, keys;
+
+	backup_at(f, f->src, 0);
+	assert_int_equal(sync_at(f, f->src, f->dst_be, 0,
+	    GFSB_LOCK_COMPLIANCE, &sr), GFSB_OK);
+	assert_int_equal(gfsb_backend_mem_new(f->ctx, &other), GFSB_OK);
+	assert_int_equal(gfsb_backend_create(other), GFSB_OK);
+	put_other_config(f, other);
+	assert_int_equal(gfsb_repo_key_add_write_only(f->src, wpass,
+	    strlen(wpass), 1, 8 << 20, wid), GFSB_OK);
+	assert_int_equal(gfsb_repo_open(f->ctx, f->src_be, wpass,
+	    strlen(wpass), &w), GFSB_OK);
+	assert_true(gfsb_repo_write_only(w));
+
+	/* Before a full key's sync the mirror does not know the writer,
+	 * and nothing is written. */
+	keys = count(f->dst_be, GFSB_OBJ_KEY);
+	assert_int_equal(sync_at(f, w, f->dst_be, 1, GFSB_LOCK_NONE, &sr),
+	    GFSB_EAUTH);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "does not hold "
+	    "write-only key"));
+	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(count(f->dst_be, GFSB_OBJ_KEY), keys);
+
+	/* Another repository's config under the same keys: refused the
+	 * reader keys, its config as it was. */
+	gfsb_buf_init(&before);
+	gfsb_buf_init(&after);
+	assert_int_equal(gfsb_backend_get(other, GFSB_OBJ_CONFIG, "config",
+	    &before), GFSB_OK);
+	assert_int_equal(sync_at(f, f->src, other, 1, GFSB_LOCK_NONE, &sr),
+	    GFSB_EINVAL);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "differs from the "
+	    "source's"));
+	gfsb_ctx_clearerr(f->ctx);
+	assert_int_equal(gfsb_backend_get(other, GFSB_OBJ_CONFIG, "config",
+	    &after), GFSB_OK);
+	assert_int_equal(after.len, before.len);
+	assert_memory_equal(after.data, before.data, before.len);
+	gfsb_buf_fini(&before);
+	gfsb_buf_fini(&after);
+	gfsb_backend_close(other);
+
+	/* The full key's sync: the reader keys, then the key files. */
+	assert_int_equal(sync_at(f, f->src, f->dst_be, 1,
+	    GFSB_LOCK_COMPLIANCE, &sr), GFSB_OK);
+	assert_true(sr.upgraded);
+	assert_int_equal(count(f->dst_be, GFSB_OBJ_KEY), keys + 1);
+	assert_int_equal(sync_at(f, f->src, f->dst_be, 1,
+	    GFSB_LOCK_COMPLIANCE, &sr), GFSB_OK);
+	assert_false(sr.upgraded);
+
+	/* Two nights of the writer: backup, sync in the key file's mode. */
+	backup_at(f, w, 2);
+	assert_int_equal(sync_at(f, w, f->dst_be, 2, GFSB_LOCK_NONE, &sr),
+	    GFSB_OK);
+	assert_int_equal(sr.locked, GFSB_LOCK_COMPLIANCE);
+	assert_true(sr.copied >= 3);
+	assert_int_equal(sr.deleted, 0);
+	backup_at(f, w, 3);
+	assert_int_equal(sync_at(f, w, f->dst_be, 3, GFSB_LOCK_NONE, &sr),
+	    GFSB_OK);
+	assert_true(retention(f, GFSB_OBJ_KEY, wid) >= at(1, 2) + 90 * 86400);
+	/* Each snapshot locked as a son at least (seven dailies) from the
+	 * night it was copied. */
+	assert_int_equal(gfsb_backend_list_all(f->src_be, GFSB_OBJ_SNAPSHOT,
+	    &snaps), GFSB_OK);
+	assert_int_equal(snaps.n, 3);
+	for (k = 0, latest = 0; k < snaps.n; k++) {
+		until = retention(f, GFSB_OBJ_SNAPSHOT, snaps.v[k].name);
+		assert_true(until >= at(0, 2) + 6 * 86400 + MARGIN);
+		if (until > latest)
+			latest = until;
+	}
+	/* Night 3's, copied by the writer alone. */
+	assert_true(latest >= at(3, 2) + 6 * 86400 + MARGIN);
+	gfsb_objlist_fini(&snaps);
+
+	/* The source forgets its first snapshot: the writer's sync keeps
+	 * it. */
+	assert_int_equal(gfsb_repo_snapshot_list(f->src, &list, &n),
+	    GFSB_OK);
+	assert_int_equal(n, 3);
+	for (k = 0; k < n && list[k]->time.sec != at(0, 1); k++)
+		;
+	assert_true(k < n);
+	assert_int_equal(gfsb_backend_remove(f->src_be, GFSB_OBJ_SNAPSHOT,
+	    list[k]->id), GFSB_OK);
+	gfsb_repo_snapshot_list_free(list, n);
+	/* (Long after its lock has passed.) */
+	assert_int_equal(sync_at(f, w, f->dst_be, 40, GFSB_LOCK_NONE, &sr),
+	    GFSB_OK);
+	assert_int_equal(sr.deleted, 0);
+	assert_int_equal(count(f->dst_be, GFSB_OBJ_SNAPSHOT), 3);
+
+	/* The full key reads all three at the mirror. */
+	assert_int_equal(gfsb_repo_open_mirror(f->src, f->dst_be, &m),
+	    GFSB_OK);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	vo.no_lock = 1;
+	assert_int_equal(gfsb_ops_verify(m, &vo, &vr), GFSB_OK);
+	assert_int_equal(vr.ndamage, 0);
+	assert_int_equal(vr.snapshots, 3);
+	gfsb_ops_verify_result_fini(&vr);
+	gfsb_repo_close(m);
+	gfsb_repo_close(w);
+}
+
 int
 main(void)
 {
@@ -594,6 +808,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lock_mode_refusals,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_delete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_only_sync,
 		    setup, teardown),
 	};
 
