@@ -1005,12 +1005,13 @@ writer_rest(struct sync *s)
 		/* One it cannot read may be such a file too. */
 		held = held || e != GFSB_OK;
 		gfsb_ctx_clearerr(s->ctx);
-		if (held)
-			return gfsb_ctx_seterr(s->ctx, GFSB_EAUTH, "index/%.16s "
-			    "at the source replaces index files the mirror has "
-			    "(a full key pruned the repository): it and the "
-			    "snapshots are left to a full key's sync (the packs "
-			    "are copied)", si->v[k].name);
+		if (!held)
+			continue;
+		return gfsb_ctx_seterr(s->ctx, GFSB_EAUTH, "index/%.16s at "
+		    "the source replaces index files the mirror has (a full "
+		    "key pruned the repository): it and the snapshots are "
+		    "left to a full key's sync (the packs are copied)",
+		    si->v[k].name);
 	}
 	if ((e = copy_phase(s, P_INDEX)) != GFSB_OK)
 		return e;
