@@ -257,6 +257,20 @@ gfsb_err gfsb_repo_key_add_write_only(struct gfsb_repo *r, const char *pass,
     size_t passlen, uint64_t ops, uint64_t mem, char *idhex) GFSB_WUR;
 
 /*
+ * gfsb_repo_index_reseal(r, written, removed):
+ * In a version 2 repository, rewrite the index files a full key sealed
+ * under enc (before version 2) under mkey, signed, so that write-only
+ * keys deduplicate against everything stored: the index as it stands,
+ * marks for deletion included, the last new file superseding every old
+ * one, which are then removed (one under an Object Lock stays,
+ * superseded).  Nothing to do (0 files) in version 1 or when no index
+ * file is under enc.  Call under the exclusive lock; reloads the index.
+ * *written, *removed: index files.  GFSB_EAUTH with a write-only key.
+ */
+gfsb_err gfsb_repo_index_reseal(struct gfsb_repo *r, uint64_t *written,
+    uint64_t *removed) GFSB_WUR;
+
+/*
  * gfsb_repo_write_only(r):
  * Non-zero when r was opened with a write-only key: it reads nothing
  * sealed under the full keys (GFSB_EAUTH) and manages no keys.

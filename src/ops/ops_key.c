@@ -52,6 +52,31 @@ list(struct gfsb_repo *r, struct ops_lines *l)
 	return GFSB_OK;
 }
 
+/*
+ * After a write-only key is added: the index a full key sealed under enc
+ * rewritten for write-only keys too.  The key is there either way; a
+ * failure is said, with what does it later.
+ */
+static void
+reseal(struct gfsb_repo *r, struct ops_lines *l)
+{
+	uint64_t written, removed;
+
+	if (gfsb_repo_index_reseal(r, &written, &removed) != GFSB_OK) {
+		ops_line_add(l, "warning: cannot rewrite the index for "
+		    "write-only keys yet (%s): `gfsbackup prune` does it; "
+		    "until then their first backup stores again what is "
+		    "stored", gfsb_ctx_errmsg(gfsb_repo_ctx(r)));
+		ops_line_end(l, GFSB_OPS_LINE_WARNING);
+		gfsb_ctx_clearerr(gfsb_repo_ctx(r));
+		return;
+	}
+	if (written > 0)
+		ops_line_put(l, "rewrote the index for write-only keys: %llu "
+		    "files written, %llu removed", (unsigned long long)written,
+		    (unsigned long long)removed);
+}
+
 /* A change, under the exclusive lock. */
 static gfsb_err
 change(struct gfsb_repo *r, const struct gfsb_key_opts *o,
@@ -77,6 +102,8 @@ change(struct gfsb_repo *r, const struct gfsb_key_opts *o,
 		if (e == GFSB_OK)
 			ops_line_put(l, "%skey %.8s added", o->write_only ?
 			    "write-only " : "", id);
+		if (e == GFSB_OK && o->write_only)
+			reseal(r, l);
 		break;
 	default:
 		if ((e = gfsb_repo_key_remove(r, o->id, id)) == GFSB_OK)

@@ -887,7 +887,7 @@ untrusted_marks(struct ifile *f)
 {
 	size_t i;
 
-	if (f->trust == ITRUST_FULL)
+	if (f->trust != ITRUST_WRITER)
 		return;
 	free(f->sup);
 	f->sup = NULL;
@@ -920,6 +920,7 @@ read_files(struct gfsb_repo *r, struct ilist *l, void (*bad)(void *cookie,
 
 	gfsb_buf_init(&plain);
 again:
+	r->index_enc = 0;
 	if ((e = gfsb_backend_list_all(r->be, GFSB_OBJ_INDEX, &names)) !=
 	    GFSB_OK)
 		goto out;
@@ -940,6 +941,7 @@ again:
 			e = gfsb_ctx_seterr(r->ctx, e,
 			    "index/%s is malformed", l->v[i].name);
 		if (e == GFSB_OK) {
+			r->index_enc += l->v[i].trust == ITRUST_ENC;
 			untrusted_marks(&l->v[i]);
 			keep_or_drop(l, i);
 			continue;
@@ -1043,7 +1045,7 @@ load_pass(const struct ifile *f)
 {
 	if (repo_ifile_is_mirror_own(f))
 		return 2;
-	return f->trust == ITRUST_FULL ? 0 : 1;
+	return f->trust != ITRUST_WRITER ? 0 : 1;
 }
 
 /* One try at loading the index (index_load); *again: a file went. */

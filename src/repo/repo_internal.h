@@ -154,6 +154,8 @@ struct gfsb_repo {
 					   keys' wpk (hex), once read */
 	size_t nwpks;
 	int wpks_loaded;
+	size_t index_enc;		/* index files under enc at the last
+					   load (gfsb_repo_index_reseal) */
 	char key_id[GFSB_ID_HEX];
 	char id[GFSB_ID_HEX];
 	struct gfsb_repo_params params;
@@ -330,6 +332,7 @@ struct ifile {
  * write-only key's) its packs alone, found after the others'. */
 #define ITRUST_FULL 0
 #define ITRUST_WRITER 1
+#define ITRUST_ENC 2	/* a full key's too, under enc (version 1) */
 /* repo_isign.c: sign an index plaintext b (a repository of version 2:
  * the full keys' ssk or the writer's wsk) by appending the trailer. */
 gfsb_err repo_isign_append(struct gfsb_repo *r, struct gfsb_buf *b);

@@ -97,8 +97,10 @@ repo_isign_check(struct gfsb_repo *r, const char *name, int version,
 	uint8_t kind;
 
 	*trust = ITRUST_FULL;
-	if (version == GFSB_FORMAT_VERSION)
-		return GFSB_OK; /* under enc: a full key wrote it */
+	if (version == GFSB_FORMAT_VERSION) {
+		*trust = ITRUST_ENC; /* a full key wrote it */
+		return GFSB_OK;
+	}
 	if (plain->len < ISIG_LEN)
 		goto unsigned_file;
 	body = plain->len - ISIG_LEN;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <sodium.h>
@@ -550,6 +551,116 @@ test_index_signatures(void **state)
 	fx_repo_free(&x);
 }
 
+/* Packs the full key's index holds marked for deletion. */
+static size_t
+doomed_packs(struct gfsb_repo *r)
+{
+	size_t s, n = 0;
+
+	for (s = 0; s < r->idx.npacks; s++)
+		n += r->idx.packs[s].doomed;
+	return n;
+}
+
+/* Every index file in a version 2 envelope? */
+static int
+all_index_v2(struct fx_repo *x)
+{
+	struct gfsb_objlist l;
+	struct gfsb_buf b;
+	size_t i;
+	int v2 = 1;
+
+	assert_int_equal(gfsb_backend_list_all(x->be, GFSB_OBJ_INDEX, &l),
+	    GFSB_OK);
+	gfsb_buf_init(&b);
+	for (i = 0; i < l.n; i++) {
+		b.len = 0;
+		assert_int_equal(gfsb_backend_get(x->be, GFSB_OBJ_INDEX,
+		    l.v[i].name, &b), GFSB_OK);
+		v2 = v2 && b.len > 4 && b.data[4] == 2;
+	}
+	gfsb_buf_fini(&b);
+	v2 = v2 && l.n > 0;
+	gfsb_objlist_fini(&l);
+	return v2;
+}
+
+/*
+ * The first write-only key on a repository with data: the index the full
+ * key sealed under enc is rewritten under mkey (entries and marks for
+ * deletion as they were), so the writer's first backup of the same files
+ * stores nothing again.
+ */
+static void
+test_index_resealed(void **state)
+{
+	struct gfsb_key_opts ko;
+	struct gfsb_prune_opts po;
+	struct gfsb_prune_result pr;
+	struct gfsb_backup_result br;
+	struct gfsb_backup_opts bo;
+	struct fx_repo x;
+	struct gfsb_repo *w = NULL;
+	const char *paths[1];
+	char src[64], path[96], id[GFSB_ID_HEX];
+	size_t blobs, doomed;
+
+	(void)state;
+	fx_tmpdir(src, sizeof(src), "reseal-src");
+	snprintf(path, sizeof(path), "%s/old", src);
+	fx_write(path, 300000, 7);
+	fx_repo_new(&x, PASS, 0);
+	fx_backup(&x, src, NULL, NULL, NULL, id);
+	/* A pack marked for deletion, its grace not passed. */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/data", src);
+	fx_write(path, 400000, 8);	/* 400 KB the writer finds */
+	fx_backup(&x, src, NULL, NULL, NULL, NULL);
+	assert_int_equal(gfsb_backend_remove(x.be, GFSB_OBJ_SNAPSHOT, id),
+	    GFSB_OK);
+	memset(&po, 0, sizeof(po));
+	po.max_unused = 0.05;
+	po.grace = 86400;
+	assert_int_equal(gfsb_ops_prune(x.r, &po, &pr), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(x.r), GFSB_OK);
+	blobs = gfsb_repo_index_count(x.r);
+	assert_true((doomed = doomed_packs(x.r)) > 0);
+	assert_false(all_index_v2(&x));
+
+	memset(&ko, 0, sizeof(ko));
+	ko.verb = GFSB_KEY_ADD;
+	ko.write_only = 1;
+	ko.pass = "writer";
+	ko.passlen = 6;
+	assert_int_equal(gfsb_ops_key(x.r, &ko, NULL, NULL), GFSB_OK);
+	assert_true(all_index_v2(&x));
+
+	/* The full key: the same entries, the same marks. */
+	gfsb_repo_close(x.r);
+	assert_int_equal(gfsb_repo_open(x.ctx, x.be, PASS, strlen(PASS),
+	    &x.r), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_load(x.r), GFSB_OK);
+	assert_int_equal(gfsb_repo_index_count(x.r), blobs);
+	assert_int_equal(doomed_packs(x.r), doomed);
+
+	/* The writer finds them: its backup stores no data again. */
+	assert_int_equal(gfsb_repo_open(x.ctx, x.be, "writer", 6, &w),
+	    GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	paths[0] = src;
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(w, &bo, &br), GFSB_OK);
+	/* (A tree or two may be new: the trees of the path's parents
+	 * hold their times, and /tmp's changes.) 400 KB were there. */
+	assert_true(br.summary.data_added < 4096);
+	gfsb_repo_close(w);
+	fx_repo_free(&x);
+	fx_rm_rf(src);
+}
+
 int
 main(void)
 {
@@ -559,6 +670,7 @@ main(void)
 		cmocka_unit_test(test_passwd),
 		cmocka_unit_test(test_write_only_key),
 		cmocka_unit_test(test_index_signatures),
+		cmocka_unit_test(test_index_resealed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
