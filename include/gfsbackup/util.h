@@ -443,4 +443,14 @@ int gfsb_sys_private(const char *path, mode_t mode, char *why, size_t len);
  */
 int gfsb_curl_init(void);
 
+/*
+ * gfsb_json_wipe_init(), gfsb_json_wipes():
+ * Make jansson zero every block it frees (once for the process;
+ * gfsb_ctx_new does it): the JSON it parses and dumps holds secrets (the
+ * config's seed and reader keys) and what was backed up (a snapshot's
+ * paths).  gfsb_json_wipes says whether its allocator is that one.
+ */
+void gfsb_json_wipe_init(void);
+int gfsb_json_wipes(void);
+
 #endif /* !GFSBACKUP_UTIL_H */

@@ -69,6 +69,7 @@ gfsb_ctx_new(struct gfsb_ctx **out)
 
 	if (sodium_init() < 0)
 		return GFSB_EIO;
+	gfsb_json_wipe_init();
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return GFSB_ENOMEM;
 	if (pthread_mutex_init(&ctx->lock, NULL) != 0) {

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <gfsbackup/util.h>
 
 static void
@@ -255,12 +257,37 @@ test_harden(void **state)
 	assert_true(files.rlim_cur == max.rlim_max);
 }
 
+/*
+ * jansson's allocator wipes (util_json.c) once a context exists, and
+ * JSON round-trips through it; a string json_dumps returns is still
+ * plain malloc's, for free().
+ */
+static void
+test_json_wipes(void **state)
+{
+	struct gfsb_ctx *ctx;
+	json_t *o;
+	char *text;
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_true(gfsb_json_wipes());
+	assert_non_null(o = json_pack("{s:s, s:i}", "seed", "00ff", "n", 3));
+	assert_non_null(text = json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER));
+	assert_string_equal(text, "{\"seed\":\"00ff\",\"n\":3}");
+	free(text);
+	json_decref(o);
+	gfsb_ctx_free(ctx);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_and_reader),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_json_wipes),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
