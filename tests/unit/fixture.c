@@ -48,6 +48,18 @@ fx_tmpdir(char *buf, size_t len, const char *name)
 	assert_non_null(mkdtemp(buf));
 }
 
+size_t
+fx_objects(struct gfsb_backend *be, enum gfsb_obj type)
+{
+	struct gfsb_objlist l;
+	size_t n;
+
+	assert_int_equal(gfsb_backend_list_all(be, type, &l), GFSB_OK);
+	n = l.n;
+	gfsb_objlist_fini(&l);
+	return n;
+}
+
 int
 fx_count(const char *dir, const char *prefix, const char *suffix)
 {

@@ -26,6 +26,9 @@ void fx_tmpdir(char *buf, size_t len, const char *name);
  * directory that does not exist). */
 int fx_count(const char *dir, const char *prefix, const char *suffix);
 
+/* How many objects of type be holds. */
+size_t fx_objects(struct gfsb_backend *be, enum gfsb_obj type);
+
 /* Remove a scratch directory and everything in it. */
 void fx_rm_rf(const char *dir);
 

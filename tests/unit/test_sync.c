@@ -27,6 +27,7 @@
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
+#include "fixture.h"
 #include "repo/repo_internal.h"
 
 #define PASS "sync pass"
@@ -257,19 +258,78 @@ retention(struct fx *f, enum gfsb_obj type, const char *name)
 	return ret.mode == GFSB_LOCK_NONE ? 0 : ret.until;
 }
 
-/* One night: files change, backup, forget, prune, then sync at 02:00. */
+/* Sync src's repository to be at day's 02:00 under f's policy. */
+static gfsb_err
+sync_at(struct fx *f, struct gfsb_repo *src, struct gfsb_backend *be,
+    int day, enum gfsb_lock_mode mode, struct gfsb_sync_result *sr)
+{
+	struct gfsb_sync_opts so;
+	struct gfsb_lock_opts lo;
+
+	gfsb_backend_mem_set_time(be, at(day, 2));
+	memset(&lo, 0, sizeof(lo));
+	lo.policy = f->policy;
+	lo.now.sec = at(day, 2);
+	lo.margin = MARGIN;
+	lo.ledger = f->ledger;
+	memset(&so, 0, sizeof(so));
+	so.threads = 2;
+	so.object_lock = mode;
+	so.locks = &lo;
+	return gfsb_ops_sync(src, be, &so, sr);
+}
+
+/*
+ * The mirror, opened with the source's full key and read whole: no
+ * damage, no snapshot broken.  How many snapshots it holds.
+ */
+static size_t
+mirror_clean(struct fx *f)
+{
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result vr;
+	struct gfsb_repo *m;
+	size_t n;
+
+	assert_int_equal(gfsb_repo_open_mirror(f->src, f->dst_be, &m),
+	    GFSB_OK);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	vo.no_lock = 1;
+	assert_int_equal(gfsb_ops_verify(m, &vo, &vr), GFSB_OK);
+	assert_int_equal(vr.ndamage, 0);
+	assert_int_equal(vr.broken_total, 0);
+	n = vr.snapshots;
+	gfsb_ops_verify_result_fini(&vr);
+	gfsb_repo_close(m);
+	return n;
+}
+
+/* Back up f->dir into r at day's 01:00. */
 static void
-night(struct fx *f, int day, struct gfsb_sync_result *sr)
+backup_at(struct fx *f, struct gfsb_repo *r, int day)
 {
 	const char *paths[1] = { f->dir };
 	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result br;
+
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.has_time = 1;
+	bo.time.sec = at(day, 1);
+	bo.threads = 1;
+	assert_int_equal(gfsb_ops_backup(r, &bo, &br), GFSB_OK);
+}
+
+/* One night: files change, backup, forget, prune, then sync at 02:00. */
+static void
+night(struct fx *f, int day, struct gfsb_sync_result *sr)
+{
 	struct gfsb_forget_opts fo;
 	struct gfsb_forget_result fr;
 	struct gfsb_prune_opts po;
 	struct gfsb_prune_result pr;
-	struct gfsb_sync_opts so;
-	struct gfsb_lock_opts lo;
 	char name[32], path[256];
 
 	/* A new file a night; each lives three nights. */
@@ -277,13 +337,7 @@ night(struct fx *f, int day, struct gfsb_sync_result *sr)
 	write_file(f->dir, name, 3000);
 	snprintf(path, sizeof(path), "%s/day%03d", f->dir, day - 3);
 	unlink(path);
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.has_time = 1;
-	bo.time.sec = at(day, 1);
-	bo.threads = 1;
-	assert_int_equal(gfsb_ops_backup(f->src, &bo, &br), GFSB_OK);
+	backup_at(f, f->src, day);
 	memset(&fo, 0, sizeof(fo));
 	fo.policy = f->policy;
 	fo.group_by = GFSB_GROUP_HOST | GFSB_GROUP_PATHS;
@@ -294,19 +348,10 @@ night(struct fx *f, int day, struct gfsb_sync_result *sr)
 	memset(&po, 0, sizeof(po));
 	po.max_unused = 0.05;
 	assert_int_equal(gfsb_ops_prune(f->src, &po, &pr), GFSB_OK);
-	gfsb_backend_mem_set_time(f->dst_be, at(day, 2));
-	memset(&lo, 0, sizeof(lo));
-	lo.policy = f->policy;
-	lo.now.sec = at(day, 2);
-	lo.margin = MARGIN;
-	lo.ledger = f->ledger;
-	memset(&so, 0, sizeof(so));
-	so.threads = 2;
-	so.object_lock = GFSB_LOCK_COMPLIANCE;
-	so.locks = &lo;
 	/* The mem backend refuses to delete what is locked: a sync that
 	 * tried would fail here. */
-	assert_int_equal(gfsb_ops_sync(f->src, f->dst_be, &so, sr), GFSB_OK);
+	assert_int_equal(sync_at(f, f->src, f->dst_be, day,
+	    GFSB_LOCK_COMPLIANCE, sr), GFSB_OK);
 	assert_int_equal(sr->locked, GFSB_LOCK_COMPLIANCE);
 }
 
@@ -324,9 +369,6 @@ test_locked_mirror_nights(void **state)
 	struct gfsb_sync_result sr;
 	struct gfsb_objlist l;
 	struct needs snaps, packs;
-	struct gfsb_repo *m;
-	struct gfsb_verify_opts vo;
-	struct gfsb_verify_result vr;
 	uint64_t requests = 0, copied = 0, waited = 0, deleted = 0;
 	uint64_t grouped = 0;
 	int64_t clock, have, need;
@@ -440,16 +482,7 @@ test_locked_mirror_nights(void **state)
 		}
 	}
 	/* The mirror is whole: every snapshot it lists restores. */
-	assert_int_equal(gfsb_repo_open_mirror(f->src, f->dst_be, &m),
-	    GFSB_OK);
-	memset(&vo, 0, sizeof(vo));
-	vo.read = GFSB_VERIFY_READ_ALL;
-	vo.no_lock = 1;
-	assert_int_equal(gfsb_ops_verify(m, &vo, &vr), GFSB_OK);
-	assert_int_equal(vr.ndamage, 0);
-	assert_int_equal(vr.broken_total, 0);
-	gfsb_ops_verify_result_fini(&vr);
-	gfsb_repo_close(m);
+	(void)mirror_clean(f);
 	/* Monthly and weekly roles were promoted; what the source deleted
 	 * waited on its lock, then went. */
 	assert_true(promoted > 0);
@@ -521,12 +554,9 @@ test_refused_delete(void **state)
 	struct gfsb_prune_result pr;
 	struct gfsb_sync_opts so;
 	struct gfsb_sync_result sr;
-	struct gfsb_verify_opts vo;
-	struct gfsb_verify_result vr;
 	struct gfsb_retention ret;
 	struct gfsb_snapshot **list;
 	struct gfsb_policy *last1;
-	struct gfsb_repo *m;
 	char path[256];
 	size_t n;
 	int day;
@@ -574,70 +604,7 @@ test_refused_delete(void **state)
 	assert_true(sr.delete_refused >= 1);
 	assert_true(sr.kept >= 1);
 	/* Whole: every snapshot it lists, the kept one included. */
-	assert_int_equal(gfsb_repo_open_mirror(f->src, f->dst_be, &m),
-	    GFSB_OK);
-	memset(&vo, 0, sizeof(vo));
-	vo.read = GFSB_VERIFY_READ_ALL;
-	vo.no_lock = 1;
-	assert_int_equal(gfsb_ops_verify(m, &vo, &vr), GFSB_OK);
-	assert_int_equal(vr.ndamage, 0);
-	assert_int_equal(vr.broken_total, 0);
-	assert_true(vr.snapshots >= 2);
-	gfsb_ops_verify_result_fini(&vr);
-	gfsb_repo_close(m);
-}
-
-/* Back up f->dir into r at day's 01:00. */
-static void
-backup_at(struct fx *f, struct gfsb_repo *r, int day)
-{
-	const char *paths[1] = { f->dir };
-	struct gfsb_backup_opts bo;
-	struct gfsb_backup_result br;
-	char name[32];
-
-	snprintf(name, sizeof(name), "w%03d", day);
-	write_file(f->dir, name, 20000);
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.has_time = 1;
-	bo.time.sec = at(day, 1);
-	bo.threads = 1;
-	assert_int_equal(gfsb_ops_backup(r, &bo, &br), GFSB_OK);
-}
-
-/* Sync src's repository to be at day's 02:00 under f's policy. */
-static gfsb_err
-sync_at(struct fx *f, struct gfsb_repo *src, struct gfsb_backend *be,
-    int day, enum gfsb_lock_mode mode, struct gfsb_sync_result *sr)
-{
-	struct gfsb_sync_opts so;
-	struct gfsb_lock_opts lo;
-
-	gfsb_backend_mem_set_time(be, at(day, 2));
-	memset(&lo, 0, sizeof(lo));
-	lo.policy = f->policy;
-	lo.now.sec = at(day, 2);
-	lo.margin = MARGIN;
-	lo.ledger = f->ledger;
-	memset(&so, 0, sizeof(so));
-	so.threads = 2;
-	so.object_lock = mode;
-	so.locks = &lo;
-	return gfsb_ops_sync(src, be, &so, sr);
-}
-
-static size_t
-count(struct gfsb_backend *be, enum gfsb_obj type)
-{
-	struct gfsb_objlist l;
-	size_t n;
-
-	assert_int_equal(gfsb_backend_list_all(be, type, &l), GFSB_OK);
-	n = l.n;
-	gfsb_objlist_fini(&l);
-	return n;
+	assert_true(mirror_clean(f) >= 2);
 }
 
 /* A copy of the source's (version 1) config at be, compression changed:
@@ -682,16 +649,15 @@ test_write_only_sync(void **state)
 	struct fx *f = *state;
 	struct gfsb_backend *other;
 	struct gfsb_sync_result sr;
-	struct gfsb_verify_opts vo;
-	struct gfsb_verify_result vr;
 	struct gfsb_snapshot **list;
 	struct gfsb_objlist snaps;
-	struct gfsb_repo *w, *m;
+	struct gfsb_repo *w;
 	struct gfsb_buf before, after;
 	char wid[GFSB_ID_HEX];
 	int64_t until, latest;
 	size_t n, k, keys;
 
+	write_file(f->dir, "w0", 20000);
 	backup_at(f, f->src, 0);
 	assert_int_equal(sync_at(f, f->src, f->dst_be, 0,
 	    GFSB_LOCK_COMPLIANCE, &sr), GFSB_OK);
@@ -706,13 +672,13 @@ test_write_only_sync(void **state)
 
 	/* Before a full key's sync the mirror does not know the writer,
 	 * and nothing is written. */
-	keys = count(f->dst_be, GFSB_OBJ_KEY);
+	keys = fx_objects(f->dst_be, GFSB_OBJ_KEY);
 	assert_int_equal(sync_at(f, w, f->dst_be, 1, GFSB_LOCK_NONE, &sr),
 	    GFSB_EAUTH);
 	assert_non_null(strstr(gfsb_ctx_errmsg(f->ctx), "does not hold "
 	    "write-only key"));
 	gfsb_ctx_clearerr(f->ctx);
-	assert_int_equal(count(f->dst_be, GFSB_OBJ_KEY), keys);
+	assert_int_equal(fx_objects(f->dst_be, GFSB_OBJ_KEY), keys);
 
 	/* Another repository's config under the same keys: refused the
 	 * reader keys, its config as it was. */
@@ -737,18 +703,20 @@ test_write_only_sync(void **state)
 	assert_int_equal(sync_at(f, f->src, f->dst_be, 1,
 	    GFSB_LOCK_COMPLIANCE, &sr), GFSB_OK);
 	assert_true(sr.upgraded);
-	assert_int_equal(count(f->dst_be, GFSB_OBJ_KEY), keys + 1);
+	assert_int_equal(fx_objects(f->dst_be, GFSB_OBJ_KEY), keys + 1);
 	assert_int_equal(sync_at(f, f->src, f->dst_be, 1,
 	    GFSB_LOCK_COMPLIANCE, &sr), GFSB_OK);
 	assert_false(sr.upgraded);
 
 	/* Two nights of the writer: backup, sync in the key file's mode. */
+	write_file(f->dir, "w2", 20000);
 	backup_at(f, w, 2);
 	assert_int_equal(sync_at(f, w, f->dst_be, 2, GFSB_LOCK_NONE, &sr),
 	    GFSB_OK);
 	assert_int_equal(sr.locked, GFSB_LOCK_COMPLIANCE);
 	assert_true(sr.copied >= 3);
 	assert_int_equal(sr.deleted, 0);
+	write_file(f->dir, "w3", 20000);
 	backup_at(f, w, 3);
 	assert_int_equal(sync_at(f, w, f->dst_be, 3, GFSB_LOCK_NONE, &sr),
 	    GFSB_OK);
@@ -783,19 +751,10 @@ test_write_only_sync(void **state)
 	assert_int_equal(sync_at(f, w, f->dst_be, 40, GFSB_LOCK_NONE, &sr),
 	    GFSB_OK);
 	assert_int_equal(sr.deleted, 0);
-	assert_int_equal(count(f->dst_be, GFSB_OBJ_SNAPSHOT), 3);
+	assert_int_equal(fx_objects(f->dst_be, GFSB_OBJ_SNAPSHOT), 3);
 
 	/* The full key reads all three at the mirror. */
-	assert_int_equal(gfsb_repo_open_mirror(f->src, f->dst_be, &m),
-	    GFSB_OK);
-	memset(&vo, 0, sizeof(vo));
-	vo.read = GFSB_VERIFY_READ_ALL;
-	vo.no_lock = 1;
-	assert_int_equal(gfsb_ops_verify(m, &vo, &vr), GFSB_OK);
-	assert_int_equal(vr.ndamage, 0);
-	assert_int_equal(vr.snapshots, 3);
-	gfsb_ops_verify_result_fini(&vr);
-	gfsb_repo_close(m);
+	assert_int_equal(mirror_clean(f), 3);
 	gfsb_repo_close(w);
 }
 

@@ -155,19 +155,6 @@ sync_now(struct fixture *f, enum gfsb_sync_delete mode, int dry,
 	return gfsb_ops_sync(f->x.r, f->dst, &so, res);
 }
 
-/* Objects of type in be. */
-static size_t
-count(struct gfsb_backend *be, enum gfsb_obj type)
-{
-	struct gfsb_objlist l;
-	size_t n;
-
-	assert_int_equal(gfsb_backend_list_all(be, type, &l), GFSB_OK);
-	n = l.n;
-	gfsb_objlist_fini(&l);
-	return n;
-}
-
 /* The mirror, read whole: every pack, every blob. */
 static void
 mirror_reads_clean(struct fixture *f, size_t snapshots)
@@ -195,15 +182,15 @@ test_first_and_incremental(void **state)
 {
 	struct fixture *f = *state;
 	struct gfsb_sync_result res;
-	size_t packs = count(f->x.be, GFSB_OBJ_PACK);
+	size_t packs = fx_objects(f->x.be, GFSB_OBJ_PACK);
 
 	gfsb_backend_mem_on_write(f->dst, on_write, f);
 	assert_int_equal(sync_now(f, GFSB_SYNC_DELETE_AFTER_LOCK, 0, &res),
 	    GFSB_OK);
 	assert_int_equal(res.initialized, 1);
 	assert_int_equal(res.failed, 0);
-	assert_int_equal(count(f->dst, GFSB_OBJ_PACK), packs);
-	assert_int_equal(count(f->dst, GFSB_OBJ_SNAPSHOT), 3);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_PACK), packs);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_SNAPSHOT), 3);
 	assert_true(f->checked >= res.copied - 2);	/* all but config, key */
 	mirror_reads_clean(f, 3);
 
@@ -237,7 +224,7 @@ test_dry_run(void **state)
 	gfsb_backend_mem_on_write(f->dst, NULL, NULL);
 	assert_true(res.copied > 0);
 	assert_int_equal(f->writes, 0);
-	assert_int_equal(count(f->dst, GFSB_OBJ_CONFIG), 0);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_CONFIG), 0);
 }
 
 /* Forget the first two nights and prune at the source. */
@@ -275,9 +262,9 @@ test_deletions_mirrored(void **state)
 	gfsb_backend_mem_on_write(f->dst, NULL, NULL);
 	assert_true(res.deleted >= 2);
 	assert_true(f->checked >= res.deleted);
-	assert_int_equal(count(f->dst, GFSB_OBJ_SNAPSHOT), 1);
-	assert_int_equal(count(f->dst, GFSB_OBJ_PACK),
-	    count(f->x.be, GFSB_OBJ_PACK));
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_SNAPSHOT), 1);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_PACK),
+	    fx_objects(f->x.be, GFSB_OBJ_PACK));
 	mirror_reads_clean(f, 1);
 }
 
@@ -298,7 +285,7 @@ test_deletions_kept(void **state)
 	 * by an index of its own once the source's no longer names them. */
 	assert_int_equal(res.deleted, 0);
 	assert_true(res.kept >= 2);
-	assert_int_equal(count(f->dst, GFSB_OBJ_SNAPSHOT), 3);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_SNAPSHOT), 3);
 	mirror_reads_clean(f, 3);
 }
 
@@ -315,9 +302,9 @@ test_source_outage(void **state)
 	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_PACK, NULL, GFSB_OK);
 	assert_int_equal(e, GFSB_ENET);
 	/* Nothing that needs the packs was copied. */
-	assert_int_equal(count(f->dst, GFSB_OBJ_PACK), 0);
-	assert_int_equal(count(f->dst, GFSB_OBJ_SNAPSHOT), 0);
-	assert_int_equal(count(f->dst, GFSB_OBJ_INDEX), 0);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_PACK), 0);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_SNAPSHOT), 0);
+	assert_int_equal(fx_objects(f->dst, GFSB_OBJ_INDEX), 0);
 	/* The outage over, the next sync completes the mirror. */
 	assert_int_equal(sync_now(f, GFSB_SYNC_DELETE_AFTER_LOCK, 0, &res),
 	    GFSB_OK);
