@@ -2077,6 +2077,34 @@ gfsb_err gfsb_ops_check(const struct gfsb_check_opts *o,
     struct gfsb_check_result *res) GFSB_WUR;
 void gfsb_ops_check_result_fini(struct gfsb_check_result *res);
 
+/* ---- options whose values are the engines' settings ---- */
+
+/*
+ * Callbacks for gfsb_opt_parse (gfsb_opt_fn: see opt.h), each with
+ * o->value where its value goes.  Each returns GFSB_OK, or GFSB_EINVAL
+ * with one line in ctx naming the option and what it takes.  Thread-safe
+ * (they touch only o->value).
+ *
+ * gfsb_ops_opt_lock_mode: an Object Lock mode into an enum
+ * gfsb_lock_mode: compliance or governance ("invalid --NAME X: give
+ * compliance or governance").
+ *
+ * gfsb_ops_opt_read_data: verify's --read-data (arg NULL: every pack)
+ * or --read-data-subset ARG (gfsb_ops_verify_parse_subset) into a struct
+ * gfsb_check_args; one of them, once.
+ *
+ * gfsb_ops_opt_keep: a retention rule into a struct gfsb_policy, the
+ * option's name being the rule's (keep-daily ...: gfsb_gfs_policy_set,
+ * its errors naming --NAME); GFSB_ENOMEM too.
+ */
+struct gfsb_opt;
+gfsb_err gfsb_ops_opt_lock_mode(struct gfsb_ctx *ctx,
+    const struct gfsb_opt *o, const char *arg, void *cookie);
+gfsb_err gfsb_ops_opt_read_data(struct gfsb_ctx *ctx,
+    const struct gfsb_opt *o, const char *arg, void *cookie);
+gfsb_err gfsb_ops_opt_keep(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
+    const char *arg, void *cookie);
+
 /* ---- helpers shared by the engines and the CLI ---- */
 
 /*

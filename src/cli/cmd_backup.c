@@ -61,30 +61,6 @@ summary(struct cli *c, const struct gfsb_backup_result *res, int json)
 	return EXIT_PARTIAL;
 }
 
-/* -e: a pattern, never empty. */
-static gfsb_err
-opt_exclude(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	(void)cookie;
-	if (*arg == '\0')
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty exclude "
-		    "pattern");
-	return gfsb_opt_list_add(o->value, arg);
-}
-
-/* --host: a name, never empty. */
-static gfsb_err
-opt_host(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	(void)cookie;
-	if (*arg == '\0')
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty host name");
-	*(const char **)o->value = arg;
-	return GFSB_OK;
-}
-
 /* The paths given, then those the lists name (gfsb_ops_list_gather). */
 static int
 all_paths(struct cli *c, char **argv, int n,
@@ -150,7 +126,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	double last_status = -1;
 	gfsb_err e;
 	const struct gfsb_opt opts[] = {
-		GFSB_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
+		GFSB_OPT_LIST_NONEMPTY("exclude", 'e', &excl,
+		    "exclude pattern"),
 		GFSB_OPT_LIST("exclude-file", 0, &files),
 		GFSB_OPT_FLAG("exclude-caches", 0, &bo.exclude_caches),
 		GFSB_OPT_LIST("exclude-if-present", 0, &tagfiles),
@@ -161,8 +138,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		    &lists[GFSB_LIST_VERBATIM]),
 		GFSB_OPT_LIST("files-from-raw", 0, &lists[GFSB_LIST_RAW]),
 		GFSB_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
-		GFSB_OPT_CALLBACK("tag", 0, &tags, cli_opt_tag),
-		GFSB_OPT_CALLBACK("host", 0, &bo.host, opt_host),
+		GFSB_OPT_TAG("tag", 0, &tags),
+		GFSB_OPT_NONEMPTY("host", 0, &bo.host, "host name"),
 		{ GFSB_OPT_(TIME, "time", 0, &bo.time), .label = "time",
 		  .hint = ": use 'YYYY-MM-DD HH:MM:SS'", .given = &time_given },
 		GFSB_OPT_STRING("parent", 0, &bo.parent),

@@ -56,7 +56,7 @@ parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 		GFSB_OPT_NUMBER("threads", 0, &a->so.threads, 1,
 		    GFSB_SYNC_THREADS_MAX, NULL),
 		GFSB_OPT_CALLBACK("object-lock", 0, &a->so.object_lock,
-		    cli_opt_lock_mode),
+		    gfsb_ops_opt_lock_mode),
 		GFSB_OPT_STRING("policy", 0, &a->policy),
 		GFSB_OPT_DURATION("lock-margin", 0, &a->lo.margin, 0,
 		    ": give e.g. 2d, 36h, 90s"),

@@ -38,68 +38,13 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 struct vargs {
 	struct gfsb_check_args args;	/* the settings it gave */
 	struct gfsb_config cfg;		/* ... over --config's: the ones */
-	char **to;		/* --mail-to's addresses (ours) */
-	size_t nto;
+	struct gfsb_opt_strv to; /* --mail-to's addresses (ours) */
 	unsigned threads;
 	int json, no_lock;
 	const char *time_given;	/* --time was given */
 	enum gfsb_lock_mode expect_lock;
 	struct gfsb_time now;
 };
-
-/* --read-data and --read-data-subset: one of them, once. */
-static gfsb_err
-read_opt(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	struct gfsb_check_args *g = o->value;
-
-	(void)cookie;
-	if (g->have_read++)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give --read-data or "
-		    "--read-data-subset once");
-	if (arg == NULL)
-		g->read = GFSB_VERIFY_READ_ALL;
-	else if (gfsb_ops_verify_parse_subset(arg, &g->read, &g->slice,
-	    &g->slices, &g->percent) != GFSB_OK)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid "
-		    "--read-data-subset %s: give N/T, rotate/T or P%%", arg);
-	return GFSB_OK;
-}
-
-/* --mail-to takes one address or several separated by commas. */
-static gfsb_err
-mail_to(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	struct vargs *a = o->value;
-	const char *p = arg, *end;
-
-	(void)ctx;
-	(void)cookie;
-	for (; *p != '\0'; p = *end ? end + 1 : end) {
-		p += strspn(p, " ");
-		end = p + strcspn(p, ",");
-		if (end != p && gfsb_strv_addf(&a->to, &a->nto, "%.*s",
-		    (int)(end - p), p) != GFSB_OK)
-			return GFSB_ENOMEM;
-	}
-	return GFSB_OK;
-}
-
-/* --drill SIZE: more than nothing. */
-static gfsb_err
-drill_opt(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	uint64_t *size = o->value;
-
-	(void)cookie;
-	if (gfsb_size_parse(arg, size) != GFSB_OK || *size == 0)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid --drill %s: "
-		    "give a size, e.g. 256MiB or 2GiB", arg);
-	return GFSB_OK;
-}
 
 static const struct gfsb_opt_enum mail_on[] = {
 	{ "always", 1 }, { "failure", 2 }, { NULL, 0 }
@@ -109,6 +54,8 @@ static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
 	struct gfsb_check_args *g = &a->args;
+	/* --read-data and --read-data-subset: one of them, once. */
+	gfsb_opt_fn *const read_opt = gfsb_ops_opt_read_data;
 	const struct gfsb_opt opts[] = {
 		GFSB_OPT_ACTION("read-data", 0, g, read_opt),
 		GFSB_OPT_CALLBACK("read-data-subset", 0, g, read_opt),
@@ -126,7 +73,8 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 		GFSB_OPT_FLAG("mail", 0, &g->mail),
 		GFSB_OPT_STRING("smtp-url", 0, &g->smtp_url),
 		GFSB_OPT_STRING("mail-from", 0, &g->mail_from),
-		GFSB_OPT_CALLBACK("mail-to", 0, a, mail_to),
+		/* One address or several separated by commas. */
+		GFSB_OPT_SPLIT("mail-to", 0, &a->to),
 		GFSB_OPT_STRING("smtp-user", 0, &g->smtp_user),
 		GFSB_OPT_STRING("smtp-password-file", 0,
 		    &g->smtp_password_file),
@@ -135,10 +83,14 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 		GFSB_OPT_STRING("config", 0, &g->config),
 		GFSB_OPT_FLAG("no-lock", 0, &a->no_lock),
 		GFSB_OPT_CALLBACK("object-lock", 0, &a->expect_lock,
-		    cli_opt_lock_mode),
+		    gfsb_ops_opt_lock_mode),
 		GFSB_OPT_DURATION("lock-margin", 0, &g->lock_margin, 0,
 		    ": give e.g. 2d, 36h, 90s"),
-		GFSB_OPT_CALLBACK("drill", 0, &g->drill, drill_opt),
+		/* More than nothing. */
+		{ GFSB_OPT_(SIZE, "drill", 0, &g->drill),
+		  .size = sizeof(g->drill), .min = 1,
+		  .max = (long long)UINT64_MAX,
+		  .hint = ": give a size, e.g. 256MiB or 2GiB" },
 		GFSB_OPT_STRING("drill-scratch", 0, &g->drill_scratch),
 		GFSB_OPT_DURATION("recovery-time-objective", 0, &g->rto, 1,
 		    ": give e.g. 4h, 1d12h, 90m"),
@@ -225,8 +177,8 @@ settle(struct cli *c, struct vargs *a)
 	g->cache_dir = c->cache_dir;
 	g->retry_lock = c->retry_lock;
 	g->as_of = c->as_of != 0;
-	g->mail_to = (const char *const *)a->to;
-	g->nmail_to = a->nto;
+	g->mail_to = (const char *const *)a->to.v;
+	g->nmail_to = a->to.n;
 	if (g->config != NULL && *g->config == '\0')
 		return cli_usage_error(c, "--config: no file given");
 	if ((e = gfsb_ops_check_settle(c->ctx, g, &a->cfg)) != GFSB_OK)
@@ -341,6 +293,6 @@ out:
 	cli_close(c);
 	c->repo = c->password_file = c->cache_dir = NULL;
 	gfsb_config_fini(&a.cfg);
-	gfsb_strv_free(a.to, a.nto);
+	gfsb_strv_free(a.to.v, a.to.n);
 	return rc;
 }
