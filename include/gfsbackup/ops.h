@@ -30,6 +30,21 @@ enum gfsb_ops_line {
 typedef void gfsb_ops_line_fn(void *cookie, enum gfsb_ops_line kind,
     const char *line);
 
+/* Seconds between two progress lines drawn on a terminal: often enough
+ * to look alive, seldom enough not to cost. */
+#define GFSB_OPS_PROGRESS_EVERY 0.2
+
+/*
+ * gfsb_ops_progress_due(last, seconds, every, finished):
+ * Whether a progress report at seconds (into the work) is to be shown:
+ * when the work is finished (the last one is never dropped), or when at
+ * least every seconds have passed since the one shown at *last (start
+ * *last at -1: the first is shown at 0 s if every <= 1).  If it is,
+ * *last becomes seconds.  Thread-safe for distinct last.
+ */
+int gfsb_ops_progress_due(double *last, double seconds, double every,
+    int finished);
+
 /* ---- path patterns (exclude, include) ---- */
 
 struct gfsb_patterns;

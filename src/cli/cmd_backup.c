@@ -29,10 +29,9 @@ progress_json(void *cookie, const struct gfsb_backup_progress *p)
 	double *last = cookie;
 	char *line;
 
-	if (p->seconds - *last < 1.0 || (line =
+	if (!gfsb_ops_progress_due(last, p->seconds, 1.0, 0) || (line =
 	    gfsb_ops_backup_status_json(p)) == NULL)
 		return;
-	*last = p->seconds;
 	printf("%s\n", line);
 	fflush(stdout);
 	free(line);

@@ -23,9 +23,9 @@ progress(void *cookie, const struct gfsb_sync_progress *p)
 	struct sync_view *v = cookie;
 	char line[256];
 
-	if (p->objects_done < p->objects_total && p->seconds - v->drawn < 0.2)
+	if (!gfsb_ops_progress_due(&v->drawn, p->seconds,
+	    GFSB_OPS_PROGRESS_EVERY, p->objects_done >= p->objects_total))
 		return;
-	v->drawn = p->seconds;
 	gfsb_ops_sync_progress_line(p, line, sizeof(line));
 	cli_progress(v->c, line);
 }

@@ -27,9 +27,9 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 	struct verify_view *v = cookie;
 	char line[160];
 
-	if (p->seconds - v->drawn < 0.2 && p->done < p->total)
+	if (!gfsb_ops_progress_due(&v->drawn, p->seconds,
+	    GFSB_OPS_PROGRESS_EVERY, p->done >= p->total))
 		return;
-	v->drawn = p->seconds;
 	gfsb_ops_verify_progress_line(p, line, sizeof(line));
 	cli_progress(v->c, line);
 }
