@@ -2092,6 +2092,52 @@ gfsb_err gfsb_ops_check(const struct gfsb_check_opts *o,
     struct gfsb_check_result *res) GFSB_WUR;
 void gfsb_ops_check_result_fini(struct gfsb_check_result *res);
 
+/* What gfsb_ops_check_open found and opened, for the options it fills to
+ * point to; close it with gfsb_ops_check_close after gfsb_ops_check. */
+struct gfsb_check_copies {
+	char state_base[4200];		/* "" when no state is kept */
+	struct gfsb_backend *offsite;	/* NULL: none needed, or not opened */
+	gfsb_err offsite_err;		/* why not (GFSB_OK: fine) */
+	char offsite_error[1100];	/* ... in one line */
+};
+
+/*
+ * gfsb_ops_check_open(ctx, a, cfg, r, url, remote, co, cp):
+ * The copies a check needs, and gfsb_ops_check's options for them:
+ * cfg (from gfsb_ops_check_settle) names the repository url when it did
+ * not (r is the repository opened from url); the state directory
+ * (gfsb_ops_state_base) when state is kept (not a->no_state), a
+ * report is made or a drill; the
+ * offsite copy when cfg names one and a report or a drill needs it:
+ * a->offsite_url under remote (the global options; NULL: the defaults),
+ * else cfg's [offsite] section (gfsb_ops_run_open_offsite).  An offsite
+ * copy that cannot be opened does not stop the check: cp->offsite_err
+ * and cp->offsite_error say why (and the context still holds the
+ * detail), and the stages that needed it say so.  Fills co->run's cfg,
+ * ctx, repo, offsite, offsite_error, state_base and connections (from
+ * remote), and co->no_state (also with a->as_of: a look at the past
+ * keeps no state); the rest of co is the caller's.  Returns
+ * GFSB_OK; GFSB_EINVAL (said in ctx) when there is no state directory;
+ * GFSB_ENOMEM.  Then close cp with gfsb_ops_check_close (NULL-safe
+ * inside).
+ */
+gfsb_err gfsb_ops_check_open(struct gfsb_ctx *ctx,
+    const struct gfsb_check_args *a, struct gfsb_config *cfg,
+    struct gfsb_repo *r, const char *url,
+    const struct gfsb_backend_opts *remote, struct gfsb_check_opts *co,
+    struct gfsb_check_copies *cp) GFSB_WUR;
+void gfsb_ops_check_close(struct gfsb_check_copies *cp);
+
+/*
+ * gfsb_ops_check_exit(res):
+ * gfsbackup verify's exit status for what gfsb_ops_check did: the first
+ * stage's that is not 0 (verify: 1 when it found damage, else the
+ * status of its error when it could not run; the drill: its error's,
+ * 1 when a file came back wrong); else 1 when a report was made and
+ * not delivered; else 0.  Thread-safe.
+ */
+int gfsb_ops_check_exit(const struct gfsb_check_result *res);
+
 /* ---- options whose values are the engines' settings ---- */
 
 /*
