@@ -1279,6 +1279,41 @@ void gfsb_ops_sync_progress_line(const struct gfsb_sync_progress *p,
 gfsb_err gfsb_ops_sync_lines(const struct gfsb_sync_result *res,
     int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
+/* What gfsbackup sync's command line gave besides the options it puts
+ * straight into struct gfsb_sync_opts and struct gfsb_lock_opts. */
+struct gfsb_sync_args {
+	int delete_mode;	/* an enum gfsb_sync_delete; -1: not given */
+	int64_t as_of;		/* the source as it stood then; 0: now */
+	int connections;	/* transfers at once (--connections); 0:
+				   not given */
+	const char *cache_dir;	/* NULL: the default cache */
+	int no_cache;		/* no cache at all */
+	const struct gfsb_policy *policy; /* a locked mirror's dates; NULL:
+					     the margin alone */
+	const char *ledger;	/* the mirror's ledger of lock dates */
+};
+
+/*
+ * gfsb_ops_sync_opts_init(a, so, lo):
+ * sync's settings before its command line: nothing given (a's delete
+ * mode -1), lo's margin GFSB_LOCK_MARGIN_DEFAULT, the rest 0.
+ */
+void gfsb_ops_sync_opts_init(struct gfsb_sync_args *a,
+    struct gfsb_sync_opts *so, struct gfsb_lock_opts *lo);
+
+/*
+ * gfsb_ops_sync_settle(a, so, lo):
+ * sync's settings once its command line is parsed: the delete mode given,
+ * else never for a look at the past (a->as_of: a mirror that holds newer
+ * snapshots keeps them) and so's own otherwise; threads as given, else
+ * a->connections, else 4; the mirror's cache (none with a->no_cache,
+ * else a->cache_dir, else the default); a locked mirror's dates under
+ * a->policy, with a->ledger, from now (the clock), so->locks = lo.
+ * Thread-safe.
+ */
+void gfsb_ops_sync_settle(const struct gfsb_sync_args *a,
+    struct gfsb_sync_opts *so, struct gfsb_lock_opts *lo);
+
 /* ---- verify ---- */
 
 /* Which packs a verification reads (all of them are checked for
