@@ -1007,6 +1007,20 @@ gfsb_err gfsb_ops_forget_ids(struct gfsb_repo *r, const char *const *ids,
 void gfsb_ops_forget_ids_fini(struct gfsb_forget_ids_result *res);
 
 /*
+ * gfsb_ops_forget_check(ctx, nids, policy_file, rules, json, host):
+ * Whether what gfsbackup forget was given goes together: nids snapshot
+ * ids, or else one policy: a file (policy_file) or the rules given as
+ * options (rules, may be NULL: none).  Ids go with no policy, no --json
+ * and no --host (those are a policy's); a policy must be one of the two
+ * and never empty (it would keep nothing).  GFSB_OK, or GFSB_EINVAL
+ * with the line that says what to give in ctx; nothing is read.
+ * Thread-safe.
+ */
+gfsb_err gfsb_ops_forget_check(struct gfsb_ctx *ctx, size_t nids,
+    const char *policy_file, const struct gfsb_policy *rules, int json,
+    const char *host) GFSB_WUR;
+
+/*
  * gfsb_ops_forget_json(res):
  * A malloc'd JSON array in restic's shape: per group {tags, host, paths,
  * keep, remove, reasons: [{snapshot, matches, counters}]}.

@@ -141,26 +141,15 @@ cmd_forget(struct cli *c, int argc, char **argv)
 		return cli_fail(c, GFSB_ENOMEM);
 	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK)
 		goto out;
+	if (gfsb_ops_forget_check(c->ctx, (size_t)(argc - optind), a.policy,
+	    a.flags, a.json, a.fo.host) != GFSB_OK) {
+		rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+		goto out;
+	}
 	if (optind != argc) {
-		if (a.policy != NULL || !gfsb_gfs_policy_empty(a.flags) ||
-		    a.json || a.fo.host != NULL) {
-			rc = cli_usage_error(c, "give snapshot ids or a "
-			    "policy, not both");
-			goto out;
-		}
 		rc = forget_ids(c, (const char *const *)argv + optind,
 		    (size_t)(argc - optind), a.fo.dry_run, a.prune ? &a.po :
 		    NULL);
-		goto out;
-	}
-	if (a.policy != NULL && !gfsb_gfs_policy_empty(a.flags)) {
-		rc = cli_usage_error(c, "give --policy or rules as options, "
-		    "not both");
-		goto out;
-	}
-	if (a.policy == NULL && gfsb_gfs_policy_empty(a.flags)) {
-		rc = cli_usage_error(c, "no policy: give --policy FILE or "
-		    "--keep-* rules (an empty policy would keep nothing)");
 		goto out;
 	}
 	/* Read the policy before anything else: its errors come first. */
