@@ -278,6 +278,20 @@ struct gfsb_backup_stream {
 };
 
 /*
+ * gfsb_ops_backup_stream_check(ctx, use_stdin, from_cmd, nargs, name, o):
+ * Whether backup's command line goes together as to streams: --stdin
+ * (use_stdin: no paths, nargs 0) or --stdin-from-command (from_cmd: the
+ * command, nargs words, after --), not both; --stdin-filename (name)
+ * only with one of them; and a stream goes whole: no o->dry_run, no
+ * o->nexcludes nor o->nexclude_files.  GFSB_OK (also for no stream at
+ * all), or GFSB_EINVAL with the line that says what to give in ctx.
+ * Thread-safe.
+ */
+gfsb_err gfsb_ops_backup_stream_check(struct gfsb_ctx *ctx, int use_stdin,
+    int from_cmd, int nargs, const char *name,
+    const struct gfsb_backup_opts *o) GFSB_WUR;
+
+/*
  * gfsb_ops_backup_streams(r, o, s, n, res):
  * Back up n streams into a new snapshot, each read to its end, chunked,
  * deduplicated and stored as a file /NAME (mode 0600, the user's, the
