@@ -30,6 +30,21 @@ enum gfsb_ops_line {
 typedef void gfsb_ops_line_fn(void *cookie, enum gfsb_ops_line kind,
     const char *line);
 
+/* Seconds between two progress lines drawn on a terminal: often enough
+ * to look alive, seldom enough not to cost. */
+#define GFSB_OPS_PROGRESS_EVERY 0.2
+
+/*
+ * gfsb_ops_progress_due(last, seconds, every, finished):
+ * Whether a progress report at seconds (into the work) is to be shown:
+ * when the work is finished (the last one is never dropped), or when at
+ * least every seconds have passed since the one shown at *last (start
+ * *last at -1: the first is shown at 0 s if every <= 1).  If it is,
+ * *last becomes seconds.  Thread-safe for distinct last.
+ */
+int gfsb_ops_progress_due(double *last, double seconds, double every,
+    int finished);
+
 /* ---- path patterns (exclude, include) ---- */
 
 struct gfsb_patterns;
@@ -261,6 +276,20 @@ struct gfsb_backup_stream {
 					   standard output it is; NULL: fd */
 	int fd;				/* read to its end when argv is NULL */
 };
+
+/*
+ * gfsb_ops_backup_stream_check(ctx, use_stdin, from_cmd, nargs, name, o):
+ * Whether backup's command line goes together as to streams: --stdin
+ * (use_stdin: no paths, nargs 0) or --stdin-from-command (from_cmd: the
+ * command, nargs words, after --), not both; --stdin-filename (name)
+ * only with one of them; and a stream goes whole: no o->dry_run, no
+ * o->nexcludes nor o->nexclude_files.  GFSB_OK (also for no stream at
+ * all), or GFSB_EINVAL with the line that says what to give in ctx.
+ * Thread-safe.
+ */
+gfsb_err gfsb_ops_backup_stream_check(struct gfsb_ctx *ctx, int use_stdin,
+    int from_cmd, int nargs, const char *name,
+    const struct gfsb_backup_opts *o) GFSB_WUR;
 
 /*
  * gfsb_ops_backup_streams(r, o, s, n, res):
@@ -992,6 +1021,20 @@ gfsb_err gfsb_ops_forget_ids(struct gfsb_repo *r, const char *const *ids,
 void gfsb_ops_forget_ids_fini(struct gfsb_forget_ids_result *res);
 
 /*
+ * gfsb_ops_forget_check(ctx, nids, policy_file, rules, json, host):
+ * Whether what gfsbackup forget was given goes together: nids snapshot
+ * ids, or else one policy: a file (policy_file) or the rules given as
+ * options (rules, may be NULL: none).  Ids go with no policy, no --json
+ * and no --host (those are a policy's); a policy must be one of the two
+ * and never empty (it would keep nothing).  GFSB_OK, or GFSB_EINVAL
+ * with the line that says what to give in ctx; nothing is read.
+ * Thread-safe.
+ */
+gfsb_err gfsb_ops_forget_check(struct gfsb_ctx *ctx, size_t nids,
+    const char *policy_file, const struct gfsb_policy *rules, int json,
+    const char *host) GFSB_WUR;
+
+/*
  * gfsb_ops_forget_json(res):
  * A malloc'd JSON array in restic's shape: per group {tags, host, paths,
  * keep, remove, reasons: [{snapshot, matches, counters}]}.
@@ -1267,6 +1310,41 @@ void gfsb_ops_sync_progress_line(const struct gfsb_sync_progress *p,
  */
 gfsb_err gfsb_ops_sync_lines(const struct gfsb_sync_result *res,
     int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
+/* What gfsbackup sync's command line gave besides the options it puts
+ * straight into struct gfsb_sync_opts and struct gfsb_lock_opts. */
+struct gfsb_sync_args {
+	int delete_mode;	/* an enum gfsb_sync_delete; -1: not given */
+	int64_t as_of;		/* the source as it stood then; 0: now */
+	int connections;	/* transfers at once (--connections); 0:
+				   not given */
+	const char *cache_dir;	/* NULL: the default cache */
+	int no_cache;		/* no cache at all */
+	const struct gfsb_policy *policy; /* a locked mirror's dates; NULL:
+					     the margin alone */
+	const char *ledger;	/* the mirror's ledger of lock dates */
+};
+
+/*
+ * gfsb_ops_sync_opts_init(a, so, lo):
+ * sync's settings before its command line: nothing given (a's delete
+ * mode -1), lo's margin GFSB_LOCK_MARGIN_DEFAULT, the rest 0.
+ */
+void gfsb_ops_sync_opts_init(struct gfsb_sync_args *a,
+    struct gfsb_sync_opts *so, struct gfsb_lock_opts *lo);
+
+/*
+ * gfsb_ops_sync_settle(a, so, lo):
+ * sync's settings once its command line is parsed: the delete mode given,
+ * else never for a look at the past (a->as_of: a mirror that holds newer
+ * snapshots keeps them) and so's own otherwise; threads as given, else
+ * a->connections, else 4; the mirror's cache (none with a->no_cache,
+ * else a->cache_dir, else the default); a locked mirror's dates under
+ * a->policy, with a->ledger, from now (the clock), so->locks = lo.
+ * Thread-safe.
+ */
+void gfsb_ops_sync_settle(const struct gfsb_sync_args *a,
+    struct gfsb_sync_opts *so, struct gfsb_lock_opts *lo);
 
 /* ---- verify ---- */
 
@@ -2080,6 +2158,80 @@ struct gfsb_check_result {
 gfsb_err gfsb_ops_check(const struct gfsb_check_opts *o,
     struct gfsb_check_result *res) GFSB_WUR;
 void gfsb_ops_check_result_fini(struct gfsb_check_result *res);
+
+/* What gfsb_ops_check_open found and opened, for the options it fills to
+ * point to; close it with gfsb_ops_check_close after gfsb_ops_check. */
+struct gfsb_check_copies {
+	char state_base[4200];		/* "" when no state is kept */
+	struct gfsb_backend *offsite;	/* NULL: none needed, or not opened */
+	gfsb_err offsite_err;		/* why not (GFSB_OK: fine) */
+	char offsite_error[1100];	/* ... in one line */
+};
+
+/*
+ * gfsb_ops_check_open(ctx, a, cfg, r, url, remote, co, cp):
+ * The copies a check needs, and gfsb_ops_check's options for them:
+ * cfg (from gfsb_ops_check_settle) names the repository url when it did
+ * not (r is the repository opened from url); the state directory
+ * (gfsb_ops_state_base) when state is kept (not a->no_state), a
+ * report is made or a drill; the
+ * offsite copy when cfg names one and a report or a drill needs it:
+ * a->offsite_url under remote (the global options; NULL: the defaults),
+ * else cfg's [offsite] section (gfsb_ops_run_open_offsite).  An offsite
+ * copy that cannot be opened does not stop the check: cp->offsite_err
+ * and cp->offsite_error say why (and the context still holds the
+ * detail), and the stages that needed it say so.  Fills co->run's cfg,
+ * ctx, repo, offsite, offsite_error, state_base and connections (from
+ * remote), and co->no_state (also with a->as_of: a look at the past
+ * keeps no state); the rest of co is the caller's.  Returns
+ * GFSB_OK; GFSB_EINVAL (said in ctx) when there is no state directory;
+ * GFSB_ENOMEM.  Then close cp with gfsb_ops_check_close (NULL-safe
+ * inside).
+ */
+gfsb_err gfsb_ops_check_open(struct gfsb_ctx *ctx,
+    const struct gfsb_check_args *a, struct gfsb_config *cfg,
+    struct gfsb_repo *r, const char *url,
+    const struct gfsb_backend_opts *remote, struct gfsb_check_opts *co,
+    struct gfsb_check_copies *cp) GFSB_WUR;
+void gfsb_ops_check_close(struct gfsb_check_copies *cp);
+
+/*
+ * gfsb_ops_check_exit(res):
+ * gfsbackup verify's exit status for what gfsb_ops_check did: the first
+ * stage's that is not 0 (verify: 1 when it found damage, else the
+ * status of its error when it could not run; the drill: its error's,
+ * 1 when a file came back wrong); else 1 when a report was made and
+ * not delivered; else 0.  Thread-safe.
+ */
+int gfsb_ops_check_exit(const struct gfsb_check_result *res);
+
+/* ---- options whose values are the engines' settings ---- */
+
+/*
+ * Callbacks for gfsb_opt_parse (gfsb_opt_fn: see opt.h), each with
+ * o->value where its value goes.  Each returns GFSB_OK, or GFSB_EINVAL
+ * with one line in ctx naming the option and what it takes.  Thread-safe
+ * (they touch only o->value).
+ *
+ * gfsb_ops_opt_lock_mode: an Object Lock mode into an enum
+ * gfsb_lock_mode: compliance or governance ("invalid --NAME X: give
+ * compliance or governance").
+ *
+ * gfsb_ops_opt_read_data: verify's --read-data (arg NULL: every pack)
+ * or --read-data-subset ARG (gfsb_ops_verify_parse_subset) into a struct
+ * gfsb_check_args; one of them, once.
+ *
+ * gfsb_ops_opt_keep: a retention rule into a struct gfsb_policy, the
+ * option's name being the rule's (keep-daily ...: gfsb_gfs_policy_set,
+ * its errors naming --NAME); GFSB_ENOMEM too.
+ */
+struct gfsb_opt;
+gfsb_err gfsb_ops_opt_lock_mode(struct gfsb_ctx *ctx,
+    const struct gfsb_opt *o, const char *arg, void *cookie);
+gfsb_err gfsb_ops_opt_read_data(struct gfsb_ctx *ctx,
+    const struct gfsb_opt *o, const char *arg, void *cookie);
+gfsb_err gfsb_ops_opt_keep(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
+    const char *arg, void *cookie);
 
 /* ---- helpers shared by the engines and the CLI ---- */
 

@@ -19,10 +19,12 @@ enum gfsb_opt_kind {
 	GFSB_OPT_KIND_SET,	/* no argument: *(int *)value = min */
 	GFSB_OPT_KIND_COUNT,	/* no argument: ++*(int *)value */
 	GFSB_OPT_KIND_ACTION,	/* no argument: cb(ctx, o, NULL, cookie) */
-	GFSB_OPT_KIND_STRING,	/* *(const char **)value = arg (the last) */
-	GFSB_OPT_KIND_LIST,	/* repeatable: into a struct gfsb_opt_list */
+	GFSB_OPT_KIND_STRING,	/* *(const char **)value = arg (the last);
+				   min 1: never "" */
+	GFSB_OPT_KIND_LIST,	/* repeatable: into a struct gfsb_opt_list;
+				   min 1: never "" */
 	GFSB_OPT_KIND_NUMBER,	/* whole number in [min, max] */
-	GFSB_OPT_KIND_SIZE,	/* gfsb_size_parse, at most max */
+	GFSB_OPT_KIND_SIZE,	/* gfsb_size_parse, from min to max */
 	GFSB_OPT_KIND_DURATION,	/* gfsb_gfs_margin_parse, at least min:
 				   an int64_t */
 	GFSB_OPT_KIND_TIME,	/* gfsb_time_parse_local: struct gfsb_time */
@@ -30,7 +32,19 @@ enum gfsb_opt_kind {
 	GFSB_OPT_KIND_ENUM,	/* one of names: its value into an int */
 	GFSB_OPT_KIND_SET_OF,	/* names separated by commas: their values
 				   or'ed into an unsigned ("": 0) */
-	GFSB_OPT_KIND_CALLBACK	/* cb(ctx, o, arg, cookie) */
+	GFSB_OPT_KIND_CALLBACK,	/* cb(ctx, o, arg, cookie) */
+	GFSB_OPT_KIND_TAG,	/* repeatable: a word, never "" and without
+				   a comma, into a struct gfsb_opt_list;
+				   min 1: "" is taken, and adds nothing */
+	GFSB_OPT_KIND_SPLIT,	/* repeatable: items separated by commas
+				   (leading spaces and empty items dropped),
+				   copied into a struct gfsb_opt_strv */
+	GFSB_OPT_KIND_PAST,	/* a moment of the past after 1970, in local
+				   time (gfsb_time_parse_local): its
+				   seconds since the epoch, an int64_t */
+	GFSB_OPT_KIND_KIB,	/* a whole number of KiB, at least min: in
+				   bytes, a uint64_t */
+	GFSB_OPT_KIND_ABSPATH	/* as STRING, but an absolute path */
 };
 
 struct gfsb_ctx;
@@ -65,6 +79,13 @@ struct gfsb_opt {
 /* A repeatable option's arguments (the strings are not copied). */
 struct gfsb_opt_list {
 	const char **v;
+	size_t n;
+};
+
+/* A repeatable option's arguments split and copied (GFSB_OPT_SPLIT): the
+ * caller frees them with gfsb_strv_free(v, n). */
+struct gfsb_opt_strv {
+	char **v;
 	size_t n;
 };
 
@@ -107,6 +128,25 @@ struct gfsb_opt_list {
 	{ GFSB_OPT_(ACTION, l, s, p), .cb = (fn) }
 #define GFSB_OPT_CALLBACK(l, s, p, fn)                                    \
 	{ GFSB_OPT_(CALLBACK, l, s, p), .cb = (fn) }
+/* A string or a list's item that is never empty: "empty LABEL". */
+#define GFSB_OPT_NONEMPTY(l, s, p, lab)                                   \
+	{ GFSB_OPT_(STRING, l, s, GFSB_OPT_PTR(const char *, p)),         \
+	  .min = 1, .label = (lab) }
+#define GFSB_OPT_LIST_NONEMPTY(l, s, p, lab)                              \
+	{ GFSB_OPT_(LIST, l, s, GFSB_OPT_PTR(struct gfsb_opt_list, p)),   \
+	  .min = 1, .label = (lab) }
+#define GFSB_OPT_TAG(l, s, p)                                             \
+	{ GFSB_OPT_(TAG, l, s, GFSB_OPT_PTR(struct gfsb_opt_list, p)),    \
+	  .label = "tag" }
+#define GFSB_OPT_SPLIT(l, s, p)                                           \
+	{ GFSB_OPT_(SPLIT, l, s, GFSB_OPT_PTR(struct gfsb_opt_strv, p)) }
+#define GFSB_OPT_PAST(l, s, p)                                            \
+	{ GFSB_OPT_(PAST, l, s, GFSB_OPT_PTR(int64_t, p)) }
+#define GFSB_OPT_KIB(l, s, p, h)                                          \
+	{ GFSB_OPT_(KIB, l, s, GFSB_OPT_PTR(uint64_t, p)), .min = 1,      \
+	  .hint = (h) }
+#define GFSB_OPT_ABSPATH(l, s, p)                                         \
+	{ GFSB_OPT_(ABSPATH, l, s, GFSB_OPT_PTR(const char *, p)) }
 #define GFSB_OPT_END { .name = NULL }
 
 /* gfsb_opt_parse's max_args: any number of positional arguments. */
@@ -127,7 +167,8 @@ struct gfsb_opt_list {
  * known one it is closest to, a value out of its range with the range, a
  * missing value, more than max_args positional arguments unless
  * GFSB_OPT_ANY_ARGS); GFSB_ENOMEM; or a callback's error.  Values stored
- * before an error stay stored.  Not thread-safe (getopt's state).
+ * before an error stay stored (a SPLIT's copies too: the caller frees
+ * them either way).  Not thread-safe (getopt's state).
  */
 gfsb_err gfsb_opt_parse(struct gfsb_ctx *ctx, int argc, char **argv,
     const struct gfsb_opt *common, const struct gfsb_opt *opts,

@@ -79,16 +79,6 @@ const char *cli_help(const char *name);
 int cli_parse(struct cli *c, int argc, char **argv,
     const struct gfsb_opt *opts, int max_args);
 
-/* A GFSB_OPT_CALLBACK for a tag (a struct gfsb_opt_list): never empty,
- * and no comma, which would make it two. */
-gfsb_err cli_opt_tag(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
-    const char *arg, void *cookie);
-
-/* A GFSB_OPT_CALLBACK for --object-lock MODE into an enum
- * gfsb_lock_mode: compliance or governance. */
-gfsb_err cli_opt_lock_mode(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
-    const char *arg, void *cookie);
-
 /* Print "gfsbackup: CMD: message" for a usage error; return EXIT_USAGE. */
 int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
 

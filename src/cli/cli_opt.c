@@ -19,30 +19,6 @@
 /* Room for the global options (GFSB_OPT_END included). */
 #define GLOBAL_MAX 20
 
-gfsb_err
-cli_opt_tag(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	(void)cookie;
-	if (*arg == '\0' || strchr(arg, ',') != NULL)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid tag \"%s\"",
-		    arg);
-	return gfsb_opt_list_add(o->value, arg);
-}
-
-gfsb_err
-cli_opt_lock_mode(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
-    const char *arg, void *cookie)
-{
-	enum gfsb_lock_mode *m = o->value;
-
-	(void)cookie;
-	if (gfsb_lock_mode_parse(arg, m) != GFSB_OK || *m == GFSB_LOCK_NONE)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid "
-		    "--object-lock %s: give compliance or governance", arg);
-	return GFSB_OK;
-}
-
 /* -h: the command's help, then the global options'. */
 static gfsb_err
 opt_help(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
@@ -56,58 +32,6 @@ opt_help(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
 	fputs(cli_help(c->cmd), stdout);
 	fputs(cli_help("global"), stdout);
 	exit(EXIT_OK);
-}
-
-/* --as-of: a moment of the past, in local time like every --time. */
-static gfsb_err
-opt_as_of(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	struct gfsb_time t, now;
-
-	(void)cookie;
-	if (gfsb_time_parse_local(arg, &t) != GFSB_OK)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid --as-of %s: "
-		    "give 'YYYY-MM-DD HH:MM:SS'", arg);
-	gfsb_time_now(&now);
-	if (t.sec > now.sec)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--as-of %s is in the "
-		    "future: give a moment of the past", arg);
-	if (t.sec <= 0)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--as-of %s is before "
-		    "1970", arg);
-	*(int64_t *)o->value = t.sec;
-	return GFSB_OK;
-}
-
-/* --limit-upload KIB: KiB/s, kept in bytes/s. */
-static gfsb_err
-opt_limit_upload(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
-    const char *arg, void *cookie)
-{
-	char *end;
-	long v = 0;
-
-	(void)cookie;
-	v = strtol(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || v < 1)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid "
-		    "--limit-upload %s (KiB/s)", arg);
-	*(uint64_t *)o->value = (uint64_t)v * 1024;
-	return GFSB_OK;
-}
-
-/* --cache-dir: absolute, as the cache outlives the working directory. */
-static gfsb_err
-opt_cache_dir(struct gfsb_ctx *ctx, const struct gfsb_opt *o,
-    const char *arg, void *cookie)
-{
-	(void)cookie;
-	if (*arg != '/')
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--cache-dir %s: give "
-		    "an absolute path", arg);
-	*(const char **)o->value = arg;
-	return GFSB_OK;
 }
 
 /* The global options, for c, into out (in --help's order). */
@@ -129,11 +53,14 @@ global_opts(struct cli *c, struct gfsb_opt *out)
 		GFSB_OPT_STRING("cacert", 0, &c->remote.cacert),
 		GFSB_OPT_NUMBER("connections", 0, &c->remote.connections, 1,
 		    GFSB_CONNECTIONS_MAX, NULL),
-		GFSB_OPT_CALLBACK("limit-upload", 0, &c->remote.limit_upload,
-		    opt_limit_upload),
-		GFSB_OPT_CALLBACK("cache-dir", 0, &c->cache_dir, opt_cache_dir),
+		/* KiB/s, kept in bytes/s. */
+		GFSB_OPT_KIB("limit-upload", 0, &c->remote.limit_upload,
+		    " (KiB/s)"),
+		/* Absolute, as the cache outlives the working directory. */
+		GFSB_OPT_ABSPATH("cache-dir", 0, &c->cache_dir),
 		GFSB_OPT_FLAG("no-cache", 0, &c->no_cache),
-		GFSB_OPT_CALLBACK("as-of", 0, &c->as_of, opt_as_of),
+		/* A moment of the past, in local time like every --time. */
+		GFSB_OPT_PAST("as-of", 0, &c->as_of),
 		GFSB_OPT_DURATION("retry-lock", 0, &c->retry_lock, 1,
 		    ": give a duration like 30s, 10m or 2h"),
 		GFSB_OPT_END

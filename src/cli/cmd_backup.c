@@ -29,10 +29,9 @@ progress_json(void *cookie, const struct gfsb_backup_progress *p)
 	double *last = cookie;
 	char *line;
 
-	if (p->seconds - *last < 1.0 || (line =
+	if (!gfsb_ops_progress_due(last, p->seconds, 1.0, 0) || (line =
 	    gfsb_ops_backup_status_json(p)) == NULL)
 		return;
-	*last = p->seconds;
 	printf("%s\n", line);
 	fflush(stdout);
 	free(line);
@@ -61,30 +60,6 @@ summary(struct cli *c, const struct gfsb_backup_result *res, int json)
 	return EXIT_PARTIAL;
 }
 
-/* -e: a pattern, never empty. */
-static gfsb_err
-opt_exclude(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	(void)cookie;
-	if (*arg == '\0')
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty exclude "
-		    "pattern");
-	return gfsb_opt_list_add(o->value, arg);
-}
-
-/* --host: a name, never empty. */
-static gfsb_err
-opt_host(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	(void)cookie;
-	if (*arg == '\0')
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty host name");
-	*(const char **)o->value = arg;
-	return GFSB_OK;
-}
-
 /* The paths given, then those the lists name (gfsb_ops_list_gather). */
 static int
 all_paths(struct cli *c, char **argv, int n,
@@ -106,24 +81,17 @@ all_paths(struct cli *c, char **argv, int n,
 	    cli_config_fail(c, e);
 }
 
-/* --stdin, --stdin-from-command: one stream, /NAME in the snapshot. */
+/* --stdin, --stdin-from-command (its words in argv, after --): one
+ * stream, /NAME in the snapshot. */
 static int
 backup_stream(struct cli *c, const struct gfsb_backup_opts *bo, int from_cmd,
-    const char *name, char **argv, int argc, int json)
+    const char *name, char **argv, int json)
 {
 	struct gfsb_backup_stream st;
 	struct gfsb_backup_result res;
 	gfsb_err e;
 	int rc;
 
-	if (from_cmd && argc == 0)
-		return cli_usage_error(c, "--stdin-from-command: give the "
-		    "command after --");
-	if (!from_cmd && argc > 0)
-		return cli_usage_error(c, "--stdin takes no paths");
-	if (bo->dry_run || bo->nexcludes > 0 || bo->nexclude_files > 0)
-		return cli_usage_error(c, "a stream goes whole: no --dry-run, "
-		    "no exclusions");
 	memset(&st, 0, sizeof(st));
 	st.name = name != NULL ? name : "stdin";
 	st.argv = from_cmd ? (const char *const *)argv : NULL;
@@ -150,7 +118,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	double last_status = -1;
 	gfsb_err e;
 	const struct gfsb_opt opts[] = {
-		GFSB_OPT_CALLBACK("exclude", 'e', &excl, opt_exclude),
+		GFSB_OPT_LIST_NONEMPTY("exclude", 'e', &excl,
+		    "exclude pattern"),
 		GFSB_OPT_LIST("exclude-file", 0, &files),
 		GFSB_OPT_FLAG("exclude-caches", 0, &bo.exclude_caches),
 		GFSB_OPT_LIST("exclude-if-present", 0, &tagfiles),
@@ -161,8 +130,8 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		    &lists[GFSB_LIST_VERBATIM]),
 		GFSB_OPT_LIST("files-from-raw", 0, &lists[GFSB_LIST_RAW]),
 		GFSB_OPT_FLAG("one-file-system", 'x', &bo.one_file_system),
-		GFSB_OPT_CALLBACK("tag", 0, &tags, cli_opt_tag),
-		GFSB_OPT_CALLBACK("host", 0, &bo.host, opt_host),
+		GFSB_OPT_TAG("tag", 0, &tags),
+		GFSB_OPT_NONEMPTY("host", 0, &bo.host, "host name"),
 		{ GFSB_OPT_(TIME, "time", 0, &bo.time), .label = "time",
 		  .hint = ": use 'YYYY-MM-DD HH:MM:SS'", .given = &time_given },
 		GFSB_OPT_STRING("parent", 0, &bo.parent),
@@ -181,37 +150,30 @@ cmd_backup(struct cli *c, int argc, char **argv)
 
 	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		goto out;
-	if (use_stdin || from_cmd) {
-		bo.tags = tags.v;
-		bo.ntags = tags.n;
-		bo.has_time = time_given != NULL;
-		bo.nexclude_files = files.n;
-		bo.nexcludes = excl.n;
-		rc = use_stdin && from_cmd ? cli_usage_error(c, "give --stdin "
-		    "or --stdin-from-command, not both") : backup_stream(c,
-		    &bo, from_cmd, stdin_name, argv + optind, argc - optind,
-		    json);
-		goto out;
-	}
-	if (stdin_name != NULL) {
-		rc = cli_usage_error(c, "--stdin-filename goes with --stdin "
-		    "or --stdin-from-command");
-		goto out;
-	}
-	if ((rc = all_paths(c, argv + optind, argc - optind, lists, &paths,
-	    &npaths)) != EXIT_OK)
-		goto out;
 	bo.has_time = time_given != NULL;
-	bo.paths = (const char *const *)paths;
-	bo.npaths = npaths;
+	bo.tags = tags.v;
+	bo.ntags = tags.n;
 	bo.excludes = excl.v;
 	bo.nexcludes = excl.n;
 	bo.exclude_files = files.v;
 	bo.nexclude_files = files.n;
 	bo.exclude_if_present = tagfiles.v;
 	bo.nexclude_if_present = tagfiles.n;
-	bo.tags = tags.v;
-	bo.ntags = tags.n;
+	if (gfsb_ops_backup_stream_check(c->ctx, use_stdin, from_cmd,
+	    argc - optind, stdin_name, &bo) != GFSB_OK) {
+		rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+		goto out;
+	}
+	if (use_stdin || from_cmd) {
+		rc = backup_stream(c, &bo, from_cmd, stdin_name,
+		    argv + optind, json);
+		goto out;
+	}
+	if ((rc = all_paths(c, argv + optind, argc - optind, lists, &paths,
+	    &npaths)) != EXIT_OK)
+		goto out;
+	bo.paths = (const char *const *)paths;
+	bo.npaths = npaths;
 	if (json) {
 		bo.progress = progress_json;
 		bo.progress_cookie = &last_status;

@@ -21,18 +21,6 @@ struct forget_args {
 	int json, prune;
 };
 
-/* --keep-*: a rule, in the words a policy file would use. */
-static gfsb_err
-opt_rule(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	char flag[64];
-
-	(void)cookie;
-	snprintf(flag, sizeof(flag), "--%s", o->name);
-	return gfsb_gfs_policy_set(ctx, o->value, o->name, arg, flag);
-}
-
 static const struct gfsb_opt_enum groups[] = {
 	{ "host", GFSB_GROUP_HOST }, { "paths", GFSB_GROUP_PATHS },
 	{ "tags", GFSB_GROUP_TAGS }, { NULL, 0 }
@@ -42,22 +30,23 @@ static const struct gfsb_opt_enum groups[] = {
 static int
 parse(struct cli *c, int argc, char **argv, struct forget_args *a)
 {
+	/* --keep-*: a rule, in the words a policy file would use. */
+	gfsb_opt_fn *const rule = gfsb_ops_opt_keep;
 	const struct gfsb_opt opts[] = {
 		GFSB_OPT_STRING("policy", 0, &a->policy),
-		GFSB_OPT_CALLBACK("keep-last", 'l', a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-hourly", 'H', a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-daily", 'd', a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-weekly", 'w', a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-monthly", 'm', a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-yearly", 'y', a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-within", 0, a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-within-hourly", 0, a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-within-daily", 0, a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-within-weekly", 0, a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-within-monthly", 0, a->flags,
-		    opt_rule),
-		GFSB_OPT_CALLBACK("keep-within-yearly", 0, a->flags, opt_rule),
-		GFSB_OPT_CALLBACK("keep-tag", 0, a->flags, opt_rule),
+		GFSB_OPT_CALLBACK("keep-last", 'l', a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-hourly", 'H', a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-daily", 'd', a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-weekly", 'w', a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-monthly", 'm', a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-yearly", 'y', a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-within", 0, a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-within-hourly", 0, a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-within-daily", 0, a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-within-weekly", 0, a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-within-monthly", 0, a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-within-yearly", 0, a->flags, rule),
+		GFSB_OPT_CALLBACK("keep-tag", 0, a->flags, rule),
 		GFSB_OPT_SET_OF("group-by", 'g', &a->fo.group_by, groups),
 		GFSB_OPT_STRING("host", 0, &a->fo.host),
 		GFSB_OPT_FLAG("dry-run", 'n', &a->fo.dry_run),
@@ -152,26 +141,15 @@ cmd_forget(struct cli *c, int argc, char **argv)
 		return cli_fail(c, GFSB_ENOMEM);
 	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK)
 		goto out;
+	if (gfsb_ops_forget_check(c->ctx, (size_t)(argc - optind), a.policy,
+	    a.flags, a.json, a.fo.host) != GFSB_OK) {
+		rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+		goto out;
+	}
 	if (optind != argc) {
-		if (a.policy != NULL || !gfsb_gfs_policy_empty(a.flags) ||
-		    a.json || a.fo.host != NULL) {
-			rc = cli_usage_error(c, "give snapshot ids or a "
-			    "policy, not both");
-			goto out;
-		}
 		rc = forget_ids(c, (const char *const *)argv + optind,
 		    (size_t)(argc - optind), a.fo.dry_run, a.prune ? &a.po :
 		    NULL);
-		goto out;
-	}
-	if (a.policy != NULL && !gfsb_gfs_policy_empty(a.flags)) {
-		rc = cli_usage_error(c, "give --policy or rules as options, "
-		    "not both");
-		goto out;
-	}
-	if (a.policy == NULL && gfsb_gfs_policy_empty(a.flags)) {
-		rc = cli_usage_error(c, "no policy: give --policy FILE or "
-		    "--keep-* rules (an empty policy would keep nothing)");
 		goto out;
 	}
 	/* Read the policy before anything else: its errors come first. */

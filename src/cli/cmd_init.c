@@ -35,7 +35,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 		GFSB_OPT_NUMBER("kdf-iterations", 0, &p.kdf_ops, 1,
 		    GFSB_KDF_OPS_MAX, "KDF iterations"),
 		GFSB_OPT_CALLBACK("object-lock", 0, &p.lock_mode,
-		    cli_opt_lock_mode),
+		    gfsb_ops_opt_lock_mode),
 		GFSB_OPT_END
 	};
 

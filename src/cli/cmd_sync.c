@@ -23,15 +23,16 @@ progress(void *cookie, const struct gfsb_sync_progress *p)
 	struct sync_view *v = cookie;
 	char line[256];
 
-	if (p->objects_done < p->objects_total && p->seconds - v->drawn < 0.2)
+	if (!gfsb_ops_progress_due(&v->drawn, p->seconds,
+	    GFSB_OPS_PROGRESS_EVERY, p->objects_done >= p->objects_total))
 		return;
-	v->drawn = p->seconds;
 	gfsb_ops_sync_progress_line(p, line, sizeof(line));
 	cli_progress(v->c, line);
 }
 
 /* What the command line asks. */
 struct sync_args {
+	struct gfsb_sync_args sa;	/* settled by the library */
 	struct gfsb_sync_opts so;
 	struct gfsb_lock_opts lo;
 	const char *to, *policy, *state_dir;
@@ -47,16 +48,17 @@ static const struct gfsb_opt_enum delete_modes[] = {
 static int
 parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 {
-	int del = -1, rc;
+	int rc;
 	const struct gfsb_opt opts[] = {
 		GFSB_OPT_STRING("to", 0, &a->to),
-		GFSB_OPT_SET("no-delete", 0, &del, GFSB_SYNC_DELETE_NEVER),
-		GFSB_OPT_ENUM("delete", 0, &del, delete_modes),
+		GFSB_OPT_SET("no-delete", 0, &a->sa.delete_mode,
+		    GFSB_SYNC_DELETE_NEVER),
+		GFSB_OPT_ENUM("delete", 0, &a->sa.delete_mode, delete_modes),
 		GFSB_OPT_FLAG("dry-run", 'n', &a->so.dry_run),
 		GFSB_OPT_NUMBER("threads", 0, &a->so.threads, 1,
 		    GFSB_SYNC_THREADS_MAX, NULL),
 		GFSB_OPT_CALLBACK("object-lock", 0, &a->so.object_lock,
-		    cli_opt_lock_mode),
+		    gfsb_ops_opt_lock_mode),
 		GFSB_OPT_STRING("policy", 0, &a->policy),
 		GFSB_OPT_DURATION("lock-margin", 0, &a->lo.margin, 0,
 		    ": give e.g. 2d, 36h, 90s"),
@@ -64,21 +66,12 @@ parse(struct cli *c, int argc, char **argv, struct sync_args *a)
 		GFSB_OPT_END
 	};
 
-	memset(a, 0, sizeof(*a));
-	a->lo.margin = GFSB_LOCK_MARGIN_DEFAULT;
+	a->to = a->policy = a->state_dir = NULL;
+	gfsb_ops_sync_opts_init(&a->sa, &a->so, &a->lo);
 	if ((rc = cli_parse(c, argc, argv, opts, 0)) != EXIT_OK)
 		return rc;
 	if (a->to == NULL || *a->to == '\0')
 		return cli_usage_error(c, "no mirror: give --to REPO2");
-	/* A look at the past rolls nothing back unless asked: a mirror
-	 * that holds newer snapshots keeps them. */
-	if (del < 0 && c->as_of != 0)
-		del = GFSB_SYNC_DELETE_NEVER;
-	if (del >= 0)
-		a->so.delete_mode = (enum gfsb_sync_delete)del;
-	if (a->so.threads == 0)
-		a->so.threads = c->remote.connections > 0 ?
-		    (unsigned)c->remote.connections : 4;
 	return EXIT_OK;
 }
 
@@ -109,16 +102,17 @@ cmd_sync(struct cli *c, int argc, char **argv)
 		    a.to);
 		goto out;
 	}
-	/* The dates of a locked mirror: the policy's, from now. */
+	/* The dates of a locked mirror are kept beside the state. */
 	if ((rc = cli_ledger_file(c, a.state_dir, c->r, dst, &ledger)) !=
 	    EXIT_OK)
 		goto out;
-	a.lo.policy = pol;
-	a.lo.ledger = ledger;
-	gfsb_time_now(&a.lo.now);
-	a.so.locks = &a.lo;
-	a.so.mirror_cache = c->no_cache ? NULL : c->cache_dir != NULL ?
-	    c->cache_dir : "";
+	a.sa.as_of = c->as_of;
+	a.sa.connections = c->remote.connections;
+	a.sa.cache_dir = c->cache_dir;
+	a.sa.no_cache = c->no_cache;
+	a.sa.policy = pol;
+	a.sa.ledger = ledger;
+	gfsb_ops_sync_settle(&a.sa, &a.so, &a.lo);
 	memset(&view, 0, sizeof(view));
 	view.c = c;
 	view.drawn = -1;

@@ -9,14 +9,6 @@
 
 #include "cli.h"
 
-/* --set: a tag, but '' alone sets no tags at all. */
-static gfsb_err
-opt_set(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	return *arg == '\0' ? GFSB_OK : cli_opt_tag(ctx, o, arg, cookie);
-}
-
 int
 cmd_tag(struct cli *c, int argc, char **argv)
 {
@@ -27,9 +19,10 @@ cmd_tag(struct cli *c, int argc, char **argv)
 	gfsb_err e;
 	int rc;
 	const struct gfsb_opt opts[] = {
-		GFSB_OPT_CALLBACK("add", 0, &add, cli_opt_tag),
-		GFSB_OPT_CALLBACK("remove", 0, &rm, cli_opt_tag),
-		{ GFSB_OPT_(CALLBACK, "set", 0, &set), .cb = opt_set,
+		GFSB_OPT_TAG("add", 0, &add),
+		GFSB_OPT_TAG("remove", 0, &rm),
+		/* A tag, but '' alone sets no tags at all (.min). */
+		{ GFSB_OPT_(TAG, "set", 0, &set), .label = "tag", .min = 1,
 		  .given = &set_given },
 		GFSB_OPT_STRING("host", 0, &to.host),
 		GFSB_OPT_FLAG("dry-run", 'n', &to.dry_run),

@@ -14,7 +14,6 @@
 #include <gfsbackup/report.h>
 
 #include "cli.h"
-#include "cli_state.h"
 
 struct verify_view {
 	struct cli *c;
@@ -27,9 +26,9 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 	struct verify_view *v = cookie;
 	char line[160];
 
-	if (p->seconds - v->drawn < 0.2 && p->done < p->total)
+	if (!gfsb_ops_progress_due(&v->drawn, p->seconds,
+	    GFSB_OPS_PROGRESS_EVERY, p->done >= p->total))
 		return;
-	v->drawn = p->seconds;
 	gfsb_ops_verify_progress_line(p, line, sizeof(line));
 	cli_progress(v->c, line);
 }
@@ -38,68 +37,11 @@ progress(void *cookie, const struct gfsb_verify_progress *p)
 struct vargs {
 	struct gfsb_check_args args;	/* the settings it gave */
 	struct gfsb_config cfg;		/* ... over --config's: the ones */
-	char **to;		/* --mail-to's addresses (ours) */
-	size_t nto;
-	unsigned threads;
-	int json, no_lock;
+	struct gfsb_opt_strv to; /* --mail-to's addresses (ours) */
+	struct gfsb_check_opts co;	/* the check's own options */
+	int json;
 	const char *time_given;	/* --time was given */
-	enum gfsb_lock_mode expect_lock;
-	struct gfsb_time now;
 };
-
-/* --read-data and --read-data-subset: one of them, once. */
-static gfsb_err
-read_opt(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	struct gfsb_check_args *g = o->value;
-
-	(void)cookie;
-	if (g->have_read++)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give --read-data or "
-		    "--read-data-subset once");
-	if (arg == NULL)
-		g->read = GFSB_VERIFY_READ_ALL;
-	else if (gfsb_ops_verify_parse_subset(arg, &g->read, &g->slice,
-	    &g->slices, &g->percent) != GFSB_OK)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid "
-		    "--read-data-subset %s: give N/T, rotate/T or P%%", arg);
-	return GFSB_OK;
-}
-
-/* --mail-to takes one address or several separated by commas. */
-static gfsb_err
-mail_to(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	struct vargs *a = o->value;
-	const char *p = arg, *end;
-
-	(void)ctx;
-	(void)cookie;
-	for (; *p != '\0'; p = *end ? end + 1 : end) {
-		p += strspn(p, " ");
-		end = p + strcspn(p, ",");
-		if (end != p && gfsb_strv_addf(&a->to, &a->nto, "%.*s",
-		    (int)(end - p), p) != GFSB_OK)
-			return GFSB_ENOMEM;
-	}
-	return GFSB_OK;
-}
-
-/* --drill SIZE: more than nothing. */
-static gfsb_err
-drill_opt(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
-    void *cookie)
-{
-	uint64_t *size = o->value;
-
-	(void)cookie;
-	if (gfsb_size_parse(arg, size) != GFSB_OK || *size == 0)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid --drill %s: "
-		    "give a size, e.g. 256MiB or 2GiB", arg);
-	return GFSB_OK;
-}
 
 static const struct gfsb_opt_enum mail_on[] = {
 	{ "always", 1 }, { "failure", 2 }, { NULL, 0 }
@@ -109,14 +51,16 @@ static int
 parse(struct cli *c, int argc, char **argv, struct vargs *a)
 {
 	struct gfsb_check_args *g = &a->args;
+	/* --read-data and --read-data-subset: one of them, once. */
+	gfsb_opt_fn *const read_opt = gfsb_ops_opt_read_data;
 	const struct gfsb_opt opts[] = {
 		GFSB_OPT_ACTION("read-data", 0, g, read_opt),
 		GFSB_OPT_CALLBACK("read-data-subset", 0, g, read_opt),
 		GFSB_OPT_FLAG("json", 0, &a->json),
-		{ GFSB_OPT_(TIME, "time", 0, &a->now),
+		{ GFSB_OPT_(TIME, "time", 0, &a->co.run.now),
 		  .hint = ": give 'YYYY-MM-DD HH:MM:SS'",
 		  .given = &a->time_given },
-		GFSB_OPT_NUMBER("threads", 0, &a->threads, 1,
+		GFSB_OPT_NUMBER("threads", 0, &a->co.threads, 1,
 		    GFSB_VERIFY_THREADS_MAX, NULL),
 		GFSB_OPT_STRING("state-dir", 0, &g->state_dir),
 		GFSB_OPT_FLAG("no-state", 0, &g->no_state),
@@ -126,19 +70,24 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 		GFSB_OPT_FLAG("mail", 0, &g->mail),
 		GFSB_OPT_STRING("smtp-url", 0, &g->smtp_url),
 		GFSB_OPT_STRING("mail-from", 0, &g->mail_from),
-		GFSB_OPT_CALLBACK("mail-to", 0, a, mail_to),
+		/* One address or several separated by commas. */
+		GFSB_OPT_SPLIT("mail-to", 0, &a->to),
 		GFSB_OPT_STRING("smtp-user", 0, &g->smtp_user),
 		GFSB_OPT_STRING("smtp-password-file", 0,
 		    &g->smtp_password_file),
 		GFSB_OPT_STRING("smtp-cacert", 0, &g->smtp_cacert),
 		GFSB_OPT_ENUM("mail-on", 0, &g->mail_on, mail_on),
 		GFSB_OPT_STRING("config", 0, &g->config),
-		GFSB_OPT_FLAG("no-lock", 0, &a->no_lock),
-		GFSB_OPT_CALLBACK("object-lock", 0, &a->expect_lock,
-		    cli_opt_lock_mode),
+		GFSB_OPT_FLAG("no-lock", 0, &a->co.no_lock),
+		GFSB_OPT_CALLBACK("object-lock", 0, &a->co.expect_lock,
+		    gfsb_ops_opt_lock_mode),
 		GFSB_OPT_DURATION("lock-margin", 0, &g->lock_margin, 0,
 		    ": give e.g. 2d, 36h, 90s"),
-		GFSB_OPT_CALLBACK("drill", 0, &g->drill, drill_opt),
+		/* More than nothing. */
+		{ GFSB_OPT_(SIZE, "drill", 0, &g->drill),
+		  .size = sizeof(g->drill), .min = 1,
+		  .max = (long long)UINT64_MAX,
+		  .hint = ": give a size, e.g. 256MiB or 2GiB" },
 		GFSB_OPT_STRING("drill-scratch", 0, &g->drill_scratch),
 		GFSB_OPT_DURATION("recovery-time-objective", 0, &g->rto, 1,
 		    ": give e.g. 4h, 1d12h, 90m"),
@@ -148,7 +97,8 @@ parse(struct cli *c, int argc, char **argv, struct vargs *a)
 	return cli_parse(c, argc, argv, opts, 0);
 }
 
-/* What the command prints as the check's stages end, and its status. */
+/* What the command prints as the check's stages end (the statuses they
+ * come to are gfsb_ops_check_exit's), and its status so far. */
 struct verify_cli {
 	struct cli *c;
 	struct vargs *a;
@@ -156,28 +106,30 @@ struct verify_cli {
 	int rc;
 };
 
-/* The verification's result, printed, and what it comes to. */
+/* The verification's result, printed; EXIT_FATAL if it could not be. */
 static int
 verify_done(struct verify_cli *v, const struct gfsb_run_stage *st)
 {
 	const struct gfsb_verify_result *res = &v->res->verify;
 	struct cli *c = v->c;
 	char *json;
-	int clean;
 
-	if (v->res->verify_err != GFSB_OK)
-		return cli_fail(c, st->err);
-	clean = gfsb_ops_verify_clean(res);
+	if (v->res->verify_err != GFSB_OK) {
+		/* What it comes to is gfsb_ops_check_exit's. */
+		cli_fail(c, st->err);
+		return EXIT_OK;
+	}
 	if (v->a->json) {
-		if ((json = gfsb_ops_verify_json(res, &v->a->now)) == NULL)
+		if ((json = gfsb_ops_verify_json(res, &v->a->co.run.now)) ==
+		    NULL)
 			return cli_fail(c, GFSB_ENOMEM);
 		printf("%s\n", json);
 		free(json);
-	} else if ((!c->quiet || !clean) &&
+	} else if ((!c->quiet || !gfsb_ops_verify_clean(res)) &&
 	    gfsb_ops_verify_lines(res, cli_put_line, c) != GFSB_OK) {
 		return cli_fail(c, GFSB_ENOMEM);
 	}
-	return clean ? EXIT_OK : EXIT_FATAL;
+	return EXIT_OK;
 }
 
 static void
@@ -194,10 +146,8 @@ on_stage(void *cookie, const struct gfsb_run_stage *st, int dry)
 		/* The drill ran: a file that failed is in its line. */
 		if (!v->c->quiet)
 			printf("drill: %s\n", st->summary);
-		rc = st->err == GFSB_OK ? EXIT_OK : EXIT_FATAL;
 	} else {
 		cli_msg(v->c, "%s: verify: drill %s", v->c->prog, st->summary);
-		rc = gfsb_ops_exit_status(st->err);
 	}
 	if (v->rc == EXIT_OK)
 		v->rc = rc;
@@ -225,8 +175,8 @@ settle(struct cli *c, struct vargs *a)
 	g->cache_dir = c->cache_dir;
 	g->retry_lock = c->retry_lock;
 	g->as_of = c->as_of != 0;
-	g->mail_to = (const char *const *)a->to;
-	g->nmail_to = a->nto;
+	g->mail_to = (const char *const *)a->to.v;
+	g->nmail_to = a->to.n;
 	if (g->config != NULL && *g->config == '\0')
 		return cli_usage_error(c, "--config: no file given");
 	if ((e = gfsb_ops_check_settle(c->ctx, g, &a->cfg)) != GFSB_OK)
@@ -236,58 +186,34 @@ settle(struct cli *c, struct vargs *a)
 	c->cache_dir = a->cfg.cache_dir;
 	c->retry_lock = a->cfg.retry_lock;
 	if (a->time_given == NULL)
-		gfsb_time_now(&a->now);
+		gfsb_time_now(&a->co.run.now);
 	return EXIT_OK;
 }
 
 /*
- * The repository, and the offsite copy when the drill or the report
- * needs it (one that cannot be opened is said, and they go on without
- * it); the check's options.
+ * The repository, and the copies the check needs (gfsb_ops_check_open:
+ * an offsite copy that cannot be opened is said, and they go on without
+ * it).
  */
 static int
-open_copies(struct cli *c, struct vargs *a, struct gfsb_check_opts *co,
-    char *state_base, size_t len, char *why, size_t wlen)
+open_copies(struct cli *c, struct vargs *a, struct gfsb_check_copies *cp)
 {
-	const struct gfsb_config *cfg = &a->cfg;
-	int report = cfg->smtp_url != NULL || cfg->report_dir != NULL;
-	struct gfsb_backend *off = NULL;
 	gfsb_err e;
 	int rc;
 
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
-	if (cfg->repo_url == NULL && (a->cfg.repo_url = strdup(c->repo)) ==
-	    NULL)
-		return cli_fail(c, GFSB_ENOMEM);
-	if ((!a->args.no_state || report || cfg->drill > 0) &&
-	    (rc = cli_state_base(c, cfg->state_dir, state_base, len)) !=
-	    EXIT_OK)
-		return rc;
-	if (cfg->offsite_url != NULL && (report || cfg->drill > 0)) {
-		e = a->args.offsite_url != NULL ? gfsb_backend_open_opts(c->ctx,
-		    cfg->offsite_url, &c->remote, &off) :
-		    gfsb_ops_run_open_offsite(c->ctx, cfg, &c->remote, &off);
-		if (e != GFSB_OK) {
-			snprintf(why, wlen, "%s", *gfsb_ctx_errmsg(c->ctx) ?
-			    gfsb_ctx_errmsg(c->ctx) : gfsb_strerror(e));
-			rc = cli_fail(c, e);
-			gfsb_ctx_clearerr(c->ctx);
-		}
-	}
-	co->run.cfg = cfg;
-	co->run.ctx = c->ctx;
-	co->run.repo = c->r;
-	co->run.offsite = off;
-	co->run.offsite_error = why;
-	co->run.state_base = state_base;
-	co->run.connections = c->remote.connections > 0 ?
-	    (unsigned)c->remote.connections : 0;
-	co->run.now = a->now;
-	co->threads = a->threads;
-	co->no_lock = a->no_lock;
-	co->no_state = a->args.no_state || a->args.as_of;
-	co->expect_lock = a->expect_lock;
+	e = gfsb_ops_check_open(c->ctx, &a->args, &a->cfg, c->r, c->repo,
+	    &c->remote, &a->co, cp);
+	if (e == GFSB_EINVAL)
+		return cli_usage_error(c, "%s (--state-dir)",
+		    gfsb_ctx_errmsg(c->ctx));
+	if (e != GFSB_OK)
+		return cli_fail(c, e);
+	if (cp->offsite_err == GFSB_OK)
+		return EXIT_OK;
+	rc = cli_fail(c, cp->offsite_err);
+	gfsb_ctx_clearerr(c->ctx);
 	return rc;
 }
 
@@ -295,52 +221,52 @@ int
 cmd_verify(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_check_result res;
-	struct gfsb_check_opts co;
+	struct gfsb_check_copies cp;
 	struct verify_view view;
 	struct verify_cli v;
 	struct vargs a;
-	char base[4200] = "", why[1100] = "";
 	gfsb_err e;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	memset(&co, 0, sizeof(co));
+	memset(&cp, 0, sizeof(cp));
 	memset(&res, 0, sizeof(res));
 	if ((rc = parse(c, argc, argv, &a)) != EXIT_OK ||
 	    (rc = settle(c, &a)) != EXIT_OK)
 		goto out;
-	rc = open_copies(c, &a, &co, base, sizeof(base), why, sizeof(why));
-	if (c->r == NULL || (rc != EXIT_OK && *why == '\0'))
+	rc = open_copies(c, &a, &cp);
+	/* Only an offsite copy missing lets the check go on. */
+	if (c->r == NULL || (rc != EXIT_OK && cp.offsite_err == GFSB_OK))
 		goto out;
 	memset(&v, 0, sizeof(v));
 	v.c = c;
 	v.a = &a;
 	v.res = &res;
 	v.rc = rc;
-	co.run.stage_done = on_stage;
-	co.run.cookie = &v;
+	a.co.run.stage_done = on_stage;
+	a.co.run.cookie = &v;
 	view.c = c;
 	view.drawn = -1;
 	if (cli_tty(c) && !a.json) {
-		co.progress = progress;
-		co.progress_cookie = &view;
-		co.run.drill_progress = on_drill_progress;
+		a.co.progress = progress;
+		a.co.progress_cookie = &view;
+		a.co.run.drill_progress = on_drill_progress;
 	}
-	e = gfsb_ops_check(&co, &res);
+	e = gfsb_ops_check(&a.co, &res);
 	cli_progress(c, NULL);
-	rc = v.rc;
+	rc = v.rc != EXIT_OK ? v.rc : gfsb_ops_check_exit(&res);
 	if (e != GFSB_OK || (res.reported && res.run.report_err != GFSB_OK)) {
 		cli_fail(c, e != GFSB_OK ? e : res.run.report_err);
 		if (rc == EXIT_OK)
 			rc = EXIT_FATAL;
 	}
 	gfsb_ops_check_result_fini(&res);
-	gfsb_backend_close(co.run.offsite);
 out:
+	gfsb_ops_check_close(&cp);
 	/* c's strings point into cfg: forget them first. */
 	cli_close(c);
 	c->repo = c->password_file = c->cache_dir = NULL;
 	gfsb_config_fini(&a.cfg);
-	gfsb_strv_free(a.to, a.nto);
+	gfsb_strv_free(a.to.v, a.to.n);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * to its end, chunked, deduplicated and stored as any file's content.
  * A command that fails (exit status other than 0, a signal) fails the
  * backup: no snapshot is written, and what was stored is indexed for the
- * next backup to reuse, as after an interrupted one.
+ * next backup to reuse, as after an interrupted one.  Which options go
+ * with a stream is decided here too (gfsb_ops_backup_stream_check).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -334,4 +335,29 @@ out:
 	gfsb_repo_io_free(s.io);
 	gfsb_repo_unlock(lock);
 	return e;
+}
+
+gfsb_err
+gfsb_ops_backup_stream_check(struct gfsb_ctx *ctx, int use_stdin,
+    int from_cmd, int nargs, const char *name,
+    const struct gfsb_backup_opts *o)
+{
+	if (use_stdin && from_cmd)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give --stdin or "
+		    "--stdin-from-command, not both");
+	if (!use_stdin && !from_cmd)
+		return name == NULL ? GFSB_OK : gfsb_ctx_seterr(ctx,
+		    GFSB_EINVAL, "--stdin-filename goes with --stdin or "
+		    "--stdin-from-command");
+	if (from_cmd && nargs == 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--stdin-from-command: "
+		    "give the command after --");
+	if (!from_cmd && nargs > 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--stdin takes no "
+		    "paths");
+	/* One file, read to its end: nothing to leave out or pretend. */
+	if (o->dry_run || o->nexcludes > 0 || o->nexclude_files > 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "a stream goes whole: "
+		    "no --dry-run, no exclusions");
+	return GFSB_OK;
 }

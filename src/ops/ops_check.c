@@ -1,9 +1,12 @@
 /*
  * The morning check on its own (gfsbackup verify): its settings made
- * once, the configuration file under what the command line gave, then
- * the job engine's checking stages (ops_run_check.c): verify, the
- * restore drill when asked, the report when one is wanted.
+ * once, the configuration file under what the command line gave; the
+ * copies it needs (the state directory, the offsite copy) found and
+ * opened; then the job engine's checking stages (ops_run_check.c):
+ * verify, the restore drill when asked, the report when one is wanted;
+ * and what they come to as an exit status.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,4 +243,89 @@ gfsb_ops_check_result_fini(struct gfsb_check_result *res)
 	gfsb_ops_verify_result_fini(&res->verify);
 	gfsb_ops_run_result_fini(&res->run);
 	memset(res, 0, sizeof(*res));
+}
+
+/* The offsite copy the check needs, when it needs one: the command line's
+ * --offsite under the global S3 options, else the file's [offsite]
+ * under its own.  Failing is said in cp, and the check goes on. */
+static void
+open_offsite(struct gfsb_ctx *ctx, const struct gfsb_check_args *a,
+    const struct gfsb_config *cfg, const struct gfsb_backend_opts *remote,
+    struct gfsb_check_copies *cp)
+{
+	gfsb_err e;
+
+	e = a->offsite_url != NULL ? gfsb_backend_open_opts(ctx,
+	    cfg->offsite_url, remote, &cp->offsite) :
+	    gfsb_ops_run_open_offsite(ctx, cfg, remote, &cp->offsite);
+	if (e == GFSB_OK)
+		return;
+	cp->offsite = NULL;
+	cp->offsite_err = e;
+	snprintf(cp->offsite_error, sizeof(cp->offsite_error), "%s",
+	    *gfsb_ctx_errmsg(ctx) ? gfsb_ctx_errmsg(ctx) : gfsb_strerror(e));
+}
+
+gfsb_err
+gfsb_ops_check_open(struct gfsb_ctx *ctx, const struct gfsb_check_args *a,
+    struct gfsb_config *cfg, struct gfsb_repo *r, const char *url,
+    const struct gfsb_backend_opts *remote, struct gfsb_check_opts *co,
+    struct gfsb_check_copies *cp)
+{
+	/* Only a report and a drill look at the offsite copy. */
+	int report = cfg->smtp_url != NULL || cfg->report_dir != NULL;
+	gfsb_err e;
+
+	memset(cp, 0, sizeof(*cp));
+	if (cfg->repo_url == NULL && (cfg->repo_url = strdup(url)) == NULL)
+		return GFSB_ENOMEM;
+	if ((!a->no_state || report || cfg->drill > 0) &&
+	    (e = gfsb_ops_state_base(ctx, cfg->state_dir, cp->state_base,
+	    sizeof(cp->state_base))) != GFSB_OK)
+		return e;
+	if (cfg->offsite_url != NULL && (report || cfg->drill > 0))
+		open_offsite(ctx, a, cfg, remote, cp);
+	co->run.cfg = cfg;
+	co->run.ctx = ctx;
+	co->run.repo = r;
+	co->run.offsite = cp->offsite;
+	co->run.offsite_error = cp->offsite_error;
+	co->run.state_base = cp->state_base;
+	co->run.connections = remote != NULL && remote->connections > 0 ?
+	    (unsigned)remote->connections : 0;
+	/* A look at the past leaves no state of the present. */
+	co->no_state = a->no_state || a->as_of;
+	return GFSB_OK;
+}
+
+void
+gfsb_ops_check_close(struct gfsb_check_copies *cp)
+{
+	gfsb_backend_close(cp->offsite);
+	cp->offsite = NULL;
+}
+
+int
+gfsb_ops_check_exit(const struct gfsb_check_result *res)
+{
+	const struct gfsb_run_stage *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < res->run.nstages; i++) {
+		st = &res->run.stages[i];
+		/* Damage found is 1; a verification that could not run,
+		 * or a drill that failed, says why by its status. */
+		if (strcmp(st->name, "verify") == 0 &&
+		    res->verify_err == GFSB_OK)
+			rc = gfsb_ops_verify_clean(&res->verify) ?
+			    GFSB_EXIT_OK : GFSB_EXIT_FATAL;
+		else
+			rc = gfsb_ops_exit_status(st->err);
+		if (rc != GFSB_EXIT_OK)
+			return rc;
+	}
+	if (res->reported && res->run.report_err != GFSB_OK)
+		return GFSB_EXIT_FATAL;
+	return GFSB_EXIT_OK;
 }

@@ -447,6 +447,30 @@ gfsb_ops_forget_ids_fini(struct gfsb_forget_ids_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+gfsb_err
+gfsb_ops_forget_check(struct gfsb_ctx *ctx, size_t nids,
+    const char *policy_file, const struct gfsb_policy *rules, int json,
+    const char *host)
+{
+	int has_rules = rules != NULL && !gfsb_gfs_policy_empty(rules);
+
+	if (nids > 0 && (policy_file != NULL || has_rules || json ||
+	    host != NULL))
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give snapshot ids or "
+		    "a policy, not both");
+	if (nids > 0)
+		return GFSB_OK;
+	if (policy_file != NULL && has_rules)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give --policy or "
+		    "rules as options, not both");
+	/* An empty policy keeps nothing: never a default. */
+	if (policy_file == NULL && !has_rules)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no policy: give "
+		    "--policy FILE or --keep-* rules (an empty policy would "
+		    "keep nothing)");
+	return GFSB_OK;
+}
+
 /* Remove one snapshot object, or count it as waiting on its lock. */
 static gfsb_err
 remove_named(struct gfsb_repo *r, const struct gfsb_snapshot *s,

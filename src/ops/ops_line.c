@@ -1,7 +1,7 @@
 /*
  * A result told a line at a time (ops_line.h): the buffer behind the
  * engines' *_lines functions.  A line has no length limit: a path or a
- * reason is never cut short.
+ * reason is never cut short.  And how often a progress line is shown.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,4 +84,14 @@ ops_line_fini(struct ops_lines *o)
 {
 	gfsb_buf_fini(&o->b);
 	return o->err;
+}
+
+int
+gfsb_ops_progress_due(double *last, double seconds, double every,
+    int finished)
+{
+	if (!finished && seconds - *last < every)
+		return 0;
+	*last = seconds;
+	return 1;
 }

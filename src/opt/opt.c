@@ -133,6 +133,87 @@ one_of(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg)
 	    ", separated by commas" : "");
 }
 
+/* SPLIT: each item of arg (separated by commas), copied into the
+ * vector; leading spaces and empty items are dropped ("a, b,"). */
+static gfsb_err
+split(const struct gfsb_opt *o, const char *arg)
+{
+	struct gfsb_opt_strv *sv = o->value;
+	const char *p, *end;
+
+	for (p = arg; *p != '\0'; p = *end ? end + 1 : end) {
+		p += strspn(p, " ");
+		end = p + strcspn(p, ",");
+		if (end != p && gfsb_strv_addf(&sv->v, &sv->n, "%.*s",
+		    (int)(end - p), p) != GFSB_OK)
+			return GFSB_ENOMEM;
+	}
+	return GFSB_OK;
+}
+
+/* The kinds whose value is text (what names the option in errors). */
+static gfsb_err
+text(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *what,
+    const char *arg)
+{
+	/* A tag with a comma would read back as two. */
+	if (o->kind == GFSB_OPT_KIND_TAG && *arg == '\0' && o->min > 0)
+		return GFSB_OK;
+	if (o->kind == GFSB_OPT_KIND_TAG && (*arg == '\0' ||
+	    strchr(arg, ',') != NULL))
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid %s \"%s\"",
+		    what, arg);
+	if (*arg == '\0' && o->min > 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "empty %s", what);
+	if (o->kind == GFSB_OPT_KIND_ABSPATH && *arg != '/')
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s %s: give an "
+		    "absolute path", what, arg);
+	if (o->kind == GFSB_OPT_KIND_SPLIT)
+		return split(o, arg);
+	if (o->kind == GFSB_OPT_KIND_LIST || o->kind == GFSB_OPT_KIND_TAG)
+		return gfsb_opt_list_add(o->value, arg);
+	*(const char **)o->value = arg;
+	return GFSB_OK;
+}
+
+/* PAST: a moment of the past, in local time like every --time. */
+static gfsb_err
+past(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *what,
+    const char *arg)
+{
+	struct gfsb_time t, now;
+
+	if (gfsb_time_parse_local(arg, &t) != GFSB_OK)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid %s %s: give "
+		    "'YYYY-MM-DD HH:MM:SS'", what, arg);
+	gfsb_time_now(&now);
+	if (t.sec > now.sec)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s %s is in the "
+		    "future: give a moment of the past", what, arg);
+	if (t.sec <= 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s %s is before 1970",
+		    what, arg);
+	*(int64_t *)o->value = t.sec;
+	return GFSB_OK;
+}
+
+/* KIB: a whole number of KiB, at least o->min, kept in bytes; -1 if it
+ * is not one (or its bytes would not fit). */
+static int
+kib(const struct gfsb_opt *o, const char *arg)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || v < o->min ||
+	    v > INT64_MAX / 1024)
+		return -1;
+	*(uint64_t *)o->value = (uint64_t)v * 1024;
+	return 0;
+}
+
 /* Option o was given (with arg, NULL for none): do what it says. */
 static gfsb_err
 apply(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
@@ -158,15 +239,16 @@ apply(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
 	case GFSB_OPT_KIND_CALLBACK:
 		return o->cb(ctx, o, arg, cookie);
 	case GFSB_OPT_KIND_STRING:
-		*(const char **)o->value = arg;
-		return GFSB_OK;
 	case GFSB_OPT_KIND_LIST:
-		return gfsb_opt_list_add(o->value, arg);
+	case GFSB_OPT_KIND_TAG:
+	case GFSB_OPT_KIND_SPLIT:
+	case GFSB_OPT_KIND_ABSPATH:
+		return text(ctx, o, what, arg);
 	case GFSB_OPT_KIND_NUMBER:
 		return number(ctx, o, what, arg);
 	case GFSB_OPT_KIND_SIZE:
 		if (gfsb_size_parse(arg, &u) != GFSB_OK ||
-		    u > (uint64_t)o->max)
+		    u < (uint64_t)o->min || u > (uint64_t)o->max)
 			break;
 		store(o->value, o->size, (long long)u);
 		return GFSB_OK;
@@ -188,6 +270,12 @@ apply(struct gfsb_ctx *ctx, const struct gfsb_opt *o, const char *arg,
 	case GFSB_OPT_KIND_ENUM:
 	case GFSB_OPT_KIND_SET_OF:
 		return one_of(ctx, o, arg);
+	case GFSB_OPT_KIND_PAST:
+		return past(ctx, o, what, arg);
+	case GFSB_OPT_KIND_KIB:
+		if (kib(o, arg) != 0)
+			break;
+		return GFSB_OK;
 	}
 	return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "invalid %s %s%s", what, arg,
 	    o->hint ? o->hint : "");

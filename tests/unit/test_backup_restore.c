@@ -7,7 +7,8 @@
  * the first snapshot restoring as before; a path inside the snapshot and
  * exclude patterns restore exactly their part; ls lists what the tree
  * holds, depth first and in name order; dump writes a file (holes as
- * zeros) or a directory as an archive.
+ * zeros) or a directory as an archive.  Which options go with a
+ * stream (--stdin, --stdin-from-command), each refusal exactly.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -980,6 +981,51 @@ test_restore_settings(void **state)
 	assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o), GFSB_OK);
 }
 
+/* What goes with a stream, and each refusal's line. */
+static void
+test_stream_check(void **state)
+{
+	struct gfsb_backup_opts bo;
+	struct gfsb_ctx *ctx;
+	struct {
+		int use_stdin, from_cmd, nargs, dry, excl, files;
+		const char *name, *want;
+	} c[] = {
+		{ 0, 0, 3, 0, 2, 1, NULL, "" },
+		{ 1, 0, 0, 0, 0, 0, "db.sql", "" },
+		{ 0, 1, 2, 0, 0, 0, NULL, "" },
+		{ 1, 1, 0, 0, 0, 0, NULL, "give --stdin or "
+		  "--stdin-from-command, not both" },
+		{ 0, 0, 1, 0, 0, 0, "x", "--stdin-filename goes with --stdin "
+		  "or --stdin-from-command" },
+		{ 0, 1, 0, 0, 0, 0, NULL, "--stdin-from-command: give the "
+		  "command after --" },
+		{ 1, 0, 1, 0, 0, 0, NULL, "--stdin takes no paths" },
+		{ 1, 0, 0, 1, 0, 0, NULL, "a stream goes whole: no --dry-run, "
+		  "no exclusions" },
+		{ 0, 1, 1, 0, 1, 0, NULL, "a stream goes whole: no --dry-run, "
+		  "no exclusions" },
+		{ 1, 0, 0, 0, 0, 1, NULL, "a stream goes whole: no --dry-run, "
+		  "no exclusions" },
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(&bo, 0, sizeof(bo));
+		bo.dry_run = c[i].dry;
+		bo.nexcludes = (size_t)c[i].excl;
+		bo.nexclude_files = (size_t)c[i].files;
+		gfsb_ctx_clearerr(ctx);
+		assert_int_equal(gfsb_ops_backup_stream_check(ctx,
+		    c[i].use_stdin, c[i].from_cmd, c[i].nargs, c[i].name, &bo),
+		    *c[i].want ? GFSB_EINVAL : GFSB_OK);
+		assert_string_equal(gfsb_ctx_errmsg(ctx), c[i].want);
+	}
+	gfsb_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -998,6 +1044,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tar_replace, setup,
 		    teardown),
+		cmocka_unit_test(test_stream_check),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup,

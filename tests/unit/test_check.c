@@ -4,8 +4,10 @@
  * line, the settings that do not go together, and the check itself on an
  * in-memory repository: the verification kept for printing, damage that
  * fails it, the report saved beside the state, the drill when asked, an
- * offsite copy that could not be opened; and the verification told as
- * lines and as JSON.
+ * offsite copy that could not be opened; the copies the check opens
+ * (gfsb_ops_check_open) and the exit status it comes to
+ * (gfsb_ops_check_exit); and the verification told as lines and as
+ * JSON.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +280,7 @@ test_check_clean(void **state)
 	assert_string_equal(f->names, "verify:OK");
 	assert_int_equal(f->res.verify_err, GFSB_OK);
 	assert_true(gfsb_ops_verify_clean(&f->res.verify));
+	assert_int_equal(gfsb_ops_check_exit(&f->res), GFSB_EXIT_OK);
 	assert_int_equal(f->res.verify.packs_read, f->res.verify.packs);
 	assert_int_equal(f->res.verify.have_state, 1);
 	/* No report asked for: none made. */
@@ -318,6 +321,7 @@ test_check_damage_reported(void **state)
 	assert_string_equal(f->names, "verify:FAILED");
 	assert_false(gfsb_ops_verify_clean(&f->res.verify));
 	assert_true(f->res.verify.ndamage >= 1);
+	assert_int_equal(gfsb_ops_check_exit(&f->res), GFSB_EXIT_FATAL);
 	assert_int_equal(f->res.reported, 1);
 	assert_int_not_equal(f->res.run.report_err, GFSB_OK);
 	assert_int_equal(f->res.run.rep.status, GFSB_REPORT_FAILED);
@@ -340,6 +344,7 @@ test_check_cannot_run(void **state)
 	gfsb_backend_mem_fault(f->x.be, GFSB_OBJ_INDEX, NULL, GFSB_OK);
 	assert_string_equal(f->names, "verify:FAILED");
 	assert_int_equal(f->res.verify_err, GFSB_ENET);
+	assert_int_equal(gfsb_ops_check_exit(&f->res), GFSB_EXIT_FATAL);
 	assert_non_null(strstr(f->res.run.stages[0].summary, "could not run"));
 	/* The report still goes out, saying so. */
 	assert_int_equal(f->res.reported, 1);
@@ -363,6 +368,7 @@ test_check_drill(void **state)
 	check(f);
 	assert_string_equal(f->names, "verify:OK drill:OK");
 	assert_non_null(strstr(f->res.run.stages[1].summary, "intact"));
+	assert_int_equal(gfsb_ops_check_exit(&f->res), GFSB_EXIT_OK);
 	assert_int_equal(f->res.run.rep.drill.ran, 1);
 	/* Asked for, so made again the same day: not on a schedule. */
 	check(f);
@@ -375,6 +381,7 @@ test_check_drill(void **state)
 	check(f);
 	assert_string_equal(f->names, "verify:OK drill:FAILED");
 	assert_non_null(strstr(f->res.run.stages[1].summary, "no such host"));
+	assert_int_equal(gfsb_ops_check_exit(&f->res), GFSB_EXIT_FATAL);
 	assert_int_equal(f->res.run.rep.offsite, GFSB_OFFSITE_UNKNOWN);
 }
 
@@ -444,6 +451,123 @@ count_line(void *cookie, enum gfsb_ops_line kind, const char *line)
 	f->lines++;
 	if (strcmp(line, "no damage found") == 0)
 		f->no_damage_line = 1;
+}
+
+/* The exit status of stages made by hand: the first that is not 0, then
+ * a report not delivered. */
+static void
+test_check_exit(void **state)
+{
+	struct gfsb_check_result res;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_OK);
+	res.run.nstages = 2;
+	res.run.stages[0].name = "verify";
+	res.run.stages[1].name = "drill";
+	/* Could not run: its error's status (a wrong passphrase here). */
+	res.verify_err = GFSB_EAUTH;
+	res.run.stages[0].err = GFSB_EAUTH;
+	res.run.stages[1].err = GFSB_ELOCKED;
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_WRONGPASS);
+	/* Ran and found nothing: the drill's. */
+	res.verify_err = GFSB_OK;
+	res.run.stages[0].err = GFSB_OK;
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_LOCKED);
+	res.run.stages[1].err = GFSB_ECORRUPT;
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_FATAL);
+	res.run.stages[1].err = GFSB_OK;
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_OK);
+	/* A report not delivered counts only when one was made. */
+	res.run.report_err = GFSB_ENET;
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_OK);
+	res.reported = 1;
+	assert_int_equal(gfsb_ops_check_exit(&res), GFSB_EXIT_FATAL);
+}
+
+/* What gfsb_ops_check_open finds, opens and fills in. */
+static void
+test_check_open(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_backend_opts remote;
+	struct gfsb_check_copies cp;
+	const char *home = getenv("HOME");
+	char *saved = home != NULL ? strdup(home) : NULL;
+
+	memset(&remote, 0, sizeof(remote));
+	remote.connections = 6;
+	/* No file: the repository is the one opened; no report, no drill:
+	 * no offsite copy opened, even when named; the state directory from
+	 * the environment. */
+	setenv("GFSBACKUP_STATE_DIR", f->state, 1);
+	f->a.offsite_url = "ftp://nowhere/x";
+	f->a.as_of = 1;
+	assert_int_equal(gfsb_ops_check_settle(f->x.ctx, &f->a, &f->cfg),
+	    GFSB_OK);
+	assert_int_equal(gfsb_ops_check_open(f->x.ctx, &f->a, &f->cfg,
+	    f->x.r, "/srv/opened", &remote, &f->o, &cp), GFSB_OK);
+	assert_string_equal(f->cfg.repo_url, "/srv/opened");
+	assert_string_equal(cp.state_base, f->state);
+	assert_null(cp.offsite);
+	assert_int_equal(cp.offsite_err, GFSB_OK);
+	assert_ptr_equal(f->o.run.cfg, &f->cfg);
+	assert_ptr_equal(f->o.run.repo, f->x.r);
+	assert_ptr_equal(f->o.run.state_base, cp.state_base);
+	assert_int_equal(f->o.run.connections, 6);
+	/* A look at the past keeps no state. */
+	assert_int_equal(f->o.no_state, 1);
+	gfsb_ops_check_close(&cp);
+	gfsb_config_fini(&f->cfg);
+
+	/* A report needs the offsite copy: one that cannot be opened is
+	 * said in cp, and the check goes on. */
+	f->a.as_of = 0;
+	f->a.state_dir = f->state;
+	f->a.report_dir = f->reports;
+	assert_int_equal(gfsb_ops_check_settle(f->x.ctx, &f->a, &f->cfg),
+	    GFSB_OK);
+	assert_int_equal(gfsb_ops_check_open(f->x.ctx, &f->a, &f->cfg,
+	    f->x.r, "/srv/opened", NULL, &f->o, &cp), GFSB_OK);
+	assert_int_equal(cp.offsite_err, GFSB_EINVAL);
+	assert_null(cp.offsite);
+	assert_string_equal(cp.offsite_error, "malformed or unsupported "
+	    "repository URL ftp://nowhere/x (use a path or s3://BUCKET/PREFIX)");
+	assert_ptr_equal(f->o.run.offsite_error, cp.offsite_error);
+	assert_int_equal(f->o.no_state, 0);
+	gfsb_ops_check_close(&cp);
+	gfsb_config_fini(&f->cfg);
+	gfsb_ctx_clearerr(f->x.ctx);
+
+	/* One that can be opened is the check's. */
+	f->a.offsite_url = f->dir;
+	assert_int_equal(gfsb_ops_check_settle(f->x.ctx, &f->a, &f->cfg),
+	    GFSB_OK);
+	assert_int_equal(gfsb_ops_check_open(f->x.ctx, &f->a, &f->cfg,
+	    f->x.r, "/srv/opened", NULL, &f->o, &cp), GFSB_OK);
+	assert_non_null(cp.offsite);
+	assert_ptr_equal(f->o.run.offsite, cp.offsite);
+	assert_string_equal(cp.offsite_error, "");
+	gfsb_ops_check_close(&cp);
+	assert_null(cp.offsite);
+	gfsb_config_fini(&f->cfg);
+
+	/* State wanted, and nowhere to keep it: nothing opened. */
+	f->a.state_dir = NULL;
+	f->a.report_dir = NULL;
+	unsetenv("GFSBACKUP_STATE_DIR");
+	unsetenv("STATE_DIRECTORY");
+	unsetenv("XDG_STATE_HOME");
+	unsetenv("HOME");
+	assert_int_equal(gfsb_ops_check_settle(f->x.ctx, &f->a, &f->cfg),
+	    GFSB_OK);
+	assert_int_equal(gfsb_ops_check_open(f->x.ctx, &f->a, &f->cfg,
+	    f->x.r, "/srv/opened", NULL, &f->o, &cp), GFSB_EINVAL);
+	assert_null(cp.offsite);
+	if (saved != NULL)
+		setenv("HOME", saved, 1);
+	free(saved);
 }
 
 static void
@@ -525,6 +649,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_check_drill, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_check_overdue, setup,
+		    teardown),
+		cmocka_unit_test(test_check_exit),
+		cmocka_unit_test_setup_teardown(test_check_open, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_told, setup, teardown),
 		cmocka_unit_test(test_subset),

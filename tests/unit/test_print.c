@@ -709,6 +709,32 @@ test_ls_entry(void **state)
 	free(longpath);
 }
 
+/* A progress line five times a second at most, and never the last one
+ * dropped. */
+static void
+test_progress_due(void **state)
+{
+	double last = -1;
+
+	(void)state;
+	assert_true(gfsb_ops_progress_due(&last, 0.0, 0.2, 0));
+	assert_true(last == 0.0);
+	assert_false(gfsb_ops_progress_due(&last, 0.1, 0.2, 0));
+	assert_true(last == 0.0);
+	assert_true(gfsb_ops_progress_due(&last, 0.25, 0.2, 0));
+	assert_true(last == 0.25);
+	assert_false(gfsb_ops_progress_due(&last, 0.3, 0.2, 0));
+	/* Finished: shown however soon. */
+	assert_true(gfsb_ops_progress_due(&last, 0.31, 0.2, 1));
+	assert_true(last == 0.31);
+	/* Once a second (backup --json), from the start. */
+	last = -1;
+	assert_false(gfsb_ops_progress_due(&last, -0.5, 1.0, 0));
+	assert_true(gfsb_ops_progress_due(&last, 0.0, 1.0, 0));
+	assert_false(gfsb_ops_progress_due(&last, 0.99, 1.0, 0));
+	assert_true(gfsb_ops_progress_due(&last, 1.0, 1.0, 0));
+}
+
 int
 main(void)
 {
@@ -730,6 +756,7 @@ main(void)
 		cmocka_unit_test(test_verify_progress),
 		cmocka_unit_test(test_verify_warning),
 		cmocka_unit_test(test_ls_entry),
+		cmocka_unit_test(test_progress_due),
 	};
 
 	return cmocka_run_group_tests(tests, utc, NULL);

@@ -8,6 +8,7 @@
  * Prune in two phases: what a backup that began before the mark may use
  * is only marked, and a snapshot it saves brings it back; a backup that
  * begins after the mark stores anew; the grace keeps marked packs.
+ * What forget is given goes together, or is refused in one line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -532,6 +533,58 @@ test_grace(void **state)
 	verifies_whole(f);
 }
 
+/* forget's ids or one policy, never both nor none. */
+static void
+test_forget_check(void **state)
+{
+	struct gfsb_policy *rules;
+	struct gfsb_ctx *ctx;
+	const char *ids_and_policy = "give snapshot ids or a policy, not both";
+
+	(void)state;
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	assert_int_equal(gfsb_gfs_policy_new(&rules), GFSB_OK);
+	/* Ids alone; a policy file alone. */
+	assert_int_equal(gfsb_ops_forget_check(ctx, 2, NULL, rules, 0, NULL),
+	    GFSB_OK);
+	assert_int_equal(gfsb_ops_forget_check(ctx, 0, "p.policy", rules, 1,
+	    "h1"), GFSB_OK);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "");
+	assert_int_equal(gfsb_ops_forget_check(ctx, 0, NULL, NULL, 0, NULL),
+	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "no policy: give --policy "
+	    "FILE or --keep-* rules (an empty policy would keep nothing)");
+	gfsb_ctx_clearerr(ctx);
+	assert_int_equal(gfsb_ops_forget_check(ctx, 1, "p.policy", NULL, 0,
+	    NULL), GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), ids_and_policy);
+	gfsb_ctx_clearerr(ctx);
+	/* --json and --host belong to a policy. */
+	assert_int_equal(gfsb_ops_forget_check(ctx, 1, NULL, NULL, 1, NULL),
+	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), ids_and_policy);
+	gfsb_ctx_clearerr(ctx);
+	assert_int_equal(gfsb_ops_forget_check(ctx, 1, NULL, NULL, 0, "h"),
+	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), ids_and_policy);
+	gfsb_ctx_clearerr(ctx);
+	/* Rules given as options. */
+	assert_int_equal(gfsb_gfs_policy_set(ctx, rules, "keep-daily", "7",
+	    "--keep-daily"), GFSB_OK);
+	assert_int_equal(gfsb_ops_forget_check(ctx, 0, NULL, rules, 0, NULL),
+	    GFSB_OK);
+	assert_int_equal(gfsb_ops_forget_check(ctx, 1, NULL, rules, 0, NULL),
+	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), ids_and_policy);
+	gfsb_ctx_clearerr(ctx);
+	assert_int_equal(gfsb_ops_forget_check(ctx, 0, "p.policy", rules, 0,
+	    NULL), GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(ctx), "give --policy or rules as "
+	    "options, not both");
+	gfsb_gfs_policy_free(rules);
+	gfsb_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -547,6 +600,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backup_between, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
+		cmocka_unit_test(test_forget_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
