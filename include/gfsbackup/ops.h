@@ -812,6 +812,17 @@ gfsb_err gfsb_ops_find(struct gfsb_repo *r, const struct gfsb_find_opts *o,
 gfsb_err gfsb_ops_find_json(struct gfsb_repo *r, const struct gfsb_find_opts *o,
     char **out, struct gfsb_find_result *res) GFSB_WUR;
 
+/*
+ * gfsb_ops_find_lines(r, o, fn, cookie, res):
+ * gfsb_ops_find's matches as gfsbackup find prints them, each a result
+ * line to fn: "snapshot ID8 of HOST, TIME:" before a snapshot's first
+ * match, then each match as ls -l shows it (gfsb_ops_ls_entry), then
+ * "N matches in M of T snapshots".  As gfsb_ops_find.
+ */
+gfsb_err gfsb_ops_find_lines(struct gfsb_repo *r,
+    const struct gfsb_find_opts *o, gfsb_ops_line_fn *fn, void *cookie,
+    struct gfsb_find_result *res) GFSB_WUR;
+
 /* ---- dump ---- */
 
 struct gfsb_dump_opts {

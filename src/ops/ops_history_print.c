@@ -162,6 +162,48 @@ gfsb_ops_find_json(struct gfsb_repo *r, const struct gfsb_find_opts *o,
 	return e;
 }
 
+/* find's lines: a heading before each snapshot's first match. */
+struct find_lines {
+	struct ops_lines *o;
+	const struct gfsb_snapshot *last;	/* whose heading is out */
+};
+
+static gfsb_err
+find_line(void *cookie, const struct gfsb_snapshot *s, const char *path,
+    const struct gfsb_node *n)
+{
+	struct find_lines *f = cookie;
+	char when[32];
+
+	if (s != f->last) {
+		f->last = s;
+		gfsb_time_format_local(&s->time, when, sizeof(when));
+		ops_line_put(f->o, "snapshot %.8s of %s, %s:", s->id,
+		    s->hostname, when);
+	}
+	if (f->o->fn == NULL)
+		return GFSB_OK;
+	return gfsb_ops_ls_entry(path, n, 1, f->o->fn, f->o->cookie);
+}
+
+gfsb_err
+gfsb_ops_find_lines(struct gfsb_repo *r, const struct gfsb_find_opts *o,
+    gfsb_ops_line_fn *fn, void *cookie, struct gfsb_find_result *res)
+{
+	struct ops_lines l;
+	struct find_lines f = { &l, NULL };
+	gfsb_err e, e2;
+
+	ops_line_init(&l, fn, cookie);
+	if ((e = gfsb_ops_find(r, o, find_line, &f, res)) == GFSB_OK)
+		ops_line_put(&l, "%llu matches in %llu of %llu snapshots",
+		    (unsigned long long)res->matches,
+		    (unsigned long long)res->snapshots_matched,
+		    (unsigned long long)res->snapshots);
+	e2 = ops_line_fini(&l);
+	return e != GFSB_OK ? e : e2;
+}
+
 /* ---- diff ---- */
 
 static gfsb_err

@@ -312,6 +312,49 @@ test_find(void **state)
 	    GFSB_EINVAL);
 }
 
+/* Lines of gfsbackup find, gathered: "R:line\n" for a result, "W:" a
+ * warning. */
+static void
+gather(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	char *buf = cookie;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 4096 - len, "%c:%s\n",
+	    kind == GFSB_OPS_LINE_RESULT ? 'R' : 'W', line);
+}
+
+/* find's lines: a heading before each snapshot's matches, then the sum. */
+static void
+test_find_lines(void **state)
+{
+	struct fixture *f = *state;
+	const char *pats[1] = { "mod.txt" };
+	struct gfsb_find_opts o;
+	struct gfsb_find_result res;
+	char got[4096] = "", *p, *q;
+
+	memset(&o, 0, sizeof(o));
+	o.patterns = pats;
+	o.npatterns = 1;
+	assert_int_equal(gfsb_ops_find_lines(f->x.r, &o, gather, got, &res),
+	    GFSB_OK);
+	/* heading, entry; heading, entry; the sum: all results. */
+	assert_non_null(p = strstr(got, "R:snapshot "));
+	assert_memory_equal(p + 11, f->a, 8);
+	assert_non_null(q = strstr(p + 1, "R:snapshot "));
+	assert_memory_equal(q + 11, f->b, 8);
+	assert_non_null(strstr(p, "/mod.txt\nR:snapshot "));
+	assert_non_null(strstr(got, "\nR:2 matches in 2 of 2 snapshots\n"));
+	assert_int_equal(res.matches, 2);
+	/* No pattern: refused, nothing told. */
+	got[0] = '\0';
+	o.npatterns = 0;
+	assert_int_equal(gfsb_ops_find_lines(f->x.r, &o, gather, got, &res),
+	    GFSB_EINVAL);
+	assert_string_equal(got, "");
+}
+
 /* The JSON documents, in restic's shapes. */
 static void
 test_json(void **state)
@@ -465,6 +508,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_lines, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 	};
