@@ -385,12 +385,29 @@ struct gfsb_restore_result {
  * Do opts' settings agree?  A target directory or an archive, not both
  * nor neither; overwrite and delete_extra only into a directory,
  * delete_extra only with overwrite and of a whole snapshot; tar_replace
- * only for an archive file; no empty target or subpath.  GFSB_EINVAL
- * with one line in ctx naming the restore command's options; checked
- * again by gfsb_ops_restore, before anything else.
+ * only for an archive file; no empty target or subpath; no archive on
+ * standard output ("-") when tar_fd is a terminal.  GFSB_EINVAL with one
+ * line in ctx naming the restore command's options; checked again by
+ * gfsb_ops_restore, before anything else.
  */
 gfsb_err gfsb_ops_restore_check(struct gfsb_ctx *ctx,
     const struct gfsb_restore_opts *opts) GFSB_WUR;
+
+/*
+ * gfsb_ops_restore_told(e, res):
+ * Is what a restore that returned e brought back worth saying
+ * (gfsb_ops_restore_summary)?  When it succeeded, and when it went on to
+ * the end with damage or with entries --delete left (not when it failed
+ * before it began: no snapshot id yet).
+ */
+int gfsb_ops_restore_told(gfsb_err e, const struct gfsb_restore_result *res);
+
+/*
+ * gfsb_ops_spec_split(arg):
+ * SNAPSHOT[:PATH] as restore and dump take it: cut at the first colon
+ * (arg is changed) and return the path after it, or NULL without one.
+ */
+char *gfsb_ops_spec_split(char *arg);
 
 /*
  * gfsb_ops_restore(r, opts, res):

@@ -14,7 +14,6 @@ cmd_dump(struct cli *c, int argc, char **argv)
 {
 	struct gfsb_dump_opts o = { 0 };
 	struct gfsb_dump_result res;
-	char *colon;
 	gfsb_err e;
 	int rc;
 	const struct gfsb_opt opts[] = {
@@ -29,11 +28,8 @@ cmd_dump(struct cli *c, int argc, char **argv)
 	if (isatty(STDOUT_FILENO))
 		return cli_usage_error(c, "standard output is a terminal: "
 		    "redirect it to a file or a pipe");
+	o.path = gfsb_ops_spec_split(argv[optind]);
 	o.snapshot = argv[optind];
-	if ((colon = strchr(argv[optind], ':')) != NULL) {
-		*colon = '\0';
-		o.path = colon + 1;
-	}
 	o.fd = STDOUT_FILENO;
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;

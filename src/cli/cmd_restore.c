@@ -48,7 +48,7 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	struct gfsb_restore_opts ro = { 0 };
 	struct gfsb_restore_result res;
 	struct gfsb_opt_list incl = { 0 }, excl = { 0 };
-	char *spec = NULL, *colon;
+	char *spec = NULL;
 	gfsb_err e;
 	int rc, ow = GFSB_OVERWRITE_REFUSE;
 	const struct gfsb_opt opts[] = {
@@ -77,22 +77,13 @@ cmd_restore(struct cli *c, int argc, char **argv)
 		rc = cli_fail(c, GFSB_ENOMEM);
 		goto done;
 	}
-	if ((colon = strchr(spec, ':')) != NULL) {
-		*colon = '\0';
-		ro.subpath = colon + 1;
-	}
+	ro.subpath = gfsb_ops_spec_split(spec);
+	ro.snapshot = spec;
+	ro.tar_fd = STDOUT_FILENO;
 	if (gfsb_ops_restore_check(c->ctx, &ro) != GFSB_OK) {
 		rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
 		goto done;
 	}
-	if (ro.tar != NULL && strcmp(ro.tar, "-") == 0 &&
-	    isatty(STDOUT_FILENO)) {
-		rc = cli_usage_error(c, "refusing to write an archive to a "
-		    "terminal");
-		goto done;
-	}
-	ro.snapshot = spec;
-	ro.tar_fd = STDOUT_FILENO;
 	ro.includes = incl.v;
 	ro.nincludes = incl.n;
 	ro.excludes = excl.v;
@@ -106,12 +97,8 @@ cmd_restore(struct cli *c, int argc, char **argv)
 	}
 	e = gfsb_ops_restore(c->r, &ro, &res);
 	cli_progress(c, NULL);
-	/* With the archive on standard output, talk on standard error.  A
-	 * damaged restore, or one whose --delete left something, still says
-	 * what it brought back; one that failed before it started (no
-	 * snapshot id yet) says nothing. */
-	if (!c->quiet && (e == GFSB_OK || ((e == GFSB_ECORRUPT ||
-	    res.not_deleted > 0) && res.snapshot_id[0] != '\0')))
+	/* With the archive on standard output, talk on standard error. */
+	if (!c->quiet && gfsb_ops_restore_told(e, &res))
 		summary(c, &res, ro.tar != NULL && strcmp(ro.tar, "-") == 0 ?
 		    stderr : stdout);
 	if (e != GFSB_OK)

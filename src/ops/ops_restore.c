@@ -394,8 +394,29 @@ gfsb_ops_restore_check(struct gfsb_ctx *ctx, const struct gfsb_restore_opts *o)
 		why = "empty target";
 	else if (o->subpath != NULL && *o->subpath == '\0')
 		why = "empty path after ':'";
+	else if (o->tar != NULL && strcmp(o->tar, "-") == 0 &&
+	    isatty(o->tar_fd))
+		why = "refusing to write an archive to a terminal";
 	return why == NULL ? GFSB_OK : gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s",
 	    why);
+}
+
+int
+gfsb_ops_restore_told(gfsb_err e, const struct gfsb_restore_result *res)
+{
+	return e == GFSB_OK || ((e == GFSB_ECORRUPT || res->not_deleted > 0) &&
+	    res->snapshot_id[0] != '\0');
+}
+
+char *
+gfsb_ops_spec_split(char *arg)
+{
+	char *colon = strchr(arg, ':');
+
+	if (colon == NULL)
+		return NULL;
+	*colon = '\0';
+	return colon + 1;
 }
 
 static gfsb_err

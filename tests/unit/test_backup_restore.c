@@ -926,6 +926,48 @@ test_streams(void **state)
 	assert_int_equal(nsnaps(f), 1);
 }
 
+/*
+ * SNAPSHOT[:PATH] split at the first colon; an archive to a terminal
+ * refused (a pseudo-terminal here), to a file descriptor that is none
+ * allowed; what a restore that ended so is worth saying.
+ */
+static void
+restore_spec_and_told(struct fixture *f)
+{
+	struct gfsb_restore_opts o;
+	struct gfsb_restore_result res;
+	char a[] = "latest:/srv/a:b", b[] = "3f2a";
+	int pty;
+
+	assert_string_equal(gfsb_ops_spec_split(a), "/srv/a:b");
+	assert_string_equal(a, "latest");
+	assert_null(gfsb_ops_spec_split(b));
+	assert_string_equal(b, "3f2a");
+	memset(&o, 0, sizeof(o));
+	o.tar = "-";
+	o.tar_fd = -1;
+	assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o), GFSB_OK);
+	if ((pty = posix_openpt(O_RDWR | O_NOCTTY)) >= 0) {
+		o.tar_fd = pty;
+		gfsb_ctx_clearerr(f->x.ctx);
+		assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o),
+		    GFSB_EINVAL);
+		assert_string_equal(gfsb_ctx_errmsg(f->x.ctx), "refusing to "
+		    "write an archive to a terminal");
+		gfsb_ctx_clearerr(f->x.ctx);
+		close(pty);
+	}
+	memset(&res, 0, sizeof(res));
+	assert_true(gfsb_ops_restore_told(GFSB_OK, &res));
+	assert_false(gfsb_ops_restore_told(GFSB_ECORRUPT, &res));
+	assert_false(gfsb_ops_restore_told(GFSB_ENOTFOUND, &res));
+	snprintf(res.snapshot_id, sizeof(res.snapshot_id), "ab");
+	assert_true(gfsb_ops_restore_told(GFSB_ECORRUPT, &res));
+	assert_false(gfsb_ops_restore_told(GFSB_EIO, &res));
+	res.not_deleted = 1;
+	assert_true(gfsb_ops_restore_told(GFSB_EIO, &res));
+}
+
 /* Settings that disagree are refused before anything is written, each
  * in one line naming the options. */
 static void
@@ -979,6 +1021,7 @@ test_restore_settings(void **state)
 	o.overwrite = GFSB_OVERWRITE_IF_NEWER;
 	o.delete_extra = 1;
 	assert_int_equal(gfsb_ops_restore_check(f->x.ctx, &o), GFSB_OK);
+	restore_spec_and_told(f);
 }
 
 /* What goes with a stream, and each refusal's line. */
