@@ -666,6 +666,14 @@ int gfsb_ops_snapshots_match(const struct gfsb_snapshot *s,
     const char *host, const char *tag, const char *path);
 
 /*
+ * gfsb_ops_snapshots_filter(v, n, host, tag, path):
+ * Keep in v[0..*n) the snapshots gfsb_ops_snapshots_match selects, in
+ * their order; free the others (gfsb_repo_snapshot_free) and lower *n.
+ */
+void gfsb_ops_snapshots_filter(struct gfsb_snapshot **v, size_t *n,
+    const char *host, const char *tag, const char *path);
+
+/*
  * gfsb_ops_snapshots_lines(s, n, fn, cookie):
  * The table gfsbackup snapshots prints, a line at a time: a header (ID,
  * Time, Host, Tags, Paths; the host and tag columns as wide as their

@@ -12,9 +12,9 @@
 int
 cmd_snapshots(struct cli *c, int argc, char **argv)
 {
-	struct gfsb_snapshot **list = NULL, **sel = NULL;
+	struct gfsb_snapshot **list = NULL;
 	const char *host = NULL, *tag = NULL, *path = NULL;
-	size_t n = 0, ns = 0, i;
+	size_t n = 0;
 	char *json;
 	int want_json = 0, rc = EXIT_OK;
 	gfsb_err e;
@@ -34,15 +34,9 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 	if (gfsb_repo_write_only(c->r))
 		cli_msg(c, "%s: snapshots: a write-only key lists its own, "
 		    "from its cache on this machine", c->prog);
-	if (n > 0 && (sel = calloc(n, sizeof(*sel))) == NULL) {
-		gfsb_repo_snapshot_list_free(list, n);
-		return cli_fail(c, GFSB_ENOMEM);
-	}
-	for (i = 0; i < n; i++)
-		if (gfsb_ops_snapshots_match(list[i], host, tag, path))
-			sel[ns++] = list[i];
+	gfsb_ops_snapshots_filter(list, &n, host, tag, path);
 	if (want_json) {
-		if ((json = gfsb_repo_snapshot_json(sel, ns)) == NULL) {
+		if ((json = gfsb_repo_snapshot_json(list, n)) == NULL) {
 			rc = cli_fail(c, GFSB_ENOMEM);
 			goto out;
 		}
@@ -50,10 +44,9 @@ cmd_snapshots(struct cli *c, int argc, char **argv)
 		free(json);
 		goto out;
 	}
-	if (gfsb_ops_snapshots_lines(sel, ns, cli_put_line, c) != GFSB_OK)
+	if (gfsb_ops_snapshots_lines(list, n, cli_put_line, c) != GFSB_OK)
 		rc = cli_fail(c, GFSB_ENOMEM);
 out:
-	free(sel);
 	gfsb_repo_snapshot_list_free(list, n);
 	return rc;
 }

@@ -39,6 +39,21 @@ gfsb_ops_snapshots_match(const struct gfsb_snapshot *s, const char *host,
 	    (path == NULL || has(s->paths, s->npaths, path));
 }
 
+void
+gfsb_ops_snapshots_filter(struct gfsb_snapshot **v, size_t *n,
+    const char *host, const char *tag, const char *path)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (gfsb_ops_snapshots_match(v[i], host, tag, path))
+			v[k++] = v[i];
+		else
+			gfsb_repo_snapshot_free(v[i]);
+	}
+	*n = k;
+}
+
 static size_t
 maxlen(size_t a, size_t b)
 {

@@ -968,6 +968,31 @@ restore_spec_and_told(struct fixture *f)
 	assert_true(gfsb_ops_restore_told(GFSB_EIO, &res));
 }
 
+/* snapshots --host, --tag, --path: what the filter keeps, in order. */
+static void
+test_snapshots_filter(void **state)
+{
+	struct fixture *f = *state;
+	struct gfsb_snapshot **v;
+	size_t n;
+
+	fx_backup(&f->x, f->src, "2026-01-01 01:00:00", "h1", "t1", NULL);
+	fx_backup(&f->x, f->src, "2026-01-02 01:00:00", "h2", "t1", NULL);
+	fx_backup(&f->x, f->src, "2026-01-03 01:00:00", "h1", "t2", NULL);
+	assert_int_equal(gfsb_ops_snapshots_list(f->x.r, &v, &n), GFSB_OK);
+	assert_int_equal(n, 3);
+	gfsb_ops_snapshots_filter(v, &n, "h1", NULL, f->src);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0]->tags[0], "t1");
+	assert_string_equal(v[1]->tags[0], "t2");
+	gfsb_ops_snapshots_filter(v, &n, NULL, "t2", NULL);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0]->hostname, "h1");
+	gfsb_ops_snapshots_filter(v, &n, NULL, NULL, "/elsewhere");
+	assert_int_equal(n, 0);
+	gfsb_repo_snapshot_list_free(v, n);
+}
+
 /* Settings that disagree are refused before anything is written, each
  * in one line naming the options. */
 static void
@@ -1074,6 +1099,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots_filter, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_restore_settings, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
