@@ -645,6 +645,17 @@ char *gfsb_ops_node_json(const char *path, const struct gfsb_node *node);
  * struct_type "snapshot"), malloc'd; NULL: no memory. */
 char *gfsb_ops_snapshot_json_line(const struct gfsb_snapshot *snap);
 
+/*
+ * gfsb_ops_ls_lines(r, snapshot, host, path, lng, json, fn, cookie):
+ * gfsbackup ls's output, each line a result to fn: an entry a line
+ * (gfsb_ops_ls_entry, with lng ls -l's), or with json restic's ls
+ * --json, the snapshot's line first (gfsb_ops_snapshot_json_line) and
+ * then an entry's a line (gfsb_ops_node_json).  As gfsb_ops_ls.
+ */
+gfsb_err gfsb_ops_ls_lines(struct gfsb_repo *r, const char *snapshot,
+    const char *host, const char *path, int lng, int json,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
 /* ---- snapshots ---- */
 
 /*

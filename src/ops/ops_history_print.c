@@ -56,6 +56,47 @@ mode_string(const struct gfsb_node *n, char s[11])
 	s[10] = '\0';
 }
 
+/*
+ * A name as a JSON string.  File names are bytes, JSON text is UTF-8:
+ * a byte that does not begin a valid UTF-8 sequence becomes U+FFFD, as
+ * restic's (Go's) encoder does, rather than the entry failing (it did:
+ * "out of memory" for a name in Latin-1).  NULL: no memory.
+ */
+json_t *
+ops_json_name(const char *s)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	struct gfsb_buf b;
+	json_t *j, *seq;
+	size_t i = 0, n, len;
+	unsigned char c;
+
+	if ((j = json_string(s)) != NULL)
+		return j;
+	gfsb_buf_init(&b);
+	for (len = strlen(s); i < len; i += n) {
+		c = (unsigned char)s[i];
+		n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ?
+		    3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		/* jansson judges a sequence as it judges whole strings. */
+		if (n > 0 && i + n <= len &&
+		    (seq = json_stringn(s + i, n)) != NULL) {
+			json_decref(seq);
+		} else {
+			if (gfsb_buf_append(&b, fffd, 3) != GFSB_OK)
+				goto out;
+			n = 1;
+			continue;
+		}
+		if (gfsb_buf_append(&b, s + i, n) != GFSB_OK)
+			goto out;
+	}
+	j = json_stringn((const char *)b.data, b.len);
+out:
+	gfsb_buf_fini(&b);
+	return j;
+}
+
 json_t *
 ops_node_json(const char *path, const struct gfsb_node *n)
 {
@@ -65,8 +106,9 @@ ops_node_json(const char *path, const struct gfsb_node *n)
 	mode_string(n, perm);
 	gfsb_time_format_rfc3339(&n->mtime, mt, sizeof(mt));
 	gfsb_time_format_rfc3339(&n->ctime, ct, sizeof(ct));
-	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, "
-	    "s:I, s:I}", "path", path, "name", n->name, "type",
+	o = json_pack("{s:o, s:o, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, "
+	    "s:I, s:I}", "path", ops_json_name(path), "name",
+	    ops_json_name(n->name), "type",
 	    kind_name(n->kind), "mode", (json_int_t)(n->mode & 07777),
 	    "permissions", perm, "mtime", mt, "ctime", ct,
 	    "uid", (json_int_t)n->uid, "gid", (json_int_t)n->gid,
@@ -75,11 +117,11 @@ ops_node_json(const char *path, const struct gfsb_node *n)
 	if (o == NULL)
 		return NULL;
 	if ((n->user != NULL && json_object_set_new(o, "user",
-	    json_string(n->user)) != 0) ||
+	    ops_json_name(n->user)) != 0) ||
 	    (n->group != NULL && json_object_set_new(o, "group",
-	    json_string(n->group)) != 0) ||
+	    ops_json_name(n->group)) != 0) ||
 	    (n->target != NULL && json_object_set_new(o, "linktarget",
-	    json_string(n->target)) != 0)) {
+	    ops_json_name(n->target)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -216,12 +258,15 @@ diff_one(void *cookie, char mod, const char *path, const struct gfsb_node *a,
 	json_t *o;
 	gfsb_err e = GFSB_ENOMEM;
 
-	if ((o = json_pack("{s:s, s:s, s:s}", "message_type", "change",
-	    "path", path, "modifier", m)) == NULL)
+	if ((s = malloc(strlen(path) + 2)) == NULL)
 		return e;
-	if (n->kind == GFSB_NODE_DIR)
-		json_object_set_new(o, "path", json_sprintf("%s/", path));
-	if ((s = json_dumps(o, JSON_COMPACT)) != NULL &&
+	/* A directory's path ends in a slash. */
+	sprintf(s, "%s%s", path, n->kind == GFSB_NODE_DIR ? "/" : "");
+	o = json_pack("{s:s, s:o, s:s}", "message_type", "change", "path",
+	    ops_json_name(s), "modifier", m);
+	free(s);
+	s = NULL;
+	if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL &&
 	    gfsb_buf_append(out, s, strlen(s)) == GFSB_OK &&
 	    gfsb_buf_append(out, "\n", 1) == GFSB_OK)
 		e = GFSB_OK;

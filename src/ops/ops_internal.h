@@ -228,9 +228,12 @@ void bk_read_content(struct bk *b, struct gfsb_repo_io *io, struct fjob *f,
     int fd);
 int bk_open_nofollow(int dirfd, const char *name, int flags);
 
-/* ops_json.c: an entry as JSON (find, ls): path, name, type, mode,
- * permissions, times, owner, size, links; NULL: no memory. */
 typedef struct json_t json_t;
+/* ops_history_print.c: a name as a JSON string, invalid UTF-8 bytes as
+ * U+FFFD (restic's way).  NULL: no memory. */
+json_t *ops_json_name(const char *s);
+/* ... an entry as JSON (find, ls): path, name, type, mode, permissions,
+ * times, owner, size, links; NULL: no memory. */
 json_t *ops_node_json(const char *path, const struct gfsb_node *n);
 
 /* ops_idset.c: a set of ids (diff, stats). */

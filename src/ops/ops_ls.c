@@ -141,3 +141,50 @@ gfsb_ops_ls_entry(const char *path, const struct gfsb_node *n, int lng,
 	    n->kind == GFSB_NODE_SYMLINK ? n->target : "");
 	return ops_line_fini(&o);
 }
+
+/* gfsb_ops_ls_lines' way with each entry. */
+struct ls_lines {
+	int lng, json;
+	gfsb_ops_line_fn *fn;
+	void *cookie;
+};
+
+static gfsb_err
+ls_line(void *cookie, const char *path, const struct gfsb_node *n)
+{
+	struct ls_lines *a = cookie;
+	char *json;
+
+	if (!a->json)
+		return gfsb_ops_ls_entry(path, n, a->lng, a->fn, a->cookie);
+	if ((json = gfsb_ops_node_json(path, n)) == NULL)
+		return GFSB_ENOMEM;
+	a->fn(a->cookie, GFSB_OPS_LINE_RESULT, json);
+	free(json);
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_ops_ls_lines(struct gfsb_repo *r, const char *snapshot,
+    const char *host, const char *path, int lng, int json,
+    gfsb_ops_line_fn *fn, void *cookie)
+{
+	struct ls_lines a = { lng, json, fn, cookie };
+	struct gfsb_snapshot *s;
+	char *line;
+	gfsb_err e;
+
+	/* restic's --json starts with the snapshot. */
+	if (json) {
+		if ((e = gfsb_repo_snapshot_find(r, snapshot, host, &s)) !=
+		    GFSB_OK)
+			return e;
+		line = gfsb_ops_snapshot_json_line(s);
+		gfsb_repo_snapshot_free(s);
+		if (line == NULL)
+			return GFSB_ENOMEM;
+		fn(cookie, GFSB_OPS_LINE_RESULT, line);
+		free(line);
+	}
+	return gfsb_ops_ls(r, snapshot, host, path, ls_line, &a, NULL);
+}

@@ -968,6 +968,51 @@ restore_spec_and_told(struct fixture *f)
 	assert_true(gfsb_ops_restore_told(GFSB_EIO, &res));
 }
 
+/* Lines gathered, one after another. */
+static void
+gather_lines(void *cookie, enum gfsb_ops_line kind, const char *line)
+{
+	char *buf = cookie;
+	size_t len = strlen(buf);
+
+	assert_int_equal(kind, GFSB_OPS_LINE_RESULT);
+	snprintf(buf + len, 65536 - len, "%s\n", line);
+}
+
+/* ls's lines: paths; restic's --json, the snapshot's line first, and
+ * every entry, a name that is not UTF-8 included. */
+static void
+test_ls_lines(void **state)
+{
+	struct fixture *f = *state;
+	char *got, id[GFSB_ID_HEX], first[200];
+
+	fx_backup(&f->x, f->src, NULL, NULL, NULL, id);
+	assert_non_null(got = calloc(1, 65536));
+	assert_int_equal(gfsb_ops_ls_lines(f->x.r, "latest", NULL, f->src, 0,
+	    0, gather_lines, got), GFSB_OK);
+	snprintf(first, sizeof(first), "%s\n", f->src);
+	assert_memory_equal(got, first, strlen(first));
+	got[0] = '\0';
+	assert_int_equal(gfsb_ops_ls_lines(f->x.r, id, NULL, NULL, 0, 1,
+	    gather_lines, got), GFSB_OK);
+	assert_true(strncmp(got, "{", 1) == 0);
+	assert_non_null(strstr(got, id));
+	assert_true(strstr(got, "\"struct_type\":\"snapshot\"") <
+	    strstr(got, "\"struct_type\":\"node\""));
+	assert_null(strstr(strchr(got, '\n') + 1,
+	    "\"struct_type\":\"snapshot\""));
+	/* A name in Latin-1 (not UTF-8): its byte as U+FFFD, as restic. */
+	assert_non_null(strstr(got, "\\nnewline \xef\xbf\xbd\""));
+	/* No such snapshot: nothing told. */
+	got[0] = '\0';
+	assert_int_equal(gfsb_ops_ls_lines(f->x.r, "ffffffff", NULL, NULL, 0,
+	    1, gather_lines, got), GFSB_ENOTFOUND);
+	assert_string_equal(got, "");
+	gfsb_ctx_clearerr(f->x.ctx);
+	free(got);
+}
+
 /* snapshots --host, --tag, --path: what the filter keeps, in order. */
 static void
 test_snapshots_filter(void **state)
@@ -1100,6 +1145,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_filter, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ls_lines, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restore_settings, setup,
 		    teardown),
