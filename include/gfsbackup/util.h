@@ -444,6 +444,14 @@ int gfsb_sys_private(const char *path, mode_t mode, char *why, size_t len);
 int gfsb_curl_init(void);
 
 /*
+ * gfsb_utf8_valid(s):
+ * Is s well-formed UTF-8 (RFC 3629: no overlong form, no surrogate,
+ * nothing above U+10FFFF)?  What a snapshot records as text (its paths,
+ * host, tags, excludes) must be: it is stored as JSON.
+ */
+int gfsb_utf8_valid(const char *s);
+
+/*
  * gfsb_json_wipe_init(), gfsb_json_wipes():
  * Make jansson zero every block it frees (once for the process;
  * gfsb_ctx_new does it): the JSON it parses and dumps holds secrets (the

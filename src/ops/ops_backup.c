@@ -29,7 +29,29 @@ strcmp_p(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Same paths (as sets)? */
+/* What the snapshot records as text must be UTF-8 (it is JSON): refused
+ * before anything is stored. */
+static gfsb_err
+text_check(struct gfsb_ctx *ctx, const char *host,
+    const struct gfsb_backup_opts *o)
+{
+	const char *what = NULL, *bad = NULL;
+	size_t i;
+
+	if (!gfsb_utf8_valid(host))
+		what = "host name", bad = host;
+	for (i = 0; i < o->ntags && what == NULL; i++)
+		if (!gfsb_utf8_valid(o->tags[i]))
+			what = "tag", bad = o->tags[i];
+	for (i = 0; i < o->nexcludes && what == NULL; i++)
+		if (!gfsb_utf8_valid(o->excludes[i]))
+			what = "exclude pattern", bad = o->excludes[i];
+	if (what == NULL)
+		return GFSB_OK;
+	return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "%s %s is not UTF-8", what,
+	    bad);
+}
+
 /* Clean, deduplicate and sort the paths; count those that exist. */
 static gfsb_err
 prepare_paths(struct bk *b, char ***out, size_t *nout)
@@ -49,6 +71,14 @@ prepare_paths(struct bk *b, char ***out, size_t *nout)
 		    sizeof(buf))) != GFSB_OK) {
 			gfsb_ctx_seterr(b->ctx, GFSB_EINVAL,
 			    "invalid path %s", b->o->paths[i]);
+			goto fail;
+		}
+		/* The snapshot records it as JSON text; the names below
+		 * it are kept as bytes. */
+		if (!gfsb_utf8_valid(buf)) {
+			e = gfsb_ctx_seterr(b->ctx, GFSB_EINVAL, "path %s is "
+			    "not UTF-8: give a directory above it (the names "
+			    "inside are kept as they are)", buf);
 			goto fail;
 		}
 		if ((v[n] = strdup(buf)) == NULL) {
@@ -260,7 +290,8 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 	else
 		gfsb_sys_hostname(host, sizeof(host));
 	/* A dry run writes nothing: no lock, no recovered packs indexed. */
-	if ((e = prepare_paths(&b, &paths, &npaths)) != GFSB_OK ||
+	if ((e = text_check(ctx, host, o)) != GFSB_OK ||
+	    (e = prepare_paths(&b, &paths, &npaths)) != GFSB_OK ||
 	    (!o->dry_run && (e = gfsb_repo_lock(r, 0, &lock)) != GFSB_OK) ||
 	    (e = gfsb_repo_index_load(r)) != GFSB_OK || (!o->dry_run &&
 	    (e = gfsb_repo_pack_recover(r, &res->recovered_packs)) !=

@@ -152,13 +152,41 @@ snap_json(const struct gfsb_snapshot *s, int listing)
 	return o;
 }
 
+/* The snapshot's text fields, each well-formed UTF-8?  JSON holds no
+ * other: a field that is not would be left out, and the snapshot then
+ * read as malformed. */
+static const char *
+not_text(const struct gfsb_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->npaths; i++)
+		if (!gfsb_utf8_valid(s->paths[i]))
+			return "a path";
+	for (i = 0; i < s->ntags; i++)
+		if (!gfsb_utf8_valid(s->tags[i]))
+			return "a tag";
+	for (i = 0; i < s->nexcludes; i++)
+		if (!gfsb_utf8_valid(s->excludes[i]))
+			return "an exclude pattern";
+	if (s->hostname != NULL && !gfsb_utf8_valid(s->hostname))
+		return "the host name";
+	if (s->username != NULL && !gfsb_utf8_valid(s->username))
+		return "the user name";
+	return NULL;
+}
+
 gfsb_err
 gfsb_repo_snapshot_save(struct gfsb_repo *r, struct gfsb_snapshot *s)
 {
+	const char *what;
 	json_t *o;
 	char *text = NULL;
 	gfsb_err e = GFSB_ENOMEM;
 
+	if ((what = not_text(s)) != NULL)
+		return gfsb_ctx_seterr(r->ctx, GFSB_EINVAL, "%s of the "
+		    "snapshot is not UTF-8: not saved", what);
 	/* Which write-only key wrote it: the report names it. */
 	if (r->writer != NULL)
 		snprintf(s->writer, sizeof(s->writer), "%s", r->key_id);

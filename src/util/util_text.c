@@ -131,3 +131,42 @@ gfsb_duration_format(double seconds, char *buf, size_t len)
 		snprintf(buf, len, "%lld h %lld min", m / 60, m % 60);
 	return buf;
 }
+
+int
+gfsb_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	size_t n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			c = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			c = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			c = *p & 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		/* No overlong form, no surrogate, nothing past U+10FFFF. */
+		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) ||
+		    (n == 3 && c < 0x10000) || (c >= 0xd800 && c <= 0xdfff) ||
+		    c > 0x10ffff)
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}

@@ -968,6 +968,52 @@ restore_spec_and_told(struct fixture *f)
 	assert_true(gfsb_ops_restore_told(GFSB_EIO, &res));
 }
 
+/*
+ * A path, host or tag that is not UTF-8 is refused before anything is
+ * stored (the snapshot records them as JSON text: it was stored without
+ * them and then read as malformed, breaking every listing); the names
+ * below a path are bytes, kept as they are.
+ */
+static void
+test_not_utf8(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[1], *tags[1] = { "t\xe9" };
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result res;
+	char dir[200];
+
+	snprintf(dir, sizeof(dir), "%s/caf\xe9", f->base);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	memset(&bo, 0, sizeof(bo));
+	paths[0] = dir;
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_EINVAL);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "is not UTF-8: "
+	    "give a directory above it"));
+	paths[0] = f->src;
+	bo.host = "h\xe9";
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_EINVAL);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "host name"));
+	bo.host = NULL;
+	bo.tags = tags;
+	bo.ntags = 1;
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_EINVAL);
+	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "tag t"));
+	gfsb_ctx_clearerr(f->x.ctx);
+	assert_int_equal(nsnaps(f), 0);
+	/* Its parent, with the Latin-1 name inside: stored, listed. */
+	bo.ntags = 0;
+	paths[0] = f->base;
+	assert_int_equal(gfsb_ops_backup(f->x.r, &bo, &res), GFSB_OK);
+	assert_int_equal(nsnaps(f), 1);
+}
+
 /* Lines gathered, one after another. */
 static void
 gather_lines(void *cookie, enum gfsb_ops_line kind, const char *line)
@@ -1147,6 +1193,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots_filter, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ls_lines, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_not_utf8, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restore_settings, setup,
 		    teardown),

@@ -281,6 +281,26 @@ test_json_wipes(void **state)
 	gfsb_ctx_free(ctx);
 }
 
+/* UTF-8 as RFC 3629 has it (what a snapshot may record as text). */
+static void
+test_utf8(void **state)
+{
+	static const char *const good[] = { "", "/srv/www", "caf\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x92\xbe", "\xf4\x8f\xbf\xbf" };
+	static const char *const bad[] = { "caf\xe9", "\xc3", "\xc0\xaf",
+		"\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xff", "\x80", "a\xe2\x82" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!gfsb_utf8_valid(good[i]))
+			fail_msg("good %zu refused", i);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (gfsb_utf8_valid(bad[i]))
+			fail_msg("bad %zu accepted", i);
+}
+
 int
 main(void)
 {
@@ -288,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_buf_and_reader),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_json_wipes),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
