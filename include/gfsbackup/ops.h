@@ -257,6 +257,19 @@ void gfsb_ops_backup_summary(const struct gfsb_backup_result *res,
     char *buf, size_t len);
 
 /*
+ * gfsb_ops_backup_told(res, json, quiet, fn, cookie):
+ * What gfsbackup backup says when its snapshot is saved, to fn: the
+ * summary line (not when quiet), or with json restic's summary record
+ * (always), each a result; then, for files that could not be read, a
+ * warning ("gfsbackup: backup: N warning(s): some files could not be
+ * read (see above)").
+ * Returns GFSB_EXIT_PARTIAL after such warnings, GFSB_EXIT_OK otherwise,
+ * GFSB_EXIT_FATAL when out of memory.
+ */
+int gfsb_ops_backup_told(const struct gfsb_backup_result *res, int json,
+    int quiet, gfsb_ops_line_fn *fn, void *cookie);
+
+/*
  * gfsb_ops_backup_status_json(p), gfsb_ops_backup_summary_json(res):
  * restic's backup --json records, one compact line each, malloc'd (NULL:
  * no memory): {message_type: "status", percent_done, total_files,

@@ -37,27 +37,13 @@ progress_json(void *cookie, const struct gfsb_backup_progress *p)
 	free(line);
 }
 
-/* The summary line (not with -q; restic's record with --json) and the
- * warnings' exit status. */
+/* What it says when the snapshot is saved, and the exit status. */
 static int
 summary(struct cli *c, const struct gfsb_backup_result *res, int json)
 {
-	char line[512], *js;
+	int rc = gfsb_ops_backup_told(res, json, c->quiet, cli_put_line, c);
 
-	gfsb_ops_backup_summary(res, line, sizeof(line));
-	if (json) {
-		if ((js = gfsb_ops_backup_summary_json(res)) == NULL)
-			return cli_fail(c, GFSB_ENOMEM);
-		printf("%s\n", js);
-		free(js);
-	} else if (!c->quiet) {
-		printf("%s\n", line);
-	}
-	if (res->summary.warnings == 0)
-		return EXIT_OK;
-	cli_msg(c, "%s: backup: %llu warning(s): some files could not be read "
-	    "(see above)", c->prog, (unsigned long long)res->summary.warnings);
-	return EXIT_PARTIAL;
+	return rc == EXIT_FATAL ? cli_fail(c, GFSB_ENOMEM) : rc;
 }
 
 /* The paths given, then those the lists name (gfsb_ops_list_gather). */

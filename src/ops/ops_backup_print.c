@@ -112,3 +112,27 @@ gfsb_ops_backup_summary_json(const struct gfsb_backup_result *res)
 	free(m);
 	return s;
 }
+
+int
+gfsb_ops_backup_told(const struct gfsb_backup_result *res, int json,
+    int quiet, gfsb_ops_line_fn *fn, void *cookie)
+{
+	char line[512], *js;
+
+	if (json) {
+		if ((js = gfsb_ops_backup_summary_json(res)) == NULL)
+			return GFSB_EXIT_FATAL;
+		fn(cookie, GFSB_OPS_LINE_RESULT, js);
+		free(js);
+	} else if (!quiet) {
+		gfsb_ops_backup_summary(res, line, sizeof(line));
+		fn(cookie, GFSB_OPS_LINE_RESULT, line);
+	}
+	if (res->summary.warnings == 0)
+		return GFSB_EXIT_OK;
+	snprintf(line, sizeof(line), "gfsbackup: backup: %llu warning(s): "
+	    "some files could not be read (see above)",
+	    (unsigned long long)res->summary.warnings);
+	fn(cookie, GFSB_OPS_LINE_WARNING, line);
+	return GFSB_EXIT_PARTIAL;
+}

@@ -550,6 +550,7 @@ static void
 test_backup_summary(void **state)
 {
 	struct gfsb_backup_result res;
+	struct lines l = { { NULL }, { 0 }, 0 };
 	char line[512];
 
 	(void)state;
@@ -568,6 +569,30 @@ test_backup_summary(void **state)
 	assert_string_equal(line, "snapshot 01234567 saved: 12 files (3 new, "
 	    "1 changed, 8 unchanged), 4.00 MiB processed, 1.00 MiB new data "
 	    "(512 KiB stored) in 0.3 s");
+	/* What backup says: the line, none with -q; then the warnings. */
+	assert_int_equal(gfsb_ops_backup_told(&res, 0, 0, collect, &l),
+	    GFSB_EXIT_OK);
+	expect(&l, line, NULL);
+	assert_int_equal(gfsb_ops_backup_told(&res, 0, 1, collect, &l),
+	    GFSB_EXIT_OK);
+	expect(&l, NULL);
+	res.summary.warnings = 2;
+	assert_int_equal(gfsb_ops_backup_told(&res, 0, 1, collect, &l),
+	    GFSB_EXIT_PARTIAL);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.kind[0], GFSB_OPS_LINE_WARNING);
+	assert_string_equal(l.line[0], "gfsbackup: backup: 2 warning(s): some "
+	    "files could not be read (see above)");
+	free(l.line[0]);
+	l.n = 0;
+	/* --json: restic's record even with -q. */
+	assert_int_equal(gfsb_ops_backup_told(&res, 1, 1, collect, &l),
+	    GFSB_EXIT_PARTIAL);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.kind[0], GFSB_OPS_LINE_RESULT);
+	assert_non_null(strstr(l.line[0], "\"message_type\":\"summary\""));
+	free(l.line[0]);
+	free(l.line[1]);
 }
 
 static void
