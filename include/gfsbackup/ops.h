@@ -1126,6 +1126,21 @@ gfsb_err gfsb_ops_forget_ids_lines(const struct gfsb_forget_ids_result *res,
     int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
 /*
+ * gfsb_ops_forget_told(res, policy, dry_run, json, fn, cookie),
+ * gfsb_ops_forget_ids_told(res, dry_run, quiet, fn, cookie):
+ * What gfsbackup forget says, to fn: the policy's decisions
+ * (gfsb_ops_forget_lines), or with json restic's document as one result
+ * (gfsb_ops_forget_json); for named snapshots, their lines (not when
+ * quiet), then, even when quiet, those their Object Lock holds back
+ * (gfsb_ops_prune_waiting_line).  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_forget_told(const struct gfsb_forget_result *res,
+    const struct gfsb_policy *policy, int dry_run, int json,
+    gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+gfsb_err gfsb_ops_forget_ids_told(const struct gfsb_forget_ids_result *res,
+    int dry_run, int quiet, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
+
+/*
  * gfsb_ops_role_names(roles, buf, len):
  * "son/daily, father/weekly, ..." for GFSB_ROLE_* bits.  Returns buf.
  */

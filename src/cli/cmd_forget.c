@@ -61,37 +61,6 @@ parse(struct cli *c, int argc, char **argv, struct forget_args *a)
 	return cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS);
 }
 
-/* The named snapshots their Object Lock holds back (said even with -q). */
-static void
-print_waiting(const struct gfsb_forget_ids_result *res)
-{
-	char line[256];
-
-	gfsb_ops_prune_waiting_line("snapshots", res->waiting,
-	    res->waiting_until, line, sizeof(line));
-	printf("%s\n", line);
-}
-
-/* What the policy decided: JSON, or a table per group and the totals. */
-static int
-print_decisions(struct cli *c, const struct gfsb_forget_result *res,
-    const struct gfsb_policy *p, int dry_run, int want_json)
-{
-	char *json;
-
-	if (!want_json) {
-		if (gfsb_ops_forget_lines(res, p, dry_run, cli_put_line, c) !=
-		    GFSB_OK)
-			return cli_fail(c, GFSB_ENOMEM);
-		return EXIT_OK;
-	}
-	if ((json = gfsb_ops_forget_json(res)) == NULL)
-		return cli_fail(c, GFSB_ENOMEM);
-	printf("%s\n", json);
-	free(json);
-	return EXIT_OK;
-}
-
 /* forget ID...: the named snapshots, then (po) a prune. */
 static int
 forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
@@ -109,11 +78,9 @@ forget_ids(struct cli *c, const char *const *ids, size_t n, int dry_run,
 		gfsb_ops_forget_ids_fini(&res);
 		return cli_fail(c, e);
 	}
-	if (!c->quiet && gfsb_ops_forget_ids_lines(&res, dry_run, cli_put_line,
+	if (gfsb_ops_forget_ids_told(&res, dry_run, c->quiet, cli_put_line,
 	    c) != GFSB_OK)
 		rc = cli_fail(c, GFSB_ENOMEM);
-	if (res.waiting > 0)
-		print_waiting(&res);
 	if (rc == EXIT_OK && po != NULL && !dry_run && res.removed > 0) {
 		if ((e = gfsb_ops_prune(c->r, po, &pres)) != GFSB_OK)
 			rc = cli_fail(c, e);
@@ -166,9 +133,11 @@ cmd_forget(struct cli *c, int argc, char **argv)
 		rc = cli_fail(c, e);
 		goto out;
 	}
-	if ((rc = print_decisions(c, &res, p, a.fo.dry_run, a.json)) !=
-	    EXIT_OK)
+	if (gfsb_ops_forget_told(&res, p, a.fo.dry_run, a.json, cli_put_line,
+	    c) != GFSB_OK) {
+		rc = cli_fail(c, GFSB_ENOMEM);
 		goto out;
+	}
 	if (a.prune && !a.fo.dry_run && res.removed > 0) {
 		if ((e = gfsb_ops_prune(c->r, &a.po, &pres)) != GFSB_OK) {
 			rc = cli_fail(c, e);

@@ -4,6 +4,7 @@
  * name.  The JSON is gfsb_ops_forget_json (ops_forget.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <gfsbackup/gfs.h>
 #include <gfsbackup/ops.h>
@@ -88,4 +89,38 @@ gfsb_ops_forget_ids_lines(const struct gfsb_forget_ids_result *res,
 		    "");
 	}
 	return ops_line_fini(&o);
+}
+
+gfsb_err
+gfsb_ops_forget_told(const struct gfsb_forget_result *res,
+    const struct gfsb_policy *policy, int dry_run, int json,
+    gfsb_ops_line_fn *fn, void *cookie)
+{
+	char *doc;
+
+	if (!json)
+		return gfsb_ops_forget_lines(res, policy, dry_run, fn, cookie);
+	if ((doc = gfsb_ops_forget_json(res)) == NULL)
+		return GFSB_ENOMEM;
+	fn(cookie, GFSB_OPS_LINE_RESULT, doc);
+	free(doc);
+	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_ops_forget_ids_told(const struct gfsb_forget_ids_result *res,
+    int dry_run, int quiet, gfsb_ops_line_fn *fn, void *cookie)
+{
+	char line[256];
+	gfsb_err e = GFSB_OK;
+
+	if (!quiet)
+		e = gfsb_ops_forget_ids_lines(res, dry_run, fn, cookie);
+	/* Said even when quiet: they are not gone. */
+	if (res->waiting > 0) {
+		gfsb_ops_prune_waiting_line("snapshots", res->waiting,
+		    res->waiting_until, line, sizeof(line));
+		fn(cookie, GFSB_OPS_LINE_RESULT, line);
+	}
+	return e;
 }

@@ -431,6 +431,20 @@ test_forget(void **state)
 	    head, row0, row1, "keep 1, remove 1 of 2 snapshots", "",
 	    "total: keep 1, remove 1 snapshots (dry run: nothing was removed)",
 	    NULL);
+	/* --json: restic's document, one result. */
+	assert_int_equal(gfsb_ops_forget_told(&res, p, 1, 1, collect, &l),
+	    GFSB_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.kind[0], GFSB_OPS_LINE_RESULT);
+	assert_true(l.line[0][0] == '[');
+	assert_non_null(strstr(l.line[0], "\"keep\""));
+	free(l.line[0]);
+	l.n = 0;
+	assert_int_equal(gfsb_ops_forget_told(&res, p, 1, 0, collect, &l),
+	    GFSB_OK);
+	assert_string_equal(l.line[0], "policy: keep-daily 7");
+	expect(&l, l.line[0], l.line[1], l.line[2], l.line[3], l.line[4],
+	    l.line[5], l.line[6], l.line[7], l.line[8], NULL);
 
 	/* Grouped by nothing: "snapshots:"; a lock holds one back. */
 	g.host = NULL;
@@ -472,6 +486,22 @@ test_forget_ids(void **state)
 	expect(&l, "would remove snapshot 1a2b3c4d of web1, 2024-05-01 "
 	    "10:00:00, /srv", "would remove snapshot 99887766 of "
 	    "database-server, 2024-05-02 10:00:00", NULL);
+	/* What forget ID... says: the lines, then what waits, which -q
+	 * does not silence. */
+	assert_int_equal(gfsb_ops_forget_ids_told(&res, 0, 0, collect, &l),
+	    GFSB_OK);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.line[2], "1 snapshots the storage would not "
+	    "delete yet; a later run deletes them");
+	expect(&l, l.line[0], l.line[1], l.line[2], NULL);
+	assert_int_equal(gfsb_ops_forget_ids_told(&res, 0, 1, collect, &l),
+	    GFSB_OK);
+	expect(&l, "1 snapshots the storage would not delete yet; a later "
+	    "run deletes them", NULL);
+	res.waiting = 0;
+	assert_int_equal(gfsb_ops_forget_ids_told(&res, 0, 1, collect, &l),
+	    GFSB_OK);
+	expect(&l, NULL);
 }
 
 /* ---- policy show ---- */
