@@ -1867,6 +1867,32 @@ gfsb_err gfsb_ops_open(struct gfsb_ctx *ctx, const struct gfsb_open_opts *o,
     struct gfsb_backend **be, struct gfsb_repo **r,
     enum gfsb_open_step *step) GFSB_WUR;
 
+/*
+ * gfsb_ops_repo_url(ctx, given, url):
+ * The repository a command works on: given (-r), else
+ * $GFSBACKUP_REPOSITORY.  *url is one of them (borrowed), set only on
+ * success.  GFSB_EINVAL, with "no repository: give -r REPO or set
+ * GFSBACKUP_REPOSITORY" as the context's only line (a usage error:
+ * nothing was done), when neither names one (unset or empty).
+ * Thread-safe when ctx is not shared.
+ */
+gfsb_err gfsb_ops_repo_url(struct gfsb_ctx *ctx, const char *given,
+    const char **url) GFSB_WUR;
+
+/*
+ * gfsb_ops_open_exit(ctx, e, step):
+ * The exit status of a repository that could not be opened
+ * (gfsb_ops_open failed with e at step; GFSB_OPEN_PASS also for
+ * gfsb_pass_read on its own).  2, nothing was done: a malformed URL or
+ * endpoint, or an --as-of where there is no past (GFSB_EINVAL at
+ * GFSB_OPEN_BACKEND); no passphrase source (GFSB_ENOTFOUND reading it:
+ * the context's only line then names the sources there are) or a
+ * passphrase file that cannot be used (GFSB_EINVAL).  1 for any other
+ * failure reading the passphrase.  Else gfsb_ops_exit_status(e).
+ */
+int gfsb_ops_open_exit(struct gfsb_ctx *ctx, gfsb_err e,
+    enum gfsb_open_step step);
+
 /* One stage of the job, as it ended. */
 struct gfsb_run_stage {
 	const char *name;	/* open, backup, forget, prune, locks, sync,
@@ -2004,6 +2030,7 @@ gfsb_err gfsb_ops_run_report_lines(const struct gfsb_config *cfg,
  */
 gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
     const char *state_base, int *fd) GFSB_WUR;
+
 
 /*
  * gfsb_ops_run_open_offsite(ctx, cfg, base, out):
