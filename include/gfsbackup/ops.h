@@ -11,6 +11,7 @@
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/gfs.h>
+#include <gfsbackup/pass.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/report.h>
 #include <gfsbackup/util.h>
@@ -2031,6 +2032,44 @@ gfsb_err gfsb_ops_run_report_lines(const struct gfsb_config *cfg,
 gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
     const char *state_base, int *fd) GFSB_WUR;
 
+/* The daily job's settings, made once (gfsb_ops_run_settle).  run's
+ * pointers point into it: keep it in place until the job has run. */
+struct gfsb_run_settings {
+	struct gfsb_config cfg;		/* the job's configuration */
+	struct gfsb_pass_source pass;	/* its passphrase's sources */
+	struct gfsb_open_opts open;	/* how the job opens its repository */
+	char state_base[4096];		/* its state directory */
+	int lockfd;			/* the run lock (gfsb_ops_run_lock) */
+	struct gfsb_run_opts run;	/* for gfsb_ops_run */
+	int exit;			/* on failure: the exit status */
+	int usage;			/* ... and it is a usage error */
+};
+
+/*
+ * gfsb_ops_run_settle(ctx, config, g, s):
+ * gfsbackup run --config's settings, made once, in this order: a
+ * configuration must be named (config; "": "--config: no file given")
+ * and be the repository's (g->url NULL: -r conflicts with it); the
+ * file is loaded (gfsb_config_load); its state directory
+ * (gfsb_ops_state_base(cfg.state_dir)) and the run lock there
+ * (gfsb_ops_run_lock) are taken.  Then the configuration is laid over
+ * the global options g (the command line's; g->pass its passphrase
+ * sources): the passphrase file is the configuration's (none if it
+ * names none), its cache directory wins when it names one, and the
+ * command line's --retry-lock when given.  s->run is gfsb_ops_run's
+ * options for them (cfg, ctx, state_base, open, cache, connections
+ * from g->remote); its time, dry run and callbacks are the caller's.
+ * On failure the context holds one line and s->exit the exit status:
+ * 2 with s->usage for a configuration not named or the conflict
+ * (GFSB_EINVAL) and for no state directory (GFSB_EINVAL, the line ends
+ * "(--state-dir)"); 2 for a file that cannot be used (GFSB_EINVAL);
+ * 1 when reading it fails midway (GFSB_EIO) or memory runs out; the
+ * lock's (11 for GFSB_ELOCKED, 1 for GFSB_EIO).  Release s with
+ * gfsb_ops_run_settings_fini in every case.
+ */
+gfsb_err gfsb_ops_run_settle(struct gfsb_ctx *ctx, const char *config,
+    const struct gfsb_open_opts *g, struct gfsb_run_settings *s) GFSB_WUR;
+void gfsb_ops_run_settings_fini(struct gfsb_run_settings *s);
 
 /*
  * gfsb_ops_run_open_offsite(ctx, cfg, base, out):

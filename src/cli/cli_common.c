@@ -103,19 +103,6 @@ cli_config_fail(struct cli *c, gfsb_err e)
 	return e == GFSB_ENOMEM ? rc : EXIT_USAGE;
 }
 
-int
-cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg)
-{
-	gfsb_err e;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (path[0] == '\0')
-		return cli_usage_error(c, "--config: no file given");
-	if ((e = gfsb_config_load(c->ctx, path, cfg)) == GFSB_OK)
-		return EXIT_OK;
-	return e == GFSB_EIO ? cli_fail(c, e) : cli_config_fail(c, e);
-}
-
 /* Opening failed with e at step: say why; the exit status. */
 static int
 open_fail(struct cli *c, gfsb_err e, enum gfsb_open_step step)
