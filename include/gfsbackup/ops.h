@@ -1993,6 +1993,14 @@ void gfsb_ops_run_result_fini(struct gfsb_run_result *res);
 int gfsb_ops_exit_status(gfsb_err e);
 
 /*
+ * gfsb_ops_config_exit(e):
+ * The exit status of a command whose configuration file or policy
+ * could not be used (it failed with e): 2, nothing was done; 1 only
+ * when memory ran out.  Thread-safe.
+ */
+int gfsb_ops_config_exit(gfsb_err e);
+
+/*
  * gfsb_ops_run_stage_exit(st), gfsb_ops_run_exit(res):
  * A stage's exit status: its failure's, else 3 for a partial backup.
  * The job's: its first failed stage's, else 1 for a report not

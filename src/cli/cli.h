@@ -87,7 +87,7 @@ int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
 int cli_fail(struct cli *c, gfsb_err e);
 
 /* cli_fail for a configuration file (a policy) that cannot be used:
- * exit 2, nothing was done (1 only when out of memory). */
+ * gfsb_ops_config_exit's status (2: nothing was done; 1: no memory). */
 int cli_config_fail(struct cli *c, gfsb_err e);
 
 /* Print a line to stderr, clearing a progress line first. */

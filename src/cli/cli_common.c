@@ -98,9 +98,8 @@ cli_fail(struct cli *c, gfsb_err e)
 int
 cli_config_fail(struct cli *c, gfsb_err e)
 {
-	int rc = cli_fail(c, e);
-
-	return e == GFSB_ENOMEM ? rc : EXIT_USAGE;
+	cli_fail(c, e);
+	return gfsb_ops_config_exit(e);
 }
 
 /* Opening failed with e at step: say why; the exit status. */

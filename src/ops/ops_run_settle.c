@@ -45,8 +45,8 @@ load(struct gfsb_ctx *ctx, const char *config,
 	if ((e = gfsb_config_load(ctx, config, &s->cfg)) == GFSB_OK)
 		return GFSB_OK;
 	/* A file that cannot be used: nothing was done. */
-	s->exit = e == GFSB_EIO || e == GFSB_ENOMEM ?
-	    gfsb_ops_exit_status(e) : GFSB_EXIT_USAGE;
+	s->exit = e == GFSB_EIO ? gfsb_ops_exit_status(e) :
+	    gfsb_ops_config_exit(e);
 	return e;
 }
 

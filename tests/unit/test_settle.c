@@ -2,7 +2,8 @@
  * What a command decides before it does anything, in the library so
  * that each case is seen here: the repository it names (-r, else
  * GFSBACKUP_REPOSITORY), the exit status of each way opening one fails
- * (ops_open.c); gfsbackup run's settings, the configuration laid over
+ * (ops_open.c), and of a configuration or policy that cannot be used;
+ * gfsbackup run's settings, the configuration laid over
  * the global options, and each way making them fails with its exit
  * status (ops_run_settle.c).
  */
@@ -132,6 +133,18 @@ test_open_exit_pass(void **state)
 	    GFSB_OPEN_PASS), GFSB_EXIT_FATAL);
 	assert_int_equal(gfsb_ops_open_exit(ctx, GFSB_ECANCELED,
 	    GFSB_OPEN_PASS), GFSB_EXIT_FATAL);
+}
+
+static void
+test_config_exit(void **state)
+{
+	(void)state;
+	/* A file or policy that cannot be used: nothing was done. */
+	assert_int_equal(gfsb_ops_config_exit(GFSB_EINVAL), GFSB_EXIT_USAGE);
+	assert_int_equal(gfsb_ops_config_exit(GFSB_EIO), GFSB_EXIT_USAGE);
+	assert_int_equal(gfsb_ops_config_exit(GFSB_ENOTFOUND),
+	    GFSB_EXIT_USAGE);
+	assert_int_equal(gfsb_ops_config_exit(GFSB_ENOMEM), GFSB_EXIT_FATAL);
 }
 
 /* A configuration in a fresh directory (conf_init), with a passphrase
@@ -321,6 +334,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_exit_pass, setup,
 		    teardown),
+		cmocka_unit_test(test_config_exit),
 		cmocka_unit_test_setup_teardown(test_run_settle_usage, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_run_settle_lay_over,
