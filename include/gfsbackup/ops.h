@@ -11,6 +11,7 @@
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/gfs.h>
+#include <gfsbackup/pass.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/report.h>
 #include <gfsbackup/util.h>
@@ -1942,6 +1943,32 @@ gfsb_err gfsb_ops_open(struct gfsb_ctx *ctx, const struct gfsb_open_opts *o,
     struct gfsb_backend **be, struct gfsb_repo **r,
     enum gfsb_open_step *step) GFSB_WUR;
 
+/*
+ * gfsb_ops_repo_url(ctx, given, url):
+ * The repository a command works on: given (-r), else
+ * $GFSBACKUP_REPOSITORY.  *url is one of them (borrowed), set only on
+ * success.  GFSB_EINVAL, with "no repository: give -r REPO or set
+ * GFSBACKUP_REPOSITORY" as the context's only line (a usage error:
+ * nothing was done), when neither names one (unset or empty).
+ * Thread-safe when ctx is not shared.
+ */
+gfsb_err gfsb_ops_repo_url(struct gfsb_ctx *ctx, const char *given,
+    const char **url) GFSB_WUR;
+
+/*
+ * gfsb_ops_open_exit(ctx, e, step):
+ * The exit status of a repository that could not be opened
+ * (gfsb_ops_open failed with e at step; GFSB_OPEN_PASS also for
+ * gfsb_pass_read on its own).  2, nothing was done: a malformed URL or
+ * endpoint, or an --as-of where there is no past (GFSB_EINVAL at
+ * GFSB_OPEN_BACKEND); no passphrase source (GFSB_ENOTFOUND reading it:
+ * the context's only line then names the sources there are) or a
+ * passphrase file that cannot be used (GFSB_EINVAL).  1 for any other
+ * failure reading the passphrase.  Else gfsb_ops_exit_status(e).
+ */
+int gfsb_ops_open_exit(struct gfsb_ctx *ctx, gfsb_err e,
+    enum gfsb_open_step step);
+
 /* One stage of the job, as it ended. */
 struct gfsb_run_stage {
 	const char *name;	/* open, backup, forget, prune, locks, sync,
@@ -2041,6 +2068,14 @@ void gfsb_ops_run_result_fini(struct gfsb_run_result *res);
 int gfsb_ops_exit_status(gfsb_err e);
 
 /*
+ * gfsb_ops_config_exit(e):
+ * The exit status of a command whose configuration file or policy
+ * could not be used (it failed with e): 2, nothing was done; 1 only
+ * when memory ran out.  Thread-safe.
+ */
+int gfsb_ops_config_exit(gfsb_err e);
+
+/*
  * gfsb_ops_run_stage_exit(st), gfsb_ops_run_exit(res):
  * A stage's exit status: its failure's, else 3 for a partial backup.
  * The job's: its first failed stage's, else 1 for a report not
@@ -2079,6 +2114,45 @@ gfsb_err gfsb_ops_run_report_lines(const struct gfsb_config *cfg,
  */
 gfsb_err gfsb_ops_run_lock(struct gfsb_ctx *ctx, const struct gfsb_config *cfg,
     const char *state_base, int *fd) GFSB_WUR;
+
+/* The daily job's settings, made once (gfsb_ops_run_settle).  run's
+ * pointers point into it: keep it in place until the job has run. */
+struct gfsb_run_settings {
+	struct gfsb_config cfg;		/* the job's configuration */
+	struct gfsb_pass_source pass;	/* its passphrase's sources */
+	struct gfsb_open_opts open;	/* how the job opens its repository */
+	char state_base[4096];		/* its state directory */
+	int lockfd;			/* the run lock (gfsb_ops_run_lock) */
+	struct gfsb_run_opts run;	/* for gfsb_ops_run */
+	int exit;			/* on failure: the exit status */
+	int usage;			/* ... and it is a usage error */
+};
+
+/*
+ * gfsb_ops_run_settle(ctx, config, g, s):
+ * gfsbackup run --config's settings, made once, in this order: a
+ * configuration must be named (config; "": "--config: no file given")
+ * and be the repository's (g->url NULL: -r conflicts with it); the
+ * file is loaded (gfsb_config_load); its state directory
+ * (gfsb_ops_state_base(cfg.state_dir)) and the run lock there
+ * (gfsb_ops_run_lock) are taken.  Then the configuration is laid over
+ * the global options g (the command line's; g->pass its passphrase
+ * sources): the passphrase file is the configuration's (none if it
+ * names none), its cache directory wins when it names one, and the
+ * command line's --retry-lock when given.  s->run is gfsb_ops_run's
+ * options for them (cfg, ctx, state_base, open, cache, connections
+ * from g->remote); its time, dry run and callbacks are the caller's.
+ * On failure the context holds one line and s->exit the exit status:
+ * 2 with s->usage for a configuration not named or the conflict
+ * (GFSB_EINVAL) and for no state directory (GFSB_EINVAL, the line ends
+ * "(--state-dir)"); 2 for a file that cannot be used (GFSB_EINVAL);
+ * 1 when reading it fails midway (GFSB_EIO) or memory runs out; the
+ * lock's (11 for GFSB_ELOCKED, 1 for GFSB_EIO).  Release s with
+ * gfsb_ops_run_settings_fini in every case.
+ */
+gfsb_err gfsb_ops_run_settle(struct gfsb_ctx *ctx, const char *config,
+    const struct gfsb_open_opts *g, struct gfsb_run_settings *s) GFSB_WUR;
+void gfsb_ops_run_settings_fini(struct gfsb_run_settings *s);
 
 /*
  * gfsb_ops_run_open_offsite(ctx, cfg, base, out):

@@ -103,6 +103,15 @@ void gfsb_ctx_log(struct gfsb_ctx *ctx, enum gfsb_log_level level,
     const char *fmt, ...) GFSB_PRINTF(3, 4);
 
 /*
+ * gfsb_ctx_log_prefix(level, verbose):
+ * How a log line of that level is shown at verbosity verbose (how many
+ * -v were given): its prefix, "error: ", "warning: " or "" (static);
+ * NULL when it is not shown (information below 1, debugging below 2).
+ * Thread-safe.
+ */
+const char *gfsb_ctx_log_prefix(enum gfsb_log_level level, int verbose);
+
+/*
  * gfsb_ctx_seterr(ctx, err, fmt, ...):
  * Record the detail of an error (which object, which file, errno) unless a
  * detail is already recorded: the first error is the root cause and is

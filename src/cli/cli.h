@@ -87,14 +87,8 @@ int cli_usage_error(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);
 int cli_fail(struct cli *c, gfsb_err e);
 
 /* cli_fail for a configuration file (a policy) that cannot be used:
- * exit 2, nothing was done (1 only when out of memory). */
+ * gfsb_ops_config_exit's status (2: nothing was done; 1: no memory). */
 int cli_config_fail(struct cli *c, gfsb_err e);
-
-/* Load the daily job's configuration at path (gfsb_config_load), saying
- * what is wrong: exit 2 for a file that cannot be used (nothing was
- * done), 1 if reading it failed midway or memory ran out. */
-struct gfsb_config;
-int cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg);
 
 /* Print a line to stderr, clearing a progress line first. */
 void cli_msg(struct cli *c, const char *fmt, ...) GFSB_PRINTF(2, 3);

@@ -98,37 +98,18 @@ cli_fail(struct cli *c, gfsb_err e)
 int
 cli_config_fail(struct cli *c, gfsb_err e)
 {
-	int rc = cli_fail(c, e);
-
-	return e == GFSB_ENOMEM ? rc : EXIT_USAGE;
-}
-
-int
-cli_config_load(struct cli *c, const char *path, struct gfsb_config *cfg)
-{
-	gfsb_err e;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (path[0] == '\0')
-		return cli_usage_error(c, "--config: no file given");
-	if ((e = gfsb_config_load(c->ctx, path, cfg)) == GFSB_OK)
-		return EXIT_OK;
-	return e == GFSB_EIO ? cli_fail(c, e) : cli_config_fail(c, e);
-}
-
-/* gfsb_pass_read failed with e: say why; the exit status. */
-static int
-pass_fail(struct cli *c, gfsb_err e)
-{
-	if (e == GFSB_ENOTFOUND) {
-		cli_msg(c, "%s: %s: no passphrase: use --password-file, "
-		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "
-		    "terminal", c->prog, c->cmd);
-		return EXIT_USAGE;
-	}
 	cli_fail(c, e);
-	/* A file that cannot be used: nothing was done. */
-	return e == GFSB_EINVAL ? EXIT_USAGE : EXIT_FATAL;
+	return gfsb_ops_config_exit(e);
+}
+
+/* Opening failed with e at step: say why; the exit status. */
+static int
+open_fail(struct cli *c, gfsb_err e, enum gfsb_open_step step)
+{
+	int rc = gfsb_ops_open_exit(c->ctx, e, step);
+
+	cli_fail(c, e);
+	return rc;
 }
 
 int
@@ -142,7 +123,7 @@ cli_pass_read(struct cli *c, const struct gfsb_pass_source *src, char **out,
 	gfsb_ctx_clearerr(c->ctx);
 	if ((e = gfsb_pass_read(c->ctx, src, out, len)) == GFSB_OK)
 		return EXIT_OK;
-	return pass_fail(c, e);
+	return open_fail(c, e, GFSB_OPEN_PASS);
 }
 
 struct gfsb_pass_source
@@ -168,16 +149,6 @@ cli_passphrase(struct cli *c, int confirm, const char *prompt, char **out,
 	return cli_pass_read(c, &src, out, len);
 }
 
-/* A malformed URL or endpoint is a usage error; so is --as-of where there
- * is no past to read (a directory, an unversioned bucket). */
-static int
-url_fail(struct cli *c, gfsb_err e)
-{
-	int rc = cli_fail(c, e);
-
-	return e == GFSB_EINVAL ? EXIT_USAGE : rc;
-}
-
 int
 cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
 {
@@ -185,7 +156,7 @@ cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
 
 	if ((e = gfsb_backend_open_opts(c->ctx, url, &c->remote, out)) !=
 	    GFSB_OK)
-		return url_fail(c, e);
+		return open_fail(c, e, GFSB_OPEN_BACKEND);
 	return EXIT_OK;
 }
 
@@ -193,11 +164,8 @@ cli_open_url(struct cli *c, const char *url, struct gfsb_backend **out)
 static int
 repo_url(struct cli *c)
 {
-	if (c->repo == NULL)
-		c->repo = getenv("GFSBACKUP_REPOSITORY");
-	if (c->repo == NULL || *c->repo == '\0')
-		return cli_usage_error(c, "no repository: give -r REPO or "
-		    "set GFSBACKUP_REPOSITORY");
+	if (gfsb_ops_repo_url(c->ctx, c->repo, &c->repo) != GFSB_OK)
+		return cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
 	return EXIT_OK;
 }
 
@@ -213,7 +181,7 @@ cli_open_backend(struct cli *c)
 	o.as_of = c->as_of;
 	if ((e = gfsb_backend_open_opts(c->ctx, c->repo, &o, &c->be)) !=
 	    GFSB_OK)
-		return url_fail(c, e);
+		return open_fail(c, e, GFSB_OPEN_BACKEND);
 	return EXIT_OK;
 }
 
@@ -246,9 +214,7 @@ cli_open_repo(struct cli *c)
 	cli_open_opts(c, &src, &o);
 	if ((e = gfsb_ops_open(c->ctx, &o, &c->be, &c->r, &step)) == GFSB_OK)
 		return EXIT_OK;
-	if (step == GFSB_OPEN_BACKEND)
-		return url_fail(c, e);
-	return step == GFSB_OPEN_PASS ? pass_fail(c, e) : cli_fail(c, e);
+	return open_fail(c, e, step);
 }
 
 void

@@ -1,20 +1,12 @@
 /*
- * The state directory as the commands name it (--state-dir), its errors
- * said and turned into exit statuses: the library's gfsb_ops_state_base
- * and gfsb_ops_state_file.
+ * A file in the state directory as the commands name it (--state-dir),
+ * its errors said and turned into exit statuses: the library's
+ * gfsb_ops_state_file (the daily job's own: gfsb_ops_run_settle).
  */
 #include <gfsbackup/ops.h>
 
 #include "cli.h"
 #include "cli_state.h"
-
-int
-cli_state_base(struct cli *c, const char *dir, char *base, size_t len)
-{
-	if (gfsb_ops_state_base(c->ctx, dir, base, len) == GFSB_OK)
-		return EXIT_OK;
-	return cli_usage_error(c, "%s (--state-dir)", gfsb_ctx_errmsg(c->ctx));
-}
 
 int
 cli_ledger_file(struct cli *c, const char *dir, struct gfsb_repo *r,

@@ -33,13 +33,11 @@ static void
 on_log(void *cookie, enum gfsb_log_level level, const char *msg)
 {
 	struct cli *c = cookie;
+	const char *prefix = gfsb_ctx_log_prefix(level, c->verbose);
 
-	if (level == GFSB_LOG_DEBUG && c->verbose < 2)
-		return;
-	if (level == GFSB_LOG_INFO && c->verbose < 1)
-		return;
-	cli_msg(c, "%s: %s%s", c->prog, level == GFSB_LOG_ERROR ? "error: " :
-	    level == GFSB_LOG_WARN ? "warning: " : "", msg);
+	/* Which levels -v shows: the library's (gfsb_ctx_log_prefix). */
+	if (prefix != NULL)
+		cli_msg(c, "%s: %s%s", c->prog, prefix, msg);
 }
 
 static void

@@ -3,8 +3,10 @@
  * backend for the URL (as of a moment of the past if asked), a look that
  * a repository is there before a passphrase is asked for, the passphrase
  * from its sources into secure memory, the key it opens, then the lock
- * wait and the metadata cache.
+ * wait and the metadata cache.  Also which repository a command names,
+ * and the exit status of each way opening one fails.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <gfsbackup/crypto.h>
@@ -69,4 +71,40 @@ gfsb_ops_open(struct gfsb_ctx *ctx, const struct gfsb_open_opts *o,
 	}
 	*rp = r;
 	return GFSB_OK;
+}
+
+gfsb_err
+gfsb_ops_repo_url(struct gfsb_ctx *ctx, const char *given, const char **url)
+{
+	const char *u = given;
+
+	if (u == NULL)
+		u = getenv("GFSBACKUP_REPOSITORY");
+	if (u == NULL || *u == '\0') {
+		gfsb_ctx_clearerr(ctx);
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "no repository: give "
+		    "-r REPO or set GFSBACKUP_REPOSITORY");
+	}
+	*url = u;
+	return GFSB_OK;
+}
+
+int
+gfsb_ops_open_exit(struct gfsb_ctx *ctx, gfsb_err e,
+    enum gfsb_open_step step)
+{
+	if (step == GFSB_OPEN_BACKEND && e == GFSB_EINVAL)
+		return GFSB_EXIT_USAGE;
+	if (step != GFSB_OPEN_PASS)
+		return gfsb_ops_exit_status(e);
+	if (e == GFSB_ENOTFOUND) {
+		/* What to do about it, rather than which source failed. */
+		gfsb_ctx_clearerr(ctx);
+		gfsb_ctx_seterr(ctx, e, "no passphrase: use --password-file, "
+		    "GFSBACKUP_PASSWORD_FILE, --password-command or a "
+		    "terminal");
+		return GFSB_EXIT_USAGE;
+	}
+	/* A file that cannot be used: nothing was done. */
+	return e == GFSB_EINVAL ? GFSB_EXIT_USAGE : GFSB_EXIT_FATAL;
 }

@@ -27,6 +27,12 @@ gfsb_ops_exit_status(gfsb_err e)
 }
 
 int
+gfsb_ops_config_exit(gfsb_err e)
+{
+	return e == GFSB_ENOMEM ? GFSB_EXIT_FATAL : GFSB_EXIT_USAGE;
+}
+
+int
 gfsb_ops_run_stage_exit(const struct gfsb_run_stage *st)
 {
 	if (st->err != GFSB_OK)

@@ -118,6 +118,17 @@ gfsb_ctx_log(struct gfsb_ctx *ctx, enum gfsb_log_level level,
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+const char *
+gfsb_ctx_log_prefix(enum gfsb_log_level level, int verbose)
+{
+	if (level == GFSB_LOG_DEBUG && verbose < 2)
+		return NULL;
+	if (level == GFSB_LOG_INFO && verbose < 1)
+		return NULL;
+	return level == GFSB_LOG_ERROR ? "error: " :
+	    level == GFSB_LOG_WARN ? "warning: " : "";
+}
+
 gfsb_err
 gfsb_ctx_seterr(struct gfsb_ctx *ctx, gfsb_err err, const char *fmt, ...)
 {

@@ -207,6 +207,22 @@ test_ctx(void **state)
 	gfsb_ctx_free(ctx);
 }
 
+/* What each -v shows of the log, and with which prefix. */
+static void
+test_log_prefix(void **state)
+{
+	(void)state;
+	assert_string_equal(gfsb_ctx_log_prefix(GFSB_LOG_ERROR, 0), "error: ");
+	assert_string_equal(gfsb_ctx_log_prefix(GFSB_LOG_WARN, 0),
+	    "warning: ");
+	assert_null(gfsb_ctx_log_prefix(GFSB_LOG_INFO, 0));
+	assert_null(gfsb_ctx_log_prefix(GFSB_LOG_DEBUG, 0));
+	assert_string_equal(gfsb_ctx_log_prefix(GFSB_LOG_INFO, 1), "");
+	assert_null(gfsb_ctx_log_prefix(GFSB_LOG_DEBUG, 1));
+	assert_string_equal(gfsb_ctx_log_prefix(GFSB_LOG_DEBUG, 2), "");
+	assert_string_equal(gfsb_ctx_log_prefix(GFSB_LOG_ERROR, 2), "error: ");
+}
+
 /* Whole writes and reads of a real file: a read past the end is short,
  * a bad descriptor is an error with errno. */
 static void
@@ -313,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_ctx),
+		cmocka_unit_test(test_log_prefix),
 		cmocka_unit_test(test_fd_io),
 		cmocka_unit_test(test_harden),
 	};
