@@ -1387,6 +1387,18 @@ void gfsb_ops_sync_progress_line(const struct gfsb_sync_progress *p,
 gfsb_err gfsb_ops_sync_lines(const struct gfsb_sync_result *res,
     int dry_run, gfsb_ops_line_fn *fn, void *cookie) GFSB_WUR;
 
+/*
+ * gfsb_ops_sync_told(e, res, dry_run, quiet, verbose, fn, cookie):
+ * What gfsbackup sync says after a sync that returned e: its lines
+ * (gfsb_ops_sync_lines) when it succeeded (not when quiet), or when it
+ * failed after it had begun (not when refused before: the error alone);
+ * with verbose, each side's requests (gfsb_ops_io_line, "source" and
+ * "mirror").  GFSB_ENOMEM.
+ */
+gfsb_err gfsb_ops_sync_told(gfsb_err e, const struct gfsb_sync_result *res,
+    int dry_run, int quiet, int verbose, gfsb_ops_line_fn *fn,
+    void *cookie) GFSB_WUR;
+
 /* What gfsbackup sync's command line gave besides the options it puts
  * straight into struct gfsb_sync_opts and struct gfsb_lock_opts. */
 struct gfsb_sync_args {

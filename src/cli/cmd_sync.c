@@ -122,20 +122,9 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	}
 	e = gfsb_ops_sync(c->r, dst, &a.so, &res);
 	cli_progress(c, NULL);
-	/* A sync refused before it began is its error line alone. */
-	if (((!c->quiet && e == GFSB_OK) || (e != GFSB_OK && res.copied +
-	    res.deleted + res.failed + res.present > 0)) &&
-	    gfsb_ops_sync_lines(&res, a.so.dry_run, cli_put_line, c) !=
-	    GFSB_OK && e == GFSB_OK)
+	if (gfsb_ops_sync_told(e, &res, a.so.dry_run, c->quiet, c->verbose,
+	    cli_put_line, c) != GFSB_OK && e == GFSB_OK)
 		e = GFSB_ENOMEM;
-	if (c->verbose) {
-		char line[256];
-
-		gfsb_ops_io_line("source", &res.src_io, line, sizeof(line));
-		printf("%s\n", line);
-		gfsb_ops_io_line("mirror", &res.dst_io, line, sizeof(line));
-		printf("%s\n", line);
-	}
 	rc = e == GFSB_OK ? EXIT_OK : cli_fail(c, e);
 out:
 	gfsb_backend_close(dst);

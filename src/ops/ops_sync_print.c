@@ -101,3 +101,24 @@ gfsb_ops_sync_lines(const struct gfsb_sync_result *res, int dry_run,
 	locks(&o, res);
 	return ops_line_fini(&o);
 }
+
+gfsb_err
+gfsb_ops_sync_told(gfsb_err e, const struct gfsb_sync_result *res,
+    int dry_run, int quiet, int verbose, gfsb_ops_line_fn *fn,
+    void *cookie)
+{
+	char line[256];
+	gfsb_err err = GFSB_OK;
+
+	/* A sync refused before it began is its error line alone. */
+	if ((!quiet && e == GFSB_OK) || (e != GFSB_OK && res->copied +
+	    res->deleted + res->failed + res->present > 0))
+		err = gfsb_ops_sync_lines(res, dry_run, fn, cookie);
+	if (verbose) {
+		gfsb_ops_io_line("source", &res->src_io, line, sizeof(line));
+		fn(cookie, GFSB_OPS_LINE_RESULT, line);
+		gfsb_ops_io_line("mirror", &res->dst_io, line, sizeof(line));
+		fn(cookie, GFSB_OPS_LINE_RESULT, line);
+	}
+	return err;
+}
