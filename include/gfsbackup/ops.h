@@ -1220,6 +1220,16 @@ void gfsb_ops_prune_waiting_line(const char *what, uint64_t n,
 /* ---- repairing the index ---- */
 
 /*
+ * gfsb_ops_repair_index(r, o, st):
+ * gfsb_repo_index_repair under the lock it needs: exclusive, or shared
+ * for a dry run (nothing changes, but a backup writing meanwhile would
+ * make the counts wrong).  GFSB_ELOCKED; the repair's errors.
+ */
+gfsb_err gfsb_ops_repair_index(struct gfsb_repo *r,
+    const struct gfsb_index_repair_opts *o,
+    struct gfsb_index_repair_stats *st) GFSB_WUR;
+
+/*
  * gfsb_ops_repair_lines(st, dry_run, fn, cookie):
  * gfsb_repo_index_repair's outcome as gfsbackup repair index prints it:
  * what the index names now and before, what was damaged, taken in or left

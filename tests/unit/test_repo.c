@@ -14,6 +14,7 @@
 
 #include <gfsbackup/backend.h>
 #include <gfsbackup/crypto.h>
+#include <gfsbackup/ops.h>
 #include <gfsbackup/repo.h>
 #include <gfsbackup/util.h>
 
@@ -458,6 +459,7 @@ test_index_repair(void **state)
 	struct fx *f = *state;
 	struct gfsb_index_repair_opts ro = { 0, 0 };
 	struct gfsb_index_repair_stats st;
+	struct gfsb_lock *backup;
 	struct gfsb_repo_io *io;
 	struct gfsb_repo *r2;
 	struct gfsb_buf out;
@@ -486,10 +488,12 @@ test_index_repair(void **state)
 	assert_int_equal(gfsb_backend_remove(f->be, GFSB_OBJ_PACK, pack[1]),
 	    GFSB_OK);
 
-	/* A dry run counts and changes nothing. */
+	/* A dry run counts and changes nothing: it shares the lock a
+	 * backup holds, which the repair itself may not. */
+	assert_int_equal(gfsb_repo_lock(f->r, 0, &backup), GFSB_OK);
 	r2 = reopen(f);
 	ro.dry_run = 1;
-	assert_int_equal(gfsb_repo_index_repair(r2, &ro, &st), GFSB_OK);
+	assert_int_equal(gfsb_ops_repair_index(r2, &ro, &st), GFSB_OK);
 	assert_int_equal(st.index_files, 3);
 	assert_int_equal(st.index_damaged, 1);
 	assert_int_equal(st.blobs_before, 2);
@@ -505,7 +509,12 @@ test_index_repair(void **state)
 
 	r2 = reopen(f);
 	ro.dry_run = 0;
-	assert_int_equal(gfsb_repo_index_repair(r2, &ro, &st), GFSB_OK);
+	assert_int_equal(gfsb_ops_repair_index(r2, &ro, &st), GFSB_ELOCKED);
+	gfsb_ctx_clearerr(f->ctx);
+	list(f, GFSB_OBJ_INDEX, &ns);
+	assert_int_equal(ns.n, 3);
+	gfsb_repo_unlock(backup);
+	assert_int_equal(gfsb_ops_repair_index(r2, &ro, &st), GFSB_OK);
 	assert_int_equal(st.index_files_written, 1);
 	assert_int_equal(st.index_files_removed, 3);
 	gfsb_repo_close(r2);
