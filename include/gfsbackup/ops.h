@@ -122,6 +122,15 @@ gfsb_err gfsb_ops_key_verb_parse(const char *s, enum gfsb_key_verb *out)
     GFSB_WUR;
 
 /*
+ * gfsb_ops_key_args(ctx, args, n, o):
+ * gfsbackup key's arguments (VERB [ID]) into o: the verb, and for remove
+ * the key id, its only argument; --write-only (o->write_only) only with
+ * add.  GFSB_EINVAL with one line in ctx saying what is wrong.
+ */
+gfsb_err gfsb_ops_key_args(struct gfsb_ctx *ctx, const char *const *args,
+    size_t n, struct gfsb_key_opts *o) GFSB_WUR;
+
+/*
  * gfsb_ops_key(r, o, fn, cookie):
  * Do what o->verb says; a change is made under the exclusive lock
  * (GFSB_ELOCKED while another process holds a conflicting one), with
@@ -1023,6 +1032,15 @@ struct gfsb_tag_opts {
 				   tags), not with add or remove */
 	int dry_run;		/* say what would change; change nothing */
 };
+
+/*
+ * gfsb_ops_tag_check(ctx, o):
+ * Do o's settings agree?  --set, or --add and --remove, not both nor
+ * neither; no tag empty or holding a comma.  GFSB_EINVAL with one line
+ * in ctx naming gfsbackup tag's options; checked again by gfsb_ops_tag.
+ */
+gfsb_err gfsb_ops_tag_check(struct gfsb_ctx *ctx,
+    const struct gfsb_tag_opts *o) GFSB_WUR;
 
 /* One snapshot whose tags changed: its old and new ids, and the tags. */
 struct gfsb_tag_change {

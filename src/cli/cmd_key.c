@@ -29,19 +29,9 @@ cmd_key(struct cli *c, int argc, char **argv)
 
 	if ((rc = cli_parse(c, argc, argv, opts, 2)) != EXIT_OK)
 		return rc;
-	if (optind == argc)
-		return cli_usage_error(c, "give passwd, add, list or remove");
-	if (gfsb_ops_key_verb_parse(argv[optind], &ko.verb) != GFSB_OK)
-		return cli_usage_error(c, "unknown key command %s",
-		    argv[optind]);
-	if (ko.verb == GFSB_KEY_REMOVE && argc - optind != 2)
-		return cli_usage_error(c, "key remove takes one key id");
-	if (ko.verb != GFSB_KEY_REMOVE && argc - optind > 1)
-		return cli_usage_error(c, "unexpected argument %s",
-		    argv[optind + 1]);
-	if (ko.write_only && ko.verb != GFSB_KEY_ADD)
-		return cli_usage_error(c, "--write-only goes with key add");
-	ko.id = argv[optind + 1];
+	if (gfsb_ops_key_args(c->ctx, (const char *const *)argv + optind,
+	    (size_t)(argc - optind), &ko) != GFSB_OK)
+		return cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		return rc;
 	/* The new passphrase: --new-password-file, else only the terminal

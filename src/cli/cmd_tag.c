@@ -32,16 +32,6 @@ cmd_tag(struct cli *c, int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	if ((rc = cli_parse(c, argc, argv, opts, GFSB_OPT_ANY_ARGS)) != EXIT_OK)
 		goto out;
-	if (set_given != NULL && add.n + rm.n > 0) {
-		rc = cli_usage_error(c, "give --set, or --add and --remove: "
-		    "not both");
-		goto out;
-	}
-	if (set_given == NULL && add.n + rm.n == 0) {
-		rc = cli_usage_error(c, "nothing to do: give --add, --remove "
-		    "or --set");
-		goto out;
-	}
 	to.ids = (const char *const *)argv + optind;
 	to.nids = (size_t)(argc - optind);
 	to.add = add.v;
@@ -51,6 +41,10 @@ cmd_tag(struct cli *c, int argc, char **argv)
 	to.set = set.v;
 	to.nset = set.n;
 	to.has_set = set_given != NULL;
+	if (gfsb_ops_tag_check(c->ctx, &to) != GFSB_OK) {
+		rc = cli_usage_error(c, "%s", gfsb_ctx_errmsg(c->ctx));
+		goto out;
+	}
 	if ((rc = cli_open_repo(c)) != EXIT_OK)
 		goto out;
 	if ((e = gfsb_ops_tag(c->r, &to, &res)) != GFSB_OK) {

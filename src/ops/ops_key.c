@@ -27,6 +27,29 @@ gfsb_ops_key_verb_parse(const char *s, enum gfsb_key_verb *out)
 	return GFSB_EINVAL;
 }
 
+gfsb_err
+gfsb_ops_key_args(struct gfsb_ctx *ctx, const char *const *args, size_t n,
+    struct gfsb_key_opts *o)
+{
+	if (n == 0)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give passwd, add, "
+		    "list or remove");
+	if (gfsb_ops_key_verb_parse(args[0], &o->verb) != GFSB_OK)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "unknown key command "
+		    "%s", args[0]);
+	if (o->verb == GFSB_KEY_REMOVE && n != 2)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "key remove takes one "
+		    "key id");
+	if (o->verb != GFSB_KEY_REMOVE && n > 1)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "unexpected argument "
+		    "%s", args[1]);
+	if (o->write_only && o->verb != GFSB_KEY_ADD)
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "--write-only goes "
+		    "with key add");
+	o->id = n > 1 ? args[1] : NULL;
+	return GFSB_OK;
+}
+
 /* The key table, the current key starred. */
 static gfsb_err
 list(struct gfsb_repo *r, struct ops_lines *l)

@@ -90,18 +90,18 @@ same_tags(char *const *a, size_t na, char *const *b, size_t nb)
 	return 1;
 }
 
-static gfsb_err
-check_opts(struct gfsb_ctx *ctx, const struct gfsb_tag_opts *o)
+gfsb_err
+gfsb_ops_tag_check(struct gfsb_ctx *ctx, const struct gfsb_tag_opts *o)
 {
 	const char *const *lists[3] = { o->add, o->remove, o->set };
 	size_t counts[3] = { o->nadd, o->nremove, o->nset }, k, i;
 
 	if (o->has_set && o->nadd + o->nremove > 0)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "set the tags, or add "
-		    "and remove some: not both");
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "give --set, or --add "
+		    "and --remove: not both");
 	if (!o->has_set && o->nadd + o->nremove == 0)
-		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "nothing to do: add, "
-		    "remove or set tags");
+		return gfsb_ctx_seterr(ctx, GFSB_EINVAL, "nothing to do: give "
+		    "--add, --remove or --set");
 	for (k = 0; k < 3; k++)
 		for (i = 0; i < counts[k]; i++)
 			if (lists[k][i][0] == '\0' ||
@@ -190,7 +190,7 @@ gfsb_ops_tag(struct gfsb_repo *r, const struct gfsb_tag_opts *o,
 
 	memset(res, 0, sizeof(*res));
 	if ((e = gfsb_repo_need_full(r, "change tags")) != GFSB_OK ||
-	    (e = check_opts(ctx, o)) != GFSB_OK)
+	    (e = gfsb_ops_tag_check(ctx, o)) != GFSB_OK)
 		return e;
 	if (!o->dry_run && (e = gfsb_repo_lock(r, GFSB_REPO_LOCK_PRUNE,
 	    &lock)) != GFSB_OK)

@@ -70,6 +70,52 @@ key(struct fx_repo *x, enum gfsb_key_verb verb, const char *arg,
 	return gfsb_ops_key(x->r, &o, collect, t);
 }
 
+/* gfsbackup key's arguments: each refusal's line, and what is taken. */
+static void
+key_args(void)
+{
+	static const struct {
+		const char *args[3];
+		int write_only;
+		const char *why;
+	} bad[] = {
+		{ { NULL }, 0, "give passwd, add, list or remove" },
+		{ { "delete", NULL }, 0, "unknown key command delete" },
+		{ { "remove", NULL }, 0, "key remove takes one key id" },
+		{ { "remove", "a", "b" }, 0, "key remove takes one key id" },
+		{ { "list", "x", NULL }, 0, "unexpected argument x" },
+		{ { "passwd", NULL }, 1, "--write-only goes with key add" },
+	};
+	struct gfsb_key_opts o;
+	struct gfsb_ctx *ctx;
+	const char *add[1] = { "add" }, *rm[2] = { "remove", "3f2a" };
+	size_t i, n;
+
+	assert_int_equal(gfsb_ctx_new(&ctx), GFSB_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (n = 0; n < 3 && bad[i].args[n] != NULL; n++)
+			;
+		memset(&o, 0, sizeof(o));
+		o.write_only = bad[i].write_only;
+		gfsb_ctx_clearerr(ctx);
+		assert_int_equal(gfsb_ops_key_args(ctx, bad[i].args, n, &o),
+		    GFSB_EINVAL);
+		assert_string_equal(gfsb_ctx_errmsg(ctx), bad[i].why);
+	}
+	memset(&o, 0, sizeof(o));
+	o.write_only = 1;
+	assert_int_equal(gfsb_ops_key_args(ctx, add, 1, &o), GFSB_OK);
+	assert_int_equal(o.verb, GFSB_KEY_ADD);
+	assert_null(o.id);
+	assert_int_equal(gfsb_ops_key_args(ctx, rm, 2, &o), GFSB_EINVAL);
+	o.write_only = 0;
+	gfsb_ctx_clearerr(ctx);
+	assert_int_equal(gfsb_ops_key_args(ctx, rm, 2, &o), GFSB_OK);
+	assert_int_equal(o.verb, GFSB_KEY_REMOVE);
+	assert_string_equal(o.id, "3f2a");
+	gfsb_ctx_free(ctx);
+}
+
 static void
 test_key_verbs(void **state)
 {
@@ -81,6 +127,7 @@ test_key_verbs(void **state)
 	assert_int_equal(gfsb_ops_key_verb_parse("remove", &v), GFSB_OK);
 	assert_int_equal(v, GFSB_KEY_REMOVE);
 	assert_int_equal(gfsb_ops_key_verb_parse("delete", &v), GFSB_EINVAL);
+	key_args();
 	assert_int_equal(gfsb_ops_key_verb_parse("", &v), GFSB_EINVAL);
 }
 

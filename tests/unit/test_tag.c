@@ -184,8 +184,14 @@ test_refusals(void **state)
 	listing(f, before, sizeof(before));
 	assert_int_equal(tag(f, f->ids[0], "a", NULL, 1, "b", 0, &res),
 	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(f->x.ctx), "give --set, or --add "
+	    "and --remove: not both");
+	gfsb_ctx_clearerr(f->x.ctx);
 	assert_int_equal(tag(f, f->ids[0], NULL, NULL, 0, NULL, 0, &res),
 	    GFSB_EINVAL);
+	assert_string_equal(gfsb_ctx_errmsg(f->x.ctx), "nothing to do: give "
+	    "--add, --remove or --set");
+	gfsb_ctx_clearerr(f->x.ctx);
 	assert_int_equal(tag(f, f->ids[0], "a,b", NULL, 0, NULL, 0, &res),
 	    GFSB_EINVAL);
 	assert_non_null(strstr(gfsb_ctx_errmsg(f->x.ctx), "a,b"));
