@@ -180,6 +180,7 @@ void bk_dirref_release(struct bk *b, struct dirref *d);
 /* Hand job j to the workers, its charge in the in-flight budget.  Under
  * b->mu. */
 size_t bk_chunk_cap(const struct bk *b);
+size_t bk_big_cap(const struct bk *b);
 void bk_wait_space_locked(struct bk *b, uint64_t need);
 void bk_queue_job_locked(struct bk *b, struct cjob *j);
 /* Queue an event for the completion thread (waits for room). */
