@@ -174,10 +174,18 @@ void gfsb_buf_fini(struct gfsb_buf *b);
 
 /*
  * gfsb_buf_wipe(b):
- * Overwrite the buffer's whole capacity with zeros, then gfsb_buf_fini.
- * For buffers that held secrets or plaintext.
+ * Overwrite the buffer's whole capacity with zeros (gfsb_memwipe), then
+ * gfsb_buf_fini.  For buffers that held secrets or plaintext.
  */
 void gfsb_buf_wipe(struct gfsb_buf *b);
+
+/*
+ * gfsb_memwipe(p, n):
+ * Zero p[0..n) where it is in memory: a large range's pages that are not
+ * (never written, or swapped out) are left untouched rather than faulted
+ * in.  For heap memory (malloc's), not for file mappings.
+ */
+void gfsb_memwipe(void *p, size_t n);
 
 /*
  * gfsb_buf_reserve(b, extra):

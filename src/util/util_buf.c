@@ -5,15 +5,21 @@
  * are the only place that knows it.  Growth doubles capacity and refuses
  * sizes whose doubling would overflow.
  */
+#include <sys/mman.h>
+
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include <gfsbackup/util.h>
+
+#define WIPE_PAGES 1024	/* mincore's vector, 4 MiB of 4 KiB pages a call */
 
 void
 gfsb_buf_init(struct gfsb_buf *b)
@@ -30,11 +36,56 @@ gfsb_buf_fini(struct gfsb_buf *b)
 	gfsb_buf_init(b);
 }
 
+/*
+ * Zero what p[0..n) holds, page by page where a page is in memory.  A page
+ * of anonymous memory that is not was never written (it reads as zeros),
+ * or it went to swap, where zeroing the page in memory would not erase
+ * the copy anyway.  A worker's compression buffers are sized for the
+ * longest chunk, mostly untouched: wiping them whole faulted in 5,000
+ * fresh pages at the end of a 1 GiB backup, on its serial tail.
+ */
+void
+gfsb_memwipe(void *p, size_t n)
+{
+	unsigned char vec[WIPE_PAGES], *base, *end, *a, *z;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), i, span;
+
+	if (n < 4 * pg) {
+		sodium_memzero(p, n);
+		return;
+	}
+	end = (unsigned char *)p + n;
+	base = (unsigned char *)((uintptr_t)p & ~(uintptr_t)(pg - 1));
+	while (base < end) {
+		span = (size_t)(end - base);
+		if (span > WIPE_PAGES * pg)
+			span = WIPE_PAGES * pg;
+		if (mincore(base, span, vec) != 0) {
+			/* Cannot tell: wipe it all. */
+			a = base < (unsigned char *)p ? p : base;
+			sodium_memzero(a, (size_t)(end - a));
+			return;
+		}
+		for (i = 0; i * pg < span; i++) {
+			if ((vec[i] & 1) == 0)
+				continue;
+			a = base + i * pg;
+			z = a + pg;
+			if (a < (unsigned char *)p)
+				a = p;
+			if (z > end)
+				z = end;
+			sodium_memzero(a, (size_t)(z - a));
+		}
+		base += span;
+	}
+}
+
 void
 gfsb_buf_wipe(struct gfsb_buf *b)
 {
 	if (b->data != NULL)
-		sodium_memzero(b->data, b->cap);
+		gfsb_memwipe(b->data, b->cap);
 	gfsb_buf_fini(b);
 }
 

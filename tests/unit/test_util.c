@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -273,6 +274,61 @@ test_harden(void **state)
 	assert_true(files.rlim_cur == max.rlim_max);
 }
 
+/* How many of the n pages at p are in memory. */
+static size_t
+resident(unsigned char *p, size_t n)
+{
+	unsigned char vec[64];
+	size_t i, k = 0;
+
+	assert_true(n <= sizeof(vec));
+	assert_int_equal(mincore(p, n * 4096, vec), 0);
+	for (i = 0; i < n; i++)
+		k += vec[i] & 1;
+	return k;
+}
+
+/*
+ * gfsb_memwipe zeroes every byte written in the range, from an unaligned
+ * start to an unaligned end, and faults in no page that was never
+ * written; a short range is wiped whole.
+ */
+static void
+test_memwipe(void **state)
+{
+	const size_t pg = 4096, npg = 64;
+	static const size_t touched[] = { 0, 3, 10, 40, 63 };
+	unsigned char *m, *p;
+	size_t i, n;
+
+	(void)state;
+	assert_int_equal((size_t)sysconf(_SC_PAGESIZE), pg);
+	m = mmap(NULL, npg * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	for (i = 0; i < sizeof(touched) / sizeof(touched[0]); i++)
+		memset(m + touched[i] * pg, 0xA5, pg);
+	assert_int_equal(resident(m, npg), 5);
+	/* From byte 100 of page 0 to byte 4000 of page 63. */
+	p = m + 100;
+	n = 63 * pg + 4000 - 100;
+	gfsb_memwipe(p, n);
+	/* Before reading: reading a page maps one (of zeros). */
+	assert_int_equal(resident(m, npg), 5);
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			fail_msg("byte %zu left", i);
+	/* Outside the range: kept. */
+	assert_int_equal(m[99], 0xA5);
+	assert_int_equal(m[63 * pg + 4000], 0xA5);
+	/* A short range (under four pages) is wiped whole. */
+	memset(m + 20 * pg, 0x5A, 10);
+	gfsb_memwipe(m + 20 * pg, 3 * pg);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(m[20 * pg + i], 0);
+	assert_int_equal(munmap(m, npg * pg), 0);
+}
+
 /*
  * jansson's allocator wipes (util_json.c) once a context exists, and
  * JSON round-trips through it; a string json_dumps returns is still
@@ -323,6 +379,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_and_reader),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_memwipe),
 		cmocka_unit_test(test_json_wipes),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_sizes),
