@@ -383,10 +383,10 @@ void gfsb_pool_free(struct gfsb_pool *p);
 
 /*
  * gfsb_pool_get(p, need, cap):
- * A buffer of at least need bytes (an idle one, grown if necessary, or a
- * new one); its capacity goes to *cap.  NULL when out of memory.  The
- * caller returns it with gfsb_pool_put or frees it with free().
- * Thread-safe.
+ * A buffer of at least need bytes (an idle one, or a new one: from a
+ * megabyte up, whole transparent huge pages); its capacity goes to *cap.
+ * Its contents are undefined.  NULL when out of memory.  The caller
+ * returns it with gfsb_pool_put or frees it with free().  Thread-safe.
  */
 void *gfsb_pool_get(struct gfsb_pool *p, size_t need, size_t *cap);
 

@@ -274,6 +274,113 @@ test_harden(void **state)
 	assert_true(files.rlim_cur == max.rlim_max);
 }
 
+/* Whether the mapping holding p may get transparent huge pages
+ * (/proc/self/smaps' THPeligible); -1 if the kernel does not say. */
+static int
+thp_eligible(const void *p)
+{
+	char line[256];
+	unsigned long lo, hi;
+	int in = 0, v = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, ' ') == line + strcspn(line, " ")) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && sscanf(line, "THPeligible: %d", &v) == 1)
+			break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* Whether the kernel gives huge pages to memory that asks for them. */
+static int
+thp_on_advice(void)
+{
+	char mode[128] = "";
+	FILE *f;
+
+	if ((f = fopen("/sys/kernel/mm/transparent_hugepage/enabled",
+	    "r")) == NULL)
+		return 0;
+	if (fgets(mode, sizeof(mode), f) == NULL)
+		mode[0] = '\0';
+	fclose(f);
+	return strstr(mode, "[never]") == NULL && mode[0] != '\0';
+}
+
+/*
+ * The buffer pool: the smallest idle buffer that fits is given, its count
+ * and idle bytes are bounded, small buffers are malloc's and never kept;
+ * from a megabyte up, buffers are whole 2 MiB pages, aligned, and (where
+ * the kernel has transparent huge pages) eligible for them.
+ */
+static void
+test_pool(void **state)
+{
+	const size_t mib = (size_t)1 << 20;
+	struct gfsb_pool *p;
+	void *a, *b, *c, *d;
+	size_t ca, cb, cc, cd;
+
+	(void)state;
+	assert_int_equal(gfsb_pool_new(2, 9 * mib, 4096, &p), GFSB_OK);
+	/* Small: malloc'd at its size, and a put frees it. */
+	a = gfsb_pool_get(p, 100, &ca);
+	assert_non_null(a);
+	assert_int_equal(ca, 100);
+	gfsb_pool_put(p, a, ca);
+	/* Huge pages from a megabyte up. */
+	a = gfsb_pool_get(p, 3 * mib, &ca);
+	b = gfsb_pool_get(p, mib + 1, &cb);
+	c = gfsb_pool_get(p, 512 << 10, &cc);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_int_equal(ca, 4 * mib);
+	assert_int_equal(cb, 2 * mib);
+	assert_int_equal(cc, 512 << 10);
+	assert_int_equal((uintptr_t)a % (2 * mib), 0);
+	assert_int_equal((uintptr_t)b % (2 * mib), 0);
+	memset(a, 1, ca);
+	memset(b, 2, cb);
+	if (thp_on_advice() && thp_eligible(a) >= 0) {
+		assert_int_equal(thp_eligible(a), 1);
+		assert_int_equal(thp_eligible(b), 1);
+	}
+	/* Kept while within count and bytes: 4 + 2 MiB; the 512 KiB one
+	 * would be a third buffer, freed. */
+	gfsb_pool_put(p, a, ca);
+	gfsb_pool_put(p, b, cb);
+	gfsb_pool_put(p, c, cc);
+	/* The smallest that fits: b for 1.5 MiB, then a for anything up to
+	 * 4 MiB. */
+	d = gfsb_pool_get(p, 3 * mib / 2, &cd);
+	assert_ptr_equal(d, b);
+	assert_int_equal(cd, 2 * mib);
+	c = gfsb_pool_get(p, 600 << 10, &cc);
+	assert_ptr_equal(c, a);
+	assert_int_equal(cc, 4 * mib);
+	/* Too big for any idle buffer: a new one. */
+	gfsb_pool_put(p, c, cc);
+	a = gfsb_pool_get(p, 5 * mib, &ca);
+	assert_non_null(a);
+	assert_int_equal(ca, 6 * mib);
+	/* Within the idle bytes, 6 + 2 MiB: both kept. */
+	gfsb_pool_put(p, a, ca);
+	gfsb_pool_put(p, d, cd);
+	c = gfsb_pool_get(p, 5 * mib, &cc);
+	assert_ptr_equal(c, a);
+	free(c);
+	gfsb_pool_free(p);
+}
+
 /* How many of the n pages at p are in memory. */
 static size_t
 resident(unsigned char *p, size_t n)
@@ -379,6 +486,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_and_reader),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_memwipe),
 		cmocka_unit_test(test_json_wipes),
 		cmocka_unit_test(test_utf8),
