@@ -358,12 +358,16 @@ unsigned ops_ncpus(unsigned cap);
 
 /* Restore: a file writer thread's own working directory
  * (ops_restore_cwd.c). */
+#define CWD_KEEP 64	/* directories on the way down held open */
 struct rs_cwd {
 	int own;		/* the thread has a directory of its own */
 	int target;		/* the restore target (O_PATH) */
 	int fd;			/* where the thread is, or -1: the target */
 	char *dir;		/* ... relative to the target */
 	size_t dirlen, dircap;
+	int fds[CWD_KEEP];	/* dir's first `depth` directories, open */
+	size_t ends[CWD_KEEP];	/* where each one's name ends in dir */
+	size_t depth;
 };
 void rs_cwd_init(struct rs_cwd *c);
 const char *rs_cwd_enter(struct rs_cwd *c, const char *path);

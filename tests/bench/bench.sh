@@ -404,8 +404,9 @@ for r in range(1, reps + 1):
         if p and p[0] == "sum":
             sums[r] = float(p[1])
         elif len(p) >= 5:
-            per_stage.setdefault((p[0], p[3], p[4]), []).append(float(p[1]))
-for (n, amount, unit), v in per_stage.items():
+            # The amount (what the stage handled) from the first round.
+            per_stage.setdefault(p[0], (p[3], p[4], []))[2].append(float(p[1]))
+for n, (amount, unit, v) in per_stage.items():
     stage_rows.append((n, statistics.median(v), amount, unit))
 if sums:
     stage_sum = statistics.median(sums.values())

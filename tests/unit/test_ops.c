@@ -930,6 +930,35 @@ assert_in(const char *root, const char *rel)
 	assert_string_equal(cwd, want);
 }
 
+/* "g/g/.../g/leaf", n levels of g. */
+static void
+deep_path(char *out, size_t cap, int n, const char *leaf)
+{
+	size_t k = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(out + k, cap - k, "g/");
+	snprintf(out + k, cap - k, "%s", leaf);
+}
+
+/* Make root/g/g/... n levels deep, and a "w" beside the deepest g. */
+static void
+deep_dirs(const char *root, int n)
+{
+	char p[PATH_MAX];
+	int i;
+
+	snprintf(p, sizeof(p), "%s", root);
+	for (i = 0; i < n; i++) {
+		strncat(p, "/g", sizeof(p) - strlen(p) - 1);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	p[strlen(p) - 2] = '\0';
+	strncat(p, "/w", sizeof(p) - strlen(p) - 1);
+	assert_int_equal(mkdir(p, 0700), 0);
+}
+
 static void
 test_restore_cwd(void **state)
 {
@@ -985,6 +1014,31 @@ test_restore_cwd(void **state)
 	assert_string_equal(rs_cwd_enter(&c, "top"), "top");
 	assert_string_equal(rs_cwd_enter(&c, "a/b/r"), "a/b/r");
 	assert_in(root, "");
+	/* A sibling is reached from the directories held on the way down:
+	 * "d", moved away meanwhile, is still the one the walk reached. */
+	assert_int_equal(mkdir("d", 0700) | mkdir("d/e", 0700) |
+	    mkdir("d/e/f", 0700) | mkdir("d/y", 0700), 0);
+	assert_string_equal(rs_cwd_enter(&c, "d/e/f/s"), "s");
+	snprintf(cmd, sizeof(cmd), "%s/d", root);
+	snprintf(moved, sizeof(moved), "%s/d2", root);
+	assert_int_equal(rename(cmd, moved), 0);
+	assert_string_equal(rs_cwd_enter(&c, "d/y/t"), "t");
+	assert_in(root, "d2/y");
+	assert_string_equal(rs_cwd_enter(&c, "d/e/u"), "u");
+	assert_in(root, "d2/e");
+	rs_cwd_fini(&c);
+	/* Deeper than the directories held (CWD_KEEP): still reached, and
+	 * a sibling down there too. */
+	assert_int_equal(chdir(root), 0);
+	rs_cwd_init(&c);
+	deep_dirs(root, CWD_KEEP + 6);
+	deep_path(cmd, sizeof(cmd), CWD_KEEP + 6, "v");
+	assert_string_equal(rs_cwd_enter(&c, cmd), "v");
+	deep_path(moved, sizeof(moved), CWD_KEEP + 5, "w/x");
+	assert_string_equal(rs_cwd_enter(&c, moved), "x");
+	deep_path(cmd, sizeof(cmd), CWD_KEEP + 5, "w");
+	assert_in(root, cmd);
+	assert_int_equal(c.depth, CWD_KEEP);
 	rs_cwd_fini(&c);
 
 	assert_int_equal(fchdir(back), 0);
