@@ -41,11 +41,12 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The longest scenarios play shorter campaigns here (the plain pass above
 # plays the full ones): 60 nights of the daily job instead of 400, 20
-# chaos rounds instead of 40, 50,000 empty files instead of 200,000, and
-# the kill campaigns every third crash point (from one that moves with
-# the day, and the last) instead of every one.
+# chaos rounds instead of 40, 20,000 empty files instead of 200,000, and
+# the kill campaigns and sync's stops every fourth crash point or write
+# (from one that moves with the day; a campaign also its last) instead
+# of every one.
 (cd build-asan && GFSB_RUN_DAYS=60 GFSB_CHAOS_ROUNDS=20 \
-	GFSB_HOSTILE_FILES=50000 GFSB_CRASH_STRIDE=3 \
+	GFSB_HOSTILE_FILES=20000 GFSB_CRASH_STRIDE=4 \
 	ctest -j "$jobs" --output-on-failure -LE restic)
 echo "== Release build (-O3: the demo's, and its warnings are errors too)"
 # -O3 sees further than -O2 into inlined calls, and warns where -O2 does
@@ -53,11 +54,11 @@ echo "== Release build (-O3: the demo's, and its warnings are errors too)"
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DGFSBACKUP_WERROR=ON \
 	-DGFSBACKUP_TESTS=OFF >/dev/null
 cmake --build build-release -j "$jobs"
-echo "== fuzz targets (libFuzzer, ASan+UBSan), 30 s each on their seeds"
-# 11 targets, one per core at a time: about 3 minutes.  A longer
+echo "== fuzz targets (libFuzzer, ASan+UBSan), 20 s each on their seeds"
+# 11 targets, one per core at a time: about 2 minutes.  A longer
 # campaign: tests/fuzz/README.md.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DGFSBACKUP_FUZZ=ON -DGFSBACKUP_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j "$jobs"
-tests/fuzz/run.sh 30
+tests/fuzz/run.sh 20
 echo "== all tests passed"

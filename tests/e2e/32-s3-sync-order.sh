@@ -8,7 +8,9 @@
 # next sync leaves it the source's copy.  Twice: an unlocked mirror that
 # follows the source's deletions, and a mirror locked with Object Lock,
 # which keeps what the source deleted until the locks pass, with an index
-# file of its own naming it.
+# file of its own naming it.  With GFSB_CRASH_STRIDE=S (the sanitizers'
+# pass) the stops are every S-th write, from one that moves with the day,
+# until a sync runs through; the plain pass stops at every write.
 . "$(dirname "$0")/lib.sh"
 . "$HERE/lib_s3.sh"
 s3_setup
@@ -44,6 +46,8 @@ check_mirror() {
 }
 
 run=0
+stride=${GFSB_CRASH_STRIDE:-1}
+first=$(( ($(date +%j | sed 's/^0*//') % stride) + 1 ))
 for mode in plain locked; do
 	bucket=gfsb-order
 	lockopt=()
@@ -52,7 +56,7 @@ for mode in plain locked; do
 		lockopt=(--object-lock compliance)
 	fi
 	step "$mode mirror: sync stopped before each of its writes in turn"
-	for k in $(seq 1 60); do
+	for k in $(seq "$first" "$stride" 60); do
 		run=$((run + 1))
 		M=s3://$bucket/m$run
 		# The mirror as it was before the source's prune.
@@ -64,7 +68,7 @@ for mode in plain locked; do
 			rc=$?
 		faults '{"rate": 0}'
 		if [ "$rc" = 0 ]; then
-			echo "   $mode: ran through once stopped before writes 1..$((k - 1))"
+			echo "   $mode: ran through when stopped before write $k"
 			break
 		fi
 		"$GFSB" unlock -r "$L" -q >/dev/null 2>&1
@@ -82,6 +86,7 @@ for mode in plain locked; do
 	done
 	[ "$rc" = 0 ] || fail "sync never ran through ($mode)"
 	[ "$k" -gt 3 ] || fail "too few writes exercised ($mode)"
+	echo "   $mode: stopped before every $stride-th write from $first"
 done
 
 step "the locked mirror keeps what the source deleted, under its lock"
