@@ -429,15 +429,17 @@ gfsb_err gfsb_backend_stat(struct gfsb_backend *be, enum gfsb_obj type,
     const char *name, uint64_t *size) GFSB_WUR;
 
 /*
- * gfsb_backend_cleanup(be, removed):
- * Remove what interrupted writes left behind: temporary files of a local
- * repository, unfinished multipart uploads under an S3 prefix.  Only
- * under the exclusive lock (a writer's work in progress looks the same).
- * *removed: how many.  GFSB_EIO, GFSB_ENET; GFSB_EDENIED on an as-of
- * view.
+ * gfsb_backend_cleanup(be, before, removed):
+ * Remove what interrupted writes left behind before `before` (seconds
+ * since the epoch, by the storage's clock): temporary files of a local
+ * repository last written then, multipart uploads under an S3 prefix
+ * begun then.  A writer's work in progress looks the same: the caller
+ * makes sure no other process held a lock when it chose `before`, so
+ * that whatever is older was left by a process that is gone.  *removed:
+ * how many.  GFSB_EIO, GFSB_ENET; GFSB_EDENIED on an as-of view.
  */
-gfsb_err gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
-    GFSB_WUR;
+gfsb_err gfsb_backend_cleanup(struct gfsb_backend *be, int64_t before,
+    uint64_t *removed) GFSB_WUR;
 
 /*
  * gfsb_backend_clock(be):

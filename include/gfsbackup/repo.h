@@ -611,7 +611,9 @@ gfsb_err gfsb_repo_index_repair(struct gfsb_repo *r,
  * decoded is passed to bad (its name, the error, the error detail) and
  * skipped instead of failing the load: the rest of the index is still
  * usable, so a check can say what the damage breaks.  Errors of the
- * storage itself (GFSB_EIO, GFSB_ENET, ...) still fail the load.
+ * storage itself (GFSB_EIO, GFSB_ENET, ...) still fail the load.  An
+ * index loaded earlier through r (the daily job's backup and prune) is
+ * dropped and read again: the check is of what is stored now.
  */
 gfsb_err gfsb_repo_index_load_check(struct gfsb_repo *r,
     void (*bad)(void *cookie, const char *name, gfsb_err e,

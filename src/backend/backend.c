@@ -594,13 +594,14 @@ gfsb_objlist_fini(struct gfsb_objlist *l)
 }
 
 gfsb_err
-gfsb_backend_cleanup(struct gfsb_backend *be, uint64_t *removed)
+gfsb_backend_cleanup(struct gfsb_backend *be, int64_t before,
+    uint64_t *removed)
 {
 	*removed = 0;
 	if (be->read_only != NULL)
 		return read_only(be);
-	return be->ops->cleanup != NULL ? be->ops->cleanup(be, removed) :
-	    GFSB_OK;
+	return be->ops->cleanup != NULL ? be->ops->cleanup(be, before,
+	    removed) : GFSB_OK;
 }
 
 int64_t

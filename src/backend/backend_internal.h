@@ -40,7 +40,8 @@ struct gfsb_backend_ops {
 	    const char *name);
 	gfsb_err (*stat)(struct gfsb_backend *be, enum gfsb_obj type,
 	    const char *name, uint64_t *size);
-	gfsb_err (*cleanup)(struct gfsb_backend *be, uint64_t *removed);
+	gfsb_err (*cleanup)(struct gfsb_backend *be, int64_t before,
+	    uint64_t *removed);
 	void (*close)(struct gfsb_backend *be);
 	/* Object Lock and versioning; NULL: storage without locks or history
 	 * (a directory), whose answers backend.c gives. */

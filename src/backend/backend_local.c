@@ -317,11 +317,14 @@ local_stat(struct gfsb_backend *be, enum gfsb_obj type, const char *name,
 	return GFSB_OK;
 }
 
-/* Temporary files of writes that never reached their rename. */
+/* Temporary files of writes that never reached their rename, last
+ * written before `before`. */
 static gfsb_err
-clean_dir(struct gfsb_backend *be, const char *dir, uint64_t *removed)
+clean_dir(struct gfsb_backend *be, const char *dir, int64_t before,
+    uint64_t *removed)
 {
 	struct dirent *d;
+	struct stat st;
 	DIR *dh;
 	int fd;
 
@@ -335,6 +338,8 @@ clean_dir(struct gfsb_backend *be, const char *dir, uint64_t *removed)
 	}
 	while ((d = readdir(dh)) != NULL)
 		if (strncmp(d->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
+		    fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (int64_t)st.st_mtime < before &&
 		    unlinkat(fd, d->d_name, 0) == 0)
 			(*removed)++;
 	closedir(dh);
@@ -342,7 +347,7 @@ clean_dir(struct gfsb_backend *be, const char *dir, uint64_t *removed)
 }
 
 static gfsb_err
-local_cleanup(struct gfsb_backend *be, uint64_t *removed)
+local_cleanup(struct gfsb_backend *be, int64_t before, uint64_t *removed)
 {
 	static const enum gfsb_obj types[] = { GFSB_OBJ_CONFIG, GFSB_OBJ_KEY,
 		GFSB_OBJ_INDEX, GFSB_OBJ_SNAPSHOT, GFSB_OBJ_LOCK };
@@ -352,12 +357,12 @@ local_cleanup(struct gfsb_backend *be, uint64_t *removed)
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		obj_dir(be, types[i], "", dir, sizeof(dir));
-		if ((e = clean_dir(be, dir, removed)) != GFSB_OK)
+		if ((e = clean_dir(be, dir, before, removed)) != GFSB_OK)
 			return e;
 	}
 	for (i = 0; i < 256; i++) {
 		snprintf(dir, sizeof(dir), "%s/data/%02zx", L(be)->root, i);
-		if ((e = clean_dir(be, dir, removed)) != GFSB_OK)
+		if ((e = clean_dir(be, dir, before, removed)) != GFSB_OK)
 			return e;
 	}
 	return GFSB_OK;

@@ -859,7 +859,7 @@ s3_list(struct gfsb_backend *be, enum gfsb_obj type, be_list_fn *fn,
  * leave the listing, so it is read again until it is not truncated.
  */
 static gfsb_err
-s3_cleanup(struct gfsb_backend *be, uint64_t *removed)
+s3_cleanup(struct gfsb_backend *be, int64_t before, uint64_t *removed)
 {
 	struct s3 *s = S(be);
 	char pfx[2048], epfx[4096], query[4200];
@@ -893,7 +893,10 @@ s3_cleanup(struct gfsb_backend *be, uint64_t *removed)
 			break;
 		}
 		for (i = 0, aborted = 0; i < n && e == GFSB_OK; i++) {
-			if (strncmp(ups[i].key, pfx, plen) != 0)
+			/* Ours, and begun before `before` (an upload the
+			 * server does not date is as old as can be). */
+			if (strncmp(ups[i].key, pfx, plen) != 0 ||
+			    ups[i].initiated_ms / 1000 >= before)
 				continue;
 			e = abort_upload(be, ups[i].key, ups[i].id);
 			if (e == GFSB_ENOTFOUND) { /* finished meanwhile */

@@ -143,6 +143,7 @@ int s3_xml_upload_id(const char *xml, size_t len, char *out, size_t olen);
 struct s3_upload {
 	char *key;
 	char *id;
+	int64_t initiated_ms;	/* by the server's clock; 0: not said */
 };
 int s3_xml_uploads(const char *xml, size_t len, struct s3_upload **out,
     size_t *n, int *truncated);

@@ -476,6 +476,9 @@ uploads_end(struct xstate *x, const char *name)
 	} else if (at(x, "Upload", "UploadId")) {
 		free(x->id);
 		x->id = strdup(x->text);
+	} else if (at(x, "Upload", "Initiated")) {
+		if (s3_parse_time_ms(x->text, &x->mtime_ms) != 0)
+			x->mtime_ms = 0;
 	} else if (at(x, "Upload", NULL)) {
 		if (x->key == NULL || x->id == NULL || u->n >= ITEMS_MAX) {
 			x->bad = 1;
@@ -493,8 +496,10 @@ uploads_end(struct xstate *x, const char *name)
 			u->cap = ncap;
 		}
 		u->v[u->n].key = x->key;
+		u->v[u->n].initiated_ms = x->mtime_ms;
 		u->v[u->n++].id = x->id;
 		x->key = x->id = NULL;
+		x->mtime_ms = 0;
 	} else if (at(x, "IsTruncated", NULL)) {
 		u->truncated = strcmp(x->text, "true") == 0;
 	}

@@ -17,6 +17,11 @@
 
 #include "ops_internal.h"
 
+/* How much older than the moment no lock was seen a leftover must be:
+ * the clocks of the hosts sharing a repository and of the storage differ
+ * by some seconds. */
+#define LEFTOVER_MARGIN 30
+
 struct work {
 	uint8_t id[GFSB_ID_LEN];
 	const char *snap; /* which snapshot led here, for messages */
@@ -161,6 +166,32 @@ out:
 	return e;
 }
 
+/*
+ * Temporary files and unfinished uploads look like another process's work
+ * in progress.  Looked for only when no other process holds a lock, once
+ * more right now (a backup may have begun since the prune looked), and
+ * only those older than this moment, less a margin: a process that takes
+ * its first lock after this look writes its lock, then its packs and
+ * index files, all newer.  (Before, a backup that began while the prune
+ * ran had its index file's temporary file removed under it, and failed:
+ * tests/e2e/49-dir-fleet.sh, one run in four.)
+ */
+static gfsb_err
+cleanup(struct gfsb_repo *r, uint64_t *removed)
+{
+	int64_t oldest;
+	gfsb_err e;
+
+	*removed = 0;
+	if ((e = gfsb_repo_lock_oldest_other(r, &oldest)) != GFSB_OK)
+		return e;
+	if (oldest != INT64_MAX)
+		return GFSB_OK;
+	return gfsb_backend_cleanup(gfsb_repo_backend(r),
+	    gfsb_backend_clock(gfsb_repo_backend(r)) - LEFTOVER_MARGIN,
+	    removed);
+}
+
 gfsb_err
 gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
     struct gfsb_prune_result *res)
@@ -205,11 +236,8 @@ gfsb_ops_prune(struct gfsb_repo *r, const struct gfsb_prune_opts *o,
 	co.marked = o->marked;
 	co.marked_cookie = o->marked_cookie;
 	e = gfsb_repo_compact(r, &co, &res->st);
-	/* Temporary files and unfinished uploads look like another
-	 * process's work in progress: only when there is none. */
 	if (e == GFSB_OK && !o->dry_run && !res->st.others_locked)
-		e = gfsb_backend_cleanup(gfsb_repo_backend(r),
-		    &res->leftovers);
+		e = cleanup(r, &res->leftovers);
 out:
 	gfsb_repo_snapshot_list_free(snaps, n);
 	gfsb_repo_unlock(lock);

@@ -83,6 +83,7 @@ void vf_index_bad(void *cookie, const char *name, gfsb_err e,
 gfsb_err vf_check_keys(struct verify *v);
 gfsb_err vf_check_locks(struct verify *v);
 gfsb_err vf_check_packs(struct verify *v);
+gfsb_err vf_list_snapshots(struct verify *v);
 gfsb_err vf_check_snapshots(struct verify *v);
 gfsb_err vf_check_trees(struct verify *v);
 

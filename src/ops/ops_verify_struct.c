@@ -189,22 +189,23 @@ vf_check_packs(struct verify *v)
 
 /* Load every snapshot; a damaged one is named and skipped. */
 gfsb_err
+vf_list_snapshots(struct verify *v)
+{
+	return gfsb_backend_list_all(gfsb_repo_backend(v->r),
+	    GFSB_OBJ_SNAPSHOT, &v->snapnames);
+}
+
+gfsb_err
 vf_check_snapshots(struct verify *v)
 {
-	struct gfsb_objlist names = { NULL, 0, 0 };
+	const struct gfsb_objlist names = v->snapnames;
 	struct gfsb_snapshot *s;
-	gfsb_err e2;
 	size_t i;
 	gfsb_err e;
 
-	if ((e = gfsb_backend_list_all(gfsb_repo_backend(v->r),
-	    GFSB_OBJ_SNAPSHOT, &names)) != GFSB_OK)
-		return e;
 	if (names.n > 0 &&
-	    (v->snaps = calloc(names.n, sizeof(*v->snaps))) == NULL) {
-		e = GFSB_ENOMEM;
-		goto out;
-	}
+	    (v->snaps = calloc(names.n, sizeof(*v->snaps))) == NULL)
+		return GFSB_ENOMEM;
 	for (i = 0; i < names.n; i++) {
 		v->res->repo_bytes += names.v[i].size;
 		e = gfsb_repo_snapshot_load(v->r, names.v[i].name, &s);
@@ -213,24 +214,19 @@ vf_check_snapshots(struct verify *v)
 			continue;
 		}
 		if (!gfsb_err_is_damage(e))
-			goto out;
+			return e;
 		e = vf_add_damage(v, "snapshot", names.v[i].name, "%s",
 		    gfsb_ctx_errmsg(v->ctx));
 		gfsb_ctx_clearerr(v->ctx);
 		if (e != GFSB_OK)
-			goto out;
+			return e;
 		e = vf_broken_add(v->res, v->o, names.v[i].name, "/",
 		    "the snapshot itself is damaged");
 		if (e != GFSB_OK)
-			goto out;
+			return e;
 	}
 	v->res->snapshots = v->nsnaps;
-	e = GFSB_OK;
-out:
-	/* The listing stays: tamper evidence compares it with the state. */
-	e2 = e;
-	v->snapnames = names;
-	return e2;
+	return GFSB_OK;
 }
 
 /* Walk every tree once; check that every blob used is indexed. */

@@ -1168,6 +1168,16 @@ gfsb_err
 gfsb_repo_index_load_check(struct gfsb_repo *r, void (*bad)(void *cookie,
     const char *name, gfsb_err e, const char *detail), void *cookie)
 {
+	gfsb_err e;
+
+	if (r->index_loaded) {
+		if ((e = gfsb_repo_flush(r)) != GFSB_OK)
+			return e;
+		rindex_fini(&r->idx);
+		r->index_loaded = 0;
+		if ((e = rindex_init(&r->idx)) != GFSB_OK)
+			return e;
+	}
 	return index_load(r, bad, cookie);
 }
 

@@ -21,7 +21,7 @@
 
 #define WIPE_PAGES 1024	/* mincore's vector, 4 MiB of 4 KiB pages a call */
 #define HUGE_PAGE ((size_t)2 << 20)	/* x86-64's and arm64's (4 KiB base) */
-#define HUGE_FROM ((size_t)1 << 20)	/* pooled buffers this big: huge pages */
+#define HUGE_FROM ((size_t)1 << 20)	/* pooled this big: huge pages */
 
 void
 gfsb_buf_init(struct gfsb_buf *b)

@@ -3,6 +3,7 @@
  * emulated by the mem backend (locks hold until its clock passes them, and
  * are never shortened) and refused or ignored by a directory, as
  * documented; listings carry each object's mtime. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -122,6 +123,63 @@ test_mem(void **state)
 	gfsb_ctx_free(ctx);
 }
 
+/* Write dir/repo/REL, last modified AGO seconds ago. */
+static void
+aged(const char *dir, const char *rel, int ago)
+{
+	struct timespec t[2];
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/repo/%s", dir, rel);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("partial", f);
+	fclose(f);
+	t[0].tv_sec = t[1].tv_sec = time(NULL) - ago;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/*
+ * Cleanup removes the temporary files last written before the moment it
+ * is given, in every kind of directory, and nothing newer (a writer at
+ * work) nor anything that is not a temporary file.
+ */
+static void
+leftovers(struct gfsb_backend *be, const char *dir)
+{
+	char path[512];
+	uint64_t removed = 9;
+	struct stat st;
+
+	/* index/.tmp-0123456789abcdef is fresh (test_local wrote it). */
+	aged(dir, "index/.tmp-aaaa", 3600);
+	aged(dir, "data/11/.tmp-bbbb", 120);
+	aged(dir, "locks/.tmp-cccc", 5);
+	aged(dir, "snapshots/.tmp-dddd", 0);
+	aged(dir, "data/11/kept-not-tmp", 3600);
+	assert_int_equal(gfsb_backend_cleanup(be, time(NULL) - 30, &removed),
+	    GFSB_OK);
+	assert_int_equal(removed, 2);
+	snprintf(path, sizeof(path), "%s/repo/index/.tmp-aaaa", dir);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/repo/data/11/.tmp-bbbb", dir);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/repo/locks/.tmp-cccc", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/repo/snapshots/.tmp-dddd", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/repo/index/.tmp-0123456789abcdef",
+	    dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/repo/data/11/kept-not-tmp", dir);
+	assert_int_equal(stat(path, &st), 0);
+	/* A later moment takes the rest of the temporary files. */
+	assert_int_equal(gfsb_backend_cleanup(be, time(NULL) + 1, &removed),
+	    GFSB_OK);
+	assert_int_equal(removed, 3);
+}
+
 static void
 test_local(void **state)
 {
@@ -154,6 +212,7 @@ test_local(void **state)
 	assert_int_equal(gfsb_backend_list(be, GFSB_OBJ_INDEX, count, &c),
 	    GFSB_OK);
 	assert_int_equal(c.n, 1);
+	leftovers(be, dir);
 	gfsb_backend_close(be);
 	/* Unknown schemes are refused. */
 	assert_int_equal(gfsb_backend_open(ctx, "ftp://x/y", &be),

@@ -261,6 +261,54 @@ test_forget_then_prune(void **state)
 
 /*
  * Two hosts, one repository: this process loaded the index (its backup),
+ * then another host backed up, then this process verifies, as the daily
+ * job does after its backup and prune: the other host's snapshot is not
+ * damage (its trees are in an index file written after this process read
+ * the index), and everything reads.
+ */
+static void
+test_verify_other_host_meanwhile(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[1] = { f->src };
+	struct gfsb_repo *other;
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result br;
+	struct gfsb_verify_opts vo;
+	struct gfsb_verify_result vr;
+
+	char path[160];
+	FILE *fp;
+
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &other), GFSB_OK);
+	/* A file of its own: new data, new trees. */
+	snprintf(path, sizeof(path), "%s/other-host-only", f->src);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("written on the other host, once\n", fp);
+	fclose(fp);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	bo.host = "other-host";
+	assert_int_equal(gfsb_ops_backup(other, &bo, &br), GFSB_OK);
+	gfsb_repo_close(other);
+	assert_true(br.summary.files_new > 0 && br.summary.tree_blobs > 0);
+	memset(&vo, 0, sizeof(vo));
+	vo.read = GFSB_VERIFY_READ_ALL;
+	gfsb_time_now(&vo.now);
+	assert_int_equal(gfsb_ops_verify(f->x.r, &vo, &vr), GFSB_OK);
+	assert_int_equal(vr.ndamage, 0);
+	assert_int_equal(vr.nbroken, 0);
+	assert_int_equal(vr.nbroken_snapshots, 0);
+	assert_int_equal(vr.snapshots, NIGHTS + 1);
+	gfsb_ops_verify_result_fini(&vr);
+	assert_int_equal(unlink(path), 0);
+}
+
+/*
+ * Two hosts, one repository: this process loaded the index (its backup),
  * then another host backed up (new packs, a new index file), then this
  * process prunes.  The other host's packs are not leftovers: they stay,
  * and its snapshot restores.
@@ -591,6 +639,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_forget_then_prune, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_verify_other_host_meanwhile,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_host_meanwhile, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_backup_during_prune, setup,
