@@ -89,7 +89,7 @@ hold_h1() {
 wait_host() {
 	local rc=0
 	wait "${pids[$(($1 - 1))]}" || rc=$?
-	[ "$rc" = 0 ] || { cat "$T/log/b$1.$2"; rm -rf /tmp/fleet-keep.$$; cp -a "$T" /tmp/fleet-keep.$$; fail "night $2: host" \
+	[ "$rc" = 0 ] || { cat "$T/log/b$1.$2"; fail "night $2: host" \
 		"h$1's backup exited $rc"; }
 }
 
