@@ -259,6 +259,26 @@ test_forget_then_prune(void **state)
 	assert_int_equal(count(f, GFSB_OBJ_PACK, &b1), p1);
 }
 
+/* Another host, through a repository handle of its own, backs f->src up
+ * (this process's handle has read the index before). */
+static void
+other_host_backup(struct fixture *f, struct gfsb_backup_result *br)
+{
+	const char *paths[1] = { f->src };
+	struct gfsb_backup_opts bo;
+	struct gfsb_repo *other;
+
+	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
+	    &other), GFSB_OK);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 1;
+	bo.host = "other-host";
+	assert_int_equal(gfsb_ops_backup(other, &bo, br), GFSB_OK);
+	gfsb_repo_close(other);
+}
+
 /*
  * Two hosts, one repository: this process loaded the index (its backup),
  * then another host backed up, then this process verifies, as the daily
@@ -270,30 +290,18 @@ static void
 test_verify_other_host_meanwhile(void **state)
 {
 	struct fixture *f = *state;
-	const char *paths[1] = { f->src };
-	struct gfsb_repo *other;
-	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result br;
 	struct gfsb_verify_opts vo;
 	struct gfsb_verify_result vr;
-
 	char path[160];
 	FILE *fp;
 
-	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
-	    &other), GFSB_OK);
 	/* A file of its own: new data, new trees. */
 	snprintf(path, sizeof(path), "%s/other-host-only", f->src);
 	assert_non_null(fp = fopen(path, "w"));
 	fputs("written on the other host, once\n", fp);
 	fclose(fp);
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.threads = 1;
-	bo.host = "other-host";
-	assert_int_equal(gfsb_ops_backup(other, &bo, &br), GFSB_OK);
-	gfsb_repo_close(other);
+	other_host_backup(f, &br);
 	assert_true(br.summary.files_new > 0 && br.summary.tree_blobs > 0);
 	memset(&vo, 0, sizeof(vo));
 	vo.read = GFSB_VERIFY_READ_ALL;
@@ -317,9 +325,6 @@ static void
 test_other_host_meanwhile(void **state)
 {
 	struct fixture *f = *state;
-	const char *paths[1] = { f->src };
-	struct gfsb_repo *other;
-	struct gfsb_backup_opts bo;
 	struct gfsb_backup_result br;
 	struct gfsb_prune_result pr;
 	struct gfsb_restore_opts ro;
@@ -328,16 +333,8 @@ test_other_host_meanwhile(void **state)
 	size_t before;
 	char dir[160];
 
-	assert_int_equal(gfsb_repo_open(f->x.ctx, f->x.be, PASS, strlen(PASS),
-	    &other), GFSB_OK);
 	write_night(f, 42);
-	memset(&bo, 0, sizeof(bo));
-	bo.paths = paths;
-	bo.npaths = 1;
-	bo.threads = 1;
-	bo.host = "other-host";
-	assert_int_equal(gfsb_ops_backup(other, &bo, &br), GFSB_OK);
-	gfsb_repo_close(other);
+	other_host_backup(f, &br);
 	before = count(f, GFSB_OBJ_PACK, &b);
 	prune(f, 0, &pr);
 	assert_int_equal(pr.st.unindexed_deleted, 0);
