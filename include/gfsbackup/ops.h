@@ -227,6 +227,9 @@ struct gfsb_backup_result {
 	size_t recovered_packs; /* packs of an interrupted backup reused */
 	int dry_run;		/* nothing stored; snapshot_id is "" */
 	double seconds;
+	/* Bytes read and not yet stored (chunk buffers handed to the
+	 * workers): the most at one time, and the most allowed. */
+	size_t inflight_peak, inflight_bound;
 };
 
 /*

@@ -58,8 +58,12 @@ worker_main(void *arg)
 			break;
 		}
 		b->wq_head = j->next;
-		if (b->wq_head == NULL)
+		if (b->wq_head == NULL) {
 			b->wq_tail = NULL;
+			/* The walk may queue another now (space_for). */
+			if (b->space_waiters > 0)
+				pthread_cond_broadcast(&b->cv_space);
+		}
 		skip = b->err != GFSB_OK || io == NULL;
 		pthread_mutex_unlock(&b->mu);
 		if (!skip && gfsb_ctx_canceled(b->ctx))
@@ -74,8 +78,8 @@ worker_main(void *arg)
 		gfsb_pool_put(b->bufs, j->data, j->cap);
 		pthread_mutex_lock(&b->mu);
 		b->inflight -= j->charge;
-		if (b->space_waiters > 0 &&
-		    b->inflight <= b->inflight_limit / 2)
+		if (b->space_waiters > 0 && (b->wq_head == NULL ||
+		    b->inflight <= b->inflight_limit / 2))
 			pthread_cond_broadcast(&b->cv_space);
 		--j->f->pending;
 		wake_completion_locked(b);

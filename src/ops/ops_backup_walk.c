@@ -175,12 +175,27 @@ bk_warn(struct bk *b, const char *fmt, ...)
 		free(msg);
 }
 
-/* Wait until `need` more bytes may be in flight (or nothing is). */
+/*
+ * Room for `need` more bytes in flight: within the limit, or nothing in
+ * flight, or nothing queued.  With nothing queued a worker is idle (or
+ * about to be) while the others finish what holds the bytes, as when
+ * one longest chunk takes half the limit; then a job may go over the
+ * limit by at most one longest chunk's buffer, so the bound stays.
+ */
+static int
+space_for(const struct bk *b, uint64_t need)
+{
+	if (b->inflight == 0 || b->inflight + need <= b->inflight_limit)
+		return 1;
+	return b->wq_head == NULL &&
+	    b->inflight + need <= b->inflight_limit + bk_big_cap(b);
+}
+
+/* Wait until `need` more bytes may be in flight. */
 void
 bk_wait_space_locked(struct bk *b, uint64_t need)
 {
-	while (b->inflight > 0 && b->inflight + need > b->inflight_limit &&
-	    b->err == GFSB_OK) {
+	while (!space_for(b, need) && b->err == GFSB_OK) {
 		b->space_waiters++;
 		pthread_cond_wait(&b->cv_space, &b->mu);
 		b->space_waiters--;
@@ -191,6 +206,8 @@ void
 bk_queue_job_locked(struct bk *b, struct cjob *j)
 {
 	b->inflight += j->charge;
+	if (b->inflight > b->inflight_peak)
+		b->inflight_peak = b->inflight;
 	if (b->wq_tail != NULL)
 		b->wq_tail->next = j;
 	else

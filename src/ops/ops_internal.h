@@ -120,11 +120,12 @@ struct bk {
 	pthread_cond_t cv_evspace; /* producer: event consumed */
 
 	struct cjob *wq_head, *wq_tail;
-	size_t inflight, inflight_limit;
+	size_t inflight, inflight_limit, inflight_peak;
 	int stop_workers;
 	/* Who sleeps, so that a worker wakes a thread only when it can go
 	 * on: the producer once half the in-flight bytes are released (not
-	 * at every chunk) or half the events are taken, the completion
+	 * at every chunk) or the queue is empty (space_for in
+	 * ops_backup_walk.c), or half the events are taken, the completion
 	 * thread when its file is done (and, behind small files, a batch
 	 * more). */
 	int space_waiters, ev_waiters;

@@ -310,6 +310,45 @@ summary_json(const struct gfsb_backup_result *b)
 	free(s);
 }
 
+/*
+ * A file of zeros is all longest chunks (no cut point), each about half
+ * the in-flight budget.  With four workers the walk goes over the budget
+ * to keep a worker busy, by at most one longest chunk (the bound), and
+ * the file restores.
+ */
+static void
+test_inflight_bound(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t zeros[1 << 20];
+	const char *paths[1] = { f->src };
+	struct gfsb_backup_opts bo;
+	struct gfsb_backup_result b;
+	struct gfsb_restore_result r;
+	char p[512], dir[256], root[512];
+	int fd, i;
+
+	snprintf(p, sizeof(p), "%s/zeros", f->src);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(write(fd, zeros, sizeof(zeros)),
+		    (ssize_t)sizeof(zeros));
+	assert_int_equal(close(fd), 0);
+	memset(&bo, 0, sizeof(bo));
+	bo.paths = paths;
+	bo.npaths = 1;
+	bo.threads = 4;
+	if (gfsb_ops_backup(f->x.r, &bo, &b) != GFSB_OK)
+		fail_msg("backup: %s", gfsb_ctx_errmsg(f->x.ctx));
+	assert_true(b.inflight_peak >= (8U << 20));
+	if (b.inflight_peak > b.inflight_bound)
+		fail_msg("%zu bytes in flight, bound %zu", b.inflight_peak,
+		    b.inflight_bound);
+	restore(f, "latest", NULL, NULL, 0, dir, sizeof(dir), &r);
+	snprintf(root, sizeof(root), "%s%s", dir, f->src);
+	assert_int_equal(same_tree(f->src, root, 1, NULL), 57);
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -1210,6 +1249,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tar_replace, setup,
 		    teardown),
 		cmocka_unit_test(test_stream_check),
+		cmocka_unit_test_setup_teardown(test_inflight_bound, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup,
