@@ -19,8 +19,26 @@
 #          (SIGCONT) once the prune, or h2's daily job, has ended.
 
 HOSTS=8
-NIGHTS=20
 KEEP=3
+# GFSB_FLEET_NIGHTS=9 (the sanitizers' pass): two nights of each kind in
+# 9.  The last night is h2's daily job.  A big night's prune must find
+# whole packs to delete (nights past the first forgotten: the first
+# night's packs hold what every snapshot uses), and before the last
+# KEEP nights (a kept big file more breaks the size check).
+NIGHTS=${GFSB_FLEET_NIGHTS:-20}
+case $NIGHTS in
+20) PRUNE_NIGHTS="4 19" BIG_NIGHTS="9 15" KILL_NIGHTS="7 12 17" ;;
+9) PRUNE_NIGHTS="2 7" BIG_NIGHTS="5 6" KILL_NIGHTS="3 4" ;;
+*) echo "GFSB_FLEET_NIGHTS: 20 or 9, not $NIGHTS" >&2; exit 1 ;;
+esac
+
+# among N LIST...: N is one of LIST.
+among() {
+	local n=$1 x
+	shift
+	for x in "$@"; do [ "$x" = "$n" ] && return 0; done
+	return 1
+}
 
 # manifest DIR: "sha256  path" of every file under DIR, sorted.
 manifest() { (cd "$1" && find . -type f -exec sha256sum {} + | sort -k2); }
@@ -168,22 +186,26 @@ fleet_nights() {
 	local n
 	step "$NIGHTS nights, $HOSTS hosts at once; forget --prune meets their backups"
 	for n in $(seq 1 $NIGHTS); do
-		case $n in
-		9 | 15) night "$n" prune big ;;
-		20) night "$n" run big ;;
-		4 | 19) night "$n" prune ;;
-		7 | 12 | 17) night "$n" kill ;;
-		*) night "$n" "" ;;
-		esac
+		if [ "$n" = "$NIGHTS" ]; then
+			night "$n" run big
+		elif among "$n" $BIG_NIGHTS; then
+			night "$n" prune big
+		elif among "$n" $PRUNE_NIGHTS; then
+			night "$n" prune
+		elif among "$n" $KILL_NIGHTS; then
+			night "$n" kill
+		else
+			night "$n" ""
+		fi
 	done
-	for n in 9 15; do
+	for n in $BIG_NIGHTS; do
 		grep -qE "wait for other processes|used by backups saved meanwhile" \
 			"$T/log/p.$n" || { cat "$T/log/p.$n"; fail "night $n: the" \
 			"prune did not meet h1's backup: the scenario tested nothing"; }
 	done
 	grep -q "run: prune: OK: .* wait for processes that began before" \
-		"$T/log/b2.20" || { cat "$T/log/b2.20"; fail "night 20: h2's daily" \
-		"job's prune did not meet h1's backup"; }
+		"$T/log/b2.$NIGHTS" || { cat "$T/log/b2.$NIGHTS"; fail "night" \
+		"$NIGHTS: h2's daily job's prune did not meet h1's backup"; }
 }
 
 # Cross-host dedup, the kept snapshots restored, verify, and the size.
