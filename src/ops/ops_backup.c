@@ -310,7 +310,7 @@ gfsb_ops_backup(struct gfsb_repo *r, const struct gfsb_backup_opts *o,
 	gfsb_repo_stats_get(r, &before);
 	bk_pipeline(&b, paths, npaths, have_root ? &parent_root : NULL, t0);
 	res->inflight_peak = b.inflight_peak;
-	res->inflight_bound = b.inflight_limit + bk_big_cap(&b);
+	res->inflight_bound = bk_inflight_bound(&b);
 	if ((e = bk_pipeline_end(&b)) != GFSB_OK ||
 	    (e = bk_snapshot_fill(&b, host, paths, npaths, parent, &before, t0,
 	    &snap)) != GFSB_OK || (!o->dry_run &&

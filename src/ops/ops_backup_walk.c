@@ -182,13 +182,18 @@ bk_warn(struct bk *b, const char *fmt, ...)
  * one longest chunk takes half the limit; then a job may go over the
  * limit by at most one longest chunk's buffer, so the bound stays.
  */
+size_t
+bk_inflight_bound(const struct bk *b)
+{
+	return b->inflight_limit + bk_big_cap(b);
+}
+
 static int
 space_for(const struct bk *b, uint64_t need)
 {
 	if (b->inflight == 0 || b->inflight + need <= b->inflight_limit)
 		return 1;
-	return b->wq_head == NULL &&
-	    b->inflight + need <= b->inflight_limit + bk_big_cap(b);
+	return b->wq_head == NULL && b->inflight + need <= bk_inflight_bound(b);
 }
 
 /* Wait until `need` more bytes may be in flight. */

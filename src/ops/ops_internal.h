@@ -182,6 +182,9 @@ void bk_dirref_release(struct bk *b, struct dirref *d);
  * b->mu. */
 size_t bk_chunk_cap(const struct bk *b);
 size_t bk_big_cap(const struct bk *b);
+/* The most bytes ever in flight: the limit and one longest chunk's
+ * buffer, taken only to keep a worker busy (space_for). */
+size_t bk_inflight_bound(const struct bk *b);
 void bk_wait_space_locked(struct bk *b, uint64_t need);
 void bk_queue_job_locked(struct bk *b, struct cjob *j);
 /* Queue an event for the completion thread (waits for room). */
