@@ -47,6 +47,8 @@
 #include <gfsbackup/crypto.h>
 #include <gfsbackup/util.h>
 
+#include "ops/ops_internal.h"
+
 #define READ_STEP (256U << 10)
 #define PACK (16U << 20)
 
@@ -66,9 +68,7 @@ static struct {
 	size_t filecap, compcap, sealcap, packlen;
 	const char *outdir;
 	unsigned long npacks;
-	/* Every id seen: open addressing, half full at most. */
-	uint8_t (*seen)[GFSB_ID_LEN];
-	size_t nseen, seencap;
+	struct ops_idset seen;	/* every id stored */
 } B;
 
 static void
@@ -141,33 +141,6 @@ write_pack(void)
 	B.packlen = 0;
 }
 
-/* 1 if id was seen before; else remembers it. */
-static int
-seen(const uint8_t id[GFSB_ID_LEN])
-{
-	uint8_t (*old)[GFSB_ID_LEN] = B.seen, zero[GFSB_ID_LEN] = { 0 };
-	size_t i, n = B.seencap, mask;
-
-	if (2 * (B.nseen + 1) > B.seencap) {
-		B.seencap = n == 0 ? 1 << 16 : 2 * n;
-		if ((B.seen = calloc(B.seencap, GFSB_ID_LEN)) == NULL)
-			die("out of memory");
-		B.nseen = 0;
-		for (i = 0; i < n; i++)
-			if (memcmp(old[i], zero, GFSB_ID_LEN) != 0)
-				(void)seen(old[i]);
-		free(old);
-	}
-	mask = B.seencap - 1;
-	for (memcpy(&i, id, sizeof(i)), i &= mask;
-	    memcmp(B.seen[i], zero, GFSB_ID_LEN) != 0; i = (i + 1) & mask)
-		if (memcmp(B.seen[i], id, GFSB_ID_LEN) == 0)
-			return 1;
-	memcpy(B.seen[i], id, GFSB_ID_LEN);
-	B.nseen++;
-	return 0;
-}
-
 /* id, compress, seal and hash one chunk not seen before; the sealed
  * bytes join the pack. */
 static void
@@ -177,14 +150,15 @@ store_chunk(const uint8_t *p, size_t n)
 	const uint8_t *src = p;
 	size_t clen = 0, slen;
 	double t0;
-	int dup;
+	int added;
 
 	t0 = now();
 	gfsb_crypto_blob_id(B.keys, p, n, id);
-	dup = seen(id);
+	if (ops_idset_add(&B.seen, id, &added) != GFSB_OK)
+		die("out of memory");
 	B.sec[S_ID] += now() - t0;
 	B.bytes[S_ID] += n;
-	if (dup)
+	if (!added)
 		return;
 
 	B.comp = grow(B.comp, &B.compcap, gfsb_compress_bound(n));
