@@ -175,6 +175,13 @@ bk_warn(struct bk *b, const char *fmt, ...)
 		free(msg);
 }
 
+/* The limit and one longest chunk's buffer (space_for). */
+size_t
+bk_inflight_bound(const struct bk *b)
+{
+	return b->inflight_limit + bk_big_cap(b);
+}
+
 /*
  * Room for `need` more bytes in flight: within the limit, or nothing in
  * flight, or nothing queued.  With nothing queued a worker is idle (or
@@ -182,12 +189,6 @@ bk_warn(struct bk *b, const char *fmt, ...)
  * one longest chunk takes half the limit; then a job may go over the
  * limit by at most one longest chunk's buffer, so the bound stays.
  */
-size_t
-bk_inflight_bound(const struct bk *b)
-{
-	return b->inflight_limit + bk_big_cap(b);
-}
-
 static int
 space_for(const struct bk *b, uint64_t need)
 {
